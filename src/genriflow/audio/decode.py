@@ -1,0 +1,217 @@
+"""Decode any common audio container to a mono float32 waveform.
+
+soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, mp3, au and aiff and can seek,
+so an offset/duration window costs only that window. Everything else (m4a/aac, wma, ...)
+goes through PyAV (FFmpeg). Resampling is done by soxr.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+import soxr
+
+from genriflow.audio.errors import AudioError, AudioErrorKind
+
+#: File name endings genriflow treats as audio when it scans folders.
+AUDIO_EXTENSIONS = frozenset(
+    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".snd", ".aif", ".aiff",
+     ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"}
+)
+
+#: Default sample rate, as librosa and the GTZAN feature table use.
+DEFAULT_SR = 22050
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What a file holds, read from its header where possible.
+
+    Attributes
+    ----------
+    duration : float
+        Seconds of audio (an estimate for some compressed streams).
+    sr : int
+        Native sample rate in Hz.
+    channels : int
+        Number of channels.
+    """
+
+    duration: float
+    sr: int
+    channels: int
+
+
+def _check_exists(path: Path) -> None:
+    if not path.exists():
+        raise AudioError(path, "file not found", AudioErrorKind.MISSING)
+    if path.is_dir():
+        raise AudioError(path, "is a folder, not an audio file", AudioErrorKind.UNSUPPORTED)
+    if path.stat().st_size == 0:
+        raise AudioError(path, "empty file (0 bytes)", AudioErrorKind.EMPTY)
+
+
+def info(path: str | os.PathLike) -> AudioInfo:
+    """Read duration, native rate and channel count without decoding the file.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, empty or not readable audio.
+    """
+    path = Path(path)
+    _check_exists(path)
+    try:
+        i = sf.info(str(path))
+        if i.frames > 0:
+            return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    try:
+        with av.open(str(path)) as container:
+            stream = _audio_stream(container, path)
+            if container.duration is not None:
+                duration = container.duration / av.time_base
+            elif stream.duration is not None:
+                duration = float(stream.duration * stream.time_base)
+            else:
+                duration = 0.0
+            return AudioInfo(duration, int(stream.rate), int(stream.channels))
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise _classify_av_error(path, exc) from None
+
+
+def load(
+    path: str | os.PathLike,
+    sr: int | None = DEFAULT_SR,
+    offset: float = 0.0,
+    duration: float | None = None,
+    min_duration: float = 0.0,
+) -> np.ndarray:
+    """Decode a file (or a window of it) to a mono float32 waveform.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Any container soundfile or FFmpeg can read.
+    sr : int or None
+        Target rate in Hz (resampled with soxr, high quality); ``None`` keeps the native rate.
+    offset : float
+        Start of the window in seconds.
+    duration : float or None
+        Length of the window in seconds; ``None`` reads to the end.
+    min_duration : float
+        Raise ``AudioError(kind=TOO_SHORT)`` if fewer seconds than this were decoded.
+
+    Returns
+    -------
+    y : np.ndarray, shape (n_samples,), float32
+        Mono waveform (channels averaged), values nominally in [-1, 1].
+
+    Raises
+    ------
+    AudioError
+        Missing, empty, unsupported, corrupt/truncated or too-short input.
+    """
+    path = Path(path)
+    _check_exists(path)
+    try:
+        y, native_sr = _load_soundfile(path, offset, duration)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        y, native_sr = _load_pyav(path, offset, duration)
+    if y.size == 0:
+        raise AudioError(path, "no audio samples (header only or nothing decodable)",
+                         AudioErrorKind.EMPTY)
+    if not np.all(np.isfinite(y)):
+        raise AudioError(path, "decoded audio contains NaN or infinite values",
+                         AudioErrorKind.CORRUPT)
+    if sr is not None and sr != native_sr:
+        y = soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
+    out_sr = sr or native_sr
+    if y.size / out_sr < min_duration:
+        raise AudioError(
+            path,
+            f"too short: {y.size / out_sr:.2f} s of audio, at least {min_duration:.2f} s needed",
+            AudioErrorKind.TOO_SHORT,
+        )
+    return y
+
+
+def _load_soundfile(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+    with sf.SoundFile(str(path)) as f:
+        native_sr = f.samplerate
+        start = int(round(offset * native_sr))
+        if start:
+            f.seek(min(start, f.frames))
+        frames = -1 if duration is None else int(round(duration * native_sr))
+        data = f.read(frames, dtype="float32", always_2d=True)
+    return _to_mono(data), native_sr
+
+
+def _to_mono(data: np.ndarray) -> np.ndarray:
+    """(n, channels) -> (n,) float32, averaging channels."""
+    if data.shape[1] == 1:
+        return np.ascontiguousarray(data[:, 0], dtype=np.float32)
+    return data.mean(axis=1, dtype=np.float32)
+
+
+def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
+    if not container.streams.audio:
+        raise AudioError(path, "contains no audio stream", AudioErrorKind.UNSUPPORTED)
+    return container.streams.audio[0]
+
+
+def _classify_av_error(path: Path, exc: Exception) -> AudioError:
+    if isinstance(exc, av.InvalidDataError):
+        return AudioError(path, "not a recognised audio format (unreadable header)",
+                          AudioErrorKind.UNSUPPORTED)
+    return AudioError(path, f"cannot decode: {exc}", AudioErrorKind.CORRUPT)
+
+
+def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = _audio_stream(container, path)
+            native_sr = int(stream.rate)
+            if offset > 0:
+                container.seek(int(offset * av.time_base), any_frame=False, backward=True)
+            start = int(round(offset * native_sr))
+            stop = None if duration is None else start + int(round(duration * native_sr))
+            position = None
+            try:
+                for frame in container.decode(stream):
+                    if position is None:
+                        position = (int(round(frame.time * native_sr))
+                                    if frame.time is not None else 0)
+                    samples = frame.to_ndarray()
+                    if samples.ndim == 1 or frame.format.is_packed:
+                        samples = samples.reshape(-1, len(frame.layout.channels)).T
+                    mono = samples.astype(np.float32).mean(axis=0)
+                    if np.issubdtype(samples.dtype, np.integer):
+                        mono /= float(np.iinfo(samples.dtype).max) + 1.0
+                    lo, hi = max(start - position, 0), mono.size
+                    if stop is not None:
+                        hi = min(hi, stop - position)
+                    if hi > lo:
+                        chunks.append(mono[lo:hi])
+                    position += mono.size
+                    if stop is not None and position >= stop:
+                        break
+            except av.FFmpegError as exc:
+                if not chunks:  # a damaged tail after good audio is kept; nothing good is an error
+                    raise AudioError(path, f"corrupt or truncated stream: {exc}",
+                                     AudioErrorKind.CORRUPT) from None
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise _classify_av_error(path, exc) from None
+    y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return y, native_sr

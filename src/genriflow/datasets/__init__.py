@@ -1,0 +1,1 @@
+"""Labelled audio collections: discovery, GTZAN facts, splits and the synthetic demo corpus."""

@@ -1,0 +1,44 @@
+"""GTZAN facts: the ten genres, clip names, and the fault-filtered split shipped with the package."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+
+#: Tzanetakis' ten genres, in GTZAN's alphabetical order.
+GTZAN_GENRES: tuple[str, ...] = (
+    "blues", "classical", "country", "disco", "hiphop",
+    "jazz", "metal", "pop", "reggae", "rock",
+)
+
+_CLIP_RE = re.compile(r"(?P<genre>[a-z]+)\.(?P<number>\d{5})(?:\.[A-Za-z0-9]+)?$")
+
+
+def clip_key(name: str) -> str | None:
+    """The extension-free GTZAN clip key of a file name, e.g. ``'jazz.00054'``.
+
+    Returns ``None`` when the name does not follow GTZAN's ``genre.NNNNN.ext`` pattern.
+    Copies of GTZAN come as ``.au`` or ``.wav``; the key matches either.
+    """
+    m = _CLIP_RE.search(name.rsplit("/", 1)[-1])
+    if m is None or m["genre"] not in GTZAN_GENRES:
+        return None
+    return f"{m['genre']}.{m['number']}"
+
+
+def fault_filtered_split() -> dict[str, str]:
+    """Clip key -> ``'train' | 'valid' | 'test'`` for the Kereliuk, Sturm & Larsen (2015) split.
+
+    930 of GTZAN's 1000 clips (443/197/290); the 70 replicated, mislabelled or distorted
+    excerpts are absent on purpose, and every artist stays inside one part.
+    """
+    parts = {"train": "train_filtered.txt", "valid": "valid_filtered.txt",
+             "test": "test_filtered.txt"}
+    out: dict[str, str] = {}
+    folder = resources.files("genriflow.datasets") / "splits"
+    for part, filename in parts.items():
+        for line in (folder / filename).read_text().splitlines():
+            key = clip_key(line.strip())
+            if key is not None:
+                out[key] = part
+    return out
