@@ -1,8 +1,13 @@
 """Decode any common audio container to a mono float32 waveform.
 
-soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, mp3, au and aiff and can seek,
-so an offset/duration window costs only that window. Everything else (m4a/aac, wma, ...)
-goes through PyAV (FFmpeg). Resampling is done by soxr.
+soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, au and aiff and can seek, so an
+offset/duration window costs only that window. Everything else (m4a/aac, wma, ...) goes
+through PyAV (FFmpeg), and so does mp3: libsndfile's mp3 decoder writes warnings about
+damaged frames straight to the process's stderr, which a batch over a music library must
+not spill. Resampling is done by soxr.
+
+A file whose decodable audio ends well before the length its header declares is reported as
+truncated rather than silently analysed in part.
 """
 
 from __future__ import annotations
@@ -26,6 +31,12 @@ AUDIO_EXTENSIONS = frozenset(
 
 #: Default sample rate, as librosa and the GTZAN feature table use.
 DEFAULT_SR = 22050
+
+#: Containers decoded by PyAV first (see the module docstring).
+_PYAV_FIRST = frozenset({".mp3", ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"})
+
+#: Missing audio (seconds) beyond which a file counts as truncated.
+_TRUNCATION_TOLERANCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -122,10 +133,20 @@ def load(
     """
     path = Path(path)
     _check_exists(path)
-    try:
-        y, native_sr = _load_soundfile(path, offset, duration)
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        y, native_sr = _load_pyav(path, offset, duration)
+    if path.suffix.lower() in _PYAV_FIRST:
+        y, native_sr, expected = _load_pyav(path, offset, duration)
+    else:
+        try:
+            y, native_sr, expected = _load_soundfile(path, offset, duration)
+        except (sf.LibsndfileError, RuntimeError, TypeError):
+            y, native_sr, expected = _load_pyav(path, offset, duration)
+    if 0 < y.size < expected - _TRUNCATION_TOLERANCE * native_sr:
+        raise AudioError(
+            path,
+            f"truncated: the header declares {expected / native_sr:.1f} s "
+            f"from offset {offset:.1f} s, only {y.size / native_sr:.1f} s can be decoded",
+            AudioErrorKind.CORRUPT,
+        )
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)
@@ -144,7 +165,14 @@ def load(
     return y
 
 
-def _load_soundfile(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+def _expected(declared: int, start: int, duration: float | None, sr: int) -> int:
+    """Samples a window should hold according to the header's declared length."""
+    available = max(declared - start, 0)
+    return available if duration is None else min(available, int(round(duration * sr)))
+
+
+def _load_soundfile(path: Path, offset: float,
+                    duration: float | None) -> tuple[np.ndarray, int, int]:
     with sf.SoundFile(str(path)) as f:
         native_sr = f.samplerate
         start = int(round(offset * native_sr))
@@ -152,7 +180,8 @@ def _load_soundfile(path: Path, offset: float, duration: float | None) -> tuple[
             f.seek(min(start, f.frames))
         frames = -1 if duration is None else int(round(duration * native_sr))
         data = f.read(frames, dtype="float32", always_2d=True)
-    return _to_mono(data), native_sr
+        expected = _expected(f.frames, start, duration, native_sr)
+    return _to_mono(data), native_sr, expected
 
 
 def _to_mono(data: np.ndarray) -> np.ndarray:
@@ -175,21 +204,28 @@ def _classify_av_error(path: Path, exc: Exception) -> AudioError:
     return AudioError(path, f"cannot decode: {exc}", AudioErrorKind.CORRUPT)
 
 
-def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+def _load_pyav(path: Path, offset: float,
+               duration: float | None) -> tuple[np.ndarray, int, int]:
     chunks: list[np.ndarray] = []
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
             native_sr = int(stream.rate)
+            declared = (int(container.duration * native_sr / av.time_base)
+                        if container.duration is not None else 0)
+            # Timestamps count from the stream's start (mp3's encoder delay, say), not zero.
+            origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
             if offset > 0:
-                container.seek(int(offset * av.time_base), any_frame=False, backward=True)
+                # Seek early: decoders such as mp3's need a few frames to settle after a seek.
+                preroll = max(offset + origin - 0.5, 0.0)
+                container.seek(int(preroll * av.time_base), backward=True)
             start = int(round(offset * native_sr))
             stop = None if duration is None else start + int(round(duration * native_sr))
             position = None
             try:
                 for frame in container.decode(stream):
                     if position is None:
-                        position = (int(round(frame.time * native_sr))
+                        position = (int(round((frame.time - origin) * native_sr))
                                     if frame.time is not None else 0)
                     samples = frame.to_ndarray()
                     if samples.ndim == 1 or frame.format.is_packed:
@@ -214,4 +250,4 @@ def _load_pyav(path: Path, offset: float, duration: float | None) -> tuple[np.nd
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise _classify_av_error(path, exc) from None
     y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return y, native_sr
+    return y, native_sr, _expected(declared, start, duration, native_sr)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class AudioErrorKind(str, Enum):
+class AudioErrorKind(StrEnum):
     """Why a file could not be used."""
 
     MISSING = "missing"
@@ -34,3 +34,6 @@ class AudioError(Exception):
         self.reason = reason
         self.kind = AudioErrorKind(kind)
         super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):
+        return (AudioError, (str(self.path), self.reason, self.kind.value))

@@ -1,4 +1,4 @@
-"""GTZAN facts: the ten genres, clip names, and the fault-filtered split shipped with the package."""
+"""GTZAN facts: the ten genres, clip keys, and the fault-filtered split shipped in the package."""
 
 from __future__ import annotations
 
@@ -11,16 +11,17 @@ GTZAN_GENRES: tuple[str, ...] = (
     "jazz", "metal", "pop", "reggae", "rock",
 )
 
-_CLIP_RE = re.compile(r"(?P<genre>[a-z]+)\.(?P<number>\d{5})(?:\.[A-Za-z0-9]+)?$")
+_CLIP_RE = re.compile(r"(?P<genre>[a-z]+)\.(?P<number>\d{5})(?:\.|$)")
 
 
 def clip_key(name: str) -> str | None:
     """The extension-free GTZAN clip key of a file name, e.g. ``'jazz.00054'``.
 
     Returns ``None`` when the name does not follow GTZAN's ``genre.NNNNN.ext`` pattern.
-    Copies of GTZAN come as ``.au`` or ``.wav``; the key matches either.
+    Copies of GTZAN come as ``.au`` or ``.wav``; the key matches either, and a Kaggle
+    3-second segment such as ``blues.00000.3.wav`` maps to its track ``blues.00000``.
     """
-    m = _CLIP_RE.search(name.rsplit("/", 1)[-1])
+    m = _CLIP_RE.match(name.replace("\\", "/").rsplit("/", 1)[-1])
     if m is None or m["genre"] not in GTZAN_GENRES:
         return None
     return f"{m['genre']}.{m['number']}"

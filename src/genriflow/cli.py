@@ -1,0 +1,219 @@
+"""The ``genriflow`` command line: a few lines per command over the library."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from genriflow.audio import AudioError
+from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.splits import SPLIT_METHODS, SplitConfig
+from genriflow.models.classical import CLASSICAL_MODELS
+from genriflow.models.folder import ModelError
+
+app = typer.Typer(
+    help="Tell which genre a piece of music belongs to, from the audio itself.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
+                                          "(default: all cores).")]
+CacheDir = Annotated[Path | None, typer.Option(help="Feature cache folder (default: "
+                                               "$GENRIFLOW_CACHE or ~/.cache/genriflow).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Compute every feature afresh.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+@contextmanager
+def user_errors():
+    """Known failures become one red line on stderr and exit status 2, never a traceback."""
+    try:
+        yield
+    except (AudioError, DatasetError, ModelError, ValueError, FileNotFoundError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err_console.print("[red]interrupted[/red]")
+        raise typer.Exit(130) from None
+
+
+def _cache(cache_dir: Path | None, no_cache: bool) -> Path | None:
+    from genriflow.features.cache import default_cache_dir
+
+    return None if no_cache else (cache_dir or default_cache_dir())
+
+
+def _dataset(data_dir: Path | None, features: Path | None, cache: Path | None,
+             jobs: int | None, quiet: bool):
+    from genriflow.features.dataset import from_audio, from_table
+
+    if (data_dir is None) == (features is None):
+        raise ValueError("give either DATA_DIR (audio) or --features CSV, not both or neither")
+    if features is not None:
+        return from_table(features)
+    return from_audio(data_dir, cache_dir=cache, n_jobs=jobs, progress=not quiet)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Argument(help="Folder to write the corpus into.")],
+    per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 20,
+    seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,
+) -> None:
+    """Synthesise the labelled 10-genre demo corpus (GTZAN genre names, GTZAN layout)."""
+    from genriflow.datasets.synthetic import make_demo_corpus
+
+    with user_errors():
+        paths = make_demo_corpus(out, per_genre=per_genre, seconds=seconds, seed=seed)
+    console.print(f"wrote {len(paths)} clips to {out}")
+
+
+@app.command()
+def features(
+    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
+                                             "genre, any depth) or a manifest CSV.")],
+    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("features.csv"),
+    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Compute the GTZAN feature table (the 57 Kaggle columns) for a folder of audio."""
+    from genriflow.features.table import write_feature_table
+
+    with user_errors():
+        dataset = _dataset(data_dir, None, _cache(cache_dir, no_cache), jobs, quiet)
+        write_feature_table(dataset, out)
+    console.print(f"wrote {len(dataset.frame)} rows to {out}")
+    _print_errors(dataset.errors)
+
+
+@app.command()
+def train(
+    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
+                                                    "manifest CSV.")] = None,
+    features: Annotated[Path | None, typer.Option(help="Train from a Kaggle-style feature "
+                                                  "table instead of audio.")] = None,
+    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
+    model: Annotated[str, typer.Option(help=f"auto, or one of: {', '.join(CLASSICAL_MODELS)}."
+                                       )] = "auto",
+    out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
+                                             "models/<model>-<time>).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
+    folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
+    pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
+    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a genre classifier, evaluate it honestly and save its model folder."""
+    from genriflow.training.classical import TrainConfig, train_to_folder
+
+    with user_errors():
+        config = TrainConfig(model=model, split=SplitConfig(method=split, seed=seed,
+                                                            n_folds=folds), pca=pca, seed=seed)
+        dataset = _dataset(data_dir, features, _cache(cache_dir, no_cache), jobs, quiet)
+        out = out or Path("models") / f"{model}-{_stamp()}"
+        result = train_to_folder(dataset, out, config)
+    _print_result(result.metrics, out)
+    _print_errors(dataset.errors)
+
+
+@app.command()
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train.")],
+    data_dir: Annotated[Path | None, typer.Argument(help="Labelled audio.")] = None,
+    features: Annotated[Path | None, typer.Option(help="A Kaggle-style feature table.")] = None,
+    part: Annotated[str, typer.Option(help="test/valid/train (the model's own split) or all "
+                                      "(data the model never saw).")] = "test",
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/evaluate-<time>)."
+                                             )] = None,
+    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split."""
+    from genriflow.evaluation.evaluate import evaluate_to_folder
+    from genriflow.models.folder import load_model
+
+    with user_errors():
+        loaded = load_model(model_dir)
+        dataset = _dataset(data_dir, features, _cache(cache_dir, no_cache), jobs, quiet)
+        out = out or Path("runs") / f"evaluate-{_stamp()}"
+        metrics = evaluate_to_folder(loaded, dataset, out, part)
+    _print_result(metrics, out)
+    _print_errors(dataset.errors)
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train.")],
+    paths: Annotated[list[Path], typer.Argument(help="Audio files and/or folders.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    top: Annotated[int, typer.Option(help="Genres to show per song.")] = 3,
+    max_windows: Annotated[int, typer.Option(help="Most clips analysed per long song.")] = 10,
+    aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
+    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    quiet: Quiet = False,
+) -> None:
+    """Give each song its most probable genres. Exit status 1 if any file failed."""
+    from genriflow.inference.output import render_predictions
+    from genriflow.inference.predict import predict_files
+    from genriflow.models.folder import load_model
+
+    with user_errors():
+        if format not in ("table", "csv", "json"):
+            raise ValueError(f"unknown format {format!r}; choose table, csv or json")
+        loaded = load_model(model_dir)
+        predictions, errors = predict_files(
+            loaded, paths, max_windows=max_windows, aggregation=aggregation,
+            cache_dir=_cache(cache_dir, no_cache), n_jobs=jobs, progress=not quiet)
+    render_predictions(predictions, format, top, console)
+    _print_errors(errors)
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the corpus, model and reports.")] = Path(
+        "demo-output"),
+    per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 30,
+    seconds: Annotated[float, typer.Option(help="Seconds per clip.")] = 10.0,
+    jobs: Jobs = None, quiet: Quiet = False,
+) -> None:
+    """The whole job on the built-in demo corpus: data, features, training, report, predictions."""
+    from genriflow.demo import run_demo
+
+    with user_errors():
+        summary = run_demo(out, per_genre=per_genre, seconds=seconds, n_jobs=jobs,
+                           progress=not quiet, console=console)
+    console.print(f"[bold]test accuracy: {summary.accuracy:.3f}[/bold] on {summary.part}")
+    console.print(f"report: {summary.report}")
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _print_result(metrics: dict, out: Path) -> None:
+    test = metrics["test"]
+    std = f" ± {test['accuracy_std']:.3f}" if "accuracy_std" in test else ""
+    chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
+    console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
+                  f"(balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
+    if metrics["split"].get("groups_crossing"):
+        console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
+                      "splits; this figure is inflated by leakage[/yellow]")
+    console.print(f"report: {out / 'report.md'}")
+
+
+def _print_errors(errors: list[AudioError]) -> None:
+    if errors:
+        err_console.print(f"[yellow]{len(errors)} file(s) could not be used:[/yellow]")
+    for err in errors:
+        err_console.print(f"  {err.path}: {err.reason}", highlight=False, soft_wrap=True)

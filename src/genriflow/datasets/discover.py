@@ -1,0 +1,117 @@
+"""Find labelled audio: folder-per-genre trees (any depth, both GTZAN layouts) or CSV manifests.
+
+A dataset is a :class:`pandas.DataFrame` with one row per file and the columns
+
+``path``   absolute file path (str)
+``label``  class name (str)
+``group``  what must never cross splits, e.g. an artist or album (str or missing)
+``split``  a fixed assignment ``train | valid | test`` given by a manifest (or missing)
+``key``    the GTZAN clip key ``genre.NNNNN`` where the name follows GTZAN's pattern
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from genriflow.audio import AUDIO_EXTENSIONS
+from genriflow.datasets.gtzan import clip_key
+
+DATASET_COLUMNS = ("path", "label", "group", "split", "key")
+
+
+class DatasetError(ValueError):
+    """A dataset folder or manifest that cannot be used, with the reason."""
+
+
+def iter_audio_files(root: str | os.PathLike) -> list[Path]:
+    """All audio files below ``root`` (recursively, sorted), by file name ending.
+
+    Hidden files and folders (starting with ``.``) are skipped.
+    """
+    root = Path(root)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS:
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def discover(root: str | os.PathLike) -> pd.DataFrame:
+    """Labelled audio from a folder tree, or from ``root/manifest.csv`` when there is one.
+
+    Each file's label is the name of the folder that holds it, at any depth, so
+    ``genres/<genre>/<genre>.00042.au`` and ``genres_original/<genre>/<genre>.00042.wav``
+    (the two common GTZAN layouts) and ``My Music/<genre>/<artist>/<song>.mp3`` all work.
+
+    Parameters
+    ----------
+    root : str or PathLike
+        A folder, or a CSV manifest (see :func:`read_manifest`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`DATASET_COLUMNS`, one row per file, sorted by path.
+
+    Raises
+    ------
+    DatasetError
+        If ``root`` does not exist, holds no audio, or files lie directly in ``root``.
+    """
+    root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".csv":
+        return read_manifest(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder")
+    if (root / "manifest.csv").is_file():
+        return read_manifest(root / "manifest.csv")
+    files = iter_audio_files(root)
+    if not files:
+        raise DatasetError(f"{root}: no audio files found (looked for {_extensions_text()})")
+    unlabelled = [f for f in files if f.parent == root]
+    if unlabelled:
+        raise DatasetError(
+            f"{root}: {len(unlabelled)} audio files lie directly in the folder; "
+            "put each in a folder named after its genre"
+        )
+    return _frame([str(f.resolve()) for f in files], [f.parent.name for f in files])
+
+
+def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
+    """Labelled audio from a CSV with columns ``path,label[,group][,split]``.
+
+    Relative paths are taken relative to the CSV's folder.
+    """
+    csv_path = Path(csv_path)
+    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    missing = {"path", "label"} - set(table.columns)
+    if missing:
+        raise DatasetError(f"{csv_path}: manifest lacks column(s) {', '.join(sorted(missing))}")
+    paths = [str((csv_path.parent / p).resolve()) for p in table["path"]]
+    bad = set(table.get("split", pd.Series(dtype=str))) - {"", "train", "valid", "test"}
+    if bad:
+        raise DatasetError(f"{csv_path}: unknown split value(s) {sorted(bad)}")
+    return _frame(paths, list(table["label"]), table.get("group"), table.get("split"))
+
+
+def _frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
+    frame = pd.DataFrame({"path": paths, "label": [str(x) for x in labels]})
+    frame["group"] = _optional(groups, len(frame))
+    frame["split"] = _optional(splits, len(frame))
+    frame["key"] = [clip_key(Path(p).name) for p in paths]
+    return frame.sort_values("path", ignore_index=True)
+
+
+def _optional(values, n: int) -> pd.Series:
+    if values is None:
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series([v if v not in ("", None) else None for v in values], dtype=object)
+
+
+def _extensions_text() -> str:
+    return " ".join(sorted(AUDIO_EXTENSIONS))

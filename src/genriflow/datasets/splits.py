@@ -1,0 +1,164 @@
+"""Train/validation/test assignments that keep evaluation honest.
+
+Every method returns one or more assignments: a :class:`pandas.Series` aligned with the
+dataset whose values are ``train``, ``valid``, ``test`` or ``excluded``. Hold-out methods
+give one; k-fold gives k (fold i is the test part, fold i+1 the validation part).
+Grouped methods keep every ``group`` (artist, album, track of a segment) inside one part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
+
+from genriflow.datasets.gtzan import fault_filtered_split
+
+SPLIT_METHODS = (
+    "auto",
+    "gtzan-fault-filtered",
+    "stratified",
+    "stratified-grouped",
+    "kfold",
+    "kfold-grouped",
+    "manifest",
+)
+PARTS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How to split a dataset.
+
+    Attributes
+    ----------
+    method : str
+        One of :data:`SPLIT_METHODS`. ``auto`` picks ``manifest`` when the manifest fixes the
+        split, ``gtzan-fault-filtered`` for GTZAN, ``stratified-grouped`` when groups are
+        known, otherwise ``stratified``.
+    seed : int
+        Random seed of the random methods.
+    ratios : tuple of float
+        Train, validation and test fractions of the random hold-out methods (default
+        70/10/20, as the 2024 report used).
+    n_folds : int
+        Folds of the k-fold methods.
+    """
+
+    method: str = "auto"
+    seed: int = 0
+    ratios: tuple[float, float, float] = (0.7, 0.1, 0.2)
+    n_folds: int = 10
+
+    def __post_init__(self) -> None:
+        if self.method not in SPLIT_METHODS:
+            choices = ", ".join(SPLIT_METHODS)
+            raise ValueError(f"unknown split {self.method!r}; choose from {choices}")
+        if len(self.ratios) != 3 or min(self.ratios) <= 0 or abs(sum(self.ratios) - 1) > 1e-6:
+            raise ValueError(f"split ratios must be three positive fractions summing to 1, "
+                             f"got {self.ratios}")
+
+
+def resolve_method(frame: pd.DataFrame, method: str = "auto") -> str:
+    """The concrete split method ``auto`` stands for on this dataset."""
+    if method != "auto":
+        return method
+    if "split" in frame and frame["split"].notna().all():
+        return "manifest"
+    keys = frame["key"].dropna() if "key" in frame else pd.Series(dtype=object)
+    if len(keys) == len(frame) and keys.isin(fault_filtered_split().keys()).mean() > 0.9:
+        return "gtzan-fault-filtered"
+    if "group" in frame and frame["group"].notna().all():
+        return "stratified-grouped"
+    return "stratified"
+
+
+def assign_splits(frame: pd.DataFrame, config: SplitConfig) -> list[pd.Series]:
+    """Split a dataset.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A dataset with at least ``label``; ``key``, ``group`` and ``split`` where the method
+        needs them.
+    config : SplitConfig
+
+    Returns
+    -------
+    list of pandas.Series
+        One assignment per evaluation round (one, or ``n_folds`` for k-fold).
+    """
+    method = resolve_method(frame, config.method)
+    labels = frame["label"].to_numpy()
+    if method == "manifest":
+        return [frame["split"].fillna("excluded").rename("split")]
+    if method == "gtzan-fault-filtered":
+        table = fault_filtered_split()
+        return [frame["key"].map(table).fillna("excluded").rename("split")]
+    groups = _groups(frame, grouped=method.endswith("-grouped"))
+    if method.startswith("stratified"):
+        parts = _holdout(labels, groups, config.ratios, config.seed)
+        return [pd.Series(parts, index=frame.index, name="split")]
+    folds = _fold_ids(labels, groups, config.n_folds, config.seed)
+    rounds = []
+    for i in range(config.n_folds):
+        parts = np.where(folds == i, "test",
+                         np.where(folds == (i + 1) % config.n_folds, "valid", "train"))
+        rounds.append(pd.Series(parts, index=frame.index, name="split"))
+    return rounds
+
+
+def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
+    """How many groups (or GTZAN tracks, where no group is given) sit in more than one part."""
+    groups = frame["group"].fillna(frame["key"]) if "key" in frame else frame["group"]
+    used = pd.DataFrame({"group": groups, "split": split})
+    used = used[used["group"].notna() & used["split"].isin(PARTS)]
+    return int((used.groupby("group")["split"].nunique() > 1).sum())
+
+
+def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
+    if not grouped:
+        return np.arange(len(frame))
+    if "group" not in frame or frame["group"].isna().any():
+        raise ValueError("a grouped split needs a 'group' for every file (manifest column 'group')")
+    return pd.factorize(frame["group"])[0]
+
+
+def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.ndarray:
+    train, valid, test = ratios
+    parts = np.full(len(labels), "train", dtype=object)
+    if len(np.unique(groups)) == len(groups):
+        n = len(labels)
+        rest, test_idx = train_test_split(np.arange(n), test_size=round(test * n),
+                                          stratify=labels, random_state=seed)
+        _, valid_idx = train_test_split(rest, test_size=round(valid * n),
+                                        stratify=labels[rest], random_state=seed)
+        parts[test_idx], parts[valid_idx] = "test", "valid"
+        return parts
+    test_idx = _one_group_fold(labels, groups, round(1 / test), seed)
+    rest = np.setdiff1d(np.arange(len(labels)), test_idx)
+    valid_idx = rest[_one_group_fold(labels[rest], groups[rest],
+                                     round((train + valid) / valid), seed)]
+    parts[test_idx], parts[valid_idx] = "test", "valid"
+    return parts
+
+
+def _one_group_fold(labels, groups, n_splits: int, seed: int) -> np.ndarray:
+    n_splits = max(2, min(n_splits, len(np.unique(groups))))
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
+    return held_out
+
+
+def _fold_ids(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    if len(np.unique(groups)) == len(groups):
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    else:
+        splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    folds = np.empty(len(labels), dtype=int)
+    grouping = None if isinstance(splitter, StratifiedKFold) else groups
+    for i, (_, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels, grouping)):
+        folds[held_out] = i
+    return folds

@@ -1,0 +1,78 @@
+"""Evaluate a saved model on a dataset, on the same split it was trained with."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
+from genriflow.evaluation.metrics import classification_metrics
+from genriflow.evaluation.report import write_report
+from genriflow.features.dataset import FeatureDataset
+from genriflow.models.folder import GenreModel
+
+EVALUATION_PARTS = ("test", "valid", "train", "all")
+
+
+def model_split(model: GenreModel) -> SplitConfig:
+    """The split configuration a model was trained with."""
+    split = dict(model.config.get("train", {}).get("split", {}))
+    if "ratios" in split:
+        split["ratios"] = tuple(split["ratios"])
+    return SplitConfig(**split)
+
+
+def evaluate(model: GenreModel, dataset: FeatureDataset, part: str = "test") -> dict:
+    """Score a model on one part of a dataset.
+
+    Parameters
+    ----------
+    model : GenreModel
+    dataset : FeatureDataset
+        Must carry the feature set the model was trained on.
+    part : {'test', 'valid', 'train', 'all'}
+        ``test`` re-applies the model's own split to ``dataset`` (the honest choice on the
+        data it was trained from); ``all`` scores every row (for data the model never saw).
+
+    Returns
+    -------
+    dict
+        ``split``, ``data`` and ``test`` (the figures, labelled with the part).
+    """
+    if part not in EVALUATION_PARTS:
+        raise ValueError(f"unknown part {part!r}; choose from {', '.join(EVALUATION_PARTS)}")
+    if dataset.feature_config.set != model.feature_config.set:
+        raise ValueError(f"the model uses {model.feature_config.set!r} features, the data "
+                         f"has {dataset.feature_config.set!r}")
+    split = model_split(model)
+    method = resolve_method(dataset.frame, split.method)
+    if part == "all":
+        rows = np.ones(len(dataset.frame), dtype=bool)
+        method = "none"
+    elif method.startswith("kfold"):
+        raise ValueError("the model was trained with k-fold cross-validation on all its data; "
+                         "its cross-validated figures are in its metrics.json. Use --part all "
+                         "on data it never saw.")
+    else:
+        rows = (assign_splits(dataset.frame, split)[0] == part).to_numpy()
+    if not rows.any():
+        raise ValueError(f"no {part!r} rows in {dataset.source} under split {method!r}")
+    unknown = sorted(set(dataset.y[rows]) - set(model.labels))
+    if unknown:
+        raise ValueError(f"the data has labels the model does not know: {', '.join(unknown)}")
+    y_pred = model.predict(dataset.X[rows])
+    figures = classification_metrics(dataset.y[rows], y_pred, model.labels,
+                                     part=f"{part} ({method}, {int(rows.sum())} items)")
+    counts = {part: int(rows.sum())}
+    return {"split": {"method": method, "seed": split.seed, "counts": counts},
+            "data": dataset.source, "test": figures}
+
+
+def evaluate_to_folder(model: GenreModel, dataset: FeatureDataset, out: str | os.PathLike,
+                       part: str = "test") -> dict:
+    """:func:`evaluate`, then write the run folder (report, metrics, confusion, errors)."""
+    metrics = evaluate(model, dataset, part)
+    write_report(out, f"genriflow evaluation: {model.config.get('model', '?')} on {part}",
+                 metrics, dataset.errors)
+    return metrics

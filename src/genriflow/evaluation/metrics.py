@@ -1,0 +1,54 @@
+"""Classification metrics, always labelled with the data part they were measured on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    confusion_matrix,
+    precision_recall_fscore_support,
+)
+
+
+def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
+                           labels: Sequence[str], part: str) -> dict:
+    """Accuracy, balanced accuracy, per-class precision/recall/F1 and the confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of str, length n
+    labels : sequence of str
+        Class order of the per-class figures and of the confusion matrix.
+    part : str
+        What the samples are, e.g. ``"test (gtzan-fault-filtered, 290 clips)"``; stored
+        with the numbers so that none travels without its split.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``part``, ``n``, ``accuracy``, ``balanced_accuracy``, ``per_class``
+        (label -> precision, recall, f1, support) and ``confusion`` (labels, matrix with
+        true labels as rows).
+    """
+    labels = list(labels)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "part": part,
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "per_class": {
+            label: {"precision": float(p), "recall": float(r), "f1": float(f),
+                    "support": int(s)}
+            for label, p, r, f, s in zip(labels, precision, recall, f1, support, strict=True)
+        },
+        "confusion": {
+            "labels": labels,
+            "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        },
+    }

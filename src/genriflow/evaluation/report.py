@@ -1,0 +1,110 @@
+"""Run folders: ``report.md``, ``metrics.json``, confusion matrix (PNG, CSV), ``errors.csv``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from genriflow.audio import AudioError
+from genriflow.evaluation.plots import plot_confusion
+
+
+def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Path:
+    """``errors.csv`` with ``path,kind,reason`` for every file that could not be used."""
+    path = Path(folder) / "errors.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["path", "kind", "reason"])
+        for err in errors:
+            writer.writerow([str(err.path), err.kind.value, err.reason])
+    return path
+
+
+def write_report(folder: str | os.PathLike, title: str, metrics: dict,
+                 errors: Sequence[AudioError] = ()) -> Path:
+    """Write a run folder's report and return the path of ``report.md``.
+
+    Parameters
+    ----------
+    folder : path
+        Created if needed.
+    title : str
+    metrics : dict
+        As produced by training or evaluation: ``split``, ``test`` (the figures of
+        :func:`~genriflow.evaluation.metrics.classification_metrics`) and optionally
+        ``chosen``, ``selection_valid_accuracy``, ``train_accuracy`` and ``folds``.
+    errors : sequence of AudioError
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_errors(folder, errors)
+    test = metrics["test"]
+    lines = [f"# {title}", "", f"Data: `{metrics.get('data', '?')}`", ""]
+    lines += _split_lines(metrics["split"])
+    if metrics.get("selection_valid_accuracy"):
+        lines += ["## Model selection (validation accuracy)", "", "| model | accuracy |",
+                  "| --- | --- |"]
+        lines += [f"| {name} | {acc:.3f} |"
+                  for name, acc in metrics["selection_valid_accuracy"].items()]
+        lines += ["", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
+    lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
+              f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
+              f"| balanced accuracy | {test['balanced_accuracy']:.3f} | {test['part']} |"]
+    if "train_accuracy" in metrics:
+        lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
+    lines.append("")
+    if "confusion" in test:
+        lines += _per_class_lines(test)
+        _write_confusion(folder, test)
+        lines += ["## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
+                  "Counts in `confusion.csv` (rows: true genre).", ""]
+    lines += [f"## Files that could not be used: {len(errors)}", ""]
+    lines += [f"- `{e.path}`: {e.reason}" for e in errors[:50]]
+    if len(errors) > 50:
+        lines.append(f"- ... {len(errors) - 50} more in `errors.csv`")
+    path = folder / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _fmt(test: dict, key: str) -> str:
+    std = test.get(f"{key}_std")
+    return f"{test[key]:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+
+
+def _split_lines(split: dict) -> list[str]:
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(split.get("counts", {}).items()))
+    lines = ["## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
+             f"- items per part: {counts}"]
+    crossing = split.get("groups_crossing")
+    if crossing:
+        lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "
+                     "one part; these figures are inflated by leakage**")
+    elif crossing == 0:
+        lines.append("- no group (artist or track) appears in more than one part")
+    return [*lines, ""]
+
+
+def _per_class_lines(test: dict) -> list[str]:
+    lines = [f"## Per genre ({test['part']})", "",
+             "| genre | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    for label, m in test["per_class"].items():
+        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+                     f"| {m['support']} |")
+    return [*lines, ""]
+
+
+def _write_confusion(folder: Path, test: dict) -> None:
+    labels, matrix = test["confusion"]["labels"], np.array(test["confusion"]["matrix"])
+    with open(folder / "confusion.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["true \\ predicted", *labels])
+        for label, row in zip(labels, matrix, strict=True):
+            writer.writerow([label, *row.tolist()])
+    plot_confusion(matrix, labels, f"Confusion, {test['part']}", folder / "confusion.png")

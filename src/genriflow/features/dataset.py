@@ -1,0 +1,67 @@
+"""A labelled dataset turned into a feature matrix: from audio folders or a feature table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from genriflow.audio import AudioError
+from genriflow.datasets.discover import discover
+from genriflow.features.extract import extract
+from genriflow.features.sets import FeatureConfig
+from genriflow.features.table import read_feature_table
+
+
+@dataclass
+class FeatureDataset:
+    """Rows of a dataset with one feature vector each.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        ``path, label, group, split, key`` (see :mod:`genriflow.datasets.discover`).
+    X : np.ndarray, shape (n_rows, n_features)
+    feature_config : FeatureConfig
+    source : str
+        The folder, manifest or table it came from.
+    errors : list of AudioError
+        Files that could not be used (left out of ``frame`` and ``X``).
+    """
+
+    frame: pd.DataFrame
+    X: np.ndarray
+    feature_config: FeatureConfig
+    source: str
+    errors: list[AudioError] = field(default_factory=list)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame["label"].to_numpy(dtype=str)
+
+
+def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
+               cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
+               progress: bool = True) -> FeatureDataset:
+    """Discover labelled audio under ``data`` and compute one feature vector per file.
+
+    Unreadable files are skipped and returned in ``errors``.
+    """
+    config = config or FeatureConfig()
+    frame = discover(data)
+    result = extract(frame["path"].tolist(), config, cache_dir=cache_dir, n_jobs=n_jobs,
+                     max_windows=1, progress=progress)
+    done = {f.path for f in result.files}
+    frame = frame[frame["path"].isin(done)].reset_index(drop=True)
+    X = result.matrix() if result.files else np.zeros((0, 0))
+    return FeatureDataset(frame, X, config, str(data), result.errors)
+
+
+def from_table(csv_path: str | os.PathLike) -> FeatureDataset:
+    """A Kaggle GTZAN feature table (``features_30_sec.csv`` or ``features_3_sec.csv``)."""
+    frame, X = read_feature_table(csv_path)
+    seconds = 3.0 if "3_sec" in os.path.basename(csv_path) else 30.0
+    return FeatureDataset(frame, X, FeatureConfig(set="kaggle", clip_seconds=seconds),
+                          str(csv_path))

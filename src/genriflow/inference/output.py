@@ -1,0 +1,60 @@
+"""Render predictions as a terminal table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from genriflow.inference.predict import Prediction
+
+
+def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> list[dict]:
+    """JSON-ready records: file, genre, top genres, all probabilities and the timeline."""
+    return [
+        {
+            "path": p.path,
+            "genre": p.genre,
+            "top": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.top(top)],
+            "probabilities": {g: round(float(x), 4) for g, x in zip(p.labels, p.probabilities,
+                                                                   strict=True)},
+            "timeline": [{"start": float(o), "genre": p.labels[int(w.argmax())],
+                          "probability": round(float(w.max()), 4)}
+                         for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
+        }
+        for p in predictions
+    ]
+
+
+def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
+    """CSV text: ``path,genre,genre_1,probability_1,...``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["path", "genre"]
+    for i in range(1, top + 1):
+        header += [f"genre_{i}", f"probability_{i}"]
+    writer.writerow(header)
+    for p in predictions:
+        row = [p.path, p.genre]
+        for genre, prob in p.top(top):
+            row += [genre, f"{prob:.4f}"]
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
+                       console: Console) -> None:
+    """Print predictions to ``console`` as ``table``, ``csv`` or ``json``."""
+    if fmt == "json":
+        console.print_json(json.dumps(predictions_to_records(predictions, top)))
+    elif fmt == "csv":
+        console.out(predictions_to_csv(predictions, top), end="", highlight=False)
+    else:
+        table = Table("file", *[f"#{i}" for i in range(1, top + 1)], title="genre predictions")
+        for p in predictions:
+            table.add_row(p.path, *[f"{g} {prob:.0%}" for g, prob in p.top(top)])
+        console.print(table)

@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genriflow.audio import AudioError, fix_length, info, load, window_offsets
+from sample_audio import SR, tone, write_bad_files
+
+
+def _write_m4a(path: Path, y: np.ndarray, sr: int) -> None:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=sr)
+        frame = av.AudioFrame.from_ndarray(y[None, :], format="flt", layout="mono")
+        frame.sample_rate = sr
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3", "au", "aiff", "m4a"])
+def test_every_container_decodes_to_mono_float32_at_target_rate(tmp_path, ext):
+    y = tone(3.0, sr=44100)
+    stereo = np.stack([y, 0.5 * y], axis=1)
+    path = tmp_path / f"song.{ext}"
+    if ext == "m4a":
+        _write_m4a(path, y, 44100)
+    else:
+        sf.write(path, stereo, 44100)
+    out = load(path, sr=SR)
+    assert out.dtype == np.float32 and out.ndim == 1
+    assert abs(out.size / SR - 3.0) < 0.1
+    assert 0.05 < np.abs(out).max() <= 1.0
+
+
+@pytest.mark.parametrize("ext", ["flac", "ogg", "mp3"])
+def test_window_read_matches_the_same_samples_of_a_full_decode(tmp_path, ext):
+    y = 0.3 * np.random.default_rng(1).standard_normal(SR * 8).astype(np.float32)
+    path = tmp_path / f"noise.{ext}"
+    sf.write(path, y, SR)
+    whole = load(path, sr=None)
+    window = load(path, sr=None, offset=3.3, duration=1.5)
+    start = int(round(3.3 * SR))
+    assert window.size == int(round(1.5 * SR))
+    np.testing.assert_allclose(window, whole[start:start + window.size], atol=1e-6)
+
+
+def test_resampling_keeps_duration_and_pitch(tmp_path):
+    path = tmp_path / "a440.wav"
+    sf.write(path, tone(2.0, freq=440.0, sr=48000), 48000)
+    y = load(path, sr=16000)
+    assert y.size == 32000
+    spectrum = np.abs(np.fft.rfft(y))
+    assert abs(np.argmax(spectrum) * 16000 / y.size - 440.0) < 2.0
+
+
+def test_info_reads_header_without_decoding(tmp_path):
+    path = tmp_path / "x.flac"
+    sf.write(path, tone(4.0), SR)
+    meta = info(path)
+    assert meta.sr == SR and meta.channels == 1 and abs(meta.duration - 4.0) < 1e-3
+
+
+def test_bad_files_raise_typed_one_line_errors(tmp_path):
+    expected = write_bad_files(tmp_path)
+    for name, kind in expected.items():
+        with pytest.raises(AudioError) as caught:
+            load(tmp_path / name, min_duration=1.0)
+        assert caught.value.kind.value == kind, name
+        message = str(caught.value)
+        assert name in message and "\n" not in message
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(AudioError, match="file not found") as caught:
+        load(tmp_path / "nope.wav")
+    assert caught.value.kind.value == "missing"
+
+
+def test_fix_length_pads_and_trims():
+    y = np.ones(10, np.float32)
+    assert fix_length(y, 4).tolist() == [1, 1, 1, 1]
+    assert fix_length(y, 12).tolist() == [1] * 10 + [0, 0]
+
+
+def test_window_offsets_tile_or_spread():
+    assert window_offsets(20.0, 30.0) == [0.0]
+    assert window_offsets(95.0, 30.0) == [0.0, 30.0, 60.0]
+    spread = window_offsets(3600.0, 30.0, max_windows=5)
+    assert len(spread) == 5 and spread[0] == 0.0 and spread[-1] == 3570.0

@@ -1,0 +1,124 @@
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from genriflow.datasets.discover import DatasetError, discover
+from genriflow.datasets.gtzan import GTZAN_GENRES, clip_key, fault_filtered_split
+from genriflow.datasets.splits import (
+    SplitConfig,
+    assign_splits,
+    groups_crossing,
+    resolve_method,
+)
+from sample_audio import SR, tone
+
+
+def _touch_audio(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, tone(0.2), SR)
+
+
+@pytest.mark.parametrize("layout,ext", [("genres", "au"), ("genres_original", "wav")])
+def test_both_gtzan_layouts_are_recognised(tmp_path, layout, ext):
+    for genre in ("jazz", "rock"):
+        for n in (42, 43):
+            _touch_audio(tmp_path / "GTZAN" / layout / genre / f"{genre}.{n:05d}.{ext}")
+    frame = discover(tmp_path / "GTZAN")
+    assert sorted(frame["label"]) == ["jazz", "jazz", "rock", "rock"]
+    assert set(frame["key"]) == {"jazz.00042", "jazz.00043", "rock.00042", "rock.00043"}
+
+
+def test_labels_come_from_the_parent_folder_at_any_depth(tmp_path):
+    _touch_audio(tmp_path / "Music" / "Jazz" / "Miles" / "so-what.flac")
+    _touch_audio(tmp_path / "Music" / "Metal" / "song.ogg")
+    (tmp_path / "Music" / "Metal" / "cover.jpg").write_bytes(b"\xff\xd8")
+    frame = discover(tmp_path / "Music")
+    assert sorted(frame["label"]) == ["Metal", "Miles"]
+
+
+def test_manifest_with_groups_and_splits(tmp_path):
+    _touch_audio(tmp_path / "a.wav")
+    _touch_audio(tmp_path / "b.wav")
+    rows = "path,label,group,split\na.wav,pop,x,train\nb.wav,jazz,y,test\n"
+    (tmp_path / "m.csv").write_text(rows)
+    frame = discover(tmp_path / "m.csv")
+    assert list(frame["label"]) == ["pop", "jazz"] and list(frame["split"]) == ["train", "test"]
+    assert resolve_method(frame) == "manifest"
+
+
+def test_unusable_folders_give_a_reason(tmp_path):
+    with pytest.raises(DatasetError, match="no such folder"):
+        discover(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no audio files"):
+        discover(tmp_path / "empty")
+    _touch_audio(tmp_path / "flat" / "song.wav")
+    with pytest.raises(DatasetError, match="folder named after its genre"):
+        discover(tmp_path / "flat")
+
+
+def test_clip_keys_ignore_extension_and_segment():
+    assert clip_key("genres/jazz/jazz.00054.au") == clip_key("jazz.00054.wav") == "jazz.00054"
+    assert clip_key("blues.00003.7.wav") == "blues.00003"
+    assert clip_key("my song.mp3") is None
+
+
+def test_fault_filtered_split_ships_with_the_package():
+    split = fault_filtered_split()
+    counts = pd.Series(split).value_counts().to_dict()
+    assert counts == {"train": 443, "test": 290, "valid": 197}
+    assert {k.split(".")[0] for k in split} == set(GTZAN_GENRES)
+
+
+def _gtzan_frame(n_per_genre: int = 100) -> pd.DataFrame:
+    keys = [f"{g}.{i:05d}" for g in GTZAN_GENRES for i in range(n_per_genre)]
+    return pd.DataFrame({"path": [k + ".wav" for k in keys],
+                         "label": [k.split(".")[0] for k in keys],
+                         "group": None, "split": None, "key": keys})
+
+
+def test_auto_split_on_gtzan_is_fault_filtered():
+    frame = _gtzan_frame()
+    assert resolve_method(frame) == "gtzan-fault-filtered"
+    (parts,) = assign_splits(frame, SplitConfig())
+    assert parts.value_counts().to_dict() == {"train": 443, "test": 290, "valid": 197,
+                                             "excluded": 70}
+
+
+def test_stratified_split_ratios_are_seeded_and_balanced():
+    frame = _gtzan_frame()
+    (a,) = assign_splits(frame, SplitConfig(method="stratified", seed=3))
+    (b,) = assign_splits(frame, SplitConfig(method="stratified", seed=3))
+    (c,) = assign_splits(frame, SplitConfig(method="stratified", seed=4))
+    assert a.equals(b) and not a.equals(c)
+    assert a.value_counts().to_dict() == {"train": 700, "test": 200, "valid": 100}
+    per_genre = pd.crosstab(frame["label"], a)
+    assert (per_genre["test"] == 20).all()
+
+
+def test_grouped_splits_never_put_a_group_in_two_parts():
+    frame = _gtzan_frame(40)
+    frame["group"] = [f"artist{i // 4}" for i in range(len(frame))]
+    for method in ("stratified-grouped", "kfold-grouped"):
+        for parts in assign_splits(frame, SplitConfig(method=method, n_folds=5)):
+            assert groups_crossing(frame, parts) == 0
+            assert set(parts) == {"train", "valid", "test"}
+    (leaky,) = assign_splits(frame, SplitConfig(method="stratified"))
+    assert groups_crossing(frame, leaky) > 0
+
+
+def test_kfold_tests_every_item_exactly_once():
+    frame = _gtzan_frame(20)
+    rounds = assign_splits(frame, SplitConfig(method="kfold", n_folds=5))
+    tested = np.sum([(r == "test").to_numpy() for r in rounds], axis=0)
+    assert len(rounds) == 5 and (tested == 1).all()
+
+
+def test_bad_split_configurations_are_refused():
+    with pytest.raises(ValueError, match="unknown split"):
+        SplitConfig(method="random")
+    with pytest.raises(ValueError, match="ratios"):
+        SplitConfig(ratios=(0.5, 0.5, 0.5))
