@@ -1,0 +1,5 @@
+"""``python -m genriflow``: the command line."""
+
+from genriflow.cli import app
+
+app()

@@ -1,0 +1,117 @@
+"""The command line as a user meets it: real processes, real files, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from sample_audio import SR, tone, write_bad_files
+
+
+def genriflow(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    if cache is not None:
+        env["GENRIFLOW_CACHE"] = str(cache)
+    return subprocess.run([sys.executable, "-m", "genriflow", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_help_lists_every_command():
+    out = genriflow("--help")
+    assert out.returncode == 0
+    for command in ("demo-data", "features", "train", "evaluate", "predict", "demo"):
+        assert command in out.stdout
+
+
+def test_train_on_audio_then_evaluate(demo_corpus, feature_cache, tmp_path):
+    model = tmp_path / "model"
+    out = genriflow("train", demo_corpus, "--model", "svm", "--out", model, "-q",
+                    cache=feature_cache)
+    assert out.returncode == 0, out.stderr
+    assert "stratified" in out.stdout and "accuracy" in out.stdout
+    assert (model / "report.md").is_file()
+    run = tmp_path / "run"
+    out = genriflow("evaluate", model, demo_corpus, "--out", run, "-q", cache=feature_cache)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["test"]["part"].startswith("test (stratified")
+    assert (run / "confusion.png").stat().st_size > 1000
+
+
+def test_train_from_the_kaggle_table(kaggle_table, tmp_path):
+    out = genriflow("train", "--features", kaggle_table, "--model", "logreg",
+                    "--out", tmp_path / "m")
+    assert out.returncode == 0, out.stderr
+    assert "gtzan-fault-filtered, 290 items" in out.stdout
+
+
+def test_features_command_writes_a_kaggle_style_table(demo_corpus, feature_cache, tmp_path):
+    out = genriflow("features", demo_corpus, "--out", tmp_path / "f.csv", "-q",
+                    cache=feature_cache)
+    assert out.returncode == 0, out.stderr
+    header = (tmp_path / "f.csv").read_text().splitlines()[0].split(",")
+    assert header[:3] == ["filename", "length", "chroma_stft_mean"] and header[-1] == "label"
+    assert len(header) == 60
+
+
+def _mixed_folder(tmp_path: Path, long_seconds: float) -> tuple[Path, list[str], dict]:
+    folder = tmp_path / "library"
+    bad = write_bad_files(folder)
+    good = []
+    for i, ext in enumerate(("wav", "flac", "ogg", "mp3")):
+        sf.write(folder / f"good-{i}.{ext}", tone(12.0, freq=220 * (i + 1), seed=i), SR)
+        good.append(f"good-{i}.{ext}")
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(folder / "long.ogg", "w", SR, 1) as f:
+        for _ in range(int(long_seconds // 60)):
+            f.write((0.1 * rng.standard_normal(60 * SR)).astype(np.float32))
+    good.append("long.ogg")
+    return folder, good, bad
+
+
+def _check_mixed_predictions(out, good, bad):
+    assert out.returncode == 1
+    assert "Traceback" not in out.stdout + out.stderr
+    records = {Path(r["path"]).name: r for r in json.loads(out.stdout)}
+    assert sorted(records) == sorted(good)
+    for name in bad:
+        lines = [line for line in out.stderr.splitlines() if name in line]
+        assert len(lines) == 1, (name, out.stderr)
+    assert len(records["long.ogg"]["timeline"]) > 1
+
+
+def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
+    folder, good, bad = _mixed_folder(tmp_path, long_seconds=180)
+    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-cache")
+    _check_mixed_predictions(out, good, bad)
+    assert "truncated" in out.stderr and "too short" in out.stderr
+
+
+@pytest.mark.slow
+def test_predict_handles_a_sixty_minute_ogg(demo_model, tmp_path):
+    folder, good, bad = _mixed_folder(tmp_path, long_seconds=3600)
+    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-cache")
+    _check_mixed_predictions(out, good, bad)
+
+
+def test_predict_table_and_csv(demo_model, demo_corpus):
+    songs = sorted(demo_corpus.glob("jazz/*"))[:2]
+    table = genriflow("predict", demo_model, *songs, "-q", "--no-cache")
+    assert table.returncode == 0 and songs[0].name in table.stdout
+    csv = genriflow("predict", demo_model, *songs, "-f", "csv", "-q", "--no-cache")
+    lines = csv.stdout.strip().splitlines()
+    assert lines[0].startswith("path,genre,genre_1,probability_1") and len(lines) == 3
+
+
+def test_user_errors_are_one_line(tmp_path):
+    for args in (("train", tmp_path / "nowhere"), ("predict", tmp_path, "x.wav"),
+                 ("train", "--split", "random", "--features", "x.csv")):
+        out = genriflow(*args)
+        assert out.returncode == 2
+        assert "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
