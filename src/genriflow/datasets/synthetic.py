@@ -40,7 +40,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 #: Probability that a clip borrows ingredients from a neighbouring genre.
-BORROW_PROB = 0.2
+BORROW_PROB = 0.15
 
 _TABLE_SIZE = 2048
 _TAIL_SECONDS = 2.0
@@ -165,6 +165,9 @@ TIMBRES: dict[str, Timbre] = {
                           vibrato=25.0, drive=5.0),
     "banjo": Timbre(0.8, 20, attack=0.001, decay=0.18, sustain=0.0, release=0.05, pluck=0.04,
                     noise=0.1),
+    "harmonica": Timbre(0.8, 14, even=0.3, attack=0.03, decay=0.6, sustain=0.8, release=0.06,
+                        vibrato=30.0, noise=0.12),
+    "steel": Timbre(2.2, 10, attack=0.01, decay=1.5, sustain=0.6, release=0.3, vibrato=22.0),
     "vox": Timbre(1.2, 30, attack=0.05, decay=1.0, sustain=0.9, release=0.1, vibrato=20.0,
                   noise=0.02, formants=True),
     "finger_bass": Timbre(2.2, 8, attack=0.004, decay=0.5, sustain=0.35, release=0.06,
@@ -244,6 +247,7 @@ class GenreRecipe:
     drive: tuple[float, float] = (0.0, 0.0)
     register: int = 52
     crash_every: int = 0
+    lead_span: int = 10
     presence: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.5)
     mix: tuple[float, float, float, float] = (1.0, 0.8, 0.7, 0.6)
     lofi: float = 0.1
@@ -270,11 +274,11 @@ RECIPES: dict[str, GenreRecipe] = {
         bass_timbres=("finger_bass", "upright_bass"),
         drums=(DrumPart(("kick",), ("x.......x.......", "x.....x.x.......")), _BACKBEAT,
                DrumPart(("closed_hat", "ride"), (_EIGHTHS, "x.xxx.xxx.xxx.xx"))),
-        lead_timbres=("clean_guitar", "brass", "lead_guitar", "organ"),
+        lead_timbres=("harmonica", "clean_guitar", "lead_guitar", "harmonica"),
         scales=("blues", "minor_pent"),
         lead_steps=(2, 2, 4, 6, 8),
         neighbours=("jazz", "rock", "country"),
-        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.35,
+        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.25, presence=(1.0, 1.0, 1.0, 0.7),
     ),
     "classical": GenreRecipe(
         tempo=(50, 120),
@@ -282,7 +286,7 @@ RECIPES: dict[str, GenreRecipe] = {
                       "i VI III VII", "I IV I V"),
         comps=(Comp("x...............", 1.0), Comp("x.......x.......", 1.0),
                Comp(_EIGHTHS, 2.5, arp=True), Comp("xxxxxxxxxxxxxxxx", 3.0, arp=True)),
-        timbres=("strings", "piano", "strings", "organ"),
+        timbres=("strings", "piano", "strings"),
         basses=(Bass("x...............", "R", 1.0), Bass("x.......x.......", "R5", 1.0)),
         bass_timbres=("strings", "upright_bass"),
         drums=(),
@@ -291,7 +295,7 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(2, 4, 4, 8),
         neighbours=("jazz",),
         bars_per_chord=(1, 2), register=55,
-        presence=(0.0, 1.0, 0.6, 0.7), mix=(0.0, 1.0, 0.5, 0.7), lofi=0.15,
+        presence=(0.0, 1.0, 0.6, 0.8), mix=(0.0, 1.0, 0.5, 0.7), lofi=0.1,
     ),
     "country": GenreRecipe(
         tempo=(90, 160),
@@ -304,11 +308,11 @@ RECIPES: dict[str, GenreRecipe] = {
         drums=(DrumPart(("kick",), ("x.......x.......",)),
                DrumPart(("snare", "brush", "rim"), ("....x.......x...", "o.x.o.x.o.x.o.x.")),
                DrumPart(("closed_hat", "shaker"), (_EIGHTHS,), 0.7)),
-        lead_timbres=("violin", "banjo", "vox", "clean_guitar"),
+        lead_timbres=("violin", "banjo", "steel", "vox"),
         scales=("major_pent", "major"),
         lead_steps=(1, 2, 2, 4),
         neighbours=("blues", "rock", "pop"),
-        swing=(0.0, 0.3), lofi=0.15,
+        swing=(0.0, 0.3), register=57, presence=(0.9, 1.0, 1.0, 0.8), lofi=0.1,
     ),
     "disco": GenreRecipe(
         tempo=(110, 132),
@@ -341,12 +345,12 @@ RECIPES: dict[str, GenreRecipe] = {
                                                "x..x......x..x..")),
                DrumPart(("snare", "clap"), ("....x.......x...",)),
                DrumPart(("closed_hat",), (_EIGHTHS, _SIXTEENTHS, "x.xxx.x.x.xxx.x."))),
-        lead_timbres=("vox", "vox", "synth", "flute"),
+        lead_timbres=("vox", "vox", "vox", "synth"),
         scales=("minor_pent", "minor"),
         lead_steps=(1, 1, 2, 2, 3),
         neighbours=("reggae", "disco", "pop"),
         swing=(0.0, 0.5), swing16=True, bars_per_chord=(1, 2),
-        presence=(1.0, 0.8, 1.0, 0.6), mix=(1.2, 0.6, 0.9, 0.6), lofi=0.45,
+        lead_span=3, presence=(1.0, 0.8, 1.0, 0.8), mix=(1.3, 0.5, 1.1, 0.7), lofi=0.3,
     ),
     "jazz": GenreRecipe(
         tempo=(80, 200),
@@ -361,12 +365,12 @@ RECIPES: dict[str, GenreRecipe] = {
                DrumPart(("closed_hat",), ("....x.......x...",)),
                DrumPart(("snare", "brush"), ("????????????????",), 0.8),
                DrumPart(("kick",), ("o...o...o...o...", "?.?.?.?.?.?.?.?."), 0.6)),
-        lead_timbres=("brass", "brass", "piano", "vox", "flute"),
+        lead_timbres=("brass", "brass", "piano", "brass"),
         scales=("dorian", "mixolydian", "blues"),
         lead_steps=(1, 2, 2, 2, 3, 4),
         neighbours=("blues", "classical"),
         swing=(0.6, 1.0), register=50,
-        presence=(0.95, 0.9, 1.0, 0.7), mix=(0.6, 0.8, 0.8, 0.8), lofi=0.3,
+        presence=(0.95, 0.9, 1.0, 0.8), mix=(0.6, 0.8, 0.8, 0.8), lofi=0.25,
     ),
     "metal": GenreRecipe(
         tempo=(100, 200),
@@ -399,11 +403,12 @@ RECIPES: dict[str, GenreRecipe] = {
         drums=(DrumPart(("kick",), ("x.......x.x.....", "x...x...x...x...", "x..x....x.......")),
                DrumPart(("snare", "clap"), ("....x.......x...",)),
                DrumPart(("closed_hat", "shaker"), (_EIGHTHS, _SIXTEENTHS), 0.8)),
-        lead_timbres=("vox", "vox", "synth", "piano"),
+        lead_timbres=("vox", "vox", "vox", "synth"),
         scales=("major_pent", "major"),
         lead_steps=(2, 2, 4, 4, 6),
         neighbours=("disco", "rock", "country", "hiphop"),
-        presence=(0.9, 1.0, 1.0, 0.8), lofi=0.05,
+        presence=(0.9, 1.0, 1.0, 0.9), mix=(0.9, 0.7, 0.7, 1.0), lofi=0.05,
+        master_drive=(0.3, 1.2),
     ),
     "reggae": GenreRecipe(
         tempo=(65, 100),
@@ -422,7 +427,7 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(2, 4, 4, 8),
         neighbours=("hiphop", "pop"),
         swing=(0.0, 0.35),
-        presence=(1.0, 1.0, 1.0, 0.5), mix=(0.9, 0.7, 1.1, 0.5), lofi=0.2,
+        presence=(1.0, 1.0, 1.0, 0.5), mix=(0.9, 0.7, 1.1, 0.5), lofi=0.15,
     ),
     "rock": GenreRecipe(
         tempo=(100, 160),
@@ -439,7 +444,7 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(1, 2, 2, 4, 4),
         neighbours=("metal", "pop", "blues", "country"),
         drive=(0.0, 4.0), register=45, crash_every=4,
-        presence=(1.0, 1.0, 1.0, 0.5), lofi=0.1, master_drive=(0.0, 1.5),
+        presence=(1.0, 1.0, 1.0, 0.6), lofi=0.1, master_drive=(0.0, 1.5),
     ),
 }
 
@@ -817,7 +822,9 @@ def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
     """A random-walk melody on a genre scale; returns (audio, drive)."""
     timbre = TIMBRES[_choose(rng, recipe.lead_timbres)]
     scale = _SCALES[_choose(rng, recipe.scales)]
-    pitches = [60 + key % 12 + 12 * octave + s for octave in range(2) for s in scale]
+    pitches = [60 + key % 12 + 12 * octave + s for octave in range(3) for s in scale]
+    low = int(rng.integers(0, len(pitches) - recipe.lead_span + 1))
+    pitches = pitches[low : low + recipe.lead_span]
     bright = rng.uniform(0.8, 1.25)
     rest = rng.uniform(0.1, 0.4)
     out = np.zeros(n)
@@ -861,7 +868,7 @@ def _master(y: np.ndarray, recipe: GenreRecipe, sr: int, rng: np.random.Generato
     y = y + np.std(y) * rng.uniform(0.002, 0.05) * rng.standard_normal(y.size)
     if rng.random() < recipe.lofi:
         y = _lofi(y, sr, rng)
-    elif rng.random() < 0.4:
+    elif rng.random() < 0.2:
         cutoff = min(rng.uniform(3000, 9000), 0.45 * sr)
         y = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), y)
     y = _distort(y, rng.uniform(*recipe.master_drive))
@@ -914,7 +921,7 @@ def synthesize_clip(genre: str, seconds: float, sr: int, rng: np.random.Generato
     key = int(rng.integers(12))
     chords = _chord_per_bar(recipe, grid.n_bars, rng)
     present = _presence(recipe, rng)
-    gains = np.asarray(recipe.mix) * rng.uniform(0.5, 1.5, 4)
+    gains = np.asarray(recipe.mix) * rng.uniform(0.65, 1.35, 4)
     mix = np.zeros(total)
     if present[0]:
         mix += gains[0] * _unit_rms(_drum_layer(recipe, grid, total, rng))
