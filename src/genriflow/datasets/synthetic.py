@@ -550,32 +550,39 @@ def _butter(sr: int, low: float | None, high: float | None) -> np.ndarray:
 
 
 def _decay(n: int, sr: int, tau: float) -> np.ndarray:
-    return np.exp(-np.arange(n) / (sr * tau))
+    """``exp(-t / tau)`` over ``n`` samples, float32."""
+    return np.exp(np.arange(n, dtype=np.float32) * np.float32(-1.0 / (sr * tau)))
 
 
 def _envelope(n_hold: int, n_total: int, timbre: Timbre, sr: int) -> np.ndarray:
     """ADSR amplitude envelope: hold for ``n_hold`` samples, release until ``n_total``."""
-    t = np.arange(n_total) / sr
-    env = timbre.sustain + (1.0 - timbre.sustain) * np.exp(
-        -np.maximum(t - timbre.attack, 0.0) / timbre.decay)
-    env *= np.minimum(t / max(timbre.attack, 1e-4), 1.0)
+    n_attack = min(max(int(timbre.attack * sr), 1), n_total)
+    env = np.ones(n_total, dtype=np.float32)
+    env[n_attack:] = _decay(n_total - n_attack, sr, timbre.decay)
+    env[n_attack:] *= 1.0 - timbre.sustain
+    env[n_attack:] += timbre.sustain
+    env[:n_attack] = np.linspace(0.0, 1.0, n_attack, endpoint=False)
     tail = n_total - n_hold
     if tail > 0:
-        env[n_hold:] *= np.linspace(1.0, 0.0, tail)
+        env[n_hold:] *= np.linspace(1.0, 0.0, tail, dtype=np.float32)
     return env
 
 
-def _harmonic_amps(freq: float, timbre: Timbre, bright: float, sr: int,
-                   rng: np.random.Generator) -> np.ndarray:
-    """Amplitudes of harmonics 1..n of a note, band-limited below Nyquist."""
-    k = np.arange(1, timbre.n_harm + 1, dtype=float)
+@lru_cache(maxsize=2048)
+def _wavetables(timbre: Timbre, bright: float, n_harm: int, vowel: int,
+                freq: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bright and dark (damped) wavetables of a note with ``n_harm`` harmonics.
+
+    ``vowel`` indexes :data:`_VOWELS` for a timbre with formants (``freq`` is then the
+    note's frequency); otherwise both are ignored, and callers pass ``-1`` and ``0.0``.
+    """
+    k = np.arange(1, n_harm + 1, dtype=float)
     amps = k ** -(timbre.slope / bright)
     amps[1::2] *= timbre.even
-    if timbre.formants:
-        for f0 in _choose(rng, _VOWELS):
+    if vowel >= 0:
+        for f0 in _VOWELS[vowel]:
             amps *= 1.0 + 6.0 * np.exp(-0.5 * ((k * freq - f0) / (0.12 * f0)) ** 2)
-    amps[k * freq >= 0.45 * sr] = 0.0
-    return amps
+    return _wavetable(amps), _wavetable(amps / k**2)
 
 
 def _wavetable(amps: np.ndarray) -> np.ndarray:
@@ -583,14 +590,14 @@ def _wavetable(amps: np.ndarray) -> np.ndarray:
     spec = np.zeros(_TABLE_SIZE // 2 + 1, dtype=complex)
     spec[1 : amps.size + 1] = -1j * amps
     table = np.fft.irfft(spec, n=_TABLE_SIZE)
-    return table / max(np.abs(table).max(), 1e-12)
+    return (table / max(np.abs(table).max(), 1e-12)).astype(np.float32)
 
 
 def _phase(freq: float, n: int, sr: int, timbre: Timbre, rng: np.random.Generator) -> np.ndarray:
     """Phase in cycles of a note, with delayed vibrato when the timbre has some."""
-    t = np.arange(n) / sr
     if timbre.vibrato <= 0.0:
-        return rng.random() + freq * t
+        return rng.random() + np.arange(n) * (freq / sr)
+    t = np.arange(n) / sr
     depth = timbre.vibrato / 1200.0 * np.log(2.0) * np.minimum(t / 0.3, 1.0)
     inst = freq * (1.0 + depth * np.sin(2 * np.pi * rng.uniform(4.5, 6.5) * t))
     return rng.random() + np.cumsum(inst) / sr
@@ -607,19 +614,23 @@ def _note(midi: float, seconds: float, timbre: Timbre, bright: float, sr: int,
     freq = float(_hz(midi))
     n_hold = max(int(seconds * sr), 16)
     n = n_hold + int(timbre.release * sr)
-    amps = _harmonic_amps(freq, timbre, bright, sr, rng)
+    n_harm = max(min(timbre.n_harm, int(0.45 * sr / freq)), 1)
+    if timbre.formants:
+        table, dark = _wavetables(timbre, bright, n_harm, int(rng.integers(len(_VOWELS))), freq)
+    else:
+        table, dark = _wavetables(timbre, bright, n_harm, -1, 0.0)
     phase = _phase(freq, n, sr, timbre, rng)
-    table, index = _wavetable(amps), _table_index(phase)
+    index = _table_index(phase)
     y = table[index]
     if timbre.pluck > 0.0:
-        dark = _wavetable(amps / (1.0 + np.arange(amps.size) ** 2))[index]
-        y = dark + _decay(n, sr, timbre.pluck) * (y - dark)
+        low = dark[index]
+        y = low + _decay(n, sr, timbre.pluck) * (y - low)
     if timbre.detune > 0.0:
         y = 0.5 * (y + table[_table_index(phase * 2.0 ** (timbre.detune / 1200.0))])
     y *= _envelope(n_hold, n, timbre, sr)
     if timbre.noise > 0.0:
         m = min(n, int(0.03 * sr))
-        y[:m] += timbre.noise * _filtered_noise(m, sr, rng, low=1000.0) * _decay(m, sr, 0.008)
+        y[:m] += timbre.noise * _decay(m, sr, 0.008) * _filtered_noise(m, sr, rng, low=1000.0)
     return y
 
 
@@ -720,7 +731,7 @@ def _place(out: np.ndarray, sound: np.ndarray, times: np.ndarray, vels: np.ndarr
 
 def _drum_layer(recipe: GenreRecipe, grid: _Grid, n: int, rng: np.random.Generator) -> np.ndarray:
     """All drum parts: impulse trains (with swing and jitter) convolved with drum sounds."""
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=np.float32)
     for part in recipe.drums:
         if rng.random() >= part.prob:
             continue
@@ -760,7 +771,7 @@ def _comp_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
     comp = _choose(rng, recipe.comps)
     timbre = TIMBRES[_choose(rng, recipe.timbres)]
     bright = rng.uniform(0.8, 1.25)
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=np.float32)
     arp_index = 0
     for bar, chord in enumerate(chords):
         notes = _voicing(key, chord, recipe.register, rng)
@@ -802,7 +813,7 @@ def _bass_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
     timbre = TIMBRES[_choose(rng, recipe.bass_timbres)]
     bright = rng.uniform(0.8, 1.25)
     low = 28 + key % 12
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=np.float32)
     for bar, chord in enumerate(chords):
         next_root = chords[min(bar + 1, len(chords) - 1)][0]
         steps, vels = _hits(bass.pattern, rng)
@@ -827,7 +838,7 @@ def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
     pitches = pitches[low : low + recipe.lead_span]
     bright = rng.uniform(0.8, 1.25)
     rest = rng.uniform(0.1, 0.4)
-    out = np.zeros(n)
+    out = np.zeros(n, dtype=np.float32)
     index, step = len(pitches) // 2, 0
     while step < grid.n_bars * STEPS:
         length = int(_choose(rng, recipe.lead_steps))
@@ -850,7 +861,7 @@ def _distort(y: np.ndarray, drive: float) -> np.ndarray:
 
 
 def _unit_rms(y: np.ndarray) -> np.ndarray:
-    rms = np.sqrt(np.mean(y**2))
+    rms = np.sqrt(np.dot(y, y) / max(y.size, 1))
     return y / rms if rms > 0 else y
 
 
