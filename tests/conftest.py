@@ -24,11 +24,11 @@ def kaggle_table(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_corpus(tmp_path_factory) -> Path:
-    """A small synthetic corpus: 10 genres x 8 clips x 4 s, rotating containers."""
+    """A small synthetic corpus: 10 genres x 10 clips x 4 s, rotating containers."""
     from genriflow.datasets.synthetic import make_demo_corpus
 
     root = tmp_path_factory.mktemp("demo") / "corpus"
-    make_demo_corpus(root, per_genre=8, seconds=4.0, seed=0)
+    make_demo_corpus(root, per_genre=10, seconds=4.0, seed=0)
     return root
 
 

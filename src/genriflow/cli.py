@@ -10,11 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from genriflow.audio import AudioError
-from genriflow.datasets.discover import DatasetError
+from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SPLIT_METHODS, SplitConfig
 from genriflow.models.classical import CLASSICAL_MODELS
-from genriflow.models.folder import ModelError
 
 app = typer.Typer(
     help="Tell which genre a piece of music belongs to, from the audio itself.",
@@ -36,7 +34,7 @@ def user_errors():
     """Known failures become one red line on stderr and exit status 2, never a traceback."""
     try:
         yield
-    except (AudioError, DatasetError, ModelError, ValueError, FileNotFoundError) as exc:
+    except (AudioError, ValueError, FileNotFoundError) as exc:  # DatasetError, ModelError too
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from genriflow.datasets.gtzan import fault_filtered_split
 
@@ -135,10 +134,17 @@ def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
 
 
 def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.ndarray:
+    from sklearn.model_selection import train_test_split  # slow import, kept off start-up
+
     train, valid, test = ratios
     parts = np.full(len(labels), "train", dtype=object)
     if len(np.unique(groups)) == len(groups):
-        n = len(labels)
+        n, n_labels = len(labels), len(np.unique(labels))
+        if min(round(valid * n), round(test * n)) < n_labels:
+            raise ValueError(
+                f"too few files for a stratified {train:.0%}/{valid:.0%}/{test:.0%} split: "
+                f"{n} files, {n_labels} labels; the validation and test parts need at least "
+                f"one file per label ({int(np.ceil(n_labels / min(valid, test)))} files)")
         rest, test_idx = train_test_split(np.arange(n), test_size=round(test * n),
                                           stratify=labels, random_state=seed)
         _, valid_idx = train_test_split(rest, test_size=round(valid * n),
@@ -154,6 +160,8 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
 
 
 def _one_group_fold(labels, groups, n_splits: int, seed: int) -> np.ndarray:
+    from sklearn.model_selection import StratifiedGroupKFold
+
     n_splits = max(2, min(n_splits, len(np.unique(groups))))
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
@@ -161,6 +169,8 @@ def _one_group_fold(labels, groups, n_splits: int, seed: int) -> np.ndarray:
 
 
 def _fold_ids(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
     if len(np.unique(groups)) == len(groups):
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     else:

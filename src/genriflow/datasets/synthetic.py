@@ -40,10 +40,9 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 
 #: Probability that a clip borrows ingredients from a neighbouring genre.
-BORROW_PROB = 0.15
+BORROW_PROB = 0.1
 
 _TABLE_SIZE = 2048
-_TAIL_SECONDS = 2.0
 _VELOCITY = {"X": 1.0, "x": 0.75, "o": 0.4}
 
 # --------------------------------------------------------------------------- music theory
@@ -278,7 +277,8 @@ RECIPES: dict[str, GenreRecipe] = {
         scales=("blues", "minor_pent"),
         lead_steps=(2, 2, 4, 6, 8),
         neighbours=("jazz", "rock", "country"),
-        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.25, presence=(1.0, 1.0, 1.0, 0.7),
+        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.3, presence=(1.0, 1.0, 1.0, 0.7),
+        mix=(0.7, 0.9, 0.8, 0.8),
     ),
     "classical": GenreRecipe(
         tempo=(50, 120),
@@ -634,6 +634,29 @@ def _note(midi: float, seconds: float, timbre: Timbre, bright: float, sr: int,
     return y
 
 
+@dataclass(frozen=True)
+class _Player:
+    """One instrument of a clip: a timbre at a brightness, playing into a buffer."""
+
+    timbre: Timbre
+    bright: float
+    sr: int
+
+    def play(self, out: np.ndarray, onset: float, midi: float, seconds: float, gain: float,
+             rng: np.random.Generator) -> None:
+        """Mix a note starting at ``onset`` seconds; notes past the end are skipped."""
+        at = int(onset * self.sr)
+        if at >= out.size:
+            return
+        seconds = min(seconds, (out.size - at) / self.sr)
+        _add(out, at, gain * _note(midi, seconds, self.timbre, self.bright, self.sr, rng))
+
+
+def _player(names: Sequence[str], sr: int, rng: np.random.Generator) -> _Player:
+    """Pick an instrument and a brightness for it."""
+    return _Player(TIMBRES[_choose(rng, names)], rng.uniform(0.8, 1.25), sr)
+
+
 # --------------------------------------------------------------------------- drums
 
 
@@ -769,8 +792,7 @@ def _comp_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
                 rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """Chord instrument playing the progression in a comping rhythm; returns (audio, drive)."""
     comp = _choose(rng, recipe.comps)
-    timbre = TIMBRES[_choose(rng, recipe.timbres)]
-    bright = rng.uniform(0.8, 1.25)
+    player = _player(recipe.timbres, grid.sr, rng)
     out = np.zeros(n, dtype=np.float32)
     arp_index = 0
     for bar, chord in enumerate(chords):
@@ -787,9 +809,8 @@ def _comp_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
             else:
                 played = notes if rng.random() < 0.5 else notes[::-1]
             for i, midi in enumerate(played):
-                at = int((onset + i * timbre.strum) * grid.sr)
-                _add(out, at, vel * _note(midi, length, timbre, bright, grid.sr, rng))
-    drive = max(rng.uniform(*recipe.drive), timbre.drive)
+                player.play(out, onset + i * player.timbre.strum, midi, length, vel, rng)
+    drive = max(rng.uniform(*recipe.drive), player.timbre.drive)
     return out, drive
 
 
@@ -810,8 +831,7 @@ def _bass_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
                 rng: np.random.Generator) -> np.ndarray:
     """Bass line following the chords' roots in a genre rhythm."""
     bass = _choose(rng, recipe.basses)
-    timbre = TIMBRES[_choose(rng, recipe.bass_timbres)]
-    bright = rng.uniform(0.8, 1.25)
+    player = _player(recipe.bass_timbres, grid.sr, rng)
     low = 28 + key % 12
     out = np.zeros(n, dtype=np.float32)
     for bar, chord in enumerate(chords):
@@ -823,20 +843,18 @@ def _bass_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
             degree = _bass_degree(token, chord, next_root, i == steps.size - 1, rng)
             midi = low + degree % 24
             midi -= 12 * (midi > 52)
-            note = _note(midi, gap * grid.step * bass.legato, timbre, bright, grid.sr, rng)
-            _add(out, int(onset * grid.sr), vel * note)
+            player.play(out, onset, midi, gap * grid.step * bass.legato, vel, rng)
     return out
 
 
 def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
                 rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """A random-walk melody on a genre scale; returns (audio, drive)."""
-    timbre = TIMBRES[_choose(rng, recipe.lead_timbres)]
+    player = _player(recipe.lead_timbres, grid.sr, rng)
     scale = _SCALES[_choose(rng, recipe.scales)]
     pitches = [60 + key % 12 + 12 * octave + s for octave in range(3) for s in scale]
     low = int(rng.integers(0, len(pitches) - recipe.lead_span + 1))
     pitches = pitches[low : low + recipe.lead_span]
-    bright = rng.uniform(0.8, 1.25)
     rest = rng.uniform(0.1, 0.4)
     out = np.zeros(n, dtype=np.float32)
     index, step = len(pitches) // 2, 0
@@ -845,10 +863,10 @@ def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
         if rng.random() >= rest:
             index = int(np.clip(index + rng.integers(-2, 3), 0, len(pitches) - 1))
             onset = grid.seconds(np.array([step]), rng)[0]
-            note = _note(pitches[index], length * grid.step * 0.9, timbre, bright, grid.sr, rng)
-            _add(out, int(onset * grid.sr), rng.uniform(0.7, 1.0) * note)
+            gain = rng.uniform(0.7, 1.0)
+            player.play(out, onset, pitches[index], length * grid.step * 0.9, gain, rng)
         step += length
-    return out, timbre.drive
+    return out, player.timbre.drive
 
 
 # --------------------------------------------------------------------------- mixing
@@ -928,21 +946,20 @@ def synthesize_clip(genre: str, seconds: float, sr: int, rng: np.random.Generato
         raise ValueError(f"clip length must be positive, got {seconds} s")
     recipe = _borrow(RECIPES[genre], rng)
     grid = _make_grid(recipe, n, sr, rng)
-    total = n + int(_TAIL_SECONDS * sr)
     key = int(rng.integers(12))
     chords = _chord_per_bar(recipe, grid.n_bars, rng)
     present = _presence(recipe, rng)
     gains = np.asarray(recipe.mix) * rng.uniform(0.65, 1.35, 4)
-    mix = np.zeros(total)
+    mix = np.zeros(n)
     if present[0]:
-        mix += gains[0] * _unit_rms(_drum_layer(recipe, grid, total, rng))
+        mix += gains[0] * _unit_rms(_drum_layer(recipe, grid, n, rng))
     if present[1]:
-        mix += gains[1] * _unit_rms(_distort(*_comp_layer(recipe, grid, chords, key, total, rng)))
+        mix += gains[1] * _unit_rms(_distort(*_comp_layer(recipe, grid, chords, key, n, rng)))
     if present[2]:
-        mix += gains[2] * _unit_rms(_bass_layer(recipe, grid, chords, key, total, rng))
+        mix += gains[2] * _unit_rms(_bass_layer(recipe, grid, chords, key, n, rng))
     if present[3]:
-        mix += gains[3] * _unit_rms(_distort(*_lead_layer(recipe, grid, key, total, rng)))
-    return _master(mix[:n], recipe, sr, rng).astype(np.float32)
+        mix += gains[3] * _unit_rms(_distort(*_lead_layer(recipe, grid, key, n, rng)))
+    return _master(mix, recipe, sr, rng).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- corpus

@@ -7,48 +7,57 @@ Every model is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``predict
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.decomposition import PCA
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
-from genriflow.models.transforms import LogColumns
+# scikit-learn is imported inside the builders: the command line lists these names in its
+# help, and importing every estimator up front would make each start-up a second slower.
 
 
 def _knn(seed: int) -> list:
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KNeighborsClassifier
+
     # The CS229 report's setting: PCA to 15 dimensions, k=10, distance-weighted votes.
     return [("pca", PCA(n_components=15, random_state=seed)),
             ("clf", KNeighborsClassifier(n_neighbors=10, weights="distance"))]
 
 
 def _svm(seed: int) -> list:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import SVC
+
     svc = SVC(C=3.0, gamma="scale", class_weight="balanced", random_state=seed)
     return [("clf", CalibratedClassifierCV(svc, ensemble=False))]
 
 
 def _logreg(seed: int) -> list:
+    from sklearn.linear_model import LogisticRegression
+
     return [("clf", LogisticRegression(C=0.1, max_iter=5000, class_weight="balanced",
                                        random_state=seed))]
 
 
 def _random_forest(seed: int) -> list:
+    from sklearn.ensemble import RandomForestClassifier
+
     return [("clf", RandomForestClassifier(n_estimators=500, class_weight="balanced",
                                            n_jobs=-1, random_state=seed))]
 
 
 def _gradient_boosting(seed: int) -> list:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return [("clf", HistGradientBoostingClassifier(learning_rate=0.05, max_iter=300,
                                                    l2_regularization=1.0,
                                                    random_state=seed))]
 
 
 def _mlp(seed: int) -> list:
+    from sklearn.neural_network import MLPClassifier
+
     return [("clf", MLPClassifier(hidden_layer_sizes=(256, 128), alpha=1e-2,
                                   early_stopping=True, validation_fraction=0.15,
                                   max_iter=500, random_state=seed))]
@@ -89,6 +98,12 @@ def make_classical(name: str, seed: int = 0, pca: int | None = None,
     sklearn.pipeline.Pipeline
         ``log -> scale -> [pca] -> clf``.
     """
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from genriflow.models.transforms import LogColumns
+
     if name not in CLASSICAL_MODELS:
         raise ValueError(f"unknown model {name!r}; choose from auto, {', '.join(CLASSICAL_MODELS)}")
     steps = CLASSICAL_MODELS[name](seed)
