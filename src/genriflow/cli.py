@@ -18,8 +18,8 @@ app = typer.Typer(
     help="Tell which genre a piece of music belongs to, from the audio itself.",
     no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
                                           "(default: all cores).")]
