@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -46,6 +47,12 @@ def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
     return buffer.getvalue()
 
 
+def _short(path: str) -> str:
+    """The path relative to the working folder when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
                        console: Console) -> None:
     """Print predictions to ``console`` as ``table``, ``csv`` or ``json``."""
@@ -56,5 +63,5 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
     else:
         table = Table("file", *[f"#{i}" for i in range(1, top + 1)], title="genre predictions")
         for p in predictions:
-            table.add_row(p.path, *[f"{g} {prob:.0%}" for g, prob in p.top(top)])
+            table.add_row(_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)])
         console.print(table)
