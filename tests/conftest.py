@@ -44,6 +44,6 @@ def demo_model(demo_corpus: Path, feature_cache: Path, tmp_path_factory) -> Path
     from genriflow.training.classical import TrainConfig, train_to_folder
 
     out = tmp_path_factory.mktemp("models") / "demo"
-    dataset = from_audio(demo_corpus, cache_dir=feature_cache, progress=False)
+    dataset = from_audio(demo_corpus, store=feature_cache, progress=False)
     train_to_folder(dataset, out, TrainConfig(model="logreg"))
     return out

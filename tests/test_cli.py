@@ -16,7 +16,7 @@ from sample_audio import SR, tone, write_bad_files
 def genriflow(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "COLUMNS": "200"}
     if cache is not None:
-        env["GENRIFLOW_CACHE"] = str(cache)
+        env["GENRIFLOW_STORE"] = str(cache)
     return subprocess.run([sys.executable, "-m", "genriflow", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=900)
 
@@ -87,7 +87,7 @@ def _check_mixed_predictions(out, good, bad):
 
 def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
     folder, good, bad = _mixed_folder(tmp_path, long_seconds=180)
-    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-cache")
+    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-store")
     _check_mixed_predictions(out, good, bad)
     assert "truncated" in out.stderr and "too short" in out.stderr
 
@@ -95,15 +95,15 @@ def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
 @pytest.mark.slow
 def test_predict_handles_a_sixty_minute_ogg(demo_model, tmp_path):
     folder, good, bad = _mixed_folder(tmp_path, long_seconds=3600)
-    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-cache")
+    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-store")
     _check_mixed_predictions(out, good, bad)
 
 
 def test_predict_table_and_csv(demo_model, demo_corpus):
     songs = sorted(demo_corpus.glob("jazz/*"))[:2]
-    table = genriflow("predict", demo_model, *songs, "-q", "--no-cache")
+    table = genriflow("predict", demo_model, *songs, "-q", "--no-store")
     assert table.returncode == 0 and songs[0].name in table.stdout
-    csv = genriflow("predict", demo_model, *songs, "-f", "csv", "-q", "--no-cache")
+    csv = genriflow("predict", demo_model, *songs, "-f", "csv", "-q", "--no-store")
     lines = csv.stdout.strip().splitlines()
     assert lines[0].startswith("path,genre,genre_1,probability_1") and len(lines) == 3
 

@@ -23,9 +23,10 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
                                           "(default: all cores).")]
-CacheDir = Annotated[Path | None, typer.Option(help="Feature cache folder (default: "
-                                               "$GENRIFLOW_CACHE or ~/.cache/genriflow).")]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Compute every feature afresh.")]
+StoreDir = Annotated[Path | None, typer.Option("--store", help="Feature store folder (default: "
+                                               "$GENRIFLOW_STORE or ~/.cache/genriflow).")]
+NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature afresh and "
+                                       "keep none.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
@@ -42,13 +43,13 @@ def user_errors():
         raise typer.Exit(130) from None
 
 
-def _cache(cache_dir: Path | None, no_cache: bool) -> Path | None:
-    from genriflow.features.cache import default_cache_dir
+def _store(store: Path | None, no_store: bool) -> Path | None:
+    from genriflow.features.store import default_store_dir
 
-    return None if no_cache else (cache_dir or default_cache_dir())
+    return None if no_store else (store or default_store_dir())
 
 
-def _dataset(data_dir: Path | None, features: Path | None, cache: Path | None,
+def _dataset(data_dir: Path | None, features: Path | None, store: Path | None,
              jobs: int | None, quiet: bool):
     from genriflow.features.dataset import from_audio, from_table
 
@@ -56,7 +57,7 @@ def _dataset(data_dir: Path | None, features: Path | None, cache: Path | None,
         raise ValueError("give either DATA_DIR (audio) or --features CSV, not both or neither")
     if features is not None:
         return from_table(features)
-    return from_audio(data_dir, cache_dir=cache, n_jobs=jobs, progress=not quiet)
+    return from_audio(data_dir, store=store, n_jobs=jobs, progress=not quiet)
 
 
 @app.command("demo-data")
@@ -79,14 +80,14 @@ def features(
     data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
                                              "genre, any depth) or a manifest CSV.")],
     out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("features.csv"),
-    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Compute the GTZAN feature table (the 57 Kaggle columns) for a folder of audio."""
     from genriflow.features.table import write_feature_table
 
     with user_errors():
-        dataset = _dataset(data_dir, None, _cache(cache_dir, no_cache), jobs, quiet)
+        dataset = _dataset(data_dir, None, _store(store, no_store), jobs, quiet)
         write_feature_table(dataset, out)
     console.print(f"wrote {len(dataset.frame)} rows to {out}")
     _print_errors(dataset.errors)
@@ -106,7 +107,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
-    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Train a genre classifier, evaluate it honestly and save its model folder."""
@@ -115,7 +116,7 @@ def train(
     with user_errors():
         config = TrainConfig(model=model, split=SplitConfig(method=split, seed=seed,
                                                             n_folds=folds), pca=pca, seed=seed)
-        dataset = _dataset(data_dir, features, _cache(cache_dir, no_cache), jobs, quiet)
+        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet)
         out = out or Path("models") / f"{model}-{_stamp()}"
         result = train_to_folder(dataset, out, config)
     _print_result(result.metrics, out)
@@ -131,7 +132,7 @@ def evaluate(
                                       "(data the model never saw).")] = "test",
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/evaluate-<time>)."
                                              )] = None,
-    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split."""
@@ -140,7 +141,7 @@ def evaluate(
 
     with user_errors():
         loaded = load_model(model_dir)
-        dataset = _dataset(data_dir, features, _cache(cache_dir, no_cache), jobs, quiet)
+        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet)
         out = out or Path("runs") / f"evaluate-{_stamp()}"
         metrics = evaluate_to_folder(loaded, dataset, out, part)
     _print_result(metrics, out)
@@ -155,7 +156,7 @@ def predict(
     top: Annotated[int, typer.Option(help="Genres to show per song.")] = 3,
     max_windows: Annotated[int, typer.Option(help="Most clips analysed per long song.")] = 10,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
-    jobs: Jobs = None, cache_dir: CacheDir = None, no_cache: NoCache = False,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Give each song its most probable genres. Exit status 1 if any file failed."""
@@ -169,7 +170,7 @@ def predict(
         loaded = load_model(model_dir)
         predictions, errors = predict_files(
             loaded, paths, max_windows=max_windows, aggregation=aggregation,
-            cache_dir=_cache(cache_dir, no_cache), n_jobs=jobs, progress=not quiet)
+            store=_store(store, no_store), n_jobs=jobs, progress=not quiet)
     render_predictions(predictions, format, top, console)
     _print_errors(errors)
     if errors:

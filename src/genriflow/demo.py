@@ -35,7 +35,7 @@ def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
     Parameters
     ----------
     out : path
-        Folder for ``corpus/``, ``cache/``, ``model/`` (with its report) and
+        Folder for ``corpus/``, ``store/``, ``model/`` (with its report) and
         ``predictions.csv``.
     per_genre, seconds, seed
         Size and seed of the synthetic corpus.
@@ -53,14 +53,14 @@ def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
     say(f"[bold]1/4[/bold] synthesising {per_genre} x 10 genres x {seconds:g} s in {out}/corpus")
     make_demo_corpus(out / "corpus", per_genre=per_genre, seconds=seconds, seed=seed)
     say("[bold]2/4[/bold] extracting the GTZAN feature table (57 columns)")
-    dataset = from_audio(out / "corpus", cache_dir=out / "cache", n_jobs=n_jobs,
+    dataset = from_audio(out / "corpus", store=out / "store", n_jobs=n_jobs,
                          progress=progress)
     say("[bold]3/4[/bold] training: model chosen on validation, tested once on the test part")
     result = train_to_folder(dataset, out / "model", TrainConfig(seed=seed))
     say("[bold]4/4[/bold] predicting the held-out test songs")
     test = assign_splits(dataset.frame, model_split(result.model))[0] == "test"
     held_out = dataset.frame.loc[test.to_numpy(), "path"].tolist()
-    predictions, _ = predict_files(result.model, held_out, cache_dir=out / "cache",
+    predictions, _ = predict_files(result.model, held_out, store=out / "store",
                                    n_jobs=n_jobs, progress=progress)
     (out / "predictions.csv").write_text(predictions_to_csv(predictions))
     if console is not None:

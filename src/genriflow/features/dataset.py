@@ -43,7 +43,7 @@ class FeatureDataset:
 
 
 def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
-               cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
+               store: str | os.PathLike | None = None, n_jobs: int | None = None,
                progress: bool = True) -> FeatureDataset:
     """Discover labelled audio under ``data`` and compute one feature vector per file.
 
@@ -51,7 +51,7 @@ def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
     """
     config = config or FeatureConfig()
     frame = discover(data)
-    result = extract(frame["path"].tolist(), config, cache_dir=cache_dir, n_jobs=n_jobs,
+    result = extract(frame["path"].tolist(), config, store_root=store, n_jobs=n_jobs,
                      max_windows=1, progress=progress)
     done = {f.path for f in result.files}
     frame = frame[frame["path"].isin(done)].reset_index(drop=True)

@@ -1,13 +1,17 @@
-"""Compute a feature set for many files: cached, in parallel, with a progress bar.
+"""The feature engine: many files, many feature sets, each window decoded once.
 
-Each file is decoded once per window it contributes; failures never stop a batch, they are
-returned as :class:`~genriflow.audio.AudioError` values with the file and the reason.
+For every file the engine plans the windows to analyse, decodes each window once, builds
+one :class:`~genriflow.features.spectra.Spectra` (so an STFT is shared by every set derived
+from it) and runs every requested set on it. Files run in a process pool with a progress
+bar; results go to the :class:`~genriflow.features.store.FeatureStore` in batches, so a
+killed run resumes where it stopped. Failures never stop a batch: they come back as
+:class:`~genriflow.audio.AudioError` values naming the file and the reason.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +30,9 @@ from rich.progress import (
 from rich.text import Text
 
 from genriflow.audio import AudioError, AudioErrorKind, info, load, window_offsets
-from genriflow.features.cache import FeatureCache, content_hash
 from genriflow.features.sets import FeatureConfig, feature_set
+from genriflow.features.spectra import Spectra
+from genriflow.features.store import Entry, FeatureStore, content_hash
 
 #: Files with less audio than this (seconds) are rejected as too short.
 MIN_SECONDS = 1.0
@@ -35,12 +40,12 @@ MIN_SECONDS = 1.0
 
 @dataclass
 class FileFeatures:
-    """The features of one file: one row per analysed window.
+    """The features of one file for one set: one array per analysed window.
 
     Attributes
     ----------
     path : str
-    values : np.ndarray, shape (n_windows, n_features)
+    values : np.ndarray, shape (n_windows, *set_shape)
     offsets : np.ndarray, shape (n_windows,)
         Window start times in seconds.
     """
@@ -52,117 +57,190 @@ class FileFeatures:
 
 @dataclass
 class Extraction:
-    """Result of a batch: features of the files that worked, errors for the rest."""
+    """Result of a batch for one set: features of the files that worked, errors for the rest."""
 
     files: list[FileFeatures] = field(default_factory=list)
     errors: list[AudioError] = field(default_factory=list)
+    computed: int = 0
 
     def matrix(self) -> np.ndarray:
-        """One row per file (the mean over its windows), shape (n_files, n_features)."""
+        """One row per file (the mean over its windows), shape (n_files, *set_shape)."""
         return np.stack([f.values.mean(axis=0) for f in self.files])
 
 
-def plan_windows(duration: float, clip_seconds: float,
+def plan_windows(duration: float, clip_seconds: float | None,
                  max_windows: int | None) -> list[tuple[float, float | None]]:
     """(offset, duration) of the windows to analyse in a file of ``duration`` seconds.
 
-    A file of at most 1.5 clips is analysed whole (GTZAN's 29.9–30.6 s clips, say).
-    ``max_windows=1`` takes the central clip (training); otherwise clips tile the song,
-    spread evenly when there are more than ``max_windows`` (prediction).
+    A file of at most 1.5 clips (GTZAN's 29.9–30.6 s clips, say), or any file when
+    ``clip_seconds`` is ``None``, is analysed whole. ``max_windows=1`` takes the central
+    clip (training); otherwise clips tile the song, spread evenly when there are more than
+    ``max_windows`` (prediction).
     """
-    if duration <= 1.5 * clip_seconds:
+    if clip_seconds is None or duration <= 1.5 * clip_seconds:
         return [(0.0, None)]
     if max_windows == 1:
         return [((duration - clip_seconds) / 2, clip_seconds)]
     return [(o, clip_seconds) for o in window_offsets(duration, clip_seconds, max_windows)]
 
 
-def file_features(path: str | os.PathLike, config: FeatureConfig,
-                  cache: FeatureCache | None = None,
-                  max_windows: int | None = 1) -> FileFeatures:
-    """Features of one file, window by window, served from ``cache`` where possible.
+def _window_key(content: str, window: tuple[float, float | None]) -> str:
+    offset, seconds = window
+    return f"{content}@{offset:.3f}+{seconds or 'all'}"
+
+
+def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
+                 max_windows: int | None = 1,
+                 done: dict[str, set[str]] | None = None) -> dict[str, tuple]:
+    """Compute several feature sets of one file, decoding each window once.
+
+    Parameters
+    ----------
+    path : path
+    configs : sequence of FeatureConfig
+        Sets to compute; they must share ``sr``.
+    max_windows : int or None
+        See :func:`plan_windows`.
+    done : dict or None
+        Config digest -> keys already stored; those windows are not recomputed.
+
+    Returns
+    -------
+    dict
+        Set name -> ``(keys, offsets, arrays)``; ``arrays[i]`` is ``None`` for a window
+        already in the store.
 
     Raises
     ------
     AudioError
-        If the file cannot be decoded or is shorter than :data:`MIN_SECONDS`.
+        If the file cannot be decoded, is too short, or yields non-finite features.
     """
-    fset = feature_set(config.set)
-    cache = cache or FeatureCache(None)
-    digest = config.digest()
-    content = content_hash(path) if cache.root is not None else ""
-    windows = plan_windows(info(path).duration, config.clip_seconds, max_windows)
-    rows = []
-    for offset, seconds in windows:
-        key = f"{offset:.3f}-{seconds or 'all'}"
-        value = cache.get(digest, content, key)
-        if value is None:
-            y = load(path, sr=config.sr, offset=offset, duration=seconds,
-                     min_duration=MIN_SECONDS)
-            value = np.asarray(fset.compute(y, config.sr), dtype=np.float64)
+    done = done or {}
+    content = content_hash(path)
+    duration = info(path).duration
+    plans = {c.set: plan_windows(duration, c.clip_seconds, max_windows) for c in configs}
+    results: dict[str, tuple] = {
+        c.set: ([_window_key(content, w) for w in plans[c.set]],
+                np.array([w[0] for w in plans[c.set]]), [None] * len(plans[c.set]))
+        for c in configs}
+    for window in dict.fromkeys(w for plan in plans.values() for w in plan):
+        todo = [c for c in configs if window in plans[c.set]
+                and _window_key(content, window) not in done.get(c.digest(), ())]
+        if not todo:
+            continue
+        y = load(path, sr=todo[0].sr, offset=window[0], duration=window[1],
+                 min_duration=MIN_SECONDS)
+        spectra = Spectra(y, todo[0].sr)
+        for config in todo:
+            value = feature_set(config.set).compute(spectra, config)
             if not np.all(np.isfinite(value)):
                 raise AudioError(path, "features are not finite (silent or broken audio)",
                                  AudioErrorKind.CORRUPT)
-            cache.put(digest, content, key, value)
-        rows.append(value)
-    return FileFeatures(str(path), np.stack(rows), np.array([w[0] for w in windows]))
+            results[config.set][2][plans[config.set].index(window)] = value
+    return results
 
 
-def _worker(args: tuple) -> FileFeatures | AudioError:
-    path, config, cache_root, max_windows = args
+_DONE: dict[str, set[str]] = {}
+
+
+def _init_worker(done: dict[str, set[str]]) -> None:
+    global _DONE
+    _DONE = done
+
+
+def _worker(args: tuple) -> tuple[str, dict | AudioError]:
+    path, configs, max_windows = args
     try:
-        return file_features(path, config, FeatureCache(cache_root), max_windows)
+        return path, compute_file(path, configs, max_windows, _DONE)
     except AudioError as exc:
-        return exc
+        return path, exc
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
-        return AudioError(path, f"feature extraction failed: {exc}", AudioErrorKind.CORRUPT)
+        return path, AudioError(path, f"feature extraction failed: {exc}",
+                                AudioErrorKind.CORRUPT)
 
 
-def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig,
-            cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
-            max_windows: int | None = 1, progress: bool = True) -> Extraction:
-    """Compute ``config``'s feature set for every file, in parallel.
+def _results(tasks: list[tuple], n_jobs: int, done: dict) -> Iterator[tuple]:
+    if n_jobs == 1 or len(tasks) <= 1:
+        _init_worker(done)
+        yield from map(_worker, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks)), initializer=_init_worker,
+                             initargs=(done,)) as pool:
+        yield from pool.map(_worker, tasks, chunksize=1)
+
+
+def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig],
+                 store_root: str | os.PathLike | None = None, n_jobs: int | None = None,
+                 max_windows: int | None = 1, progress: bool = True,
+                 batch_size: int = 16) -> dict[str, Extraction]:
+    """Compute several feature sets for every file, in parallel, through the store.
 
     Parameters
     ----------
     paths : sequence of path
-    config : FeatureConfig
-    cache_dir : path or None
-        Feature cache folder; ``None`` computes everything afresh.
+    configs : sequence of FeatureConfig
+        One per set; all must share ``sr`` (one decode serves them all).
+    store_root : path or None
+        Feature store folder; ``None`` computes everything and keeps nothing on disk.
     n_jobs : int or None
         Worker processes; ``None`` uses every core, 1 runs in this process.
     max_windows : int or None
         Windows per file: 1 for training, more for prediction (see :func:`plan_windows`).
     progress : bool
-        Show a progress bar with rate and time remaining.
+        Show a progress bar with files per second and time remaining.
+    batch_size : int
+        Files per committed store part: a killed run loses at most this many.
 
     Returns
     -------
-    Extraction
-        Files in input order (failures left out) and the errors.
+    dict
+        Set name -> :class:`Extraction`, files in input order (failures left out).
     """
+    if len({c.sr for c in configs}) > 1:
+        raise ValueError("feature sets computed together must share one sample rate")
     n_jobs = n_jobs or os.cpu_count() or 1
-    tasks = [(str(Path(p)), config, cache_dir, max_windows) for p in paths]
-    result = Extraction()
+    stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
+              if store_root is not None else {})
+    done = {c.digest(): stores[c.set].keys() for c in configs} if stores else {}
+    out = {c.set: Extraction() for c in configs}
+    pending: dict[str, list[Entry]] = {c.set: [] for c in configs}
+    tasks = [(str(Path(p)), list(configs), max_windows) for p in paths]
     with _progress_bar(progress) as bar:
-        job = bar.add_task(f"features [{config.set}]", total=len(tasks))
-        if n_jobs == 1 or len(tasks) <= 1:
-            for out in map(_worker, tasks):
-                _collect(result, out)
-                bar.advance(job)
-        else:
-            with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks))) as pool:
-                for out in pool.map(_worker, tasks, chunksize=1):
-                    _collect(result, out)
-                    bar.advance(job)
-    return result
+        job = bar.add_task(f"features [{', '.join(c.set for c in configs)}]", total=len(tasks))
+        for i, (path, result) in enumerate(_results(tasks, n_jobs, done), start=1):
+            _collect(path, result, out, pending, stores)
+            if stores and (i % batch_size == 0 or i == len(tasks)):
+                for name, entries in pending.items():
+                    stores[name].write(entries)
+                    entries.clear()
+            bar.advance(job)
+    return out
 
 
-def _collect(result: Extraction, out: FileFeatures | AudioError) -> None:
-    if isinstance(out, AudioError):
-        result.errors.append(out)
-    else:
-        result.files.append(out)
+def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig,
+            store_root: str | os.PathLike | None = None, n_jobs: int | None = None,
+            max_windows: int | None = 1, progress: bool = True) -> Extraction:
+    """:func:`extract_sets` for one feature set."""
+    return extract_sets(paths, [config], store_root, n_jobs, max_windows, progress)[config.set]
+
+
+def _collect(path: str, result: dict | AudioError, out: dict[str, Extraction],
+             pending: dict[str, list[Entry]], stores: dict[str, FeatureStore]) -> None:
+    if isinstance(result, AudioError):
+        for extraction in out.values():
+            extraction.errors.append(result)
+        return
+    for name, (keys, offsets, arrays) in result.items():
+        values = []
+        for key, array in zip(keys, arrays, strict=True):
+            if array is None:
+                array = stores[name].get(key)
+            else:
+                out[name].computed += 1
+                if stores:
+                    pending[name].append(Entry(key, path, array))
+            values.append(np.asarray(array))
+        out[name].files.append(FileFeatures(path, np.stack(values), offsets))
 
 
 class _FilesPerSecond(ProgressColumn):

@@ -1,4 +1,4 @@
-"""Named feature sets: a frozen configuration and a function from waveform to features.
+"""Named feature sets: a configuration and a function from shared spectra to an array.
 
 A new representation is one new entry in :data:`FEATURE_SETS`, not a new pipeline.
 """
@@ -8,32 +8,39 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_features
 
+if TYPE_CHECKING:
+    from genriflow.features.spectra import Spectra
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """What to compute and on which audio; its hash keys the feature cache.
+    """What to compute and on which audio; its digest keys the feature store.
 
     Attributes
     ----------
     set : str
         Name in :data:`FEATURE_SETS`.
     sr : int
-        Sample rate in Hz the audio is resampled to.
-    clip_seconds : float
-        Length of the clip one feature vector describes. Training uses one clip per file
-        (the whole file when it is at most 1.5 clips long, otherwise its central clip);
-        prediction slides clips over the song.
+        Sample rate in Hz the audio is decoded at.
+    clip_seconds : float or None
+        Length of the clip one array describes. Training uses one clip per file (the
+        whole file when it is at most 1.5 clips long, otherwise its central clip);
+        prediction slides clips over the song. ``None``: always the whole file.
+    options : dict
+        The set's own parameters (see its params dataclass); empty means its defaults.
     """
 
     set: str = "kaggle"
     sr: int = 22050
-    clip_seconds: float = 30.0
+    clip_seconds: float | None = 30.0
+    options: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,30 +63,34 @@ class FeatureSet:
     Attributes
     ----------
     name : str
-    columns : tuple of str
-        Names of the output values, in order.
     compute : callable
-        ``compute(y, sr) -> np.ndarray`` of shape ``(len(columns),)``.
+        ``compute(spectra, config) -> np.ndarray`` of a documented shape.
+    columns : tuple of str or None
+        Names of the values of a vector set; ``None`` for tensors.
     version : int
-        Bumped whenever ``compute`` changes its numbers, so caches are recomputed.
+        Bumped whenever ``compute`` changes its numbers, so stores recompute.
     description : str
     """
 
     name: str
-    columns: tuple[str, ...]
-    compute: Callable[[np.ndarray, int], np.ndarray]
+    compute: Callable[[Spectra, FeatureConfig], np.ndarray]
+    columns: tuple[str, ...] | None
     version: int
     description: str
+
+
+def _kaggle(spectra: Spectra, config: FeatureConfig) -> np.ndarray:
+    return gtzan_table_features(spectra.y, spectra.sr)
 
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "kaggle": FeatureSet(
         name="kaggle",
+        compute=_kaggle,
         columns=GTZAN_TABLE_COLUMNS,
-        compute=gtzan_table_features,
         version=1,
         description="The 57 columns of the Kaggle GTZAN table (features_30_sec.csv), "
-        "computed as librosa computes them at its defaults.",
+        "computed as librosa computed them.",
     ),
 }
 

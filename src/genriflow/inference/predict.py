@@ -74,7 +74,7 @@ def aggregate(window_probabilities: np.ndarray, how: str = "mean") -> np.ndarray
 
 def predict_files(model: GenreModel, paths: Sequence[str | os.PathLike],
                   max_windows: int | None = 10, aggregation: str = "mean",
-                  cache_dir: str | os.PathLike | None = None, n_jobs: int | None = None,
+                  store: str | os.PathLike | None = None, n_jobs: int | None = None,
                   progress: bool = True) -> tuple[list[Prediction], list[AudioError]]:
     """Classify songs; a bad file never stops the others.
 
@@ -87,7 +87,7 @@ def predict_files(model: GenreModel, paths: Sequence[str | os.PathLike],
         A song longer than the model's clip is cut into clips; at most this many, spread
         evenly over the song, are analysed (``None``: all).
     aggregation : {'mean', 'vote'}
-    cache_dir, n_jobs, progress
+    store, n_jobs, progress
         As for :func:`genriflow.features.extract.extract`.
 
     Returns
@@ -98,7 +98,7 @@ def predict_files(model: GenreModel, paths: Sequence[str | os.PathLike],
         One per file that could not, with the reason.
     """
     files = expand_inputs(paths)
-    result = extract(files, model.feature_config, cache_dir=cache_dir, n_jobs=n_jobs,
+    result = extract(files, model.feature_config, store_root=store, n_jobs=n_jobs,
                      max_windows=max_windows, progress=progress)
     predictions = []
     for item in result.files:

@@ -1,0 +1,147 @@
+"""The feature store: computed features on disk, keyed by file content and configuration.
+
+Layout, one folder per feature configuration::
+
+    <root>/<set>-<config digest>/
+        config.json                 the configuration (reproducible from the folder)
+        part-<id>.npy               float32 values of a batch of entries, concatenated
+        part-<id>.parquet           the batch's index: key, path, offset, shape
+
+A part is committed by renaming its Parquet index into place after its ``.npy`` is
+complete, so a killed extraction leaves only whole parts (plus, at worst, an orphan
+``.npy`` that nothing references and :meth:`FeatureStore.open` removes). Entries are
+keyed by the BLAKE2b hash of the file's bytes and the analysed window, so a changed file
+is recomputed and a renamed one is not. Values are read back memory-mapped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genriflow.features.sets import FeatureConfig
+
+
+def default_store_dir() -> Path:
+    """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``."""
+    if "GENRIFLOW_STORE" in os.environ:
+        return Path(os.environ["GENRIFLOW_STORE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "genriflow"
+
+
+def content_hash(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """BLAKE2b digest (16 hex characters) of a file's bytes."""
+    digest = hashlib.blake2b(digest_size=8)
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One computed array: ``key`` (content hash and window), its file and its values."""
+
+    key: str
+    path: str
+    values: np.ndarray
+
+
+class FeatureStore:
+    """Append-only store of one feature configuration's arrays.
+
+    Parameters
+    ----------
+    root : path
+        The store's top folder (shared by all configurations).
+    config : FeatureConfig
+    """
+
+    def __init__(self, root: str | os.PathLike, config: FeatureConfig) -> None:
+        self.config = config
+        self.folder = Path(root) / f"{config.set}-{config.digest()}"
+        self._index: pd.DataFrame | None = None
+        self._arrays: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def open(cls, root: str | os.PathLike, config: FeatureConfig) -> FeatureStore:
+        """Open (creating if needed) and clear uncommitted leftovers of killed runs."""
+        store = cls(root, config)
+        store.folder.mkdir(parents=True, exist_ok=True)
+        config_file = store.folder / "config.json"
+        if not config_file.exists():
+            _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
+        committed = {p.stem for p in store.folder.glob("part-*.parquet")}
+        for leftover in store.folder.glob("*.tmp"):
+            leftover.unlink(missing_ok=True)
+        for orphan in store.folder.glob("part-*.npy"):
+            if orphan.stem not in committed:
+                orphan.unlink(missing_ok=True)
+        return store
+
+    def index(self) -> pd.DataFrame:
+        """All committed entries: ``key, path, part, offset, shape`` (latest wins)."""
+        if self._index is None:
+            parts = sorted(self.folder.glob("part-*.parquet"))
+            frames = [pd.read_parquet(p).assign(part=p.stem) for p in parts]
+            index = (pd.concat(frames, ignore_index=True) if frames else
+                     pd.DataFrame(columns=["key", "path", "offset", "shape", "part"]))
+            self._index = index.drop_duplicates("key", keep="last").set_index("key")
+        return self._index
+
+    def keys(self) -> set[str]:
+        return set(self.index().index)
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The stored array for ``key`` (a read-only memory map), or ``None``."""
+        index = self.index()
+        if key not in index.index:
+            return None
+        row = index.loc[key]
+        part = row["part"]
+        if part not in self._arrays:
+            self._arrays[part] = np.load(self.folder / f"{part}.npy", mmap_mode="r")
+        shape = tuple(int(n) for n in row["shape"])
+        start = int(row["offset"])
+        return self._arrays[part][start:start + int(np.prod(shape))].reshape(shape)
+
+    def write(self, entries: Iterable[Entry]) -> int:
+        """Commit a batch of entries as one part; returns how many were written."""
+        entries = list(entries)
+        if not entries:
+            return 0
+        name = f"part-{uuid.uuid4().hex[:12]}"
+        flat = [np.ascontiguousarray(e.values, dtype=np.float32).ravel() for e in entries]
+        offsets = np.concatenate([[0], np.cumsum([f.size for f in flat])[:-1]])
+        tmp = self.folder / f"{name}.npy.tmp"
+        with open(tmp, "wb") as f:
+            np.save(f, np.concatenate(flat), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.folder / f"{name}.npy")
+        table = pd.DataFrame({
+            "key": [e.key for e in entries],
+            "path": [e.path for e in entries],
+            "offset": offsets.astype(np.int64),
+            "shape": [list(np.shape(e.values)) for e in entries],
+        })
+        tmp = self.folder / f"{name}.parquet.tmp"
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, self.folder / f"{name}.parquet")
+        self._index = None
+        return len(entries)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
