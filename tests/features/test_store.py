@@ -1,0 +1,90 @@
+"""The feature store: atomic parts, resumable extraction, recomputation on change."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import soundfile as sf
+
+from genriflow.features.extract import extract
+from genriflow.features.sets import FeatureConfig
+from genriflow.features.store import Entry, FeatureStore
+from sample_audio import SR, tone
+
+CONFIG = FeatureConfig(set="kaggle")
+
+
+def _songs(folder, n, seconds=3.0):
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"song-{i:02d}.wav"
+        sf.write(path, tone(seconds, freq=110 * (1 + i % 7), seed=i), SR)
+        paths.append(path)
+    return paths
+
+
+def test_parts_round_trip_memory_mapped(tmp_path):
+    store = FeatureStore.open(tmp_path, CONFIG)
+    a, b = np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(4, np.float32)
+    store.write([Entry("k1", "a.wav", a), Entry("k2", "b.wav", b)])
+    again = FeatureStore.open(tmp_path, CONFIG)
+    assert again.keys() == {"k1", "k2"}
+    np.testing.assert_array_equal(again.get("k1"), a)
+    assert not again.get("k2").flags.writeable  # a read-only memory map, not a copy
+    assert again.get("missing") is None
+
+
+def test_uncommitted_leftovers_are_removed_on_open(tmp_path):
+    store = FeatureStore.open(tmp_path, CONFIG)
+    store.write([Entry("k1", "a.wav", np.ones(3, np.float32))])
+    (store.folder / "part-deadbeef.npy").write_bytes(b"half a write")
+    (store.folder / "part-cafe.parquet.tmp").write_bytes(b"x")
+    reopened = FeatureStore.open(tmp_path, CONFIG)
+    assert len(list(reopened.folder.glob("part-*.npy"))) == 1
+    assert not (reopened.folder / "part-deadbeef.npy").exists()
+    assert not (reopened.folder / "part-cafe.parquet.tmp").exists()
+    assert reopened.keys() == {"k1"}
+
+
+def test_second_run_is_served_from_the_store_and_changes_are_recomputed(tmp_path):
+    paths = _songs(tmp_path / "songs", 4)
+    first = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
+    second = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
+    assert first.computed == 4 and second.computed == 0
+    np.testing.assert_allclose(first.matrix(), second.matrix(), rtol=1e-6)
+    sf.write(paths[0], tone(3.0, freq=999.0), SR)
+    third = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
+    assert third.computed == 1
+
+
+KILLED_RUN = """
+import sys
+from genriflow.features.extract import extract_sets
+from genriflow.features.sets import FeatureConfig
+paths = sys.argv[2:]
+extract_sets(paths, [FeatureConfig(set="kaggle")], store_root=sys.argv[1], n_jobs=1,
+             progress=False, batch_size=2)
+"""
+
+
+def test_sigkill_halfway_then_resume_computes_only_the_rest(tmp_path):
+    paths = _songs(tmp_path / "songs", 16)
+    store_root = tmp_path / "store"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(store_root), *map(str, paths)])
+    folder = store_root / f"kaggle-{CONFIG.digest()}"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(folder.glob("part-*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = FeatureStore.open(store_root, CONFIG).keys()
+    assert 0 < len(done) < 16, "the kill should land halfway"
+    resumed = extract(paths, CONFIG, store_root=store_root, n_jobs=1, progress=False)
+    assert resumed.computed == 16 - len(done)
+    assert len(resumed.files) == 16 and not resumed.errors
+    fresh = extract(paths, CONFIG, store_root=None, n_jobs=1, progress=False)
+    np.testing.assert_allclose(resumed.matrix(), fresh.matrix(), rtol=1e-5, atol=1e-8)
