@@ -130,7 +130,7 @@ def test_every_gtzan_genre_has_a_recipe() -> None:
 def test_corpus_layout_and_format_rotation(corpus: tuple[Path, list[Path]]) -> None:
     out, paths = corpus
     expected = [
-        out / genre / f"{genre}.{i:05d}.{ROTATION[i % len(ROTATION)]}"
+        out / genre / f"synth-{genre}.{i:05d}.{ROTATION[i % len(ROTATION)]}"
         for genre in GTZAN_GENRES
         for i in range(PER_GENRE)
     ]
@@ -196,8 +196,8 @@ def test_a_clip_does_not_depend_on_corpus_size(
     assert len(small) == 2 * len(GTZAN_GENRES)
     for genre in ("blues", "metal"):
         np.testing.assert_array_equal(
-            _decoded(tmp_path / genre / f"{genre}.00001.flac"),
-            _decoded(out / genre / f"{genre}.00001.flac"),
+            _decoded(tmp_path / genre / f"synth-{genre}.00001.flac"),
+            _decoded(out / genre / f"synth-{genre}.00001.flac"),
         )
 
 

@@ -8,8 +8,8 @@ own tempo, key, brightness, mix, noise, recording quality and set of instruments
 then borrows an ingredient from a neighbouring genre, so the genres overlap the way real ones
 do and no classifier should reach 100 %.
 
-The corpus follows GTZAN's layout (``<genre>/<genre>.00042.<ext>``), so it stands in for
-GTZAN in the demo and in the tests.
+The corpus follows GTZAN's folder layout (``<genre>/synth-<genre>.00042.<ext>``), so it
+stands in for GTZAN in the demo and in the tests.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -42,6 +43,10 @@ FORMATS: dict[str, tuple[str, str]] = {
 #: Probability that a clip borrows ingredients from a neighbouring genre.
 BORROW_PROB = 0.1
 
+#: A chord: root in semitones above the key, and intervals above the root.
+Chord = tuple[int, tuple[int, ...]]
+
+_T = TypeVar("_T")
 _TABLE_SIZE = 2048
 _VELOCITY = {"X": 1.0, "x": 0.75, "o": 0.4}
 
@@ -64,7 +69,7 @@ _SCALES: dict[str, tuple[int, ...]] = {
 _VOWELS = ((730, 1090, 2440), (530, 1840, 2480), (270, 2290, 3010), (570, 840, 2410))
 
 
-def parse_chord(symbol: str) -> tuple[int, tuple[int, ...]]:
+def parse_chord(symbol: str) -> Chord:
     """Root (semitones above the key) and intervals of a Roman-numeral chord symbol.
 
     Upper case is major, lower case minor, a leading ``b`` flattens the root; suffixes are
@@ -87,8 +92,8 @@ def parse_chord(symbol: str) -> tuple[int, tuple[int, ...]]:
     return root, (0, third, 7, *_SUFFIXES[suffix])
 
 
-def _hz(midi: float | np.ndarray) -> float | np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(midi) - 69.0) / 12.0)
+def _hz(midi: float) -> float:
+    return 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
 
 
 # --------------------------------------------------------------------------- recipe tables
@@ -140,6 +145,7 @@ class Timbre:
     formants: bool = False
 
 
+# fmt: off
 TIMBRES: dict[str, Timbre] = {
     "piano": Timbre(1.4, 18, attack=0.002, decay=0.7, sustain=0.08, release=0.2, pluck=0.2,
                     noise=0.04),
@@ -167,6 +173,8 @@ TIMBRES: dict[str, Timbre] = {
     "harmonica": Timbre(0.8, 14, even=0.3, attack=0.03, decay=0.6, sustain=0.8, release=0.06,
                         vibrato=30.0, noise=0.12),
     "steel": Timbre(2.2, 10, attack=0.01, decay=1.5, sustain=0.6, release=0.3, vibrato=22.0),
+    "rap": Timbre(1.2, 30, attack=0.01, decay=0.12, sustain=0.3, release=0.04, noise=0.35,
+                  formants=True),
     "vox": Timbre(1.2, 30, attack=0.05, decay=1.0, sustain=0.9, release=0.1, vibrato=20.0,
                   noise=0.02, formants=True),
     "finger_bass": Timbre(2.2, 8, attack=0.004, decay=0.5, sustain=0.35, release=0.06,
@@ -178,6 +186,7 @@ TIMBRES: dict[str, Timbre] = {
     "synth_bass": Timbre(1.1, 14, attack=0.005, decay=0.3, sustain=0.7, release=0.05),
     "sub_bass": Timbre(5.0, 3, attack=0.004, decay=0.6, sustain=0.4, release=0.1),
 }
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -250,9 +259,11 @@ class GenreRecipe:
     presence: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.5)
     mix: tuple[float, float, float, float] = (1.0, 0.8, 0.7, 0.6)
     lofi: float = 0.1
+    cutoff: tuple[float, float] = (6000.0, 16000.0)
     master_drive: tuple[float, float] = (0.0, 0.0)
 
 
+# fmt: off
 #: Fields a clip may take from a neighbouring genre's recipe.
 BORROWABLE = ("tempo", "progressions", "comps", "timbres", "basses", "bass_timbres", "drums",
               "lead_timbres", "scales", "swing", "drive")
@@ -263,7 +274,7 @@ _SIXTEENTHS = "xoxoxoxoxoxoxoxo"
 
 RECIPES: dict[str, GenreRecipe] = {
     "blues": GenreRecipe(
-        tempo=(70, 130),
+        tempo=(60, 125),
         progressions=("I7 I7 I7 I7 IV7 IV7 I7 I7 V7 IV7 I7 V7",
                       "I7 IV7 I7 I7 IV7 IV7 I7 I7 V7 IV7 I7 V7",
                       "i7 i7 i7 i7 iv7 iv7 i7 i7 V7 iv7 i7 V7"),
@@ -277,8 +288,8 @@ RECIPES: dict[str, GenreRecipe] = {
         scales=("blues", "minor_pent"),
         lead_steps=(2, 2, 4, 6, 8),
         neighbours=("jazz", "rock", "country"),
-        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.3, presence=(1.0, 1.0, 1.0, 0.7),
-        mix=(0.7, 0.9, 0.8, 0.8),
+        swing=(0.5, 1.0), drive=(0.0, 1.5), lofi=0.2, presence=(1.0, 1.0, 1.0, 0.8),
+        mix=(0.7, 0.9, 0.8, 0.8), cutoff=(2500.0, 7000.0),
     ),
     "classical": GenreRecipe(
         tempo=(50, 120),
@@ -286,7 +297,7 @@ RECIPES: dict[str, GenreRecipe] = {
                       "i VI III VII", "I IV I V"),
         comps=(Comp("x...............", 1.0), Comp("x.......x.......", 1.0),
                Comp(_EIGHTHS, 2.5, arp=True), Comp("xxxxxxxxxxxxxxxx", 3.0, arp=True)),
-        timbres=("strings", "piano", "strings"),
+        timbres=("strings", "strings", "piano"),
         basses=(Bass("x...............", "R", 1.0), Bass("x.......x.......", "R5", 1.0)),
         bass_timbres=("strings", "upright_bass"),
         drums=(),
@@ -295,7 +306,8 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(2, 4, 4, 8),
         neighbours=("jazz",),
         bars_per_chord=(1, 2), register=55,
-        presence=(0.0, 1.0, 0.6, 0.8), mix=(0.0, 1.0, 0.5, 0.7), lofi=0.1,
+        presence=(0.0, 1.0, 0.8, 0.9), mix=(0.0, 1.0, 0.5, 0.7), lofi=0.05,
+        cutoff=(4000.0, 12000.0),
     ),
     "country": GenreRecipe(
         tempo=(90, 160),
@@ -312,10 +324,10 @@ RECIPES: dict[str, GenreRecipe] = {
         scales=("major_pent", "major"),
         lead_steps=(1, 2, 2, 4),
         neighbours=("blues", "rock", "pop"),
-        swing=(0.0, 0.3), register=57, presence=(0.9, 1.0, 1.0, 0.8), lofi=0.1,
+        swing=(0.0, 0.3), register=57, presence=(0.9, 1.0, 1.0, 0.85), lofi=0.05,
     ),
     "disco": GenreRecipe(
-        tempo=(110, 132),
+        tempo=(112, 130),
         progressions=("i7 iv7", "i7 i7 iv7 v7", "vi7 ii7 V7 Imaj7", "ii7 V7"),
         comps=(Comp("..x...x...x...x.", 0.4), Comp("x.xxx.x.x.xx.x.x", 0.4),
                Comp("x...............", 1.0), Comp("x.x..x.x..x.x.x.", 0.5)),
@@ -330,7 +342,7 @@ RECIPES: dict[str, GenreRecipe] = {
         scales=("dorian", "minor_pent"),
         lead_steps=(2, 2, 4, 8),
         neighbours=("pop", "hiphop", "reggae"),
-        presence=(1.0, 1.0, 1.0, 0.5), lofi=0.1,
+        presence=(1.0, 1.0, 1.0, 0.7), lofi=0.05,
     ),
     "hiphop": GenreRecipe(
         tempo=(72, 100),
@@ -345,12 +357,13 @@ RECIPES: dict[str, GenreRecipe] = {
                                                "x..x......x..x..")),
                DrumPart(("snare", "clap"), ("....x.......x...",)),
                DrumPart(("closed_hat",), (_EIGHTHS, _SIXTEENTHS, "x.xxx.x.x.xxx.x."))),
-        lead_timbres=("vox", "vox", "vox", "synth"),
+        lead_timbres=("rap", "rap", "vox", "synth"),
         scales=("minor_pent", "minor"),
         lead_steps=(1, 1, 2, 2, 3),
         neighbours=("reggae", "disco", "pop"),
         swing=(0.0, 0.5), swing16=True, bars_per_chord=(1, 2),
-        lead_span=3, presence=(1.0, 0.8, 1.0, 0.8), mix=(1.3, 0.5, 1.1, 0.7), lofi=0.3,
+        lead_span=3, presence=(1.0, 0.85, 1.0, 0.85), mix=(1.4, 0.5, 1.3, 0.7), lofi=0.2,
+        cutoff=(4000.0, 14000.0),
     ),
     "jazz": GenreRecipe(
         tempo=(80, 200),
@@ -370,7 +383,8 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(1, 2, 2, 2, 3, 4),
         neighbours=("blues", "classical"),
         swing=(0.6, 1.0), register=50,
-        presence=(0.95, 0.9, 1.0, 0.8), mix=(0.6, 0.8, 0.8, 0.8), lofi=0.25,
+        presence=(0.95, 0.9, 1.0, 0.85), mix=(0.6, 0.8, 0.8, 0.8), lofi=0.15,
+        cutoff=(3000.0, 10000.0),
     ),
     "metal": GenreRecipe(
         tempo=(100, 200),
@@ -389,7 +403,7 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(1, 1, 2, 4),
         neighbours=("rock",),
         drive=(4.0, 10.0), register=40, crash_every=4,
-        presence=(1.0, 1.0, 0.9, 0.4), mix=(1.0, 1.0, 0.6, 0.6), lofi=0.05,
+        presence=(1.0, 1.0, 0.9, 0.5), mix=(1.0, 1.0, 0.6, 0.6), lofi=0.02,
         master_drive=(0.5, 2.5),
     ),
     "pop": GenreRecipe(
@@ -407,7 +421,7 @@ RECIPES: dict[str, GenreRecipe] = {
         scales=("major_pent", "major"),
         lead_steps=(2, 2, 4, 4, 6),
         neighbours=("disco", "rock", "country", "hiphop"),
-        presence=(0.9, 1.0, 1.0, 0.9), mix=(0.9, 0.7, 0.7, 1.0), lofi=0.05,
+        presence=(1.0, 1.0, 1.0, 0.9), mix=(0.9, 0.7, 0.7, 1.0), lofi=0.02,
         master_drive=(0.3, 1.2),
     ),
     "reggae": GenreRecipe(
@@ -427,7 +441,7 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(2, 4, 4, 8),
         neighbours=("hiphop", "pop"),
         swing=(0.0, 0.35),
-        presence=(1.0, 1.0, 1.0, 0.5), mix=(0.9, 0.7, 1.1, 0.5), lofi=0.15,
+        presence=(1.0, 1.0, 1.0, 0.7), mix=(0.9, 0.7, 1.1, 0.5), lofi=0.08,
     ),
     "rock": GenreRecipe(
         tempo=(100, 160),
@@ -444,9 +458,10 @@ RECIPES: dict[str, GenreRecipe] = {
         lead_steps=(1, 2, 2, 4, 4),
         neighbours=("metal", "pop", "blues", "country"),
         drive=(0.0, 4.0), register=45, crash_every=4,
-        presence=(1.0, 1.0, 1.0, 0.6), lofi=0.1, master_drive=(0.0, 1.5),
+        presence=(1.0, 1.0, 1.0, 0.75), lofi=0.05, master_drive=(0.0, 1.5),
     ),
 }
+# fmt: on
 
 
 # --------------------------------------------------------------------------- clip planning
@@ -479,7 +494,8 @@ class _Grid:
         return t + rng.normal(0.0, self.jitter, steps.shape)
 
 
-def _choose(rng: np.random.Generator, options: Sequence):
+def _choose(rng: np.random.Generator, options: Sequence[_T]) -> _T:
+    """One of ``options``, uniformly."""
     return options[int(rng.integers(len(options)))]
 
 
@@ -493,14 +509,22 @@ def _borrow(recipe: GenreRecipe, rng: np.random.Generator) -> GenreRecipe:
 
 
 def _make_grid(recipe: GenreRecipe, n: int, sr: int, rng: np.random.Generator) -> _Grid:
+    """Tempo, swing, timing looseness and where in a bar the clip starts."""
     tempo = rng.uniform(*recipe.tempo)
     step = 60.0 / tempo / 4.0
-    return _Grid(sr=sr, n=n, step=step, start=-rng.uniform(0, STEPS * step),
-                 swing=rng.uniform(*recipe.swing), swing16=recipe.swing16,
-                 jitter=rng.uniform(0.0, 0.008))
+    return _Grid(
+        sr=sr,
+        n=n,
+        step=step,
+        start=-rng.uniform(0, STEPS * step),
+        swing=rng.uniform(*recipe.swing),
+        swing16=recipe.swing16,
+        jitter=rng.uniform(0.0, 0.008),
+    )
 
 
-def _chord_per_bar(recipe: GenreRecipe, n_bars: int, rng: np.random.Generator) -> list:
+def _chord_per_bar(recipe: GenreRecipe, n_bars: int, rng: np.random.Generator) -> list[Chord]:
+    """The chord of every bar: a progression, from a random position, one or two bars each."""
     symbols = _choose(rng, recipe.progressions).split()
     per = int(_choose(rng, recipe.bars_per_chord))
     first = int(rng.integers(len(symbols)))
@@ -528,8 +552,9 @@ def _add(buf: np.ndarray, at: int, x: np.ndarray) -> None:
         buf[at:end] += x[: end - at]
 
 
-def _filtered_noise(n: int, sr: int, rng: np.random.Generator,
-                    low: float | None = None, high: float | None = None) -> np.ndarray:
+def _filtered_noise(
+    n: int, sr: int, rng: np.random.Generator, low: float | None = None, high: float | None = None
+) -> np.ndarray:
     """White noise, high-passed at ``low`` and/or low-passed at ``high`` Hz."""
     x = rng.standard_normal(n)
     if low is None and high is None:
@@ -542,8 +567,9 @@ def _butter(sr: int, low: float | None, high: float | None) -> np.ndarray:
     """Second-order Butterworth sections: band-, high- or low-pass, kept below Nyquist."""
     nyq = 0.45 * sr
     if low is not None and high is not None:
-        return signal.butter(2, [min(low, 0.9 * nyq), min(high, nyq)], "bandpass", fs=sr,
-                             output="sos")
+        return signal.butter(
+            2, [min(low, 0.9 * nyq), min(high, nyq)], "bandpass", fs=sr, output="sos"
+        )
     if low is not None:
         return signal.butter(2, min(low, nyq), "highpass", fs=sr, output="sos")
     return signal.butter(2, min(high, nyq), "lowpass", fs=sr, output="sos")
@@ -569,8 +595,9 @@ def _envelope(n_hold: int, n_total: int, timbre: Timbre, sr: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=2048)
-def _wavetables(timbre: Timbre, bright: float, n_harm: int, vowel: int,
-                freq: float) -> tuple[np.ndarray, np.ndarray]:
+def _wavetables(
+    timbre: Timbre, bright: float, n_harm: int, vowel: int, freq: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Bright and dark (damped) wavetables of a note with ``n_harm`` harmonics.
 
     ``vowel`` indexes :data:`_VOWELS` for a timbre with formants (``freq`` is then the
@@ -608,10 +635,11 @@ def _table_index(phase: np.ndarray) -> np.ndarray:
     return (phase * _TABLE_SIZE).astype(np.int64) & (_TABLE_SIZE - 1)
 
 
-def _note(midi: float, seconds: float, timbre: Timbre, bright: float, sr: int,
-          rng: np.random.Generator) -> np.ndarray:
+def _note(
+    midi: float, seconds: float, timbre: Timbre, bright: float, sr: int, rng: np.random.Generator
+) -> np.ndarray:
     """Render one note: wavetable oscillator(s), pluck damping, envelope, attack noise."""
-    freq = float(_hz(midi))
+    freq = _hz(midi)
     n_hold = max(int(seconds * sr), 16)
     n = n_hold + int(timbre.release * sr)
     n_harm = max(min(timbre.n_harm, int(0.45 * sr / freq)), 1)
@@ -642,8 +670,15 @@ class _Player:
     bright: float
     sr: int
 
-    def play(self, out: np.ndarray, onset: float, midi: float, seconds: float, gain: float,
-             rng: np.random.Generator) -> None:
+    def play(
+        self,
+        out: np.ndarray,
+        onset: float,
+        midi: float,
+        seconds: float,
+        gain: float,
+        rng: np.random.Generator,
+    ) -> None:
         """Mix a note starting at ``onset`` seconds; notes past the end are skipped."""
         at = int(onset * self.sr)
         if at >= out.size:
@@ -704,8 +739,9 @@ def _brush(sr: int, rng: np.random.Generator) -> np.ndarray:
     return 0.8 * _filtered_noise(n, sr, rng, 1000.0, 6000.0) * env
 
 
-def _cymbal(sr: int, rng: np.random.Generator, tau: float, low: float,
-            metal: float = 0.0) -> np.ndarray:
+def _cymbal(
+    sr: int, rng: np.random.Generator, tau: float, low: float, metal: float = 0.0
+) -> np.ndarray:
     n = int(min(5 * tau, 2.0) * sr)
     t = np.arange(n) / sr
     y = _filtered_noise(n, sr, rng, low=low)
@@ -731,8 +767,9 @@ _DRUM_VOICES = {
 }
 
 
-def _drum_hits(part_pattern: str, grid: _Grid, rng: np.random.Generator,
-               fills: bool) -> tuple[np.ndarray, np.ndarray]:
+def _drum_hits(
+    part_pattern: str, grid: _Grid, rng: np.random.Generator, fills: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Absolute step numbers and velocities of a part over the whole clip."""
     steps, vels = [], []
     for bar in range(grid.n_bars):
@@ -745,22 +782,24 @@ def _drum_hits(part_pattern: str, grid: _Grid, rng: np.random.Generator,
     return np.concatenate(steps), np.concatenate(vels)
 
 
-def _place(out: np.ndarray, sound: np.ndarray, times: np.ndarray, vels: np.ndarray,
-           sr: int) -> None:
+def _place(
+    out: np.ndarray, sound: np.ndarray, times: np.ndarray, vels: np.ndarray, sr: int
+) -> None:
     """Mix a drum sound into ``out`` at each onset time (seconds) with its velocity."""
     for t, v in zip(times, vels, strict=True):
         _add(out, int(round(t * sr)), v * sound)
 
 
 def _drum_layer(recipe: GenreRecipe, grid: _Grid, n: int, rng: np.random.Generator) -> np.ndarray:
-    """All drum parts: impulse trains (with swing and jitter) convolved with drum sounds."""
+    """All drum parts: one synthesised sound per part, placed at its (swung, jittered) hits."""
     out = np.zeros(n, dtype=np.float32)
     for part in recipe.drums:
         if rng.random() >= part.prob:
             continue
         voice = _choose(rng, part.voices)
-        steps, vels = _drum_hits(_choose(rng, part.patterns), grid, rng,
-                                 fills=voice in ("snare", "clap"))
+        steps, vels = _drum_hits(
+            _choose(rng, part.patterns), grid, rng, fills=voice in ("snare", "clap")
+        )
         _place(out, _DRUM_VOICES[voice](grid.sr, rng), grid.seconds(steps, rng), vels, grid.sr)
     if recipe.crash_every and rng.random() < 0.8:
         steps = np.arange(0, grid.n_bars, recipe.crash_every) * STEPS
@@ -772,8 +811,7 @@ def _drum_layer(recipe: GenreRecipe, grid: _Grid, n: int, rng: np.random.Generat
 # --------------------------------------------------------------------------- pitched parts
 
 
-def _voicing(key: int, chord: tuple[int, tuple[int, ...]], register: int,
-             rng: np.random.Generator) -> list[int]:
+def _voicing(key: int, chord: Chord, register: int, rng: np.random.Generator) -> list[int]:
     """MIDI notes of a chord near ``register``, in a random inversion."""
     root, intervals = chord
     base = register + (key + root) % 12
@@ -788,8 +826,14 @@ def _gaps(steps: np.ndarray) -> np.ndarray:
     return (np.diff(steps, append=steps[0] + STEPS) - 1) % STEPS + 1
 
 
-def _comp_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def _comp_layer(
+    recipe: GenreRecipe,
+    grid: _Grid,
+    chords: list[Chord],
+    key: int,
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float]:
     """Chord instrument playing the progression in a comping rhythm; returns (audio, drive)."""
     comp = _choose(rng, recipe.comps)
     player = _player(recipe.timbres, grid.sr, rng)
@@ -814,8 +858,13 @@ def _comp_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
     return out, drive
 
 
-def _bass_degree(token: str, chord: tuple[int, tuple[int, ...]], next_root: int, last: bool,
-                 rng: np.random.Generator) -> int:
+def _bass_degree(
+    token: str,
+    chord: Chord,
+    next_root: int,
+    last: bool,
+    rng: np.random.Generator,
+) -> int:
     """Semitones above the key for one bass hit."""
     root, intervals = chord
     third = intervals[1] if intervals[1] in (3, 4) else 4
@@ -827,8 +876,14 @@ def _bass_degree(token: str, chord: tuple[int, tuple[int, ...]], next_root: int,
     return root + _choose(rng, (*intervals[:4], 2, 5, 9))
 
 
-def _bass_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int,
-                rng: np.random.Generator) -> np.ndarray:
+def _bass_layer(
+    recipe: GenreRecipe,
+    grid: _Grid,
+    chords: list[Chord],
+    key: int,
+    n: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """Bass line following the chords' roots in a genre rhythm."""
     bass = _choose(rng, recipe.basses)
     player = _player(recipe.bass_timbres, grid.sr, rng)
@@ -847,8 +902,9 @@ def _bass_layer(recipe: GenreRecipe, grid: _Grid, chords: list, key: int, n: int
     return out
 
 
-def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
-                rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def _lead_layer(
+    recipe: GenreRecipe, grid: _Grid, key: int, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
     """A random-walk melody on a genre scale; returns (audio, drive)."""
     player = _player(recipe.lead_timbres, grid.sr, rng)
     scale = _SCALES[_choose(rng, recipe.scales)]
@@ -873,20 +929,27 @@ def _lead_layer(recipe: GenreRecipe, grid: _Grid, key: int, n: int,
 
 
 def _distort(y: np.ndarray, drive: float) -> np.ndarray:
+    """tanh saturation of a peak-normalised signal (``drive`` 0: unchanged)."""
     if drive <= 0.0 or not y.any():
         return y
     return np.tanh(drive * y / np.abs(y).max())
 
 
 def _unit_rms(y: np.ndarray) -> np.ndarray:
+    """Scale to unit RMS, so mix gains are relative loudnesses (silence stays silent)."""
     rms = np.sqrt(np.dot(y, y) / max(y.size, 1))
     return y / rms if rms > 0 else y
 
 
 def _lofi(y: np.ndarray, sr: int, rng: np.random.Generator) -> np.ndarray:
     """Old-recording treatment: band-limited, crackly and hissy."""
-    sos = signal.butter(2, [rng.uniform(80, 300), min(rng.uniform(2500, 5500), 0.45 * sr)],
-                        "bandpass", fs=sr, output="sos")
+    sos = signal.butter(
+        2,
+        [rng.uniform(80, 250), min(rng.uniform(3500, 7000), 0.45 * sr)],
+        "bandpass",
+        fs=sr,
+        output="sos",
+    )
     y = signal.sosfilt(sos, y)
     crackle = (rng.random(y.size) < rng.uniform(5, 40) / sr) * rng.standard_normal(y.size)
     return y + np.std(y) * (3.0 * crackle + rng.uniform(0.02, 0.1) * rng.standard_normal(y.size))
@@ -897,9 +960,10 @@ def _master(y: np.ndarray, recipe: GenreRecipe, sr: int, rng: np.random.Generato
     y = y + np.std(y) * rng.uniform(0.002, 0.05) * rng.standard_normal(y.size)
     if rng.random() < recipe.lofi:
         y = _lofi(y, sr, rng)
-    elif rng.random() < 0.2:
-        cutoff = min(rng.uniform(3000, 9000), 0.45 * sr)
-        y = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), y)
+    else:
+        cutoff = rng.uniform(*recipe.cutoff)
+        if cutoff < 0.45 * sr:
+            y = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), y)
     y = _distort(y, rng.uniform(*recipe.master_drive))
     peak = np.abs(y).max()
     return y * (rng.uniform(0.6, 0.9) / peak) if peak > 0 else y
@@ -949,7 +1013,7 @@ def synthesize_clip(genre: str, seconds: float, sr: int, rng: np.random.Generato
     key = int(rng.integers(12))
     chords = _chord_per_bar(recipe, grid.n_bars, rng)
     present = _presence(recipe, rng)
-    gains = np.asarray(recipe.mix) * rng.uniform(0.65, 1.35, 4)
+    gains = np.asarray(recipe.mix) * rng.uniform(0.75, 1.25, 4)
     mix = np.zeros(n)
     if present[0]:
         mix += gains[0] * _unit_rms(_drum_layer(recipe, grid, n, rng))
@@ -971,8 +1035,18 @@ def clip_rng(seed: int, genre_index: int, clip_index: int) -> np.random.Generato
 
 
 def _write(path: Path, y: np.ndarray, sr: int, ext: str) -> None:
+    """Write one clip in the container named by ``ext`` (see :data:`FORMATS`)."""
     fmt, subtype = FORMATS[ext]
     sf.write(str(path), y, sr, format=fmt, subtype=subtype)
+
+
+def clip_name(genre: str, index: int, ext: str) -> str:
+    """File name of a demo clip, e.g. ``synth-jazz.00003.flac``.
+
+    The ``synth-`` prefix keeps the names from being taken for GTZAN clips (``jazz.00003``),
+    which would make ``--split auto`` choose the GTZAN fault-filtered split.
+    """
+    return f"synth-{genre}.{index:05d}.{ext}"
 
 
 def make_demo_corpus(
@@ -985,7 +1059,8 @@ def make_demo_corpus(
 ) -> list[Path]:
     """Write a labelled synthetic corpus in GTZAN's layout, with a manifest.
 
-    Files are ``out_dir/<genre>/<genre>.00000.<ext>``, ...; clip ``i`` of each genre uses the
+    Files are ``out_dir/<genre>/synth-<genre>.00000.<ext>``, ...; clip ``i`` of each genre
+    uses the
     container ``formats[i % len(formats)]`` so every decoder gets exercised. ``manifest.csv``
     (columns ``path,label``, paths relative to ``out_dir``) lists them all. Clip ``i`` of a
     genre is the same audio whatever ``per_genre`` is.
@@ -1018,7 +1093,8 @@ def make_demo_corpus(
     formats = [f.lower().lstrip(".") for f in formats]
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
-        raise ValueError(f"unsupported format(s) {unknown}; choose from {', '.join(FORMATS)}")
+        named = ", ".join(unknown) if unknown else "none given"
+        raise ValueError(f"unsupported format(s): {named}; choose from {', '.join(FORMATS)}")
     if per_genre < 0:
         raise ValueError(f"per_genre must be >= 0, got {per_genre}")
     out_dir = Path(out_dir)
@@ -1027,7 +1103,7 @@ def make_demo_corpus(
         (out_dir / genre).mkdir(parents=True, exist_ok=True)
         for i in range(per_genre):
             ext = formats[i % len(formats)]
-            path = out_dir / genre / f"{genre}.{i:05d}.{ext}"
+            path = out_dir / genre / clip_name(genre, i, ext)
             _write(path, synthesize_clip(genre, seconds, sr, clip_rng(seed, g, i)), sr, ext)
             written.append(path)
     _write_manifest(out_dir, written)
@@ -1035,6 +1111,7 @@ def make_demo_corpus(
 
 
 def _write_manifest(out_dir: Path, paths: Sequence[Path]) -> None:
+    """``out_dir/manifest.csv``: one ``path,label`` row per clip, paths relative and POSIX."""
     with open(out_dir / "manifest.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "label"])
