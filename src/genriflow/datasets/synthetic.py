@@ -1060,10 +1060,9 @@ def make_demo_corpus(
     """Write a labelled synthetic corpus in GTZAN's layout, with a manifest.
 
     Files are ``out_dir/<genre>/synth-<genre>.00000.<ext>``, ...; clip ``i`` of each genre
-    uses the
-    container ``formats[i % len(formats)]`` so every decoder gets exercised. ``manifest.csv``
-    (columns ``path,label``, paths relative to ``out_dir``) lists them all. Clip ``i`` of a
-    genre is the same audio whatever ``per_genre`` is.
+    uses the container ``formats[i % len(formats)]`` so every decoder gets exercised.
+    ``manifest.csv`` (columns ``path,label``, paths relative to ``out_dir``) lists them all.
+    Clip ``i`` of a genre is the same audio whatever ``per_genre`` is.
 
     Parameters
     ----------
