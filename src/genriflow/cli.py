@@ -12,6 +12,7 @@ from rich.console import Console
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SPLIT_METHODS, SplitConfig
+from genriflow.features import FEATURE_SET_NAMES
 from genriflow.models.classical import CLASSICAL_MODELS
 
 app = typer.Typer(
@@ -79,18 +80,36 @@ def demo_data(
 def features(
     data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
                                              "genre, any depth) or a manifest CSV.")],
-    out: Annotated[Path, typer.Option(help="CSV to write.")] = Path("features.csv"),
+    sets: Annotated[str, typer.Option(help="Comma-separated feature sets: "
+                                      f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
+    out: Annotated[Path | None, typer.Option(help="Write the first vector set as a table "
+                                             "(.csv or .parquet).")] = None,
+    png: Annotated[Path | None, typer.Option(help="Export mel-image as PNGs into "
+                                             "<png>/<genre>/.")] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
-    """Compute the GTZAN feature table (the 57 Kaggle columns) for a folder of audio."""
+    """Compute feature sets for a folder of audio, each file decoded once, into the store."""
+    from genriflow.features.dataset import from_audio_sets
+    from genriflow.features.representations import export_mel_images
+    from genriflow.features.sets import FeatureConfig, feature_set
     from genriflow.features.table import write_feature_table
 
     with user_errors():
-        dataset = _dataset(data_dir, None, _store(store, no_store), jobs, quiet)
-        write_feature_table(dataset, out)
-    console.print(f"wrote {len(dataset.frame)} rows to {out}")
-    _print_errors(dataset.errors)
+        configs = [FeatureConfig(set=name.strip()) for name in sets.split(",") if name.strip()]
+        datasets = from_audio_sets(data_dir, configs, _store(store, no_store), jobs, not quiet)
+        for name, dataset in datasets.items():
+            console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
+        vector_sets = [c.set for c in configs if feature_set(c.set).columns is not None]
+        if out is not None and vector_sets:
+            write_feature_table(datasets[vector_sets[0]], out)
+            console.print(f"wrote the {vector_sets[0]} table to {out}")
+        if png is not None and "mel-image" in datasets:
+            images = datasets["mel-image"]
+            names = [Path(p).stem for p in images.frame["path"]]
+            export_mel_images(images.X, images.y, names, png)
+            console.print(f"wrote {len(names)} mel images under {png}")
+    _print_errors(next(iter(datasets.values())).errors)
 
 
 @app.command()

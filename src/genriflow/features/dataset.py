@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import discover
-from genriflow.features.extract import extract
+from genriflow.features.extract import extract_sets
 from genriflow.features.sets import FeatureConfig
 from genriflow.features.table import read_feature_table
 
@@ -42,21 +43,38 @@ class FeatureDataset:
         return self.frame["label"].to_numpy(dtype=str)
 
 
+def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig],
+                    store: str | os.PathLike | None = None, n_jobs: int | None = None,
+                    progress: bool = True) -> dict[str, FeatureDataset]:
+    """Discover labelled audio under ``data`` and compute several feature sets in one pass.
+
+    Each file's window is decoded once for all sets. Unreadable files are skipped and
+    returned in every dataset's ``errors``.
+
+    Returns
+    -------
+    dict
+        Set name -> :class:`FeatureDataset` (``X`` of shape (n_files, *set_shape)).
+    """
+    frame = discover(data)
+    results = extract_sets(frame["path"].tolist(), configs, store_root=store, n_jobs=n_jobs,
+                           max_windows=1, progress=progress)
+    datasets = {}
+    for config in configs:
+        result = results[config.set]
+        done = {f.path for f in result.files}
+        rows = frame[frame["path"].isin(done)].reset_index(drop=True)
+        X = result.matrix() if result.files else np.zeros((0, 0))
+        datasets[config.set] = FeatureDataset(rows, X, config, str(data), result.errors)
+    return datasets
+
+
 def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
                store: str | os.PathLike | None = None, n_jobs: int | None = None,
                progress: bool = True) -> FeatureDataset:
-    """Discover labelled audio under ``data`` and compute one feature vector per file.
-
-    Unreadable files are skipped and returned in ``errors``.
-    """
+    """:func:`from_audio_sets` for one feature set (default: the kaggle table)."""
     config = config or FeatureConfig()
-    frame = discover(data)
-    result = extract(frame["path"].tolist(), config, store_root=store, n_jobs=n_jobs,
-                     max_windows=1, progress=progress)
-    done = {f.path for f in result.files}
-    frame = frame[frame["path"].isin(done)].reset_index(drop=True)
-    X = result.matrix() if result.files else np.zeros((0, 0))
-    return FeatureDataset(frame, X, config, str(data), result.errors)
+    return from_audio_sets(data, [config], store, n_jobs, progress)[config.set]
 
 
 def from_table(csv_path: str | os.PathLike) -> FeatureDataset:

@@ -9,11 +9,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_features
+from genriflow.features.representations import REPRESENTATIONS
+from genriflow.features.representations import columns as representation_columns
 
 if TYPE_CHECKING:
     from genriflow.features.spectra import Spectra
@@ -63,35 +65,74 @@ class FeatureSet:
     Attributes
     ----------
     name : str
-    compute : callable
-        ``compute(spectra, config) -> np.ndarray`` of a documented shape.
-    columns : tuple of str or None
-        Names of the values of a vector set; ``None`` for tensors.
+    function : callable
+        ``function(spectra, params) -> np.ndarray`` of a documented shape.
+    params : type or None
+        Frozen dataclass of the set's parameters, built from ``FeatureConfig.options``.
+    columns : callable or None
+        ``columns(params) -> tuple of str``: names of a vector set's values; ``None`` for
+        tensors.
     version : int
-        Bumped whenever ``compute`` changes its numbers, so stores recompute.
+        Bumped whenever ``function`` changes its numbers, so stores recompute.
     description : str
     """
 
     name: str
-    compute: Callable[[Spectra, FeatureConfig], np.ndarray]
-    columns: tuple[str, ...] | None
+    function: Callable[[Spectra, Any], np.ndarray]
+    params: type | None
+    columns: Callable[[Any], tuple[str, ...]] | None
     version: int
     description: str
 
+    def params_of(self, config: FeatureConfig) -> Any:
+        """The set's parameters for ``config`` (its ``options`` over the defaults)."""
+        if self.params is None:
+            if config.options:
+                raise ValueError(f"feature set {self.name!r} takes no options")
+            return None
+        try:
+            return self.params(**config.options)
+        except TypeError as exc:
+            raise ValueError(f"bad options for feature set {self.name!r}: {exc}") from None
 
-def _kaggle(spectra: Spectra, config: FeatureConfig) -> np.ndarray:
+    def compute(self, spectra: Spectra, config: FeatureConfig) -> np.ndarray:
+        """The set's array for one clip."""
+        return self.function(spectra, self.params_of(config))
+
+    def column_names(self, config: FeatureConfig) -> tuple[str, ...] | None:
+        """Names of the values of a vector set, ``None`` for a tensor set."""
+        return None if self.columns is None else self.columns(self.params_of(config))
+
+
+def _kaggle(spectra: Spectra, params: None) -> np.ndarray:
     return gtzan_table_features(spectra.y, spectra.sr)
 
 
+_DESCRIPTIONS = {
+    "genriflow-stack": "Chroma, tonnetz, mel (dB) and MFCC stacked over 30 s: (166, frames).",
+    "cs229-raw": "Four seeded 2 s windows of raw amplitude at 22050 Hz: (4, 44100).",
+    "cs229-mel": "Four seeded 2 s windows of 64-band log-mel, n_fft 512, hop 256: (4, 64, 173).",
+    "mel-image": "128-band mel (dB, fmax 8 kHz) scaled to [0, 1], resized to 128 x 128.",
+    "spectral-summary": "Tempo and mean/variance of chroma (STFT, CENS), MFCC, centroid, "
+    "contrast, rolloff and zero-crossing rate; option rich adds Essentia's statistics.",
+    "log-mel": "Log-mel spectrogram for deep models, any length: (n_mels, frames).",
+}
+
 FEATURE_SETS: dict[str, FeatureSet] = {
     "kaggle": FeatureSet(
-        name="kaggle",
-        compute=_kaggle,
-        columns=GTZAN_TABLE_COLUMNS,
-        version=1,
+        name="kaggle", function=_kaggle, params=None,
+        columns=lambda _: GTZAN_TABLE_COLUMNS, version=1,
         description="The 57 columns of the Kaggle GTZAN table (features_30_sec.csv), "
         "computed as librosa computed them.",
     ),
+    **{
+        name: FeatureSet(
+            name=name, function=function, params=params,
+            columns=representation_columns if name == "spectral-summary" else None,
+            version=1, description=_DESCRIPTIONS[name],
+        )
+        for name, (params, function) in REPRESENTATIONS.items()
+    },
 }
 
 

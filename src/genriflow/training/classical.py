@@ -125,7 +125,7 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
 
 
 def _fit(name: str, dataset: FeatureDataset, rows: np.ndarray, config: TrainConfig):
-    columns = feature_set(dataset.feature_config.set).columns
+    columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config) or ()
     log_columns = tuple(i for i, c in enumerate(columns) if c.endswith("_var"))
     model = make_classical(name, seed=config.seed, pca=config.pca, log_columns=log_columns)
     return model.fit(dataset.X[rows], dataset.y[rows])

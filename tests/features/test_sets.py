@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from genriflow.features import FEATURE_SET_NAMES
+from genriflow.features.sets import FEATURE_SETS, FeatureConfig, feature_set
+from genriflow.features.spectra import Spectra
+from sample_audio import SR, tone
+
+
+def test_the_cli_list_of_names_is_the_registry():
+    assert tuple(FEATURE_SETS) == FEATURE_SET_NAMES
+
+
+def test_every_set_computes_on_one_shared_spectra():
+    spectra = Spectra(tone(30.0), SR)
+    shapes = {name: fs.compute(spectra, FeatureConfig(set=name)).shape
+              for name, fs in FEATURE_SETS.items()}
+    assert shapes["kaggle"] == (57,)
+    assert shapes["genriflow-stack"] == (166, 1292)
+    assert shapes["cs229-mel"] == (4, 64, 173) and shapes["cs229-raw"] == (4, 44100)
+    assert shapes["mel-image"] == (128, 128)
+    assert shapes["spectral-summary"] == (len(feature_set("spectral-summary").column_names(
+        FeatureConfig(set="spectral-summary"))),)
+
+
+def test_options_change_the_digest_and_are_validated():
+    plain = FeatureConfig(set="spectral-summary")
+    rich = FeatureConfig(set="spectral-summary", options={"rich": True})
+    assert plain.digest() != rich.digest()
+    fs = feature_set("spectral-summary")
+    assert len(fs.column_names(rich)) > len(fs.column_names(plain))
+    with pytest.raises(ValueError, match="bad options"):
+        fs.params_of(FeatureConfig(set="spectral-summary", options={"bands": 3}))
+    with pytest.raises(ValueError, match="unknown feature set"):
+        feature_set("wavelets")
+    assert np.isfinite(fs.compute(Spectra(tone(3.0), SR), rich)).all()
