@@ -54,14 +54,19 @@ float32 precision. librosa 0.11 at its own defaults (zero padding, HPSS with ``l
 gives per-clip medians of 1e-4 to 2e-3, errors up to 1.4e-2 on variances, and the tempo of
 one clip in 47 wrong by about a factor of two.
 
-One call on a 30 s clip takes about 1.4 s on one CPU core, 1.1 s of it in the two median
-filters of ``decompose.hpss``.
+``decompose.hpss`` is computed by :func:`genriflow.features.kernels.hpss`, which returns the
+same arrays bit for bit (on all 47 clips, every column is identical to the librosa call's)
+about 18 times faster. One call on a 30 s clip takes about 0.3 s on one CPU core, 60 ms of
+it in HPSS; with ``librosa.decompose.hpss`` it took 1.4 s, 1.1 s of it in HPSS's two median
+filters.
 """
 
 from __future__ import annotations
 
 import librosa
 import numpy as np
+
+from genriflow.features.kernels import hpss
 
 #: Sample rate of the table, Hz.
 TABLE_SR = 22050
@@ -168,7 +173,7 @@ def _spectral_stats(
 
 def _hpss_stats(stft: np.ndarray, n_samples: int) -> list[float]:
     """Mean and variance of the harmonic and percussive waveforms (old ``effects.hpss``)."""
-    parts = librosa.decompose.hpss(stft)
+    parts = hpss(stft)
     waves = [
         librosa.util.fix_length(
             librosa.istft(part, hop_length=HOP_LENGTH, n_fft=N_FFT, dtype=np.float32),
