@@ -67,6 +67,7 @@ import librosa
 import numpy as np
 
 from genriflow.features.kernels import hpss
+from genriflow.features.spectra import Spectra
 
 #: Sample rate of the table, Hz.
 TABLE_SR = 22050
@@ -121,16 +122,21 @@ def gtzan_table_features(y: np.ndarray, sr: int = TABLE_SR) -> np.ndarray:
     ValueError
         If ``y`` is not one-dimensional, is shorter than ``N_FFT`` samples or is not finite.
     """
-    y = _check_waveform(y)
-    stft = librosa.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, pad_mode=_PAD_MODE)
-    magnitude = np.abs(stft)
-    power = magnitude**2
-    mel_db = _mel_db(power, sr)
+    return gtzan_table_from_spectra(Spectra(_check_waveform(y), sr))
+
+
+def gtzan_table_from_spectra(spectra: Spectra) -> np.ndarray:
+    """:func:`gtzan_table_features` from shared spectra (the engine's entry point).
+
+    The STFT, chroma, mel spectrogram and MFCCs come from ``spectra``'s memo, so other
+    feature sets computed on the same clip (``genriflow-stack``) reuse them.
+    """
+    y, sr = _check_waveform(spectra.y), spectra.sr
     values = [
-        *_spectral_stats(y, magnitude, power, sr),
-        *_hpss_stats(stft, y.size),
-        _tempo(mel_db, sr),
-        *_mfcc_stats(mel_db),
+        *_spectral_stats(spectra),
+        *_hpss_stats(spectra.stft(N_FFT, HOP_LENGTH), y.size),
+        _tempo(spectra.mel_db(N_FFT, HOP_LENGTH), sr),
+        *_mfcc_stats(spectra.mfcc(N_MFCC, N_FFT, HOP_LENGTH)),
     ]
     return np.asarray(values, dtype=np.float64)
 
@@ -150,17 +156,13 @@ def _mean_var(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(x)), float(np.var(x))
 
 
-def _spectral_stats(
-    y: np.ndarray, magnitude: np.ndarray, power: np.ndarray, sr: int
-) -> list[float]:
-    """Mean and variance of chroma, rms, centroid, bandwidth, rolloff and zero-crossing rate.
-
-    ``magnitude`` is ``|D|`` and ``power`` is ``|D|**2``, both of shape
-    (1 + N_FFT // 2, n_frames).
-    """
+def _spectral_stats(spectra: Spectra) -> list[float]:
+    """Mean and variance of chroma, rms, centroid, bandwidth, rolloff and zero-crossing rate."""
+    y, sr = spectra.y, spectra.sr
+    magnitude = spectra.magnitude(N_FFT, HOP_LENGTH)
     spec = {"sr": sr, "n_fft": N_FFT, "hop_length": HOP_LENGTH}
     frames = [
-        librosa.feature.chroma_stft(S=power, **spec),
+        spectra.chroma(N_FFT, HOP_LENGTH),
         librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
                             pad_mode=_PAD_MODE),
         librosa.feature.spectral_centroid(S=magnitude, **spec),
@@ -184,12 +186,6 @@ def _hpss_stats(stft: np.ndarray, n_samples: int) -> list[float]:
     return [stat for wave in waves for stat in _mean_var(wave)]
 
 
-def _mel_db(power: np.ndarray, sr: int) -> np.ndarray:
-    """Log-power mel spectrogram (128 bands, dB re 1, top 80 dB) of ``|D|**2``."""
-    mel = librosa.feature.melspectrogram(S=power, sr=sr, n_fft=N_FFT, hop_length=HOP_LENGTH)
-    return librosa.power_to_db(mel)
-
-
 def _tempo(mel_db: np.ndarray, sr: int) -> float:
     """Global tempo in BPM, as ``librosa.beat.beat_track`` estimates it."""
     onset = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP_LENGTH,
@@ -197,6 +193,5 @@ def _tempo(mel_db: np.ndarray, sr: int) -> float:
     return float(librosa.feature.tempo(onset_envelope=onset, sr=sr, hop_length=HOP_LENGTH)[0])
 
 
-def _mfcc_stats(mel_db: np.ndarray) -> list[float]:
-    mfcc = librosa.feature.mfcc(S=mel_db, n_mfcc=N_MFCC)
+def _mfcc_stats(mfcc: np.ndarray) -> list[float]:
     return [stat for row in mfcc for stat in _mean_var(row)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_features
+from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_from_spectra
 from genriflow.features.representations import REPRESENTATIONS
 from genriflow.features.representations import columns as representation_columns
 
@@ -105,7 +105,7 @@ class FeatureSet:
 
 
 def _kaggle(spectra: Spectra, params: None) -> np.ndarray:
-    return gtzan_table_features(spectra.y, spectra.sr)
+    return gtzan_table_from_spectra(spectra)
 
 
 _DESCRIPTIONS = {
