@@ -165,8 +165,8 @@ def _spectral_stats(spectra: Spectra) -> list[float]:
         spectra.chroma(N_FFT, HOP_LENGTH),
         librosa.feature.rms(y=y, frame_length=N_FFT, hop_length=HOP_LENGTH,
                             pad_mode=_PAD_MODE),
-        librosa.feature.spectral_centroid(S=magnitude, **spec),
-        librosa.feature.spectral_bandwidth(S=magnitude, **spec),
+        centroid := librosa.feature.spectral_centroid(S=magnitude, **spec),
+        librosa.feature.spectral_bandwidth(S=magnitude, centroid=centroid, **spec),
         librosa.feature.spectral_rolloff(S=magnitude, **spec),
         librosa.feature.zero_crossing_rate(y, frame_length=N_FFT, hop_length=HOP_LENGTH),
     ]

@@ -80,8 +80,9 @@ def stack_rows(params: StackParams) -> dict[str, slice]:
 def genriflow_stack(spectra: Spectra, params: StackParams = StackParams()) -> np.ndarray:
     """Chroma, tonnetz, log-mel and MFCC frames stacked, as in the Genriflow project.
 
-    The waveform (at ``params.sr``) is first cut or zero-padded at its end to exactly
-    ``params.seconds``, so every clip gives the same number of frames.
+    A shorter waveform (at ``params.sr``) is zero-padded at its end to ``params.seconds``;
+    a longer one keeps only the frames of its first ``params.seconds``, so every clip gives
+    the same number of frames.
 
     Parameters
     ----------
@@ -103,7 +104,10 @@ def genriflow_stack(spectra: Spectra, params: StackParams = StackParams()) -> np
     from the STFT chroma of the first rows instead, so that the whole stack comes from one
     STFT and no constant-Q transform (about as costly as the rest of the stack) is needed.
     """
-    clip = fixed_length(spectra.at_rate(params.sr), round(params.seconds * params.sr))
+    n_samples = round(params.seconds * params.sr)
+    clip = spectra.at_rate(params.sr)
+    if clip.y.size < n_samples:
+        clip = fixed_length(clip, n_samples)
     spec = {"n_fft": params.n_fft, "hop_length": params.hop_length}
     chroma = clip.chroma(**spec)
     parts = [
@@ -112,7 +116,9 @@ def genriflow_stack(spectra: Spectra, params: StackParams = StackParams()) -> np
         clip.mel_db(**spec, n_mels=params.n_mels),
         clip.mfcc(params.n_mfcc, **spec, n_mels=params.n_mels),
     ]
-    return np.concatenate(parts).astype(np.float32)
+    # A longer clip keeps its own frames (shared with the other sets) and is cut to the
+    # frames of n_samples: only the last frame's reflect padding differs from cutting first.
+    return np.concatenate(parts)[:, : 1 + n_samples // params.hop_length].astype(np.float32)
 
 
 # --- cs229-raw and cs229-mel -----------------------------------------------------------
