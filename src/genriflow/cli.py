@@ -13,6 +13,7 @@ from rich.console import Console
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SPLIT_METHODS, SplitConfig
 from genriflow.features import FEATURE_SET_NAMES
+from genriflow.models import NETWORK_NAMES
 from genriflow.models.classical import CLASSICAL_MODELS
 
 app = typer.Typer(
@@ -51,14 +52,14 @@ def _store(store: Path | None, no_store: bool) -> Path | None:
 
 
 def _dataset(data_dir: Path | None, features: Path | None, store: Path | None,
-             jobs: int | None, quiet: bool):
+             jobs: int | None, quiet: bool, config=None):
     from genriflow.features.dataset import from_audio, from_table
 
     if (data_dir is None) == (features is None):
         raise ValueError("give either DATA_DIR (audio) or --features CSV, not both or neither")
     if features is not None:
         return from_table(features)
-    return from_audio(data_dir, store=store, n_jobs=jobs, progress=not quiet)
+    return from_audio(data_dir, config, store=store, n_jobs=jobs, progress=not quiet)
 
 
 @app.command("demo-data")
@@ -119,27 +120,29 @@ def train(
     features: Annotated[Path | None, typer.Option(help="Train from a Kaggle-style feature "
                                                   "table instead of audio.")] = None,
     split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
-    model: Annotated[str, typer.Option(help=f"auto, or one of: {', '.join(CLASSICAL_MODELS)}."
-                                       )] = "auto",
+    model: Annotated[str, typer.Option(help=f"auto, one of: {', '.join(CLASSICAL_MODELS)}; or "
+                                       f"a network: {', '.join(NETWORK_NAMES)} "
+                                       "(optionally network@feature-set).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
                                              "models/<model>-<time>).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
+    epochs: Annotated[int, typer.Option(help="Most epochs of a network.")] = 50,
+    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Train a genre classifier, evaluate it honestly and save its model folder."""
-    from genriflow.training.classical import TrainConfig, train_to_folder
+    from genriflow.training.api import train_any
 
     with user_errors():
-        config = TrainConfig(model=model, split=SplitConfig(method=split, seed=seed,
-                                                            n_folds=folds), pca=pca, seed=seed)
-        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet)
-        out = out or Path("models") / f"{model}-{_stamp()}"
-        result = train_to_folder(dataset, out, config)
-    _print_result(result.metrics, out)
-    _print_errors(dataset.errors)
+        out = out or Path("models") / f"{model.replace('@', '-')}-{_stamp()}"
+        metrics, errors = train_any(model, out, data_dir, features, SplitConfig(
+            method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
+            store=_store(store, no_store), n_jobs=jobs, progress=not quiet)
+    _print_result(metrics, out)
+    _print_errors(errors)
 
 
 @app.command()
@@ -160,7 +163,8 @@ def evaluate(
 
     with user_errors():
         loaded = load_model(model_dir)
-        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet)
+        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet,
+                           loaded.feature_config)
         out = out or Path("runs") / f"evaluate-{_stamp()}"
         metrics = evaluate_to_folder(loaded, dataset, out, part)
     _print_result(metrics, out)

@@ -64,8 +64,14 @@ class Extraction:
     computed: int = 0
 
     def matrix(self) -> np.ndarray:
-        """One row per file (the mean over its windows), shape (n_files, *set_shape)."""
-        return np.stack([f.values.mean(axis=0) for f in self.files])
+        """One row per file (the mean over its windows), shape (n_files, *set_shape).
+
+        Arrays whose last axis (frames) differs, as ``log-mel`` of clips of slightly
+        different lengths, are cut to the shortest.
+        """
+        rows = [f.values.mean(axis=0) for f in self.files]
+        frames = min(r.shape[-1] for r in rows) if rows[0].ndim > 1 else None
+        return np.stack([r[..., :frames] for r in rows]) if frames else np.stack(rows)
 
 
 def plan_windows(duration: float, clip_seconds: float | None,

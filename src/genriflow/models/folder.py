@@ -3,7 +3,8 @@
 ``config.json``   kind, model name, feature configuration, split, data, library versions
 ``labels.json``   class names in the order of the probability columns
 ``metrics.json``  evaluation figures, each with its split (written by training)
-``model.skops``   the fitted scikit-learn pipeline, in skops' safe format (no pickle)
+``model.skops``   a fitted scikit-learn pipeline, in skops' safe format (no pickle), or
+``model.safetensors``  a network's weights (with its input scaling), for ``kind: torch``
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import safetensors.torch
 import skops.io as sio
 
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.deep import DeepGenreModel
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
@@ -61,30 +64,35 @@ class GenreModel:
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape a model's numbers."""
-    names = ("genriflow", "scikit-learn", "numpy", "librosa", "soundfile", "soxr")
+    names = ("genriflow", "scikit-learn", "torch", "numpy", "librosa", "soundfile", "soxr")
     return {name: version(name) for name in names}
 
 
-def save_model(model: GenreModel, folder: str | os.PathLike,
+def save_model(model: GenreModel | DeepGenreModel, folder: str | os.PathLike,
                metrics: dict | None = None) -> Path:
     """Write a model folder (created if needed); returns its path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    config = {**model.config, "kind": "classical", "features": model.feature_config.to_dict(),
+    kind = "torch" if isinstance(model, DeepGenreModel) else "classical"
+    config = {**model.config, "kind": kind, "features": model.feature_config.to_dict(),
               "versions": library_versions()}
     _write_json(folder / "config.json", config)
     _write_json(folder / "labels.json", model.labels)
     if metrics is not None:
         _write_json(folder / "metrics.json", metrics)
-    sio.dump(model.estimator, folder / "model.skops")
+    if kind == "torch":
+        safetensors.torch.save_model(model.net, str(folder / "model.safetensors"))
+    else:
+        sio.dump(model.estimator, folder / "model.skops")
     return folder
 
 
-def load_model(folder: str | os.PathLike) -> GenreModel:
+def load_model(folder: str | os.PathLike, device: str = "auto") -> GenreModel | DeepGenreModel:
     """Load a model folder written by :func:`save_model`.
 
-    Only scikit-learn, NumPy, SciPy and genriflow's own transformer types are accepted in
-    the weights file; nothing else is ever instantiated.
+    Classical weights may hold only scikit-learn, NumPy, SciPy and genriflow's own
+    transformer types; network weights are plain tensors (safetensors). Nothing in a model
+    folder is ever executed.
 
     Raises
     ------
@@ -92,19 +100,28 @@ def load_model(folder: str | os.PathLike) -> GenreModel:
         Missing files, an unknown kind, or untrusted types in the weights.
     """
     folder = Path(folder)
-    config_path, weights = folder / "config.json", folder / "model.skops"
-    if not config_path.is_file() or not weights.is_file():
-        raise ModelError(f"{folder}: not a genriflow model folder "
-                         "(needs config.json and model.skops)")
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelError(f"{folder}: not a genriflow model folder (no config.json)")
     config = json.loads(config_path.read_text())
-    if config.get("kind") != "classical":
-        raise ModelError(f"{folder}: unsupported model kind {config.get('kind')!r}")
+    kind = config.get("kind")
+    if kind not in ("classical", "torch"):
+        raise ModelError(f"{folder}: unsupported model kind {kind!r}")
+    weights = folder / ("model.skops" if kind == "classical" else "model.safetensors")
+    if not weights.is_file():
+        raise ModelError(f"{folder}: not a genriflow model folder (no {weights.name})")
+    features = FeatureConfig.from_dict(config.pop("features"))
+    if kind == "torch":
+        labels = json.loads((folder / "labels.json").read_text())
+        model = DeepGenreModel.build(config, labels, features, device)
+        safetensors.torch.load_model(model.net, str(weights), strict=True)
+        model.net.eval()
+        return model
     untrusted = sio.get_untrusted_types(file=weights)
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:
         raise ModelError(f"{weights}: refuses to load untrusted type(s) {', '.join(refused)}")
     estimator = sio.load(weights, trusted=untrusted)
-    features = FeatureConfig.from_dict(config.pop("features"))
     return GenreModel(estimator=estimator, feature_config=features, config=config)
 
 

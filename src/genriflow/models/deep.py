@@ -1,0 +1,127 @@
+"""A trained network with what it needs to classify clips: input scaling and chunking.
+
+A clip's feature array becomes one or more network inputs ("pieces"), whose probabilities
+are averaged into the clip's:
+
+* ``cs229-mel`` / ``cs229-raw`` clips hold four 2 s windows: each window is a piece;
+* ``log-mel`` clips (any length) are cut into ``chunk_frames`` crops (3 s for
+  ``shortchunk-cnn``): each crop is a piece;
+* every other set is one piece per clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from genriflow.features.sets import FeatureConfig
+from genriflow.models.networks import build_network
+
+#: Feature sets whose clips hold several windows along their first axis.
+WINDOWED_SETS = ("cs229-mel", "cs229-raw")
+
+
+class InputNorm(nn.Module):
+    """Per-feature-row standardisation with statistics fitted on the training split.
+
+    Buffers ``mean`` and ``scale`` of shape (n_features,) travel in the weights file;
+    with ``n_features=0`` the module is the identity.
+    """
+
+    def __init__(self, n_features: int = 0) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.mean.numel() == 0:
+            return x
+        return (x - self.mean[:, None]) / self.scale[:, None]
+
+
+class GenreNet(nn.Module):
+    """What is saved: the input scaling followed by the network (logits out)."""
+
+    def __init__(self, network: nn.Module, n_norm: int = 0) -> None:
+        super().__init__()
+        self.norm = InputNorm(n_norm)
+        self.network = network
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.network(self.norm(x))
+
+
+def to_pieces(X: np.ndarray, feature_set: str, chunk_frames: int | None) -> tuple[np.ndarray,
+                                                                                  np.ndarray]:
+    """Network inputs of clips, and for each the index of its clip.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n_clips, *set_shape)
+    feature_set : str
+    chunk_frames : int or None
+        Crop length of ``log-mel`` clips (the last axis); ``None``: whole clips.
+
+    Returns
+    -------
+    pieces : np.ndarray, shape (n_pieces, *input_shape)
+    clip : np.ndarray of int, shape (n_pieces,)
+    """
+    n = len(X)
+    if feature_set in WINDOWED_SETS:
+        per = X.shape[1]
+        return X.reshape(n * per, *X.shape[2:]), np.repeat(np.arange(n), per)
+    if chunk_frames is None or X.shape[-1] <= chunk_frames:
+        return X, np.arange(n)
+    per = X.shape[-1] // chunk_frames
+    crops = X[..., : per * chunk_frames].reshape(*X.shape[:-1], per, chunk_frames)
+    crops = np.moveaxis(crops, -2, 1)
+    return crops.reshape(n * per, *X.shape[1:-1], chunk_frames), np.repeat(np.arange(n), per)
+
+
+@dataclass
+class DeepGenreModel:
+    """A network genre classifier with the ``predict_proba``/``predict`` of a classical one.
+
+    Attributes
+    ----------
+    net : GenreNet
+    labels : list of str
+    feature_config : FeatureConfig
+    config : dict
+        ``network``, ``network_kwargs``, ``chunk_frames``, ``n_norm`` and the training
+        settings, as saved in ``config.json``.
+    """
+
+    net: GenreNet
+    labels: list[str]
+    feature_config: FeatureConfig
+    config: dict = field(default_factory=dict)
+    device: str = "auto"
+
+    @classmethod
+    def build(cls, config: dict, labels: list[str], feature_config: FeatureConfig,
+              device: str = "auto") -> DeepGenreModel:
+        """An untrained model from its configuration (the inverse of saving it)."""
+        network = build_network(config["network"], len(labels), **config["network_kwargs"])
+        return cls(GenreNet(network, config.get("n_norm", 0)), labels, feature_config,
+                   config, device)
+
+    def predict_proba(self, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged."""
+        from genriflow.training.loop import predict_proba
+
+        pieces, clip = to_pieces(np.asarray(X, dtype=np.float32), self.feature_config.set,
+                                 self.config.get("chunk_frames"))
+        probs = predict_proba(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
+                              batch_size, self.device)
+        sums = np.zeros((len(X), len(self.labels)))
+        np.add.at(sums, clip, probs)
+        return sums / np.bincount(clip, minlength=len(X))[:, None]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Most probable label per clip, shape (n_clips,)."""
+        return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]
