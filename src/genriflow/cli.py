@@ -201,6 +201,40 @@ def predict(
 
 
 @app.command()
+def compare(
+    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio or a manifest.")],
+    models: Annotated[str, typer.Option(help="Comma-separated models: classical names, auto, "
+                                        "networks (name or name@feature-set).")
+                      ] = "knn,svm,logreg,shortchunk-cnn",
+    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/compare-<time>)."
+                                             )] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Most epochs of each network.")] = 50,
+    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train several models on one dataset and split; print and save the comparison table."""
+    from rich.table import Table
+
+    from genriflow.training.compare import compare as run_compare
+
+    with user_errors():
+        out = out or Path("runs") / f"compare-{_stamp()}"
+        names = [m.strip() for m in models.split(",") if m.strip()]
+        table = run_compare(data_dir, names, out, SplitConfig(method=split, seed=seed),
+                            epochs, device, _store(store, no_store), jobs, not quiet)
+    view = Table("model", "input", "train", "valid", "test", "balanced",
+                 title=f"split: {table['split'].iloc[0]}")
+    for r in table.itertuples():
+        view.add_row(r.model, r.input, *[("-" if v is None or v != v else f"{v:.3f}")
+                                         for v in (r.train, r.valid, r.test, r.test_balanced)])
+    console.print(view)
+    console.print(f"table: {out / 'comparison.md'}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the corpus, model and reports.")] = Path(
         "demo-output"),

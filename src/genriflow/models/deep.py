@@ -25,7 +25,10 @@ WINDOWED_SETS = ("cs229-mel", "cs229-raw")
 
 
 class InputNorm(nn.Module):
-    """Per-feature-row standardisation with statistics fitted on the training split.
+    """Per-row standardisation of (features, frames) inputs, fitted on the training split.
+
+    The Genriflow project's scaling of its stack, applied to every 2-D input (mel bands
+    are rows too) so that networks see unit-scale values whatever the feature's units.
 
     Buffers ``mean`` and ``scale`` of shape (n_features,) travel in the weights file;
     with ``n_features=0`` the module is the identity.

@@ -138,8 +138,10 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
            parts: np.ndarray, chunk: int | None) -> DeepGenreModel:
     sample, _ = to_pieces(dataset.X[:1], dataset.feature_config.set, chunk)
     norm = None
-    if dataset.feature_config.set == "genriflow-stack":
-        norm = FrameStandardizer().fit(dataset.X[parts == "train"])
+    if sample.ndim == 3:  # (features, frames) inputs: standardise each row on the train part
+        train_pieces, _ = to_pieces(dataset.X[parts == "train"], dataset.feature_config.set,
+                                    None)
+        norm = FrameStandardizer().fit(train_pieces)
     model_config = {"network": name, "network_kwargs": network_kwargs(name, sample.shape[1:]),
                     "chunk_frames": chunk, "n_norm": 0 if norm is None else len(norm.mean_),
                     "train": config.to_dict(), "data": dataset.source}
