@@ -1,0 +1,82 @@
+"""Networks in the product: training on a hold-out split, model folders, prediction, compare."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genriflow.datasets.splits import SplitConfig
+from genriflow.features.dataset import from_audio
+from genriflow.inference.predict import predict_files
+from genriflow.models import NETWORK_NAMES
+from genriflow.models.deep import to_pieces
+from genriflow.models.folder import load_model
+from genriflow.models.networks import NETWORKS
+from genriflow.training.compare import compare
+from genriflow.training.deep import DeepTrainConfig, parse_network, train_network_to_folder
+from genriflow.training.loop import LoopConfig
+
+
+def test_the_cli_list_of_networks_is_the_registry():
+    assert set(NETWORK_NAMES) == set(NETWORKS)
+
+
+def test_pieces_of_windowed_and_chunked_clips():
+    windows = np.zeros((3, 4, 64, 173), np.float32)
+    pieces, clip = to_pieces(windows, "cs229-mel", None)
+    assert pieces.shape == (12, 64, 173) and clip.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    logmel = np.arange(2 * 2 * 10, dtype=np.float32).reshape(2, 2, 10)
+    pieces, clip = to_pieces(logmel, "log-mel", 4)
+    assert pieces.shape == (4, 2, 4) and clip.tolist() == [0, 0, 1, 1]
+    np.testing.assert_array_equal(pieces[1], logmel[0, :, 4:8])
+
+
+def test_network_specs():
+    assert parse_network("shortchunk-cnn") == ("shortchunk-cnn", "log-mel")
+    assert parse_network("cs229-ffnn@cs229-raw") == ("cs229-ffnn", "cs229-raw")
+    with pytest.raises(ValueError, match="unknown network"):
+        parse_network("resnet-152")
+
+
+@pytest.fixture(scope="module")
+def shortchunk(demo_corpus, feature_cache, tmp_path_factory):
+    config = DeepTrainConfig(network="shortchunk-cnn", split=SplitConfig(seed=0),
+                             loop=LoopConfig(epochs=2, device="cpu"))
+    dataset = from_audio(demo_corpus, config.feature_config(), feature_cache, progress=False)
+    out = tmp_path_factory.mktemp("deep") / "shortchunk"
+    return out, dataset, train_network_to_folder(dataset, out, config)
+
+
+def test_a_trained_network_folder_holds_weights_curves_and_split(shortchunk):
+    out, _, result = shortchunk
+    for name in ("config.json", "labels.json", "metrics.json", "model.safetensors",
+                 "curves.png", "report.md", "confusion.png"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["kind"] == "torch" and config["features"]["set"] == "log-mel"
+    assert result.metrics["test"]["part"] == "test (stratified, 20 items)"
+    assert len(result.metrics["history"]["train_loss"]) == 2
+
+
+def test_loaded_network_predicts_like_the_trained_one(shortchunk):
+    out, dataset, result = shortchunk
+    loaded = load_model(out, device="cpu")
+    np.testing.assert_allclose(loaded.predict_proba(dataset.X[:5]),
+                               result.model.predict_proba(dataset.X[:5]), atol=1e-6)
+
+
+def test_full_song_prediction_with_a_network(shortchunk, demo_corpus):
+    out, _, _ = shortchunk
+    songs = sorted(demo_corpus.glob("metal/*"))[:3]
+    predictions, errors = predict_files(load_model(out, device="cpu"), songs, progress=False)
+    assert not errors and len(predictions) == 3
+    assert all(abs(p.probabilities.sum() - 1) < 1e-5 for p in predictions)
+
+
+def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
+    table = compare(demo_corpus, ["logreg", "cs229-ffnn@cs229-raw"], tmp_path, epochs=1,
+                    store=feature_cache, progress=False)
+    assert list(table["model"]) == ["logreg", "cs229-ffnn@cs229-raw"]
+    assert list(table["input"]) == ["kaggle", "cs229-raw"]
+    assert table["test"].between(0, 1).all()
+    assert (tmp_path / "comparison.md").read_text().count("confusion.png") == 2
