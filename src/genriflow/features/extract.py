@@ -147,11 +147,18 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
 
 
 _DONE: dict[str, set[str]] = {}
+_THREAD_LIMITS: list = []
 
 
-def _init_worker(done: dict[str, set[str]]) -> None:
+def _init_worker(done: dict[str, set[str]], single_thread: bool = False) -> None:
     global _DONE
     _DONE = done
+    if single_thread:
+        # One process per core already: BLAS/OpenMP threads inside each worker would only
+        # fight over the same cores (measured: 0.25 s/file with them, 0.15 s without).
+        from threadpoolctl import threadpool_limits
+
+        _THREAD_LIMITS.append(threadpool_limits(limits=1))
 
 
 def _worker(args: tuple) -> tuple[str, dict | AudioError]:
@@ -171,7 +178,7 @@ def _results(tasks: list[tuple], n_jobs: int, done: dict) -> Iterator[tuple]:
         yield from map(_worker, tasks)
         return
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks)), initializer=_init_worker,
-                             initargs=(done,)) as pool:
+                             initargs=(done, True)) as pool:
         yield from pool.map(_worker, tasks, chunksize=1)
 
 
