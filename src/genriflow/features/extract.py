@@ -32,7 +32,7 @@ from rich.text import Text
 from genriflow.audio import AudioError, AudioErrorKind, info, load, window_offsets
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.spectra import Spectra
-from genriflow.features.store import Entry, FeatureStore, content_hash
+from genriflow.features.store import Entry, FeatureStore, HashCache, content_hash
 
 #: Files with less audio than this (seconds) are rejected as too short.
 MIN_SECONDS = 1.0
@@ -95,9 +95,36 @@ def _window_key(content: str, window: tuple[float, float | None]) -> str:
     return f"{content}@{offset:.3f}+{seconds or 'all'}"
 
 
+def _skeleton(path: str | os.PathLike, configs: Sequence[FeatureConfig],
+              max_windows: int | None, content: str) -> tuple[dict, dict[str, tuple]]:
+    """Windows per set and the result layout, every array still ``None``."""
+    duration = info(path).duration
+    plans = {c.set: plan_windows(duration, c.clip_seconds, max_windows) for c in configs}
+    results = {c.set: ([_window_key(content, w) for w in plans[c.set]],
+                       np.array([w[0] for w in plans[c.set]]), [None] * len(plans[c.set]))
+               for c in configs}
+    return plans, results
+
+
+def _stored(path: str, configs: Sequence[FeatureConfig], max_windows: int | None,
+            content: str | None, done: dict[str, set[str]]) -> dict[str, tuple] | None:
+    """The file's result layout if every window of every set is already stored."""
+    if content is None:
+        return None
+    try:
+        _, results = _skeleton(path, configs, max_windows, content)
+    except AudioError:
+        return None
+    for config in configs:
+        if not set(results[config.set][0]) <= done.get(config.digest(), set()):
+            return None
+    return results
+
+
 def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
                  max_windows: int | None = 1,
-                 done: dict[str, set[str]] | None = None) -> dict[str, tuple]:
+                 done: dict[str, set[str]] | None = None,
+                 content: str | None = None) -> dict[str, tuple]:
     """Compute several feature sets of one file, decoding each window once.
 
     Parameters
@@ -109,6 +136,8 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
         See :func:`plan_windows`.
     done : dict or None
         Config digest -> keys already stored; those windows are not recomputed.
+    content : str or None
+        The file's content hash, if known (see :class:`~genriflow.features.store.HashCache`).
 
     Returns
     -------
@@ -122,13 +151,8 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
     done = done or {}
-    content = content_hash(path)
-    duration = info(path).duration
-    plans = {c.set: plan_windows(duration, c.clip_seconds, max_windows) for c in configs}
-    results: dict[str, tuple] = {
-        c.set: ([_window_key(content, w) for w in plans[c.set]],
-                np.array([w[0] for w in plans[c.set]]), [None] * len(plans[c.set]))
-        for c in configs}
+    content = content or content_hash(path)
+    plans, results = _skeleton(path, configs, max_windows, content)
     for window in dict.fromkeys(w for plan in plans.values() for w in plan):
         todo = [c for c in configs if window in plans[c.set]
                 and _window_key(content, window) not in done.get(c.digest(), ())]
@@ -162,9 +186,9 @@ def _init_worker(done: dict[str, set[str]], single_thread: bool = False) -> None
 
 
 def _worker(args: tuple) -> tuple[str, dict | AudioError]:
-    path, configs, max_windows = args
+    path, configs, max_windows, content = args
     try:
-        return path, compute_file(path, configs, max_windows, _DONE)
+        return path, compute_file(path, configs, max_windows, _DONE, content)
     except AudioError as exc:
         return path, exc
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
@@ -215,17 +239,26 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
               if store_root is not None else {})
     done = {c.digest(): stores[c.set].keys() for c in configs} if stores else {}
+    hashes = HashCache(store_root) if store_root is not None else None
     out = {c.set: Extraction() for c in configs}
     pending: dict[str, list[Entry]] = {c.set: [] for c in configs}
-    tasks = [(str(Path(p)), list(configs), max_windows) for p in paths]
+    paths = [str(Path(p)) for p in paths]
+    known = {p: hashes.get(p) for p in paths} if hashes else {}
+    ready = {p: _stored(p, configs, max_windows, known[p], done) for p in known}
+    tasks = [(p, list(configs), max_windows, known.get(p)) for p in paths if not ready.get(p)]
+    computed = _results(tasks, n_jobs, done)
     with _progress_bar(progress) as bar:
-        job = bar.add_task(f"features [{', '.join(c.set for c in configs)}]", total=len(tasks))
-        for i, (path, result) in enumerate(_results(tasks, n_jobs, done), start=1):
+        job = bar.add_task(f"features [{', '.join(c.set for c in configs)}]", total=len(paths))
+        for i, path in enumerate(paths, start=1):
+            result = ready.get(path) or next(computed)[1]
             _collect(path, result, out, pending, stores)
-            if stores and (i % batch_size == 0 or i == len(tasks)):
+            if hashes is not None and not isinstance(result, AudioError):
+                hashes.put(path, next(iter(result.values()))[0][0].split("@")[0])
+            if stores and (i % batch_size == 0 or i == len(paths)):
                 for name, entries in pending.items():
                     stores[name].write(entries)
                     entries.clear()
+                hashes.save()
             bar.advance(job)
     return out
 

@@ -141,6 +141,54 @@ class FeatureStore:
         return len(entries)
 
 
+class HashCache:
+    """Content hashes of files, reused while a file's size and modification time are unchanged.
+
+    Hashing every file of a library on every run would cost more than reading its features
+    back; like git's index, a file whose ``stat`` matches is not read again. Saved as
+    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content).
+    """
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.path = Path(root) / "file-hashes.parquet"
+        self._table: dict[str, tuple[int, int, str]] = {}
+        if self.path.is_file():
+            try:
+                frame = pd.read_parquet(self.path)
+                self._table = {r.path: (r.size, r.mtime_ns, r.content)
+                               for r in frame.itertuples()}
+            except (OSError, ValueError):
+                self._table = {}
+        self._changed = False
+
+    def get(self, path: str | os.PathLike) -> str | None:
+        """The cached content hash of ``path``, or ``None`` if unknown or changed."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        entry = self._table.get(str(Path(path).resolve()))
+        if entry is None or entry[:2] != (st.st_size, st.st_mtime_ns):
+            return None
+        return entry[2]
+
+    def put(self, path: str | os.PathLike, content: str) -> None:
+        st = os.stat(path)
+        self._table[str(Path(path).resolve())] = (st.st_size, st.st_mtime_ns, content)
+        self._changed = True
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        frame = pd.DataFrame([(p, *v) for p, v in self._table.items()],
+                             columns=["path", "size", "mtime_ns", "content"])
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, self.path)
+        self._changed = False
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
