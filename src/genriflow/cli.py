@@ -130,6 +130,10 @@ def train(
     pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
     epochs: Annotated[int, typer.Option(help="Most epochs of a network.")] = 50,
     device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    augment: Annotated[str, typer.Option(help="Networks: none, weak (noise) or strong (noise, "
+                                         "stretch, shift, pitch) copies of training clips.")
+                       ] = "none",
+    copies: Annotated[int, typer.Option(help="Augmented copies per training clip.")] = 1,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
@@ -140,7 +144,8 @@ def train(
         out = out or Path("models") / f"{model.replace('@', '-')}-{_stamp()}"
         metrics, errors = train_any(model, out, data_dir, features, SplitConfig(
             method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
-            store=_store(store, no_store), n_jobs=jobs, progress=not quiet)
+            augment=augment, copies=copies, store=_store(store, no_store), n_jobs=jobs,
+            progress=not quiet)
     _print_result(metrics, out)
     _print_errors(errors)
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from genriflow.datasets.splits import SplitConfig
+from genriflow.datasets.splits import SplitConfig, assign_splits
 from genriflow.features.dataset import from_audio
 from genriflow.inference.predict import predict_files
 from genriflow.models import NETWORK_NAMES
@@ -13,7 +13,12 @@ from genriflow.models.deep import to_pieces
 from genriflow.models.folder import load_model
 from genriflow.models.networks import NETWORKS
 from genriflow.training.compare import compare
-from genriflow.training.deep import DeepTrainConfig, parse_network, train_network_to_folder
+from genriflow.training.deep import (
+    DeepTrainConfig,
+    augmented_copies,
+    parse_network,
+    train_network_to_folder,
+)
 from genriflow.training.loop import LoopConfig
 
 
@@ -80,3 +85,20 @@ def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
     assert list(table["input"]) == ["kaggle", "cs229-raw"]
     assert table["test"].between(0, 1).all()
     assert (tmp_path / "comparison.md").read_text().count("confusion.png") == 2
+
+
+def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpus,
+                                                                       tmp_path):
+    config = DeepTrainConfig(network="cs229-ffnn@cs229-raw", split=SplitConfig(seed=0),
+                             augment="weak", copies=2)
+    dataset = from_audio(demo_corpus, config.feature_config(), tmp_path, progress=False)
+    copies = augmented_copies(dataset, config, tmp_path)
+    train = assign_splits(dataset.frame, config.split)[0] == "train"
+    assert len(copies) == 2
+    for copy in copies:
+        assert sorted(copy.frame["path"]) == sorted(dataset.frame.loc[train.to_numpy(), "path"])
+    assert not np.allclose(copies[0].X, copies[1].X)
+    again = augmented_copies(dataset, config, tmp_path)
+    np.testing.assert_array_equal(again[0].X, copies[0].X)
+    with pytest.raises(ValueError, match="unknown augmentation"):
+        DeepTrainConfig(augment="extreme")

@@ -77,6 +77,19 @@ def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
     return from_audio_sets(data, [config], store, n_jobs, progress)[config.set]
 
 
+def recompute(dataset: FeatureDataset, config: FeatureConfig, rows: np.ndarray,
+              store: str | os.PathLike | None = None, n_jobs: int | None = None,
+              progress: bool = True) -> FeatureDataset:
+    """The same files (``rows`` of ``dataset``) under another configuration, e.g. an
+    augmented copy of the training part."""
+    frame = dataset.frame[rows].reset_index(drop=True)
+    result = extract_sets(frame["path"].tolist(), [config], store_root=store, n_jobs=n_jobs,
+                          max_windows=1, progress=progress)[config.set]
+    frame = frame[frame["path"].isin({f.path for f in result.files})].reset_index(drop=True)
+    X = result.matrix() if result.files else np.zeros((0, 0))
+    return FeatureDataset(frame, X, config, dataset.source, result.errors)
+
+
 def from_table(csv_path: str | os.PathLike) -> FeatureDataset:
     """A Kaggle GTZAN feature table (``features_30_sec.csv`` or ``features_3_sec.csv``)."""
     frame, X = read_feature_table(csv_path)

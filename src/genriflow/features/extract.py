@@ -160,14 +160,27 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
             continue
         y = load(path, sr=todo[0].sr, offset=window[0], duration=window[1],
                  min_duration=MIN_SECONDS)
-        spectra = Spectra(y, todo[0].sr)
+        versions: dict[tuple[str, int], Spectra] = {}
         for config in todo:
-            value = feature_set(config.set).compute(spectra, config)
+            version = (config.augment, config.augment_copy)
+            if version not in versions:
+                versions[version] = Spectra(_augmented(y, config, content), config.sr)
+            value = feature_set(config.set).compute(versions[version], config)
             if not np.all(np.isfinite(value)):
                 raise AudioError(path, "features are not finite (silent or broken audio)",
                                  AudioErrorKind.CORRUPT)
             results[config.set][2][plans[config.set].index(window)] = value
     return results
+
+
+def _augmented(y: np.ndarray, config: FeatureConfig, content: str) -> np.ndarray:
+    """The waveform, or its augmented copy (seeded by the file's content and the copy)."""
+    if config.augment == "none":
+        return y
+    from genriflow.training.augment import augment_waveform
+
+    seed = int(content[:8], 16) + 7919 * config.augment_copy
+    return augment_waveform(y, config.sr, config.augment, seed)
 
 
 _DONE: dict[str, set[str]] = {}
@@ -235,6 +248,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     """
     if len({c.sr for c in configs}) > 1:
         raise ValueError("feature sets computed together must share one sample rate")
+    if len({c.set for c in configs}) < len(configs):
+        raise ValueError("compute one configuration per feature set in a call")
     n_jobs = n_jobs or os.cpu_count() or 1
     stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
               if store_root is not None else {})

@@ -37,12 +37,19 @@ class FeatureConfig:
         prediction slides clips over the song. ``None``: always the whole file.
     options : dict
         The set's own parameters (see its params dataclass); empty means its defaults.
+    augment : str
+        ``none``, or an augmentation level of :mod:`genriflow.training.augment` applied to
+        the waveform first (``weak``: noise; ``strong``: noise, time stretch, shift, pitch).
+    augment_copy : int
+        Which augmented copy (each is seeded differently, and stored on its own).
     """
 
     set: str = "kaggle"
     sr: int = 22050
     clip_seconds: float | None = 30.0
     options: dict = field(default_factory=dict)
+    augment: str = "none"
+    augment_copy: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)

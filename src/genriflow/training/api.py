@@ -19,6 +19,7 @@ def is_network(model: str) -> bool:
 def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None = None,
               table: str | os.PathLike | None = None, split: SplitConfig | None = None,
               pca: int | None = None, epochs: int = 50, device: str = "auto",
+              augment: str = "none", copies: int = 1,
               store: str | os.PathLike | None = None, n_jobs: int | None = None,
               progress: bool = True) -> tuple[dict, list[AudioError]]:
     """Train ``model`` on audio (``data``) or a Kaggle feature table and write its folder.
@@ -35,7 +36,8 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     split : SplitConfig
     pca : int or None
         Classical models only.
-    epochs, device : networks only.
+    epochs, device, augment, copies : networks only (see
+        :class:`~genriflow.training.deep.DeepTrainConfig`).
     store, n_jobs, progress : feature extraction.
 
     Returns
@@ -49,15 +51,21 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if (data is None) == (table is None):
         raise ValueError("give either DATA_DIR (audio) or --features CSV, not both or neither")
     if is_network(model):
-        from genriflow.training.deep import DeepTrainConfig, train_network_to_folder
+        from genriflow.training.deep import (
+            DeepTrainConfig,
+            augmented_copies,
+            train_network_to_folder,
+        )
         from genriflow.training.loop import LoopConfig
 
         if table is not None:
             raise ValueError("networks learn from audio; give DATA_DIR, not --features")
         config = DeepTrainConfig(network=model, split=split, loop=LoopConfig(
-            epochs=epochs, seed=split.seed, device=device))
+            epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies)
         dataset = from_audio(data, config.feature_config(), store, n_jobs, progress)
-        return train_network_to_folder(dataset, out, config, progress).metrics, dataset.errors
+        extra = augmented_copies(dataset, config, store, n_jobs, progress)
+        result = train_network_to_folder(dataset, out, config, progress, extra)
+        return result.metrics, dataset.errors
     from genriflow.training.classical import TrainConfig, train_to_folder
 
     config = TrainConfig(model=model, split=split, pca=pca, seed=split.seed)

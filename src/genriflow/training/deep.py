@@ -9,24 +9,31 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from torch.utils.data import ConcatDataset
 
 from genriflow.datasets.splits import SplitConfig, assign_splits, groups_crossing, resolve_method
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
-from genriflow.features.dataset import FeatureDataset
+from genriflow.features.dataset import FeatureDataset, recompute
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
 from genriflow.models.folder import save_model
 from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
 from genriflow.models.transforms import FrameStandardizer
-from genriflow.training.augment import center_crop, compose, random_crop, spec_augment
+from genriflow.training.augment import (
+    AUGMENTATIONS,
+    center_crop,
+    compose,
+    random_crop,
+    spec_augment,
+)
 from genriflow.training.loop import ArrayDataset, History, LoopConfig, fit, plot_history
 
 
@@ -54,12 +61,27 @@ class DeepTrainConfig:
     chunk_seconds : float
         Crop length of ``log-mel`` inputs: random crops in training, consecutive crops
         averaged in evaluation and prediction.
+    augment : str
+        ``none``, ``weak`` or ``strong`` (:mod:`genriflow.training.augment`): that many
+        ``copies`` of every training clip are augmented as waveforms, their features
+        computed once and kept in the feature store, and added to the training part.
+    copies : int
     """
 
     network: str = "shortchunk-cnn"
     split: SplitConfig = field(default_factory=SplitConfig)
     loop: LoopConfig = field(default_factory=LoopConfig)
     chunk_seconds: float = 3.0
+    augment: str = "none"
+    copies: int = 1
+
+    def __post_init__(self) -> None:
+        parse_network(self.network)
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(f"unknown augmentation {self.augment!r}; choose from "
+                             f"{', '.join(AUGMENTATIONS)}")
+        if self.copies < 1:
+            raise ValueError(f"copies must be at least 1, got {self.copies}")
 
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(set=parse_network(self.network)[1])
@@ -95,9 +117,29 @@ def _chunk_frames(config: FeatureConfig, seconds: float) -> int | None:
     return round(seconds * params.sr / params.hop_length)
 
 
+def augmented_copies(dataset: FeatureDataset, config: DeepTrainConfig,
+                     store: str | os.PathLike | None = None, n_jobs: int | None = None,
+                     progress: bool = False) -> list[FeatureDataset]:
+    """Features of the augmented copies of the training part (none for ``augment='none'``).
+
+    Only training clips are augmented, so nothing derived from a validation or test clip
+    ever reaches training.
+    """
+    if config.augment == "none":
+        return []
+    rows = (assign_splits(dataset.frame, config.split)[0] == "train").to_numpy()
+    return [recompute(dataset, replace(dataset.feature_config, augment=config.augment,
+                                       augment_copy=k), rows, store, n_jobs, progress)
+            for k in range(config.copies)]
+
+
 def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None,
-                  progress: bool = False) -> DeepTrainResult:
+                  progress: bool = False,
+                  extra_train: list[FeatureDataset] = ()) -> DeepTrainResult:
     """Train a network on ``dataset`` (whose features must be the network's input set).
+
+    extra_train : list of FeatureDataset
+        More training clips with the same labels (see :func:`augmented_copies`).
 
     Returns
     -------
@@ -120,6 +162,10 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
     chunk = _chunk_frames(dataset.feature_config, config.chunk_seconds)
     model = _build(dataset, name, labels, config, parts, chunk)
     train_set, valid_set = (_pieces(dataset, y, parts == part) for part in ("train", "valid"))
+    if extra_train:
+        extra = [_pieces(d, np.searchsorted(labels, d.y), np.ones(len(d.y), bool))
+                 for d in extra_train]
+        train_set = ConcatDataset([train_set, *extra])
     loop = config.loop
     if loop.weight_decay == 0.0:
         loop = LoopConfig(**{**loop.to_dict(), "weight_decay": model.net.network.weight_decay})
@@ -188,10 +234,10 @@ def _metrics(model: DeepGenreModel, dataset: FeatureDataset, parts: np.ndarray,
 
 
 def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
-                            config: DeepTrainConfig | None = None,
-                            progress: bool = False) -> DeepTrainResult:
+                            config: DeepTrainConfig | None = None, progress: bool = False,
+                            extra_train: list[FeatureDataset] = ()) -> DeepTrainResult:
     """:func:`train_network`, then write the model folder with report and training curves."""
-    result = train_network(dataset, config, progress)
+    result = train_network(dataset, config, progress, extra_train)
     save_model(result.model, out, result.metrics)
     plot_history(result.history, Path(out) / "curves.png",
                  f"{result.metrics['chosen']}: loss and accuracy per epoch")
