@@ -7,6 +7,7 @@ STFT, and a second rate (16 kHz for some deep models) is resampled once.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -80,9 +81,16 @@ class Spectra:
 
     def chroma(self, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
         """Chromagram from the power STFT, shape (12, n_frames), values in [0, 1]."""
-        return self._cached(("chroma", n_fft, hop_length), lambda: (
-            librosa.feature.chroma_stft(S=self.power(n_fft, hop_length), sr=self.sr,
-                                        n_fft=n_fft, hop_length=hop_length)))
+        return self._cached(("chroma", n_fft, hop_length),
+                            lambda: self._chroma(n_fft, hop_length))
+
+    def _chroma(self, n_fft: int, hop_length: int) -> np.ndarray:
+        with warnings.catch_warnings():
+            # Near-silent clips have no peaks to estimate tuning from; librosa then assumes
+            # A440, which is the right answer, but warns once per file.
+            warnings.filterwarnings("ignore", message="Trying to estimate tuning")
+            return librosa.feature.chroma_stft(S=self.power(n_fft, hop_length), sr=self.sr,
+                                               n_fft=n_fft, hop_length=hop_length)
 
     def mfcc(self, n_mfcc: int = 20, n_fft: int = 2048, hop_length: int = 512,
              n_mels: int = 128) -> np.ndarray:
