@@ -1037,7 +1037,11 @@ def clip_rng(seed: int, genre_index: int, clip_index: int) -> np.random.Generato
 def _write(path: Path, y: np.ndarray, sr: int, ext: str) -> None:
     """Write one clip in the container named by ``ext`` (see :data:`FORMATS`)."""
     fmt, subtype = FORMATS[ext]
-    sf.write(str(path), y, sr, format=fmt, subtype=subtype)
+    # In blocks: libsndfile's Vorbis encoder crashes on single writes of several minutes.
+    block = 10 * sr
+    with sf.SoundFile(str(path), "w", sr, 1, format=fmt, subtype=subtype) as f:
+        for start in range(0, y.size, block):
+            f.write(y[start:start + block])
 
 
 def clip_name(genre: str, index: int, ext: str) -> str:
