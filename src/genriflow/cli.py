@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from genriflow.datasets.splits import SPLIT_METHODS, SplitConfig
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.models import NETWORK_NAMES
 from genriflow.models.classical import CLASSICAL_MODELS
+
+if TYPE_CHECKING:
+    from genriflow.features.sets import FeatureConfig
 
 app = typer.Typer(
     help="Tell which genre a piece of music belongs to, from the audio itself.",
@@ -52,7 +55,7 @@ def _store(store: Path | None, no_store: bool) -> Path | None:
 
 
 def _dataset(data_dir: Path | None, features: Path | None, store: Path | None,
-             jobs: int | None, quiet: bool, config=None):
+             jobs: int | None, quiet: bool, config: FeatureConfig | None = None):
     from genriflow.features.dataset import from_audio, from_table
 
     if (data_dir is None) == (features is None):
