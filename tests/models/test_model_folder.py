@@ -50,3 +50,27 @@ def test_not_a_model_folder(tmp_path):
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown model"):
         make_classical("xgboost")
+
+
+def test_network_folder_round_trip_is_exact_and_strict(tmp_path):
+    import torch
+
+    from genriflow.models.deep import DeepGenreModel
+
+    config = {"network": "cs229-ffnn", "network_kwargs": {"n_inputs": 64 * 173},
+              "chunk_frames": None, "n_norm": 0}
+    torch.manual_seed(1)
+    model = DeepGenreModel.build(config, ["jazz", "metal"], FeatureConfig(set="cs229-mel"),
+                                 device="cpu")
+    folder = save_model(model, tmp_path / "net")
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "labels.json",
+                                                        "model.safetensors"]
+    X = np.random.default_rng(0).normal(size=(3, 4, 64, 173)).astype(np.float32)
+    np.testing.assert_array_equal(load_model(folder, device="cpu").predict_proba(X),
+                                  model.predict_proba(X))
+    config_file = folder / "config.json"
+    changed = json.loads(config_file.read_text())
+    changed["network_kwargs"]["hidden"] = [8]  # another architecture for the same weights
+    config_file.write_text(json.dumps(changed))
+    with pytest.raises(RuntimeError):
+        load_model(folder, device="cpu")

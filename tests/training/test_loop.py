@@ -18,12 +18,9 @@ from genriflow.training.loop import (
     dataset_labels,
     evaluate,
     fit,
-    load_network_config,
-    load_weights,
     plot_history,
     predict_proba,
     resolve_device,
-    save_checkpoint,
 )
 
 CONFIG = LoopConfig(epochs=15, batch_size=16, lr=0.02, patience=100, lr_patience=100,
@@ -143,20 +140,6 @@ def test_mixup_and_batch_transform_run():
 def test_rejects_out_of_range_labels():
     with pytest.raises(ValueError, match="labels must lie"):
         fit(mlp(), blobs(4, 0), None, 2, CONFIG)
-
-
-def test_checkpoint_round_trip(tmp_path):
-    model = mlp(seed=1)
-    config = {"architecture": "mlp", "hidden": 16, "classes": ["a", "b", "c"]}
-    save_checkpoint(model, tmp_path / "net", config)
-    assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["model.safetensors",
-                                                                   "network.json"]
-    assert load_network_config(tmp_path / "net") == config
-    restored = load_weights(mlp(seed=2), tmp_path / "net")
-    x = torch.randn(5, 2)
-    assert torch.equal(model(x), restored(x))
-    with pytest.raises(RuntimeError):
-        load_weights(mlp(hidden=8), tmp_path / "net")
 
 
 def test_resolve_device(monkeypatch):

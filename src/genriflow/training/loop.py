@@ -8,7 +8,6 @@ safetensors only (never pickle).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,12 +29,8 @@ from rich.progress import (  # noqa: E402
     TextColumn,
     TimeElapsedColumn,
 )
-from safetensors.torch import load_model, save_model  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset, Subset  # noqa: E402
-
-WEIGHTS_FILE = "model.safetensors"
-CONFIG_FILE = "network.json"
 
 Transform = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -475,33 +470,6 @@ def _batches(data: Tensor | Dataset, batch_size: int) -> Iterator:
     if isinstance(data, Tensor):
         return iter(data.split(batch_size))
     return iter(DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=0))
-
-
-def save_checkpoint(model: nn.Module, folder: Path, config: dict) -> None:
-    """Write ``model.safetensors`` (the state dict) and ``network.json`` (``config``).
-
-    ``config`` should hold what is needed to rebuild the network before
-    :func:`load_weights` (architecture name and arguments, classes, input shape).
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_model(model, str(folder / WEIGHTS_FILE))
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-
-
-def load_weights(model: nn.Module, folder: Path) -> nn.Module:
-    """Load ``model.safetensors`` into ``model`` (strict; safetensors only, no pickle)."""
-    path = Path(folder) / WEIGHTS_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"no {WEIGHTS_FILE} in {folder}")
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    load_model(model, path, strict=True, device=str(device))
-    return model
-
-
-def load_network_config(folder: Path) -> dict:
-    """The ``network.json`` written by :func:`save_checkpoint`."""
-    return json.loads((Path(folder) / CONFIG_FILE).read_text(encoding="utf-8"))
 
 
 def plot_history(history: History, path: Path, title: str) -> None:
