@@ -1,20 +1,25 @@
 """Networks in the product: training on a hold-out split, model folders, prediction, compare."""
 
 import json
+import tracemalloc
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genriflow.datasets.splits import SplitConfig, assign_splits
-from genriflow.features.dataset import from_audio
+from genriflow.features.dataset import FeatureDataset, from_audio
+from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import predict_files
 from genriflow.models import NETWORK_NAMES
 from genriflow.models.deep import to_pieces
 from genriflow.models.folder import load_model
 from genriflow.models.networks import NETWORKS
+from genriflow.models.transforms import FrameStandardizer
 from genriflow.training.compare import compare
 from genriflow.training.deep import (
     DeepTrainConfig,
+    _piece_rows,
     augmented_copies,
     parse_network,
     train_network_to_folder,
@@ -102,3 +107,36 @@ def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpu
     np.testing.assert_array_equal(again[0].X, copies[0].X)
     with pytest.raises(ValueError, match="unknown augmentation"):
         DeepTrainConfig(augment="extreme")
+
+
+def test_training_reads_the_store_memory_mapped(shortchunk, feature_cache):
+    _, dataset, _ = shortchunk
+    assert isinstance(dataset.X, np.memmap)
+    assert str(feature_cache) in str(dataset.X.filename)
+    again = from_audio(dataset.source, dataset.feature_config, feature_cache, progress=False)
+    assert again.X.filename == dataset.X.filename  # packed once, reused
+
+
+def test_training_inputs_and_scaling_do_not_copy_the_dataset(tmp_path):
+    """The training part, its standardisation and its evaluation read rows batch by batch:
+    peak numpy memory stays far below the size of the memory-mapped matrix."""
+    n, shape = 400, (96, 1000)  # 150 MB of float32
+    path = tmp_path / "matrix.npy"
+    packed = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, *shape))
+    packed[:] = np.random.default_rng(0).standard_normal((1, *shape), dtype=np.float32)
+    packed.flush()
+    del packed
+    X = np.load(path, mmap_mode="r")
+    frame = pd.DataFrame({"path": [f"{i}.wav" for i in range(n)], "label": ["a", "b"] * (n // 2)})
+    dataset = FeatureDataset(frame, X, FeatureConfig(set="log-mel"), "memmap")
+    rows = np.arange(n) % 5 != 0
+    tracemalloc.start()
+    pieces, clip = _piece_rows(dataset, rows)
+    norm = FrameStandardizer().fit(pieces)
+    first = pieces[0]
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(pieces) == rows.sum() and clip.tolist() == np.flatnonzero(rows).tolist()
+    np.testing.assert_array_equal(first, X[1])
+    np.testing.assert_allclose(norm.mean_, X[0].mean(axis=1, dtype=np.float64), atol=1e-6)
+    assert peak < X.nbytes / 20, f"peak {peak / 1e6:.0f} MB for a {X.nbytes / 1e6:.0f} MB matrix"

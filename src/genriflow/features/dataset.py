@@ -16,6 +16,41 @@ from genriflow.features.sets import FeatureConfig
 from genriflow.features.table import read_feature_table
 
 
+class Rows:
+    """A lazy selection of rows of a (memory-mapped) matrix.
+
+    Indexing reads only the rows asked for, so a training part of a dataset larger than
+    memory can be handed to a data loader or a predictor batch by batch; ``np.asarray``
+    materialises the whole selection.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, ...)
+    index : array of int, shape (n_rows,)
+    """
+
+    def __init__(self, X: np.ndarray, index: np.ndarray) -> None:
+        self.X = X
+        self.index = np.asarray(index, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.index), *self.X.shape[1:])
+
+    @property
+    def ndim(self) -> int:
+        return self.X.ndim
+
+    def __getitem__(self, item: int | slice) -> np.ndarray:
+        return self.X[self.index[item]]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self.X[self.index], dtype=dtype)
+
+
 @dataclass
 class FeatureDataset:
     """Rows of a dataset with one feature vector each.
@@ -24,7 +59,8 @@ class FeatureDataset:
     ----------
     frame : pandas.DataFrame
         ``path, label, group, split, key`` (see :mod:`genriflow.datasets.discover`).
-    X : np.ndarray, shape (n_rows, n_features)
+    X : np.ndarray, shape (n_rows, *set_shape)
+        A read-only memory map of the feature store when one is used.
     feature_config : FeatureConfig
     source : str
         The folder, manifest or table it came from.
@@ -41,6 +77,10 @@ class FeatureDataset:
     @property
     def y(self) -> np.ndarray:
         return self.frame["label"].to_numpy(dtype=str)
+
+    def rows(self, mask: np.ndarray) -> Rows:
+        """The rows where ``mask`` is true, read lazily (see :class:`Rows`)."""
+        return Rows(self.X, np.flatnonzero(mask))
 
 
 def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig],

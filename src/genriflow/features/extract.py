@@ -46,13 +46,22 @@ class FileFeatures:
     ----------
     path : str
     values : np.ndarray, shape (n_windows, *set_shape)
+        Read-only views of the feature store's memory maps once committed (nothing is held
+        in memory), fresh arrays when there is no store.
     offsets : np.ndarray, shape (n_windows,)
         Window start times in seconds.
+    keys : tuple of str
+        Store keys of the windows (content hash @ window).
     """
 
     path: str
     values: np.ndarray
     offsets: np.ndarray
+    keys: tuple[str, ...] = ()
+
+    def row(self) -> np.ndarray:
+        """The file's features as one array: its only window (a view), or the windows' mean."""
+        return self.values[0] if len(self.values) == 1 else self.values.mean(axis=0)
 
 
 @dataclass
@@ -62,16 +71,23 @@ class Extraction:
     files: list[FileFeatures] = field(default_factory=list)
     errors: list[AudioError] = field(default_factory=list)
     computed: int = 0
+    store: FeatureStore | None = None
 
     def matrix(self) -> np.ndarray:
         """One row per file (the mean over its windows), shape (n_files, *set_shape).
 
         Arrays whose last axis (frames) differs, as ``log-mel`` of clips of slightly
-        different lengths, are cut to the shortest.
+        different lengths, are cut to the shortest. With a store, the matrix is packed once
+        into the store and returned as a read-only memory map, so a dataset larger than
+        memory can be trained on: only the rows a batch reads are loaded.
         """
-        rows = [f.values.mean(axis=0) for f in self.files]
+        rows = [f.row() for f in self.files]
         frames = min(r.shape[-1] for r in rows) if rows[0].ndim > 1 else None
-        return np.stack([r[..., :frames] for r in rows]) if frames else np.stack(rows)
+        rows = [r[..., :frames] for r in rows] if frames else rows
+        if self.store is None:
+            return np.stack(rows)
+        keys = ["|".join(f.keys) for f in self.files]
+        return self.store.matrix(keys, rows)
 
 
 def plan_windows(duration: float, clip_seconds: float | None,
@@ -255,7 +271,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
               if store_root is not None else {})
     done = {c.digest(): stores[c.set].keys() for c in configs} if stores else {}
     hashes = HashCache(store_root) if store_root is not None else None
-    out = {c.set: Extraction() for c in configs}
+    out = {c.set: Extraction(store=stores.get(c.set)) for c in configs}
     pending: dict[str, list[Entry]] = {c.set: [] for c in configs}
     paths = [str(Path(p)) for p in paths]
     known = {p: hashes.get(p) for p in paths} if hashes else {}
@@ -272,6 +288,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
             if stores and (i % batch_size == 0 or i == len(paths)):
                 for name, entries in pending.items():
                     stores[name].write(entries)
+                    _release({e.path for e in entries}, out[name].files, stores[name])
                     entries.clear()
                 hashes.save()
             bar.advance(job)
@@ -301,7 +318,20 @@ def _collect(path: str, result: dict | AudioError, out: dict[str, Extraction],
                 if stores:
                     pending[name].append(Entry(key, path, array))
             values.append(np.asarray(array))
-        out[name].files.append(FileFeatures(path, np.stack(values), offsets))
+        stacked = values[0][None] if len(values) == 1 else np.stack(values)
+        out[name].files.append(FileFeatures(path, stacked, offsets, tuple(keys)))
+
+
+def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore) -> None:
+    """Swap freshly computed arrays for views of the store's memory maps once committed."""
+    for item in reversed(files):
+        if not committed:
+            return
+        if item.path not in committed:
+            continue
+        committed.discard(item.path)
+        views = [store.get(key) for key in item.keys]
+        item.values = views[0][None] if len(views) == 1 else np.stack(views)
 
 
 class _FilesPerSecond(ProgressColumn):

@@ -6,6 +6,7 @@ Layout, one folder per feature configuration::
         config.json                 the configuration (reproducible from the folder)
         part-<id>.npy               float32 values of a batch of entries, concatenated
         part-<id>.parquet           the batch's index: key, path, offset, shape
+        matrix-<digest>.npy         a dataset's rows packed for training (memory-mapped)
 
 A part is committed by renaming its Parquet index into place after its ``.npy`` is
 complete, so a killed extraction leaves only whole parts (plus, at worst, an orphan
@@ -20,7 +21,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +140,35 @@ class FeatureStore:
         os.replace(tmp, self.folder / f"{name}.parquet")
         self._index = None
         return len(entries)
+
+    def matrix(self, keys: Sequence[str], rows: Sequence[np.ndarray]) -> np.ndarray:
+        """Rows packed into one array on disk, returned as a read-only memory map.
+
+        Written once per distinct list of rows (``matrix-<digest>.npy``, the digest of
+        ``keys`` and the row shape), row by row, so packing never holds more than one row in
+        memory. Training then reads batches from it without loading the dataset.
+
+        Parameters
+        ----------
+        keys : sequence of str
+            One per row, identifying its content (the entries' keys).
+        rows : sequence of np.ndarray
+            Arrays of one shape, typically memory-mapped views of this store.
+        """
+        shape = (len(rows), *np.shape(rows[0]))
+        digest = hashlib.blake2b("\n".join([*keys, str(shape)]).encode(), digest_size=8)
+        path = self.folder / f"matrix-{digest.hexdigest()}.npy"
+        if not path.exists():
+            tmp = path.with_suffix(".npy.tmp")
+            packed = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            for i, row in enumerate(rows):
+                packed[i] = row
+            packed.flush()
+            del packed
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        return np.load(path, mmap_mode="r")
 
 
 class HashCache:

@@ -117,13 +117,18 @@ class DeepGenreModel:
         """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged."""
         from genriflow.training.loop import predict_proba
 
-        pieces, clip = to_pieces(np.asarray(X, dtype=np.float32), self.feature_config.set,
-                                 self.config.get("chunk_frames"))
-        probs = predict_proba(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
-                              batch_size, self.device)
-        sums = np.zeros((len(X), len(self.labels)))
-        np.add.at(sums, clip, probs)
-        return sums / np.bincount(clip, minlength=len(X))[:, None]
+        out = np.zeros((len(X), len(self.labels)))
+        # Clips are read batch by batch: X may be a memory map or lazy rows larger than RAM.
+        for start in range(0, len(X), batch_size):
+            clips = np.asarray(X[start:start + batch_size], dtype=np.float32)
+            pieces, clip = to_pieces(clips, self.feature_config.set,
+                                     self.config.get("chunk_frames"))
+            probs = predict_proba(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
+                                  batch_size, self.device)
+            sums = np.zeros((len(clips), len(self.labels)))
+            np.add.at(sums, clip, probs)
+            out[start:start + len(clips)] = sums / np.bincount(clip, minlength=len(clips))[:, None]
+        return out
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Most probable label per clip, shape (n_clips,)."""

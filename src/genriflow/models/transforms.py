@@ -54,7 +54,10 @@ class FrameStandardizer(TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X, y=None):
-        X = _frames(X)
+        # X may be lazy rows of a memory map (genriflow.features.dataset.Rows): only its shape
+        # is checked here and samples are read one at a time.
+        X = X if hasattr(X, "shape") else np.asarray(X)
+        _check_shape(X.shape)
         # Two passes, one sample at a time: float64 statistics without a float64 copy of X.
         total = sum(sample.sum(axis=1, dtype=np.float64) for sample in X)
         count = X.shape[0] * X.shape[2]
@@ -79,8 +82,12 @@ class FrameStandardizer(TransformerMixin, BaseEstimator):
 
 def _frames(X) -> np.ndarray:
     X = np.asarray(X)
-    if X.ndim != 3 or X.shape[0] == 0 or X.shape[2] == 0:
-        raise ValueError(
-            f"expected a non-empty array of shape (n_samples, n_features, n_frames), got {X.shape}"
-        )
+    _check_shape(X.shape)
     return X
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 3 or shape[0] == 0 or shape[2] == 0:
+        raise ValueError(
+            f"expected a non-empty array of shape (n_samples, n_features, n_frames), got {shape}"
+        )

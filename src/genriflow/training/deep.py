@@ -21,7 +21,7 @@ from torch.utils.data import ConcatDataset
 from genriflow.datasets.splits import SplitConfig, assign_splits, groups_crossing, resolve_method
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
-from genriflow.features.dataset import FeatureDataset, recompute
+from genriflow.features.dataset import FeatureDataset, Rows, recompute
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
 from genriflow.models.folder import save_model
@@ -182,12 +182,10 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
 
 def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTrainConfig,
            parts: np.ndarray, chunk: int | None) -> DeepGenreModel:
-    sample, _ = to_pieces(dataset.X[:1], dataset.feature_config.set, chunk)
+    sample, _ = to_pieces(np.asarray(dataset.X[:1]), dataset.feature_config.set, chunk)
     norm = None
     if sample.ndim == 3:  # (features, frames) inputs: standardise each row on the train part
-        train_pieces, _ = to_pieces(dataset.X[parts == "train"], dataset.feature_config.set,
-                                    None)
-        norm = FrameStandardizer().fit(train_pieces)
+        norm = FrameStandardizer().fit(_piece_rows(dataset, parts == "train")[0])
     model_config = {"network": name, "network_kwargs": network_kwargs(name, sample.shape[1:]),
                     "chunk_frames": chunk, "n_norm": 0 if norm is None else len(norm.mean_),
                     "train": config.to_dict(), "data": dataset.source}
@@ -200,11 +198,18 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
     return model
 
 
+def _piece_rows(dataset: FeatureDataset, rows: np.ndarray) -> tuple[Rows, np.ndarray]:
+    """The network inputs of the clips where ``rows`` is true, read lazily from the store's
+    memory map, and the clip of each: windows for the cs229 sets, whole clips otherwise."""
+    pieces, clip = to_pieces(dataset.X, dataset.feature_config.set, None)
+    index = np.flatnonzero(rows[clip])
+    return Rows(pieces, index), clip[index]
+
+
 def _pieces(dataset: FeatureDataset, y: np.ndarray, rows: np.ndarray) -> ArrayDataset:
-    """Training inputs: windows for the cs229 sets; whole clips otherwise (log-mel clips are
-    cropped per batch by the training transform)."""
-    X, clip = to_pieces(dataset.X[rows], dataset.feature_config.set, None)
-    return ArrayDataset(X, y[rows][clip])
+    """Training inputs (log-mel clips are cropped per batch by the training transform)."""
+    pieces, clip = _piece_rows(dataset, rows)
+    return ArrayDataset(pieces, y[clip])
 
 
 def _metrics(model: DeepGenreModel, dataset: FeatureDataset, parts: np.ndarray,
@@ -213,10 +218,10 @@ def _metrics(model: DeepGenreModel, dataset: FeatureDataset, parts: np.ndarray,
         rows = parts == part
         if not rows.any():
             return None
-        return float(np.mean(model.predict(dataset.X[rows]) == dataset.y[rows]))
+        return float(np.mean(model.predict(dataset.rows(rows)) == dataset.y[rows]))
 
     test = parts == "test"
-    figures = classification_metrics(dataset.y[test], model.predict(dataset.X[test]), labels,
+    figures = classification_metrics(dataset.y[test], model.predict(dataset.rows(test)), labels,
                                      part=f"test ({method}, {int(test.sum())} items)")
     counts = {k: int(v) for k, v in zip(*np.unique(parts, return_counts=True), strict=True)}
     return {
