@@ -24,7 +24,8 @@ def genriflow(*args: str, cache: Path | None = None) -> subprocess.CompletedProc
 def test_help_lists_every_command():
     out = genriflow("--help")
     assert out.returncode == 0
-    for command in ("demo-data", "features", "train", "evaluate", "predict", "demo"):
+    for command in ("demo-data", "features", "train", "evaluate", "predict", "compare",
+                    "cluster", "plot", "demo"):
         assert command in out.stdout
 
 
@@ -115,3 +116,26 @@ def test_user_errors_are_one_line(tmp_path):
         assert out.returncode == 2
         assert "Traceback" not in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_plot_a_song_writes_seven_pictures_and_a_report(tmp_path):
+    song = tmp_path / "song.flac"
+    sf.write(song, tone(6.0), SR)
+    out = genriflow("plot", song, "--out", tmp_path / "pics")
+    assert out.returncode == 0, out.stderr
+    pictures = sorted((tmp_path / "pics").glob("*.png"))
+    assert [p.name.removeprefix("song-") for p in pictures] == sorted(
+        f"{k}.png" for k in ("waveform", "spectrogram", "mel-spectrogram", "chroma",
+                             "tonnetz", "mfcc", "zcr"))
+    assert "data:image/png;base64," in (tmp_path / "pics" / "report.html").read_text()
+    bad = genriflow("plot", tmp_path / "missing.mp3")
+    assert bad.returncode == 2 and "missing.mp3" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cluster_the_kaggle_table(kaggle_table, tmp_path):
+    out = genriflow("cluster", "--features", kaggle_table, "--out", tmp_path / "run")
+    assert out.returncode == 0, out.stderr
+    for method in ("pca-gmm", "kmeans"):
+        assert method in out.stdout
+    assert "1000 items" in out.stdout
+    assert (tmp_path / "run" / "pca-scatter.png").is_file()

@@ -243,6 +243,74 @@ def compare(
 
 
 @app.command()
+def plot(
+    target: Annotated[Path, typer.Argument(help="A song (seven pictures of it), a folder of "
+                                           "labelled audio or a feature table .csv/.parquet "
+                                           "(dataset pictures).")],
+    out: Annotated[Path | None, typer.Option(help="Folder for the PNGs and report.html "
+                                             "(default: plots/<name>).")] = None,
+    offset: Annotated[float, typer.Option(help="Song: start of the window, seconds.")] = 0.0,
+    duration: Annotated[float, typer.Option(help="Song: length of the window, seconds.")
+                        ] = 30.0,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Pictures: waveform, spectrograms, chroma, tonnetz, MFCC and ZCR of a song; box plots,
+    PCA and correlations of a dataset."""
+    from genriflow.plots.folder import plot_to_folder
+
+    with user_errors():
+        out = out or Path("plots") / target.stem
+        paths = plot_to_folder(target, out, offset=offset, duration=duration,
+                               store=_store(store, no_store), n_jobs=jobs, progress=not quiet)
+    for path in paths:
+        console.print(f"wrote {path}")
+    console.print(f"report: {out / 'report.html'}")
+
+
+@app.command()
+def cluster(
+    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
+                                                    "manifest CSV.")] = None,
+    features: Annotated[Path | None, typer.Option(help="Cluster a Kaggle-style feature "
+                                                  "table instead of audio.")] = None,
+    methods: Annotated[str, typer.Option(help="Comma-separated: pca-gmm, kmeans, "
+                                         "lstm-autoencoder (needs a frame set).")
+                       ] = "pca-gmm,kmeans",
+    feature_set: Annotated[str, typer.Option("--set", help="Representation of the audio: "
+                                             f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
+    clusters: Annotated[int | None, typer.Option(help="Number of clusters (default: one per "
+                                                 "genre).")] = None,
+    components: Annotated[int, typer.Option(help="PCA components before clustering.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
+                                             )] = None,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
+    from rich.table import Table
+
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.training.clustering import ClusterConfig, cluster_to_folder
+
+    with user_errors():
+        config = ClusterConfig(tuple(m.strip() for m in methods.split(",") if m.strip()),
+                               clusters, components, seed)
+        dataset = _dataset(data_dir, features, _store(store, no_store), jobs, quiet,
+                           FeatureConfig(set=feature_set))
+        out = out or Path("runs") / f"cluster-{_stamp()}"
+        run = cluster_to_folder(dataset, out, config)
+    view = Table("method", "ARI", "NMI", "matched accuracy",
+                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split)")
+    for r in run.scores.itertuples():
+        view.add_row(r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}")
+    console.print(view)
+    console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
+    _print_errors(dataset.errors)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the corpus, model and reports.")] = Path(
         "demo-output"),

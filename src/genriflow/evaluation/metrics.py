@@ -57,3 +57,36 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         },
     }
+
+
+def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:
+    """How well clusters found without labels match the genres.
+
+    Parameters
+    ----------
+    y_true : sequence of str, length n
+        The genres.
+    clusters : sequence of int, length n
+        Cluster ids.
+
+    Returns
+    -------
+    dict
+        ``ari`` (adjusted Rand index, 0 for chance, 1 for a perfect match), ``nmi``
+        (normalised mutual information, 0 to 1) and ``matched_accuracy``: the accuracy after
+        each cluster is given the genre the Hungarian algorithm matches it with (one cluster
+        per genre; clusters left unmatched count as errors).
+    """
+    from scipy.optimize import linear_sum_assignment
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    y_true, clusters = np.asarray(y_true), np.asarray(clusters)
+    labels, y_idx = np.unique(y_true, return_inverse=True)
+    ids, c_idx = np.unique(clusters, return_inverse=True)
+    counts = np.zeros((len(labels), len(ids)), dtype=np.int64)
+    np.add.at(counts, (y_idx, c_idx), 1)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    return {"ari": float(adjusted_rand_score(y_true, clusters)),
+            "nmi": float(normalized_mutual_info_score(y_true, clusters)),
+            "matched_accuracy": float(counts[rows, cols].sum() / len(y_true)),
+            "n_clusters": len(ids)}

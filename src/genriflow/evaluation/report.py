@@ -1,4 +1,4 @@
-"""Run folders: ``report.md``, ``metrics.json``, confusion matrix (PNG, CSV), ``errors.csv``."""
+"""Run folders: ``report.md``/``report.html``, ``metrics.json``, pictures, ``errors.csv``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.evaluation.plots import plot_confusion
+from genriflow.evaluation.html import write_html_report
+from genriflow.evaluation.plots import plot_confusion, plot_per_class
 
 
 def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Path:
@@ -28,6 +29,12 @@ def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Pat
 def write_report(folder: str | os.PathLike, title: str, metrics: dict,
                  errors: Sequence[AudioError] = ()) -> Path:
     """Write a run folder's report and return the path of ``report.md``.
+
+    Besides ``report.md``: ``metrics.json``, ``errors.csv``, the per-genre bars
+    (``per-class.png``) and the confusion matrix (``confusion.png``, ``confusion.csv``) when
+    the test figures have them, and last ``report.html`` (see
+    :func:`~genriflow.evaluation.html.write_html_report`), which also shows every other PNG
+    already in the folder.
 
     Parameters
     ----------
@@ -59,8 +66,11 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     if "train_accuracy" in metrics:
         lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
     lines.append("")
-    if "confusion" in test:
+    if "per_class" in test:
         lines += _per_class_lines(test)
+        plot_per_class(test["per_class"], f"Precision and recall per genre, {test['part']}",
+                       folder / "per-class.png")
+    if "confusion" in test:
         _write_confusion(folder, test)
         lines += ["## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
                   "Counts in `confusion.csv` (rows: true genre).", ""]
@@ -70,6 +80,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines.append(f"- ... {len(errors) - 50} more in `errors.csv`")
     path = folder / "report.md"
     path.write_text("\n".join(lines) + "\n")
+    write_html_report(folder)
     return path
 
 
@@ -97,7 +108,7 @@ def _per_class_lines(test: dict) -> list[str]:
     for label, m in test["per_class"].items():
         lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
                      f"| {m['support']} |")
-    return [*lines, ""]
+    return [*lines, "", "![precision and recall per genre](per-class.png)", ""]
 
 
 def _write_confusion(folder: Path, test: dict) -> None:

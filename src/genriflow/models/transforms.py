@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+
+
+def variance_columns(columns: Sequence[str]) -> tuple[int, ...]:
+    """Indices of the variance columns (``*_var``) of a feature table: the ones to log."""
+    return tuple(i for i, name in enumerate(columns) if name.endswith("_var"))
 
 
 class LogColumns(TransformerMixin, BaseEstimator):
@@ -91,3 +101,17 @@ def _check_shape(shape: tuple[int, ...]) -> None:
         raise ValueError(
             f"expected a non-empty array of shape (n_samples, n_features, n_frames), got {shape}"
         )
+
+
+def flatten(X) -> np.ndarray:
+    """One float32 row per sample: frame arrays (n, features, frames) are flattened."""
+    X = np.asarray(X, dtype=np.float32)
+    return X.reshape(len(X), -1)
+
+
+def reduce_pca(n_components: int = 10, seed: int = 0,
+               log_columns: Sequence[int] = ()) -> Pipeline:
+    """Log of variance columns, standardisation and PCA: the projection shared by the
+    clustering methods and the PCA pictures."""
+    return Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
+                     ("pca", PCA(n_components=n_components, random_state=seed))])

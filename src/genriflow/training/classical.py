@@ -21,6 +21,7 @@ from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
 from genriflow.models.classical import AUTO_CANDIDATES, CLASSICAL_MODELS, make_classical
 from genriflow.models.folder import GenreModel, save_model
+from genriflow.models.transforms import variance_columns
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
 
 def _fit(name: str, dataset: FeatureDataset, rows: np.ndarray, config: TrainConfig):
     columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config) or ()
-    log_columns = tuple(i for i, c in enumerate(columns) if c.endswith("_var"))
-    model = make_classical(name, seed=config.seed, pca=config.pca, log_columns=log_columns)
+    model = make_classical(name, seed=config.seed, pca=config.pca,
+                           log_columns=variance_columns(columns))
     return model.fit(dataset.X[rows], dataset.y[rows])
 
 

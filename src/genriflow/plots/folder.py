@@ -1,0 +1,51 @@
+"""``genriflow plot``: the pictures of a song or of a dataset, gathered in a run folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from genriflow.evaluation.html import write_html_report
+from genriflow.features.dataset import from_audio
+from genriflow.plots.dataset import plot_dataset, plot_feature_dataset
+from genriflow.plots.song import plot_song
+
+
+def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
+                   offset: float = 0.0, duration: float = 30.0,
+                   store: str | os.PathLike | None = None, n_jobs: int | None = None,
+                   progress: bool = True) -> list[Path]:
+    """Write the pictures of ``target`` into ``out`` with ``report.md`` and ``report.html``.
+
+    Parameters
+    ----------
+    target : path
+        An audio file (the seven pictures of :func:`~genriflow.plots.song.plot_song`), a
+        feature table ``.csv``/``.parquet`` or a folder of labelled audio (the pictures of
+        :func:`~genriflow.plots.dataset.plot_dataset`, from the GTZAN table features).
+    out : path
+    offset, duration : float
+        The window of a song, seconds.
+    store, n_jobs, progress
+        Feature extraction of a folder (see :func:`genriflow.features.dataset.from_audio`).
+
+    Returns
+    -------
+    list of Path
+        The PNG files.
+    """
+    target, out = Path(target), Path(out)
+    if target.suffix in (".csv", ".parquet") and target.is_file():
+        table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
+        paths, what = plot_dataset(table, out), f"feature table `{target}`"
+    elif target.is_dir():
+        dataset = from_audio(target, store=store, n_jobs=n_jobs, progress=progress)
+        paths, what = plot_feature_dataset(dataset, out), f"labelled audio in `{target}`"
+    else:
+        paths = plot_song(target, out, offset=offset, duration=duration)
+        what = f"song `{target}`, {duration:g} s from {offset:g} s"
+    (out / "report.md").write_text(f"# genriflow pictures: {target.stem}\n\nOf the {what}.\n")
+    write_html_report(out)
+    return paths

@@ -1,0 +1,58 @@
+"""Pictures of one song: seven labelled figures, PNGs from a file, typed errors."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genriflow.audio import AudioError
+from genriflow.plots.song import plot_song, song_figures
+from sample_audio import SR, tone
+
+KEYS = ["waveform", "spectrogram", "mel-spectrogram", "chroma", "tonnetz", "mfcc", "zcr"]
+IMAGES = {"spectrogram", "mel-spectrogram", "chroma", "tonnetz", "mfcc"}
+
+
+def chord(seconds: float = 3.0) -> np.ndarray:
+    """A major chord (A, C#, E), float32, peak below full scale."""
+    y = sum(tone(seconds, freq, seed=k) for k, freq in enumerate((440.0, 554.37, 659.25)))
+    return (y / 3).astype(np.float32)
+
+
+def test_song_figures_are_labelled_with_colour_bars():
+    figures = song_figures(chord(), SR, "chord")
+    try:
+        assert list(figures) == KEYS
+        for key, fig in figures.items():
+            main = fig.axes[0]
+            assert "chord" in main.get_title(), key
+            assert main.get_xlabel() == "time (s)", key
+            assert main.get_ylabel(), key
+            assert len(fig.axes) == (2 if key in IMAGES else 1), key
+            if key in IMAGES:
+                assert main.images or main.collections, key
+                assert fig.axes[1].get_ylabel(), f"{key}: unlabelled colour bar"
+    finally:
+        for fig in figures.values():
+            plt.close(fig)
+
+
+def test_plot_song_writes_seven_pngs(tmp_path):
+    path = tmp_path / "chord song.wav"
+    sf.write(path, chord(4.0), SR)
+    open_before = plt.get_fignums()
+    written = plot_song(path, tmp_path / "out", offset=1.0, duration=2.0)
+    assert [p.name for p in written] == [f"chord song-{key}.png" for key in KEYS]
+    for p in written:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == open_before
+
+
+def test_plot_song_bad_file_raises_audio_error(tmp_path):
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("shopping list, not a song\n" * 50)
+    with pytest.raises(AudioError):
+        plot_song(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,84 @@
+"""Unsupervised genres: the methods, the scores against labels, the run folder."""
+
+import numpy as np
+import pytest
+
+from genriflow.evaluation.metrics import clustering_metrics
+from genriflow.features.dataset import from_audio, from_table
+from genriflow.features.sets import FeatureConfig
+from genriflow.models.clustering import (
+    AutoencoderConfig,
+    LSTMAutoencoderClusterer,
+    make_clusterer,
+)
+from genriflow.training.clustering import ClusterConfig, cluster, cluster_to_folder
+
+
+def test_scores_of_perfect_renamed_and_random_clusters():
+    y = np.repeat(["blues", "jazz", "rock"], 20)
+    renamed = np.repeat([2, 0, 1], 20)
+    perfect = clustering_metrics(y, renamed)
+    assert perfect["ari"] == pytest.approx(1) and perfect["nmi"] == pytest.approx(1)
+    assert perfect["matched_accuracy"] == 1.0
+    one_wrong = renamed.copy()
+    one_wrong[0] = 0
+    assert clustering_metrics(y, one_wrong)["matched_accuracy"] == pytest.approx(59 / 60)
+    random = clustering_metrics(y, np.random.default_rng(0).integers(0, 3, 60))
+    assert abs(random["ari"]) < 0.1
+
+
+def test_two_clusters_cannot_match_three_genres():
+    # Hungarian matching: each cluster names one genre, so a third genre is all errors.
+    y = np.repeat(["a", "b", "c"], 10)
+    clusters = np.repeat([0, 1, 1], 10)
+    assert clustering_metrics(y, clusters)["matched_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_separable_blobs_are_found_by_every_vector_method():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 10, (4, 12))
+    X = np.concatenate([c + rng.normal(0, 1, (30, 12)) for c in centres])
+    y = np.repeat(list("abcd"), 30)
+    for method in ("pca-gmm", "kmeans"):
+        clusters = make_clusterer(method, 4, seed=0, n_components=5).fit_predict(X)
+        assert clustering_metrics(y, clusters)["matched_accuracy"] == 1.0, method
+
+
+def test_lstm_autoencoder_learns_and_separates_sequences():
+    rng = np.random.default_rng(0)
+    t = np.arange(64)
+    slow = np.sin(t / 8)[None, None, :] + rng.normal(0, 0.1, (20, 6, 64))
+    fast = np.sign(np.sin(t / 1.5))[None, None, :] + rng.normal(0, 0.1, (20, 6, 64))
+    X = np.concatenate([slow, fast]).astype(np.float32)
+    clusterer = LSTMAutoencoderClusterer(2, n_components=2, seed=0, config=AutoencoderConfig(
+        code_size=8, pool_frames=2, epochs=40, lr=1e-2))
+    clusters = clusterer.fit_predict(X)
+    assert clusterer.losses_[-1] < 0.8 * clusterer.losses_[0]
+    assert clustering_metrics(np.repeat(["slow", "fast"], 20), clusters)["ari"] > 0.9
+    with pytest.raises(ValueError, match="frame arrays"):
+        clusterer.fit_predict(X[:, :, 0])
+
+
+def test_kaggle_table_clusters_beat_chance(kaggle_table):
+    run = cluster(from_table(kaggle_table), ClusterConfig(methods=("pca-gmm", "kmeans")))
+    assert list(run.scores["method"]) == ["pca-gmm", "kmeans"]
+    assert (run.scores["ari"] > 0.1).all() and (run.scores["matched_accuracy"] > 0.25).all()
+    assert len(run.assignments) == 1000
+
+
+def test_cluster_run_folder_on_the_demo_stack(demo_corpus, feature_cache, tmp_path):
+    dataset = from_audio(demo_corpus, FeatureConfig(set="genriflow-stack"), feature_cache,
+                         progress=False)
+    run = cluster_to_folder(dataset, tmp_path, ClusterConfig(
+        methods=("pca-gmm", "kmeans", "lstm-autoencoder")))
+    assert set(run.scores["method"]) == {"pca-gmm", "kmeans", "lstm-autoencoder"}
+    assert run.scores["matched_accuracy"].between(0, 1).all()
+    for name in ("scores.csv", "clusters.csv", "config.json", "pca-scatter.png",
+                 "clusters-lstm-autoencoder.png", "report.md", "report.html"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert "| kmeans |" in (tmp_path / "report.md").read_text()
+
+
+def test_unknown_method_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown clustering method spectral"):
+        ClusterConfig(methods=("spectral",))
