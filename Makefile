@@ -9,22 +9,26 @@ PIP := $(BIN)/pip install -q -c constraints.txt
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# musicnn ships the pretrained weights genriflow ports; its own pinned requirements
+# (numpy < 1.17, TensorFlow) cannot install on Python 3.11 and are not needed: --no-deps.
 install: $(BIN)/python
 	$(PIP) -e .
+	$(PIP) --no-deps musicnn==0.1.0
 
 install-dev: $(BIN)/python
 	$(PIP) -e ".[dev]"
+	$(PIP) --no-deps musicnn==0.1.0
 
 demo: install
 	$(BIN)/genriflow demo --out demo-output
 
 test: install-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/pytest -q
 
 lint: install-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) demo-output
