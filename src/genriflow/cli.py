@@ -137,6 +137,10 @@ def train(
                                          "stretch, shift, pitch) copies of training clips.")
                        ] = "none",
     copies: Annotated[int, typer.Option(help="Augmented copies per training clip.")] = 1,
+    embeddings: Annotated[str | None, typer.Option(help="Transfer learning: train the "
+                                                   "classical model on a pretrained network's "
+                                                   "embeddings: msd-musicnn, mtt-musicnn, "
+                                                   "msd-vgg or mtt-vgg.")] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
@@ -147,7 +151,8 @@ def train(
         out = out or Path("models") / f"{model.replace('@', '-')}-{_stamp()}"
         metrics, errors = train_any(model, out, data_dir, features, SplitConfig(
             method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
-            augment=augment, copies=copies, store=_store(store, no_store), n_jobs=jobs,
+            augment=augment, copies=copies, embeddings=embeddings,
+            store=_store(store, no_store), n_jobs=jobs,
             progress=not quiet)
     _print_result(metrics, out)
     _print_errors(errors)
@@ -181,28 +186,49 @@ def evaluate(
 
 @app.command()
 def predict(
-    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train.")],
-    paths: Annotated[list[Path], typer.Argument(help="Audio files and/or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="MODEL_DIR (unless --model or --tags "
+                                                "alone), then audio files and/or folders.")],
+    model: Annotated[str | None, typer.Option(help="A model folder, or zero-shot (genres from "
+                                              "the pretrained taggers, no training).")
+                     ] = None,
+    tags: Annotated[bool, typer.Option("--tags", help="Also print the top tags, vocal or "
+                                       "instrumental, and moods (pretrained musicnn).")
+                    ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-    top: Annotated[int, typer.Option(help="Genres to show per song.")] = 3,
+    top: Annotated[int, typer.Option(help="Genres (and tags) to show per song.")] = 3,
     max_windows: Annotated[int, typer.Option(help="Most clips analysed per long song.")] = 10,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
-    """Give each song its most probable genres. Exit status 1 if any file failed."""
-    from genriflow.inference.output import render_predictions
+    """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
+
+    genriflow predict MODEL_DIR songs/ | predict --model zero-shot songs/ | predict --tags songs/
+    """
+    from genriflow.inference.output import render_predictions, render_tags
     from genriflow.inference.predict import predict_files
+    from genriflow.inference.tags import tag_files
     from genriflow.models.folder import load_model
 
     with user_errors():
         if format not in ("table", "csv", "json"):
             raise ValueError(f"unknown format {format!r}; choose table, csv or json")
-        loaded = load_model(model_dir)
-        predictions, errors = predict_files(
-            loaded, paths, max_windows=max_windows, aggregation=aggregation,
-            store=_store(store, no_store), n_jobs=jobs, progress=not quiet)
-    render_predictions(predictions, format, top, console)
+        if model is None and not tags:
+            model, paths = str(paths[0]), paths[1:]
+        if not paths:
+            raise ValueError("no audio files or folders given")
+        options = {"max_windows": max_windows, "store": _store(store, no_store),
+                   "n_jobs": jobs, "progress": not quiet}
+        predictions, errors = ([], [])
+        if model is not None:
+            predictions, errors = predict_files(load_model(model), paths,
+                                                aggregation=aggregation, **options)
+        song_tags, tag_errors = tag_files(paths, k=max(top, 5), **options) if tags else ([], [])
+    if model is not None:
+        render_predictions(predictions, format, top, console)
+    if tags:
+        render_tags(song_tags, format, console)
+    errors = errors or tag_errors
     _print_errors(errors)
     if errors:
         raise typer.Exit(1)

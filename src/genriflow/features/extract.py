@@ -214,6 +214,11 @@ def _init_worker(done: dict[str, set[str]], single_thread: bool = False) -> None
         _THREAD_LIMITS.append(threadpool_limits(limits=1))
 
 
+def in_single_thread_worker() -> bool:
+    """Whether this process is one of the engine's single-threaded workers."""
+    return bool(_THREAD_LIMITS)
+
+
 def _worker(args: tuple) -> tuple[str, dict | AudioError]:
     path, configs, max_windows, content = args
     try:
@@ -266,6 +271,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
         raise ValueError("feature sets computed together must share one sample rate")
     if len({c.set for c in configs}) < len(configs):
         raise ValueError("compute one configuration per feature set in a call")
+    for config in configs:  # bad options fail here, once, not in every file's worker
+        feature_set(config.set).params_of(config)
     n_jobs = n_jobs or os.cpu_count() or 1
     stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
               if store_root is not None else {})

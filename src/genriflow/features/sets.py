@@ -9,10 +9,18 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genriflow.features.embeddings import (
+    EMBEDDING_MODELS,
+    EmbeddingParams,
+    embedding,
+    musicnn_tags,
+    tag_names,
+)
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_from_spectra
 from genriflow.features.representations import REPRESENTATIONS
 from genriflow.features.representations import columns as representation_columns
@@ -141,6 +149,23 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         for name, (params, function) in REPRESENTATIONS.items()
     },
 }
+
+
+FEATURE_SETS.update({
+    name: FeatureSet(
+        name=name, function=embedding, columns=None, version=1,
+        params=partial(EmbeddingParams, model=name,
+                       layer="pool5" if name.endswith("vgg") else "max_pool"),
+        description=f"Embedding of the pretrained {name} network (musicnn package weights): "
+        "a layer averaged over 3 s patches, default max_pool (753 values).",
+    )
+    for name in EMBEDDING_MODELS
+})
+FEATURE_SETS["musicnn-tags"] = FeatureSet(
+    name="musicnn-tags", function=musicnn_tags, params=None,
+    columns=lambda _: tag_names(), version=1,
+    description="Mean tag probabilities of MSD musicnn (50 tags) and MTT musicnn (50 tags).",
+)
 
 
 def feature_set(name: str) -> FeatureSet:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from genriflow.inference.predict import Prediction
+from genriflow.inference.tags import SongTags
 
 
 def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> list[dict]:
@@ -65,3 +66,34 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
         for p in predictions:
             table.add_row(_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)])
         console.print(table)
+
+
+def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:
+    """JSON-ready records: file, top tags, voice, moods."""
+    return [{"path": t.path,
+             "tags": [{"tag": name, "probability": round(p, 4)} for name, p in t.top],
+             "voice": t.voice, "vocal_probability": round(t.vocal_probability, 4),
+             "moods": [{"mood": m, "score": round(s, 4)} for m, s in t.moods]}
+            for t in song_tags]
+
+
+def render_tags(song_tags: Sequence[SongTags], fmt: str, console: Console) -> None:
+    """Print tags to ``console`` as ``table``, ``csv`` (path, voice, top moods, top tags) or
+    ``json``."""
+    if fmt == "json":
+        console.print_json(json.dumps(tags_to_records(song_tags)))
+        return
+    rows = [(_short(t.path), f"{t.voice} ({t.vocal_probability:.0%} vocal)",
+             ", ".join(m for m, _ in t.moods[:3]),
+             ", ".join(f"{name} {p:.0%}" for name, p in t.top[:3])) for t in song_tags]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["path", "voice", "moods", "tags"])
+        writer.writerows(rows)
+        console.out(buffer.getvalue(), end="", highlight=False)
+        return
+    table = Table("file", "voice", "moods", "top tags", title="tags (pretrained musicnn)")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

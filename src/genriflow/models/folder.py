@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import safetensors.torch
@@ -22,6 +22,9 @@ import skops.io as sio
 
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.deep import DeepGenreModel
+
+if TYPE_CHECKING:
+    from genriflow.models.zero_shot import ZeroShotGenreModel
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
@@ -87,8 +90,10 @@ def save_model(model: GenreModel | DeepGenreModel, folder: str | os.PathLike,
     return folder
 
 
-def load_model(folder: str | os.PathLike, device: str = "auto") -> GenreModel | DeepGenreModel:
-    """Load a model folder written by :func:`save_model`.
+def load_model(folder: str | os.PathLike,
+               device: str = "auto") -> GenreModel | DeepGenreModel | ZeroShotGenreModel:
+    """Load a model folder written by :func:`save_model`, or the built-in ``"zero-shot"``
+    model (:class:`~genriflow.models.zero_shot.ZeroShotGenreModel`, no folder needed).
 
     Classical weights may hold only scikit-learn, NumPy, SciPy and genriflow's own
     transformer types; network weights are plain tensors (safetensors). Nothing in a model
@@ -100,6 +105,10 @@ def load_model(folder: str | os.PathLike, device: str = "auto") -> GenreModel | 
         Missing files, an unknown kind, or untrusted types in the weights.
     """
     folder = Path(folder)
+    if str(folder) == "zero-shot" and not folder.exists():
+        from genriflow.models.zero_shot import ZeroShotGenreModel
+
+        return ZeroShotGenreModel()
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise ModelError(f"{folder}: not a genriflow model folder (no config.json)")

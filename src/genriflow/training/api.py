@@ -19,7 +19,7 @@ def is_network(model: str) -> bool:
 def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None = None,
               table: str | os.PathLike | None = None, split: SplitConfig | None = None,
               pca: int | None = None, epochs: int = 50, device: str = "auto",
-              augment: str = "none", copies: int = 1,
+              augment: str = "none", copies: int = 1, embeddings: str | None = None,
               store: str | os.PathLike | None = None, n_jobs: int | None = None,
               progress: bool = True) -> tuple[dict, list[AudioError]]:
     """Train ``model`` on audio (``data``) or a Kaggle feature table and write its folder.
@@ -27,8 +27,9 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     Parameters
     ----------
     model : str
-        ``auto``, a classical model name, or a network (``shortchunk-cnn``,
-        ``cs229-ffnn@cs229-raw``, ...). Networks need audio, not a table.
+        ``auto``, a classical model name (optionally ``@feature-set``, e.g.
+        ``svm@msd-musicnn``), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``,
+        ...). Networks and embeddings need audio, not a table.
     out : path
         The model folder.
     data, table : path
@@ -38,6 +39,10 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
         Classical models only.
     epochs, device, augment, copies : networks only (see
         :class:`~genriflow.training.deep.DeepTrainConfig`).
+    embeddings : str or None
+        Classical models only: train the head on a pretrained network's embeddings
+        (``msd-musicnn``, ``mtt-musicnn``, ``msd-vgg``, ``mtt-vgg``) instead of the GTZAN
+        table features: transfer learning.
     store, n_jobs, progress : feature extraction.
 
     Returns
@@ -51,6 +56,9 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if (data is None) == (table is None):
         raise ValueError("give either DATA_DIR (audio) or --features CSV, not both or neither")
     if is_network(model):
+        if embeddings:
+            raise ValueError("--embeddings trains a classical head; networks take their "
+                             "own input set (network@feature-set)")
         from genriflow.training.deep import (
             DeepTrainConfig,
             augmented_copies,
@@ -68,7 +76,21 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
         return result.metrics, dataset.errors
     from genriflow.training.classical import TrainConfig, train_to_folder
 
-    config = TrainConfig(model=model, split=split, pca=pca, seed=split.seed)
+    name, feature_set = classical_spec(model, embeddings)
+    if table is not None and feature_set != "kaggle":
+        raise ValueError(f"{feature_set} features come from audio; give DATA_DIR, "
+                         "not --features")
+    config = TrainConfig(model=name, split=split, pca=pca, seed=split.seed)
     dataset = (from_table(table) if table is not None
-               else from_audio(data, FeatureConfig(), store, n_jobs, progress))
+               else from_audio(data, FeatureConfig(set=feature_set), store, n_jobs, progress))
     return train_to_folder(dataset, out, config).metrics, dataset.errors
+
+
+def classical_spec(model: str, embeddings: str | None = None) -> tuple[str, str]:
+    """``'svm@msd-musicnn'`` -> (model, feature set); the set defaults to ``embeddings``,
+    else the GTZAN table (``kaggle``)."""
+    name, _, feature_set = model.partition("@")
+    if embeddings and feature_set and feature_set != embeddings:
+        raise ValueError(f"{model!r} names features {feature_set!r} but --embeddings is "
+                         f"{embeddings!r}")
+    return name, feature_set or embeddings or "kaggle"

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from genriflow.datasets.splits import SplitConfig
-from genriflow.training.api import is_network, train_any
+from genriflow.training.api import classical_spec, is_network, train_any
 
 
 def _input_set(model: str) -> str:
     if not is_network(model):
-        return "kaggle"
+        return classical_spec(model)[1]
     from genriflow.training.deep import parse_network
 
     return parse_network(model)[1]
@@ -31,7 +31,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     data : path
         Labelled audio (folder or manifest).
     models : sequence of str
-        Classical names, ``auto``, or networks (``name`` or ``name@feature-set``).
+        Classical names or ``auto`` (optionally ``@feature-set``, e.g. ``svm@msd-musicnn``),
+        or networks (``name`` or ``name@feature-set``).
     out : path
         Run folder: one model folder per model (with its confusion matrix) and the table.
     split, epochs, device, store, n_jobs, progress

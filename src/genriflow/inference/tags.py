@@ -1,0 +1,68 @@
+"""Tags people ask for, from the pretrained musicnn taggers: top tags, voice, moods."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from genriflow.audio import AudioError
+from genriflow.features.embeddings import tag_names
+from genriflow.features.extract import extract
+from genriflow.features.sets import FeatureConfig
+from genriflow.inference.predict import expand_inputs
+from genriflow.models.zero_shot import INSTRUMENTAL_TAGS, MOOD_TAGS, VOCAL_TAGS, tag_scores
+
+
+@dataclass
+class SongTags:
+    """What the taggers say about one song.
+
+    Attributes
+    ----------
+    path : str
+    top : list of (tag, probability)
+        The most probable tags of both vocabularies (``msd:`` and ``mtt:`` prefixes).
+    voice : str
+        ``"vocal"`` or ``"instrumental"``.
+    vocal_probability : float
+        The vocal tags' score over the sum of the vocal and instrumental scores.
+    moods : list of (mood, score)
+        Every mood of :data:`~genriflow.models.zero_shot.MOOD_TAGS`, best first.
+    """
+
+    path: str
+    top: list[tuple[str, float]]
+    voice: str
+    vocal_probability: float
+    moods: list[tuple[str, float]]
+
+
+def describe(path: str, tags: np.ndarray, k: int = 5) -> SongTags:
+    """Summarise one song's ``musicnn-tags`` values (100,) as :class:`SongTags`."""
+    names = tag_names()
+    order = np.argsort(tags)[::-1][:k]
+    vocal, instrumental = tag_scores(tags, {"v": VOCAL_TAGS, "i": INSTRUMENTAL_TAGS})[0]
+    share = float(vocal / max(vocal + instrumental, 1e-9))
+    moods = tag_scores(tags, MOOD_TAGS)[0]
+    ranked = sorted(zip(MOOD_TAGS, moods.tolist(), strict=True), key=lambda m: -m[1])
+    return SongTags(path, [(names[i], float(tags[i])) for i in order],
+                    "vocal" if share >= 0.5 else "instrumental", share, ranked)
+
+
+def tag_files(paths: Sequence[str | os.PathLike], k: int = 5, max_windows: int | None = 10,
+              store: str | os.PathLike | None = None, n_jobs: int | None = None,
+              progress: bool = True) -> tuple[list[SongTags], list[AudioError]]:
+    """Tag songs (files or folders); tags are averaged over up to ``max_windows`` clips.
+
+    Returns
+    -------
+    tags : list of SongTags
+        In input order, for every file that could be decoded.
+    errors : list of AudioError
+    """
+    result = extract(expand_inputs(paths), FeatureConfig(set="musicnn-tags"), store_root=store,
+                     n_jobs=n_jobs, max_windows=max_windows, progress=progress)
+    return [describe(f.path, f.values.mean(axis=0), k) for f in result.files], result.errors

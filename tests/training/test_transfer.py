@@ -1,0 +1,50 @@
+"""Transfer learning: classical heads on pretrained embeddings."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+from genriflow.datasets.splits import SplitConfig
+from genriflow.features.dataset import from_audio
+from genriflow.features.sets import FeatureConfig
+from genriflow.inference.predict import predict_files
+from genriflow.models.folder import load_model
+from genriflow.training.api import classical_spec, train_any
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
+                                reason="the musicnn package (pretrained weights) is not "
+                                "installed: pip install --no-deps musicnn==0.1.0")
+
+
+def test_model_specs():
+    assert classical_spec("svm") == ("svm", "kaggle")
+    assert classical_spec("svm@msd-musicnn") == ("svm", "msd-musicnn")
+    assert classical_spec("auto", "mtt-vgg") == ("auto", "mtt-vgg")
+    with pytest.raises(ValueError, match="--embeddings"):
+        classical_spec("svm@kaggle", "msd-musicnn")
+
+
+def test_embedding_sets_have_the_layer_sizes(demo_corpus, feature_cache):
+    for name, size in (("msd-musicnn", 753), ("mtt-vgg", 256)):
+        dataset = from_audio(demo_corpus, FeatureConfig(set=name), feature_cache,
+                             progress=False)
+        assert dataset.X.shape == (100, size) and np.isfinite(dataset.X).all()
+    with pytest.raises(ValueError, match="msd-vgg has no layer 'max_pool'"):
+        from_audio(demo_corpus, FeatureConfig(set="msd-vgg", options={"layer": "max_pool"}),
+                   feature_cache, progress=False)
+
+
+def test_train_a_head_on_embeddings_and_predict(demo_corpus, feature_cache, tmp_path):
+    metrics, errors = train_any("logreg", tmp_path, demo_corpus, embeddings="msd-musicnn",
+                                split=SplitConfig(seed=0), store=feature_cache,
+                                progress=False)
+    assert not errors and metrics["test"]["part"] == "test (stratified, 20 items)"
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["features"]["set"] == "msd-musicnn"
+    predictions, _ = predict_files(load_model(tmp_path), sorted(demo_corpus.glob("jazz/*"))[:2],
+                                   store=feature_cache, progress=False)
+    assert len(predictions) == 2
+    with pytest.raises(ValueError, match="from audio"):
+        train_any("svm", tmp_path, table="x.csv", embeddings="msd-musicnn")
