@@ -66,5 +66,5 @@ def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
     if console is not None:
         render_predictions(predictions[:: max(1, len(predictions) // 10)], "table", 3, console)
     metrics = result.metrics["test"]
-    return DemoSummary(metrics["accuracy"], metrics["part"], out / "model" / "report.md",
+    return DemoSummary(metrics["accuracy"], metrics["part"], out / "model" / "report.html",
                        out / "model")

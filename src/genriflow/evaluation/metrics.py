@@ -80,13 +80,19 @@ def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:
     from scipy.optimize import linear_sum_assignment
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    y_true, clusters = np.asarray(y_true), np.asarray(clusters)
-    labels, y_idx = np.unique(y_true, return_inverse=True)
-    ids, c_idx = np.unique(clusters, return_inverse=True)
-    counts = np.zeros((len(labels), len(ids)), dtype=np.int64)
-    np.add.at(counts, (y_idx, c_idx), 1)
+    _, ids, counts = contingency(y_true, clusters)
     rows, cols = linear_sum_assignment(counts, maximize=True)
-    return {"ari": float(adjusted_rand_score(y_true, clusters)),
+    return {"ari": float(adjusted_rand_score(np.asarray(y_true), np.asarray(clusters))),
             "nmi": float(normalized_mutual_info_score(y_true, clusters)),
             "matched_accuracy": float(counts[rows, cols].sum() / len(y_true)),
             "n_clusters": len(ids)}
+
+
+def contingency(y_true: Sequence[str], clusters: Sequence[int]) -> tuple[np.ndarray, np.ndarray,
+                                                                         np.ndarray]:
+    """Labels, cluster ids and the (labels, clusters) table of how many items share both."""
+    labels, y_idx = np.unique(np.asarray(y_true), return_inverse=True)
+    ids, c_idx = np.unique(np.asarray(clusters), return_inverse=True)
+    counts = np.zeros((len(labels), len(ids)), dtype=np.int64)
+    np.add.at(counts, (y_idx, c_idx), 1)
+    return labels, ids, counts

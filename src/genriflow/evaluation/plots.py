@@ -14,6 +14,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
+from genriflow.evaluation.metrics import contingency  # noqa: E402
+
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], title: str,
                    path: str | os.PathLike) -> None:
@@ -124,10 +126,7 @@ def plot_cluster_assignments(labels_true: Sequence[str], clusters: Sequence[int]
     Path
         ``path``.
     """
-    genres, genre_index = np.unique(np.asarray(labels_true), return_inverse=True)
-    cluster_ids, cluster_index = np.unique(np.asarray(clusters), return_inverse=True)
-    counts = np.zeros((genres.size, cluster_ids.size), dtype=np.int64)
-    np.add.at(counts, (genre_index, cluster_index), 1)
+    genres, cluster_ids, counts = contingency(labels_true, clusters)
     order = _cluster_order(counts)
     counts = counts[:, order]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.6 * len(order) + 3),
