@@ -139,3 +139,12 @@ def test_cluster_the_kaggle_table(kaggle_table, tmp_path):
         assert method in out.stdout
     assert "1000 items" in out.stdout
     assert (tmp_path / "run" / "pca-scatter.png").is_file()
+
+
+def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_cache):
+    song = sorted(demo_corpus.glob("jazz/*"))[0]
+    out = genriflow("similar", song, demo_corpus, "-k", "5", "-q", cache=feature_cache)
+    assert out.returncode == 0, out.stderr
+    assert "index: 100 songs" in out.stdout and "precision@5" in out.stdout
+    ranked = [line for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert len(ranked) == 5 and not any(str(song) in line for line in ranked)

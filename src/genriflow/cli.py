@@ -235,6 +235,44 @@ def predict(
 
 
 @app.command()
+def similar(
+    paths: Annotated[list[Path], typer.Argument(help="[SONG] LIBRARY_DIR: the songs of the "
+                                                "library most like SONG; the library alone "
+                                                "indexes it (and scores it if labelled).")],
+    k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Songs like this one, by pretrained embedding (cosine), from an incremental index.
+
+    The index lives in the feature store and follows the library: only new or changed
+    files are embedded. In a folder-per-genre library, precision@k (the share of each
+    song's k nearest songs with its genre) is printed too.
+    """
+    from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
+
+    with user_errors():
+        if len(paths) not in (1, 2):
+            raise ValueError("give [SONG] LIBRARY_DIR")
+        if no_store:
+            raise ValueError("similar keeps its index in the feature store; drop --no-store")
+        index = SimilarityIndex(paths[-1], _store(store, no_store))
+        update = index.update(n_jobs=jobs, progress=not quiet)
+        console.print(f"index: {len(index)} songs ({len(update.added)} added, "
+                      f"{len(update.changed)} changed, {len(update.removed)} removed, "
+                      f"{update.computed} embedded now)")
+        nearest = index.query(paths[0], k) if len(paths) == 2 else []
+        labels = library_labels(index)
+        score = precision_at_k(index, labels, k) if labels and len(index) > k else None
+    for rank, (path, similarity) in enumerate(nearest, start=1):
+        console.print(f"{rank:>3}  {similarity:.3f}  {path}", highlight=False)
+    if score is not None:
+        console.print(f"precision@{k} over the library (same-genre neighbours, "
+                      f"{len(index)} songs): [bold]{score:.3f}[/bold]")
+    _print_errors(update.errors)
+
+
+@app.command()
 def compare(
     data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio or a manifest.")],
     models: Annotated[str, typer.Option(help="Comma-separated models: classical names, auto, "

@@ -88,3 +88,14 @@ def test_sigkill_halfway_then_resume_computes_only_the_rest(tmp_path):
     assert len(resumed.files) == 16 and not resumed.errors
     fresh = extract(paths, CONFIG, store_root=None, n_jobs=1, progress=False)
     np.testing.assert_allclose(resumed.matrix(), fresh.matrix(), rtol=1e-5, atol=1e-8)
+
+
+def test_a_missing_file_is_reported_missing_and_the_rest_extracted(tmp_path):
+    from genriflow.audio import AudioErrorKind
+
+    songs = _songs(tmp_path / "songs", 2)
+    result = extract([songs[0], tmp_path / "gone.wav", songs[1]], CONFIG, store_root=None,
+                     n_jobs=1, progress=False)
+    assert [f.path for f in result.files] == [str(songs[0]), str(songs[1])]
+    assert [e.kind for e in result.errors] == [AudioErrorKind.MISSING]
+    assert "gone.wav" in str(result.errors[0].path)

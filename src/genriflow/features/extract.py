@@ -167,6 +167,7 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
     done = done or {}
+    info(path)  # a missing or unreadable file is reported as such, before it is hashed
     content = content or content_hash(path)
     plans, results = _skeleton(path, configs, max_windows, content)
     for window in dict.fromkeys(w for plan in plans.values() for w in plan):
