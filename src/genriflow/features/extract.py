@@ -255,7 +255,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     store_root : path or None
         Feature store folder; ``None`` computes everything and keeps nothing on disk.
     n_jobs : int or None
-        Worker processes; ``None`` uses every core, 1 runs in this process.
+        Worker processes; ``None`` uses every core, 1 runs in this process (as do sets
+        that run a network, see :attr:`FeatureSet.in_process`, on torch's threads).
     max_windows : int or None
         Windows per file: 1 for training, more for prediction (see :func:`plan_windows`).
     progress : bool
@@ -274,6 +275,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
         raise ValueError("compute one configuration per feature set in a call")
     for config in configs:  # bad options fail here, once, not in every file's worker
         feature_set(config.set).params_of(config)
+    if any(feature_set(c.set).in_process for c in configs):
+        n_jobs = 1
     n_jobs = n_jobs or os.cpu_count() or 1
     stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
               if store_root is not None else {})

@@ -90,6 +90,10 @@ class FeatureSet:
     version : int
         Bumped whenever ``function`` changes its numbers, so stores recompute.
     description : str
+    in_process : bool
+        The set runs a PyTorch network: the engine computes it in the calling process,
+        with all of torch's threads, never in forked workers (a fork of a process that has
+        already run torch copies its thread pool's locks held, and the worker hangs).
     """
 
     name: str
@@ -98,6 +102,7 @@ class FeatureSet:
     columns: Callable[[Any], tuple[str, ...]] | None
     version: int
     description: str
+    in_process: bool = False
 
     def params_of(self, config: FeatureConfig) -> Any:
         """The set's parameters for ``config`` (its ``options`` over the defaults)."""
@@ -153,7 +158,7 @@ FEATURE_SETS: dict[str, FeatureSet] = {
 
 FEATURE_SETS.update({
     name: FeatureSet(
-        name=name, function=embedding, columns=None, version=1,
+        name=name, function=embedding, columns=None, version=1, in_process=True,
         params=partial(EmbeddingParams, model=name,
                        layer="pool5" if name.endswith("vgg") else "max_pool"),
         description=f"Embedding of the pretrained {name} network (musicnn package weights): "
@@ -163,7 +168,7 @@ FEATURE_SETS.update({
 })
 FEATURE_SETS["musicnn-tags"] = FeatureSet(
     name="musicnn-tags", function=musicnn_tags, params=None,
-    columns=lambda _: tag_names(), version=1,
+    columns=lambda _: tag_names(), version=1, in_process=True,
     description="Mean tag probabilities of MSD musicnn (50 tags) and MTT musicnn (50 tags).",
 )
 
