@@ -232,13 +232,17 @@ def _worker(args: tuple) -> tuple[str, dict | AudioError]:
 
 
 def _results(tasks: list[tuple], n_jobs: int, done: dict) -> Iterator[tuple]:
-    if n_jobs == 1 or len(tasks) <= 1:
-        _init_worker(done)
+    _init_worker(done)
+    if n_jobs == 1 or len(tasks) <= 2:
         yield from map(_worker, tasks)
         return
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks)), initializer=_init_worker,
-                             initargs=(done, True)) as pool:
-        yield from pool.map(_worker, tasks, chunksize=1)
+    # The first file runs here, before any worker starts: numba compiles librosa's kernels
+    # and writes its on-disk cache once, from one process. Workers compiling into a cold
+    # cache at the same time once left it corrupt (every later process crashed loading it).
+    yield _worker(tasks[0])
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks) - 1),
+                             initializer=_init_worker, initargs=(done, True)) as pool:
+        yield from pool.map(_worker, tasks[1:], chunksize=1)
 
 
 def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig],
