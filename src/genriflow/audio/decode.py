@@ -78,8 +78,9 @@ def info(path: str | os.PathLike) -> AudioInfo:
     path = Path(path)
     _check_exists(path)
     try:
-        i = sf.info(str(path))
-        if i.frames > 0:
+        # Not for mp3 & co.: libsndfile's mpg123 prints resync warnings on stderr.
+        i = None if path.suffix.lower() in _PYAV_FIRST else sf.info(str(path))
+        if i is not None and i.frames > 0:
             return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         pass
