@@ -405,7 +405,7 @@ def _print_result(metrics: dict, out: Path) -> None:
     if metrics["split"].get("groups_crossing"):
         console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
                       "splits; this figure is inflated by leakage[/yellow]")
-    console.print(f"report: {out / 'report.md'}")
+    console.print(f"report: {out / 'report.html'}")
 
 
 def _print_errors(errors: list[AudioError]) -> None:

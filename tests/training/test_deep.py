@@ -66,6 +66,9 @@ def test_a_trained_network_folder_holds_weights_curves_and_split(shortchunk):
     assert config["kind"] == "torch" and config["features"]["set"] == "log-mel"
     assert result.metrics["test"]["part"] == "test (stratified, 20 items)"
     assert len(result.metrics["history"]["train_loss"]) == 2
+    assert "![loss and accuracy per epoch](curves.png)" in (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3 and 'src="curves.png"' not in html
 
 
 def test_loaded_network_predicts_like_the_trained_one(shortchunk):

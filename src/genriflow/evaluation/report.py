@@ -74,6 +74,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         _write_confusion(folder, test)
         lines += ["## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
                   "Counts in `confusion.csv` (rows: true genre).", ""]
+    if (folder / "curves.png").is_file():
+        lines += ["## Training curves", "", "![loss and accuracy per epoch](curves.png)", ""]
     lines += [f"## Files that could not be used: {len(errors)}", ""]
     lines += [f"- `{e.path}`: {e.reason}" for e in errors[:50]]
     if len(errors) > 50:
