@@ -40,10 +40,6 @@ class Rows:
     def shape(self) -> tuple[int, ...]:
         return (len(self.index), *self.X.shape[1:])
 
-    @property
-    def ndim(self) -> int:
-        return self.X.ndim
-
     def __getitem__(self, item: int | slice) -> np.ndarray:
         return self.X[self.index[item]]
 

@@ -4,8 +4,7 @@
 a layer of the network (default musicnn's ``max_pool``, 753 values) averaged over the
 clip's 3 s patches. ``musicnn-tags`` gives the mean tag probabilities of both musicnn
 models, the 50 MSD tags then the 50 MTT tags, which zero-shot genres and ``predict --tags``
-read. The networks are loaded once per process (see
-:func:`genriflow.models.pretrained.musicnn.load_pretrained`).
+read.
 """
 
 from __future__ import annotations
@@ -51,14 +50,10 @@ class EmbeddingParams:
 
 @cache
 def pretrained(name: str) -> MusicnnNet:
-    """The pretrained network ``name``, loaded once per process."""
-    import torch
-
-    from genriflow.features.extract import in_single_thread_worker
+    """The pretrained network ``name``, loaded once per process (the feature engine runs
+    these sets in the calling process, on torch's threads: see ``FeatureSet.in_process``)."""
     from genriflow.models.pretrained.musicnn import load_pretrained
 
-    if in_single_thread_worker():
-        torch.set_num_threads(1)
     return load_pretrained(name)
 
 

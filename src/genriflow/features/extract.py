@@ -111,10 +111,10 @@ def _window_key(content: str, window: tuple[float, float | None]) -> str:
     return f"{content}@{offset:.3f}+{seconds or 'all'}"
 
 
-def _skeleton(path: str | os.PathLike, configs: Sequence[FeatureConfig],
+def _skeleton(duration: float, configs: Sequence[FeatureConfig],
               max_windows: int | None, content: str) -> tuple[dict, dict[str, tuple]]:
-    """Windows per set and the result layout, every array still ``None``."""
-    duration = info(path).duration
+    """Windows per set for a file of ``duration`` seconds, and the result layout, every
+    array still ``None``."""
     plans = {c.set: plan_windows(duration, c.clip_seconds, max_windows) for c in configs}
     results = {c.set: ([_window_key(content, w) for w in plans[c.set]],
                        np.array([w[0] for w in plans[c.set]]), [None] * len(plans[c.set]))
@@ -128,7 +128,7 @@ def _stored(path: str, configs: Sequence[FeatureConfig], max_windows: int | None
     if content is None:
         return None
     try:
-        _, results = _skeleton(path, configs, max_windows, content)
+        _, results = _skeleton(info(path).duration, configs, max_windows, content)
     except AudioError:
         return None
     for config in configs:
@@ -167,9 +167,9 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
     done = done or {}
-    info(path)  # a missing or unreadable file is reported as such, before it is hashed
+    duration = info(path).duration  # a missing or unreadable file is reported as such
     content = content or content_hash(path)
-    plans, results = _skeleton(path, configs, max_windows, content)
+    plans, results = _skeleton(duration, configs, max_windows, content)
     for window in dict.fromkeys(w for plan in plans.values() for w in plan):
         todo = [c for c in configs if window in plans[c.set]
                 and _window_key(content, window) not in done.get(c.digest(), ())]
@@ -213,11 +213,6 @@ def _init_worker(done: dict[str, set[str]], single_thread: bool = False) -> None
         from threadpoolctl import threadpool_limits
 
         _THREAD_LIMITS.append(threadpool_limits(limits=1))
-
-
-def in_single_thread_worker() -> bool:
-    """Whether this process is one of the engine's single-threaded workers."""
-    return bool(_THREAD_LIMITS)
 
 
 def _worker(args: tuple) -> tuple[str, dict | AudioError]:

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from genriflow.audio import AudioError, info
+from genriflow.audio import AudioError
 from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
 from genriflow.features.extract import extract
 from genriflow.features.sets import FeatureConfig
@@ -163,7 +163,6 @@ class SimilarityIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        info(song)  # a typed error (missing, empty, unsupported) before anything else
         result = extract([song], self.config, store_root=self.store, n_jobs=n_jobs,
                          max_windows=1, progress=False)
         if result.errors:
