@@ -49,7 +49,7 @@ def user_errors():
 
 
 def _store(store: Path | None, no_store: bool) -> Path | None:
-    from genriflow.features.store import default_store_dir
+    from genriflow.locations import default_store_dir
 
     return None if no_store else (store or default_store_dir())
 

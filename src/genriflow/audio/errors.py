@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from genriflow.errors import GenriflowError
+
 
 class AudioErrorKind(StrEnum):
     """Why a file could not be used."""
@@ -16,7 +18,7 @@ class AudioErrorKind(StrEnum):
     TOO_SHORT = "too-short"
 
 
-class AudioError(Exception):
+class AudioError(GenriflowError):
     """A file that cannot be decoded into usable audio.
 
     Parameters

@@ -18,11 +18,12 @@ import pandas as pd
 
 from genriflow.audio import AUDIO_EXTENSIONS
 from genriflow.datasets.gtzan import clip_key
+from genriflow.errors import GenriflowError
 
 DATASET_COLUMNS = ("path", "label", "group", "split", "key")
 
 
-class DatasetError(ValueError):
+class DatasetError(GenriflowError, ValueError):
     """A dataset folder or manifest that cannot be used, with the reason."""
 
 

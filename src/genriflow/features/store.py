@@ -31,14 +31,6 @@ import pandas as pd
 from genriflow.features.sets import FeatureConfig
 
 
-def default_store_dir() -> Path:
-    """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``."""
-    if "GENRIFLOW_STORE" in os.environ:
-        return Path(os.environ["GENRIFLOW_STORE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "genriflow"
-
-
 def content_hash(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     """BLAKE2b digest (16 hex characters) of a file's bytes."""
     digest = hashlib.blake2b(digest_size=8)

@@ -32,7 +32,7 @@ from genriflow.audio import AudioError
 from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
 from genriflow.features.extract import extract
 from genriflow.features.sets import FeatureConfig
-from genriflow.features.store import default_store_dir
+from genriflow.locations import default_store_dir
 
 #: Rows of the similarity matrix computed at once by :meth:`SimilarityIndex.neighbours`.
 BLOCK_ROWS = 1024

@@ -20,6 +20,7 @@ import numpy as np
 import safetensors.torch
 import skops.io as sio
 
+from genriflow.errors import GenriflowError
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.deep import DeepGenreModel
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
 
 
-class ModelError(ValueError):
+class ModelError(GenriflowError, ValueError):
     """A model folder that cannot be loaded, with the reason."""
 
 

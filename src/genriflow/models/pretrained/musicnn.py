@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genriflow.locations import pretrained_dir
 from genriflow.models.pretrained.tf_checkpoint import read_checkpoint
 
 __all__ = [
@@ -466,12 +467,6 @@ def _spec(name: str) -> PretrainedSpec:
     return PRETRAINED[name]
 
 
-def _default_cache_dir() -> Path:
-    from genriflow.features.store import default_store_dir
-
-    return default_store_dir() / "pretrained"
-
-
 def _save_atomic(state: dict[str, Tensor], path: Path, metadata: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -507,7 +502,7 @@ def load_pretrained(name: str, cache_dir: Path | None = None) -> MusicnnNet:
         One of :data:`PRETRAINED`: ``"mtt-musicnn"``, ``"msd-musicnn"``, ``"mtt-vgg"``,
         ``"msd-vgg"``.
     cache_dir : Path, optional
-        Where the converted weights live; default ``default_store_dir() / "pretrained"``.
+        Where the converted weights live; default :func:`genriflow.locations.pretrained_dir`.
 
     Returns
     -------
@@ -523,7 +518,7 @@ def load_pretrained(name: str, cache_dir: Path | None = None) -> MusicnnNet:
     """
     spec = _spec(name)
     model = MusiCNN(len(spec.tags)) if spec.architecture == "musicnn" else VGG(len(spec.tags))
-    path = Path(cache_dir if cache_dir is not None else _default_cache_dir())
+    path = Path(cache_dir if cache_dir is not None else pretrained_dir())
     path = path / f"{name}.safetensors"
     if not path.is_file():
         _convert(name, model, path)

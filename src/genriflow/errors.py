@@ -1,0 +1,71 @@
+"""The root of genriflow's user-facing errors, and the one check of a parameter's value.
+
+Every failure a user can cause and fix (a bad file, a bad dataset, a bad model folder, a
+bad option) is a :class:`GenriflowError`; interfaces turn these, and only these, into one
+line for the user. Any other exception is a bug.
+
+>>> from genriflow.errors import ConfigError, one_of
+>>> one_of("aggregation", "mean", ("mean", "vote"))
+'mean'
+>>> try:
+...     one_of("aggregation", "median", ("mean", "vote"))
+... except ConfigError as err:
+...     print(err)
+`aggregation` must be one of mean, vote; got 'median'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class GenriflowError(Exception):
+    """Something the user can fix: the message says what and where, in one line."""
+
+
+class ConfigError(GenriflowError, ValueError):
+    """A parameter with a value it cannot take.
+
+    Parameters
+    ----------
+    field : str
+        The parameter's name as the Python API spells it (``model``, ``max_windows``);
+        the command line shows it as its option (``--model``, ``--max-windows``).
+    reason : str
+        What is wrong, without the name.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"`{field}` {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.field, self.reason))
+
+    def as_option(self) -> str:
+        """The message with the field spelt as a command-line option."""
+        return f"`--{self.field.replace('_', '-')}` {self.reason}"
+
+
+def one_of(field: str, value: T, choices: Iterable[T]) -> T:
+    """``value`` if it is one of ``choices``, else :class:`ConfigError` listing them."""
+    choices = tuple(choices)
+    if value not in choices:
+        listed = ", ".join(str(c) for c in choices)
+        raise ConfigError(field, f"must be one of {listed}; got {value!r}")
+    return value
+
+
+def at_least(field: str, value: int | float | None, minimum: int | float,
+             *, optional: bool = False) -> int | float | None:
+    """``value`` if it is at least ``minimum`` (or ``None`` when ``optional``), else
+    :class:`ConfigError`."""
+    if value is None and optional:
+        return None
+    if value is None or value < minimum:
+        raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
+    return value
