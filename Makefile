@@ -24,6 +24,7 @@ demo: install
 
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: install-dev

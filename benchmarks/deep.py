@@ -22,6 +22,7 @@ import soundfile as sf
 from genriflow.datasets.splits import SplitConfig
 from genriflow.datasets.synthetic import make_demo_corpus, synthesize_clip
 from genriflow.features.dataset import from_audio
+from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
 from genriflow.training.api import train_any
@@ -32,7 +33,7 @@ from genriflow.training.loop import LoopConfig
 def epoch_seconds(corpus: Path, store: Path, network: str) -> float:
     config = DeepTrainConfig(network=network, split=SplitConfig(method="stratified"),
                              loop=LoopConfig(epochs=1, device="cpu"))
-    dataset = from_audio(corpus, config.feature_config(), store, progress=False)
+    dataset = from_audio(corpus, config.feature_config(), options=RunOptions(store=store))
     start = time.perf_counter()
     train_network(dataset, config)
     return time.perf_counter() - start

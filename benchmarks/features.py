@@ -25,6 +25,7 @@ from scipy.ndimage import zoom
 
 from genriflow.datasets.synthetic import make_demo_corpus
 from genriflow.features.extract import extract_sets
+from genriflow.features.options import RunOptions
 from genriflow.features.representations import (
     CS229MelParams,
     StackParams,
@@ -118,12 +119,11 @@ def main() -> None:
                                  formats=("wav", "flac", "ogg"))
         configs = [FeatureConfig(set=name) for name in SETS]
         start = time.perf_counter()
-        ours = extract_sets(paths, configs, store_root=Path(tmp) / "store", n_jobs=args.jobs,
-                            progress=False)
+        options = RunOptions(store=Path(tmp) / "store", n_jobs=args.jobs)
+        ours = extract_sets(paths, configs, options=options)
         t_ours = time.perf_counter() - start
         start = time.perf_counter()
-        extract_sets(paths, configs, store_root=Path(tmp) / "store", n_jobs=args.jobs,
-                     progress=False)
+        extract_sets(paths, configs, options=options)
         t_store = time.perf_counter() - start
         start = time.perf_counter()
         seeds = seed_loop(paths)

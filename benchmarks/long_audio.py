@@ -23,9 +23,10 @@ import soundfile as sf
 ENGINE = """
 import sys
 from genriflow.features.extract import extract_sets
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 configs = [FeatureConfig(set="kaggle"), FeatureConfig(set="genriflow-stack")]
-out = extract_sets([sys.argv[1]], configs, n_jobs=1, max_windows=None, progress=False)
+out = extract_sets([sys.argv[1]], configs, options=RunOptions(n_jobs=1), max_windows=None)
 print(len(out["kaggle"].files[0].offsets), "windows")
 """
 

@@ -27,16 +27,17 @@ from genriflow.audio import load
 from genriflow.datasets.discover import discover
 from genriflow.datasets.synthetic import synthesize_clip
 from genriflow.features.extract import extract
-from genriflow.features.sets import FeatureConfig
-from genriflow.inference.predict import predict_files
-from genriflow.models.folder import load_model
-from genriflow.models.pretrained.musicnn import (
+from genriflow.features.options import RunOptions
+from genriflow.features.pretrained.musicnn import (
     SR,
     load_pretrained,
 )
-from genriflow.models.pretrained.musicnn import (
+from genriflow.features.pretrained.musicnn import (
     extract as musicnn_extract,
 )
+from genriflow.features.sets import FeatureConfig
+from genriflow.inference.predict import predict_files
+from genriflow.models.folder import load_model
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan-sample"
 
@@ -59,7 +60,7 @@ def embedding_seconds(song: Path, runs: int) -> tuple[float, float]:
         musicnn_extract(y, model)
 
     def table() -> None:
-        extract([song], FeatureConfig(), store_root=None, n_jobs=1, progress=False)
+        extract([song], FeatureConfig(), options=RunOptions(n_jobs=1))
 
     embed()  # warm-up: weights from the cache, first allocations
     return best_of(runs, embed), best_of(runs, table)

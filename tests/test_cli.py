@@ -150,3 +150,50 @@ def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_
     assert "index: 100 songs" in out.stdout and "precision@5" in out.stdout
     ranked = [line for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(ranked) == 5 and not any(str(song) in line for line in ranked)
+
+
+def test_an_unexpected_exception_is_reported_as_a_bug_with_a_log(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import genriflow.api
+    from genriflow.cli import app
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom inside the library")
+
+    monkeypatch.setattr(genriflow.api, "classify", broken)
+    monkeypatch.setenv("GENRIFLOW_LOG_DIR", str(tmp_path / "logs"))
+    song = tmp_path / "song.wav"
+    sf.write(song, tone(4.0), SR)
+    result = CliRunner().invoke(app, ["predict", "--model", "zero-shot", str(song), "-q"])
+    assert result.exit_code == 70
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "internal error" in lines[0] and "boom" in lines[0]
+    logs = list((tmp_path / "logs").glob("crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in " ".join(result.stderr.split())
+    assert "Traceback" in logs[0].read_text() and "RuntimeError" in logs[0].read_text()
+
+
+def test_bad_file_and_bad_option_are_one_line_and_status_2(tmp_path):
+    bad = genriflow("predict", "--model", "zero-shot", "--aggregation", "median",
+                    tmp_path / "x.wav")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == ("error: `--aggregation` must be one of mean, vote; "
+                                  "got 'median'")
+    missing = genriflow("evaluate", tmp_path / "no-model", tmp_path)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "no-model" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_piped_table_keeps_every_path_whole(demo_model, tmp_path):
+    deep = tmp_path / ("a-folder-with-a-long-name-" * 4) / "real-gtzan-like-song-name.00042.wav"
+    deep.parent.mkdir(parents=True)
+    sf.write(deep, tone(5.0), SR)
+    env = {**os.environ, "COLUMNS": "80"}
+    out = subprocess.run([sys.executable, "-m", "genriflow", "predict", str(demo_model),
+                          str(deep), "-q", "--no-store"], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    header, row = out.stdout.strip().splitlines()
+    assert header.split("\t") == ["file", "#1", "#2", "#3"]
+    assert Path(row.split("\t")[0]).resolve() == deep.resolve()

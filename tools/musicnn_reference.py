@@ -4,7 +4,7 @@ This script is NOT part of genriflow and never runs in the project's environment
 runs the unmodified code of the PyPI package ``musicnn==0.1.0`` (Pons & Serra, ISC
 licence) on TensorFlow, and records what it computes, so that
 ``tests/models/test_musicnn.py`` can check the PyTorch port in
-``genriflow.models.pretrained.musicnn`` against it without TensorFlow.
+``genriflow.features.pretrained.musicnn`` against it without TensorFlow.
 
 How to run it (Python 3.11, from the repository root)::
 

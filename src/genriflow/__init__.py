@@ -1,3 +1,111 @@
-"""genriflow: tell which genre a piece of music belongs to, from the audio itself."""
+"""genriflow: tell which genre a piece of music belongs to, from the audio itself.
+
+The front door (each name imported on first use, so ``import genriflow`` stays fast):
+
+>>> import genriflow
+>>> genriflow.available_models()
+['zero-shot']
+>>> model = genriflow.load_model("zero-shot")
+>>> len(model.labels)
+10
+
+``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
+warm for many calls; ``tag``, ``similar``, ``extract_features``, ``train``, ``evaluate``,
+``compare``, ``cluster`` and ``plot`` do the other jobs. Errors a user can fix derive from
+``GenriflowError``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "classify": "genriflow.api",
+    "Classifier": "genriflow.api",
+    "load_model": "genriflow.api",
+    "available_models": "genriflow.api",
+    "tag": "genriflow.api",
+    "similar": "genriflow.api",
+    "extract_features": "genriflow.api",
+    "train": "genriflow.api",
+    "evaluate": "genriflow.api",
+    "compare": "genriflow.api",
+    "cluster": "genriflow.api",
+    "plot": "genriflow.api",
+    "Run": "genriflow.api",
+    "RunOptions": "genriflow.features.options",
+    "Prediction": "genriflow.inference.predict",
+    "Predictions": "genriflow.inference.predict",
+    "SongTags": "genriflow.inference.tags",
+    "GenriflowError": "genriflow.errors",
+    "ConfigError": "genriflow.errors",
+    "AudioError": "genriflow.audio.errors",
+    "DatasetError": "genriflow.datasets.discover",
+    "ModelError": "genriflow.models.folder",
+}
+
+__all__ = [
+    "__version__",
+    "classify",
+    "Classifier",
+    "load_model",
+    "available_models",
+    "tag",
+    "similar",
+    "extract_features",
+    "train",
+    "evaluate",
+    "compare",
+    "cluster",
+    "plot",
+    "Run",
+    "RunOptions",
+    "Prediction",
+    "Predictions",
+    "SongTags",
+    "GenriflowError",
+    "ConfigError",
+    "AudioError",
+    "DatasetError",
+    "ModelError",
+]
+
+if TYPE_CHECKING:
+    from genriflow.api import (
+        Classifier,
+        Run,
+        available_models,
+        classify,
+        cluster,
+        compare,
+        evaluate,
+        extract_features,
+        load_model,
+        plot,
+        similar,
+        tag,
+        train,
+    )
+    from genriflow.audio.errors import AudioError
+    from genriflow.datasets.discover import DatasetError
+    from genriflow.errors import ConfigError, GenriflowError
+    from genriflow.features.options import RunOptions
+    from genriflow.inference.predict import Prediction, Predictions
+    from genriflow.inference.tags import SongTags
+    from genriflow.models.folder import ModelError
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'genriflow' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -11,10 +11,12 @@ from rich.console import Console
 from genriflow.datasets.splits import assign_splits
 from genriflow.datasets.synthetic import make_demo_corpus
 from genriflow.evaluation.evaluate import model_split
+from genriflow.evaluation.experiment import train_to_folder
 from genriflow.features.dataset import from_audio
+from genriflow.features.options import RunOptions
 from genriflow.inference.output import predictions_to_csv, render_predictions
 from genriflow.inference.predict import predict_files
-from genriflow.training.classical import TrainConfig, train_to_folder
+from genriflow.training.classical import TrainConfig
 
 
 @dataclass
@@ -27,8 +29,8 @@ class DemoSummary:
     model_dir: Path
 
 
-def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
-             seed: int = 0, n_jobs: int | None = None, progress: bool = True,
+def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10.0,
+             seed: int = 0, options: RunOptions | None = None,
              console: Console | None = None) -> DemoSummary:
     """Synthesise the corpus, extract features, train, evaluate and predict held-out songs.
 
@@ -39,8 +41,9 @@ def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
         ``predictions.csv``.
     per_genre, seconds, seed
         Size and seed of the synthetic corpus.
-    n_jobs, progress
-        Parallelism and progress bars of feature extraction.
+    options : RunOptions or None
+        Workers and progress bars of feature extraction; the store is always
+        ``out/store``.
     console : rich Console or None
         Where to narrate; ``None`` keeps quiet.
 
@@ -49,19 +52,18 @@ def run_demo(out: str | os.PathLike, per_genre: int = 30, seconds: float = 10.0,
     DemoSummary
     """
     out = Path(out)
+    options = replace(options or RunOptions(), store=out / "store")
     say = console.print if console is not None else (lambda *a, **k: None)
     say(f"[bold]1/4[/bold] synthesising {per_genre} x 10 genres x {seconds:g} s in {out}/corpus")
     make_demo_corpus(out / "corpus", per_genre=per_genre, seconds=seconds, seed=seed)
     say("[bold]2/4[/bold] extracting the GTZAN feature table (57 columns)")
-    dataset = from_audio(out / "corpus", store=out / "store", n_jobs=n_jobs,
-                         progress=progress)
+    dataset = from_audio(out / "corpus", options=options)
     say("[bold]3/4[/bold] training: model chosen on validation, tested once on the test part")
     result = train_to_folder(dataset, out / "model", TrainConfig(seed=seed))
     say("[bold]4/4[/bold] predicting the held-out test songs")
     test = assign_splits(dataset.frame, model_split(result.model))[0] == "test"
     held_out = dataset.frame.loc[test.to_numpy(), "path"].tolist()
-    predictions, _ = predict_files(result.model, held_out, store=out / "store",
-                                   n_jobs=n_jobs, progress=progress)
+    predictions, _ = predict_files(result.model, held_out, options=options)
     (out / "predictions.csv").write_text(predictions_to_csv(predictions))
     if console is not None:
         render_predictions(predictions[:: max(1, len(predictions) // 10)], "table", 3, console)

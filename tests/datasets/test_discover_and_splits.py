@@ -118,7 +118,7 @@ def test_kfold_tests_every_item_exactly_once():
 
 
 def test_bad_split_configurations_are_refused():
-    with pytest.raises(ValueError, match="unknown split"):
+    with pytest.raises(ValueError, match="`split` must be one of auto, "):
         SplitConfig(method="random")
     with pytest.raises(ValueError, match="ratios"):
         SplitConfig(ratios=(0.5, 0.5, 0.5))

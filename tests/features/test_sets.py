@@ -29,8 +29,8 @@ def test_options_change_the_digest_and_are_validated():
     assert plain.digest() != rich.digest()
     fs = feature_set("spectral-summary")
     assert len(fs.column_names(rich)) > len(fs.column_names(plain))
-    with pytest.raises(ValueError, match="bad options"):
+    with pytest.raises(ValueError, match="`options` are not those of feature set"):
         fs.params_of(FeatureConfig(set="spectral-summary", options={"bands": 3}))
-    with pytest.raises(ValueError, match="unknown feature set"):
+    with pytest.raises(ValueError, match="`feature_set` must be one of kaggle, "):
         feature_set("wavelets")
     assert np.isfinite(fs.compute(Spectra(tone(3.0), SR), rich)).all()

@@ -10,6 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from genriflow.features.extract import extract
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.features.store import Entry, FeatureStore
 from sample_audio import SR, tone
@@ -52,22 +53,23 @@ def test_uncommitted_leftovers_are_removed_on_open(tmp_path):
 
 def test_second_run_is_served_from_the_store_and_changes_are_recomputed(tmp_path):
     paths = _songs(tmp_path / "songs", 4)
-    first = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
-    second = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
+    first = extract(paths, CONFIG, options=RunOptions(store=tmp_path / "store", n_jobs=1))
+    second = extract(paths, CONFIG, options=RunOptions(store=tmp_path / "store", n_jobs=1))
     assert first.computed == 4 and second.computed == 0
     np.testing.assert_allclose(first.matrix(), second.matrix(), rtol=1e-6)
     sf.write(paths[0], tone(3.0, freq=999.0), SR)
-    third = extract(paths, CONFIG, store_root=tmp_path / "store", n_jobs=1, progress=False)
+    third = extract(paths, CONFIG, options=RunOptions(store=tmp_path / "store", n_jobs=1))
     assert third.computed == 1
 
 
 KILLED_RUN = """
 import sys
 from genriflow.features.extract import extract_sets
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 paths = sys.argv[2:]
-extract_sets(paths, [FeatureConfig(set="kaggle")], store_root=sys.argv[1], n_jobs=1,
-             progress=False, batch_size=2)
+extract_sets(paths, [FeatureConfig(set="kaggle")], options=RunOptions(store=sys.argv[1], n_jobs=1),
+             batch_size=2)
 """
 
 
@@ -83,10 +85,10 @@ def test_sigkill_halfway_then_resume_computes_only_the_rest(tmp_path):
     proc.wait()
     done = FeatureStore.open(store_root, CONFIG).keys()
     assert 0 < len(done) < 16, "the kill should land halfway"
-    resumed = extract(paths, CONFIG, store_root=store_root, n_jobs=1, progress=False)
+    resumed = extract(paths, CONFIG, options=RunOptions(store=store_root, n_jobs=1))
     assert resumed.computed == 16 - len(done)
     assert len(resumed.files) == 16 and not resumed.errors
-    fresh = extract(paths, CONFIG, store_root=None, n_jobs=1, progress=False)
+    fresh = extract(paths, CONFIG, options=RunOptions(n_jobs=1))
     np.testing.assert_allclose(resumed.matrix(), fresh.matrix(), rtol=1e-5, atol=1e-8)
 
 
@@ -94,8 +96,8 @@ def test_a_missing_file_is_reported_missing_and_the_rest_extracted(tmp_path):
     from genriflow.audio import AudioErrorKind
 
     songs = _songs(tmp_path / "songs", 2)
-    result = extract([songs[0], tmp_path / "gone.wav", songs[1]], CONFIG, store_root=None,
-                     n_jobs=1, progress=False)
+    result = extract([songs[0], tmp_path / "gone.wav", songs[1]], CONFIG,
+                     options=RunOptions(n_jobs=1))
     assert [f.path for f in result.files] == [str(songs[0]), str(songs[1])]
     assert [e.kind for e in result.errors] == [AudioErrorKind.MISSING]
     assert "gone.wav" in str(result.errors[0].path)

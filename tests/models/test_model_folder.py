@@ -9,8 +9,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.classical import CLASSICAL_MODELS, make_classical
-from genriflow.models.folder import GenreModel, ModelError, load_model, save_model
+from genriflow.models.base import GenreClassifier
+from genriflow.models.classical import CLASSICAL_MODELS, ClassicalGenreModel, make_classical
+from genriflow.models.folder import ModelError, load_model, save_model
+from genriflow.models.registry import available_models
+from genriflow.models.zero_shot import ZeroShotGenreModel
 
 
 def _toy(n=60, d=6, seed=0):
@@ -24,7 +27,7 @@ def _toy(n=60, d=6, seed=0):
 def test_every_classical_model_fits_saves_and_loads(tmp_path, name):
     X, y = _toy(d=18)
     estimator = make_classical(name, pca=8, log_columns=(0, 1)).fit(X, y)
-    model = GenreModel(estimator, FeatureConfig(), {"model": name})
+    model = ClassicalGenreModel(estimator, FeatureConfig(), {"model": name})
     save_model(model, tmp_path / name, metrics={"test": {"accuracy": 1.0}})
     loaded = load_model(tmp_path / name)
     assert loaded.labels == ["jazz", "metal", "pop"]
@@ -34,7 +37,7 @@ def test_every_classical_model_fits_saves_and_loads(tmp_path, name):
 
 def test_loading_refuses_types_outside_the_allow_list(tmp_path):
     X, y = _toy()
-    model = GenreModel(LogisticRegression().fit(X, y), FeatureConfig())
+    model = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig())
     folder = save_model(model, tmp_path / "m")
     # a weights file that would call a function from outside the allow list
     sio.dump(Pipeline([("f", FunctionTransformer(operator.neg))]), folder / "model.skops")
@@ -48,7 +51,7 @@ def test_not_a_model_folder(tmp_path):
 
 
 def test_unknown_model_name():
-    with pytest.raises(ValueError, match="unknown model"):
+    with pytest.raises(ValueError, match="`model` must be one of .*; got 'xgboost'"):
         make_classical("xgboost")
 
 
@@ -74,3 +77,35 @@ def test_network_folder_round_trip_is_exact_and_strict(tmp_path):
     config_file.write_text(json.dumps(changed))
     with pytest.raises(RuntimeError):
         load_model(folder, device="cpu")
+
+
+def test_every_model_has_the_one_interface(tmp_path):
+    X, y = _toy()
+    classical = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig())
+    assert isinstance(classical, GenreClassifier)
+    assert classical.predict(X[:4]).tolist() == np.asarray(classical.labels)[
+        classical.predict_proba(X[:4]).argmax(axis=1)].tolist()
+    loaded = load_model(classical.save(tmp_path / "m", metrics={"test": {}}))
+    assert isinstance(loaded, GenreClassifier) and (tmp_path / "m" / "metrics.json").is_file()
+    assert isinstance(load_model("zero-shot"), GenreClassifier)
+
+
+def test_built_in_names_and_folders():
+    assert available_models() == ["zero-shot"]
+    assert isinstance(load_model("zero-shot", device="cpu"), ZeroShotGenreModel)
+    with pytest.raises(ModelError, match=r"^`nope`: not a genriflow model folder \(no "
+                       r"config.json\) nor a built-in model \(zero-shot\)$"):
+        load_model("nope")
+    with pytest.raises(ModelError, match="built-in"):
+        save_model(ZeroShotGenreModel(), "unused")
+
+
+def test_a_model_folder_wins_over_a_built_in_name(tmp_path, monkeypatch):
+    X, y = _toy()
+    ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig()).save(
+        tmp_path / "zero-shot")
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(load_model("zero-shot"), ClassicalGenreModel)
+    (tmp_path / "other").mkdir()  # a folder without config.json is no model folder
+    with pytest.raises(ModelError, match="not a genriflow model folder"):
+        load_model("other")

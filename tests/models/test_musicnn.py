@@ -18,8 +18,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from genriflow.models.pretrained import musicnn as mnn
-from genriflow.models.pretrained.tf_checkpoint import crc32c, read_checkpoint
+from genriflow.features.pretrained import musicnn as mnn
+from genriflow.features.pretrained.tf_checkpoint import crc32c, read_checkpoint
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 _SPEC = importlib.util.find_spec("musicnn")

@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 
 from genriflow.datasets.splits import SplitConfig, assign_splits
+from genriflow.evaluation.experiment import train_network_to_folder
+from genriflow.evaluation.runs import compare
 from genriflow.features.dataset import FeatureDataset, from_audio
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import predict_files
 from genriflow.models import NETWORK_NAMES
@@ -16,13 +19,11 @@ from genriflow.models.deep import to_pieces
 from genriflow.models.folder import load_model
 from genriflow.models.networks import NETWORKS
 from genriflow.models.transforms import FrameStandardizer
-from genriflow.training.compare import compare
 from genriflow.training.deep import (
     DeepTrainConfig,
     _piece_rows,
     augmented_copies,
     parse_network,
-    train_network_to_folder,
 )
 from genriflow.training.loop import LoopConfig
 
@@ -44,7 +45,7 @@ def test_pieces_of_windowed_and_chunked_clips():
 def test_network_specs():
     assert parse_network("shortchunk-cnn") == ("shortchunk-cnn", "log-mel")
     assert parse_network("cs229-ffnn@cs229-raw") == ("cs229-ffnn", "cs229-raw")
-    with pytest.raises(ValueError, match="unknown network"):
+    with pytest.raises(ValueError, match="`network` must be one of .*; got 'resnet-152'"):
         parse_network("resnet-152")
 
 
@@ -52,7 +53,8 @@ def test_network_specs():
 def shortchunk(demo_corpus, feature_cache, tmp_path_factory):
     config = DeepTrainConfig(network="shortchunk-cnn", split=SplitConfig(seed=0),
                              loop=LoopConfig(epochs=2, device="cpu"))
-    dataset = from_audio(demo_corpus, config.feature_config(), feature_cache, progress=False)
+    dataset = from_audio(demo_corpus, config.feature_config(),
+                         options=RunOptions(store=feature_cache))
     out = tmp_path_factory.mktemp("deep") / "shortchunk"
     return out, dataset, train_network_to_folder(dataset, out, config)
 
@@ -88,7 +90,7 @@ def test_full_song_prediction_with_a_network(shortchunk, demo_corpus):
 
 def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
     table = compare(demo_corpus, ["logreg", "cs229-ffnn@cs229-raw"], tmp_path, epochs=1,
-                    store=feature_cache, progress=False)
+                    options=RunOptions(store=feature_cache))
     assert list(table["model"]) == ["logreg", "cs229-ffnn@cs229-raw"]
     assert list(table["input"]) == ["kaggle", "cs229-raw"]
     assert table["test"].between(0, 1).all()
@@ -99,16 +101,16 @@ def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpu
                                                                        tmp_path):
     config = DeepTrainConfig(network="cs229-ffnn@cs229-raw", split=SplitConfig(seed=0),
                              augment="weak", copies=2)
-    dataset = from_audio(demo_corpus, config.feature_config(), tmp_path, progress=False)
-    copies = augmented_copies(dataset, config, tmp_path)
+    dataset = from_audio(demo_corpus, config.feature_config(), options=RunOptions(store=tmp_path))
+    copies = augmented_copies(dataset, config, options=RunOptions(store=tmp_path))
     train = assign_splits(dataset.frame, config.split)[0] == "train"
     assert len(copies) == 2
     for copy in copies:
         assert sorted(copy.frame["path"]) == sorted(dataset.frame.loc[train.to_numpy(), "path"])
     assert not np.allclose(copies[0].X, copies[1].X)
-    again = augmented_copies(dataset, config, tmp_path)
+    again = augmented_copies(dataset, config, options=RunOptions(store=tmp_path))
     np.testing.assert_array_equal(again[0].X, copies[0].X)
-    with pytest.raises(ValueError, match="unknown augmentation"):
+    with pytest.raises(ValueError, match="`augment` must be one of none, weak, strong"):
         DeepTrainConfig(augment="extreme")
 
 
@@ -116,7 +118,8 @@ def test_training_reads_the_store_memory_mapped(shortchunk, feature_cache):
     _, dataset, _ = shortchunk
     assert isinstance(dataset.X, np.memmap)
     assert str(feature_cache) in str(dataset.X.filename)
-    again = from_audio(dataset.source, dataset.feature_config, feature_cache, progress=False)
+    again = from_audio(dataset.source, dataset.feature_config,
+                       options=RunOptions(store=feature_cache))
     assert again.X.filename == dataset.X.filename  # packed once, reused
 
 

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.utils.data import Subset
 
+from genriflow.evaluation.plots import plot_history
+from genriflow.models.torch_device import predict_proba, resolve_device
 from genriflow.training.augment import compose, random_crop, spec_augment
 from genriflow.training.loop import (
     ArrayDataset,
@@ -18,9 +20,6 @@ from genriflow.training.loop import (
     dataset_labels,
     evaluate,
     fit,
-    plot_history,
-    predict_proba,
-    resolve_device,
 )
 
 CONFIG = LoopConfig(epochs=15, batch_size=16, lr=0.02, patience=100, lr_patience=100,
@@ -131,7 +130,7 @@ def test_mixup_and_batch_transform_run():
     transform = compose(partial(random_crop, frames=16), partial(spec_augment, time_width=3,
                                                                  freq_width=1))
     config = replace(CONFIG, epochs=3, mixup=0.2)
-    history = fit(model, data, data, 2, config, transform, progress=True,
+    history = fit(model, data, data, 2, config, transform=transform, progress=True,
                   eval_transform=lambda x: x[:, :, :16])
     assert history.epochs == 3
     assert all(np.isfinite(history.train_loss)) and all(0 <= a <= 1 for a in history.train_acc)
@@ -148,7 +147,7 @@ def test_resolve_device(monkeypatch):
     assert resolve_device("auto") == torch.device("cpu")
     with pytest.raises(ValueError, match="CUDA is not available"):
         resolve_device("cuda")
-    with pytest.raises(ValueError, match="unknown device"):
+    with pytest.raises(ValueError, match="`device` must be one of auto, cpu, cuda; got 'tpu'"):
         resolve_device("tpu")
 
 

@@ -7,9 +7,10 @@ import pytest
 
 from genriflow.datasets.splits import SplitConfig
 from genriflow.evaluation.evaluate import evaluate
+from genriflow.evaluation.experiment import train_and_test, train_to_folder
 from genriflow.features.dataset import from_table
 from genriflow.models.folder import load_model
-from genriflow.training.classical import TrainConfig, train, train_to_folder
+from genriflow.training.classical import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_default_split_on_gtzan_is_fault_filtered_and_beats_plain_models(fault_f
 
 def test_a_leaky_split_scores_higher_than_the_honest_one(table, fault_filtered_run):
     _, honest = fault_filtered_run
-    leaky = train(table, TrainConfig(split=SplitConfig(method="stratified")))
+    leaky = train_and_test(table, TrainConfig(split=SplitConfig(method="stratified")))
     assert leaky.metrics["split"]["method"] == "stratified"
     assert leaky.metrics["test"]["accuracy"] > honest.metrics["test"]["accuracy"] + 0.1
 
@@ -64,16 +65,17 @@ def test_three_second_segments_never_cross_splits(table):
     seg["path"] = [p.replace(".au", f".{i % 3}.wav") for i, p in enumerate(seg["path"])]
     X = np.repeat(table.X, 3, axis=0)
     dataset = type(table)(seg, X, table.feature_config, "segments")
-    result = train(dataset, TrainConfig(model="logreg",
-                                        split=SplitConfig(method="stratified-grouped")))
+    result = train_and_test(dataset, TrainConfig(model="logreg",
+                                                 split=SplitConfig(method="stratified-grouped")))
     assert result.metrics["split"]["groups_crossing"] == 0
-    leaky = train(dataset, TrainConfig(model="logreg", split=SplitConfig(method="stratified")))
+    leaky = train_and_test(dataset, TrainConfig(model="logreg",
+                                                split=SplitConfig(method="stratified")))
     assert leaky.metrics["split"]["groups_crossing"] > 0
 
 
 def test_kfold_reports_mean_and_spread(table):
-    result = train(table, TrainConfig(model="logreg", split=SplitConfig(method="kfold",
-                                                                       n_folds=5)))
+    result = train_and_test(table, TrainConfig(model="logreg",
+                                               split=SplitConfig(method="kfold", n_folds=5)))
     test = result.metrics["test"]
     assert len(result.metrics["folds"]) == 5 and test["n"] == 1000
     assert 0 < test["accuracy_std"] < 0.1

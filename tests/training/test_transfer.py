@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from genriflow.datasets.splits import SplitConfig
+from genriflow.evaluation.runs import classical_spec, train_any
 from genriflow.features.dataset import from_audio
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
-from genriflow.training.api import classical_spec, train_any
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
                                 reason="the musicnn package (pretrained weights) is not "
@@ -22,24 +23,24 @@ def test_model_specs():
     assert classical_spec("svm") == ("svm", "kaggle")
     assert classical_spec("svm@msd-musicnn") == ("svm", "msd-musicnn")
     assert classical_spec("auto", "mtt-vgg") == ("auto", "mtt-vgg")
-    with pytest.raises(ValueError, match="--embeddings"):
+    with pytest.raises(ValueError, match="`embeddings` is 'msd-musicnn'"):
         classical_spec("svm@kaggle", "msd-musicnn")
 
 
 def test_embedding_sets_have_the_layer_sizes(demo_corpus, feature_cache):
     for name, size in (("msd-musicnn", 753), ("mtt-vgg", 256)):
-        dataset = from_audio(demo_corpus, FeatureConfig(set=name), feature_cache,
-                             progress=False)
+        dataset = from_audio(demo_corpus, FeatureConfig(set=name),
+                             options=RunOptions(store=feature_cache))
         assert dataset.X.shape == (100, size) and np.isfinite(dataset.X).all()
-    with pytest.raises(ValueError, match="msd-vgg has no layer 'max_pool'"):
+    with pytest.raises(ValueError, match="`layer` must be one of pool5; got 'max_pool'"):
         from_audio(demo_corpus, FeatureConfig(set="msd-vgg", options={"layer": "max_pool"}),
-                   feature_cache, progress=False)
+                   options=RunOptions(store=feature_cache))
 
 
 def test_train_a_head_on_embeddings_and_predict(demo_corpus, feature_cache, tmp_path):
     metrics, errors = train_any("logreg", tmp_path, demo_corpus, embeddings="msd-musicnn",
-                                split=SplitConfig(seed=0), store=feature_cache,
-                                progress=False)
+                                split=SplitConfig(seed=0),
+                                options=RunOptions(store=feature_cache))
     assert not errors and metrics["test"]["part"] == "test (stratified, 20 items)"
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["features"]["set"] == "msd-musicnn"

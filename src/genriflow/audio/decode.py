@@ -4,7 +4,8 @@ soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, au and aiff and can se
 offset/duration window costs only that window. Everything else (m4a/aac, wma, ...) goes
 through PyAV (FFmpeg), and so does mp3: libsndfile's mp3 decoder writes warnings about
 damaged frames straight to the process's stderr, which a batch over a music library must
-not spill. Resampling is done by soxr.
+not spill. Channels are averaged and the rate changed by
+:func:`~genriflow.audio.waveform.to_mono_resampled`, as for waveforms held in memory.
 
 A file whose decodable audio ends well before the length its header declares is reported as
 truncated rather than silently analysed in part.
@@ -19,9 +20,10 @@ from pathlib import Path
 import av
 import numpy as np
 import soundfile as sf
-import soxr
 
 from genriflow.audio.errors import AudioError, AudioErrorKind
+from genriflow.audio.waveform import require_duration, to_mono_resampled
+from genriflow.errors import ConfigError, at_least
 
 #: File name endings genriflow treats as audio when it scans folders.
 AUDIO_EXTENSIONS = frozenset(
@@ -129,9 +131,15 @@ def load(
 
     Raises
     ------
+    ConfigError
+        For a rate below 1 Hz, a negative offset or a duration that is not positive.
     AudioError
         Missing, empty, unsupported, corrupt/truncated or too-short input.
     """
+    at_least("sr", sr, 1, optional=True)
+    at_least("offset", offset, 0)
+    if duration is not None and duration <= 0:
+        raise ConfigError("duration", f"must be positive; got {duration!r}")
     path = Path(path)
     _check_exists(path)
     if path.suffix.lower() in _PYAV_FIRST:
@@ -141,11 +149,11 @@ def load(
             y, native_sr, expected = _load_soundfile(path, offset, duration)
         except (sf.LibsndfileError, RuntimeError, TypeError):
             y, native_sr, expected = _load_pyav(path, offset, duration)
-    if 0 < y.size < expected - _TRUNCATION_TOLERANCE * native_sr:
+    if 0 < len(y) < expected - _TRUNCATION_TOLERANCE * native_sr:
         raise AudioError(
             path,
             f"truncated: the header declares {expected / native_sr:.1f} s "
-            f"from offset {offset:.1f} s, only {y.size / native_sr:.1f} s can be decoded",
+            f"from offset {offset:.1f} s, only {len(y) / native_sr:.1f} s can be decoded",
             AudioErrorKind.CORRUPT,
         )
     if y.size == 0:
@@ -154,15 +162,8 @@ def load(
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "decoded audio contains NaN or infinite values",
                          AudioErrorKind.CORRUPT)
-    if sr is not None and sr != native_sr:
-        y = soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
-    out_sr = sr or native_sr
-    if y.size / out_sr < min_duration:
-        raise AudioError(
-            path,
-            f"too short: {y.size / out_sr:.2f} s of audio, at least {min_duration:.2f} s needed",
-            AudioErrorKind.TOO_SHORT,
-        )
+    y = to_mono_resampled(y, native_sr, sr, channel_axis=1)
+    require_duration(path, y, sr or native_sr, min_duration)
     return y
 
 
@@ -174,6 +175,7 @@ def _expected(declared: int, start: int, duration: float | None, sr: int) -> int
 
 def _load_soundfile(path: Path, offset: float,
                     duration: float | None) -> tuple[np.ndarray, int, int]:
+    """Samples of shape (n, channels), the native rate and the samples the header declares."""
     with sf.SoundFile(str(path)) as f:
         native_sr = f.samplerate
         start = int(round(offset * native_sr))
@@ -182,14 +184,7 @@ def _load_soundfile(path: Path, offset: float,
         frames = -1 if duration is None else int(round(duration * native_sr))
         data = f.read(frames, dtype="float32", always_2d=True)
         expected = _expected(f.frames, start, duration, native_sr)
-    return _to_mono(data), native_sr, expected
-
-
-def _to_mono(data: np.ndarray) -> np.ndarray:
-    """(n, channels) -> (n,) float32, averaging channels."""
-    if data.shape[1] == 1:
-        return np.ascontiguousarray(data[:, 0], dtype=np.float32)
-    return data.mean(axis=1, dtype=np.float32)
+    return data, native_sr, expected
 
 
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:

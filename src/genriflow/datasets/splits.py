@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.gtzan import fault_filtered_split
+from genriflow.errors import ConfigError, at_least, one_of
 
 SPLIT_METHODS = (
     "auto",
@@ -53,12 +55,12 @@ class SplitConfig:
     n_folds: int = 10
 
     def __post_init__(self) -> None:
-        if self.method not in SPLIT_METHODS:
-            choices = ", ".join(SPLIT_METHODS)
-            raise ValueError(f"unknown split {self.method!r}; choose from {choices}")
+        # Named as the public API and the command line name them (split=, folds=).
+        one_of("split", self.method, SPLIT_METHODS)
+        at_least("folds", self.n_folds, 2)
         if len(self.ratios) != 3 or min(self.ratios) <= 0 or abs(sum(self.ratios) - 1) > 1e-6:
-            raise ValueError(f"split ratios must be three positive fractions summing to 1, "
-                             f"got {self.ratios}")
+            raise ConfigError("ratios", f"must be three positive fractions summing to 1; "
+                              f"got {self.ratios!r}")
 
 
 def resolve_method(frame: pd.DataFrame, method: str = "auto") -> str:
@@ -129,7 +131,8 @@ def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
     if not grouped:
         return np.arange(len(frame))
     if "group" not in frame or frame["group"].isna().any():
-        raise ValueError("a grouped split needs a 'group' for every file (manifest column 'group')")
+        raise DatasetError("a grouped split needs a 'group' for every file "
+                           "(manifest column 'group')")
     return pd.factorize(frame["group"])[0]
 
 
@@ -141,7 +144,7 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
     if len(np.unique(groups)) == len(groups):
         n, n_labels = len(labels), len(np.unique(labels))
         if min(round(valid * n), round(test * n)) < n_labels:
-            raise ValueError(
+            raise DatasetError(
                 f"too few files for a stratified {train:.0%}/{valid:.0%}/{test:.0%} split: "
                 f"{n} files, {n_labels} labels; the validation and test parts need at least "
                 f"one file per label ({int(np.ceil(n_labels / min(valid, test)))} files)")

@@ -6,16 +6,19 @@ import os
 
 import numpy as np
 
+from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
+from genriflow.errors import ConfigError, one_of
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
-from genriflow.models.folder import GenreModel
+from genriflow.models.base import GenreClassifier
 
+#: What ``part`` may name: a part of the model's own split, or ``all`` rows.
 EVALUATION_PARTS = ("test", "valid", "train", "all")
 
 
-def model_split(model: GenreModel) -> SplitConfig:
+def model_split(model: GenreClassifier) -> SplitConfig:
     """The split configuration a model was trained with."""
     split = dict(model.config.get("train", {}).get("split", {}))
     if "ratios" in split:
@@ -23,12 +26,12 @@ def model_split(model: GenreModel) -> SplitConfig:
     return SplitConfig(**split)
 
 
-def evaluate(model: GenreModel, dataset: FeatureDataset, part: str = "test") -> dict:
+def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "test") -> dict:
     """Score a model on one part of a dataset.
 
     Parameters
     ----------
-    model : GenreModel
+    model : GenreClassifier
     dataset : FeatureDataset
         Must carry the feature set the model was trained on.
     part : {'test', 'valid', 'train', 'all'}
@@ -39,28 +42,36 @@ def evaluate(model: GenreModel, dataset: FeatureDataset, part: str = "test") -> 
     -------
     dict
         ``split``, ``data`` and ``test`` (the figures, labelled with the part).
+
+    Raises
+    ------
+    ConfigError
+        For a ``part`` not in :data:`EVALUATION_PARTS`, or a part of a k-fold model.
+    DatasetError
+        If the data has other features than the model's, no rows in ``part``, or labels
+        the model does not know.
     """
-    if part not in EVALUATION_PARTS:
-        raise ValueError(f"unknown part {part!r}; choose from {', '.join(EVALUATION_PARTS)}")
+    one_of("part", part, EVALUATION_PARTS)
     if dataset.feature_config.set != model.feature_config.set:
-        raise ValueError(f"the model uses {model.feature_config.set!r} features, the data "
-                         f"has {dataset.feature_config.set!r}")
+        raise DatasetError(f"the model uses {model.feature_config.set!r} features, the data "
+                           f"has {dataset.feature_config.set!r}")
     split = model_split(model)
     method = resolve_method(dataset.frame, split.method)
     if part == "all":
         rows = np.ones(len(dataset.frame), dtype=bool)
         method = "none"
     elif method.startswith("kfold"):
-        raise ValueError("the model was trained with k-fold cross-validation on all its data; "
-                         "its cross-validated figures are in its metrics.json. Use --part all "
-                         "on data it never saw.")
+        raise ConfigError("part", f"is {part}, but the model was trained with k-fold "
+                          "cross-validation on all its data; its cross-validated figures are "
+                          "in its metrics.json. Use part all on data it never saw.")
     else:
         rows = (assign_splits(dataset.frame, split)[0] == part).to_numpy()
     if not rows.any():
-        raise ValueError(f"no {part!r} rows in {dataset.source} under split {method!r}")
+        raise DatasetError(f"no {part!r} rows in {dataset.source} under split {method!r}")
     unknown = sorted(set(dataset.y[rows]) - set(model.labels))
     if unknown:
-        raise ValueError(f"the data has labels the model does not know: {', '.join(unknown)}")
+        raise DatasetError(f"the data has labels the model does not know: "
+                           f"{', '.join(unknown)}")
     y_pred = model.predict(dataset.X[rows])
     figures = classification_metrics(dataset.y[rows], y_pred, model.labels,
                                      part=f"{part} ({method}, {int(rows.sum())} items)")
@@ -69,10 +80,10 @@ def evaluate(model: GenreModel, dataset: FeatureDataset, part: str = "test") -> 
             "data": dataset.source, "test": figures}
 
 
-def evaluate_to_folder(model: GenreModel, dataset: FeatureDataset, out: str | os.PathLike,
-                       part: str = "test") -> dict:
+def evaluate_to_folder(model: GenreClassifier, dataset: FeatureDataset,
+                       out: str | os.PathLike, *, part: str = "test") -> dict:
     """:func:`evaluate`, then write the run folder (report, metrics, confusion, errors)."""
-    metrics = evaluate(model, dataset, part)
+    metrics = evaluate(model, dataset, part=part)
     write_report(out, f"genriflow evaluation: {model.config.get('model', '?')} on {part}",
                  metrics, dataset.errors)
     return metrics

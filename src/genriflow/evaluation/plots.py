@@ -1,10 +1,12 @@
-"""Pictures of a run (matplotlib, headless)."""
+"""Pictures of a run (matplotlib, headless): confusion, per-genre scores, training curves,
+cluster assignments and 2-D maps of features."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -12,9 +14,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
 from genriflow.evaluation.metrics import contingency  # noqa: E402
+from genriflow.models.transforms import flatten, reduce_pca  # noqa: E402
+
+if TYPE_CHECKING:
+    from genriflow.training.loop import History
 
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], title: str,
@@ -153,3 +160,108 @@ def _cluster_order(counts: np.ndarray) -> np.ndarray:
     rest = np.setdiff1d(np.arange(counts.shape[1]), matched)
     rest = rest[np.argsort(counts[:, rest].argmax(axis=0), kind="stable")]
     return np.concatenate([matched, rest]).astype(np.int64)
+
+
+def plot_history(history: History, path: str | os.PathLike, title: str) -> Path:
+    """Save loss and accuracy per epoch, train vs validation, best epoch marked (PNG).
+
+    Parameters
+    ----------
+    history : History
+        What :func:`genriflow.training.loop.fit` returned; without accuracies (an
+        autoencoder's fit) only the loss is drawn.
+    path : path
+        PNG file to write.
+    title : str
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    epochs = np.arange(1, history.epochs + 1)
+    panels = [("loss", history.train_loss, history.valid_loss)]
+    if history.train_acc:
+        panels.append(("accuracy", history.train_acc, history.valid_acc))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (name, train_values, valid_values) in zip(axes[0], panels, strict=True):
+        ax.plot(epochs, train_values, label="train")
+        if valid_values:
+            ax.plot(epochs, valid_values, label="validation")
+        if history.best_epoch:
+            ax.axvline(history.best_epoch, color="grey", linestyle="--",
+                       label=f"best epoch ({history.best_epoch})")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    return save_figure(fig, path, dpi=100)
+
+
+def plot_embedding_scatter(points2d: np.ndarray, labels: Sequence[str], title: str,
+                           path: str | os.PathLike, *, xlabel: str, ylabel: str) -> Path:
+    """Save a 2-D scatter of points coloured by label, with a legend.
+
+    Parameters
+    ----------
+    points2d : np.ndarray, shape (n, 2)
+        Coordinates (PCA, t-SNE, UMAP, ...).
+    labels : sequence of str, length n
+        Colour groups (genres, clusters); legend entries sorted.
+    title : str
+    path : path
+        PNG file to write.
+    xlabel, ylabel : str
+        Axis labels, with units or explained variance.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    points2d, labels = np.asarray(points2d), np.asarray(labels).astype(str)
+    groups = np.unique(labels)
+    colours = plt.get_cmap("tab10" if groups.size <= 10 else "tab20")
+    fig, ax = plt.subplots(figsize=(8.5, 6.5))
+    for k, group in enumerate(groups):
+        inside = labels == group
+        ax.scatter(points2d[inside, 0], points2d[inside, 1], s=12, alpha=0.75,
+                   color=colours(k % colours.N), label=group)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, markerscale=1.5)
+    return save_figure(fig, path)
+
+
+def pca_map(X: np.ndarray, *, log_columns: Sequence[int] = ()) -> tuple[np.ndarray, str, str]:
+    """The first two principal components of standardised features, and their axis labels.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, ...)
+        Feature vectors, or frame arrays (flattened).
+    log_columns : sequence of int
+        Variance columns of a feature table, logged first (as the models do).
+
+    Returns
+    -------
+    points : np.ndarray, shape (n, 2)
+    xlabel, ylabel : str
+        ``PC1 (31.2 % of variance)`` and the like.
+    """
+    pca = reduce_pca(2, 0, log_columns)
+    points = pca.fit_transform(flatten(X))
+    share = pca.named_steps["pca"].explained_variance_ratio_ * 100
+    return points, f"PC1 ({share[0]:.1f} % of variance)", f"PC2 ({share[1]:.1f} % of variance)"
+
+
+def plot_pca_scatter(X: np.ndarray, labels: Sequence[str], title: str,
+                     path: str | os.PathLike, *, log_columns: Sequence[int] = ()) -> Path:
+    """Save the first two principal components of standardised features, coloured by label
+    (see :func:`pca_map`)."""
+    points, xlabel, ylabel = pca_map(X, log_columns=log_columns)
+    return plot_embedding_scatter(points, labels, title, path, xlabel=xlabel, ylabel=ylabel)

@@ -1,18 +1,22 @@
-"""A labelled dataset turned into a feature matrix: from audio folders or a feature table."""
+"""A labelled dataset turned into a feature matrix: from audio folders or a feature table,
+and back to a table."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from genriflow.audio import AudioError
+from genriflow.audio import AudioError, info
 from genriflow.datasets.discover import discover
+from genriflow.errors import ConfigError
 from genriflow.features.extract import extract_sets
-from genriflow.features.sets import FeatureConfig
+from genriflow.features.options import RunOptions
+from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.table import read_feature_table
 
 
@@ -79,13 +83,13 @@ class FeatureDataset:
         return Rows(self.X, np.flatnonzero(mask))
 
 
-def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig],
-                    store: str | os.PathLike | None = None, n_jobs: int | None = None,
-                    progress: bool = True) -> dict[str, FeatureDataset]:
+def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig], *,
+                    options: RunOptions | None = None) -> dict[str, FeatureDataset]:
     """Discover labelled audio under ``data`` and compute several feature sets in one pass.
 
     Each file's window is decoded once for all sets. Unreadable files are skipped and
-    returned in every dataset's ``errors``.
+    returned in every dataset's ``errors``. ``options`` (store, workers, progress bar)
+    as for :func:`~genriflow.features.extract.extract_sets`.
 
     Returns
     -------
@@ -93,8 +97,7 @@ def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig],
         Set name -> :class:`FeatureDataset` (``X`` of shape (n_files, *set_shape)).
     """
     frame = discover(data)
-    results = extract_sets(frame["path"].tolist(), configs, store_root=store, n_jobs=n_jobs,
-                           max_windows=1, progress=progress)
+    results = extract_sets(frame["path"].tolist(), configs, options=options, max_windows=1)
     datasets = {}
     for config in configs:
         result = results[config.set]
@@ -105,22 +108,20 @@ def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig],
     return datasets
 
 
-def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None,
-               store: str | os.PathLike | None = None, n_jobs: int | None = None,
-               progress: bool = True) -> FeatureDataset:
+def from_audio(data: str | os.PathLike, config: FeatureConfig | None = None, *,
+               options: RunOptions | None = None) -> FeatureDataset:
     """:func:`from_audio_sets` for one feature set (default: the kaggle table)."""
     config = config or FeatureConfig()
-    return from_audio_sets(data, [config], store, n_jobs, progress)[config.set]
+    return from_audio_sets(data, [config], options=options)[config.set]
 
 
-def recompute(dataset: FeatureDataset, config: FeatureConfig, rows: np.ndarray,
-              store: str | os.PathLike | None = None, n_jobs: int | None = None,
-              progress: bool = True) -> FeatureDataset:
+def recompute(dataset: FeatureDataset, config: FeatureConfig, rows: np.ndarray, *,
+              options: RunOptions | None = None) -> FeatureDataset:
     """The same files (``rows`` of ``dataset``) under another configuration, e.g. an
     augmented copy of the training part."""
     frame = dataset.frame[rows].reset_index(drop=True)
-    result = extract_sets(frame["path"].tolist(), [config], store_root=store, n_jobs=n_jobs,
-                          max_windows=1, progress=progress)[config.set]
+    result = extract_sets(frame["path"].tolist(), [config], options=options,
+                          max_windows=1)[config.set]
     frame = frame[frame["path"].isin({f.path for f in result.files})].reset_index(drop=True)
     X = result.matrix() if result.files else np.zeros((0, 0))
     return FeatureDataset(frame, X, config, dataset.source, result.errors)
@@ -132,3 +133,32 @@ def from_table(csv_path: str | os.PathLike) -> FeatureDataset:
     seconds = 3.0 if "3_sec" in os.path.basename(csv_path) else 30.0
     return FeatureDataset(frame, X, FeatureConfig(set="kaggle", clip_seconds=seconds),
                           str(csv_path))
+
+
+def write_feature_table(dataset: FeatureDataset, out: str | os.PathLike) -> Path:
+    """Write a vector set's features as a table: CSV, or Parquet for a ``.parquet`` name.
+
+    Columns: ``filename`` (relative to the dataset folder), ``length`` (samples at the
+    feature rate, from the file header), the set's columns (for ``kaggle``, the Kaggle
+    layout's 57), ``label``.
+    """
+    config = dataset.feature_config
+    columns = feature_set(config.set).column_names(config)
+    if columns is None:
+        raise ConfigError("feature_set", f"must be a vector set (kaggle, spectral-summary) "
+                          f"to be written as a table; {config.set!r} is a tensor set")
+    root = Path(dataset.source)
+    root = root.parent if root.is_file() else root
+    table = pd.DataFrame(dataset.X, columns=list(columns))
+    names = [os.path.relpath(p, root) for p in dataset.frame["path"]]
+    lengths = [round(info(p).duration * config.sr) for p in dataset.frame["path"]]
+    table.insert(0, "length", lengths)
+    table.insert(0, "filename", names)
+    table["label"] = dataset.frame["label"].to_numpy()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        table.to_parquet(out, index=False)
+    else:
+        table.to_csv(out, index=False)
+    return out

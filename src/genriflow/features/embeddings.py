@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genriflow.errors import one_of
 from genriflow.features.spectra import Spectra
 
 if TYPE_CHECKING:
-    from genriflow.models.pretrained.musicnn import MusicnnNet
+    from genriflow.features.pretrained.musicnn import MusicnnNet
 
 #: Embedding sets, named after the pretrained model they come from.
 EMBEDDING_MODELS = ("msd-musicnn", "mtt-musicnn", "msd-vgg", "mtt-vgg")
+#: Layers an embedding can be taken from, by architecture.
+EMBEDDING_LAYERS = {"musicnn": ("max_pool", "mean_pool", "penultimate"), "vgg": ("pool5",)}
 #: The models behind ``musicnn-tags``, in the order of their tags.
 TAG_MODELS = ("msd-musicnn", "mtt-musicnn")
 
@@ -38,27 +41,21 @@ class EmbeddingParams:
     layer: str = "max_pool"
 
     def __post_init__(self) -> None:
-        layers = ("pool5",) if self.model.endswith("vgg") else ("max_pool", "mean_pool",
-                                                                  "penultimate")
-        if self.model not in EMBEDDING_MODELS:
-            raise ValueError(f"unknown pretrained model {self.model!r}; choose from "
-                             f"{', '.join(EMBEDDING_MODELS)}")
-        if self.layer not in layers:
-            raise ValueError(f"{self.model} has no layer {self.layer!r}; choose from "
-                             f"{', '.join(layers)}")
+        one_of("model", self.model, EMBEDDING_MODELS)
+        one_of("layer", self.layer, EMBEDDING_LAYERS[self.model.split("-")[1]])
 
 
 @cache
 def pretrained(name: str) -> MusicnnNet:
     """The pretrained network ``name``, loaded once per process (the feature engine runs
     these sets in the calling process, on torch's threads: see ``FeatureSet.in_process``)."""
-    from genriflow.models.pretrained.musicnn import load_pretrained
+    from genriflow.features.pretrained.musicnn import load_pretrained
 
     return load_pretrained(name)
 
 
 def _outputs(spectra: Spectra, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    from genriflow.models.pretrained.musicnn import SR, extract
+    from genriflow.features.pretrained.musicnn import SR, extract
 
     # Memoised on the clip, so embeddings and tags of one model share one forward pass.
     return spectra._cached(("musicnn", name),
@@ -90,6 +87,6 @@ def musicnn_tags(spectra: Spectra, params: None = None) -> np.ndarray:
 
 def tag_names() -> tuple[str, ...]:
     """Names of the ``musicnn-tags`` values, each prefixed by its source (``msd:rock``)."""
-    from genriflow.models.pretrained.musicnn import MSD_TAGS, MTT_TAGS
+    from genriflow.features.pretrained.musicnn import MSD_TAGS, MTT_TAGS
 
     return (*(f"msd:{t}" for t in MSD_TAGS), *(f"mtt:{t}" for t in MTT_TAGS))

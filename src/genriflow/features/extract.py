@@ -10,8 +10,9 @@ killed run resumes where it stopped. Failures never stop a batch: they come back
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,19 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from genriflow.audio import AudioError, AudioErrorKind, info, load, window_offsets
+from genriflow.audio import (
+    ARRAY_PATH,
+    AudioError,
+    AudioErrorKind,
+    cut,
+    info,
+    load,
+    mono_waveform,
+    window_offsets,
+)
+from genriflow.audio.augment import augment_waveform
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.spectra import Spectra
 from genriflow.features.store import Entry, FeatureStore, HashCache, content_hash
@@ -168,15 +181,71 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
     """
     done = done or {}
     duration = info(path).duration  # a missing or unreadable file is reported as such
-    content = content or content_hash(path)
+
+    def read(offset: float, seconds: float | None, sr: int) -> np.ndarray:
+        return load(path, sr=sr, offset=offset, duration=seconds, min_duration=MIN_SECONDS)
+
+    return _compute(path, read, duration, configs, max_windows, done,
+                    content or content_hash(path))
+
+
+def extract_waveform(y: np.ndarray, sr: int, config: FeatureConfig, *,
+                     max_windows: int | None = 1) -> FileFeatures:
+    """The features of a waveform held in memory, exactly as of a file of the same samples.
+
+    The waveform is downmixed and resampled as :func:`~genriflow.audio.load` does for a
+    file (see :func:`~genriflow.audio.to_mono_resampled`), cut into the same windows and
+    run through the same feature set. Nothing is stored: an array has no content hash
+    (augmented copies are seeded by a hash of its samples instead).
+
+    Parameters
+    ----------
+    y : array, shape (n,), (channels, n) or (n, channels)
+        Samples at ``sr``, any rate and channel count; the longer axis of a 2-D array is
+        time (so both librosa's and soundfile's layouts work).
+    sr : int
+        Rate of ``y`` in Hz.
+    config : FeatureConfig
+    max_windows : int or None
+        See :func:`plan_windows`.
+
+    Returns
+    -------
+    FileFeatures
+        With ``path`` :data:`~genriflow.audio.ARRAY_PATH` and no store keys.
+
+    Raises
+    ------
+    ConfigError
+        For a rate that is not a whole number of Hz of at least 1.
+    AudioError
+        For an array that is not audio (not numbers, not 1-D or 2-D, empty, NaN or
+        infinite), shorter than :data:`MIN_SECONDS`, or whose features are not finite.
+    """
+    mono = mono_waveform(y, sr)
+    content = hashlib.blake2b(mono.tobytes(), digest_size=8).hexdigest()
+
+    def read(offset: float, seconds: float | None, target_sr: int) -> np.ndarray:
+        return cut(mono, sr, target_sr, offset=offset, duration=seconds,
+                   min_duration=MIN_SECONDS)
+
+    _, offsets, arrays = _compute(ARRAY_PATH, read, mono.size / sr, [config], max_windows,
+                                  {}, content)[config.set]
+    return FileFeatures(ARRAY_PATH, np.stack(arrays), offsets)
+
+
+def _compute(path: str | os.PathLike, read: Callable[[float, float | None, int], np.ndarray],
+             duration: float, configs: Sequence[FeatureConfig], max_windows: int | None,
+             done: dict[str, set[str]], content: str) -> dict[str, tuple]:
+    """:func:`compute_file` on audio of ``duration`` seconds that ``read(offset, seconds,
+    sr)`` cuts into windows."""
     plans, results = _skeleton(duration, configs, max_windows, content)
     for window in dict.fromkeys(w for plan in plans.values() for w in plan):
         todo = [c for c in configs if window in plans[c.set]
                 and _window_key(content, window) not in done.get(c.digest(), ())]
         if not todo:
             continue
-        y = load(path, sr=todo[0].sr, offset=window[0], duration=window[1],
-                 min_duration=MIN_SECONDS)
+        y = read(window[0], window[1], todo[0].sr)
         versions: dict[tuple[str, int], Spectra] = {}
         for config in todo:
             version = (config.augment, config.augment_copy)
@@ -194,8 +263,6 @@ def _augmented(y: np.ndarray, config: FeatureConfig, content: str) -> np.ndarray
     """The waveform, or its augmented copy (seeded by the file's content and the copy)."""
     if config.augment == "none":
         return y
-    from genriflow.training.augment import augment_waveform
-
     seed = int(content[:8], 16) + 7919 * config.augment_copy
     return augment_waveform(y, config.sr, config.augment, seed)
 
@@ -240,9 +307,8 @@ def _results(tasks: list[tuple], n_jobs: int, done: dict) -> Iterator[tuple]:
         yield from pool.map(_worker, tasks[1:], chunksize=1)
 
 
-def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig],
-                 store_root: str | os.PathLike | None = None, n_jobs: int | None = None,
-                 max_windows: int | None = 1, progress: bool = True,
+def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig], *,
+                 options: RunOptions | None = None, max_windows: int | None = 1,
                  batch_size: int = 16) -> dict[str, Extraction]:
     """Compute several feature sets for every file, in parallel, through the store.
 
@@ -251,15 +317,13 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     paths : sequence of path
     configs : sequence of FeatureConfig
         One per set; all must share ``sr`` (one decode serves them all).
-    store_root : path or None
-        Feature store folder; ``None`` computes everything and keeps nothing on disk.
-    n_jobs : int or None
-        Worker processes; ``None`` uses every core, 1 runs in this process (as do sets
-        that run a network, see :attr:`FeatureSet.in_process`, on torch's threads).
+    options : RunOptions or None
+        Feature store (``None`` computes everything and keeps nothing on disk), worker
+        processes (``None`` uses every core, 1 runs in this process, as do sets that run a
+        network, see :attr:`FeatureSet.in_process`, on torch's threads) and progress bar.
+        ``None`` means ``RunOptions()``.
     max_windows : int or None
         Windows per file: 1 for training, more for prediction (see :func:`plan_windows`).
-    progress : bool
-        Show a progress bar with files per second and time remaining.
     batch_size : int
         Files per committed store part: a killed run loses at most this many.
 
@@ -269,13 +333,12 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
         Set name -> :class:`Extraction`, files in input order (failures left out).
     """
     if len({c.sr for c in configs}) > 1:
-        raise ValueError("feature sets computed together must share one sample rate")
+        raise ConfigError("configs", "must share one sample rate to be computed together")
     if len({c.set for c in configs}) < len(configs):
-        raise ValueError("compute one configuration per feature set in a call")
-    for config in configs:  # bad options fail here, once, not in every file's worker
-        feature_set(config.set).params_of(config)
-    if any(feature_set(c.set).in_process for c in configs):
-        n_jobs = 1
+        raise ConfigError("configs", "must name each feature set once")
+    options = options or RunOptions()
+    store_root, progress = options.store, options.progress
+    n_jobs = 1 if any(feature_set(c.set).in_process for c in configs) else options.n_jobs
     n_jobs = n_jobs or os.cpu_count() or 1
     stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
               if store_root is not None else {})
@@ -305,11 +368,10 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     return out
 
 
-def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig,
-            store_root: str | os.PathLike | None = None, n_jobs: int | None = None,
-            max_windows: int | None = 1, progress: bool = True) -> Extraction:
+def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,
+            options: RunOptions | None = None, max_windows: int | None = 1) -> Extraction:
     """:func:`extract_sets` for one feature set."""
-    return extract_sets(paths, [config], store_root, n_jobs, max_windows, progress)[config.set]
+    return extract_sets(paths, [config], options=options, max_windows=max_windows)[config.set]
 
 
 def _collect(path: str, result: dict | AudioError, out: dict[str, Extraction],

@@ -32,6 +32,8 @@ import librosa
 import numpy as np
 from scipy import ndimage
 
+from genriflow.datasets.discover import DatasetError
+from genriflow.errors import one_of
 from genriflow.features.spectra import Spectra
 
 #: Pitch classes of every chromagram here.
@@ -276,14 +278,15 @@ def export_mel_images(
     Raises
     ------
     ValueError
-        If the three sequences differ in length, or a label or name is empty or holds a
-        path separator.
+        If the three sequences differ in length.
+    DatasetError
+        If a label or name is empty or holds a path separator.
     """
     if not len(images) == len(labels) == len(names):
         raise ValueError(f"{len(images)} images, {len(labels)} labels and {len(names)} names")
     for part in (*labels, *names):
         if not part or Path(part).name != part:
-            raise ValueError(f"labels and names must be plain file names, got {part!r}")
+            raise DatasetError(f"labels and names must be plain file names, got {part!r}")
     out_dir = Path(out_dir)
     return [export_mel_image(image, out_dir / label / f"{name}.png")
             for image, label, name in zip(images, labels, names, strict=True)]
@@ -442,8 +445,7 @@ class LogMelParams:
     compression: Literal["db", "log1p"] = "db"
 
     def __post_init__(self) -> None:
-        if self.compression not in ("db", "log1p"):
-            raise ValueError(f"compression must be 'db' or 'log1p', got {self.compression!r}")
+        one_of("compression", self.compression, ("db", "log1p"))
 
 
 def log_mel(spectra: Spectra, params: LogMelParams = LogMelParams()) -> np.ndarray:

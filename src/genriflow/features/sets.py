@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from genriflow.audio.augment import AUGMENTATIONS
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.embeddings import (
     EMBEDDING_MODELS,
     EmbeddingParams,
@@ -46,10 +48,17 @@ class FeatureConfig:
     options : dict
         The set's own parameters (see its params dataclass); empty means its defaults.
     augment : str
-        ``none``, or an augmentation level of :mod:`genriflow.training.augment` applied to
-        the waveform first (``weak``: noise; ``strong``: noise, time stretch, shift, pitch).
+        One of :data:`~genriflow.audio.augment.AUGMENTATIONS`: ``none``, or a waveform
+        augmentation applied first (``weak``: noise; ``strong``: noise, time stretch,
+        shift, pitch).
     augment_copy : int
         Which augmented copy (each is seeded differently, and stored on its own).
+
+    Raises
+    ------
+    ConfigError
+        For an unknown set, options the set does not take, or a value out of range; the
+        field is named as the public API names it (``feature_set`` for ``set``).
     """
 
     set: str = "kaggle"
@@ -58,6 +67,14 @@ class FeatureConfig:
     options: dict = field(default_factory=dict)
     augment: str = "none"
     augment_copy: int = 0
+
+    def __post_init__(self) -> None:
+        feature_set(self.set).params_of(self)
+        at_least("sr", self.sr, 1)
+        if self.clip_seconds is not None and self.clip_seconds <= 0:
+            raise ConfigError("clip_seconds", f"must be positive; got {self.clip_seconds!r}")
+        one_of("augment", self.augment, AUGMENTATIONS)
+        at_least("augment_copy", self.augment_copy, 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,15 +122,24 @@ class FeatureSet:
     in_process: bool = False
 
     def params_of(self, config: FeatureConfig) -> Any:
-        """The set's parameters for ``config`` (its ``options`` over the defaults)."""
+        """The set's parameters for ``config`` (its ``options`` over the defaults).
+
+        Raises
+        ------
+        ConfigError
+            If the set takes no options or not these ones (a value out of range is
+            reported by the parameters' own check, under the option's name).
+        """
         if self.params is None:
             if config.options:
-                raise ValueError(f"feature set {self.name!r} takes no options")
+                raise ConfigError("options", f"must be empty: feature set {self.name!r} "
+                                  "takes none")
             return None
         try:
             return self.params(**config.options)
         except TypeError as exc:
-            raise ValueError(f"bad options for feature set {self.name!r}: {exc}") from None
+            raise ConfigError("options", f"are not those of feature set {self.name!r}: "
+                              f"{exc}") from None
 
     def compute(self, spectra: Spectra, config: FeatureConfig) -> np.ndarray:
         """The set's array for one clip."""
@@ -174,10 +200,11 @@ FEATURE_SETS["musicnn-tags"] = FeatureSet(
 
 
 def feature_set(name: str) -> FeatureSet:
-    """Look a feature set up by name, with a readable error for unknown names."""
-    try:
-        return FEATURE_SETS[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown feature set {name!r}; choose from {', '.join(FEATURE_SETS)}"
-        ) from None
+    """Look a feature set up by name.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name, listing the known ones.
+    """
+    return FEATURE_SETS[one_of("feature_set", name, FEATURE_SETS)]

@@ -8,48 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from genriflow.audio import info
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.gtzan import clip_key
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS
-from genriflow.features.sets import feature_set
-
-if TYPE_CHECKING:
-    from genriflow.features.dataset import FeatureDataset
-
-
-def write_feature_table(dataset: FeatureDataset, out: str | os.PathLike) -> Path:
-    """Write a vector set's features as a table: CSV, or Parquet for a ``.parquet`` name.
-
-    Columns: ``filename`` (relative to the dataset folder), ``length`` (samples at the
-    feature rate, from the file header), the set's columns (for ``kaggle``, the Kaggle
-    layout's 57), ``label``.
-    """
-    config = dataset.feature_config
-    columns = feature_set(config.set).column_names(config)
-    if columns is None:
-        raise ValueError(f"{config.set!r} is a tensor set; tables hold vector sets "
-                         "(kaggle, spectral-summary)")
-    root = Path(dataset.source)
-    root = root.parent if root.is_file() else root
-    table = pd.DataFrame(dataset.X, columns=list(columns))
-    names = [os.path.relpath(p, root) for p in dataset.frame["path"]]
-    lengths = [round(info(p).duration * config.sr) for p in dataset.frame["path"]]
-    table.insert(0, "length", lengths)
-    table.insert(0, "filename", names)
-    table["label"] = dataset.frame["label"].to_numpy()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        table.to_csv(out, index=False)
-    return out
 
 
 def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.ndarray]:

@@ -1,4 +1,9 @@
-"""Render predictions as a terminal table, CSV or JSON."""
+"""Render predictions as a terminal table, CSV or JSON.
+
+A table goes to a terminal only: when standard output is a pipe or a file, ``table`` is
+written as plain tab-separated rows with full paths, so no path is ever cut short and each
+row can be matched back to its song.
+"""
 
 from __future__ import annotations
 
@@ -62,10 +67,10 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
     elif fmt == "csv":
         console.out(predictions_to_csv(predictions, top), end="", highlight=False)
     else:
-        table = Table("file", *[f"#{i}" for i in range(1, top + 1)], title="genre predictions")
-        for p in predictions:
-            table.add_row(_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)])
-        console.print(table)
+        header = ["file", *[f"#{i}" for i in range(1, top + 1)]]
+        rows = [[_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)]]
+                for p in predictions]
+        _print_table(header, rows, "genre predictions", console)
 
 
 def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:
@@ -93,7 +98,18 @@ def render_tags(song_tags: Sequence[SongTags], fmt: str, console: Console) -> No
         writer.writerows(rows)
         console.out(buffer.getvalue(), end="", highlight=False)
         return
-    table = Table("file", "voice", "moods", "top tags", title="tags (pretrained musicnn)")
+    _print_table(["file", "voice", "moods", "top tags"], rows, "tags (pretrained musicnn)",
+                 console)
+
+
+def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str,
+                 console: Console) -> None:
+    """A rich table on a terminal; tab-separated rows, nothing cut, anywhere else."""
+    if not console.is_terminal:
+        lines = ["\t".join(header), *("\t".join(row) for row in rows)]
+        console.out("\n".join(lines), highlight=False, soft_wrap=True)
+        return
+    table = Table(*header, title=title)
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -6,13 +6,18 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import iter_audio_files
-from genriflow.features.extract import extract
-from genriflow.models.folder import GenreModel
+from genriflow.errors import at_least, one_of
+from genriflow.features.extract import FileFeatures, extract, extract_waveform
+from genriflow.features.options import RunOptions
+
+if TYPE_CHECKING:
+    from genriflow.models.base import GenreClassifier
 
 AGGREGATIONS = ("mean", "vote")
 
@@ -24,6 +29,7 @@ class Prediction:
     Attributes
     ----------
     path : str
+        The file, or ``"<array>"`` for a waveform given in memory.
     labels : list of str
     probabilities : np.ndarray, shape (n_labels,)
         Aggregated over windows (mean of probabilities, or vote shares).
@@ -31,6 +37,19 @@ class Prediction:
         Start of each analysed window, in seconds.
     window_probabilities : np.ndarray, shape (n_windows, n_labels)
         The timeline: probabilities of each window.
+    model : str
+        The model's name (``config["model"]``), for provenance.
+    n_top : int
+        How many genres :meth:`top` and the printed form list by default.
+
+    Examples
+    --------
+    >>> p = Prediction("song.mp3", ["jazz", "rock"], np.array([0.25, 0.75]),
+    ...                np.array([0.0]), np.array([[0.25, 0.75]]))
+    >>> p.genre
+    'rock'
+    >>> p.top(1)
+    [('rock', 0.75)]
     """
 
     path: str
@@ -38,15 +57,30 @@ class Prediction:
     probabilities: np.ndarray
     offsets: np.ndarray
     window_probabilities: np.ndarray
+    model: str = ""
+    n_top: int = 3
 
     @property
     def genre(self) -> str:
+        """The most probable genre."""
         return self.labels[int(np.argmax(self.probabilities))]
 
-    def top(self, k: int = 3) -> list[tuple[str, float]]:
-        """The ``k`` most probable genres with their probabilities, best first."""
-        order = np.argsort(self.probabilities)[::-1][:k]
+    def top(self, k: int | None = None) -> list[tuple[str, float]]:
+        """The ``k`` (default :attr:`n_top`) most probable genres with their probabilities,
+        best first."""
+        order = np.argsort(self.probabilities)[::-1][: self.n_top if k is None else k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
+
+    def __str__(self) -> str:
+        genres = ", ".join(f"{genre} {p:.0%}" for genre, p in self.top())
+        return f"{self.path}: {genres}"
+
+
+class Predictions(NamedTuple):
+    """The predictions of a batch, in input order, and the files that could not be used."""
+
+    predictions: list[Prediction]
+    errors: list[AudioError]
 
 
 def expand_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
@@ -63,46 +97,84 @@ def aggregate(window_probabilities: np.ndarray, how: str = "mean") -> np.ndarray
 
     ``mean`` averages the probabilities; ``vote`` gives each window one vote for its top
     genre and returns the vote shares.
+
+    >>> aggregate(np.array([[0.6, 0.4], [0.2, 0.8], [0.9, 0.1]]), "vote").tolist()
+    [0.6666666666666666, 0.3333333333333333]
     """
+    one_of("aggregation", how, AGGREGATIONS)
     if how == "mean":
         return window_probabilities.mean(axis=0)
-    if how == "vote":
-        winners = window_probabilities.argmax(axis=1)
-        return np.bincount(winners, minlength=window_probabilities.shape[1]) / len(winners)
-    raise ValueError(f"unknown aggregation {how!r}; choose from {', '.join(AGGREGATIONS)}")
+    winners = window_probabilities.argmax(axis=1)
+    return np.bincount(winners, minlength=window_probabilities.shape[1]) / len(winners)
 
 
-def predict_files(model: GenreModel, paths: Sequence[str | os.PathLike],
-                  max_windows: int | None = 10, aggregation: str = "mean",
-                  store: str | os.PathLike | None = None, n_jobs: int | None = None,
-                  progress: bool = True) -> tuple[list[Prediction], list[AudioError]]:
+def check_options(*, max_windows: int | None, aggregation: str, top: int) -> None:
+    """The one check of the prediction options (before any file is read)."""
+    at_least("max_windows", max_windows, 1, optional=True)
+    one_of("aggregation", aggregation, AGGREGATIONS)
+    at_least("top", top, 1)
+
+
+def _prediction(model: GenreClassifier, item: FileFeatures, aggregation: str,
+                top: int) -> Prediction:
+    window_probs = model.predict_proba(item.values)
+    return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
+                      item.offsets, window_probs, str(model.config.get("model", "")), top)
+
+
+def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
+                  max_windows: int | None = 10, aggregation: str = "mean", top: int = 3,
+                  options: RunOptions | None = None) -> Predictions:
     """Classify songs; a bad file never stops the others.
 
     Parameters
     ----------
-    model : GenreModel
+    model : GenreClassifier
     paths : sequence of path
         Files and folders (folders are searched recursively for audio).
     max_windows : int or None
         A song longer than the model's clip is cut into clips; at most this many, spread
         evenly over the song, are analysed (``None``: all).
     aggregation : {'mean', 'vote'}
-    store, n_jobs, progress
-        As for :func:`genriflow.features.extract.extract`.
+    top : int
+        Genres each prediction lists by default.
+    options : RunOptions or None
+        Store, workers and progress bar of the feature extraction.
 
     Returns
     -------
-    predictions : list of Prediction
-        In input order, for every file that could be decoded.
-    errors : list of AudioError
-        One per file that could not, with the reason.
+    Predictions
+        ``predictions`` in input order for every file that could be decoded, ``errors``
+        (one :class:`~genriflow.audio.AudioError` per file that could not, with the reason).
     """
-    files = expand_inputs(paths)
-    result = extract(files, model.feature_config, store_root=store, n_jobs=n_jobs,
-                     max_windows=max_windows, progress=progress)
-    predictions = []
-    for item in result.files:
-        window_probs = model.predict_proba(item.values)
-        predictions.append(Prediction(item.path, model.labels, aggregate(window_probs, aggregation),
-                                      item.offsets, window_probs))
-    return predictions, result.errors
+    check_options(max_windows=max_windows, aggregation=aggregation, top=top)
+    result = extract(expand_inputs(paths), model.feature_config, max_windows=max_windows,
+                     options=options)
+    return Predictions([_prediction(model, item, aggregation, top) for item in result.files],
+                       result.errors)
+
+
+def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
+                     max_windows: int | None = 10, aggregation: str = "mean",
+                     top: int = 3) -> Prediction:
+    """Classify a waveform held in memory exactly as the same audio in a file.
+
+    Parameters
+    ----------
+    model : GenreClassifier
+    y : np.ndarray, shape (n,) or multi-channel
+        Any sample rate; several channels are mixed down (see
+        :func:`~genriflow.features.extract.extract_waveform`).
+    sr : int
+        Its sample rate, in Hz.
+    max_windows, aggregation, top
+        As for :func:`predict_files`.
+
+    Raises
+    ------
+    AudioError, ConfigError
+        An unusable waveform (empty, not finite, too short) or a bad option.
+    """
+    check_options(max_windows=max_windows, aggregation=aggregation, top=top)
+    item = extract_waveform(y, sr, model.feature_config, max_windows=max_windows)
+    return _prediction(model, item, aggregation, top)

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
 from genriflow.features.extract import extract
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.locations import default_store_dir
 
@@ -142,8 +143,8 @@ class SimilarityIndex:
         if not self.library.is_dir():
             raise DatasetError(f"{self.library}: no such folder")
         files = iter_audio_files(self.library)
-        result = extract(files, self.config, store_root=self.store, n_jobs=n_jobs,
-                         max_windows=1, progress=progress)
+        result = extract(files, self.config, max_windows=1,
+                         options=RunOptions(store=self.store, n_jobs=n_jobs, progress=progress))
         old_paths, old_keys, _ = _read_index(self.file)
         self._paths = [item.path for item in result.files]
         self._keys = ["|".join(item.keys) for item in result.files]
@@ -163,8 +164,8 @@ class SimilarityIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        result = extract([song], self.config, store_root=self.store, n_jobs=n_jobs,
-                         max_windows=1, progress=False)
+        result = extract([song], self.config, max_windows=1,
+                         options=RunOptions(store=self.store, n_jobs=n_jobs))
         if result.errors:
             raise result.errors[0]
         item = result.files[0]

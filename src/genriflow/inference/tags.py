@@ -5,15 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from genriflow.audio import AudioError
+from genriflow.errors import at_least
 from genriflow.features.embeddings import tag_names
-from genriflow.features.extract import extract
+from genriflow.features.extract import extract, extract_waveform
+from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import expand_inputs
 from genriflow.models.zero_shot import INSTRUMENTAL_TAGS, MOOD_TAGS, VOCAL_TAGS, tag_scores
+
+#: The taggers' 100 tag probabilities, the input of every tag summary.
+TAG_FEATURES = FeatureConfig(set="musicnn-tags")
 
 
 @dataclass
@@ -52,17 +58,42 @@ def describe(path: str, tags: np.ndarray, k: int = 5) -> SongTags:
                     "vocal" if share >= 0.5 else "instrumental", share, ranked)
 
 
-def tag_files(paths: Sequence[str | os.PathLike], k: int = 5, max_windows: int | None = 10,
-              store: str | os.PathLike | None = None, n_jobs: int | None = None,
-              progress: bool = True) -> tuple[list[SongTags], list[AudioError]]:
+class Tagged(NamedTuple):
+    """The tags of a batch, in input order, and the files that could not be used."""
+
+    tags: list[SongTags]
+    errors: list[AudioError]
+
+
+def tag_files(paths: Sequence[str | os.PathLike], *, k: int = 5, max_windows: int | None = 10,
+              options: RunOptions | None = None) -> Tagged:
     """Tag songs (files or folders); tags are averaged over up to ``max_windows`` clips.
+
+    Parameters
+    ----------
+    paths : sequence of path
+    k : int
+        Tags listed per song.
+    max_windows : int or None
+        Clips analysed per long song (``None``: all).
+    options : RunOptions or None
+        Store, workers and progress bar of the feature extraction.
 
     Returns
     -------
-    tags : list of SongTags
-        In input order, for every file that could be decoded.
-    errors : list of AudioError
+    Tagged
+        ``tags`` in input order for every file that could be decoded, and ``errors``.
     """
-    result = extract(expand_inputs(paths), FeatureConfig(set="musicnn-tags"), store_root=store,
-                     n_jobs=n_jobs, max_windows=max_windows, progress=progress)
-    return [describe(f.path, f.values.mean(axis=0), k) for f in result.files], result.errors
+    at_least("k", k, 1)
+    result = extract(expand_inputs(paths), TAG_FEATURES, max_windows=max_windows,
+                     options=options)
+    return Tagged([describe(f.path, f.values.mean(axis=0), k) for f in result.files],
+                  result.errors)
+
+
+def tag_waveform(y: np.ndarray, sr: int, *, k: int = 5,
+                 max_windows: int | None = 10) -> SongTags:
+    """Tag a waveform held in memory, as :func:`tag_files` tags the same audio in a file."""
+    at_least("k", k, 1)
+    item = extract_waveform(y, sr, TAG_FEATURES, max_windows=max_windows)
+    return describe(item.path, item.values.mean(axis=0), k)

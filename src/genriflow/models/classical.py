@@ -1,13 +1,21 @@
 """scikit-learn pipelines: standardisation, optional PCA, then one classifier.
 
-Every model is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``predict``,
-``predict_proba`` and ``classes_`` behave as scikit-learn users expect.
+Every pipeline is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``predict``,
+``predict_proba`` and ``classes_`` behave as scikit-learn users expect;
+:class:`ClassicalGenreModel` is a fitted one with what it needs to classify new audio.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from genriflow.errors import one_of
+from genriflow.features.sets import FeatureConfig
+from genriflow.models.base import GenreClassifier
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -97,6 +105,11 @@ def make_classical(name: str, seed: int = 0, pca: int | None = None,
     -------
     sklearn.pipeline.Pipeline
         ``log -> scale -> [pca] -> clf``.
+
+    Raises
+    ------
+    ConfigError
+        For a name not in :data:`CLASSICAL_MODELS`.
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import Pipeline
@@ -104,10 +117,34 @@ def make_classical(name: str, seed: int = 0, pca: int | None = None,
 
     from genriflow.models.transforms import LogColumns
 
-    if name not in CLASSICAL_MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from auto, {', '.join(CLASSICAL_MODELS)}")
+    one_of("model", name, CLASSICAL_MODELS)
     steps = CLASSICAL_MODELS[name](seed)
     if pca is not None and not any(step == "pca" for step, _ in steps):
         steps = [("pca", PCA(n_components=pca, random_state=seed)), *steps]
     return Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
                      *steps])
+
+
+@dataclass
+class ClassicalGenreModel(GenreClassifier):
+    """A fitted scikit-learn genre classifier (see :func:`make_classical`).
+
+    Attributes
+    ----------
+    estimator : sklearn estimator
+        Fitted; its ``classes_`` are :attr:`labels`.
+    feature_config : FeatureConfig
+    config : dict
+    """
+
+    estimator: Any
+    feature_config: FeatureConfig
+    config: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.estimator.classes_]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
+        return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))

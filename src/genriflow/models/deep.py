@@ -18,7 +18,9 @@ import torch
 from torch import Tensor, nn
 
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.base import GenreClassifier
 from genriflow.models.networks import build_network
+from genriflow.models.torch_device import predict_proba
 
 #: Feature sets whose clips hold several windows along their first axis.
 WINDOWED_SETS = ("cs229-mel", "cs229-raw")
@@ -86,8 +88,8 @@ def to_pieces(X: np.ndarray, feature_set: str, chunk_frames: int | None) -> tupl
 
 
 @dataclass
-class DeepGenreModel:
-    """A network genre classifier with the ``predict_proba``/``predict`` of a classical one.
+class DeepGenreModel(GenreClassifier):
+    """A network genre classifier.
 
     Attributes
     ----------
@@ -97,6 +99,8 @@ class DeepGenreModel:
     config : dict
         ``network``, ``network_kwargs``, ``chunk_frames``, ``n_norm`` and the training
         settings, as saved in ``config.json``.
+    device : str
+        Where :meth:`predict_proba` runs (see :data:`~genriflow.models.torch_device.DEVICES`).
     """
 
     net: GenreNet
@@ -115,8 +119,6 @@ class DeepGenreModel:
 
     def predict_proba(self, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged."""
-        from genriflow.training.loop import predict_proba
-
         out = np.zeros((len(X), len(self.labels)))
         # Clips are read batch by batch: X may be a memory map or lazy rows larger than RAM.
         for start in range(0, len(X), batch_size):
@@ -129,7 +131,3 @@ class DeepGenreModel:
             np.add.at(sums, clip, probs)
             out[start:start + len(clips)] = sums / np.bincount(clip, minlength=len(clips))[:, None]
         return out
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable label per clip, shape (n_clips,)."""
-        return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]

@@ -5,65 +5,35 @@
 ``metrics.json``  evaluation figures, each with its split (written by training)
 ``model.skops``   a fitted scikit-learn pipeline, in skops' safe format (no pickle), or
 ``model.safetensors``  a network's weights (with its input scaling), for ``kind: torch``
+
+:func:`load_model` also takes the name of a built-in model
+(:func:`~genriflow.models.registry.available_models`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import safetensors.torch
 import skops.io as sio
 
 from genriflow.errors import GenriflowError
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.base import GenreClassifier
+from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.deep import DeepGenreModel
-
-if TYPE_CHECKING:
-    from genriflow.models.zero_shot import ZeroShotGenreModel
+from genriflow.models.registry import BUILT_IN_MODELS, available_models
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
 
 
 class ModelError(GenriflowError, ValueError):
-    """A model folder that cannot be loaded, with the reason."""
-
-
-@dataclass
-class GenreModel:
-    """A fitted genre classifier with what it needs to classify new audio.
-
-    Attributes
-    ----------
-    estimator : sklearn estimator
-        Fitted; its ``classes_`` are :attr:`labels`.
-    feature_config : FeatureConfig
-        The features it was trained on; prediction computes the same.
-    config : dict
-        Everything else saved in ``config.json`` (model name, split, data, versions).
-    """
-
-    estimator: Any
-    feature_config: FeatureConfig
-    config: dict = field(default_factory=dict)
-
-    @property
-    def labels(self) -> list[str]:
-        return [str(c) for c in self.estimator.classes_]
-
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
-        return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Most probable label per sample, shape (n_samples,)."""
-        return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]
+    """A model folder that cannot be loaded or written, with the reason."""
 
 
 def library_versions() -> dict[str, str]:
@@ -72,12 +42,24 @@ def library_versions() -> dict[str, str]:
     return {name: version(name) for name in names}
 
 
-def save_model(model: GenreModel | DeepGenreModel, folder: str | os.PathLike,
+def save_model(model: GenreClassifier, folder: str | os.PathLike,
                metrics: dict | None = None) -> Path:
-    """Write a model folder (created if needed); returns its path."""
+    """Write a model folder (created if needed); returns its path.
+
+    Raises
+    ------
+    ModelError
+        For a model that has no folder (a built-in one).
+    """
+    if isinstance(model, DeepGenreModel):
+        kind = "torch"
+    elif isinstance(model, ClassicalGenreModel):
+        kind = "classical"
+    else:
+        raise ModelError(f"{model.config.get('model', type(model).__name__)}: a built-in "
+                         "model has no folder; load it by name")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    kind = "torch" if isinstance(model, DeepGenreModel) else "classical"
     config = {**model.config, "kind": kind, "features": model.feature_config.to_dict(),
               "versions": library_versions()}
     _write_json(folder / "config.json", config)
@@ -91,29 +73,38 @@ def save_model(model: GenreModel | DeepGenreModel, folder: str | os.PathLike,
     return folder
 
 
-def load_model(folder: str | os.PathLike,
-               device: str = "auto") -> GenreModel | DeepGenreModel | ZeroShotGenreModel:
-    """Load a model folder written by :func:`save_model`, or the built-in ``"zero-shot"``
-    model (:class:`~genriflow.models.zero_shot.ZeroShotGenreModel`, no folder needed).
+def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> GenreClassifier:
+    """Load a model folder written by :func:`save_model`, or a built-in model by name.
 
     Classical weights may hold only scikit-learn, NumPy, SciPy and genriflow's own
     transformer types; network weights are plain tensors (safetensors). Nothing in a model
     folder is ever executed.
 
+    Parameters
+    ----------
+    name_or_folder : path or str
+        A model folder (one with a ``config.json`` wins), else a name of
+        :func:`~genriflow.models.registry.available_models`.
+    device : str
+        Where a network predicts: ``auto``, ``cpu`` or ``cuda``.
+
     Raises
     ------
     ModelError
-        Missing files, an unknown kind, or untrusted types in the weights.
+        Neither a model folder nor a built-in name; missing files, an unknown kind, or
+        untrusted types in the weights.
     """
-    folder = Path(folder)
-    if str(folder) == "zero-shot" and not folder.exists():
-        from genriflow.models.zero_shot import ZeroShotGenreModel
+    folder = Path(name_or_folder)
+    if (folder / "config.json").is_file():
+        return _load_folder(folder, device)
+    if str(name_or_folder) in BUILT_IN_MODELS:
+        return BUILT_IN_MODELS[str(name_or_folder)](device)
+    raise ModelError(f"`{name_or_folder}`: not a genriflow model folder (no config.json) nor "
+                     f"a built-in model ({', '.join(available_models())})")
 
-        return ZeroShotGenreModel()
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise ModelError(f"{folder}: not a genriflow model folder (no config.json)")
-    config = json.loads(config_path.read_text())
+
+def _load_folder(folder: Path, device: str) -> GenreClassifier:
+    config = json.loads((folder / "config.json").read_text())
     kind = config.get("kind")
     if kind not in ("classical", "torch"):
         raise ModelError(f"{folder}: unsupported model kind {kind!r}")
@@ -132,7 +123,7 @@ def load_model(folder: str | os.PathLike,
     if refused:
         raise ModelError(f"{weights}: refuses to load untrusted type(s) {', '.join(refused)}")
     estimator = sio.load(weights, trusted=untrusted)
-    return GenreModel(estimator=estimator, feature_config=features, config=config)
+    return ClassicalGenreModel(estimator=estimator, feature_config=features, config=config)
 
 
 def _write_json(path: Path, data: Any) -> None:

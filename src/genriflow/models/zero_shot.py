@@ -34,6 +34,7 @@ import numpy as np
 
 from genriflow.datasets.gtzan import GTZAN_GENRES
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.base import GenreClassifier
 
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
     "blues": ("msd:blues",),
@@ -90,11 +91,12 @@ def tag_scores(tags: np.ndarray, groups: dict[str, tuple[str, ...]]) -> np.ndarr
 
 
 @dataclass
-class ZeroShotGenreModel:
+class ZeroShotGenreModel(GenreClassifier):
     """The 10 GTZAN genres from the musicnn tags, with the classifiers' interface.
 
     ``predict_proba`` normalises the genre scores of :data:`GENRE_TAGS` to sum to one: a
-    relative belief, not a calibrated probability. ``genriflow predict --model zero-shot``.
+    relative belief, not a calibrated probability. Built in (:mod:`genriflow.models.registry`):
+    ``load_model("zero-shot")``, ``genriflow predict --model zero-shot``.
     """
 
     feature_config: FeatureConfig = field(
@@ -110,6 +112,3 @@ class ZeroShotGenreModel:
         """Genre shares, shape (n, 10), from ``musicnn-tags`` values (n, 100)."""
         scores = tag_scores(X, {g: GENRE_TAGS[g] for g in GTZAN_GENRES}) + 1e-9
         return scores / scores.sum(axis=1, keepdims=True)
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]

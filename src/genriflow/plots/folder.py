@@ -9,14 +9,14 @@ import pandas as pd
 
 from genriflow.evaluation.html import write_html_report
 from genriflow.features.dataset import from_audio
+from genriflow.features.options import RunOptions
 from genriflow.plots.dataset import plot_dataset, plot_feature_dataset
 from genriflow.plots.song import plot_song
 
 
 def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
                    offset: float = 0.0, duration: float = 30.0,
-                   store: str | os.PathLike | None = None, n_jobs: int | None = None,
-                   progress: bool = True) -> list[Path]:
+                   options: RunOptions | None = None) -> list[Path]:
     """Write the pictures of ``target`` into ``out`` with ``report.md`` and ``report.html``.
 
     Parameters
@@ -28,7 +28,7 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
     out : path
     offset, duration : float
         The window of a song, seconds.
-    store, n_jobs, progress
+    options : RunOptions or None
         Feature extraction of a folder (see :func:`genriflow.features.dataset.from_audio`).
 
     Returns
@@ -41,7 +41,7 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
         table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
     elif target.is_dir():
-        dataset = from_audio(target, store=store, n_jobs=n_jobs, progress=progress)
+        dataset = from_audio(target, options=options)
         paths, what = plot_feature_dataset(dataset, out), f"labelled audio in `{target}`"
     else:
         paths = plot_song(target, out, offset=offset, duration=duration)

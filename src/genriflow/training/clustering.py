@@ -1,23 +1,34 @@
-"""Cluster a labelled dataset without its labels and score the clusters against them."""
+"""Cluster a dataset without its labels: the methods by name, and the autoencoder's fit.
+
+Scoring the clusters against the labels is the evaluation layer's
+(:func:`genriflow.evaluation.clustering.cluster`).
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClusterMixin
+from torch.utils.data import TensorDataset
 
-from genriflow.evaluation.metrics import clustering_metrics
+from genriflow.datasets.discover import DatasetError
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
-from genriflow.models.clustering import CLUSTER_METHODS, make_clusterer
-from genriflow.models.transforms import variance_columns
+from genriflow.models.clustering import (
+    LSTMAutoencoder,
+    PCAGaussianMixture,
+    PCAKMeans,
+    pool_frames,
+)
+from genriflow.models.transforms import FrameStandardizer, variance_columns
+from genriflow.training.loop import LoopConfig, fit
 
-#: Published figures the README sets beside ours (Genriflow author, PCA + GMM, stack).
-GENRIFLOW_PCA_GMM = {"ari": 0.128, "nmi": 0.296}
+#: Method names of ``genriflow cluster``.
+CLUSTER_METHODS = ("pca-gmm", "kmeans", "lstm-autoencoder")
 
 
 @dataclass(frozen=True)
@@ -27,7 +38,7 @@ class ClusterConfig:
     Attributes
     ----------
     methods : tuple of str
-        Names in :data:`~genriflow.models.clustering.CLUSTER_METHODS`.
+        Names in :data:`CLUSTER_METHODS`.
     n_clusters : int or None
         ``None``: one cluster per label in the data.
     n_components : int
@@ -41,91 +52,132 @@ class ClusterConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        unknown = [m for m in self.methods if m not in CLUSTER_METHODS]
-        if unknown or not self.methods:
-            raise ValueError(f"unknown clustering method {', '.join(unknown) or '(none)'}; "
-                             f"choose from {', '.join(CLUSTER_METHODS)}")
+        if not self.methods:
+            raise ConfigError("methods", "names no clustering method")
+        for method in self.methods:
+            one_of("methods", method, CLUSTER_METHODS)
+        at_least("n_clusters", self.n_clusters, 2, optional=True)
+        at_least("n_components", self.n_components, 1)
 
 
-@dataclass
-class ClusterRun:
-    """Scores per method (``ari``, ``nmi``, ``matched_accuracy``) and the cluster of each
-    item (``assignments``: one column per method, rows as ``dataset.frame``)."""
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Training of :class:`~genriflow.models.clustering.LSTMAutoencoder` through
+    :func:`genriflow.training.loop.fit`: Adam, mean squared reconstruction error.
 
-    scores: pd.DataFrame
-    assignments: pd.DataFrame
-    config: ClusterConfig
-    source: str
-    feature_set: str
-    extra: dict = field(default_factory=dict)
-
-
-def cluster(dataset: FeatureDataset, config: ClusterConfig | None = None) -> ClusterRun:
-    """Run every method of ``config`` on ``dataset`` (its labels are used only to score).
-
-    Returns
-    -------
-    ClusterRun
+    ``epochs``, ``batch_size`` and ``lr`` are checked as :class:`LoopConfig` checks them.
     """
-    config = config or ClusterConfig()
-    if len(dataset.y) < 3:
-        raise ValueError(f"{dataset.source}: clustering needs at least 3 items, "
-                         f"got {len(dataset.y)}")
-    n_clusters = config.n_clusters or len(np.unique(dataset.y))
-    log_columns = _log_columns(dataset)
-    rows, assignments = [], dataset.frame[["path", "label"]].copy()
-    for method in config.methods:
-        clusterer = make_clusterer(method, n_clusters, config.seed, config.n_components,
-                                   log_columns)
-        clusters = clusterer.fit_predict(dataset.X)
-        assignments[method] = clusters
-        rows.append({"method": method, **clustering_metrics(dataset.y, clusters)})
-    return ClusterRun(pd.DataFrame(rows), assignments, config, dataset.source,
-                      dataset.feature_config.set)
+
+    code_size: int = 64
+    pool_frames: int = 16
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+
+    def __post_init__(self) -> None:
+        at_least("code_size", self.code_size, 1)
+        at_least("pool_frames", self.pool_frames, 1)
+
+    def loop(self, seed: int) -> LoopConfig:
+        """The loop's configuration: no class weights, on the CPU (LSTMs of a few clips
+        gain nothing from a GPU, and the CPU keeps the fit deterministic)."""
+        return LoopConfig(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                          class_weights=False, seed=seed, device="cpu")
 
 
-def _log_columns(dataset: FeatureDataset) -> tuple[int, ...]:
+class LSTMAutoencoderClusterer(ClusterMixin, BaseEstimator):
+    """Train an LSTM autoencoder on the clips, then k-means on PCA of the codes.
+
+    Parameters
+    ----------
+    n_clusters : int
+    n_components : int
+        Principal components of the codes.
+    seed : int
+    config : AutoencoderConfig
+        ``pool_frames`` consecutive frames are averaged first (1292 frames of a 30 s stack
+        become 81 steps), which keeps the LSTM trainable on a CPU.
+
+    Attributes
+    ----------
+    autoencoder_ : LSTMAutoencoder
+    losses_ : list of float
+        Mean squared reconstruction error of each epoch.
+    codes_ : np.ndarray, shape (n, code_size)
+    kmeans_ : PCAKMeans
+    labels_ : np.ndarray of int
+    """
+
+    def __init__(self, n_clusters: int = 10, n_components: int = 10, seed: int = 0,
+                 config: AutoencoderConfig | None = None) -> None:
+        self.n_clusters = n_clusters
+        self.n_components = n_components
+        self.seed = seed
+        self.config = config
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 3:
+            raise DatasetError("the LSTM autoencoder needs frame arrays (n, features, "
+                               f"frames), got shape {X.shape}; use a frame feature set such "
+                               "as genriflow-stack")
+        config = self.config or AutoencoderConfig()
+        sequences = torch.from_numpy(pool_frames(FrameStandardizer().fit_transform(X),
+                                                 config.pool_frames))
+        torch.manual_seed(self.seed)
+        self.autoencoder_ = LSTMAutoencoder(X.shape[1], config.code_size)
+        history = fit(self.autoencoder_, TensorDataset(sequences), None, None,
+                      config.loop(self.seed), loss="reconstruction")
+        self.losses_ = history.train_loss
+        with torch.inference_mode():
+            self.codes_ = self.autoencoder_.encode(sequences).numpy()
+        self.kmeans_ = PCAKMeans(self.n_clusters, self.n_components, self.seed)
+        self.labels_ = self.kmeans_.fit_predict(self.codes_)
+        return self.labels_
+
+
+def make_clusterer(method: str, n_clusters: int, seed: int = 0, n_components: int = 10,
+                   log_columns: tuple[int, ...] = ()) -> ClusterMixin:
+    """Build a clustering method by name (one of :data:`CLUSTER_METHODS`)."""
+    one_of("method", method, CLUSTER_METHODS)
+    if method == "pca-gmm":
+        return PCAGaussianMixture(n_clusters, n_components, seed, log_columns)
+    if method == "kmeans":
+        return PCAKMeans(n_clusters, n_components, seed, log_columns)
+    return LSTMAutoencoderClusterer(n_clusters, n_components, seed)
+
+
+def log_columns(dataset: FeatureDataset) -> tuple[int, ...]:
+    """The variance columns of the dataset's feature set, which the methods log first."""
     columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config)
     return variance_columns(columns or ())
 
 
-def cluster_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
-                      config: ClusterConfig | None = None) -> ClusterRun:
-    """:func:`cluster`, then write the run folder: ``scores.csv``, ``clusters.csv``,
-    ``config.json``, the PCA scatter coloured by genre, one cluster-against-genre picture per
-    method, ``report.md`` and ``report.html``."""
-    from genriflow.evaluation.html import write_html_report
-    from genriflow.evaluation.plots import plot_cluster_assignments
-    from genriflow.plots.dataset import plot_pca_scatter
+def assign_clusters(dataset: FeatureDataset, config: ClusterConfig | None = None
+                    ) -> pd.DataFrame:
+    """Run every method of ``config`` on ``dataset``; its labels only set the default
+    number of clusters.
 
-    run = cluster(dataset, config)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    run.scores.to_csv(out / "scores.csv", index=False)
-    run.assignments.to_csv(out / "clusters.csv", index=False)
-    (out / "config.json").write_text(json.dumps(
-        {**asdict(run.config), "data": run.source, "features": run.feature_set}, indent=2) + "\n")
-    plot_pca_scatter(dataset.X, dataset.y, f"PCA of {run.feature_set}, coloured by genre",
-                     out / "pca-scatter.png", log_columns=_log_columns(dataset))
-    for method in run.config.methods:
-        plot_cluster_assignments(dataset.y, run.assignments[method].to_numpy(),
-                                 f"{method} clusters against genres ({run.feature_set})",
-                                 out / f"clusters-{method}.png")
-    (out / "report.md").write_text(cluster_report(run))
-    write_html_report(out)
-    return run
+    Returns
+    -------
+    pandas.DataFrame
+        ``path``, ``label`` and one column of cluster ids per method, rows as
+        ``dataset.frame``.
 
-
-def cluster_report(run: ClusterRun) -> str:
-    """The run as Markdown: data, settings, the scores table and the pictures."""
-    n = len(run.assignments)
-    lines = [f"# genriflow clustering: {run.feature_set}", "",
-             f"Data: `{run.source}` ({n} items, {run.assignments['label'].nunique()} genres). "
-             "Labels are used only to score; every item is clustered (no split).", "",
-             f"Settings: PCA to {run.config.n_components} components, seed {run.config.seed}.",
-             "", "| method | ARI | NMI | matched accuracy |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r.method} | {r.ari:.3f} | {r.nmi:.3f} | {r.matched_accuracy:.3f} |"
-              for r in run.scores.itertuples()]
-    lines += ["", "![PCA scatter](pca-scatter.png)", ""]
-    lines += [f"![{m} clusters](clusters-{m}.png)" for m in run.config.methods]
-    return "\n".join(lines) + "\n"
+    Raises
+    ------
+    DatasetError
+        With fewer than 3 items.
+    """
+    config = config or ClusterConfig()
+    if len(dataset.y) < 3:
+        raise DatasetError(f"{dataset.source}: clustering needs at least 3 items, "
+                           f"got {len(dataset.y)}")
+    n_clusters = config.n_clusters or len(np.unique(dataset.y))
+    columns = log_columns(dataset)
+    assignments = dataset.frame[["path", "label"]].copy()
+    for method in config.methods:
+        clusterer = make_clusterer(method, n_clusters, config.seed, config.n_components,
+                                   columns)
+        assignments[method] = clusterer.fit_predict(dataset.X)
+    return assignments

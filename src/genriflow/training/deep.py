@@ -1,49 +1,55 @@
-"""Train a network on a hold-out split: fit on train, stop on validation, test once.
+"""Train a network on a hold-out split: fit on train, stop on validation.
 
 Every network goes through :func:`genriflow.training.loop.fit`; this module only prepares
-its inputs (feature set, scaling fitted on the training part, crops or windows) and scores
-the result per clip, so the figures compare with the classical models'.
+its inputs (feature set, scaling fitted on the training part, crops or windows). Scoring
+the result per clip, once, on the test part is the evaluation layer's
+(:func:`genriflow.evaluation.experiment.train_network_and_test`).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from torch.utils.data import ConcatDataset
 
-from genriflow.datasets.splits import SplitConfig, assign_splits, groups_crossing, resolve_method
-from genriflow.evaluation.metrics import classification_metrics
-from genriflow.evaluation.report import write_report
+from genriflow.audio.augment import AUGMENTATIONS
+from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.dataset import FeatureDataset, Rows, recompute
-from genriflow.features.sets import FeatureConfig, feature_set
+from genriflow.features.options import RunOptions
+from genriflow.features.sets import FEATURE_SETS, FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
-from genriflow.models.folder import save_model
 from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
 from genriflow.models.transforms import FrameStandardizer
 from genriflow.training.augment import (
-    AUGMENTATIONS,
     center_crop,
     compose,
     random_crop,
     spec_augment,
 )
-from genriflow.training.loop import ArrayDataset, History, LoopConfig, fit, plot_history
+from genriflow.training.loop import ArrayDataset, History, LoopConfig, fit
 
 
 def parse_network(spec: str) -> tuple[str, str]:
-    """``'cs229-ffnn@cs229-raw'`` -> (network, feature set); the set defaults to its input."""
+    """``'cs229-ffnn@cs229-raw'`` -> (network, feature set); the set defaults to its input.
+
+    Raises
+    ------
+    ConfigError
+        For a network not in :data:`~genriflow.models.networks.NETWORKS` or an unknown
+        feature set (the field is ``network``).
+    """
     name, _, input_set = spec.partition("@")
-    if name not in NETWORKS:
-        raise ValueError(f"unknown network {name!r}; choose from {', '.join(NETWORKS)}")
+    one_of("network", name, NETWORKS)
     input_set = input_set or NETWORK_INPUTS[name]
-    feature_set(input_set)
+    if input_set not in FEATURE_SETS:
+        raise ConfigError("network", f"names feature set {input_set!r}; choose from "
+                          f"{', '.join(FEATURE_SETS)}")
     return name, input_set
 
 
@@ -62,7 +68,7 @@ class DeepTrainConfig:
         Crop length of ``log-mel`` inputs: random crops in training, consecutive crops
         averaged in evaluation and prediction.
     augment : str
-        ``none``, ``weak`` or ``strong`` (:mod:`genriflow.training.augment`): that many
+        One of :data:`~genriflow.audio.augment.AUGMENTATIONS`: that many
         ``copies`` of every training clip are augmented as waveforms, their features
         computed once and kept in the feature store, and added to the training part.
     copies : int
@@ -77,11 +83,14 @@ class DeepTrainConfig:
 
     def __post_init__(self) -> None:
         parse_network(self.network)
-        if self.augment not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {self.augment!r}; choose from "
-                             f"{', '.join(AUGMENTATIONS)}")
-        if self.copies < 1:
-            raise ValueError(f"copies must be at least 1, got {self.copies}")
+        if self.split.method.startswith("kfold"):
+            raise ConfigError("split", f"is {self.split.method}, but networks train on a "
+                              "hold-out split; use stratified, stratified-grouped, "
+                              "gtzan-fault-filtered or manifest")
+        if self.chunk_seconds <= 0:
+            raise ConfigError("chunk_seconds", f"must be positive; got {self.chunk_seconds!r}")
+        one_of("augment", self.augment, AUGMENTATIONS)
+        at_least("copies", self.copies, 1)
 
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(set=parse_network(self.network)[1])
@@ -91,10 +100,26 @@ class DeepTrainConfig:
 
 
 @dataclass
-class DeepTrainResult:
+class NetworkFit:
+    """A network trained on a split, with what scoring it needs.
+
+    Attributes
+    ----------
+    model : DeepGenreModel
+        The weights of the best validation epoch, on the CPU.
+    history : History
+    parts : np.ndarray of str, shape (n_rows,)
+        ``train``, ``valid``, ``test`` or ``excluded`` per row of the dataset.
+    method : str
+        The concrete split method.
+    labels : list of str
+    """
+
     model: DeepGenreModel
-    metrics: dict
     history: History
+    parts: np.ndarray
+    method: str
+    labels: list[str]
 
 
 def network_kwargs(name: str, input_shape: tuple[int, ...]) -> dict:
@@ -117,45 +142,51 @@ def _chunk_frames(config: FeatureConfig, seconds: float) -> int | None:
     return round(seconds * params.sr / params.hop_length)
 
 
-def augmented_copies(dataset: FeatureDataset, config: DeepTrainConfig,
-                     store: str | os.PathLike | None = None, n_jobs: int | None = None,
-                     progress: bool = False) -> list[FeatureDataset]:
+def augmented_copies(dataset: FeatureDataset, config: DeepTrainConfig, *,
+                     options: RunOptions | None = None) -> list[FeatureDataset]:
     """Features of the augmented copies of the training part (none for ``augment='none'``).
 
     Only training clips are augmented, so nothing derived from a validation or test clip
-    ever reaches training.
+    ever reaches training. ``options``: the feature store, workers and progress bar of
+    the extraction.
     """
     if config.augment == "none":
         return []
     rows = (assign_splits(dataset.frame, config.split)[0] == "train").to_numpy()
     return [recompute(dataset, replace(dataset.feature_config, augment=config.augment,
-                                       augment_copy=k), rows, store, n_jobs, progress)
+                                       augment_copy=k), rows, options=options)
             for k in range(config.copies)]
 
 
-def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None,
-                  progress: bool = False,
-                  extra_train: list[FeatureDataset] = ()) -> DeepTrainResult:
+def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None, *,
+                  extra_train: list[FeatureDataset] = (), progress: bool = False) -> NetworkFit:
     """Train a network on ``dataset`` (whose features must be the network's input set).
 
+    Parameters
+    ----------
+    dataset : FeatureDataset
+    config : DeepTrainConfig or None
     extra_train : list of FeatureDataset
         More training clips with the same labels (see :func:`augmented_copies`).
+    progress : bool
+        A progress bar over epochs.
 
     Returns
     -------
-    DeepTrainResult
-        The model (best validation epoch), clip-level metrics labelled with their split,
-        and the per-epoch history.
+    NetworkFit
+        The model (best validation epoch), its history and the split it was trained on.
+
+    Raises
+    ------
+    DatasetError
+        If the data does not hold the network's input set.
     """
     config = config or DeepTrainConfig()
     name, input_set = parse_network(config.network)
     if dataset.feature_config.set != input_set:
-        raise ValueError(f"{name} takes {input_set!r} features, the data has "
-                         f"{dataset.feature_config.set!r}")
+        raise DatasetError(f"{name} takes {input_set!r} features, the data has "
+                           f"{dataset.feature_config.set!r}")
     method = resolve_method(dataset.frame, config.split.method)
-    if method.startswith("kfold"):
-        raise ValueError("networks train on a hold-out split; use stratified, "
-                         "stratified-grouped, gtzan-fault-filtered or a manifest")
     parts = assign_splits(dataset.frame, config.split)[0].to_numpy()
     labels = sorted(dataset.frame["label"].unique())
     y = np.searchsorted(labels, dataset.y)
@@ -174,10 +205,9 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
         transform = compose(partial(random_crop, frames=chunk), spec_augment)
         eval_transform = partial(center_crop, frames=chunk)
     history = fit(model.net, train_set, valid_set if len(valid_set) else None, len(labels),
-                  loop, transform, progress, eval_transform=eval_transform)
+                  loop, transform=transform, eval_transform=eval_transform, progress=progress)
     model.net.cpu()
-    metrics = _metrics(model, dataset, parts, labels, method, config, history)
-    return DeepTrainResult(model, metrics, history)
+    return NetworkFit(model, history, parts, method, labels)
 
 
 def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTrainConfig,
@@ -210,42 +240,3 @@ def _pieces(dataset: FeatureDataset, y: np.ndarray, rows: np.ndarray) -> ArrayDa
     """Training inputs (log-mel clips are cropped per batch by the training transform)."""
     pieces, clip = _piece_rows(dataset, rows)
     return ArrayDataset(pieces, y[clip])
-
-
-def _metrics(model: DeepGenreModel, dataset: FeatureDataset, parts: np.ndarray,
-             labels: list[str], method: str, config: DeepTrainConfig, history: History) -> dict:
-    def accuracy(part: str) -> float | None:
-        rows = parts == part
-        if not rows.any():
-            return None
-        return float(np.mean(model.predict(dataset.rows(rows)) == dataset.y[rows]))
-
-    test = parts == "test"
-    figures = classification_metrics(dataset.y[test], model.predict(dataset.rows(test)), labels,
-                                     part=f"test ({method}, {int(test.sum())} items)")
-    counts = {k: int(v) for k, v in zip(*np.unique(parts, return_counts=True), strict=True)}
-    return {
-        "split": {**asdict(config.split), "method": method, "counts": counts,
-                  "groups_crossing": groups_crossing(
-                      dataset.frame, pd.Series(parts, index=dataset.frame.index))},
-        "data": dataset.source,
-        "chosen": config.network,
-        "train_accuracy": accuracy("train"),
-        "valid_accuracy": accuracy("valid"),
-        "test": figures,
-        "history": history.to_dict(),
-    }
-
-
-
-def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
-                            config: DeepTrainConfig | None = None, progress: bool = False,
-                            extra_train: list[FeatureDataset] = ()) -> DeepTrainResult:
-    """:func:`train_network`, then write the model folder with report and training curves."""
-    result = train_network(dataset, config, progress, extra_train)
-    save_model(result.model, out, result.metrics)
-    plot_history(result.history, Path(out) / "curves.png",
-                 f"{result.metrics['chosen']}: loss and accuracy per epoch")
-    write_report(out, f"genriflow model: {result.metrics['chosen']} on "
-                 f"{dataset.feature_config.set}", result.metrics, dataset.errors)
-    return result

@@ -1,9 +1,9 @@
 """The one explicit training loop every genriflow network uses.
 
-Adam on a class-weighted cross-entropy (optionally with mixup), validation after every
-epoch, ReduceLROnPlateau and early stopping on the validation loss, and the best epoch's
-weights restored at the end. Seeded and deterministic on CPU. Weights are stored as
-safetensors only (never pickle).
+Adam on a class-weighted cross-entropy (optionally with mixup), or on the squared error of
+reconstructing the input (autoencoders); validation after every epoch, ReduceLROnPlateau
+and early stopping on the validation loss, and the best epoch's weights restored at the
+end. Seeded and deterministic on CPU. Weights are stored as safetensors only (never pickle).
 """
 
 from __future__ import annotations
@@ -12,27 +12,29 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from rich.progress import (  # noqa: E402
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
 )
-from torch import Tensor, nn  # noqa: E402
-from torch.utils.data import DataLoader, Dataset, Subset  # noqa: E402
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from genriflow.datasets.discover import DatasetError
+from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.models.torch_device import DEVICES, resolve_device
 
 Transform = Callable[[Tensor, torch.Generator], Tensor]
+
+#: What :func:`fit` minimises: the class-weighted cross-entropy of logits against labels,
+#: or the mean squared error of a reconstruction against the input (labels unused).
+LOSSES = ("cross-entropy", "reconstruction")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class LoopConfig:
         Alpha of the Beta(alpha, alpha) mixing coefficient; 0 turns mixup off.
     seed : int
     device : str
-        ``auto``, ``cpu`` or ``cuda``.
+        One of :data:`~genriflow.models.torch_device.DEVICES`.
     num_threads : int or None
         CPU threads for torch during the fit (``None``: ``os.cpu_count()``).
     """
@@ -77,14 +79,15 @@ class LoopConfig:
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch_size must be at least 1")
-        if self.lr <= 0 or not 0 < self.lr_factor < 1:
-            raise ValueError("lr must be positive and lr_factor in (0, 1)")
-        if self.mixup < 0:
-            raise ValueError("mixup alpha must be >= 0 (0 turns it off)")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ValueError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
+        at_least("epochs", self.epochs, 1)
+        at_least("batch_size", self.batch_size, 1)
+        if self.lr <= 0:
+            raise ConfigError("lr", f"must be positive; got {self.lr!r}")
+        if not 0 < self.lr_factor < 1:
+            raise ConfigError("lr_factor", f"must lie in (0, 1); got {self.lr_factor!r}")
+        at_least("mixup", self.mixup, 0)
+        one_of("device", self.device, DEVICES)
+        at_least("num_threads", self.num_threads, 1, optional=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,7 +97,8 @@ class LoopConfig:
 class History:
     """Per-epoch record of a fit.
 
-    ``valid_loss`` and ``valid_acc`` stay empty when there was no validation set.
+    ``valid_loss`` and ``valid_acc`` stay empty when there was no validation set, the
+    accuracies when the loss is ``reconstruction``.
     ``best_epoch`` is 1-based (the weights kept are those after that epoch); 0 before
     any epoch ran. ``lr`` is the learning rate used during each epoch.
     """
@@ -165,18 +169,6 @@ def class_weights(labels: np.ndarray, n_classes: int) -> Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> ``cuda`` when available else ``cpu``; ``cuda`` without CUDA raises."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but CUDA is not available "
-                         f"(torch {torch.__version__}); use device 'cpu' or 'auto'")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {name!r}; choose auto, cpu or cuda")
-    return torch.device(name)
-
-
 @contextmanager
 def _torch_settings(threads: int) -> Iterator[None]:
     """Deterministic algorithms and a thread count for the fit, restored afterwards."""
@@ -209,6 +201,24 @@ def _weighted_ce(logits: Tensor, targets: Tensor, weight: Tensor) -> tuple[Tenso
     return -(weighted * F.log_softmax(logits, dim=1)).sum(), weighted.sum()
 
 
+def _batch_loss(output: Tensor, x: Tensor, targets: Tensor | None,
+                weight: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Summed loss and summed weights of a batch: the weighted cross-entropy of logits
+    ``output`` against ``targets``, or without targets, the squared error of ``output``
+    against the input ``x`` (weights: one per value, so ``sum / weights`` is the MSE)."""
+    if targets is None:
+        return F.mse_loss(output, x, reduction="sum"), x.new_tensor(float(x.numel()))
+    return _weighted_ce(output, targets, weight)
+
+
+def _unpack(batch: Tensor | list | tuple, device: torch.device) -> tuple[Tensor, Tensor | None]:
+    """``(x, y)`` of a batch on ``device``; ``y`` is ``None`` for items that are inputs alone."""
+    if not isinstance(batch, list | tuple):
+        return batch.to(device, non_blocking=True), None
+    y = batch[1].to(device, non_blocking=True) if len(batch) > 1 else None
+    return batch[0].to(device, non_blocking=True), y
+
+
 def _mix(x: Tensor, targets: Tensor, alpha: float, rng: np.random.Generator,
          generator: torch.Generator) -> tuple[Tensor, Tensor]:
     """Mixup: convex combination of the batch with a permutation of itself."""
@@ -224,20 +234,25 @@ class _Totals:
     correct: int = 0
     count: int = 0
 
-    def add(self, loss: Tensor, weight: Tensor, logits: Tensor, labels: Tensor) -> None:
+    def add(self, loss: Tensor, weight: Tensor, logits: Tensor,
+            labels: Tensor | None) -> None:
         self.loss += float(loss)
         self.weight += float(weight)
-        self.correct += int((logits.argmax(dim=1) == labels).sum())
-        self.count += len(labels)
+        if labels is not None:
+            self.correct += int((logits.argmax(dim=1) == labels).sum())
+            self.count += len(labels)
 
-    def result(self) -> tuple[float, float]:
-        return self.loss / max(self.weight, 1e-12), self.correct / max(self.count, 1)
+    def result(self) -> tuple[float, float | None]:
+        """Loss and accuracy (``None`` when no labels were scored)."""
+        accuracy = self.correct / self.count if self.count else None
+        return self.loss / max(self.weight, 1e-12), accuracy
 
 
 def evaluate(model: nn.Module, data: Dataset, weight: Tensor | None = None,
              batch_size: int = 64, device: str | torch.device = "auto",
-             transform: Callable[[Tensor], Tensor] | None = None) -> tuple[float, float]:
-    """Weighted cross-entropy and accuracy of ``model`` on ``data`` (eval mode, no grad).
+             transform: Callable[[Tensor], Tensor] | None = None, *,
+             loss: str = "cross-entropy") -> tuple[float, float | None]:
+    """The loss and accuracy of ``model`` on ``data`` (eval mode, no grad).
 
     Parameters
     ----------
@@ -245,50 +260,58 @@ def evaluate(model: nn.Module, data: Dataset, weight: Tensor | None = None,
         Class weights, as :func:`fit` used them; ``None``: unweighted.
     transform : callable, optional
         Deterministic batch transform (e.g. a center crop) applied on the device.
+    loss : str
+        One of :data:`LOSSES`, as :func:`fit` used it.
 
     Returns
     -------
-    loss, accuracy : float
+    loss : float
+    accuracy : float or None
+        ``None`` for the ``reconstruction`` loss.
     """
-    device = _as_device(device)
+    one_of("loss", loss, LOSSES)
+    device = resolve_device(device)
     model.to(device).eval()
     totals = _Totals()
     with torch.no_grad():
-        for x, y in DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=0):
-            x, y = x.to(device), y.to(device)
+        for batch in DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=0):
+            x, y = _unpack(batch, device)
             if transform is not None:
                 x = transform(x)
-            logits = model(x)
-            w = torch.ones(logits.shape[1], device=device) if weight is None else weight
-            targets = F.one_hot(y, logits.shape[1]).to(logits.dtype)
-            totals.add(*_weighted_ce(logits, targets, w.to(device)), logits, y)
+            output = model(x)
+            if loss == "reconstruction":
+                totals.add(*_batch_loss(output, x, None, None), output, None)
+                continue
+            w = torch.ones(output.shape[1], device=device) if weight is None else weight
+            targets = F.one_hot(y, output.shape[1]).to(output.dtype)
+            totals.add(*_batch_loss(output, x, targets, w.to(device)), output, y)
     return totals.result()
 
 
 def _train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
-                 weight: Tensor, config: LoopConfig, transform: Transform | None,
+                 weight: Tensor | None, config: LoopConfig, transform: Transform | None,
                  generators: tuple[torch.Generator, torch.Generator],
-                 rng: np.random.Generator) -> tuple[float, float]:
-    """One pass over the training data; returns (loss, accuracy)."""
-    device = weight.device
+                 rng: np.random.Generator, device: torch.device) -> tuple[float, float | None]:
+    """One pass over the training data; returns (loss, accuracy). ``weight`` ``None``:
+    the reconstruction loss."""
     cpu_generator, device_generator = generators
     model.train()
     totals = _Totals()
-    for x, y in loader:
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+    for batch in loader:
+        x, y = _unpack(batch, device)
         if transform is not None:
             x = transform(x, device_generator)
-        targets = F.one_hot(y, len(weight)).to(x.dtype)
-        if config.mixup > 0:
+        targets = None if weight is None else F.one_hot(y, len(weight)).to(x.dtype)
+        if targets is not None and config.mixup > 0:
             x, targets = _mix(x, targets, config.mixup, rng, cpu_generator)
-        logits = model(x)
-        loss_sum, weight_sum = _weighted_ce(logits, targets, weight)
+        output = model(x)
+        loss_sum, weight_sum = _batch_loss(output, x, targets, weight)
         optimizer.zero_grad(set_to_none=True)
         (loss_sum / weight_sum).backward()
         optimizer.step()
         # Under mixup, a prediction is right when it names the dominant label.
-        totals.add(loss_sum.detach(), weight_sum.detach(), logits.detach(),
-                   targets.argmax(dim=1))
+        totals.add(loss_sum.detach(), weight_sum.detach(), output.detach(),
+                   None if targets is None else targets.argmax(dim=1))
     return totals.result()
 
 
@@ -301,55 +324,61 @@ def _make_loader(train: Dataset, config: LoopConfig, generator: torch.Generator,
                       num_workers=0, drop_last=drop_last, pin_memory=device.type == "cuda")
 
 
-def _as_device(device: str | torch.device) -> torch.device:
-    return device if isinstance(device, torch.device) else resolve_device(device)
-
-
 def _check_labels(labels: np.ndarray, n_classes: int) -> None:
-    if len(labels) == 0:
-        raise ValueError("the training set is empty")
     if labels.min() < 0 or labels.max() >= n_classes:
+        # The callers number the classes themselves: this is a bug, not a user's error.
         raise ValueError(f"labels must lie in [0, {n_classes}); got {labels.min()}..."
                          f"{labels.max()}")
 
 
-def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int,
-        config: LoopConfig, transform: Transform | None = None, progress: bool = False, *,
-        eval_transform: Callable[[Tensor], Tensor] | None = None) -> History:
+def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int | None,
+        config: LoopConfig, *, loss: str = "cross-entropy", transform: Transform | None = None,
+        eval_transform: Callable[[Tensor], Tensor] | None = None,
+        progress: bool = False) -> History:
     """Train ``model`` in place and restore the weights of its best epoch.
 
     Parameters
     ----------
     model : nn.Module
-        Maps a batch ``(batch, ...)`` to logits ``(batch, n_classes)``. Seed its
-        construction yourself; ``config.seed`` covers shuffling, dropout, mixup and
-        ``transform``.
+        Maps a batch ``(batch, ...)`` to logits ``(batch, n_classes)``, or for the
+        ``reconstruction`` loss to a tensor of the input's shape. Seed its construction
+        yourself; ``config.seed`` covers shuffling, dropout, mixup and ``transform``.
     train, valid : Dataset
-        Items ``(x: Tensor float32, y: int)``. Without ``valid`` the scheduler follows the
-        training loss, there is no early stopping and the last epoch's weights are kept.
-    n_classes : int
+        Items ``(x: Tensor float32, y: int)``; for the ``reconstruction`` loss, ``x`` alone
+        (or with a label, unused). Without ``valid`` the scheduler follows the training
+        loss, there is no early stopping and the last epoch's weights are kept.
+    n_classes : int or None
+        ``None`` for the ``reconstruction`` loss.
     config : LoopConfig
+    loss : str
+        One of :data:`LOSSES`. ``class_weights`` and ``mixup`` apply to the cross-entropy.
     transform : callable ``(x, generator) -> x``, optional
         Train-time batch augmentation on the device (see :mod:`genriflow.training.augment`);
         ``generator`` is a seeded ``torch.Generator`` on the training device.
-    progress : bool
-        Show a rich progress bar over epochs.
     eval_transform : callable ``x -> x``, optional
         Deterministic batch transform for validation (e.g. a center crop to the training
         crop's length).
+    progress : bool
+        Show a rich progress bar over epochs.
 
     Returns
     -------
     History
         The model ends on the training device, in eval mode.
+
+    Raises
+    ------
+    DatasetError
+        If the training set is empty.
     """
+    one_of("loss", loss, LOSSES)
     device = resolve_device(config.device)
-    labels = dataset_labels(train)
-    _check_labels(labels, n_classes)
+    if len(train) == 0:
+        raise DatasetError("the training set is empty")
     with _torch_settings(config.num_threads or os.cpu_count() or 1):
         torch.manual_seed(config.seed)
-        weight = (class_weights(labels, n_classes) if config.class_weights
-                  else torch.ones(n_classes)).to(device)
+        weight = None if loss == "reconstruction" else _loss_weight(train, n_classes,
+                                                                      config, device)
         model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
@@ -359,12 +388,12 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int,
                       torch.Generator(device=device).manual_seed(config.seed + 2))
         mixup_rng = np.random.default_rng(config.seed)
         loader = _make_loader(train, config, torch.Generator().manual_seed(config.seed), device)
-        run = _Run(model, valid, weight, config, eval_transform)
+        run = _Run(model, valid, weight, config, eval_transform, loss, device)
         with _progress_bar(progress, config.epochs) as advance:
             for _ in range(config.epochs):
                 run.history.lr.append(optimizer.param_groups[0]["lr"])
                 train_scores = _train_epoch(model, loader, optimizer, weight, config, transform,
-                                            generators, mixup_rng)
+                                            generators, mixup_rng, device)
                 monitored = run.end_epoch(train_scores)
                 scheduler.step(monitored)
                 advance(run.history)
@@ -375,29 +404,41 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int,
     return run.history
 
 
+def _loss_weight(train: Dataset, n_classes: int, config: LoopConfig,
+                 device: torch.device) -> Tensor:
+    """The cross-entropy's class weights (all ones without ``config.class_weights``)."""
+    labels = dataset_labels(train)
+    _check_labels(labels, n_classes)
+    weight = class_weights(labels, n_classes) if config.class_weights else torch.ones(n_classes)
+    return weight.to(device)
+
+
 class _Run:
     """Bookkeeping of one fit: history, best weights, patience."""
 
-    def __init__(self, model: nn.Module, valid: Dataset | None, weight: Tensor,
-                 config: LoopConfig, eval_transform: Callable[[Tensor], Tensor] | None) -> None:
+    def __init__(self, model: nn.Module, valid: Dataset | None, weight: Tensor | None,
+                 config: LoopConfig, eval_transform: Callable[[Tensor], Tensor] | None,
+                 loss: str, device: torch.device) -> None:
         self.model, self.valid, self.weight, self.config = model, valid, weight, config
-        self.eval_transform = eval_transform
+        self.eval_transform, self.loss, self.device = eval_transform, loss, device
         self.history = History()
         self.best_loss = float("inf")
         self.best_state: dict[str, Tensor] | None = None
 
-    def end_epoch(self, train_scores: tuple[float, float]) -> float:
+    def end_epoch(self, train_scores: tuple[float, float | None]) -> float:
         """Record the epoch's scores; return the loss the scheduler should follow."""
         h = self.history
         h.train_loss.append(train_scores[0])
-        h.train_acc.append(train_scores[1])
+        if train_scores[1] is not None:
+            h.train_acc.append(train_scores[1])
         if self.valid is None:
             h.best_epoch = h.epochs
             return train_scores[0]
         loss, acc = evaluate(self.model, self.valid, self.weight, self.config.batch_size,
-                             self.weight.device, self.eval_transform)
+                             self.device, self.eval_transform, loss=self.loss)
         h.valid_loss.append(loss)
-        h.valid_acc.append(acc)
+        if acc is not None:
+            h.valid_acc.append(acc)
         if loss < self.best_loss:
             self.best_loss, h.best_epoch = loss, h.epochs
             # Clone: state_dict() aliases the parameters the optimizer keeps updating.
@@ -434,63 +475,10 @@ def _progress_bar(enabled: bool, epochs: int) -> Iterator[Callable[[History], No
 
 
 def _epoch_summary(h: History) -> str:
-    text = f"train loss {h.train_loss[-1]:.4f} acc {h.train_acc[-1]:.3f}"
+    text = f"train loss {h.train_loss[-1]:.4f}"
+    text += f" acc {h.train_acc[-1]:.3f}" if h.train_acc else ""
     if h.valid_loss:
-        text += f" | valid loss {h.valid_loss[-1]:.4f} acc {h.valid_acc[-1]:.3f}"
+        text += f" | valid loss {h.valid_loss[-1]:.4f}"
+        text += f" acc {h.valid_acc[-1]:.3f}" if h.valid_acc else ""
     return text + f" | lr {h.lr[-1]:.2g}"
 
-
-def predict_proba(model: nn.Module, data: Tensor | Dataset, batch_size: int = 64,
-                  device: str | torch.device = "auto") -> np.ndarray:
-    """Softmax class probabilities, in eval mode and without gradients.
-
-    Parameters
-    ----------
-    data : Tensor, shape (n, ...), or Dataset
-        A dataset may yield ``x`` or ``(x, y)``.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n, n_classes)
-        ``(0, 0)`` for empty data. The model is left on ``device``, in its previous mode.
-    """
-    device = _as_device(device)
-    was_training = model.training
-    model.to(device).eval()
-    chunks = []
-    with torch.no_grad():
-        for batch in _batches(data, batch_size):
-            x = batch[0] if isinstance(batch, list | tuple) else batch
-            chunks.append(torch.softmax(model(x.to(device)), dim=1).float().cpu().numpy())
-    model.train(was_training)
-    return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
-
-
-def _batches(data: Tensor | Dataset, batch_size: int) -> Iterator:
-    if isinstance(data, Tensor):
-        return iter(data.split(batch_size))
-    return iter(DataLoader(data, batch_size=batch_size, shuffle=False, num_workers=0))
-
-
-def plot_history(history: History, path: Path, title: str) -> None:
-    """Save loss and accuracy per epoch, train vs validation, best epoch marked (PNG)."""
-    epochs = np.arange(1, history.epochs + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    panels = (("loss", history.train_loss, history.valid_loss),
-              ("accuracy", history.train_acc, history.valid_acc))
-    for ax, (name, train_values, valid_values) in zip(axes, panels, strict=True):
-        ax.plot(epochs, train_values, label="train")
-        if valid_values:
-            ax.plot(epochs, valid_values, label="validation")
-        if history.best_epoch:
-            ax.axvline(history.best_epoch, color="grey", linestyle="--",
-                       label=f"best epoch ({history.best_epoch})")
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(name)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

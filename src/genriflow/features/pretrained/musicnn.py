@@ -7,7 +7,7 @@ each trained on MagnaTagATune (MTT) and on the Million Song Dataset (MSD), 50 ta
 
 This module rebuilds both architectures of ``musicnn/models.py`` as plain ``nn.Module``s,
 reads the weights straight from the installed package's checkpoints (no TensorFlow: see
-:mod:`genriflow.models.pretrained.tf_checkpoint`), and caches the converted weights as
+:mod:`genriflow.features.pretrained.tf_checkpoint`), and caches the converted weights as
 safetensors. ``tests/models/test_musicnn.py`` checks the outputs against the original's,
 recorded by ``tools/musicnn_reference.py``.
 
@@ -40,8 +40,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genriflow.errors import one_of
+from genriflow.features.pretrained.tf_checkpoint import read_checkpoint
 from genriflow.locations import pretrained_dir
-from genriflow.models.pretrained.tf_checkpoint import read_checkpoint
 
 __all__ = [
     "HOP_LENGTH",
@@ -404,7 +405,7 @@ def convert_checkpoint(variables: dict[str, np.ndarray], model: MusicnnNet) -> d
     Parameters
     ----------
     variables : dict[str, numpy.ndarray]
-        The checkpoint, as :func:`~genriflow.models.pretrained.tf_checkpoint.read_checkpoint`
+        The checkpoint, as :func:`~genriflow.features.pretrained.tf_checkpoint.read_checkpoint`
         returns it.
     model : MusicnnNet
         A :class:`MusiCNN` or :class:`VGG` of the checkpoint's sizes.
@@ -462,9 +463,7 @@ def _musicnn_dir() -> Path:
 
 
 def _spec(name: str) -> PretrainedSpec:
-    if name not in PRETRAINED:
-        raise ValueError(f"unknown pretrained model {name!r}; choose from {sorted(PRETRAINED)}")
-    return PRETRAINED[name]
+    return PRETRAINED[one_of("model", name, sorted(PRETRAINED))]
 
 
 def _save_atomic(state: dict[str, Tensor], path: Path, metadata: dict[str, str]) -> None:

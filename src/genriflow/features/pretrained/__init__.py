@@ -1,11 +1,11 @@
 """Pretrained networks ported from other projects, with their original weights.
 
-:mod:`~genriflow.models.pretrained.musicnn` holds the musicnn taggers (Pons & Serra 2019),
+:mod:`~genriflow.features.pretrained.musicnn` holds the musicnn taggers (Pons & Serra 2019),
 read from the ``musicnn`` package's TensorFlow checkpoints by
-:mod:`~genriflow.models.pretrained.tf_checkpoint`, without TensorFlow.
+:mod:`~genriflow.features.pretrained.tf_checkpoint`, without TensorFlow.
 """
 
-from genriflow.models.pretrained.musicnn import (
+from genriflow.features.pretrained.musicnn import (
     MSD_TAGS,
     MTT_TAGS,
     PRETRAINED,
@@ -17,7 +17,7 @@ from genriflow.models.pretrained.musicnn import (
     musicnn_log_mel,
     to_patches,
 )
-from genriflow.models.pretrained.tf_checkpoint import read_checkpoint
+from genriflow.features.pretrained.tf_checkpoint import read_checkpoint
 
 __all__ = [
     "MSD_TAGS",

@@ -1,0 +1,461 @@
+"""The public API: what every interface (command line, service, notebooks) calls.
+
+Everything here is reachable as ``genriflow.<name>`` (imported lazily, so ``import
+genriflow`` stays fast). Data arguments come first; every option is keyword-only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from genriflow.audio.errors import AudioError
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from genriflow.features.dataset import FeatureDataset
+    from genriflow.inference.predict import Prediction, Predictions
+    from genriflow.inference.similar import IndexUpdate, SimilarityIndex
+    from genriflow.inference.tags import SongTags, Tagged
+    from genriflow.models.base import GenreClassifier
+
+#: The model :func:`classify` uses when none is named.
+DEFAULT_MODEL = "zero-shot"
+
+Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
+Model = str | os.PathLike
+
+
+def default_options() -> RunOptions:
+    """The options of a call that names none: the command line's feature store
+    (:func:`genriflow.locations.default_store_dir`), every core, no progress bar."""
+    from genriflow.locations import default_store_dir
+
+    return RunOptions(store=default_store_dir())
+
+
+def available_models() -> list[str]:
+    """The built-in model names :func:`load_model` and :func:`classify` accept.
+
+    >>> import genriflow
+    >>> "zero-shot" in genriflow.available_models()
+    True
+    """
+    from genriflow.models.registry import available_models as names
+
+    return names()
+
+
+def load_model(name_or_folder: Model, *, device: str = "auto") -> GenreClassifier:
+    """A model folder written by :func:`train`, or a built-in model by name.
+
+    Parameters
+    ----------
+    name_or_folder : str or path
+        A folder (``config.json``, ``labels.json``, weights), or one of
+        :func:`available_models`. Nothing in a folder is ever executed.
+    device : {'auto', 'cpu', 'cuda'}
+        Where a network runs.
+
+    Returns
+    -------
+    GenreClassifier
+        With ``labels``, ``feature_config``, ``predict_proba`` and ``predict``.
+
+    Raises
+    ------
+    ModelError
+        Neither a readable model folder nor a built-in name.
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> model = genriflow.load_model("zero-shot")
+    >>> model.labels[:3]
+    ['blues', 'classical', 'country']
+    """
+    from genriflow.models.folder import load_model as load
+
+    return load(name_or_folder, device=device)
+
+
+def _is_single(audio: Audio) -> bool:
+    return isinstance(audio, np.ndarray) or (
+        isinstance(audio, str | os.PathLike) and not Path(audio).is_dir())
+
+
+class Classifier:
+    """A model kept warm, called like a function on songs or waveforms.
+
+    Parameters
+    ----------
+    model : str, path or GenreClassifier
+        A built-in name (:func:`available_models`), a model folder, or a loaded model.
+    top : int
+        Genres each prediction lists by default.
+    max_windows : int or None
+        A long song is analysed as at most this many clips spread over it (``None``: all).
+    aggregation : {'mean', 'vote'}
+        How the clips' probabilities make the song's.
+    options : RunOptions or None
+        Feature store, workers and progress bar; ``None``: :func:`default_options`.
+    device : {'auto', 'cpu', 'cuda'}
+
+    Examples
+    --------
+    >>> import numpy as np, genriflow
+    >>> classify = genriflow.Classifier("zero-shot", top=2)
+    >>> t = np.arange(3 * 16000) / 16000
+    >>> prediction = classify(np.sin(2 * np.pi * 440 * t), sr=16000)
+    >>> len(prediction.top())
+    2
+    """
+
+    def __init__(self, model: Model | GenreClassifier = DEFAULT_MODEL, *, top: int = 3,
+                 max_windows: int | None = 10, aggregation: str = "mean",
+                 options: RunOptions | None = None, device: str = "auto") -> None:
+        from genriflow.inference.predict import check_options
+
+        check_options(max_windows=max_windows, aggregation=aggregation, top=top)
+        self.model = (load_model(model, device=device) if isinstance(model, str | os.PathLike)
+                      else model)
+        self.top, self.max_windows, self.aggregation = top, max_windows, aggregation
+        self.options = options if options is not None else default_options()
+
+    @property
+    def labels(self) -> list[str]:
+        """The genres the model knows, in the order of its probabilities."""
+        return list(self.model.labels)
+
+    def __call__(self, audio: Audio, *, sr: int | None = None) -> Prediction | Predictions:
+        """Classify ``audio``: see :func:`classify`."""
+        from genriflow.inference.predict import predict_files, predict_waveform
+
+        settings = {"max_windows": self.max_windows, "aggregation": self.aggregation,
+                    "top": self.top}
+        if isinstance(audio, np.ndarray):
+            if sr is None:
+                raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
+            return predict_waveform(self.model, audio, sr, **settings)
+        if sr is not None:
+            raise ConfigError("sr", "is for waveforms; files carry their own rate")
+        paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
+        result = predict_files(self.model, paths, options=self.options, **settings)
+        if _is_single(audio):
+            if result.errors:
+                raise result.errors[0]
+            return result.predictions[0]
+        return result
+
+
+def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
+             sr: int | None = None, top: int = 3, max_windows: int | None = 10,
+             aggregation: str = "mean", options: RunOptions | None = None
+             ) -> Prediction | Predictions:
+    """The genres of a song, a folder of songs, a list of them, or a waveform.
+
+    Parameters
+    ----------
+    audio : path, sequence of paths, folder, or np.ndarray
+        A file (mp3, m4a, flac, ogg, opus, wav, au, ...), several, a folder (searched
+        recursively), or a waveform: shape (n,) or multi-channel, at any rate ``sr``
+        (mixed down and resampled exactly as a file is).
+    model : str, path or GenreClassifier
+        Default ``"zero-shot"`` (GTZAN's genres from the pretrained taggers, no training).
+    sr : int or None
+        The waveform's sample rate; only with a waveform.
+    top, max_windows, aggregation, options
+        As for :class:`Classifier`.
+
+    Returns
+    -------
+    Prediction or Predictions
+        One input (a file or a waveform): its :class:`~genriflow.inference.predict.Prediction`.
+        Several (a list or a folder): ``Predictions(predictions, errors)``, a bad file
+        never stopping the others.
+
+    Raises
+    ------
+    AudioError
+        One input that cannot be read (missing, corrupt, unsupported, too short).
+    ModelError, ConfigError
+        An unknown model or a bad option.
+
+    Examples
+    --------
+    >>> import numpy as np, genriflow
+    >>> t = np.arange(5 * 22050) / 22050
+    >>> chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330))
+    >>> prediction = genriflow.classify(chord, sr=22050)
+    >>> prediction.path, len(prediction.labels)
+    ('<array>', 10)
+    >>> round(sum(p for _, p in prediction.top(10)), 6)
+    1.0
+    """
+    classifier = Classifier(model, top=top, max_windows=max_windows, aggregation=aggregation,
+                            options=options)
+    return classifier(audio, sr=sr)
+
+
+def tag(audio: Audio, *, sr: int | None = None, k: int = 5, max_windows: int | None = 10,
+        options: RunOptions | None = None) -> SongTags | Tagged:
+    """Top tags, vocal or instrumental, and moods, from the pretrained musicnn taggers.
+
+    ``audio`` is taken as by :func:`classify`: one input gives its
+    :class:`~genriflow.inference.tags.SongTags`, several give ``Tagged(tags, errors)``.
+
+    >>> import numpy as np, genriflow
+    >>> t = np.arange(4 * 16000) / 16000
+    >>> tags = genriflow.tag(np.sin(2 * np.pi * 330 * t), sr=16000, k=3)
+    >>> len(tags.top), tags.voice in ("vocal", "instrumental")
+    (3, True)
+    """
+    from genriflow.inference.tags import tag_files, tag_waveform
+
+    if isinstance(audio, np.ndarray):
+        if sr is None:
+            raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
+        return tag_waveform(audio, sr, k=k, max_windows=max_windows)
+    paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
+    result = tag_files(paths, k=k, max_windows=max_windows,
+                       options=options if options is not None else default_options())
+    if _is_single(audio):
+        if result.errors:
+            raise result.errors[0]
+        return result.tags[0]
+    return result
+
+
+def extract_features(data: str | os.PathLike, *,
+                     feature_sets: str | Sequence[str] = "kaggle",
+                     options: RunOptions | None = None
+                     ) -> FeatureDataset | dict[str, FeatureDataset]:
+    """Feature sets of a labelled folder (or manifest), each file decoded once.
+
+    Parameters
+    ----------
+    data : path
+        Folder per genre (any depth; both GTZAN layouts) or a CSV manifest.
+    feature_sets : str or sequence of str
+        One name (the result is its dataset) or several (a dict by name); see
+        ``genriflow.features.FEATURE_SET_NAMES``.
+    options : RunOptions or None
+
+    Returns
+    -------
+    FeatureDataset or dict of FeatureDataset
+        ``X`` (one row per file), ``y``, ``frame`` and ``errors``.
+    """
+    from genriflow.features.dataset import from_audio_sets
+    from genriflow.features.sets import FeatureConfig
+
+    names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
+    if not names:
+        raise ConfigError("feature_sets", "names no feature set")
+    datasets = from_audio_sets(data, [FeatureConfig(set=name) for name in names],
+                               options=options if options is not None else default_options())
+    return datasets[names[0]] if isinstance(feature_sets, str) else datasets
+
+
+@dataclass
+class Run:
+    """What a training or evaluation run produced: its folder, figures and unusable files.
+
+    Attributes
+    ----------
+    folder : Path
+        The model folder (training) or run folder (evaluation), with ``report.html``.
+    metrics : dict
+        What ``metrics.json`` holds; every figure names its split and part.
+    errors : list of AudioError
+    """
+
+    folder: Path
+    metrics: dict
+    errors: list[AudioError] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Accuracy on the test part (mean over folds for k-fold)."""
+        return float(self.metrics["test"]["accuracy"])
+
+
+def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
+          table: str | os.PathLike | None = None, model: str = "auto", split: str = "auto",
+          seed: int = 0, folds: int = 10, pca: int | None = None, epochs: int = 50,
+          device: str = "auto", augment: str = "none", copies: int = 1,
+          embeddings: str | None = None, options: RunOptions | None = None) -> Run:
+    """Train a genre model, choose it on the validation part, test it once, save it.
+
+    Parameters
+    ----------
+    data : path or None
+        Labelled audio (folder per genre or manifest); or give ``table``.
+    out : path
+        The model folder to write (``load_model(out)`` reads it back).
+    table : path or None
+        A Kaggle-style GTZAN feature table instead of audio.
+    model : str
+        ``auto``, a classical name (``svm``, ``knn``, ...; ``svm@msd-musicnn`` for another
+        input), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``, ...).
+    split : str
+        ``auto``, ``gtzan-fault-filtered``, ``stratified``, ``stratified-grouped``,
+        ``kfold``, ``kfold-grouped`` or ``manifest``; ``seed`` and ``folds`` go with it.
+    pca : int or None
+        Classical models: principal components after scaling.
+    epochs, device, augment, copies
+        Networks: most epochs, where to train, waveform augmentation and its copies.
+    embeddings : str or None
+        Classical models on a pretrained network's embeddings (transfer learning).
+    options : RunOptions or None
+
+    Returns
+    -------
+    Run
+        The model folder, its metrics (with the split) and the files that could not be used.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.evaluation.runs import train_any
+
+    options = options if options is not None else default_options()
+    metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
+        method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
+        augment=augment, copies=copies, embeddings=embeddings, options=options)
+    return Run(Path(out), metrics, errors)
+
+
+def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,
+             config: Any, options: RunOptions) -> FeatureDataset:
+    from genriflow.features.dataset import from_audio, from_table
+
+    if (data is None) == (table is None):
+        raise ConfigError("data", "give either labelled audio or a feature table, not both "
+                          "or neither")
+    if table is not None:
+        return from_table(table)
+    return from_audio(data, config, options=options)
+
+
+def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = None, *,
+             out: str | os.PathLike, table: str | os.PathLike | None = None,
+             part: str = "test", options: RunOptions | None = None) -> Run:
+    """Score a saved model on its own split's test part, or on data it never saw.
+
+    Parameters
+    ----------
+    model : str, path or GenreClassifier
+    data, table : path
+        Exactly one: labelled audio, or a Kaggle-style feature table.
+    out : path
+        The run folder: ``report.md``, ``report.html``, ``metrics.json``, confusion matrix.
+    part : {'test', 'valid', 'train', 'all'}
+        ``test`` re-applies the model's own split; ``all`` scores every item (for data the
+        model never saw).
+    options : RunOptions or None
+    """
+    from genriflow.evaluation.evaluate import evaluate_to_folder
+
+    loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
+    options = options if options is not None else default_options()
+    dataset = _dataset(data, table, loaded.feature_config, options)
+    metrics = evaluate_to_folder(loaded, dataset, out, part=part)
+    return Run(Path(out), metrics, dataset.errors)
+
+
+def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.PathLike,
+            split: str = "auto", seed: int = 0, epochs: int = 50, device: str = "auto",
+            options: RunOptions | None = None) -> pd.DataFrame:
+    """Train several models on one dataset and split; the table of their accuracies.
+
+    Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
+    per model. Models are named as for :func:`train`.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.evaluation.runs import compare as run_compare
+
+    options = options if options is not None else default_options()
+    return run_compare(data, list(models), out, split=SplitConfig(method=split, seed=seed),
+                       epochs=epochs, device=device, options=options)
+
+
+@dataclass
+class Clustering:
+    """Scores per method, each item's cluster, and the unusable files of a clustering run."""
+
+    scores: pd.DataFrame
+    assignments: pd.DataFrame
+    feature_set: str
+    folder: Path
+    errors: list[AudioError] = field(default_factory=list)
+
+
+def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
+            table: str | os.PathLike | None = None,
+            methods: Sequence[str] = ("pca-gmm", "kmeans"), feature_set: str = "kaggle",
+            n_clusters: int | None = None, components: int = 10, seed: int = 0,
+            options: RunOptions | None = None) -> Clustering:
+    """Find genres without labels and score the clusters against the labels (ARI, NMI).
+
+    ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
+    ``genriflow-stack``); ``n_clusters`` defaults to one per label.
+    """
+    from genriflow.evaluation.clustering import cluster_to_folder
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.training.clustering import ClusterConfig
+
+    config = ClusterConfig(tuple(methods), n_clusters, components, seed)
+    options = options if options is not None else default_options()
+    dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
+    run = cluster_to_folder(dataset, out, config)
+    return Clustering(run.scores, run.assignments, run.feature_set, Path(out), dataset.errors)
+
+
+@dataclass
+class SimilarSongs:
+    """The songs most like a song, and what updating the library's index did."""
+
+    neighbours: list[tuple[str, float]]
+    update: IndexUpdate
+    index: SimilarityIndex
+    precision: float | None = None
+
+
+def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: int = 5,
+            options: RunOptions | None = None) -> SimilarSongs:
+    """The ``k`` songs of ``library`` most like ``song``, by pretrained embedding (cosine).
+
+    The library's index lives in the feature store and follows the folder: only new or
+    changed files are embedded. ``song=None`` only brings the index up to date. In a
+    folder-per-genre library, ``precision`` is the share of each song's ``k`` nearest songs
+    with its genre.
+    """
+    from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
+
+    options = options if options is not None else default_options()
+    if options.store is None:
+        raise ConfigError("store", "is needed: similar keeps its index in the feature store")
+    index = SimilarityIndex(library, options.store)
+    update = index.update(n_jobs=options.n_jobs, progress=options.progress)
+    neighbours = index.query(song, k) if song is not None else []
+    labels = library_labels(index)
+    precision = precision_at_k(index, labels, k) if labels and len(index) > k else None
+    return SimilarSongs(neighbours, update, index, precision)
+
+
+def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0.0,
+         duration: float = 30.0, options: RunOptions | None = None) -> list[Path]:
+    """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
+    dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
+    ``report.html``. Returns the PNG files."""
+    from genriflow.plots.folder import plot_to_folder
+
+    options = options if options is not None else default_options()
+    return plot_to_folder(target, out, offset=offset, duration=duration, options=options)

@@ -1,0 +1,132 @@
+"""Waveforms already in memory, brought to what a decoded file gives: mono float32 at a rate.
+
+Files and arrays meet in :func:`to_mono_resampled`: :func:`~genriflow.audio.load` runs its
+decoded samples through it, and so does :func:`cut` with an array's, so a waveform in
+memory and the same samples in a file give the same audio downstream.
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+
+import numpy as np
+import soxr
+
+from genriflow.audio.errors import AudioError, AudioErrorKind
+from genriflow.errors import ConfigError, at_least
+
+#: The name an in-memory waveform goes by in results and errors.
+ARRAY_PATH = "<array>"
+
+
+def to_mono_resampled(y: np.ndarray, sr: int, target_sr: int | None, *,
+                      channel_axis: int | None = None) -> np.ndarray:
+    """Average the channels and resample: the one downmix and resampling of genriflow.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,), (channels, n) or (n, channels)
+        Samples at ``sr``. Without ``channel_axis`` the longer axis of a 2-D array is time,
+        so both librosa's ``(channels, n)`` and soundfile's ``(n, channels)`` work.
+    sr : int
+        Rate of ``y`` in Hz.
+    target_sr : int or None
+        Rate wanted (soxr, high quality); ``None`` keeps ``sr``.
+    channel_axis : int or None
+        The axis of the channels of a 2-D ``y``, when known.
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples,), float32
+    """
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 2:
+        axis = channel_axis if channel_axis is not None else int(y.shape[0] > y.shape[1])
+        if y.shape[axis] == 1:
+            y = np.ascontiguousarray(y.take(0, axis=axis))
+        else:
+            y = y.mean(axis=axis, dtype=np.float32)
+    elif y.ndim != 1:
+        raise ValueError(f"expected a 1-D or 2-D waveform, got shape {y.shape}")
+    if target_sr is not None and target_sr != sr:
+        y = soxr.resample(y, sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+    return y
+
+
+def mono_waveform(y: np.ndarray, sr: int) -> np.ndarray:
+    """Check an in-memory waveform and downmix it, at its own rate.
+
+    Parameters
+    ----------
+    y : array, shape (n,), (channels, n) or (n, channels)
+        Float samples (nominally in [-1, 1]) or signed integer PCM (scaled as decoders
+        scale it); the longer axis of a 2-D array is time.
+    sr : int
+        Its rate in Hz.
+
+    Returns
+    -------
+    np.ndarray, shape (n,), float32
+
+    Raises
+    ------
+    ConfigError
+        If ``sr`` is not a whole number of Hz of at least 1.
+    AudioError
+        Not numbers, not 1-D or 2-D, no samples, or NaN or infinite values.
+    """
+    if not isinstance(sr, numbers.Integral) or isinstance(sr, bool):
+        raise ConfigError("sr", f"must be a whole number of Hz; got {sr!r}")
+    at_least("sr", sr, 1)
+    y = np.asarray(y)
+    if np.issubdtype(y.dtype, np.signedinteger):
+        y = y.astype(np.float32) / (float(np.iinfo(y.dtype).max) + 1.0)
+    elif not np.issubdtype(y.dtype, np.floating):
+        raise AudioError(ARRAY_PATH, f"not audio samples: dtype {y.dtype}",
+                         AudioErrorKind.UNSUPPORTED)
+    if y.ndim not in (1, 2):
+        raise AudioError(ARRAY_PATH, f"expected shape (n,), (channels, n) or (n, channels), "
+                         f"got {y.shape}", AudioErrorKind.UNSUPPORTED)
+    if y.size == 0:
+        raise AudioError(ARRAY_PATH, "no audio samples", AudioErrorKind.EMPTY)
+    if not np.all(np.isfinite(y)):
+        raise AudioError(ARRAY_PATH, "audio contains NaN or infinite values",
+                         AudioErrorKind.CORRUPT)
+    return to_mono_resampled(y, sr, None)
+
+
+def cut(y: np.ndarray, sr: int, target_sr: int | None, *, offset: float = 0.0,
+        duration: float | None = None, min_duration: float = 0.0) -> np.ndarray:
+    """A window of a mono waveform at ``target_sr``: what :func:`~genriflow.audio.load`
+    gives for the same window of a file holding ``y``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,), float32
+        From :func:`mono_waveform`.
+    sr, target_sr : int, int or None
+        Its rate, and the rate wanted (``None``: ``sr``).
+    offset, duration, min_duration : float, float or None, float
+        As for :func:`~genriflow.audio.load`.
+
+    Raises
+    ------
+    AudioError
+        If fewer than ``min_duration`` seconds are left.
+    """
+    start = int(round(offset * sr))
+    stop = None if duration is None else start + int(round(duration * sr))
+    out = to_mono_resampled(y[start:stop], sr, target_sr)
+    require_duration(ARRAY_PATH, out, target_sr or sr, min_duration)
+    return out
+
+
+def require_duration(path: str | Path, y: np.ndarray, sr: int, min_duration: float) -> None:
+    """Raise ``AudioError(kind=TOO_SHORT)`` if ``y`` lasts less than ``min_duration`` s."""
+    if y.size / sr < min_duration:
+        raise AudioError(
+            path,
+            f"too short: {y.size / sr:.2f} s of audio, at least {min_duration:.2f} s needed",
+            AudioErrorKind.TOO_SHORT,
+        )

@@ -1,0 +1,35 @@
+"""The ``genriflow`` command line: one module per command, each a few lines over the
+public API (:mod:`genriflow.api`).
+
+Shared options, the consoles and the error policy live in :mod:`genriflow.cli.common`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from genriflow.cli import (
+    cluster,
+    compare,
+    demo,
+    demo_data,
+    evaluate,
+    features,
+    plot,
+    predict,
+    similar,
+    train,
+)
+from genriflow.cli.common import GenriflowGroup
+
+app = typer.Typer(
+    help="Tell which genre a piece of music belongs to, from the audio itself.",
+    cls=GenriflowGroup, no_args_is_help=True, pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+for module in (demo_data, features, train, evaluate, predict, similar, compare, plot, cluster,
+               demo):
+    app.command(module.NAME)(module.command)
+
+__all__ = ["app"]

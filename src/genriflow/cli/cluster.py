@@ -1,0 +1,60 @@
+"""``genriflow cluster``: genres without labels, scored against the labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import (
+    Jobs,
+    NoStore,
+    Quiet,
+    StoreDir,
+    console,
+    print_errors,
+    run_options,
+    split_list,
+    stamp,
+)
+from genriflow.features import FEATURE_SET_NAMES
+
+NAME = "cluster"
+
+
+def command(
+    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
+                                                    "manifest CSV.")] = None,
+    features: Annotated[Path | None, typer.Option(help="Cluster a Kaggle-style feature "
+                                                  "table instead of audio.")] = None,
+    methods: Annotated[str, typer.Option(help="Comma-separated: pca-gmm, kmeans, "
+                                         "lstm-autoencoder (needs a frame set).")
+                       ] = "pca-gmm,kmeans",
+    feature_set: Annotated[str, typer.Option("--set", help="Representation of the audio: "
+                                             f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
+    clusters: Annotated[int | None, typer.Option(help="Number of clusters (default: one per "
+                                                 "genre).")] = None,
+    components: Annotated[int, typer.Option(help="PCA components before clustering.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
+                                             )] = None,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
+    from rich.table import Table
+
+    from genriflow.api import cluster
+
+    out = out or Path("runs") / f"cluster-{stamp()}"
+    run = cluster(data_dir, table=features, methods=split_list(methods),
+                  feature_set=feature_set, n_clusters=clusters, components=components,
+                  seed=seed, out=out, options=run_options(store, no_store, jobs, quiet))
+    view = Table("method", "ARI", "NMI", "matched accuracy",
+                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split)")
+    for r in run.scores.itertuples():
+        view.add_row(r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}")
+    console.print(view)
+    console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
+    print_errors(run.errors)

@@ -1,0 +1,123 @@
+"""What every command shares: the consoles, the common options, errors and the error policy.
+
+The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
+(a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
+status 130; anything else is a bug in genriflow: one line saying so, the traceback in a log
+file whose path is printed, exit status 70 (``EX_SOFTWARE``).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from genriflow.audio.errors import AudioError
+from genriflow.errors import ConfigError, GenriflowError
+from genriflow.features.options import RunOptions
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 70
+EXIT_INTERRUPTED = 130
+
+Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
+                                          "(default: all cores).")]
+StoreDir = Annotated[Path | None, typer.Option("--store", help="Feature store folder (default: "
+                                               "$GENRIFLOW_STORE or ~/.cache/genriflow).")]
+NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature afresh and "
+                                       "keep none.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def log_dir() -> Path:
+    """``$GENRIFLOW_LOG_DIR``, else the platform's log folder for genriflow."""
+    if "GENRIFLOW_LOG_DIR" in os.environ:
+        return Path(os.environ["GENRIFLOW_LOG_DIR"])
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir("genriflow", appauthor=False))
+
+
+def write_crash_log(exc: BaseException) -> Path:
+    """Write the traceback of an unexpected exception to a new log file; return its path."""
+    folder = log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    path.write_text("".join(traceback.format_exception(exc)))
+    return path
+
+
+class GenriflowGroup(TyperGroup):
+    """The command group, with the error policy of the whole command line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except ConfigError as exc:
+            _fail(exc.as_option(), EXIT_USER_ERROR)
+        except GenriflowError as exc:
+            _fail(str(exc), EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            err_console.print("[red]interrupted[/red]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            log = write_crash_log(exc)
+            _fail(f"internal error (a bug in genriflow): {type(exc).__name__}: {exc}. "
+                  f"The traceback is in {log}", EXIT_INTERNAL_ERROR, label="bug")
+
+
+def _fail(message: str, status: int, label: str = "error") -> None:
+    err_console.print(f"[red]{label}:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(status) from None
+
+
+def run_options(store: Path | None, no_store: bool, jobs: int | None,
+                quiet: bool) -> RunOptions:
+    """The shared options as the library takes them."""
+    from genriflow.locations import default_store_dir
+
+    return RunOptions(store=None if no_store else (store or default_store_dir()),
+                      n_jobs=jobs, progress=not quiet)
+
+
+def split_list(value: str) -> list[str]:
+    """``'a, b,,c'`` -> ``['a', 'b', 'c']``: the comma-separated options."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def stamp() -> str:
+    """The time, for default run folder names."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def print_result(metrics: dict, out: Path) -> None:
+    """The one-line summary of a training or evaluation run, with its split."""
+    test = metrics["test"]
+    std = f" ± {test['accuracy_std']:.3f}" if "accuracy_std" in test else ""
+    chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
+    console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
+                  f"(balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
+    if metrics["split"].get("groups_crossing"):
+        console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
+                      "splits; this figure is inflated by leakage[/yellow]")
+    console.print(f"report: {out / 'report.html'}")
+
+
+def print_errors(errors: list[AudioError]) -> None:
+    """The files a batch could not use, one line each, on stderr."""
+    if errors:
+        err_console.print(f"[yellow]{len(errors)} file(s) could not be used:[/yellow]")
+    for err in errors:
+        err_console.print(f"  {err.path}: {err.reason}", highlight=False, soft_wrap=True)

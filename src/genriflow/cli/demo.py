@@ -1,0 +1,29 @@
+"""``genriflow demo``: the whole job on the built-in demo corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import Jobs, Quiet, console
+
+NAME = "demo"
+
+
+def command(
+    out: Annotated[Path, typer.Option(help="Folder for the corpus, model and reports.")] = Path(
+        "demo-output"),
+    per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 30,
+    seconds: Annotated[float, typer.Option(help="Seconds per clip.")] = 10.0,
+    jobs: Jobs = None, quiet: Quiet = False,
+) -> None:
+    """The whole job on the built-in demo corpus: data, features, training, report, predictions."""
+    from genriflow.demo import run_demo
+    from genriflow.features.options import RunOptions
+
+    summary = run_demo(out, per_genre=per_genre, seconds=seconds,
+                       options=RunOptions(n_jobs=jobs, progress=not quiet), console=console)
+    console.print(f"[bold]test accuracy: {summary.accuracy:.3f}[/bold] on {summary.part}")
+    console.print(f"report: {summary.report}")

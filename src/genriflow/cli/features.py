@@ -1,0 +1,57 @@
+"""``genriflow features``: feature sets of a folder of audio, into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import (
+    Jobs,
+    NoStore,
+    Quiet,
+    StoreDir,
+    console,
+    print_errors,
+    run_options,
+    split_list,
+)
+from genriflow.features import FEATURE_SET_NAMES
+
+NAME = "features"
+
+
+def command(
+    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
+                                             "genre, any depth) or a manifest CSV.")],
+    sets: Annotated[str, typer.Option(help="Comma-separated feature sets: "
+                                      f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
+    out: Annotated[Path | None, typer.Option(help="Write the first vector set as a table "
+                                             "(.csv or .parquet).")] = None,
+    png: Annotated[Path | None, typer.Option(help="Export mel-image as PNGs into "
+                                             "<png>/<genre>/.")] = None,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Compute feature sets for a folder of audio, each file decoded once, into the store."""
+    from genriflow.api import extract_features
+    from genriflow.features.dataset import write_feature_table
+    from genriflow.features.representations import export_mel_images
+    from genriflow.features.sets import feature_set
+
+    names = split_list(sets)
+    datasets = extract_features(data_dir, feature_sets=names,
+                                options=run_options(store, no_store, jobs, quiet))
+    for name, dataset in datasets.items():
+        console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
+    vector_sets = [name for name in names if feature_set(name).columns is not None]
+    if out is not None and vector_sets:
+        write_feature_table(datasets[vector_sets[0]], out)
+        console.print(f"wrote the {vector_sets[0]} table to {out}")
+    if png is not None and "mel-image" in datasets:
+        images = datasets["mel-image"]
+        stems = [Path(p).stem for p in images.frame["path"]]
+        export_mel_images(images.X, images.y, stems, png)
+        console.print(f"wrote {len(stems)} mel images under {png}")
+    print_errors(next(iter(datasets.values())).errors)

@@ -1,0 +1,56 @@
+"""``genriflow similar``: songs like this one, from an incremental embedding index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import (
+    Jobs,
+    NoStore,
+    Quiet,
+    StoreDir,
+    console,
+    print_errors,
+    run_options,
+)
+from genriflow.errors import ConfigError
+
+NAME = "similar"
+
+
+def command(
+    paths: Annotated[list[Path], typer.Argument(help="[SONG] LIBRARY_DIR: the songs of the "
+                                                "library most like SONG; the library alone "
+                                                "indexes it (and scores it if labelled).")],
+    k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Songs like this one, by pretrained embedding (cosine), from an incremental index.
+
+    The index lives in the feature store and follows the library: only new or changed
+    files are embedded. In a folder-per-genre library, precision@k (the share of each
+    song's k nearest songs with its genre) is printed too.
+    """
+    from genriflow.api import similar
+
+    if len(paths) not in (1, 2):
+        raise ConfigError("paths", "must be [SONG] LIBRARY_DIR")
+    if no_store:
+        raise ConfigError("no_store", "cannot be used: similar keeps its index in the "
+                          "feature store")
+    found = similar(paths[0] if len(paths) == 2 else None, paths[-1], k=k,
+                    options=run_options(store, no_store, jobs, quiet))
+    update = found.update
+    console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "
+                  f"{len(update.changed)} changed, {len(update.removed)} removed, "
+                  f"{update.computed} embedded now)")
+    for rank, (path, similarity) in enumerate(found.neighbours, start=1):
+        console.print(f"{rank:>3}  {similarity:.3f}  {path}", highlight=False)
+    if found.precision is not None:
+        console.print(f"precision@{k} over the library (same-genre neighbours, "
+                      f"{len(found.index)} songs): [bold]{found.precision:.3f}[/bold]")
+    print_errors(update.errors)

@@ -1,0 +1,63 @@
+"""``genriflow train``: fit, choose on validation, test once, save the model folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import (
+    Jobs,
+    NoStore,
+    Quiet,
+    StoreDir,
+    print_errors,
+    print_result,
+    run_options,
+    stamp,
+)
+from genriflow.datasets.splits import SPLIT_METHODS
+from genriflow.models import NETWORK_NAMES
+from genriflow.models.classical import CLASSICAL_MODELS
+
+NAME = "train"
+
+
+def command(
+    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
+                                                    "manifest CSV.")] = None,
+    features: Annotated[Path | None, typer.Option(help="Train from a Kaggle-style feature "
+                                                  "table instead of audio.")] = None,
+    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
+    model: Annotated[str, typer.Option(help=f"auto, one of: {', '.join(CLASSICAL_MODELS)}; or "
+                                       f"a network: {', '.join(NETWORK_NAMES)} "
+                                       "(optionally network@feature-set).")] = "auto",
+    out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
+                                             "models/<model>-<time>).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
+    folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
+    pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
+    epochs: Annotated[int, typer.Option(help="Most epochs of a network.")] = 50,
+    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    augment: Annotated[str, typer.Option(help="Networks: none, weak (noise) or strong (noise, "
+                                         "stretch, shift, pitch) copies of training clips.")
+                       ] = "none",
+    copies: Annotated[int, typer.Option(help="Augmented copies per training clip.")] = 1,
+    embeddings: Annotated[str | None, typer.Option(help="Transfer learning: train the "
+                                                   "classical model on a pretrained network's "
+                                                   "embeddings: msd-musicnn, mtt-musicnn, "
+                                                   "msd-vgg or mtt-vgg.")] = None,
+    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Train a genre classifier, evaluate it honestly and save its model folder."""
+    from genriflow.api import train
+
+    out = out or Path("models") / f"{model.replace('@', '-')}-{stamp()}"
+    run = train(data_dir, table=features, model=model, out=out, split=split, seed=seed,
+                folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
+                copies=copies, embeddings=embeddings,
+                options=run_options(store, no_store, jobs, quiet))
+    print_result(run.metrics, run.folder)
+    print_errors(run.errors)

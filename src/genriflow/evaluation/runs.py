@@ -1,0 +1,183 @@
+"""Models by name, from a data path: train any one (:func:`train_any`) or several side by
+side in one table (:func:`compare`, the CS229 table)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from genriflow.audio.errors import AudioError
+from genriflow.datasets.splits import SplitConfig
+from genriflow.errors import ConfigError
+from genriflow.features.dataset import from_audio, from_table
+from genriflow.features.options import RunOptions
+from genriflow.features.sets import FeatureConfig
+from genriflow.models import NETWORK_NAMES
+
+
+def is_network(model: str) -> bool:
+    """Whether ``model`` names a network (``name`` or ``name@feature-set``)."""
+    return model.partition("@")[0] in NETWORK_NAMES
+
+
+def classical_spec(model: str, embeddings: str | None = None) -> tuple[str, str]:
+    """``'svm@msd-musicnn'`` -> (model, feature set); the set defaults to ``embeddings``,
+    else the GTZAN table (``kaggle``)."""
+    name, _, feature_set = model.partition("@")
+    if embeddings and feature_set and feature_set != embeddings:
+        raise ConfigError("embeddings", f"is {embeddings!r} but the model {model!r} names "
+                          f"features {feature_set!r}")
+    return name, feature_set or embeddings or "kaggle"
+
+
+def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None = None, *,
+              table: str | os.PathLike | None = None, split: SplitConfig | None = None,
+              pca: int | None = None, epochs: int = 50, device: str = "auto",
+              augment: str = "none", copies: int = 1, embeddings: str | None = None,
+              options: RunOptions | None = None) -> tuple[dict, list[AudioError]]:
+    """Train ``model`` on audio (``data``) or a Kaggle feature table, test it once and write
+    its folder.
+
+    Parameters
+    ----------
+    model : str
+        ``auto``, a classical model name (optionally ``@feature-set``, e.g.
+        ``svm@msd-musicnn``), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``,
+        ...). Networks and embeddings need audio, not a table.
+    out : path
+        The model folder.
+    data, table : path
+        Exactly one: labelled audio (folder or manifest) or a feature table CSV.
+    split : SplitConfig
+    pca : int or None
+        Classical models only.
+    epochs, device, augment, copies : networks only (see
+        :class:`~genriflow.training.deep.DeepTrainConfig`).
+    embeddings : str or None
+        Classical models only: train the head on a pretrained network's embeddings
+        (``msd-musicnn``, ``mtt-musicnn``, ``msd-vgg``, ``mtt-vgg``) instead of the GTZAN
+        table features: transfer learning.
+    options : RunOptions or None
+        Feature store, workers and progress bars (``None``: no store, every core, quiet).
+
+    Returns
+    -------
+    metrics : dict
+        What ``metrics.json`` holds.
+    errors : list of AudioError
+        Files that could not be used (also in the folder's ``errors.csv``).
+
+    Raises
+    ------
+    ConfigError
+        For a bad option or a combination that cannot train.
+    """
+    from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
+
+    split = split or SplitConfig()
+    options = options or RunOptions()
+    if (data is None) == (table is None):
+        raise ConfigError("data", "give either labelled audio or a feature table, not both "
+                          "or neither")
+    if is_network(model):
+        from genriflow.training.deep import DeepTrainConfig, augmented_copies
+        from genriflow.training.loop import LoopConfig
+
+        if embeddings:
+            raise ConfigError("embeddings", "trains a classical head; networks take their "
+                              "own input set (network@feature-set)")
+        if table is not None:
+            raise ConfigError("table", "cannot train a network: networks learn from audio; "
+                              "give data")
+        config = DeepTrainConfig(network=model, split=split, loop=LoopConfig(
+            epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies)
+        dataset = from_audio(data, config.feature_config(), options=options)
+        extra = augmented_copies(dataset, config, options=options)
+        result = train_network_to_folder(dataset, out, config, extra_train=extra,
+                                         progress=options.progress)
+        return result.metrics, dataset.errors
+    from genriflow.training.classical import TrainConfig
+
+    name, feature_set = classical_spec(model, embeddings)
+    if table is not None and feature_set != "kaggle":
+        raise ConfigError("table", f"holds kaggle features, but {feature_set} features come "
+                          "from audio; give data")
+    config = TrainConfig(model=name, split=split, pca=pca, seed=split.seed)
+    dataset = (from_table(table) if table is not None
+               else from_audio(data, FeatureConfig(set=feature_set), options=options))
+    return train_to_folder(dataset, out, config).metrics, dataset.errors
+
+
+def _input_set(model: str) -> str:
+    if not is_network(model):
+        return classical_spec(model)[1]
+    from genriflow.training.deep import parse_network
+
+    return parse_network(model)[1]
+
+
+def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLike, *,
+            split: SplitConfig | None = None, epochs: int = 50, device: str = "auto",
+            options: RunOptions | None = None) -> pd.DataFrame:
+    """Train each model on the same data and split; write ``comparison.csv`` and ``.md``.
+
+    Parameters
+    ----------
+    data : path
+        Labelled audio (folder or manifest).
+    models : sequence of str
+        Classical names or ``auto`` (optionally ``@feature-set``, e.g. ``svm@msd-musicnn``),
+        or networks (``name`` or ``name@feature-set``).
+    out : path
+        Run folder: one model folder per model (with its confusion matrix) and the table.
+    split, epochs, device, options
+        As for :func:`train_any`; the feature store makes each feature set computed once
+        for all models that use it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: input, train, validation and test accuracy, balanced test
+        accuracy, and the split.
+    """
+    out = Path(out)
+    split = split or SplitConfig()
+    if not models:
+        raise ConfigError("models", "names no model")
+    rows = []
+    for model in models:
+        folder = out / model.replace("@", "-")
+        metrics, _ = train_any(model, folder, data, split=split, epochs=epochs, device=device,
+                               options=options)
+        valid = metrics.get("valid_accuracy")
+        if valid is None:
+            valid = metrics.get("selection_valid_accuracy", {}).get(metrics["chosen"])
+        rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(model),
+                     "train": metrics.get("train_accuracy"), "valid": valid,
+                     "test": metrics["test"]["accuracy"],
+                     "test_balanced": metrics["test"]["balanced_accuracy"],
+                     "split": metrics["test"]["part"], "folder": str(folder)})
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "comparison.csv", index=False)
+    (out / "comparison.md").write_text(_markdown(table, data))
+    return table
+
+
+def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
+    lines = [f"# Model comparison on `{data}`", "",
+             f"Split: {table['split'].iloc[0]} (train accuracy on the fit data; classical "
+             "models refit on train + valid).", "",
+             "| model | input | train | valid | test | test balanced | confusion |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in table.itertuples():
+        cells = [_pct(r.train), _pct(r.valid), _pct(r.test), _pct(r.test_balanced)]
+        lines.append(f"| {r.model} | {r.input} | {' | '.join(cells)} | "
+                     f"[png]({Path(r.folder).name}/confusion.png) |")
+    return "\n".join(lines) + "\n"
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None or pd.isna(x) else f"{x:.3f}"

@@ -1,0 +1,79 @@
+"""Waveforms in memory: the same features as the same samples in a file."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from genriflow.audio import ARRAY_PATH, AudioError, to_mono_resampled
+from genriflow.errors import ConfigError
+from genriflow.features.extract import extract, extract_waveform
+from genriflow.features.options import RunOptions
+from genriflow.features.sets import FeatureConfig
+from sample_audio import SR, tone
+
+KAGGLE = FeatureConfig(set="kaggle")
+
+
+def test_a_waveform_gives_the_features_of_the_same_samples_in_a_wav_file(tmp_path):
+    y = tone(4.0, freq=220.0)
+    path = tmp_path / "song.wav"
+    sf.write(path, y, SR, subtype="FLOAT")
+    from_file = extract([path], KAGGLE, options=RunOptions(n_jobs=1)).files[0]
+    from_array = extract_waveform(y, SR, KAGGLE)
+    assert from_array.path == ARRAY_PATH and from_array.keys == ()
+    assert from_array.values.shape == from_file.values.shape == (1, 57)
+    np.testing.assert_allclose(from_array.values, from_file.values, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(from_array.offsets, from_file.offsets)
+
+
+def test_windows_are_planned_and_cut_as_for_a_file(tmp_path):
+    config = FeatureConfig(set="kaggle", clip_seconds=2.0)
+    y = tone(7.0, freq=330.0, seed=3)
+    path = tmp_path / "long.wav"
+    sf.write(path, y, SR, subtype="FLOAT")
+    for max_windows in (1, None):
+        from_file = extract([path], config, options=RunOptions(n_jobs=1),
+                            max_windows=max_windows).files[0]
+        from_array = extract_waveform(y, SR, config, max_windows=max_windows)
+        np.testing.assert_array_equal(from_array.offsets, from_file.offsets)
+        np.testing.assert_allclose(from_array.values, from_file.values, rtol=1e-5, atol=1e-6)
+    assert len(extract_waveform(y, SR, config, max_windows=None).offsets) == 3
+
+
+def test_stereo_at_44k_gives_its_mono_downmix_resampled_to_22k():
+    left, right = tone(3.0, sr=44100), tone(3.0, freq=550.0, sr=44100, seed=1)
+    frames = np.stack([left, right], axis=1)  # (n, channels), as soundfile returns
+    mono = soxr.resample((left + right) / 2, 44100, SR, quality="HQ")
+    expected = extract_waveform(mono, SR, KAGGLE).values
+    for stereo in (frames, frames.T):  # and (channels, n), as librosa returns
+        np.testing.assert_allclose(extract_waveform(stereo, 44100, KAGGLE).values, expected,
+                                   rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_mono_resampled(frames.T, 44100, SR), mono, atol=1e-6)
+
+
+@pytest.mark.parametrize(("y", "reason"), [
+    (np.zeros(0, np.float32), "no audio samples"),
+    (np.array([0.1, np.nan] * SR, np.float32), "NaN or infinite"),
+    (np.array([0.1, np.inf] * SR), "NaN or infinite"),
+    (np.array(["a", "b"] * SR), "not audio samples"),
+    (np.zeros((2, 2, SR), np.float32), "expected shape"),
+    (tone(0.5), "too short"),
+])
+def test_bad_arrays_raise_audio_errors(y, reason):
+    with pytest.raises(AudioError, match=reason) as caught:
+        extract_waveform(y, SR, KAGGLE)
+    assert str(caught.value).startswith(f"{ARRAY_PATH}: ") and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("sr", [0, -22050, 22050.5])
+def test_a_bad_rate_is_a_config_error(sr):
+    with pytest.raises(ConfigError, match="`sr` must be"):
+        extract_waveform(tone(2.0), sr, KAGGLE)
+
+
+def test_integer_pcm_is_scaled_as_a_decoder_scales_it():
+    y = tone(2.0)
+    pcm = np.round(y * 32767).astype(np.int16)
+    np.testing.assert_allclose(extract_waveform(pcm, SR, KAGGLE).values,
+                               extract_waveform(pcm / 32768.0, SR, KAGGLE).values, rtol=1e-5)

@@ -1,0 +1,144 @@
+"""The front door as a user scripts it: ``genriflow.classify``, ``Classifier``, ``tag``, ...
+
+Everything here goes through ``import genriflow`` only, as the README shows it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+import genriflow
+from sample_audio import SR, tone, write_bad_files
+
+
+@pytest.fixture(scope="module")
+def classifier(feature_cache) -> genriflow.Classifier:
+    return genriflow.Classifier("zero-shot", options=genriflow.RunOptions(store=feature_cache))
+
+
+def test_import_is_fast_and_lazy():
+    code = ("import sys, time; t = time.perf_counter(); import genriflow; "
+            "dt = time.perf_counter() - t; "
+            "heavy = [m for m in ('numpy', 'torch', 'librosa', 'sklearn') if m in sys.modules]; "
+            "print(dt, heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    seconds, heavy = out.stdout.split(" ", 1)
+    assert float(seconds) < 0.3 and heavy.strip() == "[]"
+    assert set(genriflow.__all__) <= set(dir(genriflow))
+    with pytest.raises(AttributeError):
+        genriflow.no_such_thing  # noqa: B018
+
+
+def test_available_models_come_from_the_registry():
+    assert "zero-shot" in genriflow.available_models()
+    model = genriflow.load_model("zero-shot")
+    assert model.labels == sorted(model.labels) and len(model.labels) == 10
+
+
+def test_unknown_model_is_a_model_error(tmp_path):
+    with pytest.raises(genriflow.ModelError, match="zero-shot"):
+        genriflow.load_model(tmp_path / "not-a-model")
+    with pytest.raises(genriflow.GenriflowError):
+        genriflow.classify(tone(4.0), sr=SR, model="no-such-model")
+
+
+def test_a_real_gtzan_clip_as_a_file_and_as_a_waveform(shared_data, classifier):
+    clip = sorted((shared_data / "gtzan-sample" / "genres_original" / "jazz").glob("*.wav"))[0]
+    from_file = classifier(clip)
+    assert isinstance(from_file, genriflow.Prediction)
+    assert from_file.path == str(clip) and from_file.model == "zero-shot"
+    assert len(from_file.top(3)) == 3
+    assert np.isclose(from_file.probabilities.sum(), 1.0)
+    y, sr = sf.read(clip, dtype="float32")
+    from_array = classifier(y, sr=sr)
+    assert from_array.path == "<array>"
+    np.testing.assert_allclose(from_array.probabilities, from_file.probabilities, atol=1e-4)
+    assert [g for g, _ in from_array.top(3)] == [g for g, _ in from_file.top(3)]
+
+
+def test_a_stereo_waveform_at_another_rate_is_resampled_as_a_file_is(tmp_path, classifier):
+    mono = tone(6.0, freq=330)
+    stereo_44k = soxr.resample(np.stack([mono, mono], axis=1), SR, 44100)
+    path = tmp_path / "stereo.wav"
+    sf.write(path, stereo_44k, 44100)
+    from_file = classifier(path)
+    for layout in (stereo_44k, stereo_44k.T):
+        from_array = classifier(layout, sr=44100)
+        np.testing.assert_allclose(from_array.probabilities, from_file.probabilities,
+                                   atol=1e-3)
+
+
+def test_several_inputs_give_predictions_and_per_file_errors(tmp_path, classifier):
+    folder = tmp_path / "library"
+    bad = write_bad_files(folder)
+    for i, ext in enumerate(("wav", "flac")):
+        sf.write(folder / f"good-{i}.{ext}", tone(5.0, freq=200 * (i + 1)), SR)
+    result = classifier(folder)
+    assert sorted(Path(p.path).name for p in result.predictions) == ["good-0.wav", "good-1.flac"]
+    assert sorted(err.path.name for err in result.errors) == sorted(bad)
+    listed = classifier([folder / "good-0.wav", folder / "empty.wav"])
+    assert len(listed.predictions) == 1 and len(listed.errors) == 1
+
+
+def test_one_unreadable_input_raises_its_typed_error(tmp_path, classifier):
+    with pytest.raises(genriflow.AudioError, match="missing.mp3"):
+        classifier(tmp_path / "missing.mp3")
+    with pytest.raises(genriflow.AudioError):
+        classifier(np.zeros(0, np.float32), sr=SR)
+    with pytest.raises(genriflow.AudioError):
+        classifier(np.full(SR * 4, np.nan, np.float32), sr=SR)
+
+
+def test_options_are_checked_once_with_one_message(classifier):
+    with pytest.raises(genriflow.ConfigError, match="`sr` is needed"):
+        classifier(tone(4.0))
+    with pytest.raises(genriflow.ConfigError,
+                       match=r"`aggregation` must be one of mean, vote; got 'median'"):
+        genriflow.Classifier("zero-shot", aggregation="median")
+    with pytest.raises(genriflow.ConfigError, match="`top` must be at least 1"):
+        genriflow.classify(tone(4.0), sr=SR, top=0)
+
+
+def test_classify_default_model_and_top(feature_cache):
+    prediction = genriflow.classify(tone(4.0), sr=SR, top=2)
+    assert prediction.model == "zero-shot" and len(prediction.top()) == 2
+    assert str(prediction).startswith("<array>: ")
+
+
+def test_tag_a_file_and_a_folder(tmp_path, feature_cache):
+    options = genriflow.RunOptions(store=feature_cache)
+    song = tmp_path / "song.wav"
+    sf.write(song, tone(5.0), SR)
+    tags = genriflow.tag(song, k=4, options=options)
+    assert isinstance(tags, genriflow.SongTags) and len(tags.top) == 4
+    batch = genriflow.tag(tmp_path, options=options)
+    assert [t.path for t in batch.tags] == [str(song)] and batch.errors == []
+
+
+def test_train_then_classify_with_the_trained_model(demo_corpus, feature_cache, tmp_path):
+    options = genriflow.RunOptions(store=feature_cache)
+    run = genriflow.train(demo_corpus, model="logreg", out=tmp_path / "m", options=options)
+    assert 0.0 <= run.accuracy <= 1.0 and (run.folder / "report.html").is_file()
+    assert run.metrics["test"]["part"].startswith("test (stratified")
+    song = sorted(demo_corpus.glob("jazz/*"))[0]
+    prediction = genriflow.classify(song, model=run.folder, options=options)
+    assert set(prediction.labels) == {p.name for p in demo_corpus.iterdir() if p.is_dir()}
+    scored = genriflow.evaluate(run.folder, demo_corpus, out=tmp_path / "eval",
+                                options=options)
+    assert scored.accuracy == pytest.approx(run.accuracy)
+
+
+def test_extract_features_one_set_or_several(demo_corpus, feature_cache):
+    options = genriflow.RunOptions(store=feature_cache)
+    table = genriflow.extract_features(demo_corpus, options=options)
+    assert table.X.shape == (100, 57)
+    both = genriflow.extract_features(demo_corpus, feature_sets=["kaggle"], options=options)
+    assert list(both) == ["kaggle"]
