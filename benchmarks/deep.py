@@ -21,11 +21,11 @@ import soundfile as sf
 
 from genriflow.datasets.splits import SplitConfig
 from genriflow.datasets.synthetic import make_demo_corpus, synthesize_clip
+from genriflow.evaluation.runs import train_any
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
-from genriflow.training.api import train_any
 from genriflow.training.deep import DeepTrainConfig, train_network
 from genriflow.training.loop import LoopConfig
 
@@ -41,9 +41,9 @@ def epoch_seconds(corpus: Path, store: Path, network: str) -> float:
 
 def predict_seconds(model_dir: Path, song: Path) -> float:
     model = load_model(model_dir, device="cpu")
-    predict_files(model, [song], store=None, n_jobs=1, progress=False)  # warm-up
+    predict_files(model, [song], options=RunOptions(n_jobs=1))  # warm-up
     start = time.perf_counter()
-    predict_files(model, [song], store=None, n_jobs=1, progress=False)
+    predict_files(model, [song], options=RunOptions(n_jobs=1))
     return time.perf_counter() - start
 
 
@@ -65,7 +65,7 @@ def main() -> None:
                                        for _ in range(3)]), 22050)
         for model in ("shortchunk-cnn", "logreg"):
             train_any(model, tmp / model, corpus, split=SplitConfig(method="stratified"),
-                      epochs=1, device="cpu", store=store, progress=False)
+                      epochs=1, device="cpu", options=RunOptions(store=store))
         deep_s = predict_seconds(tmp / "shortchunk-cnn", song)
         classical_s = predict_seconds(tmp / "logreg", song)
     print(f"one epoch over {n} clips of 30 s (training part of a 70/10/20 split + evaluation):")

@@ -78,8 +78,7 @@ def zero_shot_accuracy() -> tuple[float, int, dict[str, str]] | None:
     if not SAMPLE.is_dir():
         return None
     frame = discover(SAMPLE)
-    predictions, _ = predict_files(load_model("zero-shot"), frame["path"].tolist(),
-                                   store=None, progress=False)
+    predictions, _ = predict_files(load_model("zero-shot"), frame["path"].tolist())
     truth = dict(zip(frame["path"], frame["label"], strict=True))
     right = [p.genre == truth[p.path] for p in predictions]
     return float(np.mean(right)), len(right), {p.path: p.genre for p in predictions}

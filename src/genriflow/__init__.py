@@ -45,7 +45,7 @@ _EXPORTS = {
     "ConfigError": "genriflow.errors",
     "AudioError": "genriflow.audio.errors",
     "DatasetError": "genriflow.datasets.discover",
-    "ModelError": "genriflow.models.folder",
+    "ModelError": "genriflow.models.base",
 }
 
 __all__ = [
@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from genriflow.features.options import RunOptions
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.tags import SongTags
-    from genriflow.models.folder import ModelError
+    from genriflow.models.base import ModelError
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,7 @@ from sklearn.preprocessing import FunctionTransformer
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier
 from genriflow.models.classical import CLASSICAL_MODELS, ClassicalGenreModel, make_classical
-from genriflow.models.folder import ModelError, load_model, save_model
+from genriflow.models.folder import ModelError, load_model
 from genriflow.models.registry import available_models
 from genriflow.models.zero_shot import ZeroShotGenreModel
 
@@ -28,7 +28,7 @@ def test_every_classical_model_fits_saves_and_loads(tmp_path, name):
     X, y = _toy(d=18)
     estimator = make_classical(name, pca=8, log_columns=(0, 1)).fit(X, y)
     model = ClassicalGenreModel(estimator, FeatureConfig(), {"model": name})
-    save_model(model, tmp_path / name, metrics={"test": {"accuracy": 1.0}})
+    model.save(tmp_path / name, metrics={"test": {"accuracy": 1.0}})
     loaded = load_model(tmp_path / name)
     assert loaded.labels == ["jazz", "metal", "pop"]
     np.testing.assert_allclose(loaded.predict_proba(X), model.predict_proba(X))
@@ -38,7 +38,7 @@ def test_every_classical_model_fits_saves_and_loads(tmp_path, name):
 def test_loading_refuses_types_outside_the_allow_list(tmp_path):
     X, y = _toy()
     model = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig())
-    folder = save_model(model, tmp_path / "m")
+    folder = model.save(tmp_path / "m")
     # a weights file that would call a function from outside the allow list
     sio.dump(Pipeline([("f", FunctionTransformer(operator.neg))]), folder / "model.skops")
     with pytest.raises(ModelError, match="untrusted"):
@@ -65,7 +65,7 @@ def test_network_folder_round_trip_is_exact_and_strict(tmp_path):
     torch.manual_seed(1)
     model = DeepGenreModel.build(config, ["jazz", "metal"], FeatureConfig(set="cs229-mel"),
                                  device="cpu")
-    folder = save_model(model, tmp_path / "net")
+    folder = model.save(tmp_path / "net")
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "labels.json",
                                                         "model.safetensors"]
     X = np.random.default_rng(0).normal(size=(3, 4, 64, 173)).astype(np.float32)
@@ -97,7 +97,7 @@ def test_built_in_names_and_folders():
                        r"config.json\) nor a built-in model \(zero-shot\)$"):
         load_model("nope")
     with pytest.raises(ModelError, match="built-in"):
-        save_model(ZeroShotGenreModel(), "unused")
+        ZeroShotGenreModel().save("unused")
 
 
 def test_a_model_folder_wins_over_a_built_in_name(tmp_path, monkeypatch):

@@ -62,15 +62,16 @@ needs_musicnn = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
 
 @needs_musicnn
 def test_zero_shot_and_tags_on_audio_without_training(demo_corpus, feature_cache):
+    from genriflow.features.options import RunOptions
     from genriflow.inference.predict import predict_files
     from genriflow.inference.tags import tag_files
 
+    options = RunOptions(store=feature_cache)
     songs = sorted(demo_corpus.glob("*/*.00000.*"))
-    predictions, errors = predict_files(load_model("zero-shot"), songs, store=feature_cache,
-                                        progress=False)
+    predictions, errors = predict_files(load_model("zero-shot"), songs, options=options)
     assert not errors and len(predictions) == len(songs)
     assert all(p.genre in GTZAN_GENRES for p in predictions)
-    tags, errors = tag_files(songs, store=feature_cache, progress=False)
+    tags, errors = tag_files(songs, options=options)
     assert not errors and len(tags) == len(songs)
     # The synthetic corpus has no voice at all.
     assert sum(t.voice == "instrumental" for t in tags) >= 0.8 * len(tags)

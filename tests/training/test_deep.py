@@ -49,6 +49,17 @@ def test_network_specs():
         parse_network("resnet-152")
 
 
+def test_network_settings_are_checked_in_their_config():
+    from genriflow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^`split` is kfold, but networks train on a hold-out"):
+        DeepTrainConfig(split=SplitConfig(method="kfold"))
+    with pytest.raises(ConfigError, match="^`copies` must be at least 1"):
+        DeepTrainConfig(copies=0)
+    with pytest.raises(ConfigError, match="^`network` names feature set 'mfcc'"):
+        DeepTrainConfig(network="cs229-ffnn@mfcc")
+
+
 @pytest.fixture(scope="module")
 def shortchunk(demo_corpus, feature_cache, tmp_path_factory):
     config = DeepTrainConfig(network="shortchunk-cnn", split=SplitConfig(seed=0),
@@ -83,7 +94,7 @@ def test_loaded_network_predicts_like_the_trained_one(shortchunk):
 def test_full_song_prediction_with_a_network(shortchunk, demo_corpus):
     out, _, _ = shortchunk
     songs = sorted(demo_corpus.glob("metal/*"))[:3]
-    predictions, errors = predict_files(load_model(out, device="cpu"), songs, progress=False)
+    predictions, errors = predict_files(load_model(out, device="cpu"), songs)
     assert not errors and len(predictions) == 3
     assert all(abs(p.probabilities.sum() - 1) < 1e-5 for p in predictions)
 

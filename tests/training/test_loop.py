@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import Subset
 
+from genriflow.errors import ConfigError
 from genriflow.evaluation.plots import plot_history
 from genriflow.models.torch_device import predict_proba, resolve_device
 from genriflow.training.augment import compose, random_crop, spec_augment
@@ -175,3 +176,33 @@ def test_array_dataset_over_memmap(tmp_path):
     assert probs.shape == (4, 2)
     with pytest.raises(ValueError, match="4 rows but y has 3"):
         ArrayDataset(mm, np.zeros(3))
+
+
+def test_reconstruction_loss_trains_an_autoencoder_with_early_stopping(tmp_path):
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy((rng.standard_normal((48, 2)) @ rng.standard_normal((2, 6)))
+                         .astype(np.float32))
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 2), nn.Linear(2, 6))
+    config = replace(CONFIG, epochs=40, lr=0.01, patience=3, mixup=0.5)
+    train, valid = torch.utils.data.TensorDataset(X[:40]), torch.utils.data.TensorDataset(X[40:])
+    history = fit(model, train, valid, None, config, loss="reconstruction")
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert history.train_acc == [] and history.valid_acc == []
+    assert min(history.valid_loss) == history.valid_loss[history.best_epoch - 1]
+    loss, acc = evaluate(model, valid, device="cpu", loss="reconstruction")
+    assert acc is None
+    with torch.no_grad():
+        expected = float(nn.functional.mse_loss(model(X[40:]), X[40:]))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    plot_history(history, tmp_path / "loss.png", "autoencoder")
+    assert (tmp_path / "loss.png").stat().st_size > 1000
+
+
+def test_settings_are_checked_where_they_are_declared():
+    for field, value in (("epochs", 0), ("batch_size", 0), ("lr", 0.0), ("lr_factor", 1.0),
+                         ("mixup", -0.1), ("device", "tpu")):
+        with pytest.raises(ConfigError, match=f"^`{field}` "):
+            LoopConfig(**{field: value})
+    with pytest.raises(ConfigError, match="`loss` must be one of"):
+        fit(mlp(), blobs(4, 0), None, 3, CONFIG, loss="hinge")

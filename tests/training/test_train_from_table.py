@@ -79,3 +79,15 @@ def test_kfold_reports_mean_and_spread(table):
     test = result.metrics["test"]
     assert len(result.metrics["folds"]) == 5 and test["n"] == 1000
     assert 0 < test["accuracy_std"] < 0.1
+
+
+def test_settings_and_parts_are_checked(table, fault_filtered_run):
+    from genriflow.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^`model` must be one of auto, knn, .*; got 'xgb'"):
+        TrainConfig(model="xgb")
+    with pytest.raises(ConfigError, match="^`pca` must be at least 1"):
+        TrainConfig(pca=0)
+    out, _ = fault_filtered_run
+    with pytest.raises(ConfigError, match="^`part` must be one of test, valid, train, all"):
+        evaluate(load_model(out), table, part="holdout")

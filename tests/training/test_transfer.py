@@ -45,7 +45,7 @@ def test_train_a_head_on_embeddings_and_predict(demo_corpus, feature_cache, tmp_
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["features"]["set"] == "msd-musicnn"
     predictions, _ = predict_files(load_model(tmp_path), sorted(demo_corpus.glob("jazz/*"))[:2],
-                                   store=feature_cache, progress=False)
+                                   options=RunOptions(store=feature_cache))
     assert len(predictions) == 2
     with pytest.raises(ValueError, match="from audio"):
         train_any("svm", tmp_path, table="x.csv", embeddings="msd-musicnn")

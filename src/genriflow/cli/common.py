@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -60,10 +59,10 @@ def write_crash_log(exc: BaseException) -> Path:
 class GenriflowGroup(TyperGroup):
     """The command group, with the error policy of the whole command line."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors
             raise
         except ConfigError as exc:
             _fail(exc.as_option(), EXIT_USER_ERROR)

@@ -107,7 +107,7 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]], title: st
     """A rich table on a terminal; tab-separated rows, nothing cut, anywhere else."""
     if not console.is_terminal:
         lines = ["\t".join(header), *("\t".join(row) for row in rows)]
-        console.out("\n".join(lines), highlight=False, soft_wrap=True)
+        console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
         return
     table = Table(*header, title=title)
     for row in rows:

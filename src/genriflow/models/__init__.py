@@ -1,4 +1,9 @@
-"""Models: classical pipelines, networks, and the model folder that holds either."""
+"""Models: one interface (:class:`~genriflow.models.base.GenreClassifier`), classical
+pipelines, networks, the zero-shot tagger mapping, the built-in names
+(:mod:`~genriflow.models.registry`) and the model folder (:mod:`~genriflow.models.folder`).
+
+Nothing here trains: fitting is :mod:`genriflow.training`'s.
+"""
 
 #: Network names (kept here so the command line lists them without importing torch;
 #: ``tests/models`` checks it against :data:`genriflow.models.networks.NETWORKS`).

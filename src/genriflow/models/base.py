@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
+from genriflow.errors import GenriflowError
 from genriflow.features.sets import FeatureConfig
+
+
+class ModelError(GenriflowError, ValueError):
+    """A model folder that cannot be loaded or written, with the reason."""
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a model's numbers."""
+    names = ("genriflow", "scikit-learn", "torch", "numpy", "librosa", "soundfile", "soxr")
+    return {name: version(name) for name in names}
 
 
 class GenreClassifier(ABC):
@@ -32,6 +46,10 @@ class GenreClassifier(ABC):
     labels: list[str]
     feature_config: FeatureConfig
     config: dict
+    #: ``config.json``'s ``kind`` and the weights file of a model that has a folder;
+    #: ``None`` for a built-in model, which is loaded by name instead.
+    kind: ClassVar[str | None] = None
+    weights_file: ClassVar[str | None] = None
 
     @abstractmethod
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -42,7 +60,36 @@ class GenreClassifier(ABC):
         return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]
 
     def save(self, folder: str | os.PathLike, metrics: dict | None = None) -> Path:
-        """Write the model folder (see :func:`genriflow.models.folder.save_model`)."""
-        from genriflow.models.folder import save_model
+        """Write the model folder (created if needed) and return its path.
 
-        return save_model(self, folder, metrics)
+        ``config.json`` (kind, features, everything in :attr:`config`, library versions),
+        ``labels.json``, ``metrics.json`` when given, and the weights in a format that
+        loads without executing code (:meth:`write_weights`). Read back by
+        :func:`genriflow.models.folder.load_model`.
+
+        Raises
+        ------
+        ModelError
+            For a built-in model, which has no folder.
+        """
+        if self.kind is None:
+            raise ModelError(f"{self.config.get('model', type(self).__name__)}: a built-in "
+                             "model has no folder; load it by name")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = {**self.config, "kind": self.kind,
+                  "features": self.feature_config.to_dict(), "versions": library_versions()}
+        _write_json(folder / "config.json", config)
+        _write_json(folder / "labels.json", list(self.labels))
+        if metrics is not None:
+            _write_json(folder / "metrics.json", metrics)
+        self.write_weights(folder / str(self.weights_file))
+        return folder
+
+    def write_weights(self, path: Path) -> None:
+        """Write the learned state to ``path`` (models with a folder override this)."""
+        raise ModelError(f"{type(self).__name__} has no weights to write")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -85,7 +86,7 @@ CLASSICAL_MODELS: dict[str, Callable[[int], list]] = {
 AUTO_CANDIDATES = ("knn", "svm", "logreg", "random-forest", "mlp")
 
 
-def make_classical(name: str, seed: int = 0, pca: int | None = None,
+def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
                    log_columns: tuple[int, ...] = ()) -> Pipeline:
     """Build a classical genre classifier.
 
@@ -140,6 +141,14 @@ class ClassicalGenreModel(GenreClassifier):
     estimator: Any
     feature_config: FeatureConfig
     config: dict = field(default_factory=dict)
+    kind: ClassVar[str] = "classical"
+    weights_file: ClassVar[str] = "model.skops"
+
+    def write_weights(self, path: Path) -> None:
+        """The fitted pipeline in skops' format: types are checked on load, no pickle."""
+        import skops.io as sio
+
+        sio.dump(self.estimator, path)
 
     @property
     def labels(self) -> list[str]:

@@ -12,8 +12,11 @@ are averaged into the clip's:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
+import safetensors.torch
 import torch
 from torch import Tensor, nn
 
@@ -108,6 +111,12 @@ class DeepGenreModel(GenreClassifier):
     feature_config: FeatureConfig
     config: dict = field(default_factory=dict)
     device: str = "auto"
+    kind: ClassVar[str] = "torch"
+    weights_file: ClassVar[str] = "model.safetensors"
+
+    def write_weights(self, path: Path) -> None:
+        """The weights and input scaling as plain tensors (safetensors, no pickle)."""
+        safetensors.torch.save_model(self.net, str(path))
 
     @classmethod
     def build(cls, config: dict, labels: list[str], feature_config: FeatureConfig,
@@ -117,7 +126,7 @@ class DeepGenreModel(GenreClassifier):
         return cls(GenreNet(network, config.get("n_norm", 0)), labels, feature_config,
                    config, device)
 
-    def predict_proba(self, X: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
         """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged."""
         out = np.zeros((len(X), len(self.labels)))
         # Clips are read batch by batch: X may be a memory map or lazy rows larger than RAM.

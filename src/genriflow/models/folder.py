@@ -6,7 +6,8 @@
 ``model.skops``   a fitted scikit-learn pipeline, in skops' safe format (no pickle), or
 ``model.safetensors``  a network's weights (with its input scaling), for ``kind: torch``
 
-:func:`load_model` also takes the name of a built-in model
+:meth:`GenreClassifier.save <genriflow.models.base.GenreClassifier.save>` writes a
+folder, :func:`load_model` reads it back; it also takes the name of a built-in model
 (:func:`~genriflow.models.registry.available_models`).
 """
 
@@ -14,67 +15,24 @@ from __future__ import annotations
 
 import json
 import os
-from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import safetensors.torch
 import skops.io as sio
 
-from genriflow.errors import GenriflowError
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier
+from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.deep import DeepGenreModel
+from genriflow.models.networks import NETWORKS
 from genriflow.models.registry import BUILT_IN_MODELS, available_models
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
 
 
-class ModelError(GenriflowError, ValueError):
-    """A model folder that cannot be loaded or written, with the reason."""
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the libraries that shape a model's numbers."""
-    names = ("genriflow", "scikit-learn", "torch", "numpy", "librosa", "soundfile", "soxr")
-    return {name: version(name) for name in names}
-
-
-def save_model(model: GenreClassifier, folder: str | os.PathLike,
-               metrics: dict | None = None) -> Path:
-    """Write a model folder (created if needed); returns its path.
-
-    Raises
-    ------
-    ModelError
-        For a model that has no folder (a built-in one).
-    """
-    if isinstance(model, DeepGenreModel):
-        kind = "torch"
-    elif isinstance(model, ClassicalGenreModel):
-        kind = "classical"
-    else:
-        raise ModelError(f"{model.config.get('model', type(model).__name__)}: a built-in "
-                         "model has no folder; load it by name")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config = {**model.config, "kind": kind, "features": model.feature_config.to_dict(),
-              "versions": library_versions()}
-    _write_json(folder / "config.json", config)
-    _write_json(folder / "labels.json", model.labels)
-    if metrics is not None:
-        _write_json(folder / "metrics.json", metrics)
-    if kind == "torch":
-        safetensors.torch.save_model(model.net, str(folder / "model.safetensors"))
-    else:
-        sio.dump(model.estimator, folder / "model.skops")
-    return folder
-
-
 def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> GenreClassifier:
-    """Load a model folder written by :func:`save_model`, or a built-in model by name.
+    """Load a model folder written by ``model.save(folder)``, or a built-in model by name.
 
     Classical weights may hold only scikit-learn, NumPy, SciPy and genriflow's own
     transformer types; network weights are plain tensors (safetensors). Nothing in a model
@@ -106,13 +64,16 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
 def _load_folder(folder: Path, device: str) -> GenreClassifier:
     config = json.loads((folder / "config.json").read_text())
     kind = config.get("kind")
-    if kind not in ("classical", "torch"):
+    model_class = {cls.kind: cls for cls in (ClassicalGenreModel, DeepGenreModel)}.get(kind)
+    if model_class is None:
         raise ModelError(f"{folder}: unsupported model kind {kind!r}")
-    weights = folder / ("model.skops" if kind == "classical" else "model.safetensors")
+    weights = folder / str(model_class.weights_file)
     if not weights.is_file():
         raise ModelError(f"{folder}: not a genriflow model folder (no {weights.name})")
     features = FeatureConfig.from_dict(config.pop("features"))
-    if kind == "torch":
+    if model_class is DeepGenreModel:
+        if config.get("network") not in NETWORKS:
+            raise ModelError(f"{folder}: unknown network {config.get('network')!r}")
         labels = json.loads((folder / "labels.json").read_text())
         model = DeepGenreModel.build(config, labels, features, device)
         safetensors.torch.load_model(model.net, str(weights), strict=True)
@@ -124,7 +85,3 @@ def _load_folder(folder: Path, device: str) -> GenreClassifier:
         raise ModelError(f"{weights}: refuses to load untrusted type(s) {', '.join(refused)}")
     estimator = sio.load(weights, trusted=untrusted)
     return ClassicalGenreModel(estimator=estimator, feature_config=features, config=config)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -136,7 +136,7 @@ class LSTMAutoencoderClusterer(ClusterMixin, BaseEstimator):
         return self.labels_
 
 
-def make_clusterer(method: str, n_clusters: int, seed: int = 0, n_components: int = 10,
+def make_clusterer(method: str, n_clusters: int, *, seed: int = 0, n_components: int = 10,
                    log_columns: tuple[int, ...] = ()) -> ClusterMixin:
     """Build a clustering method by name (one of :data:`CLUSTER_METHODS`)."""
     one_of("method", method, CLUSTER_METHODS)
@@ -177,7 +177,7 @@ def assign_clusters(dataset: FeatureDataset, config: ClusterConfig | None = None
     columns = log_columns(dataset)
     assignments = dataset.frame[["path", "label"]].copy()
     for method in config.methods:
-        clusterer = make_clusterer(method, n_clusters, config.seed, config.n_components,
-                                   columns)
+        clusterer = make_clusterer(method, n_clusters, seed=config.seed,
+                                   n_components=config.n_components, log_columns=columns)
         assignments[method] = clusterer.fit_predict(dataset.X)
     return assignments
