@@ -2,7 +2,7 @@
 
 Writes one long ogg, then in fresh processes (so each peak is its own) measures:
 the engine computing the kaggle and genriflow-stack sets on every 30 s window of the song
-(``max_windows=None``), and a plain ``librosa.load`` of the whole file as float64.
+(``Sampling(full=True)``), and a plain ``librosa.load`` of the whole file as float64.
 
     python benchmarks/long_audio.py --minutes 60
 """
@@ -24,9 +24,11 @@ ENGINE = """
 import sys
 from genriflow.features.extract import extract_sets
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
 configs = [FeatureConfig(set="kaggle"), FeatureConfig(set="genriflow-stack")]
-out = extract_sets([sys.argv[1]], configs, options=RunOptions(n_jobs=1), max_windows=None)
+out = extract_sets([sys.argv[1]], configs, options=RunOptions(n_jobs=1),
+                   sampling=Sampling(full=True))
 print(len(out["kaggle"].files[0].offsets), "windows")
 """
 

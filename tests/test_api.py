@@ -109,7 +109,7 @@ def test_options_are_checked_once_with_one_message(classifier):
 
 def test_classify_default_model_and_top(feature_cache):
     prediction = genriflow.classify(tone(4.0), sr=SR, top=2)
-    assert prediction.model == "zero-shot" and len(prediction.top()) == 2
+    assert prediction.model == "gtzan" and len(prediction.top()) == 2
     assert str(prediction).startswith("<array>: ")
 
 

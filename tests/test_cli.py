@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sample_audio import SR, tone, write_bad_files
+from sample_audio import SR, tone, write_bad_files, write_truncated
 
 
 def genriflow(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
@@ -25,7 +25,7 @@ def test_help_lists_every_command():
     out = genriflow("--help")
     assert out.returncode == 0
     for command in ("demo-data", "features", "train", "evaluate", "predict", "compare",
-                    "cluster", "plot", "demo"):
+                    "cluster", "plot", "demo", "library"):
         assert command in out.stdout
 
 
@@ -63,7 +63,7 @@ def test_features_command_writes_a_kaggle_style_table(demo_corpus, feature_cache
 def _mixed_folder(tmp_path: Path, long_seconds: float) -> tuple[Path, list[str], dict]:
     folder = tmp_path / "library"
     bad = write_bad_files(folder)
-    good = []
+    good = [write_truncated(folder).name]  # a partly downloaded song: used, with a warning
     for i, ext in enumerate(("wav", "flac", "ogg", "mp3")):
         sf.write(folder / f"good-{i}.{ext}", tone(12.0, freq=220 * (i + 1), seed=i), SR)
         good.append(f"good-{i}.{ext}")
@@ -83,16 +83,25 @@ def _check_mixed_predictions(out, good, bad):
     for name in bad:
         lines = [line for line in out.stderr.splitlines() if name in line]
         assert len(lines) == 1, (name, out.stderr)
-    assert len(records["long.ogg"]["timeline"]) > 1
+    # A model on 30 s clips takes a long song's central clip, as its training did.
+    timeline = records["long.ogg"]["timeline"]
+    assert len(timeline) == 1 and timeline[0]["start"] > 0
 
 
 def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
     folder, good, bad = _mixed_folder(tmp_path, long_seconds=180)
     out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-store")
     _check_mixed_predictions(out, good, bad)
-    assert "truncated" in out.stderr and "too short" in out.stderr
+    assert "too short" in out.stderr
+    warned = [line for line in out.stderr.splitlines() if "truncated.mp3" in line]
+    assert len(warned) == 1 and warned[0].startswith("warning:") and "truncated" in warned[0]
     # One line per bad file and nothing else: no decoder chatter (mpg123's resync notes).
     assert "Note:" not in out.stderr and "MPEG" not in out.stderr
+    full = genriflow("predict", demo_model, folder / "long.ogg", "--full", "-f", "json", "-q",
+                     "--no-store")
+    assert full.returncode == 0, full.stderr
+    assert [w["start"] for w in json.loads(full.stdout)[0]["timeline"]] == [
+        0.0, 30.0, 60.0, 90.0, 120.0, 150.0]  # --full: clips tiling the song
 
 
 @pytest.mark.slow
@@ -161,7 +170,7 @@ def test_an_unexpected_exception_is_reported_as_a_bug_with_a_log(tmp_path, monke
     def broken(*args, **kwargs):
         raise RuntimeError("boom inside the library")
 
-    monkeypatch.setattr(genriflow.api, "classify", broken)
+    monkeypatch.setattr(genriflow.api, "analyse", broken)
     monkeypatch.setenv("GENRIFLOW_LOG_DIR", str(tmp_path / "logs"))
     song = tmp_path / "song.wav"
     sf.write(song, tone(4.0), SR)

@@ -4,15 +4,16 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 >>> import genriflow
 >>> genriflow.available_models()
-['zero-shot']
+['gtzan', 'zero-shot']
 >>> model = genriflow.load_model("zero-shot")
 >>> len(model.labels)
 10
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
-warm for many calls; ``tag``, ``similar``, ``extract_features``, ``train``, ``evaluate``,
-``compare``, ``cluster`` and ``plot`` do the other jobs. Errors a user can fix derive from
-``GenriflowError``.
+warm for many calls; ``analyse`` gives genres and tags in one pass; ``tag``, ``similar``,
+``extract_features``, ``train``, ``evaluate``, ``compare``, ``cluster`` and ``plot`` do the
+other jobs; ``Library`` indexes a music collection (scan, classify, list, export). Errors
+a user can fix derive from ``GenriflowError``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ _EXPORTS = {
     "Classifier": "genriflow.api",
     "load_model": "genriflow.api",
     "available_models": "genriflow.api",
+    "describe_models": "genriflow.api",
     "tag": "genriflow.api",
+    "analyse": "genriflow.api",
     "similar": "genriflow.api",
     "extract_features": "genriflow.api",
     "train": "genriflow.api",
@@ -41,6 +44,10 @@ _EXPORTS = {
     "Prediction": "genriflow.inference.predict",
     "Predictions": "genriflow.inference.predict",
     "SongTags": "genriflow.inference.tags",
+    "Analysis": "genriflow.inference.analysis",
+    "Library": "genriflow.library",
+    "LibraryError": "genriflow.library",
+    "AudioWarning": "genriflow.audio.errors",
     "GenriflowError": "genriflow.errors",
     "ConfigError": "genriflow.errors",
     "AudioError": "genriflow.audio.errors",
@@ -54,7 +61,9 @@ __all__ = [
     "Classifier",
     "load_model",
     "available_models",
+    "describe_models",
     "tag",
+    "analyse",
     "similar",
     "extract_features",
     "train",
@@ -67,6 +76,10 @@ __all__ = [
     "Prediction",
     "Predictions",
     "SongTags",
+    "Analysis",
+    "Library",
+    "LibraryError",
+    "AudioWarning",
     "GenriflowError",
     "ConfigError",
     "AudioError",
@@ -78,10 +91,12 @@ if TYPE_CHECKING:
     from genriflow.api import (
         Classifier,
         Run,
+        analyse,
         available_models,
         classify,
         cluster,
         compare,
+        describe_models,
         evaluate,
         extract_features,
         load_model,
@@ -90,12 +105,14 @@ if TYPE_CHECKING:
         tag,
         train,
     )
-    from genriflow.audio.errors import AudioError
+    from genriflow.audio.errors import AudioError, AudioWarning
     from genriflow.datasets.discover import DatasetError
     from genriflow.errors import ConfigError, GenriflowError
     from genriflow.features.options import RunOptions
+    from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.tags import SongTags
+    from genriflow.library import Library, LibraryError
     from genriflow.models.base import ModelError
 
 

@@ -17,18 +17,22 @@ import numpy as np
 from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_EXCERPTS, Sampling
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from genriflow.features.dataset import FeatureDataset
+    from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.similar import IndexUpdate, SimilarityIndex
     from genriflow.inference.tags import SongTags, Tagged
     from genriflow.models.base import GenreClassifier
+    from genriflow.models.registry import ModelDescription
 
-#: The model :func:`classify` uses when none is named.
-DEFAULT_MODEL = "zero-shot"
+#: The model :func:`classify` uses when none is named: the built-in GTZAN model
+#: (:func:`describe_models` gives its test accuracy and split).
+DEFAULT_MODEL = "gtzan"
 
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
 Model = str | os.PathLike
@@ -52,6 +56,19 @@ def available_models() -> list[str]:
     from genriflow.models.registry import available_models as names
 
     return names()
+
+
+def describe_models() -> list[ModelDescription]:
+    """What each built-in model is, what it was trained, chosen and tested on, and its
+    honest accuracy with a 95 % interval (in :func:`available_models` order).
+
+    >>> import genriflow
+    >>> [(m.name, m.n) for m in genriflow.describe_models()]
+    [('gtzan', 290), ('zero-shot', 47)]
+    """
+    from genriflow.models.registry import describe_models as describe
+
+    return describe()
 
 
 def load_model(name_or_folder: Model, *, device: str = "auto") -> GenreClassifier:
@@ -101,10 +118,13 @@ class Classifier:
         A built-in name (:func:`available_models`), a model folder, or a loaded model.
     top : int
         Genres each prediction lists by default.
-    max_windows : int or None
-        A long song is analysed as at most this many clips spread over it (``None``: all).
+    excerpts : int
+        How many 3 s excerpts of a song, spread evenly over it, the pretrained networks
+        analyse (a model on 30 s clips takes the song's central clip, as in training).
+    full : bool
+        Analyse the whole song instead: every excerpt, or clips tiling it.
     aggregation : {'mean', 'vote'}
-        How the clips' probabilities make the song's.
+        How the windows' probabilities make the song's.
     options : RunOptions or None
         Feature store, workers and progress bar; ``None``: :func:`default_options`.
     device : {'auto', 'cpu', 'cuda'}
@@ -120,14 +140,16 @@ class Classifier:
     """
 
     def __init__(self, model: Model | GenreClassifier = DEFAULT_MODEL, *, top: int = 3,
-                 max_windows: int | None = 10, aggregation: str = "mean",
-                 options: RunOptions | None = None, device: str = "auto") -> None:
+                 excerpts: int = DEFAULT_EXCERPTS, full: bool = False,
+                 aggregation: str = "mean", options: RunOptions | None = None,
+                 device: str = "auto") -> None:
         from genriflow.inference.predict import check_options
 
-        check_options(max_windows=max_windows, aggregation=aggregation, top=top)
+        check_options(aggregation=aggregation, top=top)
+        self.sampling = Sampling(excerpts=excerpts, full=full)
         self.model = (load_model(model, device=device) if isinstance(model, str | os.PathLike)
                       else model)
-        self.top, self.max_windows, self.aggregation = top, max_windows, aggregation
+        self.top, self.aggregation = top, aggregation
         self.options = options if options is not None else default_options()
 
     @property
@@ -139,7 +161,7 @@ class Classifier:
         """Classify ``audio``: see :func:`classify`."""
         from genriflow.inference.predict import predict_files, predict_waveform
 
-        settings = {"max_windows": self.max_windows, "aggregation": self.aggregation,
+        settings = {"sampling": self.sampling, "aggregation": self.aggregation,
                     "top": self.top}
         if isinstance(audio, np.ndarray):
             if sr is None:
@@ -157,9 +179,9 @@ class Classifier:
 
 
 def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
-             sr: int | None = None, top: int = 3, max_windows: int | None = 10,
-             aggregation: str = "mean", options: RunOptions | None = None
-             ) -> Prediction | Predictions:
+             sr: int | None = None, top: int = 3, excerpts: int = DEFAULT_EXCERPTS,
+             full: bool = False, aggregation: str = "mean",
+             options: RunOptions | None = None) -> Prediction | Predictions:
     """The genres of a song, a folder of songs, a list of them, or a waveform.
 
     Parameters
@@ -169,10 +191,11 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
         recursively), or a waveform: shape (n,) or multi-channel, at any rate ``sr``
         (mixed down and resampled exactly as a file is).
     model : str, path or GenreClassifier
-        Default ``"zero-shot"`` (GTZAN's genres from the pretrained taggers, no training).
+        Default ``"gtzan"`` (the built-in model fitted on the real GTZAN feature table);
+        ``"zero-shot"``: GTZAN's genres from the pretrained taggers, no training.
     sr : int or None
         The waveform's sample rate; only with a waveform.
-    top, max_windows, aggregation, options
+    top, excerpts, full, aggregation, options
         As for :class:`Classifier`.
 
     Returns
@@ -200,17 +223,19 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
     >>> round(sum(p for _, p in prediction.top(10)), 6)
     1.0
     """
-    classifier = Classifier(model, top=top, max_windows=max_windows, aggregation=aggregation,
-                            options=options)
+    classifier = Classifier(model, top=top, excerpts=excerpts, full=full,
+                            aggregation=aggregation, options=options)
     return classifier(audio, sr=sr)
 
 
-def tag(audio: Audio, *, sr: int | None = None, k: int = 5, max_windows: int | None = 10,
-        options: RunOptions | None = None) -> SongTags | Tagged:
+def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int = DEFAULT_EXCERPTS,
+        full: bool = False, options: RunOptions | None = None) -> SongTags | Tagged:
     """Top tags, vocal or instrumental, and moods, from the pretrained musicnn taggers.
 
     ``audio`` is taken as by :func:`classify`: one input gives its
     :class:`~genriflow.inference.tags.SongTags`, several give ``Tagged(tags, errors)``.
+    ``excerpts`` and ``full`` as for :class:`Classifier`; the tags are averaged over the
+    analysed excerpts.
 
     >>> import numpy as np, genriflow
     >>> t = np.arange(4 * 16000) / 16000
@@ -220,17 +245,76 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, max_windows: int | N
     """
     from genriflow.inference.tags import tag_files, tag_waveform
 
+    sampling = Sampling(excerpts=excerpts, full=full)
     if isinstance(audio, np.ndarray):
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
-        return tag_waveform(audio, sr, k=k, max_windows=max_windows)
+        return tag_waveform(audio, sr, k=k, sampling=sampling)
     paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
-    result = tag_files(paths, k=k, max_windows=max_windows,
+    result = tag_files(paths, k=k, sampling=sampling,
                        options=options if options is not None else default_options())
     if _is_single(audio):
         if result.errors:
             raise result.errors[0]
         return result.tags[0]
+    return result
+
+
+def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MODEL,
+            tags: bool = True, sr: int | None = None, k: int = 5, top: int = 3,
+            excerpts: int = DEFAULT_EXCERPTS, full: bool = False, aggregation: str = "mean",
+            options: RunOptions | None = None) -> Analysis:
+    """Genres and tags of songs in one pass: each excerpt decoded once, each network run once.
+
+    What :func:`classify` and :func:`tag` give, computed together: a genre model on 30 s
+    clips (say, the GTZAN table) and the taggers share one decode of each stretch of a
+    song, and the zero-shot genres, the tags and the similarity embedding (stored for a
+    later :func:`similar`) come from one network pass per excerpt.
+
+    Parameters
+    ----------
+    audio : path, sequence of paths, folder, or np.ndarray
+        As for :func:`classify`.
+    model : str, path, GenreClassifier or None
+        The genre model (default :data:`DEFAULT_MODEL`); ``None`` for tags alone.
+    tags : bool
+        Also the top tags, voice and moods.
+    sr, k, top, excerpts, full, aggregation, options
+        As for :func:`classify` and :func:`tag`.
+
+    Returns
+    -------
+    Analysis
+        ``predictions`` and ``tags``, each in input order, and ``errors``: the files that
+        could not be used (one input that cannot be used raises its error instead).
+
+    Examples
+    --------
+    >>> import numpy as np, genriflow
+    >>> t = np.arange(7 * 16000) / 16000
+    >>> both = genriflow.analyse(np.sin(2 * np.pi * 330 * t), sr=16000, k=3,
+    ...                          model="zero-shot")
+    >>> len(both.predictions), len(both.tags), len(both.tags[0].top)
+    (1, 1, 3)
+    >>> both.predictions[0].offsets.round(3).tolist()     # one excerpt per 3 s patch
+    [0.0, 2.992]
+    """
+    from genriflow.inference.analysis import analyse_files, analyse_waveform
+
+    loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
+    settings = {"model": loaded, "tags": tags, "k": k, "top": top, "aggregation": aggregation,
+                "sampling": Sampling(excerpts=excerpts, full=full)}
+    if isinstance(audio, np.ndarray):
+        if sr is None:
+            raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
+        return analyse_waveform(audio, sr, **settings)
+    if sr is not None:
+        raise ConfigError("sr", "is for waveforms; files carry their own rate")
+    paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
+    result = analyse_files(paths, options=options if options is not None
+                           else default_options(), **settings)
+    if _is_single(audio) and result.errors:
+        raise result.errors[0]
     return result
 
 
@@ -429,20 +513,23 @@ class SimilarSongs:
 
 
 def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: int = 5,
+            excerpts: int = DEFAULT_EXCERPTS, full: bool = False,
             options: RunOptions | None = None) -> SimilarSongs:
     """The ``k`` songs of ``library`` most like ``song``, by pretrained embedding (cosine).
 
     The library's index lives in the feature store and follows the folder: only new or
-    changed files are embedded. ``song=None`` only brings the index up to date. In a
-    folder-per-genre library, ``precision`` is the share of each song's ``k`` nearest songs
-    with its genre.
+    changed files are embedded, and a song already analysed by :func:`classify`,
+    :func:`tag` or :func:`analyse` (same ``excerpts`` and ``full``) is not analysed again.
+    ``song=None`` only brings the index up to date. In a folder-per-genre library,
+    ``precision`` is the share of each song's ``k`` nearest songs with its genre.
     """
     from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
 
     options = options if options is not None else default_options()
     if options.store is None:
         raise ConfigError("store", "is needed: similar keeps its index in the feature store")
-    index = SimilarityIndex(library, options.store)
+    index = SimilarityIndex(library, options.store,
+                            sampling=Sampling(excerpts=excerpts, full=full))
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []
     labels = library_labels(index)

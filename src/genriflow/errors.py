@@ -32,8 +32,8 @@ class ConfigError(GenriflowError, ValueError):
     Parameters
     ----------
     field : str
-        The parameter's name as the Python API spells it (``model``, ``max_windows``);
-        the command line shows it as its option (``--model``, ``--max-windows``).
+        The parameter's name as the Python API spells it (``model``, ``excerpts``);
+        the command line shows it as its option (``--model``, ``--excerpts``).
     reason : str
         What is wrong, without the name.
     """

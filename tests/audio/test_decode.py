@@ -1,3 +1,4 @@
+import warnings
 from pathlib import Path
 
 import av
@@ -6,7 +7,8 @@ import pytest
 import soundfile as sf
 
 from genriflow.audio import AudioError, fix_length, info, load, window_offsets
-from sample_audio import SR, tone, write_bad_files
+from genriflow.audio.errors import AudioWarning
+from sample_audio import SR, tone, write_bad_files, write_truncated
 
 
 def _write_m4a(path: Path, y: np.ndarray, sr: int) -> None:
@@ -71,6 +73,35 @@ def test_bad_files_raise_typed_one_line_errors(tmp_path):
         assert name in message and "\n" not in message
 
 
+@pytest.mark.parametrize("name", ["cut.mp3", "cut.flac"])
+def test_a_cut_file_is_used_for_the_part_that_decodes_with_a_warning(tmp_path, name):
+    if name.endswith(".flac"):
+        sf.write(tmp_path / "whole.flac", tone(20.0), SR)
+        data = (tmp_path / "whole.flac").read_bytes()
+        (tmp_path / name).write_bytes(data[: len(data) // 3])
+        path = tmp_path / name
+    else:
+        path = write_truncated(tmp_path, name, seconds=20.0, keep=1 / 3)
+    meta = info(path)
+    assert meta.declared == pytest.approx(20.0, abs=0.1)
+    assert 4.0 < meta.duration < 9.0  # about a third decodes
+    with pytest.warns(AudioWarning, match="truncated") as caught:
+        y = load(path, sr=SR, min_duration=1.0)
+    assert caught[0].message.path == path
+    assert abs(len(y) / SR - meta.duration) < 0.2
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, tone(20.0), SR)
+    assert info(whole).declared is None
+
+
+def test_a_cut_file_of_which_nothing_decodes_is_refused(tmp_path):
+    path = write_truncated(tmp_path, "stub.mp3", seconds=20.0, keep=0.01)
+    with pytest.raises(AudioError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        load(path, min_duration=1.0)
+    assert caught.value.kind.value in ("too-short", "corrupt", "unsupported")
+
+
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(AudioError, match="file not found") as caught:
         load(tmp_path / "nope.wav")
@@ -83,8 +114,7 @@ def test_fix_length_pads_and_trims():
     assert fix_length(y, 12).tolist() == [1] * 10 + [0, 0]
 
 
-def test_window_offsets_tile_or_spread():
+def test_window_offsets_tile():
     assert window_offsets(20.0, 30.0) == [0.0]
     assert window_offsets(95.0, 30.0) == [0.0, 30.0, 60.0]
-    spread = window_offsets(3600.0, 30.0, max_windows=5)
-    assert len(spread) == 5 and spread[0] == 0.0 and spread[-1] == 3570.0
+    assert len(window_offsets(3600.0, 30.0)) == 120

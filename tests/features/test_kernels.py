@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from genriflow.features import kernels
 from genriflow.features.kernels import hpss, median_filter
 
-SHAPES = [(1, 1), (1, 40), (40, 1), (5, 7), (7, 5), (31, 31), (30, 64), (64, 30)]
+SHAPES = [(1, 1), (1, 40), (40, 1), (5, 7), (7, 5), (31, 31), (30, 64), (64, 30), (70, 9)]
 SIZES = [1, 2, 3, 4, 5, 30, 31, 32]
 
 
@@ -131,3 +132,120 @@ def test_hpss_rejects_bad_parameters() -> None:
         hpss(S, power=0.0)
     with pytest.raises(ValueError, match="non-negative"):
         hpss(-np.abs(S))
+
+
+# --- the kernels that replace librosa's per-frame features ------------------------------
+
+
+SR = 22050
+
+
+def _signal(seconds: float = 4.0, seed: int = 2) -> np.ndarray:
+    """Detuned tones, clicks, noise, a stretch of exact zeros and one of tiny values."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.3 * np.sin(2 * np.pi * 447.0 * t) + 0.2 * np.sin(2 * np.pi * 662.0 * t)
+    y += (np.arange(t.size) % (SR // 3) < 50) * rng.standard_normal(t.size)
+    y += 0.01 * rng.standard_normal(t.size)
+    y[SR : SR + 3000] = 0.0
+    y[2 * SR : 2 * SR + 2000] = 1e-12 * rng.standard_normal(2000)
+    y[2 * SR + 2000 : 2 * SR + 2010] = -0.0
+    return y.astype(np.float32)
+
+
+def _magnitude(y: np.ndarray, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    return np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, pad_mode="reflect"))
+
+
+def _assert_same(ours: np.ndarray, theirs: np.ndarray) -> None:
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("n_fft", [2048, 512])
+def test_spectral_shape_equals_librosa(n_fft: int) -> None:
+    S = _magnitude(_signal(), n_fft, n_fft // 4)
+    S[:, 3] = 0.0  # a silent frame: librosa leaves it un-normalised
+    freq = librosa.fft_frequencies(sr=SR, n_fft=n_fft)
+    layouts = [(layout, dtype) for layout in (np.asfortranarray, np.ascontiguousarray)
+               for dtype in (np.float32, np.float64)]
+    for layout, dtype in layouts:
+        M = layout(S.astype(dtype))
+        centroid = librosa.feature.spectral_centroid(S=M, sr=SR, n_fft=n_fft)
+        expected = (
+            centroid,
+            librosa.feature.spectral_bandwidth(S=M, sr=SR, n_fft=n_fft, centroid=centroid),
+            librosa.feature.spectral_rolloff(S=M, sr=SR, n_fft=n_fft, roll_percent=0.85),
+        )
+        for ours, theirs in zip(kernels.spectral_shape(M, freq), expected, strict=True):
+            _assert_same(ours, theirs)
+
+
+def test_spectral_shape_rejects_bad_input() -> None:
+    S = np.ones((5, 3), np.float32)
+    with pytest.raises(ValueError, match="freq"):
+        kernels.spectral_shape(S, np.arange(4.0))
+    with pytest.raises(ValueError, match="roll_percent"):
+        kernels.spectral_shape(S, np.arange(5.0), roll_percent=1.0)
+
+
+@pytest.mark.parametrize(("frame_length", "hop_length"), [(2048, 512), (512, 128), (7, 3)])
+def test_zero_crossing_rate_and_rms_equal_librosa(frame_length: int, hop_length: int) -> None:
+    y = _signal()
+    _assert_same(kernels.zero_crossing_rate(y, frame_length, hop_length),
+                 librosa.feature.zero_crossing_rate(y, frame_length=frame_length,
+                                                    hop_length=hop_length))
+    _assert_same(kernels.rms(y, frame_length, hop_length),
+                 librosa.feature.rms(y=y, frame_length=frame_length, hop_length=hop_length,
+                                     pad_mode="reflect"))
+
+
+def test_zero_crossing_rate_of_a_short_waveform() -> None:
+    y = np.array([0.5, -0.5, 1e-11, -0.25, 0.0], np.float32)
+    _assert_same(kernels.zero_crossing_rate(y, 4, 2),
+                 librosa.feature.zero_crossing_rate(y, frame_length=4, hop_length=2))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_estimate_tuning_equals_librosa(seed: int) -> None:
+    y = _signal(seed=seed)
+    y = librosa.effects.pitch_shift(y, sr=SR, n_steps=0.1 * (seed - 1), res_type="soxr_hq")
+    power = _magnitude(y.astype(np.float32)) ** 2
+    for S in (power, power.astype(np.float64), np.ascontiguousarray(power)):
+        expected = librosa.estimate_tuning(S=S, sr=SR, n_fft=2048, bins_per_octave=12)
+        assert kernels.estimate_tuning(S, SR, 2048) == expected
+
+
+def test_estimate_tuning_of_silence_is_a440_with_librosa_warning() -> None:
+    with pytest.warns(UserWarning, match="Trying to estimate tuning"):
+        assert kernels.estimate_tuning(np.zeros((1025, 20), np.float32), SR, 2048) == 0.0
+
+
+@pytest.mark.parametrize(("n_fft", "hop_length"), [(2048, 512), (512, 256), (512, 128)])
+def test_istft_equals_librosa(n_fft: int, hop_length: int) -> None:
+    D = librosa.stft(_signal(), n_fft=n_fft, hop_length=hop_length, pad_mode="reflect")
+    harmonic, _ = hpss(D)
+    for S in (D, harmonic, np.ascontiguousarray(harmonic)):
+        _assert_same(kernels.istft(S, hop_length, n_fft),
+                     librosa.istft(S, hop_length=hop_length, n_fft=n_fft, dtype=np.float32))
+
+
+def test_istft_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="complex64"):
+        kernels.istft(np.zeros((1025, 10), np.complex128))
+    with pytest.raises(ValueError, match="at least"):
+        kernels.istft(np.zeros((1025, 1), np.complex64))
+
+
+def test_tempo_equals_librosa() -> None:
+    rng = np.random.default_rng(3)
+    for bpm in (72.0, 97.0, 128.0, 151.0):
+        clicks = librosa.clicks(times=np.arange(0, 20, 60 / bpm), sr=SR, length=20 * SR)
+        y = (clicks + 0.05 * rng.standard_normal(clicks.size)).astype(np.float32)
+        onset = librosa.onset.onset_strength(y=y, sr=SR, aggregate=np.median)
+        expected = librosa.feature.tempo(onset_envelope=onset, sr=SR)[0]
+        assert kernels.tempo(onset, SR) == expected
+    noise = rng.random(900).astype(np.float32)
+    assert kernels.tempo(noise, SR, 512) == librosa.feature.tempo(onset_envelope=noise, sr=SR)[0]
+    with pytest.raises(ValueError, match="onset envelope"):
+        kernels.tempo(np.zeros((2, 3)), SR)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from genriflow.features import spectra as spectra_module
 from genriflow.features.representations import (
     REPRESENTATIONS,
     SPECTRAL_SUMMARY_COLUMNS,
@@ -53,15 +54,20 @@ def _spectra(seconds: float, seed: int = 0) -> Spectra:
 
 @pytest.fixture
 def stft_calls(monkeypatch) -> list[tuple]:
-    """Arguments of every ``librosa.stft`` call made through the module attribute."""
+    """Arguments of every STFT computed, by :class:`Spectra` or by ``librosa.stft``."""
     calls: list[tuple] = []
-    original = librosa.stft
+    ours, theirs = spectra_module.stft, librosa.stft
 
-    def counting(y, **kwargs):
+    def counting(y, n_fft=2048, hop_length=512, pad_mode="reflect"):
+        calls.append((y.size, n_fft, hop_length))
+        return ours(y, n_fft, hop_length, pad_mode)
+
+    def counting_librosa(y, **kwargs):
         calls.append((y.size, kwargs.get("n_fft"), kwargs.get("hop_length")))
-        return original(y, **kwargs)
+        return theirs(y, **kwargs)
 
-    monkeypatch.setattr(librosa, "stft", counting)
+    monkeypatch.setattr(spectra_module, "stft", counting)
+    monkeypatch.setattr(librosa, "stft", counting_librosa)
     return calls
 
 

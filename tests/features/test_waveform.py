@@ -9,6 +9,7 @@ from genriflow.audio import ARRAY_PATH, AudioError, to_mono_resampled
 from genriflow.errors import ConfigError
 from genriflow.features.extract import extract, extract_waveform
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
 from sample_audio import SR, tone
 
@@ -32,13 +33,13 @@ def test_windows_are_planned_and_cut_as_for_a_file(tmp_path):
     y = tone(7.0, freq=330.0, seed=3)
     path = tmp_path / "long.wav"
     sf.write(path, y, SR, subtype="FLOAT")
-    for max_windows in (1, None):
+    for sampling in (Sampling(), Sampling(full=True)):
         from_file = extract([path], config, options=RunOptions(n_jobs=1),
-                            max_windows=max_windows).files[0]
-        from_array = extract_waveform(y, SR, config, max_windows=max_windows)
+                            sampling=sampling).files[0]
+        from_array = extract_waveform(y, SR, config, sampling=sampling)
         np.testing.assert_array_equal(from_array.offsets, from_file.offsets)
         np.testing.assert_allclose(from_array.values, from_file.values, rtol=1e-5, atol=1e-6)
-    assert len(extract_waveform(y, SR, config, max_windows=None).offsets) == 3
+    assert len(extract_waveform(y, SR, config, sampling=Sampling(full=True)).offsets) == 3
 
 
 def test_stereo_at_44k_gives_its_mono_downmix_resampled_to_22k():

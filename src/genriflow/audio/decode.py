@@ -7,13 +7,16 @@ damaged frames straight to the process's stderr, which a batch over a music libr
 not spill. Channels are averaged and the rate changed by
 :func:`~genriflow.audio.waveform.to_mono_resampled`, as for waveforms held in memory.
 
-A file whose decodable audio ends well before the length its header declares is reported as
-truncated rather than silently analysed in part.
+A file whose decodable audio ends well before the length its header declares (a cut or
+partly downloaded song) is used for the part that decodes: :func:`info` reports that part's
+length (and the declared one), and :func:`load` warns with an
+:class:`~genriflow.audio.errors.AudioWarning`. A file of which nothing decodes is refused.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import av
 import numpy as np
 import soundfile as sf
 
-from genriflow.audio.errors import AudioError, AudioErrorKind
+from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning
 from genriflow.audio.waveform import require_duration, to_mono_resampled
 from genriflow.errors import ConfigError, at_least
 
@@ -48,16 +51,20 @@ class AudioInfo:
     Attributes
     ----------
     duration : float
-        Seconds of audio (an estimate for some compressed streams).
+        Seconds of audio that decode (an estimate for some compressed streams).
     sr : int
         Native sample rate in Hz.
     channels : int
         Number of channels.
+    declared : float or None
+        What the header declares, when the audio that decodes ends more than a second
+        before it (a cut or partly downloaded file); ``None`` otherwise.
     """
 
     duration: float
     sr: int
     channels: int
+    declared: float | None = None
 
 
 def _check_exists(path: Path) -> None:
@@ -72,6 +79,10 @@ def _check_exists(path: Path) -> None:
 def info(path: str | os.PathLike) -> AudioInfo:
     """Read duration, native rate and channel count without decoding the file.
 
+    Only the last seconds the header declares are decoded, to check that they are there
+    (mp3 & co. and FLAC declare a length their audio may not reach); when they are not, the
+    stream's packets are counted for the length that decodes (:attr:`AudioInfo.declared`).
+
     Raises
     ------
     AudioError
@@ -82,7 +93,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         # Not for mp3 & co.: libsndfile's mpg123 prints resync warnings on stderr.
         i = None if path.suffix.lower() in _PYAV_FIRST else sf.info(str(path))
-        if i is not None and i.frames > 0:
+        if i is not None and i.frames > 0 and (i.format != "FLAC" or _reaches_end(path)):
             return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         pass
@@ -95,11 +106,53 @@ def info(path: str | os.PathLike) -> AudioInfo:
                 duration = float(stream.duration * stream.time_base)
             else:
                 duration = 0.0
-            return AudioInfo(duration, int(stream.rate), int(stream.channels))
+            decoded = _decoded_end(container, stream, duration)
+            if decoded <= 0 < duration:
+                raise AudioError(path, f"nothing decodes (the header declares {duration:.1f} s)",
+                                 AudioErrorKind.CORRUPT)
+            return AudioInfo(decoded, int(stream.rate), int(stream.channels),
+                             duration if decoded < duration - _TRUNCATION_TOLERANCE else None)
     except AudioError:
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise _classify_av_error(path, exc) from None
+
+
+def _reaches_end(path: Path) -> bool:
+    """Whether libsndfile reads the last second its header declares (FLAC can lie)."""
+    try:
+        with sf.SoundFile(str(path)) as f:
+            tail = min(f.frames, f.samplerate)
+            f.seek(f.frames - tail)
+            return len(f.read(tail, dtype="float32")) >= tail - 1
+    except (sf.LibsndfileError, RuntimeError):
+        return False
+
+
+def _decoded_end(container: av.container.InputContainer, stream: av.audio.AudioStream,
+                 declared: float) -> float:
+    """Seconds of audio that decode: ``declared`` if its last seconds do, else where the
+    stream's packets end (a cut file)."""
+    origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+    end = 0.0
+    try:
+        container.seek(int((max(declared - 3.0, 0.0) + origin) * av.time_base), backward=True)
+        for frame in container.decode(stream):
+            if frame.time is not None:
+                end = max(end, frame.time - origin + frame.samples / frame.sample_rate)
+    except av.FFmpegError:
+        pass
+    if declared <= 0 or end >= declared - _TRUNCATION_TOLERANCE:
+        return declared
+    end = 0.0
+    try:
+        container.seek(0)
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.duration:
+                end = max(end, float((packet.pts + packet.duration) * packet.time_base) - origin)
+    except av.FFmpegError:
+        pass
+    return min(end, declared)
 
 
 def load(
@@ -134,9 +187,42 @@ def load(
     ConfigError
         For a rate below 1 Hz, a negative offset or a duration that is not positive.
     AudioError
-        Missing, empty, unsupported, corrupt/truncated or too-short input.
+        Missing, empty, unsupported, corrupt (nothing decodes) or too-short input; a
+        truncated file warns (:class:`~genriflow.audio.errors.AudioWarning`) instead.
     """
     at_least("sr", sr, 1, optional=True)
+    y, native_sr = load_native(path, offset=offset, duration=duration)
+    y = to_mono_resampled(y, native_sr, sr)
+    require_duration(Path(path), y, sr or native_sr, min_duration)
+    return y
+
+
+def load_native(path: str | os.PathLike, *, offset: float = 0.0,
+                duration: float | None = None,
+                min_duration: float = 0.0) -> tuple[np.ndarray, int]:
+    """Decode a file (or a window of it) to mono float32 at the file's own rate.
+
+    What :func:`load` decodes before resampling: a caller needing the same window at
+    several rates decodes it once and resamples it per rate
+    (:func:`~genriflow.audio.waveform.to_mono_resampled`).
+
+    Parameters
+    ----------
+    path, offset, duration, min_duration
+        As for :func:`load`.
+
+    Returns
+    -------
+    y : np.ndarray, shape (n_samples,), float32
+        Mono waveform at the native rate.
+    sr : int
+        The native rate in Hz.
+
+    Raises
+    ------
+    ConfigError, AudioError
+        As for :func:`load`.
+    """
     at_least("offset", offset, 0)
     if duration is not None and duration <= 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
@@ -150,21 +236,19 @@ def load(
         except (sf.LibsndfileError, RuntimeError, TypeError):
             y, native_sr, expected = _load_pyav(path, offset, duration)
     if 0 < len(y) < expected - _TRUNCATION_TOLERANCE * native_sr:
-        raise AudioError(
-            path,
-            f"truncated: the header declares {expected / native_sr:.1f} s "
-            f"from offset {offset:.1f} s, only {len(y) / native_sr:.1f} s can be decoded",
-            AudioErrorKind.CORRUPT,
-        )
+        warnings.warn(AudioWarning(
+            path, f"truncated: the header declares {expected / native_sr:.1f} s from offset "
+            f"{offset:.1f} s, only {len(y) / native_sr:.1f} s decode; using what decodes"),
+            stacklevel=3)
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)
     if not np.all(np.isfinite(y)):
         raise AudioError(path, "decoded audio contains NaN or infinite values",
                          AudioErrorKind.CORRUPT)
-    y = to_mono_resampled(y, native_sr, sr, channel_axis=1)
-    require_duration(path, y, sr or native_sr, min_duration)
-    return y
+    y = to_mono_resampled(y, native_sr, None, channel_axis=1)
+    require_duration(path, y, native_sr, min_duration)
+    return y, native_sr
 
 
 def _expected(declared: int, start: int, duration: float | None, sr: int) -> int:

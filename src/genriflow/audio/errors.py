@@ -39,3 +39,26 @@ class AudioError(GenriflowError):
 
     def __reduce__(self):
         return (AudioError, (str(self.path), self.reason, self.kind.value))
+
+
+class AudioWarning(UserWarning):
+    """A file that is used, though not all of it can be: a cut or partly downloaded song.
+
+    Issued with :func:`warnings.warn` by :func:`~genriflow.audio.load` when the audio that
+    decodes ends well before the length the header declares; the part that decodes is
+    analysed.
+
+    Parameters
+    ----------
+    path : str or Path
+    reason : str
+        One line, without the path.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    def __reduce__(self):
+        return (AudioWarning, (str(self.path), self.reason))

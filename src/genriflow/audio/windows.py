@@ -25,8 +25,8 @@ def fix_length(y: np.ndarray, size: int) -> np.ndarray:
     return np.pad(y, (0, size - y.size))
 
 
-def window_offsets(total: float, window: float, max_windows: int | None = None) -> list[float]:
-    """Start times (s) of windows that tile a song, evenly spread when capped.
+def window_offsets(total: float, window: float) -> list[float]:
+    """Start times (s) of windows that tile a song back to back.
 
     Parameters
     ----------
@@ -34,18 +34,13 @@ def window_offsets(total: float, window: float, max_windows: int | None = None) 
         Song duration in seconds.
     window : float
         Window length in seconds.
-    max_windows : int or None
-        Upper bound on the number of windows; windows are then spread evenly
-        over the song instead of tiling it back to back.
 
     Returns
     -------
     list of float
-        Offsets in seconds; a song shorter than one window yields ``[0.0]``.
+        Offsets in seconds of the whole windows; a song shorter than one window yields
+        ``[0.0]``.
     """
     if total <= window:
         return [0.0]
-    n_tiled = int(total // window)
-    if max_windows is None or n_tiled <= max_windows:
-        return [i * window for i in range(n_tiled)]
-    return [float(x) for x in np.linspace(0.0, total - window, max_windows)]
+    return [i * window for i in range(int(total // window))]

@@ -15,6 +15,8 @@ from genriflow.cli import (
     demo_data,
     evaluate,
     features,
+    library,
+    models,
     plot,
     predict,
     similar,
@@ -29,7 +31,8 @@ app = typer.Typer(
 )
 
 for module in (demo_data, features, train, evaluate, predict, similar, compare, plot, cluster,
-               demo):
+               models, demo):
     app.command(module.NAME)(module.command)
+app.add_typer(library.app, name=library.NAME)
 
 __all__ = ["app"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,9 +19,10 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from genriflow.audio.errors import AudioError
+from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_EXCERPTS
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -36,6 +38,12 @@ StoreDir = Annotated[Path | None, typer.Option("--store", help="Feature store fo
 NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature afresh and "
                                        "keep none.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Excerpts = Annotated[int | None, typer.Option(
+    help=f"3 s excerpts analysed per song, spread evenly over it (default "
+    f"{DEFAULT_EXCERPTS}; more follows the whole song closer, and takes longer). A model on "
+    "30 s clips takes the song's central clip.")]
+Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3 s "
+                                    "excerpt, or 30 s clips tiling the song.")]
 
 
 def log_dir() -> Path:
@@ -60,6 +68,7 @@ class GenriflowGroup(TyperGroup):
     """The command group, with the error policy of the whole command line."""
 
     def invoke(self, ctx: typer.Context):
+        warnings.showwarning = show_warning
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors
@@ -77,6 +86,18 @@ class GenriflowGroup(TyperGroup):
                   f"The traceback is in {log}", EXIT_INTERNAL_ERROR, label="bug")
 
 
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A file's :class:`~genriflow.audio.errors.AudioWarning` as one yellow line on stderr
+    (worker processes forked later inherit it); any other warning as Python shows it."""
+    if issubclass(category, AudioWarning):
+        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
 def _fail(message: str, status: int, label: str = "error") -> None:
     err_console.print(f"[red]{label}:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(status) from None
@@ -89,6 +110,14 @@ def run_options(store: Path | None, no_store: bool, jobs: int | None,
 
     return RunOptions(store=None if no_store else (store or default_store_dir()),
                       n_jobs=jobs, progress=not quiet)
+
+
+def sampling_options(excerpts: int | None, full: bool) -> dict:
+    """``--excerpts`` and ``--full`` as the library takes them (one or the other)."""
+    if full and excerpts is not None:
+        raise ConfigError("excerpts", "cannot be combined with --full (which analyses "
+                          "every excerpt)")
+    return {"excerpts": DEFAULT_EXCERPTS if excerpts is None else excerpts, "full": full}
 
 
 def split_list(value: str) -> list[str]:

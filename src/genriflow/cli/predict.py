@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Excerpts,
+    Full,
     Jobs,
     NoStore,
     Quiet,
@@ -15,6 +17,7 @@ from genriflow.cli.common import (
     console,
     print_errors,
     run_options,
+    sampling_options,
 )
 from genriflow.errors import ConfigError, one_of
 
@@ -23,44 +26,48 @@ FORMATS = ("table", "csv", "json")
 
 
 def command(
-    paths: Annotated[list[Path], typer.Argument(help="MODEL (unless --model or --tags alone), "
-                                                "then audio files and/or folders.")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
+             "name, see `genriflow models`) may be left out: the built-in gtzan model is "
+             "then used (with --tags alone: tags only).")],
     model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model: "
-                                              "zero-shot (genres from the pretrained "
-                                              "taggers, no training).")] = None,
+                                              "gtzan (the default) or zero-shot (genres "
+                                              "from the pretrained taggers, no training); "
+                                              "every path is then audio.")] = None,
     tags: Annotated[bool, typer.Option("--tags", help="Also print the top tags, vocal or "
                                        "instrumental, and moods (pretrained musicnn).")
                     ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     top: Annotated[int, typer.Option(help="Genres (and tags) to show per song.")] = 3,
-    max_windows: Annotated[int, typer.Option(help="Most clips analysed per long song.")] = 10,
+    excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
-    genriflow predict MODEL songs/ | predict --model zero-shot songs/ | predict --tags songs/
+    genriflow predict songs/ | predict MODEL songs/ | predict --model zero-shot songs/ |
+    predict --tags songs/
+
+    Genres and tags come from one pass over each song (one decode per excerpt, one run of
+    each network), kept in the feature store for next time and for `genriflow similar`.
     """
-    from genriflow.api import classify, tag
+    from genriflow.api import analyse
+    from genriflow.cli.models import model_and_audio
     from genriflow.inference.output import render_predictions, render_tags
 
     one_of("format", format, FORMATS)
-    if model is None and not tags:
-        model, paths = str(paths[0]), paths[1:]
+    model, paths = model_and_audio(paths, model, tags=tags)
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
-    options = run_options(store, no_store, jobs, quiet)
-    errors = []
+    sampling = sampling_options(excerpts, full)
+    result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
+                     aggregation=aggregation, options=run_options(store, no_store, jobs, quiet),
+                     **sampling)
     if model is not None:
-        result = classify(paths, model=model, top=top, max_windows=max_windows,
-                          aggregation=aggregation, options=options)
         render_predictions(result.predictions, format, top, console)
-        errors = result.errors
     if tags:
-        tagged = tag(paths, k=max(top, 5), max_windows=max_windows, options=options)
-        render_tags(tagged.tags, format, console)
-        errors = errors or tagged.errors
-    print_errors(errors)
-    if errors:
+        render_tags(result.tags, format, console)
+    print_errors(result.errors)
+    if result.errors:
         raise typer.Exit(1)

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Excerpts,
+    Full,
     Jobs,
     NoStore,
     Quiet,
@@ -15,6 +17,7 @@ from genriflow.cli.common import (
     console,
     print_errors,
     run_options,
+    sampling_options,
 )
 from genriflow.errors import ConfigError
 
@@ -26,14 +29,16 @@ def command(
                                                 "library most like SONG; the library alone "
                                                 "indexes it (and scores it if labelled).")],
     k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
+    excerpts: Excerpts = None, full: Full = False,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Songs like this one, by pretrained embedding (cosine), from an incremental index.
 
     The index lives in the feature store and follows the library: only new or changed
-    files are embedded. In a folder-per-genre library, precision@k (the share of each
-    song's k nearest songs with its genre) is printed too.
+    files are embedded, and songs `predict --tags` has analysed (same --excerpts or
+    --full) are not analysed again. In a folder-per-genre library, precision@k (the share
+    of each song's k nearest songs with its genre) is printed too.
     """
     from genriflow.api import similar
 
@@ -43,7 +48,8 @@ def command(
         raise ConfigError("no_store", "cannot be used: similar keeps its index in the "
                           "feature store")
     found = similar(paths[0] if len(paths) == 2 else None, paths[-1], k=k,
-                    options=run_options(store, no_store, jobs, quiet))
+                    options=run_options(store, no_store, jobs, quiet),
+                    **sampling_options(excerpts, full))
     update = found.update
     console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "
                   f"{len(update.changed)} changed, {len(update.removed)} removed, "

@@ -30,11 +30,19 @@ class DatasetError(GenriflowError, ValueError):
 def iter_audio_files(root: str | os.PathLike) -> list[Path]:
     """All audio files below ``root`` (recursively, sorted), by file name ending.
 
-    Hidden files and folders (starting with ``.``) are skipped.
+    Hidden files and folders (starting with ``.``) are skipped. Symbolic links to folders
+    are followed, each real folder visited once (so a link back up the tree, a loop, ends
+    there); paths keep the names they were found under.
     """
     root = Path(root)
     found = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    visited: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in visited:
+            dirnames[:] = []
+            continue
+        visited.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS:

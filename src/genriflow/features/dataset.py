@@ -87,7 +87,9 @@ def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig], *
                     options: RunOptions | None = None) -> dict[str, FeatureDataset]:
     """Discover labelled audio under ``data`` and compute several feature sets in one pass.
 
-    Each file's window is decoded once for all sets. Unreadable files are skipped and
+    Each file is analysed as prediction analyses it by default (its central clip, or a
+    network set's excerpts: :class:`~genriflow.features.sampling.Sampling`), each stretch
+    decoded once for all sets. Unreadable files are skipped and
     returned in every dataset's ``errors``. ``options`` (store, workers, progress bar)
     as for :func:`~genriflow.features.extract.extract_sets`.
 
@@ -97,7 +99,7 @@ def from_audio_sets(data: str | os.PathLike, configs: Sequence[FeatureConfig], *
         Set name -> :class:`FeatureDataset` (``X`` of shape (n_files, *set_shape)).
     """
     frame = discover(data)
-    results = extract_sets(frame["path"].tolist(), configs, options=options, max_windows=1)
+    results = extract_sets(frame["path"].tolist(), configs, options=options)
     datasets = {}
     for config in configs:
         result = results[config.set]
@@ -120,8 +122,7 @@ def recompute(dataset: FeatureDataset, config: FeatureConfig, rows: np.ndarray, 
     """The same files (``rows`` of ``dataset``) under another configuration, e.g. an
     augmented copy of the training part."""
     frame = dataset.frame[rows].reset_index(drop=True)
-    result = extract_sets(frame["path"].tolist(), [config], options=options,
-                          max_windows=1)[config.set]
+    result = extract_sets(frame["path"].tolist(), [config], options=options)[config.set]
     frame = frame[frame["path"].isin({f.path for f in result.files})].reset_index(drop=True)
     X = result.matrix() if result.files else np.zeros((0, 0))
     return FeatureDataset(frame, X, config, dataset.source, result.errors)

@@ -1,10 +1,17 @@
-"""Feature sets from the pretrained musicnn networks: embeddings and tag probabilities.
+"""Feature sets from the pretrained musicnn networks: one analysis, read as tags and embeddings.
 
-``msd-musicnn``, ``mtt-musicnn``, ``msd-vgg`` and ``mtt-vgg`` give one embedding per clip:
-a layer of the network (default musicnn's ``max_pool``, 753 values) averaged over the
-clip's 3 s patches. ``musicnn-tags`` gives the mean tag probabilities of both musicnn
-models, the 50 MSD tags then the 50 MTT tags, which zero-shot genres and ``predict --tags``
-read.
+``musicnn`` is the combined analysis of a 3 s patch (the networks' own input): one forward
+pass of MSD musicnn and one of MTT musicnn give both taggers' tag probabilities and every
+embedding layer of both, :data:`ANALYSIS_SIZE` values stored as one feature-store entry.
+The sets people ask for are read from it without running a network again:
+
+* ``musicnn-tags``: the 50 MSD tags then the 50 MTT tags (zero-shot genres, ``--tags``);
+* ``msd-musicnn``, ``mtt-musicnn``: one embedding layer (``max_pool`` by default, 753
+  values; ``mean_pool``, ``penultimate``).
+
+``msd-vgg`` and ``mtt-vgg`` run their own networks (``pool5``, 256 values). Every one of
+these sets analyses a song patch by patch (see :mod:`genriflow.features.sampling`); a
+window longer than a patch gives the mean over its patches.
 """
 
 from __future__ import annotations
@@ -21,12 +28,36 @@ from genriflow.features.spectra import Spectra
 if TYPE_CHECKING:
     from genriflow.features.pretrained.musicnn import MusicnnNet
 
+#: The networks' sample rate (``musicnn.SR``; kept here so that naming a set never imports
+#: torch; ``tests/features/test_embeddings.py`` checks them against the port).
+NETWORK_SR = 16000
+#: One input patch: 187 frames of 256 samples at 16 kHz (``N_FRAMES * HOP_LENGTH / SR``).
+PATCH_SECONDS = 187 * 256 / NETWORK_SR
+
 #: Embedding sets, named after the pretrained model they come from.
 EMBEDDING_MODELS = ("msd-musicnn", "mtt-musicnn", "msd-vgg", "mtt-vgg")
-#: Layers an embedding can be taken from, by architecture.
-EMBEDDING_LAYERS = {"musicnn": ("max_pool", "mean_pool", "penultimate"), "vgg": ("pool5",)}
-#: The models behind ``musicnn-tags``, in the order of their tags.
+#: Layers an embedding can be taken from, by architecture, with their sizes.
+EMBEDDING_LAYERS = {"musicnn": {"max_pool": 753, "mean_pool": 753, "penultimate": 200},
+                    "vgg": {"pool5": 256}}
+#: The models behind ``musicnn-tags`` (and the combined analysis), in the order of their tags.
 TAG_MODELS = ("msd-musicnn", "mtt-musicnn")
+N_TAGS = 100
+
+
+def _layout() -> dict[tuple[str, str], slice]:
+    """Where each part lies in the analysis: ``("tags", "")`` then (model, layer)."""
+    parts = {("tags", ""): slice(0, N_TAGS)}
+    start = N_TAGS
+    for model in TAG_MODELS:
+        for layer, size in EMBEDDING_LAYERS["musicnn"].items():
+            parts[(model, layer)] = slice(start, start + size)
+            start += size
+    return parts
+
+
+#: The combined analysis's parts: the 100 tags, then each layer of each musicnn model.
+ANALYSIS_LAYOUT = _layout()
+ANALYSIS_SIZE = max(part.stop for part in ANALYSIS_LAYOUT.values())
 
 
 @dataclass(frozen=True)
@@ -47,29 +78,71 @@ class EmbeddingParams:
 
 @cache
 def pretrained(name: str) -> MusicnnNet:
-    """The pretrained network ``name``, loaded once per process (the feature engine runs
-    these sets in the calling process, on torch's threads: see ``FeatureSet.in_process``)."""
+    """The pretrained network ``name``, loaded once per process (the feature engine's
+    workers load each network they need once, when they start)."""
     from genriflow.features.pretrained.musicnn import load_pretrained
 
     return load_pretrained(name)
 
 
-def _outputs(spectra: Spectra, name: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    from genriflow.features.pretrained.musicnn import SR, extract
+def _patches(spectra: Spectra) -> np.ndarray:
+    """The clip's input patches (n, 187, 96), computed once per clip."""
+    from genriflow.features.pretrained.musicnn import SR, musicnn_log_mel, to_patches
 
-    # Memoised on the clip, so embeddings and tags of one model share one forward pass.
-    return spectra._cached(("musicnn", name),
-                           lambda: extract(spectra.at_rate(SR).y, pretrained(name)))
+    return spectra._cached(("musicnn-patches",),
+                           lambda: to_patches(musicnn_log_mel(spectra.at_rate(SR).y)))
+
+
+def musicnn_analysis(spectra: Spectra, params: None = None) -> np.ndarray:
+    """Tags and embedding layers of both musicnn models, averaged over the clip's patches.
+
+    Returns
+    -------
+    analysis : np.ndarray, shape (ANALYSIS_SIZE,), float32
+        Laid out as :data:`ANALYSIS_LAYOUT`: 50 MSD tags, 50 MTT tags, then MSD musicnn's
+        ``max_pool``, ``mean_pool``, ``penultimate``, then MTT musicnn's.
+    """
+    return spectra._cached(("musicnn-analysis",), lambda: _analysis(_patches(spectra)))
+
+
+def _analysis(patches: np.ndarray) -> np.ndarray:
+    from genriflow.features.pretrained.musicnn import forward
+
+    outputs = {name: forward(patches, pretrained(name)) for name in TAG_MODELS}
+    parts = [outputs[name][0].mean(axis=0) for name in TAG_MODELS]
+    parts += [outputs[model][1][layer].mean(axis=0)
+              for model in TAG_MODELS for layer in EMBEDDING_LAYERS["musicnn"]]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def select_tags(analysis: np.ndarray, params: None = None) -> np.ndarray:
+    """``musicnn-tags`` from the analysis: 100 tag probabilities in [0, 1], in the order of
+    :func:`tag_names` (a view, no copy)."""
+    return analysis[..., ANALYSIS_LAYOUT[("tags", "")]]
+
+
+def select_layer(analysis: np.ndarray, params: EmbeddingParams) -> np.ndarray:
+    """``msd-musicnn`` or ``mtt-musicnn`` from the analysis: ``params.layer`` of
+    ``params.model`` (a view, no copy)."""
+    return analysis[..., ANALYSIS_LAYOUT[(params.model, params.layer)]]
 
 
 def embedding(spectra: Spectra, params: EmbeddingParams = EmbeddingParams()) -> np.ndarray:
     """A clip's embedding: ``params.layer`` of ``params.model`` averaged over its patches.
 
+    The VGG sets' function; the musicnn models' embeddings are read from
+    :func:`musicnn_analysis` (by :func:`select_layer`), computed here only when asked for
+    directly.
+
     Returns
     -------
     embedding : np.ndarray, shape (n_values,), float32
     """
-    _, features = _outputs(spectra, params.model)
+    if params.model in TAG_MODELS:
+        return select_layer(musicnn_analysis(spectra), params)
+    from genriflow.features.pretrained.musicnn import forward
+
+    _, features = forward(_patches(spectra), pretrained(params.model))
     return features[params.layer].mean(axis=0).astype(np.float32)
 
 
@@ -81,8 +154,7 @@ def musicnn_tags(spectra: Spectra, params: None = None) -> np.ndarray:
     tags : np.ndarray, shape (100,), float32, in [0, 1]
         In the order of :func:`tag_names`.
     """
-    return np.concatenate([_outputs(spectra, name)[0].mean(axis=0)
-                           for name in TAG_MODELS]).astype(np.float32)
+    return select_tags(musicnn_analysis(spectra))
 
 
 def tag_names() -> tuple[str, ...]:

@@ -1,10 +1,14 @@
-"""The feature engine: many files, many feature sets, each window decoded once.
+"""The feature engine: many files, many feature sets, each stretch of a file decoded once.
 
-For every file the engine plans the windows to analyse, decodes each window once, builds
-one :class:`~genriflow.features.spectra.Spectra` (so an STFT is shared by every set derived
-from it) and runs every requested set on it. Files run in a process pool with a progress
-bar; results go to the :class:`~genriflow.features.store.FeatureStore` in batches, so a
-killed run resumes where it stopped. Failures never stop a batch: they come back as
+For every file the engine plans the windows each set analyses (a sample of a song or all
+of it: :mod:`~genriflow.features.sampling`), decodes each stretch once and runs every set
+on it (:mod:`~genriflow.features.compute`). Sets read from another (``musicnn-tags``,
+``msd-musicnn`` from the combined ``musicnn`` analysis) are computed and stored as that
+one, so asking for tags, genres and embeddings at once, or one after the other, runs the
+networks once. Files run in worker processes (:mod:`~genriflow.features.workers`) with a
+progress bar; results go to the :class:`~genriflow.features.store.FeatureStore` in batches,
+so a killed run resumes where it stopped, and a file the store has already analysed is not
+read at all. Failures never stop a batch: they come back as
 :class:`~genriflow.audio.AudioError` values naming the file and the reason.
 """
 
@@ -12,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,25 +33,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from genriflow.audio import (
-    ARRAY_PATH,
-    AudioError,
-    AudioErrorKind,
-    cut,
-    info,
-    load,
-    mono_waveform,
-    window_offsets,
-)
-from genriflow.audio.augment import augment_waveform
+from genriflow.audio import ARRAY_PATH, AudioError, mono_waveform
 from genriflow.errors import ConfigError
+from genriflow.features import workers
+from genriflow.features.compute import Computed, analyse, array_reader, layout
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
-from genriflow.features.spectra import Spectra
-from genriflow.features.store import Entry, FeatureStore, HashCache, content_hash
-
-#: Files with less audio than this (seconds) are rejected as too short.
-MIN_SECONDS = 1.0
+from genriflow.features.store import Entry, FeatureStore, HashCache, Known
 
 
 @dataclass
@@ -79,12 +71,17 @@ class FileFeatures:
 
 @dataclass
 class Extraction:
-    """Result of a batch for one set: features of the files that worked, errors for the rest."""
+    """Result of a batch for one set: features of the files that worked, errors for the rest.
+
+    ``computed`` counts the files analysed now (not served whole from the store); ``store``
+    is the store of the set's stored configuration, ``config`` the set's own.
+    """
 
     files: list[FileFeatures] = field(default_factory=list)
     errors: list[AudioError] = field(default_factory=list)
     computed: int = 0
     store: FeatureStore | None = None
+    config: FeatureConfig | None = None
 
     def matrix(self) -> np.ndarray:
         """One row per file (the mean over its windows), shape (n_files, *set_shape).
@@ -99,103 +96,93 @@ class Extraction:
         rows = [r[..., :frames] for r in rows] if frames else rows
         if self.store is None:
             return np.stack(rows)
-        keys = ["|".join(f.keys) for f in self.files]
+        # A set read from another shares its keys: its own digest tells their rows apart.
+        own = self.config is not None and self.config.stored() != self.config
+        prefix = f"{self.config.digest()}:" if own else ""
+        keys = [prefix + "|".join(f.keys) for f in self.files]
         return self.store.matrix(keys, rows)
 
 
-def plan_windows(duration: float, clip_seconds: float | None,
-                 max_windows: int | None) -> list[tuple[float, float | None]]:
-    """(offset, duration) of the windows to analyse in a file of ``duration`` seconds.
-
-    A file of at most 1.5 clips (GTZAN's 29.9–30.6 s clips, say), or any file when
-    ``clip_seconds`` is ``None``, is analysed whole. ``max_windows=1`` takes the central
-    clip (training); otherwise clips tile the song, spread evenly when there are more than
-    ``max_windows`` (prediction).
-    """
-    if clip_seconds is None or duration <= 1.5 * clip_seconds:
-        return [(0.0, None)]
-    if max_windows == 1:
-        return [((duration - clip_seconds) / 2, clip_seconds)]
-    return [(o, clip_seconds) for o in window_offsets(duration, clip_seconds, max_windows)]
-
-
-def _window_key(content: str, window: tuple[float, float | None]) -> str:
-    offset, seconds = window
-    return f"{content}@{offset:.3f}+{seconds or 'all'}"
-
-
-def _skeleton(duration: float, configs: Sequence[FeatureConfig],
-              max_windows: int | None, content: str) -> tuple[dict, dict[str, tuple]]:
-    """Windows per set for a file of ``duration`` seconds, and the result layout, every
-    array still ``None``."""
-    plans = {c.set: plan_windows(duration, c.clip_seconds, max_windows) for c in configs}
-    results = {c.set: ([_window_key(content, w) for w in plans[c.set]],
-                       np.array([w[0] for w in plans[c.set]]), [None] * len(plans[c.set]))
-               for c in configs}
-    return plans, results
-
-
-def _stored(path: str, configs: Sequence[FeatureConfig], max_windows: int | None,
-            content: str | None, done: dict[str, set[str]]) -> dict[str, tuple] | None:
-    """The file's result layout if every window of every set is already stored."""
-    if content is None:
-        return None
-    try:
-        _, results = _skeleton(info(path).duration, configs, max_windows, content)
-    except AudioError:
-        return None
-    for config in configs:
-        if not set(results[config.set][0]) <= done.get(config.digest(), set()):
-            return None
-    return results
-
-
-def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig],
-                 max_windows: int | None = 1,
-                 done: dict[str, set[str]] | None = None,
-                 content: str | None = None) -> dict[str, tuple]:
-    """Compute several feature sets of one file, decoding each window once.
+def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig], *,
+                 options: RunOptions | None = None, sampling: Sampling = DEFAULT_SAMPLING,
+                 batch_size: int = 16) -> dict[str, Extraction]:
+    """Compute several feature sets for every file, in parallel, through the store.
 
     Parameters
     ----------
-    path : path
+    paths : sequence of path
     configs : sequence of FeatureConfig
-        Sets to compute; they must share ``sr``.
-    max_windows : int or None
-        See :func:`plan_windows`.
-    done : dict or None
-        Config digest -> keys already stored; those windows are not recomputed.
-    content : str or None
-        The file's content hash, if known (see :class:`~genriflow.features.store.HashCache`).
+        One per set, at any rates: each stretch of a file is decoded once and resampled
+        once per rate. Sets read from the same stored set (``musicnn-tags``,
+        ``msd-musicnn``, ``mtt-musicnn``) are computed once, together.
+    options : RunOptions or None
+        Feature store (``None`` computes everything and keeps nothing on disk), worker
+        processes (``None`` uses every core; 1 runs in this process) and progress bar.
+        ``None`` means ``RunOptions()``.
+    sampling : Sampling
+        Which windows of each song (see :mod:`~genriflow.features.sampling`): by default
+        a few excerpts of a network set's song and the central clip of a clip set's.
+    batch_size : int
+        Files per committed store part: a killed run loses at most this many.
 
     Returns
     -------
     dict
-        Set name -> ``(keys, offsets, arrays)``; ``arrays[i]`` is ``None`` for a window
-        already in the store.
+        Set name -> :class:`Extraction`, files in input order (failures left out).
 
     Raises
     ------
-    AudioError
-        If the file cannot be decoded, is too short, or yields non-finite features.
+    ConfigError
+        For one set named twice with different configurations.
     """
-    done = done or {}
-    duration = info(path).duration  # a missing or unreadable file is reported as such
+    configs = _distinct(configs)
+    stored = list({c.stored().digest(): c.stored() for c in configs}.values())
+    options = options or RunOptions()
+    root = options.store
+    stores = {c.digest(): FeatureStore.open(root, c) for c in stored} if root else {}
+    done = {digest: store.keys() for digest, store in stores.items()}
+    hashes = HashCache(root) if root is not None else None
+    out = {c.set: Extraction(store=stores.get(c.stored().digest()), config=c)
+           for c in configs}
+    pending: dict[str, list[Entry]] = {digest: [] for digest in stores}
+    paths = [str(Path(p)) for p in paths]
+    known = {p: hashes.get(p) for p in paths} if hashes else {}
+    ready = {p: r for p in known if (r := _ready(known[p], stored, sampling, done))}
+    tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)))
+             for p in paths if p not in ready]
+    networks = sorted({n for c in stored for n in feature_set(c.set).networks})
+    computed = workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks)
+    try:
+        with _progress_bar(options.progress) as bar:
+            job = bar.add_task(f"features [{', '.join(c.set for c in configs)}] "
+                               f"({sampling})", total=len(paths))
+            for i, path in enumerate(paths, start=1):
+                result = ready.get(path) or next(computed)
+                _collect(path, result, configs, out, pending, stores)
+                if hashes is not None and isinstance(result, Computed) and path not in ready:
+                    hashes.put(path, result.content, result.duration)
+                if stores and (i % batch_size == 0 or i == len(paths)):
+                    _commit(pending, stores, configs, out)
+                    hashes.save()
+                bar.advance(job)
+    finally:
+        computed.close()
+    return out
 
-    def read(offset: float, seconds: float | None, sr: int) -> np.ndarray:
-        return load(path, sr=sr, offset=offset, duration=seconds, min_duration=MIN_SECONDS)
 
-    return _compute(path, read, duration, configs, max_windows, done,
-                    content or content_hash(path))
+def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,
+            options: RunOptions | None = None, sampling: Sampling = DEFAULT_SAMPLING) -> Extraction:
+    """:func:`extract_sets` for one feature set."""
+    return extract_sets(paths, [config], options=options, sampling=sampling)[config.set]
 
 
 def extract_waveform(y: np.ndarray, sr: int, config: FeatureConfig, *,
-                     max_windows: int | None = 1) -> FileFeatures:
+                     sampling: Sampling = DEFAULT_SAMPLING) -> FileFeatures:
     """The features of a waveform held in memory, exactly as of a file of the same samples.
 
-    The waveform is downmixed and resampled as :func:`~genriflow.audio.load` does for a
-    file (see :func:`~genriflow.audio.to_mono_resampled`), cut into the same windows and
-    run through the same feature set. Nothing is stored: an array has no content hash
+    The waveform is downmixed as :func:`~genriflow.audio.load` does a file's samples, cut
+    into the same windows, resampled and run through the same sets by the same code (see
+    :mod:`~genriflow.features.compute`). Nothing is stored: an array has no content hash
     (augmented copies are seeded by a hash of its samples instead).
 
     Parameters
@@ -206,8 +193,8 @@ def extract_waveform(y: np.ndarray, sr: int, config: FeatureConfig, *,
     sr : int
         Rate of ``y`` in Hz.
     config : FeatureConfig
-    max_windows : int or None
-        See :func:`plan_windows`.
+    sampling : Sampling
+        As for :func:`extract_sets`.
 
     Returns
     -------
@@ -220,189 +207,101 @@ def extract_waveform(y: np.ndarray, sr: int, config: FeatureConfig, *,
         For a rate that is not a whole number of Hz of at least 1.
     AudioError
         For an array that is not audio (not numbers, not 1-D or 2-D, empty, NaN or
-        infinite), shorter than :data:`MIN_SECONDS`, or whose features are not finite.
+        infinite), shorter than :data:`~genriflow.features.compute.MIN_SECONDS`, or whose
+        features are not finite.
     """
+    return extract_waveform_sets(y, sr, [config], sampling=sampling)[config.set]
+
+
+def extract_waveform_sets(y: np.ndarray, sr: int, configs: Sequence[FeatureConfig], *,
+                          sampling: Sampling = DEFAULT_SAMPLING) -> dict[str, FileFeatures]:
+    """:func:`extract_waveform` for several sets at once, in one pass (as
+    :func:`extract_sets` for files): set name -> its :class:`FileFeatures`."""
+    configs = _distinct(configs)
+    stored = list({c.stored().digest(): c.stored() for c in configs}.values())
     mono = mono_waveform(y, sr)
     content = hashlib.blake2b(mono.tobytes(), digest_size=8).hexdigest()
-
-    def read(offset: float, seconds: float | None, target_sr: int) -> np.ndarray:
-        return cut(mono, sr, target_sr, offset=offset, duration=seconds,
-                   min_duration=MIN_SECONDS)
-
-    _, offsets, arrays = _compute(ARRAY_PATH, read, mono.size / sr, [config], max_windows,
-                                  {}, content)[config.set]
-    return FileFeatures(ARRAY_PATH, np.stack(arrays), offsets)
-
-
-def _compute(path: str | os.PathLike, read: Callable[[float, float | None, int], np.ndarray],
-             duration: float, configs: Sequence[FeatureConfig], max_windows: int | None,
-             done: dict[str, set[str]], content: str) -> dict[str, tuple]:
-    """:func:`compute_file` on audio of ``duration`` seconds that ``read(offset, seconds,
-    sr)`` cuts into windows."""
-    plans, results = _skeleton(duration, configs, max_windows, content)
-    for window in dict.fromkeys(w for plan in plans.values() for w in plan):
-        todo = [c for c in configs if window in plans[c.set]
-                and _window_key(content, window) not in done.get(c.digest(), ())]
-        if not todo:
-            continue
-        y = read(window[0], window[1], todo[0].sr)
-        versions: dict[tuple[str, int], Spectra] = {}
-        for config in todo:
-            version = (config.augment, config.augment_copy)
-            if version not in versions:
-                versions[version] = Spectra(_augmented(y, config, content), config.sr)
-            value = feature_set(config.set).compute(versions[version], config)
-            if not np.all(np.isfinite(value)):
-                raise AudioError(path, "features are not finite (silent or broken audio)",
-                                 AudioErrorKind.CORRUPT)
-            results[config.set][2][plans[config.set].index(window)] = value
-    return results
-
-
-def _augmented(y: np.ndarray, config: FeatureConfig, content: str) -> np.ndarray:
-    """The waveform, or its augmented copy (seeded by the file's content and the copy)."""
-    if config.augment == "none":
-        return y
-    seed = int(content[:8], 16) + 7919 * config.augment_copy
-    return augment_waveform(y, config.sr, config.augment, seed)
-
-
-_DONE: dict[str, set[str]] = {}
-_THREAD_LIMITS: list = []
-
-
-def _init_worker(done: dict[str, set[str]], single_thread: bool = False) -> None:
-    global _DONE
-    _DONE = done
-    if single_thread:
-        # One process per core already: BLAS/OpenMP threads inside each worker would only
-        # fight over the same cores (measured: 0.25 s/file with them, 0.15 s without).
-        from threadpoolctl import threadpool_limits
-
-        _THREAD_LIMITS.append(threadpool_limits(limits=1))
-
-
-def _worker(args: tuple) -> tuple[str, dict | AudioError]:
-    path, configs, max_windows, content = args
-    try:
-        return path, compute_file(path, configs, max_windows, _DONE, content)
-    except AudioError as exc:
-        return path, exc
-    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
-        return path, AudioError(path, f"feature extraction failed: {exc}",
-                                AudioErrorKind.CORRUPT)
-
-
-def _results(tasks: list[tuple], n_jobs: int, done: dict) -> Iterator[tuple]:
-    _init_worker(done)
-    if n_jobs == 1 or len(tasks) <= 2:
-        yield from map(_worker, tasks)
-        return
-    # The first file runs here, before any worker starts: numba compiles librosa's kernels
-    # and writes its on-disk cache once, from one process. Workers compiling into a cold
-    # cache at the same time once left it corrupt (every later process crashed loading it).
-    yield _worker(tasks[0])
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks) - 1),
-                             initializer=_init_worker, initargs=(done, True)) as pool:
-        yield from pool.map(_worker, tasks[1:], chunksize=1)
-
-
-def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig], *,
-                 options: RunOptions | None = None, max_windows: int | None = 1,
-                 batch_size: int = 16) -> dict[str, Extraction]:
-    """Compute several feature sets for every file, in parallel, through the store.
-
-    Parameters
-    ----------
-    paths : sequence of path
-    configs : sequence of FeatureConfig
-        One per set; all must share ``sr`` (one decode serves them all).
-    options : RunOptions or None
-        Feature store (``None`` computes everything and keeps nothing on disk), worker
-        processes (``None`` uses every core, 1 runs in this process, as do sets that run a
-        network, see :attr:`FeatureSet.in_process`, on torch's threads) and progress bar.
-        ``None`` means ``RunOptions()``.
-    max_windows : int or None
-        Windows per file: 1 for training, more for prediction (see :func:`plan_windows`).
-    batch_size : int
-        Files per committed store part: a killed run loses at most this many.
-
-    Returns
-    -------
-    dict
-        Set name -> :class:`Extraction`, files in input order (failures left out).
-    """
-    if len({c.sr for c in configs}) > 1:
-        raise ConfigError("configs", "must share one sample rate to be computed together")
-    if len({c.set for c in configs}) < len(configs):
-        raise ConfigError("configs", "must name each feature set once")
-    options = options or RunOptions()
-    store_root, progress = options.store, options.progress
-    n_jobs = 1 if any(feature_set(c.set).in_process for c in configs) else options.n_jobs
-    n_jobs = n_jobs or os.cpu_count() or 1
-    stores = ({c.set: FeatureStore.open(store_root, c) for c in configs}
-              if store_root is not None else {})
-    done = {c.digest(): stores[c.set].keys() for c in configs} if stores else {}
-    hashes = HashCache(store_root) if store_root is not None else None
-    out = {c.set: Extraction(store=stores.get(c.set)) for c in configs}
-    pending: dict[str, list[Entry]] = {c.set: [] for c in configs}
-    paths = [str(Path(p)) for p in paths]
-    known = {p: hashes.get(p) for p in paths} if hashes else {}
-    ready = {p: _stored(p, configs, max_windows, known[p], done) for p in known}
-    tasks = [(p, list(configs), max_windows, known.get(p)) for p in paths if not ready.get(p)]
-    computed = _results(tasks, n_jobs, done)
-    with _progress_bar(progress) as bar:
-        job = bar.add_task(f"features [{', '.join(c.set for c in configs)}]", total=len(paths))
-        for i, path in enumerate(paths, start=1):
-            result = ready.get(path) or next(computed)[1]
-            _collect(path, result, out, pending, stores)
-            if hashes is not None and not isinstance(result, AudioError):
-                hashes.put(path, next(iter(result.values()))[0][0].split("@")[0])
-            if stores and (i % batch_size == 0 or i == len(paths)):
-                for name, entries in pending.items():
-                    stores[name].write(entries)
-                    _release({e.path for e in entries}, out[name].files, stores[name])
-                    entries.clear()
-                hashes.save()
-            bar.advance(job)
+    windows = analyse(ARRAY_PATH, array_reader(mono, sr), mono.size / sr, stored, sampling,
+                      {}, content)
+    out = {}
+    for config in configs:
+        _, offsets, arrays = windows[config.stored().digest()]
+        out[config.set] = FileFeatures(ARRAY_PATH, np.stack([config.view(a) for a in arrays]),
+                                       offsets)
     return out
 
 
-def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,
-            options: RunOptions | None = None, max_windows: int | None = 1) -> Extraction:
-    """:func:`extract_sets` for one feature set."""
-    return extract_sets(paths, [config], options=options, max_windows=max_windows)[config.set]
+def _distinct(configs: Sequence[FeatureConfig]) -> list[FeatureConfig]:
+    """The configurations, each once; one set under two configurations is an error."""
+    by_set: dict[str, FeatureConfig] = {}
+    for config in configs:
+        if by_set.setdefault(config.set, config) != config:
+            raise ConfigError("configs", f"name feature set {config.set!r} twice, with "
+                              "different configurations")
+    return list(by_set.values())
 
 
-def _collect(path: str, result: dict | AudioError, out: dict[str, Extraction],
-             pending: dict[str, list[Entry]], stores: dict[str, FeatureStore]) -> None:
+def _ready(known: Known | None, stored: Sequence[FeatureConfig], sampling: Sampling,
+           done: dict[str, set[str]]) -> Computed | None:
+    """A file's result layout, read from the store alone, if it holds every window of every
+    set (known content and duration: the file is not opened)."""
+    if known is None or known.duration is None:
+        return None
+    windows = layout(stored, known.duration, sampling, known.content)
+    for digest, planned in windows.items():
+        if not set(planned.keys) <= done.get(digest, set()):
+            return None
+    return Computed(known.content, known.duration, windows)
+
+
+def _collect(path: str, result: Computed | AudioError, configs: Sequence[FeatureConfig],
+             out: dict[str, Extraction], pending: dict[str, list[Entry]],
+             stores: dict[str, FeatureStore]) -> None:
     if isinstance(result, AudioError):
         for extraction in out.values():
             extraction.errors.append(result)
         return
-    for name, (keys, offsets, arrays) in result.items():
-        values = []
-        for key, array in zip(keys, arrays, strict=True):
-            if array is None:
-                array = stores[name].get(key)
-            else:
-                out[name].computed += 1
-                if stores:
-                    pending[name].append(Entry(key, path, array))
-            values.append(np.asarray(array))
+    for digest, (keys, _, arrays) in result.windows.items():
+        if digest in pending:
+            pending[digest].extend(Entry(key, path, array)
+                                   for key, array in zip(keys, arrays, strict=True)
+                                   if array is not None)
+    for config in configs:
+        digest = config.stored().digest()
+        keys, offsets, arrays = result.windows[digest]
+        values = [config.view(np.asarray(stores[digest].get(key) if array is None else array))
+                  for key, array in zip(keys, arrays, strict=True)]
+        if any(array is not None for array in arrays):
+            out[config.set].computed += 1
         stacked = values[0][None] if len(values) == 1 else np.stack(values)
-        out[name].files.append(FileFeatures(path, stacked, offsets, tuple(keys)))
+        out[config.set].files.append(FileFeatures(path, stacked, offsets, tuple(keys)))
 
 
-def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore) -> None:
+def _commit(pending: dict[str, list[Entry]], stores: dict[str, FeatureStore],
+            configs: Sequence[FeatureConfig], out: dict[str, Extraction]) -> None:
+    """Write the pending entries, one part per stored set, and swap the fresh arrays of
+    the files they belong to for views of the store's memory maps."""
+    committed = {}
+    for digest, entries in pending.items():
+        stores[digest].write(entries)
+        committed[digest] = {e.path for e in entries}
+        entries.clear()
+    for config in configs:
+        digest = config.stored().digest()
+        _release(committed[digest], out[config.set].files, stores[digest], config)
+
+
+def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore,
+             config: FeatureConfig) -> None:
     """Swap freshly computed arrays for views of the store's memory maps once committed."""
+    committed = set(committed)
     for item in reversed(files):
         if not committed:
             return
         if item.path not in committed:
             continue
         committed.discard(item.path)
-        views = [store.get(key) for key in item.keys]
+        views = [config.view(store.get(key)) for key in item.keys]
         item.values = views[0][None] if len(views) == 1 else np.stack(views)
 
 

@@ -34,6 +34,7 @@ from scipy import ndimage
 
 from genriflow.datasets.discover import DatasetError
 from genriflow.errors import one_of
+from genriflow.features.kernels import tempo
 from genriflow.features.spectra import Spectra
 
 #: Pitch classes of every chromagram here.
@@ -159,7 +160,7 @@ def window_starts(y: np.ndarray, params: CS229RawParams) -> np.ndarray:
     """
     width = round(params.window_seconds * params.sr)
     y = np.ascontiguousarray(y, dtype=np.float32)
-    rng = np.random.default_rng([params.seed, zlib.crc32(y.tobytes())])
+    rng = np.random.default_rng([params.seed, zlib.crc32(memoryview(y).cast("B"))])
     return np.sort(rng.integers(0, max(y.size - width, 0) + 1, size=params.n_windows))
 
 
@@ -422,8 +423,7 @@ def _tempo(clip: Spectra, params: SpectralSummaryParams) -> float:
     mel_db = clip.mel_db(params.n_fft, params.hop_length, params.n_mels)
     onset = librosa.onset.onset_strength(S=mel_db, sr=clip.sr, hop_length=params.hop_length,
                                          aggregate=np.median)
-    return float(librosa.feature.tempo(onset_envelope=onset, sr=clip.sr,
-                                       hop_length=params.hop_length)[0])
+    return tempo(onset, clip.sr, params.hop_length)
 
 
 # --- log-mel ---------------------------------------------------------------------------

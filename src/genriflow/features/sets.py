@@ -17,10 +17,17 @@ import numpy as np
 from genriflow.audio.augment import AUGMENTATIONS
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.embeddings import (
+    ANALYSIS_SIZE,
     EMBEDDING_MODELS,
+    NETWORK_SR,
+    PATCH_SECONDS,
+    TAG_MODELS,
     EmbeddingParams,
     embedding,
+    musicnn_analysis,
     musicnn_tags,
+    select_layer,
+    select_tags,
     tag_names,
 )
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_from_spectra
@@ -40,11 +47,13 @@ class FeatureConfig:
     set : str
         Name in :data:`FEATURE_SETS`.
     sr : int
-        Sample rate in Hz the audio is decoded at.
+        Sample rate in Hz the audio is analysed at; a network set's is its network's
+        (16000 Hz for the musicnn sets), whatever is given.
     clip_seconds : float or None
-        Length of the clip one array describes. Training uses one clip per file (the
-        whole file when it is at most 1.5 clips long, otherwise its central clip);
-        prediction slides clips over the song. ``None``: always the whole file.
+        Length of the clip one array describes: one clip per song (the whole file when it
+        is at most 1.5 clips long, otherwise its central clip), or clips tiling the song
+        for a full analysis (see :mod:`genriflow.features.sampling`). ``None``: always the
+        whole file. Network sets analyse their own patches instead (set to ``None``).
     options : dict
         The set's own parameters (see its params dataclass); empty means its defaults.
     augment : str
@@ -69,8 +78,13 @@ class FeatureConfig:
     augment_copy: int = 0
 
     def __post_init__(self) -> None:
-        feature_set(self.set).params_of(self)
+        fs = feature_set(self.set)
+        fs.params_of(self)
         at_least("sr", self.sr, 1)
+        if fs.rate is not None:
+            object.__setattr__(self, "sr", fs.rate)
+        if fs.patch_seconds is not None:
+            object.__setattr__(self, "clip_seconds", None)
         if self.clip_seconds is not None and self.clip_seconds <= 0:
             raise ConfigError("clip_seconds", f"must be positive; got {self.clip_seconds!r}")
         one_of("augment", self.augment, AUGMENTATIONS)
@@ -88,6 +102,20 @@ class FeatureConfig:
         payload = json.dumps({**self.to_dict(), "version": feature_set(self.set).version},
                              sort_keys=True)
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+    def stored(self) -> FeatureConfig:
+        """The configuration the feature store keeps this one's arrays under: itself, or
+        for a set read from another (:attr:`FeatureSet.base`) that set's, with the same
+        augmentation."""
+        base = feature_set(self.set).base
+        if base is None:
+            return self
+        return FeatureConfig(set=base, augment=self.augment, augment_copy=self.augment_copy)
+
+    def view(self, stored: np.ndarray) -> np.ndarray:
+        """This set's array from :meth:`stored`'s (the array itself for a stored set)."""
+        fs = feature_set(self.set)
+        return stored if fs.base is None else fs.select(stored, fs.params_of(self))
 
 
 @dataclass(frozen=True)
@@ -107,10 +135,19 @@ class FeatureSet:
     version : int
         Bumped whenever ``function`` changes its numbers, so stores recompute.
     description : str
-    in_process : bool
-        The set runs a PyTorch network: the engine computes it in the calling process,
-        with all of torch's threads, never in forked workers (a fork of a process that has
-        already run torch copies its thread pool's locks held, and the worker hangs).
+    patch_seconds : float or None
+        The set runs a pretrained network on patches of this length: a song is analysed
+        patch by patch (``FeatureConfig.clip_seconds`` is unused).
+    rate : int or None
+        The sample rate the set always works at (its network's).
+    networks : tuple of str
+        The pretrained networks it runs (loaded once per worker process).
+    base : str or None
+        The set is read from this one's stored arrays by ``select`` and never stored
+        itself: ``musicnn-tags``, ``msd-musicnn`` and ``mtt-musicnn`` from the combined
+        ``musicnn`` analysis, so asking for several of them runs the networks once.
+    select : callable or None
+        ``select(base_array, params) -> np.ndarray``, with ``base``.
     """
 
     name: str
@@ -119,7 +156,11 @@ class FeatureSet:
     columns: Callable[[Any], tuple[str, ...]] | None
     version: int
     description: str
-    in_process: bool = False
+    patch_seconds: float | None = None
+    rate: int | None = None
+    networks: tuple[str, ...] = ()
+    base: str | None = None
+    select: Callable[[np.ndarray, Any], np.ndarray] | None = None
 
     def params_of(self, config: FeatureConfig) -> Any:
         """The set's parameters for ``config`` (its ``options`` over the defaults).
@@ -142,7 +183,8 @@ class FeatureSet:
                               f"{exc}") from None
 
     def compute(self, spectra: Spectra, config: FeatureConfig) -> np.ndarray:
-        """The set's array for one clip."""
+        """The set's array for one clip (the feature engine computes a set with a ``base``
+        as that set, and reads it with :meth:`FeatureConfig.view`)."""
         return self.function(spectra, self.params_of(config))
 
     def column_names(self, config: FeatureConfig) -> tuple[str, ...] | None:
@@ -182,19 +224,32 @@ FEATURE_SETS: dict[str, FeatureSet] = {
 }
 
 
+_NETWORK = {"patch_seconds": PATCH_SECONDS, "rate": NETWORK_SR}
+
+FEATURE_SETS["musicnn"] = FeatureSet(
+    name="musicnn", function=musicnn_analysis, params=None, columns=None, version=1,
+    networks=TAG_MODELS, **_NETWORK,
+    description=f"The combined analysis of a 3 s patch ({ANALYSIS_SIZE} values): tags and "
+    "embedding layers of MSD and MTT musicnn, one forward pass each; musicnn-tags, "
+    "msd-musicnn and mtt-musicnn are read from it.",
+)
 FEATURE_SETS.update({
     name: FeatureSet(
-        name=name, function=embedding, columns=None, version=1, in_process=True,
+        name=name, function=embedding, columns=None, version=2, **_NETWORK,
         params=partial(EmbeddingParams, model=name,
                        layer="pool5" if name.endswith("vgg") else "max_pool"),
+        **({"base": "musicnn", "select": select_layer} if name in TAG_MODELS
+           else {"networks": (name,)}),
         description=f"Embedding of the pretrained {name} network (musicnn package weights): "
-        "a layer averaged over 3 s patches, default max_pool (753 values).",
+        "a layer averaged over 3 s patches, default "
+        + ("pool5 (256 values)." if name.endswith("vgg") else "max_pool (753 values)."),
     )
     for name in EMBEDDING_MODELS
 })
 FEATURE_SETS["musicnn-tags"] = FeatureSet(
     name="musicnn-tags", function=musicnn_tags, params=None,
-    columns=lambda _: tag_names(), version=1, in_process=True,
+    columns=lambda _: tag_names(), version=2, base="musicnn", select=select_tags,
+    **_NETWORK,
     description="Mean tag probabilities of MSD musicnn (50 tags) and MTT musicnn (50 tags).",
 )
 

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -163,28 +164,41 @@ class FeatureStore:
         return np.load(path, mmap_mode="r")
 
 
+class Known(NamedTuple):
+    """What :class:`HashCache` remembers of an unchanged file."""
+
+    content: str  #: the content hash (:func:`content_hash`)
+    duration: float | None  #: seconds of audio its header declares (``None``: not recorded)
+
+
 class HashCache:
-    """Content hashes of files, reused while a file's size and modification time are unchanged.
+    """Content hashes and durations of files, reused while a file's size and modification
+    time are unchanged.
 
     Hashing every file of a library on every run would cost more than reading its features
-    back; like git's index, a file whose ``stat`` matches is not read again. Saved as
-    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content).
+    back; like git's index, a file whose ``stat`` matches is not read again, not even its
+    header (the duration that plans its windows is kept too). Saved as
+    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content, duration).
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.path = Path(root) / "file-hashes.parquet"
-        self._table: dict[str, tuple[int, int, str]] = {}
+        self._table: dict[str, tuple[int, int, str, float | None]] = {}
         if self.path.is_file():
             try:
                 frame = pd.read_parquet(self.path)
-                self._table = {r.path: (r.size, r.mtime_ns, r.content)
-                               for r in frame.itertuples()}
+                durations = (frame["duration"] if "duration" in frame
+                             else pd.Series([None] * len(frame), dtype=object))
+                self._table = {
+                    r.path: (r.size, r.mtime_ns, r.content,
+                             None if pd.isna(d) else float(d))
+                    for r, d in zip(frame.itertuples(), durations, strict=True)}
             except (OSError, ValueError):
                 self._table = {}
         self._changed = False
 
-    def get(self, path: str | os.PathLike) -> str | None:
-        """The cached content hash of ``path``, or ``None`` if unknown or changed."""
+    def get(self, path: str | os.PathLike) -> Known | None:
+        """What is known of ``path``, or ``None`` if it is unknown or changed."""
         try:
             st = os.stat(path)
         except OSError:
@@ -192,11 +206,12 @@ class HashCache:
         entry = self._table.get(str(Path(path).resolve()))
         if entry is None or entry[:2] != (st.st_size, st.st_mtime_ns):
             return None
-        return entry[2]
+        return Known(entry[2], entry[3])
 
-    def put(self, path: str | os.PathLike, content: str) -> None:
+    def put(self, path: str | os.PathLike, content: str, duration: float | None) -> None:
         st = os.stat(path)
-        self._table[str(Path(path).resolve())] = (st.st_size, st.st_mtime_ns, content)
+        self._table[str(Path(path).resolve())] = (st.st_size, st.st_mtime_ns, content,
+                                                  duration)
         self._changed = True
 
     def save(self) -> None:
@@ -204,7 +219,8 @@ class HashCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         frame = pd.DataFrame([(p, *v) for p, v in self._table.items()],
-                             columns=["path", "size", "mtime_ns", "content"])
+                             columns=["path", "size", "mtime_ns", "content", "duration"])
+        frame["duration"] = frame["duration"].astype("float64")
         tmp = self.path.with_name(self.path.name + ".tmp")
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, self.path)

@@ -13,8 +13,9 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.errors import at_least, one_of
-from genriflow.features.extract import FileFeatures, extract, extract_waveform
+from genriflow.features.extract import Extraction, FileFeatures, extract, extract_waveform
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 
 if TYPE_CHECKING:
     from genriflow.models.base import GenreClassifier
@@ -34,7 +35,7 @@ class Prediction:
     probabilities : np.ndarray, shape (n_labels,)
         Aggregated over windows (mean of probabilities, or vote shares).
     offsets : np.ndarray, shape (n_windows,)
-        Start of each analysed window, in seconds.
+        Start of each analysed window (an excerpt, a clip or the whole file), in seconds.
     window_probabilities : np.ndarray, shape (n_windows, n_labels)
         The timeline: probabilities of each window.
     model : str
@@ -108,22 +109,29 @@ def aggregate(window_probabilities: np.ndarray, how: str = "mean") -> np.ndarray
     return np.bincount(winners, minlength=window_probabilities.shape[1]) / len(winners)
 
 
-def check_options(*, max_windows: int | None, aggregation: str, top: int) -> None:
+def check_options(*, aggregation: str, top: int) -> None:
     """The one check of the prediction options (before any file is read)."""
-    at_least("max_windows", max_windows, 1, optional=True)
     one_of("aggregation", aggregation, AGGREGATIONS)
     at_least("top", top, 1)
 
 
-def _prediction(model: GenreClassifier, item: FileFeatures, aggregation: str,
-                top: int) -> Prediction:
+def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str = "mean",
+               top: int = 3) -> Prediction:
+    """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
     window_probs = model.predict_proba(item.values)
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
                       item.offsets, window_probs, str(model.config.get("model", "")), top)
 
 
+def predictions_of(model: GenreClassifier, extraction: Extraction, aggregation: str = "mean",
+                top: int = 3) -> Predictions:
+    """:func:`prediction_of` every file of an extraction of ``model.feature_config``."""
+    return Predictions([prediction_of(model, item, aggregation, top)
+                        for item in extraction.files], extraction.errors)
+
+
 def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
-                  max_windows: int | None = 10, aggregation: str = "mean", top: int = 3,
+                  sampling: Sampling = DEFAULT_SAMPLING, aggregation: str = "mean", top: int = 3,
                   options: RunOptions | None = None) -> Predictions:
     """Classify songs; a bad file never stops the others.
 
@@ -132,9 +140,10 @@ def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
     model : GenreClassifier
     paths : sequence of path
         Files and folders (folders are searched recursively for audio).
-    max_windows : int or None
-        A song longer than the model's clip is cut into clips; at most this many, spread
-        evenly over the song, are analysed (``None``: all).
+    sampling : Sampling
+        How much of each song is analysed: by default a few excerpts spread over it (the
+        central clip for a model on 30 s clips), ``Sampling(full=True)`` all of it. Each
+        analysed window gets its probabilities (the timeline), averaged into the song's.
     aggregation : {'mean', 'vote'}
     top : int
         Genres each prediction lists by default.
@@ -147,15 +156,14 @@ def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
         ``predictions`` in input order for every file that could be decoded, ``errors``
         (one :class:`~genriflow.audio.AudioError` per file that could not, with the reason).
     """
-    check_options(max_windows=max_windows, aggregation=aggregation, top=top)
-    result = extract(expand_inputs(paths), model.feature_config, max_windows=max_windows,
+    check_options(aggregation=aggregation, top=top)
+    result = extract(expand_inputs(paths), model.feature_config, sampling=sampling,
                      options=options)
-    return Predictions([_prediction(model, item, aggregation, top) for item in result.files],
-                       result.errors)
+    return predictions_of(model, result, aggregation, top)
 
 
 def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
-                     max_windows: int | None = 10, aggregation: str = "mean",
+                     sampling: Sampling = DEFAULT_SAMPLING, aggregation: str = "mean",
                      top: int = 3) -> Prediction:
     """Classify a waveform held in memory exactly as the same audio in a file.
 
@@ -167,7 +175,7 @@ def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
         :func:`~genriflow.features.extract.extract_waveform`).
     sr : int
         Its sample rate, in Hz.
-    max_windows, aggregation, top
+    sampling, aggregation, top
         As for :func:`predict_files`.
 
     Raises
@@ -175,6 +183,6 @@ def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
     AudioError, ConfigError
         An unusable waveform (empty, not finite, too short) or a bad option.
     """
-    check_options(max_windows=max_windows, aggregation=aggregation, top=top)
-    item = extract_waveform(y, sr, model.feature_config, max_windows=max_windows)
-    return _prediction(model, item, aggregation, top)
+    check_options(aggregation=aggregation, top=top)
+    item = extract_waveform(y, sr, model.feature_config, sampling=sampling)
+    return prediction_of(model, item, aggregation, top)

@@ -1,18 +1,19 @@
 """Songs like this: nearest neighbours of a song among a library's, by embedding similarity.
 
 A :class:`SimilarityIndex` holds one embedding per song of a music folder (by default the
-``msd-musicnn`` embedding of the song's central 30 s clip) and finds a song's nearest
-neighbours by cosine similarity. Embeddings come through the feature store, so updating
-the index after adding a few songs computes only those; the index itself is one Parquet
-file in the store (never in the music folder)::
+``msd-musicnn`` embedding averaged over the song's excerpts) and finds a song's nearest
+neighbours by cosine similarity. Embeddings come through the feature store, read from the
+same ``musicnn`` analysis as tags and zero-shot genres (a song ``predict --tags`` has seen
+is not analysed again), so updating the index after adding a few songs computes only
+those; the index itself is one Parquet file in the store (never in the music folder)::
 
     <store>/similarity/<digest>.parquet
         path        str               absolute path of the song
         key         str               its feature-store keys (content hash @ window), joined
         embedding   fixed_size_list<float32>[n_values]   the raw (unnormalised) embedding
 
-``<digest>`` is a BLAKE2b hash of the library's absolute path and the feature
-configuration's digest; the file's schema metadata also records both in clear.
+``<digest>`` is a BLAKE2b hash of the library's absolute path, the feature configuration's
+digest and the sampling; the file's schema metadata also records them in clear.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from genriflow.audio import AudioError
 from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig
 from genriflow.locations import default_store_dir
 
@@ -87,20 +89,25 @@ class SimilarityIndex:
         The embedding; default :data:`SIMILARITY_FEATURES` (msd-musicnn's ``mean_pool``:
         precision@5 0.70 against 0.61 for ``max_pool`` on a 300-clip demo corpus). Any
         vector set works.
+    sampling : Sampling
+        How much of each song is embedded (by default the excerpts ``predict`` analyses,
+        so that both share the store's entries).
     """
 
     def __init__(self, library: str | os.PathLike, store: str | os.PathLike | None = None,
-                 config: FeatureConfig | None = None) -> None:
+                 config: FeatureConfig | None = None, *,
+                 sampling: Sampling = DEFAULT_SAMPLING) -> None:
         self.library = Path(library).resolve()
         self.store = Path(store) if store is not None else default_store_dir()
         self.config = config or SIMILARITY_FEATURES
+        self.sampling = sampling
         self._paths, self._keys, raw = _read_index(self.file)
         self._matrix = _normalise(raw)
 
     @property
     def file(self) -> Path:
         """The index file: ``<store>/similarity/<digest>.parquet``."""
-        payload = f"{self.library}\n{self.config.digest()}".encode()
+        payload = f"{self.library}\n{self.config.digest()}\n{self.sampling}".encode()
         digest = hashlib.blake2b(payload, digest_size=8).hexdigest()
         return self.store / "similarity" / f"{digest}.parquet"
 
@@ -143,7 +150,7 @@ class SimilarityIndex:
         if not self.library.is_dir():
             raise DatasetError(f"{self.library}: no such folder")
         files = iter_audio_files(self.library)
-        result = extract(files, self.config, max_windows=1,
+        result = extract(files, self.config, sampling=self.sampling,
                          options=RunOptions(store=self.store, n_jobs=n_jobs, progress=progress))
         old_paths, old_keys, _ = _read_index(self.file)
         self._paths = [item.path for item in result.files]
@@ -164,7 +171,7 @@ class SimilarityIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        result = extract([song], self.config, max_windows=1,
+        result = extract([song], self.config, sampling=self.sampling,
                          options=RunOptions(store=self.store, n_jobs=n_jobs))
         if result.errors:
             raise result.errors[0]
@@ -233,7 +240,7 @@ class SimilarityIndex:
 
     def _metadata(self) -> dict[str, str]:
         return {"library": str(self.library), "config": json.dumps(self.config.to_dict()),
-                "config_digest": self.config.digest()}
+                "config_digest": self.config.digest(), "sampling": str(self.sampling)}
 
 
 def precision_at_k(index: SimilarityIndex, labels: Sequence[str], k: int = 5) -> float:

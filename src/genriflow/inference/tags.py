@@ -12,8 +12,9 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.errors import at_least
 from genriflow.features.embeddings import tag_names
-from genriflow.features.extract import extract, extract_waveform
+from genriflow.features.extract import Extraction, extract, extract_waveform
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import expand_inputs
 from genriflow.models.zero_shot import INSTRUMENTAL_TAGS, MOOD_TAGS, VOCAL_TAGS, tag_scores
@@ -65,17 +66,24 @@ class Tagged(NamedTuple):
     errors: list[AudioError]
 
 
-def tag_files(paths: Sequence[str | os.PathLike], *, k: int = 5, max_windows: int | None = 10,
-              options: RunOptions | None = None) -> Tagged:
-    """Tag songs (files or folders); tags are averaged over up to ``max_windows`` clips.
+def tags_of(extraction: Extraction, k: int = 5) -> Tagged:
+    """:func:`describe` every file of an extraction of :data:`TAG_FEATURES` (the tags
+    averaged over the song's windows)."""
+    return Tagged([describe(f.path, f.values.mean(axis=0), k) for f in extraction.files],
+                  extraction.errors)
+
+
+def tag_files(paths: Sequence[str | os.PathLike], *, k: int = 5,
+              sampling: Sampling = DEFAULT_SAMPLING, options: RunOptions | None = None) -> Tagged:
+    """Tag songs (files or folders); tags are averaged over the song's analysed excerpts.
 
     Parameters
     ----------
     paths : sequence of path
     k : int
         Tags listed per song.
-    max_windows : int or None
-        Clips analysed per long song (``None``: all).
+    sampling : Sampling
+        How much of each song is analysed (by default a few excerpts spread over it).
     options : RunOptions or None
         Store, workers and progress bar of the feature extraction.
 
@@ -85,15 +93,13 @@ def tag_files(paths: Sequence[str | os.PathLike], *, k: int = 5, max_windows: in
         ``tags`` in input order for every file that could be decoded, and ``errors``.
     """
     at_least("k", k, 1)
-    result = extract(expand_inputs(paths), TAG_FEATURES, max_windows=max_windows,
-                     options=options)
-    return Tagged([describe(f.path, f.values.mean(axis=0), k) for f in result.files],
-                  result.errors)
+    return tags_of(extract(expand_inputs(paths), TAG_FEATURES, sampling=sampling,
+                        options=options), k)
 
 
 def tag_waveform(y: np.ndarray, sr: int, *, k: int = 5,
-                 max_windows: int | None = 10) -> SongTags:
+                 sampling: Sampling = DEFAULT_SAMPLING) -> SongTags:
     """Tag a waveform held in memory, as :func:`tag_files` tags the same audio in a file."""
     at_least("k", k, 1)
-    item = extract_waveform(y, sr, TAG_FEATURES, max_windows=max_windows)
+    item = extract_waveform(y, sr, TAG_FEATURES, sampling=sampling)
     return describe(item.path, item.values.mean(axis=0), k)

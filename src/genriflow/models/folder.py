@@ -25,7 +25,12 @@ from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.deep import DeepGenreModel
 from genriflow.models.networks import NETWORKS
-from genriflow.models.registry import BUILT_IN_MODELS, available_models
+from genriflow.models.registry import (
+    BUILT_IN_MODELS,
+    BUILTIN_FOLDERS,
+    available_models,
+    builtin_folder,
+)
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
@@ -55,6 +60,8 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
     folder = Path(name_or_folder)
     if (folder / "config.json").is_file():
         return _load_folder(folder, device)
+    if str(name_or_folder) in BUILTIN_FOLDERS:
+        return _load_folder(builtin_folder(str(name_or_folder)), device)
     if str(name_or_folder) in BUILT_IN_MODELS:
         return BUILT_IN_MODELS[str(name_or_folder)](device)
     raise ModelError(f"`{name_or_folder}`: not a genriflow model folder (no config.json) nor "

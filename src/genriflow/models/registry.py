@@ -2,13 +2,50 @@
 
 :func:`genriflow.models.folder.load_model` takes one of these names wherever it takes a
 model folder; a folder of the same name wins.
+
+``gtzan``
+    A classical model on the 57 ``kaggle`` features, fitted on the real GTZAN clips of the
+    Kaggle feature table (fault-filtered split), shipped as a model folder in
+    ``genriflow/models/builtin/gtzan-table/`` and loaded like any other folder (the same
+    trusted-types check). ``tools/build_default_model.py`` builds it.
+``zero-shot``
+    GTZAN's genres from the pretrained musicnn taggers' tags, no training
+    (:mod:`genriflow.models.zero_shot`).
+
+:func:`describe_models` says what each was trained on and how accurate it is, with the
+split of the figure.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from genriflow.models.base import GenreClassifier
+
+#: The shipped model folders, by built-in name.
+BUILTIN_FOLDERS: dict[str, Path] = {
+    "gtzan": Path(__file__).resolve().parent / "builtin" / "gtzan-table",
+}
+
+
+def builtin_folder(name: str) -> Path:
+    """The shipped folder of the built-in model ``name`` (one of :data:`BUILTIN_FOLDERS`).
+
+    Raises
+    ------
+    ModelError
+        If the folder is missing from this installation.
+    """
+    from genriflow.models.base import ModelError
+
+    folder = BUILTIN_FOLDERS[name]
+    if not (folder / "config.json").is_file():
+        raise ModelError(f"the built-in model {name} is missing ({folder}): reinstall "
+                         "genriflow, or rebuild it with tools/build_default_model.py")
+    return folder
 
 
 def _zero_shot(device: str) -> GenreClassifier:
@@ -17,13 +54,96 @@ def _zero_shot(device: str) -> GenreClassifier:
     return ZeroShotGenreModel()
 
 
-#: Name -> factory ``(device) -> model``; a factory imports its model only when called.
+#: Built-in models without a folder: name -> factory ``(device) -> model``; a factory
+#: imports its model only when called. (Those with a folder are in :data:`BUILTIN_FOLDERS`,
+#: loaded by :func:`genriflow.models.folder.load_model` like any folder.)
 BUILT_IN_MODELS: dict[str, Callable[[str], GenreClassifier]] = {
     "zero-shot": _zero_shot,
 }
 
 
 def available_models() -> list[str]:
-    """The names of the built-in models, e.g. ``['zero-shot']``."""
-    return list(BUILT_IN_MODELS)
+    """The names of the built-in models, e.g. ``['gtzan', 'zero-shot']``."""
+    return [*BUILTIN_FOLDERS, *BUILT_IN_MODELS]
 
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """What a built-in model is, what it learnt from, and its honest accuracy.
+
+    Attributes
+    ----------
+    name : str
+        Its built-in name (``load_model(name)``).
+    summary : str
+        What it is, in a line.
+    trained_on : str
+        The data it was fitted on (``"nothing"`` for no training).
+    chosen_on : str
+        The data its model and settings were chosen on.
+    tested_on : str
+        The data of :attr:`accuracy`: never seen in fitting or choosing.
+    accuracy : float
+    correct, n : int
+        The figure's counts.
+    interval : tuple of float
+        95 % Wilson score interval of :attr:`accuracy`.
+    notes : str
+        Anything else a user should know about the figure.
+    """
+
+    name: str
+    summary: str
+    trained_on: str
+    chosen_on: str
+    tested_on: str
+    accuracy: float
+    correct: int
+    n: int
+    interval: tuple[float, float]
+    notes: str = ""
+
+
+def describe_models() -> list[ModelDescription]:
+    """One :class:`ModelDescription` per built-in model, in :func:`available_models` order.
+
+    Every figure is read from the ``gtzan`` model's shipped ``metrics.json``, where
+    ``tools/build_default_model.py`` recorded it: ``gtzan`` on the fault-filtered test
+    part, ``zero-shot`` on the 47 real clips (the only GTZAN audio it can be scored on).
+    """
+    metrics = json.loads((BUILTIN_FOLDERS["gtzan"] / "metrics.json").read_text())
+    return [_describe_gtzan(metrics), _describe_zero_shot(metrics["sample"])]
+
+
+def _describe_gtzan(metrics: dict) -> ModelDescription:
+    test, counts = metrics["test"], metrics["split"]["counts"]
+    audio = metrics["sample"]["audio"]
+    return ModelDescription(
+        name="gtzan",
+        summary=metrics["description"],
+        trained_on=(f"Kaggle GTZAN feature table: the fault-filtered train part less its "
+                    f"40 clips in shared/data/gtzan-sample ({counts['train']} real clips)"),
+        chosen_on=f"fault-filtered valid part ({counts['valid']} clips)",
+        tested_on=f"fault-filtered test part ({test['n']} clips, artists never shared)",
+        accuracy=float(test["accuracy"]), correct=int(test["correct"]), n=int(test["n"]),
+        interval=(float(test["interval"][0]), float(test["interval"][1])),
+        notes=(f"from audio, on the 47 real clips of shared/data/gtzan-sample (never "
+               f"trained on, though their artists may be): {_figure(audio)}"))
+
+
+def _describe_zero_shot(sample: dict) -> ModelDescription:
+    zero = sample["zero_shot"]
+    return ModelDescription(
+        name="zero-shot",
+        summary="GTZAN genres from the pretrained musicnn taggers' tags (never says reggae)",
+        trained_on="nothing (musicnn: Million Song Dataset and MagnaTagATune tags)",
+        chosen_on="nothing (a fixed tag-to-genre table)",
+        tested_on=f"the {zero['n']} real GTZAN clips of shared/data/gtzan-sample",
+        accuracy=float(zero["accuracy"]), correct=int(zero["correct"]), n=int(zero["n"]),
+        interval=(float(zero["interval"][0]), float(zero["interval"][1])),
+        notes="the 10 reggae clips among the 47 cannot be right")
+
+
+def _figure(figure: dict) -> str:
+    return (f"{figure['accuracy']:.3f} ({figure['correct']}/{figure['n']}, 95 % interval "
+            f"{figure['interval'][0]:.3f}-{figure['interval'][1]:.3f})")

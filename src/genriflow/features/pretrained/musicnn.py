@@ -59,6 +59,7 @@ __all__ = [
     "PretrainedSpec",
     "convert_checkpoint",
     "extract",
+    "forward",
     "load_pretrained",
     "musicnn_log_mel",
     "to_patches",
@@ -186,19 +187,21 @@ class _FrontEndBlock(nn.Module):
         self.bn = _bn(filters, 2)
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 1, T, F) -> (B, filters, T)
-        z = self.conv(F.pad(x, (0, 0, *self.pad_time)))
+        x = F.pad(x, (0, 0, *self.pad_time))
         if self.training:
-            return self.bn(F.relu(z)).amax(dim=3)
+            return self.bn(F.relu(self.conv(x))).amax(dim=3)
         # In inference the batch norm is a per-channel affine map s * v + b, so the maximum
         # over frequency of s * relu(z) + b is s * relu(max z) + b where s > 0 and
-        # s * relu(min z) + b where s < 0: the same values without three passes over the
-        # large (B, filters, T, F) map, which made these blocks memory-bound.
-        low, high = torch.aminmax(z, dim=3)
+        # s * relu(min z) + b = s * relu(-max(-z)) + b where s < 0. Negating the filters of
+        # the channels with s < 0 leaves one maximum to take: the same values without
+        # passes over the large (B, filters, T, F) map for the batch norm, the ReLU and a
+        # minimum, which made these blocks memory-bound.
         bn = self.bn
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         shift = bn.bias - bn.running_mean * scale
-        scale, shift = scale[:, None], shift[:, None]
-        return torch.where(scale > 0, F.relu(high), F.relu(low)) * scale + shift
+        sign = torch.where(scale < 0, -1.0, 1.0)
+        z = F.conv2d(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
+        return F.relu(z.amax(dim=3) * sign[:, None]) * scale[:, None] + shift[:, None]
 
 
 class _MidEndLayer(nn.Module):
@@ -615,12 +618,8 @@ def extract(y: np.ndarray, model: MusicnnNet, batch_size: int = 2,
         Mono waveform (samples,) at 16 kHz.
     model : MusicnnNet
         From :func:`load_pretrained` (in eval mode).
-    batch_size : int
-        Patches per forward pass. Small batches are fastest on a CPU: the front end's
-        feature maps of two patches stay in cache (``benchmarks/pretrained.py``; 60 patches
-        took 1.2 s in batches of 2 against 1.9 s in one batch of 60 on 2 cores).
-    intermediate : bool
-        Also return the intermediate maps (see :class:`MusiCNN`, :class:`VGG`).
+    batch_size, intermediate
+        As for :func:`forward`.
 
     Returns
     -------
@@ -630,11 +629,36 @@ def extract(y: np.ndarray, model: MusicnnNet, batch_size: int = 2,
         MusiCNN: ``mean_pool``, ``max_pool`` (n_patches, 753), ``penultimate``
         (n_patches, 200); VGG: ``pool5`` (n_patches, 256); float32.
     """
-    patches = to_patches(musicnn_log_mel(y))
+    return forward(to_patches(musicnn_log_mel(y)), model, batch_size, intermediate)
+
+
+def forward(patches: np.ndarray, model: MusicnnNet, batch_size: int = 2,
+            intermediate: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Taggram and features of log-mel patches, one row per patch.
+
+    Parameters
+    ----------
+    patches : numpy.ndarray
+        (n_patches, 187, 96), as :func:`to_patches` makes.
+    model : MusicnnNet
+        From :func:`load_pretrained` (in eval mode).
+    batch_size : int
+        Patches per forward pass. Small batches are fastest on a CPU: the front end's
+        feature maps of one or two patches stay in cache (``benchmarks/pretrained.py``; 60
+        patches took 1.2 s in batches of 2 against 1.9 s in one batch of 60 on 2 cores;
+        one thread, loaded machine: 87 ms a patch in batches of 2, 117 ms in batches of 12).
+    intermediate : bool
+        Also return the intermediate maps (see :class:`MusiCNN`, :class:`VGG`).
+
+    Returns
+    -------
+    taggram, features
+        As for :func:`extract`.
+    """
     chunks: list[dict[str, Tensor]] = []
     with torch.inference_mode():
         for start in range(0, len(patches), batch_size):
-            batch = torch.from_numpy(patches[start : start + batch_size])
+            batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
             chunks.append(model.features(batch, intermediate=intermediate))
     features = {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
     return features.pop("taggram"), features

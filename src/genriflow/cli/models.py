@@ -1,0 +1,84 @@
+"""``genriflow models``: the built-in models, what they learnt from, how accurate they are.
+
+Also where ``genriflow predict`` tells a model from the audio that follows it
+(:func:`model_and_audio`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import console
+from genriflow.errors import one_of
+
+NAME = "models"
+FORMATS = ("table", "json")
+
+
+def command(
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List the built-in models (usable by name wherever a model folder is): what each was
+    trained on, chosen on and tested on, and its test accuracy with a 95 % interval."""
+    from genriflow.api import DEFAULT_MODEL, describe_models
+
+    one_of("format", format, FORMATS)
+    models = describe_models()
+    if format == "json":
+        console.print_json(json.dumps([asdict(m) for m in models]))
+        return
+    console.print("Built-in models, each figure on data never used to fit or choose it "
+                  "(95 % Wilson interval):")
+    for m in models:
+        default = " (default)" if m.name == DEFAULT_MODEL else ""
+        console.print(f"\n[bold]{m.name}{default}[/bold]: {m.summary}", highlight=False)
+        rows = [("accuracy", f"{m.accuracy:.3f} ({m.correct}/{m.n}, "
+                             f"{m.interval[0]:.3f}-{m.interval[1]:.3f})"),
+                ("tested on", m.tested_on), ("trained on", m.trained_on),
+                ("chosen on", m.chosen_on), ("also", m.notes)]
+        for label, text in rows:
+            if text:
+                console.print(f"  {label:<11}{text}", highlight=False)
+
+
+def model_and_audio(paths: list[Path], model: str | None, *,
+                    tags: bool) -> tuple[str | None, list[Path]]:
+    """The model ``genriflow predict`` uses and its audio inputs, from its arguments.
+
+    With ``--model``, every path is audio. Otherwise the first path is the model when it
+    is a model folder (it has a ``config.json``) or, not being a file or folder, a
+    built-in name. When it is audio instead (a file with an audio extension, or a folder
+    with audio below it), every path is audio and the default model
+    (:data:`genriflow.api.DEFAULT_MODEL`) classifies it, unless ``--tags`` alone asks for
+    tags only.
+
+    Raises
+    ------
+    ModelError
+        A first path that is neither a model nor audio: a mistyped model folder never
+        silently becomes the default model.
+    """
+    from genriflow.api import DEFAULT_MODEL, available_models
+    from genriflow.audio import AUDIO_EXTENSIONS
+    from genriflow.datasets.discover import iter_audio_files
+    from genriflow.models.base import ModelError
+
+    if model is not None or not paths:
+        return model, paths
+    first = paths[0]
+    if (first / "config.json").is_file():
+        return str(first), paths[1:]
+    if not first.exists() and str(first) in available_models():
+        return str(first), paths[1:]
+    audio = (first.is_file() and first.suffix.lower() in AUDIO_EXTENSIONS) or (
+        first.is_dir() and bool(iter_audio_files(first)))
+    if not audio:
+        raise ModelError(f"`{first}`: neither a model folder (no config.json), a built-in "
+                         f"model ({', '.join(available_models())}) nor audio (a file or a "
+                         "folder with audio files)")
+    return (None if tags else DEFAULT_MODEL), paths

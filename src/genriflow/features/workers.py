@@ -1,0 +1,169 @@
+"""The feature engine's worker processes: every core busy, pretrained networks included.
+
+Workers start with ``forkserver`` (``spawn`` where the platform has none), never ``fork``:
+a fork copies the parent's thread pools, and in a process that has already run torch
+(or any OpenMP code) it copies their locks held, so a forked worker once hung on its first
+network pass. The fork server is a fresh interpreter that imports the engine, and torch
+when networks are needed, without running anything; each worker is forked from it, so it
+starts in a moment and inherits nothing of the caller's state. As with any process pool
+on these start methods, a script that runs an extraction at import time must guard it
+with ``if __name__ == "__main__":``.
+
+Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
+threads inside each would fight over the same cores) and loads the pretrained networks it
+needs once, when it starts; the caller computes the first file itself meanwhile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import warnings
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import NamedTuple
+
+from genriflow.audio import AudioError, AudioErrorKind
+from genriflow.audio.errors import AudioWarning
+from genriflow.features.compute import Computed, compute_file
+from genriflow.features.sampling import Sampling
+from genriflow.features.sets import FeatureConfig
+
+#: How workers are started (never ``fork``: see the module docstring).
+START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                else "spawn")
+#: Batches of at most this many files to compute run in the calling process: starting
+#: workers (and loading networks in each) costs more than it saves on so few.
+SERIAL_TASKS = 2
+
+Result = Computed | AudioError
+
+
+class Task(NamedTuple):
+    """One file to compute, with what is already known of it."""
+
+    path: str
+    configs: tuple[FeatureConfig, ...]
+    sampling: Sampling
+    content: str | None = None
+    duration: float | None = None
+
+
+def compute(task: Task, done: dict[str, set[str]]) -> Result:
+    """One file's :class:`~genriflow.features.compute.Computed`, or why it failed; a bad
+    file never raises (it must not stop a batch)."""
+    try:
+        return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
+                            content=task.content, duration=task.duration)
+    except AudioError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
+        return AudioError(task.path, f"feature extraction failed: {exc}",
+                          AudioErrorKind.CORRUPT)
+
+
+def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
+            networks: Sequence[str] = ()) -> Iterator[Result]:
+    """Every task's result, in order, from up to ``n_jobs`` worker processes.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+    n_jobs : int
+        Worker processes; 1, or at most :data:`SERIAL_TASKS` tasks, computes here.
+    done : dict
+        Config digest -> keys already stored (not recomputed).
+    networks : sequence of str
+        Pretrained networks the tasks run, loaded by each worker as it starts.
+    """
+    if n_jobs == 1 or len(tasks) <= SERIAL_TASKS:
+        for task in tasks:
+            yield compute(task, done)
+        return
+    workers = min(n_jobs, len(tasks) - 1)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(networks),
+                               initializer=_init_worker, initargs=(done, tuple(networks)))
+    try:
+        for _ in range(workers):  # start them now: they import and load while we compute
+            pool.submit(_started)
+        # The first file runs here, before any worker computes: numba compiles librosa's
+        # kernels and writes its on-disk cache once, from one process. Workers compiling
+        # into a cold cache at the same time once left it corrupt. It runs on one thread,
+        # as the workers do, while they start on the other cores.
+        with _one_thread(networks):
+            first = compute(tasks[0], done)
+        yield first
+        for result, caught in pool.map(_worker, tasks[1:], chunksize=1):
+            for warning in caught:  # said here, where the caller's warning policy holds
+                warnings.warn(warning, stacklevel=2)
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context(networks: Sequence[str]) -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context(START_METHOD)
+    if START_METHOD == "forkserver":
+        # Takes effect when the fork server starts (the first pool of this process).
+        context.set_forkserver_preload(
+            ["genriflow.features.compute",
+             *(["genriflow.features.pretrained.musicnn"] if networks else [])])
+    return context
+
+
+@contextlib.contextmanager
+def _one_thread(networks: Sequence[str]) -> Iterator[None]:
+    """This process on one thread (BLAS, OpenMP, and torch's when networks run) meanwhile."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        if not networks:
+            yield
+            return
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+
+
+_DONE: dict[str, set[str]] = {}
+_THREAD_LIMITS: list = []
+
+
+def _init_worker(done: dict[str, set[str]], networks: tuple[str, ...]) -> None:
+    global _DONE
+    _DONE = done
+    from threadpoolctl import threadpool_limits
+
+    _THREAD_LIMITS.append(threadpool_limits(limits=1))
+    if not networks:
+        return
+    import torch
+
+    torch.set_num_threads(1)
+    with contextlib.suppress(RuntimeError):  # only possible before any parallel work
+        torch.set_num_interop_threads(1)
+    from genriflow.features.embeddings import pretrained
+
+    for name in networks:
+        with contextlib.suppress(Exception):  # a missing network is each file's error
+            pretrained(name)
+
+
+def _started() -> None:
+    """Nothing: submitted once per worker so that each starts at once."""
+
+
+def _worker(task: Task) -> tuple[Result, list[AudioWarning]]:
+    """The task's result and the file warnings it raised, for the caller to say."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AudioWarning)
+        result = compute(task, _DONE)
+    for other in caught:
+        if not isinstance(other.message, AudioWarning):
+            warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    return result, [w.message for w in caught if isinstance(w.message, AudioWarning)]

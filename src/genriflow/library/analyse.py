@@ -1,0 +1,170 @@
+"""One song's complete analysis, from the public inference functions, and the model's identity.
+
+This is the library's only door to inference: genres, tags, voice and moods in one pass
+(:func:`~genriflow.inference.analysis.analyse_files`: each song decoded once, the
+pretrained networks run once), and the embedding "songs like this" compares
+(:data:`~genriflow.inference.similar.SIMILARITY_FEATURES`, read from the same network
+analysis through the feature store). A song's analysis exists only when both worked; a
+song either refused comes back as its :class:`~genriflow.audio.AudioError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from genriflow.audio import AudioError
+from genriflow.features.extract import extract
+from genriflow.features.options import RunOptions
+from genriflow.inference.analysis import analyse_files
+from genriflow.inference.similar import SIMILARITY_FEATURES
+from genriflow.models.base import GenreClassifier, ModelError
+from genriflow.models.folder import load_model
+from genriflow.models.registry import available_models
+
+#: Top tags kept per song.
+TOP_TAGS = 10
+
+#: Files of a model folder whose bytes make its identity.
+_IDENTITY_FILES = ("config.json", "labels.json", "model.skops", "model.safetensors")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as the index knows it.
+
+    Attributes
+    ----------
+    name : str
+        As the user named it: a built-in name, or the folder's absolute path.
+    identity : str
+        Changes whenever the model could answer differently: the built-in name with
+        genriflow's version, or a digest of the folder's configuration, labels and weights.
+    """
+
+    name: str
+    identity: str
+
+
+def model_ref(model: str | os.PathLike) -> ModelRef:
+    """The name and identity of a model folder or built-in model name.
+
+    >>> ref = model_ref("zero-shot")
+    >>> ref.name, ref.identity.startswith("zero-shot@genriflow-")
+    ('zero-shot', True)
+
+    Raises
+    ------
+    ModelError
+        Neither a model folder nor a built-in name.
+    """
+    folder = Path(model)
+    if (folder / "config.json").is_file():
+        digest = hashlib.blake2b(digest_size=8)
+        for name in _IDENTITY_FILES:
+            if (folder / name).is_file():
+                digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
+        return ModelRef(str(folder.resolve()), f"folder:{digest.hexdigest()}")
+    if str(model) in available_models():
+        return ModelRef(str(model), f"{model}@genriflow-{_version()}")
+    raise ModelError(f"`{model}`: not a genriflow model folder (no config.json) nor a "
+                     f"built-in model ({', '.join(available_models())})")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("genriflow")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        return "unknown"
+
+
+@dataclass
+class SongAnalysis:
+    """Everything the index keeps of one song's analysis by one model.
+
+    Attributes
+    ----------
+    path : str
+    probabilities : dict of str to float
+        Genre -> probability, in the model's label order.
+    tags : list of (str, float)
+        The :data:`TOP_TAGS` most probable tags.
+    moods : list of (str, float)
+        Every mood, best first.
+    voice : str
+        ``"vocal"`` or ``"instrumental"``.
+    vocal_probability : float
+    embedding : np.ndarray, shape (n_values,), float32
+    """
+
+    path: str
+    probabilities: dict[str, float]
+    tags: list[tuple[str, float]]
+    moods: list[tuple[str, float]]
+    voice: str
+    vocal_probability: float
+    embedding: np.ndarray
+
+    @property
+    def genre(self) -> str:
+        """The most probable genre."""
+        return max(self.probabilities, key=self.probabilities.__getitem__)
+
+
+class Analyser:
+    """A model kept loaded, analysing batches of songs.
+
+    Parameters
+    ----------
+    model : str or path
+        A built-in model name or a model folder.
+    options : RunOptions
+        Feature store and workers of the inference calls (their progress bars are off).
+    device : str
+    """
+
+    def __init__(self, model: str | os.PathLike, options: RunOptions, *,
+                 device: str = "auto") -> None:
+        self.ref = model_ref(model)
+        self.model: GenreClassifier = load_model(model, device=device)
+        self.options = replace(options, progress=False)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.model.labels)
+
+    def __call__(self, paths: Sequence[str]) -> list[SongAnalysis | AudioError]:
+        """One result per path, in order: its analysis, or why it could not be analysed."""
+        keys = [str(Path(p)) for p in paths]
+        analysis = analyse_files(keys, model=self.model, tags=True, k=TOP_TAGS,
+                                 options=self.options)
+        vectors = extract(keys, SIMILARITY_FEATURES, options=self.options)
+        errors: dict[str, AudioError] = {}
+        for error in [*analysis.errors, *vectors.errors]:
+            errors.setdefault(str(error.path), error)
+        by_path = {
+            "genres": {p.path: p for p in analysis.predictions},
+            "tags": {t.path: t for t in analysis.tags},
+            "vectors": {f.path: f for f in vectors.files},
+        }
+        results: list[SongAnalysis | AudioError] = []
+        for key in keys:
+            parts = [by_path[name].get(key) for name in ("genres", "tags", "vectors")]
+            if key in errors or any(part is None for part in parts):
+                results.append(errors.get(key) or AudioError(
+                    key, "analysis incomplete", "corrupt"))
+                continue
+            prediction, song_tags, vector = parts
+            results.append(SongAnalysis(
+                key, {label: float(p) for label, p in
+                      zip(prediction.labels, prediction.probabilities, strict=True)},
+                song_tags.top, song_tags.moods, song_tags.voice,
+                float(song_tags.vocal_probability),
+                np.asarray(vector.row(), dtype=np.float32).ravel().copy()))
+        return results

@@ -1,0 +1,189 @@
+"""The library index: one SQLite file outside the music folder, with a versioned schema.
+
+The file's ``PRAGMA user_version`` is the number of :data:`MIGRATIONS` applied to it;
+opening an index applies the missing ones in order, each in its own transaction, so an
+index made by an older genriflow is brought up to date (and one made by a newer genriflow
+is refused rather than misread). The journal is in WAL mode: a reader (``library ls``) never
+waits for a writer (``library classify``), and a killed writer leaves only whole
+transactions.
+
+Tables (schema version 2)::
+
+    songs              one row per audio file ever found, by path
+        id, path (absolute, unique), size, mtime_ns, content (BLAKE2b of the bytes),
+        duration (seconds that decode), declared_duration (what a cut file's header says),
+        container, sample_rate, channels, title, artist, album, genre, mood (the file's own
+        tags), status ('ok' | 'failed' | 'removed'), error_kind, error, warning, scanned_at
+    models             every model that classified the library: identity, name, labels (JSON)
+    analyses           one complete analysis per (song, model), of the content it analysed:
+        genre, probability, probabilities (JSON), tags, moods (JSON), voice,
+        vocal_probability, embedding (float32 bytes), analysed_at
+    analysis_failures  songs a model could not analyse, with the reason (per content)
+
+>>> conn = connect(":memory:")
+>>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+True
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from genriflow.errors import GenriflowError
+
+#: The schema, one step per version: step ``i`` takes an index from version ``i`` to ``i+1``.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: songs with their stat, content hash and tags; models; complete analyses.
+    """
+    CREATE TABLE songs (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        content TEXT,
+        duration REAL,
+        container TEXT,
+        sample_rate INTEGER,
+        channels INTEGER,
+        title TEXT, artist TEXT, album TEXT, genre TEXT, mood TEXT,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'removed')),
+        error_kind TEXT,
+        error TEXT,
+        scanned_at REAL NOT NULL
+    );
+    CREATE INDEX songs_by_content ON songs (content);
+    CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        last_run REAL
+    );
+    CREATE TABLE analyses (
+        song_id INTEGER NOT NULL REFERENCES songs (id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        content TEXT NOT NULL,
+        genre TEXT NOT NULL,
+        probability REAL NOT NULL,
+        probabilities TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        moods TEXT NOT NULL,
+        voice TEXT NOT NULL,
+        vocal_probability REAL NOT NULL,
+        embedding BLOB NOT NULL,
+        analysed_at REAL NOT NULL,
+        PRIMARY KEY (song_id, model_id)
+    )
+    """,
+    # 2: cut files (the length that decodes is `duration`; what the header declared and
+    # the warning are kept), and analyses that failed, so they are not retried until the
+    # file changes.
+    """
+    ALTER TABLE songs ADD COLUMN declared_duration REAL;
+    ALTER TABLE songs ADD COLUMN warning TEXT;
+    CREATE TABLE analysis_failures (
+        song_id INTEGER NOT NULL REFERENCES songs (id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        content TEXT NOT NULL,
+        error_kind TEXT NOT NULL,
+        error TEXT NOT NULL,
+        failed_at REAL NOT NULL,
+        PRIMARY KEY (song_id, model_id)
+    )
+    """,
+)
+
+#: The version this genriflow writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class LibraryError(GenriflowError):
+    """A library index that cannot be used as asked (unreadable, newer, misplaced), or a
+    request it cannot answer; the message says what to do."""
+
+
+def default_db_path() -> Path:
+    """``$GENRIFLOW_LIBRARY_DB``, else ``library.db`` in the user's data folder for genriflow
+    (``~/.local/share/genriflow`` on Linux): never inside a music folder."""
+    if os.environ.get("GENRIFLOW_LIBRARY_DB"):
+        return Path(os.environ["GENRIFLOW_LIBRARY_DB"])
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("genriflow", appauthor=False)) / "library.db"
+
+
+def connect(path: str | os.PathLike, *, upto: int | None = None) -> sqlite3.Connection:
+    """Open (creating if needed) an index and bring its schema up to date.
+
+    Parameters
+    ----------
+    path : path or ``":memory:"``
+        The SQLite file; its folder is created.
+    upto : int or None
+        Apply migrations only up to this version (tests of the migrations); ``None``: all.
+
+    Returns
+    -------
+    sqlite3.Connection
+        In autocommit mode (write through :func:`transaction`), rows as
+        :class:`sqlite3.Row`, foreign keys on.
+
+    Raises
+    ------
+    LibraryError
+        Not an SQLite file, or made by a newer genriflow.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after any kill
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn, upto=upto)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise LibraryError(f"{path}: not a genriflow library index ({exc})") from None
+    except LibraryError:
+        conn.close()
+        raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The number of migrations applied to the index."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, *, upto: int | None = None) -> int:
+    """Apply the missing :data:`MIGRATIONS` in order, each with its version bump in one
+    transaction; returns the version reached."""
+    target = SCHEMA_VERSION if upto is None else upto
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise LibraryError(f"the library index has schema version {version}, newer than this "
+                           f"genriflow's ({SCHEMA_VERSION}); upgrade genriflow to use it")
+    for step in range(version, target):
+        with transaction(conn):
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {step + 1}")
+    return schema_version(conn)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: committed whole at the end of the block, or rolled back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,202 @@
+"""Reading the index: the songs with their analyses, filtered, and exported as a table."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from genriflow.errors import ConfigError, one_of
+from genriflow.library.db import LibraryError
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+
+#: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
+SONG_COLUMNS = ("path", "genre", "probability", "mood", "voice", "tags", "title", "artist",
+                "album", "file_genre", "file_mood", "container", "duration",
+                "declared_duration", "warning", "size", "content", "model")
+FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which songs :func:`songs` lists, checked once.
+
+    Attributes
+    ----------
+    genre : str or None
+        Only songs whose most probable genre (by ``model``) is this one.
+    mood : str or None
+        Only songs whose strongest mood is this one (``happy``, ``sad``, ``mellow``, ...).
+    unsure : bool
+        Only songs whose most probable genre has a probability below ``threshold``.
+    threshold : float
+        In [0, 1].
+    failed : bool
+        Instead: the files that could not be read, or that ``model`` could not analyse,
+        with the reasons.
+    model : str or None
+        Whose analyses: a model name as it classified the library; ``None``: the model of
+        the latest classify run.
+
+    >>> Selection(mood="grumpy")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `mood` must be one of happy, sad, mellow, party, \
+chill, beautiful, energetic, calm, dark; got 'grumpy'
+    """
+
+    genre: str | None = None
+    mood: str | None = None
+    unsure: bool = False
+    threshold: float = 0.5
+    failed: bool = False
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("threshold", f"must be between 0 and 1; got {self.threshold!r}")
+        if self.mood is not None:
+            from genriflow.models.zero_shot import MOOD_TAGS
+
+            one_of("mood", self.mood, tuple(MOOD_TAGS))
+
+
+def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
+    if name is None:
+        return conn.execute("SELECT * FROM models WHERE last_run IS NOT NULL "
+                            "ORDER BY last_run DESC LIMIT 1").fetchone()
+    resolved = str(Path(name).resolve()) if Path(name).is_dir() else name
+    row = conn.execute("SELECT * FROM models WHERE name IN (?, ?) ORDER BY last_run DESC "
+                       "LIMIT 1", (name, resolved)).fetchone()
+    if row is None:
+        raise LibraryError(f"model {name} has not classified this library; run "
+                           f"`genriflow library classify --model {name}`")
+    return row
+
+
+def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.DataFrame:
+    """The present songs and their current analyses, as one table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SONG_COLUMNS` and one ``p_<genre>`` per genre of the model, one row
+        per song, sorted by path; ``genre`` and the analysis columns are missing for a song
+        not analysed yet. With ``selection.failed``: :data:`FAILED_COLUMNS`.
+
+    Raises
+    ------
+    LibraryError
+        A filter on analyses when no model has classified the library, or an unknown model.
+    ConfigError
+        A genre the model does not know.
+    """
+    selection = selection or Selection()
+    model = _model(conn, selection.model)
+    if selection.failed:
+        return _failed(conn, model)
+    if model is None and (selection.genre or selection.mood or selection.unsure):
+        raise LibraryError("no model has classified this library yet; run "
+                           "`genriflow library classify`")
+    labels = json.loads(model["labels"]) if model is not None else []
+    genre = None
+    if selection.genre is not None:
+        genre = one_of("genre", selection.genre.lower(), [g.lower() for g in labels])
+    rows = conn.execute(
+        "SELECT s.*, a.genre AS predicted, a.probability, a.probabilities, a.tags AS top_tags, "
+        "a.moods, a.voice FROM songs s LEFT JOIN analyses a ON a.song_id = s.id "
+        "AND a.model_id = ? AND a.content = s.content WHERE s.status = 'ok' ORDER BY s.path",
+        (model["id"] if model is not None else -1,)).fetchall()
+    records = []
+    for r in rows:
+        analysed = r["predicted"] is not None
+        moods = json.loads(r["moods"]) if analysed else []
+        probabilities = json.loads(r["probabilities"]) if analysed else {}
+        record = {
+            "path": r["path"], "genre": r["predicted"], "probability": r["probability"],
+            "mood": moods[0][0] if moods else None, "voice": r["voice"],
+            "tags": "; ".join(t for t, _ in json.loads(r["top_tags"])[:5]) if analysed
+            else None,
+            "title": r["title"], "artist": r["artist"], "album": r["album"],
+            "file_genre": r["genre"], "file_mood": r["mood"], "container": r["container"],
+            "duration": r["duration"], "declared_duration": r["declared_duration"],
+            "warning": r["warning"], "size": r["size"], "content": r["content"],
+            "model": model["name"] if analysed else None,
+            **{f"p_{g}": probabilities.get(g) for g in labels},
+        }
+        if genre is not None and (record["genre"] or "").lower() != genre:
+            continue
+        if selection.mood is not None and record["mood"] != selection.mood:
+            continue
+        if selection.unsure and not (analysed and r["probability"] < selection.threshold):
+            continue
+        records.append(record)
+    return pd.DataFrame(records, columns=[*SONG_COLUMNS, *(f"p_{g}" for g in labels)])
+
+
+def _failed(conn: sqlite3.Connection, model: sqlite3.Row | None) -> pd.DataFrame:
+    rows = conn.execute("SELECT path, 'scan' AS stage, error_kind, error, container, size, "
+                        "content FROM songs WHERE status = 'failed'").fetchall()
+    if model is not None:
+        rows += conn.execute(
+            "SELECT s.path, 'classify' AS stage, f.error_kind, f.error, s.container, s.size, "
+            "s.content FROM analysis_failures f JOIN songs s ON s.id = f.song_id "
+            "WHERE f.model_id = ? AND f.content = s.content AND s.status = 'ok'",
+            (model["id"],)).fetchall()
+    frame = pd.DataFrame([dict(r) for r in rows], columns=list(FAILED_COLUMNS))
+    return frame.sort_values("path", ignore_index=True)
+
+
+def embeddings(conn: sqlite3.Connection, paths: list[str], model: str | None = None
+               ) -> list[list[float] | None]:
+    """The stored embedding of each song of ``paths`` (``None`` where not analysed)."""
+    row = _model(conn, model)
+    if row is None:
+        return [None] * len(paths)
+    found = dict(conn.execute(
+        "SELECT s.path, a.embedding FROM analyses a JOIN songs s ON s.id = a.song_id "
+        "WHERE a.model_id = ? AND a.content = s.content", (row["id"],)).fetchall())
+    return [np.frombuffer(found[p], dtype="<f4").tolist() if p in found else None
+            for p in paths]
+
+
+def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str) -> Path | None:
+    """Write ``frame`` as csv, parquet or json (a list of records) to ``out``, atomically;
+    ``out=None`` writes csv or json to standard output.
+
+    Raises
+    ------
+    ConfigError
+        An unknown format, or parquet without ``out``.
+    """
+    one_of("format", format, EXPORT_FORMATS)
+    if out is None:
+        if format == "parquet":
+            raise ConfigError("out", "is needed for parquet (a binary format)")
+        sys.stdout.write(_text(frame, format))
+        return None
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if format == "parquet":
+        frame.to_parquet(tmp, index=False)
+    else:
+        tmp.write_text(_text(frame, format))
+    os.replace(tmp, out)
+    return out
+
+
+def _text(frame: pd.DataFrame, format: str) -> str:
+    if format == "csv":
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        return buffer.getvalue()
+    return frame.to_json(orient="records", indent=2) + "\n"

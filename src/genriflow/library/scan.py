@@ -1,0 +1,265 @@
+"""Scanning music folders into the index: incremental, by stat and content hash.
+
+A scan walks the folders (symbolic links to folders followed, loops cut, see
+:func:`~genriflow.datasets.discover.iter_audio_files`) and sorts every audio file into one
+of the outcomes of :class:`ScanReport`:
+
+- **unchanged**: known, with the same size and modification time: not read at all;
+- **new**: not known: hashed, its header and tags read;
+- **changed**: known, its stat changed and its content hash too: re-read, and so due for
+  analysis again (analyses are of a content hash); a file whose stat changed but whose
+  bytes did not (``touch``) is re-hashed and counted as **touched**, its analyses kept;
+- **moved**: new here, with the content of a known song that is gone from its path: the
+  song's row takes the new path, its analyses kept;
+- **removed**: known under the scanned folders and gone: marked ``removed`` (its row and
+  analyses stay, so a song that comes back is recognised);
+- **failed**: new or changed and not usable audio: recorded with the reason.
+
+Files are only ever read. Rows are committed every :data:`COMMIT_EVERY` files read, so a
+killed scan keeps what it read; removals are written last, once the walk is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genriflow.audio import AudioError, AudioErrorKind, info
+from genriflow.datasets.discover import iter_audio_files
+from genriflow.library.db import LibraryError, transaction
+from genriflow.library.filetags import read_tags
+from genriflow.library.progress import progress_bar
+
+#: Files read between two commits of a scan.
+COMMIT_EVERY = 64
+
+#: The columns a scan writes for each file it reads.
+FILE_COLUMNS = ("size", "mtime_ns", "content", "duration", "declared_duration", "container",
+                "sample_rate", "channels", "title", "artist", "album", "genre", "mood",
+                "status", "error_kind", "error", "warning", "scanned_at")
+
+
+@dataclass
+class ScanReport:
+    """What one scan found, by outcome (see the module docstring).
+
+    Attributes
+    ----------
+    new, changed, touched, moved, removed, unchanged, failed : int
+    moves : list of (str, str)
+        Old and new path of every moved song.
+    errors : list of AudioError
+        The files of ``failed``, with their reasons.
+    warnings : list of (str, str)
+        Path and warning of the files used in part (cut or partly downloaded).
+
+    Examples
+    --------
+    >>> print(ScanReport(new=2, unchanged=3))
+    new 2, changed 0, moved 0, removed 0, unchanged 3, failed 0
+    """
+
+    new: int = 0
+    changed: int = 0
+    touched: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[AudioError] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        unchanged = f"unchanged {self.unchanged + self.touched}"
+        if self.touched:
+            unchanged += f" ({self.touched} re-hashed: same content)"
+        return (f"new {self.new}, changed {self.changed}, moved {self.moved}, removed "
+                f"{self.removed}, {unchanged}, failed {self.failed}")
+
+
+def read_file(path: str | os.PathLike) -> dict:
+    """The :data:`FILE_COLUMNS` of one file: stat, content hash, header, tags, status.
+
+    Never raises for a bad file: it comes back with ``status='failed'`` and the reason.
+    """
+    from genriflow.features.store import content_hash  # the feature store's keys
+
+    path = Path(path)
+    row = dict.fromkeys(FILE_COLUMNS)
+    row["scanned_at"] = time.time()
+    try:
+        st = path.stat()
+        row.update(size=st.st_size, mtime_ns=st.st_mtime_ns, content=content_hash(path))
+    except OSError as exc:
+        row.update(size=row["size"] or 0, mtime_ns=row["mtime_ns"] or 0, status="failed",
+                   error_kind=AudioErrorKind.MISSING.value,
+                   error=f"cannot read: {exc.strerror or exc}")
+        return row
+    tags = read_tags(path)
+    row.update(container=tags.container, title=tags.title, artist=tags.artist,
+               album=tags.album, genre=tags.genre, mood=tags.mood)
+    try:
+        meta = info(path)
+    except AudioError as exc:
+        row.update(status="failed", error_kind=exc.kind.value, error=exc.reason)
+        return row
+    if meta.duration <= 0:
+        row.update(status="failed", error_kind=AudioErrorKind.EMPTY.value,
+                   error="no audio samples (header only)")
+        return row
+    row.update(status="ok", duration=meta.duration, declared_duration=meta.declared,
+               sample_rate=meta.sr, channels=meta.channels)
+    if meta.declared is not None:
+        row["warning"] = (f"truncated: the header declares {meta.declared:.1f} s, only "
+                          f"{meta.duration:.1f} s decode; the part that decodes is used")
+    return row
+
+
+def _roots(dirs: Sequence[str | os.PathLike], db_path: Path | None) -> list[Path]:
+    if not dirs:
+        raise LibraryError("name at least one music folder to scan")
+    roots = []
+    for folder in dirs:
+        root = Path(os.path.abspath(folder))
+        if not root.is_dir():
+            raise LibraryError(f"{folder}: no such folder (nothing was marked removed)")
+        if db_path is not None and _under(os.path.realpath(db_path),
+                                          [os.path.realpath(root)]):
+            raise LibraryError(f"the library index {db_path} lies inside the music folder "
+                               f"{root}; keep it outside (--db)")
+        roots.append(root)
+    return roots
+
+
+def _under(path: str, roots: Sequence[str | Path]) -> bool:
+    return any(path == str(r) or path.startswith(str(r).rstrip(os.sep) + os.sep)
+               for r in roots)
+
+
+def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
+         progress: bool = False, db_path: Path | None = None) -> ScanReport:
+    """Bring the index in line with the audio files below ``dirs``; see the module docstring.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        From :func:`~genriflow.library.db.connect`.
+    dirs : sequence of path
+        Music folders. Songs indexed elsewhere are left as they are (but one of them gone
+        from its path can be found again here, as moved).
+    progress : bool
+        Show a progress bar over the files read.
+    db_path : Path or None
+        The index file, refused inside a music folder.
+
+    Raises
+    ------
+    LibraryError
+        A folder that does not exist (so a missing drive never marks its songs removed), or
+        the index inside a music folder.
+    """
+    roots = _roots(dirs, db_path)
+    found = _distinct_files(roots)
+    known = {r["path"]: r for r in conn.execute(
+        "SELECT id, path, size, mtime_ns, content, status FROM songs")}
+    report = ScanReport()
+    to_read = []
+    for path in found:
+        row = known.get(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if (row is not None and row["status"] != "removed" and st is not None
+                and (row["size"], row["mtime_ns"]) == (st.st_size, st.st_mtime_ns)):
+            report.unchanged += 1
+        else:
+            to_read.append(path)
+    here = set(found)
+    gone = {r["id"]: r for r in known.values() if r["path"] not in here and (
+        _under(r["path"], roots) or r["status"] == "removed" or not os.path.exists(r["path"]))}
+    by_content: dict[str, list[sqlite3.Row]] = {}
+    for r in sorted(gone.values(), key=lambda r: (r["status"] == "removed", r["id"])):
+        by_content.setdefault(r["content"], []).append(r)
+    with progress_bar(progress, "files") as bar:
+        job = bar.add_task("scan", total=len(to_read))
+        for start in range(0, len(to_read), COMMIT_EVERY):
+            with transaction(conn):
+                for path in to_read[start:start + COMMIT_EVERY]:
+                    _record(conn, path, read_file(path), known.get(path), by_content, gone,
+                            report)
+                    bar.advance(job)
+    _mark_removed(conn, [r for r in gone.values() if r["status"] != "removed"
+                         and _under(r["path"], roots)], report)
+    return report
+
+
+def _distinct_files(roots: Sequence[Path]) -> list[str]:
+    """Absolute paths of the audio files below ``roots``, one per real file (the first name
+    found: a song linked into two folders, or two roots sharing folders, counts once)."""
+    seen: set[str] = set()
+    found = []
+    for root in roots:
+        for path in iter_audio_files(root):
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                found.append(os.path.abspath(path))
+    return found
+
+
+def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | None,
+            by_content: dict[str, list[sqlite3.Row]], gone: dict[int, sqlite3.Row],
+            report: ScanReport) -> None:
+    """Write one file's row and count its outcome."""
+    if row["status"] == "failed":
+        report.failed += 1
+        report.errors.append(AudioError(path, row["error"], row["error_kind"]))
+    elif row["warning"]:
+        report.warnings.append((path, row["warning"]))
+    if old is not None:
+        _update(conn, old["id"], row)
+        if row["status"] == "ok":
+            if old["status"] == "removed":
+                report.new += 1
+            elif old["content"] == row["content"]:
+                report.touched += 1
+            else:
+                report.changed += 1
+        return
+    candidates = by_content.get(row["content"]) if row["content"] else None
+    if candidates:
+        name = Path(path).name
+        source = next((r for r in candidates if Path(r["path"]).name == name), candidates[0])
+        candidates.remove(source)
+        gone.pop(source["id"], None)
+        _update(conn, source["id"], row, path=path)
+        if row["status"] == "ok":
+            report.moved += 1
+            report.moves.append((source["path"], path))
+        return
+    names = ("path", *FILE_COLUMNS)
+    conn.execute(f"INSERT INTO songs ({', '.join(names)}) VALUES "
+                 f"({', '.join('?' * len(names))})", (path, *(row[c] for c in FILE_COLUMNS)))
+    if row["status"] == "ok":
+        report.new += 1
+
+
+def _update(conn: sqlite3.Connection, song_id: int, row: dict, path: str | None = None) -> None:
+    names = [*FILE_COLUMNS, *(["path"] if path is not None else [])]
+    values = [*(row[c] for c in FILE_COLUMNS), *([path] if path is not None else [])]
+    conn.execute(f"UPDATE songs SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                 (*values, song_id))
+
+
+def _mark_removed(conn: sqlite3.Connection, rows: list[sqlite3.Row],
+                  report: ScanReport) -> None:
+    with transaction(conn):
+        conn.executemany("UPDATE songs SET status = 'removed', scanned_at = ? WHERE id = ?",
+                         [(time.time(), r["id"]) for r in rows])
+    report.removed += len(rows)

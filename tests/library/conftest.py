@@ -1,0 +1,123 @@
+"""Fixtures of the library tests: tagged songs in every container, checksums, the CLI.
+
+The helpers come as fixtures (``write_song``, ``checksums``, ``cli``), not as an importable
+module: ``tests`` is on the path, and a ``library`` package there would shadow
+``benchmarks/library.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+from mutagen.flac import FLAC
+from mutagen.id3 import ID3, TALB, TCON, TIT2, TMOO, TPE1
+from mutagen.mp4 import MP4, MP4FreeForm
+from mutagen.oggvorbis import OggVorbis
+
+from sample_audio import SR, tone
+
+
+def write_m4a(path: Path, y: np.ndarray, sr: int = SR) -> None:
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=sr)
+        frame = av.AudioFrame.from_ndarray(y[None, :].astype(np.float32), format="flt",
+                                           layout="mono")
+        frame.sample_rate = sr
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+
+
+def write_song(path: Path, seconds: float = 3.0, seed: int = 0, **tags: str) -> Path:
+    """A tone (its pitch from ``seed``) in the container of ``path``'s ending, with tags."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = tone(seconds, freq=180.0 + 37.0 * seed, seed=seed)
+    if path.suffix == ".m4a":
+        write_m4a(path, y)
+    else:
+        sf.write(path, y, SR)
+    if tags:
+        _tag(path, tags)
+    return path
+
+
+def _tag(path: Path, tags: dict[str, str]) -> None:
+    if path.suffix in (".mp3", ".wav"):
+        frames = {"title": TIT2, "artist": TPE1, "album": TALB, "genre": TCON, "mood": TMOO}
+        id3 = ID3()
+        for name, value in tags.items():
+            id3.add(frames[name](encoding=3, text=[value]))
+        id3.save(path)
+    elif path.suffix == ".m4a":
+        keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "genre": "\xa9gen"}
+        mp4 = MP4(path)
+        for name, value in tags.items():
+            if name == "mood":
+                mp4["----:com.apple.iTunes:MOOD"] = [MP4FreeForm(value.encode())]
+            else:
+                mp4[keys[name]] = [value]
+        mp4.save()
+    else:
+        vorbis = FLAC(path) if path.suffix == ".flac" else OggVorbis(path)
+        for name, value in tags.items():
+            vorbis[name] = value
+        vorbis.save()
+
+
+def checksums(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file below ``folder`` (links not followed): SHA-256 and modification time."""
+    found = {}
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                continue
+            found[str(path)] = (hashlib.sha256(path.read_bytes()).hexdigest(),
+                                path.stat().st_mtime_ns)
+    return found
+
+
+def run_cli(*args, env: dict | None = None, timeout: float = 900
+            ) -> subprocess.CompletedProcess:
+    """The command line in a real process."""
+    return subprocess.run([sys.executable, "-m", "genriflow", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "COLUMNS": "200", **(env or {})})
+
+
+@pytest.fixture(scope="session", name="write_song")
+def write_song_fixture():
+    """:func:`write_song`: a tagged tone in the container of the path's ending."""
+    return write_song
+
+
+@pytest.fixture(scope="session", name="checksums")
+def checksums_fixture():
+    """:func:`checksums`: every file below a folder, SHA-256 and mtime."""
+    return checksums
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """:func:`run_cli`: ``genriflow ARGS...`` in a real process."""
+    return run_cli
+
+
+@pytest.fixture
+def music(tmp_path: Path) -> Path:
+    """Four tagged songs in three containers, in two folders."""
+    root = tmp_path / "music"
+    write_song(root / "rock" / "one.flac", seed=1, title="One", artist="A", album="X",
+               genre="Rock", mood="energetic")
+    write_song(root / "rock" / "two.mp3", seed=2, title="Two", artist="B", genre="Rock",
+               mood="dark")
+    write_song(root / "jazz" / "three.ogg", seed=3, title="Three", genre="Jazz")
+    write_song(root / "jazz" / "four.flac", seed=4)
+    return root

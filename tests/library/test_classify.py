@@ -1,0 +1,179 @@
+"""Classifying the index: only what is new or changed since a model last ran, resumable."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions
+from genriflow.library import Library, LibraryError
+
+
+def _analysed_at(library: Library) -> dict[str, float]:
+    return dict(library.connection.execute(
+        "SELECT s.path, a.analysed_at FROM analyses a JOIN songs s ON s.id = a.song_id "
+        "WHERE a.content = s.content").fetchall())
+
+
+def test_a_second_run_analyses_exactly_the_new_and_changed_songs(music, tmp_path,
+                                                                 feature_cache, write_song):
+    options = RunOptions(store=feature_cache, n_jobs=1)
+    library = Library(tmp_path / "library.db")
+    library.scan([music])
+    first = library.classify(options=options, batch_size=2)
+    assert (first.due, first.analysed, first.failed) == (4, 4, 0)
+    before = _analysed_at(library)
+    # The user's week: one file re-encoded, one touched, one renamed, one deleted, two added.
+    changed, touched = music / "rock" / "one.flac", music / "jazz" / "four.flac"
+    write_song(changed, seed=21)
+    st = touched.stat()
+    os.utime(touched, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    renamed = music / "rock" / "zwei.mp3"
+    (music / "rock" / "two.mp3").rename(renamed)
+    (music / "jazz" / "three.ogg").unlink()
+    added = [write_song(music / "new" / "five.flac", seed=22),
+             write_song(music / "new" / "six.m4a", seed=23)]
+    scan = library.scan([music])
+    assert (scan.new, scan.changed, scan.moved, scan.removed, scan.touched) == (2, 1, 1, 1, 1)
+    second = library.classify(options=options, batch_size=2)
+    assert (second.due, second.analysed, second.up_to_date) == (3, 3, 2)
+    after = _analysed_at(library)
+    earlier = set(before.values())
+    again = {p for p, t in after.items() if t not in earlier}
+    assert again == {str(changed), *map(str, added)}
+    assert after[str(renamed)] == before[str(music / "rock" / "two.mp3")]
+    assert after[str(touched)] == before[str(touched)]
+    songs = library.songs()
+    assert sorted(songs["path"]) == sorted(map(str, [changed, touched, renamed, *added]))
+    assert songs["genre"].notna().all()
+    assert library.classify(options=options).analysed == 0
+    library.close()
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory, feature_cache, write_song) -> Library:
+    """A library of six songs classified by zero-shot (read-only in the tests using it)."""
+    root = tmp_path_factory.mktemp("classified")
+    for i, ext in enumerate(("flac", "mp3", "ogg", "flac", "wav", "m4a")):
+        write_song(root / "music" / f"song-{i}.{ext}", seed=50 + i)
+    library = Library(root / "library.db")
+    library.scan([root / "music"])
+    library.classify(options=RunOptions(store=feature_cache, n_jobs=1))
+    yield library
+    library.close()
+
+
+def test_songs_are_listed_with_their_genres_moods_and_voice(classified):
+    songs = classified.songs()
+    assert len(songs) == 6 and songs["genre"].notna().all()
+    genres = [c for c in songs.columns if c.startswith("p_")]
+    assert len(genres) == 10
+    np.testing.assert_allclose(songs[genres].sum(axis=1), 1.0, atol=1e-4)
+    assert set(songs["voice"]) <= {"vocal", "instrumental"}
+    genre = songs["genre"].iloc[0]
+    assert list(classified.songs(genre=genre.upper())["path"]) == list(
+        songs.loc[songs["genre"] == genre, "path"])
+    mood = songs["mood"].iloc[0]
+    assert len(classified.songs(mood=mood)) == (songs["mood"] == mood).sum()
+    assert len(classified.songs(unsure=True, threshold=1.0)) == 6
+    assert len(classified.songs(unsure=True, threshold=0.0)) == 0
+    middle = float(songs["probability"].median())
+    assert len(classified.songs(unsure=True, threshold=middle)) == (
+        songs["probability"] < middle).sum()
+
+
+def test_bad_filters_say_what_is_wrong(classified, tmp_path):
+    with pytest.raises(ConfigError, match="`genre` must be one of blues"):
+        classified.songs(genre="polka")
+    with pytest.raises(ConfigError, match="`threshold`"):
+        classified.songs(unsure=True, threshold=1.5)
+    with pytest.raises(LibraryError, match="has not classified"):
+        classified.songs(model="some-other-model")
+    with Library(tmp_path / "empty.db") as empty, pytest.raises(LibraryError, match="classify"):
+        empty.songs(genre="rock")
+
+
+@pytest.mark.parametrize("format", ["csv", "parquet", "json"])
+def test_export_writes_the_index_as_a_table(classified, tmp_path, format):
+    out = tmp_path / f"library.{format}"
+    assert classified.export(out, embeddings=format != "csv") == out
+    table = {"csv": pd.read_csv, "parquet": pd.read_parquet,
+             "json": lambda p: pd.DataFrame(json.loads(Path(p).read_text()))}[format](out)
+    songs = classified.songs()
+    assert list(table["path"]) == list(songs["path"])
+    assert list(table["genre"]) == list(songs["genre"])
+    np.testing.assert_allclose(table["p_rock"], songs["p_rock"], rtol=1e-6)
+    if format != "csv":
+        lengths = {len(v) for v in table["embedding"]}
+        assert len(lengths) == 1 and lengths.pop() > 100
+
+
+def test_export_never_overwrites_a_song(classified):
+    song = Path(classified.songs()["path"].iloc[0])
+    before = song.read_bytes()
+    with pytest.raises(LibraryError, match="one of the library's songs"):
+        classified.export(song, format="csv")
+    assert song.read_bytes() == before
+
+
+def test_each_model_analyses_the_library_once(classified, demo_model, feature_cache):
+    options = RunOptions(store=feature_cache, n_jobs=1)
+    report = classified.classify(model=demo_model, options=options)
+    assert (report.due, report.analysed) == (6, 6)
+    assert classified.classify(model=demo_model, options=options).due == 0
+    assert classified.classify(options=options).due == 0  # zero-shot's analyses are kept
+    by_folder = classified.songs(model=str(demo_model))
+    assert by_folder["genre"].notna().all() and by_folder["model"].iloc[0] == str(
+        Path(demo_model).resolve())
+    assert classified.songs(model="zero-shot")["model"].iloc[0] == "zero-shot"
+
+
+def _count(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        return conn.execute("SELECT COUNT(*) FROM analyses").fetchone()[0]
+
+
+def test_a_killed_classify_resumes_with_only_the_unfinished_songs(tmp_path, feature_cache,
+                                                                   write_song, cli):
+    music, db = tmp_path / "music", tmp_path / "library.db"
+    for i in range(10):
+        write_song(music / f"song-{i:02d}.flac", seed=70 + i)
+    with Library(db) as library:
+        assert library.scan([music]).new == 10
+    args = ["library", "classify", "--db", db, "--batch-size", "2", "--store", feature_cache,
+            "-j", "1", "-q"]
+    run = subprocess.Popen([sys.executable, "-m", "genriflow", *map(str, args)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while _count(db) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.poll() is None, "classify finished before it could be killed"
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = conn.execute("SELECT probabilities, tags, moods, voice, embedding "
+                            "FROM analyses").fetchall()
+    committed = len(rows)
+    assert 2 <= committed < 10 and committed % 2 == 0  # whole batches only
+    for probabilities, tags, moods, voice, blob in rows:
+        assert abs(sum(json.loads(probabilities).values()) - 1.0) < 1e-4
+        assert json.loads(tags) and json.loads(moods) and voice
+        assert len(blob) == len(rows[0][4]) > 0
+    out = cli(*args)
+    assert out.returncode == 0, out.stderr
+    left = 10 - committed
+    assert f"analysed {left} of {left} songs due" in out.stdout
+    assert f"({committed} already up to date, 0 failed)" in out.stdout
+    assert _count(db) == 10

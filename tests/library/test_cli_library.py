@@ -1,0 +1,64 @@
+"""``genriflow library`` as a user meets it: real processes, a real folder left untouched."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from sample_audio import write_bad_files, write_truncated
+
+
+def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
+                                                                feature_cache, write_song,
+                                                                checksums, cli):
+    write_bad_files(music / "junk")
+    write_truncated(music / "downloads")
+    write_song(tmp_path / "elsewhere" / "linked.flac", seed=31)
+    (music / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    before = checksums(music) | checksums(tmp_path / "elsewhere")
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "index" / "library.db")}
+
+    scan = cli("library", "scan", music, "-q", env=env)
+    assert scan.returncode == 0, scan.stderr
+    assert scan.stdout.startswith("new 7, changed 0, moved 0, removed 0, unchanged 0, "
+                                  "failed 4")
+    assert "warning:" in scan.stderr and "truncated.mp3" in scan.stderr
+    assert "Traceback" not in scan.stderr
+
+    classify = cli("library", "classify", "--store", feature_cache, "-j", "1", "-q",
+                         env=env)
+    assert classify.returncode == 0, classify.stderr
+    assert "analysed 6 of 7 songs due with zero-shot (0 already up to date, 1 failed)" in (
+        classify.stdout)
+
+    listed = cli("library", "ls", env=env)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert len(lines) == 7 and any("linked/linked.flac" in line for line in lines)
+    assert [line.split()[0] for line in lines if "blip.wav" in line] == ["-"]  # not analysed
+    assert listed.stderr.strip() == "7 songs"
+    failed = cli("library", "ls", "--failed", env=env)
+    assert len(failed.stdout.strip().splitlines()) == 5 and "blip.wav" in failed.stdout
+
+    out = tmp_path / "export" / "library.parquet"
+    done = cli("library", "export", "--format", "parquet", "--out", out, env=env)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_parquet(out)
+    assert len(table) == 7 and table["genre"].notna().sum() == 6
+    piped = cli("library", "export", "-f", "json", "--unsure", "--threshold", "1",
+                      env=env)
+    assert len(json.loads(piped.stdout)) == 6
+
+    assert checksums(music) | checksums(tmp_path / "elsewhere") == before
+    assert not (music / "library.db").exists()
+
+
+def test_user_errors_are_one_line(tmp_path, cli):
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
+    for args in (("scan", tmp_path / "nowhere"), ("export", "--format", "xml"),
+                 ("ls", "--mood", "grumpy"), ("classify", "--model", tmp_path / "no-model")):
+        out = cli("library", *args, env=env)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr

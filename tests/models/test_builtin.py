@@ -1,0 +1,187 @@
+"""The built-in GTZAN model: shipped, loaded safely, reproducible, honest, the default."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from typer.testing import CliRunner
+
+import genriflow
+from genriflow.cli import app
+from genriflow.cli.models import model_and_audio
+from genriflow.datasets.gtzan import GTZAN_GENRES, clip_key, fault_filtered_split
+from genriflow.features.options import RunOptions
+from genriflow.models.base import ModelError
+from genriflow.models.classical import ClassicalGenreModel
+from genriflow.models.folder import TRUSTED_PREFIXES, load_model
+from genriflow.models.registry import BUILTIN_FOLDERS, describe_models
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = BUILTIN_FOLDERS["gtzan"]
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict:
+    return json.loads((FOLDER / "metrics.json").read_text())
+
+
+def _tool():
+    path = ROOT / "tools" / "build_default_model.py"
+    spec = importlib.util.spec_from_file_location("build_default_model", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_shipped_folder_is_small_and_holds_only_trusted_types():
+    names = sorted(p.name for p in FOLDER.iterdir())
+    assert names == ["config.json", "labels.json", "metrics.json", "model.skops"]
+    assert sum(p.stat().st_size for p in FOLDER.iterdir()) < 1_000_000
+    untrusted = sio.get_untrusted_types(file=FOLDER / "model.skops")
+    assert all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
+
+
+def test_gtzan_is_built_in_and_the_default():
+    assert genriflow.available_models() == ["gtzan", "zero-shot"]
+    from genriflow.api import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL == "gtzan"
+    model = genriflow.load_model("gtzan")
+    assert isinstance(model, ClassicalGenreModel)
+    assert model.labels == list(GTZAN_GENRES)
+    assert model.feature_config.set == "kaggle" and model.feature_config.clip_seconds == 30.0
+    sr = 22050
+    t = np.arange(4 * sr) / sr
+    prediction = genriflow.classify(np.sin(2 * np.pi * 220 * t), sr=sr)
+    assert prediction.model == "gtzan" and prediction.labels == list(GTZAN_GENRES)
+    assert abs(prediction.probabilities.sum() - 1) < 1e-9
+
+
+def test_the_built_in_folder_gets_the_trusted_types_check(tmp_path, monkeypatch):
+    import genriflow.models.registry as registry
+
+    copy = tmp_path / "gtzan-table"
+    copy.mkdir()
+    for item in FOLDER.iterdir():
+        (copy / item.name).write_bytes(item.read_bytes())
+    from operator import neg
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    sio.dump(FunctionTransformer(neg), copy / "model.skops")
+    monkeypatch.setitem(registry.BUILTIN_FOLDERS, "gtzan", copy)
+    with pytest.raises(ModelError, match="untrusted"):
+        load_model("gtzan")
+
+
+def test_the_metrics_record_an_honest_protocol(metrics, shared_data):
+    split = metrics["split"]
+    assert split["method"] == "gtzan-fault-filtered"
+    assert split["counts"] == {"train": 403, "valid": 197, "test": 290, "held-out": 47,
+                               "excluded": 63}
+    sample = sorted(clip_key(p.name) for p in (shared_data / "gtzan-sample").rglob("*.wav"))
+    assert split["held_out_of_training"] == sample
+    parts = fault_filtered_split()
+    assert sum(parts.get(k) == "train" for k in sample) == 40
+    assert not any(parts.get(k) in ("valid", "test") for k in sample)
+    test = metrics["test"]
+    assert test["n"] == 290 and test["correct"] == round(test["accuracy"] * 290)
+    low, high = test["interval"]
+    assert low < test["accuracy"] < high and high - low < 0.12
+    assert metrics["calibration"]["fitted_on"] == "valid"
+    assert "test" not in json.dumps(metrics["selection"])
+
+
+def test_the_build_script_reproduces_the_shipped_model(metrics, shared_data, tmp_path):
+    tool = _tool()
+    rebuilt = tool.build(shared_data, tmp_path / "gtzan-table", recorded=metrics,
+                         sample=False, log=lambda _: None)
+    for key in ("test", "test_calibration", "split", "selection", "calibration", "recipe"):
+        assert rebuilt[key] == metrics[key], key
+    parts = tool.load_parts(shared_data / tool.TABLE, shared_data / tool.SAMPLE)
+    shipped, again = load_model(FOLDER), load_model(tmp_path / "gtzan-table")
+    np.testing.assert_allclose(again.predict_proba(parts.X), shipped.predict_proba(parts.X),
+                               atol=1e-9)
+    config = json.loads((tmp_path / "gtzan-table" / "config.json").read_text())
+    shipped_config = json.loads((FOLDER / "config.json").read_text())
+    config.pop("versions"), shipped_config.pop("versions")
+    assert config == shipped_config
+
+
+def test_the_47_clips_table_rows_score_as_recorded(metrics, shared_data):
+    """The 47 held-out clips' own table rows: the cheap half of the audio check below."""
+    tool = _tool()
+    parts = tool.load_parts(shared_data / tool.TABLE, shared_data / tool.SAMPLE)
+    rows = parts.rows("held-out")
+    predicted = load_model("gtzan").predict(parts.X[rows])
+    assert int(np.sum(predicted == parts.y[rows])) == metrics["sample"]["table_rows"]["correct"]
+    from_audio = metrics["sample"]["audio"]["predicted"]
+    assert dict(zip(parts.keys[rows], predicted, strict=True)) == from_audio
+
+
+def test_describe_models_reports_each_figure_with_its_split(metrics):
+    gtzan, zero_shot = describe_models()
+    assert gtzan.name == "gtzan" and gtzan.accuracy == metrics["test"]["accuracy"]
+    assert gtzan.interval == tuple(metrics["test"]["interval"]) and gtzan.n == 290
+    assert "403" in gtzan.trained_on and "197" in gtzan.chosen_on and "290" in gtzan.tested_on
+    recorded = metrics["sample"]["zero_shot"]
+    assert (zero_shot.correct, zero_shot.n) == (recorded["correct"], recorded["n"])
+    assert zero_shot.n == 47 and list(zero_shot.interval) == recorded["interval"]
+    assert f"{metrics['sample']['audio']['correct']}/47" in gtzan.notes
+
+
+def test_the_models_command_lists_them():
+    result = CliRunner().invoke(app, ["models"])
+    assert result.exit_code == 0, result.output
+    assert "gtzan (default):" in result.output and "zero-shot:" in result.output
+    assert "tested on" in result.output and "/290" in result.output
+    result = CliRunner().invoke(app, ["models", "-f", "json"])
+    listed = json.loads(result.output)
+    assert [m["name"] for m in listed] == ["gtzan", "zero-shot"]
+
+
+def test_predict_tells_a_model_from_audio(tmp_path):
+    demo_model = tmp_path / "model"
+    demo_model.mkdir()
+    (demo_model / "config.json").write_text("{}")
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert model_and_audio([demo_model, song], None, tags=False) == (str(demo_model), [song])
+    assert model_and_audio([Path("zero-shot"), song], None, tags=True) == ("zero-shot", [song])
+    assert model_and_audio([song], None, tags=False) == ("gtzan", [song])
+    assert model_and_audio([tmp_path], None, tags=False) == ("gtzan", [tmp_path])
+    assert model_and_audio([song], None, tags=True) == (None, [song])
+    assert model_and_audio([song], "zero-shot", tags=False) == ("zero-shot", [song])
+    for wrong in (empty, tmp_path / "mistyped-model", tmp_path / "notes.txt"):
+        with pytest.raises(ModelError, match="neither a model folder"):
+            model_and_audio([wrong, song], None, tags=False)
+
+
+def test_predict_without_a_model_uses_the_built_in_one(tmp_path):
+    import soundfile as sf
+
+    sr = 22050
+    t = np.arange(5 * sr) / sr
+    sf.write(tmp_path / "song.flac", 0.3 * np.sin(2 * np.pi * 330 * t), sr)
+    result = CliRunner().invoke(app, ["predict", str(tmp_path / "song.flac"), "-f", "json",
+                                      "-q", "--no-store"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)[0]
+    assert record["genre"] in GTZAN_GENRES and len(record["probabilities"]) == 10
+
+
+@pytest.mark.slow
+def test_the_47_real_clips_from_audio_score_as_recorded(metrics, shared_data, tmp_path):
+    """The whole pipeline (decode, the 57 features, the model) on clips it never saw."""
+    result = genriflow.classify(shared_data / "gtzan-sample", model="gtzan",
+                                options=RunOptions(store=tmp_path / "store"))
+    assert not result.errors and len(result.predictions) == 47
+    predicted = {Path(p.path).stem: p.genre for p in result.predictions}
+    assert predicted == metrics["sample"]["audio"]["predicted"]
