@@ -560,6 +560,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="songs the original tags, spread over the library (0: all); "
         "its figures are per song, so a sample projects the same",
     )
+    parser.add_argument(
+        "--curve",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[],
+        help="also the agreement with the full song at these excerpt counts (e.g. "
+        "4,6,8,12), read from the full run's store: every sampled patch lies on the full "
+        "run's grid, so no audio is decoded again",
+    )
+    parser.add_argument(
+        "--full-store",
+        type=Path,
+        default=None,
+        help="keep the full-song run's feature store here (reused if it exists: a "
+        "killed run resumes), e.g. to study other samplings from it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
@@ -628,9 +643,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             print("genriflow: sampled genres and tags through the API (same store)", flush=True)
             sampled = pass_of(folder, options, excerpts=args.excerpts, embed=False)
 
-    full = None
+    full, curve = None, {}
     if not args.no_full:
-        with tempfile.TemporaryDirectory(prefix="genriflow-bench-full-") as store:
+        kept = contextlib.nullcontext(str(args.full_store)) if args.full_store else None
+        with kept or tempfile.TemporaryDirectory(prefix="genriflow-bench-full-") as store:
             print("genriflow: full-song run, fresh store", flush=True)
             full = pass_of(
                 folder,
@@ -638,6 +654,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 full=True,
                 embed=False,
             )
+            curve = {
+                n: pass_of(
+                    folder, RunOptions(store=store, n_jobs=args.jobs), excerpts=n, embed=False
+                )
+                for n in args.curve
+            }
 
     python, why, startup_s = musicnn_python(args.musicnn_python)
     original = None
@@ -707,6 +729,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         for p in sorted(set(sampled.genres) & set(full.genres)):
             if sampled.genres[p] != full.genres[p]:
                 print(f"    {Path(p).name}: sampled {sampled.genres[p]}, full {full.genres[p]}")
+        for k, job in curve.items():
+            same, compared = agreement(job.genres, full.genres)
+            share, _ = overlap(job.tags, full.tags)
+            print(
+                f"  {k:3d} excerpts: top genre agrees on {same}/{compared} = "
+                f"{same / max(compared, 1):.1%}; top-5 tags in common {share:.1%} "
+                f"({job.total:.1f} s, from the full run's store)"
+            )
 
     print("\nside by side (same songs, same machine, this run):")
     print(

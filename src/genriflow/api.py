@@ -18,6 +18,7 @@ from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_EXCERPTS, Sampling
+from genriflow.models.registry import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,10 +30,8 @@ if TYPE_CHECKING:
     from genriflow.inference.tags import SongTags, Tagged
     from genriflow.models.base import GenreClassifier
     from genriflow.models.registry import ModelDescription
+    from genriflow.training.auto import AutoChoice
 
-#: The model :func:`classify` uses when none is named: the built-in GTZAN model
-#: (:func:`describe_models` gives its test accuracy and split).
-DEFAULT_MODEL = "gtzan"
 
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
 Model = str | os.PathLike
@@ -64,7 +63,7 @@ def describe_models() -> list[ModelDescription]:
 
     >>> import genriflow
     >>> [(m.name, m.n) for m in genriflow.describe_models()]
-    [('gtzan', 290), ('zero-shot', 47)]
+    [('gtzan', 47), ('gtzan-table', 290), ('zero-shot', 47)]
     """
     from genriflow.models.registry import describe_models as describe
 
@@ -191,8 +190,9 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
         recursively), or a waveform: shape (n,) or multi-channel, at any rate ``sr``
         (mixed down and resampled exactly as a file is).
     model : str, path or GenreClassifier
-        Default ``"gtzan"`` (the built-in model fitted on the real GTZAN feature table);
-        ``"zero-shot"``: GTZAN's genres from the pretrained taggers, no training.
+        Default ``"gtzan"``: the built-in GTZAN genre model, the mean of ``"gtzan-table"``
+        (fitted on the real GTZAN feature table) and ``"zero-shot"`` (GTZAN's genres from
+        the pretrained taggers, no training); see :func:`describe_models`.
     sr : int or None
         The waveform's sample rate; only with a waveform.
     top, excerpts, full, aggregation, options
@@ -371,6 +371,16 @@ class Run:
         """Accuracy on the test part (mean over folds for k-fold)."""
         return float(self.metrics["test"]["accuracy"])
 
+    @property
+    def auto(self) -> AutoChoice | None:
+        """What ``model="auto"`` tried: every candidate's validation accuracy with its 95 %
+        interval, or why it was skipped, and the winner (``.table()`` as a DataFrame);
+        ``None`` for a named model."""
+        from genriflow.training.auto import AutoChoice
+
+        data = self.metrics.get("auto")
+        return None if data is None else AutoChoice.from_dict(data)
+
 
 def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
           table: str | os.PathLike | None = None, model: str = "auto", split: str = "auto",
@@ -388,8 +398,11 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     table : path or None
         A Kaggle-style GTZAN feature table instead of audio.
     model : str
-        ``auto``, a classical name (``svm``, ``knn``, ...; ``svm@msd-musicnn`` for another
-        input), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``, ...).
+        ``auto``: the best on the validation part of the classical heads on the GTZAN table,
+        the same heads on pretrained embeddings (``msd-musicnn``) and, with at least 50
+        training clips per genre, the short-chunk CNN (what it tried is ``Run.auto`` and
+        ``auto.json``); a classical name (``svm``, ``knn``, ...; ``svm@msd-musicnn`` for
+        another input), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``, ...).
     split : str
         ``auto``, ``gtzan-fault-filtered``, ``stratified``, ``stratified-grouped``,
         ``kfold``, ``kfold-grouped`` or ``manifest``; ``seed`` and ``folds`` go with it.

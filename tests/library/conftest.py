@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from mutagen.flac import FLAC
-from mutagen.id3 import ID3, TALB, TCON, TIT2, TMOO, TPE1
+from mutagen.id3 import ID3, TALB, TCON, TIT2, TMOO, TPE1, TPE2
 from mutagen.mp4 import MP4, MP4FreeForm
 from mutagen.oggvorbis import OggVorbis
 
@@ -50,13 +50,15 @@ def write_song(path: Path, seconds: float = 3.0, seed: int = 0, **tags: str) -> 
 
 def _tag(path: Path, tags: dict[str, str]) -> None:
     if path.suffix in (".mp3", ".wav"):
-        frames = {"title": TIT2, "artist": TPE1, "album": TALB, "genre": TCON, "mood": TMOO}
+        frames = {"title": TIT2, "artist": TPE1, "album": TALB, "album_artist": TPE2,
+                  "genre": TCON, "mood": TMOO}
         id3 = ID3()
         for name, value in tags.items():
             id3.add(frames[name](encoding=3, text=[value]))
         id3.save(path)
     elif path.suffix == ".m4a":
-        keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "genre": "\xa9gen"}
+        keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "genre": "\xa9gen",
+                "album_artist": "aART"}
         mp4 = MP4(path)
         for name, value in tags.items():
             if name == "mood":
@@ -67,7 +69,7 @@ def _tag(path: Path, tags: dict[str, str]) -> None:
     else:
         vorbis = FLAC(path) if path.suffix == ".flac" else OggVorbis(path)
         for name, value in tags.items():
-            vorbis[name] = value
+            vorbis["albumartist" if name == "album_artist" else name] = value
         vorbis.save()
 
 
@@ -96,6 +98,12 @@ def run_cli(*args, env: dict | None = None, timeout: float = 900
 def write_song_fixture():
     """:func:`write_song`: a tagged tone in the container of the path's ending."""
     return write_song
+
+
+@pytest.fixture(scope="session")
+def tag_song():
+    """Write tags (title, artist, album, album_artist, genre, mood) into a generated file."""
+    return _tag
 
 
 @pytest.fixture(scope="session", name="checksums")

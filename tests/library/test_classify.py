@@ -93,6 +93,26 @@ def test_songs_are_listed_with_their_genres_moods_and_voice(classified):
         songs["probability"] < middle).sum()
 
 
+def test_voice_and_moods_are_stored_per_song_and_queryable(classified):
+    songs = classified.songs().set_index("path")
+    stored = {r["path"]: r for r in classified.connection.execute(
+        "SELECT s.path, a.voice, a.vocal_probability, a.moods FROM analyses a "
+        "JOIN songs s ON s.id = a.song_id WHERE a.content = s.content")}
+    assert set(stored) == set(songs.index)
+    for path, row in stored.items():
+        moods = json.loads(row["moods"])
+        assert songs.loc[path, "mood"] == moods[0][0] and len(moods) == 9
+        assert songs.loc[path, "vocal_probability"] == row["vocal_probability"]
+        assert 0.0 <= row["vocal_probability"] <= 1.0
+        assert row["voice"] == ("vocal" if row["vocal_probability"] >= 0.5 else "instrumental")
+    for voice in ("vocal", "instrumental"):
+        assert sorted(classified.songs(voice=voice)["path"]) == sorted(
+            songs.index[songs["voice"] == voice])
+    mood = songs["mood"].iloc[-1]
+    both = classified.songs(voice=songs["voice"].iloc[-1], mood=mood)
+    assert songs.index[-1] in set(both["path"]) and set(both["mood"]) == {mood}
+
+
 def test_bad_filters_say_what_is_wrong(classified, tmp_path):
     with pytest.raises(ConfigError, match="`genre` must be one of blues"):
         classified.songs(genre="polka")
@@ -132,11 +152,11 @@ def test_each_model_analyses_the_library_once(classified, demo_model, feature_ca
     report = classified.classify(model=demo_model, options=options)
     assert (report.due, report.analysed) == (6, 6)
     assert classified.classify(model=demo_model, options=options).due == 0
-    assert classified.classify(options=options).due == 0  # zero-shot's analyses are kept
+    assert classified.classify(options=options).due == 0  # the default's analyses are kept
     by_folder = classified.songs(model=str(demo_model))
     assert by_folder["genre"].notna().all() and by_folder["model"].iloc[0] == str(
         Path(demo_model).resolve())
-    assert classified.songs(model="zero-shot")["model"].iloc[0] == "zero-shot"
+    assert classified.songs(model="gtzan")["model"].iloc[0] == "gtzan"
 
 
 def _count(db: Path) -> int:

@@ -29,7 +29,7 @@ def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
     classify = cli("library", "classify", "--store", feature_cache, "-j", "1", "-q",
                          env=env)
     assert classify.returncode == 0, classify.stderr
-    assert "analysed 6 of 7 songs due with zero-shot (0 already up to date, 1 failed)" in (
+    assert "analysed 6 of 7 songs due with gtzan (0 already up to date, 1 failed)" in (
         classify.stdout)
 
     listed = cli("library", "ls", env=env)
@@ -38,6 +38,12 @@ def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
     assert len(lines) == 7 and any("linked/linked.flac" in line for line in lines)
     assert [line.split()[0] for line in lines if "blip.wav" in line] == ["-"]  # not analysed
     assert listed.stderr.strip() == "7 songs"
+    table = {line.split()[-1]: line.split()[3] for line in lines if line.split()[0] != "-"}
+    for voice in ("vocal", "instrumental"):
+        chosen = cli("library", "ls", "--voice", voice, env=env)
+        assert chosen.returncode == 0, chosen.stderr
+        assert {line.split()[-1] for line in chosen.stdout.strip().splitlines()} == {
+            path for path, v in table.items() if v == voice}
     failed = cli("library", "ls", "--failed", env=env)
     assert len(failed.stdout.strip().splitlines()) == 5 and "blip.wav" in failed.stdout
 
@@ -57,7 +63,8 @@ def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
 def test_user_errors_are_one_line(tmp_path, cli):
     env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
     for args in (("scan", tmp_path / "nowhere"), ("export", "--format", "xml"),
-                 ("ls", "--mood", "grumpy"), ("classify", "--model", tmp_path / "no-model")):
+                 ("ls", "--mood", "grumpy"), ("ls", "--voice", "humming"),
+                 ("classify", "--model", tmp_path / "no-model")):
         out = cli("library", *args, env=env)
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr

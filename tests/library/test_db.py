@@ -23,7 +23,7 @@ def test_the_index_lives_in_the_user_data_folder_unless_told(tmp_path, monkeypat
 
 def test_a_new_index_has_the_latest_schema_in_wal_mode(tmp_path):
     conn = connect(tmp_path / "library.db")
-    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 2
+    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 4
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"songs", "models", "analyses", "analysis_failures"} <= tables
@@ -38,7 +38,7 @@ def test_a_version_1_index_is_migrated_with_its_songs_kept(tmp_path):
     old.close()
     with Library(db) as library:
         conn = library.connection
-        assert schema_version(conn) == 2
+        assert schema_version(conn) == SCHEMA_VERSION
         row = conn.execute("SELECT path, title, declared_duration, warning FROM songs").fetchone()
         assert tuple(row) == ("/music/a.mp3", "A", None, None)
         assert conn.execute("SELECT COUNT(*) FROM analysis_failures").fetchone()[0] == 0

@@ -18,10 +18,11 @@ from genriflow.features.options import RunOptions
 from genriflow.models.base import ModelError
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.folder import TRUSTED_PREFIXES, load_model
+from genriflow.models.fusion import FusedGenreModel
 from genriflow.models.registry import BUILTIN_FOLDERS, describe_models
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDER = BUILTIN_FOLDERS["gtzan"]
+FOLDER = BUILTIN_FOLDERS["gtzan-table"]
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +48,34 @@ def test_the_shipped_folder_is_small_and_holds_only_trusted_types():
 
 
 def test_gtzan_is_built_in_and_the_default():
-    assert genriflow.available_models() == ["gtzan", "zero-shot"]
+    assert genriflow.available_models() == ["gtzan", "gtzan-table", "zero-shot"]
     from genriflow.api import DEFAULT_MODEL
 
     assert DEFAULT_MODEL == "gtzan"
-    model = genriflow.load_model("gtzan")
-    assert isinstance(model, ClassicalGenreModel)
-    assert model.labels == list(GTZAN_GENRES)
-    assert model.feature_config.set == "kaggle" and model.feature_config.clip_seconds == 30.0
+    table = genriflow.load_model("gtzan-table")
+    assert isinstance(table, ClassicalGenreModel)
+    assert table.labels == list(GTZAN_GENRES)
+    assert table.feature_config.set == "kaggle" and table.feature_config.clip_seconds == 30.0
+    fused = genriflow.load_model("gtzan")
+    assert isinstance(fused, FusedGenreModel) and fused.labels == list(GTZAN_GENRES)
+    assert [c.set for c in fused.feature_configs] == ["kaggle", "musicnn-tags"]
+    with pytest.raises(ModelError, match="whole songs"):
+        fused.predict_proba(np.zeros((1, 57)))
+
+
+def test_the_default_model_is_the_mean_of_its_two_models_per_song():
     sr = 22050
-    t = np.arange(4 * sr) / sr
-    prediction = genriflow.classify(np.sin(2 * np.pi * 220 * t), sr=sr)
+    t = np.arange(40 * sr) / sr
+    song = np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
+    prediction = genriflow.classify(song, sr=sr, excerpts=3)
     assert prediction.model == "gtzan" and prediction.labels == list(GTZAN_GENRES)
-    assert abs(prediction.probabilities.sum() - 1) < 1e-9
+    parts = [genriflow.classify(song, sr=sr, model=name, excerpts=3)
+             for name in ("gtzan-table", "zero-shot")]
+    np.testing.assert_allclose(prediction.probabilities,
+                               (parts[0].probabilities + parts[1].probabilities) / 2)
+    assert abs(prediction.probabilities.sum() - 1) < 1e-6
+    # the timeline is the zero-shot half's: its three excerpts, not the one central clip
+    np.testing.assert_array_equal(prediction.offsets, parts[1].offsets)
 
 
 def test_the_built_in_folder_gets_the_trusted_types_check(tmp_path, monkeypatch):
@@ -74,9 +90,11 @@ def test_the_built_in_folder_gets_the_trusted_types_check(tmp_path, monkeypatch)
     from sklearn.preprocessing import FunctionTransformer
 
     sio.dump(FunctionTransformer(neg), copy / "model.skops")
-    monkeypatch.setitem(registry.BUILTIN_FOLDERS, "gtzan", copy)
+    monkeypatch.setitem(registry.BUILTIN_FOLDERS, "gtzan-table", copy)
     with pytest.raises(ModelError, match="untrusted"):
-        load_model("gtzan")
+        load_model("gtzan-table")
+    with pytest.raises(ModelError, match="untrusted"):
+        load_model("gtzan")  # the default reads it too
 
 
 def test_the_metrics_record_an_honest_protocol(metrics, shared_data):
@@ -118,15 +136,20 @@ def test_the_47_clips_table_rows_score_as_recorded(metrics, shared_data):
     tool = _tool()
     parts = tool.load_parts(shared_data / tool.TABLE, shared_data / tool.SAMPLE)
     rows = parts.rows("held-out")
-    predicted = load_model("gtzan").predict(parts.X[rows])
+    predicted = load_model("gtzan-table").predict(parts.X[rows])
     assert int(np.sum(predicted == parts.y[rows])) == metrics["sample"]["table_rows"]["correct"]
     from_audio = metrics["sample"]["audio"]["predicted"]
     assert dict(zip(parts.keys[rows], predicted, strict=True)) == from_audio
 
 
 def test_describe_models_reports_each_figure_with_its_split(metrics):
-    gtzan, zero_shot = describe_models()
-    assert gtzan.name == "gtzan" and gtzan.accuracy == metrics["test"]["accuracy"]
+    fused, gtzan, zero_shot = describe_models()
+    recorded = metrics["sample"]["fused"]
+    assert fused.name == "gtzan" and (fused.correct, fused.n) == (recorded["correct"], 47)
+    assert "47" in fused.tested_on and "optimistic" in fused.chosen_on
+    # the default is clearly above the zero-shot model on the same clips
+    assert fused.correct > metrics["sample"]["zero_shot"]["correct"] + 5
+    assert gtzan.name == "gtzan-table" and gtzan.accuracy == metrics["test"]["accuracy"]
     assert gtzan.interval == tuple(metrics["test"]["interval"]) and gtzan.n == 290
     assert "403" in gtzan.trained_on and "197" in gtzan.chosen_on and "290" in gtzan.tested_on
     recorded = metrics["sample"]["zero_shot"]
@@ -142,7 +165,7 @@ def test_the_models_command_lists_them():
     assert "tested on" in result.output and "/290" in result.output
     result = CliRunner().invoke(app, ["models", "-f", "json"])
     listed = json.loads(result.output)
-    assert [m["name"] for m in listed] == ["gtzan", "zero-shot"]
+    assert [m["name"] for m in listed] == ["gtzan", "gtzan-table", "zero-shot"]
 
 
 def test_predict_tells_a_model_from_audio(tmp_path):
@@ -180,8 +203,9 @@ def test_predict_without_a_model_uses_the_built_in_one(tmp_path):
 @pytest.mark.slow
 def test_the_47_real_clips_from_audio_score_as_recorded(metrics, shared_data, tmp_path):
     """The whole pipeline (decode, the 57 features, the model) on clips it never saw."""
-    result = genriflow.classify(shared_data / "gtzan-sample", model="gtzan",
-                                options=RunOptions(store=tmp_path / "store"))
-    assert not result.errors and len(result.predictions) == 47
-    predicted = {Path(p.path).stem: p.genre for p in result.predictions}
-    assert predicted == metrics["sample"]["audio"]["predicted"]
+    options = RunOptions(store=tmp_path / "store")
+    for name, recorded in (("gtzan-table", "audio"), ("gtzan", "fused")):
+        result = genriflow.classify(shared_data / "gtzan-sample", model=name, options=options)
+        assert not result.errors and len(result.predictions) == 47
+        predicted = {Path(p.path).stem: p.genre for p in result.predictions}
+        assert predicted == metrics["sample"][recorded]["predicted"], name

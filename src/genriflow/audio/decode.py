@@ -284,9 +284,16 @@ def _classify_av_error(path: Path, exc: Exception) -> AudioError:
     return AudioError(path, f"cannot decode: {exc}", AudioErrorKind.CORRUPT)
 
 
+#: Frames are converted to mono in batches of this many samples: per-frame conversion cost
+#: more than the decoding itself (opus has 50 frames a second), whole-file batches twice
+#: the memory of the mono result.
+_BATCH_SAMPLES = 1 << 19
+
+
 def _load_pyav(path: Path, offset: float,
                duration: float | None) -> tuple[np.ndarray, int, int]:
-    chunks: list[np.ndarray] = []
+    chunks: list[np.ndarray] = []  # mono, float32
+    frames: list[np.ndarray] = []  # (channels, n), as decoded, not yet in chunks
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
@@ -301,33 +308,55 @@ def _load_pyav(path: Path, offset: float,
                 container.seek(int(preroll * av.time_base), backward=True)
             start = int(round(offset * native_sr))
             stop = None if duration is None else start + int(round(duration * native_sr))
-            position = None
+            position = None  # of the first decoded frame, in samples from the stream's start
+            decoded = 0
             try:
                 for frame in container.decode(stream):
                     if position is None:
                         position = (int(round((frame.time - origin) * native_sr))
                                     if frame.time is not None else 0)
-                    samples = frame.to_ndarray()
-                    if samples.ndim == 1 or frame.format.is_packed:
-                        samples = samples.reshape(-1, len(frame.layout.channels)).T
-                    mono = samples.astype(np.float32).mean(axis=0)
-                    if np.issubdtype(samples.dtype, np.integer):
-                        mono /= float(np.iinfo(samples.dtype).max) + 1.0
-                    lo, hi = max(start - position, 0), mono.size
-                    if stop is not None:
-                        hi = min(hi, stop - position)
-                    if hi > lo:
-                        chunks.append(mono[lo:hi])
-                    position += mono.size
-                    if stop is not None and position >= stop:
+                    frames.append(_channels_first(frame))
+                    decoded += frame.samples
+                    if decoded - sum(map(len, chunks)) >= _BATCH_SAMPLES:
+                        chunks.append(_to_mono(frames))
+                    if stop is not None and position + decoded >= stop:
                         break
             except av.FFmpegError as exc:
-                if not chunks:  # a damaged tail after good audio is kept; nothing good is an error
+                if not chunks and not frames:  # a damaged tail after good audio is kept
                     raise AudioError(path, f"corrupt or truncated stream: {exc}",
                                      AudioErrorKind.CORRUPT) from None
     except AudioError:
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise _classify_av_error(path, exc) from None
-    y = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-    return y, native_sr, _expected(declared, start, duration, native_sr)
+    if frames:
+        chunks.append(_to_mono(frames))
+    if not chunks:
+        return np.zeros(0, np.float32), native_sr, _expected(declared, start, duration,
+                                                             native_sr)
+    mono = np.concatenate(chunks)
+    lo = max(start - position, 0)
+    hi = mono.size if stop is None else max(min(mono.size, stop - position), lo)
+    return mono[lo:hi], native_sr, _expected(declared, start, duration, native_sr)
+
+
+def _channels_first(frame: av.AudioFrame) -> np.ndarray:
+    """A frame's samples as (channels, n), whether its format is planar or packed."""
+    samples = frame.to_ndarray()
+    if samples.ndim == 1 or frame.format.is_packed:
+        samples = samples.reshape(-1, len(frame.layout.channels)).T
+    return samples
+
+
+def _to_mono(frames: list[np.ndarray]) -> np.ndarray:
+    """Decoded frames (each (channels, n)) as one mono float32 array in [-1, 1); empties
+    ``frames``."""
+    if len({f.shape[0] for f in frames}) == 1:
+        samples = np.concatenate(frames, axis=1)
+    else:  # the layout changed mid-stream: downmix each frame first
+        samples = np.concatenate([f.mean(axis=0, keepdims=True) for f in frames], axis=1)
+    frames.clear()
+    mono = samples.mean(axis=0, dtype=np.float32)
+    if np.issubdtype(samples.dtype, np.integer):
+        mono /= float(np.iinfo(samples.dtype).max) + 1.0
+    return mono

@@ -1,4 +1,5 @@
-"""``genriflow library``: index a music collection, classify it, list and export it.
+"""``genriflow library``: index a music collection, classify it, list and export it, and
+learn the user's own categories from the songs they already sorted.
 
 Each command is a few lines over :class:`genriflow.library.Library`.
 """
@@ -25,7 +26,8 @@ NAME = "library"
 
 app = typer.Typer(
     help="Index a music collection (SQLite, outside the music folders), classify what is "
-         "new or changed, list and export it. Music files are only ever read.",
+         "new or changed, list and export it, learn your own categories. Music files are "
+         "only ever read.",
     no_args_is_help=True,
 )
 
@@ -33,15 +35,19 @@ Db = Annotated[Path | None, typer.Option(
     "--db", help="The library index (default: $GENRIFLOW_LIBRARY_DB, else library.db in "
                  "the user's data folder, e.g. ~/.local/share/genriflow).")]
 Model = Annotated[str | None, typer.Option(
-    help="Whose analyses: a model name or folder as it classified the library (default: "
-         "the latest run's).")]
+    help="Whose analyses: a model name or folder as it classified the library, or a name "
+         "given to `library learn` (default: the latest run's).")]
 Genre = Annotated[str | None, typer.Option(help="Only songs whose top genre is this one.")]
 Mood = Annotated[str | None, typer.Option(
     help="Only songs whose strongest mood is this one (happy, sad, mellow, party, chill, "
          "beautiful, energetic, calm, dark).")]
+Voice = Annotated[str | None, typer.Option(
+    help="Only songs the taggers call vocal or instrumental.")]
 Unsure = Annotated[bool, typer.Option(
     "--unsure", help="Only songs whose top genre's probability is below --threshold.")]
-Threshold = Annotated[float, typer.Option(help="What --unsure means, in [0, 1].")]
+Threshold = Annotated[float | None, typer.Option(
+    help="What --unsure means, in [0, 1] (default: a learnt model's --min-confidence, "
+         "else 0.5).")]
 
 
 def _library(db: Path | None):
@@ -73,8 +79,9 @@ def scan(
 
 @app.command("classify")
 def classify(
-    model: Annotated[str, typer.Option(help="A built-in model (zero-shot, ...) or a model "
-                                       "folder.")] = "zero-shot",
+    model: Annotated[str | None, typer.Option(
+        help="A built-in model (default: gtzan; see `genriflow models`), a model folder, "
+             "or a NAME given to `library learn`.")] = None,
     batch_size: Annotated[int, typer.Option(help="Songs committed together (a killed run "
                                             "loses at most one batch).")] = 16,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Analyse again the "
@@ -86,7 +93,8 @@ def classify(
     """Analyse what is new or changed since MODEL last ran: genres, tags, moods, voice and
     the similarity embedding, stored per song with the model's identity."""
     with _library(db) as library:
-        report = library.classify(model=model, batch_size=batch_size,
+        chosen = {"model": model} if model is not None else {}  # else the library's default
+        report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device,
                                   options=run_options(store, no_store, jobs, quiet))
     console.print(str(report), highlight=False)
@@ -95,7 +103,8 @@ def classify(
 
 @app.command("ls")
 def ls(
-    genre: Genre = None, mood: Mood = None, unsure: Unsure = False, threshold: Threshold = 0.5,
+    genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,
+    threshold: Threshold = None,
     failed: Annotated[bool, typer.Option("--failed", help="Instead: the files that could "
                                          "not be read or analysed, with the reasons.")
                       ] = False,
@@ -103,8 +112,8 @@ def ls(
 ) -> None:
     """List the songs: top genre and its probability, strongest mood, voice, path."""
     with _library(db) as library:
-        frame = library.songs(genre=genre, mood=mood, unsure=unsure, threshold=threshold,
-                              failed=failed, model=model)
+        frame = library.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
+                              threshold=threshold, failed=failed, model=model)
     for r in frame.itertuples():
         if failed:
             line = f"{r.stage:<8}  {r.error_kind:<11}  {r.path}: {r.error}"
@@ -124,12 +133,148 @@ def export(
                                              "parquet needs one).")] = None,
     embeddings: Annotated[bool, typer.Option("--embeddings", help="Add each song's "
                                              "embedding.")] = False,
-    genre: Genre = None, mood: Mood = None, unsure: Unsure = False, threshold: Threshold = 0.5,
-    model: Model = None, db: Db = None,
+    genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,
+    threshold: Threshold = None, model: Model = None, db: Db = None,
 ) -> None:
     """Write the index (songs, their tags and analyses, one column per genre) as a table."""
     with _library(db) as library:
         written = library.export(out, format=format, embeddings=embeddings, genre=genre,
-                                 mood=mood, unsure=unsure, threshold=threshold, model=model)
+                                 mood=mood, voice=voice, unsure=unsure, threshold=threshold,
+                                 model=model)
     if written is not None:
         err_console.print(f"wrote {written}", highlight=False)
+
+
+@app.command("albums")
+def albums(
+    model: Model = None,
+    disagree: Annotated[bool, typer.Option("--disagree", help="Also list the tracks whose "
+                                           "own genre is not their album's.")] = False,
+    min_tracks: Annotated[int, typer.Option(help="Leave out albums with fewer analysed "
+                                            "tracks.")] = 1,
+    db: Db = None,
+) -> None:
+    """Each album's genre, from its tracks' combined probabilities, and the share of its
+    tracks that agree with it.
+
+    An album is the songs sharing an album tag and album artist (else artist); songs
+    without an album tag are in none.
+    """
+    from rich.table import Table
+
+    with _library(db) as library:
+        report = library.albums(model=model, min_tracks=min_tracks)
+    table = Table(title=f"albums by {report.model}", title_justify="left")
+    for column in ("album", "artist", "tracks", "genre", "agreement"):
+        table.add_column(column, justify="right" if column == "tracks" else "left",
+                         overflow="fold")
+    for a in report.albums.itertuples():
+        table.add_row(a.album, _name(a.artist), str(a.tracks),
+                      f"{a.genre} {a.probability:.0%}",
+                      f"{a.agreement:.0%} ({a.agreeing}/{a.tracks})")
+    console.print(table)
+    if disagree:
+        tracks = Table(title="tracks that disagree with their album", title_justify="left")
+        for column in ("path", "genre", "album genre"):
+            tracks.add_column(column, overflow="fold")
+        for t in report.disagreeing.itertuples():
+            tracks.add_row(t.path, f"{t.genre} {t.probability:.0%}",
+                           f"{t.album_genre} ({t.album} - {_name(t.artist)})")
+        console.print(tracks)
+    err_console.print(str(report), highlight=False)
+
+
+def _name(value) -> str:
+    return value if isinstance(value, str) else "-"
+
+
+@app.command("learn")
+def learn(
+    name: Annotated[str, typer.Argument(help="The model's name; `library classify --model "
+                                        "NAME` applies it.")],
+    more_playlists: Annotated[list[Path] | None, typer.Argument(
+        metavar="[PLAYLIST]...", help="More playlists, after --from-playlist.",
+        show_default=False)] = None,
+    from_folders: Annotated[Path | None, typer.Option(
+        "--from-folders", help="A folder whose sub-folders are the categories (songs at "
+        "any depth); it is scanned first.")] = None,
+    from_tag: Annotated[str | None, typer.Option(
+        "--from-tag", help="genre or mood: the tag the indexed files carry.")] = None,
+    from_playlist: Annotated[list[Path] | None, typer.Option(
+        "--from-playlist", help="m3u/m3u8 playlists, one per category (named after the "
+        "file): --from-playlist A.m3u8 B.m3u8 ...")] = None,
+    min_confidence: Annotated[float, typer.Option(
+        help="Songs whose top category's probability is below it are `unsure`.")] = 0.5,
+    folds: Annotated[int, typer.Option(help="Stratified cross-validation folds.")] = 5,
+    min_songs: Annotated[int, typer.Option(help="Categories with fewer songs are dropped, "
+                                           "with a warning.")] = 3,
+    suggest: Annotated[int, typer.Option(help="Also list this many unlabelled songs whose "
+                                         "labels would help most.")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the cross-validated "
+                                          "figures, save nothing.")] = False,
+    db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    quiet: Quiet = False,
+) -> None:
+    """Learn your own categories from songs you already sorted, into the model NAME.
+
+    genriflow library learn NAME --from-folders DIR | --from-tag genre |
+    --from-playlist A.m3u8 B.m3u8 ...
+
+    A head on the songs' pretrained embeddings (msd-musicnn) is cross-validated first:
+    accuracy with its 95 % interval, precision and recall per category. It is then fitted
+    on every labelled song and saved beside the index (models/NAME), a model folder that
+    `library classify --model NAME` and `genriflow predict FOLDER` apply.
+    """
+    from genriflow.errors import ConfigError
+
+    if more_playlists and not from_playlist:
+        raise ConfigError("from_playlist", f"must come before the playlists "
+                          f"({more_playlists[0]} ...)")
+    playlists = [*(from_playlist or []), *(more_playlists or [])] if from_playlist else None
+    with _library(db) as library:
+        report = library.learn(name, from_folders=from_folders, from_tag=from_tag,
+                               from_playlists=playlists, min_confidence=min_confidence,
+                               folds=folds, min_songs=min_songs, suggest=suggest,
+                               save=not dry_run,
+                               options=run_options(store, no_store, jobs, quiet))
+    _print_learnt(report)
+
+
+def _print_learnt(report) -> None:
+    from rich.table import Table
+
+    for entry, why in report.skipped:
+        err_console.print(f"[yellow]skipped:[/yellow] {entry}: {why}", highlight=False)
+    for category, n in report.dropped.items():
+        err_console.print(f"[yellow]warning:[/yellow] category {category!r} dropped: {n} "
+                          f"song(s), fewer than needed", highlight=False)
+    print_errors(report.errors)
+    e = report.evaluation
+    table = Table(title=f"{report.name}: {e.part}", title_justify="left")
+    for column in ("category", "songs", "precision", "recall"):
+        table.add_column(column, justify="left" if column == "category" else "right")
+    for category, figures in e.per_category.items():
+        table.add_row(category, str(figures.songs), f"{figures.precision:.3f}",
+                      f"{figures.recall:.3f}")
+    console.print(table)
+    low, high = e.interval
+    console.print(f"cross-validated accuracy [bold]{e.accuracy:.3f}[/bold] ({e.correct}/{e.n}, "
+                  f"95 % interval {low:.3f}-{high:.3f})", highlight=False)
+    console.print(_share("sure", e.sure, e.sure_correct, e)
+                  + "; " + _share("unsure", e.unsure, e.unsure_correct, e), highlight=False)
+    if report.folder is not None:
+        console.print(f"saved {report.folder}; apply it with `genriflow library classify "
+                      f"--model {report.name}`", highlight=False)
+    else:
+        console.print("not saved (--dry-run)")
+    if report.suggestions:
+        console.print("label these next (the model is least sure of them):")
+    for s in report.suggestions:
+        console.print(f"  {s.category:<12} {s.probability:>4.0%}  margin {s.margin:.2f}  "
+                      f"{s.path}", highlight=False, markup=False)
+
+
+def _share(what: str, n: int, correct: int, e) -> str:
+    sign = ">=" if what == "sure" else "<"
+    accuracy = f"accuracy {correct / n:.3f}" if n else "none"
+    return f"{what} (confidence {sign} {e.min_confidence:g}): {n} songs, {accuracy}"

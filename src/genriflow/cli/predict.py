@@ -31,7 +31,9 @@ def command(
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
              "then used (with --tags alone: tags only).")],
     model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model: "
-                                              "gtzan (the default) or zero-shot (genres "
+                                              "gtzan (the default: gtzan-table and "
+                                              "zero-shot averaged), gtzan-table (the GTZAN "
+                                              "feature table's model) or zero-shot (genres "
                                               "from the pretrained taggers, no training); "
                                               "every path is then audio.")] = None,
     tags: Annotated[bool, typer.Option("--tags", help="Also print the top tags, vocal or "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,6 +12,7 @@ from genriflow.cli.common import (
     NoStore,
     Quiet,
     StoreDir,
+    console,
     print_errors,
     print_result,
     run_options,
@@ -20,6 +21,9 @@ from genriflow.cli.common import (
 from genriflow.datasets.splits import SPLIT_METHODS
 from genriflow.models import NETWORK_NAMES
 from genriflow.models.classical import CLASSICAL_MODELS
+
+if TYPE_CHECKING:
+    from genriflow.training.auto import AutoChoice
 
 NAME = "train"
 
@@ -30,7 +34,10 @@ def command(
     features: Annotated[Path | None, typer.Option(help="Train from a Kaggle-style feature "
                                                   "table instead of audio.")] = None,
     split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
-    model: Annotated[str, typer.Option(help=f"auto, one of: {', '.join(CLASSICAL_MODELS)}; or "
+    model: Annotated[str, typer.Option(help="auto (the best on validation of the heads on "
+                                       "the table, on msd-musicnn embeddings and, with 50+ "
+                                       "training clips per genre, shortchunk-cnn), "
+                                       f"one of: {', '.join(CLASSICAL_MODELS)}; or "
                                        f"a network: {', '.join(NETWORK_NAMES)} "
                                        "(optionally network@feature-set).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
@@ -59,5 +66,28 @@ def command(
                 folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
                 copies=copies, embeddings=embeddings,
                 options=run_options(store, no_store, jobs, quiet))
+    if run.auto is not None:
+        print_auto(run.auto)
     print_result(run.metrics, run.folder)
     print_errors(run.errors)
+
+
+def print_auto(choice: AutoChoice) -> None:
+    """What ``--model auto`` tried, as a table: validation accuracy or why it was skipped."""
+    from rich.table import Table
+
+    table = Table(title=f"auto: candidates on {choice.part} (test never used)")
+    for column in ("candidate", "valid accuracy", "95 % interval"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("note")
+    for c in choice.candidates:
+        style = "bold green" if c.name == choice.winner else None
+        if c.n:
+            low, high = c.interval
+            table.add_row(c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
+                          f"{low:.3f}-{high:.3f}", "winner" if style else "", style=style)
+        else:
+            table.add_row(c.name, "-", "-", f"skipped: {c.skipped}", style="dim")
+    console.print(table)
+    note = f" ({choice.note})" if choice.note else ""
+    console.print(f"auto chose [bold]{choice.winner}[/bold]{note}; the list is in auto.json")

@@ -72,7 +72,7 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
         chosen = Counter(r[1]["chosen"] for r in results).most_common(1)[0][0]
         used = (rounds[0] != "excluded").to_numpy()
         estimator = fit_pipeline(chosen, dataset, used, config)
-        metrics = _summarise_folds(results, labels, chosen, method)
+        metrics = summarise_folds(results, labels, chosen, method)
     else:
         estimator, metrics, _ = results[0]
     split_info = {**asdict(config.split), "method": method,
@@ -97,7 +97,7 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
     return fitted.estimator, info, (y_test, y_pred)
 
 
-def _summarise_folds(results: list, labels: list[str], chosen: str, method: str) -> dict:
+def summarise_folds(results: list, labels: list[str], chosen: str, method: str) -> dict:
     """Mean ± std of the per-fold figures; per-class figures and confusion over all folds."""
     folds = [info for _, info, _ in results]
     y_test = np.concatenate([pair[0] for _, _, pair in results])

@@ -13,6 +13,7 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class
+from genriflow.training.auto import AutoChoice
 
 
 def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Path:
@@ -44,7 +45,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     metrics : dict
         As produced by training or evaluation: ``split``, ``test`` (the figures of
         :func:`~genriflow.evaluation.metrics.classification_metrics`) and optionally
-        ``chosen``, ``selection_valid_accuracy``, ``train_accuracy`` and ``folds``.
+        ``chosen``, ``selection_valid_accuracy``, ``auto`` (what ``--model auto`` tried),
+        ``train_accuracy`` and ``folds``.
     errors : sequence of AudioError
     """
     folder = Path(folder)
@@ -60,6 +62,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines += [f"| {name} | {acc:.3f} |"
                   for name, acc in metrics["selection_valid_accuracy"].items()]
         lines += ["", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
+    if metrics.get("auto"):
+        lines += AutoChoice.from_dict(metrics["auto"]).markdown()
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
               f"| balanced accuracy | {test['balanced_accuracy']:.3f} | {test['part']} |"]

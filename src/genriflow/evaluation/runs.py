@@ -44,9 +44,12 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     Parameters
     ----------
     model : str
-        ``auto``, a classical model name (optionally ``@feature-set``, e.g.
-        ``svm@msd-musicnn``), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``,
-        ...). Networks and embeddings need audio, not a table.
+        ``auto`` (the best on validation of the heads on the table, the heads on
+        embeddings and, with enough data, the short-chunk CNN: see
+        :mod:`genriflow.training.auto`), a classical model name (optionally
+        ``@feature-set``, e.g. ``svm@msd-musicnn``; ``auto@SET`` for the best head on one
+        set), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``, ...). Networks
+        and embeddings need audio, not a table.
     out : path
         The model folder.
     data, table : path
@@ -82,6 +85,13 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if (data is None) == (table is None):
         raise ConfigError("data", "give either labelled audio or a feature table, not both "
                           "or neither")
+    if model == "auto" and not embeddings:
+        from genriflow.evaluation.auto import train_auto_to_folder
+
+        result = train_auto_to_folder(out, data, table=table, split=split, pca=pca,
+                                      epochs=epochs, device=device, augment=augment,
+                                      copies=copies, options=options)
+        return result.metrics, result.errors
     if is_network(model):
         from genriflow.training.deep import DeepTrainConfig, augmented_copies
         from genriflow.training.loop import LoopConfig
@@ -155,7 +165,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         valid = metrics.get("valid_accuracy")
         if valid is None:
             valid = metrics.get("selection_valid_accuracy", {}).get(metrics["chosen"])
-        rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(model),
+        spec = metrics["chosen"] if model == "auto" else model  # auto chose its input
+        rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
                      "train": metrics.get("train_accuracy"), "valid": valid,
                      "test": metrics["test"]["accuracy"],
                      "test_balanced": metrics["test"]["balanced_accuracy"],

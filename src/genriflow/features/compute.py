@@ -8,11 +8,13 @@ The one path every analysis takes, sampled or full, file or waveform in memory:
    and each stretch is decoded once, at the file's own rate, with the seeking decoders;
 3. each window is cut from its stretch and resampled once per rate its sets need (22050 Hz
    for the GTZAN table, 16000 Hz for the networks), into one
-   :class:`~genriflow.features.spectra.Spectra` per rate, shared by every set at that rate.
+   :class:`~genriflow.features.spectra.Spectra` per rate, shared by every set at that rate;
+4. each set runs on the windows decoded so far together (up to :data:`BATCH_SECONDS` of
+   them): the networks make one forward pass over every patch of a sampled song.
 
 A window's samples are cut at the same positions however the stretches fall, so a window's
-numbers do not depend on what else was analysed with it: a full analysis gives a sampled
-one's windows exactly.
+numbers do not depend on what else was analysed with it (beyond float rounding in the
+networks' paired passes): a full analysis gives a sampled one's windows.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ from genriflow.features.store import content_hash
 
 #: Files with less audio than this (seconds) are rejected as too short.
 MIN_SECONDS = 1.0
+#: Decoded windows held before their sets run on them together: a sampled song's excerpts
+#: all at once, a full analysis in bounded memory.
+BATCH_SECONDS = 60.0
 
 #: ``read(stretch) -> (mono samples at the native rate, native rate)``.
 Reader = Callable[[Window], tuple[np.ndarray, int]]
@@ -149,6 +154,17 @@ def analyse(path: str | os.PathLike, read: Reader, duration: float,
         for window in plan(config, duration, sampling):
             if window.key(content) not in stored:
                 todo.setdefault(window, []).append(config)
+    pending: list[tuple[Window, np.ndarray, int]] = []
+
+    def flush() -> None:
+        for window, config, value in _batch_values(pending, todo, content):
+            if not np.all(np.isfinite(value)):
+                raise AudioError(path, "features are not finite (silent or broken audio)",
+                                 AudioErrorKind.CORRUPT)
+            windows_of = results[config.digest()]
+            windows_of.arrays[windows_of.keys.index(window.key(content))] = value
+        pending.clear()
+
     for stretch, windows in decode_ranges(todo, duration):
         y, native_sr = read(stretch)
         first = int(round(stretch.offset * native_sr))
@@ -158,30 +174,40 @@ def analyse(path: str | os.PathLike, read: Reader, duration: float,
                 start + int(round(window.seconds * native_sr)))
             piece = y[start:stop]
             require_duration(path, piece, native_sr, MIN_SECONDS)
-            for config, value in _window_values(piece, native_sr, todo[window], content):
-                if not np.all(np.isfinite(value)):
-                    raise AudioError(path, "features are not finite (silent or broken audio)",
-                                     AudioErrorKind.CORRUPT)
-                windows_of = results[config.digest()]
-                windows_of.arrays[windows_of.keys.index(window.key(content))] = value
+            pending.append((window, piece, native_sr))
+        if sum(len(piece) / sr for _, piece, sr in pending) >= BATCH_SECONDS:
+            flush()
+    flush()
     return results
 
 
-def _window_values(y: np.ndarray, sr: int, configs: Sequence[FeatureConfig],
-                   content: str) -> list[tuple[FeatureConfig, np.ndarray]]:
-    """Every set's array for one window of samples ``y`` at rate ``sr``: resampled once per
-    rate, one Spectra per rate and augmentation."""
-    rates: dict[int, np.ndarray] = {}
-    spectra: dict[tuple[int, str, int], Spectra] = {}
+def _batch_values(pending: Sequence[tuple[Window, np.ndarray, int]],
+                  todo: dict[Window, list[FeatureConfig]],
+                  content: str) -> list[tuple[Window, FeatureConfig, np.ndarray]]:
+    """Every set's array for each pending window of samples: each window resampled once per
+    rate, one Spectra per rate and augmentation, and each set run over all the windows
+    that need it at once (the networks: one forward pass over all their patches)."""
+    spectra: dict[tuple[Window, int, str, int], Spectra] = {}
+    configs: dict[str, FeatureConfig] = {}
+    by_config: dict[str, list[Window]] = {}
+    for window, piece, sr in pending:
+        rates: dict[int, np.ndarray] = {}
+        for config in todo[window]:
+            if config.sr not in rates:
+                rates[config.sr] = to_mono_resampled(piece, sr, config.sr)
+            version = (window, config.sr, config.augment, config.augment_copy)
+            if version not in spectra:
+                spectra[version] = Spectra(_augmented(rates[config.sr], config, content),
+                                           config.sr)
+            configs[config.digest()] = config
+            by_config.setdefault(config.digest(), []).append(window)
     out = []
-    for config in configs:
-        if config.sr not in rates:
-            rates[config.sr] = to_mono_resampled(y, sr, config.sr)
-        version = (config.sr, config.augment, config.augment_copy)
-        if version not in spectra:
-            spectra[version] = Spectra(_augmented(rates[config.sr], config, content),
-                                       config.sr)
-        out.append((config, feature_set(config.set).compute(spectra[version], config)))
+    for digest, windows in by_config.items():
+        config = configs[digest]
+        inputs = [spectra[(w, config.sr, config.augment, config.augment_copy)]
+                  for w in windows]
+        values = feature_set(config.set).compute_many(inputs, config)
+        out += [(w, config, v) for w, v in zip(windows, values, strict=True)]
     return out
 
 

@@ -21,17 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 from genriflow.audio import ARRAY_PATH, AudioError, mono_waveform
 from genriflow.errors import ConfigError
@@ -41,6 +30,7 @@ from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.store import Entry, FeatureStore, HashCache, Known
+from genriflow.progress import progress_bar
 
 
 @dataclass
@@ -153,7 +143,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
     computed = workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks)
     try:
-        with _progress_bar(options.progress) as bar:
+        with progress_bar(options.progress, "files") as bar:
             job = bar.add_task(f"features [{', '.join(c.set for c in configs)}] "
                                f"({sampling})", total=len(paths))
             for i, path in enumerate(paths, start=1):
@@ -303,17 +293,3 @@ def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore
         committed.discard(item.path)
         views = [config.view(store.get(key)) for key in item.keys]
         item.values = views[0][None] if len(views) == 1 else np.stack(views)
-
-
-class _FilesPerSecond(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("" if speed is None else f"{speed:.2f} files/s")
-
-
-def _progress_bar(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _FilesPerSecond(),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False,
-    )

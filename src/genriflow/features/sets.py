@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from genriflow.features.embeddings import (
     TAG_MODELS,
     EmbeddingParams,
     embedding,
+    musicnn_analyses,
     musicnn_analysis,
     musicnn_tags,
     select_layer,
@@ -148,6 +149,10 @@ class FeatureSet:
         ``musicnn`` analysis, so asking for several of them runs the networks once.
     select : callable or None
         ``select(base_array, params) -> np.ndarray``, with ``base``.
+    batch : callable or None
+        ``batch(list of spectra, params) -> list of np.ndarray``: ``function`` of several
+        windows at once, each value as ``function`` gives it (the network sets: one
+        forward pass over every patch of a song's windows).
     """
 
     name: str
@@ -161,6 +166,7 @@ class FeatureSet:
     networks: tuple[str, ...] = ()
     base: str | None = None
     select: Callable[[np.ndarray, Any], np.ndarray] | None = None
+    batch: Callable[[Sequence[Spectra], Any], list[np.ndarray]] | None = None
 
     def params_of(self, config: FeatureConfig) -> Any:
         """The set's parameters for ``config`` (its ``options`` over the defaults).
@@ -186,6 +192,14 @@ class FeatureSet:
         """The set's array for one clip (the feature engine computes a set with a ``base``
         as that set, and reads it with :meth:`FeatureConfig.view`)."""
         return self.function(spectra, self.params_of(config))
+
+    def compute_many(self, spectra: Sequence[Spectra],
+                     config: FeatureConfig) -> list[np.ndarray]:
+        """:meth:`compute` of several windows, in order (at once where the set can)."""
+        params = self.params_of(config)
+        if self.batch is not None:
+            return self.batch(spectra, params)
+        return [self.function(s, params) for s in spectra]
 
     def column_names(self, config: FeatureConfig) -> tuple[str, ...] | None:
         """Names of the values of a vector set, ``None`` for a tensor set."""
@@ -228,6 +242,7 @@ _NETWORK = {"patch_seconds": PATCH_SECONDS, "rate": NETWORK_SR}
 
 FEATURE_SETS["musicnn"] = FeatureSet(
     name="musicnn", function=musicnn_analysis, params=None, columns=None, version=1,
+    batch=musicnn_analyses,
     networks=TAG_MODELS, **_NETWORK,
     description=f"The combined analysis of a 3 s patch ({ANALYSIS_SIZE} values): tags and "
     "embedding layers of MSD and MTT musicnn, one forward pass each; musicnn-tags, "

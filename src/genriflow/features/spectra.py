@@ -52,6 +52,13 @@ class Spectra:
             self._memo[key] = make()
         return self._memo[key]
 
+    def _holds(self, key: tuple) -> bool:
+        return key in self._memo
+
+    def _keep(self, key: tuple, value: Any) -> None:
+        """Remember ``value`` as computed elsewhere (a batch of windows at once)."""
+        self._memo[key] = value
+
     def at_rate(self, sr: int) -> Spectra:
         """The same audio resampled (soxr, high quality) to ``sr``; ``self`` if equal."""
         if sr == self.sr:

@@ -147,6 +147,10 @@ def _init_worker(done: dict[str, set[str]], networks: tuple[str, ...]) -> None:
     torch.set_num_threads(1)
     with contextlib.suppress(RuntimeError):  # only possible before any parallel work
         torch.set_num_interop_threads(1)
+    # Subnormal floats (below 1e-38) as zero: they arise in the networks' convolutions on
+    # quiet passages and cost x86 cores a hundred times a normal operation; no feature
+    # changes beyond float rounding (measured ~15 % faster passes on real songs).
+    torch.set_flush_denormal(True)
     from genriflow.features.embeddings import pretrained
 
     for name in networks:

@@ -20,12 +20,13 @@ from genriflow.errors import ConfigError, at_least
 from genriflow.features.extract import extract_sets, extract_waveform_sets
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
+from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import (
     Prediction,
     check_options,
     expand_inputs,
-    prediction_of,
-    predictions_of,
+    predictions_from,
+    song_prediction,
 )
 from genriflow.inference.tags import TAG_FEATURES, SongTags, describe, tags_of
 
@@ -50,6 +51,14 @@ def _check(model: GenreClassifier | None, tags: bool, k: int, aggregation: str,
         raise ConfigError("model", "or tags must be asked for: nothing to analyse")
     check_options(aggregation=aggregation, top=top)
     at_least("k", k, 1)
+
+
+def _configs(model: GenreClassifier | None, tags: bool) -> list[FeatureConfig]:
+    """The feature sets to extract: the model's and the taggers', each once."""
+    configs = list(model.feature_configs) if model is not None else []
+    if tags and TAG_FEATURES.digest() not in {c.digest() for c in configs}:
+        configs.append(TAG_FEATURES)
+    return configs
 
 
 def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier | None,
@@ -77,15 +86,14 @@ def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier 
         A file that cannot be used is in ``errors`` once, and in neither list.
     """
     _check(model, tags, k, aggregation, top)
-    configs = [model.feature_config] if model is not None else []
-    configs += [TAG_FEATURES] if tags else []
+    configs = _configs(model, tags)
     result = extract_sets(expand_inputs(paths), configs, sampling=sampling, options=options)
-    first = result[configs[0].set]
+    errors = {str(e.path): e for extraction in result.values() for e in extraction.errors}
     return Analysis(
-        predictions_of(model, result[model.feature_config.set], aggregation, top).predictions
+        predictions_from(model, result, aggregation, top).predictions
         if model is not None else [],
         tags_of(result[TAG_FEATURES.set], k).tags if tags else [],
-        first.errors)
+        list(errors.values()))
 
 
 def analyse_waveform(y: np.ndarray, sr: int, *, model: GenreClassifier | None,
@@ -99,10 +107,8 @@ def analyse_waveform(y: np.ndarray, sr: int, *, model: GenreClassifier | None,
         An unusable waveform or a bad option.
     """
     _check(model, tags, k, aggregation, top)
-    configs = [model.feature_config] if model is not None else []
-    configs += [TAG_FEATURES] if tags else []
-    result = extract_waveform_sets(y, sr, configs, sampling=sampling)
-    predictions = ([prediction_of(model, result[model.feature_config.set], aggregation, top)]
+    result = extract_waveform_sets(y, sr, _configs(model, tags), sampling=sampling)
+    predictions = ([song_prediction(model, result, aggregation, top)]
                    if model is not None else [])
     tagged = result.get(TAG_FEATURES.set) if tags else None
     return Analysis(predictions, [describe(tagged.path, tagged.values.mean(axis=0), k)]

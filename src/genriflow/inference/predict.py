@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -13,7 +13,12 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.errors import at_least, one_of
-from genriflow.features.extract import Extraction, FileFeatures, extract, extract_waveform
+from genriflow.features.extract import (
+    Extraction,
+    FileFeatures,
+    extract_sets,
+    extract_waveform_sets,
+)
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 
@@ -130,6 +135,43 @@ def predictions_of(model: GenreClassifier, extraction: Extraction, aggregation: 
                         for item in extraction.files], extraction.errors)
 
 
+def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],
+                    aggregation: str = "mean", top: int = 3) -> Prediction:
+    """One song's :class:`Prediction` by any model, from its features of every set in
+    ``model.feature_configs`` (set name -> :class:`FileFeatures`).
+
+    A fused model (:class:`~genriflow.models.fusion.FusedGenreModel`) averages its parts'
+    song-level probabilities; its timeline is that of the part with the most windows.
+    """
+    from genriflow.models.fusion import FusedGenreModel
+
+    if not isinstance(model, FusedGenreModel):
+        return prediction_of(model, features[model.feature_config.set], aggregation, top)
+    singles = [prediction_of(part, features[part.feature_config.set], aggregation, top)
+               for part in model.parts]
+    timeline = max(singles, key=lambda p: len(p.offsets))
+    order = [timeline.labels.index(label) for label in model.labels]
+    return Prediction(timeline.path, model.labels,
+                      model.fuse([single.probabilities for single in singles]),
+                      timeline.offsets, timeline.window_probabilities[:, order],
+                      str(model.config.get("model", "")), top)
+
+
+def predictions_from(model: GenreClassifier, extractions: Mapping[str, Extraction],
+                     aggregation: str = "mean", top: int = 3) -> Predictions:
+    """:func:`song_prediction` of every file extracted for all of ``model.feature_configs``
+    (set name -> :class:`Extraction`); a file that failed for any set is an error once."""
+    sets = [config.set for config in model.feature_configs]
+    by_set = [{item.path: item for item in extractions[name].files} for name in sets]
+    errors = {str(e.path): e for name in sets for e in extractions[name].errors}
+    predictions = [song_prediction(model, {name: found[item.path]
+                                           for name, found in zip(sets, by_set, strict=True)},
+                                   aggregation, top)
+                   for item in extractions[sets[0]].files
+                   if all(item.path in found for found in by_set)]
+    return Predictions(predictions, list(errors.values()))
+
+
 def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
                   sampling: Sampling = DEFAULT_SAMPLING, aggregation: str = "mean", top: int = 3,
                   options: RunOptions | None = None) -> Predictions:
@@ -157,9 +199,9 @@ def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
         (one :class:`~genriflow.audio.AudioError` per file that could not, with the reason).
     """
     check_options(aggregation=aggregation, top=top)
-    result = extract(expand_inputs(paths), model.feature_config, sampling=sampling,
-                     options=options)
-    return predictions_of(model, result, aggregation, top)
+    result = extract_sets(expand_inputs(paths), model.feature_configs, sampling=sampling,
+                          options=options)
+    return predictions_from(model, result, aggregation, top)
 
 
 def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
@@ -184,5 +226,5 @@ def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,
         An unusable waveform (empty, not finite, too short) or a bad option.
     """
     check_options(aggregation=aggregation, top=top)
-    item = extract_waveform(y, sr, model.feature_config, sampling=sampling)
-    return prediction_of(model, item, aggregation, top)
+    features = extract_waveform_sets(y, sr, model.feature_configs, sampling=sampling)
+    return song_prediction(model, features, aggregation, top)

@@ -22,13 +22,12 @@ from genriflow.audio import AudioError
 from genriflow.errors import at_least
 from genriflow.features.options import RunOptions
 from genriflow.library.db import transaction
-from genriflow.library.progress import progress_bar
+from genriflow.models.registry import DEFAULT_MODEL
+from genriflow.progress import progress_bar
 
 if TYPE_CHECKING:
     from genriflow.library.analyse import Analyser, SongAnalysis
 
-#: The model a library is classified with when none is named.
-DEFAULT_MODEL = "zero-shot"
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,13 @@ class ClassifyReport:
 
 
 def _model_id(conn: sqlite3.Connection, analyser: Analyser) -> int:
+    min_confidence = analyser.model.config.get("min_confidence")  # a learnt model's
     with transaction(conn):
-        conn.execute("INSERT INTO models (identity, name, labels) VALUES (?, ?, ?) "
-                     "ON CONFLICT (identity) DO UPDATE SET name = excluded.name",
-                     (analyser.ref.identity, analyser.ref.name, json.dumps(analyser.labels)))
+        conn.execute("INSERT INTO models (identity, name, labels, min_confidence) "
+                     "VALUES (?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
+                     "name = excluded.name, min_confidence = excluded.min_confidence",
+                     (analyser.ref.identity, analyser.ref.name, json.dumps(analyser.labels),
+                      min_confidence))
     return conn.execute("SELECT id FROM models WHERE identity = ?",
                         (analyser.ref.identity,)).fetchone()[0]
 

@@ -7,14 +7,16 @@ is refused rather than misread). The journal is in WAL mode: a reader (``library
 waits for a writer (``library classify``), and a killed writer leaves only whole
 transactions.
 
-Tables (schema version 2)::
+Tables (schema version 4)::
 
     songs              one row per audio file ever found, by path
         id, path (absolute, unique), size, mtime_ns, content (BLAKE2b of the bytes),
         duration (seconds that decode), declared_duration (what a cut file's header says),
-        container, sample_rate, channels, title, artist, album, genre, mood (the file's own
-        tags), status ('ok' | 'failed' | 'removed'), error_kind, error, warning, scanned_at
-    models             every model that classified the library: identity, name, labels (JSON)
+        container, sample_rate, channels, title, artist, album, album_artist, genre, mood
+        (the file's own tags), status ('ok' | 'failed' | 'removed'), error_kind, error,
+        warning, scanned_at
+    models             every model that classified the library: identity, name, labels (JSON),
+                       min_confidence (a learnt model's: songs below it are "unsure")
     analyses           one complete analysis per (song, model), of the content it analysed:
         genre, probability, probabilities (JSON), tags, moods (JSON), voice,
         vocal_probability, embedding (float32 bytes), analysed_at
@@ -95,6 +97,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (song_id, model_id)
     )
     """,
+    # 3: a learnt model's confidence threshold: its songs below it are "unsure".
+    """
+    ALTER TABLE models ADD COLUMN min_confidence REAL
+    """,
+    # 4: the album artist tag, which tells apart albums of one name (`library albums`).
+    # Songs scanned before have none until their file changes (albums then fall back to
+    # the track artist).
+    """
+    ALTER TABLE songs ADD COLUMN album_artist TEXT
+    """,
 )
 
 #: The version this genriflow writes.
@@ -170,6 +182,8 @@ def migrate(conn: sqlite3.Connection, *, upto: int | None = None) -> int:
                            f"genriflow's ({SCHEMA_VERSION}); upgrade genriflow to use it")
     for step in range(version, target):
         with transaction(conn):
+            if schema_version(conn) > step:  # another process migrated it meanwhile
+                continue
             for statement in MIGRATIONS[step].split(";"):
                 if statement.strip():
                     conn.execute(statement)

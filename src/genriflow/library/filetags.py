@@ -1,4 +1,5 @@
-"""The tags a song already carries (title, artist, album, genre, mood), read with mutagen.
+"""The tags a song already carries (title, artist, album, album artist, genre, mood), read
+with mutagen.
 
 Files are only ever opened for reading. Every container's own tag format is read (ID3 for
 mp3, wav and aiff; Vorbis comments for ogg, opus and flac; MP4 atoms for m4a; ASF for wma);
@@ -17,14 +18,16 @@ from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
 #: The tags kept, by the names the index uses.
-TAG_NAMES = ("title", "artist", "album", "genre", "mood")
+TAG_NAMES = ("title", "artist", "album", "album_artist", "genre", "mood")
 
-_ID3_FRAMES = {"title": "TIT2", "artist": "TPE1", "album": "TALB", "genre": "TCON",
-               "mood": "TMOO"}
-_MP4_KEYS = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "genre": "\xa9gen",
-             "mood": "----:com.apple.iTunes:MOOD"}
+_ID3_FRAMES = {"title": "TIT2", "artist": "TPE1", "album": "TALB", "album_artist": "TPE2",
+               "genre": "TCON", "mood": "TMOO"}
+_MP4_KEYS = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb",
+             "album_artist": "aART", "genre": "\xa9gen", "mood": "----:com.apple.iTunes:MOOD"}
 _ASF_KEYS = {"title": "Title", "artist": "Author", "album": "WM/AlbumTitle",
-             "genre": "WM/Genre", "mood": "WM/Mood"}
+             "album_artist": "WM/AlbumArtist", "genre": "WM/Genre", "mood": "WM/Mood"}
+#: Vorbis comment names, where they differ from the index's.
+_VORBIS_KEYS = {"album_artist": "albumartist"}
 _CONTAINERS = {"MP3": "mp3", "EasyMP3": "mp3", "FLAC": "flac", "OggVorbis": "ogg/vorbis",
                "OggOpus": "ogg/opus", "OggFLAC": "ogg/flac", "OggSpeex": "ogg/speex",
                "MP4": "mp4", "EasyMP4": "mp4", "WAVE": "wav", "AIFF": "aiff", "ASF": "asf",
@@ -43,6 +46,7 @@ class FileTags:
     title: str | None = None
     artist: str | None = None
     album: str | None = None
+    album_artist: str | None = None
     genre: str | None = None
     mood: str | None = None
 
@@ -56,8 +60,9 @@ def read_tags(path: str | os.PathLike) -> FileTags:
     >>> import tempfile, pathlib
     >>> notes = pathlib.Path(tempfile.mkdtemp()) / "notes.mp3"
     >>> _ = notes.write_text("not a song")
-    >>> read_tags(notes)
-    FileTags(container='mp3', title=None, artist=None, album=None, genre=None, mood=None)
+    >>> read_tags(notes)  # doctest: +NORMALIZE_WHITESPACE
+    FileTags(container='mp3', title=None, artist=None, album=None, album_artist=None,
+             genre=None, mood=None)
     """
     fallback = FileTags(Path(path).suffix.lower().lstrip(".") or "unknown")
     try:
@@ -80,7 +85,7 @@ def _values(tags) -> dict[str, str | None]:
     elif isinstance(tags, ASFTags):
         raw = {k: [_text(v.value) for v in tags.get(key, [])] for k, key in _ASF_KEYS.items()}
     else:  # Vorbis comments and the like: case-insensitive names
-        raw = {k: [_text(v) for v in _get(tags, k)] for k in TAG_NAMES}
+        raw = {k: [_text(v) for v in _get(tags, _VORBIS_KEYS.get(k, k))] for k in TAG_NAMES}
     return {k: "; ".join(v for v in (s.strip() for s in raw[k]) if v) or None for k in raw}
 
 

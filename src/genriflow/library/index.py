@@ -1,21 +1,28 @@
-"""The :class:`Library`: a music collection's index, scanned, classified, listed, exported."""
+"""The :class:`Library`: a music collection's index, scanned, classified, listed, exported,
+and the user's own categories learnt from it."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from genriflow.errors import one_of
 from genriflow.features.options import RunOptions
+from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
+from genriflow.library.albums import AlbumReport
 from genriflow.library.classify import DEFAULT_MODEL, ClassifyConfig, ClassifyReport
 from genriflow.library.db import LibraryError, connect, default_db_path
 from genriflow.library.query import Selection
 from genriflow.library.scan import ScanReport
+
+if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
+    from genriflow.library.learn import LearnReport
 
 
 def _default_options() -> RunOptions:
@@ -98,7 +105,8 @@ class Library:
         Parameters
         ----------
         model : str or path
-            A built-in model name or a model folder.
+            A built-in model name, a model folder, or the name of a model learnt by
+            :meth:`learn` (see :meth:`model_folder`).
         batch_size : int
         retry_failed : bool
             Analyse again the songs that failed before.
@@ -107,24 +115,46 @@ class Library:
             Feature store, workers and progress bar; ``None``: the command line's store
             (``$GENRIFLOW_STORE`` or ``~/.cache/genriflow``), every core, no bar.
         """
-        config = ClassifyConfig(model=model, batch_size=batch_size,
+        config = ClassifyConfig(model=self.model_folder(model), batch_size=batch_size,
                                 retry_failed=retry_failed, device=device)
         return classify_step.classify(self._conn, config,
                                       options if options is not None else _default_options())
 
     def songs(self, *, genre: str | None = None, mood: str | None = None,
-              unsure: bool = False, threshold: float = 0.5, failed: bool = False,
-              model: str | None = None) -> pd.DataFrame:
+              voice: str | None = None, unsure: bool = False, threshold: float | None = None,
+              failed: bool = False, model: str | None = None) -> pd.DataFrame:
         """The present songs with their current analyses, filtered; see
         :class:`~genriflow.library.query.Selection` and :func:`~genriflow.library.query.songs`.
         """
-        return query.songs(self._conn, Selection(genre=genre, mood=mood, unsure=unsure,
-                                                 threshold=threshold, failed=failed,
-                                                 model=model))
+        return query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
+                                                 unsure=unsure, threshold=threshold,
+                                                 failed=failed, model=self._model_name(model)))
+
+    def albums(self, *, model: str | None = None, min_tracks: int = 1) -> AlbumReport:
+        """Each album's genre from its tracks' combined probabilities, with its agreement.
+
+        An album is the songs sharing an album tag and an album artist (else track
+        artist); see :mod:`genriflow.library.albums`.
+
+        Parameters
+        ----------
+        model : str or None
+            Whose analyses, as for :meth:`songs`; ``None``: the latest run's model.
+        min_tracks : int
+            Albums with fewer tracks analysed by the model are left out.
+
+        Raises
+        ------
+        LibraryError
+            No model has classified the library, or ``model`` has not.
+        ConfigError
+            ``min_tracks`` below 1.
+        """
+        return album_step.albums(self.songs(model=model), min_tracks=min_tracks)
 
     def export(self, path: str | os.PathLike | None, *, format: str | None = None,
                embeddings: bool = False, genre: str | None = None, mood: str | None = None,
-               unsure: bool = False, threshold: float = 0.5,
+               voice: str | None = None, unsure: bool = False, threshold: float | None = None,
                model: str | None = None) -> Path | None:
         """Write :meth:`songs` (filtered alike) as csv, parquet or json.
 
@@ -142,13 +172,103 @@ class Library:
             suffix = Path(path).suffix.lower().lstrip(".") if path is not None else ""
             format = suffix if suffix in query.EXPORT_FORMATS else "csv"
         one_of("format", format, query.EXPORT_FORMATS)
-        frame = self.songs(genre=genre, mood=mood, unsure=unsure, threshold=threshold,
-                           model=model)
+        frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
+                           threshold=threshold, model=model)
         if embeddings:
-            frame["embedding"] = query.embeddings(self._conn, list(frame["path"]), model)
+            frame["embedding"] = query.embeddings(self._conn, list(frame["path"]),
+                                                  self._model_name(model))
         if path is not None and self._is_song(Path(path)):
             raise LibraryError(f"{path} is one of the library's songs; export elsewhere")
         return query.write_table(frame, path, format)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where :meth:`learn` saves models: ``models/`` beside the index file."""
+        return self.path.parent / "models"
+
+    def model_folder(self, model: str | os.PathLike) -> str | os.PathLike:
+        """``model`` as a model folder when it names one learnt for this library.
+
+        A model folder given by its path comes first, then a model learnt by :meth:`learn`
+        (``models_dir / model``), then a built-in name (returned as it is).
+        """
+        if (Path(model) / "config.json").is_file():
+            return model
+        learnt = self.models_dir / str(model)
+        if Path(str(model)).name == str(model) and (learnt / "config.json").is_file():
+            return learnt
+        return model
+
+    def _model_name(self, model: str | None) -> str | None:
+        return None if model is None else str(self.model_folder(model))
+
+    def learn(self, name: str, *, from_folders: str | os.PathLike | None = None,
+              from_tag: str | None = None,
+              from_playlists: Sequence[str | os.PathLike] | None = None,
+              min_confidence: float = 0.5, folds: int = 5, min_songs: int = 3,
+              suggest: int = 0, save: bool = True,
+              options: RunOptions | None = None) -> LearnReport:
+        """Learn the user's own categories from the songs they already sorted.
+
+        Give the labels from exactly one source (see :mod:`genriflow.library.labels`). A
+        head on the songs' pretrained embeddings is cross-validated (accuracy with its 95 %
+        interval, per-category precision and recall), then fitted on every labelled song
+        and saved as the model folder ``models_dir / name``, which ``classify(model=name)``
+        applies. See :mod:`genriflow.library.learn`.
+
+        Parameters
+        ----------
+        name : str
+            The model's name: letters, digits, ``.``, ``_``, ``-``; not a built-in's.
+        from_folders : path or None
+            A folder whose sub-folders are the categories; it is scanned first.
+        from_tag : {'genre', 'mood'} or None
+            The tag the indexed files carry.
+        from_playlists : sequence of path or None
+            m3u / m3u8 playlists, one per category (named after the file).
+        min_confidence : float
+            Songs whose most probable category is below it are ``unsure``.
+        folds : int
+            Stratified cross-validation folds.
+        min_songs : int
+            Categories with fewer songs are dropped (listed in the report's ``dropped``).
+        suggest : int
+            Also list this many unlabelled songs to label next (the report's
+            ``suggestions``).
+        save : bool
+            ``False``: report (and suggest) without saving.
+        options : RunOptions or None
+            As for :meth:`classify`.
+
+        Raises
+        ------
+        LibraryError
+            No source or several, a missing folder or playlist, a folder without
+            sub-folders, fewer than two categories of ``min_songs`` songs.
+        ConfigError
+            A bad name or option.
+        """
+        from genriflow.library import labels as own_labels
+        from genriflow.library import learn as learn_step
+        from genriflow.training.head import HeadConfig
+
+        config = HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence)
+        learn_step.check_name(name)
+        given = [s for s in (from_folders, from_tag, from_playlists) if s is not None]
+        if len(given) != 1:
+            raise LibraryError("give the labels from exactly one source: folders, a tag or "
+                               "playlists (--from-folders, --from-tag, --from-playlist)")
+        if from_folders is not None:
+            if Path(from_folders).is_dir():  # its songs in the index (incremental)
+                self.scan([from_folders])
+            labels = own_labels.from_folders(self._conn, from_folders)
+        elif from_tag is not None:
+            labels = own_labels.from_tag(self._conn, from_tag)
+        else:
+            labels = own_labels.from_playlists(self._conn, list(from_playlists or []))
+        return learn_step.learn(self._conn, name, labels, folder=self.models_dir / name,
+                                config=config, suggest=suggest, save=save,
+                                options=options if options is not None else _default_options())
 
     def _is_song(self, path: Path) -> bool:
         real = os.path.realpath(path)

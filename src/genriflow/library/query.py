@@ -15,13 +15,18 @@ import pandas as pd
 
 from genriflow.errors import ConfigError, one_of
 from genriflow.library.db import LibraryError
+from genriflow.library.labels import UNSURE
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
+#: What ``--voice`` can ask for: the taggers' call on each song.
+VOICES = ("vocal", "instrumental")
+#: What ``--unsure`` means for a model without a threshold of its own.
+DEFAULT_THRESHOLD = 0.5
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
-SONG_COLUMNS = ("path", "genre", "probability", "mood", "voice", "tags", "title", "artist",
-                "album", "file_genre", "file_mood", "container", "duration",
-                "declared_duration", "warning", "size", "content", "model")
+SONG_COLUMNS = ("path", "genre", "probability", "mood", "voice", "vocal_probability", "tags",
+                "title", "artist", "album", "album_artist", "file_genre", "file_mood",
+                "container", "duration", "declared_duration", "warning", "size", "content", "model")
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
@@ -32,13 +37,17 @@ class Selection:
     Attributes
     ----------
     genre : str or None
-        Only songs whose most probable genre (by ``model``) is this one.
+        Only songs whose most probable genre (by ``model``) is this one; for a learnt
+        model also ``unsure``: its songs below its ``min_confidence``.
     mood : str or None
         Only songs whose strongest mood is this one (``happy``, ``sad``, ``mellow``, ...).
+    voice : {'vocal', 'instrumental'} or None
+        Only songs the taggers call so (``vocal_probability`` at least 0.5: vocal).
     unsure : bool
         Only songs whose most probable genre has a probability below ``threshold``.
-    threshold : float
-        In [0, 1].
+    threshold : float or None
+        In [0, 1]; ``None``: the model's own ``min_confidence`` (a learnt model, see
+        ``library learn``), else :data:`DEFAULT_THRESHOLD`.
     failed : bool
         Instead: the files that could not be read, or that ``model`` could not analyse,
         with the reasons.
@@ -56,12 +65,15 @@ chill, beautiful, energetic, calm, dark; got 'grumpy'
     genre: str | None = None
     mood: str | None = None
     unsure: bool = False
-    threshold: float = 0.5
+    threshold: float | None = None
     failed: bool = False
     model: str | None = None
+    voice: str | None = None
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.threshold <= 1.0:
+        if self.voice is not None:
+            one_of("voice", self.voice, VOICES)
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("threshold", f"must be between 0 and 1; got {self.threshold!r}")
         if self.mood is not None:
             from genriflow.models.zero_shot import MOOD_TAGS
@@ -90,7 +102,9 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
     pandas.DataFrame
         Columns :data:`SONG_COLUMNS` and one ``p_<genre>`` per genre of the model, one row
         per song, sorted by path; ``genre`` and the analysis columns are missing for a song
-        not analysed yet. With ``selection.failed``: :data:`FAILED_COLUMNS`.
+        not analysed yet. A learnt model's song below its ``min_confidence`` has the genre
+        ``unsure`` (its ``p_`` columns still say what it leans to). With
+        ``selection.failed``: :data:`FAILED_COLUMNS`.
 
     Raises
     ------
@@ -103,29 +117,39 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
     model = _model(conn, selection.model)
     if selection.failed:
         return _failed(conn, model)
-    if model is None and (selection.genre or selection.mood or selection.unsure):
+    if model is None and (selection.genre or selection.mood or selection.voice
+                          or selection.unsure):
         raise LibraryError("no model has classified this library yet; run "
                            "`genriflow library classify`")
     labels = json.loads(model["labels"]) if model is not None else []
+    floor = model["min_confidence"] if model is not None else None  # a learnt model's
+    threshold = selection.threshold if selection.threshold is not None else (
+        floor if floor is not None else DEFAULT_THRESHOLD)
     genre = None
     if selection.genre is not None:
-        genre = one_of("genre", selection.genre.lower(), [g.lower() for g in labels])
+        genre = one_of("genre", selection.genre.lower(),
+                       [g.lower() for g in [*labels, *([UNSURE] if floor is not None else [])]])
     rows = conn.execute(
         "SELECT s.*, a.genre AS predicted, a.probability, a.probabilities, a.tags AS top_tags, "
-        "a.moods, a.voice FROM songs s LEFT JOIN analyses a ON a.song_id = s.id "
-        "AND a.model_id = ? AND a.content = s.content WHERE s.status = 'ok' ORDER BY s.path",
+        "a.moods, a.voice, a.vocal_probability FROM songs s LEFT JOIN analyses a "
+        "ON a.song_id = s.id AND a.model_id = ? AND a.content = s.content "
+        "WHERE s.status = 'ok' ORDER BY s.path",
         (model["id"] if model is not None else -1,)).fetchall()
     records = []
     for r in rows:
         analysed = r["predicted"] is not None
         moods = json.loads(r["moods"]) if analysed else []
         probabilities = json.loads(r["probabilities"]) if analysed else {}
+        unsure = analysed and floor is not None and r["probability"] < floor
         record = {
-            "path": r["path"], "genre": r["predicted"], "probability": r["probability"],
+            "path": r["path"], "genre": UNSURE if unsure else r["predicted"],
+            "probability": r["probability"],
             "mood": moods[0][0] if moods else None, "voice": r["voice"],
+            "vocal_probability": r["vocal_probability"],
             "tags": "; ".join(t for t, _ in json.loads(r["top_tags"])[:5]) if analysed
             else None,
             "title": r["title"], "artist": r["artist"], "album": r["album"],
+            "album_artist": r["album_artist"],
             "file_genre": r["genre"], "file_mood": r["mood"], "container": r["container"],
             "duration": r["duration"], "declared_duration": r["declared_duration"],
             "warning": r["warning"], "size": r["size"], "content": r["content"],
@@ -136,7 +160,9 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
             continue
         if selection.mood is not None and record["mood"] != selection.mood:
             continue
-        if selection.unsure and not (analysed and r["probability"] < selection.threshold):
+        if selection.voice is not None and record["voice"] != selection.voice:
+            continue
+        if selection.unsure and not (analysed and r["probability"] < threshold):
             continue
         records.append(record)
     return pd.DataFrame(records, columns=[*SONG_COLUMNS, *(f"p_{g}" for g in labels)])

@@ -32,15 +32,15 @@ from genriflow.audio import AudioError, AudioErrorKind, info
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
-from genriflow.library.progress import progress_bar
+from genriflow.progress import progress_bar
 
 #: Files read between two commits of a scan.
 COMMIT_EVERY = 64
 
 #: The columns a scan writes for each file it reads.
 FILE_COLUMNS = ("size", "mtime_ns", "content", "duration", "declared_duration", "container",
-                "sample_rate", "channels", "title", "artist", "album", "genre", "mood",
-                "status", "error_kind", "error", "warning", "scanned_at")
+                "sample_rate", "channels", "title", "artist", "album", "album_artist", "genre",
+                "mood", "status", "error_kind", "error", "warning", "scanned_at")
 
 
 @dataclass
@@ -102,7 +102,8 @@ def read_file(path: str | os.PathLike) -> dict:
         return row
     tags = read_tags(path)
     row.update(container=tags.container, title=tags.title, artist=tags.artist,
-               album=tags.album, genre=tags.genre, mood=tags.mood)
+               album=tags.album, album_artist=tags.album_artist, genre=tags.genre,
+               mood=tags.mood)
     try:
         meta = info(path)
     except AudioError as exc:

@@ -51,6 +51,12 @@ class GenreClassifier(ABC):
     kind: ClassVar[str | None] = None
     weights_file: ClassVar[str | None] = None
 
+    @property
+    def feature_configs(self) -> list[FeatureConfig]:
+        """Every feature set the model reads: its one :attr:`feature_config` (a fused model,
+        :class:`~genriflow.models.fusion.FusedGenreModel`, reads several)."""
+        return [self.feature_config]
+
     @abstractmethod
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""

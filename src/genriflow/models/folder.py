@@ -24,8 +24,10 @@ from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.deep import DeepGenreModel
+from genriflow.models.fusion import FusedGenreModel
 from genriflow.models.networks import NETWORKS
 from genriflow.models.registry import (
+    BUILT_IN_FUSIONS,
     BUILT_IN_MODELS,
     BUILTIN_FOLDERS,
     available_models,
@@ -64,6 +66,11 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
         return _load_folder(builtin_folder(str(name_or_folder)), device)
     if str(name_or_folder) in BUILT_IN_MODELS:
         return BUILT_IN_MODELS[str(name_or_folder)](device)
+    if str(name_or_folder) in BUILT_IN_FUSIONS:
+        parts = BUILT_IN_FUSIONS[str(name_or_folder)]
+        return FusedGenreModel([load_model(part, device=device) for part in parts],
+                               config={"kind": "fused", "model": str(name_or_folder),
+                                       "parts": list(parts), "rule": "mean"})
     raise ModelError(f"`{name_or_folder}`: not a genriflow model folder (no config.json) nor "
                      f"a built-in model ({', '.join(available_models())})")
 

@@ -655,10 +655,16 @@ def forward(patches: np.ndarray, model: MusicnnNet, batch_size: int = 2,
     taggram, features
         As for :func:`extract`.
     """
+    n = len(patches)
+    # Every pass has exactly ``batch_size`` patches (a short last one is padded): the
+    # convolutions' rounding depends on the batch's size, so a patch's numbers depend on
+    # how many others it was analysed with only in their last bits (its place in a pair).
+    padded = np.zeros((-n % batch_size, *patches.shape[1:]), np.float32)
+    patches = np.concatenate([np.asarray(patches, np.float32), padded])
     chunks: list[dict[str, Tensor]] = []
     with torch.inference_mode():
         for start in range(0, len(patches), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
             chunks.append(model.features(batch, intermediate=intermediate))
-    features = {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
+    features = {key: np.concatenate([c[key].numpy() for c in chunks])[:n] for key in chunks[0]}
     return features.pop("taggram"), features

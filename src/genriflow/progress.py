@@ -1,4 +1,5 @@
-"""The progress bar of the library's long jobs: count, rate, elapsed time and time left."""
+"""The progress bar of genriflow's long jobs (feature extraction, library scans and
+classification): count, rate, elapsed time and time left."""
 
 from __future__ import annotations
 

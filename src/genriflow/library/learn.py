@@ -1,0 +1,235 @@
+"""Learning a user's own categories from the songs they already sorted.
+
+:func:`learn` takes a :class:`~genriflow.library.labels.LabelSet` (folders, a tag or
+playlists), reads each labelled song's pretrained embedding window by window
+(:data:`~genriflow.inference.similar.SIMILARITY_FEATURES`, the ``msd-musicnn`` embedding
+that ``library classify`` stores, served by the feature store when the songs were
+analysed before), cross-validates a head on them (:mod:`genriflow.evaluation.crossval`),
+and only then fits it on every labelled song and saves it as an ordinary model folder
+(:class:`~genriflow.models.classical.ClassicalGenreModel`: ``config.json`` with
+``min_confidence`` and the :class:`~genriflow.training.head.HeadConfig`, ``labels.json``,
+``metrics.json`` with the cross-validated figures, ``model.skops``), which
+``library classify --model NAME`` and ``genriflow predict FOLDER`` apply.
+
+With ``suggest``, the unlabelled songs whose labels would help most are listed: those the
+new head is least sure between two categories (the smallest margin between its two most
+probable categories: uncertainty sampling).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from genriflow.audio import AudioError
+from genriflow.errors import at_least
+from genriflow.evaluation.crossval import CrossValidation, cross_validate_head
+from genriflow.features.extract import extract
+from genriflow.features.options import RunOptions
+from genriflow.inference.similar import SIMILARITY_FEATURES
+from genriflow.library.db import LibraryError
+from genriflow.library.labels import LabelSet
+from genriflow.models.classical import ClassicalGenreModel
+from genriflow.models.registry import available_models
+from genriflow.training.head import HeadConfig, fit_head, song_probabilities
+
+#: What a learnt model may be called: it names a folder.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def check_name(name: str) -> str:
+    """``name`` if it can name a learnt model: a folder name, not a built-in model's.
+
+    >>> check_name("my-three")
+    'my-three'
+    >>> check_name("../x")
+    Traceback (most recent call last):
+    ...
+    genriflow.library.db.LibraryError: model name '../x': use letters, digits, '.', '_' or \
+'-' (at most 64, starting with a letter or digit)
+    """
+    if not NAME_PATTERN.fullmatch(name):
+        raise LibraryError(f"model name {name!r}: use letters, digits, '.', '_' or '-' (at "
+                           "most 64, starting with a letter or digit)")
+    if name in available_models():
+        raise LibraryError(f"model name {name!r} is a built-in model's; choose another")
+    return name
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An unlabelled song whose label would teach the head most.
+
+    Attributes
+    ----------
+    path : str
+    category : str
+        The head's most probable category for it.
+    probability : float
+        Of that category.
+    margin : float
+        Between its two most probable categories (small: torn between them).
+    """
+
+    path: str
+    category: str
+    probability: float
+    margin: float
+
+
+@dataclass
+class LearnReport:
+    """What :func:`learn` measured and saved.
+
+    Attributes
+    ----------
+    name : str
+    folder : Path or None
+        The saved model folder; ``None`` when not saved.
+    source : str
+        Where the labels came from.
+    evaluation : CrossValidation
+        Measured before the head was fitted on all songs and saved.
+    dropped : dict of str to int
+        Categories left out for having too few songs.
+    skipped : list of (str, str)
+        Labelled entries not used, and why.
+    errors : list of AudioError
+        Labelled songs whose embedding could not be computed.
+    suggestions : list of Suggestion
+        Best first (smallest margin).
+    """
+
+    name: str
+    folder: Path | None
+    source: str
+    evaluation: CrossValidation
+    dropped: dict[str, int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[AudioError] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        e = self.evaluation
+        low, high = e.interval
+        text = (f"{self.name}: {len(e.labels)} categories, {e.n} songs; cross-validated "
+                f"accuracy {e.accuracy:.3f} (95 % interval {low:.3f}-{high:.3f}, "
+                f"{e.folds} folds)")
+        return text + (f"; saved to {self.folder}" if self.folder is not None else
+                       "; not saved")
+
+
+def _windows(paths: list[str], options: RunOptions
+             ) -> tuple[dict[str, np.ndarray], list[AudioError]]:
+    """Each song's embedding, one row per analysed window (from the store when there)."""
+    if not paths:
+        return {}, []
+    result = extract(paths, SIMILARITY_FEATURES, options=options)
+    return ({f.path: np.asarray(f.values, dtype=np.float64) for f in result.files},
+            list(result.errors))
+
+
+def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path,
+          config: HeadConfig, options: RunOptions, suggest: int = 0,
+          save: bool = True) -> LearnReport:
+    """Cross-validate, fit and save a head on the embeddings of the labelled songs.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The index (for the unlabelled songs of ``suggest``).
+    name : str
+        The model's name (see :func:`check_name`).
+    labels : LabelSet
+    folder : Path
+        Where the model folder goes; a former one is replaced whole, only once the new one
+        is written.
+    config : HeadConfig
+    options : RunOptions
+        Feature store, workers and progress bar of the embeddings.
+    suggest : int
+        How many unlabelled songs to suggest labelling next.
+    save : bool
+        ``False``: measure (and suggest) only.
+
+    Raises
+    ------
+    LibraryError
+        Fewer than two categories with ``config.min_songs`` songs each.
+    """
+    check_name(name)
+    at_least("suggest", suggest, 0)
+    _enough(labels.keep(config.min_songs), config)  # before any song is analysed
+    labelled = set(labels.songs)
+    windows, errors = _windows(sorted(labelled), options)
+    usable = LabelSet(labels.source, {p: c for p, c in labels.songs.items() if p in windows},
+                      labels.skipped, labels.dropped).keep(config.min_songs)
+    counts = _enough(usable, config)
+    paths = sorted(usable.songs)
+    songs = [windows[p] for p in paths]
+    y = [usable.songs[p] for p in paths]
+    evaluation = cross_validate_head(songs, y, config)
+    head = fit_head(songs, y, config)
+    model = ClassicalGenreModel(head, SIMILARITY_FEATURES, {
+        "model": name, "head": "standard scaling, then logistic regression (categories "
+        "balanced by songs) on the msd-musicnn embedding of each 3 s window",
+        "min_confidence": config.min_confidence, "train": config.to_dict(),
+        "data": {"source": labels.source, "songs": len(paths), "counts": counts}})
+    saved = _save(model, folder, {"cross_validation": evaluation.to_dict(),
+                                  "dropped": usable.dropped}) if save else None
+    report = LearnReport(name, saved, labels.source, evaluation, usable.dropped,
+                         usable.skipped, errors)
+    if suggest:
+        report.suggestions = _suggest(conn, head, labelled, suggest, options)
+    return report
+
+
+def _enough(labels: LabelSet, config: HeadConfig) -> dict[str, int]:
+    counts = labels.counts()
+    if len(counts) < 2:
+        raise LibraryError(
+            f"{labels.source}: need at least two categories of at least {config.min_songs} "
+            f"usable songs each; got {_listed(counts) or 'none'}"
+            + (f" (too few: {_listed(labels.dropped)})" if labels.dropped else ""))
+    return counts
+
+
+def _listed(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in counts.items())
+
+
+def _save(model: ClassicalGenreModel, folder: Path, metrics: dict) -> Path:
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = folder.with_name(f".{folder.name}.new-{os.getpid()}")
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    model.save(fresh, metrics=metrics)
+    if folder.exists():
+        folder.rename(old)
+    fresh.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _suggest(conn: sqlite3.Connection, head, labelled: set[str], n: int,
+             options: RunOptions) -> list[Suggestion]:
+    candidates = [r["path"] for r in conn.execute(
+        "SELECT path FROM songs WHERE status = 'ok' ORDER BY path") if r["path"] not in labelled]
+    windows, _ = _windows(candidates, options)
+    paths = [p for p in candidates if p in windows]
+    if not paths:
+        return []
+    probabilities = song_probabilities(head, [windows[p] for p in paths])
+    ranked = np.sort(probabilities, axis=1)
+    margins = ranked[:, -1] - ranked[:, -2]
+    best = probabilities.argmax(axis=1)
+    order = np.argsort(margins, kind="stable")[:n]
+    return [Suggestion(paths[i], str(head.classes_[best[i]]), float(ranked[i, -1]),
+                       float(margins[i])) for i in order]

@@ -1,0 +1,141 @@
+"""A head on pretrained embeddings: a user's own categories, learnt from a few dozen songs.
+
+A song is analysed window by window (3 s patches of the pretrained network, see
+:mod:`genriflow.features.sampling`), and prediction averages its windows' probabilities
+(:func:`genriflow.inference.predict.aggregate`, ``mean``). The head is therefore fitted on
+the windows themselves, and a song's probabilities here are the mean of its windows', so
+that what cross-validation measures is what classifying the song later gives.
+
+The head is standard scaling then a logistic regression, whose probabilities are its own
+(a logistic regression is fitted to give calibrated probabilities; no second calibration
+fit on the few songs a user labels). Categories are balanced by songs, as
+``class_weight="balanced"`` balances rows: every category weighs the same in the fit however
+many songs it has, and every song the same within its category however many windows it has.
+
+>>> rng = np.random.default_rng(0)
+>>> windows = [rng.normal(loc=i % 2, size=(2, 4)) for i in range(8)]
+>>> labels = ["a", "b"] * 4
+>>> head = fit_head(windows, labels, HeadConfig())
+>>> head.classes_.tolist(), song_probabilities(head, windows).shape
+(['a', 'b'], (8, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from genriflow.errors import ConfigError, at_least
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    """How a head is fitted, cross-validated and applied; saved in its model folder.
+
+    Attributes
+    ----------
+    c : float
+        Inverse regularisation strength of the logistic regression (on standardised
+        embeddings; small: few songs, many dimensions).
+    folds : int
+        Stratified cross-validation folds (fewer when the smallest category has fewer
+        songs).
+    min_songs : int
+        A category with fewer songs is dropped, with a warning.
+    min_confidence : float
+        In [0, 1]: a song whose most probable category has a lower probability is
+        ``unsure``, not forced into that category.
+    seed : int
+        Of the folds' shuffle.
+
+    >>> HeadConfig(min_confidence=1.5)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `min_confidence` must be between 0 and 1; got 1.5
+    """
+
+    c: float = 0.05
+    folds: int = 5
+    min_songs: int = 3
+    min_confidence: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.c > 0:
+            raise ConfigError("c", f"must be above 0; got {self.c!r}")
+        at_least("folds", self.folds, 2)
+        at_least("min_songs", self.min_songs, 2)
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ConfigError("min_confidence",
+                              f"must be between 0 and 1; got {self.min_confidence!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_head(config: HeadConfig) -> Pipeline:
+    """``scale -> logistic regression``, unfitted (weights come with :func:`fit_head`)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return Pipeline([("scale", StandardScaler()),
+                     ("clf", LogisticRegression(C=config.c, max_iter=5000))])
+
+
+def window_weights(labels: Sequence[str], n_windows: Sequence[int]) -> np.ndarray:
+    """One weight per window: categories balanced by songs, songs by windows.
+
+    A window of a song of category ``k`` weighs ``n_songs / (n_categories * n_songs_k *
+    n_windows_of_its_song)``, so each category's weights sum to ``n_songs / n_categories``
+    (scikit-learn's ``balanced``, counted in songs).
+
+    >>> window_weights(["a", "a", "b"], [1, 2, 1]).tolist()
+    [0.75, 0.375, 0.375, 1.5]
+    """
+    labels, n_windows = np.asarray(labels), np.asarray(n_windows)
+    names, counts = np.unique(labels, return_counts=True)
+    per_song = len(labels) / (len(names) * counts[np.searchsorted(names, labels)])
+    return np.repeat(per_song / n_windows, n_windows)
+
+
+def fit_head(windows: Sequence[np.ndarray], labels: Sequence[str],
+             config: HeadConfig) -> Pipeline:
+    """The head fitted on songs' windows.
+
+    Parameters
+    ----------
+    windows : sequence of np.ndarray, each shape (n_windows_i, n_values)
+        One array per song.
+    labels : sequence of str
+        One category per song.
+    config : HeadConfig
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Its ``classes_`` are the sorted categories.
+    """
+    X = np.concatenate([np.asarray(w, dtype=np.float64) for w in windows])
+    n_windows = [len(w) for w in windows]
+    y = np.repeat(np.asarray(labels), n_windows)
+    weights = window_weights(labels, n_windows)
+    return make_head(config).fit(X, y, clf__sample_weight=weights)
+
+
+def song_probabilities(head: Pipeline, windows: Sequence[np.ndarray]) -> np.ndarray:
+    """Each song's probabilities, the mean of its windows' (as prediction aggregates them),
+    shape (n_songs, n_categories), columns in ``head.classes_`` order."""
+    if not len(windows):
+        return np.zeros((0, len(head.classes_)))
+    X = np.concatenate([np.asarray(w, dtype=np.float64) for w in windows])
+    probabilities = head.predict_proba(X)
+    bounds = np.cumsum([0, *(len(w) for w in windows)])
+    return np.stack([probabilities[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                     strict=True)])

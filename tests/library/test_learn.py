@@ -1,0 +1,285 @@
+"""``library learn``: the user's own categories, learnt from the songs they already sorted.
+
+One generated library serves the whole module (analysed once): five categories of
+synthetic songs, 4 s each, sorted by the user into folders with unbalanced counts and
+tagged; an inbox of unsorted songs of the same categories (the held-out set, its truth
+known from the generator) and of ambiguous mixtures of two categories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from mutagen.flac import FLAC
+
+from genriflow.datasets.synthetic import clip_rng, synthesize_clip
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions
+from genriflow.library import Library, LibraryError
+from genriflow.library.labels import read_playlist
+from sample_audio import SR, tone
+
+#: Labelled songs per category: unbalanced, as a user's sorting is.
+SORTED = {"rock": 14, "metal": 12, "country": 10, "pop": 8, "blues": 6}
+#: Unsorted songs of known category, in about the same proportions (as the rest of a library
+#: resembles what its owner sorted): the held-out set.
+HELD_OUT = {"rock": 10, "metal": 8, "country": 7, "pop": 6, "blues": 5}
+#: Ambiguous songs: the first category at a share of 0.5-0.6, the second making up the rest.
+MIXES = [("rock", "metal"), ("country", "pop"), ("blues", "rock"), ("metal", "country"),
+         ("pop", "blues"), ("rock", "country"), ("metal", "blues"), ("country", "rock")]
+SECONDS = 4.0
+#: The draw of songs (see the held-out test for what a draw may change).
+SEED = 8
+MOODS = {"rock": "energetic", "country": "calm"}
+
+
+def _clip(category: str, index: int) -> np.ndarray:
+    return synthesize_clip(category, SECONDS, SR, clip_rng(SEED, list(SORTED).index(category),
+                                                            index))
+
+
+def _write(path: Path, y: np.ndarray, **tags: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, SR)
+    if tags:
+        flac = FLAC(path)
+        for key, value in tags.items():
+            flac[key] = value
+        flac.save()
+    return path
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory, feature_cache, checksums):
+    """The generated library, scanned, learnt from its folders and classified by it."""
+    root = tmp_path_factory.mktemp("own")
+    music = root / "music"
+    truth = {}
+    for category, count in SORTED.items():
+        for i in range(count):
+            # two thirds of the tags spelt as the folder, a third capitalised
+            tags = {"genre": category.capitalize() if i % 3 == 2 else category}
+            if category in MOODS:
+                tags["mood"] = MOODS[category]
+            _write(music / "sorted" / category / f"{category}-{i:02d}.flac",
+                   _clip(category, i), **tags)
+        for i in range(HELD_OUT[category]):
+            path = _write(music / "inbox" / f"{category}-{i}.flac", _clip(category, 100 + i))
+            truth[str(path)] = category
+    _write(music / "sorted" / "pop" / "pop-sad.flac", _clip("pop", 50), genre="pop",
+           mood="sad")
+    rng = np.random.default_rng(SEED)
+    for i, (first, second) in enumerate(MIXES):
+        share = rng.uniform(0.5, 0.6)
+        y = share * _clip(first, 200 + i) + (1 - share) * _clip(second, 300 + i)
+        path = _write(music / "inbox" / f"mix-{i}.flac", y.astype(np.float32))
+        truth[str(path)] = first
+    before = checksums(music)
+    options = RunOptions(store=feature_cache, n_jobs=2)
+    library = Library(root / "index" / "library.db")
+    library.scan([music])
+    report = library.learn("mine", from_folders=music / "sorted", suggest=8, options=options)
+    library.classify(model="mine", options=options)
+    yield SimpleNamespace(root=root, music=music, truth=truth, before=before,
+                          options=options, library=library, report=report,
+                          env={"GENRIFLOW_LIBRARY_DB": str(library.path)})
+    library.close()
+
+
+def _inbox(own) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Truth, most probable category, its probability and the listed genre of the inbox."""
+    songs = own.library.songs(model="mine").set_index("path").loc[list(own.truth)]
+    columns = [f"p_{c}" for c in own.report.evaluation.labels]
+    p = songs[columns].to_numpy(dtype=float)
+    best = np.asarray(own.report.evaluation.labels)[p.argmax(axis=1)]
+    return np.asarray(list(own.truth.values())), best, p.max(axis=1), songs["genre"].to_numpy()
+
+
+def test_cross_validated_accuracy_is_what_held_out_songs_get(own):
+    e = own.report.evaluation
+    counts = {**SORTED, "pop": SORTED["pop"] + 1}
+    assert e.n == sum(counts.values()) and e.folds == 5
+    assert {k: v.songs for k, v in e.per_category.items()} == dict(sorted(counts.items()))
+    assert all(0 <= v.precision <= 1 and 0 <= v.recall <= 1 for v in e.per_category.values())
+    low, high = e.interval
+    assert low < e.accuracy < high and 0.4 < e.accuracy < 0.95  # a task with real errors
+    truth, best, _, _ = _inbox(own)
+    held_out = np.array([not Path(p).name.startswith("mix") for p in own.truth])
+    accuracy = float(np.mean(best[held_out] == truth[held_out]))
+    # Cross-validation is a little pessimistic (each fold's head saw 4/5 of the songs), and
+    # 36 held-out songs have their own spread: at these sizes the held-out accuracy falls
+    # inside the stated interval for about 9 draws of songs in 10; this draw is fixed.
+    assert low <= accuracy <= high, (accuracy, e.interval)
+    assert abs(accuracy - e.accuracy) < 0.15
+    # the model folder: what the report measured, the threshold, and nothing else
+    folder = own.library.models_dir / "mine"
+    assert own.report.folder == folder
+    config = json.loads((folder / "config.json").read_text())
+    assert config["min_confidence"] == 0.5 and config["kind"] == "classical"
+    assert config["features"]["set"] == "msd-musicnn"
+    metrics = json.loads((folder / "metrics.json").read_text())["cross_validation"]
+    assert metrics["accuracy"] == e.accuracy and metrics["interval"] == list(e.interval)
+    assert json.loads((folder / "labels.json").read_text()) == e.labels
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"]  # no leftovers
+
+
+def test_unsure_songs_are_less_accurate_than_the_rest(own):
+    truth, best, confidence, genre = _inbox(own)
+    unsure = confidence < 0.5
+    assert list(genre == "unsure") == list(unsure)
+    assert 3 <= unsure.sum() <= len(unsure) - 8
+    assert np.mean(best[unsure] == truth[unsure]) < np.mean(best[~unsure] == truth[~unsure])
+    e = own.report.evaluation
+    assert e.sure + e.unsure == e.n and e.unsure > 0
+    assert e.unsure_correct / e.unsure < e.sure_correct / e.sure
+    listed = own.library.songs(model="mine", unsure=True)
+    assert set(listed["path"]) == {p for p, u in zip(own.truth, unsure, strict=True) if u}
+    assert set(listed["genre"]) == {"unsure"}
+    assert len(own.library.songs(model="mine", genre="unsure")) == len(listed)
+
+
+def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):
+    suggestions = own.report.suggestions
+    assert len(suggestions) == 8
+    assert {s.path for s in suggestions} <= set(own.truth)  # never a labelled song
+    margins = [s.margin for s in suggestions]
+    assert margins == sorted(margins)
+    songs = own.library.songs(model="mine").set_index("path").loc[list(own.truth)]
+    p = np.sort(songs[[f"p_{c}" for c in own.report.evaluation.labels]].to_numpy(float))
+    classified = dict(zip(songs.index, p[:, -1] - p[:, -2], strict=True))
+    for s in suggestions:  # the margins classify then gives, and the smallest ones
+        assert abs(classified[s.path] - s.margin) < 1e-4
+    assert max(margins) <= sorted(classified.values())[len(suggestions) - 1] + 1e-4
+
+
+def test_the_same_labels_from_tags_give_the_same_figures_and_tiny_categories_drop(own):
+    by_tag = own.library.learn("by-genre-tag", from_tag="genre", save=False,
+                               options=own.options)
+    folders = own.report.evaluation
+    assert by_tag.folder is None and not (own.library.models_dir / "by-genre-tag").exists()
+    assert by_tag.evaluation.labels == folders.labels
+    assert np.allclose(by_tag.evaluation.probabilities, folders.probabilities)
+    by_mood = own.library.learn("moods", from_tag="mood", options=own.options)
+    assert by_mood.dropped == {"sad": 1}
+    e = by_mood.evaluation
+    assert e.labels == ["calm", "energetic"] and e.n == SORTED["rock"] + SORTED["country"]
+    # two categories: the held-out rock and country songs get what cross-validation said
+    own.library.classify(model="moods", options=own.options)
+    songs = own.library.songs(model="moods").set_index("path")
+    truth = {p: MOODS[c] for p, c in own.truth.items()
+             if c in MOODS and not Path(p).name.startswith("mix")}
+    best = songs.loc[list(truth), ["p_calm", "p_energetic"]].to_numpy(float).argmax(axis=1)
+    accuracy = np.mean(np.asarray(e.labels)[best] == np.asarray(list(truth.values())))
+    assert e.interval[0] <= accuracy <= e.interval[1], (accuracy, e.interval)
+
+
+def _playlists(own, folder: Path) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    sorted_ = own.music / "sorted"
+    metal = folder / "metal.m3u8"
+    metal.write_text("#EXTM3U\n" + "".join(f"{p}\n" for p in sorted(
+        (sorted_ / "metal").iterdir())))
+    pop = folder / "pop.m3u"
+    pop.write_text("#EXTM3U\n" + "".join(
+        f"#EXTINF:4,Pop {i}\n{os.path.relpath(p, folder)}\n"
+        for i, p in enumerate(sorted((sorted_ / "pop").iterdir()))))
+    blues = folder / "blues.m3u8"
+    blues.write_text("\n".join([*(p.as_uri() for p in sorted((sorted_ / "blues").iterdir())),
+                                str(sorted_ / "blues" / "gone.flac"),
+                                "http://radio.example/stream"]) + "\n")
+    return [metal, pop, blues]
+
+
+def test_playlists_on_the_command_line_and_the_model_applies_anywhere(own, tmp_path, cli,
+                                                                       feature_cache):
+    playlists = _playlists(own, tmp_path / "lists")
+    assert len(read_playlist(playlists[1])) == SORTED["pop"] + 1
+    learnt = cli("library", "learn", "three", "--from-playlist", *playlists,
+                 "--min-confidence", "0.6", "--store", feature_cache, "-j", "1", "-q",
+                 env=own.env)
+    assert learnt.returncode == 0, learnt.stderr
+    rows = {line.split()[1]: line.split()[3] for line in learnt.stdout.splitlines()
+            if line.startswith("│")}
+    assert rows == {"blues": str(SORTED["blues"]), "metal": str(SORTED["metal"]),
+                    "pop": str(SORTED["pop"] + 1)}
+    assert "cross-validated accuracy" in learnt.stdout and "95 % interval" in learnt.stdout
+    assert "gone.flac: no such file" in learnt.stderr and "radio.example" in learnt.stderr
+    folder = own.library.models_dir / "three"
+    assert json.loads((folder / "config.json").read_text())["min_confidence"] == 0.6
+    song = next(p for p in own.truth if "metal" in Path(p).name)
+    predicted = cli("predict", folder, song, "--store", feature_cache, "-j", "1", "-q",
+                    "-f", "json")
+    assert predicted.returncode == 0, predicted.stderr
+    assert json.loads(predicted.stdout)[0]["genre"] in ("blues", "metal", "pop")
+
+
+def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
+    one = tmp_path / "one" / "only"
+    flat = tmp_path / "flat"
+    for folder in (one, flat):
+        for i in range(3):
+            folder.mkdir(parents=True, exist_ok=True)
+            sf.write(folder / f"song-{i}.flac", tone(1.0, seed=i), SR)
+    env = {**os.environ, "GENRIFLOW_LIBRARY_DB": str(tmp_path / "index" / "library.db")}
+    cases = {
+        "no such playlist": ["--from-playlist", tmp_path / "nowhere.m3u8"],
+        "need at least two categories": ["--from-folders", tmp_path / "one"],
+        "no sub-folders": ["--from-folders", flat],
+    }
+    running = {
+        expected: subprocess.Popen(
+            [sys.executable, "-m", "genriflow", "library", "learn", "mine", *map(str, args)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for expected, args in cases.items()}
+    for expected, process in running.items():
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 2, (expected, stderr)
+        assert len(stderr.strip().splitlines()) == 1 and expected in stderr, stderr
+    assert not (tmp_path / "index" / "models").exists()
+
+
+def test_api_errors(own, tmp_path):
+    with pytest.raises(LibraryError, match="exactly one source"):
+        own.library.learn("x")
+    with pytest.raises(LibraryError, match="exactly one source"):
+        own.library.learn("x", from_tag="genre", from_folders=own.music / "sorted")
+    with pytest.raises(LibraryError, match="built-in model"):
+        own.library.learn("gtzan", from_tag="genre")
+    with pytest.raises(ConfigError, match="min_confidence"):
+        own.library.learn("x", from_tag="genre", min_confidence=2.0)
+    with pytest.raises(ConfigError, match="from_tag"):
+        own.library.learn("x", from_tag="artist")
+    for name in ("Unsure.m3u8", "calm.m3u8"):
+        (tmp_path / name).write_text("#EXTM3U\n")
+    with pytest.raises(LibraryError, match="reserved"):
+        own.library.learn("x", from_playlists=[tmp_path / "Unsure.m3u8",
+                                               tmp_path / "calm.m3u8"])
+    with pytest.raises(LibraryError, match="model name"):
+        own.library.learn("../escape", from_tag="genre")
+
+
+def test_read_playlist_reads_comments_relative_absolute_and_file_addresses(tmp_path):
+    (tmp_path / "lists").mkdir()
+    playlist = tmp_path / "lists" / "calm.m3u8"
+    playlist.write_bytes(("\ufeff#EXTM3U\n#EXTINF:3,Café\n../songs/café.flac\n\n"
+                          f"{tmp_path}/abs.mp3\r\nfile://{tmp_path}/with%20space.ogg\n"
+                          "# a comment\n").encode())
+    assert read_playlist(playlist) == [str(tmp_path / "songs" / "café.flac"),
+                                       str(tmp_path / "abs.mp3"),
+                                       str(tmp_path / "with space.ogg")]
+    old = tmp_path / "old.m3u"
+    old.write_bytes("caf\xe9.mp3\n".encode("latin-1"))
+    assert read_playlist(old) == [str(tmp_path / "café.mp3")]
+
+
+def test_music_files_are_never_modified(own, checksums):
+    assert checksums(own.music) == own.before
+    assert not any(p.suffix == ".db" for p in own.music.rglob("*"))
