@@ -96,4 +96,3 @@ def contingency(y_true: Sequence[str], clusters: Sequence[int]) -> tuple[np.ndar
     counts = np.zeros((len(labels), len(ids)), dtype=np.int64)
     np.add.at(counts, (y_idx, c_idx), 1)
     return labels, ids, counts
-
