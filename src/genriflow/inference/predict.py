@@ -128,13 +128,6 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
                       item.offsets, window_probs, str(model.config.get("model", "")), top)
 
 
-def predictions_of(model: GenreClassifier, extraction: Extraction, aggregation: str = "mean",
-                top: int = 3) -> Predictions:
-    """:func:`prediction_of` every file of an extraction of ``model.feature_config``."""
-    return Predictions([prediction_of(model, item, aggregation, top)
-                        for item in extraction.files], extraction.errors)
-
-
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],
                     aggregation: str = "mean", top: int = 3) -> Prediction:
     """One song's :class:`Prediction` by any model, from its features of every set in
