@@ -21,6 +21,7 @@ from mutagen.flac import FLAC
 from mutagen.id3 import ID3, TALB, TCON, TIT2, TMOO, TPE1, TPE2
 from mutagen.mp4 import MP4, MP4FreeForm
 from mutagen.oggvorbis import OggVorbis
+from mutagen.wave import WAVE
 
 from sample_audio import SR, tone
 
@@ -52,10 +53,14 @@ def _tag(path: Path, tags: dict[str, str]) -> None:
     if path.suffix in (".mp3", ".wav"):
         frames = {"title": TIT2, "artist": TPE1, "album": TALB, "album_artist": TPE2,
                   "genre": TCON, "mood": TMOO}
-        id3 = ID3()
+        audio = WAVE(path) if path.suffix == ".wav" else None  # wav: an "id3 " chunk
+        id3 = ID3() if audio is None else (audio.add_tags() or audio.tags)
         for name, value in tags.items():
             id3.add(frames[name](encoding=3, text=[value]))
-        id3.save(path)
+        if audio is None:
+            id3.save(path)
+        else:
+            audio.save()
     elif path.suffix == ".m4a":
         keys = {"title": "\xa9nam", "artist": "\xa9ART", "album": "\xa9alb", "genre": "\xa9gen",
                 "album_artist": "aART"}

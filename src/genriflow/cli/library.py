@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from genriflow.cli import library_files
 from genriflow.cli.common import (
     Jobs,
     NoStore,
@@ -21,40 +22,26 @@ from genriflow.cli.common import (
     print_errors,
     run_options,
 )
+from genriflow.cli.library_options import (
+    Db,
+    Genre,
+    Model,
+    Mood,
+    Threshold,
+    Unsure,
+    Voice,
+    open_library,
+)
 
 NAME = "library"
 
 app = typer.Typer(
     help="Index a music collection (SQLite, outside the music folders), classify what is "
-         "new or changed, list and export it, learn your own categories. Music files are "
-         "only ever read.",
+         "new or changed, list and export it, learn your own categories; write genres and "
+         "moods into the files' tags from a reviewed plan (undoable) and into playlists. "
+         "Music files are only ever written by `library apply` and `library undo`.",
     no_args_is_help=True,
 )
-
-Db = Annotated[Path | None, typer.Option(
-    "--db", help="The library index (default: $GENRIFLOW_LIBRARY_DB, else library.db in "
-                 "the user's data folder, e.g. ~/.local/share/genriflow).")]
-Model = Annotated[str | None, typer.Option(
-    help="Whose analyses: a model name or folder as it classified the library, or a name "
-         "given to `library learn` (default: the latest run's).")]
-Genre = Annotated[str | None, typer.Option(help="Only songs whose top genre is this one.")]
-Mood = Annotated[str | None, typer.Option(
-    help="Only songs whose strongest mood is this one (happy, sad, mellow, party, chill, "
-         "beautiful, energetic, calm, dark).")]
-Voice = Annotated[str | None, typer.Option(
-    help="Only songs the taggers call vocal or instrumental.")]
-Unsure = Annotated[bool, typer.Option(
-    "--unsure", help="Only songs whose top genre's probability is below --threshold.")]
-Threshold = Annotated[float | None, typer.Option(
-    help="What --unsure means, in [0, 1] (default: a learnt model's --min-confidence, "
-         "else 0.5).")]
-
-
-def _library(db: Path | None):
-    from genriflow.library import Library
-
-    return Library(db)
-
 
 @app.command("scan")
 def scan(
@@ -67,7 +54,7 @@ def scan(
     Rescans read only new and changed files; moved files are recognised by content (their
     analyses kept), removed ones marked removed. Bad files are recorded with the reason.
     """
-    with _library(db) as library:
+    with open_library(db) as library:
         report = library.scan(dirs, progress=not quiet)
     console.print(str(report), highlight=False)
     for old, new in report.moves:
@@ -92,7 +79,7 @@ def classify(
 ) -> None:
     """Analyse what is new or changed since MODEL last ran: genres, tags, moods, voice and
     the similarity embedding, stored per song with the model's identity."""
-    with _library(db) as library:
+    with open_library(db) as library:
         chosen = {"model": model} if model is not None else {}  # else the library's default
         report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device,
@@ -111,7 +98,7 @@ def ls(
     model: Model = None, db: Db = None,
 ) -> None:
     """List the songs: top genre and its probability, strongest mood, voice, path."""
-    with _library(db) as library:
+    with open_library(db) as library:
         frame = library.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
                               threshold=threshold, failed=failed, model=model)
     for r in frame.itertuples():
@@ -137,7 +124,7 @@ def export(
     threshold: Threshold = None, model: Model = None, db: Db = None,
 ) -> None:
     """Write the index (songs, their tags and analyses, one column per genre) as a table."""
-    with _library(db) as library:
+    with open_library(db) as library:
         written = library.export(out, format=format, embeddings=embeddings, genre=genre,
                                  mood=mood, voice=voice, unsure=unsure, threshold=threshold,
                                  model=model)
@@ -162,7 +149,7 @@ def albums(
     """
     from rich.table import Table
 
-    with _library(db) as library:
+    with open_library(db) as library:
         report = library.albums(model=model, min_tracks=min_tracks)
     table = Table(title=f"albums by {report.model}", title_justify="left")
     for column in ("album", "artist", "tracks", "genre", "agreement"):
@@ -231,7 +218,7 @@ def learn(
         raise ConfigError("from_playlist", f"must come before the playlists "
                           f"({more_playlists[0]} ...)")
     playlists = [*(from_playlist or []), *(more_playlists or [])] if from_playlist else None
-    with _library(db) as library:
+    with open_library(db) as library:
         report = library.learn(name, from_folders=from_folders, from_tag=from_tag,
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
@@ -278,3 +265,7 @@ def _share(what: str, n: int, correct: int, e) -> str:
     sign = ">=" if what == "sure" else "<"
     accuracy = f"accuracy {correct / n:.3f}" if n else "none"
     return f"{what} (confidence {sign} {e.min_confidence:g}): {n} songs, {accuracy}"
+
+
+for _name, _command in library_files.COMMANDS.items():
+    app.command(_name)(_command)

@@ -7,7 +7,7 @@ is refused rather than misread). The journal is in WAL mode: a reader (``library
 waits for a writer (``library classify``), and a killed writer leaves only whole
 transactions.
 
-Tables (schema version 4)::
+Tables (schema version 5)::
 
     songs              one row per audio file ever found, by path
         id, path (absolute, unique), size, mtime_ns, content (BLAKE2b of the bytes),
@@ -21,6 +21,10 @@ Tables (schema version 4)::
         genre, probability, probabilities (JSON), tags, moods (JSON), voice,
         vocal_probability, embedding (float32 bytes), analysed_at
     analysis_failures  songs a model could not analyse, with the reason (per content)
+    tag_runs           each `library apply` and `library undo`: kind, source (the plan),
+                       the run it undoes or that undid it, times and counts
+    tag_changes        per run and file: content hash before and after, the exact tag
+                       entries before (JSON), the values written, 'pending' until renamed
 
 >>> conn = connect(":memory:")
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -106,6 +110,33 @@ MIGRATIONS: tuple[str, ...] = (
     # the track artist).
     """
     ALTER TABLE songs ADD COLUMN album_artist TEXT
+    """,
+    # 5: the journal of tag writes (`library apply`, `library undo`): per run and file the
+    # content before and after and the exact tag entries before, so a run can be undone.
+    """
+    CREATE TABLE tag_runs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('apply', 'undo')),
+        source TEXT NOT NULL,
+        undoes INTEGER REFERENCES tag_runs (id),
+        undone_by INTEGER REFERENCES tag_runs (id),
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        written INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE tag_changes (
+        run_id INTEGER NOT NULL REFERENCES tag_runs (id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        old_content TEXT NOT NULL,
+        new_content TEXT NOT NULL,
+        old_tags TEXT NOT NULL,
+        new_values TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+        changed_at REAL NOT NULL,
+        PRIMARY KEY (run_id, path)
+    );
+    CREATE INDEX tag_changes_by_path ON tag_changes (path)
     """,
 )
 

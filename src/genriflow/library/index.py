@@ -22,7 +22,10 @@ from genriflow.library.query import Selection
 from genriflow.library.scan import ScanReport
 
 if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
+    from genriflow.library.apply import WriteReport
     from genriflow.library.learn import LearnReport
+    from genriflow.library.plan import TagPlan
+    from genriflow.library.playlists import PlaylistReport
 
 
 def _default_options() -> RunOptions:
@@ -269,6 +272,71 @@ class Library:
         return learn_step.learn(self._conn, name, labels, folder=self.models_dir / name,
                                 config=config, suggest=suggest, save=save,
                                 options=options if options is not None else _default_options())
+
+    # --- into the files and the players ------------------------------------------------
+
+    def plan(self, fields: Sequence[str] = ("genre",), *, policy: str = "keep-existing",
+             min_confidence: float = 0.0, model: str | None = None) -> TagPlan:
+        """A reviewable tag plan: per analysed song and field, the value now and the value
+        to write (see :mod:`genriflow.library.plan`); save it with ``.write(path)``.
+
+        The default policy never replaces a value the user set. Nothing is written to the
+        music files.
+        """
+        from genriflow.library.plan import PlanConfig, make_plan
+
+        config = PlanConfig(fields=tuple(fields), policy=policy,
+                            min_confidence=min_confidence, model=self._model_name(model))
+        return make_plan(self._conn, config)
+
+    def apply(self, plan: str | os.PathLike, *, dry_run: bool = False,
+              keep_mtime: bool = False, id3_version: int | None = None,
+              progress: bool = False) -> WriteReport:
+        """Write exactly the plan file ``plan`` into the songs, safely and journalled.
+
+        Each file: temporary copy, fsync, tags read back, audio checked unchanged, rename
+        (see :mod:`genriflow.library.safewrite`). Files changed since the plan was made,
+        read-only or otherwise unwritable are left untouched and listed in the report's
+        ``errors``. :meth:`undo` takes the run back.
+        """
+        from genriflow.library.apply import WriteOptions, apply_plan
+        from genriflow.library.plan import read_plan
+
+        options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime,
+                               id3_version=id3_version)
+        return apply_plan(self._conn, read_plan(plan), source=str(Path(plan).absolute()),
+                          options=options, progress=progress)
+
+    def undo(self, run: int | None = None, *, dry_run: bool = False,
+             keep_mtime: bool = False, progress: bool = False) -> WriteReport:
+        """Restore the tags an apply run replaced (default: the latest not undone), exactly;
+        files changed since are refused. See :func:`genriflow.library.apply.undo`."""
+        from genriflow.library.apply import WriteOptions
+        from genriflow.library.apply import undo as undo_run
+
+        return undo_run(self._conn, run, progress=progress,
+                        options=WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime))
+
+    def tag_runs(self) -> pd.DataFrame:
+        """Every apply and undo run, newest first: id, kind, source, undoes, undone_by,
+        started_at, finished_at, written, failed, files."""
+        from genriflow.library.apply import runs
+
+        rows = runs(self._conn)
+        return pd.DataFrame([dict(r) for r in rows],
+                            columns=["id", "kind", "source", "undoes", "undone_by",
+                                     "started_at", "finished_at", "written", "failed",
+                                     "files"])
+
+    def playlists(self, by: str, out: str | os.PathLike, *,
+                  model: str | None = None) -> PlaylistReport:
+        """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;
+        see :mod:`genriflow.library.playlists`. Playlists genriflow did not make are never
+        overwritten."""
+        from genriflow.library.playlists import GROUPINGS, write_playlists
+
+        chosen = by if by in GROUPINGS else str(self.model_folder(by))
+        return write_playlists(self._conn, chosen, out, model=self._model_name(model))
 
     def _is_song(self, path: Path) -> bool:
         real = os.path.realpath(path)

@@ -24,9 +24,10 @@ VOICES = ("vocal", "instrumental")
 DEFAULT_THRESHOLD = 0.5
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
-SONG_COLUMNS = ("path", "genre", "probability", "mood", "voice", "vocal_probability", "tags",
-                "title", "artist", "album", "album_artist", "file_genre", "file_mood",
-                "container", "duration", "declared_duration", "warning", "size", "content", "model")
+SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
+                "vocal_probability", "tags", "title", "artist", "album", "album_artist",
+                "file_genre", "file_mood", "container", "duration", "declared_duration",
+                "warning", "size", "content", "model")
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
@@ -144,7 +145,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
         record = {
             "path": r["path"], "genre": UNSURE if unsure else r["predicted"],
             "probability": r["probability"],
-            "mood": moods[0][0] if moods else None, "voice": r["voice"],
+            "mood": moods[0][0] if moods else None,
+            "mood_score": moods[0][1] if moods else None, "voice": r["voice"],
             "vocal_probability": r["vocal_probability"],
             "tags": "; ".join(t for t, _ in json.loads(r["top_tags"])[:5]) if analysed
             else None,

@@ -1,0 +1,143 @@
+"""``genriflow library plan | apply | undo | playlists``: into the files and the players.
+
+A few lines each over :meth:`genriflow.library.Library.plan`, ``apply``, ``undo`` and
+``playlists``; registered on the ``library`` group by :mod:`genriflow.cli.library`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import Quiet, console, err_console, split_list
+from genriflow.cli.library_options import Db, Model, open_library
+
+DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
+                                      "with counts; write nothing.")]
+KeepMtime = Annotated[bool, typer.Option("--keep-mtime", help="Keep each file's modification "
+                                         "time.")]
+
+
+def plan(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The plan file (CSV) to write.")],
+    fields: Annotated[str, typer.Option(help="Comma-separated: genre, mood, voice.")
+                      ] = "genre",
+    policy: Annotated[str, typer.Option(
+        help="keep-existing (never replace a value you set), merge (add to your values) "
+             "or overwrite.")] = "keep-existing",
+    min_confidence: Annotated[float, typer.Option(
+        help="Fields whose analysis is less sure than this keep their value.")] = 0.0,
+    model: Model = None, db: Db = None,
+) -> None:
+    """Write a reviewable plan: per song and field, the value now, the value to write, the
+    confidence, the model and the file's content hash. Nothing is written to the songs.
+
+    Review (or edit) the CSV, then `genriflow library apply PLAN`.
+    """
+    with open_library(db) as library:
+        made = library.plan(split_list(fields), policy=policy, min_confidence=min_confidence,
+                            model=model)
+    made.write(out)
+    for path, why in made.left_out:
+        err_console.print(f"[yellow]left out:[/yellow] {path}: {why}", highlight=False,
+                          soft_wrap=True)
+    console.print(f"{made}\nwrote {out}; review it, then `genriflow library apply {out}`",
+                  highlight=False)
+
+
+def apply(
+    plan_file: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan made by "
+                                              "`library plan` (edited or not).")],
+    dry_run: DryRun = False, keep_mtime: KeepMtime = False,
+    id3v23: Annotated[bool, typer.Option("--id3v2.3", help="Save mp3/wav tags as ID3v2.3 "
+                                         "(several values joined with '; '); default: each "
+                                         "file's own version, 2.4 for a new tag.")] = False,
+    db: Db = None, quiet: Quiet = False,
+) -> None:
+    """Write exactly PLAN into the files: each via a temporary copy, fsync, tags read back,
+    audio checked unchanged, then an atomic rename. Journalled: `library undo` restores.
+
+    Files changed since the plan, read-only or otherwise unwritable are left untouched and
+    listed; the exit status is 1 if any failed. Running a plan again writes what is left.
+    """
+    with open_library(db) as library:
+        report = library.apply(plan_file, dry_run=dry_run, keep_mtime=keep_mtime,
+                               id3_version=3 if id3v23 else None, progress=not quiet)
+    _finish(report, dry_run)
+
+
+def undo(
+    run: Annotated[int | None, typer.Argument(help="The apply run (default: the latest not "
+                                              "undone; see --list).")] = None,
+    list_runs: Annotated[bool, typer.Option("--list", help="List the apply and undo runs "
+                                            "instead.")] = False,
+    dry_run: DryRun = False, keep_mtime: KeepMtime = False, db: Db = None, quiet: Quiet = False,
+) -> None:
+    """Restore every tag an apply run changed, exactly as it was, with the same safety.
+
+    Files changed since that run are refused (exit status 1), the rest restored.
+    """
+    with open_library(db) as library:
+        if list_runs:
+            _print_runs(library.tag_runs())
+            return
+        report = library.undo(run, dry_run=dry_run, keep_mtime=keep_mtime,
+                              progress=not quiet)
+    _finish(report, dry_run)
+
+
+def playlists(
+    by: Annotated[str, typer.Option(help="genre, mood, voice, or the NAME of a model learnt "
+                                    "with `library learn` (its categories).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The playlists' folder.")],
+    model: Model = None, db: Db = None,
+) -> None:
+    """Write one .m3u8 per value (UTF-8, #EXTINF, paths relative to the folder).
+
+    genriflow's own playlists are regenerated; one it did not make is never overwritten
+    (exit status 1). They read back as labels: `library learn NAME --from-playlist ...`.
+    """
+    with open_library(db) as library:
+        report = library.playlists(by, out, model=model)
+    for path, n in report.written.items():
+        console.print(f"  {n:>5}  {path}", highlight=False)
+    for path in report.removed:
+        console.print(f"  removed {path}", highlight=False)
+    for path, why in report.refused:
+        err_console.print(f"[red]refused:[/red] {path}: {why}", highlight=False,
+                          soft_wrap=True)
+    console.print(str(report), highlight=False)
+    if report.refused:
+        raise typer.Exit(1)
+
+
+def _finish(report, dry_run: bool) -> None:
+    for path, field, old, new in report.changes if dry_run else []:
+        console.print(f"  {path}: {field} {old!r} -> {new!r}", highlight=False, markup=False)
+    for path, why in report.errors:
+        err_console.print(f"[red]failed:[/red] {path}: {why}", highlight=False,
+                          soft_wrap=True)
+    console.print(str(report), highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _print_runs(frame) -> None:
+    from datetime import datetime
+
+    import pandas as pd
+    from rich.table import Table
+
+    table = Table(title="tag runs", title_justify="left")
+    for column in ("run", "kind", "source", "when", "files", "failed", "undone by"):
+        table.add_column(column, overflow="fold")
+    for r in frame.itertuples():
+        when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        undone = "" if pd.isna(r.undone_by) else str(int(r.undone_by))
+        table.add_row(str(r.id), r.kind, r.source, when, str(r.files), str(r.failed), undone)
+    console.print(table)
+
+
+COMMANDS = {"plan": plan, "apply": apply, "undo": undo, "playlists": playlists}

@@ -1,0 +1,33 @@
+"""The options the ``genriflow library`` commands share, and opening the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Db = Annotated[Path | None, typer.Option(
+    "--db", help="The library index (default: $GENRIFLOW_LIBRARY_DB, else library.db in "
+                 "the user's data folder, e.g. ~/.local/share/genriflow).")]
+Model = Annotated[str | None, typer.Option(
+    help="Whose analyses: a model name or folder as it classified the library, or a name "
+         "given to `library learn` (default: the latest run's).")]
+Genre = Annotated[str | None, typer.Option(help="Only songs whose top genre is this one.")]
+Mood = Annotated[str | None, typer.Option(
+    help="Only songs whose strongest mood is this one (happy, sad, mellow, party, chill, "
+         "beautiful, energetic, calm, dark).")]
+Voice = Annotated[str | None, typer.Option(
+    help="Only songs the taggers call vocal or instrumental.")]
+Unsure = Annotated[bool, typer.Option(
+    "--unsure", help="Only songs whose top genre's probability is below --threshold.")]
+Threshold = Annotated[float | None, typer.Option(
+    help="What --unsure means, in [0, 1] (default: a learnt model's --min-confidence, "
+         "else 0.5).")]
+
+
+def open_library(db: Path | None):
+    """The :class:`~genriflow.library.Library` at ``--db`` (default: the user's)."""
+    from genriflow.library import Library
+
+    return Library(db)

@@ -1,0 +1,239 @@
+"""A tag plan: what ``library apply`` would write, one reviewable row per file and field.
+
+A plan is made from the index's analyses and each file's tags as they are now, and saved
+as CSV (:data:`PLAN_COLUMNS`): the user reads it, edits it if they like, and ``apply``
+writes exactly it. Several values of one field are joined with ``"; "``.
+
+Policies (what happens to a value already in the file):
+
+``keep-existing`` (the default)
+    A value the user set is kept; only an empty field, or one holding genriflow's own
+    earlier value (its ``GENRIFLOW_*`` fields tell), gets the new value.
+``merge``
+    The new value is added to the user's values (genriflow's own earlier one replaced).
+``overwrite``
+    The new value replaces whatever is there.
+
+Below ``min_confidence`` a field keeps its value (the row says so in its ``note``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from genriflow.errors import ConfigError, one_of
+from genriflow.library.db import LibraryError
+from genriflow.library.labels import UNSURE
+from genriflow.library.query import Selection, songs
+from genriflow.library.tagformats import FIELDS, TagFile, TagFormatError
+
+POLICIES = ("keep-existing", "merge", "overwrite")
+PLAN_COLUMNS = ("path", "field", "old", "new", "confidence", "model", "content", "note")
+#: How several values of a field are written in a plan.
+SEPARATOR = "; "
+#: The GTZAN genres as players show them; other labels are written as they are.
+GENRE_NAMES = {"blues": "Blues", "classical": "Classical", "country": "Country",
+               "disco": "Disco", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
+               "pop": "Pop", "reggae": "Reggae", "rock": "Rock"}
+
+
+def split_values(text: str | None) -> list[str]:
+    """``"Rock; Jazz"`` -> ``["Rock", "Jazz"]``; empty -> ``[]``.
+
+    >>> split_values("Rock; Jazz"), split_values("")
+    (['Rock', 'Jazz'], [])
+    """
+    return [v.strip() for v in (text or "").split(SEPARATOR.strip()) if v.strip()]
+
+
+def join_values(values: Sequence[str]) -> str:
+    return SEPARATOR.join(values)
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """What a plan asks for, checked once.
+
+    Attributes
+    ----------
+    fields : tuple of {'genre', 'mood', 'voice'}
+    policy : {'keep-existing', 'merge', 'overwrite'}
+    min_confidence : float
+        In [0, 1]: fields whose analysis is less sure keep their value.
+    model : str or None
+        Whose analyses (as for ``library ls``); ``None``: the latest run's model.
+
+    >>> PlanConfig(fields=("genre", "colour"))
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `fields` must be one of genre, mood, voice; got 'colour'
+    """
+
+    fields: tuple[str, ...] = ("genre",)
+    policy: str = "keep-existing"
+    min_confidence: float = 0.0
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            raise ConfigError("fields", "must name at least one of " + ", ".join(FIELDS))
+        for name in self.fields:
+            one_of("fields", name, FIELDS)
+        one_of("policy", self.policy, POLICIES)
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ConfigError("min_confidence",
+                              f"must be between 0 and 1; got {self.min_confidence!r}")
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One file and field: its value now, the value to write, and why."""
+
+    path: str
+    field: str
+    old: str
+    new: str
+    confidence: str = ""
+    model: str = ""
+    content: str = ""
+    note: str = ""
+
+    @property
+    def changes(self) -> bool:
+        return split_values(self.old) != split_values(self.new)
+
+
+@dataclass
+class TagPlan:
+    """A plan's rows, and the songs it left out (path, why)."""
+
+    rows: list[PlanRow]
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Save as CSV (atomically)."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(PLAN_COLUMNS)
+            for row in self.rows:
+                writer.writerow([getattr(row, c) for c in PLAN_COLUMNS])
+        os.replace(tmp, out)
+        return out
+
+    def __str__(self) -> str:
+        changing = [r for r in self.rows if r.changes]
+        files = len({r.path for r in changing})
+        per_field = ", ".join(f"{f} {sum(r.field == f for r in changing)}"
+                              for f in dict.fromkeys(r.field for r in self.rows))
+        kept = len(self.rows) - len(changing)
+        return (f"{len(changing)} changes in {files} files ({per_field or 'none'}); "
+                f"{kept} fields kept; {len(self.left_out)} songs left out")
+
+
+def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
+    """The plan for every analysed song of the index (see the module's policies).
+
+    Songs whose file changed since the last scan, or whose tags cannot be read, are left
+    out with the reason. Raises :class:`~genriflow.library.db.LibraryError` when no model
+    has classified the library.
+    """
+    frame = songs(conn, Selection(model=config.model))
+    if frame["model"].isna().all():
+        raise LibraryError("no song has been classified yet; run `genriflow library classify`")
+    stats = {r["path"]: (r["size"], r["mtime_ns"]) for r in
+             conn.execute("SELECT path, size, mtime_ns FROM songs WHERE status = 'ok'")}
+    plan = TagPlan([])
+    for song in frame.itertuples():
+        if not isinstance(song.genre, str):
+            plan.left_out.append((song.path, "not analysed by this model yet"))
+            continue
+        try:
+            st = os.stat(song.path)
+        except OSError:
+            plan.left_out.append((song.path, "no longer exists; run `library scan`"))
+            continue
+        if (st.st_size, st.st_mtime_ns) != stats.get(song.path):
+            plan.left_out.append((song.path, "changed since the last scan; run `library "
+                                             "scan` and `library classify`"))
+            continue
+        try:
+            tags = TagFile(song.path)
+        except TagFormatError as exc:
+            plan.left_out.append((song.path, str(exc)))
+            continue
+        for name in config.fields:
+            plan.rows.append(_row(song, name, tags, config))
+    return plan
+
+
+def _analysed(song, name: str) -> tuple[str | None, float]:
+    if name == "genre":
+        return (None if song.genre == UNSURE else GENRE_NAMES.get(song.genre, song.genre),
+                float(song.probability))
+    if name == "mood":
+        return song.mood, float(song.mood_score) if song.mood is not None else 0.0
+    vocal = float(song.vocal_probability)
+    return song.voice, max(vocal, 1.0 - vocal)
+
+
+def _row(song, name: str, tags: TagFile, config: PlanConfig) -> PlanRow:
+    value, confidence = _analysed(song, name)
+    current = tags.get("genriflow_voice" if name == "voice" else name)
+    own = tags.get(f"genriflow_{name}")
+    row = dict(path=song.path, field=name, old=join_values(current),
+               confidence=f"{confidence:.3f}", model=str(song.model), content=song.content)
+    if value is None:
+        return PlanRow(**row, new=row["old"], note="unsure: below the model's own threshold")
+    if confidence < config.min_confidence:
+        return PlanRow(**row, new=row["old"],
+                       note=f"kept: confidence below {config.min_confidence:g}")
+    users = [v for v in current if v not in own]
+    if config.policy == "overwrite" or name == "voice":
+        new = [value]
+    elif config.policy == "merge":
+        new = users + ([value] if value not in users else [])
+    elif users:
+        return PlanRow(**row, new=row["old"], note="kept: your value (policy keep-existing)")
+    else:
+        new = [value]
+    return PlanRow(**row, new=join_values(new))
+
+
+def read_plan(path: str | os.PathLike) -> list[PlanRow]:
+    """The rows of a plan file (as :meth:`TagPlan.write` makes it, edited or not).
+
+    Raises
+    ------
+    LibraryError
+        A missing file, missing columns, or a row with an unknown field or no path
+        (naming the line).
+    """
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in ("path", "field", "new", "content")
+                       if c not in (reader.fieldnames or [])]
+            if missing:
+                raise LibraryError(f"{path}: not a tag plan: no column {', '.join(missing)}")
+            rows = []
+            for line, record in enumerate(reader, start=2):
+                if not (record.get("path") or "").strip():
+                    raise LibraryError(f"{path}, line {line}: no path")
+                if record.get("field") not in FIELDS:
+                    raise LibraryError(f"{path}, line {line}: field must be one of "
+                                       f"{', '.join(FIELDS)}; got {record.get('field')!r}")
+                rows.append(PlanRow(**{c: (record.get(c) or "") for c in PLAN_COLUMNS}))
+    except FileNotFoundError:
+        raise LibraryError(f"{path}: no such plan; make one with `genriflow library plan`"
+                           ) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise LibraryError(f"{path}: not a CSV tag plan ({exc})") from None
+    return rows

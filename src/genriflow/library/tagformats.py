@@ -1,0 +1,284 @@
+"""Each container's own way to hold genriflow's fields, read and written with mutagen.
+
+=============  ============================  ==============================  ====================
+field          ID3 (mp3, wav, aiff)          MP4 (m4a)                       Vorbis comments
+                                                                             (flac, ogg, opus)
+=============  ============================  ==============================  ====================
+genre          ``TCON``, a value each        ``©gen`` (``gnre`` removed)     ``GENRE`` per value
+               (v2.3: joined with ``"; "``)
+mood           ``TMOO`` (v2.3: ``TXXX:MOOD``)  ``----:com.apple.iTunes:MOOD``  ``MOOD``
+genriflow's    ``TXXX:GENRIFLOW_GENRE``, ...  ``----:com.apple.iTunes:``      ``GENRIFLOW_GENRE``,
+own                                          ``GENRIFLOW_GENRE``, ...        ...
+=============  ============================  ==============================  ====================
+
+genriflow's own fields (:data:`OWN_FIELDS`: the genre, mood and voice it wrote, its
+confidence and the model) let a later run tell its own values from the user's.
+
+A :class:`TagFile` reads and sets those fields, takes an exact *snapshot* of the raw tag
+entries behind some fields (JSON, for the undo journal) and restores one, and *dumps* every
+tag the file holds, so a write can be checked to have changed nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import mutagen
+from mutagen.id3 import TCON, TMOO, TXXX, Frames
+from mutagen.mp4 import MP4, MP4FreeForm
+
+#: The fields a tag plan can set.
+FIELDS = ("genre", "mood", "voice")
+#: genriflow's own analysis fields, beside the user's.
+OWN_FIELDS = ("genriflow_genre", "genriflow_confidence", "genriflow_model", "genriflow_mood",
+              "genriflow_voice")
+#: What writing a plan field also writes: the field and its provenance.
+WRITES = {"genre": ("genre", "genriflow_genre", "genriflow_confidence", "genriflow_model"),
+          "mood": ("mood", "genriflow_mood"),
+          "voice": ("genriflow_voice",)}
+#: Multi-valued ID3v2.3 text frames are joined with this (v2.3 has no value separator).
+ID3V23_SEPARATOR = "; "
+_ITUNES = "----:com.apple.iTunes:"
+_ID3_KINDS = {"MP3", "EasyMP3", "WAVE", "AIFF"}
+_VORBIS_KINDS = {"FLAC", "OggVorbis", "OggOpus", "OggFLAC", "OggSpeex"}
+
+
+class TagFormatError(Exception):
+    """A file whose tags genriflow cannot write: not audio mutagen knows, or a container
+    without a tag format here (the message says which)."""
+
+
+def _id3_keys(field: str, version: int) -> list[str]:
+    if field == "genre":
+        return ["TCON"]
+    if field == "mood":
+        return ["TMOO", "TXXX:MOOD"] if version == 4 else ["TXXX:MOOD"]
+    return [f"TXXX:{field.upper()}"]
+
+
+def _mp4_keys(field: str) -> list[str]:
+    if field == "genre":
+        return ["\xa9gen", "gnre"]
+    return [_ITUNES + field.upper()]
+
+
+class TagFile:
+    """One file's tags, opened for genriflow's fields.
+
+    Parameters
+    ----------
+    path : path
+    id3_version : {3, 4} or None
+        The ID3v2 version to save an mp3, wav or aiff in; ``None``: the file's own (2.4 for
+        a file without a tag). Other containers ignore it.
+
+    Raises
+    ------
+    TagFormatError
+        Not a file mutagen can read, or a container without a tag format here.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, soundfile as sf
+    >>> song = pathlib.Path(tempfile.mkdtemp()) / "a.flac"
+    >>> sf.write(song, np.zeros(22050, np.float32), 22050)
+    >>> tags = TagFile(song)
+    >>> tags.set("genre", ["Rock", "Jazz"]); tags.save()
+    >>> TagFile(song).get("genre")
+    ['Rock', 'Jazz']
+    """
+
+    def __init__(self, path: str | os.PathLike, *, id3_version: int | None = None) -> None:
+        self.path = str(path)
+        try:
+            audio = mutagen.File(self.path)
+        except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
+            raise TagFormatError(f"its tags cannot be read ({exc})") from None
+        if audio is None:
+            raise TagFormatError("not an audio file mutagen can tag")
+        kind = type(audio).__name__
+        if kind in _ID3_KINDS:
+            self.scheme = "id3"
+        elif kind in _VORBIS_KINDS:
+            self.scheme = "vorbis"
+        elif isinstance(audio, MP4):
+            self.scheme = "mp4"
+        else:
+            raise TagFormatError(f"genriflow does not write {kind} tags")
+        if audio.tags is None:
+            audio.add_tags()
+        self._audio = audio
+        #: The ID3 version the file has (2.4 for a new tag), and the one it is saved in.
+        self.own_version = 3 if self.scheme == "id3" and audio.tags.version[1] == 3 else 4
+        self.id3_version = id3_version or self.own_version
+
+    @property
+    def tags(self):
+        return self._audio.tags
+
+    def keys(self, field: str) -> list[str]:
+        """The raw tag keys behind ``field``, the first the one written."""
+        if self.scheme == "id3":
+            return _id3_keys(field, self.id3_version)
+        if self.scheme == "mp4":
+            return _mp4_keys(field)
+        return [field.upper()]
+
+    def get(self, field: str) -> list[str]:
+        """The values of ``field`` (from the first of its keys that has any)."""
+        for key in self.keys(field):
+            values = self._read(key)
+            if values:
+                return values
+        return []
+
+    def set(self, field: str, values: Sequence[str]) -> None:
+        """Replace ``field`` with ``values`` (none: remove it), in every key behind it."""
+        values = [v for v in values if v]
+        first, *others = self.keys(field)
+        for key in others:
+            self._delete(key)
+        self._delete(first)
+        if values:
+            self._write(first, list(values))
+
+    # --- raw entries ---------------------------------------------------------------------
+
+    def _read(self, key: str) -> list[str]:
+        tags = self.tags
+        if self.scheme == "id3":
+            found: list[str] = []
+            for frame in tags.getall(key):
+                found += list(frame.genres) if key == "TCON" else [str(t) for t in frame.text]
+            if self.id3_version == 3 or getattr(tags, "version", (2, 4))[1] == 3:
+                found = [p.strip() for v in found for p in v.split(ID3V23_SEPARATOR)]
+            return [v for v in found if v]
+        if self.scheme == "mp4":
+            if key == "gnre":  # ID3v1 genre numbers, counted from 1
+                return [TCON.GENRES[g - 1] for g in tags.get("gnre", [])
+                        if 0 < g <= len(TCON.GENRES)]
+            return [_text(v) for v in tags.get(key, [])]
+        return [str(v) for v in tags.get(key, [])]
+
+    def _delete(self, key: str) -> None:
+        tags = self.tags
+        if self.scheme == "id3":
+            tags.delall(key)
+        elif key in tags:
+            del tags[key]
+
+    def _write(self, key: str, values: list[str]) -> None:
+        tags = self.tags
+        if self.scheme == "id3":
+            text = [ID3V23_SEPARATOR.join(values)] if self.id3_version == 3 else values
+            if key == "TCON":
+                tags.add(TCON(encoding=3, text=text))
+            elif key == "TMOO":
+                tags.add(TMOO(encoding=3, text=text))
+            else:
+                tags.add(TXXX(encoding=3, desc=key.split(":", 1)[1], text=text))
+        elif self.scheme == "mp4":
+            tags[key] = ([MP4FreeForm(v.encode("utf-8")) for v in values]
+                         if key.startswith("----") else values)
+        else:
+            tags[key] = values
+
+    # --- snapshots, for the journal -----------------------------------------------------
+
+    def snapshot(self, fields: Iterable[str]) -> dict[str, Any]:
+        """The raw entries behind ``fields``, exactly, as JSON-able data."""
+        keys = dict.fromkeys(k for f in fields for k in self._all_keys(f))
+        return {"scheme": self.scheme, "id3_version": self.own_version,
+                "entries": {k: self._raw(k) for k in keys}}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
+        saved in the ID3 version the file had then."""
+        if snapshot["scheme"] != self.scheme:
+            raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
+                                 f"now has {self.scheme} tags")
+        self.id3_version = snapshot.get("id3_version", self.id3_version)
+        for key, raw in snapshot["entries"].items():
+            self._put_raw(key, raw)
+
+    def _all_keys(self, field: str) -> list[str]:
+        if self.scheme == "id3":
+            return list(dict.fromkeys(_id3_keys(field, 4) + _id3_keys(field, 3)))
+        return self.keys(field)
+
+    def _raw(self, key: str):
+        tags = self.tags
+        if self.scheme == "id3":
+            return [{"encoding": int(f.encoding), "text": [str(t) for t in f.text]}
+                    for f in tags.getall(key)] or None
+        if self.scheme == "mp4":
+            if key not in tags:
+                return None
+            if key.startswith("----"):
+                return [{"data": base64.b64encode(bytes(v)).decode(),
+                         "format": int(v.dataformat)} for v in tags[key]]
+            return list(tags[key])
+        pairs = [[k, v] for k, v in tags if k.lower() == key.lower()]
+        return pairs or None
+
+    def _put_raw(self, key: str, raw) -> None:
+        tags = self.tags
+        if self.scheme == "id3":
+            tags.delall(key)
+            for frame in raw or []:
+                if key.startswith("TXXX:"):
+                    tags.add(TXXX(encoding=frame["encoding"], desc=key[5:], text=frame["text"]))
+                else:
+                    tags.add(Frames[key](encoding=frame["encoding"], text=frame["text"]))
+        elif self.scheme == "mp4":
+            if key in tags:
+                del tags[key]
+            if raw is not None:
+                tags[key] = ([MP4FreeForm(base64.b64decode(v["data"]), dataformat=v["format"])
+                              for v in raw] if key.startswith("----") else raw)
+        else:
+            if key in tags:
+                del tags[key]
+            for k, v in raw or []:
+                tags.append((k, v))
+
+    # --- everything, for checking a write -----------------------------------------------
+
+    def dump(self) -> dict[str, str]:
+        """Every tag entry the file holds (and FLAC pictures), each as text to compare."""
+        tags = self.tags
+        if self.scheme == "id3":
+            return {k: repr(f) for k, f in tags.items()}
+        if self.scheme == "mp4":
+            return {k: repr(v) for k, v in tags.items()}
+        out: dict[str, list[str]] = {}
+        for k, v in tags:
+            out.setdefault(k.lower(), []).append(v)
+        found = {k: repr(v) for k, v in out.items()}
+        for i, picture in enumerate(getattr(self._audio, "pictures", [])):
+            found[f"picture:{i}"] = repr(picture.data)
+        return found
+
+    def dump_keys(self, fields: Iterable[str]) -> set[str]:
+        """The keys of :meth:`dump` that ``fields`` own."""
+        keys = {k for f in fields for k in self._all_keys(f)}
+        return {k.lower() for k in keys} if self.scheme == "vorbis" else keys
+
+    def save(self) -> None:
+        """Write the tags into the file (ID3 in :attr:`id3_version`)."""
+        try:
+            if self.scheme == "id3":
+                self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR)
+            else:
+                self._audio.save()
+        except (mutagen.MutagenError, OSError) as exc:
+            raise TagFormatError(f"its tags cannot be written ({exc})") from None
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
