@@ -20,6 +20,7 @@ import soundfile as sf
 from mutagen.flac import FLAC
 from mutagen.id3 import ID3, TALB, TCON, TIT2, TMOO, TPE1, TPE2
 from mutagen.mp4 import MP4, MP4FreeForm
+from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
@@ -42,6 +43,9 @@ def write_song(path: Path, seconds: float = 3.0, seed: int = 0, **tags: str) -> 
     y = tone(seconds, freq=180.0 + 37.0 * seed, seed=seed)
     if path.suffix == ".m4a":
         write_m4a(path, y)
+    elif path.suffix == ".opus":  # Opus runs at 48 kHz
+        y48 = tone(seconds, freq=180.0 + 37.0 * seed, sr=48000, seed=seed)
+        sf.write(path, y48, 48000, format="OGG", subtype="OPUS")
     else:
         sf.write(path, y, SR)
     if tags:
@@ -72,7 +76,7 @@ def _tag(path: Path, tags: dict[str, str]) -> None:
                 mp4[keys[name]] = [value]
         mp4.save()
     else:
-        vorbis = FLAC(path) if path.suffix == ".flac" else OggVorbis(path)
+        vorbis = {".flac": FLAC, ".opus": OggOpus}.get(path.suffix, OggVorbis)(path)
         for name, value in tags.items():
             vorbis["albumartist" if name == "album_artist" else name] = value
         vorbis.save()
@@ -109,6 +113,19 @@ def write_song_fixture():
 def tag_song():
     """Write tags (title, artist, album, album_artist, genre, mood) into a generated file."""
     return _tag
+
+
+def decoded(path: Path) -> np.ndarray:
+    """Every sample of a file's audio, decoded with FFmpeg (PyAV)."""
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray().reshape(-1) for f in container.decode(audio=0)]
+    return np.concatenate(frames)
+
+
+@pytest.fixture(scope="session", name="decoded")
+def decoded_fixture():
+    """:func:`decoded`: a file's decoded samples."""
+    return decoded
 
 
 @pytest.fixture(scope="session", name="checksums")

@@ -267,5 +267,5 @@ def _share(what: str, n: int, correct: int, e) -> str:
     return f"{what} (confidence {sign} {e.min_confidence:g}): {n} songs, {accuracy}"
 
 
-for _name, _command in library_files.COMMANDS.items():
-    app.command(_name)(_command)
+for command_name, command in library_files.COMMANDS.items():
+    app.command(command_name)(command)

@@ -280,8 +280,10 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
     """
     settle(conn)
     if run is None:
-        found = conn.execute("SELECT id FROM tag_runs WHERE kind = 'apply' AND undone_by IS "
-                             "NULL AND written > 0 ORDER BY id DESC LIMIT 1").fetchone()
+        found = conn.execute(  # a killed run counts: its journal says what it wrote
+            "SELECT id FROM tag_runs r WHERE kind = 'apply' AND undone_by IS NULL AND EXISTS "
+            "(SELECT 1 FROM tag_changes c WHERE c.run_id = r.id AND c.state = 'done') "
+            "ORDER BY id DESC LIMIT 1").fetchone()
         if found is None:
             raise LibraryError("no apply run to undo (see `genriflow library undo --list`)")
         run = int(found[0])

@@ -201,8 +201,21 @@ class TagFile:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
         self.id3_version = snapshot.get("id3_version", self.id3_version)
-        for key, raw in snapshot["entries"].items():
+        entries = snapshot["entries"]
+        if self.scheme == "vorbis":
+            self._restore_comments(entries)
+            return
+        for key, raw in entries.items():
             self._put_raw(key, raw)
+
+    def _restore_comments(self, entries: dict[str, Any]) -> None:
+        """Vorbis comments are one ordered list: the old entries go back where they were."""
+        tags = self.tags
+        for key in entries:
+            if key in tags:
+                del tags[key]
+        for index, key, value in sorted(e for raw in entries.values() for e in raw or []):
+            tags.insert(index, (key, value))
 
     def _all_keys(self, field: str) -> list[str]:
         if self.scheme == "id3":
@@ -221,8 +234,8 @@ class TagFile:
                 return [{"data": base64.b64encode(bytes(v)).decode(),
                          "format": int(v.dataformat)} for v in tags[key]]
             return list(tags[key])
-        pairs = [[k, v] for k, v in tags if k.lower() == key.lower()]
-        return pairs or None
+        placed = [[i, k, v] for i, (k, v) in enumerate(tags) if k.lower() == key.lower()]
+        return placed or None
 
     def _put_raw(self, key: str, raw) -> None:
         tags = self.tags
@@ -239,19 +252,16 @@ class TagFile:
             if raw is not None:
                 tags[key] = ([MP4FreeForm(base64.b64decode(v["data"]), dataformat=v["format"])
                               for v in raw] if key.startswith("----") else raw)
-        else:
-            if key in tags:
-                del tags[key]
-            for k, v in raw or []:
-                tags.append((k, v))
 
     # --- everything, for checking a write -----------------------------------------------
 
     def dump(self) -> dict[str, str]:
         """Every tag entry the file holds (and FLAC pictures), each as text to compare."""
         tags = self.tags
-        if self.scheme == "id3":
-            return {k: repr(f) for k, f in tags.items()}
+        if self.scheme == "id3":  # values, not text encodings (ID3v2.3 has no UTF-8)
+            return {k: repr([(spec.name, getattr(f, spec.name, None))
+                             for spec in (*f._framespec, *f._optionalspec)
+                             if spec.name != "encoding"]) for k, f in tags.items()}
         if self.scheme == "mp4":
             return {k: repr(v) for k, v in tags.items()}
         out: dict[str, list[str]] = {}
@@ -271,11 +281,33 @@ class TagFile:
         """Write the tags into the file (ID3 in :attr:`id3_version`)."""
         try:
             if self.scheme == "id3":
+                if self.id3_version == 3:
+                    _prepare_v23(self.tags)
                 self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR)
             else:
                 self._audio.save()
         except (mutagen.MutagenError, OSError) as exc:
             raise TagFormatError(f"its tags cannot be written ({exc})") from None
+
+
+#: Frames mutagen makes when it reads an ID3v2.3 tag (from TYER/TDAT/TIME, TORY, IPLS),
+#: which must become v2.3 frames again when saved as v2.3.
+_TRANSLATED = ("TDRC", "TDOR", "TIPL", "TMCL")
+
+
+def _prepare_v23(tags: ID3) -> None:
+    """Turn a tag read as v2.4 into v2.3 frames (the year as TYER again), as mutagen
+    asks before a v2.3 save, keeping the other v2.4-only frames the file holds (TSOP, TMOO
+    and the like, which players write into v2.3 tags too) instead of dropping them."""
+    kept = [frame for key, frame in list(tags.items())
+            if key[:4] in _V24_ONLY and key[:4] not in _TRANSLATED]
+    tags.update_to_v23()
+    for frame in kept:
+        tags.add(frame)
+
+
+_V24_ONLY = ("ASPI", "EQU2", "RVA2", "SEEK", "SIGN", "TDEN", "TDOR", "TDRC", "TDRL", "TDTG",
+             "TIPL", "TMCL", "TMOO", "TPRO", "TSOA", "TSOP", "TSOT", "TSST")
 
 
 def _text(value) -> str:

@@ -1,0 +1,140 @@
+"""Tag plans from the index (policies, the user's values kept) and playlists from it."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import mutagen
+import pytest
+
+from genriflow.features.options import RunOptions
+from genriflow.library import Library
+from genriflow.library.labels import from_playlists
+from genriflow.library.plan import GENRE_NAMES
+
+
+@pytest.fixture
+def classified(tmp_path, write_song, feature_cache):
+    """Four songs, two with the user's own genre, scanned and classified."""
+    music = tmp_path / "music"
+    write_song(music / "rock" / "one.flac", seed=1, title="One", artist="A", genre="Rock")
+    write_song(music / "rock" / "two.mp3", seed=2, title="Two", artist="B")
+    write_song(music / "jazz" / "three.m4a", seed=3, title="Three", mood="dark")
+    write_song(music / "jazz" / "four.ogg", seed=4, genre="Blues")
+    library = Library(tmp_path / "library.db")
+    library.scan([music])
+    library.classify(options=RunOptions(store=feature_cache, n_jobs=1))
+    yield library, music
+    library.close()
+
+
+def _rows(plan) -> dict[tuple[str, str], object]:
+    return {(Path(r.path).name, r.field): r for r in plan.rows}
+
+
+def _predicted(library) -> dict[str, str]:
+    return {Path(p).name: GENRE_NAMES.get(g, g)
+            for p, g in zip(library.songs()["path"], library.songs()["genre"], strict=True)}
+
+
+def test_the_default_plan_keeps_the_user_s_genres_and_fills_the_empty_ones(classified):
+    library, _ = classified
+    predicted = _predicted(library)
+    rows = _rows(library.plan(["genre", "mood", "voice"]))
+    assert len(rows) == 12
+    kept = rows[("one.flac", "genre")]
+    assert (kept.old, kept.new, kept.note) == ("Rock", "Rock",
+                                               "kept: your value (policy keep-existing)")
+    assert (rows[("two.mp3", "genre")].old, rows[("two.mp3", "genre")].new) == (
+        "", predicted["two.mp3"])
+    assert rows[("three.m4a", "mood")].new == "dark"  # the user's mood kept
+    assert rows[("two.mp3", "voice")].new in ("vocal", "instrumental")
+    songs = library.songs().set_index("path")
+    for row in rows.values():
+        assert row.content == songs.loc[row.path, "content"] and row.model == "gtzan"
+        assert 0.0 <= float(row.confidence) <= 1.0
+
+
+def test_merge_adds_to_the_user_s_values_and_overwrite_replaces_them(classified):
+    library, _ = classified
+    predicted = _predicted(library)
+    merged = _rows(library.plan(["genre"], policy="merge"))[("four.ogg", "genre")]
+    expected = "Blues" if predicted["four.ogg"] == "Blues" else f"Blues; {predicted['four.ogg']}"
+    assert merged.new == expected
+    replaced = _rows(library.plan(["genre"], policy="overwrite"))[("four.ogg", "genre")]
+    assert replaced.new == predicted["four.ogg"]
+    unsure = _rows(library.plan(["genre"], policy="overwrite", min_confidence=1.0))
+    assert all(r.new == r.old and r.note.startswith("kept: confidence") for r in unsure.values())
+
+
+def test_an_applied_plan_is_recognised_as_genriflow_s_own_values_and_the_index_follows(
+        classified, tmp_path, feature_cache):
+    library, music = classified
+    plan = library.plan(["genre"]).write(tmp_path / "plan.csv")
+    with open(plan, newline="") as f:
+        assert next(csv.reader(f)) == ["path", "field", "old", "new", "confidence", "model",
+                                       "content", "note"]
+    assert library.apply(plan).written == 2  # two.mp3 and three.m4a had no genre
+    # The next plan knows these values are genriflow's: they are not "your value".
+    again = _rows(library.plan(["genre"]))
+    assert again[("two.mp3", "genre")].note == ""
+    assert again[("one.flac", "genre")].note.startswith("kept: your value")
+    m4a = mutagen.File(music / "jazz" / "three.m4a").tags
+    assert bytes(m4a["----:com.apple.iTunes:GENRIFLOW_GENRE"][0]).decode() == m4a["\xa9gen"][0]
+    # The index follows the files: nothing to scan or analyse again.
+    scan = library.scan([music])
+    assert (scan.new, scan.changed, scan.unchanged) == (0, 0, 4)
+    assert library.classify(options=RunOptions(store=feature_cache, n_jobs=1)).analysed == 0
+    assert library.songs()["genre"].notna().all()
+
+
+def test_playlists_per_genre_relative_regenerated_and_never_over_a_foreign_one(classified,
+                                                                               tmp_path):
+    library, music = classified
+    out = tmp_path / "playlists"
+    predicted = _predicted(library)
+    report = library.playlists("genre", out)
+    assert {p.name for p in report.written} == {f"{g}.m3u8" for g in predicted.values()}
+    some = next(iter(report.written))
+    lines = some.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#EXTM3U" and lines[1].startswith("#GENRIFLOW:by=genre;model=gtzan")
+    entries = lines[2:]
+    for info, entry in zip(entries[::2], entries[1::2], strict=True):
+        assert info.startswith("#EXTINF:3,")
+        assert "\\" not in entry and not entry.startswith("/")
+        assert (out / entry).resolve().is_file()
+    one = next(p for p in report.written if "one.flac" in p.read_text())
+    assert "#EXTINF:3,A - One" in one.read_text()
+    # Read back as labels: each playlist is a category of its songs.
+    labels = from_playlists(library.connection, sorted(report.written))
+    assert {Path(p).name: c for p, c in labels.songs.items()} == predicted
+    # Regenerated: a song gone, its playlist (if it was alone there) goes too; a playlist
+    # the user made is never overwritten.
+    foreign = out / "Mine.m3u8"
+    foreign.write_text("#EXTM3U\nmusic/one.flac\n")
+    os.remove(music / "rock" / "one.flac")
+    library.scan([music])
+    second = library.playlists("genre", out)
+    assert foreign.read_text() == "#EXTM3U\nmusic/one.flac\n"
+    alone = list(predicted.values()).count(predicted["one.flac"]) == 1
+    assert (out / f"{predicted['one.flac']}.m3u8").exists() != alone
+    assert len(second.removed) == int(alone)
+    victim = next(iter(second.written))
+    victim.write_text("#EXTM3U\nmy own list\n")  # now the user's: left alone
+    third = library.playlists("genre", out)
+    assert [Path(p).name for p, _ in third.refused] == [victim.name]
+    assert victim.read_text() == "#EXTM3U\nmy own list\n"
+
+
+def test_playlists_by_voice_and_plan_errors_on_the_command_line(classified, tmp_path, cli):
+    library, _ = classified
+    report = library.playlists("voice", tmp_path / "voice")
+    assert {p.stem for p in report.written} <= {"vocal", "instrumental"}
+    assert sum(report.written.values()) == 4
+    result = cli("library", "plan", "--fields", "genre,colour", "-o", tmp_path / "p.csv",
+                 "--db", library.path)
+    assert result.returncode == 2
+    assert "error: `--fields` must be one of genre, mood, voice; got 'colour'" in result.stderr
+    assert "Traceback" not in result.stderr
