@@ -3,6 +3,7 @@ audio untouched, every write undoable exactly, refusals, and a SIGKILL mid-run."
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import stat
@@ -238,3 +239,18 @@ def test_sigkill_mid_apply_leaves_every_file_old_or_new_and_a_rerun_finishes(
         assert library.undo().written + library.undo().written == 50
     assert all(p.read_bytes() != b"" and mutagen.File(p)["GENRE"] == ["Rock"] for p in songs)
     assert all(np.array_equal(decoded(p), audio[p]) for p in songs)
+
+
+def test_keep_mtime_keeps_the_modification_time_and_the_mode(tmp_path, write_song):
+    music = tmp_path / "music"
+    kept, moved = (write_song(music / f"{name}.opus", seed=i) for i, name in enumerate("ab"))
+    for song in (kept, moved):
+        song.chmod(0o640)
+        os.utime(song, ns=(10**18, 10**18))
+    with Library(tmp_path / "library.db") as library:
+        library.apply(_plan([(kept, "mood", "", "calm")], tmp_path / "kept.csv"),
+                      keep_mtime=True)
+        library.apply(_plan([(moved, "mood", "", "calm")], tmp_path / "moved.csv"))
+    assert kept.stat().st_mtime_ns == 10**18 and moved.stat().st_mtime_ns != 10**18
+    assert stat.S_IMODE(kept.stat().st_mode) == stat.S_IMODE(moved.stat().st_mode) == 0o640
+    assert mutagen.File(kept)["MOOD"] == mutagen.File(moved)["MOOD"] == ["calm"]

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import mutagen
-from mutagen.id3 import TCON, TMOO, TXXX, Frames
+from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
 
 #: The fields a tag plan can set.
