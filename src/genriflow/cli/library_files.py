@@ -105,22 +105,22 @@ def playlists(
         console.print(f"  {n:>5}  {path}", highlight=False)
     for path in report.removed:
         console.print(f"  removed {path}", highlight=False)
-    for path, why in report.refused:
-        err_console.print(f"[red]refused:[/red] {path}: {why}", highlight=False,
-                          soft_wrap=True)
-    console.print(str(report), highlight=False)
-    if report.refused:
-        raise typer.Exit(1)
+    _end(report, report.refused, "refused")
 
 
 def _finish(report, dry_run: bool) -> None:
     for path, field, old, new in report.changes if dry_run else []:
         console.print(f"  {path}: {field} {old!r} -> {new!r}", highlight=False, markup=False)
-    for path, why in report.errors:
-        err_console.print(f"[red]failed:[/red] {path}: {why}", highlight=False,
+    _end(report, report.errors, "failed")
+
+
+def _end(report, problems: list[tuple[str, str]], label: str) -> None:
+    """The files left as they were, one line each; the counts; exit status 1 if any."""
+    for path, why in problems:
+        err_console.print(f"[red]{label}:[/red] {path}: {why}", highlight=False,
                           soft_wrap=True)
     console.print(str(report), highlight=False)
-    if report.failed:
+    if problems:
         raise typer.Exit(1)
 
 

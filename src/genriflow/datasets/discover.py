@@ -1,4 +1,6 @@
-"""Find labelled audio: folder-per-genre trees (any depth, both GTZAN layouts) or CSV manifests.
+"""Find labelled audio: folder-per-genre trees (any depth, both GTZAN layouts), CSV
+manifests, MTG-Jamendo's genre TSV and FMA's ``tracks.csv`` (see
+:mod:`genriflow.datasets.multilabel`).
 
 A dataset is a :class:`pandas.DataFrame` with one row per file and the columns
 
@@ -7,6 +9,8 @@ A dataset is a :class:`pandas.DataFrame` with one row per file and the columns
 ``group``  what must never cross splits, e.g. an artist or album (str or missing)
 ``split``  a fixed assignment ``train | valid | test`` given by a manifest (or missing)
 ``key``    the GTZAN clip key ``genre.NNNNN`` where the name follows GTZAN's pattern
+
+and, for files of several genres, ``labels``: all of them joined with ``;``.
 """
 
 from __future__ import annotations
@@ -73,6 +77,12 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
         If ``root`` does not exist, holds no audio, or files lie directly in ``root``.
     """
     root = Path(root)
+    if root.is_file() and root.suffix.lower() == ".tsv":  # MTG-Jamendo, audio beside it
+        from genriflow.datasets.multilabel import read_jamendo
+
+        return read_jamendo(root)
+    if root.is_file() and root.name == "tracks.csv" and (root.parent / "genres.csv").is_file():
+        return _fma(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return read_manifest(root)
     if not root.is_dir():
@@ -94,7 +104,9 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
 def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     """Labelled audio from a CSV with columns ``path,label[,group][,split]``.
 
-    Relative paths are taken relative to the CSV's folder.
+    Relative paths are taken relative to the CSV's folder. A file of several genres has
+    them joined with ``;`` (``rock;blues``): then the frame has a ``labels`` column with
+    them all, and ``label`` is the first.
     """
     csv_path = Path(csv_path)
     table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
@@ -105,7 +117,28 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     bad = set(table.get("split", pd.Series(dtype=str))) - {"", "train", "valid", "test"}
     if bad:
         raise DatasetError(f"{csv_path}: unknown split value(s) {sorted(bad)}")
-    return _frame(paths, list(table["label"]), table.get("group"), table.get("split"))
+    labels = [[g.strip() for g in str(v).split(";") if g.strip()] for v in table["label"]]
+    empty = [i + 2 for i, g in enumerate(labels) if not g]
+    if empty:
+        raise DatasetError(f"{csv_path}, line {empty[0]}: no label")
+    frame = _frame(paths, [g[0] for g in labels], table.get("group"), table.get("split"))
+    if any(len(g) > 1 for g in labels):
+        joined = {p: ";".join(g) for p, g in zip(paths, labels, strict=True)}
+        frame["labels"] = [joined[p] for p in frame["path"]]
+    return frame
+
+
+def _fma(tracks: Path) -> pd.DataFrame:
+    """FMA's metadata with its audio where FMA's archives unpack: ``fma_small`` (or
+    medium, large) beside the metadata folder."""
+    from genriflow.datasets.multilabel import FMA_SUBSETS, read_fma
+
+    for subset in FMA_SUBSETS:
+        audio = tracks.parent.parent / f"fma_{subset}"
+        if audio.is_dir():
+            return read_fma(tracks, audio, subset=subset)
+    raise DatasetError(f"{tracks}: no fma_small, fma_medium or fma_large folder beside "
+                       f"{tracks.parent.name}; unpack the audio there")
 
 
 def _frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
