@@ -21,14 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from genriflow.audio import AUDIO_EXTENSIONS
-from genriflow.datasets.gtzan import clip_key
-from genriflow.errors import GenriflowError
-
-DATASET_COLUMNS = ("path", "label", "group", "split", "key")
-
-
-class DatasetError(GenriflowError, ValueError):
-    """A dataset folder or manifest that cannot be used, with the reason."""
+from genriflow.datasets.frames import DATASET_COLUMNS, DatasetError, dataset_frame
+from genriflow.datasets.multilabel import FMA_SUBSETS, read_fma, read_jamendo
 
 
 def iter_audio_files(root: str | os.PathLike) -> list[Path]:
@@ -78,8 +72,6 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
     """
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".tsv":  # MTG-Jamendo, audio beside it
-        from genriflow.datasets.multilabel import read_jamendo
-
         return read_jamendo(root)
     if root.is_file() and root.name == "tracks.csv" and (root.parent / "genres.csv").is_file():
         return _fma(root)
@@ -98,7 +90,7 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
             f"{root}: {len(unlabelled)} audio files lie directly in the folder; "
             "put each in a folder named after its genre"
         )
-    return _frame([str(f.resolve()) for f in files], [f.parent.name for f in files])
+    return dataset_frame([str(f.resolve()) for f in files], [f.parent.name for f in files])
 
 
 def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
@@ -121,7 +113,7 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     empty = [i + 2 for i, g in enumerate(labels) if not g]
     if empty:
         raise DatasetError(f"{csv_path}, line {empty[0]}: no label")
-    frame = _frame(paths, [g[0] for g in labels], table.get("group"), table.get("split"))
+    frame = dataset_frame(paths, [g[0] for g in labels], table.get("group"), table.get("split"))
     if any(len(g) > 1 for g in labels):
         joined = {p: ";".join(g) for p, g in zip(paths, labels, strict=True)}
         frame["labels"] = [joined[p] for p in frame["path"]]
@@ -131,8 +123,6 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
 def _fma(tracks: Path) -> pd.DataFrame:
     """FMA's metadata with its audio where FMA's archives unpack: ``fma_small`` (or
     medium, large) beside the metadata folder."""
-    from genriflow.datasets.multilabel import FMA_SUBSETS, read_fma
-
     for subset in FMA_SUBSETS:
         audio = tracks.parent.parent / f"fma_{subset}"
         if audio.is_dir():
@@ -141,19 +131,7 @@ def _fma(tracks: Path) -> pd.DataFrame:
                        f"{tracks.parent.name}; unpack the audio there")
 
 
-def _frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
-    frame = pd.DataFrame({"path": paths, "label": [str(x) for x in labels]})
-    frame["group"] = _optional(groups, len(frame))
-    frame["split"] = _optional(splits, len(frame))
-    frame["key"] = [clip_key(Path(p).name) for p in paths]
-    return frame.sort_values("path", ignore_index=True)
-
-
-def _optional(values, n: int) -> pd.Series:
-    if values is None:
-        return pd.Series([None] * n, dtype=object)
-    return pd.Series([v if v not in ("", None) else None for v in values], dtype=object)
-
-
 def _extensions_text() -> str:
     return " ".join(sorted(AUDIO_EXTENSIONS))
+
+__all__ = ["DATASET_COLUMNS", "DatasetError", "discover", "iter_audio_files", "read_manifest"]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genriflow.datasets.discover import DatasetError, _frame
+from genriflow.datasets.frames import DatasetError, dataset_frame
 
 #: How several genres of one file are written in the ``labels`` column (and manifests).
 LABEL_SEPARATOR = ";"
@@ -210,7 +210,7 @@ def _fma_genres(path: Path) -> dict[int, str]:
 
 
 def _with_labels(paths, labels: list[list[str]], groups, splits) -> pd.DataFrame:
-    frame = _frame(paths, [g[0] for g in labels], groups, splits)
+    frame = dataset_frame(paths, [g[0] for g in labels], groups, splits)
     joined = {p: LABEL_SEPARATOR.join(g) for p, g in zip(paths, labels, strict=True)}
     frame["labels"] = [joined[p] for p in frame["path"]]
     return frame

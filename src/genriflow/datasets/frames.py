@@ -1,0 +1,36 @@
+"""The dataset frame every reader returns, and the error a reader raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from genriflow.datasets.gtzan import clip_key
+from genriflow.errors import GenriflowError
+
+#: The columns of a dataset frame (see :mod:`genriflow.datasets.discover`).
+DATASET_COLUMNS = ("path", "label", "group", "split", "key")
+
+
+class DatasetError(GenriflowError, ValueError):
+    """A dataset folder or manifest that cannot be used, with the reason."""
+
+
+def dataset_frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
+    """The frame of :data:`DATASET_COLUMNS` (sorted by path) for files and their labels.
+
+    >>> dataset_frame(["/m/b.wav", "/m/a.wav"], ["jazz", "rock"])["label"].tolist()
+    ['rock', 'jazz']
+    """
+    frame = pd.DataFrame({"path": paths, "label": [str(x) for x in labels]})
+    frame["group"] = _optional(groups, len(frame))
+    frame["split"] = _optional(splits, len(frame))
+    frame["key"] = [clip_key(Path(p).name) for p in paths]
+    return frame.sort_values("path", ignore_index=True)
+
+
+def _optional(values, n: int) -> pd.Series:
+    if values is None:
+        return pd.Series([None] * n, dtype=object)
+    return pd.Series([v if v not in ("", None) else None for v in values], dtype=object)
