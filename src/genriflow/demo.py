@@ -27,6 +27,10 @@ class DemoSummary:
     part: str
     report: Path
     model_dir: Path
+    #: The test accuracy's Wilson 95 % interval and the counts behind it.
+    interval: tuple[float, float] = (0.0, 1.0)
+    correct: int = 0
+    n: int = 0
 
 
 def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10.0,
@@ -69,4 +73,5 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
         render_predictions(predictions[:: max(1, len(predictions) // 10)], "table", 3, console)
     metrics = result.metrics["test"]
     return DemoSummary(metrics["accuracy"], metrics["part"], out / "model" / "report.html",
-                       out / "model")
+                       out / "model", tuple(metrics["interval"]), metrics["correct"],
+                       metrics["n"])

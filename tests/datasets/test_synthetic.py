@@ -144,7 +144,8 @@ def test_manifest_lists_every_clip_with_its_label(corpus: tuple[Path, list[Path]
     out, paths = corpus
     with open(out / "manifest.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["path", "label"]
+    assert list(rows[0]) == ["path", "label", "kind"]
+    assert {r["kind"] for r in rows} == {"single"}
     assert [out / r["path"] for r in rows] == paths
     assert all(not Path(r["path"]).is_absolute() and "\\" not in r["path"] for r in rows)
     assert all(r["label"] == Path(r["path"]).parent.name for r in rows)
@@ -215,3 +216,20 @@ def test_unknown_formats_are_rejected(formats: tuple[str, ...], tmp_path: Path) 
     with pytest.raises(ValueError):
         make_demo_corpus(tmp_path, per_genre=1, seconds=0.5, formats=formats)
     assert not any(tmp_path.iterdir())
+
+
+def test_two_genre_clips_of_both_kinds_with_both_genres_in_the_manifest(tmp_path: Path) -> None:
+    from genriflow.datasets.discover import discover
+
+    paths = make_demo_corpus(tmp_path, per_genre=1, seconds=2.0, seed=3, multi=4)
+    multi = [p for p in paths if p.parent.name == "multi"]
+    assert len(paths) == len(GTZAN_GENRES) + 4 and len(multi) == 4
+    frame = discover(tmp_path).set_index("path")
+    for i, path in enumerate(multi):
+        pair = path.name.split(".")[0].removeprefix("synth-").split("+")
+        assert len(set(pair)) == 2 and set(pair) <= set(GTZAN_GENRES)
+        assert path.suffixes[-2] == (".sequence" if i % 2 == 0 else ".blend")
+        row = frame.loc[str(path.resolve())]
+        assert (row["labels"], row["label"]) == (";".join(pair), pair[0])
+        assert load(path, sr=SR).size / SR == pytest.approx(2.0, abs=0.1)
+    assert frame.loc[str(paths[0].resolve()), "labels"] == paths[0].parent.name

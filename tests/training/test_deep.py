@@ -106,6 +106,23 @@ def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
     assert list(table["input"]) == ["kaggle", "cs229-raw"]
     assert table["test"].between(0, 1).all()
     assert (tmp_path / "comparison.md").read_text().count("confusion.png") == 2
+    assert (table["test_low"] <= table["test"]).all() and (table["test"] <= table["test_high"]
+                                                           ).all()
+    # McNemar against the best, recomputed from the predictions both models saved.
+    tests = [json.loads((tmp_path / f / "metrics.json").read_text())["test"]
+             for f in ("logreg", "cs229-ffnn-cs229-raw")]
+    assert [len(t["predictions"]) for t in tests] == [t["n"] for t in tests]
+    best = int(table["test"].idxmax())
+    other = 1 - best
+    right = [{i: t == p for i, t, p in test["predictions"]} for test in tests]
+    only_other = sum(right[other][i] and not right[best][i] for i in right[best])
+    only_best = sum(right[best][i] and not right[other][i] for i in right[best])
+    from scipy.stats import binomtest
+    expected = 1.0 if only_best + only_other == 0 else binomtest(
+        only_other, only_best + only_other, 0.5).pvalue
+    assert table.loc[other, "mcnemar_p"] == pytest.approx(expected)
+    assert pd.isna(table.loc[best, "mcnemar_p"])
+    assert "McNemar p vs best" in (tmp_path / "comparison.md").read_text()
 
 
 def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpus,

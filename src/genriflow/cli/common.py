@@ -135,8 +135,10 @@ def print_result(metrics: dict, out: Path) -> None:
     test = metrics["test"]
     std = f" ± {test['accuracy_std']:.3f}" if "accuracy_std" in test else ""
     chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
+    interval = (f"{test['correct']}/{test['n']}, 95 % Wilson {test['interval'][0]:.3f}-"
+                f"{test['interval'][1]:.3f}; " if "interval" in test else "")
     console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
-                  f"(balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
+                  f"({interval}balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
     if metrics["split"].get("groups_crossing"):
         console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
                       "splits; this figure is inflated by leakage[/yellow]")

@@ -25,5 +25,7 @@ def command(
 
     summary = run_demo(out, per_genre=per_genre, seconds=seconds,
                        options=RunOptions(n_jobs=jobs, progress=not quiet), console=console)
-    console.print(f"[bold]test accuracy: {summary.accuracy:.3f}[/bold] on {summary.part}")
+    low, high = summary.interval
+    console.print(f"[bold]test accuracy: {summary.accuracy:.3f}[/bold] ({summary.correct}/"
+                  f"{summary.n}, 95 % Wilson interval {low:.3f}-{high:.3f}) on {summary.part}")
     console.print(f"report: {summary.report}")

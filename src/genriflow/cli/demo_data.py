@@ -17,9 +17,13 @@ def command(
     per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 20,
     seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,
+    multi: Annotated[int, typer.Option(help="Also this many two-genre clips in multi/ (one "
+                                       "genre then the other, or both mixed), labelled "
+                                       "genre;genre in the manifest.")] = 0,
 ) -> None:
     """Synthesise the labelled 10-genre demo corpus (GTZAN genre names, GTZAN layout)."""
     from genriflow.datasets.synthetic import make_demo_corpus
 
-    paths = make_demo_corpus(out, per_genre=per_genre, seconds=seconds, seed=seed)
+    paths = make_demo_corpus(out, per_genre=per_genre, seconds=seconds, seed=seed,
+                             multi=multi)
     console.print(f"wrote {len(paths)} clips to {out}")

@@ -169,7 +169,8 @@ def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
                           progress=progress)
         y_test, y_pred = first.y[test], fit.predict(test)
         figures = classification_metrics(y_test, y_pred, labels,
-                                         part=f"test ({method}, {int(test.sum())} items)")
+                                         part=f"test ({method}, {int(test.sum())} items)",
+                                         items=first.frame["path"][test].tolist())
         info = {"chosen": fit.choice.winner, "auto": fit.choice.to_dict(),
                 "train_accuracy": fit.train_accuracy, "test": figures}
         results.append((fit, info, (y_test, y_pred)))

@@ -74,7 +74,8 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
                            f"{', '.join(unknown)}")
     y_pred = model.predict(dataset.X[rows])
     figures = classification_metrics(dataset.y[rows], y_pred, model.labels,
-                                     part=f"{part} ({method}, {int(rows.sum())} items)")
+                                     part=f"{part} ({method}, {int(rows.sum())} items)",
+                                     items=dataset.frame["path"][rows].tolist())
     counts = {part: int(rows.sum())}
     return {"split": {"method": method, "seed": split.seed, "counts": counts},
             "data": dataset.source, "test": figures}

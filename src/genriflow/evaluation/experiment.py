@@ -91,7 +91,8 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
     fitted = fit_classical(dataset, parts.to_numpy(), config)
     y_test, y_pred = dataset.y[test], fitted.estimator.predict(dataset.X[test])
     figures = classification_metrics(y_test, y_pred, labels,
-                                     part=f"test ({method}, {int(test.sum())} items)")
+                                     part=f"test ({method}, {int(test.sum())} items)",
+                                     items=dataset.frame["path"][test].tolist())
     info = {"chosen": fitted.chosen, "selection_valid_accuracy": fitted.selection_valid_accuracy,
             "train_accuracy": fitted.train_accuracy, "test": figures}
     return fitted.estimator, info, (y_test, y_pred)
@@ -166,7 +167,8 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
     test = parts == "test"
     figures = classification_metrics(dataset.y[test], model.predict(dataset.rows(test)),
                                      fitted.labels,
-                                     part=f"test ({method}, {int(test.sum())} items)")
+                                     part=f"test ({method}, {int(test.sum())} items)",
+                                     items=dataset.frame["path"][test].tolist())
     counts = {k: int(v) for k, v in zip(*np.unique(parts, return_counts=True), strict=True)}
     return {
         "split": {**asdict(config.split), "method": method, "counts": counts,

@@ -13,9 +13,12 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from genriflow.intervals import wilson_interval
+
 
 def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
-                           labels: Sequence[str], part: str) -> dict:
+                           labels: Sequence[str], part: str,
+                           items: Sequence[str] | None = None) -> dict:
     """Accuracy, balanced accuracy, per-class precision/recall/F1 and the confusion matrix.
 
     Parameters
@@ -26,13 +29,17 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
     part : str
         What the samples are, e.g. ``"test (gtzan-fault-filtered, 290 clips)"``; stored
         with the numbers so that none travels without its split.
+    items : sequence of str or None
+        What each sample is (a file's path): then each prediction is kept too, so two
+        models tested on the same part can be compared item by item (McNemar's test).
 
     Returns
     -------
     dict
-        JSON-ready: ``part``, ``n``, ``accuracy``, ``balanced_accuracy``, ``per_class``
-        (label -> precision, recall, f1, support) and ``confusion`` (labels, matrix with
-        true labels as rows).
+        JSON-ready: ``part``, ``n``, ``correct``, ``accuracy`` with its Wilson 95 %
+        ``interval``, ``balanced_accuracy``, ``per_class`` (label -> precision, recall,
+        f1, support), ``confusion`` (labels, matrix with true labels as rows) and, with
+        ``items``, ``predictions`` (item, truth, predicted).
     """
     labels = list(labels)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -42,10 +49,14 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
         # a small test part may lack a genre the model predicts; the figure stays defined
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
         balanced = float(balanced_accuracy_score(y_true, y_pred))
-    return {
+    correct = int(np.sum(y_true == y_pred))
+    figures = {
         "part": part,
         "n": int(len(y_true)),
+        "correct": correct,
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        "interval": list(wilson_interval(correct, len(y_true))),
+        "interval_method": "Wilson 95 %",
         "balanced_accuracy": balanced,
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f),
@@ -57,6 +68,38 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
             "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         },
     }
+    if items is not None:
+        figures["predictions"] = [[str(i), str(t), str(p)]
+                                  for i, t, p in zip(items, y_true, y_pred, strict=True)]
+    return figures
+
+
+def mcnemar(a: dict, b: dict) -> dict | None:
+    """McNemar's exact test between two models' figures on the same items (their
+    ``predictions``): the items one gets right and the other wrong, and the two-sided
+    p-value that both are equally accurate. ``None`` when either lacks its predictions or
+    they share no item.
+
+    >>> a = {"predictions": [["x", "rock", "rock"], ["y", "jazz", "jazz"], ["z", "pop", "rock"]]}
+    >>> b = {"predictions": [["x", "rock", "pop"], ["y", "jazz", "pop"], ["z", "pop", "rock"]]}
+    >>> mcnemar(a, b)
+    {'items': 3, 'only_first_right': 2, 'only_second_right': 0, 'p_value': 0.5}
+    """
+    from scipy.stats import binomtest
+
+    if "predictions" not in a or "predictions" not in b:
+        return None
+    right_a = {i: t == p for i, t, p in a["predictions"]}
+    right_b = {i: t == p for i, t, p in b["predictions"]}
+    shared = sorted(set(right_a) & set(right_b))
+    if not shared:
+        return None
+    only_a = sum(right_a[i] and not right_b[i] for i in shared)
+    only_b = sum(right_b[i] and not right_a[i] for i in shared)
+    p = 1.0 if only_a + only_b == 0 else float(
+        binomtest(only_a, only_a + only_b, 0.5).pvalue)
+    return {"items": len(shared), "only_first_right": only_a, "only_second_right": only_b,
+            "p_value": p}
 
 
 def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:

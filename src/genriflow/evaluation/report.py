@@ -92,7 +92,11 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
 
 def _fmt(test: dict, key: str) -> str:
     std = test.get(f"{key}_std")
-    return f"{test[key]:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+    text = f"{test[key]:.3f}" + (f" ± {std:.3f}" if std is not None else "")
+    if key == "accuracy" and "interval" in test:
+        low, high = test["interval"]
+        text += f" ({test['correct']}/{test['n']}; 95 % Wilson {low:.3f}-{high:.3f})"
+    return text
 
 
 def _split_lines(split: dict) -> list[str]:

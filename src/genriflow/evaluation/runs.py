@@ -7,11 +7,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
+from genriflow.evaluation.metrics import mcnemar
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
@@ -157,7 +159,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     split = split or SplitConfig()
     if not models:
         raise ConfigError("models", "names no model")
-    rows = []
+    rows, tests = [], []
     for model in models:
         folder = out / model.replace("@", "-")
         metrics, _ = train_any(model, folder, data, split=split, epochs=epochs, device=device,
@@ -169,8 +171,16 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
                      "train": metrics.get("train_accuracy"), "valid": valid,
                      "test": metrics["test"]["accuracy"],
+                     "test_low": _interval(metrics["test"])[0],
+                     "test_high": _interval(metrics["test"])[1],
                      "test_balanced": metrics["test"]["balanced_accuracy"],
                      "split": metrics["test"]["part"], "folder": str(folder)})
+        tests.append(metrics["test"])
+    best = int(np.argmax([r["test"] for r in rows]))
+    for row, test in zip(rows, tests, strict=True):
+        versus = mcnemar(test, tests[best]) if row is not rows[best] else None
+        row["vs_best"] = rows[best]["model"]
+        row["mcnemar_p"] = versus["p_value"] if versus else None
     table = pd.DataFrame(rows)
     table.to_csv(out / "comparison.csv", index=False)
     (out / "comparison.md").write_text(_markdown(table, data))
@@ -178,16 +188,29 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
 
 
 def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
+    best = table.loc[table["test"].idxmax(), "model"]
     lines = [f"# Model comparison on `{data}`", "",
              f"Split: {table['split'].iloc[0]} (train accuracy on the fit data; classical "
-             "models refit on train + valid).", "",
-             "| model | input | train | valid | test | test balanced | confusion |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "models refit on train + valid). Test accuracy with its Wilson 95 % interval; "
+             f"McNemar's exact test of each model against the best on test, {best} (p: the "
+             "chance of a difference this large between equally accurate models).", "",
+             "| model | input | train | valid | test (95 % interval) | test balanced | "
+             "McNemar p vs best | confusion |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
-        cells = [_pct(r.train), _pct(r.valid), _pct(r.test), _pct(r.test_balanced)]
+        test = f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
+        cells = [_pct(r.train), _pct(r.valid), test, _pct(r.test_balanced),
+                 "best" if r.model == best else _pct(r.mcnemar_p)]
         lines.append(f"| {r.model} | {r.input} | {' | '.join(cells)} | "
                      f"[png]({Path(r.folder).name}/confusion.png) |")
     return "\n".join(lines) + "\n"
+
+
+def _interval(test: dict) -> tuple[float | None, float | None]:
+    """The test accuracy's Wilson interval (k-fold runs: over the pooled folds' items)."""
+    if "interval" in test:
+        return tuple(test["interval"])
+    return None, None
 
 
 def _pct(x: float | None) -> str:

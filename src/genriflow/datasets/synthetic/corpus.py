@@ -47,6 +47,32 @@ def clip_name(genre: str, index: int, ext: str) -> str:
     return f"synth-{genre}.{index:05d}.{ext}"
 
 
+#: The two kinds of two-genre clip: one genre then the other, or both over the whole clip.
+MULTI_KINDS = ("sequence", "blend")
+#: The folder of the two-genre clips, beside the genres' folders.
+MULTI_FOLDER = "multi"
+
+
+def two_genre_clip(genres: tuple[str, str], kind: str, seconds: float, sr: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """A clip of two genres: ``sequence`` plays the first genre, then the second (half the
+    clip each); ``blend`` mixes both over the whole clip at equal loudness.
+
+    >>> rng = np.random.default_rng(0)
+    >>> two_genre_clip(("jazz", "metal"), "blend", 2.0, 8000, rng).shape
+    (16000,)
+    """
+    one_of("kind", kind, MULTI_KINDS)
+    if kind == "sequence":
+        first = synthesize_clip(genres[0], seconds / 2, sr, rng)
+        second = synthesize_clip(genres[1], seconds - first.size / sr, sr, rng)
+        y = np.concatenate([first, second])
+    else:
+        a, b = (synthesize_clip(g, seconds, sr, rng) for g in genres)
+        y = a / (np.sqrt(np.mean(a ** 2)) + 1e-9) + b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
+    return (0.9 * y / max(float(np.max(np.abs(y))), 1e-9)).astype(np.float32)
+
+
 def make_demo_corpus(
     out_dir: str | Path,
     per_genre: int = 20,
@@ -54,13 +80,19 @@ def make_demo_corpus(
     seed: int = 0,
     sr: int = 22050,
     formats: Sequence[str] = ("wav", "flac", "ogg", "mp3", "au"),
+    multi: int = 0,
 ) -> list[Path]:
     """Write a labelled synthetic corpus in GTZAN's layout, with a manifest.
 
     Files are ``out_dir/<genre>/synth-<genre>.00000.<ext>``, ...; clip ``i`` of each genre
     uses the container ``formats[i % len(formats)]`` so every decoder gets exercised.
-    ``manifest.csv`` (columns ``path,label``, paths relative to ``out_dir``) lists them all.
-    Clip ``i`` of a genre is the same audio whatever ``per_genre`` is.
+    ``manifest.csv`` (columns ``path,label,kind``, paths relative to ``out_dir``) lists them
+    all. Clip ``i`` of a genre is the same audio whatever ``per_genre`` is.
+
+    With ``multi``, that many two-genre clips go to ``out_dir/multi/``
+    (``synth-jazz+metal.00003.blend.flac``), alternating the two :data:`MULTI_KINDS`, each
+    pair of distinct genres drawn at random; their manifest label is ``genre;genre`` (see
+    :func:`~genriflow.datasets.discover.read_manifest`).
 
     Parameters
     ----------
@@ -76,6 +108,8 @@ def make_demo_corpus(
         Sample rate in Hz.
     formats : sequence of str
         Containers to rotate through, from :data:`FORMATS`.
+    multi : int
+        Two-genre clips to add.
 
     Returns
     -------
@@ -93,8 +127,10 @@ def make_demo_corpus(
     for name in formats:
         one_of("formats", name, FORMATS)
     at_least("per_genre", per_genre, 0)
+    at_least("multi", multi, 0)
     out_dir = Path(out_dir)
     written: list[Path] = []
+    labels: dict[Path, tuple[str, str]] = {}
     for g, genre in enumerate(GTZAN_GENRES):
         (out_dir / genre).mkdir(parents=True, exist_ok=True)
         for i in range(per_genre):
@@ -102,14 +138,29 @@ def make_demo_corpus(
             path = out_dir / genre / clip_name(genre, i, ext)
             _write(path, synthesize_clip(genre, seconds, sr, clip_rng(seed, g, i)), sr, ext)
             written.append(path)
-    _write_manifest(out_dir, written)
+    if multi:
+        (out_dir / MULTI_FOLDER).mkdir(parents=True, exist_ok=True)
+    for i in range(multi):
+        rng = clip_rng(seed, len(GTZAN_GENRES), i)  # a stream no single-genre clip uses
+        first, second = rng.choice(len(GTZAN_GENRES), size=2, replace=False)
+        pair = (GTZAN_GENRES[first], GTZAN_GENRES[second])
+        kind, ext = MULTI_KINDS[i % 2], formats[i % len(formats)]
+        path = out_dir / MULTI_FOLDER / f"synth-{pair[0]}+{pair[1]}.{i:05d}.{kind}.{ext}"
+        _write(path, two_genre_clip(pair, kind, seconds, sr, rng), sr, ext)
+        written.append(path)
+        labels[path] = pair
+    _write_manifest(out_dir, written, labels)
     return written
 
 
-def _write_manifest(out_dir: Path, paths: Sequence[Path]) -> None:
-    """``out_dir/manifest.csv``: one ``path,label`` row per clip, paths relative and POSIX."""
+def _write_manifest(out_dir: Path, paths: Sequence[Path],
+                    multi: dict[Path, tuple[str, str]]) -> None:
+    """``out_dir/manifest.csv``: one ``path,label,kind`` row per clip, paths relative and
+    POSIX; a two-genre clip's label is ``genre;genre``."""
     with open(out_dir / "manifest.csv", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["path", "label"])
+        writer.writerow(["path", "label", "kind"])
         for path in paths:
-            writer.writerow([path.relative_to(out_dir).as_posix(), path.parent.name])
+            kind = path.suffixes[-2].lstrip(".") if path in multi else "single"
+            label = ";".join(multi[path]) if path in multi else path.parent.name
+            writer.writerow([path.relative_to(out_dir).as_posix(), label, kind])
