@@ -168,11 +168,11 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         if valid is None:
             valid = metrics.get("selection_valid_accuracy", {}).get(metrics["chosen"])
         spec = metrics["chosen"] if model == "auto" else model  # auto chose its input
+        low, high = metrics["test"].get("interval", (None, None))  # k-fold: pooled items
         rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
                      "train": metrics.get("train_accuracy"), "valid": valid,
                      "test": metrics["test"]["accuracy"],
-                     "test_low": _interval(metrics["test"])[0],
-                     "test_high": _interval(metrics["test"])[1],
+                     "test_low": low, "test_high": high,
                      "test_balanced": metrics["test"]["balanced_accuracy"],
                      "split": metrics["test"]["part"], "folder": str(folder)})
         tests.append(metrics["test"])
@@ -204,13 +204,6 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
         lines.append(f"| {r.model} | {r.input} | {' | '.join(cells)} | "
                      f"[png]({Path(r.folder).name}/confusion.png) |")
     return "\n".join(lines) + "\n"
-
-
-def _interval(test: dict) -> tuple[float | None, float | None]:
-    """The test accuracy's Wilson interval (k-fold runs: over the pooled folds' items)."""
-    if "interval" in test:
-        return tuple(test["interval"])
-    return None, None
 
 
 def _pct(x: float | None) -> str:

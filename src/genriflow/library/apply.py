@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genriflow.errors import ConfigError
 from genriflow.features.store import content_hash
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
@@ -56,8 +57,6 @@ class WriteOptions:
 
     def __post_init__(self) -> None:
         if self.id3_version not in (None, 3, 4):
-            from genriflow.errors import ConfigError
-
             raise ConfigError("id3_version", f"must be 3 or 4; got {self.id3_version!r}")
 
 

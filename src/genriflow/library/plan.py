@@ -29,7 +29,7 @@ from pathlib import Path
 from genriflow.errors import ConfigError, one_of
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
-from genriflow.library.query import Selection, songs
+from genriflow.library.query import Selection, atomic_output, songs
 from genriflow.library.tagformats import FIELDS, TagFile, TagFormatError
 
 POLICIES = ("keep-existing", "merge", "overwrite")
@@ -118,14 +118,11 @@ class TagPlan:
     def write(self, path: str | os.PathLike) -> Path:
         """Save as CSV (atomically)."""
         out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
+        with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(PLAN_COLUMNS)
             for row in self.rows:
                 writer.writerow([getattr(row, c) for c in PLAN_COLUMNS])
-        os.replace(tmp, out)
         return out
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.library.plan import GENRE_NAMES
-from genriflow.library.query import Selection, songs
+from genriflow.library.query import Selection, atomic_output, songs
 
 #: The groupings that are not a learnt model's name.
 GROUPINGS = ("genre", "mood", "voice")
@@ -123,7 +123,9 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
         if target.exists() and _own(target) is None:
             report.refused.append((str(target), "not made by genriflow; left as it is"))
             continue
-        _write(target, [_mark(grouping, model_name), *_entries(members, folder)])
+        with atomic_output(target) as tmp:
+            lines = ["#EXTM3U", _mark(grouping, model_name), *_entries(members, folder)]
+            tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         report.written[target] = len(members)
     for stale in sorted(folder.glob("*.m3u8")):
         if stale not in report.written and _own(stale) == grouping:
@@ -145,8 +147,3 @@ def _entries(members: list, folder: Path) -> list[str]:
             lines.append(Path(song.path).as_posix())
     return lines
 
-
-def _write(target: Path, lines: list[str]) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text("\n".join(["#EXTM3U", *lines]) + "\n", encoding="utf-8")
-    os.replace(tmp, target)

@@ -7,6 +7,8 @@ import json
 import os
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,14 +214,38 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
         sys.stdout.write(_text(frame, format))
         return None
     out = Path(out)
+    with atomic_output(out) as tmp:
+        if format == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            tmp.write_text(_text(frame, format))
+    return out
+
+
+@contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A temporary path beside ``out`` to write to; once written it is flushed to disk and
+    renamed over ``out``, so a crash leaves the old file or the new one, never a part.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "list.m3u8"
+    >>> with atomic_output(target) as tmp:
+    ...     _ = tmp.write_text("#EXTM3U")
+    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
+    ('#EXTM3U', ['list.m3u8'])
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    if format == "parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        tmp.write_text(_text(frame, format))
-    os.replace(tmp, out)
-    return out
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _text(frame: pd.DataFrame, format: str) -> str:
