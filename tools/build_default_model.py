@@ -45,12 +45,14 @@ import numpy as np
 
 from genriflow.datasets.gtzan import clip_key, fault_filtered_split
 from genriflow.datasets.splits import SplitConfig
+from genriflow.evaluation.calibration import expected_calibration_error
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.features.dataset import from_table
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS
 from genriflow.intervals import wilson_interval
 from genriflow.models.classical import ClassicalGenreModel, make_classical
 from genriflow.models.transforms import LogColumns, variance_columns
+from genriflow.training.calibration import CALIBRATIONS, calibrated
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -61,8 +63,6 @@ SEED = 0
 #: The built-in name (``genriflow.load_model("gtzan-table")``; ``gtzan`` is its fusion
 #: with the zero-shot model).
 NAME = "gtzan-table"
-CALIBRATIONS = ("none", "sigmoid", "isotonic", "temperature")
-ECE_BINS = 15
 
 
 @dataclass(frozen=True)
@@ -198,16 +198,6 @@ def select(parts: Parts, *, log: Callable[[str], None] = print) -> dict:
 
 # ---------------------------------------------------------------------------- calibration
 
-def calibrated(estimator, method: str, X: np.ndarray, y: np.ndarray):
-    """``estimator`` (fitted) with a calibrator of ``method`` fitted on ``X, y``."""
-    if method == "none":
-        return estimator
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.frozen import FrozenEstimator
-
-    return CalibratedClassifierCV(FrozenEstimator(estimator), method=method).fit(X, y)
-
-
 def choose_calibration(estimator, parts: Parts) -> dict:
     """Each method's log-loss, 5-fold cross-validated within the validation part."""
     from sklearn.metrics import log_loss
@@ -226,21 +216,6 @@ def choose_calibration(estimator, parts: Parts) -> dict:
                 proba[held] = calibrated(estimator, method, X[fit], y[fit]).predict_proba(X[held])
         scores[method] = float(log_loss(y, proba, labels=estimator.classes_))
     return {"method": min(scores, key=scores.get), "valid_cv_log_loss": scores}
-
-
-def expected_calibration_error(proba: np.ndarray, y: np.ndarray, classes: np.ndarray,
-                               bins: int = ECE_BINS) -> float:
-    """Top-label ECE: confidence against accuracy in ``bins`` equal-width bins."""
-    confidence = proba.max(axis=1)
-    correct = classes[proba.argmax(axis=1)] == y
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
-    return float(total)
 
 
 def wilson(correct: int, n: int) -> tuple[float, float]:

@@ -386,7 +386,9 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
           table: str | os.PathLike | None = None, model: str = "auto", split: str = "auto",
           seed: int = 0, folds: int = 10, pca: int | None = None, epochs: int = 50,
           device: str = "auto", augment: str = "none", copies: int = 1,
-          embeddings: str | None = None, options: RunOptions | None = None) -> Run:
+          embeddings: str | None = None, calibration: str = "auto",
+          multi_label: bool = False, thresholds: str = "tuned",
+          options: RunOptions | None = None) -> Run:
     """Train a genre model, choose it on the validation part, test it once, save it.
 
     Parameters
@@ -412,6 +414,17 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         Networks: most epochs, where to train, waveform augmentation and its copies.
     embeddings : str or None
         Classical models on a pretrained network's embeddings (transfer learning).
+    calibration : str
+        Fitted on the validation part: ``auto`` (temperature scaling for a network; none
+        for a classical head, refitted on train + valid instead), ``none``,
+        ``temperature``, ``sigmoid`` or ``isotonic`` (the last two for classical heads).
+        The report shows ECE, NLL and Brier score before and after.
+    multi_label : bool
+        Several genres per song, from the data's ``labels`` column (``rock;blues``): one
+        sigmoid per genre (networks, binary cross-entropy) or one-vs-rest heads.
+    thresholds : str
+        Multi-label: ``tuned`` (per genre, best F1 on the validation part) or ``seed``
+        (the 2024 report's 0.2).
     options : RunOptions or None
 
     Returns
@@ -425,7 +438,8 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     options = options if options is not None else default_options()
     metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
         method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
-        augment=augment, copies=copies, embeddings=embeddings, options=options)
+        augment=augment, copies=copies, embeddings=embeddings, calibration=calibration,
+        multi_label=multi_label, thresholds=thresholds, options=options)
     return Run(Path(out), metrics, errors)
 
 

@@ -139,6 +139,19 @@ def print_result(metrics: dict, out: Path) -> None:
                 f"{test['interval'][1]:.3f}; " if "interval" in test else "")
     console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
                   f"({interval}balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
+    calibration = metrics.get("test_calibration")
+    if calibration:
+        before, after = calibration["before"], calibration["after"]
+        console.print(f"calibration ({calibration['method']}, fitted on valid): expected "
+                      f"calibration error {before['ece']:.3f} -> {after['ece']:.3f}, NLL "
+                      f"{before['nll']:.3f} -> {after['nll']:.3f} on the same part")
+    multi = metrics.get("test_multilabel")
+    if multi:
+        found = multi["at_thresholds"]["all_genres_found"]
+        console.print(f"all of a song's genres found: [bold]{found['accuracy']:.3f}[/bold] "
+                      f"({found['correct']}/{found['n']}, 95 % Wilson {found['interval'][0]:.3f}"
+                      f"-{found['interval'][1]:.3f}), mAP {multi['at_thresholds']['mAP']:.3f} "
+                      f"at thresholds {metrics['multi_label']['thresholds_from']}")
     if metrics["split"].get("groups_crossing"):
         console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
                       "splits; this figure is inflated by leakage[/yellow]")

@@ -55,6 +55,15 @@ def command(
                                                    "classical model on a pretrained network's "
                                                    "embeddings: msd-musicnn, mtt-musicnn, "
                                                    "msd-vgg or mtt-vgg.")] = None,
+    calibration: Annotated[str, typer.Option(help="Fitted on the validation part: auto "
+                                             "(temperature for networks, none for classical "
+                                             "heads), none, temperature, sigmoid or "
+                                             "isotonic.")] = "auto",
+    multi_label: Annotated[bool, typer.Option("--multi-label", help="Several genres per "
+                                              "song (labels like rock;blues): one sigmoid "
+                                              "per genre, or one-vs-rest heads.")] = False,
+    thresholds: Annotated[str, typer.Option(help="Multi-label: tuned (per genre on "
+                                            "validation) or seed (0.2).")] = "tuned",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
@@ -64,7 +73,8 @@ def command(
     out = out or Path("models") / f"{model.replace('@', '-')}-{stamp()}"
     run = train(data_dir, table=features, model=model, out=out, split=split, seed=seed,
                 folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
-                copies=copies, embeddings=embeddings,
+                copies=copies, embeddings=embeddings, calibration=calibration,
+                multi_label=multi_label, thresholds=thresholds,
                 options=run_options(store, no_store, jobs, quiet))
     if run.auto is not None:
         print_auto(run.auto)

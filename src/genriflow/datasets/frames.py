@@ -34,3 +34,15 @@ def _optional(values, n: int) -> pd.Series:
     if values is None:
         return pd.Series([None] * n, dtype=object)
     return pd.Series([v if v not in ("", None) else None for v in values], dtype=object)
+
+
+def label_sets(frame: pd.DataFrame) -> list[list[str]]:
+    """Each row's genres: its ``labels`` column split at ``;`` when the frame has one (a
+    multi-genre dataset), else its one ``label``.
+
+    >>> frame = pd.DataFrame({"label": ["rock", "jazz"], "labels": ["rock;blues", "jazz"]})
+    >>> label_sets(frame)
+    [['rock', 'blues'], ['jazz']]
+    """
+    column = frame["labels"] if "labels" in frame else frame["label"]
+    return [[g for g in str(value).split(";") if g] for value in column]

@@ -19,13 +19,17 @@ import numpy as np
 import pandas as pd
 
 from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
+from genriflow.evaluation.calibration import before_after
 from genriflow.evaluation.metrics import classification_metrics
+from genriflow.evaluation.multilabel import SEED_THRESHOLD, indicator, multilabel_metrics
 from genriflow.evaluation.plots import plot_history
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.deep import DeepGenreModel
+from genriflow.training.calibration import clip_probabilities
 from genriflow.training.classical import (
     TrainConfig,
     classical_model,
@@ -79,7 +83,9 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
                   "counts": rounds[0].value_counts().to_dict(),
                   "groups_crossing": groups_crossing(dataset.frame, rounds[0])}
     metrics = {"split": split_info, "data": dataset.source, **metrics}
-    return TrainResult(classical_model(estimator, metrics["chosen"], dataset, config), metrics)
+    model = classical_model(estimator, metrics["chosen"], dataset, config,
+                            multi_label=metrics.get("multi_label"))
+    return TrainResult(model, metrics)
 
 
 def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
@@ -89,13 +95,43 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
         raise DatasetError(f"split {method!r} leaves no training or no test rows in "
                            f"{dataset.source} (counts: {parts.value_counts().to_dict()})")
     fitted = fit_classical(dataset, parts.to_numpy(), config)
-    y_test, y_pred = dataset.y[test], fitted.estimator.predict(dataset.X[test])
-    figures = classification_metrics(y_test, y_pred, labels,
-                                     part=f"test ({method}, {int(test.sum())} items)",
-                                     items=dataset.frame["path"][test].tolist())
+    part, items = f"test ({method}, {int(test.sum())} items)", dataset.frame["path"][test]
     info = {"chosen": fitted.chosen, "selection_valid_accuracy": fitted.selection_valid_accuracy,
-            "train_accuracy": fitted.train_accuracy, "test": figures}
+            "train_accuracy": fitted.train_accuracy}
+    if fitted.multi_label is not None:
+        proba = fitted.estimator.predict_proba(dataset.X[test])
+        sets = [s for s, t in zip(label_sets(dataset.frame), test, strict=True) if t]
+        info.update(multilabel_test(proba, sets, fitted.multi_label, part, items.tolist()))
+        return fitted.estimator, info, None
+    y_test, y_pred = dataset.y[test], fitted.estimator.predict(dataset.X[test])
+    info["test"] = classification_metrics(y_test, y_pred, labels, part=part,
+                                          items=items.tolist())
+    if fitted.uncalibrated is not None:
+        classes = [str(c) for c in fitted.estimator.classes_]
+        info["test_calibration"] = before_after(
+            fitted.uncalibrated.predict_proba(dataset.X[test]),
+            fitted.estimator.predict_proba(dataset.X[test]), y_test, classes,
+            method=config.calibration)
     return fitted.estimator, info, (y_test, y_pred)
+
+
+def multilabel_test(proba: np.ndarray, sets: list[list[str]], multi_label: dict, part: str,
+                    items: list[str]) -> dict:
+    """A multi-label model's test figures: ``test`` (its top genre counted right when it is
+    one of the song's: accuracy with interval, per genre, confusion), ``test_multilabel``
+    (the figures of :func:`~genriflow.evaluation.multilabel.multilabel_metrics` at the
+    model's thresholds and at the seed's 0.2) and the model's ``multi_label`` settings."""
+    genres = multi_label["labels"]
+    top = np.asarray(genres)[proba.argmax(axis=1)]
+    truth = [t if t in s else s[0] for t, s in zip(top, sets, strict=True)]
+    figures = classification_metrics(np.asarray(truth), top, genres,
+                                     part=f"{part}; the top genre right when it is one of "
+                                          "the song's", items=items)
+    Y = indicator(sets, genres)
+    return {"test": figures, "multi_label": multi_label, "test_multilabel": {
+        "at_thresholds": multilabel_metrics(Y, proba, genres,
+                                            np.asarray(multi_label["thresholds"]), part),
+        "at_seed_threshold": multilabel_metrics(Y, proba, genres, SEED_THRESHOLD, part)}}
 
 
 def summarise_folds(results: list, labels: list[str], chosen: str, method: str) -> dict:
@@ -158,17 +194,37 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
                      config: DeepTrainConfig) -> dict:
     model, parts, method = fitted.model, fitted.parts, fitted.method
 
+    sets = label_sets(dataset.frame)
+
     def accuracy(part: str) -> float | None:
+        """On ``part``: the top genre is the clip's (multi-label: one of the clip's)."""
         rows = parts == part
         if not rows.any():
             return None
-        return float(np.mean(model.predict(dataset.rows(rows)) == dataset.y[rows]))
+        top = model.predict(dataset.rows(rows))
+        if model.multi_label:
+            chosen = [s for s, r in zip(sets, rows, strict=True) if r]
+            return float(np.mean([t in s for t, s in zip(top, chosen, strict=True)]))
+        return float(np.mean(top == dataset.y[rows]))
 
     test = parts == "test"
-    figures = classification_metrics(dataset.y[test], model.predict(dataset.rows(test)),
-                                     fitted.labels,
-                                     part=f"test ({method}, {int(test.sum())} items)",
-                                     items=dataset.frame["path"][test].tolist())
+    part, items = f"test ({method}, {int(test.sum())} items)", dataset.frame["path"][test]
+    extra: dict = {}
+    if model.multi_label:
+        extra = multilabel_test(model.predict_proba(dataset.rows(test)),
+                                [s for s, t in zip(sets, test, strict=True) if t],
+                                model.config["multi_label"], part, items.tolist())
+    else:
+        extra["test"] = classification_metrics(dataset.y[test],
+                                               model.predict(dataset.rows(test)),
+                                               fitted.labels, part=part, items=items.tolist())
+        calibration = model.config.get("calibration")
+        if calibration:
+            logits = model.piece_logits(dataset.rows(test))
+            extra["test_calibration"] = before_after(
+                clip_probabilities(logits, 1.0),
+                clip_probabilities(logits, calibration["temperature"]), dataset.y[test],
+                fitted.labels, method=f"temperature {calibration['temperature']:.3f}")
     counts = {k: int(v) for k, v in zip(*np.unique(parts, return_counts=True), strict=True)}
     return {
         "split": {**asdict(config.split), "method": method, "counts": counts,
@@ -178,7 +234,7 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
         "chosen": config.network,
         "train_accuracy": accuracy("train"),
         "valid_accuracy": accuracy("valid"),
-        "test": figures,
+        **extra,
         "history": fitted.history.to_dict(),
     }
 

@@ -1,10 +1,5 @@
-"""Several genres at once: thresholds, predicted genre sets and their figures.
-
-A multi-label model gives each genre its own probability (one sigmoid, or one one-vs-rest
-head, per genre). A song's predicted genres are those at or above their genre's
-threshold, best first; a song with none above gets its most probable genre, so every song
-has at least one. The thresholds are either the 2024 report's fixed 0.2 or one per genre,
-tuned on the validation part (:func:`tune_thresholds`).
+"""The figures of several genres at once (the decisions themselves, thresholds and predicted
+sets, are the models' own: :mod:`genriflow.models.multilabel`).
 
 :func:`multilabel_metrics` gives the report's figures: the seed's measure (a song counts as
 right when every one of its genres is predicted), exact-set accuracy, micro and macro F1
@@ -19,67 +14,17 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
-from genriflow.errors import ConfigError
 from genriflow.intervals import wilson_interval
+from genriflow.models.multilabel import (
+    SEED_THRESHOLD,
+    indicator,
+    predicted_sets,
+    top_k_sets,
+    tune_thresholds,
+)
 
-#: The 2024 report's threshold: a genre is present above it.
-SEED_THRESHOLD = 0.2
-
-
-def indicator(label_sets: Sequence[Sequence[str]], labels: Sequence[str]) -> np.ndarray:
-    """Label sets as a (songs, genres) boolean matrix in the order of ``labels``.
-
-    >>> indicator([["rock"], ["jazz", "rock"]], ["jazz", "rock"]).astype(int).tolist()
-    [[0, 1], [1, 1]]
-    """
-    where = {g: i for i, g in enumerate(labels)}
-    out = np.zeros((len(label_sets), len(labels)), dtype=bool)
-    for row, genres in enumerate(label_sets):
-        for genre in genres:
-            if genre not in where:
-                raise ConfigError("labels", f"genre {genre!r} is not one of the model's")
-            out[row, where[genre]] = True
-    return out
-
-
-def predicted_sets(probabilities: np.ndarray, thresholds: float | np.ndarray
-                   ) -> np.ndarray:
-    """Each song's predicted genres as a boolean matrix: at or above the threshold, else
-    the most probable one alone.
-
-    >>> predicted_sets(np.array([[0.7, 0.3, 0.1], [0.1, 0.15, 0.05]]), 0.2).astype(int)
-    array([[1, 1, 0],
-           [0, 1, 0]])
-    """
-    p = np.asarray(probabilities, dtype=float)
-    chosen = p >= np.broadcast_to(thresholds, p.shape[1:])
-    none = ~chosen.any(axis=1)
-    chosen[none, p[none].argmax(axis=1)] = True
-    return chosen
-
-
-def top_k_sets(probabilities: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` most probable genres of each song (a single-label model's "top two")."""
-    p = np.asarray(probabilities, dtype=float)
-    chosen = np.zeros(p.shape, dtype=bool)
-    np.put_along_axis(chosen, np.argsort(-p, axis=1)[:, :k], True, axis=1)
-    return chosen
-
-
-def tune_thresholds(truth: np.ndarray, probabilities: np.ndarray, *,
-                    grid: Sequence[float] = tuple(np.round(np.arange(0.05, 0.96, 0.05), 2)),
-                    default: float = SEED_THRESHOLD) -> np.ndarray:
-    """Per genre, the threshold of ``grid`` with the best F1 on these (validation) songs;
-    ``default`` for a genre none of them has."""
-    truth = np.asarray(truth, dtype=bool)
-    p = np.asarray(probabilities, dtype=float)
-    out = np.full(truth.shape[1], default)
-    for g in range(truth.shape[1]):
-        if truth[:, g].any():
-            scores = [f1_score(truth[:, g], p[:, g] >= t, zero_division=0) for t in grid]
-            out[g] = grid[int(np.argmax(scores))]
-    return out
-
+__all__ = ["SEED_THRESHOLD", "indicator", "predicted_sets", "top_k_sets", "tune_thresholds",
+           "multilabel_metrics"]
 
 def _share(right: np.ndarray) -> dict:
     n, k = int(right.size), int(right.sum())

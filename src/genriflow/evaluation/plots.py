@@ -265,3 +265,42 @@ def plot_pca_scatter(X: np.ndarray, labels: Sequence[str], title: str,
     (see :func:`pca_map`)."""
     points, xlabel, ylabel = pca_map(X, log_columns=log_columns)
     return plot_embedding_scatter(points, labels, title, path, xlabel=xlabel, ylabel=ylabel)
+
+
+def plot_reliability(calibration: dict, title: str, path: str | os.PathLike) -> Path:
+    """Save the reliability diagram of a calibration before and after.
+
+    Parameters
+    ----------
+    calibration : dict
+        As :func:`~genriflow.evaluation.calibration.before_after` returns it: ``before``
+        and ``after`` each with ``reliability`` (per confidence bin: mean ``confidence``,
+        ``accuracy``, ``count``) and ``ece``.
+    title : str
+        Should name the part the figures were measured on.
+    path : path
+        PNG file to write.
+
+    Returns
+    -------
+    Path
+    """
+    fig, ax = plt.subplots(figsize=(5.5, 5.0))
+    ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="perfectly calibrated")
+    for when, marker in (("before", "o"), ("after", "s")):
+        bins = calibration[when]["reliability"]
+        points = [(c, a, n) for c, a, n in zip(bins["confidence"], bins["accuracy"],
+                                               bins["count"], strict=True) if n]
+        if not points:
+            continue
+        conf, acc, n = (np.array(v, dtype=float) for v in zip(*points, strict=True))
+        ax.plot(conf, acc, marker=marker, label=f"{when} (ECE {calibration[when]['ece']:.3f})")
+        ax.scatter(conf, acc, s=8 + 120 * n / n.max(), alpha=0.3)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence: top genre's probability (15 bins)")
+    ax.set_ylabel("accuracy of the songs in the bin")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    return save_figure(fig, path)

@@ -12,7 +12,7 @@ import numpy as np
 
 from genriflow.audio import AudioError
 from genriflow.evaluation.html import write_html_report
-from genriflow.evaluation.plots import plot_confusion, plot_per_class
+from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
 from genriflow.training.auto import AutoChoice
 
 
@@ -70,6 +70,10 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     if "train_accuracy" in metrics:
         lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
     lines.append("")
+    if metrics.get("test_calibration"):
+        lines += _calibration_lines(folder, metrics["test_calibration"], test["part"])
+    if metrics.get("test_multilabel"):
+        lines += _multilabel_lines(metrics["test_multilabel"], metrics.get("multi_label", {}))
     if "per_class" in test:
         lines += _per_class_lines(test)
         plot_per_class(test["per_class"], f"Precision and recall per genre, {test['part']}",
@@ -97,6 +101,48 @@ def _fmt(test: dict, key: str) -> str:
         low, high = test["interval"]
         text += f" ({test['correct']}/{test['n']}; 95 % Wilson {low:.3f}-{high:.3f})"
     return text
+
+
+def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
+    before, after = calibration["before"], calibration["after"]
+    plot_reliability(calibration, f"Reliability, {part}", folder / "reliability.png")
+    lines = [f"## Calibration ({calibration['method']}, fitted on "
+             f"{calibration['fitted_on']}; measured on {part})", "",
+             "| figure | before | after |", "| --- | --- | --- |"]
+    for key, name in (("ece", f"expected calibration error ({before['bins']} bins)"),
+                      ("nll", "negative log-likelihood"), ("brier", "Brier score"),
+                      ("accuracy", "accuracy")):
+        lines.append(f"| {name} | {before[key]:.3f} | {after[key]:.3f} |")
+    return [*lines, "", "Lower is better for the first three.", "",
+            "![reliability diagram](reliability.png)", ""]
+
+
+def _multilabel_lines(figures: dict, settings: dict) -> list[str]:
+    lines = ["## Several genres per song", "",
+             f"Thresholds: {settings.get('thresholds_from', '?')}. A song's genres are those "
+             "at or above their threshold (its top genre when none is).", "",
+             "| figure | at the model's thresholds | at 0.2 (the 2024 report) |",
+             "| --- | --- | --- |"]
+    at, seed = figures["at_thresholds"], figures["at_seed_threshold"]
+
+    def share(entry: dict) -> str:
+        low, high = entry["interval"]
+        return (f"{entry['accuracy']:.3f} ({entry['correct']}/{entry['n']}; 95 % Wilson "
+                f"{low:.3f}-{high:.3f})")
+
+    lines += [f"| all of the song's genres found | {share(at['all_genres_found'])} | "
+              f"{share(seed['all_genres_found'])} |",
+              f"| exact genre set | {share(at['exact_set'])} | {share(seed['exact_set'])} |",
+              f"| micro F1 | {at['micro_f1']:.3f} | {seed['micro_f1']:.3f} |",
+              f"| macro F1 | {at['macro_f1']:.3f} | {seed['macro_f1']:.3f} |",
+              f"| mAP (mean average precision) | {at['mAP']:.3f} | (threshold-free) |", "",
+              f"Measured on {at['part']}.", "",
+              "| genre | threshold | ROC-AUC | average precision |", "| --- | --- | --- | --- |"]
+    thresholds = dict(zip(settings.get("labels", []), at["thresholds"], strict=False))
+    for genre, m in at["per_genre"].items():
+        lines.append(f"| {genre} | {thresholds.get(genre, float('nan')):.2f} | "
+                     f"{m['roc_auc']:.3f} | {m['average_precision']:.3f} |")
+    return [*lines, ""]
 
 
 def _split_lines(split: dict) -> list[str]:

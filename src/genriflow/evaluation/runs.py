@@ -39,6 +39,8 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
               table: str | os.PathLike | None = None, split: SplitConfig | None = None,
               pca: int | None = None, epochs: int = 50, device: str = "auto",
               augment: str = "none", copies: int = 1, embeddings: str | None = None,
+              calibration: str = "auto", multi_label: bool = False,
+              thresholds: str = "tuned",
               options: RunOptions | None = None) -> tuple[dict, list[AudioError]]:
     """Train ``model`` on audio (``data``) or a Kaggle feature table, test it once and write
     its folder.
@@ -65,6 +67,15 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
         Classical models only: train the head on a pretrained network's embeddings
         (``msd-musicnn``, ``mtt-musicnn``, ``msd-vgg``, ``mtt-vgg``) instead of the GTZAN
         table features: transfer learning.
+    calibration : str
+        ``auto`` (temperature scaling for a network, none for a classical head, which is
+        then refitted on train + valid), ``none``, ``temperature``, or for a classical
+        head ``sigmoid`` or ``isotonic``; fitted on the validation part.
+    multi_label : bool
+        Several genres per song (the ``labels`` column, ``rock;blues``): one sigmoid per
+        genre for a network, one-vs-rest for a classical head.
+    thresholds : str
+        Multi-label: ``tuned`` per genre on the validation part, or ``seed`` (0.2).
     options : RunOptions or None
         Feature store, workers and progress bars (``None``: no store, every core, quiet).
 
@@ -90,6 +101,10 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if model == "auto" and not embeddings:
         from genriflow.evaluation.auto import train_auto_to_folder
 
+        if multi_label or calibration not in ("auto", "none"):
+            raise ConfigError("model", "is auto, which chooses among single-genre models "
+                              "as they are; name a model for --multi-label or "
+                              "--calibration (e.g. logreg, shortchunk-cnn)")
         result = train_auto_to_folder(out, data, table=table, split=split, pca=pca,
                                       epochs=epochs, device=device, augment=augment,
                                       copies=copies, options=options)
@@ -105,7 +120,10 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
             raise ConfigError("table", "cannot train a network: networks learn from audio; "
                               "give data")
         config = DeepTrainConfig(network=model, split=split, loop=LoopConfig(
-            epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies)
+            epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies,
+            calibration="temperature" if calibration == "auto" and not multi_label
+            else "none" if calibration == "auto" else calibration,
+            multi_label=multi_label, thresholds=thresholds)
         dataset = from_audio(data, config.feature_config(), options=options)
         extra = augmented_copies(dataset, config, options=options)
         result = train_network_to_folder(dataset, out, config, extra_train=extra,
@@ -117,7 +135,9 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if table is not None and feature_set != "kaggle":
         raise ConfigError("table", f"holds kaggle features, but {feature_set} features come "
                           "from audio; give data")
-    config = TrainConfig(model=name, split=split, pca=pca, seed=split.seed)
+    config = TrainConfig(model=name, split=split, pca=pca, seed=split.seed,
+                         calibration="none" if calibration == "auto" else calibration,
+                         multi_label=multi_label, thresholds=thresholds)
     dataset = (from_table(table) if table is not None
                else from_audio(data, FeatureConfig(set=feature_set), options=options))
     return train_to_folder(dataset, out, config).metrics, dataset.errors

@@ -27,6 +27,7 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
             "path": p.path,
             "genre": p.genre,
             "top": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.top(top)],
+            "genres": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.genres],
             "probabilities": {g: round(float(x), 4) for g, x in zip(p.labels, p.probabilities,
                                                                    strict=True)},
             "timeline": [{"start": float(o), "genre": p.labels[int(w.argmax())],
@@ -38,18 +39,20 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
 
 
 def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
-    """CSV text: ``path,genre,genre_1,probability_1,...``."""
+    """CSV text: ``path,genre,genre_1,probability_1,...,genres`` (``genres``: the song's
+    genres joined with ``;``: a multi-label model's above their thresholds, else the
+    top one)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["path", "genre"]
     for i in range(1, top + 1):
         header += [f"genre_{i}", f"probability_{i}"]
-    writer.writerow(header)
+    writer.writerow([*header, "genres"])
     for p in predictions:
         row = [p.path, p.genre]
         for genre, prob in p.top(top):
             row += [genre, f"{prob:.4f}"]
-        writer.writerow(row)
+        writer.writerow([*row, ";".join(g for g, _ in p.genres)])
     return buffer.getvalue()
 
 
@@ -70,6 +73,10 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
         header = ["file", *[f"#{i}" for i in range(1, top + 1)]]
         rows = [[_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)]]
                 for p in predictions]
+        if any(p.thresholds is not None for p in predictions):
+            header.append("genres (at or above their thresholds)")
+            for row, p in zip(rows, predictions, strict=True):
+                row.append(", ".join(g for g, _ in p.genres))
         _print_table(header, rows, "genre predictions", console)
 
 

@@ -47,6 +47,9 @@ class Prediction:
         The model's name (``config["model"]``), for provenance.
     n_top : int
         How many genres :meth:`top` and the printed form list by default.
+    thresholds : np.ndarray or None, shape (n_labels,)
+        A multi-label model's per-genre thresholds (its probabilities are each genre's on
+        its own); ``None`` for a single-label model.
 
     Examples
     --------
@@ -56,6 +59,16 @@ class Prediction:
     'rock'
     >>> p.top(1)
     [('rock', 0.75)]
+
+    A multi-label model names every genre at or above its threshold:
+
+    >>> m = Prediction("song.mp3", ["blues", "jazz", "rock"], np.array([0.4, 0.1, 0.9]),
+    ...                np.array([0.0]), np.array([[0.4, 0.1, 0.9]]),
+    ...                thresholds=np.array([0.3, 0.3, 0.5]))
+    >>> m.genres
+    [('rock', 0.9), ('blues', 0.4)]
+    >>> print(m)
+    song.mp3: rock 90%, blues 40%
     """
 
     path: str
@@ -65,6 +78,17 @@ class Prediction:
     window_probabilities: np.ndarray
     model: str = ""
     n_top: int = 3
+    thresholds: np.ndarray | None = None
+
+    @property
+    def genres(self) -> list[tuple[str, float]]:
+        """The song's genres with their probabilities, best first: for a multi-label model
+        every genre at or above its threshold (at least the top one), else the top one."""
+        if self.thresholds is None:
+            return self.top(1)
+        from genriflow.models.multilabel import genres_above
+
+        return genres_above(self.probabilities, self.labels, self.thresholds)
 
     @property
     def genre(self) -> str:
@@ -78,7 +102,8 @@ class Prediction:
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
     def __str__(self) -> str:
-        genres = ", ".join(f"{genre} {p:.0%}" for genre, p in self.top())
+        listed = self.top() if self.thresholds is None else self.genres
+        genres = ", ".join(f"{genre} {p:.0%}" for genre, p in listed)
         return f"{self.path}: {genres}"
 
 
@@ -125,7 +150,8 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
     """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
     window_probs = model.predict_proba(item.values)
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
-                      item.offsets, window_probs, str(model.config.get("model", "")), top)
+                      item.offsets, window_probs, str(model.config.get("model", "")), top,
+                      model.thresholds)
 
 
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],

@@ -57,6 +57,21 @@ class GenreClassifier(ABC):
         :class:`~genriflow.models.fusion.FusedGenreModel`, reads several)."""
         return [self.feature_config]
 
+    @property
+    def multi_label(self) -> bool:
+        """Whether each genre has its own probability (several genres per song): the
+        columns of :meth:`predict_proba` then do not sum to one, and a song's genres are
+        those at or above :attr:`thresholds`."""
+        return bool(self.config.get("multi_label"))
+
+    @property
+    def thresholds(self) -> np.ndarray | None:
+        """Per genre, the probability at or above which a multi-label model names it
+        (tuned on the validation part, or the 2024 report's 0.2); ``None`` otherwise."""
+        if not self.multi_label:
+            return None
+        return np.asarray(self.config["multi_label"]["thresholds"], dtype=float)
+
     @abstractmethod
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""

@@ -87,7 +87,7 @@ AUTO_CANDIDATES = ("knn", "svm", "logreg", "random-forest", "mlp")
 
 
 def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
-                   log_columns: tuple[int, ...] = ()) -> Pipeline:
+                   log_columns: tuple[int, ...] = (), multi_label: bool = False) -> Pipeline:
     """Build a classical genre classifier.
 
     Parameters
@@ -101,6 +101,9 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
         reduces to 15, as the CS229 report did).
     log_columns : tuple of int
         Columns to log-transform first (the variances of frame features).
+    multi_label : bool
+        One classifier per genre (scikit-learn's one-vs-rest), fitted on a (songs, genres)
+        indicator matrix: each genre's probability on its own, several genres per song.
 
     Returns
     -------
@@ -120,6 +123,10 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
 
     one_of("model", name, CLASSICAL_MODELS)
     steps = CLASSICAL_MODELS[name](seed)
+    if multi_label:
+        from sklearn.multiclass import OneVsRestClassifier
+
+        steps[-1] = ("clf", OneVsRestClassifier(steps[-1][1]))
     if pca is not None and not any(step == "pca" for step, _ in steps):
         steps = [("pca", PCA(n_components=pca, random_state=seed)), *steps]
     return Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
@@ -152,6 +159,9 @@ class ClassicalGenreModel(GenreClassifier):
 
     @property
     def labels(self) -> list[str]:
+        # A one-vs-rest estimator numbers its genres; their names are in the config.
+        if self.multi_label:
+            return list(self.config["multi_label"]["labels"])
         return [str(c) for c in self.estimator.classes_]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier
 from genriflow.models.networks import build_network
-from genriflow.models.torch_device import predict_proba
+from genriflow.models.torch_device import predict_logits, predict_proba
 
 #: Feature sets whose clips hold several windows along their first axis.
 WINDOWED_SETS = ("cs229-mel", "cs229-raw")
@@ -51,15 +51,22 @@ class InputNorm(nn.Module):
 
 
 class GenreNet(nn.Module):
-    """What is saved: the input scaling followed by the network (logits out)."""
+    """What is saved: the input scaling followed by the network (logits out).
 
-    def __init__(self, network: nn.Module, n_norm: int = 0) -> None:
+    ``temperature`` divides the logits (temperature scaling, fitted on the validation part
+    after training, see :mod:`genriflow.training.calibration`); it is a plain number kept
+    in ``config.json``, so the weights file holds the trained tensors only.
+    """
+
+    def __init__(self, network: nn.Module, n_norm: int = 0, temperature: float = 1.0) -> None:
         super().__init__()
         self.norm = InputNorm(n_norm)
         self.network = network
+        self.temperature = float(temperature)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.network(self.norm(x))
+        logits = self.network(self.norm(x))
+        return logits if self.temperature == 1.0 else logits / self.temperature
 
 
 def to_pieces(X: np.ndarray, feature_set: str, chunk_frames: int | None) -> tuple[np.ndarray,
@@ -123,11 +130,30 @@ class DeepGenreModel(GenreClassifier):
               device: str = "auto") -> DeepGenreModel:
         """An untrained model from its configuration (the inverse of saving it)."""
         network = build_network(config["network"], len(labels), **config["network_kwargs"])
-        return cls(GenreNet(network, config.get("n_norm", 0)), labels, feature_config,
-                   config, device)
+        temperature = config.get("calibration", {}).get("temperature", 1.0)
+        return cls(GenreNet(network, config.get("n_norm", 0), temperature), labels,
+                   feature_config, config, device)
+
+    def piece_logits(self, X: np.ndarray, *, batch_size: int = 64) -> list[np.ndarray]:
+        """Each clip's logits, one row per piece (before any temperature), for fitting a
+        calibration: a list of arrays of shape (n_pieces_i, n_labels)."""
+        temperature, self.net.temperature = self.net.temperature, 1.0
+        try:
+            clips = []
+            for start in range(0, len(X), batch_size):
+                batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
+                pieces, clip = to_pieces(batch, self.feature_config.set,
+                                         self.config.get("chunk_frames"))
+                logits = predict_logits(self.net, torch.from_numpy(
+                    np.ascontiguousarray(pieces)), batch_size, self.device)
+                clips += [logits[clip == i] for i in range(len(batch))]
+            return clips
+        finally:
+            self.net.temperature = temperature
 
     def predict_proba(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-        """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged."""
+        """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged (each
+        genre's sigmoid on its own for a multi-label network)."""
         out = np.zeros((len(X), len(self.labels)))
         # Clips are read batch by batch: X may be a memory map or lazy rows larger than RAM.
         for start in range(0, len(X), batch_size):
@@ -135,7 +161,8 @@ class DeepGenreModel(GenreClassifier):
             pieces, clip = to_pieces(clips, self.feature_config.set,
                                      self.config.get("chunk_frames"))
             probs = predict_proba(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
-                                  batch_size, self.device)
+                                  batch_size, self.device,
+                                  activation="sigmoid" if self.multi_label else "softmax")
             sums = np.zeros((len(clips), len(self.labels)))
             np.add.at(sums, clip, probs)
             out[start:start + len(clips)] = sums / np.bincount(clip, minlength=len(clips))[:, None]

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import at_least, one_of
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
 from genriflow.models.classical import (
@@ -23,13 +24,18 @@ from genriflow.models.classical import (
     ClassicalGenreModel,
     make_classical,
 )
+from genriflow.models.multilabel import SEED_THRESHOLD, indicator, tune_thresholds
 from genriflow.models.transforms import variance_columns
+from genriflow.training.calibration import CALIBRATIONS, calibrated
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 #: What ``TrainConfig.model`` may name.
 MODEL_CHOICES = ("auto", *CLASSICAL_MODELS)
+#: How a multi-label model's per-genre thresholds are set: tuned per genre for the best F1
+#: on the validation part, or the 2024 report's fixed 0.2.
+THRESHOLD_CHOICES = ("tuned", "seed")
 
 
 @dataclass(frozen=True)
@@ -45,16 +51,45 @@ class TrainConfig:
     pca : int or None
         Principal components after scaling (``None``: no PCA, except kNN's own 15).
     seed : int
+    calibration : str
+        One of :data:`~genriflow.training.calibration.CALIBRATIONS`: the model is fitted on
+        the training part and calibrated on the validation part (instead of being refitted
+        on both); ``none`` keeps its own probabilities.
+    multi_label : bool
+        One-vs-rest: one classifier per genre on the ``labels`` column (``rock;blues``),
+        several genres per song.
+    thresholds : str
+        Multi-label only, one of :data:`THRESHOLD_CHOICES`.
+
+    >>> TrainConfig(calibration="platt")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `calibration` must be one of none, sigmoid, isotonic, \
+temperature; got 'platt'
     """
 
     model: str = "auto"
     split: SplitConfig = field(default_factory=SplitConfig)
     pca: int | None = None
     seed: int = 0
+    calibration: str = "none"
+    multi_label: bool = False
+    thresholds: str = "tuned"
 
     def __post_init__(self) -> None:
         one_of("model", self.model, MODEL_CHOICES)
         at_least("pca", self.pca, 1, optional=True)
+        one_of("calibration", self.calibration, CALIBRATIONS)
+        one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
+        if self.multi_label and self.calibration != "none":
+            raise ConfigError("calibration", "is for single-genre models; a multi-label "
+                              "model's thresholds are tuned on the validation part instead")
+        if self.multi_label and self.split.method.startswith("kfold"):
+            raise ConfigError("multi_label", f"needs a validation part to tune thresholds "
+                              f"on; the split is {self.split.method} (use a hold-out split)")
+        if self.calibration != "none" and self.split.method.startswith("kfold"):
+            raise ConfigError("calibration", f"needs a validation part to fit on; the split "
+                              f"is {self.split.method} (use a hold-out split)")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,13 +107,21 @@ class ClassicalFit:
     selection_valid_accuracy : dict
         Candidate -> validation accuracy (empty without a validation part).
     train_accuracy : float
-        On the rows it was refitted on.
+        On the rows it was fitted on (for a multi-label model: the share of songs whose
+        top genre is one of theirs).
+    uncalibrated : Pipeline or None
+        Before calibration (fitted on the training part), for the before/after figures.
+    multi_label : dict or None
+        A multi-label model's ``labels``, per-genre ``thresholds`` and where they came from
+        (saved in its ``config.json``).
     """
 
     estimator: Pipeline
     chosen: str
     selection_valid_accuracy: dict[str, float]
     train_accuracy: float
+    uncalibrated: Pipeline | None = None
+    multi_label: dict | None = None
 
 
 def fit_classical(dataset: FeatureDataset, parts: np.ndarray,
@@ -96,37 +139,99 @@ def fit_classical(dataset: FeatureDataset, parts: np.ndarray,
     Returns
     -------
     ClassicalFit
-        Without validation rows, the first candidate is taken unscored.
+        Without validation rows, the first candidate is taken unscored (and a calibration
+        cannot be fitted: :class:`~genriflow.errors.ConfigError`).
+
+    Notes
+    -----
+    Candidates are scored on validation by accuracy; multi-label ones by the mean over
+    genres of the average precision (threshold-free), and the chosen one's thresholds
+    are tuned on the same validation songs before it is refitted on train + valid.
     """
     config = config or TrainConfig()
     train, valid = parts == "train", parts == "valid"
-    y = dataset.y
+    targets, genres = training_targets(dataset, config)
     candidates = AUTO_CANDIDATES if config.model == "auto" else (config.model,)
     selection: dict[str, float] = {}
+    fitted: dict[str, Pipeline] = {}
     if valid.any():
         for name in candidates:
-            fitted = fit_pipeline(name, dataset, train, config)
-            selection[name] = float(np.mean(fitted.predict(dataset.X[valid]) == y[valid]))
+            fitted[name] = fit_pipeline(name, dataset, train, config)
+            selection[name] = _valid_score(fitted[name], dataset.X[valid], targets[valid],
+                                           config.multi_label)
         chosen = max(selection, key=selection.get)
+    elif config.calibration != "none":
+        raise ConfigError("calibration", f"needs a validation part to fit on; the split of "
+                          f"{dataset.source} leaves none")
     else:
         chosen = candidates[0]
-    fit_rows = train | valid
-    estimator = fit_pipeline(chosen, dataset, fit_rows, config)
-    train_accuracy = float(np.mean(estimator.predict(dataset.X[fit_rows]) == y[fit_rows]))
-    return ClassicalFit(estimator, chosen, selection, train_accuracy)
+    multi_label = None
+    if config.multi_label:
+        tuned = config.thresholds == "tuned" and valid.any()
+        thresholds = (tune_thresholds(targets[valid],
+                                      fitted[chosen].predict_proba(dataset.X[valid]))
+                      if tuned else np.full(len(genres), SEED_THRESHOLD))
+        multi_label = {"labels": genres, "thresholds": thresholds.tolist(),
+                       "thresholds_from": "valid (best F1 per genre)" if tuned
+                       else f"fixed {SEED_THRESHOLD} (the 2024 report)"}
+    uncalibrated = None
+    if config.calibration != "none":
+        uncalibrated, fit_rows = fitted[chosen], train
+        estimator = calibrated(uncalibrated, config.calibration, dataset.X[valid],
+                               dataset.y[valid])
+    else:
+        fit_rows = train | valid
+        estimator = fit_pipeline(chosen, dataset, fit_rows, config)
+    train_accuracy = _valid_score(estimator, dataset.X[fit_rows], targets[fit_rows],
+                                  config.multi_label, accuracy=True)
+    return ClassicalFit(estimator, chosen, selection, train_accuracy, uncalibrated,
+                        multi_label)
+
+
+def training_targets(dataset: FeatureDataset, config: TrainConfig
+                     ) -> tuple[np.ndarray, list[str]]:
+    """What the classifiers learn: the labels, or for a multi-label model the (songs,
+    genres) indicator of each song's genres; and the genres in column order."""
+    if not config.multi_label:
+        return dataset.y, sorted(set(dataset.y))
+    sets = label_sets(dataset.frame)
+    genres = sorted({g for s in sets for g in s})
+    return indicator(sets, genres), genres
+
+
+def _valid_score(estimator: Pipeline, X: np.ndarray, targets: np.ndarray, multi_label: bool,
+                 accuracy: bool = False) -> float:
+    if not multi_label:
+        return float(np.mean(estimator.predict(X) == targets))
+    proba = estimator.predict_proba(X)
+    if accuracy:  # the top genre is one of the song's
+        return float(np.mean(targets[np.arange(len(targets)), proba.argmax(axis=1)]))
+    from sklearn.metrics import average_precision_score
+
+    present = targets.any(axis=0) & ~targets.all(axis=0)
+    return float(average_precision_score(targets[:, present], proba[:, present],
+                                         average="macro"))
 
 
 def fit_pipeline(name: str, dataset: FeatureDataset, rows: np.ndarray,
                  config: TrainConfig) -> Pipeline:
-    """The pipeline ``name`` fitted on ``rows`` (variance columns of the set logged)."""
+    """The pipeline ``name`` fitted on ``rows`` (variance columns of the set logged); a
+    multi-label one on the genre indicator (:func:`training_targets`)."""
     columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config) or ()
     model = make_classical(name, seed=config.seed, pca=config.pca,
-                           log_columns=variance_columns(columns))
-    return model.fit(dataset.X[rows], dataset.y[rows])
+                           log_columns=variance_columns(columns),
+                           multi_label=config.multi_label)
+    return model.fit(dataset.X[rows], training_targets(dataset, config)[0][rows])
 
 
 def classical_model(estimator: Pipeline, chosen: str, dataset: FeatureDataset,
-                    config: TrainConfig) -> ClassicalGenreModel:
-    """The model to save: the fitted pipeline with its features, name, settings and data."""
+                    config: TrainConfig, *, multi_label: dict | None = None
+                    ) -> ClassicalGenreModel:
+    """The model to save: the fitted pipeline with its features, name, settings and data
+    (and a multi-label model's genres and thresholds)."""
     model_config = {"model": chosen, "train": config.to_dict(), "data": dataset.source}
+    if config.calibration != "none":
+        model_config["calibration"] = {"method": config.calibration, "fitted_on": "valid"}
+    if multi_label is not None:
+        model_config["multi_label"] = multi_label
     return ClassicalGenreModel(estimator, dataset.feature_config, model_config)

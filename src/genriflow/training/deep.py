@@ -18,12 +18,14 @@ from torch.utils.data import ConcatDataset
 
 from genriflow.audio.augment import AUGMENTATIONS
 from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.dataset import FeatureDataset, Rows, recompute
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FEATURE_SETS, FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
+from genriflow.models.multilabel import SEED_THRESHOLD, indicator, tune_thresholds
 from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
 from genriflow.models.transforms import FrameStandardizer
 from genriflow.training.augment import (
@@ -32,6 +34,8 @@ from genriflow.training.augment import (
     random_crop,
     spec_augment,
 )
+from genriflow.training.calibration import NETWORK_CALIBRATIONS, fit_temperature
+from genriflow.training.classical import THRESHOLD_CHOICES
 from genriflow.training.loop import ArrayDataset, History, LoopConfig, fit
 
 
@@ -72,6 +76,14 @@ class DeepTrainConfig:
         ``copies`` of every training clip are augmented as waveforms, their features
         computed once and kept in the feature store, and added to the training part.
     copies : int
+    calibration : str
+        ``temperature`` (default): the logits' temperature fitted on the validation part
+        after training (every clip keeps its top genre); ``none``.
+    multi_label : bool
+        One sigmoid per genre, trained with binary cross-entropy on the ``labels`` column
+        (``rock;blues``); the genres at or above their ``thresholds`` are a song's.
+    thresholds : str
+        Multi-label only: ``tuned`` per genre on the validation part, or ``seed`` (0.2).
     """
 
     network: str = "shortchunk-cnn"
@@ -80,6 +92,9 @@ class DeepTrainConfig:
     chunk_seconds: float = 3.0
     augment: str = "none"
     copies: int = 1
+    calibration: str = "temperature"
+    multi_label: bool = False
+    thresholds: str = "tuned"
 
     def __post_init__(self) -> None:
         parse_network(self.network)
@@ -91,6 +106,11 @@ class DeepTrainConfig:
             raise ConfigError("chunk_seconds", f"must be positive; got {self.chunk_seconds!r}")
         one_of("augment", self.augment, AUGMENTATIONS)
         at_least("copies", self.copies, 1)
+        one_of("calibration", self.calibration, NETWORK_CALIBRATIONS)
+        one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
+        if self.multi_label and self.calibration != "none":
+            raise ConfigError("calibration", "is for single-genre networks; a multi-label "
+                              "network's thresholds are tuned on the validation part instead")
 
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(set=parse_network(self.network)[1])
@@ -188,13 +208,12 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
                            f"{dataset.feature_config.set!r}")
     method = resolve_method(dataset.frame, config.split.method)
     parts = assign_splits(dataset.frame, config.split)[0].to_numpy()
-    labels = sorted(dataset.frame["label"].unique())
-    y = np.searchsorted(labels, dataset.y)
+    labels, y = _targets(dataset, config)
     chunk = _chunk_frames(dataset.feature_config, config.chunk_seconds)
     model = _build(dataset, name, labels, config, parts, chunk)
     train_set, valid_set = (_pieces(dataset, y, parts == part) for part in ("train", "valid"))
     if extra_train:
-        extra = [_pieces(d, np.searchsorted(labels, d.y), np.ones(len(d.y), bool))
+        extra = [_pieces(d, _targets(d, config, labels)[1], np.ones(len(d.y), bool))
                  for d in extra_train]
         train_set = ConcatDataset([train_set, *extra])
     loop = config.loop
@@ -205,9 +224,41 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
         transform = compose(partial(random_crop, frames=chunk), spec_augment)
         eval_transform = partial(center_crop, frames=chunk)
     history = fit(model.net, train_set, valid_set if len(valid_set) else None, len(labels),
-                  loop, transform=transform, eval_transform=eval_transform, progress=progress)
+                  loop, loss="binary-cross-entropy" if config.multi_label else "cross-entropy",
+                  transform=transform, eval_transform=eval_transform, progress=progress)
     model.net.cpu()
+    _fit_on_valid(model, dataset, y, parts == "valid", config)
     return NetworkFit(model, history, parts, method, labels)
+
+
+def _targets(dataset: FeatureDataset, config: DeepTrainConfig,
+             labels: list[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """The genres (sorted) and what the network learns per clip: label indices, or for a
+    multi-label network the (clips, genres) 0/1 matrix of each clip's genres."""
+    if not config.multi_label:
+        labels = labels or sorted(dataset.frame["label"].unique())
+        return labels, np.searchsorted(labels, dataset.y)
+    sets = label_sets(dataset.frame)
+    labels = labels or sorted({g for s in sets for g in s})
+    return labels, indicator(sets, labels).astype(np.float32)
+
+
+def _fit_on_valid(model: DeepGenreModel, dataset: FeatureDataset, y: np.ndarray,
+                  valid: np.ndarray, config: DeepTrainConfig) -> None:
+    """After training: the temperature, or a multi-label network's thresholds, from the
+    validation clips (recorded in the model's config)."""
+    if config.calibration == "temperature":
+        if not valid.any():
+            raise ConfigError("calibration", f"needs a validation part to fit on; the split "
+                              f"of {dataset.source} leaves none (use --calibration none)")
+        temperature = fit_temperature(model.piece_logits(dataset.rows(valid)), y[valid])
+        model.net.temperature = temperature
+        model.config["calibration"] = {"method": "temperature", "temperature": temperature,
+                                       "fitted_on": "valid"}
+    if config.multi_label and config.thresholds == "tuned" and valid.any():
+        tuned = tune_thresholds(y[valid] > 0.5, model.predict_proba(dataset.rows(valid)))
+        model.config["multi_label"].update(thresholds=tuned.tolist(),
+                                           thresholds_from="valid (best F1 per genre)")
 
 
 def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTrainConfig,
@@ -219,6 +270,10 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
     model_config = {"network": name, "network_kwargs": network_kwargs(name, sample.shape[1:]),
                     "chunk_frames": chunk, "n_norm": 0 if norm is None else len(norm.mean_),
                     "train": config.to_dict(), "data": dataset.source}
+    if config.multi_label:
+        model_config["multi_label"] = {
+            "labels": labels, "thresholds": [SEED_THRESHOLD] * len(labels),
+            "thresholds_from": f"fixed {SEED_THRESHOLD} (the 2024 report)"}
     torch.manual_seed(config.loop.seed)
     model = DeepGenreModel.build(model_config, labels, dataset.feature_config,
                                  config.loop.device)

@@ -1,7 +1,8 @@
 """The one explicit training loop every genriflow network uses.
 
-Adam on a class-weighted cross-entropy (optionally with mixup), or on the squared error of
-reconstructing the input (autoencoders); validation after every epoch, ReduceLROnPlateau
+Adam on a class-weighted cross-entropy (optionally with mixup), on a binary cross-entropy
+per genre (multi-label: one sigmoid each), or on the squared error of reconstructing the
+input (autoencoders); validation after every epoch, ReduceLROnPlateau
 and early stopping on the validation loss, and the best epoch's weights restored at the
 end. Seeded and deterministic on CPU. Weights are stored as safetensors only (never pickle).
 """
@@ -33,8 +34,10 @@ from genriflow.models.torch_device import DEVICES, resolve_device
 Transform = Callable[[Tensor, torch.Generator], Tensor]
 
 #: What :func:`fit` minimises: the class-weighted cross-entropy of logits against labels,
-#: or the mean squared error of a reconstruction against the input (labels unused).
-LOSSES = ("cross-entropy", "reconstruction")
+#: the mean binary cross-entropy of one logit per genre against 0/1 genre vectors
+#: (several genres per item), or the mean squared error of a reconstruction against the
+#: input (labels unused).
+LOSSES = ("cross-entropy", "binary-cross-entropy", "reconstruction")
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,8 @@ class ArrayDataset(Dataset):
     ----------
     X : array-like, shape (n, ...)
         Features; may be a read-only ``np.memmap`` (rows are read per item).
-    y : array-like of int, shape (n,)
-        Class indices.
+    y : array-like of int, shape (n,), or of 0/1, shape (n, n_classes)
+        Class indices, or each item's genres (multi-label), given as float vectors.
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
@@ -139,9 +142,12 @@ class ArrayDataset(Dataset):
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, i: int) -> tuple[Tensor, int]:
+    def __getitem__(self, i: int) -> tuple[Tensor, int | Tensor]:
         # np.array copies the one row: writable, float32, detached from the memmap.
-        return torch.from_numpy(np.array(self.X[i], dtype=np.float32)), int(self.y[i])
+        x = torch.from_numpy(np.array(self.X[i], dtype=np.float32))
+        if np.ndim(self.y) == 2:
+            return x, torch.from_numpy(np.array(self.y[i], dtype=np.float32))
+        return x, int(self.y[i])
 
     @property
     def labels(self) -> np.ndarray:
@@ -202,13 +208,25 @@ def _weighted_ce(logits: Tensor, targets: Tensor, weight: Tensor) -> tuple[Tenso
 
 
 def _batch_loss(output: Tensor, x: Tensor, targets: Tensor | None,
-                weight: Tensor | None) -> tuple[Tensor, Tensor]:
+                weight: Tensor | None, loss: str = "cross-entropy") -> tuple[Tensor, Tensor]:
     """Summed loss and summed weights of a batch: the weighted cross-entropy of logits
-    ``output`` against ``targets``, or without targets, the squared error of ``output``
-    against the input ``x`` (weights: one per value, so ``sum / weights`` is the MSE)."""
+    ``output`` against ``targets``, the binary cross-entropy of each logit against its 0/1
+    target, or without targets, the squared error of ``output`` against the input ``x``
+    (weights: one per value, so ``sum / weights`` is the mean)."""
     if targets is None:
         return F.mse_loss(output, x, reduction="sum"), x.new_tensor(float(x.numel()))
+    if loss == "binary-cross-entropy":
+        return (F.binary_cross_entropy_with_logits(output, targets, reduction="sum"),
+                x.new_tensor(float(targets.numel())))
     return _weighted_ce(output, targets, weight)
+
+
+def _targets(y: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
+    """Target vectors of a batch: one-hot class indices, or the 0/1 genre vectors as
+    they are (multi-label)."""
+    if y.is_floating_point():
+        return y.to(dtype)
+    return F.one_hot(y, n_classes).to(dtype)
 
 
 def _unpack(batch: Tensor | list | tuple, device: torch.device) -> tuple[Tensor, Tensor | None]:
@@ -239,7 +257,12 @@ class _Totals:
         self.loss += float(loss)
         self.weight += float(weight)
         if labels is not None:
-            self.correct += int((logits.argmax(dim=1) == labels).sum())
+            top = logits.argmax(dim=1)
+            if labels.ndim == 2:  # multi-label: the top genre is one of the item's
+                right = labels[torch.arange(len(top), device=top.device), top] > 0.5
+            else:
+                right = top == labels
+            self.correct += int(right.sum())
             self.count += len(labels)
 
     def result(self) -> tuple[float, float | None]:
@@ -283,15 +306,16 @@ def evaluate(model: nn.Module, data: Dataset, weight: Tensor | None = None,
                 totals.add(*_batch_loss(output, x, None, None), output, None)
                 continue
             w = torch.ones(output.shape[1], device=device) if weight is None else weight
-            targets = F.one_hot(y, output.shape[1]).to(output.dtype)
-            totals.add(*_batch_loss(output, x, targets, w.to(device)), output, y)
+            targets = _targets(y, output.shape[1], output.dtype)
+            totals.add(*_batch_loss(output, x, targets, w.to(device), loss), output, y)
     return totals.result()
 
 
 def _train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Optimizer,
                  weight: Tensor | None, config: LoopConfig, transform: Transform | None,
                  generators: tuple[torch.Generator, torch.Generator],
-                 rng: np.random.Generator, device: torch.device) -> tuple[float, float | None]:
+                 rng: np.random.Generator, device: torch.device,
+                 loss: str = "cross-entropy") -> tuple[float, float | None]:
     """One pass over the training data; returns (loss, accuracy). ``weight`` ``None``:
     the reconstruction loss."""
     cpu_generator, device_generator = generators
@@ -301,17 +325,18 @@ def _train_epoch(model: nn.Module, loader: DataLoader, optimizer: torch.optim.Op
         x, y = _unpack(batch, device)
         if transform is not None:
             x = transform(x, device_generator)
-        targets = None if weight is None else F.one_hot(y, len(weight)).to(x.dtype)
+        targets = None if weight is None else _targets(y, len(weight), x.dtype)
         if targets is not None and config.mixup > 0:
             x, targets = _mix(x, targets, config.mixup, rng, cpu_generator)
         output = model(x)
-        loss_sum, weight_sum = _batch_loss(output, x, targets, weight)
+        loss_sum, weight_sum = _batch_loss(output, x, targets, weight, loss)
         optimizer.zero_grad(set_to_none=True)
         (loss_sum / weight_sum).backward()
         optimizer.step()
         # Under mixup, a prediction is right when it names the dominant label.
-        totals.add(loss_sum.detach(), weight_sum.detach(), output.detach(),
-                   None if targets is None else targets.argmax(dim=1))
+        labels = None if targets is None else (
+            targets if loss == "binary-cross-entropy" else targets.argmax(dim=1))
+        totals.add(loss_sum.detach(), weight_sum.detach(), output.detach(), labels)
     return totals.result()
 
 
@@ -344,14 +369,16 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
         ``reconstruction`` loss to a tensor of the input's shape. Seed its construction
         yourself; ``config.seed`` covers shuffling, dropout, mixup and ``transform``.
     train, valid : Dataset
-        Items ``(x: Tensor float32, y: int)``; for the ``reconstruction`` loss, ``x`` alone
+        Items ``(x: Tensor float32, y: int)`` (for ``binary-cross-entropy``, ``y`` a float
+        0/1 vector per item); for the ``reconstruction`` loss, ``x`` alone
         (or with a label, unused). Without ``valid`` the scheduler follows the training
         loss, there is no early stopping and the last epoch's weights are kept.
     n_classes : int or None
         ``None`` for the ``reconstruction`` loss.
     config : LoopConfig
     loss : str
-        One of :data:`LOSSES`. ``class_weights`` and ``mixup`` apply to the cross-entropy.
+        One of :data:`LOSSES`. ``class_weights`` applies to the cross-entropy, ``mixup``
+        to both cross-entropies.
     transform : callable ``(x, generator) -> x``, optional
         Train-time batch augmentation on the device (see :mod:`genriflow.training.augment`);
         ``generator`` is a seeded ``torch.Generator`` on the training device.
@@ -378,7 +405,7 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
     with _torch_settings(config.num_threads or os.cpu_count() or 1):
         torch.manual_seed(config.seed)
         weight = None if loss == "reconstruction" else _loss_weight(train, n_classes,
-                                                                      config, device)
+                                                                      config, device, loss)
         model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                      weight_decay=config.weight_decay)
@@ -393,7 +420,7 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
             for _ in range(config.epochs):
                 run.history.lr.append(optimizer.param_groups[0]["lr"])
                 train_scores = _train_epoch(model, loader, optimizer, weight, config, transform,
-                                            generators, mixup_rng, device)
+                                            generators, mixup_rng, device, loss)
                 monitored = run.end_epoch(train_scores)
                 scheduler.step(monitored)
                 advance(run.history)
@@ -405,8 +432,10 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
 
 
 def _loss_weight(train: Dataset, n_classes: int, config: LoopConfig,
-                 device: torch.device) -> Tensor:
+                 device: torch.device, loss: str = "cross-entropy") -> Tensor:
     """The cross-entropy's class weights (all ones without ``config.class_weights``)."""
+    if loss == "binary-cross-entropy":
+        return torch.ones(n_classes, device=device)
     labels = dataset_labels(train)
     _check_labels(labels, n_classes)
     weight = class_weights(labels, n_classes) if config.class_weights else torch.ones(n_classes)

@@ -1,0 +1,83 @@
+"""How far to trust a probability: calibration figures of one part, before and after.
+
+- expected calibration error (ECE): the songs binned by their top probability (15
+  equal-width bins), the gap between each bin's mean confidence and its accuracy, weighted
+  by the bin's share of songs;
+- negative log-likelihood (NLL) of the true genre;
+- Brier score: the mean squared distance between the probability vector and the one-hot
+  truth, summed over genres.
+
+>>> p = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+>>> figures = calibration_figures(p, np.array(["a", "b", "b"]), ["a", "b"])
+>>> round(figures["ece"], 3), round(figures["nll"], 3), round(figures["brier"], 3)
+(0.3, 0.415, 0.273)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Bins of the expected calibration error.
+ECE_BINS = 15
+
+
+def reliability_bins(proba: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per confidence bin: mean confidence, accuracy and count (empty bins: NaN, 0)."""
+    confidence = np.asarray(proba, dtype=float).max(axis=1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        mean_conf = np.bincount(which, confidence, bins) / counts
+        accuracy = np.bincount(which, correct.astype(float), bins) / counts
+    return mean_conf, accuracy, counts
+
+
+def expected_calibration_error(proba: np.ndarray, y: np.ndarray, classes: Sequence[str],
+                               bins: int = ECE_BINS) -> float:
+    """Top-label ECE: confidence against accuracy in ``bins`` equal-width bins."""
+    correct = np.asarray(classes)[np.asarray(proba).argmax(axis=1)] == np.asarray(y)
+    mean_conf, accuracy, counts = reliability_bins(proba, correct, bins)
+    used = counts > 0
+    return float(np.sum(counts[used] / counts.sum()
+                        * np.abs(accuracy[used] - mean_conf[used])))
+
+
+def calibration_figures(proba: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> dict:
+    """ECE (15 bins), NLL, Brier score and accuracy of probabilities ``proba`` (songs,
+    genres; columns in ``classes`` order) against labels ``y``; JSON-ready."""
+    proba = np.asarray(proba, dtype=float)
+    truth = np.asarray(y)[:, None] == np.asarray(classes)[None, :]
+    p_true = np.clip(np.sum(proba * truth, axis=1), 1e-12, None)
+    return {
+        "n": int(len(proba)),
+        "accuracy": float(np.mean(np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y))),
+        "ece": expected_calibration_error(proba, y, classes),
+        "nll": float(-np.mean(np.log(p_true))),
+        "brier": float(np.mean(np.sum((proba - truth) ** 2, axis=1))),
+        "bins": ECE_BINS,
+        "reliability": _reliability(proba, truth),
+    }
+
+
+def _reliability(proba: np.ndarray, truth: np.ndarray) -> dict:
+    correct = truth[np.arange(len(proba)), proba.argmax(axis=1)]
+    confidence, accuracy, counts = reliability_bins(proba, correct)
+
+    def listed(values: np.ndarray) -> list:
+        return [None if np.isnan(v) else float(v) for v in values]
+
+    return {"confidence": listed(confidence), "accuracy": listed(accuracy),
+            "count": counts.tolist()}
+
+
+def before_after(before: np.ndarray, after: np.ndarray, y: np.ndarray,
+                 classes: Sequence[str], *, method: str) -> dict:
+    """The calibration figures of one part's probabilities before and after calibration
+    by ``method`` (fitted on the validation part)."""
+    return {"method": method, "fitted_on": "valid",
+            "before": calibration_figures(before, y, classes),
+            "after": calibration_figures(after, y, classes)}

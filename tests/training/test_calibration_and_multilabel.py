@@ -1,0 +1,193 @@
+"""Calibration fitted on validation, and multi-label models (one-vs-rest heads, one
+sigmoid per genre), from training to the saved folder to a prediction."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from genriflow.datasets.splits import SplitConfig
+from genriflow.errors import ConfigError
+from genriflow.evaluation.calibration import calibration_figures
+from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
+from genriflow.features.dataset import FeatureDataset, from_audio, from_table
+from genriflow.features.options import RunOptions
+from genriflow.inference.predict import predict_files
+from genriflow.models.folder import load_model
+from genriflow.models.multilabel import predicted_sets
+from genriflow.training.calibration import clip_probabilities, fit_temperature
+from genriflow.training.classical import TrainConfig
+from genriflow.training.deep import DeepTrainConfig
+from genriflow.training.loop import ArrayDataset, LoopConfig, fit
+
+
+@pytest.fixture(scope="module")
+def table(kaggle_table):
+    return from_table(kaggle_table)
+
+
+def test_temperature_calibration_of_a_head_keeps_its_answers_and_measures_itself(
+        table, tmp_path):
+    config = TrainConfig(model="logreg", calibration="temperature")
+    metrics = train_to_folder(table, tmp_path, config).metrics
+    calibration = metrics["test_calibration"]
+    assert calibration["fitted_on"] == "valid" and calibration["method"] == "temperature"
+    before, after = calibration["before"], calibration["after"]
+    assert before["n"] == after["n"] == 290
+    # One temperature never changes a clip's top genre.
+    assert before["accuracy"] == after["accuracy"] == metrics["test"]["accuracy"]
+    # The saved folder reloads (skops, no pickle) and gives the figures of the report.
+    model = load_model(tmp_path)
+    assert model.config["calibration"] == {"method": "temperature", "fitted_on": "valid"}
+    test = np.array([p for p, *_ in metrics["test"]["predictions"]])
+    rows = table.frame["path"].isin(test).to_numpy()
+    again = calibration_figures(model.predict_proba(table.X[rows]), table.y[rows],
+                                model.labels)
+    assert again["ece"] == pytest.approx(after["ece"])
+    assert again["nll"] == pytest.approx(after["nll"])
+    report = (tmp_path / "report.md").read_text()
+    assert "## Calibration (temperature, fitted on valid" in report
+    assert (tmp_path / "reliability.png").stat().st_size > 5000
+
+
+def test_calibration_needs_a_validation_part_and_a_known_method():
+    with pytest.raises(ConfigError, match="calibration"):
+        TrainConfig(calibration="platt")
+    with pytest.raises(ConfigError, match="validation part"):
+        TrainConfig(calibration="sigmoid", split=SplitConfig(method="kfold"))
+    with pytest.raises(ConfigError, match="calibration"):
+        DeepTrainConfig(calibration="isotonic")
+    with pytest.raises(ConfigError, match="thresholds are tuned"):
+        TrainConfig(multi_label=True, calibration="sigmoid")
+
+
+def test_fit_temperature_softens_an_over_confident_network():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 600)
+    # Logits that always shout their answer at 99 %, right only 60 % of the time.
+    answer = np.where(rng.random(600) < 0.6, y, (y + 1) % 3)
+    logits = [np.eye(3)[[a]] * 6.0 for a in answer]
+    t = fit_temperature(logits, y)
+    before = clip_probabilities(logits, 1.0)
+    after = clip_probabilities(logits, t)
+    assert t > 2
+    nll = [-np.mean(np.log(p[np.arange(600), y])) for p in (before, after)]
+    assert nll[1] < nll[0] - 0.5
+    assert after.max(axis=1).mean() == pytest.approx(0.6, abs=0.05)
+
+
+def mixtures(table: FeatureDataset, n: int, seed: int = 0) -> FeatureDataset:
+    """The table plus ``n`` rows that average two clips of different genres (``a;b``)."""
+    rng = np.random.default_rng(seed)
+    frame = table.frame.copy()
+    frame["labels"] = frame["label"]
+    X, rows = np.asarray(table.X, dtype=float), []
+    extra = []
+    while len(extra) < n:
+        i, j = rng.choice(len(frame), 2, replace=False)
+        a, b = frame["label"].iloc[i], frame["label"].iloc[j]
+        if a != b:
+            extra.append((i, j))
+            rows.append({"path": f"mix/{len(extra):04d}.wav", "label": a, "labels": f"{a};{b}",
+                         "group": None, "split": None, "key": f"mix{len(extra)}"})
+    mixed = np.stack([(X[i] + X[j]) / 2 for i, j in extra])
+    frame = pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+    return FeatureDataset(frame, np.concatenate([X, mixed]), table.feature_config, "mixtures")
+
+
+def test_a_one_vs_rest_head_is_saved_with_its_genres_and_thresholds(table, tmp_path):
+    data = mixtures(table, 200)
+    split = SplitConfig(method="stratified", seed=0)
+    metrics = train_to_folder(data, tmp_path, TrainConfig(model="logreg", split=split,
+                                                          multi_label=True)).metrics
+    model = load_model(tmp_path)
+    assert model.multi_label and len(model.thresholds) == 10
+    assert model.labels == sorted(set(table.y))
+    assert metrics["multi_label"]["thresholds_from"] == "valid (best F1 per genre)"
+    test = {p for p, *_ in metrics["test"]["predictions"]}
+    rows = data.frame["path"].isin(test).to_numpy()
+    proba = model.predict_proba(data.X[rows])
+    assert not np.allclose(proba.sum(axis=1), 1.0)  # each genre on its own
+    # The report's figures are those of the saved model on the test part.
+    truth = [set(s.split(";")) for s in data.frame["labels"][rows]]
+    chosen = predicted_sets(proba, model.thresholds)
+    found = [truth_set <= {model.labels[g] for g in np.flatnonzero(c)}
+             for truth_set, c in zip(truth, chosen, strict=True)]
+    figures = metrics["test_multilabel"]["at_thresholds"]
+    assert figures["all_genres_found"]["correct"] == sum(found)
+    assert figures["all_genres_found"]["n"] == metrics["test"]["n"] == rows.sum()
+    report = (tmp_path / "report.md").read_text()
+    assert "## Several genres per song" in report and "| classical |" in report
+
+
+def test_binary_cross_entropy_learns_several_genres_per_item():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 4)).astype(np.float32)
+    Y = (X[:, :3] > 0).astype(np.float32)  # genre g present when feature g is positive
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    history = fit(net, ArrayDataset(X[:200], Y[:200]), ArrayDataset(X[200:], Y[200:]), 3,
+                  LoopConfig(epochs=40, lr=0.02, device="cpu", num_threads=1, patience=100),
+                  loss="binary-cross-entropy")
+    assert history.valid_loss[-1] < 0.3 < history.valid_loss[0]
+    with torch.no_grad():
+        predicted = torch.sigmoid(net(torch.from_numpy(X[200:]))).numpy() > 0.5
+    assert (predicted == (Y[200:] > 0.5)).mean() > 0.9
+
+
+@pytest.fixture(scope="module")
+def multi_manifest(demo_corpus, tmp_path_factory):
+    """The demo corpus with a second genre given to every third clip (the audio stays
+    single-genre: what is tested is the plumbing, not the accuracy)."""
+    frame = pd.read_csv(demo_corpus / "manifest.csv")
+    genres = sorted(frame["label"].unique())
+    second = [genres[(genres.index(g) + 1) % len(genres)] for g in frame["label"]]
+    frame["label"] = [f"{g};{s}" if i % 3 == 0 else g
+                      for i, (g, s) in enumerate(zip(frame["label"], second, strict=True))]
+    frame["path"] = [str(demo_corpus / p) for p in frame["path"]]
+    path = tmp_path_factory.mktemp("multi") / "manifest.csv"
+    frame[["path", "label"]].to_csv(path, index=False)
+    return path
+
+
+def test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres(
+        multi_manifest, demo_corpus, feature_cache, tmp_path):
+    config = DeepTrainConfig(network="cs229-ffnn@cs229-raw", split=SplitConfig(
+        method="stratified", seed=0), loop=LoopConfig(epochs=3, device="cpu"),
+        multi_label=True, calibration="none")
+    dataset = from_audio(multi_manifest, config.feature_config(),
+                         options=RunOptions(store=feature_cache))
+    result = train_network_to_folder(dataset, tmp_path / "net", config)
+    loaded = load_model(tmp_path / "net", device="cpu")
+    assert loaded.multi_label and len(loaded.thresholds) == 10
+    np.testing.assert_allclose(loaded.predict_proba(dataset.X[:4]),
+                               result.model.predict_proba(dataset.X[:4]), atol=1e-6)
+    assert "at_thresholds" in result.metrics["test_multilabel"]
+    songs = sorted((demo_corpus / "jazz").iterdir())[:2]
+    predictions, errors = predict_files(loaded, songs)
+    assert not errors
+    for p in predictions:
+        assert p.genres[0][0] == p.genre
+        assert all(prob >= t or genre == p.genre for genre, prob in p.genres
+                   for t in [loaded.thresholds[loaded.labels.index(genre)]])
+    saved = json.loads((tmp_path / "net" / "config.json").read_text())
+    assert saved["multi_label"]["labels"] == loaded.labels
+
+
+def test_a_network_ships_its_temperature(demo_corpus, feature_cache, tmp_path):
+    config = DeepTrainConfig(network="cs229-ffnn@cs229-raw", split=SplitConfig(
+        method="stratified", seed=0), loop=LoopConfig(epochs=2, device="cpu"))
+    dataset = from_audio(demo_corpus, config.feature_config(),
+                         options=RunOptions(store=feature_cache))
+    result = train_network_to_folder(dataset, tmp_path / "net", config)
+    temperature = result.model.config["calibration"]["temperature"]
+    assert temperature != 1.0
+    loaded = load_model(tmp_path / "net", device="cpu")
+    assert loaded.net.temperature == pytest.approx(temperature)
+    np.testing.assert_allclose(loaded.predict_proba(dataset.X[:4]),
+                               result.model.predict_proba(dataset.X[:4]), atol=1e-6)
+    calibration = result.metrics["test_calibration"]
+    assert calibration["before"]["accuracy"] == calibration["after"]["accuracy"]
+    assert (tmp_path / "net" / "reliability.png").is_file()
