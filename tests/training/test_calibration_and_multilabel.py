@@ -11,6 +11,7 @@ import torch
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
 from genriflow.evaluation.calibration import calibration_figures
+from genriflow.evaluation.evaluate import evaluate
 from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
 from genriflow.features.dataset import FeatureDataset, from_audio, from_table
 from genriflow.features.options import RunOptions
@@ -120,6 +121,9 @@ def test_a_one_vs_rest_head_is_saved_with_its_genres_and_thresholds(table, tmp_p
     assert figures["all_genres_found"]["n"] == metrics["test"]["n"] == rows.sum()
     report = (tmp_path / "report.md").read_text()
     assert "## Several genres per song" in report and "| classical |" in report
+    # evaluate re-applies the split and gives the same multi-label figures.
+    again = evaluate(model, data, part="test")
+    assert again["test_multilabel"] == metrics["test_multilabel"]
 
 
 def test_binary_cross_entropy_learns_several_genres_per_item():

@@ -7,8 +7,10 @@ import os
 import numpy as np
 
 from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
 from genriflow.errors import ConfigError, one_of
+from genriflow.evaluation.experiment import multilabel_test
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
@@ -68,17 +70,23 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
         rows = (assign_splits(dataset.frame, split)[0] == part).to_numpy()
     if not rows.any():
         raise DatasetError(f"no {part!r} rows in {dataset.source} under split {method!r}")
-    unknown = sorted(set(dataset.y[rows]) - set(model.labels))
+    sets = [s for s, r in zip(label_sets(dataset.frame), rows, strict=True) if r]
+    unknown = sorted({g for s in sets for g in s} - set(model.labels))
     if unknown:
         raise DatasetError(f"the data has labels the model does not know: "
                            f"{', '.join(unknown)}")
-    y_pred = model.predict(dataset.X[rows])
-    figures = classification_metrics(dataset.y[rows], y_pred, model.labels,
-                                     part=f"{part} ({method}, {int(rows.sum())} items)",
-                                     items=dataset.frame["path"][rows].tolist())
+    name, items = f"{part} ({method}, {int(rows.sum())} items)", dataset.frame["path"][rows]
     counts = {part: int(rows.sum())}
-    return {"split": {"method": method, "seed": split.seed, "counts": counts},
-            "data": dataset.source, "test": figures}
+    result = {"split": {"method": method, "seed": split.seed, "counts": counts},
+              "data": dataset.source}
+    if model.multi_label:
+        return {**result, **multilabel_test(model.predict_proba(dataset.X[rows]), sets,
+                                            model.config["multi_label"], name,
+                                            items.tolist())}
+    y_pred = model.predict(dataset.X[rows])
+    figures = classification_metrics(dataset.y[rows], y_pred, model.labels, part=name,
+                                     items=items.tolist())
+    return {**result, "test": figures}
 
 
 def evaluate_to_folder(model: GenreClassifier, dataset: FeatureDataset,

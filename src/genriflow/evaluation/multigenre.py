@@ -2,15 +2,15 @@
 than a single-label model's top two?
 
 On a corpus with two-genre clips (``genriflow demo-data --multi N``, or any dataset with a
-``labels`` column), on one feature set:
+``labels`` column), on one feature set, both models are trained as ``genriflow train``
+trains them (:func:`~genriflow.training.classical.fit_classical`, the same head):
 
-- the *single-label* model (standardised features, multinomial logistic regression) is
-  trained on the single-genre clips of the train part; its two most probable genres are
-  its answer for a two-genre clip;
-- the *multi-label* model (the same head one-vs-rest: one logistic regression per genre) is
+- the *single-label* model is trained on the single-genre clips of the train part; its two
+  most probable genres are its answer for a two-genre clip;
+- the *multi-label* model (``--multi-label``: the head one-vs-rest, one per genre) is
   trained on the same single-genre clips plus a share of the two-genre ones; its answer is
-  every genre at or above its threshold (the seed's 0.2, and per genre thresholds tuned on
-  the validation part).
+  its top genre and every other at or above its threshold (the seed's 0.2, and per genre
+  thresholds tuned on the validation part).
 
 Both are tested on the same held-out two-genre clips, which no model saw: the share whose
 two genres are both found (the seed's measure), with Wilson intervals, and the full
@@ -23,22 +23,20 @@ import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.datasets.frames import label_sets
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.evaluation.multilabel import (
     SEED_THRESHOLD,
     indicator,
     multilabel_metrics,
     top_k_sets,
-    tune_thresholds,
 )
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.classical import CLASSICAL_MODELS
+from genriflow.training.classical import TrainConfig, fit_classical
 
 
 @dataclass(frozen=True)
@@ -52,16 +50,17 @@ class TwoGenreConfig:
     test_share, valid_share : float
         Shares of the two-genre clips held out for the test and for tuning thresholds;
         the rest train the multi-label model. ``valid_share`` of the single-genre clips
-        (per genre) tunes too; the others train both models.
-    C : float
-        Inverse regularisation of the logistic regressions.
+        (per genre) validates too; the others train both models.
+    model : str
+        The head of both models, a name in
+        :data:`~genriflow.models.classical.CLASSICAL_MODELS`.
     seed : int
     """
 
     feature_set: str = "kaggle"
     test_share: float = 0.4
     valid_share: float = 0.2
-    C: float = 1.0
+    model: str = "logreg"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -71,12 +70,7 @@ class TwoGenreConfig:
                 raise ConfigError(name, f"must be between 0 and 1; got {value!r}")
         if self.test_share + self.valid_share >= 1.0:
             raise ConfigError("test_share", "and valid_share must leave clips to train on")
-        if self.C <= 0:
-            raise ConfigError("C", f"must be positive; got {self.C!r}")
-
-
-def _head(C: float):
-    return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=5000))
+        one_of("model", self.model, CLASSICAL_MODELS)
 
 
 def split_parts(is_multi: np.ndarray, first_genre: np.ndarray, config: TwoGenreConfig
@@ -101,6 +95,16 @@ def split_parts(is_multi: np.ndarray, first_genre: np.ndarray, config: TwoGenreC
     return {k: np.array(sorted(v), dtype=int) for k, v in parts.items()}
 
 
+def _parts(n: int, parts: dict[str, np.ndarray], multi: bool) -> np.ndarray:
+    """The ``train``/``valid``/``test``/``excluded`` column one model is fitted with."""
+    out = np.full(n, "excluded", dtype=object)
+    out[parts["train_single"]], out[parts["valid_single"]] = "train", "valid"
+    out[parts["test_multi"]] = "test"
+    if multi:
+        out[parts["train_multi"]], out[parts["valid_multi"]] = "train", "valid"
+    return out
+
+
 def two_genre_experiment(data: str | os.PathLike, *, config: TwoGenreConfig | None = None,
                          options: RunOptions | None = None) -> dict:
     """Run the experiment on a labelled corpus with two-genre clips; JSON-ready figures.
@@ -112,29 +116,21 @@ def two_genre_experiment(data: str | os.PathLike, *, config: TwoGenreConfig | No
     """
     config = config or TwoGenreConfig()
     dataset = from_audio(data, FeatureConfig(set=config.feature_set), options=options)
-    frame = dataset.frame
-    column = frame["labels"] if "labels" in frame else frame["label"]
-    sets = [str(v).split(";") for v in column]
+    sets = label_sets(dataset.frame)
     is_multi = np.array([len(s) > 1 for s in sets])
     at_least("two-genre clips", int(is_multi.sum()), 5)
     labels = sorted({g for s in sets for g in s})
-    X = np.asarray(dataset.X, dtype=float).reshape(len(frame), -1)
-    Y = indicator(sets, labels)
     parts = split_parts(is_multi, np.array([s[0] for s in sets]), config)
-    train_single, test = parts["train_single"], parts["test_multi"]
-    train_multi = np.concatenate([train_single, parts["train_multi"]])
-    valid = np.concatenate([parts["valid_single"], parts["valid_multi"]])
+    test = parts["test_multi"]
+    X, Y = np.asarray(dataset.X, dtype=float), indicator(sets, labels)
 
-    single = _head(config.C).fit(X[train_single], np.array([s[0] for s in sets])[train_single])
-    order = [list(single.classes_).index(g) if g in single.classes_ else None for g in labels]
+    single = fit_classical(dataset, _parts(len(sets), parts, multi=False),
+                           TrainConfig(model=config.model, seed=config.seed)).estimator
     P_single = np.zeros((len(test), len(labels)))
-    proba = single.predict_proba(X[test])
-    for g, column_index in enumerate(order):
-        if column_index is not None:
-            P_single[:, g] = proba[:, column_index]
-    multi = OneVsRestClassifier(_head(config.C)).fit(X[train_multi], Y[train_multi])
-    P_multi = multi.predict_proba(X[test])
-    tuned = tune_thresholds(Y[valid], multi.predict_proba(X[valid]))
+    P_single[:, np.searchsorted(labels, single.classes_)] = single.predict_proba(X[test])
+    multi = fit_classical(dataset, _parts(len(sets), parts, multi=True),
+                          TrainConfig(model=config.model, seed=config.seed, multi_label=True))
+    P_multi = multi.estimator.predict_proba(X[test])
     part = (f"test: {len(test)} held-out two-genre clips of {data} (never trained on; "
             f"seed {config.seed})")
     return {
@@ -146,6 +142,6 @@ def two_genre_experiment(data: str | os.PathLike, *, config: TwoGenreConfig | No
             predicted=top_k_sets(P_single, 2)),
         "multi_label_seed_threshold": multilabel_metrics(Y[test], P_multi, labels,
                                                          SEED_THRESHOLD, part),
-        "multi_label_tuned_thresholds": multilabel_metrics(Y[test], P_multi, labels, tuned,
-                                                           part),
+        "multi_label_tuned_thresholds": multilabel_metrics(
+            Y[test], P_multi, labels, np.asarray(multi.multi_label["thresholds"]), part),
     }
