@@ -21,6 +21,7 @@ import pandas as pd
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
 from genriflow.evaluation.metrics import classification_metrics
+from genriflow.evaluation.openset import attach_open_set, classical_probe
 from genriflow.evaluation.plots import plot_history
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
@@ -79,7 +80,11 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
                   "counts": rounds[0].value_counts().to_dict(),
                   "groups_crossing": groups_crossing(dataset.frame, rounds[0])}
     metrics = {"split": split_info, "data": dataset.source, **metrics}
-    return TrainResult(classical_model(estimator, metrics["chosen"], dataset, config), metrics)
+    model = classical_model(estimator, metrics["chosen"], dataset, config)
+    if len(results) == 1:  # the reject option ("none of these"): threshold on valid
+        metrics["open_set"] = attach_open_set(model, dataset, rounds[0].to_numpy(), probe=(
+            classical_probe(metrics["chosen"], dataset, config)))
+    return TrainResult(model, metrics)
 
 
 def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
@@ -150,8 +155,9 @@ def train_network_and_test(dataset: FeatureDataset, config: DeepTrainConfig | No
     """
     config = config or DeepTrainConfig()
     fitted = train_network(dataset, config, extra_train=extra_train, progress=progress)
-    return DeepTrainResult(fitted.model, _network_metrics(fitted, dataset, config),
-                           fitted.history)
+    metrics = _network_metrics(fitted, dataset, config)
+    metrics["open_set"] = attach_open_set(fitted.model, dataset, np.asarray(fitted.parts))
+    return DeepTrainResult(fitted.model, metrics, fitted.history)
 
 
 def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,

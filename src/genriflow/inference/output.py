@@ -32,23 +32,28 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
             "timeline": [{"start": float(o), "genre": p.labels[int(w.argmax())],
                           "probability": round(float(w.max()), 4)}
                          for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
+            "unknown": p.unknown,
+            "unknown_score": None if p.unknown_score is None else round(p.unknown_score, 4),
         }
         for p in predictions
     ]
 
 
 def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
-    """CSV text: ``path,genre,genre_1,probability_1,...``."""
+    """CSV text: ``path,genre,genre_1,probability_1,...,unknown,unknown_score`` (the last
+    two empty for a model without a reject rule; ``genre`` stays the best guess)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["path", "genre"]
     for i in range(1, top + 1):
         header += [f"genre_{i}", f"probability_{i}"]
-    writer.writerow(header)
+    writer.writerow([*header, "unknown", "unknown_score"])
     for p in predictions:
         row = [p.path, p.genre]
         for genre, prob in p.top(top):
             row += [genre, f"{prob:.4f}"]
+        row += ["" if p.unknown is None else str(p.unknown).lower(),
+                "" if p.unknown_score is None else f"{p.unknown_score:.4f}"]
         writer.writerow(row)
     return buffer.getvalue()
 
@@ -68,9 +73,16 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
         console.out(predictions_to_csv(predictions, top), end="", highlight=False)
     else:
         header = ["file", *[f"#{i}" for i in range(1, top + 1)]]
-        rows = [[_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)]]
-                for p in predictions]
+        rows = [[_short(p.path), *_cells(p, top)] for p in predictions]
         _print_table(header, rows, "genre predictions", console)
+
+
+def _cells(p: Prediction, top: int) -> list[str]:
+    """A song's genre cells; a rejected song's first cell says ``unknown``."""
+    cells = [f"{g} {prob:.0%}" for g, prob in p.top(top)]
+    if p.unknown:
+        cells[0] = f"unknown (best guess: {cells[0]})"
+    return cells
 
 
 def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:

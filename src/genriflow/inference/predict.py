@@ -47,6 +47,12 @@ class Prediction:
         The model's name (``config["model"]``), for provenance.
     n_top : int
         How many genres :meth:`top` and the printed form list by default.
+    unknown : bool or None
+        Whether the model's reject rule calls the song none of its genres (its
+        ``open_set``, see :mod:`genriflow.models.reject`); ``None``: the model has none.
+    unknown_score : float or None
+        The rule's unknown-genre score (higher = more likely unknown): the mean of the
+        windows' scores.
 
     Examples
     --------
@@ -56,6 +62,9 @@ class Prediction:
     'rock'
     >>> p.top(1)
     [('rock', 0.75)]
+    >>> print(Prediction("noise.wav", ["jazz", "rock"], np.array([0.69, 0.31]), np.array([0.0]),
+    ...                  np.array([[0.69, 0.31]]), n_top=2, unknown=True, unknown_score=7.5))
+    noise.wav: unknown (best guess: jazz 69%, rock 31%)
     """
 
     path: str
@@ -65,6 +74,8 @@ class Prediction:
     window_probabilities: np.ndarray
     model: str = ""
     n_top: int = 3
+    unknown: bool | None = None
+    unknown_score: float | None = None
 
     @property
     def genre(self) -> str:
@@ -79,7 +90,7 @@ class Prediction:
 
     def __str__(self) -> str:
         genres = ", ".join(f"{genre} {p:.0%}" for genre, p in self.top())
-        return f"{self.path}: {genres}"
+        return f"{self.path}: {f'unknown (best guess: {genres})' if self.unknown else genres}"
 
 
 class Predictions(NamedTuple):
@@ -124,8 +135,13 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
                top: int = 3) -> Prediction:
     """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
     window_probs = model.predict_proba(item.values)
+    unknown = score = None
+    if model.open_set is not None:  # the reject option: mean of the windows' scores
+        score = float(np.mean(model.open_set.scores(model, item.values)))
+        unknown = bool(model.open_set.rule.rejects(score))
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
-                      item.offsets, window_probs, str(model.config.get("model", "")), top)
+                      item.offsets, window_probs, str(model.config.get("model", "")), top,
+                      unknown, score)
 
 
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],
