@@ -44,7 +44,13 @@ from genriflow.evaluation.report import write_errors
 from genriflow.features.dataset import FeatureDataset, from_audio
 from genriflow.features.options import RunOptions
 from genriflow.models.base import GenreClassifier
-from genriflow.models.reject import SCORES, check_target, choose_threshold, unknown_scores
+from genriflow.models.reject import (
+    DISTANCE_SCORES,
+    SCORES,
+    check_target,
+    choose_threshold,
+    unknown_scores,
+)
 
 PROTOCOL = ("one round per genre: fitted on the other genres' train part, thresholds on "
             "their valid part, scored on their test part (known) against every "
@@ -134,14 +140,15 @@ def leave_one_genre_out(dataset: FeatureDataset, parts: np.ndarray,
             raise DatasetError(f"holding out {genre!r} leaves no train, valid or test songs "
                                f"of the other genres, or none of {genre!r}")
         model = recipe(train)
-        stats = distance_stats(model, dataset, train) if "distance" in config.scores else None
+        stats = (distance_stats(model, dataset, train)
+                 if set(DISTANCE_SCORES) & set(config.scores) else None)
         wrong_known = model.predict(X[test]) != y[test]
         info = {"held_out": genre, "n_train": int(train.sum()), "n_valid": int(valid.sum()),
                 "n_known": int(test.sum()), "n_unknown": int(unknown.sum()),
                 "known_accuracy": float(1 - wrong_known.mean()), "scores": {}}
         for score in config.scores:
             try:
-                if score == "distance" and stats is None:
+                if score in DISTANCE_SCORES and stats is None:
                     model.embed(X[train][:1])        # raises the model's own reason
                 s = {part: unknown_scores(model, X[rows], score, distance=stats)
                      for part, rows in (("valid", valid), ("known", test), ("unknown", unknown))}

@@ -13,8 +13,14 @@ Every score is **higher for a song more likely to be of no genre the model knows
 ``distance``
     The Mahalanobis distance of a song's representation (a classical pipeline's scaled
     features before its classifier) to the nearest training class mean, with one shared,
-    Ledoit-Wolf-shrunk covariance (Lee et al. 2018). The means and the precision matrix are
-    kept as plain numbers (``openset.safetensors`` in the model folder, never pickle).
+    Ledoit-Wolf-shrunk covariance (Lee et al. 2018).
+``relative-distance``
+    The squared distance to the nearest class mean less the squared distance to one
+    Gaussian fitted to all training songs (the relative Mahalanobis distance, Ren et al.
+    2021): what makes a song unlike the genres rather than unlike music at large.
+
+The means and precision matrices are kept as plain numbers (``openset.safetensors`` in the
+model folder, never pickle).
 
 A :class:`RejectRule` says which score and above which threshold a song is ``unknown``;
 the threshold is chosen on the validation part so that ``target_tpr`` (95 %) of the known
@@ -34,7 +40,10 @@ import numpy as np
 from genriflow.errors import ConfigError, one_of
 
 #: The unknown-genre scores, higher = more likely unknown.
-SCORES = ("max-prob", "energy", "distance")
+SCORES = ("max-prob", "energy", "distance", "relative-distance")
+
+#: The scores that need :class:`ClassMeans`.
+DISTANCE_SCORES = ("distance", "relative-distance")
 
 #: The share of known validation songs a threshold accepts by default.
 DEFAULT_TARGET_TPR = 0.95
@@ -160,6 +169,9 @@ class ClassMeans:
     means : np.ndarray, shape (n_labels, n_dims)
     precision : np.ndarray, shape (n_dims, n_dims)
         Inverse of the pooled within-class covariance (Ledoit-Wolf shrinkage).
+    background_mean : np.ndarray, shape (n_dims,)
+    background_precision : np.ndarray, shape (n_dims, n_dims)
+        The same of all training rows as one Gaussian (for ``relative-distance``).
 
     >>> Z = np.array([[0.0, 0.0], [0.2, 0.1], [4.0, 4.0], [4.2, 3.9]])
     >>> stats = ClassMeans.fit(Z, np.array(["a", "a", "b", "b"]))
@@ -170,6 +182,8 @@ class ClassMeans:
     labels: tuple[str, ...]
     means: np.ndarray
     precision: np.ndarray
+    background_mean: np.ndarray
+    background_precision: np.ndarray
 
     @classmethod
     def fit(cls, Z: np.ndarray, y: np.ndarray) -> ClassMeans:
@@ -181,17 +195,26 @@ class ClassMeans:
         means = np.stack([Z[y == label].mean(axis=0) for label in labels])
         centred = Z - means[np.searchsorted(labels, y)]
         precision = LedoitWolf(assume_centered=True).fit(centred).precision_
-        return cls(labels, means, precision)
+        background = LedoitWolf().fit(Z)
+        return cls(labels, means, precision, background.location_, background.precision_)
 
-    def score(self, Z: np.ndarray) -> np.ndarray:
-        """The Mahalanobis distance of each row of ``Z`` to its nearest class mean, (n,)."""
+    def _squared(self, Z: np.ndarray) -> np.ndarray:
         Z = np.asarray(Z, dtype=np.float64)
         if Z.ndim != 2 or Z.shape[1] != self.means.shape[1]:
             raise ConfigError("features", f"have shape {Z.shape}; the distance score needs "
                               f"rows of {self.means.shape[1]} values")
         diff = Z[:, None, :] - self.means[None, :, :]
-        squared = np.einsum("nkd,de,nke->nk", diff, self.precision, diff)
-        return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+        return np.maximum(np.einsum("nkd,de,nke->nk", diff, self.precision, diff).min(axis=1),
+                          0.0)
+
+    def score(self, Z: np.ndarray) -> np.ndarray:
+        """The Mahalanobis distance of each row of ``Z`` to its nearest class mean, (n,)."""
+        return np.sqrt(self._squared(Z))
+
+    def relative(self, Z: np.ndarray) -> np.ndarray:
+        """The squared distance to the nearest class mean less that to the background, (n,)."""
+        d = np.asarray(Z, dtype=np.float64) - self.background_mean
+        return self._squared(Z) - np.einsum("nd,de,ne->n", d, self.background_precision, d)
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the means and precision as safetensors (labels in its metadata)."""
@@ -199,8 +222,9 @@ class ClassMeans:
 
         from safetensors.numpy import save_file
 
-        save_file({"means": np.ascontiguousarray(self.means),
-                   "precision": np.ascontiguousarray(self.precision)}, str(path),
+        arrays = {name: np.ascontiguousarray(getattr(self, name)) for name in (
+            "means", "precision", "background_mean", "background_precision")}
+        save_file(arrays, str(path),
                   metadata={"labels": json.dumps(list(self.labels))})
         return Path(path)
 
@@ -212,7 +236,8 @@ class ClassMeans:
 
         with safe_open(str(path), framework="numpy") as f:
             labels = tuple(json.loads(f.metadata()["labels"]))
-            return cls(labels, f.get_tensor("means"), f.get_tensor("precision"))
+            return cls(labels, *(f.get_tensor(name) for name in (
+                "means", "precision", "background_mean", "background_precision")))
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,7 +252,7 @@ class OpenSet:
     distance: ClassMeans | None = None
 
     def __post_init__(self) -> None:
-        if self.rule.score == "distance" and self.distance is None:
+        if self.rule.score in DISTANCE_SCORES and self.distance is None:
             raise ConfigError("open_set", "uses the distance score but has no class means")
 
     def scores(self, model: Scorable, X: np.ndarray) -> np.ndarray:
@@ -256,12 +281,13 @@ def unknown_scores(model: Scorable, X: np.ndarray, score: str, *,
     Parameters
     ----------
     model : Scorable
-        A :class:`~genriflow.models.base.GenreClassifier`; ``energy`` needs its ``logits``, ``distance`` its ``embed``.
+        A :class:`~genriflow.models.base.GenreClassifier`; ``energy`` needs its
+        ``logits``, the distances its ``embed``.
     X : np.ndarray, shape (n, *set_shape)
     score : str
         One of :data:`SCORES`.
     distance : ClassMeans or None
-        Needed for ``distance``.
+        Needed for ``distance`` and ``relative-distance``.
 
     Raises
     ------
@@ -274,5 +300,6 @@ def unknown_scores(model: Scorable, X: np.ndarray, score: str, *,
     if score == "energy":
         return energy_score(model.logits(X))
     if distance is None:
-        raise ConfigError("score", "distance needs the training classes' means")
-    return distance.score(model.embed(X))
+        raise ConfigError("score", f"{score} needs the training classes' means")
+    Z = model.embed(X)
+    return distance.score(Z) if score == "distance" else distance.relative(Z)
