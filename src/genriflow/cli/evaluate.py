@@ -41,6 +41,8 @@ def command(
     far_out: Annotated[int, typer.Option(help="With --open-set: far-out clips of each kind "
                                          "(white, pink, brown noise, speech); 0 for none.")
                        ] = 5,
+    far_out_seconds: Annotated[float, typer.Option(help="With --open-set: their length.")
+                               ] = 30.0,
     bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
                                            "interval.")] = 1000,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
@@ -59,7 +61,8 @@ def command(
             raise ConfigError("part", "is not used by --open-set, which sets its own parts")
         run = run_open_set(model_dir, data_dir, table=features, bootstrap=bootstrap,
                            scores=[s.strip() for s in scores.split(",") if s.strip()],
-                           far_out=far_out, options=options,
+                           far_out=far_out, far_out_seconds=far_out_seconds,
+                           options=options,
                            out=out or Path("runs") / f"open-set-{stamp()}")
         print_open_set(run.metrics)
         console.print(f"report: {run.folder / 'report.html'}")
