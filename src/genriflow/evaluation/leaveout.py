@@ -247,6 +247,7 @@ def open_set_to_folder(model: GenreClassifier, dataset: FeatureDataset,
         A model whose recipe cannot be refitted here (a network, a built-in or fused
         model), or one trained with k-fold (no validation part to set thresholds on).
     """
+    from genriflow.models.classical import CLASSICAL_MODELS
     from genriflow.training.classical import TrainConfig
 
     config = config or OpenSetConfig()
@@ -263,6 +264,9 @@ def open_set_to_folder(model: GenreClassifier, dataset: FeatureDataset,
                           "hold-out split with a validation part")
     parts = assign_splits(dataset.frame, split)[0].to_numpy()
     name = str(model.config["model"])
+    if name not in CLASSICAL_MODELS:
+        raise ConfigError("model", f"{name!r} has no recipe to refit here (a built-in or "
+                          "tuned model); give a model folder written by genriflow train")
     train = TrainConfig(model=name, split=split, pca=model.config["train"].get("pca"),
                         seed=split.seed)
     far = far_out_dataset(dataset, config, options)
