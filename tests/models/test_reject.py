@@ -68,3 +68,22 @@ def test_class_means_distances_and_safetensors_round_trip(tmp_path):
     with pytest.raises(ConfigError) as err:
         stats.score(np.zeros((2, 4)))
     assert err.value.field == "features"
+
+
+def test_network_logits_give_its_probabilities_and_the_energy_score():
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.models.deep import DeepGenreModel
+    from genriflow.models.reject import unknown_scores
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = DeepGenreModel.build({"network": "cs229-ffnn", "network_kwargs": {
+        "n_inputs": 12, "hidden": [8]}}, ["a", "b", "c"], FeatureConfig(set="genriflow-stack"),
+        device="cpu")
+    X = np.random.default_rng(0).normal(size=(5, 3, 4)).astype(np.float32)
+    z = model.logits(X)
+    softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    assert softmax == pytest.approx(model.predict_proba(X), abs=1e-5)
+    assert unknown_scores(model, X, "energy") == pytest.approx(energy_score(z))
+    with pytest.raises(ConfigError, match="distance needs a representation"):
+        unknown_scores(model, X, "distance")

@@ -299,7 +299,7 @@ def unknown_scores(model: Scorable, X: np.ndarray, score: str, *,
         return max_prob_score(model.predict_proba(X))
     if score == "energy":
         return energy_score(model.logits(X))
+    Z = model.embed(X)                         # a model without one says why
     if distance is None:
         raise ConfigError("score", f"{score} needs the training classes' means")
-    Z = model.embed(X)
     return distance.score(Z) if score == "distance" else distance.relative(Z)
