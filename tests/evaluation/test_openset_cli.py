@@ -7,11 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
 from typer.testing import CliRunner
 
 import genriflow
 from genriflow.cli import app
-from genriflow.inference.output import predictions_to_csv, predictions_to_records
+from genriflow.inference.output import (
+    predictions_to_csv,
+    predictions_to_records,
+    render_predictions,
+)
 
 
 def test_a_model_trained_on_the_demo_corpus_calls_noise_unknown(demo_model, demo_corpus):
@@ -30,6 +35,10 @@ def test_a_model_trained_on_the_demo_corpus_calls_noise_unknown(demo_model, demo
     row = next(csv.DictReader(io.StringIO(predictions_to_csv([p]))))
     assert row["unknown"] == "true" and float(row["unknown_score"]) > rule["threshold"]
     assert predictions_to_records([p])[0]["unknown"] is True
+    printed = io.StringIO()
+    render_predictions([p, *known[:1]], "table", 3, Console(file=printed))
+    rows = printed.getvalue().splitlines()
+    assert rows[1].split("\t")[1].startswith(f"unknown (best guess: {p.genre} ")
 
 
 def test_evaluate_open_set_on_a_small_real_table(kaggle_table, tmp_path):
