@@ -510,8 +510,10 @@ def open_set(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         ``metrics["open_set"]``: ``pooled`` (score -> AUROC, interval, FPR at 95 % TPR,
         AURC, far-out figures) and ``rounds`` (one per held-out genre).
     """
+    from genriflow.errors import at_least
     from genriflow.evaluation.leaveout import OpenSetConfig, open_set_to_folder
 
+    at_least("far_out", far_out, 0)
     config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
                            seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model

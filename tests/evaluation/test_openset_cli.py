@@ -70,7 +70,7 @@ def test_bad_open_set_options_are_one_line_errors(demo_model):
     runner = CliRunner()
     for args, field in [(["--scores", "entropy"], "`--scores`"), (["--part", "valid"],
                         "`--part`"), (["--bootstrap", "5"], "`--bootstrap`"),
-                        (["--far-out", "-1"], "`--far-out-per-kind`")]:
+                        (["--far-out", "-1"], "`--far-out`")]:
         result = runner.invoke(app, ["evaluate", str(demo_model), str(Path("nowhere")),
                                      "--open-set", *args, "-q"])
         assert result.exit_code == 2, result.output
