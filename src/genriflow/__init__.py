@@ -11,9 +11,10 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
 warm for many calls; ``analyse`` gives genres and tags in one pass; ``tag``, ``similar``,
-``extract_features``, ``train``, ``evaluate``, ``compare``, ``cluster`` and ``plot`` do the
-other jobs; ``Library`` indexes a music collection (scan, classify, list, export). Errors
-a user can fix derive from ``GenriflowError``.
+``extract_features``, ``train``, ``evaluate`` (``open_set``: can it tell a genre it never
+saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a music
+collection (scan, classify, list, export). Errors a user can fix derive from
+``GenriflowError``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _EXPORTS = {
     "extract_features": "genriflow.api",
     "train": "genriflow.api",
     "evaluate": "genriflow.api",
+    "open_set": "genriflow.api",
     "compare": "genriflow.api",
     "cluster": "genriflow.api",
     "plot": "genriflow.api",
@@ -68,6 +70,7 @@ __all__ = [
     "extract_features",
     "train",
     "evaluate",
+    "open_set",
     "compare",
     "cluster",
     "plot",
@@ -100,6 +103,7 @@ if TYPE_CHECKING:
         evaluate,
         extract_features,
         load_model,
+        open_set,
         plot,
         similar,
         tag,

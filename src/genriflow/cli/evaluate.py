@@ -12,11 +12,13 @@ from genriflow.cli.common import (
     NoStore,
     Quiet,
     StoreDir,
+    console,
     print_errors,
     print_result,
     run_options,
     stamp,
 )
+from genriflow.errors import ConfigError
 
 NAME = "evaluate"
 
@@ -29,14 +31,60 @@ def command(
                                       "(data the model never saw).")] = "test",
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/evaluate-<time>)."
                                              )] = None,
+    open_set: Annotated[bool, typer.Option("--open-set", help="Leave-one-genre-out instead: "
+                                           "refit the model's recipe without each genre in "
+                                           "turn and measure how well the unknown-genre "
+                                           "scores tell it (and noise, speech) apart: AUROC, "
+                                           "FPR at 95 % TPR, risk-coverage.")] = False,
+    scores: Annotated[str, typer.Option(help="With --open-set: comma-separated scores.")
+                      ] = "max-prob,energy,distance,relative-distance",
+    far_out: Annotated[int, typer.Option(help="With --open-set: far-out clips of each kind "
+                                         "(white, pink, brown noise, speech); 0 for none.")
+                       ] = 5,
+    far_out_seconds: Annotated[float, typer.Option(help="With --open-set: their length.")
+                               ] = 30.0,
+    bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
+                                           "interval.")] = 1000,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
-    """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split."""
-    from genriflow.api import evaluate
+    """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split.
 
+    With --open-set: can it say "none of these"? One round per genre held out.
+    """
+    from genriflow.api import evaluate
+    from genriflow.api import open_set as run_open_set
+
+    options = run_options(store, no_store, jobs, quiet)
+    if open_set:
+        if part != "test":
+            raise ConfigError("part", "is not used by --open-set, which sets its own parts")
+        run = run_open_set(model_dir, data_dir, table=features, bootstrap=bootstrap,
+                           scores=[s.strip() for s in scores.split(",") if s.strip()],
+                           far_out=far_out, far_out_seconds=far_out_seconds,
+                           options=options,
+                           out=out or Path("runs") / f"open-set-{stamp()}")
+        print_open_set(run.metrics)
+        console.print(f"report: {run.folder / 'report.html'}")
+        print_errors(run.errors)
+        return
     run = evaluate(model_dir, data_dir, table=features, part=part,
                    out=out or Path("runs") / f"evaluate-{stamp()}",
-                   options=run_options(store, no_store, jobs, quiet))
+                   options=options)
     print_result(run.metrics, run.folder)
     print_errors(run.errors)
+
+
+def print_open_set(metrics: dict) -> None:
+    """One line per score: pooled AUROC with its interval, FPR at 95 % TPR, AURC."""
+    o = metrics["open_set"]
+    console.print(f"leave-one-genre-out, {o['recipe']['model']} on {o['recipe']['features']}, "
+                  f"{len(o['rounds'])} rounds (pooled; AUROC 95 % bootstrap interval):")
+    for score, f in o["pooled"].items():
+        far = f.get("far_out")
+        far_text = f", far-out AUROC {far['auroc']:.3f}" if far else ""
+        console.print(f"  {score}: AUROC [bold]{f['auroc']:.3f}[/bold] "
+                      f"({f['auroc_interval'][0]:.3f}-{f['auroc_interval'][1]:.3f}), "
+                      f"FPR@95 {f['fpr_at_tpr']:.3f}, AURC {f['aurc']:.3f}{far_text}")
+    for score, reason in o["unavailable"].items():
+        console.print(f"  {score}: not available ({reason})")

@@ -28,6 +28,7 @@ from genriflow.datasets.splits import (
 from genriflow.errors import ConfigError
 from genriflow.evaluation.experiment import summarise_folds
 from genriflow.evaluation.metrics import classification_metrics
+from genriflow.evaluation.openset import attach_open_set, classical_probe
 from genriflow.evaluation.plots import plot_history
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset, from_audio_sets, from_table
@@ -185,6 +186,8 @@ def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
         if fit.network is not None:
             metrics["history"] = fit.network.history.to_dict()
         model = _model(fit, train)
+        metrics["open_set"] = attach_open_set(model, fit.dataset, parts, probe=None if (
+            fit.network) else classical_probe(model.config["model"], fit.dataset, train))
     else:
         choice = AutoChoice.pooled([fit.choice for fit, _, _ in results], part=(
             f"valid folds ({method}, {len(results)} folds, "

@@ -24,6 +24,7 @@ from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_me
 from genriflow.evaluation.calibration import before_after
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.multilabel import SEED_THRESHOLD, indicator, multilabel_metrics
+from genriflow.evaluation.openset import attach_open_set, classical_probe
 from genriflow.evaluation.plots import plot_history
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
@@ -85,6 +86,13 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
     metrics = {"split": split_info, "data": dataset.source, **metrics}
     model = classical_model(estimator, metrics["chosen"], dataset, config,
                             multi_label=metrics.get("multi_label"))
+    if len(results) == 1:  # the reject option ("none of these"): threshold on valid
+        # A calibrated head was fitted on the training part alone: it scores validation
+        # songs it never saw itself; otherwise its recipe is refitted on train for that.
+        probe = (None if config.calibration != "none"
+                 else classical_probe(metrics["chosen"], dataset, config))
+        metrics["open_set"] = attach_open_set(model, dataset, rounds[0].to_numpy(),
+                                              probe=probe)
     return TrainResult(model, metrics)
 
 
@@ -186,8 +194,9 @@ def train_network_and_test(dataset: FeatureDataset, config: DeepTrainConfig | No
     """
     config = config or DeepTrainConfig()
     fitted = train_network(dataset, config, extra_train=extra_train, progress=progress)
-    return DeepTrainResult(fitted.model, _network_metrics(fitted, dataset, config),
-                           fitted.history)
+    metrics = _network_metrics(fitted, dataset, config)
+    metrics["open_set"] = attach_open_set(fitted.model, dataset, np.asarray(fitted.parts))
+    return DeepTrainResult(fitted.model, metrics, fitted.history)
 
 
 def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,

@@ -82,6 +82,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         _write_confusion(folder, test)
         lines += ["## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
                   "Counts in `confusion.csv` (rows: true genre).", ""]
+    lines += _open_set_lines(metrics.get("open_set"))
     if (folder / "curves.png").is_file():
         lines += ["## Training curves", "", "![loss and accuracy per epoch](curves.png)", ""]
     lines += [f"## Files that could not be used: {len(errors)}", ""]
@@ -92,6 +93,21 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     path.write_text("\n".join(lines) + "\n")
     write_html_report(folder)
     return path
+
+
+def _open_set_lines(rule: dict | None) -> list[str]:
+    """The reject option ("none of these") a trained model was given, if any."""
+    if not rule:
+        return []
+    if "skipped" in rule:
+        return ["## Reject option", "", f"None: {rule['skipped']}.", ""]
+    test = (f" The saved model accepts {rule['test_accepted']:.1%} of the {rule['test_n']} "
+            "known test songs." if "test_accepted" in rule else "")
+    return ["## Reject option", "",
+            f"A song whose `{rule['score']}` score is above **{rule['threshold']:.4g}** is "
+            f"`unknown`: the threshold accepts {rule['valid_accepted']:.1%} of the "
+            f"{rule['valid_n']} songs of the {rule['chosen_on']} part (target "
+            f"{rule['target_tpr']:.0%}), scored by the model fitted without them.{test}", ""]
 
 
 def _fmt(test: dict, key: str) -> str:

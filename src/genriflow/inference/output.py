@@ -33,26 +33,32 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
             "timeline": [{"start": float(o), "genre": p.labels[int(w.argmax())],
                           "probability": round(float(w.max()), 4)}
                          for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
+            "unknown": p.unknown,
+            "unknown_score": None if p.unknown_score is None else round(p.unknown_score, 4),
         }
         for p in predictions
     ]
 
 
 def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
-    """CSV text: ``path,genre,genre_1,probability_1,...,genres`` (``genres``: the song's
-    genres joined with ``;``: a multi-label model's above their thresholds, else the
-    top one)."""
+    """CSV text: ``path,genre,genre_1,probability_1,...,genres,unknown,unknown_score``
+    (``genres``: the song's genres joined with ``;``: a multi-label model's above their
+    thresholds, else the top one; the last two empty for a model without a reject rule;
+    ``genre`` stays the best guess)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["path", "genre"]
     for i in range(1, top + 1):
         header += [f"genre_{i}", f"probability_{i}"]
-    writer.writerow([*header, "genres"])
+    writer.writerow([*header, "genres", "unknown", "unknown_score"])
     for p in predictions:
         row = [p.path, p.genre]
         for genre, prob in p.top(top):
             row += [genre, f"{prob:.4f}"]
-        writer.writerow([*row, ";".join(g for g, _ in p.genres)])
+        row += [";".join(g for g, _ in p.genres),
+                "" if p.unknown is None else str(p.unknown).lower(),
+                "" if p.unknown_score is None else f"{p.unknown_score:.4f}"]
+        writer.writerow(row)
     return buffer.getvalue()
 
 
@@ -71,13 +77,20 @@ def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
         console.out(predictions_to_csv(predictions, top), end="", highlight=False)
     else:
         header = ["file", *[f"#{i}" for i in range(1, top + 1)]]
-        rows = [[_short(p.path), *[f"{g} {prob:.0%}" for g, prob in p.top(top)]]
-                for p in predictions]
+        rows = [[_short(p.path), *_cells(p, top)] for p in predictions]
         if any(p.thresholds is not None for p in predictions):
             header.append("genres (at or above their thresholds)")
             for row, p in zip(rows, predictions, strict=True):
                 row.append(", ".join(g for g, _ in p.genres))
         _print_table(header, rows, "genre predictions", console)
+
+
+def _cells(p: Prediction, top: int) -> list[str]:
+    """A song's genre cells; a rejected song's first cell says ``unknown``."""
+    cells = [f"{g} {prob:.0%}" for g, prob in p.top(top)]
+    if p.unknown:
+        cells[0] = f"unknown (best guess: {cells[0]})"
+    return cells
 
 
 def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:

@@ -50,6 +50,12 @@ class Prediction:
     thresholds : np.ndarray or None, shape (n_labels,)
         A multi-label model's per-genre thresholds (its probabilities are each genre's on
         its own); ``None`` for a single-label model.
+    unknown : bool or None
+        Whether the model's reject rule calls the song none of its genres (its
+        ``open_set``, see :mod:`genriflow.models.reject`); ``None``: the model has none.
+    unknown_score : float or None
+        The rule's unknown-genre score (higher = more likely unknown): the mean of the
+        windows' scores.
 
     Examples
     --------
@@ -69,6 +75,12 @@ class Prediction:
     [('rock', 0.9), ('blues', 0.4)]
     >>> print(m)
     song.mp3: rock 90%, blues 40%
+
+    A model with a reject rule says when a song is none of its genres:
+
+    >>> print(Prediction("noise.wav", ["jazz", "rock"], np.array([0.69, 0.31]), np.array([0.0]),
+    ...                  np.array([[0.69, 0.31]]), n_top=2, unknown=True, unknown_score=7.5))
+    noise.wav: unknown (best guess: jazz 69%, rock 31%)
     """
 
     path: str
@@ -79,6 +91,8 @@ class Prediction:
     model: str = ""
     n_top: int = 3
     thresholds: np.ndarray | None = None
+    unknown: bool | None = None
+    unknown_score: float | None = None
 
     @property
     def genres(self) -> list[tuple[str, float]]:
@@ -104,7 +118,7 @@ class Prediction:
     def __str__(self) -> str:
         listed = self.top() if self.thresholds is None else self.genres
         genres = ", ".join(f"{genre} {p:.0%}" for genre, p in listed)
-        return f"{self.path}: {genres}"
+        return f"{self.path}: {f'unknown (best guess: {genres})' if self.unknown else genres}"
 
 
 class Predictions(NamedTuple):
@@ -149,9 +163,13 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
                top: int = 3) -> Prediction:
     """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
     window_probs = model.predict_proba(item.values)
+    unknown = score = None
+    if model.open_set is not None:  # the reject option: mean of the windows' scores
+        score = float(np.mean(model.open_set.scores(model, item.values)))
+        unknown = bool(model.open_set.rule.rejects(score))
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
                       item.offsets, window_probs, str(model.config.get("model", "")), top,
-                      model.thresholds)
+                      model.thresholds, unknown, score)
 
 
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],

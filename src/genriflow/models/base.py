@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from genriflow.errors import GenriflowError
+from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.sets import FeatureConfig
+from genriflow.models.reject import OpenSet
 
 
 class ModelError(GenriflowError, ValueError):
@@ -50,6 +51,8 @@ class GenreClassifier(ABC):
     #: ``None`` for a built-in model, which is loaded by name instead.
     kind: ClassVar[str | None] = None
     weights_file: ClassVar[str | None] = None
+    #: The reject option ("none of these"), set by training; ``None``: never ``unknown``.
+    open_set: OpenSet | None = None
 
     @property
     def feature_configs(self) -> list[FeatureConfig]:
@@ -80,6 +83,31 @@ class GenreClassifier(ABC):
         """Most probable label per sample, shape (n_samples,)."""
         return np.asarray(self.labels)[self.predict_proba(X).argmax(axis=1)]
 
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Class logits, shape (n_samples, n_labels), for the ``energy`` score.
+
+        Raises
+        ------
+        ConfigError
+            For a model that gives probabilities only.
+        """
+        raise ConfigError("score", f"energy needs logits; the "
+                          f"{self.config.get('model', type(self).__name__)} model gives "
+                          "probabilities only (use max-prob or distance)")
+
+    def embed(self, X: np.ndarray) -> np.ndarray:
+        """Each sample's representation before the classifier, shape (n_samples, n_dims),
+        for the ``distance`` score.
+
+        Raises
+        ------
+        ConfigError
+            For a model without one.
+        """
+        raise ConfigError("score", f"distance needs a representation before the "
+                          f"classifier; the {self.config.get('model', type(self).__name__)} "
+                          "model has none here (use max-prob)")
+
     def save(self, folder: str | os.PathLike, metrics: dict | None = None) -> Path:
         """Write the model folder (created if needed) and return its path.
 
@@ -100,6 +128,9 @@ class GenreClassifier(ABC):
         folder.mkdir(parents=True, exist_ok=True)
         config = {**self.config, "kind": self.kind,
                   "features": self.feature_config.to_dict(), "versions": library_versions()}
+        if self.open_set is not None:
+            config["open_set"] = self.open_set.rule.to_dict()
+            self.open_set.save(folder)
         _write_json(folder / "config.json", config)
         _write_json(folder / "labels.json", list(self.labels))
         if metrics is not None:

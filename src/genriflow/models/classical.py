@@ -167,3 +167,34 @@ class ClassicalGenreModel(GenreClassifier):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
         return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))
+
+    def embed(self, X: np.ndarray) -> np.ndarray:
+        """The pipeline's steps before its classifier (log, scaling, PCA), (n, n_dims)."""
+        if not hasattr(self.estimator, "steps") or len(self.estimator.steps) < 2:
+            return super().embed(X)
+        return self.estimator[:-1].transform(np.asarray(X, dtype=np.float64))
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Logits whose softmax is :meth:`predict_proba`: logistic regression, LDA and
+        gradient boosting (``decision_function``) and the MLP (its last layer); other
+        classifiers give probabilities only (:class:`~genriflow.errors.ConfigError`)."""
+        clf = self.estimator[-1] if hasattr(self.estimator, "steps") else None
+        kind = type(clf).__name__
+        if kind not in _LOGIT_CLASSIFIERS:
+            return super().logits(X)
+        Z = self.embed(X)
+        if kind == "MLPClassifier":
+            if clf.activation != "relu" or clf.out_activation_ != "softmax":
+                return super().logits(X)
+            for i, (weights, bias) in enumerate(zip(clf.coefs_, clf.intercepts_, strict=True)):
+                Z = Z @ weights + bias
+                if i < len(clf.coefs_) - 1:
+                    Z = np.maximum(Z, 0.0)
+            return Z
+        z = np.asarray(clf.decision_function(Z), dtype=np.float64)
+        return np.stack([np.zeros_like(z), z], axis=1) if z.ndim == 1 else z
+
+
+#: Classifiers whose logits :meth:`ClassicalGenreModel.logits` can give.
+_LOGIT_CLASSIFIERS = ("LogisticRegression", "LinearDiscriminantAnalysis",
+                      "HistGradientBoostingClassifier", "MLPClassifier")

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier
 from genriflow.models.networks import build_network
-from genriflow.models.torch_device import predict_logits, predict_proba
+from genriflow.models.torch_device import predict_logits, predict_proba, resolve_device
 
 #: Feature sets whose clips hold several windows along their first axis.
 WINDOWED_SETS = ("cs229-mel", "cs229-raw")
@@ -166,4 +166,25 @@ class DeepGenreModel(GenreClassifier):
             sums = np.zeros((len(clips), len(self.labels)))
             np.add.at(sums, clip, probs)
             out[start:start + len(clips)] = sums / np.bincount(clip, minlength=len(clips))[:, None]
+        return out
+
+    def logits(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+        """Class logits of clips, shape (n_clips, n_labels): the pieces' logits averaged
+        (for the ``energy`` unknown-genre score, :mod:`genriflow.models.reject`)."""
+        device = resolve_device(self.device)
+        was_training = self.net.training
+        self.net.to(device).eval()
+        out = np.zeros((len(X), len(self.labels)))
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                clips = np.asarray(X[start:start + batch_size], dtype=np.float32)
+                pieces, clip = to_pieces(clips, self.feature_config.set,
+                                         self.config.get("chunk_frames"))
+                z = torch.cat([self.net(part.to(device)).float().cpu() for part in
+                               torch.from_numpy(np.ascontiguousarray(pieces)).split(batch_size)])
+                sums = np.zeros((len(clips), len(self.labels)))
+                np.add.at(sums, clip, z.numpy().astype(np.float64))
+                out[start:start + len(clips)] = sums / np.bincount(
+                    clip, minlength=len(clips))[:, None]
+        self.net.train(was_training)
         return out

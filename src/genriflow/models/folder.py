@@ -33,6 +33,7 @@ from genriflow.models.registry import (
     available_models,
     builtin_folder,
 )
+from genriflow.models.reject import OpenSet
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
@@ -85,6 +86,7 @@ def _load_folder(folder: Path, device: str) -> GenreClassifier:
     if not weights.is_file():
         raise ModelError(f"{folder}: not a genriflow model folder (no {weights.name})")
     features = FeatureConfig.from_dict(config.pop("features"))
+    open_set = OpenSet.load(folder, config.pop("open_set", None))
     if model_class is DeepGenreModel:
         if config.get("network") not in NETWORKS:
             raise ModelError(f"{folder}: unknown network {config.get('network')!r}")
@@ -92,10 +94,13 @@ def _load_folder(folder: Path, device: str) -> GenreClassifier:
         model = DeepGenreModel.build(config, labels, features, device)
         safetensors.torch.load_model(model.net, str(weights), strict=True)
         model.net.eval()
+        model.open_set = open_set
         return model
     untrusted = sio.get_untrusted_types(file=weights)
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:
         raise ModelError(f"{weights}: refuses to load untrusted type(s) {', '.join(refused)}")
     estimator = sio.load(weights, trusted=untrusted)
-    return ClassicalGenreModel(estimator=estimator, feature_config=features, config=config)
+    model = ClassicalGenreModel(estimator=estimator, feature_config=features, config=config)
+    model.open_set = open_set
+    return model
