@@ -14,13 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
-import swagger_ui_bundle
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import genriflow
@@ -35,6 +34,9 @@ from genriflow.service.metrics import Metrics, MetricsMiddleware
 from genriflow.service.schemas import Error, JobRequest, JobStatus, SongResult
 
 PAGE = Path(__file__).parent / "page"
+
+#: Where the docs pages' own JS and CSS are served.
+DOCS_STATIC = "/static/docs"
 
 #: Files one job may take.
 MAX_JOB_FILES = 256
@@ -75,9 +77,12 @@ def create_app(config: ServiceConfig) -> FastAPI:
                 leftover.unlink(missing_ok=True)
             upload_dir.rmdir()
 
-    app = FastAPI(title="genriflow", version=genriflow.__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
-                  description="Music genres, tags, moods and voice from audio.")
+    # /docs and /redoc with Swagger UI's and ReDoc's files served from here, not a CDN
+    app = FastAPIOffline(title="genriflow", version=genriflow.__version__,
+                         lifespan=lifespan, static_url=DOCS_STATIC,
+                         favicon_url="/static/favicon.svg",
+                         description="Music genres, tags, moods and voice from audio.")
+    app.swagger_ui_parameters = {"validatorUrl": None}  # no badge fetched from outside
     app.state.engine, app.state.jobs, app.state.metrics = engine, jobs, metrics
     app.state.config, app.state.upload_dir = config, upload_dir
 
@@ -199,21 +204,11 @@ def _shown(path: Path, config: ServiceConfig) -> Path:
 
 
 def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metrics) -> None:
-    app.mount("/static/docs", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="docs-static")
     app.mount("/static", StaticFiles(directory=PAGE), name="static")
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(PAGE / "index.html", media_type="text/html")
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="genriflow API",
-            swagger_js_url="/static/docs/swagger-ui-bundle.js",
-            swagger_css_url="/static/docs/swagger-ui.css",
-            swagger_favicon_url="/static/docs/favicon-32x32.png")
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict:

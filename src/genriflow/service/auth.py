@@ -1,4 +1,9 @@
-"""API tokens: ``Authorization: Bearer <token>``, compared in constant time."""
+"""API tokens: ``Authorization: Bearer <token>``, compared in constant time.
+
+Every ``/v1/`` endpoint asks for one when the service needs tokens; the page and its
+files, ``/healthz``, ``/readyz``, ``/metrics`` and the API's description (``/openapi.json``,
+``/docs``, ``/redoc``: no data, no work) never do.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +12,6 @@ import hmac
 from starlette.requests import Request
 
 from genriflow.service.errors import ServiceError
-
-#: Paths anyone may reach: the page and its files, health, readiness and metrics.
-PUBLIC_PREFIXES = ("/static/",)
-PUBLIC_PATHS = frozenset({"/", "/healthz", "/readyz", "/metrics", "/favicon.ico"})
-
-
-def is_public(path: str) -> bool:
-    """Whether ``path`` is served without a token.
-
-    >>> is_public("/healthz"), is_public("/v1/classify")
-    (True, False)
-    """
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def token_matches(given: str, tokens: frozenset[str]) -> bool:
