@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class Running:
     url: str
     app: object
     config: ServiceConfig
+    stop: Callable[[], None]
 
     def client(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60.0, **kwargs)
@@ -64,7 +65,8 @@ def running(config: ServiceConfig, *, wait_ready: bool = True) -> Iterator[Runni
             raise RuntimeError("the test service did not start")
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
-    service = Running(f"http://127.0.0.1:{port}", server.config.loaded_app, config)
+    service = Running(f"http://127.0.0.1:{port}", server.config.loaded_app, config,
+                      lambda: setattr(server, "should_exit", True))
     try:
         if wait_ready:
             with service.client() as client:
@@ -76,6 +78,23 @@ def running(config: ServiceConfig, *, wait_ready: bool = True) -> Iterator[Runni
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+
+
+@pytest.fixture(scope="session", name="running")
+def running_fixture():
+    """:func:`running`: ``with running(config) as service:`` serves ``config``."""
+    return running
+
+
+@pytest.fixture(scope="session", name="write_clip")
+def write_clip_fixture():
+    """:func:`write_clip`: a generated song of a genre."""
+    return write_clip
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    return TOKEN
 
 
 @pytest.fixture(scope="session")

@@ -56,6 +56,19 @@ _JOB_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
+_BEARER = HTTPBearer(auto_error=False, description="One of the service's tokens.")
+
+
+async def require_token(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
+    """The API's guard (the scheme named in the OpenAPI document): a token when the
+    service needs them."""
+    config: ServiceConfig = request.app.state.config
+    if config.needs_token:
+        auth.check(request, config.tokens)
+
+
 def create_app(config: ServiceConfig) -> FastAPI:
     """The service's ASGI app for ``config``: the model loads at start-up (lifespan),
     ``/readyz`` says when it is warm."""
@@ -100,14 +113,6 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_exception_handler(Exception, counted(errors.internal_error))
     app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-
-    bearer = HTTPBearer(auto_error=False, description="One of the service's tokens.")
-
-    async def require_token(
-            request: Request,
-            _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
-        if config.needs_token:
-            auth.check(request, config.tokens)
 
     api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)] if config.needs_token
                     else [], responses=_ERRORS)
