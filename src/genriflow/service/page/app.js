@@ -15,7 +15,7 @@ function say(text, isError = false) {
 function percent(p) { return `${(100 * p).toFixed(1)} %`; }
 
 function bars(list, rows) {
-  list.replaceChildren(...rows.map(([name, value]) => {
+  list.replaceChildren(...rows.map(([name, value, text]) => {
     const li = document.createElement("li");
     const label = document.createElement("span");
     label.textContent = name;
@@ -27,7 +27,7 @@ function bars(list, rows) {
     bar.append(fill);
     const shown = document.createElement("span");
     shown.className = "value";
-    shown.textContent = percent(value);
+    shown.textContent = text === undefined ? percent(value) : text;
     li.append(label, bar, shown);
     return li;
   }));
@@ -60,7 +60,13 @@ function timeline(result) {
       svg.append(rect);
     });
   });
-  $("timeline").replaceChildren(svg);
+  const axis = document.createElement("p");
+  axis.className = "axis";
+  const last = windows.length ? windows[windows.length - 1].start : 0;
+  axis.textContent = `${windows.length} window${windows.length === 1 ? "" : "s"}, ` +
+    `starting 0 s to ${last.toFixed(0)} s; top genre of each: ` +
+    windows.map((w) => w.genre).join(", ");
+  $("timeline").replaceChildren(svg, axis);
   $("legend").replaceChildren(...labels.map((label, j) => {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
@@ -81,13 +87,18 @@ function show(result) {
   if (hasTags) {
     $("tag-list").replaceChildren(...result.tags.map((t) => {
       const li = document.createElement("li");
-      li.textContent = `${t.tag.replace(/^(msd|mtt):/, "")} ${percent(t.probability)}`;
+      const [source, name] = t.tag.includes(":") ? t.tag.split(":", 2) : ["", t.tag];
+      li.textContent = `${name} ${percent(t.probability)}`;
+      li.title = `${source.toUpperCase()} tagger`;
+      const from = document.createElement("small");
+      from.textContent = ` ${source}`;
+      li.append(from);
       return li;
     }));
     $("voice").textContent =
       `${result.voice.voice} (vocal ${percent(result.voice.vocal_probability)})`;
     const top = Math.max(...result.moods.map((m) => m.score), 1e-9);
-    bars($("moods"), result.moods.map((m) => [m.mood, m.score / top]));
+    bars($("moods"), result.moods.map((m) => [m.mood, m.score / top, m.score.toFixed(2)]));
   }
   const hasSimilar = Array.isArray(result.similar);
   $("similar-section").hidden = !hasSimilar;
@@ -151,11 +162,17 @@ drop.addEventListener("drop", (event) => {
 });
 
 $("results-title").tabIndex = -1;
-fetch("/readyz").then((r) => r.json()).then((data) => {
-  if (data.status === "ready") {
-    settings = { needs_token: data.needs_token, library: data.library };
-    $("token-row").hidden = !settings.needs_token;
-  } else {
-    say("The model is still loading; it will answer shortly.");
-  }
-}).catch(() => say("The service cannot be reached.", true));
+function checkReady() {
+  fetch("/readyz").then((r) => r.json()).then((data) => {
+    if (data.status === "ready") {
+      settings = { needs_token: data.needs_token, library: data.library };
+      $("token-row").hidden = !settings.needs_token;
+      if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
+    } else {
+      say("The model is still loading; it will answer shortly.");
+      $("status").dataset.loading = "1";
+      setTimeout(checkReady, 2000);
+    }
+  }).catch(() => say("The service cannot be reached.", true));
+}
+checkReady();
