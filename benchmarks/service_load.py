@@ -119,7 +119,7 @@ def summary(name: str, results: list[tuple[int, float]], wall: float) -> dict:
     if len(ok):
         out |= {f"p{q}_s": round(float(np.percentile(ok, q)), 3) for q in (50, 95, 99)}
     if len(busy):
-        out["p99_503_s"] = round(float(np.percentile(busy, 99)), 3)
+        out |= {f"p{q}_503_s": round(float(np.percentile(busy, q)), 3) for q in (50, 99)}
     print(f"{name}: {json.dumps(out)}", flush=True)
     return out
 

@@ -21,8 +21,12 @@ def command(
                                       "makes every endpoint except the page, health and "
                                       "metrics ask for a token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8000,
-    workers: Annotated[int, typer.Option(help="Inference threads (each runs one batch of "
-                                         "songs at a time).")] = 2,
+    workers: Annotated[int, typer.Option(help="Inference workers, each running one batch "
+                                         "of songs at a time.")] = 2,
+    pool: Annotated[str, typer.Option(help="process (each worker a process with its own "
+                                      "warm model: the server stays responsive under "
+                                      "load) or thread (one model, quicker start).")
+                    ] = "process",
     allow_dir: Annotated[list[Path] | None, typer.Option(
         "--allow-dir", help="A folder whose files batch jobs may name (repeatable); "
         "nothing outside it is read, `..` and links out refused.")] = None,
@@ -63,7 +67,8 @@ def command(
     from genriflow.service.server import serve
 
     config = ServiceConfig(
-        model=model, host=host, port=port, workers=workers, allow_dirs=tuple(allow_dir or ()),
+        model=model, host=host, port=port, workers=workers, pool=pool,
+        allow_dirs=tuple(allow_dir or ()),
         library=library, token_file=token_file, require_token=require_token,
         max_upload_bytes=int(max_upload_mb * 2**20), max_duration=max_duration,
         timeout=timeout, queue_limit=queue_limit, max_batch=max_batch, job_ttl=job_ttl,

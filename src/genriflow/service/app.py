@@ -183,8 +183,7 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
 
     @api.get("/models", summary="The model this service answers with, and the built-ins")
     async def models() -> JSONResponse:
-        loaded = dict(engine.identity, labels=engine.classifier.labels if engine.ready
-                      else None, ready=engine.ready)
+        loaded = dict(engine.identity, labels=engine.labels, ready=engine.ready)
         return JSONResponse({"loaded": loaded if engine.ready else {"name": config.model,
                                                                     "ready": False},
                              "builtin": [asdict(m) for m in describe_models()]})

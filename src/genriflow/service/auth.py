@@ -39,7 +39,7 @@ def check(request: Request, tokens: frozenset[str]) -> None:
     """
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
-    challenge = {"WWW-Authenticate": 'Bearer realm="genriflow"'}
+    challenge = {"WWW-Authenticate": 'Bearer realm="genriflow"', "Connection": "close"}
     if not header:
         raise ServiceError(401, "token-missing", "this endpoint needs a token: "
                            "Authorization: Bearer <token>", challenge)

@@ -7,10 +7,13 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError, at_least, one_of
 
 #: Where the tokens come from when no ``token_file`` is given: comma- or space-separated.
 TOKENS_ENV = "GENRIFLOW_API_TOKENS"
+
+#: Where the analysis runs: worker processes, or threads of the service's process.
+POOLS = ("process", "thread")
 
 #: Hosts that only this machine reaches: no token is needed there unless asked for.
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -28,7 +31,12 @@ class ServiceConfig:
         Where uvicorn listens. Bound anywhere but loopback, every endpoint except the
         page, ``/healthz``, ``/readyz`` and ``/metrics`` needs a token.
     workers : int
-        Threads of the inference pool (each runs one batch at a time).
+        Worker processes (or threads) of the inference pool, each running one batch of
+        songs at a time with its own warm copy of the model (processes) or a shared one.
+    pool : {'process', 'thread'}
+        ``process`` (the default): the analysis never holds the event loop's interpreter
+        lock, so refusals and health checks answer at once under load; ``thread``: one
+        copy of the model, quicker to start (tests).
     queue_limit : int
         Songs admitted at once (running and waiting); past it the service answers 503
         with ``Retry-After`` at once.
@@ -65,6 +73,7 @@ class ServiceConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2
+    pool: str = "process"
     queue_limit: int = 32
     max_batch: int = 8
     batch_wait: float = 0.01
@@ -88,6 +97,7 @@ class ServiceConfig:
             if getattr(self, name) <= 0:
                 raise ConfigError(name, f"must be positive; got {getattr(self, name)!r}")
         at_least("batch_wait", self.batch_wait, 0)
+        one_of("pool", self.pool, POOLS)
         if not 0 <= self.port <= 65535:
             raise ConfigError("port", f"must be between 0 and 65535; got {self.port}")
         dirs = []

@@ -1,11 +1,12 @@
-"""The model kept warm, a bounded queue, and concurrent songs batched into one API pass.
+"""A bounded queue in front of the warm model, and concurrent songs batched into one pass.
 
 Requests never run inference on the event loop: each song becomes an :class:`Item` on an
 asyncio queue; a dispatcher takes the first waiting song as soon as one of ``workers``
-threads is free, gathers the others that arrive within ``batch_wait`` (up to
-``max_batch``), and hands them to :func:`genriflow.analyse` as one call, in the thread
-pool. Admission is bounded: past ``queue_limit`` songs running or waiting, a request is
-refused at once (503 with ``Retry-After``) rather than left to pile up.
+is free, gathers the others that arrive within ``batch_wait`` (up to ``max_batch``), and
+hands them as one batch to a :class:`~genriflow.service.worker.Worker` (one
+:func:`genriflow.analyse` call), in a worker process (``pool="process"``) or a thread.
+Admission is bounded: past ``queue_limit`` songs running or waiting, a request is refused
+at once (503 with ``Retry-After``) rather than left to pile up.
 """
 
 from __future__ import annotations
@@ -13,24 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-import genriflow
-from genriflow.api import Classifier, analyse, model_identity, probe
 from genriflow.errors import GenriflowError
-from genriflow.features.options import RunOptions
+from genriflow.features.workers import START_METHOD
+from genriflow.service import worker
 from genriflow.service.config import ServiceConfig
-from genriflow.service.errors import ServiceError, from_library
-from genriflow.service.results import song_result
+from genriflow.service.errors import ServiceError
 
 log = logging.getLogger("genriflow.service")
+
+#: The headers of a request refused before its body is read: the connection is closed
+#: after the answer, so the client stops sending the body and reads the answer at once.
+REFUSED = {"Connection": "close"}
 
 
 @dataclass
@@ -75,53 +77,70 @@ class Engine:
                  on_batch: Callable[[int, float], None] | None = None) -> None:
         self.config = config
         self.on_batch = on_batch
-        self.pool = ThreadPoolExecutor(config.workers, thread_name_prefix="genriflow-infer")
-        self.options = RunOptions(store=config.store, n_jobs=1, progress=False)
-        self.classifier: Classifier | None = None
-        self.identity: dict[str, str] = {}
+        self.pool: Executor | None = None
+        self.worker: worker.Worker | None = None  # the thread pool's
+        self.model: dict[str, Any] | None = None
         self.load_error: str | None = None
         self.pending = 0
         self._queue: asyncio.Queue[Item] | None = None
         self._free: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task] = set()
         self._dispatcher: asyncio.Task | None = None
+        self._loading: asyncio.Task | None = None
 
     # -- life cycle -------------------------------------------------------------------
     async def start(self) -> None:
-        """Start the dispatcher and load the model in the pool (``ready`` once done)."""
+        """Start the pool and the dispatcher; the model loads in the background (:attr:`ready`
+        once every worker is warm)."""
         self._queue = asyncio.Queue()
         self._free = asyncio.Semaphore(self.config.workers)
         self._dispatcher = asyncio.create_task(self._dispatch(), name="genriflow-dispatch")
-        loop = asyncio.get_running_loop()
-        self._loading = loop.run_in_executor(self.pool, self._load)
+        if self.config.pool == "process":
+            self.pool = ProcessPoolExecutor(
+                self.config.workers, mp_context=multiprocessing.get_context(START_METHOD),
+                initializer=worker.init_process, initargs=(self.config,))
+        else:
+            self.pool = ThreadPoolExecutor(self.config.workers,
+                                           thread_name_prefix="genriflow-infer")
+        self._loading = asyncio.create_task(self._load(), name="genriflow-load")
 
-    def _load(self) -> None:
-        started = time.perf_counter()
+    async def _load(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            classifier = Classifier(self.config.model, excerpts=self.config.excerpts,
-                                    options=self.options)
-            ref = model_identity(self.config.model)
-            # Warm up: numba's kernels compile and the networks load here, once.
-            t = np.arange(4 * 22050) / 22050
-            analyse(0.1 * np.sin(2 * np.pi * 220 * t), sr=22050, model=classifier.model,
-                    tags=True, excerpts=self.config.excerpts)
+            if self.config.pool == "process":  # one call per worker: each starts and warms
+                described = await asyncio.gather(*(
+                    loop.run_in_executor(self.pool, worker.process_describe)
+                    for _ in range(self.config.workers)))
+                self.model = described[0]
+            else:
+                self.worker = await loop.run_in_executor(self.pool, worker.Worker,
+                                                         self.config)
+                self.model = self.worker.describe()
         except GenriflowError as exc:
             self.load_error = str(exc)
             log.error("the model cannot be loaded: %s", exc)
-            return
-        self.identity = {"name": ref.name, "identity": ref.identity,
-                         "version": genriflow.__version__}
-        self.classifier = classifier
-        log.info("model %s loaded and warm in %.1f s", ref.identity,
-                 time.perf_counter() - started)
+        except Exception as exc:  # a bug, or a worker process that died
+            self.load_error = f"internal error while loading: {type(exc).__name__}"
+            log.error("the model cannot be loaded", exc_info=exc)
 
     @property
     def ready(self) -> bool:
         """Whether the model is loaded and warm."""
-        return self.classifier is not None
+        return self.model is not None
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """The model's name, identity and version (empty until loaded)."""
+        return {k: v for k, v in (self.model or {}).items() if k != "labels"}
+
+    @property
+    def labels(self) -> list[str] | None:
+        """The model's genres (``None`` until loaded)."""
+        return None if self.model is None else list(self.model["labels"])
 
     async def wait_ready(self) -> None:
         """Until the model has loaded (or failed to)."""
+        assert self._loading is not None
         await self._loading
 
     async def close(self) -> None:
@@ -132,7 +151,10 @@ class Engine:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
-        await asyncio.get_running_loop().run_in_executor(None, self.pool.shutdown, True)
+        if self._loading is not None:
+            self._loading.cancel()
+        if self.pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.pool.shutdown, True)
 
     # -- admission ----------------------------------------------------------------------
     def admit(self, n: int = 1) -> None:
@@ -146,11 +168,11 @@ class Engine:
         if not self.ready:
             message = (f"the model failed to load: {self.load_error}" if self.load_error
                        else "the model is loading; try again shortly")
-            raise ServiceError(503, "not-ready", message, {"Retry-After": "5"})
+            raise ServiceError(503, "not-ready", message, REFUSED | {"Retry-After": "5"})
         if self.pending + n > self.config.queue_limit:
             raise ServiceError(503, "busy", f"the queue is full ({self.pending} of "
                                f"{self.config.queue_limit} songs); retry later",
-                               {"Retry-After": "1"})
+                               REFUSED | {"Retry-After": "1"})
         self.pending += n
 
     def release(self, n: int = 1) -> None:
@@ -196,9 +218,13 @@ class Engine:
     async def _run(self, batch: list[Item]) -> None:
         assert self._free is not None
         started = time.perf_counter()
+        tasks = [worker.Task(str(item.path), item.name, item.tags, item.similar)
+                 for item in batch]
+        analyse = (worker.process_analyse if self.worker is None
+                   else self.worker.analyse)
         try:
             results = await asyncio.get_running_loop().run_in_executor(
-                self.pool, self._analyse, batch)
+                self.pool, analyse, tasks)
         except Exception as exc:  # a bug: every song of the batch learns of it
             log.error("batch of %d failed", len(batch), exc_info=exc)
             results = [exc] * len(batch)
@@ -217,57 +243,3 @@ class Engine:
                 item.future.set_exception(result)
             else:
                 item.future.set_result(result)
-
-    def _analyse(self, batch: list[Item]) -> list[Any]:
-        """In a pool thread: check each song, then analyse the usable ones together (one
-        API call per kind of request), each song's result or error in order."""
-        assert self.classifier is not None
-        out: list[Any] = [None] * len(batch)
-        durations: dict[int, float] = {}
-        for i, item in enumerate(batch):
-            try:
-                info = probe(item.path)
-            except GenriflowError as exc:
-                out[i] = from_library(exc, item.name)
-                continue
-            if info.duration > self.config.max_duration:
-                out[i] = ServiceError(413, "too-long", f"{item.name}: {info.duration:.0f} s "
-                                      f"of audio; the limit is {self.config.max_duration:.0f} s")
-                continue
-            durations[i] = info.duration
-        for tags in (False, True):
-            todo = [i for i in durations if batch[i].tags == tags]
-            if todo:
-                self._analyse_group(batch, todo, tags, durations, out)
-        return out
-
-    def _analyse_group(self, batch: list[Item], todo: list[int], tags: bool,
-                       durations: dict[int, float], out: list[Any]) -> None:
-        classifier = self.classifier
-        assert classifier is not None
-        paths = [str(batch[i].path) for i in todo]
-        analysis = analyse(paths, model=classifier.model, tags=tags, k=10,
-                           top=classifier.top, excerpts=self.config.excerpts,
-                           options=self.options)
-        predictions = {p.path: p for p in analysis.predictions}
-        song_tags = {t.path: t for t in analysis.tags}
-        errors = {str(e.path): e for e in analysis.errors}
-        for i, path in zip(todo, paths, strict=True):
-            item = batch[i]
-            if path in errors or path not in predictions:
-                out[i] = from_library(errors[path], item.name) if path in errors else \
-                    ServiceError(422, "unusable", f"{item.name}: nothing could be analysed")
-                continue
-            similar = None
-            if item.similar and self.config.library is not None:
-                similar = self._similar(item)
-            out[i] = song_result(item.name, predictions[path], song_tags.get(path),
-                                 self.identity, durations[i], similar)
-
-    def _similar(self, item: Item) -> list[tuple[str, float]] | None:
-        with genriflow.Library(self.config.library) as library:
-            try:
-                return library.similar(item.path, k=5, options=self.options)
-            except GenriflowError as exc:
-                log.warning("similar songs of %s: %s", item.name, exc)
-                return None

@@ -38,6 +38,9 @@ class ServiceError(Exception):
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
 
+    def __reduce__(self):  # from a worker process
+        return (type(self), (self.status, self.code, self.message, self.headers))
+
 
 def error_body(code: str, message: str) -> dict:
     """The JSON of an error response."""
