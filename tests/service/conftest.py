@@ -102,9 +102,10 @@ def token() -> str:
 
 @pytest.fixture(scope="session")
 def songs(tmp_path_factory) -> dict[str, Path]:
-    """Generated songs: three genres as wav, one as flac, and one as mp3."""
+    """Generated songs: three genres as wav (the library's songs), one as flac, and one as
+    mp3."""
     root = tmp_path_factory.mktemp("songs")
-    out = {genre: write_clip(root / f"{genre}.wav", genre, seed=i)
+    out = {genre: write_clip(root / "library" / f"{genre}.wav", genre, seed=i)
            for i, genre in enumerate(("rock", "classical", "jazz"))}
     out["flac"] = write_clip(root / "disco.flac", "disco", seed=4)
     mp3 = root / "song.mp3"

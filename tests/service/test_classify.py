@@ -64,7 +64,7 @@ def test_similar_songs_from_the_library(client, songs):
         body = client.post("/v1/classify", params={"similar": "true"},
                            files={"file": ("jazz.wav", f)}).json()
     similar = body["similar"]
-    assert len(similar) == 5
+    assert len(similar) == 3  # every song of the library
     assert similar[0]["path"] == str(songs["jazz"]) and similar[0]["similarity"] > 0.999
     assert [s["similarity"] for s in similar] == sorted((s["similarity"] for s in similar),
                                                         reverse=True)

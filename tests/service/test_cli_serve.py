@@ -41,8 +41,8 @@ def test_errors_are_one_line():
 def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):
     process = subprocess.Popen(
         [sys.executable, "-m", "genriflow", "serve", "--model", "gtzan-table", "--port", "0",
-         "--queue-limit", "4"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "COLUMNS": "400"})
+         "--queue-limit", "4", "--workers", "1"], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "400"})
     try:
         lines: list[str] = []
         port = None
@@ -55,6 +55,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):
             port = int(found.group(1)) if found else None
         config = json.loads(lines[0].removeprefix("config: "))
         assert config["queue_limit"] == 4 and config["needs_token"] is False
+        assert config["pool"] == "process"  # the default: the analysis in a worker process
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
             while http.get("/readyz").status_code != 200:
                 assert time.monotonic() < deadline

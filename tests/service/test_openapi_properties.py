@@ -38,7 +38,7 @@ def test_no_request_makes_a_server_error(fuzzed, token):
 
     for operation in operations:
         @given(case=operation.as_strategy())
-        @settings(max_examples=8, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=5, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call(base_url=fuzzed.url,
@@ -50,4 +50,4 @@ def test_no_request_makes_a_server_error(fuzzed, token):
                 assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
 
         check()
-    assert len(seen) >= 2 * len(operations) and max(seen) < 500
+    assert len(seen) >= len(operations) and max(seen) < 500
