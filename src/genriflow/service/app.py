@@ -152,7 +152,10 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
     @api.post("/jobs", status_code=202, openapi_extra=_JOB_BODY,
               responses={202: {"model": JobStatus}},
               summary="Start a batch job: several uploads, or files in an allowed folder")
-    async def submit_job(request: Request) -> JSONResponse:
+    async def submit_job(request: Request,
+                         tags: bool = Query(False, description="Uploads: also tags, moods "
+                                            "and voice (a JSON body says it itself).")
+                         ) -> JSONResponse:
         if request.headers.get("content-type", "").startswith("application/json"):
             spec = await _job_request(request)
             files = allowed_files(spec.paths, config.allow_dirs)
@@ -161,7 +164,6 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
                                    f"most {MAX_JOB_FILES}")
             items = [Item(f, str(_shown(f, config)), tags=spec.tags) for f in files]
         else:
-            tags = request.query_params.get("tags", "false").lower() in ("1", "true", "yes")
             uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES)
             items = [Item(u.path, u.name, tags=tags, delete=True) for u in uploads]
         if not items:

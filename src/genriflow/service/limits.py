@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from genriflow.datasets.discover import iter_audio_files
@@ -121,6 +121,14 @@ async def save_body(request: Request, folder: Path, *, max_files: int = 1) -> li
         400 for an empty body, a multipart request without a file or with too many;
         413 (:class:`BodyTooLarge`) past the size limit, however the body is sent.
     """
+    try:
+        return await _save(request, folder, max_files)
+    except ClientDisconnect:  # the client went away mid-upload: nothing to answer
+        raise ServiceError(400, "disconnected", "the client closed the connection before "
+                           "the body was sent") from None
+
+
+async def _save(request: Request, folder: Path, max_files: int) -> list[Upload]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         return await _save_form(request, folder, max_files)
