@@ -11,10 +11,13 @@ to :func:`genriflow.analyse` together, one call per kind of request.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import signal
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -132,7 +135,12 @@ _FAILED: str | None = None
 
 def init_process(config: ServiceConfig) -> None:
     """A worker process's start: one thread for its numeric libraries (one process per
-    core already), Ctrl-C left to the service (which drains the pool), the model loaded."""
+    core already), Ctrl-C left to the service (which drains the pool), the model loaded.
+
+    The workers load and warm up one at a time (a lock file): numba writes its kernels'
+    on-disk cache during the first warm-up, and processes compiling into a cold cache at
+    the same time can leave it corrupt (see :mod:`genriflow.features.workers`).
+    """
     global _WORKER, _FAILED
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from threadpoolctl import threadpool_limits
@@ -142,10 +150,14 @@ def init_process(config: ServiceConfig) -> None:
         import torch
 
         torch.set_num_threads(1)
-    try:
-        _WORKER = Worker(config)
-    except GenriflowError as exc:
-        _FAILED = str(exc)
+    with open(Path(tempfile.gettempdir()) / "genriflow-service-warmup.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _WORKER = Worker(config)
+        except GenriflowError as exc:
+            _FAILED = str(exc)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def process_describe() -> dict[str, Any]:
