@@ -23,11 +23,13 @@ from genriflow.models.registry import DEFAULT_MODEL
 if TYPE_CHECKING:
     import pandas as pd
 
+    from genriflow.audio import AudioInfo
     from genriflow.features.dataset import FeatureDataset
     from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.similar import IndexUpdate, SimilarityIndex
     from genriflow.inference.tags import SongTags, Tagged
+    from genriflow.library.analyse import ModelRef
     from genriflow.models.base import GenreClassifier
     from genriflow.models.registry import ModelDescription
     from genriflow.training.auto import AutoChoice
@@ -101,6 +103,79 @@ def load_model(name_or_folder: Model, *, device: str = "auto") -> GenreClassifie
     from genriflow.models.folder import load_model as load
 
     return load(name_or_folder, device=device)
+
+
+def model_identity(name_or_folder: Model) -> ModelRef:
+    """The name and version of a model, as provenance for what it answers.
+
+    Parameters
+    ----------
+    name_or_folder : str or path
+        A built-in name or a model folder.
+
+    Returns
+    -------
+    ModelRef
+        ``name`` (the built-in name, or the folder's absolute path) and ``identity``,
+        which changes whenever the model could answer differently: the built-in name with
+        genriflow's version, or a digest of the folder's configuration, labels and weights.
+
+    Raises
+    ------
+    ModelError
+        Neither a model folder nor a built-in name.
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> ref = genriflow.model_identity("gtzan-table")
+    >>> ref.name, ref.identity.startswith("gtzan-table@genriflow-")
+    ('gtzan-table', True)
+    """
+    from genriflow.library.analyse import model_ref
+
+    return model_ref(name_or_folder)
+
+
+def probe(path: str | os.PathLike) -> AudioInfo:
+    """What an audio file holds (duration, native rate, channels), read without decoding it.
+
+    The check an interface makes before accepting a file: anything that is not audio,
+    whatever its name, raises here, and a cut file's ``declared`` length differs from the
+    ``duration`` that decodes.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    AudioInfo
+        ``duration`` (seconds that decode), ``sr``, ``channels``, ``declared``.
+
+    Raises
+    ------
+    AudioError
+        Missing, empty, not audio (``kind`` ``unsupported``) or nothing decodes
+        (``corrupt``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, soundfile as sf, genriflow
+    >>> song = pathlib.Path(tempfile.mkdtemp()) / "a.wav"
+    >>> sf.write(song, np.zeros(22050 * 2), 22050)
+    >>> genriflow.probe(song).duration
+    2.0
+    >>> (song.parent / "notes.mp3").write_text("not a song") and None
+    >>> try:
+    ...     genriflow.probe(song.parent / "notes.mp3")
+    ... except genriflow.AudioError as err:
+    ...     print(err.kind.value)
+    unsupported
+    """
+    from genriflow.audio import info
+
+    return info(path)
 
 
 def _is_single(audio: Audio) -> bool:

@@ -19,6 +19,7 @@ from genriflow.cli import (
     models,
     plot,
     predict,
+    serve,
     similar,
     train,
 )
@@ -31,7 +32,7 @@ app = typer.Typer(
 )
 
 for module in (demo_data, features, train, evaluate, predict, similar, compare, plot, cluster,
-               models, demo):
+               models, demo, serve):
     app.command(module.NAME)(module.command)
 app.add_typer(library.app, name=library.NAME)
 

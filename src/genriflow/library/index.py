@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from genriflow.errors import one_of
+from genriflow.errors import at_least, one_of
+from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
@@ -183,6 +185,57 @@ class Library:
         if path is not None and self._is_song(Path(path)):
             raise LibraryError(f"{path} is one of the library's songs; export elsewhere")
         return query.write_table(frame, path, format)
+
+    def similar(self, song: str | os.PathLike, *, k: int = 5, model: str | None = None,
+                options: RunOptions | None = None) -> list[tuple[str, float]]:
+        """The ``k`` songs of the index most like ``song`` (any audio file, in the library
+        or not), by the cosine of the similarity embeddings :meth:`classify` stored.
+
+        ``song``'s own embedding is computed as :meth:`classify` computes them (the
+        ``msd-musicnn`` embedding over the same excerpts); a song of the index given as
+        ``song`` is its own nearest (similarity 1).
+
+        Parameters
+        ----------
+        song : path
+        k : int
+        model : str or None
+            Whose stored embeddings, as for :meth:`songs`; ``None``: the latest run's.
+        options : RunOptions or None
+            Feature store and workers for ``song``'s embedding.
+
+        Returns
+        -------
+        list of (str, float)
+            Paths and cosine similarities, most similar first; empty when no song has
+            been classified.
+
+        Raises
+        ------
+        AudioError
+            ``song`` cannot be used.
+        """
+        from genriflow.inference.similar import SIMILARITY_FEATURES
+
+        at_least("k", k, 1)
+        frame = self.songs(model=model)
+        if frame.empty:
+            return []
+        stored = query.embeddings(self._conn, list(frame["path"]), self._model_name(model))
+        kept = [(path, vector) for path, vector in zip(frame["path"], stored, strict=True)
+                if vector is not None]
+        if not kept:
+            return []
+        result = extract([song], SIMILARITY_FEATURES,
+                         options=options if options is not None else _default_options())
+        if result.errors:
+            raise result.errors[0]
+        own = np.asarray(result.files[0].row(), dtype=np.float64).ravel()
+        matrix = np.asarray([vector for _, vector in kept], dtype=np.float64)
+        cosine = matrix @ own / np.maximum(
+            np.linalg.norm(matrix, axis=1) * np.linalg.norm(own), 1e-12)
+        order = np.argsort(-cosine, kind="stable")[:k]
+        return [(kept[i][0], float(cosine[i])) for i in order]
 
     @property
     def models_dir(self) -> Path:

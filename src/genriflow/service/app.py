@@ -1,0 +1,235 @@
+"""The FastAPI app: routes over :class:`~genriflow.service.engine.Engine` and
+:class:`~genriflow.service.jobs.JobStore`, the page, health, metrics and the docs.
+
+Each route only checks, converts and forwards: every answer comes from the public API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import genriflow
+from genriflow.api import describe_models
+from genriflow.service import auth, errors
+from genriflow.service.config import ServiceConfig
+from genriflow.service.engine import Engine, Item
+from genriflow.service.errors import ServiceError
+from genriflow.service.jobs import JobStore
+from genriflow.service.limits import BodyLimit, allowed_files, save_body
+from genriflow.service.metrics import Metrics, MetricsMiddleware
+from genriflow.service.schemas import Error, JobRequest, JobStatus, SongResult
+
+PAGE = Path(__file__).parent / "page"
+
+#: Where the docs pages' own JS and CSS are served.
+DOCS_STATIC = "/static/docs"
+
+#: Files one job may take.
+MAX_JOB_FILES = 256
+
+_ERRORS = {status: {"model": Error} for status in (400, 401, 403, 404, 413, 415, 422, 503,
+                                                   504)}
+_AUDIO_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary"}}}},
+    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+}, "description": "The song: a multipart upload in the field `file`, or the audio itself as "
+                  "the body with its content type (`audio/mpeg`, `audio/flac`, ...)."}}
+_JOB_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": JobRequest.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+}}}
+
+
+_BEARER = HTTPBearer(auto_error=False, description="One of the service's tokens.")
+
+
+async def require_token(
+        request: Request,
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
+    """The API's guard (the scheme named in the OpenAPI document): a token when the
+    service needs them."""
+    config: ServiceConfig = request.app.state.config
+    if config.needs_token:
+        auth.check(request, config.tokens)
+
+
+def create_app(config: ServiceConfig) -> FastAPI:
+    """The service's ASGI app for ``config``: the model loads at start-up (lifespan),
+    ``/readyz`` says when it is warm."""
+    upload_dir = Path(tempfile.mkdtemp(prefix="genriflow-uploads-"))
+    engine = Engine(config)
+    jobs = JobStore(engine, ttl=config.job_ttl, max_jobs=config.max_jobs)
+    metrics = Metrics(lambda: engine.pending, lambda: len(jobs.jobs))
+    engine.on_batch = metrics.batch
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await engine.start()
+        try:
+            yield
+        finally:  # uvicorn has finished the requests in flight; drain the pool
+            await jobs.close()
+            await engine.close()
+            for leftover in upload_dir.glob("*"):
+                leftover.unlink(missing_ok=True)
+            upload_dir.rmdir()
+
+    # /docs and /redoc with Swagger UI's and ReDoc's files served from here, not a CDN
+    app = FastAPIOffline(title="genriflow", version=genriflow.__version__,
+                         lifespan=lifespan, static_url=DOCS_STATIC,
+                         favicon_url="/static/favicon.svg",
+                         description="Music genres, tags, moods and voice from audio.")
+    app.swagger_ui_parameters = {"validatorUrl": None}  # no badge fetched from outside
+    app.state.engine, app.state.jobs, app.state.metrics = engine, jobs, metrics
+    app.state.config, app.state.upload_dir = config, upload_dir
+
+    def counted(handler):
+        async def handle(request: Request, exc: Exception) -> JSONResponse:
+            response = await handler(request, exc)
+            code = json.loads(response.body)["error"]["code"]
+            metrics.errors.labels(code).inc()
+            return response
+        return handle
+
+    app.add_exception_handler(ServiceError, counted(errors.service_error))
+    app.add_exception_handler(StarletteHTTPException, counted(errors.http_error))
+    app.add_exception_handler(RequestValidationError, counted(errors.validation_error))
+    app.add_exception_handler(Exception, counted(errors.internal_error))
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)] if config.needs_token
+                    else [], responses=_ERRORS)
+    _routes(api, config, engine, jobs, upload_dir)
+    app.include_router(api)
+    _public(app, config, engine, metrics)
+    return app
+
+
+def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStore,
+            upload_dir: Path) -> None:
+    @api.post("/classify", openapi_extra=_AUDIO_BODY, responses={200: {"model": SongResult}},
+              summary="Genres of one song, its timeline, and (asked) tags, moods, voice")
+    async def classify(request: Request,
+                       tags: bool = Query(False, description="Also tags, moods and voice."),
+                       similar: bool = Query(False, description="Also the library's most "
+                                             "similar songs (with --library)."),
+                       filename: str | None = Query(None, max_length=255, description=(
+                           "The song's name, for a raw body (its ending helps the "
+                           "decoder)."))) -> JSONResponse:
+        engine.admit(1)  # before the body is read: a full queue costs the client nothing
+        try:
+            upload = (await save_body(request, upload_dir))[0]
+        except BaseException:
+            engine.release(1)
+            raise
+        item = Item(upload.path, upload.name, tags=tags, similar=similar, delete=True)
+        future = engine.submit(item)
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), config.timeout)
+        except TimeoutError:
+            future.cancel()
+            raise ServiceError(504, "timeout", f"{upload.name}: not analysed within "
+                               f"{config.timeout:.0f} s") from None
+        return JSONResponse(result)
+
+    @api.post("/jobs", status_code=202, openapi_extra=_JOB_BODY,
+              responses={202: {"model": JobStatus}},
+              summary="Start a batch job: several uploads, or files in an allowed folder")
+    async def submit_job(request: Request,
+                         tags: bool = Query(False, description="Uploads: also tags, moods "
+                                            "and voice (a JSON body says it itself).")
+                         ) -> JSONResponse:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            spec = await _job_request(request)
+            files = allowed_files(spec.paths, config.allow_dirs)
+            if len(files) > MAX_JOB_FILES:
+                raise ServiceError(413, "too-many", f"{len(files)} files; a job takes at "
+                                   f"most {MAX_JOB_FILES}")
+            items = [Item(f, str(_shown(f, config)), tags=spec.tags) for f in files]
+        else:
+            uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES)
+            items = [Item(u.path, u.name, tags=tags, delete=True) for u in uploads]
+        if not items:
+            raise ServiceError(400, "empty", "the job has no audio file")
+        try:
+            job = jobs.submit(items)
+        except ServiceError:
+            for item in items:
+                if item.delete:
+                    item.path.unlink(missing_ok=True)
+            raise
+        return JSONResponse(job.status(with_results=False), status_code=202,
+                            headers={"Location": f"/v1/jobs/{job.id}"})
+
+    @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}},
+             summary="A job's progress; once done, its results (given once)")
+    async def get_job(job_id: str) -> JSONResponse:
+        return JSONResponse(jobs.get(job_id))
+
+    @api.get("/models", summary="The model this service answers with, and the built-ins")
+    async def models() -> JSONResponse:
+        loaded = dict(engine.identity, labels=engine.labels, ready=engine.ready)
+        return JSONResponse({"loaded": loaded if engine.ready else {"name": config.model,
+                                                                    "ready": False},
+                             "builtin": [asdict(m) for m in describe_models()]})
+
+
+async def _job_request(request: Request) -> JobRequest:
+    try:
+        return JobRequest.model_validate_json(await request.body())
+    except ValueError as exc:
+        first = getattr(exc, "errors", lambda: [{}])()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ServiceError(422, "invalid-request", f"{where or 'body'}: "
+                           f"{first.get('msg', 'not a job request')}") from None
+
+
+def _shown(path: Path, config: ServiceConfig) -> Path:
+    """A server file as results name it: relative to its allowed folder."""
+    for folder in config.allow_dirs:
+        if path.is_relative_to(folder):
+            return path.relative_to(folder)
+    return Path(path.name)
+
+
+def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metrics) -> None:
+    app.mount("/static", StaticFiles(directory=PAGE), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(PAGE / "index.html", media_type="text/html")
+
+    @app.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Readiness: the model is loaded and warm",
+             responses={503: {"model": Error}})
+    async def readyz() -> JSONResponse:
+        if not engine.ready:
+            raise ServiceError(503, "not-ready", engine.load_error or "the model is loading",
+                               {"Retry-After": "5"})
+        return JSONResponse({"status": "ready", "model": engine.identity,
+                             "needs_token": config.needs_token,
+                             "library": config.library is not None})
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def prometheus() -> Response:
+        return Response(metrics.text(), media_type="text/plain; version=0.0.4")

@@ -1,0 +1,150 @@
+"""Batch jobs: several songs in one request, answered at once with an id to poll.
+
+A job's songs go through the same :class:`~genriflow.service.engine.Engine` as single
+requests, a batch at a time, waiting for room in the queue (they never take more than half
+of it, so single requests still get through). Results are kept in memory until fetched
+once, or until ``job_ttl`` seconds after the job finished; a job id is random (128 bits),
+so one client cannot guess another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from genriflow.service.engine import Engine, Item
+from genriflow.service.errors import ServiceError
+
+log = logging.getLogger("genriflow.service")
+
+
+@dataclass
+class Job:
+    """One batch job and what it has produced so far."""
+
+    id: str
+    items: list[Item]
+    created: float = field(default_factory=time.time)
+    state: str = "queued"
+    results: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    finished: float | None = None
+
+    def status(self, *, with_results: bool) -> dict[str, Any]:
+        """The job's progress (and, once done, its results) as JSON-ready data."""
+        out: dict[str, Any] = {
+            "id": self.id, "state": self.state, "total": len(self.items),
+            "done": len(self.results) + len(self.errors),
+            "failed": len(self.errors), "created": self.created, "finished": self.finished,
+        }
+        if with_results:
+            out["results"] = self.results
+            out["errors"] = self.errors
+        return out
+
+
+class JobStore:
+    """The jobs of one service: submit, poll, fetch once, expire.
+
+    Parameters
+    ----------
+    engine : Engine
+    ttl : float
+        Seconds a finished job waits to be fetched.
+    max_jobs : int
+        Jobs kept at once (finished ones included); past it a submission gets 503.
+    """
+
+    def __init__(self, engine: Engine, *, ttl: float, max_jobs: int) -> None:
+        self.engine, self.ttl, self.max_jobs = engine, ttl, max_jobs
+        self.jobs: dict[str, Job] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def submit(self, items: list[Item]) -> Job:
+        """Start a job over ``items``; returns at once.
+
+        Raises
+        ------
+        ServiceError
+            503 with ``Retry-After`` when :attr:`max_jobs` are kept.
+        """
+        self.expire()
+        if len(self.jobs) >= self.max_jobs:
+            raise ServiceError(503, "busy", f"{len(self.jobs)} jobs are kept (the limit); "
+                               "fetch their results or retry later", {"Retry-After": "5"})
+        job = Job(secrets.token_urlsafe(16), items)
+        self.jobs[job.id] = job
+        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        """A job's status; a finished job's results, given once (the job is then gone).
+
+        Raises
+        ------
+        ServiceError
+            404 for a job that is unknown, expired or already fetched.
+        """
+        self.expire()
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise ServiceError(404, "job-unknown", "no such job: unknown, expired, or its "
+                               "results were already fetched")
+        if job.state != "done":
+            return job.status(with_results=False)
+        del self.jobs[job_id]
+        return job.status(with_results=True)
+
+    def expire(self, now: float | None = None) -> int:
+        """Forget finished jobs older than :attr:`ttl`; how many were forgotten."""
+        now = time.time() if now is None else now
+        old = [j.id for j in self.jobs.values()
+               if j.finished is not None and now - j.finished > self.ttl]
+        for job_id in old:
+            del self.jobs[job_id]
+        return len(old)
+
+    async def _run(self, job: Job) -> None:
+        job.state = "running"
+        step = self.engine.config.max_batch
+        try:
+            for start in range(0, len(job.items), step):
+                chunk = job.items[start:start + step]
+                await self.engine.admit_waiting(len(chunk))
+                futures = [self.engine.submit(item) for item in chunk]
+                for item, outcome in zip(chunk, await asyncio.gather(
+                        *futures, return_exceptions=True), strict=True):
+                    if isinstance(outcome, ServiceError):
+                        job.errors.append({"file": item.name, "error": {
+                            "code": outcome.code, "message": outcome.message}})
+                    elif isinstance(outcome, BaseException):
+                        log.error("job %s: %s", job.id, item.name, exc_info=outcome)
+                        job.errors.append({"file": item.name, "error": {
+                            "code": "internal", "message": "internal error (a bug in "
+                            "genriflow); the server's log has the details"}})
+                    else:
+                        job.results.append(outcome)
+        except ServiceError as exc:
+            for item in job.items[len(job.results) + len(job.errors):]:
+                job.errors.append({"file": item.name, "error": {"code": exc.code,
+                                                                "message": exc.message}})
+        finally:
+            for item in job.items:  # uploads never outlive their job
+                if item.delete:
+                    item.path.unlink(missing_ok=True)
+            job.state, job.finished = "done", time.time()
+
+    async def close(self) -> None:
+        """Stop the jobs still running (their uploads are deleted)."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

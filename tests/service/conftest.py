@@ -1,0 +1,141 @@
+"""The service started for real: uvicorn on a loopback port, in a thread of the test run.
+
+One service (the default ``gtzan`` model, a library index beside it) serves most tests;
+tests that need other settings (tokens, a tiny queue, an allowed folder) start their own,
+which is quick: the pretrained networks stay loaded in the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+
+from genriflow.datasets.synthetic.arrange import synthesize_clip
+from genriflow.service.config import ServiceConfig
+from genriflow.service.server import uvicorn_config
+
+SR = 22050
+TOKEN = "test-token-0123456789abcdef"
+
+
+def write_clip(path: Path, genre: str = "rock", seconds: float = 8.0, seed: int = 0) -> Path:
+    """A generated song of ``genre`` in the container of ``path``'s ending."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y = synthesize_clip(genre, seconds, SR, np.random.default_rng(seed))
+    sf.write(path, 0.5 * y / max(1e-9, float(np.abs(y).max())), SR)
+    return path
+
+
+@dataclass
+class Running:
+    """A service running in this process: its URL, app and configuration."""
+
+    url: str
+    app: object
+    config: ServiceConfig
+    stop: Callable[[], None]
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60.0, **kwargs)
+
+
+@contextlib.contextmanager
+def running(config: ServiceConfig, *, pool: str = "thread",
+            wait_ready: bool = True) -> Iterator[Running]:
+    """Serve ``config`` (its port taken as 0: any free one; its inference in threads
+    unless ``pool`` says otherwise, quicker to start) until the block ends, then shut
+    down as on SIGTERM (graceful)."""
+    import uvicorn
+
+    config = replace(config, pool=pool)
+    settings = uvicorn_config(config, log_level="warning")
+    settings.port = 0
+    server = uvicorn.Server(settings)
+    thread = threading.Thread(target=server.run, name="genriflow-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test service did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    service = Running(f"http://127.0.0.1:{port}", server.config.loaded_app, config,
+                      lambda: setattr(server, "should_exit", True))
+    try:
+        if wait_ready:
+            with service.client() as client:
+                while client.get("/readyz").status_code != 200:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the test service's model did not load")
+                    time.sleep(0.05)
+        yield service
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+@pytest.fixture(scope="session", name="running")
+def running_fixture():
+    """:func:`running`: ``with running(config) as service:`` serves ``config``."""
+    return running
+
+
+@pytest.fixture(scope="session", name="write_clip")
+def write_clip_fixture():
+    """:func:`write_clip`: a generated song of a genre."""
+    return write_clip
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    return TOKEN
+
+
+@pytest.fixture(scope="session")
+def songs(tmp_path_factory) -> dict[str, Path]:
+    """Generated songs: three genres as wav (the library's songs), one as flac, and one as
+    mp3."""
+    root = tmp_path_factory.mktemp("songs")
+    out = {genre: write_clip(root / "library" / f"{genre}.wav", genre, seed=i)
+           for i, genre in enumerate(("rock", "classical", "jazz"))}
+    out["flac"] = write_clip(root / "disco.flac", "disco", seed=4)
+    mp3 = root / "song.mp3"
+    y, _ = sf.read(out["rock"])
+    sf.write(mp3, y, SR, format="MP3")
+    out["mp3"] = mp3
+    return out
+
+
+@pytest.fixture(scope="session")
+def library_db(tmp_path_factory, songs) -> Path:
+    """A library index of the three wav songs, classified (the similarity embeddings
+    stored)."""
+    from genriflow import Library, RunOptions
+
+    db = tmp_path_factory.mktemp("library") / "library.db"
+    with Library(db) as library:
+        library.scan([songs["rock"].parent])
+        library.classify(model="gtzan-table", options=RunOptions(n_jobs=1))
+    return db
+
+
+@pytest.fixture(scope="session")
+def service(library_db) -> Iterator[Running]:
+    """The default service: model gtzan, a library index, loopback, no token."""
+    with running(ServiceConfig(model="gtzan", library=library_db, workers=2)) as served:
+        yield served
+
+
+@pytest.fixture()
+def client(service) -> Iterator[httpx.Client]:
+    with service.client() as http:
+        yield http

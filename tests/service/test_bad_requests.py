@@ -1,0 +1,204 @@
+"""What the service refuses, each with one line of JSON: a clear 4xx, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from genriflow.service.config import ServiceConfig
+
+
+def error_of(response, status: int, code: str) -> str:
+    """The response's error message, after checking it is exactly the one-line shape."""
+    assert response.status_code == status, response.text
+    assert "\n" not in response.text and "Traceback" not in response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert set(body["error"]) == {"code", "message"} and body["error"]["message"]
+    return body["error"]["message"]
+
+
+def test_empty_body(client):
+    assert "no audio" in error_of(client.post("/v1/classify"), 400, "empty")
+    empty = client.post("/v1/classify", files={"file": ("song.mp3", b"")})
+    assert "empty" in error_of(empty, 400, "empty")
+
+
+def test_text_named_song_mp3_is_not_audio(client):
+    text = client.post("/v1/classify", files={"file": ("song.mp3", b"hello, world\n" * 80,
+                                                       "audio/mpeg")})
+    message = error_of(text, 415, "not-audio")
+    assert message.startswith("song.mp3: ") and "/tmp" not in message
+
+
+def test_truncated_mp3(client, songs):
+    head = songs["mp3"].read_bytes()[:600]  # a header and a frame or two: nothing usable
+    message = error_of(client.post("/v1/classify", files={"file": ("cut.mp3", head)}), 422,
+                       "too-short")
+    assert message.startswith("cut.mp3: ")
+
+
+def test_a_bad_option_value(client, songs):
+    response = client.post("/v1/classify", params={"tags": "perhaps"},
+                           content=songs["rock"].read_bytes())
+    assert "tags" in error_of(response, 422, "invalid-request")
+
+
+def test_unknown_route_and_method(client):
+    error_of(client.get("/v1/nothing"), 404, "not-found")
+    error_of(client.get("/v1/classify"), 405, "method-not-allowed")
+
+
+def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: float = 20.0
+              ) -> tuple[int, bytes, int]:
+    """POST over a plain socket, sending ``body_chunks`` until the server answers or
+    closes; the status, the response and how many body bytes were sent."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=read_timeout)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    sock.sendall(f"POST /v1/classify HTTP/1.1\r\nHost: {host}\r\n{head}\r\n".encode())
+    sent = 0
+    sock.setblocking(False)
+    answer = b""
+    try:
+        for chunk in body_chunks:
+            with contextlib.suppress(BlockingIOError):
+                answer += sock.recv(65536)
+            if answer:
+                break
+            try:
+                sock.sendall(chunk)
+                sent += len(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                time.sleep(0.01)
+        sock.setblocking(True)
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    finally:
+        sock.close()
+    return int(answer.split(b" ", 2)[1]), answer, sent
+
+
+def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
+    started = time.monotonic()
+    zeros = bytes(1 << 20)
+    status, answer, sent = _post_raw(service.url, {"Content-Type": "audio/wav",
+                                                   "Content-Length": str(2 << 30)},
+                                     (zeros for _ in range(2048)))
+    assert status == 413 and b'"too-large"' in answer
+    assert sent < 64 << 20 and time.monotonic() - started < 10
+
+
+def test_a_chunked_upload_is_refused_once_past_the_limit(running):
+    config = ServiceConfig(model="gtzan-table", max_upload_bytes=1 << 20)
+    with running(config) as small:
+        chunks = (f"{1 << 16:x}\r\n".encode() + bytes(1 << 16) + b"\r\n" for _ in range(4096))
+        status, answer, sent = _post_raw(small.url, {"Content-Type": "audio/wav",
+                                                     "Transfer-Encoding": "chunked"}, chunks)
+    assert status == 413 and b'"too-large"' in answer
+    assert sent < 64 << 20
+
+
+def test_a_song_over_the_duration_limit(running, songs):
+    with running(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
+            short.client() as http:
+        response = http.post("/v1/classify", files={"file": ("long.wav",
+                                                              songs["rock"].read_bytes())})
+    assert "the limit is 5 s" in error_of(response, 413, "too-long")
+
+
+@pytest.fixture(scope="module")
+def allowed(tmp_path_factory, write_clip) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("paths")
+    inside, outside = root / "music", root / "private"
+    inside.mkdir()
+    outside.mkdir()
+    write_clip(inside / "a.wav", "rock", seconds=4.0)
+    write_clip(outside / "secret.wav", "jazz", seconds=4.0)
+    (inside / "link.wav").symlink_to(outside / "secret.wav")
+    (inside / "escape").symlink_to(outside)
+    return inside, outside
+
+
+def test_paths_outside_the_allowed_folder(allowed, running):
+    inside, outside = allowed
+    with running(ServiceConfig(model="gtzan-table", allow_dirs=(inside,))) as served, \
+            served.client() as http:
+        def job(*paths):
+            return http.post("/v1/jobs", json={"paths": list(paths)})
+
+        assert "`..`" in error_of(job("../private/secret.wav"), 403, "path-outside")
+        assert "outside" in error_of(job(str(outside / "secret.wav")), 403, "path-outside")
+        assert "outside" in error_of(job("link.wav"), 403, "path-outside")
+        assert "outside" in error_of(job("escape/secret.wav"), 403, "path-outside")
+        assert "outside" in error_of(job("/etc/no-such-file"), 403, "path-outside")
+        error_of(job("missing.wav"), 404, "path-missing")
+        error_of(http.post("/v1/jobs", content=b"{not json",
+                           headers={"content-type": "application/json"}),
+                 422, "invalid-request")
+        accepted = job("a.wav")
+        assert accepted.status_code == 202 and accepted.json()["total"] == 1
+
+
+def test_a_folder_holding_a_link_out_is_refused(tmp_path, running, write_clip):
+    music = tmp_path / "music"
+    write_clip(music / "ok.wav", seconds=3.0)
+    write_clip(tmp_path / "elsewhere" / "x.wav", seconds=3.0)
+    (music / "x.wav").symlink_to(tmp_path / "elsewhere" / "x.wav")
+    with running(ServiceConfig(model="gtzan-table", allow_dirs=(music,))) as served, \
+            served.client() as http:
+        response = http.post("/v1/jobs", json={"paths": ["."]})
+    assert "outside" in error_of(response, 403, "path-outside")
+
+
+def test_no_server_paths_without_an_allowed_folder(client):
+    error_of(client.post("/v1/jobs", json={"paths": ["/etc/passwd"]}), 403,
+             "paths-not-allowed")
+
+
+def test_tokens_missing_wrong_and_right(songs, tmp_path, monkeypatch, running, token):
+    monkeypatch.delenv("GENRIFLOW_API_TOKENS", raising=False)
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"# the service's tokens\n{token}\n")
+    config = ServiceConfig(model="gtzan-table", require_token=True, token_file=tokens)
+    with running(config) as served, served.client() as http:
+        error_of(http.post("/v1/classify", content=b"x"), 401, "token-missing")
+        wrong = http.post("/v1/classify", content=b"x",
+                          headers={"Authorization": f"Bearer {token}x"})
+        assert wrong.headers["www-authenticate"].startswith("Bearer")
+        error_of(wrong, 401, "token-rejected")
+        error_of(http.get("/v1/models", headers={"Authorization": token}), 401,
+                 "token-malformed")
+        right = http.post("/v1/classify", content=songs["rock"].read_bytes(),
+                          headers={"Authorization": f"Bearer {token}"})
+        assert right.status_code == 200
+        for public in ("/", "/healthz", "/readyz", "/metrics", "/static/app.js"):
+            assert http.get(public).status_code == 200
+
+
+def test_bound_elsewhere_without_tokens_is_refused(monkeypatch, token):
+    from genriflow.errors import ConfigError
+
+    monkeypatch.delenv("GENRIFLOW_API_TOKENS", raising=False)
+    with pytest.raises(ConfigError, match="token"):
+        ServiceConfig(host="0.0.0.0")
+    monkeypatch.setenv("GENRIFLOW_API_TOKENS", f"{token},{token[::-1]}")
+    config = ServiceConfig(host="0.0.0.0")
+    assert config.needs_token and len(config.tokens) == 2
+    assert token not in config.to_json() and json.loads(config.to_json())["tokens"] == 2
+
+
+def test_a_cut_file_that_still_decodes_is_used(client, songs):
+    """A partly downloaded mp3 is analysed for the part that decodes, as the library does."""
+    half = songs["mp3"].read_bytes()[: songs["mp3"].stat().st_size // 2]
+    response = client.post("/v1/classify", files={"file": ("half.mp3", half)})
+    assert response.status_code == 200, response.text
+    assert 2.0 < response.json()["duration"] < 6.0

@@ -1,0 +1,75 @@
+"""``genriflow serve``: its help, its one-line errors, and a real process served and stopped
+with SIGTERM (gracefully: the shutdown completes, then the process ends by the signal)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+from typer.testing import CliRunner
+
+from genriflow.cli import app
+
+
+def invoke(*args: str, env: dict | None = None):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+
+
+def test_help_names_the_endpoints_and_the_security_defaults():
+    out = invoke("serve", "--help")
+    assert out.exit_code == 0
+    for word in ("/v1/classify", "/v1/jobs", "--allow-dir", "--token-file", "--library",
+                 "--workers", "loopback", "token"):
+        assert word in out.output
+
+
+def test_errors_are_one_line():
+    out = invoke("serve", "--host", "0.0.0.0", env={"GENRIFLOW_API_TOKENS": ""})
+    assert out.exit_code == 2
+    assert out.output.count("\n") == 1 and out.output.startswith("error: `--token-file`")
+    out = invoke("serve", "--allow-dir", "/no/such/folder")
+    assert out.exit_code == 2 and "/no/such/folder is not a folder" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "genriflow", "serve", "--model", "gtzan-table", "--port", "0",
+         "--queue-limit", "4", "--workers", "1"], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "400"})
+    try:
+        lines: list[str] = []
+        port = None
+        deadline = time.monotonic() + 120
+        while port is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+            found = re.search(r"running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE)
+            port = int(found.group(1)) if found else None
+        config = json.loads(lines[0].removeprefix("config: "))
+        assert config["queue_limit"] == 4 and config["needs_token"] is False
+        assert config["pool"] == "process"  # the default: the analysis in a worker process
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            while http.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            response = http.post("/v1/classify", files={"file": ("a.wav",
+                                                                 songs["rock"].read_bytes())})
+            assert response.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        # uvicorn's convention: after the clean shutdown, the signal is raised again
+        assert process.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    rest = process.stdout.read()
+    assert "Traceback" not in rest
+    assert "Application shutdown complete" in rest and "Finished server process" in rest

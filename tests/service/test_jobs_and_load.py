@@ -1,0 +1,118 @@
+"""Batch jobs (submit, poll, fetch once, expiry), the bounded queue (503 + Retry-After, no
+request lost), the per-request timeout (504) and the graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from genriflow.service.config import ServiceConfig
+
+
+def poll(http: httpx.Client, job_id: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = http.get(f"/v1/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        status = response.json()
+        if status["state"] == "done" or time.monotonic() > deadline:
+            return status
+        assert status["done"] <= status["total"] and "results" not in status
+        time.sleep(0.1)
+
+
+def test_a_job_of_uploads_submitted_polled_fetched_once(client, service, songs):
+    files = [("files", ("rock.wav", songs["rock"].read_bytes())),
+             ("files", ("jazz.wav", songs["jazz"].read_bytes())),
+             ("files", ("notes.mp3", b"not a song at all\n" * 40))]
+    submitted = client.post("/v1/jobs", params={"tags": "true"}, files=files)
+    assert submitted.status_code == 202, submitted.text
+    job = submitted.json()
+    assert job["total"] == 3 and submitted.headers["location"] == f"/v1/jobs/{job['id']}"
+    done = poll(client, job["id"])
+    assert done["state"] == "done" and done["done"] == 3 and done["failed"] == 1
+    assert sorted(r["file"] for r in done["results"]) == ["jazz.wav", "rock.wav"]
+    assert all("tags" in r and r["timeline"]["windows"] for r in done["results"])
+    assert done["errors"] == [{"file": "notes.mp3", "error": {
+        "code": "not-audio", "message": "notes.mp3: not a recognised audio format "
+        "(unreadable header)"}}]
+    gone = client.get(f"/v1/jobs/{job['id']}")  # results are given once
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "job-unknown"
+    assert list(service.app.state.upload_dir.iterdir()) == []
+
+
+def test_a_job_of_server_paths_and_its_expiry(running, tmp_path, write_clip):
+    music = tmp_path / "music"
+    for i, genre in enumerate(("rock", "blues", "pop")):
+        write_clip(music / genre / f"{genre}.wav", genre, seconds=4.0, seed=i)
+    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,), job_ttl=0.5)
+    with running(config) as served, served.client() as http:
+        job = http.post("/v1/jobs", json={"paths": ["."]}).json()
+        assert job["total"] == 3
+        kept = http.post("/v1/jobs", json={"paths": [str(music / "rock")]}).json()
+        done = poll(http, job["id"])
+        assert sorted(r["file"] for r in done["results"]) == [
+            "blues/blues.wav", "pop/pop.wav", "rock/rock.wav"]
+        store = served.app.state.jobs
+        while store.jobs[kept["id"]].finished is None:
+            time.sleep(0.05)
+        time.sleep(0.6)  # past the job's time to live, unfetched
+        expired = http.get(f"/v1/jobs/{kept['id']}")
+        assert expired.status_code == 404 and kept["id"] not in store.jobs
+    assert all(p.exists() for p in music.rglob("*.wav"))  # server files are never deleted
+
+
+async def _burst(url: str, body: bytes, n: int) -> list[httpx.Response]:
+    async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+        return await asyncio.gather(*(http.post("/v1/classify", content=body,
+                                                headers={"content-type": "audio/wav"})
+                                      for _ in range(n)))
+
+
+def test_a_full_queue_answers_503_at_once_and_loses_nothing(running, songs):
+    config = ServiceConfig(model="gtzan-table", workers=1, queue_limit=2, max_batch=1)
+    with running(config) as served:
+        started = time.monotonic()
+        responses = asyncio.run(_burst(served.url, songs["rock"].read_bytes(), 12))
+        elapsed = time.monotonic() - started
+        statuses = [r.status_code for r in responses]
+        assert len(statuses) == 12 and set(statuses) <= {200, 503}  # every one answered
+        assert statuses.count(200) >= 1 and statuses.count(503) >= 6
+        for busy in (r for r in responses if r.status_code == 503):
+            assert busy.headers["retry-after"] == "1"
+            assert busy.json()["error"]["code"] == "busy"
+        assert elapsed < 30
+        with served.client() as http:
+            metrics = http.get("/metrics").text
+        assert 'genriflow_errors_total{code="busy"}' in metrics
+        assert served.app.state.engine.pending == 0
+
+
+def test_a_request_past_its_timeout_gets_504(running, songs):
+    with running(ServiceConfig(model="gtzan", timeout=0.05)) as served, \
+            served.client() as http:
+        response = http.post("/v1/classify", params={"tags": "true"},
+                             files={"file": ("slow.wav", songs["rock"].read_bytes())})
+        assert response.status_code == 504 and response.json()["error"]["code"] == "timeout"
+        deadline = time.monotonic() + 30
+        while served.app.state.engine.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(served.app.state.upload_dir.iterdir()) == []  # deleted once done
+
+
+def test_shutdown_finishes_the_requests_in_flight(running, songs):
+    body = songs["jazz"].read_bytes()
+
+    async def in_flight(url: str, stop) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+            requests = [asyncio.create_task(http.post("/v1/classify", content=body))
+                        for _ in range(3)]
+            await asyncio.sleep(0.3)  # the requests are in; the server is told to stop
+            stop()
+            return [r.status_code for r in await asyncio.gather(*requests)]
+
+    with running(ServiceConfig(model="gtzan-table", workers=1)) as served:
+        statuses = asyncio.run(in_flight(served.url, served.stop))
+    assert statuses == [200, 200, 200]
