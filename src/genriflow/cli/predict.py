@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Address,
+    Engine,
     Excerpts,
     Full,
     Jobs,
@@ -44,7 +46,7 @@ def command(
     excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
@@ -64,7 +66,7 @@ def command(
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
     result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
-                     aggregation=aggregation, options=run_options(store, no_store, jobs, quiet),
+                     aggregation=aggregation, options=run_options(store, no_store, jobs, quiet, engine, address),
                      **sampling)
     if model is not None:
         render_predictions(result.predictions, format, top, console)
