@@ -11,8 +11,8 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
 warm for many calls; ``analyse`` gives genres and tags in one pass; ``tag``, ``similar``,
-``extract_features``, ``train``, ``evaluate``, ``compare``, ``cluster`` and ``plot`` do the
-other jobs; ``Library`` indexes a music collection (scan, classify, list, export). Errors
+``extract_features``, ``train``, ``tune``, ``evaluate``, ``compare``, ``cluster`` and ``plot``
+do the other jobs; ``Library`` indexes a music collection (scan, classify, list, export). Errors
 a user can fix derive from ``GenriflowError``.
 """
 
@@ -35,6 +35,7 @@ _EXPORTS = {
     "similar": "genriflow.api",
     "extract_features": "genriflow.api",
     "train": "genriflow.api",
+    "tune": "genriflow.api",
     "evaluate": "genriflow.api",
     "compare": "genriflow.api",
     "cluster": "genriflow.api",
@@ -67,6 +68,7 @@ __all__ = [
     "similar",
     "extract_features",
     "train",
+    "tune",
     "evaluate",
     "compare",
     "cluster",
@@ -104,6 +106,7 @@ if TYPE_CHECKING:
         similar,
         tag,
         train,
+        tune,
     )
     from genriflow.audio.errors import AudioError, AudioWarning
     from genriflow.datasets.discover import DatasetError

@@ -21,6 +21,7 @@ from genriflow.cli import (
     predict,
     similar,
     train,
+    tune,
 )
 from genriflow.cli.common import GenriflowGroup
 
@@ -30,8 +31,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (demo_data, features, train, evaluate, predict, similar, compare, plot, cluster,
-               models, demo):
+for module in (demo_data, features, train, tune, evaluate, predict, similar, compare, plot,
+               cluster, models, demo):
     app.command(module.NAME)(module.command)
 app.add_typer(library.app, name=library.NAME)
 

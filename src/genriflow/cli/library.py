@@ -85,7 +85,8 @@ def classify(
         chosen = {"model": model} if model is not None else {}  # else the library's default
         report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device,
-                                  options=run_options(store, no_store, jobs, quiet, engine, address))
+                                  options=run_options(store, no_store, jobs, quiet, engine,
+                                                      address))
     console.print(str(report), highlight=False)
     print_errors(report.errors)
 

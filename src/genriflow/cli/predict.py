@@ -65,9 +65,9 @@ def command(
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
+    options = run_options(store, no_store, jobs, quiet, engine, address)
     result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
-                     aggregation=aggregation, options=run_options(store, no_store, jobs, quiet, engine, address),
-                     **sampling)
+                     aggregation=aggregation, options=options, **sampling)
     if model is not None:
         render_predictions(result.predictions, format, top, console)
     if tags:

@@ -7,7 +7,7 @@ Every pipeline is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``pred
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -85,9 +85,27 @@ CLASSICAL_MODELS: dict[str, Callable[[int], list]] = {
 #: What ``auto`` tries, each scored on the validation part.
 AUTO_CANDIDATES = ("knn", "svm", "logreg", "random-forest", "mlp")
 
+#: What a configuration (a hyperparameter search, ``genriflow tune``) may set per model:
+#: its name -> the pipeline parameter (scikit-learn's ``step__param``) it sets.
+TUNABLE: dict[str, dict[str, str]] = {
+    "knn": {"n_neighbors": "clf__n_neighbors", "weights": "clf__weights",
+            "n_components": "pca__n_components"},
+    "svm": {"C": "clf__estimator__C", "gamma": "clf__estimator__gamma",
+            "kernel": "clf__estimator__kernel"},
+    "logreg": {"C": "clf__C"},
+    "random-forest": {"n_estimators": "clf__n_estimators", "max_depth": "clf__max_depth",
+                      "min_samples_leaf": "clf__min_samples_leaf",
+                      "max_features": "clf__max_features"},
+    "gradient-boosting": {"learning_rate": "clf__learning_rate", "max_iter": "clf__max_iter",
+                          "max_depth": "clf__max_depth",
+                          "l2_regularization": "clf__l2_regularization"},
+    "mlp": {"alpha": "clf__alpha", "learning_rate_init": "clf__learning_rate_init"},
+}
+
 
 def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
-                   log_columns: tuple[int, ...] = ()) -> Pipeline:
+                   log_columns: tuple[int, ...] = (),
+                   params: Mapping[str, Any] | None = None) -> Pipeline:
     """Build a classical genre classifier.
 
     Parameters
@@ -101,6 +119,9 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
         reduces to 15, as the CS229 report did).
     log_columns : tuple of int
         Columns to log-transform first (the variances of frame features).
+    params : mapping or None
+        Settings of the classifier by their :data:`TUNABLE` names (``{"C": 10.0}`` for
+        ``svm``); the others keep the values above.
 
     Returns
     -------
@@ -110,7 +131,8 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
     Raises
     ------
     ConfigError
-        For a name not in :data:`CLASSICAL_MODELS`.
+        For a name not in :data:`CLASSICAL_MODELS`, or a ``params`` key not in its
+        :data:`TUNABLE` names.
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import Pipeline
@@ -122,8 +144,12 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
     steps = CLASSICAL_MODELS[name](seed)
     if pca is not None and not any(step == "pca" for step, _ in steps):
         steps = [("pca", PCA(n_components=pca, random_state=seed)), *steps]
-    return Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
-                     *steps])
+    pipeline = Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
+                         *steps])
+    settings = {one_of("params", key, TUNABLE[name]): value
+                for key, value in (params or {}).items()}
+    return pipeline.set_params(**{TUNABLE[name][key]: value
+                                  for key, value in settings.items()})
 
 
 @dataclass

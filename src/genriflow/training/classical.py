@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import at_least, one_of
+from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
 from genriflow.models.classical import (
     AUTO_CANDIDATES,
     CLASSICAL_MODELS,
+    TUNABLE,
     ClassicalGenreModel,
     make_classical,
 )
@@ -45,16 +46,25 @@ class TrainConfig:
     pca : int or None
         Principal components after scaling (``None``: no PCA, except kNN's own 15).
     seed : int
+    params : dict
+        Settings of a named model's classifier (see
+        :data:`~genriflow.models.classical.TUNABLE`), e.g. from ``genriflow tune``;
+        empty: the defaults.
     """
 
     model: str = "auto"
     split: SplitConfig = field(default_factory=SplitConfig)
     pca: int | None = None
     seed: int = 0
+    params: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         one_of("model", self.model, MODEL_CHOICES)
         at_least("pca", self.pca, 1, optional=True)
+        if self.params and self.model == "auto":
+            raise ConfigError("params", "set a named model's classifier; auto tries several")
+        for key in self.params:
+            one_of("params", key, TUNABLE[self.model])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,8 +130,9 @@ def fit_pipeline(name: str, dataset: FeatureDataset, rows: np.ndarray,
                  config: TrainConfig) -> Pipeline:
     """The pipeline ``name`` fitted on ``rows`` (variance columns of the set logged)."""
     columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config) or ()
+    params = config.params if name == config.model else {}
     model = make_classical(name, seed=config.seed, pca=config.pca,
-                           log_columns=variance_columns(columns))
+                           log_columns=variance_columns(columns), params=params)
     return model.fit(dataset.X[rows], dataset.y[rows])
 
 
