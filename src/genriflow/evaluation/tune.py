@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -178,10 +177,3 @@ def _run_lock(out: Path) -> Iterator[None]:
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
-
-def load_trials(folder: str | os.PathLike) -> Any:
-    """The study of a run folder, read from the storage its ``config.json`` names."""
-    import optuna
-
-    config = json.loads((Path(folder) / "config.json").read_text())
-    return optuna.load_study(study_name=config["study"], storage=config["storage"])

@@ -250,7 +250,7 @@ def open_study(storage: str, name: str, space: SearchSpace, config: TuneConfig) 
     if stored is None:
         study.set_user_attr("identity", identity)
     elif stored != _jsonable(identity):
-        raise ConfigError("study", f"{name!r} in {storage} was made for another search "
+        raise ConfigError("out", f"its study {name!r} in {storage} is another search's "
                           f"(model {stored.get('model')!r}, sampler {stored.get('sampler')!r}, "
                           "or another space); give another --out or --storage")
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
