@@ -96,13 +96,13 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost_or_doubled(cluster, song
 
 
 def test_a_file_that_kills_every_worker_is_its_own_error(cluster, songs, tmp_path):
-    few = songs[:4]
+    few = songs[:3]
     kill = KillOnVictim(few[1].name, str(tmp_path / "calls.log"), str(tmp_path / "killed"),
                         always=True)
     got = list(ray_engine.results(_tasks(few), {}, max_retries=0, compute_one=kill))
     assert isinstance(got[1], AudioError) and "Ray worker died" in got[1].reason
     expected = list(workers.results(_tasks(few), 2, {}))
-    assert all(_same(got[i], expected[i]) for i in (0, 2, 3))
+    assert _same(got[0], expected[0]) and _same(got[2], expected[2])
 
 
 def test_predict_engine_ray_matches_local(cluster, songs, tmp_path):
@@ -115,15 +115,16 @@ def test_predict_engine_ray_matches_local(cluster, songs, tmp_path):
     model = tmp_path / "model"
     ClassicalGenreModel(make_classical("logreg").fit(data.X, data.y), KAGGLE,
                         {"model": "logreg"}).save(model)
-    local = genriflow.Classifier(model, options=RunOptions())(songs).predictions
-    remote = genriflow.Classifier(model, options=RunOptions(engine="ray"))(songs).predictions
-    assert [p.path for p in remote] == [p.path for p in local] == [str(p) for p in songs]
+    some = songs[:8]
+    local = genriflow.Classifier(model, options=RunOptions())(some).predictions
+    remote = genriflow.Classifier(model, options=RunOptions(engine="ray"))(some).predictions
+    assert [p.path for p in remote] == [p.path for p in local] == [str(p) for p in some]
     for a, b in zip(remote, local, strict=True):
         np.testing.assert_array_equal(a.probabilities, b.probabilities)
         np.testing.assert_array_equal(a.window_probabilities, b.window_probabilities)
     # The command line only passes the option on: joining this cluster by its address.
     out = subprocess.run(
-        [sys.executable, "-m", "genriflow", "predict", str(model), *map(str, songs),
+        [sys.executable, "-m", "genriflow", "predict", str(model), *map(str, some),
          "--format", "json", "--no-store", "-q", "--engine", "ray", "--address", cluster],
         capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
