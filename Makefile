@@ -15,8 +15,9 @@ install: $(BIN)/python
 	$(PIP) -e .
 	$(PIP) --no-deps musicnn==0.1.0
 
+# The tests start a local Ray instance: the dev install takes the ray extra too.
 install-dev: $(BIN)/python
-	$(PIP) -e ".[dev]"
+	$(PIP) -e ".[dev,ray]"
 	$(PIP) --no-deps musicnn==0.1.0
 
 demo: install
@@ -25,7 +26,7 @@ demo: install
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks tools

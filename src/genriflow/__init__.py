@@ -11,9 +11,9 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
 warm for many calls; ``analyse`` gives genres and tags in one pass; ``tag``, ``similar``,
-``extract_features``, ``train``, ``evaluate`` (``open_set``: can it tell a genre it never
-saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a music
-collection (scan, classify, list, export). Errors a user can fix derive from
+``extract_features``, ``train``, ``tune``, ``evaluate`` (``open_set``: can it tell a genre
+it never saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a
+music collection (scan, classify, list, export). Errors a user can fix derive from
 ``GenriflowError``.
 """
 
@@ -38,6 +38,7 @@ _EXPORTS = {
     "similar": "genriflow.api",
     "extract_features": "genriflow.api",
     "train": "genriflow.api",
+    "tune": "genriflow.api",
     "evaluate": "genriflow.api",
     "open_set": "genriflow.api",
     "compare": "genriflow.api",
@@ -73,6 +74,7 @@ __all__ = [
     "similar",
     "extract_features",
     "train",
+    "tune",
     "evaluate",
     "open_set",
     "compare",
@@ -114,6 +116,7 @@ if TYPE_CHECKING:
         similar,
         tag,
         train,
+        tune,
     )
     from genriflow.audio.errors import AudioError, AudioWarning
     from genriflow.datasets.discover import DatasetError

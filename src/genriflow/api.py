@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from genriflow.audio import AudioInfo
+    from genriflow.evaluation.tune import TuneResult
     from genriflow.features.dataset import FeatureDataset
     from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
@@ -516,6 +517,66 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         augment=augment, copies=copies, embeddings=embeddings, calibration=calibration,
         multi_label=multi_label, thresholds=thresholds, options=options)
     return Run(Path(out), metrics, errors)
+
+
+def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
+         space: str | os.PathLike | None = None, sampler: str = "tpe", trials: int = 20,
+         storage: str | None = None, jobs: int = 1, split: str = "auto", seed: int = 0,
+         epochs: int = 30, device: str = "auto",
+         options: RunOptions | None = None) -> TuneResult:
+    """Search a model's hyperparameters with Optuna, then test the best trial once.
+
+    Trials are fitted on the training part and scored on the validation part (networks:
+    their validation loss, pruned epoch by epoch by the median rule, through the one
+    training loop; classical heads: their validation accuracy). The best trial's values
+    are trained as an ordinary model folder, ``out/model`` (``load_model`` reads it), and
+    tested once on the test part. Rerunning with the same ``out`` and ``storage`` resumes
+    the search: finished trials are kept, not run again.
+
+    Parameters
+    ----------
+    data : path
+        Labelled audio (folder per genre or manifest).
+    model : str
+        One classical head (``svm``, ``logreg``, ...; ``svm@msd-musicnn`` for another
+        input) or network (``mm-cnn``, ``shortchunk-cnn``, ...).
+    out : path
+        The run folder: ``report.html``, ``trials.csv``, ``config.json``, ``model/``; the
+        study is named after it.
+    space : path or None
+        A YAML search space (see :mod:`genriflow.training.space`); ``None``: the model's
+        default space.
+    sampler : {'tpe', 'grid'}
+    trials : int
+        Trials the study holds when done (a grid runs at most its size).
+    storage : str or None
+        Optuna storage URL, e.g. ``sqlite:///tune.db``; ``None``: ``out/tune.db``.
+    jobs : int
+        Trials at once.
+    split, seed : str, int
+        A hold-out split with a validation part, and the seed of everything.
+    epochs, device
+        Networks: most epochs per trial, and where to train.
+    options : RunOptions or None
+        Feature store, engine, workers and progress bars.
+
+    Returns
+    -------
+    TuneResult
+        The run folder, the best trial, its test figures (accuracy with its 95 % Wilson
+        interval) and the trial table.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.evaluation.tune import tune_to_folder
+    from genriflow.training.space import load_space
+    from genriflow.training.tune import TuneConfig
+
+    config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
+                        split=SplitConfig(method=split, seed=seed), epochs=epochs,
+                        device=device)
+    loaded = load_space(space, model) if space is not None else None
+    return tune_to_folder(data, out, config, space=loaded, storage=storage,
+                          options=options if options is not None else default_options())
 
 
 def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,

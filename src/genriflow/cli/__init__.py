@@ -22,6 +22,7 @@ from genriflow.cli import (
     serve,
     similar,
     train,
+    tune,
 )
 from genriflow.cli.common import GenriflowGroup
 
@@ -31,8 +32,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (demo_data, features, train, evaluate, predict, similar, compare, plot, cluster,
-               models, demo, serve):
+for module in (demo_data, features, train, tune, evaluate, predict, similar, compare, plot,
+               cluster, models, demo, serve):
     app.command(module.NAME)(module.command)
 app.add_typer(library.app, name=library.NAME)
 

@@ -38,6 +38,12 @@ StoreDir = Annotated[Path | None, typer.Option("--store", help="Feature store fo
 NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature afresh and "
                                        "keep none.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Engine = Annotated[str, typer.Option(help="Where songs are computed: local (worker processes "
+                                     "on this machine) or ray (Ray tasks on a cluster; "
+                                     "pip install genriflow\\[ray]). Same results.")]
+Address = Annotated[str | None, typer.Option(help="With --engine ray: the cluster, auto or "
+                                             "ray://HOST:PORT (default: start Ray on this "
+                                             "machine).")]
 Excerpts = Annotated[int | None, typer.Option(
     help=f"3 s excerpts analysed per song, spread evenly over it (default "
     f"{DEFAULT_EXCERPTS}; more follows the whole song closer, and takes longer). A model on "
@@ -103,13 +109,13 @@ def _fail(message: str, status: int, label: str = "error") -> None:
     raise typer.Exit(status) from None
 
 
-def run_options(store: Path | None, no_store: bool, jobs: int | None,
-                quiet: bool) -> RunOptions:
+def run_options(store: Path | None, no_store: bool, jobs: int | None, quiet: bool,
+                engine: str = "local", address: str | None = None) -> RunOptions:
     """The shared options as the library takes them."""
     from genriflow.locations import default_store_dir
 
     return RunOptions(store=None if no_store else (store or default_store_dir()),
-                      n_jobs=jobs, progress=not quiet)
+                      n_jobs=jobs, progress=not quiet, engine=engine, address=address)
 
 
 def sampling_options(excerpts: int | None, full: bool) -> dict:

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Address,
+    Engine,
     Jobs,
     NoStore,
     Quiet,
@@ -32,7 +34,7 @@ def command(
     png: Annotated[Path | None, typer.Option(help="Export mel-image as PNGs into "
                                              "<png>/<genre>/.")] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
     from genriflow.api import extract_features
@@ -42,7 +44,7 @@ def command(
 
     names = split_list(sets)
     datasets = extract_features(data_dir, feature_sets=names,
-                                options=run_options(store, no_store, jobs, quiet))
+                                options=run_options(store, no_store, jobs, quiet, engine, address))
     for name, dataset in datasets.items():
         console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
     vector_sets = [name for name in names if feature_set(name).columns is not None]

@@ -13,6 +13,8 @@ import typer
 
 from genriflow.cli import library_files
 from genriflow.cli.common import (
+    Address,
+    Engine,
     Jobs,
     NoStore,
     Quiet,
@@ -75,7 +77,7 @@ def classify(
                                                "songs that failed before.")] = False,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
     db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Analyse what is new or changed since MODEL last ran: genres, tags, moods, voice and
     the similarity embedding, stored per song with the model's identity."""
@@ -83,7 +85,8 @@ def classify(
         chosen = {"model": model} if model is not None else {}  # else the library's default
         report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device,
-                                  options=run_options(store, no_store, jobs, quiet))
+                                  options=run_options(store, no_store, jobs, quiet, engine,
+                                                      address))
     console.print(str(report), highlight=False)
     print_errors(report.errors)
 

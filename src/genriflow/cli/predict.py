@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Address,
+    Engine,
     Excerpts,
     Full,
     Jobs,
@@ -44,7 +46,7 @@ def command(
     excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
@@ -63,9 +65,9 @@ def command(
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
+    options = run_options(store, no_store, jobs, quiet, engine, address)
     result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
-                     aggregation=aggregation, options=run_options(store, no_store, jobs, quiet),
-                     **sampling)
+                     aggregation=aggregation, options=options, **sampling)
     if model is not None:
         render_predictions(result.predictions, format, top, console)
     if tags:

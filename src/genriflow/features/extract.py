@@ -5,7 +5,8 @@ of it: :mod:`~genriflow.features.sampling`), decodes each stretch once and runs 
 on it (:mod:`~genriflow.features.compute`). Sets read from another (``musicnn-tags``,
 ``msd-musicnn`` from the combined ``musicnn`` analysis) are computed and stored as that
 one, so asking for tags, genres and embeddings at once, or one after the other, runs the
-networks once. Files run in worker processes (:mod:`~genriflow.features.workers`) with a
+networks once. Files run in worker processes (:mod:`~genriflow.features.workers`), or as
+Ray tasks on a cluster (:mod:`~genriflow.features.ray_engine`), with a
 progress bar; results go to the :class:`~genriflow.features.store.FeatureStore` in batches,
 so a killed run resumes where it stopped, and a file the store has already analysed is not
 read at all. Failures never stop a batch: they come back as
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +107,10 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
         once per rate. Sets read from the same stored set (``musicnn-tags``,
         ``msd-musicnn``, ``mtt-musicnn``) are computed once, together.
     options : RunOptions or None
-        Feature store (``None`` computes everything and keeps nothing on disk), worker
-        processes (``None`` uses every core; 1 runs in this process) and progress bar.
-        ``None`` means ``RunOptions()``.
+        Feature store (``None`` computes everything and keeps nothing on disk), engine
+        (``local`` worker processes, or ``ray`` tasks on a Ray cluster: the same per-file
+        function, results written here either way), workers (``None`` uses every core; 1
+        runs in this process) and progress bar. ``None`` means ``RunOptions()``.
     sampling : Sampling
         Which windows of each song (see :mod:`~genriflow.features.sampling`): by default
         a few excerpts of a network set's song and the central clip of a clip set's.
@@ -141,7 +143,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)))
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
-    computed = workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks)
+    computed = _engine(options, tasks, done, networks)
     try:
         with progress_bar(options.progress, "files") as bar:
             job = bar.add_task(f"features [{', '.join(c.set for c in configs)}] "
@@ -158,6 +160,18 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     finally:
         computed.close()
     return out
+
+
+def _engine(options: RunOptions, tasks: list[workers.Task], done: dict[str, set[str]],
+            networks: list[str]) -> Iterator[Computed | AudioError]:
+    """The tasks' results, in order, from the engine ``options`` names."""
+    if options.engine == "ray":
+        from genriflow.features import ray_engine
+
+        ray_engine.import_ray()  # a missing extra is said before any work starts
+        return ray_engine.results(tasks, done, networks, n_jobs=options.n_jobs,
+                                  address=options.address)
+    return workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks)
 
 
 def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,

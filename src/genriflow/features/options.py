@@ -1,4 +1,5 @@
-"""How a batch job runs: where features are kept, how many workers, whether to show progress."""
+"""How a batch job runs: where features are kept, which engine and how many workers,
+whether to show progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import at_least
+from genriflow.errors import ConfigError, at_least, one_of
+
+#: Where the per-song work runs: ``local`` worker processes on this machine
+#: (:mod:`~genriflow.features.workers`), or ``ray`` tasks on a Ray cluster
+#: (:mod:`~genriflow.features.ray_engine`, the optional extra ``genriflow[ray]``).
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -19,21 +25,44 @@ class RunOptions:
         Feature store folder; ``None`` computes everything afresh and keeps nothing.
         The command line defaults to :func:`genriflow.locations.default_store_dir`.
     n_jobs : int or None
-        Worker processes; ``None`` uses every core.
+        Worker processes (``local``), or Ray tasks running at once (``ray``); ``None``
+        uses every core (of the cluster, for ``ray``).
     progress : bool
         Show a progress bar (files per second, time left) on long work.
+    engine : {'local', 'ray'}
+        Where each song is computed (see :data:`ENGINES`); both run the same per-song
+        function and the results are written the same way.
+    address : str or None
+        ``ray`` only: the cluster to join, ``auto`` (the one this machine belongs to) or
+        ``ray://HOST:PORT`` (Ray Client); ``None`` joins the instance this process already
+        started, else starts one on this machine.
 
     Examples
     --------
     >>> RunOptions(n_jobs=2)
-    RunOptions(store=None, n_jobs=2, progress=False)
+    RunOptions(store=None, n_jobs=2, progress=False, engine='local', address=None)
+    >>> RunOptions(address="auto")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `address` is for the ray engine (engine='ray'); got 'auto'
     """
 
     store: str | os.PathLike | None = None
     n_jobs: int | None = None
     progress: bool = False
+    engine: str = "local"
+    address: str | None = None
 
     def __post_init__(self) -> None:
         at_least("n_jobs", self.n_jobs, 1, optional=True)
+        one_of("engine", self.engine, ENGINES)
+        if self.address is not None and self.engine != "ray":
+            raise ConfigError("address", "is for the ray engine (engine='ray'); got "
+                              f"{self.address!r}")
+        if self.address is not None and not (self.address == "auto"
+                                             or self.address.startswith("ray://")
+                                             or ":" in self.address):
+            raise ConfigError("address", "must be auto, HOST:PORT or ray://HOST:PORT; got "
+                              f"{self.address!r}")
         if self.store is not None:
             object.__setattr__(self, "store", Path(self.store))

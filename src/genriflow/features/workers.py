@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
@@ -137,6 +137,16 @@ _THREAD_LIMITS: list = []
 def _init_worker(done: dict[str, set[str]], networks: tuple[str, ...]) -> None:
     global _DONE
     _DONE = done
+    prepare_process(networks)
+
+
+def prepare_process(networks: Sequence[str]) -> None:
+    """Set up a worker process once, before its first file: one thread (BLAS, OpenMP and
+    torch), subnormal floats as zero, and the pretrained ``networks`` loaded.
+
+    Every engine's workers call it: the local pool's as they start, a Ray worker before
+    its first task (:mod:`~genriflow.features.ray_engine`).
+    """
     from threadpoolctl import threadpool_limits
 
     _THREAD_LIMITS.append(threadpool_limits(limits=1))
@@ -163,10 +173,18 @@ def _started() -> None:
 
 
 def _worker(task: Task) -> tuple[Result, list[AudioWarning]]:
-    """The task's result and the file warnings it raised, for the caller to say."""
+    return compute_captured(task, _DONE)
+
+
+def compute_captured(task: Task, done: dict[str, set[str]],
+                     compute_one: Callable[[Task, dict[str, set[str]]], Result] = compute
+                     ) -> tuple[Result, list[AudioWarning]]:
+    """The task's result (by ``compute_one``, :func:`compute` unless a test wraps it) and
+    the file warnings it raised, for the caller to say: a worker's warnings would otherwise
+    be lost in its process."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", AudioWarning)
-        result = compute(task, _DONE)
+        result = compute_one(task, done)
     for other in caught:
         if not isinstance(other.message, AudioWarning):
             warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)

@@ -7,7 +7,7 @@ Every pipeline is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``pred
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -85,9 +85,27 @@ CLASSICAL_MODELS: dict[str, Callable[[int], list]] = {
 #: What ``auto`` tries, each scored on the validation part.
 AUTO_CANDIDATES = ("knn", "svm", "logreg", "random-forest", "mlp")
 
+#: What a configuration (a hyperparameter search, ``genriflow tune``) may set per model:
+#: its name -> the pipeline parameter (scikit-learn's ``step__param``) it sets.
+TUNABLE: dict[str, dict[str, str]] = {
+    "knn": {"n_neighbors": "clf__n_neighbors", "weights": "clf__weights",
+            "n_components": "pca__n_components"},
+    "svm": {"C": "clf__estimator__C", "gamma": "clf__estimator__gamma",
+            "kernel": "clf__estimator__kernel"},
+    "logreg": {"C": "clf__C"},
+    "random-forest": {"n_estimators": "clf__n_estimators", "max_depth": "clf__max_depth",
+                      "min_samples_leaf": "clf__min_samples_leaf",
+                      "max_features": "clf__max_features"},
+    "gradient-boosting": {"learning_rate": "clf__learning_rate", "max_iter": "clf__max_iter",
+                          "max_depth": "clf__max_depth",
+                          "l2_regularization": "clf__l2_regularization"},
+    "mlp": {"alpha": "clf__alpha", "learning_rate_init": "clf__learning_rate_init"},
+}
+
 
 def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
-                   log_columns: tuple[int, ...] = (), multi_label: bool = False) -> Pipeline:
+                   log_columns: tuple[int, ...] = (), multi_label: bool = False,
+                   params: Mapping[str, Any] | None = None) -> Pipeline:
     """Build a classical genre classifier.
 
     Parameters
@@ -104,6 +122,9 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
     multi_label : bool
         One classifier per genre (scikit-learn's one-vs-rest), fitted on a (songs, genres)
         indicator matrix: each genre's probability on its own, several genres per song.
+    params : mapping or None
+        Settings of the classifier by their :data:`TUNABLE` names (``{"C": 10.0}`` for
+        ``svm``); the others keep the values above.
 
     Returns
     -------
@@ -113,7 +134,8 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
     Raises
     ------
     ConfigError
-        For a name not in :data:`CLASSICAL_MODELS`.
+        For a name not in :data:`CLASSICAL_MODELS`, or a ``params`` key not in its
+        :data:`TUNABLE` names.
     """
     from sklearn.decomposition import PCA
     from sklearn.pipeline import Pipeline
@@ -129,8 +151,14 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
         steps[-1] = ("clf", OneVsRestClassifier(steps[-1][1]))
     if pca is not None and not any(step == "pca" for step, _ in steps):
         steps = [("pca", PCA(n_components=pca, random_state=seed)), *steps]
-    return Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
-                     *steps])
+    pipeline = Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
+                         *steps])
+    settings = {one_of("params", key, TUNABLE[name]): value
+                for key, value in (params or {}).items()}
+    # One-vs-rest puts each genre's classifier one level deeper.
+    prefix = "clf__estimator__" if multi_label else "clf__"
+    return pipeline.set_params(**{TUNABLE[name][key].replace("clf__", prefix, 1): value
+                                  for key, value in settings.items()})
 
 
 @dataclass

@@ -337,9 +337,9 @@ class MMCNN(nn.Module):
     """The 2024 report's base CNN: "three conv layers, each with max-pool and dropout;
     dense 128; softmax".
 
-    Each layer is a 3 x 3 convolution, ReLU, 2 x 2 max-pool and dropout; the flattened maps
-    go through a dense ReLU layer of ``dense`` units (with dropout) to the output layer,
-    whose softmax is left to the loss.
+    Each layer is a 3 x 3 (``kernel_size``) convolution, ReLU, 2 x 2 max-pool and dropout;
+    the flattened maps go through a dense ReLU layer of ``dense`` units (with dropout) to
+    the output layer, whose softmax is left to the loss.
 
     Input: (batch, height, width) mel-spectrogram images in [0, 1], (batch, 128, 128) by
     default; the channel dimension is added inside. Output: logits, (batch, n_classes).
@@ -355,16 +355,20 @@ class MMCNN(nn.Module):
         Units of the dense layer.
     conv_dropout, dense_dropout : float
         Dropout after each convolutional layer and after the dense layer.
+    kernel_size : int
+        Odd side of the convolutions' square kernels (the report's 3; its grid tried 5).
     """
 
     weight_decay: float = 0.0
 
     def __init__(self, n_classes: int = 10, height: int = 128, width: int = 128,
                  channels: Sequence[int] = (16, 32, 64), dense: int = 128,
-                 conv_dropout: float = 0.25, dense_dropout: float = 0.5) -> None:
+                 conv_dropout: float = 0.25, dense_dropout: float = 0.5,
+                 kernel_size: int = 3) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            _conv_stack(channels, 1, dims=2, pool=2, dropout=conv_dropout), nn.Flatten())
+            _conv_stack(channels, 1, dims=2, pool=2, dropout=conv_dropout,
+                        kernel_size=kernel_size), nn.Flatten())
         n_flat = _flat_size(self.features, (1, height, width))
         self.classifier = DenseStack(n_flat, (dense,), n_classes, dense_dropout)
 

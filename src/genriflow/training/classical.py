@@ -21,6 +21,7 @@ from genriflow.features.sets import feature_set
 from genriflow.models.classical import (
     AUTO_CANDIDATES,
     CLASSICAL_MODELS,
+    TUNABLE,
     ClassicalGenreModel,
     make_classical,
 )
@@ -51,6 +52,10 @@ class TrainConfig:
     pca : int or None
         Principal components after scaling (``None``: no PCA, except kNN's own 15).
     seed : int
+    params : dict
+        Settings of a named model's classifier (see
+        :data:`~genriflow.models.classical.TUNABLE`), e.g. from ``genriflow tune``;
+        empty: the defaults.
     calibration : str
         One of :data:`~genriflow.training.calibration.CALIBRATIONS`: the model is fitted on
         the training part and calibrated on the validation part (instead of being refitted
@@ -75,6 +80,7 @@ temperature; got 'platt'
     calibration: str = "none"
     multi_label: bool = False
     thresholds: str = "tuned"
+    params: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         one_of("model", self.model, MODEL_CHOICES)
@@ -90,6 +96,10 @@ temperature; got 'platt'
         if self.calibration != "none" and self.split.method.startswith("kfold"):
             raise ConfigError("calibration", f"needs a validation part to fit on; the split "
                               f"is {self.split.method} (use a hold-out split)")
+        if self.params and self.model == "auto":
+            raise ConfigError("params", "set a named model's classifier; auto tries several")
+        for key in self.params:
+            one_of("params", key, TUNABLE[self.model])
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -218,9 +228,10 @@ def fit_pipeline(name: str, dataset: FeatureDataset, rows: np.ndarray,
     """The pipeline ``name`` fitted on ``rows`` (variance columns of the set logged); a
     multi-label one on the genre indicator (:func:`training_targets`)."""
     columns = feature_set(dataset.feature_config.set).column_names(dataset.feature_config) or ()
+    params = config.params if name == config.model else {}
     model = make_classical(name, seed=config.seed, pca=config.pca,
                            log_columns=variance_columns(columns),
-                           multi_label=config.multi_label)
+                           multi_label=config.multi_label, params=params)
     return model.fit(dataset.X[rows], training_targets(dataset, config)[0][rows])
 
 

@@ -9,6 +9,7 @@ the result per clip, once, on the test part is the evaluation layer's
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 
@@ -76,6 +77,10 @@ class DeepTrainConfig:
         ``copies`` of every training clip are augmented as waveforms, their features
         computed once and kept in the feature store, and added to the training part.
     copies : int
+    network_params : dict
+        Constructor arguments of the network beyond its input's geometry (``channels``,
+        ``kernel_size``, ``conv_dropout``, ... for ``mm-cnn``; see
+        :func:`network_params`), e.g. from a hyperparameter search. Empty: the defaults.
     calibration : str
         ``temperature`` (default): the logits' temperature fitted on the validation part
         after training (every clip keeps its top genre); ``none``.
@@ -92,6 +97,7 @@ class DeepTrainConfig:
     chunk_seconds: float = 3.0
     augment: str = "none"
     copies: int = 1
+    network_params: dict = field(default_factory=dict)
     calibration: str = "temperature"
     multi_label: bool = False
     thresholds: str = "tuned"
@@ -111,6 +117,9 @@ class DeepTrainConfig:
         if self.multi_label and self.calibration != "none":
             raise ConfigError("calibration", "is for single-genre networks; a multi-label "
                               "network's thresholds are tuned on the validation part instead")
+        known = network_params(parse_network(self.network)[0])
+        for name in self.network_params:
+            one_of("network_params", name, known)
 
     def feature_config(self) -> FeatureConfig:
         return FeatureConfig(set=parse_network(self.network)[1])
@@ -140,6 +149,22 @@ class NetworkFit:
     parts: np.ndarray
     method: str
     labels: list[str]
+
+
+#: Constructor arguments fixed by the input (``network_kwargs``), never searched.
+_GEOMETRY = ("n_classes", "n_mels", "n_frames", "n_features", "n_inputs", "height", "width")
+
+
+def network_params(name: str) -> tuple[str, ...]:
+    """The constructor arguments of network ``name`` that a configuration may set.
+
+    >>> network_params("mm-cnn")
+    ('channels', 'dense', 'conv_dropout', 'dense_dropout', 'kernel_size')
+    """
+    import inspect
+
+    signature = inspect.signature(NETWORKS[name].__init__)
+    return tuple(p for p in list(signature.parameters)[1:] if p not in _GEOMETRY)
 
 
 def network_kwargs(name: str, input_shape: tuple[int, ...]) -> dict:
@@ -179,7 +204,8 @@ def augmented_copies(dataset: FeatureDataset, config: DeepTrainConfig, *,
 
 
 def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None, *,
-                  extra_train: list[FeatureDataset] = (), progress: bool = False) -> NetworkFit:
+                  extra_train: list[FeatureDataset] = (), progress: bool = False,
+                  on_epoch: Callable[[History], None] | None = None) -> NetworkFit:
     """Train a network on ``dataset`` (whose features must be the network's input set).
 
     Parameters
@@ -190,6 +216,9 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
         More training clips with the same labels (see :func:`augmented_copies`).
     progress : bool
         A progress bar over epochs.
+    on_epoch : callable or None
+        Called after every epoch with the history so far (see
+        :func:`~genriflow.training.loop.fit`).
 
     Returns
     -------
@@ -225,7 +254,8 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
         eval_transform = partial(center_crop, frames=chunk)
     history = fit(model.net, train_set, valid_set if len(valid_set) else None, len(labels),
                   loop, loss="binary-cross-entropy" if config.multi_label else "cross-entropy",
-                  transform=transform, eval_transform=eval_transform, progress=progress)
+                  transform=transform, eval_transform=eval_transform, progress=progress,
+                  on_epoch=on_epoch)
     model.net.cpu()
     _fit_on_valid(model, dataset, y, parts == "valid", config)
     return NetworkFit(model, history, parts, method, labels)
@@ -267,7 +297,8 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
     norm = None
     if sample.ndim == 3:  # (features, frames) inputs: standardise each row on the train part
         norm = FrameStandardizer().fit(_piece_rows(dataset, parts == "train")[0])
-    model_config = {"network": name, "network_kwargs": network_kwargs(name, sample.shape[1:]),
+    kwargs = {**network_kwargs(name, sample.shape[1:]), **_listed(config.network_params)}
+    model_config = {"network": name, "network_kwargs": kwargs,
                     "chunk_frames": chunk, "n_norm": 0 if norm is None else len(norm.mean_),
                     "train": config.to_dict(), "data": dataset.source}
     if config.multi_label:
@@ -281,6 +312,11 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
         model.net.norm.mean.copy_(torch.from_numpy(norm.mean_))
         model.net.norm.scale.copy_(torch.from_numpy(norm.scale_))
     return model
+
+
+def _listed(params: dict) -> dict:
+    """JSON's lists as tuples (``channels``), as the constructors' defaults are."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
 
 
 def _piece_rows(dataset: FeatureDataset, rows: np.ndarray) -> tuple[Rows, np.ndarray]:

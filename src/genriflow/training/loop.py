@@ -359,7 +359,7 @@ def _check_labels(labels: np.ndarray, n_classes: int) -> None:
 def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int | None,
         config: LoopConfig, *, loss: str = "cross-entropy", transform: Transform | None = None,
         eval_transform: Callable[[Tensor], Tensor] | None = None,
-        progress: bool = False) -> History:
+        progress: bool = False, on_epoch: Callable[[History], None] | None = None) -> History:
     """Train ``model`` in place and restore the weights of its best epoch.
 
     Parameters
@@ -387,6 +387,11 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
         crop's length).
     progress : bool
         Show a rich progress bar over epochs.
+    on_epoch : callable ``history -> None``, optional
+        Called after every epoch with the history so far (its last entries are the
+        epoch's scores), before early stopping is decided: a hyperparameter search
+        reports the validation loss and may stop the fit by raising (an Optuna
+        ``TrialPruned``), which leaves the loop with the exception, weights not restored.
 
     Returns
     -------
@@ -424,6 +429,8 @@ def fit(model: nn.Module, train: Dataset, valid: Dataset | None, n_classes: int 
                 monitored = run.end_epoch(train_scores)
                 scheduler.step(monitored)
                 advance(run.history)
+                if on_epoch is not None:
+                    on_epoch(run.history)
                 if run.should_stop():
                     break
         run.restore_best()

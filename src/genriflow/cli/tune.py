@@ -1,0 +1,77 @@
+"""``genriflow tune``: search a model's hyperparameters (Optuna), test the best once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genriflow.cli.common import (
+    Address,
+    Engine,
+    NoStore,
+    Quiet,
+    StoreDir,
+    console,
+    print_errors,
+    run_options,
+    stamp,
+)
+from genriflow.datasets.splits import SPLIT_METHODS
+
+NAME = "tune"
+
+
+def command(
+    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio or a manifest "
+                                             "CSV.")],
+    model: Annotated[str, typer.Option(help="The model to tune: a classical head (svm, "
+                                       "logreg, knn, random-forest, gradient-boosting, mlp; "
+                                       "model@feature-set for another input) or a network "
+                                       "(mm-cnn, shortchunk-cnn, ...).")],
+    space: Annotated[Path | None, typer.Option(help="Search space, a YAML file (see "
+                                               "examples/tune/); default: the model's own.")
+                     ] = None,
+    sampler: Annotated[str, typer.Option(help="grid (every combination) or tpe.")] = "tpe",
+    trials: Annotated[int, typer.Option(help="Trials the study holds when done (a grid: "
+                                        "at most its size).")] = 20,
+    storage: Annotated[str | None, typer.Option(help="Optuna storage, e.g. "
+                                                "sqlite:///tune.db (default: tune.db in "
+                                                "the run folder). Rerun to resume.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Run folder; the study is named after it "
+                                             "(default: runs/tune-<model>-<time>).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Trials at once.")] = 1,
+    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)} (a "
+                                       "hold-out split with a validation part).")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of the split, sampler and models.")] = 0,
+    epochs: Annotated[int, typer.Option(help="Networks: most epochs per trial.")] = 30,
+    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    store: StoreDir = None, no_store: NoStore = False, quiet: Quiet = False,
+    engine: Engine = "local", address: Address = None,
+) -> None:
+    """Search MODEL's hyperparameters on train/valid, then test the best trial once.
+
+    The best trial becomes an ordinary model folder (RUN_DIR/model); the run folder's
+    report.html shows the trials, the optimisation history and the parameter importances.
+    A killed search resumes when the same command is run again.
+    """
+    from genriflow.api import tune
+
+    out = out or Path("runs") / f"tune-{model.replace('@', '-')}-{stamp()}"
+    result = tune(data_dir, model=model, out=out, space=space, sampler=sampler, trials=trials,
+                  storage=storage, jobs=jobs, split=split, seed=seed, epochs=epochs,
+                  device=device, options=run_options(store, no_store, None, quiet, engine,
+                                                     address))
+    states = result.trials["state"].value_counts().to_dict()
+    test = result.test
+    low, high = test["interval"]
+    console.print(f"trials: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))} "
+                  f"({result.ran} run now; study {result.study!r} in {result.storage})")
+    console.print(f"best trial {result.best['number']}: "
+                  + ", ".join(f"{k}={v}" for k, v in result.best["params"].items()))
+    console.print(f"test accuracy [bold]{test['accuracy']:.3f}[/bold] ({test['correct']}/"
+                  f"{test['n']}, 95 % Wilson {low:.3f}-{high:.3f}) on {test['part']}")
+    console.print(f"model: {result.model_folder}")
+    console.print(f"report: {result.folder / 'report.html'}")
+    print_errors(result.errors)

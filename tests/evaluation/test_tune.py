@@ -1,0 +1,130 @@
+"""``genriflow tune`` on the demo corpus: to the end, its report, and resumed after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import genriflow
+from genriflow.features.options import RunOptions
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_tune_grid_to_the_end(demo_corpus, feature_cache, tmp_path):
+    space = _write(tmp_path / "grid.yaml", "model: logreg\nparams:\n"
+                   "  C: {choices: [0.01, 0.1, 1.0]}\n")
+    out = tmp_path / "run"
+    result = genriflow.tune(demo_corpus, model="logreg", space=space, sampler="grid",
+                            trials=10, out=out, split="stratified",
+                            options=RunOptions(store=feature_cache))
+    trials = result.trials
+    assert len(trials) == 3 and set(trials["state"]) == {"complete"}  # a grid: its size
+    assert sorted(trials["param_C"]) == [0.01, 0.1, 1.0]
+    best = trials.loc[trials["value"].idxmax()]
+    assert result.best["params"] == {"C": best["param_C"]}
+    # The best trial is an ordinary model folder, tested once; the run reports it.
+    model = genriflow.load_model(result.model_folder)
+    assert model.estimator.get_params()["clf__C"] == best["param_C"]
+    folder_metrics = json.loads((result.model_folder / "metrics.json").read_text())
+    assert folder_metrics["test"]["accuracy"] == result.test["accuracy"]
+    assert result.test["n"] == folder_metrics["split"]["counts"]["test"] == 20
+    low, high = result.test["interval"]
+    assert low < result.test["accuracy"] < high
+    report = (out / "report.md").read_text()
+    assert report.count("| complete |") == 3
+    assert f"{result.test['correct']}/{result.test['n']}; 95 % Wilson {low:.3f}" in report
+    assert "Not drawn: the space has one parameter" in report  # the degenerate case
+    assert (out / "history.png").is_file() and not (out / "importances.png").exists()
+    assert "data:image/png;base64," in (out / "report.html").read_text()
+    config = json.loads((out / "config.json").read_text())
+    assert config["study"] == "run" and config["tune"]["sampler"] == "grid"
+    other = _write(tmp_path / "other.yaml", "params:\n  C: {choices: [5.0]}\n")
+    with pytest.raises(genriflow.ConfigError, match="^`out` its study 'run' .* is another "
+                                                     "search's"):
+        genriflow.tune(demo_corpus, model="logreg", space=other, sampler="grid", out=out,
+                       split="stratified", options=RunOptions(store=feature_cache))
+
+
+def test_tune_tpe_draws_importances(demo_corpus, feature_cache, tmp_path):
+    result = genriflow.tune(demo_corpus, model="svm", sampler="tpe", trials=5,
+                            out=tmp_path / "tpe", split="stratified",
+                            options=RunOptions(store=feature_cache))
+    assert len(result.trials) == 5 and result.ran == 5
+    assert (tmp_path / "tpe" / "importances.png").is_file()
+    metrics = json.loads((tmp_path / "tpe" / "metrics.json").read_text())
+    assert set(metrics["importances"]) == {"C", "gamma"}
+
+
+def _states(db: Path) -> list[tuple[int, str, str]]:
+    """(trial, state, params) of every trial in the study's SQLite file."""
+    import sqlite3
+
+    if not db.is_file():
+        return []
+    with sqlite3.connect(db) as conn:
+        try:
+            trials = conn.execute("SELECT number, state, trial_id FROM trials").fetchall()
+            params = conn.execute("SELECT trial_id, param_name, param_value FROM "
+                                  "trial_params").fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+    by_trial: dict[int, dict] = {}
+    for trial_id, name, value in params:
+        by_trial.setdefault(trial_id, {})[name] = value
+    return [(n, s, json.dumps(by_trial.get(t, {}), sort_keys=True)) for n, s, t in trials]
+
+
+def test_a_killed_tune_resumes_without_repeating_finished_trials(demo_corpus, feature_cache,
+                                                                 tmp_path):
+    space = _write(tmp_path / "rf.yaml", "params:\n  n_estimators: {choices: [100, 200, 300, "
+                   "400, 500, 600]}\n")
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "genriflow", "tune", str(demo_corpus), "--model",
+               "random-forest", "--space", str(space), "--sampler", "grid", "--trials", "6",
+               "--out", str(out), "--split", "stratified", "--store", str(feature_cache), "-q"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 240
+    while time.time() < deadline and first.poll() is None:
+        if sum(s == "COMPLETE" for _, s, _ in _states(out / "tune.db")) >= 2:
+            break
+        time.sleep(0.05)
+    assert first.poll() is None, "tune ended before it could be killed"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    before = {n: p for n, s, p in _states(out / "tune.db") if s == "COMPLETE"}
+    assert 2 <= len(before) < 6
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert second.returncode == 0, second.stderr
+    after = _states(out / "tune.db")
+    complete = {n: p for n, s, p in after if s == "COMPLETE"}
+    assert {n: complete[n] for n in before} == before  # the finished trials are kept...
+    assert len(complete) == 6 and len(set(complete.values())) == 6  # ...and not run again
+    assert f"({6 - len(before)} run now;" in second.stdout
+    interrupted = [n for n, s, _ in after if s == "FAIL"]
+    assert len(after) == 6 + len(interrupted) and len(interrupted) <= 1
+    assert "test accuracy" in second.stdout and (out / "model" / "model.skops").is_file()
+
+
+def test_bad_tune_input_is_one_line(demo_corpus, tmp_path):
+    space = _write(tmp_path / "bad.yaml", "params:\n  C: {low: 1, high: oops}\n")
+    out = subprocess.run([sys.executable, "-m", "genriflow", "tune", str(demo_corpus),
+                          "--model", "svm", "--space", str(space), "--out", str(tmp_path / "r"),
+                          "--no-store", "-q"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"error: `--space` {space}: `params.C.high` must be a number; got 'oops'"]
+    with pytest.raises(genriflow.ConfigError, match="`sampler` must be one of grid, tpe"):
+        genriflow.tune(demo_corpus, model="svm", sampler="random", out=tmp_path / "r2")
