@@ -11,19 +11,22 @@ are averaged into the clip's:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import safetensors.torch
 import torch
+from scipy.special import expit, softmax
 from torch import Tensor, nn
 
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier
 from genriflow.models.networks import build_network
-from genriflow.models.torch_device import predict_logits, predict_proba, resolve_device
+from genriflow.models.torch_device import predict_logits
 
 #: Feature sets whose clips hold several windows along their first axis.
 WINDOWED_SETS = ("cs229-mel", "cs229-raw")
@@ -134,57 +137,41 @@ class DeepGenreModel(GenreClassifier):
         return cls(GenreNet(network, config.get("n_norm", 0), temperature), labels,
                    feature_config, config, device)
 
-    def piece_logits(self, X: np.ndarray, *, batch_size: int = 64) -> list[np.ndarray]:
-        """Each clip's logits, one row per piece (before any temperature), for fitting a
-        calibration: a list of arrays of shape (n_pieces_i, n_labels)."""
-        temperature, self.net.temperature = self.net.temperature, 1.0
-        try:
-            clips = []
-            for start in range(0, len(X), batch_size):
-                batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
-                pieces, clip = to_pieces(batch, self.feature_config.set,
-                                         self.config.get("chunk_frames"))
-                logits = predict_logits(self.net, torch.from_numpy(
-                    np.ascontiguousarray(pieces)), batch_size, self.device)
-                clips += [logits[clip == i] for i in range(len(batch))]
-            return clips
-        finally:
-            self.net.temperature = temperature
-
-    def predict_proba(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-        """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged (each
-        genre's sigmoid on its own for a multi-label network)."""
-        out = np.zeros((len(X), len(self.labels)))
-        # Clips are read batch by batch: X may be a memory map or lazy rows larger than RAM.
+    def _batches(self, X: np.ndarray, batch_size: int
+                 ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+        """For each batch of clips: its first row, its number of clips, the clip of each
+        piece and the pieces' logits (temperature applied). Clips are read batch by batch:
+        X may be a memory map or lazy rows larger than RAM."""
         for start in range(0, len(X), batch_size):
             clips = np.asarray(X[start:start + batch_size], dtype=np.float32)
             pieces, clip = to_pieces(clips, self.feature_config.set,
                                      self.config.get("chunk_frames"))
-            probs = predict_proba(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
-                                  batch_size, self.device,
-                                  activation="sigmoid" if self.multi_label else "softmax")
-            sums = np.zeros((len(clips), len(self.labels)))
-            np.add.at(sums, clip, probs)
-            out[start:start + len(clips)] = sums / np.bincount(clip, minlength=len(clips))[:, None]
+            logits = predict_logits(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
+                                    batch_size, self.device)
+            yield start, len(clips), clip, logits.astype(np.float64)
+
+    def _clip_means(self, X: np.ndarray, batch_size: int, of) -> np.ndarray:
+        """``of(piece logits)`` averaged over each clip's pieces, shape (n_clips, n_labels)."""
+        out = np.zeros((len(X), len(self.labels)))
+        for start, n, clip, logits in self._batches(X, batch_size):
+            sums = np.zeros((n, len(self.labels)))
+            np.add.at(sums, clip, of(logits))
+            out[start:start + n] = sums / np.bincount(clip, minlength=n)[:, None]
         return out
+
+    def piece_logits(self, X: np.ndarray, *, batch_size: int = 64) -> list[np.ndarray]:
+        """Each clip's logits, one row per piece (before any temperature), for fitting a
+        calibration: a list of arrays of shape (n_pieces_i, n_labels)."""
+        return [logits[clip == i] * self.net.temperature
+                for _, n, clip, logits in self._batches(X, batch_size) for i in range(n)]
+
+    def predict_proba(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities of clips, shape (n_clips, n_labels), pieces averaged (each
+        genre's sigmoid on its own for a multi-label network)."""
+        return self._clip_means(X, batch_size, expit if self.multi_label
+                                else partial(softmax, axis=1))
 
     def logits(self, X: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
         """Class logits of clips, shape (n_clips, n_labels): the pieces' logits averaged
         (for the ``energy`` unknown-genre score, :mod:`genriflow.models.reject`)."""
-        device = resolve_device(self.device)
-        was_training = self.net.training
-        self.net.to(device).eval()
-        out = np.zeros((len(X), len(self.labels)))
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                clips = np.asarray(X[start:start + batch_size], dtype=np.float32)
-                pieces, clip = to_pieces(clips, self.feature_config.set,
-                                         self.config.get("chunk_frames"))
-                z = torch.cat([self.net(part.to(device)).float().cpu() for part in
-                               torch.from_numpy(np.ascontiguousarray(pieces)).split(batch_size)])
-                sums = np.zeros((len(clips), len(self.labels)))
-                np.add.at(sums, clip, z.numpy().astype(np.float64))
-                out[start:start + len(clips)] = sums / np.bincount(
-                    clip, minlength=len(clips))[:, None]
-        self.net.train(was_training)
-        return out
+        return self._clip_means(X, batch_size, lambda z: z)

@@ -35,10 +35,8 @@ def resolve_device(name: str | torch.device) -> torch.device:
 
 
 def predict_proba(net: nn.Module, data: Tensor | Dataset, batch_size: int = 64,
-                  device: str | torch.device = "auto", *,
-                  activation: str = "softmax") -> np.ndarray:
-    """Class probabilities (``softmax``; ``sigmoid``: each class on its own, as a
-    multi-label network gives them), in eval mode and without gradients.
+                  device: str | torch.device = "auto") -> np.ndarray:
+    """Softmax class probabilities, in eval mode and without gradients.
 
     Parameters
     ----------
@@ -48,14 +46,12 @@ def predict_proba(net: nn.Module, data: Tensor | Dataset, batch_size: int = 64,
         A dataset may yield ``x`` or ``(x, y)``.
     batch_size : int
     device : str or torch.device
-    activation : {'softmax', 'sigmoid'}
 
     Returns
     -------
     np.ndarray, float32, shape (n, n_classes)
         ``(0, 0)`` for empty data. The network is left on ``device``, in its previous mode.
     """
-    one_of("activation", activation, ("softmax", "sigmoid"))
     device = resolve_device(device)
     was_training = net.training
     net.to(device).eval()
@@ -63,10 +59,7 @@ def predict_proba(net: nn.Module, data: Tensor | Dataset, batch_size: int = 64,
     with torch.no_grad():
         for batch in _batches(data, batch_size):
             x = batch[0] if isinstance(batch, list | tuple) else batch
-            logits = net(x.to(device))
-            probs = torch.sigmoid(logits) if activation == "sigmoid" else torch.softmax(
-                logits, dim=1)
-            chunks.append(probs.float().cpu().numpy())
+            chunks.append(torch.softmax(net(x.to(device)), dim=1).float().cpu().numpy())
     net.train(was_training)
     return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
 
