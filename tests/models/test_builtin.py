@@ -41,7 +41,8 @@ def _tool():
 
 def test_the_shipped_folder_is_small_and_holds_only_trusted_types():
     names = sorted(p.name for p in FOLDER.iterdir())
-    assert names == ["config.json", "labels.json", "metrics.json", "model.skops"]
+    assert names == ["config.json", "labels.json", "metrics.json", "model.skops",
+                     "openset.safetensors"]
     assert sum(p.stat().st_size for p in FOLDER.iterdir()) < 1_000_000
     untrusted = sio.get_untrusted_types(file=FOLDER / "model.skops")
     assert all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
@@ -71,9 +72,12 @@ def test_the_default_model_is_the_mean_of_its_two_models_per_song():
     assert prediction.model == "gtzan" and prediction.labels == list(GTZAN_GENRES)
     parts = [genriflow.classify(song, sr=sr, model=name, excerpts=3)
              for name in ("gtzan-table", "zero-shot")]
-    np.testing.assert_allclose(prediction.probabilities,
-                               (parts[0].probabilities + parts[1].probabilities) / 2)
+    mean = (parts[0].probabilities + parts[1].probabilities) / 2
+    temperature = json.loads((FOLDER.parent / "gtzan" / "fusion.json").read_text())["temperature"]
+    sharpened = np.exp(np.log(mean) / temperature)
+    np.testing.assert_allclose(prediction.probabilities, sharpened / sharpened.sum())
     assert abs(prediction.probabilities.sum() - 1) < 1e-6
+    assert prediction.genre == parts[0].labels[int(np.argmax(mean))]  # T keeps the top genre
     # the timeline is the zero-shot half's: its three excerpts, not the one central clip
     np.testing.assert_array_equal(prediction.offsets, parts[1].offsets)
 
@@ -119,7 +123,8 @@ def test_the_build_script_reproduces_the_shipped_model(metrics, shared_data, tmp
     tool = _tool()
     rebuilt = tool.build(shared_data, tmp_path / "gtzan-table", recorded=metrics,
                          sample=False, log=lambda _: None)
-    for key in ("test", "test_calibration", "split", "selection", "calibration", "recipe"):
+    for key in ("test", "test_calibration", "split", "selection", "calibration", "recipe",
+                "open_set"):
         assert rebuilt[key] == metrics[key], key
     parts = tool.load_parts(shared_data / tool.TABLE, shared_data / tool.SAMPLE)
     shipped, again = load_model(FOLDER), load_model(tmp_path / "gtzan-table")
@@ -209,3 +214,58 @@ def test_the_47_real_clips_from_audio_score_as_recorded(metrics, shared_data, tm
         assert not result.errors and len(result.predictions) == 47
         predicted = {Path(p.path).stem: p.genre for p in result.predictions}
         assert predicted == metrics["sample"][recorded]["predicted"], name
+        if name == "gtzan-table":
+            accepted = sum(not p.unknown for p in result.predictions)
+            assert accepted == metrics["sample"]["accepted_by_reject_rule"]["accepted"]
+
+
+@pytest.mark.slow
+def test_the_default_models_temperature_is_fitted_and_helps_on_held_out_clips(
+        metrics, shared_data, tmp_path):
+    """The fusion's temperature: refitted from audio it is the shipped one, and on clips
+    each fold's temperature never saw it lowers the calibration error and the NLL."""
+    tool = _tool()
+    plain = FusedGenreModel([load_model("gtzan-table"), load_model("zero-shot")])
+    result = genriflow.classify(shared_data / "gtzan-sample", model=plain,
+                                options=RunOptions(store=tmp_path / "store"))
+    calibration = tool.fusion_calibration(result.predictions)
+    shipped = json.loads((FOLDER.parent / "gtzan" / "fusion.json").read_text())
+    assert calibration["temperature"] == pytest.approx(shipped["temperature"], abs=1e-3)
+    assert calibration["temperature"] == pytest.approx(
+        load_model("gtzan").temperature, abs=1e-3)
+    before, after = calibration["before"], calibration["after"]
+    assert after["ece"] < before["ece"] - 0.05 and after["nll"] < before["nll"]
+    assert after["accuracy"] == before["accuracy"]        # a temperature keeps the top genre
+    recorded = metrics["sample"]["fused_calibration"]
+    assert (recorded["before"]["ece"], recorded["after"]["ece"]) == pytest.approx(
+        (before["ece"], after["ece"]), abs=1e-6)
+
+
+def test_the_default_model_says_none_of_these_for_noise_and_speech(tmp_path):
+    from genriflow.datasets.synthetic.farout import write_far_out
+
+    write_far_out(tmp_path / "far", per_kind=1, seconds=12.0, seed=5,
+                  kinds=("white-noise", "speech"))
+    result = genriflow.classify(tmp_path / "far", options=RunOptions(n_jobs=1))
+    assert len(result.predictions) == 2
+    assert all(p.unknown is True for p in result.predictions), [
+        (p.path, p.unknown_score) for p in result.predictions]
+    assert all(p.unknown_score > load_model("gtzan-table").open_set.rule.threshold
+               for p in result.predictions)
+    rule = json.loads((FOLDER / "config.json").read_text())["open_set"]
+    assert rule["score"] == "distance" and rule["chosen_on"] == "valid"
+
+
+def test_the_built_in_reject_rule_was_set_on_the_valid_part(metrics, shared_data):
+    """95 % of the validation clips accepted, with the class means of the training clips."""
+    from genriflow.models.reject import ClassMeans
+
+    tool = _tool()
+    parts = tool.load_parts(shared_data / tool.TABLE, shared_data / tool.SAMPLE)
+    model = load_model("gtzan-table")
+    valid = model.open_set.scores(model, parts.X[parts.rows("valid")])
+    assert np.mean(valid <= model.open_set.rule.threshold) == pytest.approx(
+        metrics["open_set"]["valid_accepted"]) and metrics["open_set"]["valid_accepted"] >= 0.95
+    train = parts.rows("train")
+    again = ClassMeans.fit(model.embed(parts.X[train]), parts.y[train])
+    np.testing.assert_allclose(again.means, model.open_set.distance.means, atol=1e-9)

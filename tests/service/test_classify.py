@@ -22,6 +22,7 @@ def test_classify_gives_genres_timeline_tags_and_the_model(client, songs):
     assert [g["probability"] for g in genres] == sorted((g["probability"] for g in genres),
                                                         reverse=True)
     assert body["genre"] == genres[0]["genre"]
+    assert isinstance(body["unknown"], bool) and isinstance(body["unknown_score"], float)
     timeline = body["timeline"]
     assert timeline["labels"] == genriflow.load_model("gtzan").labels
     assert len(timeline["windows"]) >= 2  # the zero-shot part: one window per excerpt
@@ -44,6 +45,19 @@ def test_the_answer_is_the_api_s(client, songs):
     assert [g["genre"] for g in body["genres"]][:3] == [g for g, _ in expected.top(3)]
     assert body["genres"][0]["probability"] == pytest.approx(expected.top(1)[0][1], abs=1e-9)
     assert "tags" not in body  # not asked for
+
+
+def test_noise_is_answered_as_none_of_the_genres(client, tmp_path):
+    """The default model's reject rule reaches the JSON: noise is ``unknown``, with the
+    score above the rule's threshold; the genres are still listed as best guesses."""
+    from genriflow.datasets.synthetic.farout import write_far_out
+
+    noise = write_far_out(tmp_path, per_kind=1, seconds=8.0, seed=1, kinds=("white-noise",))[0]
+    with open(noise, "rb") as f:
+        body = client.post("/v1/classify", files={"file": ("noise.wav", f)}).json()
+    threshold = genriflow.load_model("gtzan-table").open_set.rule.threshold
+    assert body["unknown"] is True and body["unknown_score"] > threshold
+    assert len(body["genres"]) == 10
 
 
 def test_raw_body_with_its_content_type(client, songs):

@@ -99,3 +99,19 @@ def test_the_page_says_why_a_file_is_refused(browser, service, tmp_path):
     assert "notes.mp3: not a recognised audio format" in page.inner_text("#status")
     assert page.is_hidden("#results")
     page.close()
+
+
+def test_the_page_says_none_of_these_for_noise(browser, service, tmp_path):
+    from genriflow.datasets.synthetic.farout import write_far_out
+
+    noise = write_far_out(tmp_path, per_kind=1, seconds=8.0, seed=2, kinds=("pink-noise",))[0]
+    page = browser.new_page()
+    page.goto(service.url + "/")
+    page.set_input_files("#song", str(noise))
+    page.click("#analyse")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.is_visible("#unknown")
+    assert "None of these" in page.inner_text("#unknown")
+    assert "none of the model's genres" in page.inner_text("#status")
+    assert page.locator("#genres li").count() == 10      # still its best guesses
+    page.close()

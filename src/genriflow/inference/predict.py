@@ -178,7 +178,9 @@ def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures]
     ``model.feature_configs`` (set name -> :class:`FileFeatures`).
 
     A fused model (:class:`~genriflow.models.fusion.FusedGenreModel`) averages its parts'
-    song-level probabilities; its timeline is that of the part with the most windows.
+    song-level probabilities; its timeline is that of the part with the most windows. Its
+    reject option is its parts': the song is ``unknown`` when a part with a reject rule
+    calls it so (the score is that of the first such part).
     """
     from genriflow.models.fusion import FusedGenreModel
 
@@ -188,10 +190,13 @@ def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures]
                for part in model.parts]
     timeline = max(singles, key=lambda p: len(p.offsets))
     order = [timeline.labels.index(label) for label in model.labels]
+    judged = [single for single in singles if single.unknown is not None]
     return Prediction(timeline.path, model.labels,
                       model.fuse([single.probabilities for single in singles]),
                       timeline.offsets, timeline.window_probabilities[:, order],
-                      str(model.config.get("model", "")), top)
+                      str(model.config.get("model", "")), top,
+                      unknown=any(s.unknown for s in judged) if judged else None,
+                      unknown_score=judged[0].unknown_score if judged else None)
 
 
 def predictions_from(model: GenreClassifier, extractions: Mapping[str, Extraction],

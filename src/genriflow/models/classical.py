@@ -196,11 +196,22 @@ class ClassicalGenreModel(GenreClassifier):
         """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
         return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))
 
+    @property
+    def pipeline(self) -> Any:
+        """The fitted pipeline itself: :attr:`estimator`, or the one a calibrator wraps
+        (scikit-learn's ``CalibratedClassifierCV`` over a ``FrozenEstimator``)."""
+        inner = self.estimator
+        while not hasattr(inner, "steps") and hasattr(inner, "estimator"):
+            inner = inner.estimator
+        return inner
+
     def embed(self, X: np.ndarray) -> np.ndarray:
-        """The pipeline's steps before its classifier (log, scaling, PCA), (n, n_dims)."""
-        if not hasattr(self.estimator, "steps") or len(self.estimator.steps) < 2:
+        """The pipeline's steps before its classifier (log, scaling, PCA), (n, n_dims);
+        a calibrated head's too (the calibrator changes the probabilities only)."""
+        pipeline = self.pipeline
+        if not hasattr(pipeline, "steps") or len(pipeline.steps) < 2:
             return super().embed(X)
-        return self.estimator[:-1].transform(np.asarray(X, dtype=np.float64))
+        return pipeline[:-1].transform(np.asarray(X, dtype=np.float64))
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         """Logits whose softmax is :meth:`predict_proba`: logistic regression, LDA and

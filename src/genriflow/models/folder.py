@@ -32,6 +32,7 @@ from genriflow.models.registry import (
     BUILTIN_FOLDERS,
     available_models,
     builtin_folder,
+    fusion_settings,
 )
 from genriflow.models.reject import OpenSet
 
@@ -69,9 +70,12 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
         return BUILT_IN_MODELS[str(name_or_folder)](device)
     if str(name_or_folder) in BUILT_IN_FUSIONS:
         parts = BUILT_IN_FUSIONS[str(name_or_folder)]
+        temperature = float(fusion_settings(str(name_or_folder))["temperature"])
         return FusedGenreModel([load_model(part, device=device) for part in parts],
                                config={"kind": "fused", "model": str(name_or_folder),
-                                       "parts": list(parts), "rule": "mean"})
+                                       "parts": list(parts), "rule": "mean",
+                                       "temperature": temperature},
+                               temperature=temperature)
     raise ModelError(f"`{name_or_folder}`: not a genriflow model folder (no config.json) nor "
                      f"a built-in model ({', '.join(available_models())})")
 

@@ -5,7 +5,8 @@ model folder; a folder of the same name wins.
 
 ``gtzan`` (the default)
     ``gtzan-table`` and ``zero-shot`` together: the mean of their song-level probabilities
-    (:class:`~genriflow.models.fusion.FusedGenreModel`, a fixed rule, nothing fitted).
+    (:class:`~genriflow.models.fusion.FusedGenreModel`, a fixed rule), sharpened by the
+    temperature in ``genriflow/models/builtin/gtzan/fusion.json`` (:func:`fusion_settings`).
 ``gtzan-table``
     A classical model on the 57 ``kaggle`` features, fitted on the real GTZAN clips of the
     Kaggle feature table (fault-filtered split), shipped as a model folder in
@@ -55,6 +56,24 @@ def builtin_folder(name: str) -> Path:
     return folder
 
 
+def fusion_settings(name: str) -> dict:
+    """The shipped settings of the built-in fusion ``name`` (``temperature`` and how it
+    was fitted), written by ``tools/build_default_model.py``.
+
+    Raises
+    ------
+    ModelError
+        If the file is missing from this installation.
+    """
+    from genriflow.models.base import ModelError
+
+    path = Path(__file__).resolve().parent / "builtin" / name / FUSION_FILE
+    if not path.is_file():
+        raise ModelError(f"the built-in model {name} is missing {path}: reinstall genriflow, "
+                         "or rebuild it with tools/build_default_model.py")
+    return json.loads(path.read_text())
+
+
 def _zero_shot(device: str) -> GenreClassifier:
     from genriflow.models.zero_shot import ZeroShotGenreModel
 
@@ -66,6 +85,9 @@ def _zero_shot(device: str) -> GenreClassifier:
 BUILT_IN_FUSIONS: dict[str, tuple[str, ...]] = {
     "gtzan": ("gtzan-table", "zero-shot"),
 }
+
+#: The file of a built-in fusion's settings, in ``builtin/<name>/``.
+FUSION_FILE = "fusion.json"
 
 
 #: Built-in models without a folder: name -> factory ``(device) -> model``; a factory

@@ -20,7 +20,9 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
         The file's name as the client gave it.
     prediction : Prediction
         Genres overall (every label, most probable first) and per window (the timeline:
-        each window's start in seconds and its probabilities in ``labels`` order).
+        each window's start in seconds and its probabilities in ``labels`` order);
+        ``unknown`` (and its score) when the model's reject rule calls the song none of
+        its genres (``null``: the model has no reject rule).
     tags : SongTags or None
         Top tags, voice and moods, when asked for.
     model : dict
@@ -39,6 +41,8 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
     >>> out = song_result("x.wav", p, None, {"name": "m"}, 6.0)
     >>> out["genre"], out["genres"][0], out["timeline"]["windows"][1]["genre"]
     ('rock', {'genre': 'rock', 'probability': 0.75}, 'rock')
+    >>> out["unknown"] is None   # this model has no reject rule
+    True
     """
     labels = list(prediction.labels)
     out: dict[str, Any] = {
@@ -47,6 +51,9 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
         "model": model,
         "genre": prediction.genre,
         "genres": [{"genre": g, "probability": p} for g, p in prediction.top(len(labels))],
+        "unknown": prediction.unknown,
+        "unknown_score": (None if prediction.unknown_score is None
+                          else round(float(prediction.unknown_score), 4)),
         "timeline": {
             "labels": labels,
             "windows": [{"start": round(float(start), 3),

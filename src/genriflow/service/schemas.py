@@ -59,14 +59,17 @@ class ModelInfo(BaseModel):
 
 
 class SongResult(BaseModel):
-    """One song: genres (every label, most probable first), the timeline, and with
-    ``?tags=true`` the tags, moods and voice."""
+    """One song: genres (every label, most probable first), whether the model calls it
+    none of its genres (``unknown``: its reject rule; ``null`` for a model without one),
+    the timeline, and with ``?tags=true`` the tags, moods and voice."""
 
     file: str
     duration: float
     model: ModelInfo
     genre: str
     genres: list[GenreProbability]
+    unknown: bool | None = None
+    unknown_score: float | None = None
     timeline: Timeline
     tags: list[TagScore] | None = None
     moods: list[MoodScore] | None = None

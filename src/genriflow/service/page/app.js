@@ -81,6 +81,7 @@ function show(result) {
   $("model-line").textContent =
     `${result.duration.toFixed(1)} s of audio · model ${result.model.identity}`;
   bars($("genres"), result.genres.map((g) => [g.genre, g.probability]));
+  $("unknown").hidden = result.unknown !== true;
   timeline(result);
   const hasTags = Array.isArray(result.tags);
   $("tags-section").hidden = !hasTags;
@@ -131,7 +132,8 @@ async function analyse(file) {
       return;
     }
     show(data);
-    say(`Done: ${data.genre} (${percent(data.genres[0].probability)}).`);
+    const verdict = data.unknown ? "none of the model's genres; best guess " : "";
+    say(`Done: ${verdict}${data.genre} (${percent(data.genres[0].probability)}).`);
     $("results-title").focus({ preventScroll: true });
   } catch (err) {
     say(`The service cannot be reached: ${err}`, true);
