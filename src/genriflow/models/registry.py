@@ -166,7 +166,9 @@ def _describe_fused(metrics: dict) -> ModelDescription:
                    "trained on; training-side clips, their artists may be in train)"),
         accuracy=float(fused["accuracy"]), correct=int(fused["correct"]), n=int(fused["n"]),
         interval=(float(fused["interval"][0]), float(fused["interval"][1])),
-        notes="no test-part figure: GTZAN's audio is not here for the zero-shot half")
+        notes=("no test-part figure: GTZAN's audio is not here for the zero-shot half; "
+               + _calibration_note(metrics["sample"].get("fused_calibration"))
+               + "; says unknown when gtzan-table's reject rule does"))
 
 
 def _describe_table(metrics: dict) -> ModelDescription:
@@ -182,7 +184,8 @@ def _describe_table(metrics: dict) -> ModelDescription:
         accuracy=float(test["accuracy"]), correct=int(test["correct"]), n=int(test["n"]),
         interval=(float(test["interval"][0]), float(test["interval"][1])),
         notes=(f"from audio, on the 47 real clips of shared/data/gtzan-sample (never "
-               f"trained on, though their artists may be): {_figure(audio)}"))
+               f"trained on, though their artists may be): {_figure(audio)}; "
+               + _reject_note(metrics.get("open_set"))))
 
 
 def _describe_zero_shot(sample: dict) -> ModelDescription:
@@ -195,7 +198,26 @@ def _describe_zero_shot(sample: dict) -> ModelDescription:
         tested_on=f"the {zero['n']} real GTZAN clips of shared/data/gtzan-sample",
         accuracy=float(zero["accuracy"]), correct=int(zero["correct"]), n=int(zero["n"]),
         interval=(float(zero["interval"][0]), float(zero["interval"][1])),
-        notes="the 10 reggae clips among the 47 cannot be right")
+        notes=("the 10 reggae clips among the 47 cannot be right; its probabilities are "
+               "relative beliefs, not calibrated (a temperature fitted on clips it cannot "
+               "name flattens them): the default gtzan is calibrated as a whole"))
+
+
+def _calibration_note(calibration: dict | None) -> str:
+    if calibration is None:
+        return "probabilities not calibrated"
+    before, after = calibration["before"], calibration["after"]
+    return (f"probabilities sharpened by a temperature of {calibration['temperature']} fitted "
+            f"on the 47 clips (cross-fitted calibration error {before['ece']:.3f} -> "
+            f"{after['ece']:.3f})")
+
+
+def _reject_note(rule: dict | None) -> str:
+    if rule is None:
+        return "no reject rule"
+    return (f"reject rule: {rule['score']} score above {rule['threshold']:.2f} is unknown "
+            f"(accepts {rule['valid_accepted']:.0%} of the valid part, "
+            f"{rule['test_accepted']:.0%} of the test part)")
 
 
 def _figure(figure: dict) -> str:
