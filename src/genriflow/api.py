@@ -607,11 +607,26 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         ``test`` re-applies the model's own split; ``all`` scores every item (for data the
         model never saw).
     options : RunOptions or None
+
+    A fused model (the default ``gtzan``) reads several feature sets: it is scored song by
+    song from audio, each song classified exactly as :func:`classify` does, on the split
+    of its first part (``gtzan-table``'s ``gtzan-fault-filtered``), with the calibration
+    figures of its probabilities (:mod:`genriflow.inference.songs`).
     """
     from genriflow.evaluation.evaluate import evaluate_to_folder
+    from genriflow.models.fusion import FusedGenreModel
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     options = options if options is not None else default_options()
+    if isinstance(loaded, FusedGenreModel):
+        from genriflow.inference.songs import evaluate_songs_to_folder
+
+        if data is None or table is not None:
+            raise ConfigError("data", f"{loaded.config.get('model', 'a fused model')} reads "
+                              "several feature sets: give labelled audio, not a table")
+        metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
+                                                   options=options)
+        return Run(Path(out), metrics, errors)
     dataset = _dataset(data, table, loaded.feature_config, options)
     metrics = evaluate_to_folder(loaded, dataset, out, part=part)
     return Run(Path(out), metrics, dataset.errors)

@@ -146,7 +146,12 @@ def print_result(metrics: dict, out: Path) -> None:
     console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
                   f"({interval}balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
     calibration = metrics.get("test_calibration")
-    if calibration:
+    if calibration and "as shipped" in calibration:
+        shipped = calibration["as shipped"]
+        console.print(f"probabilities ({calibration['method']}): expected calibration error "
+                      f"{shipped['ece']:.3f}, NLL {shipped['nll']:.3f}, Brier "
+                      f"{shipped['brier']:.3f} on the same part")
+    elif calibration:
         before, after = calibration["before"], calibration["after"]
         console.print(f"calibration ({calibration['method']}, fitted on valid): expected "
                       f"calibration error {before['ece']:.3f} -> {after['ece']:.3f}, NLL "

@@ -24,7 +24,8 @@ NAME = "evaluate"
 
 
 def command(
-    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train.")],
+    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train, or a "
+                                              "built-in model (gtzan: song by song).")],
     data_dir: Annotated[Path | None, typer.Argument(help="Labelled audio.")] = None,
     features: Annotated[Path | None, typer.Option(help="A Kaggle-style feature table.")] = None,
     part: Annotated[str, typer.Option(help="test/valid/train (the model's own split) or all "

@@ -275,7 +275,7 @@ def plot_reliability(calibration: dict, title: str, path: str | os.PathLike) -> 
     calibration : dict
         As :func:`~genriflow.evaluation.calibration.before_after` returns it: ``before``
         and ``after`` each with ``reliability`` (per confidence bin: mean ``confidence``,
-        ``accuracy``, ``count``) and ``ece``.
+        ``accuracy``, ``count``) and ``ece``; or one ``as shipped`` of a saved model.
     title : str
         Should name the part the figures were measured on.
     path : path
@@ -287,7 +287,9 @@ def plot_reliability(calibration: dict, title: str, path: str | os.PathLike) -> 
     """
     fig, ax = plt.subplots(figsize=(5.5, 5.0))
     ax.plot([0, 1], [0, 1], color="0.6", linestyle="--", label="perfectly calibrated")
-    for when, marker in (("before", "o"), ("after", "s")):
+    for when, marker in (("before", "o"), ("after", "s"), ("as shipped", "o")):
+        if when not in calibration:
+            continue
         bins = calibration[when]["reliability"]
         points = [(c, a, n) for c, a, n in zip(bins["confidence"], bins["accuracy"],
                                                bins["count"], strict=True) if n]

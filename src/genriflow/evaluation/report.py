@@ -119,16 +119,29 @@ def _fmt(test: dict, key: str) -> str:
     return text
 
 
+_CALIBRATION_FIGURES = (("ece", "expected calibration error ({bins} bins)"),
+                        ("nll", "negative log-likelihood"), ("brier", "Brier score"),
+                        ("accuracy", "accuracy"))
+
+
 def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
-    before, after = calibration["before"], calibration["after"]
     plot_reliability(calibration, f"Reliability, {part}", folder / "reliability.png")
+    if "as shipped" in calibration:
+        shipped = calibration["as shipped"]
+        lines = [f"## Calibration (the model's probabilities as they are: "
+                 f"{calibration['method']}; measured on {part})", "",
+                 "| figure | value |", "| --- | --- |"]
+        for key, name in _CALIBRATION_FIGURES:
+            lines.append(f"| {name.format(bins=shipped['bins'])} | {shipped[key]:.3f} |")
+        return [*lines, "", "Lower is better for the first three.", "",
+                "![reliability diagram](reliability.png)", ""]
+    before, after = calibration["before"], calibration["after"]
     lines = [f"## Calibration ({calibration['method']}, fitted on "
              f"{calibration['fitted_on']}; measured on {part})", "",
              "| figure | before | after |", "| --- | --- | --- |"]
-    for key, name in (("ece", f"expected calibration error ({before['bins']} bins)"),
-                      ("nll", "negative log-likelihood"), ("brier", "Brier score"),
-                      ("accuracy", "accuracy")):
-        lines.append(f"| {name} | {before[key]:.3f} | {after[key]:.3f} |")
+    for key, name in _CALIBRATION_FIGURES:
+        lines.append(f"| {name.format(bins=before['bins'])} | {before[key]:.3f} | "
+                     f"{after[key]:.3f} |")
     return [*lines, "", "Lower is better for the first three.", "",
             "![reliability diagram](reliability.png)", ""]
 

@@ -1,0 +1,58 @@
+"""genriflow evaluate on the default fused model: song by song, as predict classifies."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import genriflow
+from genriflow.cli import app
+from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.gtzan import fault_filtered_split
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions
+
+
+@pytest.fixture(scope="module")
+def sample(shared_data) -> Path:
+    return shared_data / "gtzan-sample" / "genres_original"
+
+
+def test_the_default_model_is_scored_on_its_split_as_predict_classifies(sample, tmp_path):
+    options = RunOptions(store=tmp_path / "store")
+    run = genriflow.evaluate("gtzan", sample, out=tmp_path / "run", part="train",
+                             options=options)
+    split = fault_filtered_split()
+    train = sorted(p for p in sample.rglob("*.wav") if split.get(p.stem) == "train")
+    assert len(train) == 40 and run.metrics["split"]["method"] == "gtzan-fault-filtered"
+    predicted = genriflow.classify(train, options=options).predictions
+    truth = [p.parent.name for p in train]
+    hits = sum(p.genre == t for p, t in zip(predicted, truth, strict=True))
+    test = run.metrics["test"]
+    assert (test["correct"], test["n"]) == (hits, 40)
+    assert test["interval"][0] < test["accuracy"] < test["interval"][1]
+    # the calibration figures are those of the songs' probabilities
+    proba = np.stack([p.probabilities for p in predicted])
+    p_true = proba[np.arange(40), [p.labels.index(t) for p, t in zip(predicted, truth,
+                                                                      strict=True)]]
+    shipped = run.metrics["test_calibration"]["as shipped"]
+    assert shipped["nll"] == pytest.approx(float(-np.mean(np.log(p_true))))
+    assert "temperature" in run.metrics["test_calibration"]["method"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "gtzan-fault-filtered" in report and "expected calibration error" in report
+    assert (tmp_path / "run" / "reliability.png").stat().st_size > 5_000
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["test"]["n"] == 40
+
+
+def test_its_errors_are_one_line(sample, tmp_path, kaggle_table):
+    with pytest.raises(DatasetError, match="no 'test' songs .* 'gtzan-fault-filtered'"):
+        genriflow.evaluate("gtzan", sample, out=tmp_path / "a")   # all train-side clips
+    with pytest.raises(ConfigError, match="labelled audio, not a table"):
+        genriflow.evaluate("gtzan", table=kaggle_table, out=tmp_path / "b")
+    result = CliRunner().invoke(app, ["evaluate", "gtzan", str(sample), "--out",
+                                      str(tmp_path / "c"), "-q", "--no-store"])
+    assert result.exit_code != 0
+    assert "no 'test' songs" in result.output and "Traceback" not in result.output
