@@ -138,3 +138,39 @@ def test_playlists_by_voice_and_plan_errors_on_the_command_line(classified, tmp_
     assert result.returncode == 2
     assert "error: `--fields` must be one of genre, mood, voice; got 'colour'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre(tmp_path, shared_data,
+                                                                      feature_cache, cli):
+    """The default model's reject rule reaches the index: noise is ``unknown`` (a real
+    GTZAN clip is not), ``ls --unknown`` lists it, ``plan --skip-unknown`` gives it no
+    genre while planning the real song's."""
+    import shutil
+
+    from genriflow.datasets.synthetic.farout import write_far_out
+
+    music = tmp_path / "music"
+    music.mkdir()
+    real = shared_data / "gtzan-sample" / "genres_original" / "rock" / "rock.00001.wav"
+    shutil.copy(real, music / "rock.00001.wav")
+    noise = write_far_out(music, per_kind=1, seconds=12.0, seed=4, kinds=("white-noise",))[0]
+    db = tmp_path / "library.db"
+    with Library(db) as library:
+        library.scan([music])
+        library.classify(options=RunOptions(store=feature_cache, n_jobs=1))
+        songs = library.songs().set_index("path")
+        assert songs.loc[str(noise), "unknown"] == True  # noqa: E712 (a numpy bool)
+        assert songs.loc[str(music / "rock.00001.wav"), "unknown"] == False  # noqa: E712
+        assert songs.loc[str(noise), "unknown_score"] > songs.loc[
+            str(music / "rock.00001.wav"), "unknown_score"]
+        assert list(library.songs(unknown=True)["path"]) == [str(noise)]
+        rows = _rows(library.plan(["genre", "voice"], skip_unknown=True))
+        kept = rows[(noise.name, "genre")]
+        assert kept.new == kept.old == "" and "none of the model's genres" in kept.note
+        assert rows[(noise.name, "voice")].new in ("vocal", "instrumental")
+        assert rows[("rock.00001.wav", "genre")].new in GENRE_NAMES.values()
+        assert rows[(noise.name, "genre")].new == ""
+        assert _rows(library.plan(["genre"]))[(noise.name, "genre")].new != ""  # default
+    listed = cli("library", "ls", "--unknown", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.count("\n") == 1 and "?" in listed.stdout and noise.name in listed.stdout

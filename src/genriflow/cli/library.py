@@ -30,6 +30,7 @@ from genriflow.cli.library_options import (
     Model,
     Mood,
     Threshold,
+    Unknown,
     Unsure,
     Voice,
     open_library,
@@ -94,23 +95,26 @@ def classify(
 @app.command("ls")
 def ls(
     genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,
-    threshold: Threshold = None,
+    unknown: Unknown = False, threshold: Threshold = None,
     failed: Annotated[bool, typer.Option("--failed", help="Instead: the files that could "
                                          "not be read or analysed, with the reasons.")
                       ] = False,
     model: Model = None, db: Db = None,
 ) -> None:
-    """List the songs: top genre and its probability, strongest mood, voice, path."""
+    """List the songs: top genre and its probability, strongest mood, voice, path; a song
+    the model calls none of its genres is marked `?` after its best guess."""
     with open_library(db) as library:
         frame = library.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
-                              threshold=threshold, failed=failed, model=model)
+                              threshold=threshold, failed=failed, model=model,
+                              unknown=unknown)
     for r in frame.itertuples():
         if failed:
             line = f"{r.stage:<8}  {r.error_kind:<11}  {r.path}: {r.error}"
         elif not isinstance(r.genre, str):  # not analysed yet
             line = f"{'-':<10}  {'':>4}  {'':<10}  {'':<12}  {r.path}"
         else:
-            line = f"{r.genre:<10}  {r.probability:>4.0%}  {r.mood:<10}  {r.voice:<12}  {r.path}"
+            guess = f"{r.genre}?" if r.unknown is True else r.genre
+            line = f"{guess:<10}  {r.probability:>4.0%}  {r.mood:<10}  {r.voice:<12}  {r.path}"
         console.print(line, highlight=False, markup=False)
     err_console.print(f"{len(frame)} {'files' if failed else 'songs'}", highlight=False)
 

@@ -29,6 +29,10 @@ def plan(
              "or overwrite.")] = "keep-existing",
     min_confidence: Annotated[float, typer.Option(
         help="Fields whose analysis is less sure than this keep their value.")] = 0.0,
+    skip_unknown: Annotated[bool, typer.Option(
+        "--skip-unknown", help="Songs the model calls none of its genres (its reject "
+                               "rule: noise, speech, music unlike all it learnt) keep "
+                               "their genre.")] = False,
     model: Model = None, db: Db = None,
 ) -> None:
     """Write a reviewable plan: per song and field, the value now, the value to write, the
@@ -38,7 +42,7 @@ def plan(
     """
     with open_library(db) as library:
         made = library.plan(split_list(fields), policy=policy, min_confidence=min_confidence,
-                            model=model)
+                            model=model, skip_unknown=skip_unknown)
     made.write(out)
     for path, why in made.left_out:
         err_console.print(f"[yellow]left out:[/yellow] {path}: {why}", highlight=False,

@@ -21,6 +21,9 @@ Voice = Annotated[str | None, typer.Option(
     help="Only songs the taggers call vocal or instrumental.")]
 Unsure = Annotated[bool, typer.Option(
     "--unsure", help="Only songs whose top genre's probability is below --threshold.")]
+Unknown = Annotated[bool, typer.Option(
+    "--unknown", help="Only songs the model calls none of its genres (its reject rule: "
+                      "noise, speech, music unlike all it learnt).")]
 Threshold = Annotated[float | None, typer.Option(
     help="What --unsure means, in [0, 1] (default: a learnt model's --min-confidence, "
          "else 0.5).")]

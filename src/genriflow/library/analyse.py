@@ -101,6 +101,11 @@ class SongAnalysis:
         ``"vocal"`` or ``"instrumental"``.
     vocal_probability : float
     embedding : np.ndarray, shape (n_values,), float32
+    unknown : bool or None
+        Whether the model's reject rule calls the song none of its genres (a podcast,
+        noise, a genre it never learnt); ``None``: the model has no reject rule.
+    unknown_score : float or None
+        The rule's unknown-genre score.
     """
 
     path: str
@@ -110,6 +115,8 @@ class SongAnalysis:
     voice: str
     vocal_probability: float
     embedding: np.ndarray
+    unknown: bool | None = None
+    unknown_score: float | None = None
 
     @property
     def genre(self) -> str:
@@ -166,5 +173,6 @@ class Analyser:
                       zip(prediction.labels, prediction.probabilities, strict=True)},
                 song_tags.top, song_tags.moods, song_tags.voice,
                 float(song_tags.vocal_probability),
-                np.asarray(vector.row(), dtype=np.float32).ravel().copy()))
+                np.asarray(vector.row(), dtype=np.float32).ravel().copy(),
+                prediction.unknown, prediction.unknown_score))
         return results

@@ -187,12 +187,13 @@ def _write(conn: sqlite3.Connection, row: sqlite3.Row, model_id: int,
         return
     conn.execute(
         "INSERT OR REPLACE INTO analyses (song_id, model_id, content, genre, probability, "
-        "probabilities, tags, moods, voice, vocal_probability, embedding, analysed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "probabilities, tags, moods, voice, vocal_probability, embedding, analysed_at, "
+        "unknown, unknown_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (row["id"], model_id, row["content"], result.genre,
          result.probabilities[result.genre], json.dumps(result.probabilities),
          json.dumps(result.tags), json.dumps(result.moods), result.voice,
-         result.vocal_probability, result.embedding.astype("<f4").tobytes(), now))
+         result.vocal_probability, result.embedding.astype("<f4").tobytes(), now,
+         None if result.unknown is None else int(result.unknown), result.unknown_score))
     conn.execute("DELETE FROM analysis_failures WHERE song_id = ? AND model_id = ?",
                  (row["id"], model_id))
     report.analysed += 1

@@ -7,7 +7,7 @@ is refused rather than misread). The journal is in WAL mode: a reader (``library
 waits for a writer (``library classify``), and a killed writer leaves only whole
 transactions.
 
-Tables (schema version 5)::
+Tables (schema version 6)::
 
     songs              one row per audio file ever found, by path
         id, path (absolute, unique), size, mtime_ns, content (BLAKE2b of the bytes),
@@ -19,7 +19,8 @@ Tables (schema version 5)::
                        min_confidence (a learnt model's: songs below it are "unsure")
     analyses           one complete analysis per (song, model), of the content it analysed:
         genre, probability, probabilities (JSON), tags, moods (JSON), voice,
-        vocal_probability, embedding (float32 bytes), analysed_at
+        vocal_probability, embedding (float32 bytes), analysed_at, unknown (1 when the
+        model's reject rule calls the song none of its genres; NULL: no rule), unknown_score
     analysis_failures  songs a model could not analyse, with the reason (per content)
     tag_runs           each `library apply` and `library undo`: kind, source (the plan),
                        the run it undoes or that undid it, times and counts
@@ -137,6 +138,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, path)
     );
     CREATE INDEX tag_changes_by_path ON tag_changes (path)
+    """,
+    # 6: the reject option: whether the model called the song none of its genres (1/0;
+    # NULL for a model without a reject rule and for analyses made before), and its score.
+    """
+    ALTER TABLE analyses ADD COLUMN unknown INTEGER;
+    ALTER TABLE analyses ADD COLUMN unknown_score REAL
     """,
 )
 

@@ -127,13 +127,15 @@ class Library:
 
     def songs(self, *, genre: str | None = None, mood: str | None = None,
               voice: str | None = None, unsure: bool = False, threshold: float | None = None,
-              failed: bool = False, model: str | None = None) -> pd.DataFrame:
+              failed: bool = False, model: str | None = None,
+              unknown: bool = False) -> pd.DataFrame:
         """The present songs with their current analyses, filtered; see
         :class:`~genriflow.library.query.Selection` and :func:`~genriflow.library.query.songs`.
         """
         return query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
                                                  unsure=unsure, threshold=threshold,
-                                                 failed=failed, model=self._model_name(model)))
+                                                 failed=failed, model=self._model_name(model),
+                                                 unknown=unknown))
 
     def albums(self, *, model: str | None = None, min_tracks: int = 1) -> AlbumReport:
         """Each album's genre from its tracks' combined probabilities, with its agreement.
@@ -329,17 +331,20 @@ class Library:
     # --- into the files and the players ------------------------------------------------
 
     def plan(self, fields: Sequence[str] = ("genre",), *, policy: str = "keep-existing",
-             min_confidence: float = 0.0, model: str | None = None) -> TagPlan:
+             min_confidence: float = 0.0, model: str | None = None,
+             skip_unknown: bool = False) -> TagPlan:
         """A reviewable tag plan: per analysed song and field, the value now and the value
         to write (see :mod:`genriflow.library.plan`); save it with ``.write(path)``.
 
-        The default policy never replaces a value the user set. Nothing is written to the
-        music files.
+        The default policy never replaces a value the user set. ``skip_unknown``: songs
+        the model's reject rule calls none of its genres keep their genre. Nothing is
+        written to the music files.
         """
         from genriflow.library.plan import PlanConfig, make_plan
 
         config = PlanConfig(fields=tuple(fields), policy=policy,
-                            min_confidence=min_confidence, model=self._model_name(model))
+                            min_confidence=min_confidence, model=self._model_name(model),
+                            skip_unknown=skip_unknown)
         return make_plan(self._conn, config)
 
     def apply(self, plan: str | os.PathLike, *, dry_run: bool = False,

@@ -67,6 +67,9 @@ class PlanConfig:
         In [0, 1]: fields whose analysis is less sure keep their value.
     model : str or None
         Whose analyses (as for ``library ls``); ``None``: the latest run's model.
+    skip_unknown : bool
+        Songs the model's reject rule calls none of its genres keep their genre (a
+        podcast is not given one); their mood and voice are planned as usual.
 
     >>> PlanConfig(fields=("genre", "colour"))
     Traceback (most recent call last):
@@ -78,6 +81,7 @@ class PlanConfig:
     policy: str = "keep-existing"
     min_confidence: float = 0.0
     model: str | None = None
+    skip_unknown: bool = False
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -189,6 +193,9 @@ def _row(song, name: str, tags: TagFile, config: PlanConfig) -> PlanRow:
                confidence=f"{confidence:.3f}", model=str(song.model), content=song.content)
     if value is None:
         return PlanRow(**row, new=row["old"], note="unsure: below the model's own threshold")
+    if name == "genre" and config.skip_unknown and song.unknown is True:
+        return PlanRow(**row, new=row["old"], note="kept: none of the model's genres (its "
+                       "reject rule)")
     if confidence < config.min_confidence:
         return PlanRow(**row, new=row["old"],
                        note=f"kept: confidence below {config.min_confidence:g}")

@@ -29,7 +29,7 @@ DEFAULT_THRESHOLD = 0.5
 SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
                 "vocal_probability", "tags", "title", "artist", "album", "album_artist",
                 "file_genre", "file_mood", "container", "duration", "declared_duration",
-                "warning", "size", "content", "model")
+                "warning", "size", "content", "model", "unknown", "unknown_score")
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
@@ -48,6 +48,9 @@ class Selection:
         Only songs the taggers call so (``vocal_probability`` at least 0.5: vocal).
     unsure : bool
         Only songs whose most probable genre has a probability below ``threshold``.
+    unknown : bool
+        Only songs the model's reject rule calls none of its genres (noise, speech, music
+        unlike all it learnt; the built-in models have such a rule).
     threshold : float or None
         In [0, 1]; ``None``: the model's own ``min_confidence`` (a learnt model, see
         ``library learn``), else :data:`DEFAULT_THRESHOLD`.
@@ -68,6 +71,7 @@ chill, beautiful, energetic, calm, dark; got 'grumpy'
     genre: str | None = None
     mood: str | None = None
     unsure: bool = False
+    unknown: bool = False
     threshold: float | None = None
     failed: bool = False
     model: str | None = None
@@ -106,7 +110,10 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
         Columns :data:`SONG_COLUMNS` and one ``p_<genre>`` per genre of the model, one row
         per song, sorted by path; ``genre`` and the analysis columns are missing for a song
         not analysed yet. A learnt model's song below its ``min_confidence`` has the genre
-        ``unsure`` (its ``p_`` columns still say what it leans to). With
+        ``unsure`` (its ``p_`` columns still say what it leans to). ``unknown`` is
+        ``True`` for a song the model's reject rule calls none of its genres, ``False``
+        for one it accepts and missing for a model without a rule, with the rule's
+        ``unknown_score``. With
         ``selection.failed``: :data:`FAILED_COLUMNS`.
 
     Raises
@@ -121,7 +128,7 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
     if selection.failed:
         return _failed(conn, model)
     if model is None and (selection.genre or selection.mood or selection.voice
-                          or selection.unsure):
+                          or selection.unsure or selection.unknown):
         raise LibraryError("no model has classified this library yet; run "
                            "`genriflow library classify`")
     labels = json.loads(model["labels"]) if model is not None else []
@@ -134,7 +141,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
                        [g.lower() for g in [*labels, *([UNSURE] if floor is not None else [])]])
     rows = conn.execute(
         "SELECT s.*, a.genre AS predicted, a.probability, a.probabilities, a.tags AS top_tags, "
-        "a.moods, a.voice, a.vocal_probability FROM songs s LEFT JOIN analyses a "
+        "a.moods, a.voice, a.vocal_probability, a.unknown AS rejected, a.unknown_score "
+        "FROM songs s LEFT JOIN analyses a "
         "ON a.song_id = s.id AND a.model_id = ? AND a.content = s.content "
         "WHERE s.status = 'ok' ORDER BY s.path",
         (model["id"] if model is not None else -1,)).fetchall()
@@ -158,6 +166,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
             "duration": r["duration"], "declared_duration": r["declared_duration"],
             "warning": r["warning"], "size": r["size"], "content": r["content"],
             "model": model["name"] if analysed else None,
+            "unknown": None if r["rejected"] is None else bool(r["rejected"]),
+            "unknown_score": r["unknown_score"],
             **{f"p_{g}": probabilities.get(g) for g in labels},
         }
         if genre is not None and (record["genre"] or "").lower() != genre:
@@ -167,6 +177,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
         if selection.voice is not None and record["voice"] != selection.voice:
             continue
         if selection.unsure and not (analysed and r["probability"] < threshold):
+            continue
+        if selection.unknown and not record["unknown"]:
             continue
         records.append(record)
     return pd.DataFrame(records, columns=[*SONG_COLUMNS, *(f"p_{g}" for g in labels)])
