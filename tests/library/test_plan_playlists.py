@@ -171,6 +171,10 @@ def test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre(tmp_path, 
         assert rows[("rock.00001.wav", "genre")].new in GENRE_NAMES.values()
         assert rows[(noise.name, "genre")].new == ""
         assert _rows(library.plan(["genre"]))[(noise.name, "genre")].new != ""  # default
+        listed = library.playlists("genre", tmp_path / "lists", skip_unknown=True).written
+        assert len(listed) == 1 and noise.name not in next(iter(listed)).read_text()
+        by_voice = library.playlists("voice", tmp_path / "voices", skip_unknown=True)
+        assert sum(by_voice.written.values()) == 2   # mood and voice are not genres
     listed = cli("library", "ls", "--unknown", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("\n") == 1 and "?" in listed.stdout and noise.name in listed.stdout

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import Quiet, console, err_console, split_list
-from genriflow.cli.library_options import Db, Model, open_library
+from genriflow.cli.library_options import Db, Model, SkipUnknown, open_library
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
                                       "with counts; write nothing.")]
@@ -29,11 +29,7 @@ def plan(
              "or overwrite.")] = "keep-existing",
     min_confidence: Annotated[float, typer.Option(
         help="Fields whose analysis is less sure than this keep their value.")] = 0.0,
-    skip_unknown: Annotated[bool, typer.Option(
-        "--skip-unknown", help="Songs the model calls none of its genres (its reject "
-                               "rule: noise, speech, music unlike all it learnt) keep "
-                               "their genre.")] = False,
-    model: Model = None, db: Db = None,
+    skip_unknown: SkipUnknown = False, model: Model = None, db: Db = None,
 ) -> None:
     """Write a reviewable plan: per song and field, the value now, the value to write, the
     confidence, the model and the file's content hash. Nothing is written to the songs.
@@ -96,7 +92,7 @@ def playlists(
     by: Annotated[str, typer.Option(help="genre, mood, voice, or the NAME of a model learnt "
                                     "with `library learn` (its categories).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The playlists' folder.")],
-    model: Model = None, db: Db = None,
+    skip_unknown: SkipUnknown = False, model: Model = None, db: Db = None,
 ) -> None:
     """Write one .m3u8 per value (UTF-8, #EXTINF, paths relative to the folder).
 
@@ -104,7 +100,7 @@ def playlists(
     (exit status 1). They read back as labels: `library learn NAME --from-playlist ...`.
     """
     with open_library(db) as library:
-        report = library.playlists(by, out, model=model)
+        report = library.playlists(by, out, model=model, skip_unknown=skip_unknown)
     for path, n in report.written.items():
         console.print(f"  {n:>5}  {path}", highlight=False)
     for path in report.removed:

@@ -24,6 +24,9 @@ Unsure = Annotated[bool, typer.Option(
 Unknown = Annotated[bool, typer.Option(
     "--unknown", help="Only songs the model calls none of its genres (its reject rule: "
                       "noise, speech, music unlike all it learnt).")]
+SkipUnknown = Annotated[bool, typer.Option(
+    "--skip-unknown", help="Songs the model calls none of its genres (its reject rule: "
+                           "noise, speech, music unlike all it learnt) get no genre.")]
 Threshold = Annotated[float | None, typer.Option(
     help="What --unsure means, in [0, 1] (default: a learnt model's --min-confidence, "
          "else 0.5).")]

@@ -387,14 +387,15 @@ class Library:
                                      "files"])
 
     def playlists(self, by: str, out: str | os.PathLike, *,
-                  model: str | None = None) -> PlaylistReport:
+                  model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
         """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;
         see :mod:`genriflow.library.playlists`. Playlists genriflow did not make are never
         overwritten."""
         from genriflow.library.playlists import GROUPINGS, write_playlists
 
         chosen = by if by in GROUPINGS else str(self.model_folder(by))
-        return write_playlists(self._conn, chosen, out, model=self._model_name(model))
+        return write_playlists(self._conn, chosen, out, model=self._model_name(model),
+                               skip_unknown=skip_unknown)
 
     def _is_song(self, path: Path) -> bool:
         real = os.path.realpath(path)

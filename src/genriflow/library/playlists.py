@@ -84,7 +84,7 @@ def _value(song, by: str) -> str | None:
 
 
 def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *,
-                    model: str | None = None) -> PlaylistReport:
+                    model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
     """One playlist per value of ``by`` in ``out``.
 
     Parameters
@@ -97,6 +97,9 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
         The folder (created).
     model : str or None
         For ``genre``, ``mood`` and ``voice``: whose analyses; ``None``: the latest run's.
+    skip_unknown : bool
+        For ``genre`` and a learnt model: songs its reject rule calls none of its genres
+        go in no playlist (their best guess would file a podcast under a genre).
 
     Raises
     ------
@@ -114,6 +117,8 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
     grouping = by if by in GROUPINGS else f"model:{Path(by).name}"
     groups: dict[str, list] = {}
     for song in analysed.itertuples():
+        if skip_unknown and by not in ("mood", "voice") and song.unknown is True:
+            continue
         value = _value(song, by if by in GROUPINGS else "category")
         if value:
             groups.setdefault(value, []).append(song)
