@@ -4,7 +4,8 @@ Every figure is measured on a test part the calibration never saw (it is fitted 
 validation part), through ``genriflow.train(..., calibration=...)``:
 
 1. the built-in ``gtzan-table`` model (the default model's table half), as shipped: its
-   figures on the 290 fault-filtered GTZAN test clips, from its ``metrics.json``
+   figures on the 290 fault-filtered GTZAN test clips, and the default ``gtzan``'s (the
+   fusion's temperature, cross-fitted on the 47 real clips), from ``metrics.json``
    (``tools/build_default_model.py`` measured them; rerun that to re-measure);
 2. heads on the real Kaggle GTZAN feature table (fault-filtered split), each calibration;
 3. a network (default ``shortchunk-cnn``) on the generated demo corpus, temperature
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{before['ece']:.3f} -> {after['ece']:.3f}   {before['log_loss']:.3f} -> "
           f"{after['log_loss']:.3f}   {'(not recorded)':<15} {before['accuracy']:.3f} -> "
           f"{after['accuracy']:.3f}   {shipped['test']['part']}")
+    fused = shipped.get("sample", {}).get("fused_calibration")
+    if fused is not None:
+        print(_row(f"gtzan (default, T {fused['temperature']})",
+                   f"the {fused['before']['n']} sample clips, 5-fold cross-fitted", fused))
     if TABLE.is_file():
         for head in args.heads.split(","):
             for method in ("temperature", "sigmoid", "isotonic"):
