@@ -10,14 +10,15 @@ import torch
 
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
-from genriflow.evaluation.calibration import calibration_figures
+from genriflow.datasets.frames import label_sets
+from genriflow.evaluation.calibration import calibration_figures, multilabel_calibration_figures
 from genriflow.evaluation.evaluate import evaluate
 from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
 from genriflow.features.dataset import FeatureDataset, from_audio, from_table
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
-from genriflow.models.multilabel import predicted_sets
+from genriflow.models.multilabel import indicator, predicted_sets
 from genriflow.training.calibration import clip_probabilities, fit_temperature
 from genriflow.training.classical import TrainConfig
 from genriflow.training.deep import DeepTrainConfig
@@ -160,7 +161,7 @@ def test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres(
         multi_manifest, demo_corpus, feature_cache, tmp_path):
     config = DeepTrainConfig(network="cs229-ffnn@cs229-raw", split=SplitConfig(
         method="stratified", seed=0), loop=LoopConfig(epochs=3, device="cpu"),
-        multi_label=True, calibration="none")
+        multi_label=True)
     dataset = from_audio(multi_manifest, config.feature_config(),
                          options=RunOptions(store=feature_cache))
     result = train_network_to_folder(dataset, tmp_path / "net", config)
@@ -178,6 +179,21 @@ def test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres(
                    for t in [loaded.thresholds[loaded.labels.index(genre)]])
     saved = json.loads((tmp_path / "net" / "config.json").read_text())
     assert saved["multi_label"]["labels"] == loaded.labels
+    # its temperature, fitted on valid by each (clip, genre) pair's likelihood, ships with
+    # it; the report's after-figures are the saved model's own probabilities
+    temperature = saved["calibration"]["temperature"]
+    assert temperature != 1.0 and loaded.net.temperature == pytest.approx(temperature)
+    calibration = result.metrics["test_calibration"]
+    assert calibration["per"] == "genre" and calibration["after"]["pairs"] == (
+        calibration["after"]["n"] * 10)
+    items = np.array([p for p, *_ in result.metrics["test"]["predictions"]])
+    test = dataset.frame["path"].isin(items).to_numpy()
+    truth = indicator(label_sets(dataset.frame[test]), loaded.labels)
+    again = multilabel_calibration_figures(loaded.predict_proba(dataset.X[test]), truth)
+    assert again["ece"] == pytest.approx(calibration["after"]["ece"], abs=1e-6)
+    assert again["nll"] == pytest.approx(calibration["after"]["nll"], abs=1e-6)
+    assert calibration["after"]["nll"] <= calibration["before"]["nll"] + 0.02
+    assert "each of the" in (tmp_path / "net" / "report.md").read_text()
 
 
 def test_a_network_ships_its_temperature(demo_corpus, feature_cache, tmp_path):

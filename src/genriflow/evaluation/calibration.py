@@ -7,6 +7,11 @@
 - Brier score: the mean squared distance between the probability vector and the one-hot
   truth, summed over genres.
 
+A multi-label model's genres are each a yes/no on its own, so there every (song, genre)
+pair is one forecast (:func:`multilabel_calibration_figures`): ECE of each probability
+against the share of pairs whose song has the genre, the mean binary cross-entropy, the
+mean squared error and the share of pairs right at 0.5.
+
 >>> p = np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
 >>> figures = calibration_figures(p, np.array(["a", "b", "b"]), ["a", "b"])
 >>> round(figures["ece"], 3), round(figures["nll"], 3), round(figures["brier"], 3)
@@ -63,10 +68,39 @@ def calibration_figures(proba: np.ndarray, y: np.ndarray, classes: Sequence[str]
     }
 
 
+def multilabel_calibration_figures(proba: np.ndarray, truth: np.ndarray) -> dict:
+    """ECE (15 bins), NLL, Brier score and accuracy of every (song, genre) probability of
+    a multi-label model, ``proba`` (songs, genres), against ``truth`` (songs, genres; 0/1).
+
+    >>> figures = multilabel_calibration_figures(np.array([[0.9, 0.2], [0.6, 0.1]]),
+    ...                                          np.array([[1, 0], [0, 0]]))
+    >>> round(figures["ece"], 3), round(figures["brier"], 3), figures["accuracy"]
+    (0.25, 0.105, 0.75)
+    """
+    p = np.asarray(proba, dtype=float).ravel()
+    t = np.asarray(truth, dtype=bool).ravel()
+    confidence, share, counts = reliability_bins(p[:, None], t)
+    used = counts > 0
+    q = np.clip(p, 1e-12, 1 - 1e-12)
+    return {
+        "n": int(np.asarray(proba).shape[0]),
+        "pairs": int(p.size),
+        "accuracy": float(np.mean((p >= 0.5) == t)),
+        "ece": float(np.sum(counts[used] / counts.sum()
+                            * np.abs(share[used] - confidence[used]))),
+        "nll": float(-np.mean(np.where(t, np.log(q), np.log(1 - q)))),
+        "brier": float(np.mean((p - t) ** 2)),
+        "bins": ECE_BINS,
+        "reliability": _listed_bins(confidence, share, counts),
+    }
+
+
 def _reliability(proba: np.ndarray, truth: np.ndarray) -> dict:
     correct = truth[np.arange(len(proba)), proba.argmax(axis=1)]
-    confidence, accuracy, counts = reliability_bins(proba, correct)
+    return _listed_bins(*reliability_bins(proba, correct))
 
+
+def _listed_bins(confidence: np.ndarray, accuracy: np.ndarray, counts: np.ndarray) -> dict:
     def listed(values: np.ndarray) -> list:
         return [None if np.isnan(v) else float(v) for v in values]
 
@@ -81,3 +115,11 @@ def before_after(before: np.ndarray, after: np.ndarray, y: np.ndarray,
     return {"method": method, "fitted_on": "valid",
             "before": calibration_figures(before, y, classes),
             "after": calibration_figures(after, y, classes)}
+
+
+def multilabel_before_after(before: np.ndarray, after: np.ndarray, truth: np.ndarray, *,
+                            method: str) -> dict:
+    """:func:`before_after` of a multi-label model: every (song, genre) pair a forecast."""
+    return {"method": method, "fitted_on": "valid", "per": "genre",
+            "before": multilabel_calibration_figures(before, truth),
+            "after": multilabel_calibration_figures(after, truth)}

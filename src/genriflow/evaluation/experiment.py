@@ -21,7 +21,7 @@ import pandas as pd
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
-from genriflow.evaluation.calibration import before_after
+from genriflow.evaluation.calibration import before_after, multilabel_before_after
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.multilabel import SEED_THRESHOLD, indicator, multilabel_metrics
 from genriflow.evaluation.openset import attach_open_set, classical_probe
@@ -219,15 +219,22 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
     test = parts == "test"
     part, items = f"test ({method}, {int(test.sum())} items)", dataset.frame["path"][test]
     extra: dict = {}
+    calibration = model.config.get("calibration")
     if model.multi_label:
-        extra = multilabel_test(model.predict_proba(dataset.rows(test)),
-                                [s for s, t in zip(sets, test, strict=True) if t],
+        test_sets = [s for s, t in zip(sets, test, strict=True) if t]
+        extra = multilabel_test(model.predict_proba(dataset.rows(test)), test_sets,
                                 model.config["multi_label"], part, items.tolist())
+        if calibration:
+            logits = model.piece_logits(dataset.rows(test))
+            extra["test_calibration"] = multilabel_before_after(
+                clip_probabilities(logits, 1.0, multi_label=True),
+                clip_probabilities(logits, calibration["temperature"], multi_label=True),
+                indicator(test_sets, model.labels),
+                method=f"temperature {calibration['temperature']:.3f}")
     else:
         extra["test"] = classification_metrics(dataset.y[test],
                                                model.predict(dataset.rows(test)),
                                                fitted.labels, part=part, items=items.tolist())
-        calibration = model.config.get("calibration")
         if calibration:
             logits = model.piece_logits(dataset.rows(test))
             extra["test_calibration"] = before_after(

@@ -300,8 +300,12 @@ def plot_reliability(calibration: dict, title: str, path: str | os.PathLike) -> 
         ax.scatter(conf, acc, s=8 + 120 * n / n.max(), alpha=0.3)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("confidence: top genre's probability (15 bins)")
-    ax.set_ylabel("accuracy of the songs in the bin")
+    if calibration.get("per") == "genre":   # a multi-label model: each genre's yes/no
+        ax.set_xlabel("each genre's probability (15 bins)")
+        ax.set_ylabel("share of the bin's songs that have the genre")
+    else:
+        ax.set_xlabel("confidence: top genre's probability (15 bins)")
+        ax.set_ylabel("accuracy of the songs in the bin")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")

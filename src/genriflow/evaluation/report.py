@@ -137,8 +137,12 @@ def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
                 "![reliability diagram](reliability.png)", ""]
     before, after = calibration["before"], calibration["after"]
     lines = [f"## Calibration ({calibration['method']}, fitted on "
-             f"{calibration['fitted_on']}; measured on {part})", "",
-             "| figure | before | after |", "| --- | --- | --- |"]
+             f"{calibration['fitted_on']}; measured on {part})", ""]
+    if calibration.get("per") == "genre":
+        lines += [f"A multi-label model: each of the {before['pairs']} (song, genre) "
+                  "probabilities is one yes/no forecast (accuracy: the pairs right at 0.5).",
+                  ""]
+    lines += ["| figure | before | after |", "| --- | --- | --- |"]
     for key, name in _CALIBRATION_FIGURES:
         lines.append(f"| {name.format(bins=before['bins'])} | {before[key]:.3f} | "
                      f"{after[key]:.3f} |")

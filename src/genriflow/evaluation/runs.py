@@ -121,8 +121,7 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
                               "give data")
         config = DeepTrainConfig(network=model, split=split, loop=LoopConfig(
             epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies,
-            calibration="temperature" if calibration == "auto" and not multi_label
-            else "none" if calibration == "auto" else calibration,
+            calibration="temperature" if calibration == "auto" else calibration,
             multi_label=multi_label, thresholds=thresholds)
         dataset = from_audio(data, config.feature_config(), options=options)
         extra = augmented_copies(dataset, config, options=options)

@@ -4,7 +4,9 @@ A classical head gets scikit-learn's calibrator over the fitted (frozen) pipelin
 ``sigmoid`` (Platt, one-vs-rest), ``isotonic`` or ``temperature`` (one scale of the
 log-probabilities, which keeps every song's top genre). A network gets temperature scaling
 of its logits (Guo et al., 2017): one number ``T``, the logits divided by it before the
-softmax, chosen to minimise the validation clips' negative log-likelihood. How well either
+softmax, chosen to minimise the validation clips' negative log-likelihood; a multi-label
+network's logits are divided alike before each genre's sigmoid, ``T`` minimising the
+binary cross-entropy of every (clip, genre) pair. How well either
 worked is measured on the test part (:mod:`genriflow.evaluation.calibration`).
 """
 
@@ -36,26 +38,38 @@ def calibrated(estimator, method: str, X: np.ndarray, y: np.ndarray):
         return CalibratedClassifierCV(FrozenEstimator(estimator), method=method).fit(X, y)
 
 
-def clip_probabilities(piece_logits: Sequence[np.ndarray], temperature: float) -> np.ndarray:
-    """Clips' probabilities as prediction makes them: the softmax of each piece's logits
-    divided by ``temperature``, averaged over the clip's pieces; shape (n_clips, n_labels).
+def clip_probabilities(piece_logits: Sequence[np.ndarray], temperature: float, *,
+                       multi_label: bool = False) -> np.ndarray:
+    """Clips' probabilities as prediction makes them: the softmax (multi-label: each
+    genre's sigmoid) of each piece's logits divided by ``temperature``, averaged over the
+    clip's pieces; shape (n_clips, n_labels).
 
     >>> clip_probabilities([np.array([[2.0, 0.0]])], 1e9).round(3).tolist()
     [[0.5, 0.5]]
+    >>> clip_probabilities([np.array([[2.0, 0.0]])], 1.0, multi_label=True).round(3).tolist()
+    [[0.881, 0.5]]
     """
-    return np.stack([np.exp(log_softmax(np.asarray(z, float) / temperature, axis=1)).mean(0)
-                     for z in piece_logits])
+    from scipy.special import expit
+
+    def one(z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, float) / temperature
+        return expit(z) if multi_label else np.exp(log_softmax(z, axis=1))
+
+    return np.stack([one(z).mean(0) for z in piece_logits])
 
 
-def fit_temperature(piece_logits: Sequence[np.ndarray], y: np.ndarray) -> float:
+def fit_temperature(piece_logits: Sequence[np.ndarray], y: np.ndarray, *,
+                    multi_label: bool = False) -> float:
     """The temperature that minimises the negative log-likelihood of clips' labels.
 
     Parameters
     ----------
     piece_logits : sequence of np.ndarray, each shape (n_pieces_i, n_labels)
         The network's logits for every piece of each validation clip.
-    y : np.ndarray of int, shape (n_clips,)
-        Label indices.
+    y : np.ndarray
+        Label indices, shape (n_clips,); multi-label: the 0/1 genres of each clip, shape
+        (n_clips, n_labels), and the likelihood is each (clip, genre) pair's.
+    multi_label : bool
 
     Returns
     -------
@@ -69,11 +83,17 @@ def fit_temperature(piece_logits: Sequence[np.ndarray], y: np.ndarray) -> float:
     ...           for k in y]
     >>> 1.5 < fit_temperature(logits, 1 - y) < 20  # 70 % right at 98 % confidence
     True
+    >>> both = [np.array([[4.0, -4.0]]) * (1 if rng.random() < 0.7 else -1) for _ in y]
+    >>> 1.5 < fit_temperature(both, np.tile([1, 0], (400, 1)), multi_label=True) < 20
+    True
     """
-    y = np.asarray(y, dtype=int)
+    y = np.asarray(y, dtype=float if multi_label else int)
 
     def nll(log_t: float) -> float:
-        p = clip_probabilities(piece_logits, float(np.exp(log_t)))
+        p = clip_probabilities(piece_logits, float(np.exp(log_t)), multi_label=multi_label)
+        if multi_label:
+            q = np.clip(p, 1e-12, 1 - 1e-12)
+            return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q)))
         return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y], 1e-12, None))))
 
     result = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded",

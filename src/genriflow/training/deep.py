@@ -83,7 +83,8 @@ class DeepTrainConfig:
         :func:`network_params`), e.g. from a hyperparameter search. Empty: the defaults.
     calibration : str
         ``temperature`` (default): the logits' temperature fitted on the validation part
-        after training (every clip keeps its top genre); ``none``.
+        after training (every clip keeps its top genre; multi-label: before each genre's
+        sigmoid, then the thresholds are tuned on the calibrated probabilities); ``none``.
     multi_label : bool
         One sigmoid per genre, trained with binary cross-entropy on the ``labels`` column
         (``rock;blues``); the genres at or above their ``thresholds`` are a song's.
@@ -114,9 +115,6 @@ class DeepTrainConfig:
         at_least("copies", self.copies, 1)
         one_of("calibration", self.calibration, NETWORK_CALIBRATIONS)
         one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
-        if self.multi_label and self.calibration != "none":
-            raise ConfigError("calibration", "is for single-genre networks; a multi-label "
-                              "network's thresholds are tuned on the validation part instead")
         known = network_params(parse_network(self.network)[0])
         for name in self.network_params:
             one_of("network_params", name, known)
@@ -281,7 +279,8 @@ def _fit_on_valid(model: DeepGenreModel, dataset: FeatureDataset, y: np.ndarray,
         if not valid.any():
             raise ConfigError("calibration", f"needs a validation part to fit on; the split "
                               f"of {dataset.source} leaves none (use --calibration none)")
-        temperature = fit_temperature(model.piece_logits(dataset.rows(valid)), y[valid])
+        temperature = fit_temperature(model.piece_logits(dataset.rows(valid)), y[valid],
+                                      multi_label=config.multi_label)
         model.net.temperature = temperature
         model.config["calibration"] = {"method": "temperature", "temperature": temperature,
                                        "fitted_on": "valid"}
