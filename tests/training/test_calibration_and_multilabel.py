@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
+from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
-from genriflow.datasets.frames import label_sets
 from genriflow.evaluation.calibration import calibration_figures, multilabel_calibration_figures
 from genriflow.evaluation.evaluate import evaluate
 from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
@@ -61,8 +61,9 @@ def test_calibration_needs_a_validation_part_and_a_known_method():
         TrainConfig(calibration="sigmoid", split=SplitConfig(method="kfold"))
     with pytest.raises(ConfigError, match="calibration"):
         DeepTrainConfig(calibration="isotonic")
-    with pytest.raises(ConfigError, match="thresholds are tuned"):
-        TrainConfig(multi_label=True, calibration="sigmoid")
+    with pytest.raises(ConfigError, match="validation part"):
+        TrainConfig(multi_label=True, calibration="sigmoid",
+                    split=SplitConfig(method="kfold"))
 
 
 def test_fit_temperature_softens_an_over_confident_network():
@@ -125,6 +126,28 @@ def test_a_one_vs_rest_head_is_saved_with_its_genres_and_thresholds(table, tmp_p
     # evaluate re-applies the split and gives the same multi-label figures.
     again = evaluate(model, data, part="test")
     assert again["test_multilabel"] == metrics["test_multilabel"]
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_a_one_vs_rest_head_is_calibrated_genre_by_genre_on_valid(table, tmp_path, method):
+    """Each genre's classifier gets its own calibrator, fitted on the validation songs;
+    the saved folder reloads (skops) and gives the report's after-figures."""
+    data = mixtures(table, 200)
+    config = TrainConfig(model="logreg", split=SplitConfig(method="stratified", seed=0),
+                         multi_label=True, calibration=method)
+    metrics = train_to_folder(data, tmp_path, config).metrics
+    calibration = metrics["test_calibration"]
+    assert calibration["per"] == "genre" and calibration["method"] == method
+    model = load_model(tmp_path)
+    test = {p for p, *_ in metrics["test"]["predictions"]}
+    rows = data.frame["path"].isin(test).to_numpy()
+    truth = indicator(label_sets(data.frame[rows]), model.labels)
+    again = multilabel_calibration_figures(model.predict_proba(data.X[rows]), truth)
+    assert again["ece"] == pytest.approx(calibration["after"]["ece"])
+    assert again["brier"] == pytest.approx(calibration["after"]["brier"])
+    ovr = model.estimator.steps[-1][1]
+    assert all(type(e).__name__ == "CalibratedClassifierCV" for e in ovr.estimators_)
+    assert "## Calibration (" + method in (tmp_path / "report.md").read_text()
 
 
 def test_binary_cross_entropy_learns_several_genres_per_item():

@@ -110,6 +110,10 @@ def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
         proba = fitted.estimator.predict_proba(dataset.X[test])
         sets = [s for s, t in zip(label_sets(dataset.frame), test, strict=True) if t]
         info.update(multilabel_test(proba, sets, fitted.multi_label, part, items.tolist()))
+        if fitted.uncalibrated is not None:
+            info["test_calibration"] = multilabel_before_after(
+                fitted.uncalibrated.predict_proba(dataset.X[test]), proba,
+                indicator(sets, fitted.multi_label["labels"]), method=config.calibration)
         return fitted.estimator, info, None
     y_test, y_pred = dataset.y[test], fitted.estimator.predict(dataset.X[test])
     info["test"] = classification_metrics(y_test, y_pred, labels, part=part,

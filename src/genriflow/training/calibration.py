@@ -38,6 +38,24 @@ def calibrated(estimator, method: str, X: np.ndarray, y: np.ndarray):
         return CalibratedClassifierCV(FrozenEstimator(estimator), method=method).fit(X, y)
 
 
+def calibrated_per_genre(pipeline, method: str, X: np.ndarray, Y: np.ndarray):
+    """A multi-label (one-vs-rest) pipeline whose genres' classifiers are each wrapped with
+    a calibrator of ``method`` fitted on ``X`` and that genre's column of ``Y`` (0/1); a
+    copy: ``pipeline`` is left unchanged. A genre the validation songs all have, or none
+    has, keeps its own probabilities (nothing to fit a calibrator on)."""
+    import copy
+
+    out = copy.deepcopy(pipeline)
+    if method == "none":
+        return out
+    Z = out[:-1].transform(np.asarray(X, dtype=np.float64))
+    ovr = out.steps[-1][1]
+    Y = np.asarray(Y).astype(int)
+    ovr.estimators_ = [calibrated(est, method, Z, Y[:, g]) if 0 < Y[:, g].sum() < len(Y)
+                       else est for g, est in enumerate(ovr.estimators_)]
+    return out
+
+
 def clip_probabilities(piece_logits: Sequence[np.ndarray], temperature: float, *,
                        multi_label: bool = False) -> np.ndarray:
     """Clips' probabilities as prediction makes them: the softmax (multi-label: each

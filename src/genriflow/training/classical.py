@@ -27,7 +27,7 @@ from genriflow.models.classical import (
 )
 from genriflow.models.multilabel import SEED_THRESHOLD, indicator, tune_thresholds
 from genriflow.models.transforms import variance_columns
-from genriflow.training.calibration import CALIBRATIONS, calibrated
+from genriflow.training.calibration import CALIBRATIONS, calibrated, calibrated_per_genre
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -87,9 +87,6 @@ temperature; got 'platt'
         at_least("pca", self.pca, 1, optional=True)
         one_of("calibration", self.calibration, CALIBRATIONS)
         one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
-        if self.multi_label and self.calibration != "none":
-            raise ConfigError("calibration", "is for single-genre models; a multi-label "
-                              "model's thresholds are tuned on the validation part instead")
         if self.multi_label and self.split.method.startswith("kfold"):
             raise ConfigError("multi_label", f"needs a validation part to tune thresholds "
                               f"on; the split is {self.split.method} (use a hold-out split)")
@@ -175,23 +172,26 @@ def fit_classical(dataset: FeatureDataset, parts: np.ndarray,
                           f"{dataset.source} leaves none")
     else:
         chosen = candidates[0]
+    uncalibrated = None
+    if config.calibration != "none":
+        uncalibrated, fit_rows = fitted[chosen], train
+        estimator = (calibrated_per_genre(uncalibrated, config.calibration,
+                                          dataset.X[valid], targets[valid])
+                     if config.multi_label else
+                     calibrated(uncalibrated, config.calibration, dataset.X[valid],
+                                dataset.y[valid]))
+    else:
+        fit_rows = train | valid
+        estimator = fit_pipeline(chosen, dataset, fit_rows, config)
     multi_label = None
-    if config.multi_label:
+    if config.multi_label:  # tuned on the probabilities of the model as fitted on train
         tuned = config.thresholds == "tuned" and valid.any()
-        thresholds = (tune_thresholds(targets[valid],
-                                      fitted[chosen].predict_proba(dataset.X[valid]))
+        scorer = estimator if uncalibrated is not None else fitted[chosen]
+        thresholds = (tune_thresholds(targets[valid], scorer.predict_proba(dataset.X[valid]))
                       if tuned else np.full(len(genres), SEED_THRESHOLD))
         multi_label = {"labels": genres, "thresholds": thresholds.tolist(),
                        "thresholds_from": "valid (best F1 per genre)" if tuned
                        else f"fixed {SEED_THRESHOLD} (the 2024 report)"}
-    uncalibrated = None
-    if config.calibration != "none":
-        uncalibrated, fit_rows = fitted[chosen], train
-        estimator = calibrated(uncalibrated, config.calibration, dataset.X[valid],
-                               dataset.y[valid])
-    else:
-        fit_rows = train | valid
-        estimator = fit_pipeline(chosen, dataset, fit_rows, config)
     train_accuracy = _valid_score(estimator, dataset.X[fit_rows], targets[fit_rows],
                                   config.multi_label, accuracy=True)
     return ClassicalFit(estimator, chosen, selection, train_accuracy, uncalibrated,
