@@ -494,7 +494,8 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         Fitted on the validation part: ``auto`` (temperature scaling for a network; none
         for a classical head, refitted on train + valid instead), ``none``,
         ``temperature``, ``sigmoid`` or ``isotonic`` (the last two for classical heads).
-        The report shows ECE, NLL and Brier score before and after.
+        Multi-label: a network's temperature before every sigmoid, a head's calibrator
+        per genre. The report shows ECE, NLL and Brier score before and after.
     multi_label : bool
         Several genres per song, from the data's ``labels`` column (``rock;blues``): one
         sigmoid per genre (networks, binary cross-entropy) or one-vs-rest heads.

@@ -58,7 +58,7 @@ def command(
     calibration: Annotated[str, typer.Option(help="Fitted on the validation part: auto "
                                              "(temperature for networks, none for classical "
                                              "heads), none, temperature, sigmoid or "
-                                             "isotonic.")] = "auto",
+                                             "isotonic (multi-label: per genre).")] = "auto",
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Several genres per "
                                               "song (labels like rock;blues): one sigmoid "
                                               "per genre, or one-vs-rest heads.")] = False,
