@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT.parent / "shared" / "data" / "gtzan-features" / "features_30_sec.csv"
-
-Scorer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
 
 def _scores(Z: np.ndarray, y: np.ndarray, train: np.ndarray, valid: np.ndarray,

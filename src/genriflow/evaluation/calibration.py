@@ -45,10 +45,14 @@ def expected_calibration_error(proba: np.ndarray, y: np.ndarray, classes: Sequen
                                bins: int = ECE_BINS) -> float:
     """Top-label ECE: confidence against accuracy in ``bins`` equal-width bins."""
     correct = np.asarray(classes)[np.asarray(proba).argmax(axis=1)] == np.asarray(y)
-    mean_conf, accuracy, counts = reliability_bins(proba, correct, bins)
+    return _ece(*reliability_bins(proba, correct, bins))
+
+
+def _ece(confidence: np.ndarray, accuracy: np.ndarray, counts: np.ndarray) -> float:
+    """The bins' gaps between accuracy and confidence, weighted by their shares."""
     used = counts > 0
     return float(np.sum(counts[used] / counts.sum()
-                        * np.abs(accuracy[used] - mean_conf[used])))
+                        * np.abs(accuracy[used] - confidence[used])))
 
 
 def calibration_figures(proba: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> dict:
@@ -80,14 +84,12 @@ def multilabel_calibration_figures(proba: np.ndarray, truth: np.ndarray) -> dict
     p = np.asarray(proba, dtype=float).ravel()
     t = np.asarray(truth, dtype=bool).ravel()
     confidence, share, counts = reliability_bins(p[:, None], t)
-    used = counts > 0
     q = np.clip(p, 1e-12, 1 - 1e-12)
     return {
         "n": int(np.asarray(proba).shape[0]),
         "pairs": int(p.size),
         "accuracy": float(np.mean((p >= 0.5) == t)),
-        "ece": float(np.sum(counts[used] / counts.sum()
-                            * np.abs(share[used] - confidence[used]))),
+        "ece": _ece(confidence, share, counts),
         "nll": float(-np.mean(np.where(t, np.log(q), np.log(1 - q)))),
         "brier": float(np.mean((p - t) ** 2)),
         "bins": ECE_BINS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import pandas as pd
 
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
@@ -26,6 +27,43 @@ def model_split(model: GenreClassifier) -> SplitConfig:
     if "ratios" in split:
         split["ratios"] = tuple(split["ratios"])
     return SplitConfig(**split)
+
+
+def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *,
+              noun: str = "rows") -> tuple[np.ndarray, str]:
+    """The rows of ``part`` under ``split`` (``all``: every row) and the split's method.
+
+    Raises
+    ------
+    ConfigError
+        For a ``part`` not in :data:`EVALUATION_PARTS`, or a part of a k-fold split.
+    DatasetError
+        If ``part`` has no rows.
+    """
+    one_of("part", part, EVALUATION_PARTS)
+    method = resolve_method(frame, split.method)
+    if part == "all":
+        rows, method = np.ones(len(frame), dtype=bool), "none"
+    elif method.startswith("kfold"):
+        raise ConfigError("part", f"is {part}, but the model was trained with k-fold "
+                          "cross-validation on all its data; its cross-validated figures are "
+                          "in its metrics.json. Use part all on data it never saw.")
+    else:
+        rows = (assign_splits(frame, split)[0] == part).to_numpy()
+    if not rows.any():
+        raise DatasetError(f"no {part!r} {noun} in {source} under split {method!r}")
+    return rows, method
+
+
+def known_label_sets(frame: pd.DataFrame, rows: np.ndarray,
+                     labels: list[str]) -> list[list[str]]:
+    """Each row's labels; :class:`DatasetError` if any is not in ``labels``."""
+    sets = [s for s, r in zip(label_sets(frame), rows, strict=True) if r]
+    unknown = sorted({g for s in sets for g in s} - set(labels))
+    if unknown:
+        raise DatasetError(f"the data has labels the model does not know: "
+                           f"{', '.join(unknown)}")
+    return sets
 
 
 def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "test") -> dict:
@@ -53,28 +91,12 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
         If the data has other features than the model's, no rows in ``part``, or labels
         the model does not know.
     """
-    one_of("part", part, EVALUATION_PARTS)
     if dataset.feature_config.set != model.feature_config.set:
         raise DatasetError(f"the model uses {model.feature_config.set!r} features, the data "
                            f"has {dataset.feature_config.set!r}")
     split = model_split(model)
-    method = resolve_method(dataset.frame, split.method)
-    if part == "all":
-        rows = np.ones(len(dataset.frame), dtype=bool)
-        method = "none"
-    elif method.startswith("kfold"):
-        raise ConfigError("part", f"is {part}, but the model was trained with k-fold "
-                          "cross-validation on all its data; its cross-validated figures are "
-                          "in its metrics.json. Use part all on data it never saw.")
-    else:
-        rows = (assign_splits(dataset.frame, split)[0] == part).to_numpy()
-    if not rows.any():
-        raise DatasetError(f"no {part!r} rows in {dataset.source} under split {method!r}")
-    sets = [s for s, r in zip(label_sets(dataset.frame), rows, strict=True) if r]
-    unknown = sorted({g for s in sets for g in s} - set(model.labels))
-    if unknown:
-        raise DatasetError(f"the data has labels the model does not know: "
-                           f"{', '.join(unknown)}")
+    rows, method = part_rows(dataset.frame, split, part, dataset.source)
+    sets = known_label_sets(dataset.frame, rows, model.labels)
     name, items = f"{part} ({method}, {int(rows.sum())} items)", dataset.frame["path"][rows]
     counts = {part: int(rows.sum())}
     result = {"split": {"method": method, "seed": split.seed, "counts": counts},

@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.datasets.discover import DatasetError, discover
-from genriflow.datasets.frames import label_sets
-from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
-from genriflow.errors import ConfigError, one_of
+from genriflow.datasets.splits import SplitConfig
+from genriflow.errors import ConfigError
 from genriflow.evaluation.calibration import calibration_figures
-from genriflow.evaluation.evaluate import EVALUATION_PARTS, model_split
+from genriflow.evaluation.evaluate import known_label_sets, model_split, part_rows
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.options import RunOptions
@@ -65,27 +64,14 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     DatasetError
         No songs in the part, labels the model does not know, or no song classified.
     """
-    one_of("part", part, EVALUATION_PARTS)
     if model.multi_label:
         raise ConfigError("model", "is multi-label: genriflow evaluate scores it on its "
                           "features (give the model folder and data in its feature set)")
     frame = discover(data)
     split = song_split(model)
-    method = resolve_method(frame, split.method)
-    if part == "all":
-        rows, method = np.ones(len(frame), dtype=bool), "none"
-    elif method.startswith("kfold"):
-        raise ConfigError("part", f"is {part}, but the model was trained with k-fold "
-                          "cross-validation; use part all on data it never saw")
-    else:
-        rows = (assign_splits(frame, split)[0] == part).to_numpy()
-    if not rows.any():
-        raise DatasetError(f"no {part!r} songs in {data} under split {method!r}")
-    labels = {str(path): next(iter(s)) for path, s, r in zip(
-        frame["path"], label_sets(frame), rows, strict=True) if r}
-    unknown = sorted(set(labels.values()) - set(model.labels))
-    if unknown:
-        raise DatasetError(f"the data has labels the model does not know: {', '.join(unknown)}")
+    rows, method = part_rows(frame, split, part, str(data), noun="songs")
+    labels = {str(path): next(iter(s)) for path, s in zip(
+        frame["path"][rows], known_label_sets(frame, rows, model.labels), strict=True)}
     result = predict_files(model, list(labels), options=options)
     if not result.predictions:
         raise DatasetError(f"no song of the {part!r} part could be classified")
