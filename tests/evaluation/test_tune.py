@@ -37,7 +37,7 @@ def test_tune_grid_to_the_end(demo_corpus, feature_cache, tmp_path):
     model = genriflow.load_model(result.model_folder)
     assert model.estimator.get_params()["clf__C"] == best["param_C"]
     folder_metrics = json.loads((result.model_folder / "metrics.json").read_text())
-    assert folder_metrics["test"]["accuracy"] == result.test["accuracy"]
+    assert folder_metrics["test"]["accuracy"] == pytest.approx(result.test["accuracy"])
     assert result.test["n"] == folder_metrics["split"]["counts"]["test"] == 20
     low, high = result.test["interval"]
     assert low < result.test["accuracy"] < high
