@@ -20,12 +20,12 @@ import pytest
 import soundfile as sf
 from mutagen.flac import FLAC
 
+from close import assert_close
 from genriflow.datasets.synthetic import clip_rng, synthesize_clip
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import read_playlist
-from close import assert_close
 from sample_audio import SR, tone
 
 #: Labelled songs per category: unbalanced, as a user's sorting is.

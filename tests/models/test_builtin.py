@@ -11,6 +11,7 @@ import skops.io as sio
 from typer.testing import CliRunner
 
 import genriflow
+from close import assert_close
 from genriflow.cli import app
 from genriflow.cli.models import model_and_audio
 from genriflow.datasets.gtzan import GTZAN_GENRES, clip_key, fault_filtered_split
@@ -20,8 +21,6 @@ from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.folder import TRUSTED_PREFIXES, load_model
 from genriflow.models.fusion import FusedGenreModel
 from genriflow.models.registry import BUILTIN_FOLDERS, describe_models
-
-from close import assert_close
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = BUILTIN_FOLDERS["gtzan-table"]

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from close import assert_close
 from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
@@ -23,8 +24,6 @@ from genriflow.training.calibration import clip_probabilities, fit_temperature
 from genriflow.training.classical import TrainConfig
 from genriflow.training.deep import DeepTrainConfig
 from genriflow.training.loop import ArrayDataset, LoopConfig, fit
-
-from close import assert_close
 
 
 @pytest.fixture(scope="module")
