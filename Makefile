@@ -15,9 +15,10 @@ install: $(BIN)/python
 	$(PIP) -e .
 	$(PIP) --no-deps musicnn==0.1.0
 
-# The tests start a local Ray instance: the dev install takes the ray extra too.
+# The tests start a local Ray instance, drive beets and build the docs: the dev install
+# takes the ray, beets and docs extras too.
 install-dev: $(BIN)/python
-	$(PIP) -e ".[dev,ray]"
+	$(PIP) -e ".[dev,ray,beets,docs]"
 	$(PIP) --no-deps musicnn==0.1.0
 
 demo: install

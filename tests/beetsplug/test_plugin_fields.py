@@ -1,0 +1,149 @@
+"""The beets plugin's logic in this process, on an in-memory beets library, no audio:
+the fields it sets from a prediction, the genre policy, plans and undo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from beets import config as beets_config
+from beets.library import Item, Library
+
+from beetsplug import genriflow as plugin
+from genriflow.inference.predict import Prediction
+from genriflow.inference.tags import SongTags
+
+LABELS = ["blues", "hiphop", "jazz", "rock"]
+
+
+@pytest.fixture
+def beets_plugin():
+    beets_config.clear()
+    beets_config.read(user=False, defaults=True)
+    yield plugin.GenriflowPlugin()
+    beets_config.clear()
+
+
+@pytest.fixture
+def lib(tmp_path):
+    library = Library(str(tmp_path / "beets.db"), str(tmp_path))
+    yield library
+    library._close()
+
+
+def _prediction(path: str, probabilities, unknown=None) -> Prediction:
+    p = np.asarray(probabilities, float)
+    return Prediction(path, LABELS, p, np.array([0.0]), p[None, :], model="test",
+                      unknown=unknown, unknown_score=None if unknown is None else 1.0)
+
+
+def _tags(path: str, vocal: float) -> SongTags:
+    moods = [("party", 0.4), ("happy", 0.3), ("chill", 0.2), ("dark", 0.1), ("sad", 0.05)]
+    return SongTags(path, [("msd:rock", 0.5)], "vocal" if vocal >= 0.5 else "instrumental",
+                    vocal, moods)
+
+
+def _item(lib: Library, name: str, **fields) -> Item:
+    item = Item(path=f"/music/{name}.flac".encode(), title=name, **fields)
+    lib.add(item)
+    return item
+
+
+def test_fields_reuse_the_xtractor_names_with_their_meaning():
+    fields = plugin.song_fields(_prediction("a.flac", [0.1, 0.2, 0.6, 0.1], unknown=False),
+                                _tags("a.flac", 0.8), "test@1")
+    assert fields["genriflow_genre"] == "jazz" and fields["genriflow_genres"] == "jazz"
+    assert fields["genriflow_confidence"] == pytest.approx(0.6)
+    assert fields["genriflow_model"] == "test@1" and fields["genriflow_unknown"] is False
+    assert (fields["mood_party"], fields["mood_happy"], fields["mood_relaxed"],
+            fields["mood_sad"], fields["genriflow_mood_dark"]) == (0.4, 0.3, 0.2, 0.05, 0.1)
+    assert fields["genriflow_mood"] == "party"
+    assert "mood_aggressive" not in fields and "danceable" not in fields  # no honest source
+    assert fields["voice_instrumental"] == "voice"  # Essentia's values: voice, instrumental
+    assert fields["is_voice"] == pytest.approx(0.8)
+    assert fields["is_instrumental"] == pytest.approx(0.2)
+    # a model without a reject rule says nothing about "unknown"
+    assert "genriflow_unknown" not in plugin.song_fields(
+        _prediction("a", [0.1, 0.2, 0.6, 0.1]), None, "m")
+
+
+def test_genre_is_written_only_when_configured_and_never_over_the_users(beets_plugin, lib):
+    field = "genres" if plugin.has_genres_list() else "genre"
+    empty, users = _item(lib, "empty"), _item(lib, "mine")
+    users[field] = ["Electronic"] if field == "genres" else "Electronic"
+    users.store()
+    hiphop = _prediction("x", [0.05, 0.8, 0.1, 0.05], unknown=False)
+    assert beets_plugin.genre_of(empty, hiphop) == {}  # write_genre: no (the default)
+    beets_plugin.config["write_genre"].set(True)
+    expected = ["Hip-Hop"] if field == "genres" else "Hip-Hop"  # the canonical map
+    assert beets_plugin.genre_of(empty, hiphop)[field] == expected
+    assert beets_plugin.genre_of(users, hiphop) == {}  # the user's genre stays
+    # genriflow's own earlier genre may be replaced
+    beets_plugin.update(empty, beets_plugin.genre_of(empty, hiphop), write=False,
+                        pretend=False)
+    rock = _prediction("x", [0.05, 0.1, 0.05, 0.8], unknown=False)
+    assert beets_plugin.genre_of(empty, rock)[field] == (["Rock"] if field == "genres"
+                                                         else "Rock")
+    # below the confidence, outside the whitelist, or none of the model's genres: nothing
+    assert beets_plugin.genre_of(empty, _prediction("x", [0.3, 0.4, 0.2, 0.1])) == {}
+    assert beets_plugin.genre_of(empty, _prediction("x", [0.05, 0.8, 0.1, 0.05],
+                                                    unknown=True)) == {}
+    beets_plugin.config["whitelist"].set(["Jazz", "Rock"])
+    assert beets_plugin.genre_of(empty, hiphop) == {}
+    assert beets_plugin.genre_of(empty, rock) != {}
+    beets_plugin.config["force"].set(True)
+    assert beets_plugin.genre_of(users, rock) != {}
+
+
+def test_pretend_changes_nothing_and_the_plan_records_old_and_new(beets_plugin, lib):
+    item = _item(lib, "a", comments="keep")
+    item["mood_happy"] = 0.1
+    item.store()
+    fields = {"mood_happy": 0.7, "genriflow_genre": "jazz", "comments": "keep"}
+    changes = beets_plugin.update(item, fields, write=False, pretend=True)
+    assert [(c.field, c.old, c.new, c.old_set) for c in changes] == [
+        ("mood_happy", 0.1, 0.7, True), ("genriflow_genre", None, "jazz", False)]
+    fresh = lib.get_item(item.id)
+    assert float(fresh["mood_happy"]) == 0.1 and "genriflow_genre" not in fresh
+
+
+def test_undo_restores_every_field_and_leaves_what_the_user_changed_since(
+        beets_plugin, lib, tmp_path):
+    field = "genres" if plugin.has_genres_list() else "genre"
+    a, b = _item(lib, "a"), _item(lib, "b")
+    b["mood_sad"] = 0.5
+    b.store()
+    before = {i.id: dict(lib.get_item(i.id)) for i in (a, b)}
+    genre = ["Jazz"] if field == "genres" else "Jazz"
+    changes = []
+    for item in (a, b):
+        changes += beets_plugin.update(item, {"mood_sad": 0.25, "genriflow_genre": "jazz",
+                                              field: genre}, write=False, pretend=False)
+    plan = tmp_path / "plan.json"
+    plugin.write_plan(plan, changes)
+    read = plugin.read_plan(plan)
+    assert [c.as_json() for c in read] == [c.as_json() for c in changes]
+    # the user changes one field afterwards: undo leaves it and restores the rest
+    later = lib.get_item(b.id)
+    later["genriflow_genre"] = "my own"
+    later.store()
+    lines = []
+    done, left = plugin.restore(lib, read, undo=True, write=False, pretend=False,
+                                log=lines.append)
+    assert (done, left) == (5, 1)
+    assert any("genriflow_genre changed since the plan" in line for line in lines)
+    after_a = dict(lib.get_item(a.id))
+    assert after_a == before[a.id]
+    after_b = dict(lib.get_item(b.id))
+    assert after_b["genriflow_genre"] == "my own"
+    del after_b["genriflow_genre"]
+    assert after_b == before[b.id]
+    # the plan applied again sets exactly its new values where the old ones still stand
+    assert plugin.restore(lib, read, undo=False, write=False, pretend=False,
+                          log=lines.append) == (5, 1)
+    assert float(lib.get_item(a.id)["mood_sad"]) == 0.25  # untyped: no plugin loaded here
+
+
+def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
+    (tmp_path / "x.json").write_text('{"changes": []}')
+    with pytest.raises(plugin.ui.UserError, match="not a genriflow plan"):
+        plugin.read_plan(tmp_path / "x.json")
