@@ -185,6 +185,7 @@ class GenriflowPlugin(BeetsPlugin):
             "model": "gtzan",       # a built-in name or a model folder
             "force": False,         # analyse again items this model analysed
             "write_genre": False,   # also set beets' own genre
+            "overwrite_genre": False,  # replace a genre the user set (else fill empty ones)
             "genre_min_confidence": 0.5,
             "skip_unknown": True,   # no genre for a song the model calls none of its genres
             "canonical": dict(CANONICAL),
@@ -326,7 +327,7 @@ class GenriflowPlugin(BeetsPlugin):
     def genre_of(self, item: Item, prediction: Any) -> dict[str, Any]:
         """beets' own genre field, with ``write_genre: yes``: the canonical name of the
         model's genre when whitelisted, confident enough and known; never replacing a
-        genre the user set unless ``force``."""
+        genre the user set unless ``overwrite_genre``."""
         if not self.config["write_genre"].get(bool):
             return {}
         if prediction.unknown and self.config["skip_unknown"].get(bool):
@@ -343,7 +344,7 @@ class GenriflowPlugin(BeetsPlugin):
         now = item.get(field)
         empty = not now
         earlier = item.get("genriflow_genre_set")  # genriflow's own earlier value
-        if not (empty or self.config["force"].get(bool) or
+        if not (empty or self.config["overwrite_genre"].get(bool) or
                 (earlier and same(now, [earlier] if field == "genres" else earlier))):
             return {}
         return {field: [genre] if field == "genres" else genre,

@@ -90,7 +90,9 @@ def test_genre_is_written_only_when_configured_and_never_over_the_users(beets_pl
     beets_plugin.config["whitelist"].set(["Jazz", "Rock"])
     assert beets_plugin.genre_of(empty, hiphop) == {}
     assert beets_plugin.genre_of(empty, rock) != {}
-    beets_plugin.config["force"].set(True)
+    beets_plugin.config["force"].set(True)  # analysing again is not replacing
+    assert beets_plugin.genre_of(users, rock) == {}
+    beets_plugin.config["overwrite_genre"].set(True)
     assert beets_plugin.genre_of(users, rock) != {}
 
 
