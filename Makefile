@@ -24,9 +24,12 @@ install-dev: $(BIN)/python
 demo: install
 	$(BIN)/genriflow demo --out demo-output
 
+# The documentation site is built (never with --quiet, which hides the warnings --strict
+# counts) into .venv/site: a broken link or docstring fails the build.
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(VENV)/site
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install-dev

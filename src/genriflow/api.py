@@ -64,6 +64,8 @@ def describe_models() -> list[ModelDescription]:
     """What each built-in model is, what it was trained, chosen and tested on, and its
     honest accuracy with a 95 % interval (in :func:`available_models` order).
 
+    Examples
+    --------
     >>> import genriflow
     >>> [(m.name, m.n) for m in genriflow.describe_models()]
     [('gtzan', 47), ('gtzan-table', 290), ('zero-shot', 47)]
@@ -597,6 +599,11 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
              part: str = "test", options: RunOptions | None = None) -> Run:
     """Score a saved model on its own split's test part, or on data it never saw.
 
+    A fused model (the default ``gtzan``) reads several feature sets: it is scored song by
+    song from audio, each song classified exactly as :func:`classify` does, on the split
+    of its first part (``gtzan-table``'s ``gtzan-fault-filtered``), with the calibration
+    figures of its probabilities (:mod:`genriflow.inference.songs`).
+
     Parameters
     ----------
     model : str, path or GenreClassifier
@@ -608,11 +615,6 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         ``test`` re-applies the model's own split; ``all`` scores every item (for data the
         model never saw).
     options : RunOptions or None
-
-    A fused model (the default ``gtzan``) reads several feature sets: it is scored song by
-    song from audio, each song classified exactly as :func:`classify` does, on the split
-    of its first part (``gtzan-table``'s ``gtzan-fault-filtered``), with the calibration
-    figures of its probabilities (:mod:`genriflow.inference.songs`).
     """
     from genriflow.evaluation.evaluate import evaluate_to_folder
     from genriflow.models.fusion import FusedGenreModel
