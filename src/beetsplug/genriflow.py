@@ -207,6 +207,7 @@ class GenriflowPlugin(BeetsPlugin):
     def commands(self) -> list[ui.Subcommand]:
         cmd = ui.Subcommand("genriflow", help="genres, moods and voice from the audio "
                                               "(genriflow, offline)")
+        cmd.parser.usage = "%prog [options] [QUERY]"
         add = cmd.parser.add_option
         add("-p", "--pretend", action="store_true", default=False,
             help="show the changes, change nothing")
@@ -475,8 +476,9 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
             pretend: bool, log: Any) -> tuple[int, int]:
     """Put back the old values of ``changes`` (``undo``), or set their new values (apply).
 
-    A field whose value is no longer what the plan expects (the user changed it since)
-    is left alone and listed. Returns (fields changed, fields left alone).
+    A field whose value is no longer what the plan expects (the user changed it since),
+    and an item that is not at the plan's path (another library, or moved), are left
+    alone and listed. Returns (fields changed, fields left alone).
     """
     by_item: dict[int, list[Change]] = {}
     for change in changes:
@@ -484,8 +486,9 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
     done = left = 0
     for item_id, item_changes in by_item.items():
         item = lib.get_item(item_id)
-        if item is None:
-            log(f"{item_changes[0].path}: no longer in the library; left alone")
+        if item is None or displayable_path(item.path) != item_changes[0].path:
+            log(f"{item_changes[0].path}: not in this library (or moved since the plan); "
+                "left alone")
             left += len(item_changes)
             continue
         touched = []

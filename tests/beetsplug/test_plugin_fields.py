@@ -143,6 +143,12 @@ def test_undo_restores_every_field_and_leaves_what_the_user_changed_since(
     assert plugin.restore(lib, read, undo=False, write=False, pretend=False,
                           log=lines.append) == (5, 1)
     assert float(lib.get_item(a.id)["mood_sad"]) == 0.25  # untyped: no plugin loaded here
+    # a plan of another library (or of moved files) names other paths: nothing is touched
+    elsewhere = [plugin.Change(c.id, "/elsewhere/x.flac", c.field, c.old, c.new, c.old_set)
+                 for c in read]
+    assert plugin.restore(lib, elsewhere, undo=True, write=False, pretend=False,
+                          log=lines.append) == (0, 6)
+    assert float(lib.get_item(a.id)["mood_sad"]) == 0.25
 
 
 def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
