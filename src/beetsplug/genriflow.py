@@ -161,7 +161,7 @@ def summarise(fields: dict[str, Any]) -> str:
     own = {*FLOAT_FIELDS, "genriflow_genre", "genriflow_genres", "genriflow_model",
            "genriflow_unknown", "genriflow_mood", "genriflow_genre_set", "voice_instrumental"}
     parts += [f"{k}={v}" for k, v in fields.items() if k.startswith("genriflow_")
-              and k not in own and not k.endswith("_confidence")]
+              and k not in own and not k.endswith(("_confidence", "_model"))]
     return ", ".join(str(p) for p in parts)
 
 
@@ -298,31 +298,33 @@ class GenriflowPlugin(BeetsPlugin):
 
         model = self.config["model"].as_str()
         identity = genriflow.model_identity(model).identity
-        todo = [i for i in items if self.config["force"].get(bool)
-                or i.get("genriflow_model") != identity]
+        force = self.config["force"].get(bool)
+        todo = [i for i in items if force or i.get("genriflow_model") != identity]
         if len(todo) < len(items):
             ui.print_(f"{len(items) - len(todo)} items already analysed by {identity} "
                       "(--force analyses them again)")
-        if not todo:
-            return []
-        paths = [os.fsdecode(i.path) for i in todo]
+        paths = {i.id: os.fsdecode(i.path) for i in items}
+        by_path = {os.path.normpath(paths[i.id]): i for i in items}
+        new: dict[int, dict[str, Any]] = {i.id: {} for i in items}
         options = self.options()
-        analysis = genriflow.analyse(paths, model=model, tags=True, options=options)
-        for error in analysis.errors:
-            self._log.warning("{}", error)
-        new = {i.id: {} for i in todo}
-        by_path = {os.path.normpath(p): i for p, i in zip(paths, todo, strict=True)}
-        tags = {os.path.normpath(t.path): t for t in analysis.tags}
-        for prediction in analysis.predictions:
-            key = os.path.normpath(prediction.path)
-            item = by_path[key]
-            new[item.id] = song_fields(prediction, tags.get(key), identity)
-            new[item.id].update(self.genre_of(item, prediction))
+        if todo:
+            analysis = genriflow.analyse([paths[i.id] for i in todo], model=model, tags=True,
+                                         options=options)
+            for error in analysis.errors:
+                self._log.warning("{}", error)
+            tags = {os.path.normpath(t.path): t for t in analysis.tags}
+            for prediction in analysis.predictions:
+                key = os.path.normpath(prediction.path)
+                item = by_path[key]
+                new[item.id] = song_fields(prediction, tags.get(key), identity)
+                new[item.id].update(self.genre_of(item, prediction))
         for name in categories:
-            self.categorise(name, todo, by_path, new, options)
+            self.categorise(name, items, by_path, new, options)
         changes: list[Change] = []
-        for item in todo:
-            changes.extend(self.update(item, new[item.id], write=write, pretend=pretend))
+        for item in items:
+            if new[item.id]:
+                changes.extend(self.update(item, new[item.id], write=write,
+                                           pretend=pretend))
         return changes
 
     def genre_of(self, item: Item, prediction: Any) -> dict[str, Any]:
@@ -354,7 +356,8 @@ class GenriflowPlugin(BeetsPlugin):
     def categorise(self, name: str, items: Sequence[Item], by_path: dict[str, Item],
                    new: dict[int, dict[str, Any]], options: Any) -> None:
         """Apply the category model ``name`` learnt by :meth:`learn`: its category (or
-        ``unsure``, below its ``min_confidence``) and confidence per item."""
+        ``unsure``, below its ``min_confidence``), confidence and model identity per item
+        it has not classified yet (or every item, with ``force``)."""
         import genriflow
 
         if name.lower() in RESERVED:
@@ -364,16 +367,27 @@ class GenriflowPlugin(BeetsPlugin):
         if not (Path(folder) / "config.json").is_file():
             raise ui.UserError(f"no category model {name!r}: learn it first with "
                                f"`beet genriflow --learn {name} --from-field FIELD`")
+        field = field_name(name)
+        identity = genriflow.model_identity(folder).identity
+        todo = [i for i in items if self.config["force"].get(bool)
+                or i.get(field + "_model") != identity]
+        if len(todo) < len(items):
+            ui.print_(f"{len(items) - len(todo)} items already in categories by {name} "
+                      "(--force applies it again)")
+        if not todo:
+            return
         model = genriflow.load_model(folder)
         threshold = float(model.config.get("min_confidence") or 0.0)
-        result = genriflow.classify([os.fsdecode(i.path) for i in items], model=model,
+        result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
                                     options=options)
-        field = field_name(name)
+        for error in result.errors:
+            self._log.warning("{}", error)
         for prediction in result.predictions:
             item = by_path[os.path.normpath(prediction.path)]
             confidence = float(max(prediction.probabilities))
             new[item.id][field] = prediction.genre if confidence >= threshold else "unsure"
             new[item.id][field + "_confidence"] = confidence
+            new[item.id][field + "_model"] = identity
 
     def update(self, item: Item, fields: dict[str, Any], *, write: bool,
                pretend: bool) -> list[Change]:

@@ -133,10 +133,13 @@ def test_beet_import_genriflow_query_learn_write_and_undo(tmp_path):
     learnt = _beet(beetsdir, "genriflow", "--learn", "shelf", "--from-field", "shelf")
     assert "2 categories, 6 songs; cross-validated accuracy" in learnt
     assert (beetsdir / "genriflow" / "models" / "shelf" / "config.json").is_file()
-    _beet(beetsdir, "genriflow", "--force", "--category", "shelf",
+    _beet(beetsdir, "genriflow", "--model", "zero-shot", "--category", "shelf",
           "--plan", str(tmp_path / "plan3.json"))
     shelves = _beet(beetsdir, "ls", "-f", "$genriflow_shelf").split()
     assert len(shelves) == 6 and set(shelves) <= {"loud", "soft", "unsure"}
+    # the genre analysis this model already made is not repeated: only the categories
+    assert {c["field"] for c in _plan(tmp_path / "plan3.json")} == {
+        "genriflow_shelf", "genriflow_shelf_confidence", "genriflow_shelf_model"}
 
     # beets' own genre, only as configured, into the files only with --write; a genre
     # the user set stays
