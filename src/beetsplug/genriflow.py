@@ -223,9 +223,13 @@ class GenriflowPlugin(BeetsPlugin):
         add("--plan", metavar="FILE", help="record every field set (old and new) in FILE")
         add("--undo", metavar="FILE", help="put back the old values a --plan FILE recorded")
         add("--apply", metavar="FILE", help="set exactly the new values a plan FILE holds")
-        add("--learn", metavar="NAME", help="learn a category model NAME from --from-field")
+        add("--learn", metavar="NAME", help="learn a category model NAME from --from-field "
+                                            "or --from-playlist")
         add("--from-field", metavar="FIELD", help="the beets field whose values are the "
                                                   "categories (with --learn)")
+        add("--from-playlist", action="append", default=None, metavar="FILE",
+            help="an m3u/m3u8 playlist per category, named after the file (with --learn; "
+                 "repeatable)")
         cmd.func = self.command
         return [cmd]
 
@@ -240,12 +244,14 @@ class GenriflowPlugin(BeetsPlugin):
                         pretend=opts.pretend, log=ui.print_)
                 return
             if opts.learn:
-                if not opts.from_field:
-                    raise ui.UserError("--learn needs --from-field FIELD")
-                self.learn(lib.items(args), opts.learn, opts.from_field)
+                if bool(opts.from_field) == bool(opts.from_playlist):
+                    raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
+                                       "FILE (one per category), not both")
+                self.learn(lib.items(args), opts.learn, field=opts.from_field,
+                           playlists=opts.from_playlist)
                 return
-            if opts.from_field:
-                raise ui.UserError("--from-field goes with --learn NAME")
+            if opts.from_field or opts.from_playlist:
+                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
             if opts.force is not None:
                 self.config["force"].set(opts.force)
             if opts.model:
@@ -417,39 +423,32 @@ class GenriflowPlugin(BeetsPlugin):
 
     # --- own categories -----------------------------------------------------------------
 
-    def learn(self, items: Iterable[Item], name: str, source: str) -> None:
-        """Learn the category model ``name`` from the values of the beets field ``source``
-        (one category per value), through genriflow's own-categories API."""
+    def learn(self, items: Iterable[Item], name: str, *, field: str | None = None,
+              playlists: Sequence[str] | None = None) -> None:
+        """Learn the category model ``name`` through genriflow's own-categories API
+        (:meth:`genriflow.Library.learn`): from the values of the beets field ``field``
+        (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
+        after the file), among ``items``."""
         if name.lower() in RESERVED:
             raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
-        groups: dict[str, list[str]] = {}
-        skipped = Counter()
-        for item in items:
-            value = item.get(source)
-            if isinstance(value, list):
-                value = value[0] if len(value) == 1 else ""
-                skipped["several values"] += 0 if value else 1
-            value = str(value or "").strip()
-            if not value or "/" in value or value.startswith("."):
-                skipped["no usable value"] += 1
-                continue
-            groups.setdefault(value, []).append(os.path.abspath(os.fsdecode(item.path)))
-        if skipped:
-            ui.print_("skipped: " + ", ".join(f"{n} ({why})" for why, n in skipped.items()
-                                              if n))
-        if len(groups) < 2:
-            raise ui.UserError(f"the field {source!r} has {len(groups)} distinct values "
-                               "among these items; a category model needs at least two")
-        with self.library() as library, tempfile.TemporaryDirectory() as lists:
-            folders = sorted({os.path.dirname(p) for ps in groups.values() for p in ps})
-            library.scan([f for f in folders if not any(
-                f.startswith(o + os.sep) for o in folders)])
-            playlists = []
-            for value, paths in sorted(groups.items()):
-                playlist = Path(lists) / f"{value}.m3u8"
-                playlist.write_text("#EXTM3U\n" + "\n".join(paths) + "\n", encoding="utf-8")
-                playlists.append(playlist)
-            report = library.learn(name, from_playlists=playlists, options=self.options())
+        items = list(items)
+        with tempfile.TemporaryDirectory() as lists:
+            if playlists:
+                sources = [Path(p) for p in playlists]
+            else:
+                groups = self._groups(items, str(field))
+                sources = []
+                for value, paths in sorted(groups.items()):
+                    playlist = Path(lists) / f"{value}.m3u8"
+                    playlist.write_text("#EXTM3U\n" + "\n".join(paths) + "\n",
+                                        encoding="utf-8")
+                    sources.append(playlist)
+            folders = sorted({os.path.dirname(os.path.abspath(os.fsdecode(i.path)))
+                              for i in items})
+            with self.library() as library:
+                library.scan([f for f in folders if not any(
+                    f.startswith(o + os.sep) for o in folders)])
+                report = library.learn(name, from_playlists=sources, options=self.options())
         ui.print_(str(report))
         for entry, why in report.skipped:
             ui.print_(f"  skipped {entry}: {why}")
@@ -461,6 +460,30 @@ class GenriflowPlugin(BeetsPlugin):
             ui.print_(f"  {label}: {figures.songs} songs, precision {figures.precision:.3f}, "
                       f"recall {figures.recall:.3f}")
         ui.print_(f"apply it: beet genriflow --category {name} (field {field_name(name)})")
+
+    @staticmethod
+    def _groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
+        """The items' absolute paths by their value of ``field`` (one value each)."""
+        groups: dict[str, list[str]] = {}
+        skipped: Counter[str] = Counter()
+        for item in items:
+            value = item.get(field)
+            if isinstance(value, list) and len(value) > 1:
+                skipped["several values"] += 1
+                continue
+            value = str((value[0] if value else "") if isinstance(value, list)
+                        else value or "").strip()
+            if not value or "/" in value or value.startswith("."):
+                skipped["no value usable as a category name"] += 1
+                continue
+            groups.setdefault(value, []).append(os.path.abspath(os.fsdecode(item.path)))
+        if skipped:
+            ui.print_("skipped: " + ", ".join(f"{n} items ({why})"
+                                              for why, n in skipped.items()))
+        if len(groups) < 2:
+            raise ui.UserError(f"the field {field!r} has {len(groups)} distinct values "
+                               "among these items; a category model needs at least two")
+        return groups
 
 
 # --- plans: what a run set, and undo ------------------------------------------------------

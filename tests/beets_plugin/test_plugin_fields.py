@@ -155,3 +155,17 @@ def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
     (tmp_path / "x.json").write_text('{"changes": []}')
     with pytest.raises(plugin.ui.UserError, match="not a genriflow plan"):
         plugin.read_plan(tmp_path / "x.json")
+
+
+def test_categories_from_a_field_skip_items_without_one_value(beets_plugin, lib):
+    field = "genres" if plugin.has_genres_list() else "genre"
+    for name, shelf in (("a", "calm"), ("b", "calm"), ("c", "loud"), ("d", ""), ("e", "x/y")):
+        _item(lib, name, **({"shelf": shelf} if shelf else {}))
+    groups = beets_plugin._groups(list(lib.items()), "shelf")
+    assert {k: [p.rsplit("/", 1)[1] for p in v] for k, v in groups.items()} == {
+        "calm": ["a.flac", "b.flac"], "loud": ["c.flac"]}
+    two = _item(lib, "f")
+    two[field] = ["Rock", "Jazz"] if field == "genres" else "Rock"
+    two.store()
+    with pytest.raises(plugin.ui.UserError, match="needs at least two"):
+        beets_plugin._groups(list(lib.items()), field)
