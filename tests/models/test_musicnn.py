@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -176,8 +177,8 @@ print("ok")
 """
     src = Path(mnn.__file__).resolve().parents[3]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin",
-                               "HOME": str(tmp_path)}, timeout=300)
+                          env={**os.environ, "PYTHONPATH": str(src), "HOME": str(tmp_path)},
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
 
