@@ -9,14 +9,15 @@ PIP := $(BIN)/pip install -q -c constraints.txt
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# musicnn ships the pretrained weights genriflow ports; its own pinned requirements
-# (numpy < 1.17, TensorFlow) cannot install on Python 3.11 and are not needed: --no-deps.
 install: $(BIN)/python
 	$(PIP) -e .
-	$(PIP) --no-deps musicnn==0.1.0
 
 # The tests start a local Ray instance, drive beets and build the docs: the dev install
 # takes the ray, beets and docs extras too.
+# musicnn holds the TensorFlow checkpoints that tools/convert_musicnn.py converted into the
+# weights genriflow ships; only that tool and its test read it (genriflow never does). Its
+# own pinned requirements (numpy < 1.17, TensorFlow) cannot install on Python 3.11 and are
+# not needed: --no-deps.
 install-dev: $(BIN)/python
 	$(PIP) -e ".[dev,ray,beets,docs]"
 	$(PIP) --no-deps musicnn==0.1.0

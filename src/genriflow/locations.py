@@ -1,4 +1,4 @@
-"""Where genriflow keeps what it computes: the feature store and converted weights.
+"""Where genriflow keeps what it computes: the feature store.
 
 Nothing here is ever inside a user's music folder.
 """
@@ -15,8 +15,3 @@ def default_store_dir() -> Path:
         return Path(os.environ["GENRIFLOW_STORE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "genriflow"
-
-
-def pretrained_dir() -> Path:
-    """Pretrained weights converted once to safetensors: ``default_store_dir()/pretrained``."""
-    return default_store_dir() / "pretrained"

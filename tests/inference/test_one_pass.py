@@ -3,7 +3,6 @@ asked (genres, tags, the similarity embedding), now or later; nothing read the s
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -22,11 +21,6 @@ from genriflow.features.options import RunOptions
 from genriflow.features.sampling import Sampling, decode_ranges
 from genriflow.features.sets import FeatureConfig
 from sample_audio import SR, tone
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("musicnn") is None,
-    reason="the pretrained networks need the musicnn package's weights "
-    "(pip install --no-deps musicnn==0.1.0)")
 
 TAGS = FeatureConfig(set="musicnn-tags")
 EMBEDDING = FeatureConfig(set="msd-musicnn", options={"layer": "mean_pool"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -13,12 +12,6 @@ import soundfile as sf
 from genriflow.audio import AudioError, AudioErrorKind
 from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
 from sample_audio import SR, tone, write_bad_files
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("musicnn") is None,
-    reason="msd-musicnn embeddings need the musicnn package's weights "
-    "(pip install --no-deps musicnn==0.1.0)",
-)
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,20 @@
-"""The musicnn port: checkpoint reader, equivalence with the original, cache, short audio.
+"""The musicnn port: equivalence with the original, the shipped weights, short audio.
 
 The reference outputs in ``tests/data/musicnn_reference.npz`` were computed by the original
 TensorFlow code (``tools/musicnn_reference.py``: TensorFlow 2.15.1, librosa 0.11.0,
-numpy 1.26.4, musicnn 0.1.0). Tests that need the weights skip when the ``musicnn``
-package is not installed; it is found with ``find_spec``, never imported.
+numpy 1.26.4, musicnn 0.1.0). The weights are those genriflow ships
+(``tools/convert_musicnn.py`` made them; ``tests/tools/`` checks that conversion): these
+tests need no ``musicnn`` package.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import warnings
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -19,20 +23,9 @@ import soundfile as sf
 import torch
 
 from genriflow.features.pretrained import musicnn as mnn
-from genriflow.features.pretrained.tf_checkpoint import crc32c, read_checkpoint
+from genriflow.features.pretrained import weights
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-_SPEC = importlib.util.find_spec("musicnn")
-MUSICNN_DIR = Path(_SPEC.submodule_search_locations[0]) if _SPEC else None
-needs_musicnn = pytest.mark.skipif(
-    MUSICNN_DIR is None,
-    reason="the musicnn package is not installed (pip install --no-deps musicnn==0.1.0)",
-)
-#: Variables in each checkpoint: all of them, and those the model uses (no Adam slots).
-VARIABLE_COUNTS = {"MTT_musicnn": (150, 64), "MSD_musicnn": (150, 64), "MTT_vgg": (86, 36),
-                   "MSD_vgg": (86, 36)}
-FIRST_KERNELS = {"musicnn": ("conv2d/kernel", (7, 38, 1, 204)),
-                 "vgg": ("1CNN/kernel", (3, 3, 1, 128))}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -50,84 +43,13 @@ def reference() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pretrained")
-
-
-@pytest.fixture(scope="module")
-def models(cache_dir: Path) -> dict[str, mnn.MusicnnNet]:
-    if MUSICNN_DIR is None:
-        pytest.skip("the musicnn package is not installed (pip install --no-deps musicnn==0.1.0)")
-    return {name: mnn.load_pretrained(name, cache_dir) for name in mnn.PRETRAINED}
+def models() -> dict[str, mnn.MusicnnNet]:
+    return {name: mnn.load_pretrained(name) for name in mnn.PRETRAINED}
 
 
 def _features(model: mnn.MusicnnNet, patches: np.ndarray, **kw) -> dict[str, np.ndarray]:
     with torch.inference_mode():
         return {k: v.numpy() for k, v in model.features(torch.from_numpy(patches), **kw).items()}
-
-
-# --- the checkpoint reader -------------------------------------------------------------
-
-
-def _bitwise_crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    return crc ^ 0xFFFFFFFF
-
-
-def test_crc32c() -> None:
-    assert crc32c(b"123456789") == 0xE3069283
-    data = np.random.default_rng(0).integers(0, 256, 5003, dtype=np.uint8).tobytes()
-    assert crc32c(data) == _bitwise_crc32c(data)  # the row-parallel path (>= 4096 bytes)
-
-
-@needs_musicnn
-@pytest.mark.parametrize("spec", mnn.PRETRAINED.values(), ids=list(mnn.PRETRAINED))
-def test_read_checkpoint(spec: mnn.PretrainedSpec) -> None:
-    variables = read_checkpoint(f"{MUSICNN_DIR / spec.checkpoint}/")
-    total, used = VARIABLE_COUNTS[spec.checkpoint]
-    assert len(variables) == total
-    assert sum(not mnn._is_optimizer_variable(k) for k in variables) == used
-    name, shape = FIRST_KERNELS[spec.architecture]
-    assert variables[name].shape == shape and variables[name].dtype == np.float32
-    assert variables[f"dense{'_1' if spec.architecture == 'musicnn' else ''}/bias"].shape == (50,)
-
-
-def test_not_a_checkpoint(tmp_path: Path) -> None:
-    (tmp_path / "x.index").write_bytes(b"\x00" * 100)
-    with pytest.raises(ValueError, match=r"x\.index: not a TensorFlow checkpoint"):
-        read_checkpoint(tmp_path / "x")
-    with pytest.raises(FileNotFoundError, match="y.index"):
-        read_checkpoint(tmp_path / "y")
-
-
-@needs_musicnn
-@pytest.mark.parametrize("suffix", [".index", ".data-00000-of-00001"])
-def test_corrupted_checkpoint(tmp_path: Path, suffix: str) -> None:
-    folder = tmp_path / "ckpt"
-    folder.mkdir()
-    for name in (".index", ".data-00000-of-00001"):
-        shutil.copy(MUSICNN_DIR / "MTT_vgg" / name, folder / name)
-    with open(folder / suffix, "r+b") as f:  # flip one byte inside the first block/tensor
-        f.seek(100)
-        byte = f.read(1)
-        f.seek(100)
-        f.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(ValueError, match=rf"{suffix}: not a TensorFlow checkpoint .*CRC"):
-        read_checkpoint(f"{folder}/")
-
-
-@needs_musicnn
-def test_conversion_checks_every_variable() -> None:
-    variables = read_checkpoint(f"{MUSICNN_DIR / 'MTT_vgg'}/")
-    with pytest.raises(ValueError, match="unused.*extra/kernel"):
-        mnn.convert_checkpoint({**variables, "extra/kernel": np.zeros(1)}, mnn.VGG())
-    del variables["5CNN/bias"]
-    with pytest.raises(ValueError, match="5CNN/bias"):
-        mnn.convert_checkpoint(variables, mnn.VGG())
 
 
 # --- equivalence with the original -----------------------------------------------------
@@ -142,7 +64,6 @@ def test_conversion_checks_every_variable() -> None:
 EMBEDDINGS = {"musicnn": ("mean_pool", "max_pool", "penultimate"), "vgg": ("pool5",)}
 
 
-@needs_musicnn
 @pytest.mark.parametrize("name", list(mnn.PRETRAINED))
 def test_matches_original(name: str, models, reference) -> None:
     spec = mnn.PRETRAINED[name]
@@ -160,7 +81,6 @@ def test_matches_original(name: str, models, reference) -> None:
     np.testing.assert_allclose(torch.sigmoid(logits).numpy(), ours["taggram"], atol=1e-7)
 
 
-@needs_musicnn
 @pytest.mark.parametrize(("name", "keys"), [
     ("mtt-musicnn", ("timbral", "temporal", "cnn1", "cnn2", "cnn3")), ("mtt-vgg", ("pool4",)),
 ])
@@ -188,45 +108,101 @@ def test_log_mel_matches_original(reference) -> None:
     np.testing.assert_allclose(mnn.to_patches(log_mel), reference["patches"][:3], atol=1e-3)
 
 
-# --- loading, cache, short audio -------------------------------------------------------
+# --- the shipped weights: loading once, memory-mapped, no musicnn package ---------------
 
 
-@needs_musicnn
-def test_cache_is_used(models, cache_dir: Path, reference, monkeypatch) -> None:
-    for name in mnn.PRETRAINED:
-        assert (cache_dir / f"{name}.safetensors").is_file()
-    assert not list(cache_dir.glob(".*.tmp"))
-
-    def no_package() -> Path:
-        raise AssertionError("the checkpoint was read again")
-
-    monkeypatch.setattr(mnn, "_musicnn_dir", no_package)
-    again = mnn.load_pretrained("msd-musicnn", cache_dir)
-    patches = reference["patches"][:2]
-    first, second = _features(models["msd-musicnn"], patches), _features(again, patches)
-    for key in first:
-        np.testing.assert_array_equal(first[key], second[key])
-
-
-@needs_musicnn
-def test_unreadable_cache_is_rebuilt(tmp_path: Path) -> None:
-    (tmp_path / "mtt-vgg.safetensors").write_bytes(b"not safetensors")
-    with pytest.warns(UserWarning, match="converting again"):
-        model = mnn.load_pretrained("mtt-vgg", tmp_path)
-    assert isinstance(model, mnn.VGG)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        mnn.load_pretrained("mtt-vgg", tmp_path)
+def test_shipped_files_match_their_provenance() -> None:
+    folder = weights.WEIGHTS_DIR
+    provenance = json.loads((folder / "provenance.json").read_text())
+    assert provenance["source"] == {**provenance["source"], "package": "musicnn",
+                                    "version": "0.1.0", "licence": "ISC"}
+    assert set(provenance["models"]) == set(mnn.PRETRAINED)
+    for name, entry in provenance["models"].items():
+        path = weights.weights_path(name)
+        assert entry["file"] == path.name
+        assert entry["checkpoint"] == mnn.PRETRAINED[name].checkpoint
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["LICENSE-musicnn", "provenance.json", *(f"{n}.safetensors" for n in mnn.PRETRAINED)])
+    licence = (folder / "LICENSE-musicnn").read_text()
+    assert "Permission to use, copy, modify, and/or distribute this software" in licence
+    assert "Music Technology Group, Universitat Pompeu Fabra" in licence
 
 
-def test_load_errors(tmp_path: Path, monkeypatch) -> None:
+def _mapped_file(ptr: int) -> str | None:
+    """The file whose memory mapping holds address ``ptr`` in this process, if any."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        if lo <= ptr < hi:
+            return fields[5] if len(fields) == 6 else None
+    return None
+
+
+def test_loaded_once_shared_and_memory_mapped(models) -> None:
+    found: list[mnn.MusicnnNet] = []
+    threads = [threading.Thread(target=lambda: found.append(mnn.load_pretrained("mtt-vgg")))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(model is models["mtt-vgg"] for model in found)
+    for name, model in models.items():
+        assert not model.training
+        assert not any(p.requires_grad for p in model.parameters())
+        if sys.platform == "linux":  # the weights are the file's pages, not a copy
+            for key, tensor in model.state_dict().items():
+                assert _mapped_file(tensor.data_ptr()) == str(weights.weights_path(name)), key
+
+
+def test_loads_without_the_musicnn_package(tmp_path: Path) -> None:
+    # A fresh interpreter where `musicnn` and the checkpoint reader cannot be found or
+    # imported: the networks still load and run.
+    code = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("musicnn", "tf_checkpoint", "tensorflow"):
+            raise ImportError(f"{name} is blocked")
+sys.meta_path.insert(0, Block())
+import numpy as np
+from genriflow.features.pretrained.musicnn import PRETRAINED, extract, load_pretrained
+y = np.zeros(16000, np.float32)
+for name in PRETRAINED:
+    taggram, _ = extract(y, load_pretrained(name))
+    assert taggram.shape == (1, 50), taggram.shape
+assert not [m for m in sys.modules if m.split(".")[0] in ("musicnn", "tf_checkpoint")]
+print("ok")
+"""
+    src = Path(mnn.__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src), "HOME": str(tmp_path)},
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_unreadable_or_wrong_weights(tmp_path: Path) -> None:
+    bad = tmp_path / "mtt-vgg.safetensors"
+    bad.write_bytes(b"not safetensors")
+    with pytest.raises(ValueError, match=r"mtt-vgg\.safetensors: unreadable weights"):
+        weights.read_weights(bad)
+    with pytest.raises(FileNotFoundError, match="reinstall"):
+        weights.read_weights(tmp_path / "missing.safetensors")
+    state = weights.read_weights(weights.weights_path("mtt-vgg"))
+    with pytest.raises(ValueError, match="msd-musicnn: the weights do not fit"):
+        weights.build_network("msd-musicnn", state)
+    del state["dense.bias"]
+    with pytest.raises(ValueError, match="dense.bias"):
+        weights.build_network("mtt-vgg", state)
+
+
+def test_load_errors() -> None:
     with pytest.raises(ValueError, match="mtt-musicnn"):
-        mnn.load_pretrained("musicnn", tmp_path)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "musicnn" else real(name, *a))
-    with pytest.raises(FileNotFoundError, match="pip install --no-deps musicnn==0.1.0"):
-        mnn.load_pretrained("msd-vgg", tmp_path)
+        mnn.load_pretrained("musicnn")
+    with pytest.raises(ValueError, match="mtt-musicnn"):
+        weights.weights_path("vgg")
 
 
 def test_to_patches() -> None:
@@ -243,7 +219,6 @@ def test_to_patches() -> None:
                                   log_mel[:50])
 
 
-@needs_musicnn
 @pytest.mark.parametrize("name", ["mtt-musicnn", "mtt-vgg"])
 def test_short_audio(name: str, models) -> None:
     y = 0.1 * np.random.default_rng(0).standard_normal(mnn.SR).astype(np.float32)  # 1 s
@@ -255,7 +230,6 @@ def test_short_audio(name: str, models) -> None:
         key: (1, size) for key, size in expected.items()}
 
 
-@needs_musicnn
 def test_vgg_needs_187_frames(models) -> None:
     with pytest.raises(ValueError, match=r"\(batch, 187, 96\)"):
         models["mtt-vgg"](torch.zeros(1, 100, 96))

@@ -1,6 +1,5 @@
 """Genres, voice and moods from the pretrained taggers, with no training."""
 
-import importlib.util
 
 import numpy as np
 import pytest
@@ -55,12 +54,6 @@ def test_voice_and_moods():
     assert played.top[0] == ("msd:instrumental", pytest.approx(0.9))
 
 
-needs_musicnn = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
-                                   reason="the musicnn package (pretrained weights) is not "
-                                   "installed: pip install --no-deps musicnn==0.1.0")
-
-
-@needs_musicnn
 def test_zero_shot_and_tags_on_audio_without_training(demo_corpus, feature_cache):
     from genriflow.features.options import RunOptions
     from genriflow.inference.predict import predict_files

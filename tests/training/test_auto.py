@@ -1,7 +1,6 @@
 """``--model auto``: heads on the table and on embeddings, the CNN with enough data, chosen
 on the validation part only, and what was tried reported everywhere."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -27,9 +26,6 @@ from genriflow.models.folder import load_model
 from genriflow.training.auto import AutoChoice, AutoConfig, choose_auto, wilson_interval
 from genriflow.training.classical import TrainConfig
 
-needs_musicnn = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
-                                   reason="the musicnn package (pretrained weights) is not "
-                                   "installed: pip install --no-deps musicnn==0.1.0")
 FAST = AutoConfig(heads=("logreg", "knn"), network=None)
 
 
@@ -105,7 +101,6 @@ def test_config_and_interval_checks():
 
 
 @pytest.mark.slow  # embeds 100 clips with musicnn, fits ten heads
-@needs_musicnn
 def test_auto_tries_table_and_embedding_heads_and_reports_them(demo_corpus, feature_cache,
                                                                tmp_path):
     run = genriflow.train(demo_corpus, out=tmp_path / "m",

@@ -1,6 +1,5 @@
 """Transfer learning: classical heads on pretrained embeddings."""
 
-import importlib.util
 import json
 
 import numpy as np
@@ -13,10 +12,6 @@ from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
-                                reason="the musicnn package (pretrained weights) is not "
-                                "installed: pip install --no-deps musicnn==0.1.0")
 
 
 def test_model_specs():

@@ -1,8 +1,9 @@
 """Pretrained networks ported from other projects, with their original weights.
 
 :mod:`~genriflow.features.pretrained.musicnn` holds the musicnn taggers (Pons & Serra 2019),
-read from the ``musicnn`` package's TensorFlow checkpoints by
-:mod:`~genriflow.features.pretrained.tf_checkpoint`, without TensorFlow.
+their weights shipped inside genriflow as safetensors
+(:mod:`~genriflow.features.pretrained.weights`), converted once from the ``musicnn``
+package's TensorFlow checkpoints by ``tools/convert_musicnn.py``.
 """
 
 from genriflow.features.pretrained.musicnn import (
@@ -18,7 +19,6 @@ from genriflow.features.pretrained.musicnn import (
     musicnn_log_mel,
     to_patches,
 )
-from genriflow.features.pretrained.tf_checkpoint import read_checkpoint
 
 __all__ = [
     "MSD_TAGS",
@@ -31,6 +31,5 @@ __all__ = [
     "forward",
     "load_pretrained",
     "musicnn_log_mel",
-    "read_checkpoint",
     "to_patches",
 ]
