@@ -8,6 +8,10 @@ entries the write replaces, as ``pending``; after it, ``done``. So whatever stop
 became: running the plan again writes only what is left, and :func:`undo` puts back the
 old entries exactly (with the same safety, refusing files changed since).
 
+When the index itself cannot be written (a full disk), the run stops with one line: the
+file at hand is left untouched if its journal entry could not be written (the rename
+never happens without it), or, written, is settled as ``done`` by the next run.
+
 After a write the index follows the file (its new size, time and content hash; the
 analyses of its unchanged audio kept), so ``library scan`` and ``classify`` do not
 analyse it again.
@@ -121,12 +125,17 @@ def settle(conn: sqlite3.Connection) -> None:
 def _journal(conn: sqlite3.Connection, run: int, path: str, old_tags: dict,
              values: dict[str, list[str]]):
     def record(old_content: str, new_content: str) -> None:
-        with transaction(conn):
-            conn.execute("INSERT OR REPLACE INTO tag_changes (run_id, path, old_content, "
-                         "new_content, old_tags, new_values, state, changed_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                         (run, path, old_content, new_content, json.dumps(old_tags),
-                          json.dumps(values), time.time()))
+        try:
+            with transaction(conn):
+                conn.execute("INSERT OR REPLACE INTO tag_changes (run_id, path, old_content, "
+                             "new_content, old_tags, new_values, state, changed_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+                             (run, path, old_content, new_content, json.dumps(old_tags),
+                              json.dumps(values), time.time()))
+        except sqlite3.Error as exc:  # the rename must not happen unjournalled
+            raise LibraryError(f"{path}: left untouched, with the rest of the plan: the "
+                               f"library index could not journal the write ({exc}); free "
+                               "some space, then run the command again") from None
 
     return record
 
@@ -252,7 +261,11 @@ def _write(conn, report: WriteReport, path: str, change, expect: str, old_tags: 
     except WriteRefused as exc:
         report._fail(path, str(exc))
         return False
-    _done(conn, report.run, path, done.old_content, done.new_content)
+    try:
+        _done(conn, report.run, path, done.old_content, done.new_content)
+    except sqlite3.Error as exc:  # journalled as pending: the next run settles it
+        raise LibraryError(f"{path}: written, but the library index could not record it "
+                           f"({exc}); free some space, then run the command again") from None
     report.written += 1
     return True
 
