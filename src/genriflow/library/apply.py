@@ -134,10 +134,17 @@ def _journal(conn: sqlite3.Connection, run: int, path: str, old_tags: dict,
                               json.dumps(values), time.time()))
         except sqlite3.Error as exc:  # the rename must not happen unjournalled
             raise LibraryError(f"{path}: left untouched, with the rest of the plan: the "
-                               f"library index could not journal the write ({exc}); free "
-                               "some space, then run the command again") from None
+                               f"library index could not journal the write ({exc}); "
+                               f"{_advice(exc)}") from None
 
     return record
+
+
+def _advice(exc: sqlite3.Error) -> str:
+    """What to do when the index could not be written."""
+    if "full" in str(exc):
+        return "free some space, then run the command again"
+    return "`genriflow library check` says what is wrong; then run the command again"
 
 
 def _done(conn: sqlite3.Connection, run: int, path: str, old_content: str,
@@ -265,7 +272,7 @@ def _write(conn, report: WriteReport, path: str, change, expect: str, old_tags: 
         _done(conn, report.run, path, done.old_content, done.new_content)
     except sqlite3.Error as exc:  # journalled as pending: the next run settles it
         raise LibraryError(f"{path}: written, but the library index could not record it "
-                           f"({exc}); free some space, then run the command again") from None
+                           f"({exc}); {_advice(exc)}") from None
     report.written += 1
     return True
 

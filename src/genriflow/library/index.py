@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
     from genriflow.library.learn import LearnReport
     from genriflow.library.plan import TagPlan
     from genriflow.library.playlists import PlaylistReport
+    from genriflow.training.head import HeadConfig
 
 
 def _guarded(method: Callable) -> Callable:
@@ -371,8 +372,9 @@ class Library:
             return self._learn(name, from_folders, from_tag, from_playlists, config, suggest,
                                save, options)
 
-    def _learn(self, name, from_folders, from_tag, from_playlists, config, suggest, save,
-               options) -> LearnReport:
+    def _learn(self, name: str, from_folders: str | os.PathLike | None, from_tag: str | None,
+               from_playlists: Sequence[str | os.PathLike] | None, config: HeadConfig,
+               suggest: int, save: bool, options: RunOptions | None) -> LearnReport:
         from genriflow.library import labels as own_labels
         from genriflow.library import learn as learn_step
 

@@ -15,6 +15,8 @@ command); it holds the last holder's command and process id, for the message.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import time
 from collections.abc import Iterator
@@ -36,13 +38,19 @@ def lock_path(db: str | os.PathLike) -> Path:
 
 
 def _try_lock(fd: int) -> bool:
+    """Take the lock: False when another process holds it. A file system without locks
+    (some network shares) is not a reason to refuse: SQLite still keeps every
+    transaction whole, so the command goes on unlocked."""
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         else:  # pragma: no cover - Windows
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError:
+    except BlockingIOError:
         return False
+    except OSError as exc:
+        if fcntl is None or exc.errno in (errno.EACCES, errno.EAGAIN):
+            return False
     return True
 
 
@@ -99,7 +107,8 @@ def writer_lock(db: str | os.PathLike, command: str) -> Iterator[None]:
                      .encode())
             yield
         finally:
-            _unlock(fd)
+            with contextlib.suppress(OSError):
+                _unlock(fd)
     finally:
         os.close(fd)
 
