@@ -100,44 +100,56 @@ def test_two_classify_runs_on_one_index_the_second_refused_nothing_corrupted(
 
 # --- a full disk during apply --------------------------------------------------------------
 
-def test_a_full_music_disk_while_copying_leaves_every_song_as_it_was(
-        tmp_path, write_song, checksums, monkeypatch):
-    music, db = tmp_path / "music", tmp_path / "library.db"
-    songs = [write_song(music / f"{i}.flac", seed=i, genre="Rock") for i in range(3)]
-    before = checksums(music)
-    plan = _plan(songs, tmp_path / "plan.csv")
-
-    def half_then_full(src, dst, **_):  # the copy fills the disk halfway
-        data = Path(src).read_bytes()
-        Path(dst).write_bytes(data[:len(data) // 2])
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(safewrite.shutil, "copyfile", half_then_full)
-    with Library(db) as library:
-        report = library.apply(plan)
-        assert (report.written, report.failed) == (0, 3)
-        assert report.errors == [(str(s), "could not be written (No space left on device); "
-                                  "left untouched") for s in songs]
-        assert checksums(music) == before  # the half copies gone too
-        assert _journal(db) == []
-        monkeypatch.undo()  # space freed
-        assert library.apply(plan).written == 3
-    assert _journal(db) == [(str(s), "done") for s in songs]
-
-
 class _FullIndex:
-    """The index's connection, whose disk fills at one statement (SQLite's own error)."""
+    """The index's connection, whose disk fills at one statement (SQLite's own error), or,
+    once ``full`` is set, at every write."""
 
-    def __init__(self, conn: sqlite3.Connection, statement: str) -> None:
-        self._conn, self._statement = conn, statement
+    def __init__(self, conn: sqlite3.Connection, statement: str = "never") -> None:
+        self._conn, self._statement, self.full = conn, statement, False
 
     def execute(self, sql: str, *args):
-        if sql.startswith(self._statement):
+        if sql.startswith(self._statement) or (
+                self.full and sql.startswith(("INSERT", "UPDATE", "DELETE"))):
             raise sqlite3.OperationalError("database or disk is full")
         return self._conn.execute(sql, *args)
 
     def __getattr__(self, name: str):
         return getattr(self._conn, name)
+
+
+def test_a_disk_filling_while_copying_leaves_every_song_as_it_was_and_lists_them(
+        tmp_path, write_song, checksums, monkeypatch):
+    music, db = tmp_path / "music", tmp_path / "library.db"
+    songs = [write_song(music / f"{i}.flac", seed=i, genre="Rock") for i in range(3)]
+    before = checksums(music)
+    plan = _plan(songs, tmp_path / "plan.csv")
+    with Library(db) as library:
+        real = library._conn
+        library._conn = index = _FullIndex(real)  # the index on the same disk
+
+        def half_then_full(src, dst, **_):  # the copy fills the disk halfway
+            index.full = True
+            data = Path(src).read_bytes()
+            Path(dst).write_bytes(data[:len(data) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(safewrite.shutil, "copyfile", half_then_full)
+        report = library.apply(plan)
+        assert (report.written, report.failed) == (0, 3)
+        assert report.errors == [(str(s), "could not be written (No space left on device); "
+                                  "left untouched") for s in songs]
+        assert str(report).endswith("failed 3; the index could not record the run's end "
+                                    "(database or disk is full), its journal of each file "
+                                    "is whole")
+        assert checksums(music) == before  # the half copies gone too
+        assert _journal(db) == [] and _integrity(db) == "ok"
+        monkeypatch.undo()  # space freed
+        library._conn = real
+        assert library.apply(plan).written == 3
+        assert library.undo().written == 3  # the unfinished run is not taken for one to undo
+    assert checksums(music) == {p: (sha, checksums(music)[p][1])
+                                for p, (sha, _) in before.items()}
+    assert _journal(db) == sorted(2 * [(str(s), "done") for s in songs])
 
 
 def test_a_full_index_disk_stops_apply_in_one_line_the_song_untouched(tmp_path, write_song,

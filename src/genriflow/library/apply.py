@@ -78,12 +78,18 @@ class WriteReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: (path, field, old, new) of every change written (or, dry, to be written).
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Why the index could not record the run's end (its counts), if it could not.
+    unrecorded: str | None = None
 
     def __str__(self) -> str:
         verb = "would write" if self.dry_run else "written"
         run = f"run {self.run}: " if self.run is not None else ""
-        return (f"{run}{verb} {self.written}, unchanged {self.unchanged}, "
+        text = (f"{run}{verb} {self.written}, unchanged {self.unchanged}, "
                 f"skipped {self.skipped}, failed {self.failed}")
+        if self.unrecorded:
+            text += (f"; the index could not record the run's end ({self.unrecorded}), "
+                     "its journal of each file is whole")
+        return text
 
     def _fail(self, path: str, why: str) -> None:
         self.failed += 1
@@ -97,10 +103,18 @@ def _start(conn: sqlite3.Connection, kind: str, source: str, undoes: int | None)
                             (kind, source, undoes, time.time())).lastrowid
 
 
-def _finish(conn: sqlite3.Connection, report: WriteReport) -> None:
-    with transaction(conn):
-        conn.execute("UPDATE tag_runs SET finished_at = ?, written = ?, failed = ? "
-                     "WHERE id = ?", (time.time(), report.written, report.failed, report.run))
+def _finish(conn: sqlite3.Connection, report: WriteReport) -> bool:
+    """Record the run's end and counts; False (and said in the report) if the index could
+    not take it (a full disk): the run then reads as a killed one, its journal whole."""
+    try:
+        with transaction(conn):
+            conn.execute("UPDATE tag_runs SET finished_at = ?, written = ?, failed = ? "
+                         "WHERE id = ?", (time.time(), report.written, report.failed,
+                                          report.run))
+    except sqlite3.Error as exc:
+        report.unrecorded = str(exc)
+        return False
+    return True
 
 
 def settle(conn: sqlite3.Connection) -> None:
@@ -321,12 +335,9 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
     with progress_bar(progress, "files") as bar:
         for change in bar.track(changes, description="restoring tags"):
             _undo_file(conn, change, run, options, report)
-    if report.run is not None:
-        _finish(conn, report)
-        if report.failed == 0:
-            with transaction(conn):
-                conn.execute("UPDATE tag_runs SET undone_by = ? WHERE id = ?",
-                             (report.run, run))
+    if report.run is not None and _finish(conn, report) and report.failed == 0:
+        with transaction(conn):
+            conn.execute("UPDATE tag_runs SET undone_by = ? WHERE id = ?", (report.run, run))
     return report
 
 
