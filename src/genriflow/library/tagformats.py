@@ -99,7 +99,8 @@ class TagFile:
     Raises
     ------
     TagFormatError
-        Not a file mutagen can read, or a container without a tag format here.
+        Not a file mutagen can read, a container without a tag format here, or an ID3v2.2
+        tag (:data:`ID3V22_REFUSED`).
 
     Examples
     --------
