@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli import library_files
+from genriflow.cli import library_check, library_files
 from genriflow.cli.common import (
     Address,
     Engine,
@@ -276,3 +276,4 @@ def _share(what: str, n: int, correct: int, e) -> str:
 
 for command_name, command in library_files.COMMANDS.items():
     app.command(command_name)(command)
+app.command("check")(library_check.check)

@@ -13,6 +13,10 @@ complete, so a killed extraction leaves only whole parts (plus, at worst, an orp
 ``.npy`` that nothing references and :meth:`FeatureStore.open` removes). Entries are
 keyed by the BLAKE2b hash of the file's bytes and the analysed window, so a changed file
 is recomputed and a renamed one is not. Values are read back memory-mapped.
+
+A part damaged after it was committed (a truncated ``.npy`` or an unreadable ``.parquet``:
+a full disk, a copy cut short) is found when the store's index is read: its files are
+removed and its entries count as missing, so they are computed again, not a crash.
 """
 
 from __future__ import annotations
@@ -83,10 +87,17 @@ class FeatureStore:
         return store
 
     def index(self) -> pd.DataFrame:
-        """All committed entries: ``key, path, part, offset, shape`` (latest wins)."""
+        """All committed entries: ``key, path, part, offset, shape`` (latest wins); a
+        damaged part is removed (see the module docstring)."""
         if self._index is None:
-            parts = sorted(self.folder.glob("part-*.parquet"))
-            frames = [pd.read_parquet(p).assign(part=p.stem) for p in parts]
+            frames = []
+            for part in sorted(self.folder.glob("part-*.parquet")):
+                frame = _whole_part(part)
+                if frame is None:
+                    for damaged in (part, part.with_suffix(".npy")):
+                        damaged.unlink(missing_ok=True)
+                    continue
+                frames.append(frame.assign(part=part.stem))
             index = (pd.concat(frames, ignore_index=True) if frames else
                      pd.DataFrame(columns=["key", "path", "offset", "shape", "part"]))
             self._index = index.drop_duplicates("key", keep="last").set_index("key")
@@ -225,6 +236,26 @@ class HashCache:
         frame.to_parquet(tmp, index=False)
         os.replace(tmp, self.path)
         self._changed = False
+
+
+def _whole_part(part: Path) -> pd.DataFrame | None:
+    """A part's index, if it reads and its ``.npy`` holds every value it lists; else None."""
+    try:
+        frame = pd.read_parquet(part)
+        with open(part.with_suffix(".npy"), "rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
+                      np.lib.format.read_array_header_2_0)
+            shape, _, dtype = header(f)
+            expected = f.tell() + int(np.prod(shape)) * np.dtype(dtype).itemsize
+            size = os.fstat(f.fileno()).st_size
+    except (OSError, ValueError, EOFError):  # pyarrow's errors are ValueError or OSError
+        return None
+    needed = max((int(o) + int(np.prod(s)) for o, s in zip(frame["offset"], frame["shape"],
+                                                            strict=True)), default=0)
+    if size < expected or len(shape) != 1 or shape[0] < needed:
+        return None
+    return frame
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

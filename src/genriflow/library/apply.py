@@ -8,6 +8,10 @@ entries the write replaces, as ``pending``; after it, ``done``. So whatever stop
 became: running the plan again writes only what is left, and :func:`undo` puts back the
 old entries exactly (with the same safety, refusing files changed since).
 
+When the index itself cannot be written (a full disk), the run stops with one line: the
+file at hand is left untouched if its journal entry could not be written (the rename
+never happens without it), or, written, is settled as ``done`` by the next run.
+
 After a write the index follows the file (its new size, time and content hash; the
 analyses of its unchanged audio kept), so ``library scan`` and ``classify`` do not
 analyse it again.
@@ -74,12 +78,18 @@ class WriteReport:
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: (path, field, old, new) of every change written (or, dry, to be written).
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Why the index could not record the run's end (its counts), if it could not.
+    unrecorded: str | None = None
 
     def __str__(self) -> str:
         verb = "would write" if self.dry_run else "written"
         run = f"run {self.run}: " if self.run is not None else ""
-        return (f"{run}{verb} {self.written}, unchanged {self.unchanged}, "
+        text = (f"{run}{verb} {self.written}, unchanged {self.unchanged}, "
                 f"skipped {self.skipped}, failed {self.failed}")
+        if self.unrecorded:
+            text += (f"; the index could not record the run's end ({self.unrecorded}), "
+                     "its journal of each file is whole")
+        return text
 
     def _fail(self, path: str, why: str) -> None:
         self.failed += 1
@@ -93,10 +103,18 @@ def _start(conn: sqlite3.Connection, kind: str, source: str, undoes: int | None)
                             (kind, source, undoes, time.time())).lastrowid
 
 
-def _finish(conn: sqlite3.Connection, report: WriteReport) -> None:
-    with transaction(conn):
-        conn.execute("UPDATE tag_runs SET finished_at = ?, written = ?, failed = ? "
-                     "WHERE id = ?", (time.time(), report.written, report.failed, report.run))
+def _finish(conn: sqlite3.Connection, report: WriteReport) -> bool:
+    """Record the run's end and counts; False (and said in the report) if the index could
+    not take it (a full disk): the run then reads as a killed one, its journal whole."""
+    try:
+        with transaction(conn):
+            conn.execute("UPDATE tag_runs SET finished_at = ?, written = ?, failed = ? "
+                         "WHERE id = ?", (time.time(), report.written, report.failed,
+                                          report.run))
+    except sqlite3.Error as exc:
+        report.unrecorded = str(exc)
+        return False
+    return True
 
 
 def settle(conn: sqlite3.Connection) -> None:
@@ -121,14 +139,26 @@ def settle(conn: sqlite3.Connection) -> None:
 def _journal(conn: sqlite3.Connection, run: int, path: str, old_tags: dict,
              values: dict[str, list[str]]):
     def record(old_content: str, new_content: str) -> None:
-        with transaction(conn):
-            conn.execute("INSERT OR REPLACE INTO tag_changes (run_id, path, old_content, "
-                         "new_content, old_tags, new_values, state, changed_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                         (run, path, old_content, new_content, json.dumps(old_tags),
-                          json.dumps(values), time.time()))
+        try:
+            with transaction(conn):
+                conn.execute("INSERT OR REPLACE INTO tag_changes (run_id, path, old_content, "
+                             "new_content, old_tags, new_values, state, changed_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+                             (run, path, old_content, new_content, json.dumps(old_tags),
+                              json.dumps(values), time.time()))
+        except sqlite3.Error as exc:  # the rename must not happen unjournalled
+            raise LibraryError(f"{path}: left untouched, with the rest of the plan: the "
+                               f"library index could not journal the write ({exc}); "
+                               f"{_advice(exc)}") from None
 
     return record
+
+
+def _advice(exc: sqlite3.Error) -> str:
+    """What to do when the index could not be written."""
+    if "full" in str(exc):
+        return "free some space, then run the command again"
+    return "`genriflow library check` says what is wrong; then run the command again"
 
 
 def _done(conn: sqlite3.Connection, run: int, path: str, old_content: str,
@@ -252,7 +282,11 @@ def _write(conn, report: WriteReport, path: str, change, expect: str, old_tags: 
     except WriteRefused as exc:
         report._fail(path, str(exc))
         return False
-    _done(conn, report.run, path, done.old_content, done.new_content)
+    try:
+        _done(conn, report.run, path, done.old_content, done.new_content)
+    except sqlite3.Error as exc:  # journalled as pending: the next run settles it
+        raise LibraryError(f"{path}: written, but the library index could not record it "
+                           f"({exc}); {_advice(exc)}") from None
     report.written += 1
     return True
 
@@ -301,12 +335,9 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
     with progress_bar(progress, "files") as bar:
         for change in bar.track(changes, description="restoring tags"):
             _undo_file(conn, change, run, options, report)
-    if report.run is not None:
-        _finish(conn, report)
-        if report.failed == 0:
-            with transaction(conn):
-                conn.execute("UPDATE tag_runs SET undone_by = ? WHERE id = ?",
-                             (report.run, run))
+    if report.run is not None and _finish(conn, report) and report.failed == 0:
+        with transaction(conn):
+            conn.execute("UPDATE tag_runs SET undone_by = ? WHERE id = ?", (report.run, run))
     return report
 
 

@@ -156,6 +156,27 @@ class LibraryError(GenriflowError):
     request it cannot answer; the message says what to do."""
 
 
+def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:
+    """One line for an SQLite error met while using the index ``path``: a full disk, a busy
+    index, or a damaged one (with the command that says how to recover).
+
+    >>> error = sqlite3.OperationalError("database or disk is full")
+    >>> print(index_error("lib.db", error))  # doctest: +NORMALIZE_WHITESPACE
+    lib.db: the disk is full (database or disk is full); free some space and run this
+    again: what was committed is kept
+    """
+    text = str(exc)
+    name = getattr(exc, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return LibraryError(f"{path}: the disk is full ({text}); free some space and run "
+                            "this again: what was committed is kept")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return LibraryError(f"{path}: the index is busy ({text}); wait for the other "
+                            "program using it, then run this again")
+    return LibraryError(f"{path}: the library index is damaged ({text}); `genriflow library "
+                        f"check --db {path}` says how to recover")
+
+
 def default_db_path() -> Path:
     """``$GENRIFLOW_LIBRARY_DB``, else ``library.db`` in the user's data folder for genriflow
     (``~/.local/share/genriflow`` on Linux): never inside a music folder."""
@@ -198,7 +219,9 @@ def connect(path: str | os.PathLike, *, upto: int | None = None) -> sqlite3.Conn
         migrate(conn, upto=upto)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise LibraryError(f"{path}: not a genriflow library index ({exc})") from None
+        raise LibraryError(f"{path}: not a genriflow library index, or a damaged one ({exc}); "
+                           f"`genriflow library check --db {path}` says how to recover"
+                           ) from None
     except LibraryError:
         conn.close()
         raise
@@ -231,11 +254,16 @@ def migrate(conn: sqlite3.Connection, *, upto: int | None = None) -> int:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """One write transaction: committed whole at the end of the block, or rolled back."""
+    """One write transaction: committed whole at the end of the block, or rolled back.
+
+    SQLite rolls back by itself on some errors (a full disk: ``SQLITE_FULL``); the error
+    is then raised as it is, not masked by a second one from ``ROLLBACK``.
+    """
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")

@@ -4,6 +4,9 @@ with mutagen.
 Files are only ever opened for reading. Every container's own tag format is read (ID3 for
 mp3, wav and aiff; Vorbis comments for ogg, opus and flac; MP4 atoms for m4a; ASF for wma);
 a file mutagen cannot parse simply has no tags.
+
+The container is known by the file's bytes, not its name (:func:`open_audio`): a FLAC
+stream behind a stray ID3v2 block, as some taggers write one, is a FLAC file.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import mutagen
 from mutagen.asf import ASFTags
+from mutagen.flac import FLAC
 from mutagen.id3 import ID3
 from mutagen.mp4 import MP4Tags
 
@@ -51,6 +55,36 @@ class FileTags:
     mood: str | None = None
 
 
+def id3_prefix(path: str | os.PathLike) -> int:
+    """The length of the ID3v2 block in front of a FLAC stream (``fLaC`` right after it),
+    else 0.
+
+    mutagen takes such a file for an MP3 when its name does not end in ``.flac`` (a
+    temporary copy's does not): the audio stream behind the block tells the container.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            if len(head) < 10 or head[:3] != b"ID3" or any(b & 0x80 for b in head[6:10]):
+                return 0
+            size = 10 + sum(b << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+            f.seek(size)
+            return size if f.read(4) == b"fLaC" else 0
+    except OSError:
+        return 0
+
+
+def open_audio(path: str | os.PathLike):
+    """mutagen's view of one file, its container known by the audio stream.
+
+    Like :func:`mutagen.File` (``None`` for a file it does not know; its errors raised),
+    except that a FLAC stream behind an ID3v2 block opens as FLAC.
+    """
+    if id3_prefix(path):
+        return FLAC(path)
+    return mutagen.File(path)
+
+
 def read_tags(path: str | os.PathLike) -> FileTags:
     """The container and the tags of :data:`TAG_NAMES` of one file, read-only.
 
@@ -66,7 +100,7 @@ def read_tags(path: str | os.PathLike) -> FileTags:
     """
     fallback = FileTags(Path(path).suffix.lower().lstrip(".") or "unknown")
     try:
-        audio = mutagen.File(path)
+        audio = open_audio(path)
     except (mutagen.MutagenError, OSError, ValueError, EOFError):
         return fallback
     if audio is None:

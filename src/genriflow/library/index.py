@@ -1,10 +1,18 @@
 """The :class:`Library`: a music collection's index, scanned, classified, listed, exported,
-and the user's own categories learnt from it."""
+and the user's own categories learnt from it.
+
+Every method turns an SQLite error into one :class:`~genriflow.library.db.LibraryError`
+line (a full disk, a damaged index: see :func:`~genriflow.library.db.index_error`), and
+the methods that write the index hold its writer lock (:mod:`~genriflow.library.lock`).
+"""
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +27,8 @@ from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
 from genriflow.library.albums import AlbumReport
 from genriflow.library.classify import DEFAULT_MODEL, ClassifyConfig, ClassifyReport
-from genriflow.library.db import LibraryError, connect, default_db_path
+from genriflow.library.db import LibraryError, connect, default_db_path, index_error
+from genriflow.library.lock import writer_lock
 from genriflow.library.query import Selection
 from genriflow.library.scan import ScanReport
 
@@ -28,6 +37,20 @@ if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
     from genriflow.library.learn import LearnReport
     from genriflow.library.plan import TagPlan
     from genriflow.library.playlists import PlaylistReport
+    from genriflow.training.head import HeadConfig
+
+
+def _guarded(method: Callable) -> Callable:
+    """The method, with SQLite's errors as one :class:`LibraryError` line."""
+
+    @functools.wraps(method)
+    def run(self: Library, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise index_error(self.path, exc) from None
+
+    return run
 
 
 def _default_options() -> RunOptions:
@@ -71,6 +94,7 @@ class Library:
     def __init__(self, db: str | os.PathLike | None = None) -> None:
         self.path = Path(db) if db is not None else default_db_path()
         self._conn = connect(self.path)
+        self._writing_now = False
 
     def __enter__(self) -> Library:
         return self
@@ -82,11 +106,32 @@ class Library:
         """Close the index file."""
         self._conn.close()
 
+    @contextmanager
+    def writing(self, command: str) -> Iterator[None]:
+        """Hold the index's writer lock (see :mod:`~genriflow.library.lock`) for the block;
+        taken once, however deep (``learn`` scans and classifies).
+
+        Raises
+        ------
+        LibraryError
+            Another command is writing the index.
+        """
+        if self._writing_now:
+            yield
+            return
+        with writer_lock(self.path, command):
+            self._writing_now = True
+            try:
+                yield
+            finally:
+                self._writing_now = False
+
     @property
     def connection(self):
         """The open :class:`sqlite3.Connection` (autocommit; rows as :class:`sqlite3.Row`)."""
         return self._conn
 
+    @_guarded
     def scan(self, dirs: Sequence[str | os.PathLike] | str | os.PathLike, *,
              progress: bool = False) -> ScanReport:
         """Record every audio file below ``dirs``: new, changed, moved and removed ones.
@@ -96,8 +141,10 @@ class Library:
         :class:`~genriflow.library.db.LibraryError` for a folder that does not exist.
         """
         folders = [dirs] if isinstance(dirs, str | os.PathLike) else list(dirs)
-        return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
+        with self.writing("library scan"):
+            return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
 
+    @_guarded
     def classify(self, *, model: str | os.PathLike = DEFAULT_MODEL, batch_size: int = 16,
                  retry_failed: bool = False, device: str = "auto",
                  options: RunOptions | None = None) -> ClassifyReport:
@@ -122,9 +169,11 @@ class Library:
         """
         config = ClassifyConfig(model=self.model_folder(model), batch_size=batch_size,
                                 retry_failed=retry_failed, device=device)
-        return classify_step.classify(self._conn, config,
-                                      options if options is not None else _default_options())
+        with self.writing("library classify"):
+            return classify_step.classify(
+                self._conn, config, options if options is not None else _default_options())
 
+    @_guarded
     def songs(self, *, genre: str | None = None, mood: str | None = None,
               voice: str | None = None, unsure: bool = False, threshold: float | None = None,
               failed: bool = False, model: str | None = None,
@@ -137,6 +186,7 @@ class Library:
                                                  failed=failed, model=self._model_name(model),
                                                  unknown=unknown))
 
+    @_guarded
     def albums(self, *, model: str | None = None, min_tracks: int = 1) -> AlbumReport:
         """Each album's genre from its tracks' combined probabilities, with its agreement.
 
@@ -159,6 +209,7 @@ class Library:
         """
         return album_step.albums(self.songs(model=model), min_tracks=min_tracks)
 
+    @_guarded
     def export(self, path: str | os.PathLike | None, *, format: str | None = None,
                embeddings: bool = False, genre: str | None = None, mood: str | None = None,
                voice: str | None = None, unsure: bool = False, threshold: float | None = None,
@@ -188,6 +239,7 @@ class Library:
             raise LibraryError(f"{path} is one of the library's songs; export elsewhere")
         return query.write_table(frame, path, format)
 
+    @_guarded
     def similar(self, song: str | os.PathLike, *, k: int = 5, model: str | None = None,
                 options: RunOptions | None = None) -> list[tuple[str, float]]:
         """The ``k`` songs of the index most like ``song`` (any audio file, in the library
@@ -260,6 +312,7 @@ class Library:
     def _model_name(self, model: str | None) -> str | None:
         return None if model is None else str(self.model_folder(model))
 
+    @_guarded
     def learn(self, name: str, *, from_folders: str | os.PathLike | None = None,
               from_tag: str | None = None,
               from_playlists: Sequence[str | os.PathLike] | None = None,
@@ -306,7 +359,6 @@ class Library:
         ConfigError
             A bad name or option.
         """
-        from genriflow.library import labels as own_labels
         from genriflow.library import learn as learn_step
         from genriflow.training.head import HeadConfig
 
@@ -316,6 +368,16 @@ class Library:
         if len(given) != 1:
             raise LibraryError("give the labels from exactly one source: folders, a tag or "
                                "playlists (--from-folders, --from-tag, --from-playlist)")
+        with self.writing("library learn"):
+            return self._learn(name, from_folders, from_tag, from_playlists, config, suggest,
+                               save, options)
+
+    def _learn(self, name: str, from_folders: str | os.PathLike | None, from_tag: str | None,
+               from_playlists: Sequence[str | os.PathLike] | None, config: HeadConfig,
+               suggest: int, save: bool, options: RunOptions | None) -> LearnReport:
+        from genriflow.library import labels as own_labels
+        from genriflow.library import learn as learn_step
+
         if from_folders is not None:
             if Path(from_folders).is_dir():  # its songs in the index (incremental)
                 self.scan([from_folders])
@@ -330,6 +392,7 @@ class Library:
 
     # --- into the files and the players ------------------------------------------------
 
+    @_guarded
     def plan(self, fields: Sequence[str] = ("genre",), *, policy: str = "keep-existing",
              min_confidence: float = 0.0, model: str | None = None,
              skip_unknown: bool = False) -> TagPlan:
@@ -347,6 +410,7 @@ class Library:
                             skip_unknown=skip_unknown)
         return make_plan(self._conn, config)
 
+    @_guarded
     def apply(self, plan: str | os.PathLike, *, dry_run: bool = False,
               keep_mtime: bool = False, id3_version: int | None = None,
               progress: bool = False) -> WriteReport:
@@ -362,9 +426,15 @@ class Library:
 
         options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime,
                                id3_version=id3_version)
-        return apply_plan(self._conn, read_plan(plan), source=str(Path(plan).absolute()),
-                          options=options, progress=progress)
+        rows = read_plan(plan)
+        if dry_run:  # writes nothing, the index neither
+            return apply_plan(self._conn, rows, source=str(Path(plan).absolute()),
+                              options=options, progress=progress)
+        with self.writing("library apply"):
+            return apply_plan(self._conn, rows, source=str(Path(plan).absolute()),
+                              options=options, progress=progress)
 
+    @_guarded
     def undo(self, run: int | None = None, *, dry_run: bool = False,
              keep_mtime: bool = False, progress: bool = False) -> WriteReport:
         """Restore the tags an apply run replaced (default: the latest not undone), exactly;
@@ -372,9 +442,11 @@ class Library:
         from genriflow.library.apply import WriteOptions
         from genriflow.library.apply import undo as undo_run
 
-        return undo_run(self._conn, run, progress=progress,
-                        options=WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime))
+        with self.writing("library undo"):
+            return undo_run(self._conn, run, progress=progress,
+                            options=WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime))
 
+    @_guarded
     def tag_runs(self) -> pd.DataFrame:
         """Every apply and undo run, newest first: id, kind, source, undoes, undone_by,
         started_at, finished_at, written, failed, files."""
@@ -386,6 +458,7 @@ class Library:
                                      "started_at", "finished_at", "written", "failed",
                                      "files"])
 
+    @_guarded
     def playlists(self, by: str, out: str | os.PathLike, *,
                   model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
         """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;

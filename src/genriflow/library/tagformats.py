@@ -17,11 +17,24 @@ confidence and the model) let a later run tell its own values from the user's.
 A :class:`TagFile` reads and sets those fields, takes an exact *snapshot* of the raw tag
 entries behind some fields (JSON, for the undo journal) and restores one, and *dumps* every
 tag the file holds, so a write can be checked to have changed nothing else.
+
+Unusual layouts:
+
+- an **ID3v2.2** tag (old iTunes rips) is refused before anything is written, with the
+  reason: mutagen saves ID3v2.3 or v2.4 only, so the write would upgrade the tag, and an
+  undo could give back its frames but not the v2.2 tag itself;
+- a file **without a tag** gets one; the snapshot says so, and restoring it removes the
+  tag again when nothing else was put in it (a wav's ``id3 `` chunk, an mp3's ID3v2
+  header), so an undo gives back the original bytes;
+- a **FLAC stream behind an ID3v2 block** (see :func:`~genriflow.library.filetags.open_audio`)
+  is tagged in its Vorbis comment; the ID3 block is left byte-identical (and part of
+  :meth:`TagFile.dump`, so a write that changed it is refused).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,6 +42,8 @@ from typing import Any
 import mutagen
 from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
+
+from genriflow.library.filetags import id3_prefix, open_audio
 
 #: The fields a tag plan can set.
 FIELDS = ("genre", "mood", "voice")
@@ -44,6 +59,12 @@ ID3V23_SEPARATOR = "; "
 _ITUNES = "----:com.apple.iTunes:"
 _ID3_KINDS = {"MP3", "EasyMP3", "WAVE", "AIFF"}
 _VORBIS_KINDS = {"FLAC", "OggVorbis", "OggOpus", "OggFLAC", "OggSpeex"}
+
+
+#: Why an ID3v2.2 file is left untouched (see the module docstring).
+ID3V22_REFUSED = ("has an ID3v2.2 tag (as old iTunes rips do): writing would upgrade it to "
+                  "v2.4, which undo could not take back exactly; left untouched (convert "
+                  "its tag to v2.3 or v2.4 with a tag editor first)")
 
 
 class TagFormatError(Exception):
@@ -78,7 +99,8 @@ class TagFile:
     Raises
     ------
     TagFormatError
-        Not a file mutagen can read, or a container without a tag format here.
+        Not a file mutagen can read, a container without a tag format here, or an ID3v2.2
+        tag (:data:`ID3V22_REFUSED`).
 
     Examples
     --------
@@ -94,7 +116,7 @@ class TagFile:
     def __init__(self, path: str | os.PathLike, *, id3_version: int | None = None) -> None:
         self.path = str(path)
         try:
-            audio = mutagen.File(self.path)
+            audio = open_audio(self.path)
         except (mutagen.MutagenError, OSError, ValueError, EOFError) as exc:
             raise TagFormatError(f"its tags cannot be read ({exc})") from None
         if audio is None:
@@ -108,9 +130,16 @@ class TagFile:
             self.scheme = "mp4"
         else:
             raise TagFormatError(f"genriflow does not write {kind} tags")
+        if self.scheme == "id3" and audio.tags is not None and audio.tags.version[:2] == (2, 2):
+            raise TagFormatError(ID3V22_REFUSED)
+        #: Whether the file had a tag before (else one is added, and removed by a restore).
+        self.had_tags = audio.tags is not None
         if audio.tags is None:
             audio.add_tags()
         self._audio = audio
+        #: A FLAC's stray ID3v2 block in front: its length (0: none).
+        self.id3_prefix = id3_prefix(self.path) if kind == "FLAC" else 0
+        self._drop_empty = False
         #: The ID3 version the file has (2.4 for a new tag), and the one it is saved in.
         self.own_version = 3 if self.scheme == "id3" and audio.tags.version[1] == 3 else 4
         self.id3_version = id3_version or self.own_version
@@ -192,15 +221,17 @@ class TagFile:
         """The raw entries behind ``fields``, exactly, as JSON-able data."""
         keys = dict.fromkeys(k for f in fields for k in self._all_keys(f))
         return {"scheme": self.scheme, "id3_version": self.own_version,
-                "entries": {k: self._raw(k) for k in keys}}
+                "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
-        saved in the ID3 version the file had then."""
+        saved in the ID3 version the file had then; a file that had no ID3 tag then loses
+        the one it has now, if nothing else is left in it."""
         if snapshot["scheme"] != self.scheme:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
         self.id3_version = snapshot.get("id3_version", self.id3_version)
+        self._drop_empty = not snapshot.get("tagged", True)
         entries = snapshot["entries"]
         if self.scheme == "vorbis":
             self._restore_comments(entries)
@@ -270,6 +301,10 @@ class TagFile:
         found = {k: repr(v) for k, v in out.items()}
         for i, picture in enumerate(getattr(self._audio, "pictures", [])):
             found[f"picture:{i}"] = repr(picture.data)
+        if self.id3_prefix:
+            with open(self.path, "rb") as f:
+                block = f.read(self.id3_prefix)
+            found["id3v2 block"] = hashlib.blake2b(block, digest_size=16).hexdigest()
         return found
 
     def dump_keys(self, fields: Iterable[str]) -> set[str]:
@@ -278,9 +313,12 @@ class TagFile:
         return {k.lower() for k in keys} if self.scheme == "vorbis" else keys
 
     def save(self) -> None:
-        """Write the tags into the file (ID3 in :attr:`id3_version`)."""
+        """Write the tags into the file (ID3 in :attr:`id3_version`); a restored file that
+        had no ID3 tag and holds none of its frames now loses the tag altogether."""
         try:
-            if self.scheme == "id3":
+            if self.scheme == "id3" and self._drop_empty and not len(self.tags):
+                self._audio.delete()
+            elif self.scheme == "id3":
                 if self.id3_version == 3:
                     _prepare_v23(self.tags)
                 self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR)
