@@ -62,8 +62,10 @@ def command(
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Several genres per "
                                               "song (labels like rock;blues): one sigmoid "
                                               "per genre, or one-vs-rest heads.")] = False,
-    thresholds: Annotated[str, typer.Option(help="Multi-label: tuned (per genre on "
-                                            "validation) or seed (0.2).")] = "tuned",
+    thresholds: Annotated[str, typer.Option(help="Multi-label: tuned (per genre, on the "
+                                            "validation songs with several genres; 0.2 "
+                                            "when there are none) or seed (0.2).")
+                          ] = "tuned",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
