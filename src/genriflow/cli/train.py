@@ -15,8 +15,10 @@ from genriflow.cli.common import (
     console,
     print_errors,
     print_result,
+    print_table,
     run_options,
     stamp,
+    styled,
 )
 from genriflow.datasets.splits import SPLIT_METHODS
 from genriflow.models import NETWORK_NAMES
@@ -86,20 +88,19 @@ def command(
 
 def print_auto(choice: AutoChoice) -> None:
     """What ``--model auto`` tried, as a table: validation accuracy or why it was skipped."""
-    from rich.table import Table
-
-    table = Table(title=f"auto: candidates on {choice.part} (test never used)")
-    for column in ("candidate", "valid accuracy", "95 % interval"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note")
+    rows, styles = [], []
     for c in choice.candidates:
-        style = "bold green" if c.name == choice.winner else None
+        winner = c.name == choice.winner
         if c.n:
             low, high = c.interval
-            table.add_row(c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
-                          f"{low:.3f}-{high:.3f}", "winner" if style else "", style=style)
+            rows.append([c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
+                         f"{low:.3f}-{high:.3f}", "winner" if winner else ""])
+            styles.append("bold green" if winner else None)
         else:
-            table.add_row(c.name, "-", "-", f"skipped: {c.skipped}", style="dim")
-    console.print(table)
+            rows.append([c.name, "-", "-", f"skipped: {c.skipped}"])
+            styles.append("dim")
+    print_table(console, ["candidate", "valid accuracy", "95 % interval", "note"], rows,
+                title=f"auto: candidates on {choice.part} (test never used)", styles=styles)
     note = f" ({choice.note})" if choice.note else ""
-    console.print(f"auto chose [bold]{choice.winner}[/bold]{note}; the list is in auto.json")
+    console.print(styled("auto chose ", (choice.winner, "bold"),
+                         f"{note}; the list is in auto.json"))
