@@ -119,3 +119,14 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
                                     "0.730-0.870", "0.800", "best"]
     assert lines[3].split("\t") == ["logreg [l2]", "kaggle", "0.900", "0.700", "0.700",
                                     "0.610-0.780", "0.690", "0.021"]
+
+
+def test_a_files_warning_names_it_exactly(capsys):
+    from genriflow.audio.errors import AudioWarning
+    from genriflow.cli.common import show_warning
+
+    song = "/music/Album [Deluxe] [2020]/Cut [bold] :fire:.mp3"
+    show_warning(AudioWarning(song, "truncated (decoded 2.1 s of 4.0 s)"), AudioWarning,
+                 __file__, 1)
+    assert capsys.readouterr().err == (f"warning: {song}: truncated (decoded 2.1 s of "
+                                       "4.0 s)\n")
