@@ -18,6 +18,7 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -98,8 +99,8 @@ class GenriflowGroup(TyperGroup):
         except Exception as exc:
             try:
                 where = f"The traceback is in {write_crash_log(exc)}"
-            except OSError as why:
-                where = f"Its traceback could not be logged ({why})"
+            except Exception as why:  # an unwritable log folder: still one line
+                where = f"Its traceback could not be logged ({_text(why.__str__)})"
             _fail(f"internal error (a bug in genriflow): {type(exc).__name__}: "
                   f"{_text(exc.__str__)}. {where}", EXIT_INTERNAL_ERROR, label="bug")
 
@@ -116,8 +117,8 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 _SHOW_WARNING = warnings.showwarning
 
 
-def _text(message) -> str:
-    """``message()``, or what can be said of it when it fails."""
+def _text(message: Callable[[], str]) -> str:
+    """``message()`` (an exception's text), or what can be said of it when that fails."""
     try:
         return message()
     except Exception as exc:  # the error printer must never raise
