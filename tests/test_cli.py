@@ -1,12 +1,16 @@
 """The command line as a user meets it: real processes, real files, no tracebacks."""
 
+import ast
+import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -206,3 +210,39 @@ def test_a_piped_table_keeps_every_path_whole(demo_model, tmp_path):
     header, row = out.stdout.strip().splitlines()
     assert header.split("\t") == ["file", "#1", "#2", "#3"]
     assert Path(row.split("\t")[0]).resolve() == deep.resolve()
+
+
+def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, feature_cache):
+    folder = tmp_path / "Album [Live] Ünïcødé"
+    folder.mkdir()
+    for i in range(2):
+        sf.write(folder / f"0{i} Song [{i}].wav", tone(5.0, freq=220.0 * (i + 1), seed=i), SR)
+    env = {**os.environ, "GENRIFLOW_STORE": str(feature_cache), "COLUMNS": "80"}
+    # the issue's check, as a user types it: one CSV table that any reader loads
+    read = "import pandas, sys; print(list(pandas.read_csv(sys.stdin).columns))"
+    piped = subprocess.run(
+        f"{shlex.quote(sys.executable)} -m genriflow predict --tags --format csv -q -j 1 "
+        f"{shlex.quote(str(folder))} | {shlex.quote(sys.executable)} -c {shlex.quote(read)}",
+        shell=True, capture_output=True, text=True, env=env, timeout=900)
+    assert piped.returncode == 0, piped.stderr
+    columns = ast.literal_eval(piped.stdout.strip())
+    assert columns[:3] == ["path", "genre", "genre_1"]  # the default model's genres first
+    assert {"voice", "vocal_probability", "mood_1", "mood_score_1", "tag_1",
+            "tag_probability_1"} <= set(columns)
+    csv_text = genriflow("predict", "--tags", "-f", "csv", "-q", "-j", "1", folder,
+                         cache=feature_cache)
+    table = pd.read_csv(io.StringIO(csv_text.stdout))
+    assert sorted(table["path"]) == sorted(str(p) for p in folder.iterdir())
+    genres_only = genriflow("predict", "-f", "csv", "-q", "-j", "1", folder, cache=feature_cache)
+    alone = pd.read_csv(io.StringIO(genres_only.stdout)).set_index("path")
+    # --tags adds columns and never changes or removes the genres
+    pd.testing.assert_frame_equal(table.set_index("path")[alone.columns], alone)
+    records = json.loads(genriflow("predict", "--tags", "-f", "json", "-q", "-j", "1", folder,
+                                   cache=feature_cache).stdout)
+    assert len(records) == 2
+    assert {"genre", "top", "probabilities", "tags", "voice", "moods"} <= set(records[0])
+    text = genriflow("predict", "--tags", "-q", "-j", "1", folder, cache=feature_cache)
+    header, *rows = text.stdout.splitlines()  # piped: tab-separated, nothing cut
+    assert header.split("\t") == ["file", "#1", "#2", "#3", "voice", "moods", "top tags"]
+    assert sorted(Path(row.split("\t")[0]).resolve() for row in rows) == sorted(
+        p.resolve() for p in folder.iterdir())

@@ -502,8 +502,9 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         Several genres per song, from the data's ``labels`` column (``rock;blues``): one
         sigmoid per genre (networks, binary cross-entropy) or one-vs-rest heads.
     thresholds : str
-        Multi-label: ``tuned`` (per genre, best F1 on the validation part) or ``seed``
-        (the 2024 report's 0.2).
+        Multi-label: ``tuned`` (per genre, best F1 on the validation songs with several
+        genres; the 0.2 when there are none; ``metrics.json`` says which was used) or
+        ``seed`` (the 2024 report's 0.2).
     options : RunOptions or None
 
     Returns

@@ -16,6 +16,7 @@ from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.inference.output import predictions_to_csv, render_predictions
 from genriflow.inference.predict import predict_files
+from genriflow.progress import styled
 from genriflow.training.classical import TrainConfig
 
 
@@ -58,13 +59,15 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
     out = Path(out)
     options = replace(options or RunOptions(), store=out / "store")
     say = console.print if console is not None else (lambda *a, **k: None)
-    say(f"[bold]1/4[/bold] synthesising {per_genre} x 10 genres x {seconds:g} s in {out}/corpus")
+    say(styled(("1/4", "bold"), f" synthesising {per_genre} x 10 genres x {seconds:g} s in "
+               f"{out}/corpus"))
     make_demo_corpus(out / "corpus", per_genre=per_genre, seconds=seconds, seed=seed)
-    say("[bold]2/4[/bold] extracting the GTZAN feature table (57 columns)")
+    say(styled(("2/4", "bold"), " extracting the GTZAN feature table (57 columns)"))
     dataset = from_audio(out / "corpus", options=options)
-    say("[bold]3/4[/bold] training: model chosen on validation, tested once on the test part")
+    say(styled(("3/4", "bold"), " training: model chosen on validation, tested once on the "
+               "test part"))
     result = train_to_folder(dataset, out / "model", TrainConfig(seed=seed))
-    say("[bold]4/4[/bold] predicting the held-out test songs")
+    say(styled(("4/4", "bold"), " predicting the held-out test songs"))
     test = assign_splits(dataset.frame, model_split(result.model))[0] == "test"
     held_out = dataset.frame.loc[test.to_numpy(), "path"].tolist()
     predictions, _ = predict_files(result.model, held_out, options=options)

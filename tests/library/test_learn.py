@@ -208,8 +208,11 @@ def test_playlists_on_the_command_line_and_the_model_applies_anywhere(own, tmp_p
                  "--min-confidence", "0.6", "--store", feature_cache, "-j", "1", "-q",
                  env=own.env)
     assert learnt.returncode == 0, learnt.stderr
-    rows = {line.split()[1]: line.split()[3] for line in learnt.stdout.splitlines()
-            if line.startswith("│")}
+    lines = learnt.stdout.splitlines()  # piped: the table's title, then tab-separated rows
+    start = lines.index("category\tsongs\tprecision\trecall")
+    assert lines[start - 1].startswith("three: ")
+    rows = {row[0]: row[1] for row in (line.split("\t") for line in lines[start + 1:])
+            if len(row) == 4}
     assert rows == {"blues": str(SORTED["blues"]), "metal": str(SORTED["metal"]),
                     "pop": str(SORTED["pop"] + 1)}
     assert "cross-validated accuracy" in learnt.stdout and "95 % interval" in learnt.stdout

@@ -184,15 +184,14 @@ def test_predict_tells_a_model_from_audio(tmp_path):
     song.write_bytes(b"")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert model_and_audio([demo_model, song], None, tags=False) == (str(demo_model), [song])
-    assert model_and_audio([Path("zero-shot"), song], None, tags=True) == ("zero-shot", [song])
-    assert model_and_audio([song], None, tags=False) == ("gtzan", [song])
-    assert model_and_audio([tmp_path], None, tags=False) == ("gtzan", [tmp_path])
-    assert model_and_audio([song], None, tags=True) == (None, [song])
-    assert model_and_audio([song], "zero-shot", tags=False) == ("zero-shot", [song])
+    assert model_and_audio([demo_model, song], None) == (str(demo_model), [song])
+    assert model_and_audio([Path("zero-shot"), song], None) == ("zero-shot", [song])
+    assert model_and_audio([song], None) == ("gtzan", [song])  # with --tags too
+    assert model_and_audio([tmp_path], None) == ("gtzan", [tmp_path])
+    assert model_and_audio([song], "zero-shot") == ("zero-shot", [song])
     for wrong in (empty, tmp_path / "mistyped-model", tmp_path / "notes.txt"):
         with pytest.raises(ModelError, match="neither a model folder"):
-            model_and_audio([wrong, song], None, tags=False)
+            model_and_audio([wrong, song], None)
 
 
 def test_predict_without_a_model_uses_the_built_in_one(tmp_path):

@@ -10,7 +10,7 @@ import torch
 
 from close import assert_close
 from genriflow.datasets.frames import label_sets
-from genriflow.datasets.splits import SplitConfig
+from genriflow.datasets.splits import SplitConfig, assign_splits
 from genriflow.errors import ConfigError
 from genriflow.evaluation.calibration import calibration_figures, multilabel_calibration_figures
 from genriflow.evaluation.evaluate import evaluate
@@ -19,9 +19,14 @@ from genriflow.features.dataset import FeatureDataset, from_audio, from_table
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
-from genriflow.models.multilabel import indicator, predicted_sets
+from genriflow.models.multilabel import (
+    SEED_THRESHOLD,
+    indicator,
+    predicted_sets,
+    tune_thresholds,
+)
 from genriflow.training.calibration import clip_probabilities, fit_temperature
-from genriflow.training.classical import TrainConfig
+from genriflow.training.classical import TrainConfig, fit_classical
 from genriflow.training.deep import DeepTrainConfig
 from genriflow.training.loop import ArrayDataset, LoopConfig, fit
 
@@ -101,6 +106,42 @@ def mixtures(table: FeatureDataset, n: int, seed: int = 0) -> FeatureDataset:
     return FeatureDataset(frame, np.concatenate([X, mixed]), table.feature_config, "mixtures")
 
 
+def test_thresholds_are_tuned_on_the_validation_songs_with_several_genres_only(table):
+    # Tuned on single-genre songs, the thresholds learn to name one genre; only the
+    # validation songs with two genres may tune them.
+    data = mixtures(table, 200)
+    split = SplitConfig(method="stratified", seed=0)
+    parts = np.asarray(assign_splits(data.frame, split)[0], dtype=object)
+    sets = label_sets(data.frame)
+    several = (parts == "valid") & np.array([len(s) > 1 for s in sets])
+    assert 0 < several.sum() < (parts == "valid").sum()  # single-genre songs validate too
+    # sigmoid calibration: the thresholds are tuned on the saved model's own probabilities
+    fit = fit_classical(data, parts, TrainConfig(model="logreg", split=split,
+                                                 multi_label=True, calibration="sigmoid"))
+    chosen = fit.multi_label
+    assert chosen["thresholds_used"] == "tuned"
+    assert chosen["thresholds_tuned_on"] == several.sum()
+    assert chosen["thresholds_from"] == (f"tuned on the {several.sum()} validation songs "
+                                         "with several genres (best F1 per genre)")
+    truth = indicator([sets[i] for i in np.flatnonzero(several)], chosen["labels"])
+    expected = tune_thresholds(truth, fit.estimator.predict_proba(data.X[several]))
+    assert_close(chosen["thresholds"], expected.tolist())
+
+
+def test_without_several_genre_validation_songs_the_thresholds_are_the_seeds(table,
+                                                                            tmp_path):
+    split = SplitConfig(method="stratified", seed=0)
+    metrics = train_to_folder(table, tmp_path, TrainConfig(
+        model="logreg", split=split, multi_label=True)).metrics
+    chosen = metrics["multi_label"]
+    assert chosen["thresholds"] == [SEED_THRESHOLD] * 10
+    assert chosen["thresholds_used"] == "seed" and chosen["thresholds_tuned_on"] == 0
+    said = "fixed 0.2 (the 2024 report): no validation song has several genres to tune on"
+    assert chosen["thresholds_from"] == said
+    assert f"Thresholds: {said}." in (tmp_path / "report.md").read_text()
+    assert load_model(tmp_path).thresholds.tolist() == [SEED_THRESHOLD] * 10
+
+
 def test_a_one_vs_rest_head_is_saved_with_its_genres_and_thresholds(table, tmp_path):
     data = mixtures(table, 200)
     split = SplitConfig(method="stratified", seed=0)
@@ -109,7 +150,8 @@ def test_a_one_vs_rest_head_is_saved_with_its_genres_and_thresholds(table, tmp_p
     model = load_model(tmp_path)
     assert model.multi_label and len(model.thresholds) == 10
     assert model.labels == sorted(set(table.y))
-    assert metrics["multi_label"]["thresholds_from"] == "valid (best F1 per genre)"
+    assert metrics["multi_label"]["thresholds_used"] == "tuned"
+    assert metrics["multi_label"]["thresholds_from"].startswith("tuned on the ")
     test = {p for p, *_ in metrics["test"]["predictions"]}
     rows = data.frame["path"].isin(test).to_numpy()
     proba = model.predict_proba(data.X[rows])

@@ -14,6 +14,7 @@ from genriflow.cli.common import (
     StoreDir,
     console,
     print_errors,
+    print_table,
     run_options,
     split_list,
     stamp,
@@ -43,18 +44,16 @@ def command(
     quiet: Quiet = False,
 ) -> None:
     """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
-    from rich.table import Table
-
     from genriflow.api import cluster
 
     out = out or Path("runs") / f"cluster-{stamp()}"
     run = cluster(data_dir, table=features, methods=split_list(methods),
                   feature_set=feature_set, n_clusters=clusters, components=components,
                   seed=seed, out=out, options=run_options(store, no_store, jobs, quiet))
-    view = Table("method", "ARI", "NMI", "matched accuracy",
-                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split)")
-    for r in run.scores.itertuples():
-        view.add_row(r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}")
-    console.print(view)
+    print_table(console, ["method", "ARI", "NMI", "matched accuracy"],
+                [[r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}"]
+                 for r in run.scores.itertuples()],
+                title=f"{run.feature_set}, {len(run.assignments)} items (all, no split)",
+                right=["ARI", "NMI", "matched accuracy"])
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)

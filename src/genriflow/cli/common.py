@@ -1,5 +1,10 @@
 """What every command shares: the consoles, the common options, errors and the error policy.
 
+The consoles read no markup and no emoji codes: paths, tag values, model names and
+reasons are printed as they are (``02 Outro [bold].mp3``, ``genriflow[ray]``). A coloured
+label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progress.styled`,
+:func:`~genriflow.progress.labelled`); tables go through :func:`~genriflow.progress.print_table`.
+
 The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
 (a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
 status 130; anything else is a bug in genriflow: one line saying so, the traceback in a log
@@ -8,9 +13,12 @@ file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -23,9 +31,12 @@ from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_EXCERPTS
+from genriflow.progress import labelled as labelled
+from genriflow.progress import print_table as print_table
+from genriflow.progress import styled as styled
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+console = Console(soft_wrap=True, markup=False, emoji=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
@@ -80,23 +91,25 @@ class GenriflowGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors
             raise
         except ConfigError as exc:
-            _fail(exc.as_option(), EXIT_USER_ERROR)
+            _fail(_text(exc.as_option), EXIT_USER_ERROR)
         except GenriflowError as exc:
-            _fail(str(exc), EXIT_USER_ERROR)
+            _fail(_text(exc.__str__), EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            err_console.print("[red]interrupted[/red]")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            _fail("", EXIT_INTERRUPTED, label="interrupted")
         except Exception as exc:
-            log = write_crash_log(exc)
-            _fail(f"internal error (a bug in genriflow): {type(exc).__name__}: {exc}. "
-                  f"The traceback is in {log}", EXIT_INTERNAL_ERROR, label="bug")
+            try:
+                where = f"The traceback is in {write_crash_log(exc)}"
+            except Exception as why:  # an unwritable log folder: still one line
+                where = f"Its traceback could not be logged ({_text(why.__str__)})"
+            _fail(f"internal error (a bug in genriflow): {type(exc).__name__}: "
+                  f"{_text(exc.__str__)}. {where}", EXIT_INTERNAL_ERROR, label="bug")
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A file's :class:`~genriflow.audio.errors.AudioWarning` as one yellow line on stderr
     (worker processes forked later inherit it); any other warning as Python shows it."""
     if issubclass(category, AudioWarning):
-        err_console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+        err_console.print(labelled("warning", str(message)), highlight=False)
     else:
         _SHOW_WARNING(message, category, filename, lineno, file, line)
 
@@ -104,8 +117,22 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 _SHOW_WARNING = warnings.showwarning
 
 
+def _text(message: Callable[[], str]) -> str:
+    """``message()`` (an exception's text), or what can be said of it when that fails."""
+    try:
+        return message()
+    except Exception as exc:  # the error printer must never raise
+        return f"(its message could not be made: {type(exc).__name__})"
+
+
 def _fail(message: str, status: int, label: str = "error") -> None:
-    err_console.print(f"[red]{label}:[/red] {message}", highlight=False, soft_wrap=True)
+    """One red line on stderr, then exit with ``status``; this never raises anything else."""
+    try:
+        err_console.print(labelled(label, message, "red") if message else
+                          styled((label, "red")), highlight=False, soft_wrap=True)
+    except Exception:  # a closed or odd stderr: the plain line, if anything
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"{label}: {message}\n" if message else f"{label}\n")
     raise typer.Exit(status) from None
 
 
@@ -143,8 +170,9 @@ def print_result(metrics: dict, out: Path) -> None:
     chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
     interval = (f"{test['correct']}/{test['n']}, 95 % Wilson {test['interval'][0]:.3f}-"
                 f"{test['interval'][1]:.3f}; " if "interval" in test else "")
-    console.print(f"{chosen}accuracy [bold]{test['accuracy']:.3f}{std}[/bold] "
-                  f"({interval}balanced {test['balanced_accuracy']:.3f}) on {test['part']}")
+    console.print(styled(f"{chosen}accuracy ", (f"{test['accuracy']:.3f}{std}", "bold"),
+                         f" ({interval}balanced {test['balanced_accuracy']:.3f}) on "
+                         f"{test['part']}"))
     calibration = metrics.get("test_calibration")
     if calibration and "as shipped" in calibration:
         shipped = calibration["as shipped"]
@@ -159,19 +187,21 @@ def print_result(metrics: dict, out: Path) -> None:
     multi = metrics.get("test_multilabel")
     if multi:
         found = multi["at_thresholds"]["all_genres_found"]
-        console.print(f"all of a song's genres found: [bold]{found['accuracy']:.3f}[/bold] "
-                      f"({found['correct']}/{found['n']}, 95 % Wilson {found['interval'][0]:.3f}"
-                      f"-{found['interval'][1]:.3f}), mAP {multi['at_thresholds']['mAP']:.3f} "
-                      f"at thresholds {metrics['multi_label']['thresholds_from']}")
+        console.print(styled("all of a song's genres found: ",
+                             (f"{found['accuracy']:.3f}", "bold"),
+                             f" ({found['correct']}/{found['n']}, 95 % Wilson "
+                             f"{found['interval'][0]:.3f}-{found['interval'][1]:.3f}), mAP "
+                             f"{multi['at_thresholds']['mAP']:.3f} at thresholds "
+                             f"{metrics['multi_label']['thresholds_from']}"))
     if metrics["split"].get("groups_crossing"):
-        console.print(f"[yellow]warning: {metrics['split']['groups_crossing']} groups cross "
-                      "splits; this figure is inflated by leakage[/yellow]")
+        console.print(styled((f"warning: {metrics['split']['groups_crossing']} groups cross "
+                              "splits; this figure is inflated by leakage", "yellow")))
     console.print(f"report: {out / 'report.html'}")
 
 
 def print_errors(errors: list[AudioError]) -> None:
     """The files a batch could not use, one line each, on stderr."""
     if errors:
-        err_console.print(f"[yellow]{len(errors)} file(s) could not be used:[/yellow]")
+        err_console.print(styled((f"{len(errors)} file(s) could not be used:", "yellow")))
     for err in errors:
         err_console.print(f"  {err.path}: {err.reason}", highlight=False, soft_wrap=True)

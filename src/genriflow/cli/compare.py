@@ -13,6 +13,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    print_table,
     run_options,
     split_list,
     stamp,
@@ -36,19 +37,29 @@ def command(
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
-    """Train several models on one dataset and split; print and save the comparison table."""
-    from rich.table import Table
+    """Train several models on one dataset and split; print and save the comparison table.
 
+    Test accuracy comes with its Wilson 95 % interval, and each model with McNemar's exact
+    test against the best on the same test songs (p: the chance of a difference this large
+    between equally accurate models), as in comparison.md.
+    """
     from genriflow.api import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data_dir, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, jobs, quiet))
-    view = Table("model", "input", "train", "valid", "test", "balanced",
-                 title=f"split: {table['split'].iloc[0]}")
-    for r in table.itertuples():
-        view.add_row(r.model, r.input, *[("-" if v is None or v != v else f"{v:.3f}")
-                                         for v in (r.train, r.valid, r.test, r.test_balanced)])
-    console.print(view)
+    best = table.loc[table["test"].idxmax(), "model"]
+    rows = [[r.model, r.input, _figure(r.train), _figure(r.valid), _figure(r.test),
+             f"{_figure(r.test_low)}-{_figure(r.test_high)}", _figure(r.test_balanced),
+             "best" if r.model == best else _figure(r.mcnemar_p)]
+            for r in table.itertuples()]
+    print_table(console, ["model", "input", "train", "valid", "test", "test 95 % interval",
+                          "balanced", "McNemar p vs best"], rows,
+                title=f"split: {table['split'].iloc[0]}",
+                right=["train", "valid", "test", "balanced", "McNemar p vs best"])
     console.print(f"table: {out / 'comparison.md'}")
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"

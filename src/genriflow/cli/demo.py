@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli.common import Jobs, Quiet, console
+from genriflow.cli.common import Jobs, Quiet, console, styled
 
 NAME = "demo"
 
@@ -26,6 +26,7 @@ def command(
     summary = run_demo(out, per_genre=per_genre, seconds=seconds,
                        options=RunOptions(n_jobs=jobs, progress=not quiet), console=console)
     low, high = summary.interval
-    console.print(f"[bold]test accuracy: {summary.accuracy:.3f}[/bold] ({summary.correct}/"
-                  f"{summary.n}, 95 % Wilson interval {low:.3f}-{high:.3f}) on {summary.part}")
+    console.print(styled((f"test accuracy: {summary.accuracy:.3f}", "bold"),
+                         f" ({summary.correct}/{summary.n}, 95 % Wilson interval {low:.3f}-"
+                         f"{high:.3f}) on {summary.part}"))
     console.print(f"report: {summary.report}")

@@ -17,6 +17,7 @@ from genriflow.cli.common import (
     print_result,
     run_options,
     stamp,
+    styled,
 )
 from genriflow.errors import ConfigError
 
@@ -84,8 +85,8 @@ def print_open_set(metrics: dict) -> None:
     for score, f in o["pooled"].items():
         far = f.get("far_out")
         far_text = f", far-out AUROC {far['auroc']:.3f}" if far else ""
-        console.print(f"  {score}: AUROC [bold]{f['auroc']:.3f}[/bold] "
-                      f"({f['auroc_interval'][0]:.3f}-{f['auroc_interval'][1]:.3f}), "
-                      f"FPR@95 {f['fpr_at_tpr']:.3f}, AURC {f['aurc']:.3f}{far_text}")
+        console.print(styled(f"  {score}: AUROC ", (f"{f['auroc']:.3f}", "bold"),
+                             f" ({f['auroc_interval'][0]:.3f}-{f['auroc_interval'][1]:.3f}), "
+                             f"FPR@95 {f['fpr_at_tpr']:.3f}, AURC {f['aurc']:.3f}{far_text}"))
     for score, reason in o["unavailable"].items():
         console.print(f"  {score}: not available ({reason})")

@@ -21,8 +21,11 @@ from genriflow.cli.common import (
     StoreDir,
     console,
     err_console,
+    labelled,
     print_errors,
+    print_table,
     run_options,
+    styled,
 )
 from genriflow.cli.library_options import (
     Db,
@@ -63,7 +66,7 @@ def scan(
     for old, new in report.moves:
         console.print(f"  moved: {old} -> {new}", highlight=False)
     for path, warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {path}: {warning}", highlight=False)
+        err_console.print(labelled("warning", f"{path}: {warning}"), highlight=False)
     print_errors(report.errors)
 
 
@@ -154,27 +157,19 @@ def albums(
     An album is the songs sharing an album tag and album artist (else artist); songs
     without an album tag are in none.
     """
-    from rich.table import Table
-
     with open_library(db) as library:
         report = library.albums(model=model, min_tracks=min_tracks)
-    table = Table(title=f"albums by {report.model}", title_justify="left")
-    for column in ("album", "artist", "tracks", "genre", "agreement"):
-        table.add_column(column, justify="right" if column == "tracks" else "left",
-                         overflow="fold")
-    for a in report.albums.itertuples():
-        table.add_row(a.album, _name(a.artist), str(a.tracks),
-                      f"{a.genre} {a.probability:.0%}",
-                      f"{a.agreement:.0%} ({a.agreeing}/{a.tracks})")
-    console.print(table)
+    print_table(console, ["album", "artist", "tracks", "genre", "agreement"],
+                [[a.album, _name(a.artist), str(a.tracks), f"{a.genre} {a.probability:.0%}",
+                  f"{a.agreement:.0%} ({a.agreeing}/{a.tracks})"]
+                 for a in report.albums.itertuples()],
+                title=f"albums by {report.model}", right=["tracks"])
     if disagree:
-        tracks = Table(title="tracks that disagree with their album", title_justify="left")
-        for column in ("path", "genre", "album genre"):
-            tracks.add_column(column, overflow="fold")
-        for t in report.disagreeing.itertuples():
-            tracks.add_row(t.path, f"{t.genre} {t.probability:.0%}",
-                           f"{t.album_genre} ({t.album} - {_name(t.artist)})")
-        console.print(tracks)
+        print_table(console, ["path", "genre", "album genre"],
+                    [[t.path, f"{t.genre} {t.probability:.0%}",
+                      f"{t.album_genre} ({t.album} - {_name(t.artist)})"]
+                     for t in report.disagreeing.itertuples()],
+                    title="tracks that disagree with their album")
     err_console.print(str(report), highlight=False)
 
 
@@ -235,25 +230,21 @@ def learn(
 
 
 def _print_learnt(report) -> None:
-    from rich.table import Table
-
     for entry, why in report.skipped:
-        err_console.print(f"[yellow]skipped:[/yellow] {entry}: {why}", highlight=False)
+        err_console.print(labelled("skipped", f"{entry}: {why}"), highlight=False)
     for category, n in report.dropped.items():
-        err_console.print(f"[yellow]warning:[/yellow] category {category!r} dropped: {n} "
-                          f"song(s), fewer than needed", highlight=False)
+        err_console.print(labelled("warning", f"category {category!r} dropped: {n} song(s), "
+                                   "fewer than needed"), highlight=False)
     print_errors(report.errors)
     e = report.evaluation
-    table = Table(title=f"{report.name}: {e.part}", title_justify="left")
-    for column in ("category", "songs", "precision", "recall"):
-        table.add_column(column, justify="left" if column == "category" else "right")
-    for category, figures in e.per_category.items():
-        table.add_row(category, str(figures.songs), f"{figures.precision:.3f}",
-                      f"{figures.recall:.3f}")
-    console.print(table)
+    print_table(console, ["category", "songs", "precision", "recall"],
+                [[category, str(f.songs), f"{f.precision:.3f}", f"{f.recall:.3f}"]
+                 for category, f in e.per_category.items()],
+                title=f"{report.name}: {e.part}", right=["songs", "precision", "recall"])
     low, high = e.interval
-    console.print(f"cross-validated accuracy [bold]{e.accuracy:.3f}[/bold] ({e.correct}/{e.n}, "
-                  f"95 % interval {low:.3f}-{high:.3f})", highlight=False)
+    console.print(styled("cross-validated accuracy ", (f"{e.accuracy:.3f}", "bold"),
+                         f" ({e.correct}/{e.n}, 95 % interval {low:.3f}-{high:.3f})"),
+                  highlight=False)
     console.print(_share("sure", e.sure, e.sure_correct, e)
                   + "; " + _share("unsure", e.unsure, e.unsure_correct, e), highlight=False)
     if report.folder is not None:

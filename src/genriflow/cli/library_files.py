@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli.common import Quiet, console, err_console, split_list
+from genriflow.cli.common import (
+    Quiet,
+    console,
+    err_console,
+    labelled,
+    print_table,
+    split_list,
+)
 from genriflow.cli.library_options import Db, Model, SkipUnknown, open_library
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
@@ -41,7 +48,7 @@ def plan(
                             model=model, skip_unknown=skip_unknown)
     made.write(out)
     for path, why in made.left_out:
-        err_console.print(f"[yellow]left out:[/yellow] {path}: {why}", highlight=False,
+        err_console.print(labelled("left out", f"{path}: {why}"), highlight=False,
                           soft_wrap=True)
     console.print(f"{made}\nwrote {out}; review it, then `genriflow library apply {out}`",
                   highlight=False)
@@ -117,7 +124,7 @@ def _finish(report, dry_run: bool) -> None:
 def _end(report, problems: list[tuple[str, str]], label: str) -> None:
     """The files left as they were, one line each; the counts; exit status 1 if any."""
     for path, why in problems:
-        err_console.print(f"[red]{label}:[/red] {path}: {why}", highlight=False,
+        err_console.print(labelled(label, f"{path}: {why}", "red"), highlight=False,
                           soft_wrap=True)
     console.print(str(report), highlight=False)
     if problems:
@@ -128,16 +135,14 @@ def _print_runs(frame) -> None:
     from datetime import datetime
 
     import pandas as pd
-    from rich.table import Table
 
-    table = Table(title="tag runs", title_justify="left")
-    for column in ("run", "kind", "source", "when", "files", "failed", "undone by"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for r in frame.itertuples():
         when = datetime.fromtimestamp(r.started_at).strftime("%Y-%m-%d %H:%M:%S")
         undone = "" if pd.isna(r.undone_by) else str(int(r.undone_by))
-        table.add_row(str(r.id), r.kind, r.source, when, str(r.files), str(r.failed), undone)
-    console.print(table)
+        rows.append([str(r.id), r.kind, r.source, when, str(r.files), str(r.failed), undone])
+    print_table(console, ["run", "kind", "source", "when", "files", "failed", "undone by"],
+                rows, title="tag runs", right=["run", "files", "failed"])
 
 
 COMMANDS = {"plan": plan, "apply": apply, "undo": undo, "playlists": playlists}

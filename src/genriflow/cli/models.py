@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli.common import console
+from genriflow.cli.common import console, styled
 from genriflow.errors import one_of
 
 NAME = "models"
@@ -36,7 +36,8 @@ def command(
                   "(95 % Wilson interval):")
     for m in models:
         default = " (default)" if m.name == DEFAULT_MODEL else ""
-        console.print(f"\n[bold]{m.name}{default}[/bold]: {m.summary}", highlight=False)
+        console.print(styled("\n", (f"{m.name}{default}", "bold"), f": {m.summary}"),
+                      highlight=False)
         rows = [("accuracy", f"{m.accuracy:.3f} ({m.correct}/{m.n}, "
                              f"{m.interval[0]:.3f}-{m.interval[1]:.3f})"),
                 ("tested on", m.tested_on), ("trained on", m.trained_on),
@@ -46,16 +47,15 @@ def command(
                 console.print(f"  {label:<11}{text}", highlight=False)
 
 
-def model_and_audio(paths: list[Path], model: str | None, *,
-                    tags: bool) -> tuple[str | None, list[Path]]:
+def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Path]]:
     """The model ``genriflow predict`` uses and its audio inputs, from its arguments.
 
     With ``--model``, every path is audio. Otherwise the first path is the model when it
     is a model folder (it has a ``config.json``) or, not being a file or folder, a
     built-in name. When it is audio instead (a file with an audio extension, or a folder
     with audio below it), every path is audio and the default model
-    (:data:`genriflow.api.DEFAULT_MODEL`) classifies it, unless ``--tags`` alone asks for
-    tags only.
+    (:data:`genriflow.api.DEFAULT_MODEL`) classifies it (``--tags`` adds to the genres,
+    never replaces them).
 
     Raises
     ------
@@ -68,8 +68,10 @@ def model_and_audio(paths: list[Path], model: str | None, *,
     from genriflow.datasets.discover import iter_audio_files
     from genriflow.models.base import ModelError
 
-    if model is not None or not paths:
+    if model is not None:
         return model, paths
+    if not paths:
+        return DEFAULT_MODEL, paths
     first = paths[0]
     if (first / "config.json").is_file():
         return str(first), paths[1:]
@@ -81,4 +83,4 @@ def model_and_audio(paths: list[Path], model: str | None, *,
         raise ModelError(f"`{first}`: neither a model folder (no config.json), a built-in "
                          f"model ({', '.join(available_models())}) nor audio (a file or a "
                          "folder with audio files)")
-    return (None if tags else DEFAULT_MODEL), paths
+    return DEFAULT_MODEL, paths

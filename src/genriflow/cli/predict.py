@@ -31,15 +31,16 @@ def command(
     paths: Annotated[list[Path], typer.Argument(
         help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
-             "then used (with --tags alone: tags only).")],
+             "then used.")],
     model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model: "
                                               "gtzan (the default: gtzan-table and "
                                               "zero-shot averaged), gtzan-table (the GTZAN "
                                               "feature table's model) or zero-shot (genres "
                                               "from the pretrained taggers, no training); "
                                               "every path is then audio.")] = None,
-    tags: Annotated[bool, typer.Option("--tags", help="Also print the top tags, vocal or "
-                                       "instrumental, and moods (pretrained musicnn).")
+    tags: Annotated[bool, typer.Option("--tags", help="Also give the top tags, vocal or "
+                                       "instrumental, and moods (pretrained musicnn): more "
+                                       "columns in the same row as the song's genres.")
                     ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     top: Annotated[int, typer.Option(help="Genres (and tags) to show per song.")] = 3,
@@ -53,25 +54,25 @@ def command(
     genriflow predict songs/ | predict MODEL songs/ | predict --model zero-shot songs/ |
     predict --tags songs/
 
+    One row per song in every format (table, csv, json): its genres, then with --tags its
+    voice, moods and tags.
+
     Genres and tags come from one pass over each song (one decode per excerpt, one run of
     each network), kept in the feature store for next time and for `genriflow similar`.
     """
     from genriflow.api import analyse
     from genriflow.cli.models import model_and_audio
-    from genriflow.inference.output import render_predictions, render_tags
+    from genriflow.inference.output import render_songs
 
     one_of("format", format, FORMATS)
-    model, paths = model_and_audio(paths, model, tags=tags)
+    model, paths = model_and_audio(paths, model)
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
     options = run_options(store, no_store, jobs, quiet, engine, address)
     result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
                      aggregation=aggregation, options=options, **sampling)
-    if model is not None:
-        render_predictions(result.predictions, format, top, console)
-    if tags:
-        render_tags(result.tags, format, console)
+    render_songs(result.predictions, result.tags, format, top, console)
     print_errors(result.errors)
     if result.errors:
         raise typer.Exit(1)

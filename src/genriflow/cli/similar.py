@@ -18,6 +18,7 @@ from genriflow.cli.common import (
     print_errors,
     run_options,
     sampling_options,
+    styled,
 )
 from genriflow.errors import ConfigError
 
@@ -57,6 +58,6 @@ def command(
     for rank, (path, similarity) in enumerate(found.neighbours, start=1):
         console.print(f"{rank:>3}  {similarity:.3f}  {path}", highlight=False)
     if found.precision is not None:
-        console.print(f"precision@{k} over the library (same-genre neighbours, "
-                      f"{len(found.index)} songs): [bold]{found.precision:.3f}[/bold]")
+        console.print(styled(f"precision@{k} over the library (same-genre neighbours, "
+                             f"{len(found.index)} songs): ", (f"{found.precision:.3f}", "bold")))
     print_errors(update.errors)

@@ -15,8 +15,10 @@ from genriflow.cli.common import (
     console,
     print_errors,
     print_result,
+    print_table,
     run_options,
     stamp,
+    styled,
 )
 from genriflow.datasets.splits import SPLIT_METHODS
 from genriflow.models import NETWORK_NAMES
@@ -62,8 +64,10 @@ def command(
     multi_label: Annotated[bool, typer.Option("--multi-label", help="Several genres per "
                                               "song (labels like rock;blues): one sigmoid "
                                               "per genre, or one-vs-rest heads.")] = False,
-    thresholds: Annotated[str, typer.Option(help="Multi-label: tuned (per genre on "
-                                            "validation) or seed (0.2).")] = "tuned",
+    thresholds: Annotated[str, typer.Option(help="Multi-label: tuned (per genre, on the "
+                                            "validation songs with several genres; 0.2 "
+                                            "when there are none) or seed (0.2).")
+                          ] = "tuned",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
@@ -84,20 +88,19 @@ def command(
 
 def print_auto(choice: AutoChoice) -> None:
     """What ``--model auto`` tried, as a table: validation accuracy or why it was skipped."""
-    from rich.table import Table
-
-    table = Table(title=f"auto: candidates on {choice.part} (test never used)")
-    for column in ("candidate", "valid accuracy", "95 % interval"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note")
+    rows, styles = [], []
     for c in choice.candidates:
-        style = "bold green" if c.name == choice.winner else None
+        winner = c.name == choice.winner
         if c.n:
             low, high = c.interval
-            table.add_row(c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
-                          f"{low:.3f}-{high:.3f}", "winner" if style else "", style=style)
+            rows.append([c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
+                         f"{low:.3f}-{high:.3f}", "winner" if winner else ""])
+            styles.append("bold green" if winner else None)
         else:
-            table.add_row(c.name, "-", "-", f"skipped: {c.skipped}", style="dim")
-    console.print(table)
+            rows.append([c.name, "-", "-", f"skipped: {c.skipped}"])
+            styles.append("dim")
+    print_table(console, ["candidate", "valid accuracy", "95 % interval", "note"], rows,
+                title=f"auto: candidates on {choice.part} (test never used)", styles=styles)
     note = f" ({choice.note})" if choice.note else ""
-    console.print(f"auto chose [bold]{choice.winner}[/bold]{note}; the list is in auto.json")
+    console.print(styled("auto chose ", (choice.winner, "bold"),
+                         f"{note}; the list is in auto.json"))

@@ -17,6 +17,7 @@ from genriflow.cli.common import (
     print_errors,
     run_options,
     stamp,
+    styled,
 )
 from genriflow.datasets.splits import SPLIT_METHODS
 
@@ -70,8 +71,9 @@ def command(
                   f"({result.ran} run now; study {result.study!r} in {result.storage})")
     console.print(f"best trial {result.best['number']}: "
                   + ", ".join(f"{k}={v}" for k, v in result.best["params"].items()))
-    console.print(f"test accuracy [bold]{test['accuracy']:.3f}[/bold] ({test['correct']}/"
-                  f"{test['n']}, 95 % Wilson {low:.3f}-{high:.3f}) on {test['part']}")
+    console.print(styled("test accuracy ", (f"{test['accuracy']:.3f}", "bold"),
+                         f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f})"
+                         f" on {test['part']}"))
     console.print(f"model: {result.model_folder}")
     console.print(f"report: {result.folder / 'report.html'}")
     print_errors(result.errors)

@@ -10,7 +10,8 @@ trains them (:func:`~genriflow.training.classical.fit_classical`, the same head)
 - the *multi-label* model (``--multi-label``: the head one-vs-rest, one per genre) is
   trained on the same single-genre clips plus a share of the two-genre ones; its answer is
   its top genre and every other at or above its threshold (the seed's 0.2, and per genre
-  thresholds tuned on the validation part).
+  thresholds tuned, as ``genriflow train`` tunes them, on the validation part's two-genre
+  clips).
 
 Both are tested on the same held-out two-genre clips, which no model saw: the share whose
 two genres are both found (the seed's measure), with Wilson intervals, and the full
@@ -144,4 +145,5 @@ def two_genre_experiment(data: str | os.PathLike, *, config: TwoGenreConfig | No
                                                          SEED_THRESHOLD, part),
         "multi_label_tuned_thresholds": multilabel_metrics(
             Y[test], P_multi, labels, np.asarray(multi.multi_label["thresholds"]), part),
+        "tuned_thresholds": {k: v for k, v in multi.multi_label.items() if k != "labels"},
     }

@@ -75,7 +75,8 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
         Several genres per song (the ``labels`` column, ``rock;blues``): one sigmoid per
         genre for a network, one-vs-rest for a classical head.
     thresholds : str
-        Multi-label: ``tuned`` per genre on the validation part, or ``seed`` (0.2).
+        Multi-label: ``tuned`` per genre on the validation songs with several genres (0.2
+        when there are none), or ``seed`` (0.2).
     options : RunOptions or None
         Feature store, workers and progress bars (``None``: no store, every core, quiet).
 

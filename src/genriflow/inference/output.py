@@ -1,8 +1,11 @@
-"""Render predictions as a terminal table, CSV or JSON.
+"""Render the answer of ``predict`` as a terminal table, CSV or JSON: one row per song.
 
-A table goes to a terminal only: when standard output is a pipe or a file, ``table`` is
-written as plain tab-separated rows with full paths, so no path is ever cut short and each
-row can be matched back to its song.
+A song's genres come first, then (when tags were asked for) its voice, moods and tags, in
+the same row of the same table, whatever the format, so that any CSV or JSON reader loads
+the answer in one go. A table goes to a terminal only: when standard output is a pipe or a
+file, ``table`` is written as plain tab-separated rows with full paths
+(:func:`genriflow.progress.print_table`), so no path is ever cut short and each row can be
+matched back to its song. Paths and names are printed as they are (never read as markup).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import os
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.table import Table
 
 from genriflow.inference.predict import Prediction
 from genriflow.inference.tags import SongTags
+from genriflow.progress import print_table
 
 
 def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> list[dict]:
@@ -40,59 +43,6 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
     ]
 
 
-def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
-    """CSV text: ``path,genre,genre_1,probability_1,...,genres,unknown,unknown_score``
-    (``genres``: the song's genres joined with ``;``: a multi-label model's above their
-    thresholds, else the top one; the last two empty for a model without a reject rule;
-    ``genre`` stays the best guess)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    header = ["path", "genre"]
-    for i in range(1, top + 1):
-        header += [f"genre_{i}", f"probability_{i}"]
-    writer.writerow([*header, "genres", "unknown", "unknown_score"])
-    for p in predictions:
-        row = [p.path, p.genre]
-        for genre, prob in p.top(top):
-            row += [genre, f"{prob:.4f}"]
-        row += [";".join(g for g, _ in p.genres),
-                "" if p.unknown is None else str(p.unknown).lower(),
-                "" if p.unknown_score is None else f"{p.unknown_score:.4f}"]
-        writer.writerow(row)
-    return buffer.getvalue()
-
-
-def _short(path: str) -> str:
-    """The path relative to the working folder when it lies below it."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
-
-
-def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
-                       console: Console) -> None:
-    """Print predictions to ``console`` as ``table``, ``csv`` or ``json``."""
-    if fmt == "json":
-        console.print_json(json.dumps(predictions_to_records(predictions, top)))
-    elif fmt == "csv":
-        console.out(predictions_to_csv(predictions, top), end="", highlight=False)
-    else:
-        header = ["file", *[f"#{i}" for i in range(1, top + 1)]]
-        rows = [[_short(p.path), *_cells(p, top)] for p in predictions]
-        if any(p.thresholds is not None for p in predictions):
-            header.append("genres (at or above their thresholds)")
-            for row, p in zip(rows, predictions, strict=True):
-                row.append(", ".join(g for g, _ in p.genres))
-        _print_table(header, rows, "genre predictions", console)
-
-
-def _cells(p: Prediction, top: int) -> list[str]:
-    """A song's genre cells; a rejected song's first cell says ``unknown``."""
-    cells = [f"{g} {prob:.0%}" for g, prob in p.top(top)]
-    if p.unknown:
-        cells[0] = f"unknown (best guess: {cells[0]})"
-    return cells
-
-
 def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:
     """JSON-ready records: file, top tags, voice, moods."""
     return [{"path": t.path,
@@ -102,34 +52,129 @@ def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:
             for t in song_tags]
 
 
-def render_tags(song_tags: Sequence[SongTags], fmt: str, console: Console) -> None:
-    """Print tags to ``console`` as ``table``, ``csv`` (path, voice, top moods, top tags) or
-    ``json``."""
+def songs_to_records(predictions: Sequence[Prediction], song_tags: Sequence[SongTags] = (),
+                     top: int = 3) -> list[dict]:
+    """One JSON-ready record per song: its :func:`predictions_to_records` fields, then its
+    :func:`tags_to_records` fields (``tags``, ``voice``, ``vocal_probability``, ``moods``)
+    when it was tagged; songs in the predictions' order, then any tagged only."""
+    records = {r["path"]: r for r in predictions_to_records(predictions, top)}
+    for tagged in tags_to_records(song_tags):
+        records.setdefault(tagged["path"], {"path": tagged["path"]}).update(tagged)
+    return list(records.values())
+
+
+def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
+    """CSV text: ``path,genre,genre_1,probability_1,...,genres,unknown,unknown_score``
+    (``genres``: the song's genres joined with ``;``: a multi-label model's above their
+    thresholds, else the top one; the last two empty for a model without a reject rule;
+    ``genre`` stays the best guess)."""
+    return songs_to_csv(predictions, (), top)
+
+
+def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags] = (),
+                 top: int = 3) -> str:
+    """CSV text, one row per song: the genre columns of :func:`predictions_to_csv`, then,
+    for tagged songs, ``voice,vocal_probability``, ``mood_1,mood_score_1,...`` and
+    ``tag_1,tag_probability_1,...`` (``top`` of each, best first)."""
+    genre_header = ["genre"] + [f"{c}_{i}" for i in range(1, top + 1)
+                                for c in ("genre", "probability")]
+    genre_header += ["genres", "unknown", "unknown_score"]
+    tag_header = ["voice", "vocal_probability"]
+    tag_header += [f"{c}_{i}" for i in range(1, top + 1) for c in ("mood", "mood_score")]
+    tag_header += [f"{c}_{i}" for i in range(1, top + 1) for c in ("tag", "tag_probability")]
+    rows: dict[str, dict[str, str]] = {}
+    for p in predictions:
+        row = rows.setdefault(p.path, {"path": p.path})
+        row["genre"] = p.genre
+        for i, (genre, prob) in enumerate(p.top(top), start=1):
+            row[f"genre_{i}"], row[f"probability_{i}"] = genre, f"{prob:.4f}"
+        row["genres"] = ";".join(g for g, _ in p.genres)
+        row["unknown"] = "" if p.unknown is None else str(p.unknown).lower()
+        row["unknown_score"] = "" if p.unknown_score is None else f"{p.unknown_score:.4f}"
+    for t in song_tags:
+        row = rows.setdefault(t.path, {"path": t.path})
+        row["voice"], row["vocal_probability"] = t.voice, f"{t.vocal_probability:.4f}"
+        for i, (mood, score) in enumerate(t.moods[:top], start=1):
+            row[f"mood_{i}"], row[f"mood_score_{i}"] = mood, f"{score:.4f}"
+        for i, (tag, prob) in enumerate(t.top[:top], start=1):
+            row[f"tag_{i}"], row[f"tag_probability_{i}"] = tag, f"{prob:.4f}"
+    header = ["path", *(genre_header if predictions else []),
+              *(tag_header if song_tags else [])]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, header, restval="")
+    writer.writeheader()
+    writer.writerows(rows.values())
+    return buffer.getvalue()
+
+
+def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags],
+                 fmt: str, top: int, console: Console) -> None:
+    """Print each song's genres and tags as one row of one ``table``, ``csv`` or ``json``.
+
+    Parameters
+    ----------
+    predictions : sequence of Prediction
+        The songs' genres (may be empty: tags alone).
+    song_tags : sequence of SongTags
+        The songs' tags (may be empty: genres alone); matched to the predictions by path.
+    fmt : {'table', 'csv', 'json'}
+    top : int
+        Genres, moods and tags shown per song.
+    console : rich.console.Console
+    """
     if fmt == "json":
-        console.print_json(json.dumps(tags_to_records(song_tags)))
-        return
-    rows = [(_short(t.path), f"{t.voice} ({t.vocal_probability:.0%} vocal)",
-             ", ".join(m for m, _ in t.moods[:3]),
-             ", ".join(f"{name} {p:.0%}" for name, p in t.top[:3])) for t in song_tags]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["path", "voice", "moods", "tags"])
-        writer.writerows(rows)
-        console.out(buffer.getvalue(), end="", highlight=False)
-        return
-    _print_table(["file", "voice", "moods", "top tags"], rows, "tags (pretrained musicnn)",
-                 console)
+        console.print_json(json.dumps(songs_to_records(predictions, song_tags, top)))
+    elif fmt == "csv":
+        console.file.write(songs_to_csv(predictions, song_tags, top))
+        console.file.flush()
+    else:
+        header, rows = _table(predictions, song_tags, top)
+        print_table(console, header, rows)
 
 
-def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]], title: str,
-                 console: Console) -> None:
-    """A rich table on a terminal; tab-separated rows, nothing cut, anywhere else."""
-    if not console.is_terminal:
-        lines = ["\t".join(header), *("\t".join(row) for row in rows)]
-        console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
-        return
-    table = Table(*header, title=title)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
+                       console: Console) -> None:
+    """Print predictions alone (:func:`render_songs` without tags)."""
+    render_songs(predictions, (), fmt, top, console)
+
+
+def _table(predictions: Sequence[Prediction], song_tags: Sequence[SongTags], top: int
+           ) -> tuple[list[str], list[list[str]]]:
+    """The header and one row per song of the ``table`` format."""
+    thresholds = any(p.thresholds is not None for p in predictions)
+    genre_header = [f"#{i}" for i in range(1, top + 1)]
+    if thresholds:
+        genre_header.append("genres (at or above their thresholds)")
+    tag_header = ["voice", "moods", "top tags"]
+    cells: dict[str, list[str]] = {}
+    for p in predictions:
+        row = _cells(p, top)
+        if thresholds:
+            row.append(", ".join(g for g, _ in p.genres))
+        cells[p.path] = row
+    tagged = {t.path: [f"{t.voice} ({t.vocal_probability:.0%} vocal)",
+                       ", ".join(m for m, _ in t.moods[:top]),
+                       ", ".join(f"{name} {p:.0%}" for name, p in t.top[:top])]
+              for t in song_tags}
+    blank_genres = [""] * len(genre_header)
+    paths = [*cells, *(path for path in tagged if path not in cells)]
+    rows = [[_short(path),
+             *(cells.get(path, blank_genres) if predictions else []),
+             *(tagged.get(path, ["", "", ""]) if song_tags else [])] for path in paths]
+    header = ["file", *(genre_header if predictions else []),
+              *(tag_header if song_tags else [])]
+    return header, rows
+
+
+def _cells(p: Prediction, top: int) -> list[str]:
+    """A song's genre cells; a rejected song's first cell says ``unknown``."""
+    cells = [f"{g} {prob:.0%}" for g, prob in p.top(top)]
+    if p.unknown:
+        cells[0] = f"unknown (best guess: {cells[0]})"
+    return cells + [""] * (top - len(cells))
+
+
+def _short(path: str) -> str:
+    """The path relative to the working folder when it lies below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

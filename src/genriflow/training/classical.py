@@ -25,7 +25,7 @@ from genriflow.models.classical import (
     ClassicalGenreModel,
     make_classical,
 )
-from genriflow.models.multilabel import SEED_THRESHOLD, indicator, tune_thresholds
+from genriflow.models.multilabel import choose_thresholds, indicator
 from genriflow.models.transforms import variance_columns
 from genriflow.training.calibration import CALIBRATIONS, calibrated, calibrated_per_genre
 
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 #: What ``TrainConfig.model`` may name.
 MODEL_CHOICES = ("auto", *CLASSICAL_MODELS)
 #: How a multi-label model's per-genre thresholds are set: tuned per genre for the best F1
-#: on the validation part, or the 2024 report's fixed 0.2.
+#: on the validation songs with several genres (the fixed 0.2 when there are none), or the
+#: 2024 report's fixed 0.2 (:func:`~genriflow.models.multilabel.choose_thresholds`).
 THRESHOLD_CHOICES = ("tuned", "seed")
 
 
@@ -185,13 +186,11 @@ def fit_classical(dataset: FeatureDataset, parts: np.ndarray,
         estimator = fit_pipeline(chosen, dataset, fit_rows, config)
     multi_label = None
     if config.multi_label:  # tuned on the probabilities of the model as fitted on train
-        tuned = config.thresholds == "tuned" and valid.any()
         scorer = estimator if uncalibrated is not None else fitted[chosen]
-        thresholds = (tune_thresholds(targets[valid], scorer.predict_proba(dataset.X[valid]))
-                      if tuned else np.full(len(genres), SEED_THRESHOLD))
-        multi_label = {"labels": genres, "thresholds": thresholds.tolist(),
-                       "thresholds_from": "valid (best F1 per genre)" if tuned
-                       else f"fixed {SEED_THRESHOLD} (the 2024 report)"}
+        tuned = config.thresholds == "tuned" and valid.any()
+        multi_label = {"labels": genres, **choose_thresholds(
+            targets[valid], scorer.predict_proba(dataset.X[valid]) if tuned else None,
+            how=config.thresholds)}
     train_accuracy = _valid_score(estimator, dataset.X[fit_rows], targets[fit_rows],
                                   config.multi_label, accuracy=True)
     return ClassicalFit(estimator, chosen, selection, train_accuracy, uncalibrated,

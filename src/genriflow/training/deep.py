@@ -26,7 +26,7 @@ from genriflow.features.dataset import FeatureDataset, Rows, recompute
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FEATURE_SETS, FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
-from genriflow.models.multilabel import SEED_THRESHOLD, indicator, tune_thresholds
+from genriflow.models.multilabel import choose_thresholds, indicator
 from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
 from genriflow.models.transforms import FrameStandardizer
 from genriflow.training.augment import (
@@ -89,7 +89,8 @@ class DeepTrainConfig:
         One sigmoid per genre, trained with binary cross-entropy on the ``labels`` column
         (``rock;blues``); the genres at or above their ``thresholds`` are a song's.
     thresholds : str
-        Multi-label only: ``tuned`` per genre on the validation part, or ``seed`` (0.2).
+        Multi-label only: ``tuned`` per genre on the validation songs with several genres
+        (0.2 when there are none), or ``seed`` (0.2).
     """
 
     network: str = "shortchunk-cnn"
@@ -284,10 +285,11 @@ def _fit_on_valid(model: DeepGenreModel, dataset: FeatureDataset, y: np.ndarray,
         model.net.temperature = temperature
         model.config["calibration"] = {"method": "temperature", "temperature": temperature,
                                        "fitted_on": "valid"}
-    if config.multi_label and config.thresholds == "tuned" and valid.any():
-        tuned = tune_thresholds(y[valid] > 0.5, model.predict_proba(dataset.rows(valid)))
-        model.config["multi_label"].update(thresholds=tuned.tolist(),
-                                           thresholds_from="valid (best F1 per genre)")
+    if config.multi_label:
+        tuned = config.thresholds == "tuned" and valid.any()
+        model.config["multi_label"].update(choose_thresholds(
+            y[valid] > 0.5, model.predict_proba(dataset.rows(valid)) if tuned else None,
+            how=config.thresholds))
 
 
 def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTrainConfig,
@@ -301,9 +303,9 @@ def _build(dataset: FeatureDataset, name: str, labels: list[str], config: DeepTr
                     "chunk_frames": chunk, "n_norm": 0 if norm is None else len(norm.mean_),
                     "train": config.to_dict(), "data": dataset.source}
     if config.multi_label:
-        model_config["multi_label"] = {
-            "labels": labels, "thresholds": [SEED_THRESHOLD] * len(labels),
-            "thresholds_from": f"fixed {SEED_THRESHOLD} (the 2024 report)"}
+        model_config["multi_label"] = {  # the thresholds are chosen after training
+            "labels": labels, **choose_thresholds(np.zeros((0, len(labels))), None,
+                                                  how="seed")}
     torch.manual_seed(config.loop.seed)
     model = DeepGenreModel.build(model_config, labels, dataset.feature_config,
                                  config.loop.device)

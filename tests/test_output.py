@@ -1,0 +1,132 @@
+"""What the command line prints: user data exactly as it is (never read as markup), an
+error printer that cannot fail, and tables that keep every column through a pipe."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+import typer
+from rich.console import Console
+from typer.testing import CliRunner
+
+from genriflow.cli.common import GenriflowGroup
+from genriflow.errors import ConfigError, GenriflowError
+from genriflow.progress import print_table, progress_bar
+
+#: A model folder as `library learn` saves it: in brackets, it reads as a closing tag.
+MODEL = "/music/[FLAC]/models/mine"
+
+
+def test_a_progress_bar_shows_any_path_in_its_description():
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=200)
+    with progress_bar(False) as bar:  # drawn below, on a forced terminal
+        job = bar.add_task(f"classify [{MODEL}]", total=2)
+        bar.advance(job, 1)
+        terminal.print(bar.get_renderable())
+    shown = Console(file=io.StringIO(), width=200).render_str(terminal.file.getvalue())
+    assert f"classify [{MODEL}] " in shown.plain
+
+
+def _app(raises: BaseException) -> typer.Typer:
+    app = typer.Typer(cls=GenriflowGroup, pretty_exceptions_enable=False)
+
+    @app.command()
+    def fail() -> None:
+        raise raises
+
+    @app.command()
+    def other() -> None:  # a group of two: `fail` is a command name
+        pass
+
+    return app
+
+
+class _Unprintable(GenriflowError):
+    def __str__(self) -> str:
+        raise RuntimeError("no message")
+
+
+@pytest.mark.parametrize(("raised", "status", "line"), [
+    (ConfigError("engine", 'ray needs its extra: pip install "genriflow[ray]"'), 2,
+     'error: `--engine` ray needs its extra: pip install "genriflow[ray]"'),
+    (GenriflowError(f"`{MODEL}`: [/bold] is not [red]a model[/red] :fire:"), 2,
+     f"error: `{MODEL}`: [/bold] is not [red]a model[/red] :fire:"),
+    (_Unprintable(), 2, "error: (its message could not be made: RuntimeError)"),
+    (KeyboardInterrupt(), 130, "interrupted"),
+])
+def test_the_error_printer_prints_every_message_whole_and_never_raises(raised, status, line):
+    result = CliRunner().invoke(_app(raised), ["fail"])
+    assert result.exit_code == status, result.output
+    assert result.stderr.splitlines() == [line]
+
+
+def test_a_bug_is_one_line_with_its_message_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENRIFLOW_LOG_DIR", str(tmp_path / "logs"))
+    result = CliRunner().invoke(_app(RuntimeError(f"[/{MODEL}]")), ["fail"])
+    assert result.exit_code == 70
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"bug: internal error (a bug in genriflow): RuntimeError: [/{MODEL}]. "
+                           "The traceback is in ")
+    # with no folder to log in, the bug is still one line
+    monkeypatch.setenv("GENRIFLOW_LOG_DIR", str(tmp_path / "not-a-folder"))
+    (tmp_path / "not-a-folder").write_text("a file where the log folder should be")
+    result = CliRunner().invoke(_app(RuntimeError("[bold]")), ["fail"])
+    assert result.exit_code == 70
+    (line,) = result.stderr.splitlines()
+    assert "RuntimeError: [bold]. Its traceback could not be logged" in line
+
+
+def test_a_table_keeps_every_cell_through_a_pipe_and_on_a_narrow_terminal():
+    header = ["path", "genre", "note"]
+    rows = [["/music/Album [Deluxe] [2020]/02 Outro [bold].mp3" * 3, "Röck [Live]",
+             "tab\there"]]
+    piped = Console(file=io.StringIO(), width=40)
+    print_table(piped, header, rows, title="songs [all]")
+    title, *lines = piped.file.getvalue().splitlines()
+    assert title == "songs [all]"
+    assert lines == ["path\tgenre\tnote", f"{rows[0][0]}\tRöck [Live]\ttab\\there"]
+    assert pd.read_csv(io.StringIO("\n".join(lines)), sep="\t").shape == (1, 3)
+    narrow = Console(file=io.StringIO(), width=40, force_terminal=True, color_system=None)
+    print_table(narrow, header, rows)
+    shown = narrow.file.getvalue()
+    assert "…" not in shown and "Röck [Live]" in shown  # wrapped, never cut
+    folded = "".join(line.split("│")[1] for line in shown.splitlines()[3:-1])
+    assert folded.replace(" ", "") == rows[0][0].replace(" ", "")
+
+
+def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
+                                                                        monkeypatch):
+    import genriflow.api
+    from genriflow.cli import app
+
+    table = pd.DataFrame({
+        "model": ["svm", "logreg [l2]"], "chosen": ["svm", "logreg"], "input": ["kaggle"] * 2,
+        "train": [0.99, 0.9], "valid": [0.8, 0.7], "test": [0.812, 0.7],
+        "test_low": [0.73, 0.61], "test_high": [0.87, 0.78],
+        "test_balanced": [0.8, 0.69], "split": ["test (stratified, 100 items)"] * 2,
+        "folder": ["a", "b"], "vs_best": ["svm"] * 2, "mcnemar_p": [None, 0.0213]})
+    monkeypatch.setattr(genriflow.api, "compare", lambda *args, **kwargs: table)
+    result = CliRunner().invoke(app, ["compare", str(tmp_path), "--out", str(tmp_path / "run"),
+                                      "-q"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "split: test (stratified, 100 items)"
+    assert lines[1].split("\t") == ["model", "input", "train", "valid", "test",
+                                    "test 95 % interval", "balanced", "McNemar p vs best"]
+    assert lines[2].split("\t") == ["svm", "kaggle", "0.990", "0.800", "0.812",
+                                    "0.730-0.870", "0.800", "best"]
+    assert lines[3].split("\t") == ["logreg [l2]", "kaggle", "0.900", "0.700", "0.700",
+                                    "0.610-0.780", "0.690", "0.021"]
+
+
+def test_a_files_warning_names_it_exactly(capsys):
+    from genriflow.audio.errors import AudioWarning
+    from genriflow.cli.common import show_warning
+
+    song = "/music/Album [Deluxe] [2020]/Cut [bold] :fire:.mp3"
+    show_warning(AudioWarning(song, "truncated (decoded 2.1 s of 4.0 s)"), AudioWarning,
+                 __file__, 1)
+    assert capsys.readouterr().err == (f"warning: {song}: truncated (decoded 2.1 s of "
+                                       "4.0 s)\n")
