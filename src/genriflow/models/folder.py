@@ -37,7 +37,8 @@ from genriflow.models.registry import (
 from genriflow.models.reject import OpenSet
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.",
+                    "genriflow.models.heads.")
 
 
 def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> GenreClassifier:

@@ -4,9 +4,16 @@
 model folder; a folder of the same name wins.
 
 ``gtzan`` (the default)
+    A head on the musicnn taggers' analysis of each 3 s window
+    (:mod:`genriflow.models.heads`), starting from the zero-shot genre shares and trained
+    on the 194 training-side GTZAN clips with audio; chosen by grouped cross-validation
+    (``tools/default_head.py``). Its reject rule is the ``music-distance`` of the song's
+    mean embedding. Shipped in ``genriflow/models/builtin/gtzan/``.
+``gtzan-fusion`` (the default before it)
     ``gtzan-table`` and ``zero-shot`` together: the mean of their song-level probabilities
     (:class:`~genriflow.models.fusion.FusedGenreModel`, a fixed rule), sharpened by the
-    temperature in ``genriflow/models/builtin/gtzan/fusion.json`` (:func:`fusion_settings`).
+    temperature in ``genriflow/models/builtin/gtzan-fusion/fusion.json``
+    (:func:`fusion_settings`).
 ``gtzan-table``
     A classical model on the 57 ``kaggle`` features, fitted on the real GTZAN clips of the
     Kaggle feature table (fault-filtered split), shipped as a model folder in
@@ -35,7 +42,8 @@ DEFAULT_MODEL = "gtzan"
 
 #: The shipped model folders, by built-in name.
 BUILTIN_FOLDERS: dict[str, Path] = {
-    "gtzan-table": Path(__file__).resolve().parent / "builtin" / "gtzan-table",
+    name: Path(__file__).resolve().parent / "builtin" / name
+    for name in ("gtzan", "gtzan-table")
 }
 
 
@@ -83,7 +91,7 @@ def _zero_shot(device: str) -> GenreClassifier:
 #: Built-in fused models: name -> the built-in models averaged per song
 #: (:class:`~genriflow.models.fusion.FusedGenreModel`, built by ``load_model``).
 BUILT_IN_FUSIONS: dict[str, tuple[str, ...]] = {
-    "gtzan": ("gtzan-table", "zero-shot"),
+    "gtzan-fusion": ("gtzan-table", "zero-shot"),
 }
 
 #: The file of a built-in fusion's settings, in ``builtin/<name>/``.
@@ -99,8 +107,9 @@ BUILT_IN_MODELS: dict[str, Callable[[str], GenreClassifier]] = {
 
 
 def available_models() -> list[str]:
-    """The names of the built-in models: ``['gtzan', 'gtzan-table', 'zero-shot']``."""
-    return ["gtzan", *BUILTIN_FOLDERS, "zero-shot"]
+    """The names of the built-in models:
+    ``['gtzan', 'gtzan-fusion', 'gtzan-table', 'zero-shot']``."""
+    return sorted([*BUILTIN_FOLDERS, *BUILT_IN_FUSIONS, *BUILT_IN_MODELS])
 
 
 @dataclass(frozen=True)

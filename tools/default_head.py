@@ -1,0 +1,240 @@
+"""Build the default ``gtzan`` model: a head on the musicnn taggers, chosen by grouped CV.
+
+Used by ``tools/build_default_model.py`` (``--only gtzan``) and by
+``benchmarks/default_model.py``. The protocol:
+
+1. Songs: the 194 training-side GTZAN clips with audio (``shared/data/gtzan-sample``, 47,
+   and ``shared/data/gtzan-train-audio``, 147). Each is analysed as ``genriflow predict``
+   does it (12 excerpts of 3 s, the ``musicnn`` analysis of each). No valid or test clip.
+2. Folds: 5 stratified folds, grouped by blocks of 10 clip numbers within a genre (an
+   artist proxy), seed 0.
+3. Candidates: the head's inputs (``tags`` or ``embeddings+tags``) and its two penalties,
+   each cross-validated. The rule: the highest macro recall among the candidates that
+   keep, on every genre, at least half of the zero-shot model's cross-validated recall
+   (a head must not forget what the taggers know of a genre with few clips); ties go to
+   the higher accuracy. Set before the final build, written into ``metrics.json``.
+4. The reject rule (``music-distance``): each song's distance from the statistics of the
+   other folds; the threshold accepts 97.5 % of those out-of-fold scores. Far-out clips
+   (noise, babble, near-silence) are scored against the final statistics.
+5. The chosen recipe refitted on all 194 songs is shipped; the figures in ``metrics.json``
+   are the cross-validated ones (out of fold), never the refitted model's own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from genriflow.datasets.gtzan import GTZAN_GENRES
+from genriflow.features.sets import FeatureConfig
+from genriflow.intervals import wilson_interval
+from genriflow.models.classical import ClassicalGenreModel
+from genriflow.models.reject import OpenSet, RejectRule
+from genriflow.models.zero_shot import GENRE_TAGS, ZeroShotGenreModel
+from genriflow.training.tag_head import (
+    HeadRecipe,
+    Songs,
+    cross_validated,
+    cross_validated_music_distance,
+    fit_head,
+    folds,
+    music_statistics,
+    recalls,
+)
+
+SEED = 0
+N_FOLDS = 5
+#: The share of out-of-fold training songs the reject threshold accepts.
+ACCEPT = 0.975
+LABELS = list(GTZAN_GENRES)
+CANDIDATES = [HeadRecipe(inputs, C=c, intercept_C=ic)
+              for inputs in ("tags", "embeddings+tags")
+              for c in (1e-4, 3e-4, 1e-3) for ic in (0.03, 0.1)]
+RULE = ("highest cross-validated macro recall among the candidates whose recall on every "
+        "genre is at least half of zero-shot's cross-validated recall on it; ties: higher "
+        "accuracy")
+
+
+def clip_paths(data: Path) -> list[Path]:
+    """The 194 training-side clips, in a fixed order."""
+    paths = (sorted((data / "gtzan-sample" / "genres_original").glob("*/*.wav"))
+             + sorted((data / "gtzan-train-audio" / "genres_original").glob("*/*.flac")))
+    if len(paths) != 194:
+        raise SystemExit(f"{data}: expected 194 training-side GTZAN clips, found {len(paths)}")
+    return paths
+
+
+def analyse(paths: list[Path], cache: Path | None, *, sets: tuple[str, ...] = ("musicnn",),
+            log: Callable[[str], None] = print) -> dict[str, np.ndarray]:
+    """Each file's windows of the ``musicnn`` analysis (12 excerpts, as predict), and the
+    central clip's ``kaggle`` features when asked; kept in ``cache`` (an .npz) if given."""
+    if cache is not None and cache.is_file():
+        stored = dict(np.load(cache))
+        if list(stored["paths"]) == [str(p) for p in paths] and all(s in stored for s in sets):
+            return stored
+    from genriflow.features.extract import extract_sets
+    from genriflow.features.options import RunOptions
+
+    configs = [FeatureConfig(set="musicnn")]
+    if "kaggle" in sets:
+        configs.append(FeatureConfig(set="kaggle", clip_seconds=30.0))
+    log(f"analysing {len(paths)} files ({', '.join(sets)}) ...")
+    result = extract_sets([str(p) for p in paths], configs, options=RunOptions(store=None))
+    if result["musicnn"].errors:
+        raise SystemExit(f"unreadable: {result['musicnn'].errors}")
+    files = result["musicnn"].files
+    out = {"paths": np.array([str(p) for p in paths]),
+           "n_windows": np.array([len(f.values) for f in files]),
+           "musicnn": np.concatenate([np.asarray(f.values) for f in files]).astype(np.float32)}
+    if "kaggle" in sets:
+        out["kaggle"] = np.stack([f.row() for f in result["kaggle"].files])
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, **out)
+    return out
+
+
+def songs_of(analysis: dict[str, np.ndarray]) -> Songs:
+    paths = [Path(p) for p in analysis["paths"]]
+    keys = np.array([re.sub(r"\.(wav|flac|au)$", "", p.name) for p in paths])
+    return Songs(analysis["musicnn"].astype(np.float64), analysis["n_windows"],
+                 np.array([p.parent.name for p in paths]), keys)
+
+
+def zero_shot_probabilities(songs: Songs) -> np.ndarray:
+    window = ZeroShotGenreModel().predict_proba(songs.windows[:, :100])
+    song = songs.song_of_window
+    return np.stack([window[song == i].mean(axis=0) for i in range(len(songs.labels))])
+
+
+def with_intervals(figures: dict) -> dict:
+    """``recalls`` figures with 95 % Wilson intervals on accuracy and each recall."""
+    out = dict(figures)
+    out["interval"] = [round(v, 4) for v in wilson_interval(figures["correct"], figures["n"])]
+    out["per_genre"] = {g: {**v, "interval": [round(x, 4) for x in
+                                              wilson_interval(v["correct"], v["n"])]}
+                        for g, v in figures["per_genre"].items()}
+    return out
+
+
+def select(songs: Songs, splits, *, log: Callable[[str], None] = print) -> dict:
+    """Every candidate's cross-validated figures and the chosen one (:data:`RULE`)."""
+    zero = recalls(songs.labels, np.array(LABELS)[zero_shot_probabilities(songs).argmax(1)],
+                   LABELS)
+    scores = {}
+    for recipe in CANDIDATES:
+        proba = cross_validated(recipe, songs, LABELS, GENRE_TAGS, splits)
+        figures = recalls(songs.labels, np.array(LABELS)[proba.argmax(1)], LABELS)
+        keeps = all(figures["per_genre"][g]["recall"] >= 0.5 * v["recall"]
+                    for g, v in zero["per_genre"].items())
+        scores[recipe.name] = {"recipe": recipe.to_dict(), "accuracy": figures["accuracy"],
+                               "macro_recall": figures["macro_recall"], "keeps_zero_shot": keeps,
+                               "recall": {g: round(v["recall"], 4)
+                                          for g, v in figures["per_genre"].items()}}
+        log(f"  {recipe.name:52s} accuracy {figures['accuracy']:.3f}  macro recall "
+            f"{figures['macro_recall']:.3f}  {'keeps' if keeps else 'forgets'} zero-shot")
+    allowed = [n for n in scores if scores[n]["keeps_zero_shot"]] or list(scores)
+    chosen = max(allowed, key=lambda n: (round(scores[n]["macro_recall"], 6),
+                                         scores[n]["accuracy"]))
+    return {"rule": RULE, "chosen": chosen, "candidates": scores,
+            "zero_shot": {"accuracy": zero["accuracy"], "macro_recall": zero["macro_recall"]}}
+
+
+def far_out_analysis(cache: Path | None, *, log: Callable[[str], None] = print) -> dict:
+    """Far-out clips (10 of each noise and babble kind, 30 s, seed 0; and 4 near-silent
+    ones) analysed as predict does."""
+    import tempfile
+
+    import soundfile as sf
+
+    from genriflow.datasets.synthetic.farout import write_far_out
+
+    with tempfile.TemporaryDirectory(prefix="genriflow-far-out-") as folder:
+        paths = write_far_out(folder, per_kind=10, seconds=30.0, seed=SEED)
+        silence = Path(folder) / "silence"
+        silence.mkdir()
+        for i, level in enumerate((0.0, 1e-5, 1e-4, 1e-3)):
+            y = np.random.default_rng([SEED, i]).standard_normal(30 * 22050) * level
+            sf.write(silence / f"silence.{i:05d}.wav", y.astype(np.float32), 22050,
+                     subtype="FLOAT")
+            paths.append(silence / f"silence.{i:05d}.wav")
+        analysis = analyse(sorted(paths), None, log=log)
+    analysis["kinds"] = np.array([Path(p).parent.name for p in analysis["paths"]])
+    return analysis
+
+
+def build_gtzan(data: Path, out: Path, *, cache: Path | None = None,
+                log: Callable[[str], None] = print) -> dict:
+    """Select, fit and write the ``gtzan`` folder; return its metrics."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        songs = songs_of(analyse(clip_paths(data), cache, log=log))
+        splits = folds(songs, n_folds=N_FOLDS, seed=SEED)
+        log(f"{len(songs.labels)} songs, {int(songs.n_windows.sum())} windows; candidates "
+            f"({N_FOLDS}-fold grouped CV):")
+        selection = select(songs, splits, log=log)
+        recipe = HeadRecipe(**selection["candidates"][selection["chosen"]]["recipe"])
+        proba = cross_validated(recipe, songs, LABELS, GENRE_TAGS, splits)
+        oof_distance = cross_validated_music_distance(songs, splits)
+        threshold = float(np.quantile(oof_distance, ACCEPT))
+        head = fit_head(recipe, songs, LABELS, GENRE_TAGS)
+        stats = music_statistics(songs)
+        far = far_out_analysis(None if cache is None else cache.with_name("far-out.npz"),
+                               log=log)
+    far_songs = Songs(far["musicnn"].astype(np.float64), far["n_windows"], far["kinds"],
+                      far["kinds"])
+    from genriflow.features.embeddings import ANALYSIS_LAYOUT
+
+    far_scores = stats.background(
+        far_songs.song_means()[:, ANALYSIS_LAYOUT[("mtt-musicnn", "penultimate")]])
+    refused = {k: {"n": int((far["kinds"] == k).sum()),
+                   "refused": int((far_scores[far["kinds"] == k] > threshold).sum())}
+               for k in sorted(set(far["kinds"]))}
+    predicted = np.array(LABELS)[proba.argmax(1)]
+    unknown = oof_distance > threshold
+    figures = with_intervals(recalls(songs.labels, predicted, LABELS))
+    per_genre_unknown = {g: int(unknown[songs.labels == g].sum())
+                         for g in LABELS if (songs.labels == g).any()}
+    metrics = {
+        "model": "gtzan",
+        "description": ("GTZAN genres from the musicnn taggers: a logistic head on each 3 s "
+                        "window's analysis, starting from the zero-shot genre shares "
+                        f"({recipe.name}); a song is the mean of its windows"),
+        "data": ("the 194 training-side GTZAN clips with audio (shared/data/gtzan-sample 47, "
+                 "shared/data/gtzan-train-audio 147); no valid or test clip"),
+        "protocol": (f"{N_FOLDS}-fold stratified cross-validation grouped by blocks of 10 "
+                     "clip numbers within a genre (seed 0); candidates chosen by the rule; "
+                     "the chosen recipe refitted on all 194 clips is shipped"),
+        "class_counts": {g: int((songs.labels == g).sum()) for g in LABELS},
+        "selection": selection,
+        "recipe": recipe.to_dict(),
+        "cross_validation": {**figures, "part": "out of fold, 194 training-side clips",
+                             "unknown": int(unknown.sum()),
+                             "unknown_rate": float(unknown.mean()),
+                             "unknown_per_genre": per_genre_unknown},
+        "open_set": {"score": "music-distance", "threshold": threshold,
+                     "chosen_on": "out-of-fold scores of the 194 training-side clips",
+                     "accepts": ACCEPT, "far_out_refused": refused},
+    }
+    config = {"model": "gtzan", "description": metrics["description"],
+              "recipe": recipe.to_dict(), "seed": SEED,
+              "train": {"model": "gtzan", "split": {"method": "grouped-cv", "seed": SEED}},
+              "data": metrics["data"]}
+    model = ClassicalGenreModel(head, FeatureConfig(set="musicnn"), config)
+    model.open_set = OpenSet(RejectRule("music-distance", threshold, ACCEPT,
+                                        "grouped-cv out-of-fold training songs"), stats)
+    if out.exists():
+        for old in out.iterdir():
+            if old.is_file():
+                old.unlink()
+    model.save(out, metrics)
+    log(f"chosen {recipe.name}: CV accuracy {figures['accuracy']:.3f} "
+        f"({figures['interval'][0]:.3f}-{figures['interval'][1]:.3f}), macro recall "
+        f"{figures['macro_recall']:.3f}; unknown {unknown.mean():.3f} of in-genre songs; "
+        f"far out refused {json.dumps(refused)}")
+    return metrics
