@@ -52,7 +52,7 @@ class HeadRecipe:
     """The head's input and regularisation (see :class:`~genriflow.models.heads.TagPriorHead`).
 
     >>> HeadRecipe("tags", C=1e-3).name
-    'tags C=0.001 intercept_C=0.1 prior_weight=1.0'
+    'tags C=0.001 intercept_C=0.1 prior_weight=1'
     """
 
     inputs: str = "embeddings+tags"
@@ -89,10 +89,11 @@ def make_head(recipe: HeadRecipe, labels: Sequence[str],
 
 
 def window_weights(y_song: np.ndarray, n_windows: np.ndarray) -> np.ndarray:
-    """Per-window weights: every genre weighs the same, and within it every song.
+    """Per-window weights: every genre weighs the same, and within it every song (the
+    weights sum to the number of songs).
 
     >>> window_weights(np.array(["a", "a", "b"]), np.array([2, 1, 1])).tolist()
-    [0.25, 0.25, 0.5, 1.0]
+    [0.375, 0.375, 0.75, 1.5]
     """
     y_song, n_windows = np.asarray(y_song), np.asarray(n_windows)
     labels, counts = np.unique(y_song, return_counts=True)
