@@ -488,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recorded", action="store_true",
                         help="rebuild the recipe and calibration recorded in --out's "
                              "metrics.json instead of searching")
-    parser.add_argument("--only", choices=("all", "gtzan-table", "gtzan"), default="all",
+    parser.add_argument("--only", choices=("all", "gtzan-table", "gtzan", "library-genres"),
+                        default="all",
                         help="which built-in to build (default: all of them)")
     parser.add_argument("--cache", type=Path, default=None,
                         help="an .npz keeping the clips' musicnn analyses between runs")
@@ -502,6 +503,11 @@ def main(argv: list[str] | None = None) -> int:
         from default_head import build_gtzan
 
         build_gtzan(args.data, OUT.parent / "gtzan", cache=args.cache)
+    if args.only in ("all", "library-genres"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from default_head import build_library
+
+        build_library(args.data, OUT.parent / "library-genres", cache=args.cache)
     return 0
 
 

@@ -167,6 +167,8 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
     if model.open_set is not None:  # the reject option: mean of the windows' scores, or
         score = song_unknown_score(model, item.values)  # the score of their mean
         unknown = bool(model.open_set.rule.rejects(score))
+        if hasattr(model, "no_genre_fits"):  # a vocabulary: unknown only if no genre fits
+            unknown = model.no_genre_fits(item.values, unknown)
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
                       item.offsets, window_probs, str(model.config.get("model", "")), top,
                       model.thresholds, unknown, score)

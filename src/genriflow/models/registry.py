@@ -19,6 +19,11 @@ model folder; a folder of the same name wins.
     Kaggle feature table (fault-filtered split), shipped as a model folder in
     ``genriflow/models/builtin/gtzan-table/`` and loaded like any other folder (the same
     trusted-types check). ``tools/build_default_model.py`` builds it.
+``library-genres``
+    GTZAN's ten genres and nine more a modern library holds (electronic, ambient, folk,
+    soul-rnb, punk, funk, world, soundtrack, experimental), from the taggers' tags by the
+    map ``genre_tags.json`` with the ``gtzan`` head splitting the GTZAN genres
+    (:mod:`genriflow.models.vocabulary`); what ``library classify`` uses by default.
 ``zero-shot``
     GTZAN's genres from the pretrained musicnn taggers' tags, no training
     (:mod:`genriflow.models.zero_shot`).
@@ -36,14 +41,16 @@ from pathlib import Path
 
 from genriflow.models.base import GenreClassifier
 
-#: The model used wherever none is named (``genriflow.classify``, ``predict``, ``library
-#: classify``): the built-in GTZAN genre model.
+#: The model used wherever none is named (``genriflow.classify``, ``predict``): the
+#: built-in GTZAN genre model.
 DEFAULT_MODEL = "gtzan"
+#: The model ``library classify`` uses when none is named: the library vocabulary.
+DEFAULT_LIBRARY_MODEL = "library-genres"
 
 #: The shipped model folders, by built-in name.
 BUILTIN_FOLDERS: dict[str, Path] = {
     name: Path(__file__).resolve().parent / "builtin" / name
-    for name in ("gtzan", "gtzan-table")
+    for name in ("gtzan", "gtzan-table", "library-genres")
 }
 
 
