@@ -156,7 +156,7 @@ def test_each_model_analyses_the_library_once(classified, demo_model, feature_ca
     by_folder = classified.songs(model=str(demo_model))
     assert by_folder["genre"].notna().all() and by_folder["model"].iloc[0] == str(
         Path(demo_model).resolve())
-    assert classified.songs(model="gtzan")["model"].iloc[0] == "gtzan"
+    assert classified.songs(model="library-genres")["model"].iloc[0] == "library-genres"
 
 
 def _count(db: Path) -> int:

@@ -62,7 +62,7 @@ def test_the_default_heads_folder_is_small_and_holds_only_trusted_types():
 
 def test_gtzan_is_built_in_and_the_default():
     assert genriflow.available_models() == ["gtzan", "gtzan-fusion", "gtzan-table",
-                                            "zero-shot"]
+                                            "library-genres", "zero-shot"]
     from genriflow.api import DEFAULT_MODEL
 
     assert DEFAULT_MODEL == "gtzan"
@@ -198,7 +198,8 @@ def test_the_47_clips_table_rows_score_as_recorded(metrics, shared_data):
 
 
 def test_describe_models_reports_each_figure_with_its_split(metrics):
-    head, fused, gtzan, zero_shot = describe_models()
+    head, fused, gtzan, library, zero_shot = describe_models()
+    assert library.name == "library-genres" and library.n == 194 and library.per_genre
     recorded = metrics["sample"]["fused"]
     assert fused.name == "gtzan-fusion" and (fused.correct, fused.n) == (recorded["correct"], 47)
     assert "47" in fused.tested_on and "optimistic" in fused.chosen_on
@@ -230,7 +231,8 @@ def test_the_models_command_lists_them():
     assert "tested on" in result.output and "/290" in result.output
     result = CliRunner().invoke(app, ["models", "-f", "json"])
     listed = json.loads(result.output)
-    assert [m["name"] for m in listed] == ["gtzan", "gtzan-fusion", "gtzan-table", "zero-shot"]
+    assert [m["name"] for m in listed] == ["gtzan", "gtzan-fusion", "gtzan-table",
+                                           "library-genres", "zero-shot"]
 
 
 def test_predict_tells_a_model_from_audio(tmp_path):
