@@ -488,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recorded", action="store_true",
                         help="rebuild the recipe and calibration recorded in --out's "
                              "metrics.json instead of searching")
-    parser.add_argument("--only", choices=("all", "gtzan-table", "gtzan", "library-genres"),
+    parser.add_argument("--only", choices=("all", "gtzan-table", "gtzan", "library-genres",
+                                           "moods"),
                         default="all",
                         help="which built-in to build (default: all of them)")
     parser.add_argument("--cache", type=Path, default=None,
@@ -508,6 +509,11 @@ def main(argv: list[str] | None = None) -> int:
         from default_head import build_library
 
         build_library(args.data, OUT.parent / "library-genres", cache=args.cache)
+    if args.only in ("all", "moods"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from default_head import build_moods
+
+        build_moods(args.data, OUT.parent / "moods.json", cache=args.cache)
     return 0
 
 

@@ -46,6 +46,7 @@ from genriflow.training.tag_head import (
     folds,
     music_statistics,
     recalls,
+    window_weights,
 )
 
 SEED = 0
@@ -303,3 +304,31 @@ def build_library(data: Path, out: Path, *, cache: Path | None = None,
         f"{figures['accuracy']:.3f}, macro recall {figures['macro_recall']:.3f}, unknown "
         f"{np.mean(unknown):.3f}; far out refused {json.dumps(refused)}")
     return metrics
+
+
+def build_moods(data: Path, out: Path, *, cache: Path | None = None,
+                log: Callable[[str], None] = print) -> dict:
+    """Write ``out`` (``builtin/moods.json``): each mood's raw score quantiles (0 to 100 %)
+    over the 194 training-side GTZAN clips, every genre weighing the same (the base rates
+    the moods are ranked against)."""
+    from genriflow.models.zero_shot import MOOD_TAGS, tag_scores
+
+    songs = songs_of(analyse(clip_paths(data), cache, log=log))
+    raw = tag_scores(songs.song_means()[:, :100], MOOD_TAGS)
+    weights = window_weights(songs.labels, np.ones(len(songs.labels), dtype=int))
+    levels = np.linspace(0.0, 1.0, 101)
+    quantiles = {}
+    for j, mood in enumerate(MOOD_TAGS):
+        order = np.argsort(raw[:, j])
+        cumulative = np.cumsum(weights[order]) / weights.sum()
+        quantiles[mood] = [round(float(v), 6) for v in
+                           np.interp(levels, cumulative, raw[order, j])]
+    reference = {"about": ("Quantiles (0 %, 1 %, ..., 100 %) of each mood's raw tag score "
+                           "(genriflow.models.zero_shot.MOOD_TAGS) over the reference "
+                           "songs; a song's mood score is its rank among them."),
+                 "reference": ("the 194 training-side GTZAN clips with audio, every genre "
+                               "weighing the same (12 excerpts each, as predict)"),
+                 "quantiles": quantiles}
+    out.write_text(json.dumps(reference, indent=1) + "\n")
+    log(f"moods: reference quantiles of {len(MOOD_TAGS)} moods written to {out}")
+    return reference
