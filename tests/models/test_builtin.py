@@ -333,3 +333,26 @@ def test_the_built_in_reject_rule_was_set_on_the_valid_part(metrics, shared_data
     train = parts.rows("train")
     again = ClassMeans.fit(model.embed(parts.X[train]), parts.y[train])
     np.testing.assert_allclose(again.means, model.open_set.distance.means, atol=1e-9)
+
+
+def _head_tool():
+    path = ROOT / "tools" / "default_head.py"
+    spec = importlib.util.spec_from_file_location("default_head", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_build_script_reproduces_the_default_head(shared_data, tmp_path):
+    """From the 194 clips' audio: the same choice, figures and probabilities."""
+    tool = _head_tool()
+    shipped = json.loads((HEAD / "metrics.json").read_text())
+    rebuilt = tool.build_gtzan(shared_data, tmp_path / "gtzan", log=lambda _: None)
+    for key in ("selection", "recipe", "cross_validation", "zero_shot", "open_set"):
+        assert_close(rebuilt[key], shipped[key], where=key)
+    songs = tool.songs_of(tool.analyse(tool.clip_paths(shared_data), None))
+    again, model = load_model(tmp_path / "gtzan"), load_model("gtzan")
+    np.testing.assert_allclose(again.predict_proba(songs.windows),
+                               model.predict_proba(songs.windows), atol=1e-6)
