@@ -1,4 +1,10 @@
-"""Build genriflow's built-in GTZAN genre model: ``src/genriflow/models/builtin/gtzan-table/``.
+"""Build genriflow's built-in models: ``gtzan-table`` here, ``gtzan`` (the default) in
+``tools/default_head.py``, both from ``--only all`` (the default).
+
+    .venv/bin/python tools/build_default_model.py --only gtzan   # the default head alone
+
+The rest of this docstring is the ``gtzan-table`` protocol
+(``src/genriflow/models/builtin/gtzan-table/``).
 
 The model reads the 57 ``kaggle`` features (which genriflow computes from audio exactly as
 the Kaggle GTZAN table has them) and is fitted on that table's real clips only. The
@@ -28,7 +34,7 @@ protocol, fixed before the test part is read:
    of two models that disagree is timid) is fitted on the 47 clips, the only labelled
    audio here, by the negative log-likelihood; its effect is measured by 5-fold
    cross-fitting (each clip's probabilities from a temperature fitted on the other
-   folds), and it is written to ``builtin/gtzan/fusion.json``. Far-out clips (noise and
+   folds), and it is written to ``builtin/gtzan-fusion/fusion.json``. Far-out clips (noise and
    speech-like babble) show what the reject rule refuses.
 
 Everything is seeded (``SEED``); the build is deterministic. From the repository root::
@@ -71,8 +77,8 @@ OUT = REPO / "src" / "genriflow" / "models" / "builtin" / "gtzan-table"
 TABLE = Path("gtzan-features") / "features_30_sec.csv"
 SAMPLE = Path("gtzan-sample") / "genres_original"
 SEED = 0
-#: The built-in name (``genriflow.load_model("gtzan-table")``; ``gtzan`` is its fusion
-#: with the zero-shot model).
+#: The built-in name (``genriflow.load_model("gtzan-table")``; ``gtzan-fusion`` is its
+#: fusion with the zero-shot model).
 NAME = "gtzan-table"
 
 
@@ -279,7 +285,7 @@ def sample_figures(folder: Path, sample: Path, parts: Parts, fusion: Path) -> di
 
     built_in = load_model(folder)
     plain = FusedGenreModel([built_in, load_model("zero-shot")],
-                            config={"kind": "fused", "model": "gtzan"})
+                            config={"kind": "fused", "model": "gtzan-fusion"})
     audio, audio_predictions = _score(built_in, sample)
     fused, fused_predictions = _score(plain, sample)
     rows = parts.rows("held-out")
@@ -451,7 +457,7 @@ def _build(data: Path, out: Path, *, recorded: dict | None, sample: bool,
     model.save(out, metrics)
     if sample:
         metrics["sample"] = sample_figures(out, data / SAMPLE, parts,
-                                           out.parent / "gtzan" / "fusion.json")
+                                           out.parent / "gtzan-fusion" / "fusion.json")
         audio, zero = metrics["sample"]["audio"], metrics["sample"]["zero_shot"]
         calibration = metrics["sample"]["fused_calibration"]
         log(f"fusion temperature {calibration['temperature']}: cross-fitted ECE "
@@ -482,10 +488,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recorded", action="store_true",
                         help="rebuild the recipe and calibration recorded in --out's "
                              "metrics.json instead of searching")
+    parser.add_argument("--only", choices=("all", "gtzan-table", "gtzan", "library-genres",
+                                           "moods"),
+                        default="all",
+                        help="which built-in to build (default: all of them)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="an .npz keeping the clips' musicnn analyses between runs")
     args = parser.parse_args(argv)
-    recorded = (json.loads((args.out / "metrics.json").read_text()) if args.recorded
-                else None)
-    build(args.data, args.out, recorded=recorded, sample=not args.no_sample)
+    if args.only in ("all", "gtzan-table"):
+        recorded = (json.loads((args.out / "metrics.json").read_text()) if args.recorded
+                    else None)
+        build(args.data, args.out, recorded=recorded, sample=not args.no_sample)
+    if args.only in ("all", "gtzan"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from default_head import build_gtzan
+
+        build_gtzan(args.data, OUT.parent / "gtzan", cache=args.cache)
+    if args.only in ("all", "library-genres"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from default_head import build_library
+
+        build_library(args.data, OUT.parent / "library-genres", cache=args.cache)
+    if args.only in ("all", "moods"):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from default_head import build_moods
+
+        build_moods(args.data, OUT.parent / "moods.json", cache=args.cache)
     return 0
 
 

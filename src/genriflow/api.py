@@ -600,10 +600,11 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
              part: str = "test", options: RunOptions | None = None) -> Run:
     """Score a saved model on its own split's test part, or on data it never saw.
 
-    A fused model (the default ``gtzan``) reads several feature sets: it is scored song by
-    song from audio, each song classified exactly as :func:`classify` does, on the split
-    of its first part (``gtzan-table``'s ``gtzan-fault-filtered``), with the calibration
-    figures of its probabilities (:mod:`genriflow.inference.songs`).
+    The default ``gtzan`` (a head on each window of the ``musicnn`` analysis), a fused
+    model (``gtzan-fusion``) and ``library-genres`` are scored song by song from audio,
+    each song classified exactly as :func:`classify` does, on the model's split
+    (``gtzan-fault-filtered``; a fusion's first part's), with the calibration figures of
+    its probabilities (:mod:`genriflow.inference.songs`).
 
     Parameters
     ----------
@@ -622,12 +623,15 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     options = options if options is not None else default_options()
-    if isinstance(loaded, FusedGenreModel):
+    # Models whose song is the mean of its windows' answers (the default gtzan, a
+    # vocabulary, a fusion) are scored song by song, exactly as classify does.
+    if isinstance(loaded, FusedGenreModel) or loaded.feature_config.set == "musicnn":
         from genriflow.inference.songs import evaluate_songs_to_folder
 
         if data is None or table is not None:
-            raise ConfigError("data", f"{loaded.config.get('model', 'a fused model')} reads "
-                              "several feature sets: give labelled audio, not a table")
+            raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
+                              "song by song, as classify does: give labelled audio, not a "
+                              "table")
         metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
                                                    options=options)
         return Run(Path(out), metrics, errors)

@@ -78,7 +78,7 @@ def test_songs_are_listed_with_their_genres_moods_and_voice(classified):
     songs = classified.songs()
     assert len(songs) == 6 and songs["genre"].notna().all()
     genres = [c for c in songs.columns if c.startswith("p_")]
-    assert len(genres) == 10
+    assert len(genres) == 19  # library-genres, the library's default
     np.testing.assert_allclose(songs[genres].sum(axis=1), 1.0, atol=1e-4)
     assert set(songs["voice"]) <= {"vocal", "instrumental"}
     genre = songs["genre"].iloc[0]
@@ -156,7 +156,7 @@ def test_each_model_analyses_the_library_once(classified, demo_model, feature_ca
     by_folder = classified.songs(model=str(demo_model))
     assert by_folder["genre"].notna().all() and by_folder["model"].iloc[0] == str(
         Path(demo_model).resolve())
-    assert classified.songs(model="gtzan")["model"].iloc[0] == "gtzan"
+    assert classified.songs(model="library-genres")["model"].iloc[0] == "library-genres"
 
 
 def _count(db: Path) -> int:

@@ -29,7 +29,7 @@ def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
     classify = cli("library", "classify", "--store", feature_cache, "-j", "1", "-q",
                          env=env)
     assert classify.returncode == 0, classify.stderr
-    assert "analysed 6 of 7 songs due with gtzan (0 already up to date, 1 failed)" in (
+    assert "analysed 6 of 7 songs due with library-genres (0 already up to date, 1 failed)" in (
         classify.stdout)
 
     listed = cli("library", "ls", env=env)

@@ -53,7 +53,7 @@ def test_the_default_plan_keeps_the_user_s_genres_and_fills_the_empty_ones(class
     assert rows[("two.mp3", "voice")].new in ("vocal", "instrumental")
     songs = library.songs().set_index("path")
     for row in rows.values():
-        assert row.content == songs.loc[row.path, "content"] and row.model == "gtzan"
+        assert row.content == songs.loc[row.path, "content"] and row.model == "library-genres"
         assert 0.0 <= float(row.confidence) <= 1.0
 
 
@@ -99,7 +99,7 @@ def test_playlists_per_genre_relative_regenerated_and_never_over_a_foreign_one(c
     assert {p.name for p in report.written} == {f"{g}.m3u8" for g in predicted.values()}
     some = next(iter(report.written))
     lines = some.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "#EXTM3U" and lines[1].startswith("#GENRIFLOW:by=genre;model=gtzan")
+    assert lines[0] == "#EXTM3U" and lines[1].startswith("#GENRIFLOW:by=genre;model=library-genres")
     entries = lines[2:]
     for info, entry in zip(entries[::2], entries[1::2], strict=True):
         assert info.startswith("#EXTINF:3,")
@@ -157,8 +157,9 @@ def test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre(tmp_path, 
     db = tmp_path / "library.db"
     with Library(db) as library:
         library.scan([music])
-        library.classify(options=RunOptions(store=feature_cache, n_jobs=1))
-        songs = library.songs().set_index("path")
+        # gtzan refuses noise; library-genres calls white noise electronic (docs/models.md)
+        library.classify(model="gtzan", options=RunOptions(store=feature_cache, n_jobs=1))
+        songs = library.songs(model="gtzan").set_index("path")
         assert songs.loc[str(noise), "unknown"] == True  # noqa: E712 (a numpy bool)
         assert songs.loc[str(music / "rock.00001.wav"), "unknown"] == False  # noqa: E712
         assert songs.loc[str(noise), "unknown_score"] > songs.loc[

@@ -24,6 +24,8 @@ from genriflow.models.registry import BUILTIN_FOLDERS, describe_models
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = BUILTIN_FOLDERS["gtzan-table"]
+HEAD = BUILTIN_FOLDERS["gtzan"]
+FUSION_FILE = FOLDER.parent / "gtzan-fusion" / "fusion.json"
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +51,18 @@ def test_the_shipped_folder_is_small_and_holds_only_trusted_types():
     assert all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
 
 
+def test_the_default_heads_folder_is_small_and_holds_only_trusted_types():
+    names = sorted(p.name for p in HEAD.iterdir())
+    assert names == ["config.json", "labels.json", "metrics.json", "model.skops",
+                     "openset.safetensors"]
+    assert sum(p.stat().st_size for p in HEAD.iterdir()) < 1_000_000
+    untrusted = sio.get_untrusted_types(file=HEAD / "model.skops")
+    assert untrusted and all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
+
+
 def test_gtzan_is_built_in_and_the_default():
-    assert genriflow.available_models() == ["gtzan", "gtzan-table", "zero-shot"]
+    assert genriflow.available_models() == ["gtzan", "gtzan-fusion", "gtzan-table",
+                                            "library-genres", "zero-shot"]
     from genriflow.api import DEFAULT_MODEL
 
     assert DEFAULT_MODEL == "gtzan"
@@ -58,23 +70,60 @@ def test_gtzan_is_built_in_and_the_default():
     assert isinstance(table, ClassicalGenreModel)
     assert table.labels == list(GTZAN_GENRES)
     assert table.feature_config.set == "kaggle" and table.feature_config.clip_seconds == 30.0
-    fused = genriflow.load_model("gtzan")
+    head = genriflow.load_model("gtzan")
+    assert isinstance(head, ClassicalGenreModel) and head.labels == list(GTZAN_GENRES)
+    assert head.feature_config.set == "musicnn"
+    assert head.open_set.rule.score == "music-distance"
+    fused = genriflow.load_model("gtzan-fusion")
     assert isinstance(fused, FusedGenreModel) and fused.labels == list(GTZAN_GENRES)
     assert [c.set for c in fused.feature_configs] == ["kaggle", "musicnn-tags"]
     with pytest.raises(ModelError, match="whole songs"):
         fused.predict_proba(np.zeros((1, 57)))
 
 
-def test_the_default_model_is_the_mean_of_its_two_models_per_song():
+def test_the_default_song_is_the_mean_of_its_windows_and_noise_is_unknown():
+    """One answer, one story: the song's genre is the mean of the timeline's windows."""
     sr = 22050
     t = np.arange(40 * sr) / sr
     song = np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
-    prediction = genriflow.classify(song, sr=sr, excerpts=3)
+    prediction = genriflow.classify(song, sr=sr, excerpts=4)
     assert prediction.model == "gtzan" and prediction.labels == list(GTZAN_GENRES)
+    assert prediction.window_probabilities.shape == (4, 10)
+    np.testing.assert_allclose(prediction.probabilities,
+                               prediction.window_probabilities.mean(axis=0), atol=1e-12)
+    from genriflow.datasets.synthetic.farout import far_out_clip
+
+    noise = far_out_clip("white-noise", 30.0, sr, np.random.default_rng(3))
+    rejected = genriflow.classify(noise, sr=sr, excerpts=4)
+    assert rejected.unknown is True
+    assert rejected.unknown_score > load_model("gtzan").open_set.rule.threshold
+
+
+def test_the_default_heads_recorded_figures_beat_zero_shot_honestly():
+    metrics = json.loads((HEAD / "metrics.json").read_text())
+    cv, zero = metrics["cross_validation"], metrics["zero_shot"]
+    assert cv["n"] == zero["n"] == 194 and "out of fold" in cv["part"]
+    assert cv["macro_recall"] > zero["macro_recall"] + 0.1
+    assert cv["accuracy"] >= zero["accuracy"]
+    assert cv["unknown_rate"] <= 0.05
+    refused = metrics["open_set"]["far_out_refused"]
+    assert sum(v["refused"] for v in refused.values()) >= 0.95 * sum(
+        v["n"] for v in refused.values())
+    chosen = metrics["selection"]["candidates"][metrics["selection"]["chosen"]]
+    assert chosen["keeps_zero_shot"]
+    assert_close(chosen["macro_recall"], cv["macro_recall"])
+
+
+def test_the_fusion_is_the_mean_of_its_two_models_per_song():
+    sr = 22050
+    t = np.arange(40 * sr) / sr
+    song = np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))
+    prediction = genriflow.classify(song, sr=sr, excerpts=3, model="gtzan-fusion")
+    assert prediction.model == "gtzan-fusion" and prediction.labels == list(GTZAN_GENRES)
     parts = [genriflow.classify(song, sr=sr, model=name, excerpts=3)
              for name in ("gtzan-table", "zero-shot")]
     mean = (parts[0].probabilities + parts[1].probabilities) / 2
-    temperature = json.loads((FOLDER.parent / "gtzan" / "fusion.json").read_text())["temperature"]
+    temperature = json.loads(FUSION_FILE.read_text())["temperature"]
     sharpened = np.exp(np.log(mean) / temperature)
     np.testing.assert_allclose(prediction.probabilities, sharpened / sharpened.sum())
     assert abs(prediction.probabilities.sum() - 1) < 1e-6
@@ -99,7 +148,7 @@ def test_the_built_in_folder_gets_the_trusted_types_check(tmp_path, monkeypatch)
     with pytest.raises(ModelError, match="untrusted"):
         load_model("gtzan-table")
     with pytest.raises(ModelError, match="untrusted"):
-        load_model("gtzan")  # the default reads it too
+        load_model("gtzan-fusion")  # the fusion reads it too
 
 
 def test_the_metrics_record_an_honest_protocol(metrics, shared_data):
@@ -149,19 +198,28 @@ def test_the_47_clips_table_rows_score_as_recorded(metrics, shared_data):
 
 
 def test_describe_models_reports_each_figure_with_its_split(metrics):
-    fused, gtzan, zero_shot = describe_models()
+    head, fused, gtzan, library, zero_shot = describe_models()
+    assert library.name == "library-genres" and library.n == 194 and library.per_genre
     recorded = metrics["sample"]["fused"]
-    assert fused.name == "gtzan" and (fused.correct, fused.n) == (recorded["correct"], 47)
+    assert fused.name == "gtzan-fusion" and (fused.correct, fused.n) == (recorded["correct"], 47)
     assert "47" in fused.tested_on and "optimistic" in fused.chosen_on
+    head_metrics = json.loads((HEAD / "metrics.json").read_text())
+    cv = head_metrics["cross_validation"]
+    assert head.name == "gtzan" and (head.correct, head.n) == (cv["correct"], 194)
+    assert "out of fold" in head.tested_on and "grouped" in head.chosen_on
+    assert_close(head.macro_recall, cv["macro_recall"])
+    assert_close(head.unknown_rate, cv["unknown_rate"])
+    assert set(head.per_genre) == set(GTZAN_GENRES)
     # the default is clearly above the zero-shot model on the same clips
-    assert fused.correct > metrics["sample"]["zero_shot"]["correct"] + 5
+    assert head.macro_recall > zero_shot.macro_recall + 0.1
+    assert head.accuracy >= zero_shot.accuracy
     assert gtzan.name == "gtzan-table" and gtzan.n == 290
     assert_close(gtzan.accuracy, metrics["test"]["accuracy"])
     assert_close(list(gtzan.interval), metrics["test"]["interval"])
     assert "403" in gtzan.trained_on and "197" in gtzan.chosen_on and "290" in gtzan.tested_on
-    recorded = metrics["sample"]["zero_shot"]
+    recorded = head_metrics["zero_shot"]
     assert (zero_shot.correct, zero_shot.n) == (recorded["correct"], recorded["n"])
-    assert zero_shot.n == 47
+    assert zero_shot.n == 194
     assert_close(list(zero_shot.interval), recorded["interval"])
     assert f"{metrics['sample']['audio']['correct']}/47" in gtzan.notes
 
@@ -173,7 +231,8 @@ def test_the_models_command_lists_them():
     assert "tested on" in result.output and "/290" in result.output
     result = CliRunner().invoke(app, ["models", "-f", "json"])
     listed = json.loads(result.output)
-    assert [m["name"] for m in listed] == ["gtzan", "gtzan-table", "zero-shot"]
+    assert [m["name"] for m in listed] == ["gtzan", "gtzan-fusion", "gtzan-table",
+                                           "library-genres", "zero-shot"]
 
 
 def test_predict_tells_a_model_from_audio(tmp_path):
@@ -211,7 +270,7 @@ def test_predict_without_a_model_uses_the_built_in_one(tmp_path):
 def test_the_47_real_clips_from_audio_score_as_recorded(metrics, shared_data, tmp_path):
     """The whole pipeline (decode, the 57 features, the model) on clips it never saw."""
     options = RunOptions(store=tmp_path / "store")
-    for name, recorded in (("gtzan-table", "audio"), ("gtzan", "fused")):
+    for name, recorded in (("gtzan-table", "audio"), ("gtzan-fusion", "fused")):
         result = genriflow.classify(shared_data / "gtzan-sample", model=name, options=options)
         assert not result.errors and len(result.predictions) == 47
         predicted = {Path(p.path).stem: p.genre for p in result.predictions}
@@ -231,10 +290,10 @@ def test_the_default_models_temperature_is_fitted_and_helps_on_held_out_clips(
     result = genriflow.classify(shared_data / "gtzan-sample", model=plain,
                                 options=RunOptions(store=tmp_path / "store"))
     calibration = tool.fusion_calibration(result.predictions)
-    shipped = json.loads((FOLDER.parent / "gtzan" / "fusion.json").read_text())
+    shipped = json.loads(FUSION_FILE.read_text())
     assert calibration["temperature"] == pytest.approx(shipped["temperature"], abs=1e-3)
     assert calibration["temperature"] == pytest.approx(
-        load_model("gtzan").temperature, abs=1e-3)
+        load_model("gtzan-fusion").temperature, abs=1e-3)
     before, after = calibration["before"], calibration["after"]
     assert after["ece"] < before["ece"] - 0.05 and after["nll"] < before["nll"]
     assert after["accuracy"] == before["accuracy"]        # a temperature keeps the top genre
@@ -252,8 +311,10 @@ def test_the_default_model_says_none_of_these_for_noise_and_speech(tmp_path):
     assert len(result.predictions) == 2
     assert all(p.unknown is True for p in result.predictions), [
         (p.path, p.unknown_score) for p in result.predictions]
-    assert all(p.unknown_score > load_model("gtzan-table").open_set.rule.threshold
+    assert all(p.unknown_score > load_model("gtzan").open_set.rule.threshold
                for p in result.predictions)
+    rule = json.loads((HEAD / "config.json").read_text())["open_set"]
+    assert rule["score"] == "music-distance" and "out-of-fold" in rule["chosen_on"]
     rule = json.loads((FOLDER / "config.json").read_text())["open_set"]
     assert rule["score"] == "distance" and rule["chosen_on"] == "valid"
 
@@ -271,3 +332,26 @@ def test_the_built_in_reject_rule_was_set_on_the_valid_part(metrics, shared_data
     train = parts.rows("train")
     again = ClassMeans.fit(model.embed(parts.X[train]), parts.y[train])
     np.testing.assert_allclose(again.means, model.open_set.distance.means, atol=1e-9)
+
+
+def _head_tool():
+    path = ROOT / "tools" / "default_head.py"
+    spec = importlib.util.spec_from_file_location("default_head", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_build_script_reproduces_the_default_head(shared_data, tmp_path):
+    """From the 194 clips' audio: the same choice, figures and probabilities."""
+    tool = _head_tool()
+    shipped = json.loads((HEAD / "metrics.json").read_text())
+    rebuilt = tool.build_gtzan(shared_data, tmp_path / "gtzan", log=lambda _: None)
+    for key in ("selection", "recipe", "cross_validation", "zero_shot", "open_set"):
+        assert_close(rebuilt[key], shipped[key], where=key)
+    songs = tool.songs_of(tool.analyse(tool.clip_paths(shared_data), None))
+    again, model = load_model(tmp_path / "gtzan"), load_model("gtzan")
+    np.testing.assert_allclose(again.predict_proba(songs.windows),
+                               model.predict_proba(songs.windows), atol=1e-6)

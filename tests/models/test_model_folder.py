@@ -91,10 +91,12 @@ def test_every_model_has_the_one_interface(tmp_path):
 
 
 def test_built_in_names_and_folders():
-    assert available_models() == ["gtzan", "gtzan-table", "zero-shot"]
+    assert available_models() == ["gtzan", "gtzan-fusion", "gtzan-table", "library-genres",
+                                  "zero-shot"]
     assert isinstance(load_model("zero-shot", device="cpu"), ZeroShotGenreModel)
     with pytest.raises(ModelError, match=r"^`nope`: not a genriflow model folder \(no "
-                       r"config.json\) nor a built-in model \(gtzan, gtzan-table, zero-shot\)$"):
+                       r"config.json\) nor a built-in model \(gtzan, gtzan-fusion, gtzan-table, "
+                       r"library-genres, zero-shot\)$"):
         load_model("nope")
     with pytest.raises(ModelError, match="built-in"):
         ZeroShotGenreModel().save("unused")

@@ -73,7 +73,8 @@ def scan(
 @app.command("classify")
 def classify(
     model: Annotated[str | None, typer.Option(
-        help="A built-in model (default: gtzan; see `genriflow models`), a model folder, "
+        help="A built-in model (default: library-genres, GTZAN's ten genres and nine more; "
+             "gtzan for GTZAN's ten alone; see `genriflow models`), a model folder, "
              "or a NAME given to `library learn`.")] = None,
     batch_size: Annotated[int, typer.Option(help="Songs committed together (a killed run "
                                             "loses at most one batch).")] = 16,

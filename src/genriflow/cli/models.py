@@ -32,14 +32,18 @@ def command(
     if format == "json":
         console.print_json(json.dumps([asdict(m) for m in models]))
         return
-    console.print("Built-in models, each figure on data never used to fit or choose it "
-                  "(95 % Wilson interval):")
+    console.print("Built-in models, each figure with what it was fitted, chosen and tested "
+                  "on (95 % Wilson interval):")
     for m in models:
         default = " (default)" if m.name == DEFAULT_MODEL else ""
         console.print(styled("\n", (f"{m.name}{default}", "bold"), f": {m.summary}"),
                       highlight=False)
         rows = [("accuracy", f"{m.accuracy:.3f} ({m.correct}/{m.n}, "
                              f"{m.interval[0]:.3f}-{m.interval[1]:.3f})"),
+                ("macro rec.", "" if m.macro_recall is None else f"{m.macro_recall:.3f}"),
+                ("per genre", ", ".join(f"{g} {r:.2f}" for g, r in m.per_genre.items())),
+                ("unknown", "" if m.unknown_rate is None else f"{m.unknown_rate:.3f} of "
+                            "in-genre songs"),
                 ("tested on", m.tested_on), ("trained on", m.trained_on),
                 ("chosen on", m.chosen_on), ("also", m.notes)]
         for label, text in rows:

@@ -164,12 +164,26 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
     """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
     window_probs = model.predict_proba(item.values)
     unknown = score = None
-    if model.open_set is not None:  # the reject option: mean of the windows' scores
-        score = float(np.mean(model.open_set.scores(model, item.values)))
+    if model.open_set is not None:  # the reject option: mean of the windows' scores, or
+        score = song_unknown_score(model, item.values)  # the score of their mean
         unknown = bool(model.open_set.rule.rejects(score))
+        if hasattr(model, "no_genre_fits"):  # a vocabulary: unknown only if no genre fits
+            unknown = model.no_genre_fits(item.values, unknown)
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
                       item.offsets, window_probs, str(model.config.get("model", "")), top,
                       model.thresholds, unknown, score)
+
+
+def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:
+    """The unknown-genre score of one song's windows (n_windows, *set_shape) by ``model``'s
+    reject rule: the mean of the windows' scores, or for a song-level score
+    (:data:`~genriflow.models.reject.SONG_SCORES`) the score of the windows' mean."""
+    from genriflow.models.reject import SONG_SCORES
+
+    values = np.asarray(values)
+    if model.open_set.rule.score in SONG_SCORES:
+        return float(model.open_set.scores(model, values.mean(axis=0, keepdims=True))[0])
+    return float(np.mean(model.open_set.scores(model, values)))
 
 
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],

@@ -29,9 +29,13 @@ from genriflow.models.base import GenreClassifier
 
 
 def song_split(model: GenreClassifier) -> SplitConfig:
-    """The split to score ``model`` on: its own, or for a fused model its first part's."""
+    """The split to score ``model`` on: its own, for a fused model its first part's, for a
+    vocabulary (``library-genres``) its head's."""
     from genriflow.models.fusion import FusedGenreModel
+    from genriflow.models.vocabulary import VocabularyGenreModel
 
+    if isinstance(model, VocabularyGenreModel):
+        return model_split(model.head)
     return model_split(model.parts[0] if isinstance(model, FusedGenreModel) else model)
 
 

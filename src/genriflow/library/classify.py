@@ -22,7 +22,7 @@ from genriflow.audio import AudioError
 from genriflow.errors import at_least
 from genriflow.features.options import RunOptions
 from genriflow.library.db import transaction
-from genriflow.models.registry import DEFAULT_MODEL
+from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
 from genriflow.progress import progress_bar
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class ClassifyConfig:
     genriflow.errors.ConfigError: `batch_size` must be at least 1; got 0
     """
 
-    model: str | os.PathLike = DEFAULT_MODEL
+    model: str | os.PathLike = DEFAULT_LIBRARY_MODEL
     batch_size: int = 16
     retry_failed: bool = False
     device: str = "auto"

@@ -26,7 +26,7 @@ from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
 from genriflow.library.albums import AlbumReport
-from genriflow.library.classify import DEFAULT_MODEL, ClassifyConfig, ClassifyReport
+from genriflow.library.classify import DEFAULT_LIBRARY_MODEL, ClassifyConfig, ClassifyReport
 from genriflow.library.db import LibraryError, connect, default_db_path, index_error
 from genriflow.library.lock import writer_lock
 from genriflow.library.query import Selection
@@ -145,7 +145,8 @@ class Library:
             return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
 
     @_guarded
-    def classify(self, *, model: str | os.PathLike = DEFAULT_MODEL, batch_size: int = 16,
+    def classify(self, *, model: str | os.PathLike = DEFAULT_LIBRARY_MODEL,
+                 batch_size: int = 16,
                  retry_failed: bool = False, device: str = "auto",
                  options: RunOptions | None = None) -> ClassifyReport:
         """Analyse the songs that are new or changed since ``model`` last ran.

@@ -39,7 +39,11 @@ SEPARATOR = "; "
 #: The GTZAN genres as players show them; other labels are written as they are.
 GENRE_NAMES = {"blues": "Blues", "classical": "Classical", "country": "Country",
                "disco": "Disco", "hiphop": "Hip-Hop", "jazz": "Jazz", "metal": "Metal",
-               "pop": "Pop", "reggae": "Reggae", "rock": "Rock"}
+               "pop": "Pop", "reggae": "Reggae", "rock": "Rock",
+               # library-genres' other genres
+               "electronic": "Electronic", "ambient": "Ambient", "folk": "Folk",
+               "soul-rnb": "Soul & R&B", "punk": "Punk", "funk": "Funk", "world": "World",
+               "soundtrack": "Soundtrack", "experimental": "Experimental"}
 
 
 def split_values(text: str | None) -> list[str]:

@@ -108,6 +108,24 @@ class GenreClassifier(ABC):
                           f"classifier; the {self.config.get('model', type(self).__name__)} "
                           "model has none here (use max-prob)")
 
+    def music_embedding(self, X: np.ndarray) -> np.ndarray:
+        """MTT musicnn's ``penultimate`` layer of ``musicnn`` analysis rows (n, 200), for
+        the ``music-distance`` score.
+
+        Raises
+        ------
+        ConfigError
+            For a model that does not read the ``musicnn`` analysis.
+        """
+        if self.feature_config.set != "musicnn":
+            raise ConfigError("score", f"music-distance needs the musicnn analysis; the "
+                              f"{self.config.get('model', type(self).__name__)} model reads "
+                              f"{self.feature_config.set}")
+        from genriflow.features.embeddings import EmbeddingParams, select_layer
+
+        return select_layer(np.asarray(X, dtype=np.float64),
+                            EmbeddingParams(model="mtt-musicnn", layer="penultimate"))
+
     def save(self, folder: str | os.PathLike, metrics: dict | None = None) -> Path:
         """Write the model folder (created if needed) and return its path.
 

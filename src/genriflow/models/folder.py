@@ -35,9 +35,11 @@ from genriflow.models.registry import (
     fusion_settings,
 )
 from genriflow.models.reject import OpenSet
+from genriflow.models.vocabulary import VocabularyGenreModel, load_vocabulary
 
 #: Module prefixes whose types a model file may contain; anything else is refused.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.")
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "genriflow.models.transforms.",
+                    "genriflow.models.heads.")
 
 
 def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> GenreClassifier:
@@ -83,6 +85,10 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
 def _load_folder(folder: Path, device: str) -> GenreClassifier:
     config = json.loads((folder / "config.json").read_text())
     kind = config.get("kind")
+    if kind == VocabularyGenreModel.kind:
+        config.pop("features", None)
+        return load_vocabulary(folder, config, load_model(str(config.get("head")),
+                                                          device=device))
     model_class = {cls.kind: cls for cls in (ClassicalGenreModel, DeepGenreModel)}.get(kind)
     if model_class is None:
         raise ModelError(f"{folder}: unsupported model kind {kind!r}")

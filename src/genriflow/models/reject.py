@@ -18,6 +18,12 @@ Every score is **higher for a song more likely to be of no genre the model knows
     The squared distance to the nearest class mean less the squared distance to one
     Gaussian fitted to all training songs (the relative Mahalanobis distance, Ren et al.
     2021): what makes a song unlike the genres rather than unlike music at large.
+``music-distance``
+    The Mahalanobis distance of a song's mean musicnn embedding (MTT musicnn's
+    ``penultimate`` layer, averaged over the song's windows) to one Ledoit-Wolf Gaussian
+    of the training songs' means: how unlike music the song is. Scored once per song, not
+    per window: noise and babble have windows that resemble quiet passages of real music,
+    but not their average (see ``benchmarks/default_model.py``).
 
 The means and precision matrices are kept as plain numbers (``openset.safetensors`` in the
 model folder, never pickle).
@@ -40,10 +46,14 @@ import numpy as np
 from genriflow.errors import ConfigError, one_of
 
 #: The unknown-genre scores, higher = more likely unknown.
-SCORES = ("max-prob", "energy", "distance", "relative-distance")
+SCORES = ("max-prob", "energy", "distance", "relative-distance", "music-distance")
 
 #: The scores that need :class:`ClassMeans`.
-DISTANCE_SCORES = ("distance", "relative-distance")
+DISTANCE_SCORES = ("distance", "relative-distance", "music-distance")
+
+#: The scores given once per song, to the mean of its windows' features (the others are
+#: the mean of the windows' scores).
+SONG_SCORES = ("music-distance",)
 
 #: The share of known validation songs a threshold accepts by default.
 DEFAULT_TARGET_TPR = 0.95
@@ -101,6 +111,8 @@ class Scorable(Protocol):
     def logits(self, X: np.ndarray) -> np.ndarray: ...
 
     def embed(self, X: np.ndarray) -> np.ndarray: ...
+
+    def music_embedding(self, X: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -207,6 +219,13 @@ class ClassMeans:
         return np.maximum(np.einsum("nkd,de,nke->nk", diff, self.precision, diff).min(axis=1),
                           0.0)
 
+    def background(self, Z: np.ndarray) -> np.ndarray:
+        """The Mahalanobis distance of each row of ``Z`` to the one Gaussian of all
+        training rows, (n,)."""
+        d = np.asarray(Z, dtype=np.float64) - self.background_mean
+        return np.sqrt(np.maximum(np.einsum("nd,de,ne->n", d, self.background_precision, d),
+                                  0.0))
+
     def score(self, Z: np.ndarray) -> np.ndarray:
         """The Mahalanobis distance of each row of ``Z`` to its nearest class mean, (n,)."""
         return np.sqrt(self._squared(Z))
@@ -299,6 +318,10 @@ def unknown_scores(model: Scorable, X: np.ndarray, score: str, *,
         return max_prob_score(model.predict_proba(X))
     if score == "energy":
         return energy_score(model.logits(X))
+    if score == "music-distance":
+        if distance is None:
+            raise ConfigError("score", f"{score} needs the training songs' statistics")
+        return distance.background(model.music_embedding(X))
     Z = model.embed(X)                         # a model without one says why
     if distance is None:
         raise ConfigError("score", f"{score} needs the training classes' means")
