@@ -101,7 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         songs_of,
         zero_shot_probabilities,
     )
-
     from genriflow.features.embeddings import ANALYSIS_SIZE
     from genriflow.models.folder import load_model
     from genriflow.models.fusion import sharpen

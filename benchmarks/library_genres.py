@@ -73,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="an .npz keeping the tracks' analyses between runs")
     args = parser.parse_args(argv)
     from default_head import analyse
-
     from genriflow.models.folder import load_model
 
     with tempfile.TemporaryDirectory(prefix="genriflow-debian-") as scratch:
