@@ -58,7 +58,8 @@ def scan(
     """Record every audio file: path, stat, content hash, length, container and its tags.
 
     Rescans read only new and changed files; moved files are recognised by content (their
-    analyses kept), removed ones marked removed. Bad files are recorded with the reason.
+    analyses kept), removed ones marked removed. Bad files are recorded with the reason and
+    listed; the exit status is 1 when this run found any.
     """
     with open_library(db) as library:
         report = library.scan(dirs, progress=not quiet)
@@ -68,6 +69,8 @@ def scan(
     for path, warning in report.warnings:
         err_console.print(labelled("warning", f"{path}: {warning}"), highlight=False)
     print_errors(report.errors)
+    if report.errors:  # every usable file was recorded; the status says some were not
+        raise typer.Exit(1)
 
 
 @app.command("classify")
@@ -94,6 +97,8 @@ def classify(
                                                       address))
     console.print(str(report), highlight=False)
     print_errors(report.errors)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command("ls")
