@@ -79,7 +79,7 @@ def test_learn_then_classify_with_progress_bars_names_the_model_folder(named):
     assert {row.split("\t")[0] for row in rows} == set(CATEGORIES)
     assert _named_broken(named, _listed(named.learnt.stderr, "skipped"))
     done = named.classified
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == 0, done.stderr  # 6 of 6 analysed
     assert "Traceback" not in done.stderr and "MarkupError" not in done.stderr
     shown = ANSI.sub("", done.stdout)
     assert f"classify [{named.folder}]" in shown  # the bar's description, brackets and all
