@@ -18,7 +18,7 @@ from genriflow.cli.common import (
     run_options,
     stamp,
 )
-from genriflow.datasets.splits import SPLIT_METHODS
+from genriflow.datasets import SPLIT_METHODS
 
 NAME = "tune"
 
