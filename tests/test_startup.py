@@ -18,17 +18,17 @@ RUN = """
 import json, sys
 from genriflow.cli import app
 try:
-    app(sys.argv[1:], prog_name="genriflow")
+    app(sys.argv[2:], prog_name="genriflow")
 except SystemExit as exc:
     status = exc.code
-print(json.dumps({"status": status,
-                  "heavy": sorted(m for m in %r if m in sys.modules)}))
-""" % (HEAVY,)
+heavy = sys.argv[1].split(",")  # the names to look for come first
+print(json.dumps({"status": status, "heavy": sorted(m for m in heavy if m in sys.modules)}))
+"""
 
 
 def _answer(*argv: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", RUN, *argv], capture_output=True,
-                          text=True, timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-c", RUN, ",".join(HEAVY), *argv],
+                          capture_output=True, text=True, timeout=120, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -1,13 +1,15 @@
 """The feature engine's worker processes: every core busy, pretrained networks included.
 
-Workers start with ``forkserver`` (``spawn`` where the platform has none), never ``fork``:
-a fork copies the parent's thread pools, and in a process that has already run torch
-(or any OpenMP code) it copies their locks held, so a forked worker once hung on its first
-network pass. The fork server is a fresh interpreter that imports the engine, and torch
-when networks are needed, without running anything; each worker is forked from it, so it
-starts in a moment and inherits nothing of the caller's state. As with any process pool
-on these start methods, a script that runs an extraction at import time must guard it
-with ``if __name__ == "__main__":``.
+Workers are fresh interpreters started by loky (the process pool joblib and scikit-learn
+use), never forks of the caller: a fork copies the parent's thread pools, and in a process
+that has already run torch (or any OpenMP code) it copies their locks held, so a forked
+worker once hung on its first network pass. Unlike multiprocessing's ``spawn`` and
+``forkserver`` workers, loky's never import the caller's main module, so a plain script or
+a notebook cell that runs an extraction at import time (no ``if __name__ ==
+"__main__":`` guard) works: its workers do not run the script again.
+
+A batch of at most :data:`SERIAL_TASKS` files, or ``n_jobs=1``, runs in the calling process
+with no pool at all: one song from the command line starts no worker.
 
 Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
 threads inside each would fight over the same cores) and loads the pretrained networks it
@@ -20,7 +22,6 @@ import contextlib
 import multiprocessing
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import NamedTuple
 
 from genriflow.audio import AudioError, AudioErrorKind
@@ -29,7 +30,8 @@ from genriflow.features.compute import Computed, compute_file
 from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
 
-#: How workers are started (never ``fork``: see the module docstring).
+#: How the service's job processes start (never ``fork``: see the module docstring); the
+#: feature engine's workers are loky's.
 START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                 else "spawn")
 #: Batches of at most this many files to compute run in the calling process: starting
@@ -80,9 +82,12 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         for task in tasks:
             yield compute(task, done)
         return
+    from joblib.externals.loky import ProcessPoolExecutor
+
     workers = min(n_jobs, len(tasks) - 1)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(networks),
-                               initializer=_init_worker, initargs=(done, tuple(networks)))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                               initargs=(done, tuple(networks)))
+    finished = False
     try:
         for _ in range(workers):  # start them now: they import and load while we compute
             pool.submit(_started)
@@ -97,18 +102,10 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
             for warning in caught:  # said here, where the caller's warning policy holds
                 warnings.warn(warning, stacklevel=2)
             yield result
+        finished = True
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _context(networks: Sequence[str]) -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context(START_METHOD)
-    if START_METHOD == "forkserver":
-        # Takes effect when the fork server starts (the first pool of this process).
-        context.set_forkserver_preload(
-            ["genriflow.features.compute",
-             *(["genriflow.features.pretrained.musicnn"] if networks else [])])
-    return context
+        # Stopped early (an error, a closed generator): the files not started are dropped.
+        pool.shutdown(wait=True, kill_workers=not finished)
 
 
 @contextlib.contextmanager
