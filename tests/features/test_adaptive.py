@@ -1,5 +1,5 @@
 """Adaptive sampling: a song that sounds the same throughout stops after the first
-excerpts, a varied one goes on to all of them; the store serves either without a decode."""
+excerpts, a varied one goes on; the store serves either without a decode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from genriflow.errors import ConfigError
-from genriflow.features.embeddings import NETWORK_SR, PATCH_SECONDS
+from genriflow.features.compute import choose, plan_stages
+from genriflow.features.embeddings import ANALYSIS_SIZE, NETWORK_SR, PATCH_SECONDS
 from genriflow.features.extract import extract_sets, extract_waveform_sets
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import (
@@ -62,7 +63,8 @@ def test_a_steady_song_stops_early_a_varied_one_goes_on_and_the_store_serves_bot
         sf.write(path, y, NETWORK_SR)
     options = RunOptions(store=tmp_path / "store", n_jobs=1)
     first = extract_sets(paths, [TAGS], options=options)[TAGS.set]
-    assert [len(f.offsets) for f in first.files] == [FIRST_EXCERPTS, DEFAULT_EXCERPTS]
+    steady, varied = (len(f.offsets) for f in first.files)
+    assert steady == FIRST_EXCERPTS and varied > FIRST_EXCERPTS
     again = extract_sets(paths, [TAGS], options=options)[TAGS.set]
     assert first.computed == 2 and again.computed == 0  # the second: no file decoded
     for a, b in zip(first.files, again.files, strict=True):
@@ -73,6 +75,25 @@ def test_a_steady_song_stops_early_a_varied_one_goes_on_and_the_store_serves_bot
     chosen = np.isin(fixed.files[0].offsets, first.files[0].offsets)
     assert len(chosen) == DEFAULT_EXCERPTS and chosen.sum() == FIRST_EXCERPTS
     np.testing.assert_array_equal(fixed.files[0].values[chosen], first.files[0].values)
+
+
+def test_stages_are_added_until_the_values_settle_or_none_are_left():
+    musicnn = FeatureConfig(set="musicnn")
+    planned = plan_stages(musicnn, SECONDS, DEFAULT_SAMPLING)
+    rng = np.random.default_rng(0)
+    same = rng.uniform(0, 1, ANALYSIS_SIZE).astype(np.float32)
+    steady = {w: same + 0.001 * rng.standard_normal(ANALYSIS_SIZE) for s in planned for w in s}
+    varied = {w: rng.uniform(0, 1, ANALYSIS_SIZE) for s in planned for w in s}
+    assert [len(s) for s in planned] == [FIRST_EXCERPTS] * 3
+    chosen, final = choose(musicnn, planned, DEFAULT_SAMPLING, steady.get)
+    assert final and chosen == planned[0]
+    chosen, final = choose(musicnn, planned, DEFAULT_SAMPLING, varied.get)
+    assert final and sorted(chosen) == sorted(varied)
+    chosen, final = choose(musicnn, planned, DEFAULT_SAMPLING, lambda _: None)
+    assert not final and chosen == planned[0]  # the first stage's values decide what next
+    kaggle = plan_stages(FeatureConfig(set="kaggle"), SECONDS, DEFAULT_SAMPLING)
+    assert len(kaggle) == 1 and choose(FeatureConfig(set="kaggle"), kaggle, DEFAULT_SAMPLING,
+                                       lambda _: None) == (kaggle[0], True)
 
 
 def test_a_waveform_is_sampled_as_a_file():

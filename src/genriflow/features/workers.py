@@ -9,7 +9,10 @@ a notebook cell that runs an extraction at import time (no ``if __name__ ==
 "__main__":`` guard) works: its workers do not run the script again.
 
 A batch of at most :data:`SERIAL_TASKS` files, or ``n_jobs=1``, runs in the calling process
-with no pool at all: one song from the command line starts no worker.
+with no pool at all: one song from the command line starts no worker. The pool is loky's
+reusable one: the next batch (a library classifies in batches of 16) finds its workers
+started, their networks loaded, unless they sat idle :data:`IDLE_SECONDS`. Each task
+carries only its own file's stored keys, not the whole store's.
 
 Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
 threads inside each would fight over the same cores) and loads the pretrained networks it
@@ -37,6 +40,8 @@ START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_me
 #: Batches of at most this many files to compute run in the calling process: starting
 #: workers (and loading networks in each) costs more than it saves on so few.
 SERIAL_TASKS = 2
+#: Seconds an idle worker waits for the next batch before it exits.
+IDLE_SECONDS = 60
 
 Result = Computed | AudioError
 
@@ -82,15 +87,19 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         for task in tasks:
             yield compute(task, done)
         return
-    from joblib.externals.loky import ProcessPoolExecutor
+    from joblib.externals.loky import get_reusable_executor
 
     workers = min(n_jobs, len(tasks) - 1)
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                               initargs=(done, tuple(networks)))
-    finished = False
+    # loky's one pool per process, kept between batches (a library classifies in batches)
+    # until idle for IDLE_SECONDS: workers start, import and load their networks once.
+    pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
+                                 initializer=prepare_process, initargs=(tuple(networks),))
+    for _ in range(workers):  # start them now: they import and load while we compute
+        pool.submit(_started)
+    by_content = _by_content(done)
+    futures = [pool.submit(compute_captured, task, _done_of(task, done, by_content))
+               for task in tasks[1:]]
     try:
-        for _ in range(workers):  # start them now: they import and load while we compute
-            pool.submit(_started)
         # The first file runs here, before any worker computes: numba compiles librosa's
         # kernels and writes its on-disk cache once, from one process. Workers compiling
         # into a cold cache at the same time once left it corrupt. It runs on one thread,
@@ -98,14 +107,32 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         with _one_thread(networks):
             first = compute(tasks[0], done)
         yield first
-        for result, caught in pool.map(_worker, tasks[1:], chunksize=1):
+        for future in futures:
+            result, caught = future.result()
             for warning in caught:  # said here, where the caller's warning policy holds
                 warnings.warn(warning, stacklevel=2)
             yield result
-        finished = True
     finally:
         # Stopped early (an error, a closed generator): the files not started are dropped.
-        pool.shutdown(wait=True, kill_workers=not finished)
+        for future in futures:
+            future.cancel()
+
+
+def _by_content(done: dict[str, set[str]]) -> dict[str, dict[str, set[str]]]:
+    """The stored keys by file content: content hash -> config digest -> keys."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for digest, keys in done.items():
+        for key in keys:
+            out.setdefault(key.partition("@")[0], {}).setdefault(digest, set()).add(key)
+    return out
+
+
+def _done_of(task: Task, done: dict[str, set[str]],
+             by_content: dict[str, dict[str, set[str]]]) -> dict[str, set[str]]:
+    """What a worker needs of ``done`` for ``task``: its file's stored keys, when its
+    content is known; none when it is not (a copy of a stored song is then computed and
+    stored again, which costs time, never a wrong value)."""
+    return by_content.get(task.content, {}) if task.content else {}
 
 
 @contextlib.contextmanager
@@ -127,14 +154,7 @@ def _one_thread(networks: Sequence[str]) -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-_DONE: dict[str, set[str]] = {}
 _THREAD_LIMITS: list = []
-
-
-def _init_worker(done: dict[str, set[str]], networks: tuple[str, ...]) -> None:
-    global _DONE
-    _DONE = done
-    prepare_process(networks)
 
 
 def prepare_process(networks: Sequence[str]) -> None:
@@ -167,10 +187,6 @@ def prepare_process(networks: Sequence[str]) -> None:
 
 def _started() -> None:
     """Nothing: submitted once per worker so that each starts at once."""
-
-
-def _worker(task: Task) -> tuple[Result, list[AudioWarning]]:
-    return compute_captured(task, _DONE)
 
 
 def compute_captured(task: Task, done: dict[str, set[str]],
