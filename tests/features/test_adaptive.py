@@ -23,7 +23,7 @@ from genriflow.features.sampling import (
 from genriflow.features.sets import FeatureConfig
 
 TAGS = FeatureConfig(set="musicnn-tags")
-SECONDS = 12 * PATCH_SECONDS + 1.0  # exactly 12 patches: every one of them is an excerpt
+SECONDS = 13 * PATCH_SECONDS + 1.0  # 13 patches: 12 of them are the excerpts
 
 
 def _steady() -> np.ndarray:
@@ -43,7 +43,7 @@ def _varied() -> np.ndarray:
              0.3 * np.sin(2 * np.pi * 110 * t) * (np.sin(2 * np.pi * 2 * t) > 0),
              np.convolve(clicks, np.exp(-np.arange(800) / 80), "same"),
              0.3 * np.sin(2 * np.pi * (300 + 2000 * t / 3) * t)]
-    y = np.concatenate([kinds[i % 4] for i in range(13)])
+    y = np.concatenate([kinds[i % 4] for i in range(15)])
     return y[: int(SECONDS * NETWORK_SR)].astype(np.float32)
 
 
@@ -96,6 +96,9 @@ def test_stages_are_added_until_the_values_settle_or_none_are_left():
                                        lambda _: None) == (kaggle[0], True)
 
 
-def test_a_waveform_is_sampled_as_a_file():
+def test_a_waveform_is_sampled_as_a_file_and_a_short_song_whole():
     steady = extract_waveform_sets(_steady(), NETWORK_SR, [TAGS])[TAGS.set]
     assert len(steady.offsets) == FIRST_EXCERPTS
+    short = _steady()[: int(10 * PATCH_SECONDS * NETWORK_SR)]  # a 30 s clip: 10 patches
+    assert len(plan_stages(FeatureConfig(set="musicnn"), len(short) / NETWORK_SR,
+                           DEFAULT_SAMPLING)) == 1

@@ -90,9 +90,13 @@ def plan(config: FeatureConfig, duration: float, sampling: Sampling) -> list[Win
 def plan_stages(config: FeatureConfig, duration: float,
                 sampling: Sampling) -> list[list[Window]]:
     """``config``'s windows in the order they are analysed: stage by stage when the
-    sampling is adaptive and the set settles (``FeatureSet.settling``), else one stage."""
+    sampling is adaptive, the set settles (``FeatureSet.settling``) and the song is longer
+    than ``sampling.excerpts`` patches; else one stage (a short song, a 30 s clip of a
+    dataset, is analysed whole, decoded once, as a fixed sampling does)."""
     windows = plan(config, duration, sampling)
-    if feature_set(config.set).settling is None:
+    patch = feature_set(config.set).patch_seconds
+    if (feature_set(config.set).settling is None or patch is None
+            or duration // patch <= sampling.excerpts):
         return [windows]
     return stages(windows, sampling)
 

@@ -19,7 +19,8 @@ By default the sampling is adaptive (:data:`DEFAULT_SAMPLING`): a network set wh
 can say how settled it is (``FeatureSet.settling``: the musicnn tags) analyses ``first``
 of the ``excerpts`` excerpts, spread over them, then more, ``first`` at a time, only while
 the running mean of its excerpts is unsettled (:func:`settled`): a song that sounds the
-same throughout costs ``first`` excerpts, a varied one all ``excerpts``. The excerpts
+same throughout costs ``first`` excerpts, a varied one all ``excerpts``. A song of at most
+``excerpts`` patches (a 30 s clip) is analysed whole, as with a fixed count. The excerpts
 analysed are always among the fixed plan's (:func:`stages`), so a fixed analysis of
 ``excerpts`` excerpts, before or after, reuses them.
 
