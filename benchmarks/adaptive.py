@@ -73,6 +73,10 @@ def run(paths: Sequence[Path], sampling: dict, store: Path, jobs: int | None,
     both = genriflow.analyse(list(paths), tags=True, k=5, options=options, **sampling)
     seconds = time.perf_counter() - start
     zero = genriflow.classify(list(paths), model="zero-shot", options=options, **sampling)
+    from joblib.externals.loky import get_reusable_executor
+
+    # the next pass starts its workers afresh, as this one did, for comparable times
+    get_reusable_executor().shutdown(wait=True, kill_workers=True)
     return {
         "seconds": seconds,
         "genre": {p.path: p.genre for p in both.predictions},

@@ -55,25 +55,29 @@ def timed(argv: Sequence[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def measure(song: Path, src: Path | None, repeat: int) -> dict[str, float]:
-    """Median seconds of each start-up figure with genriflow from ``src`` (``None``: the
-    one this Python imports)."""
-    env = dict(os.environ)
-    if src is not None:
-        env["PYTHONPATH"] = str(src)
-    cli = [sys.executable, "-c", "import sys; from genriflow.cli import app; "
-           "sys.argv[0] = 'genriflow'; app()"]
-    runs: dict[str, list[float]] = {"help": [], "cold": [], "warm": [], "classify": []}
+def measure(song: Path, sources: Sequence[Path | None],
+            repeat: int) -> list[dict[str, float]]:
+    """Median seconds of each start-up figure for genriflow from each of ``sources`` (a
+    ``src`` folder; ``None``: the one this Python imports). The sources take turns within
+    each repeat, so that a machine's changing load weighs on each alike."""
+    runs = [{"help": [], "cold": [], "warm": [], "classify": []} for _ in sources]
     for _ in range(repeat):
-        runs["help"].append(timed([*cli, "--help"], env))
-        with tempfile.TemporaryDirectory() as store:
-            predict = [*cli, "predict", str(song), "--store", store, "-q"]
-            runs["cold"].append(timed(predict, env))
-            runs["warm"].append(timed(predict, env))
-        with tempfile.TemporaryDirectory() as store:
-            runs["classify"].append(timed([sys.executable, "-c", CLASSIFY, str(song)],
-                                          {**env, "GENRIFLOW_STORE": store}))
-    return {name: statistics.median(values) for name, values in runs.items()}
+        for src, times in zip(sources, runs, strict=True):
+            env = dict(os.environ)
+            if src is not None:
+                env["PYTHONPATH"] = str(src)
+            cli = [sys.executable, "-c", "import sys; from genriflow.cli import app; "
+                   "sys.argv[0] = 'genriflow'; app()"]
+            times["help"].append(timed([*cli, "--help"], env))
+            with tempfile.TemporaryDirectory() as store:
+                predict = [*cli, "predict", str(song), "--store", store, "-q"]
+                times["cold"].append(timed(predict, env))
+                times["warm"].append(timed(predict, env))
+            with tempfile.TemporaryDirectory() as store:
+                times["classify"].append(timed([sys.executable, "-c", CLASSIFY, str(song)],
+                                               {**env, "GENRIFLOW_STORE": store}))
+    return [{name: statistics.median(values) for name, values in times.items()}
+            for times in runs]
 
 
 def musicnn(python: str | None, song: Path, repeat: int) -> tuple[float, str]:
@@ -101,9 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("$ python " + shlex.join(sys.argv))
     print(f"song: {args.song}; median of {args.repeat} runs each; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
-    now = measure(args.song, None, args.repeat)
-    before = (measure(args.song, args.baseline_src, args.repeat)
-              if args.baseline_src is not None else None)
+    print("(cold: a fresh feature store; warm: the same command again, served from it)")
+    now, *rest = measure(args.song, [None, *([args.baseline_src] if args.baseline_src
+                                             else [])], args.repeat)
+    before = rest[0] if rest else None
     original, how = musicnn(args.musicnn_python, args.song, args.repeat)
 
     labels = {"help": "genriflow --help", "cold": "genriflow predict SONG (cold)",
@@ -121,10 +126,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         line += f"{'' if recorded is None else f'{recorded:.1f}s':>10}"
         print(line)
     print(f"\noriginal musicnn tagger, same song: {original:.1f} s ({how})")
-    print(f"genriflow predict cold is {original / now['cold']:.1f}x faster than that; "
-          f"warm {original / now['warm']:.1f}x")
+    print(f"genriflow predict cold takes {now['cold'] / original:.2f}x its time, warm "
+          f"{now['warm'] / original:.2f}x (different machines and loads unless measured)")
     if before:
-        print(f"baseline: genriflow from {args.baseline_src}")
+        print(f"baseline: genriflow from {args.baseline_src}, run in turn with this one; "
+              "now/baseline: " + ", ".join(f"{name} {now[name] / before[name]:.2f}"
+                                            for name in labels))
 
 
 if __name__ == "__main__":

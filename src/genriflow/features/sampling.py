@@ -51,7 +51,7 @@ FIRST_EXCERPTS = 4
 #: Adaptive sampling stops once the standard error of the running mean of the settling
 #: values (the 100 tag probabilities), averaged over them, is at most this; chosen on
 #: Debian game-music tracks (see ``benchmarks/adaptive.py`` and the README).
-SETTLE = 0.0075
+SETTLE = 0.006
 
 #: A gap (s) between two windows below which one decode reads both (cheaper than a seek).
 MERGE_GAP = 1.0
@@ -88,11 +88,11 @@ class Sampling:
     Examples
     --------
     >>> Sampling()
-    Sampling(excerpts=12, full=False, first=None, settle=0.0075)
+    Sampling(excerpts=12, full=False, first=None, settle=0.006)
     >>> str(Sampling(excerpts=4)), str(Sampling(full=True)), str(DEFAULT_SAMPLING)
-    ('4 excerpts', 'full', '4-12 excerpts (adaptive, settle 0.0075)')
+    ('4 excerpts', 'full', '4-12 excerpts (adaptive, settle 0.006)')
     >>> Sampling.of(None, full=False) == DEFAULT_SAMPLING, Sampling.of(6, full=False)
-    (True, Sampling(excerpts=6, full=False, first=None, settle=0.0075))
+    (True, Sampling(excerpts=6, full=False, first=None, settle=0.006))
     """
 
     excerpts: int = DEFAULT_EXCERPTS
