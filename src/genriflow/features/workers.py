@@ -9,7 +9,9 @@ a notebook cell that runs an extraction at import time (no ``if __name__ ==
 "__main__":`` guard) works: its workers do not run the script again.
 
 A batch of at most :data:`SERIAL_TASKS` files, or ``n_jobs=1``, runs in the calling process
-with no pool at all: one song from the command line starts no worker. The pool is loky's
+with no pool at all: one song from the command line starts no worker. A larger batch runs
+in ``n_jobs - 1`` workers and in the calling process, which computes whenever the next
+result is not ready. The pool is loky's
 reusable one: the next batch (a library classifies in batches of 16) finds its workers
 started, their networks loaded, unless they sat idle :data:`IDLE_SECONDS`. Each task
 carries only its own file's stored keys, not the whole store's.
@@ -24,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from typing import NamedTuple
 
 from genriflow.audio import AudioError, AudioErrorKind
@@ -71,13 +75,17 @@ def compute(task: Task, done: dict[str, set[str]]) -> Result:
 
 def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
             networks: Sequence[str] = ()) -> Iterator[Result]:
-    """Every task's result, in order, from up to ``n_jobs`` worker processes.
+    """Every task's result, in order, from this process and ``n_jobs - 1`` workers.
+
+    This process computes too, whenever the next result is not ready, so ``n_jobs``
+    processes compute in all, one per core, and the job holds one process's memory less
+    than a pool of ``n_jobs`` beside an idle caller.
 
     Parameters
     ----------
     tasks : sequence of Task
     n_jobs : int
-        Worker processes; 1, or at most :data:`SERIAL_TASKS` tasks, computes here.
+        Processes computing; 1, or at most :data:`SERIAL_TASKS` tasks, computes here only.
     done : dict
         Config digest -> keys already stored (not recomputed).
     networks : sequence of str
@@ -89,7 +97,7 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         return
     from joblib.externals.loky import get_reusable_executor
 
-    workers = min(n_jobs, len(tasks) - 1)
+    workers = min(n_jobs - 1, len(tasks) - 1)
     # loky's one pool per process, kept between batches (a library classifies in batches)
     # until idle for IDLE_SECONDS: workers start, import and load their networks once.
     pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
@@ -97,25 +105,45 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
     for _ in range(workers):  # start them now: they import and load while we compute
         pool.submit(_started)
     by_content = _by_content(done)
-    futures = [pool.submit(compute_captured, task, _done_of(task, done, by_content))
-               for task in tasks[1:]]
+    queue: deque[Future | Result] = deque()  # the results to come, in task order
     try:
         # The first file runs here, before any worker computes: numba compiles librosa's
         # kernels and writes its on-disk cache once, from one process. Workers compiling
-        # into a cold cache at the same time once left it corrupt. It runs on one thread,
-        # as the workers do, while they start on the other cores.
+        # into a cold cache at the same time once left it corrupt. This process computes
+        # on one thread, as the workers do.
         with _one_thread(networks):
-            first = compute(tasks[0], done)
-        yield first
-        for future in futures:
-            result, caught = future.result()
-            for warning in caught:  # said here, where the caller's warning policy holds
-                warnings.warn(warning, stacklevel=2)
-            yield result
+            yield compute(tasks[0], done)
+            following = iter(tasks[1:])
+            task = next(following, None)
+            while task is not None or queue:
+                while task is not None and sum(isinstance(f, Future) and not f.done()
+                                               for f in queue) < workers:
+                    queue.append(pool.submit(compute_captured, task,
+                                             _done_of(task, done, by_content)))
+                    task = next(following, None)
+                while queue and not (isinstance(queue[0], Future) and not queue[0].done()):
+                    yield _said(queue.popleft())
+                if queue and task is not None:  # the next result is not ready: work here
+                    queue.append(compute(task, done))
+                    task = next(following, None)
+                elif queue:
+                    yield _said(queue.popleft())
     finally:
         # Stopped early (an error, a closed generator): the files not started are dropped.
-        for future in futures:
-            future.cancel()
+        for item in queue:
+            if isinstance(item, Future):
+                item.cancel()
+
+
+def _said(item: Future | Result) -> Result:
+    """A result computed here, or a worker's, whose file warnings are said here, where
+    the caller's warning policy holds."""
+    if not isinstance(item, Future):
+        return item
+    result, caught = item.result()
+    for warning in caught:
+        warnings.warn(warning, stacklevel=3)
+    return result
 
 
 def _by_content(done: dict[str, set[str]]) -> dict[str, dict[str, set[str]]]:
