@@ -14,7 +14,8 @@ in ``n_jobs - 1`` workers and in the calling process, which computes whenever th
 result is not ready. The pool is loky's
 reusable one: the next batch (a library classifies in batches of 16) finds its workers
 started, their networks loaded, unless they sat idle :data:`IDLE_SECONDS`. Each task
-carries only its own file's stored keys, not the whole store's.
+carries only its own file's stored keys, not the whole store's (a file whose content is
+not known yet is hashed here first).
 
 Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
 threads inside each would fight over the same cores) and loads the pretrained networks it
@@ -36,6 +37,7 @@ from genriflow.audio.errors import AudioWarning
 from genriflow.features.compute import Computed, compute_file
 from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
+from genriflow.features.store import content_hash
 
 #: How the service's job processes start (never ``fork``: see the module docstring); the
 #: feature engine's workers are loky's.
@@ -118,6 +120,7 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
             while task is not None or queue:
                 while task is not None and sum(isinstance(f, Future) and not f.done()
                                                for f in queue) < workers:
+                    task = _with_content(task)
                     queue.append(pool.submit(compute_captured, task,
                                              _done_of(task, done, by_content)))
                     task = next(following, None)
@@ -155,11 +158,23 @@ def _by_content(done: dict[str, set[str]]) -> dict[str, dict[str, set[str]]]:
     return out
 
 
+def _with_content(task: Task) -> Task:
+    """``task`` with its file's content hash, taken here if it is not known yet (a new,
+    moved or copied file): a worker is sent only that content's stored keys, so a copy of
+    a stored song is served from the store, not computed again. An unreadable file is left
+    for the worker to report, as any file's error."""
+    if task.content is not None:
+        return task
+    try:
+        return task._replace(content=content_hash(task.path))
+    except OSError:
+        return task
+
+
 def _done_of(task: Task, done: dict[str, set[str]],
              by_content: dict[str, dict[str, set[str]]]) -> dict[str, set[str]]:
-    """What a worker needs of ``done`` for ``task``: its file's stored keys, when its
-    content is known; none when it is not (a copy of a stored song is then computed and
-    stored again, which costs time, never a wrong value)."""
+    """What a worker needs of ``done`` for ``task``: its file's stored keys (none for a
+    file whose content could not be read: the worker reports its error)."""
     return by_content.get(task.content, {}) if task.content else {}
 
 
