@@ -12,7 +12,7 @@ On a folder of songs (default: the Debian game-music library of
     scaled by 300 s over the library's mean duration: linear in length, so conservative
     where only excerpts are analysed);
   - peak memory: the most resident at once in this process and all its descendants (the
-    feature workers are the fork server's children, which ``getrusage(RUSAGE_CHILDREN)``
+    feature workers are loky's, alive until exit, which ``getrusage(RUSAGE_CHILDREN)``
     never sees: /proc is sampled every 0.5 s), with ``ru_maxrss`` of this process, each
     worker's high-water mark and ``RUSAGE_CHILDREN``;
   - a second run over the unchanged library (same store: everything must come from it);
@@ -208,7 +208,7 @@ class MemoryWatch:
     """Peak memory of this process and all its descendants while the block runs.
 
     ``getrusage(RUSAGE_CHILDREN)`` sees only children that were waited for, so it misses
-    the feature workers (they are the fork server's children, alive until exit). This
+    the feature workers (loky's processes, alive until exit). This
     samples the process tree's resident sets every ``interval`` seconds in a thread:
     ``peak_total_kib`` is the most resident at once (sampled), ``peak_kib`` each process's
     own high-water mark (``VmHWM``), ``cpu_seconds`` the CPU time the tree spent in the
@@ -699,7 +699,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"  peak memory: {mib(memory.peak_total_kib)} resident at once in "
-        f"{memory.most_processes} processes (this one, fork server, workers; sampled every "
+        f"{memory.most_processes} processes (this one, loky's workers and helpers; sampled every "
         f"{memory.interval} s); ru_maxrss: this process {mib(self_kib)}, largest worker "
         f"{mib(memory.largest_other_kib())} (VmHWM), waited-for children {mib(child_kib)}"
     )

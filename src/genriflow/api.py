@@ -17,7 +17,7 @@ import numpy as np
 from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
-from genriflow.features.sampling import DEFAULT_EXCERPTS, Sampling
+from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
 
 if TYPE_CHECKING:
@@ -195,9 +195,13 @@ class Classifier:
         A built-in name (:func:`available_models`), a model folder, or a loaded model.
     top : int
         Genres each prediction lists by default.
-    excerpts : int
+    excerpts : int or None
         How many 3 s excerpts of a song, spread evenly over it, the pretrained networks
         analyse (a model on 30 s clips takes the song's central clip, as in training).
+        ``None`` (the default): as many as the song needs, from
+        :data:`~genriflow.features.sampling.FIRST_EXCERPTS` (a song that sounds the same
+        throughout) up to :data:`~genriflow.features.sampling.DEFAULT_EXCERPTS` (a varied
+        one), see :mod:`genriflow.features.sampling`.
     full : bool
         Analyse the whole song instead: every excerpt, or clips tiling it.
     aggregation : {'mean', 'vote'}
@@ -217,13 +221,13 @@ class Classifier:
     """
 
     def __init__(self, model: Model | GenreClassifier = DEFAULT_MODEL, *, top: int = 3,
-                 excerpts: int = DEFAULT_EXCERPTS, full: bool = False,
+                 excerpts: int | None = None, full: bool = False,
                  aggregation: str = "mean", options: RunOptions | None = None,
                  device: str = "auto") -> None:
         from genriflow.inference.predict import check_options
 
         check_options(aggregation=aggregation, top=top)
-        self.sampling = Sampling(excerpts=excerpts, full=full)
+        self.sampling = Sampling.of(excerpts, full=full)
         self.model = (load_model(model, device=device) if isinstance(model, str | os.PathLike)
                       else model)
         self.top, self.aggregation = top, aggregation
@@ -256,7 +260,7 @@ class Classifier:
 
 
 def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
-             sr: int | None = None, top: int = 3, excerpts: int = DEFAULT_EXCERPTS,
+             sr: int | None = None, top: int = 3, excerpts: int | None = None,
              full: bool = False, aggregation: str = "mean",
              options: RunOptions | None = None) -> Prediction | Predictions:
     """The genres of a song, a folder of songs, a list of them, or a waveform.
@@ -306,7 +310,7 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
     return classifier(audio, sr=sr)
 
 
-def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int = DEFAULT_EXCERPTS,
+def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None = None,
         full: bool = False, options: RunOptions | None = None) -> SongTags | Tagged:
     """Top tags, vocal or instrumental, and moods, from the pretrained musicnn taggers.
 
@@ -323,7 +327,7 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int = DEFA
     """
     from genriflow.inference.tags import tag_files, tag_waveform
 
-    sampling = Sampling(excerpts=excerpts, full=full)
+    sampling = Sampling.of(excerpts, full=full)
     if isinstance(audio, np.ndarray):
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
@@ -340,7 +344,7 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int = DEFA
 
 def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MODEL,
             tags: bool = True, sr: int | None = None, k: int = 5, top: int = 3,
-            excerpts: int = DEFAULT_EXCERPTS, full: bool = False, aggregation: str = "mean",
+            excerpts: int | None = None, full: bool = False, aggregation: str = "mean",
             options: RunOptions | None = None) -> Analysis:
     """Genres and tags of songs in one pass: each excerpt decoded once, each network run once.
 
@@ -381,7 +385,7 @@ def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MOD
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     settings = {"model": loaded, "tags": tags, "k": k, "top": top, "aggregation": aggregation,
-                "sampling": Sampling(excerpts=excerpts, full=full)}
+                "sampling": Sampling.of(excerpts, full=full)}
     if isinstance(audio, np.ndarray):
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
@@ -755,7 +759,7 @@ class SimilarSongs:
 
 
 def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: int = 5,
-            excerpts: int = DEFAULT_EXCERPTS, full: bool = False,
+            excerpts: int | None = None, full: bool = False,
             options: RunOptions | None = None) -> SimilarSongs:
     """The ``k`` songs of ``library`` most like ``song``, by pretrained embedding (cosine).
 
@@ -771,7 +775,7 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     if options.store is None:
         raise ConfigError("store", "is needed: similar keeps its index in the feature store")
     index = SimilarityIndex(library, options.store,
-                            sampling=Sampling(excerpts=excerpts, full=full))
+                            sampling=Sampling.of(excerpts, full=full))
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []
     labels = library_labels(index)

@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions
-from genriflow.features.sampling import DEFAULT_EXCERPTS
+from genriflow.features.sampling import DEFAULT_EXCERPTS, FIRST_EXCERPTS
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
@@ -56,9 +56,10 @@ Address = Annotated[str | None, typer.Option(help="With --engine ray: the cluste
                                              "ray://HOST:PORT (default: start Ray on this "
                                              "machine).")]
 Excerpts = Annotated[int | None, typer.Option(
-    help=f"3 s excerpts analysed per song, spread evenly over it (default "
-    f"{DEFAULT_EXCERPTS}; more follows the whole song closer, and takes longer). A model on "
-    "30 s clips takes the song's central clip.")]
+    help=f"3 s excerpts analysed per song, spread evenly over it (default: "
+    f"{FIRST_EXCERPTS}, and more up to {DEFAULT_EXCERPTS} while the song's tags are "
+    "unsettled; a number fixes the count: more follows the whole song closer, and takes "
+    "longer). A model on 30 s clips takes the song's central clip.")]
 Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3 s "
                                     "excerpt, or 30 s clips tiling the song.")]
 
@@ -150,7 +151,7 @@ def sampling_options(excerpts: int | None, full: bool) -> dict:
     if full and excerpts is not None:
         raise ConfigError("excerpts", "cannot be combined with --full (which analyses "
                           "every excerpt)")
-    return {"excerpts": DEFAULT_EXCERPTS if excerpts is None else excerpts, "full": full}
+    return {"excerpts": excerpts, "full": full}
 
 
 def split_list(value: str) -> list[str]:

@@ -18,7 +18,7 @@ from genriflow.cli.common import (
     split_list,
     stamp,
 )
-from genriflow.datasets.splits import SPLIT_METHODS
+from genriflow.datasets import SPLIT_METHODS
 
 NAME = "compare"
 

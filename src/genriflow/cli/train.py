@@ -20,9 +20,8 @@ from genriflow.cli.common import (
     stamp,
     styled,
 )
-from genriflow.datasets.splits import SPLIT_METHODS
-from genriflow.models import NETWORK_NAMES
-from genriflow.models.classical import CLASSICAL_MODELS
+from genriflow.datasets import SPLIT_METHODS
+from genriflow.models import CLASSICAL_NAMES, NETWORK_NAMES
 
 if TYPE_CHECKING:
     from genriflow.training.auto import AutoChoice
@@ -39,7 +38,7 @@ def command(
     model: Annotated[str, typer.Option(help="auto (the best on validation of the heads on "
                                        "the table, on msd-musicnn embeddings and, with 50+ "
                                        "training clips per genre, shortchunk-cnn), "
-                                       f"one of: {', '.join(CLASSICAL_MODELS)}; or "
+                                       f"one of: {', '.join(CLASSICAL_NAMES)}; or "
                                        f"a network: {', '.join(NETWORK_NAMES)} "
                                        "(optionally network@feature-set).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "

@@ -19,7 +19,7 @@ from genriflow.cli.common import (
     stamp,
     styled,
 )
-from genriflow.datasets.splits import SPLIT_METHODS
+from genriflow.datasets import SPLIT_METHODS
 
 NAME = "tune"
 

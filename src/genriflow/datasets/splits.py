@@ -13,19 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from genriflow.datasets import SPLIT_METHODS
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.gtzan import fault_filtered_split
 from genriflow.errors import ConfigError, at_least, one_of
 
-SPLIT_METHODS = (
-    "auto",
-    "gtzan-fault-filtered",
-    "stratified",
-    "stratified-grouped",
-    "kfold",
-    "kfold-grouped",
-    "manifest",
-)
 PARTS = ("train", "valid", "test")
 
 

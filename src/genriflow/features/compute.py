@@ -3,7 +3,9 @@
 The one path every analysis takes, sampled or full, file or waveform in memory:
 
 1. every set plans its windows (:func:`~genriflow.features.sampling.plan_windows`); only
-   those not already in the store are computed;
+   those not already in the store are computed; with adaptive sampling a set that settles
+   plans them stage by stage (:func:`plan_stages`), and :func:`choose` adds a stage only
+   while the excerpts analysed so far have not settled;
 2. the windows are grouped into stretches (:func:`~genriflow.features.sampling.decode_ranges`)
    and each stretch is decoded once, at the file's own rate, with the seeking decoders;
 3. each window is cut from its stretch and resampled once per rate its sets need (22050 Hz
@@ -41,6 +43,8 @@ from genriflow.features.sampling import (
     Window,
     decode_ranges,
     plan_windows,
+    settled,
+    stages,
 )
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.spectra import Spectra
@@ -83,16 +87,60 @@ def plan(config: FeatureConfig, duration: float, sampling: Sampling) -> list[Win
                         sampling=sampling)
 
 
-def layout(configs: Sequence[FeatureConfig], duration: float, sampling: Sampling,
-           content: str) -> dict[str, Windows]:
-    """Every configuration's windows in a song, every array still ``None``."""
-    out = {}
-    for config in configs:
-        windows = plan(config, duration, sampling)
-        out[config.digest()] = Windows([w.key(content) for w in windows],
-                                       np.array([w.offset for w in windows]),
-                                       [None] * len(windows))
-    return out
+def plan_stages(config: FeatureConfig, duration: float,
+                sampling: Sampling) -> list[list[Window]]:
+    """``config``'s windows in the order they are analysed: stage by stage when the
+    sampling is adaptive, the set settles (``FeatureSet.settling``) and the song is longer
+    than ``sampling.excerpts`` patches; else one stage (a short song, a 30 s clip of a
+    dataset, is analysed whole, decoded once, as a fixed sampling does)."""
+    windows = plan(config, duration, sampling)
+    patch = feature_set(config.set).patch_seconds
+    if (feature_set(config.set).settling is None or patch is None
+            or duration // patch <= sampling.excerpts):
+        return [windows]
+    return stages(windows, sampling)
+
+
+def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling: Sampling,
+           value: Callable[[Window], np.ndarray | None]) -> tuple[list[Window], bool]:
+    """The windows of ``config``'s analysis of a song, as far as the values known decide.
+
+    Parameters
+    ----------
+    config : FeatureConfig
+    planned : sequence of sequence of Window
+        Its stages (:func:`plan_stages`).
+    sampling : Sampling
+    value : callable
+        ``value(window)``: the window's array, or ``None`` while it is not known.
+
+    Returns
+    -------
+    (list of Window, bool)
+        The stages taken so far, and whether that is the analysis: ``False`` when the
+        values of the windows taken are needed (some unknown) to decide on another stage.
+    """
+    chosen: list[Window] = []
+    for i, stage in enumerate(planned):
+        chosen += stage
+        if i == len(planned) - 1:
+            break
+        values = [value(window) for window in chosen]
+        if any(v is None for v in values):
+            return chosen, False
+        settling = feature_set(config.set).settling
+        if settled([settling(np.asarray(v)) for v in values],
+                   sum(len(s) for s in planned), sampling.settle):
+            break
+    return chosen, True
+
+
+def windows_of(windows: Sequence[Window], content: str,
+               arrays: Callable[[Window], np.ndarray | None] = lambda _: None) -> Windows:
+    """The :class:`Windows` of a set's chosen windows, in time order."""
+    ordered = sorted(windows, key=lambda w: w.offset)
+    return Windows([w.key(content) for w in ordered], np.array([w.offset for w in ordered]),
+                   [arrays(w) for w in ordered])
 
 
 def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
@@ -146,14 +194,39 @@ def array_reader(mono: np.ndarray, sr: int) -> Reader:
 def analyse(path: str | os.PathLike, read: Reader, duration: float,
             configs: Sequence[FeatureConfig], sampling: Sampling,
             done: dict[str, set[str]], content: str) -> dict[str, Windows]:
-    """:func:`compute_file` on audio of ``duration`` seconds that ``read`` decodes."""
-    results = layout(configs, duration, sampling, content)
-    todo: dict[Window, list[FeatureConfig]] = {}
-    for config in configs:
-        stored = done.get(config.digest(), ())
-        for window in plan(config, duration, sampling):
-            if window.key(content) not in stored:
-                todo.setdefault(window, []).append(config)
+    """:func:`compute_file` on audio of ``duration`` seconds that ``read`` decodes.
+
+    Each round computes what every set still needs (the first round: every set's first
+    stage), until every set's :func:`choose` is final. A window in ``done`` is not
+    computed, except for an adaptive set's: its values decide the next stage, and a
+    worker does not read the store (the caller serves a file whose stored windows decide
+    its plan without computing it: ``extract``'s store hit).
+    """
+    planned = {c.digest(): plan_stages(c, duration, sampling) for c in configs}
+    computed: dict[tuple[str, Window], np.ndarray] = {}
+    chosen: dict[str, list[Window]] = {}
+    while True:
+        todo: dict[Window, list[FeatureConfig]] = {}
+        for config in configs:
+            digest = config.digest()
+            stored = done.get(digest, ()) if len(planned[digest]) == 1 else ()
+            chosen[digest], _ = choose(config, planned[digest], sampling,
+                                       lambda w, d=digest: computed.get((d, w)))
+            for window in chosen[digest]:
+                if (digest, window) not in computed and window.key(content) not in stored:
+                    todo.setdefault(window, []).append(config)
+        if not todo:
+            break
+        _compute(path, read, duration, todo, content, computed)
+    return {digest: windows_of(windows, content, lambda w, d=digest: computed.get((d, w)))
+            for digest, windows in chosen.items()}
+
+
+def _compute(path: str | os.PathLike, read: Reader, duration: float,
+             todo: dict[Window, list[FeatureConfig]], content: str,
+             computed: dict[tuple[str, Window], np.ndarray]) -> None:
+    """Decode each stretch of ``todo`` once and compute every set's windows on it, into
+    ``computed`` (config digest, window) -> array."""
     pending: list[tuple[Window, np.ndarray, int]] = []
 
     def flush() -> None:
@@ -161,8 +234,7 @@ def analyse(path: str | os.PathLike, read: Reader, duration: float,
             if not np.all(np.isfinite(value)):
                 raise AudioError(path, "features are not finite (silent or broken audio)",
                                  AudioErrorKind.CORRUPT)
-            windows_of = results[config.digest()]
-            windows_of.arrays[windows_of.keys.index(window.key(content))] = value
+            computed[(config.digest(), window)] = value
         pending.clear()
 
     for stretch, windows in decode_ranges(todo, duration):
@@ -178,7 +250,6 @@ def analyse(path: str | os.PathLike, read: Reader, duration: float,
         if sum(len(piece) / sr for _, piece, sr in pending) >= BATCH_SECONDS:
             flush()
     flush()
-    return results
 
 
 def _batch_values(pending: Sequence[tuple[Window, np.ndarray, int]],

@@ -26,7 +26,14 @@ import numpy as np
 from genriflow.audio import ARRAY_PATH, AudioError, mono_waveform
 from genriflow.errors import ConfigError
 from genriflow.features import workers
-from genriflow.features.compute import Computed, analyse, array_reader, layout
+from genriflow.features.compute import (
+    Computed,
+    analyse,
+    array_reader,
+    choose,
+    plan_stages,
+    windows_of,
+)
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
@@ -139,7 +146,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     pending: dict[str, list[Entry]] = {digest: [] for digest in stores}
     paths = [str(Path(p)) for p in paths]
     known = {p: hashes.get(p) for p in paths} if hashes else {}
-    ready = {p: r for p in known if (r := _ready(known[p], stored, sampling, done))}
+    ready = {p: r for p in known
+             if (r := _ready(known[p], stored, sampling, done, stores))}
     tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)))
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
@@ -246,15 +254,26 @@ def _distinct(configs: Sequence[FeatureConfig]) -> list[FeatureConfig]:
 
 
 def _ready(known: Known | None, stored: Sequence[FeatureConfig], sampling: Sampling,
-           done: dict[str, set[str]]) -> Computed | None:
+           done: dict[str, set[str]], stores: dict[str, FeatureStore]) -> Computed | None:
     """A file's result layout, read from the store alone, if it holds every window of every
-    set (known content and duration: the file is not opened)."""
+    set (known content and duration: the file is not opened); an adaptive set's stored
+    values decide its plan, as they did when it was computed."""
     if known is None or known.duration is None:
         return None
-    windows = layout(stored, known.duration, sampling, known.content)
-    for digest, planned in windows.items():
-        if not set(planned.keys) <= done.get(digest, set()):
+    windows = {}
+    for config in stored:
+        digest = config.digest()
+        keys = done.get(digest, set())
+
+        def value(window, digest=digest, keys=keys):
+            key = window.key(known.content)
+            return stores[digest].get(key) if key in keys else None
+
+        chosen, final = choose(config, plan_stages(config, known.duration, sampling),
+                               sampling, value)
+        if not final or any(w.key(known.content) not in keys for w in chosen):
             return None
+        windows[digest] = windows_of(chosen, known.content)
     return Computed(known.content, known.duration, windows)
 
 

@@ -15,6 +15,15 @@ the clip its training took; ``full=True`` analyses every patch, or clips tiling 
 Sampled and full analyses differ only in this plan: the same windows give the same numbers
 and the same store entries, so a full analysis reuses a sampled one's patches.
 
+By default the sampling is adaptive (:data:`DEFAULT_SAMPLING`): a network set whose analysis
+can say how settled it is (``FeatureSet.settling``: the musicnn tags) analyses ``first``
+of the ``excerpts`` excerpts, spread over them, then more, ``first`` at a time, only while
+the running mean of its excerpts is unsettled (:func:`settled`): a song that sounds the
+same throughout costs ``first`` excerpts, a varied one all ``excerpts``. A song of at most
+``excerpts`` patches (a 30 s clip) is analysed whole, as with a fixed count. The excerpts
+analysed are always among the fixed plan's (:func:`stages`), so a fixed analysis of
+``excerpts`` excerpts, before or after, reuses them.
+
 >>> plan_windows(60.0, clip_seconds=30.0, patch_seconds=None, sampling=Sampling())
 [Window(offset=15.0, seconds=30.0)]
 >>> [w.offset for w in plan_windows(95.0, clip_seconds=30.0, patch_seconds=None,
@@ -27,16 +36,22 @@ and the same store entries, so a full analysis reuses a sampled one's patches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from genriflow.audio import window_offsets
 from genriflow.errors import at_least
 
 #: Excerpts per song by default: on 38 real tracks the zero-shot top genre of 12 excerpts
 #: agreed with the full analysis for 95 % of songs (8: 93 %, 6: 91 %; see the README).
 DEFAULT_EXCERPTS = 12
+
+#: Adaptive sampling: excerpts analysed first, and added at a time while unsettled.
+FIRST_EXCERPTS = 4
+#: Adaptive sampling stops once the standard error of the running mean of the settling
+#: values (the 100 tag probabilities), averaged over them, is at most this; chosen on
+#: Debian game-music tracks (see ``benchmarks/adaptive.py`` and the README).
+SETTLE = 0.006
 
 #: A gap (s) between two windows below which one decode reads both (cheaper than a seek).
 MERGE_GAP = 1.0
@@ -52,35 +67,68 @@ class Sampling:
     ----------
     excerpts : int
         Patches analysed per song by the network sets, spread evenly over it (all of them
-        in a song with fewer). Clip sets analyse the song's central clip.
+        in a song with fewer); with ``first``, the most analysed. Clip sets analyse the
+        song's central clip.
     full : bool
-        Analyse everything: every patch of the song, clips tiling it (``excerpts`` unused).
+        Analyse everything: every patch of the song, clips tiling it (``excerpts`` and
+        ``first`` unused).
+    first : int or None
+        Adaptive sampling: analyse ``first`` of the ``excerpts`` excerpts, then ``first``
+        more at a time while the analysis is unsettled (see :func:`settled`); ``None``:
+        always ``excerpts``.
+    settle : float
+        With ``first``: settled once the standard error of the running mean of the
+        settling values, averaged over them, is at most this (see :func:`settled`).
 
     Raises
     ------
     ConfigError
-        For fewer than one excerpt.
+        For fewer than one excerpt, or a ``settle`` that is negative.
 
     Examples
     --------
     >>> Sampling()
-    Sampling(excerpts=12, full=False)
-    >>> str(Sampling(excerpts=4)), str(Sampling(full=True))
-    ('4 excerpts', 'full')
+    Sampling(excerpts=12, full=False, first=None, settle=0.006)
+    >>> str(Sampling(excerpts=4)), str(Sampling(full=True)), str(DEFAULT_SAMPLING)
+    ('4 excerpts', 'full', '4-12 excerpts (adaptive, settle 0.006)')
+    >>> Sampling.of(None, full=False) == DEFAULT_SAMPLING, Sampling.of(6, full=False)
+    (True, Sampling(excerpts=6, full=False, first=None, settle=0.006))
     """
 
     excerpts: int = DEFAULT_EXCERPTS
     full: bool = False
+    first: int | None = None
+    settle: float = SETTLE
 
     def __post_init__(self) -> None:
         at_least("excerpts", self.excerpts, 1)
+        at_least("first", self.first, 1, optional=True)
+        at_least("settle", self.settle, 0.0)
+
+    @classmethod
+    def of(cls, excerpts: int | None, *, full: bool) -> Sampling:
+        """The sampling the public options ask for: ``excerpts`` (a fixed count) or
+        ``full``; neither: :data:`DEFAULT_SAMPLING`, adaptive."""
+        if excerpts is None and not full:
+            return DEFAULT_SAMPLING
+        return cls(excerpts=DEFAULT_EXCERPTS if excerpts is None else excerpts, full=full)
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the count of excerpts depends on the song."""
+        return not self.full and self.first is not None and self.first < self.excerpts
 
     def __str__(self) -> str:
-        return "full" if self.full else f"{self.excerpts} excerpts"
+        if self.full:
+            return "full"
+        if self.adaptive:
+            return f"{self.first}-{self.excerpts} excerpts (adaptive, settle {self.settle:g})"
+        return f"{self.excerpts} excerpts"
 
 
-#: The default: ``excerpts`` excerpts of a network set's song, the central clip of a clip set's.
-DEFAULT_SAMPLING = Sampling()
+#: The default: :data:`FIRST_EXCERPTS` to :data:`DEFAULT_EXCERPTS` excerpts of a network
+#: set's song, as many as its analysis needs to settle; the central clip of a clip set's.
+DEFAULT_SAMPLING = Sampling(first=FIRST_EXCERPTS)
 
 
 class Window(NamedTuple):
@@ -129,8 +177,56 @@ def plan_windows(duration: float, *, clip_seconds: float | None,
     if clip_seconds is None or duration <= 1.5 * clip_seconds:
         return [WHOLE]
     if sampling.full:
+        from genriflow.audio.windows import window_offsets  # numpy: not for the CLI's start
+
         return [Window(o, clip_seconds) for o in window_offsets(duration, clip_seconds)]
     return [Window((duration - clip_seconds) / 2, clip_seconds)]
+
+
+def stages(windows: Sequence[Window], sampling: Sampling) -> list[list[Window]]:
+    """The planned windows in the order an adaptive sampling analyses them, stage by stage:
+    ``first`` of them spread evenly, then ``first`` more at a time, each stage spread
+    over the windows still left; one stage when the sampling is not adaptive.
+
+    >>> grid = [Window(float(i), 3.0) for i in range(12)]
+    >>> [[int(w.offset) for w in stage] for stage in stages(grid, Sampling(first=4))]
+    [[1, 4, 7, 10], [2, 5, 8, 11], [0, 3, 6, 9]]
+    """
+    if not sampling.adaptive or len(windows) <= (sampling.first or 0):
+        return [list(windows)]
+    left, out = list(windows), []
+    while left:
+        chosen = spread(len(left), sampling.first)
+        out.append([left[i] for i in chosen])
+        left = [w for i, w in enumerate(left) if i not in set(chosen)]
+    return out
+
+
+def settled(values: Sequence, total: int, settle: float) -> bool:
+    """Whether the running mean of ``values`` (n_analysed, n_values), excerpts drawn from
+    ``total`` planned ones, has settled: the standard error of each value's mean, with
+    the finite-population correction (none left: zero), averaged over the values, is at
+    most ``settle``. (The mean, not the largest: on real songs a few tags always vary
+    from excerpt to excerpt, and the largest error kept nearly every song at 12
+    excerpts without changing its genre.)
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> steady = 0.5 + 0.01 * rng.standard_normal((4, 3))
+    >>> varied = rng.uniform(0, 1, (4, 3))
+    >>> settled(steady, 12, 0.01), settled(varied, 12, 0.01), settled(varied, 4, 0.01)
+    (True, False, True)
+    """
+    import numpy as np  # here: naming a sampling (the command line) imports no numpy
+
+    n = len(values)
+    if n >= total:
+        return True
+    if n < 2:
+        return False
+    spread_ = np.asarray(values, dtype=np.float64).std(axis=0, ddof=1)
+    error = spread_ / np.sqrt(n) * np.sqrt((total - n) / (total - 1))
+    return bool(error.mean() <= settle)
 
 
 def spread(n: int, k: int | None) -> list[int]:

@@ -153,6 +153,11 @@ class FeatureSet:
         ``batch(list of spectra, params) -> list of np.ndarray``: ``function`` of several
         windows at once, each value as ``function`` gives it (the network sets: one
         forward pass over every patch of a song's windows).
+    settling : callable or None
+        ``settling(array) -> np.ndarray``: the values of a window whose running mean says
+        when adaptive sampling has analysed enough excerpts (the musicnn tags, see
+        :mod:`~genriflow.features.sampling`); ``None``: the set always analyses every
+        excerpt of the plan.
     """
 
     name: str
@@ -167,6 +172,7 @@ class FeatureSet:
     base: str | None = None
     select: Callable[[np.ndarray, Any], np.ndarray] | None = None
     batch: Callable[[Sequence[Spectra], Any], list[np.ndarray]] | None = None
+    settling: Callable[[np.ndarray], np.ndarray] | None = None
 
     def params_of(self, config: FeatureConfig) -> Any:
         """The set's parameters for ``config`` (its ``options`` over the defaults).
@@ -242,7 +248,7 @@ _NETWORK = {"patch_seconds": PATCH_SECONDS, "rate": NETWORK_SR}
 
 FEATURE_SETS["musicnn"] = FeatureSet(
     name="musicnn", function=musicnn_analysis, params=None, columns=None, version=1,
-    batch=musicnn_analyses,
+    batch=musicnn_analyses, settling=select_tags,
     networks=TAG_MODELS, **_NETWORK,
     description=f"The combined analysis of a 3 s patch ({ANALYSIS_SIZE} values): tags and "
     "embedding layers of MSD and MTT musicnn, one forward pass each; musicnn-tags, "

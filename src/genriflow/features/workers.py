@@ -1,13 +1,21 @@
 """The feature engine's worker processes: every core busy, pretrained networks included.
 
-Workers start with ``forkserver`` (``spawn`` where the platform has none), never ``fork``:
-a fork copies the parent's thread pools, and in a process that has already run torch
-(or any OpenMP code) it copies their locks held, so a forked worker once hung on its first
-network pass. The fork server is a fresh interpreter that imports the engine, and torch
-when networks are needed, without running anything; each worker is forked from it, so it
-starts in a moment and inherits nothing of the caller's state. As with any process pool
-on these start methods, a script that runs an extraction at import time must guard it
-with ``if __name__ == "__main__":``.
+Workers are fresh interpreters started by loky (the process pool joblib and scikit-learn
+use), never forks of the caller: a fork copies the parent's thread pools, and in a process
+that has already run torch (or any OpenMP code) it copies their locks held, so a forked
+worker once hung on its first network pass. Unlike multiprocessing's ``spawn`` and
+``forkserver`` workers, loky's never import the caller's main module, so a plain script or
+a notebook cell that runs an extraction at import time (no ``if __name__ ==
+"__main__":`` guard) works: its workers do not run the script again.
+
+A batch of at most :data:`SERIAL_TASKS` files, or ``n_jobs=1``, runs in the calling process
+with no pool at all: one song from the command line starts no worker. A larger batch runs
+in ``n_jobs - 1`` workers and in the calling process, which computes whenever the next
+result is not ready. The pool is loky's
+reusable one: the next batch (a library classifies in batches of 16) finds its workers
+started, their networks loaded, unless they sat idle :data:`IDLE_SECONDS`. Each task
+carries only its own file's stored keys, not the whole store's (a file whose content is
+not known yet is hashed here first).
 
 Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
 threads inside each would fight over the same cores) and loads the pretrained networks it
@@ -19,8 +27,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from typing import NamedTuple
 
 from genriflow.audio import AudioError, AudioErrorKind
@@ -28,13 +37,17 @@ from genriflow.audio.errors import AudioWarning
 from genriflow.features.compute import Computed, compute_file
 from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
+from genriflow.features.store import content_hash
 
-#: How workers are started (never ``fork``: see the module docstring).
+#: How the service's job processes start (never ``fork``: see the module docstring); the
+#: feature engine's workers are loky's.
 START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                 else "spawn")
 #: Batches of at most this many files to compute run in the calling process: starting
 #: workers (and loading networks in each) costs more than it saves on so few.
 SERIAL_TASKS = 2
+#: Seconds an idle worker waits for the next batch before it exits.
+IDLE_SECONDS = 60
 
 Result = Computed | AudioError
 
@@ -64,13 +77,17 @@ def compute(task: Task, done: dict[str, set[str]]) -> Result:
 
 def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
             networks: Sequence[str] = ()) -> Iterator[Result]:
-    """Every task's result, in order, from up to ``n_jobs`` worker processes.
+    """Every task's result, in order, from this process and ``n_jobs - 1`` workers.
+
+    This process computes too, whenever the next result is not ready, so ``n_jobs``
+    processes compute in all, one per core, and the job holds one process's memory less
+    than a pool of ``n_jobs`` beside an idle caller.
 
     Parameters
     ----------
     tasks : sequence of Task
     n_jobs : int
-        Worker processes; 1, or at most :data:`SERIAL_TASKS` tasks, computes here.
+        Processes computing; 1, or at most :data:`SERIAL_TASKS` tasks, computes here only.
     done : dict
         Config digest -> keys already stored (not recomputed).
     networks : sequence of str
@@ -80,35 +97,85 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         for task in tasks:
             yield compute(task, done)
         return
-    workers = min(n_jobs, len(tasks) - 1)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(networks),
-                               initializer=_init_worker, initargs=(done, tuple(networks)))
+    from joblib.externals.loky import get_reusable_executor
+
+    workers = min(n_jobs - 1, len(tasks) - 1)
+    # loky's one pool per process, kept between batches (a library classifies in batches)
+    # until idle for IDLE_SECONDS: workers start, import and load their networks once.
+    pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
+                                 initializer=prepare_process, initargs=(tuple(networks),))
+    for _ in range(workers):  # start them now: they import and load while we compute
+        pool.submit(_started)
+    by_content = _by_content(done)
+    queue: deque[Future | Result] = deque()  # the results to come, in task order
     try:
-        for _ in range(workers):  # start them now: they import and load while we compute
-            pool.submit(_started)
         # The first file runs here, before any worker computes: numba compiles librosa's
         # kernels and writes its on-disk cache once, from one process. Workers compiling
-        # into a cold cache at the same time once left it corrupt. It runs on one thread,
-        # as the workers do, while they start on the other cores.
+        # into a cold cache at the same time once left it corrupt. This process computes
+        # on one thread, as the workers do.
         with _one_thread(networks):
-            first = compute(tasks[0], done)
-        yield first
-        for result, caught in pool.map(_worker, tasks[1:], chunksize=1):
-            for warning in caught:  # said here, where the caller's warning policy holds
-                warnings.warn(warning, stacklevel=2)
-            yield result
+            yield compute(tasks[0], done)
+            following = iter(tasks[1:])
+            task = next(following, None)
+            while task is not None or queue:
+                while task is not None and sum(isinstance(f, Future) and not f.done()
+                                               for f in queue) < workers:
+                    task = _with_content(task)
+                    queue.append(pool.submit(compute_captured, task,
+                                             _done_of(task, done, by_content)))
+                    task = next(following, None)
+                while queue and not (isinstance(queue[0], Future) and not queue[0].done()):
+                    yield _said(queue.popleft())
+                if queue and task is not None:  # the next result is not ready: work here
+                    queue.append(compute(task, done))
+                    task = next(following, None)
+                elif queue:
+                    yield _said(queue.popleft())
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Stopped early (an error, a closed generator): the files not started are dropped.
+        for item in queue:
+            if isinstance(item, Future):
+                item.cancel()
 
 
-def _context(networks: Sequence[str]) -> multiprocessing.context.BaseContext:
-    context = multiprocessing.get_context(START_METHOD)
-    if START_METHOD == "forkserver":
-        # Takes effect when the fork server starts (the first pool of this process).
-        context.set_forkserver_preload(
-            ["genriflow.features.compute",
-             *(["genriflow.features.pretrained.musicnn"] if networks else [])])
-    return context
+def _said(item: Future | Result) -> Result:
+    """A result computed here, or a worker's, whose file warnings are said here, where
+    the caller's warning policy holds."""
+    if not isinstance(item, Future):
+        return item
+    result, caught = item.result()
+    for warning in caught:
+        warnings.warn(warning, stacklevel=3)
+    return result
+
+
+def _by_content(done: dict[str, set[str]]) -> dict[str, dict[str, set[str]]]:
+    """The stored keys by file content: content hash -> config digest -> keys."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for digest, keys in done.items():
+        for key in keys:
+            out.setdefault(key.partition("@")[0], {}).setdefault(digest, set()).add(key)
+    return out
+
+
+def _with_content(task: Task) -> Task:
+    """``task`` with its file's content hash, taken here if it is not known yet (a new,
+    moved or copied file): a worker is sent only that content's stored keys, so a copy of
+    a stored song is served from the store, not computed again. An unreadable file is left
+    for the worker to report, as any file's error."""
+    if task.content is not None:
+        return task
+    try:
+        return task._replace(content=content_hash(task.path))
+    except OSError:
+        return task
+
+
+def _done_of(task: Task, done: dict[str, set[str]],
+             by_content: dict[str, dict[str, set[str]]]) -> dict[str, set[str]]:
+    """What a worker needs of ``done`` for ``task``: its file's stored keys (none for a
+    file whose content could not be read: the worker reports its error)."""
+    return by_content.get(task.content, {}) if task.content else {}
 
 
 @contextlib.contextmanager
@@ -130,14 +197,7 @@ def _one_thread(networks: Sequence[str]) -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-_DONE: dict[str, set[str]] = {}
 _THREAD_LIMITS: list = []
-
-
-def _init_worker(done: dict[str, set[str]], networks: tuple[str, ...]) -> None:
-    global _DONE
-    _DONE = done
-    prepare_process(networks)
 
 
 def prepare_process(networks: Sequence[str]) -> None:
@@ -170,10 +230,6 @@ def prepare_process(networks: Sequence[str]) -> None:
 
 def _started() -> None:
     """Nothing: submitted once per worker so that each starts at once."""
-
-
-def _worker(task: Task) -> tuple[Result, list[AudioWarning]]:
-    return compute_captured(task, _DONE)
 
 
 def compute_captured(task: Task, done: dict[str, set[str]],

@@ -9,3 +9,6 @@ Nothing here trains: fitting is :mod:`genriflow.training`'s.
 #: ``tests/models`` checks it against :data:`genriflow.models.networks.NETWORKS`).
 NETWORK_NAMES = ("genriflow-cnn", "genriflow-lstm-cnn", "cs229-cnn", "cs229-ffnn", "mm-cnn",
                  "shortchunk-cnn")
+#: Classical model names (likewise without importing scikit-learn; ``tests/models``
+#: checks it against :data:`genriflow.models.classical.CLASSICAL_MODELS`).
+CLASSICAL_NAMES = ("knn", "svm", "logreg", "random-forest", "gradient-boosting", "mlp")

@@ -1,0 +1,64 @@
+"""The feature engine's processes: one song starts no pool, and a plain script's workers
+never run the script again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import soundfile as sf
+
+from genriflow.features import workers
+from genriflow.features.sampling import DEFAULT_SAMPLING
+from genriflow.features.sets import FeatureConfig
+from genriflow.features.store import content_hash
+from sample_audio import SR, tone
+
+
+def _songs(folder, n):
+    paths = []
+    for i in range(n):
+        paths.append(folder / f"song-{i}.wav")
+        sf.write(paths[-1], tone(4.0, freq=220.0 + 60 * i, seed=i), SR)
+    return paths
+
+
+def test_a_few_files_run_here_without_a_pool(tmp_path, monkeypatch):
+    import joblib.externals.loky as loky
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", no_pool)
+    paths = _songs(tmp_path, workers.SERIAL_TASKS)
+    tasks = [workers.Task(str(p), (FeatureConfig(set="kaggle"),), DEFAULT_SAMPLING)
+             for p in paths]
+    results = list(workers.results(tasks, 4, {}))
+    assert [r.content for r in results] == [content_hash(p) for p in paths]
+    assert all(r.windows for r in results)
+
+
+#: A plain script, as people write them and as a notebook cell runs: no main guard. Each
+#: run of its body appends a line to the log, so a worker that ran it again shows.
+PLAIN_SCRIPT = """
+import os, sys
+import genriflow
+with open(os.environ["SCRIPT_LOG"], "a") as log:
+    print("script ran in", os.getpid(), file=log)
+tagged = genriflow.tag(sys.argv[1:], k=3)
+assert not tagged.errors, tagged.errors
+print(len(tagged.tags), "tagged")
+"""
+
+
+def test_a_script_without_a_main_guard_runs_its_workers(tmp_path):
+    songs = _songs(tmp_path, workers.SERIAL_TASKS + 2)  # enough songs for worker processes
+    script, log = tmp_path / "plain.py", tmp_path / "ran.log"
+    script.write_text(PLAIN_SCRIPT)
+    env = {**os.environ, "SCRIPT_LOG": str(log), "GENRIFLOW_STORE": str(tmp_path / "store")}
+    done = subprocess.run([sys.executable, str(script), *map(str, songs)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(songs)), "tagged"]
+    assert len(log.read_text().splitlines()) == 1  # the workers never ran the script
