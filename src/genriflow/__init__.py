@@ -4,7 +4,7 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 >>> import genriflow
 >>> genriflow.available_models()
-['gtzan', 'gtzan-table', 'zero-shot']
+['gtzan', 'gtzan-fusion', 'gtzan-table', 'library-genres', 'zero-shot']
 >>> model = genriflow.load_model("zero-shot")
 >>> len(model.labels)
 10

@@ -68,7 +68,7 @@ def describe_models() -> list[ModelDescription]:
     --------
     >>> import genriflow
     >>> [(m.name, m.n) for m in genriflow.describe_models()]
-    [('gtzan', 47), ('gtzan-table', 290), ('zero-shot', 47)]
+    [('gtzan', 194), ('gtzan-fusion', 47), ('gtzan-table', 290), ('library-genres', 194), ('zero-shot', 194)]
     """
     from genriflow.models.registry import describe_models as describe
 
