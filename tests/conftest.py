@@ -40,10 +40,10 @@ def feature_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_model(demo_corpus: Path, feature_cache: Path, tmp_path_factory) -> Path:
     """A model folder trained on the demo corpus through the library API."""
-    from genriflow.evaluation.experiment import train_to_folder
     from genriflow.features.dataset import from_audio
     from genriflow.features.options import RunOptions
     from genriflow.training.classical import TrainConfig
+    from genriflow.workflows.experiment import train_to_folder
 
     out = tmp_path_factory.mktemp("models") / "demo"
     dataset = from_audio(demo_corpus, options=RunOptions(store=feature_cache))

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from genriflow.audio import AudioInfo
-    from genriflow.evaluation.tune import TuneResult
     from genriflow.features.dataset import FeatureDataset
     from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from genriflow.models.base import GenreClassifier
     from genriflow.models.registry import ModelDescription
     from genriflow.training.auto import AutoChoice
+    from genriflow.workflows.tuning import TuneResult
 
 
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
@@ -513,7 +513,7 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         The model folder, its metrics (with the split) and the files that could not be used.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.runs import train_any
+    from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
     metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
@@ -571,9 +571,9 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
         interval) and the trial table.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.tune import tune_to_folder
     from genriflow.training.space import load_space
     from genriflow.training.tune import TuneConfig
+    from genriflow.workflows.tuning import tune_to_folder
 
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
@@ -604,7 +604,7 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
     model (``gtzan-fusion``) and ``library-genres`` are scored song by song from audio,
     each song classified exactly as :func:`classify` does, on the model's split
     (``gtzan-fault-filtered``; a fusion's first part's), with the calibration figures of
-    its probabilities (:mod:`genriflow.inference.songs`).
+    its probabilities (:mod:`genriflow.workflows.song_evaluation`).
 
     Parameters
     ----------
@@ -618,15 +618,15 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         model never saw).
     options : RunOptions or None
     """
-    from genriflow.evaluation.evaluate import evaluate_to_folder
     from genriflow.models.fusion import FusedGenreModel
+    from genriflow.workflows.evaluate_model import evaluate_to_folder
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     options = options if options is not None else default_options()
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary, a fusion) are scored song by song, exactly as classify does.
     if isinstance(loaded, FusedGenreModel) or loaded.feature_config.set == "musicnn":
-        from genriflow.inference.songs import evaluate_songs_to_folder
+        from genriflow.workflows.song_evaluation import evaluate_songs_to_folder
 
         if data is None or table is not None:
             raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
@@ -652,7 +652,7 @@ def open_set(model: Model | GenreClassifier, data: str | os.PathLike | None = No
     and split) is refitted on the other genres' training part, each score's threshold
     chosen on their validation part, and the scores measured on their test part against
     every song of the held-out genre, and against far-out inputs (noise and speech-like
-    babble in the same features). See :mod:`genriflow.evaluation.leaveout`.
+    babble in the same features). See :mod:`genriflow.workflows.leave_one_genre_out`.
 
     Parameters
     ----------
@@ -684,7 +684,7 @@ def open_set(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         AURC, far-out figures) and ``rounds`` (one per held-out genre).
     """
     from genriflow.errors import at_least
-    from genriflow.evaluation.leaveout import OpenSetConfig, open_set_to_folder
+    from genriflow.workflows.leave_one_genre_out import OpenSetConfig, open_set_to_folder
 
     at_least("far_out", far_out, 0)
     config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
@@ -705,7 +705,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     per model. Models are named as for :func:`train`.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.runs import compare as run_compare
+    from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
     return run_compare(data, list(models), out, split=SplitConfig(method=split, seed=seed),
@@ -733,9 +733,9 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
     ``genriflow-stack``); ``n_clusters`` defaults to one per label.
     """
-    from genriflow.evaluation.clustering import cluster_to_folder
     from genriflow.features.sets import FeatureConfig
     from genriflow.training.clustering import ClusterConfig
+    from genriflow.workflows.cluster_run import cluster_to_folder
 
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     options = options if options is not None else default_options()
