@@ -16,7 +16,7 @@ import numpy as np
 
 from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import DEFAULT_EXCERPTS, Sampling
 from genriflow.models.registry import DEFAULT_MODEL
 
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.similar import IndexUpdate, SimilarityIndex
     from genriflow.inference.tags import SongTags, Tagged
-    from genriflow.library.analyse import ModelRef
     from genriflow.models.base import GenreClassifier
+    from genriflow.models.ref import ModelRef
     from genriflow.models.registry import ModelDescription
     from genriflow.training.auto import AutoChoice
     from genriflow.workflows.tuning import TuneResult
@@ -38,14 +38,6 @@ if TYPE_CHECKING:
 
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
 Model = str | os.PathLike
-
-
-def default_options() -> RunOptions:
-    """The options of a call that names none: the command line's feature store
-    (:func:`genriflow.locations.default_store_dir`), every core, no progress bar."""
-    from genriflow.locations import default_store_dir
-
-    return RunOptions(store=default_store_dir())
 
 
 def available_models() -> list[str]:
@@ -135,7 +127,7 @@ def model_identity(name_or_folder: Model) -> ModelRef:
     >>> ref.name, ref.identity.startswith("gtzan-table@genriflow-")
     ('gtzan-table', True)
     """
-    from genriflow.library.analyse import model_ref
+    from genriflow.models.ref import model_ref
 
     return model_ref(name_or_folder)
 

@@ -15,7 +15,7 @@ from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
 from genriflow.evaluation.metrics import mcnemar
 from genriflow.features.dataset import from_audio, from_table
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
 from genriflow.models import NETWORK_NAMES
 
@@ -95,7 +95,7 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     from genriflow.workflows.experiment import train_network_to_folder, train_to_folder
 
     split = split or SplitConfig()
-    options = options or RunOptions()
+    options = options or default_options(keep=False)
     if (data is None) == (table is None):
         raise ConfigError("data", "give either labelled audio or a feature table, not both "
                           "or neither")
