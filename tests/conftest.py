@@ -49,3 +49,71 @@ def demo_model(demo_corpus: Path, feature_cache: Path, tmp_path_factory) -> Path
     dataset = from_audio(demo_corpus, options=RunOptions(store=feature_cache))
     train_to_folder(dataset, out, TrainConfig(model="logreg"))
     return out
+
+
+# -- Test tiers (issue 27) ---------------------------------------------------------------
+# `make test` runs the fast tier, `-m "not (slow or subprocess or network or browser or
+# ray)"`; `make test-all` (what CI runs) runs every test. The markers are registered, with
+# their rule, in pyproject.toml; they are applied here, in one place, by what a test uses
+# (its fixtures) or where it is (its file, or its file and name), never by weakening it.
+
+#: Fixtures whose use puts a test in a heavy tier: the library's ``cli`` runs
+#: ``python -m genriflow`` in a fresh process; ``running``/``service``/``client`` serve the
+#: service with uvicorn on a real socket; ``cluster`` starts a local Ray instance.
+TIER_BY_FIXTURE = {
+    "cli": "subprocess",
+    "running": "network",
+    "service": "network",
+    "client": "network",
+    "cluster": "ray",
+}
+
+#: Whole files: every test (or all but a quick one) spawns the command line or a browser.
+TIER_BY_FILE = {
+    "test_cli.py": ("subprocess",),
+    "service/test_cli_serve.py": ("subprocess", "network"),
+    "service/test_page.py": ("browser", "network"),
+    "beets_plugin/test_beet_end_to_end.py": ("subprocess",),
+}
+
+#: Single tests that start ``genriflow`` (or another Python) as a child process.
+TIER_BY_TEST = {
+    "evaluation/test_tune.py": (
+        "test_a_killed_tune_resumes_without_repeating_finished_trials",
+        "test_bad_tune_input_is_one_line"),
+    "features/test_ray_engine.py": ("test_predict_engine_ray_matches_local",),
+    "features/test_store.py": ("test_sigkill_halfway_then_resume_computes_only_the_rest",),
+    "inference/test_one_pass.py": ("test_network_sets_run_in_workers_after_torch_ran_here",),
+    "library/test_names_as_they_are.py": (
+        "test_scan_and_ls_name_every_file_exactly",
+        "test_predict_names_every_song_and_every_failure_exactly",
+        "test_plan_and_apply_name_every_file_and_value_exactly"),
+    "library/test_tag_containers.py": (
+        "test_an_id3v2_2_mp3_is_refused_in_one_line_and_left_byte_identical",),
+    "library/test_plan_playlists.py": (
+        "test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre",),
+    "models/test_musicnn.py": ("test_loads_without_the_musicnn_package",),
+    "test_api.py": ("test_import_is_fast_and_lazy",),
+    "test_benchmark_library.py": ("test_memory_watch_sees_descendants",
+                                  "test_memory_watch_counts_cpu_of_children"),
+    "training/test_auto.py": ("test_the_cli_prints_the_candidates",),
+}
+
+_TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every heavy test with its tier (see :data:`TIER_BY_FIXTURE` and the tables)."""
+    for item in items:
+        try:
+            where = Path(str(item.path)).resolve().relative_to(_TESTS).as_posix()
+        except ValueError:  # a doctest of src/, README.md or docs/
+            continue
+        name = getattr(item, "originalname", item.name)
+        tiers = {tier for fixture, tier in TIER_BY_FIXTURE.items()
+                 if fixture in getattr(item, "fixturenames", ())}
+        tiers.update(TIER_BY_FILE.get(where, ()))
+        if name in TIER_BY_TEST.get(where, ()):
+            tiers.add("subprocess")
+        for tier in sorted(tiers):
+            item.add_marker(tier)
