@@ -1,4 +1,8 @@
-"""``genriflow demo``: the whole job, end to end, on the built-in synthetic corpus."""
+"""``genriflow demo``: the whole job, end to end, on the built-in synthetic corpus.
+
+Named like :mod:`genriflow.cli.demo`, the command's options over this job (every
+``cli`` module is named after its command).
+"""
 
 from __future__ import annotations
 
