@@ -78,7 +78,7 @@ TIER_BY_FILE = {
 
 #: Single tests that start ``genriflow`` (or another Python) as a child process.
 TIER_BY_TEST = {
-    "evaluation/test_tune.py": (
+    "workflows/test_tuning.py": (
         "test_a_killed_tune_resumes_without_repeating_finished_trials",
         "test_bad_tune_input_is_one_line"),
     "features/test_ray_engine.py": ("test_predict_engine_ray_matches_local",),
@@ -99,6 +99,28 @@ TIER_BY_TEST = {
     "training/test_auto.py": ("test_the_cli_prints_the_candidates",),
 }
 
+#: Single tests whose own work is long (more than ~20 s each in the fast tier's first run,
+#: `--durations`, on 2 busy cores): ``slow``, as if marked where written.
+SLOW_BY_TEST = {
+    "training/test_clustering.py": ("test_cluster_run_folder_on_the_demo_stack",),  # 202 s
+    "workflows/test_song_evaluation.py": (  # 109 s
+        "test_the_default_model_is_scored_on_its_split_as_predict_classifies",),
+    "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",),  # 90 s
+    "training/test_calibration_and_multilabel.py": (
+        "test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres",  # 89 s
+        "test_a_network_ships_its_temperature"),  # 53 s
+    "models/test_model_folder.py": (  # 83 s for gradient boosting
+        "test_every_classical_model_fits_saves_and_loads[gradient-boosting]",),
+    "training/test_train_from_table.py": (
+        "test_three_second_segments_never_cross_splits",  # 58 s
+        "test_a_leaky_split_scores_higher_than_the_honest_one"),  # 32 s
+    "training/test_deep.py": ("test_compare_tabulates_every_model",  # 44 s
+                              "test_augmented_copies_cover_only_the_training_part_and_are_stored"),
+    "models/test_builtin.py": ("test_the_fusion_is_the_mean_of_its_two_models_per_song",),  # 35 s
+    "training/test_tune.py": (  # 22 s
+        "test_network_trials_run_through_the_loop_and_a_hopeless_one_is_pruned",),
+}
+
 _TESTS = Path(__file__).resolve().parent
 
 
@@ -115,5 +137,7 @@ def pytest_collection_modifyitems(config, items) -> None:
         tiers.update(TIER_BY_FILE.get(where, ()))
         if name in TIER_BY_TEST.get(where, ()):
             tiers.add("subprocess")
+        if name in SLOW_BY_TEST.get(where, ()) or item.name in SLOW_BY_TEST.get(where, ()):
+            tiers.add("slow")
         for tier in sorted(tiers):
             item.add_marker(tier)
