@@ -102,7 +102,9 @@ TIER_BY_TEST = {
 #: Single tests whose own work is long (more than ~20 s each in the fast tier's first run,
 #: `--durations`, on 2 busy cores): ``slow``, as if marked where written.
 SLOW_BY_TEST = {
-    "training/test_clustering.py": ("test_cluster_run_folder_on_the_demo_stack",),  # 202 s
+    "training/test_clustering.py": ("test_cluster_run_folder_on_the_demo_stack",  # 202 s
+                                    "test_lstm_autoencoder_learns_and_separates_sequences",  # 63 s
+                                    "test_kaggle_table_clusters_beat_chance"),  # 27 s
     "workflows/test_song_evaluation.py": (  # 109 s
         "test_the_default_model_is_scored_on_its_split_as_predict_classifies",),
     "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",),  # 90 s
