@@ -1,10 +1,11 @@
-# The two entry points of the README: `make demo` and `make test`.
+# The two entry points of the README: `make demo` and `make test` (the fast tier);
+# `make test-all` runs every test, as CI (.ci/run) does.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: demo test install install-dev lint clean
+.PHONY: demo test test-all checks install install-dev lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +26,21 @@ install-dev: $(BIN)/python
 demo: install
 	$(BIN)/genriflow demo --out demo-output
 
+# The tiers (markers registered in pyproject.toml, applied in tests/conftest.py): the fast
+# one leaves out what is slow, starts child processes, a real socket, a browser or Ray.
+FAST_TIER := not (slow or subprocess or network or browser or ray)
+
 # The documentation site is built (never with --quiet, which hides the warnings --strict
 # counts) into .venv/site: a broken link or docstring fails the build.
-test: install-dev
+checks: install-dev
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/lint-imports
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(VENV)/site
+
+test: checks
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "$(FAST_TIER)"
+
+test-all: checks
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: install-dev

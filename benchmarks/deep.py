@@ -21,13 +21,13 @@ import soundfile as sf
 
 from genriflow.datasets.splits import SplitConfig
 from genriflow.datasets.synthetic import make_demo_corpus, synthesize_clip
-from genriflow.evaluation.runs import train_any
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
 from genriflow.training.deep import DeepTrainConfig, train_network
 from genriflow.training.loop import LoopConfig
+from genriflow.workflows.train_any import train_any
 
 
 def epoch_seconds(corpus: Path, store: Path, network: str) -> float:

@@ -2,7 +2,7 @@
 
 Writes a demo corpus with two-genre clips (``genriflow demo-data --multi``: half "one genre
 then the other", half "both mixed"), then runs
-:func:`genriflow.evaluation.multigenre.two_genre_experiment`: both models on the same
+:func:`genriflow.workflows.two_genre_experiment.two_genre_experiment`: both models on the same
 features and training clips (the multi-label one also on a share of the two-genre clips),
 tested on held-out two-genre clips neither saw. Prints, side by side, the share of those
 clips whose two genres are both found (the 2024 report's measure) with Wilson 95 %
@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from genriflow.datasets.synthetic import make_demo_corpus
-    from genriflow.evaluation.multigenre import TwoGenreConfig, two_genre_experiment
     from genriflow.features.options import RunOptions
+    from genriflow.workflows.two_genre_experiment import TwoGenreConfig, two_genre_experiment
 
     corpus = args.out / "corpus"
     start = time.perf_counter()

@@ -61,7 +61,7 @@ import numpy as np
 
 from genriflow.datasets.gtzan import clip_key, fault_filtered_split
 from genriflow.datasets.splits import SplitConfig
-from genriflow.evaluation.calibration import expected_calibration_error
+from genriflow.evaluation.calibration_metrics import expected_calibration_error
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.openset import attach_open_set
 from genriflow.features.dataset import from_table
@@ -334,7 +334,7 @@ def fusion_calibration(predictions: list, *, folds: int = 5) -> dict:
     probabilities), and its 5-fold cross-fitted before/after figures."""
     from sklearn.model_selection import KFold
 
-    from genriflow.evaluation.calibration import calibration_figures
+    from genriflow.evaluation.calibration_metrics import calibration_figures
     from genriflow.models.fusion import sharpen
     from genriflow.training.calibration import fit_temperature
 

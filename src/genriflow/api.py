@@ -16,7 +16,7 @@ import numpy as np
 
 from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
 
@@ -24,28 +24,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from genriflow.audio import AudioInfo
-    from genriflow.evaluation.tune import TuneResult
     from genriflow.features.dataset import FeatureDataset
     from genriflow.inference.analysis import Analysis
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.similar import IndexUpdate, SimilarityIndex
     from genriflow.inference.tags import SongTags, Tagged
-    from genriflow.library.analyse import ModelRef
     from genriflow.models.base import GenreClassifier
+    from genriflow.models.ref import ModelRef
     from genriflow.models.registry import ModelDescription
     from genriflow.training.auto import AutoChoice
+    from genriflow.workflows.tuning import TuneResult
 
 
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
 Model = str | os.PathLike
-
-
-def default_options() -> RunOptions:
-    """The options of a call that names none: the command line's feature store
-    (:func:`genriflow.locations.default_store_dir`), every core, no progress bar."""
-    from genriflow.locations import default_store_dir
-
-    return RunOptions(store=default_store_dir())
 
 
 def available_models() -> list[str]:
@@ -68,7 +60,8 @@ def describe_models() -> list[ModelDescription]:
     --------
     >>> import genriflow
     >>> [(m.name, m.n) for m in genriflow.describe_models()]
-    [('gtzan', 194), ('gtzan-fusion', 47), ('gtzan-table', 290), ('library-genres', 194), ('zero-shot', 194)]
+    [('gtzan', 194), ('gtzan-fusion', 47), ('gtzan-table', 290), ('library-genres', 194),
+     ('zero-shot', 194)]
     """
     from genriflow.models.registry import describe_models as describe
 
@@ -135,7 +128,7 @@ def model_identity(name_or_folder: Model) -> ModelRef:
     >>> ref.name, ref.identity.startswith("gtzan-table@genriflow-")
     ('gtzan-table', True)
     """
-    from genriflow.library.analyse import model_ref
+    from genriflow.models.ref import model_ref
 
     return model_ref(name_or_folder)
 
@@ -517,7 +510,7 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         The model folder, its metrics (with the split) and the files that could not be used.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.runs import train_any
+    from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
     metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
@@ -575,9 +568,9 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
         interval) and the trial table.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.tune import tune_to_folder
     from genriflow.training.space import load_space
     from genriflow.training.tune import TuneConfig
+    from genriflow.workflows.tuning import tune_to_folder
 
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
@@ -608,7 +601,7 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
     model (``gtzan-fusion``) and ``library-genres`` are scored song by song from audio,
     each song classified exactly as :func:`classify` does, on the model's split
     (``gtzan-fault-filtered``; a fusion's first part's), with the calibration figures of
-    its probabilities (:mod:`genriflow.inference.songs`).
+    its probabilities (:mod:`genriflow.workflows.song_evaluation`).
 
     Parameters
     ----------
@@ -622,15 +615,15 @@ def evaluate(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         model never saw).
     options : RunOptions or None
     """
-    from genriflow.evaluation.evaluate import evaluate_to_folder
     from genriflow.models.fusion import FusedGenreModel
+    from genriflow.workflows.evaluate_model import evaluate_to_folder
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     options = options if options is not None else default_options()
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary, a fusion) are scored song by song, exactly as classify does.
     if isinstance(loaded, FusedGenreModel) or loaded.feature_config.set == "musicnn":
-        from genriflow.inference.songs import evaluate_songs_to_folder
+        from genriflow.workflows.song_evaluation import evaluate_songs_to_folder
 
         if data is None or table is not None:
             raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
@@ -656,7 +649,7 @@ def open_set(model: Model | GenreClassifier, data: str | os.PathLike | None = No
     and split) is refitted on the other genres' training part, each score's threshold
     chosen on their validation part, and the scores measured on their test part against
     every song of the held-out genre, and against far-out inputs (noise and speech-like
-    babble in the same features). See :mod:`genriflow.evaluation.leaveout`.
+    babble in the same features). See :mod:`genriflow.workflows.leave_one_genre_out`.
 
     Parameters
     ----------
@@ -688,7 +681,7 @@ def open_set(model: Model | GenreClassifier, data: str | os.PathLike | None = No
         AURC, far-out figures) and ``rounds`` (one per held-out genre).
     """
     from genriflow.errors import at_least
-    from genriflow.evaluation.leaveout import OpenSetConfig, open_set_to_folder
+    from genriflow.workflows.leave_one_genre_out import OpenSetConfig, open_set_to_folder
 
     at_least("far_out", far_out, 0)
     config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
@@ -709,7 +702,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     per model. Models are named as for :func:`train`.
     """
     from genriflow.datasets.splits import SplitConfig
-    from genriflow.evaluation.runs import compare as run_compare
+    from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
     return run_compare(data, list(models), out, split=SplitConfig(method=split, seed=seed),
@@ -737,9 +730,9 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
     ``genriflow-stack``); ``n_clusters`` defaults to one per label.
     """
-    from genriflow.evaluation.clustering import cluster_to_folder
     from genriflow.features.sets import FeatureConfig
     from genriflow.training.clustering import ClusterConfig
+    from genriflow.workflows.cluster_run import cluster_to_folder
 
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     options = options if options is not None else default_options()

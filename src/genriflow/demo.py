@@ -1,4 +1,8 @@
-"""``genriflow demo``: the whole job, end to end, on the built-in synthetic corpus."""
+"""``genriflow demo``: the whole job, end to end, on the built-in synthetic corpus.
+
+Named like :mod:`genriflow.cli.demo`, the command's options over this job (every
+``cli`` module is named after its command).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,14 @@ from rich.console import Console
 
 from genriflow.datasets.splits import assign_splits
 from genriflow.datasets.synthetic import make_demo_corpus
-from genriflow.evaluation.evaluate import model_split
-from genriflow.evaluation.experiment import train_to_folder
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.inference.output import predictions_to_csv, render_predictions
 from genriflow.inference.predict import predict_files
 from genriflow.progress import styled
 from genriflow.training.classical import TrainConfig
+from genriflow.workflows.evaluate_model import model_split
+from genriflow.workflows.experiment import train_to_folder
 
 
 @dataclass

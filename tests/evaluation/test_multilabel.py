@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from genriflow.errors import ConfigError
-from genriflow.evaluation.multigenre import TwoGenreConfig, split_parts
-from genriflow.evaluation.multilabel import (
+from genriflow.evaluation.multilabel_metrics import (
     indicator,
     multilabel_metrics,
     predicted_sets,
     top_k_sets,
     tune_thresholds,
 )
+from genriflow.workflows.two_genre_experiment import TwoGenreConfig, split_parts
 
 LABELS = ["blues", "jazz", "rock"]
 

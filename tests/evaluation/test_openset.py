@@ -7,7 +7,6 @@ from sklearn.metrics import roc_auc_score
 
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
-from genriflow.evaluation.leaveout import OpenSetConfig, leave_one_genre_out
 from genriflow.evaluation.openset import (
     attach_open_set,
     aurc,
@@ -21,6 +20,7 @@ from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.folder import load_model
 from genriflow.training.classical import TrainConfig
+from genriflow.workflows.leave_one_genre_out import OpenSetConfig, leave_one_genre_out
 
 
 def test_auroc_by_hand_and_against_scikit_learn():

@@ -13,18 +13,18 @@ import pytest
 import genriflow
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
-from genriflow.evaluation.auto import (
-    AutoData,
-    auto_datasets,
-    train_auto_and_test,
-    train_auto_to_folder,
-)
 from genriflow.features.dataset import FeatureDataset, from_audio, write_feature_table
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.folder import load_model
 from genriflow.training.auto import AutoChoice, AutoConfig, choose_auto, wilson_interval
 from genriflow.training.classical import TrainConfig
+from genriflow.workflows.auto_select import (
+    AutoData,
+    auto_datasets,
+    train_auto_and_test,
+    train_auto_to_folder,
+)
 
 FAST = AutoConfig(heads=("logreg", "knn"), network=None)
 

@@ -12,9 +12,10 @@ from close import assert_close
 from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig, assign_splits
 from genriflow.errors import ConfigError
-from genriflow.evaluation.calibration import calibration_figures, multilabel_calibration_figures
-from genriflow.evaluation.evaluate import evaluate
-from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
+from genriflow.evaluation.calibration_metrics import (
+    calibration_figures,
+    multilabel_calibration_figures,
+)
 from genriflow.features.dataset import FeatureDataset, from_audio, from_table
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
@@ -29,6 +30,8 @@ from genriflow.training.calibration import clip_probabilities, fit_temperature
 from genriflow.training.classical import TrainConfig, fit_classical
 from genriflow.training.deep import DeepTrainConfig
 from genriflow.training.loop import ArrayDataset, LoopConfig, fit
+from genriflow.workflows.evaluate_model import evaluate
+from genriflow.workflows.experiment import train_network_to_folder, train_to_folder
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from genriflow.evaluation.clustering import cluster, cluster_to_folder
 from genriflow.evaluation.metrics import clustering_metrics
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions
@@ -14,6 +13,7 @@ from genriflow.training.clustering import (
     LSTMAutoencoderClusterer,
     make_clusterer,
 )
+from genriflow.workflows.cluster_run import cluster, cluster_to_folder
 
 
 def test_scores_of_perfect_renamed_and_random_clusters():

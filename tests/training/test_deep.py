@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 
 from genriflow.datasets.splits import SplitConfig, assign_splits
-from genriflow.evaluation.experiment import train_network_to_folder
-from genriflow.evaluation.runs import compare
 from genriflow.features.dataset import FeatureDataset, from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
@@ -26,6 +24,8 @@ from genriflow.training.deep import (
     parse_network,
 )
 from genriflow.training.loop import LoopConfig
+from genriflow.workflows.experiment import train_network_to_folder
+from genriflow.workflows.train_any import compare
 
 
 def test_the_cli_list_of_networks_is_the_registry():

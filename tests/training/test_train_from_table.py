@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from genriflow.datasets.splits import SplitConfig
-from genriflow.evaluation.evaluate import evaluate
-from genriflow.evaluation.experiment import train_and_test, train_to_folder
 from genriflow.features.dataset import from_table
 from genriflow.models.folder import load_model
 from genriflow.training.classical import TrainConfig
+from genriflow.workflows.evaluate_model import evaluate
+from genriflow.workflows.experiment import train_and_test, train_to_folder
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from genriflow.datasets.splits import SplitConfig
-from genriflow.evaluation.runs import classical_spec, train_any
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.predict import predict_files
 from genriflow.models.folder import load_model
+from genriflow.workflows.train_any import classical_spec, train_any
 
 
 def test_model_specs():

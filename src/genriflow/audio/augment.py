@@ -2,6 +2,9 @@
 
 An augmented copy is made on the decoded numpy waveform, before any feature is computed,
 so every feature set of a copy sees the same altered audio.
+
+Named like :mod:`genriflow.training.augment` (batch transforms of spectrograms): each
+layer augments what it holds, the waveform here, the training batch there.
 """
 
 from __future__ import annotations

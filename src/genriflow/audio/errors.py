@@ -1,4 +1,9 @@
-"""Typed audio errors: every failure names the file and a short reason."""
+"""Typed audio errors: every failure names the file and a short reason.
+
+One of three ``errors`` modules, each the errors of its own package
+(:mod:`genriflow.errors` is the root they all derive from, :mod:`genriflow.service.errors`
+the service's HTTP error shape).
+"""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from typer.core import TyperGroup
 
 from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import DEFAULT_EXCERPTS, FIRST_EXCERPTS
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_table as print_table
@@ -139,11 +139,10 @@ def _fail(message: str, status: int, label: str = "error") -> None:
 
 def run_options(store: Path | None, no_store: bool, jobs: int | None, quiet: bool,
                 engine: str = "local", address: str | None = None) -> RunOptions:
-    """The shared options as the library takes them."""
-    from genriflow.locations import default_store_dir
-
-    return RunOptions(store=None if no_store else (store or default_store_dir()),
-                      n_jobs=jobs, progress=not quiet, engine=engine, address=address)
+    """The shared options as the library takes them (:func:`~genriflow.features.options.
+    default_options` with the command's flags)."""
+    return default_options(store, keep=not no_store, n_jobs=jobs, progress=not quiet,
+                           engine=engine, address=address)
 
 
 def sampling_options(excerpts: int | None, full: bool) -> dict:

@@ -16,6 +16,10 @@ FMA (``fma_metadata/tracks.csv``, ``genres.csv``)
     ``AUDIO/<first 3 digits>/<6-digit id>.mp3``.
 
 A malformed row is an error naming the file and line.
+
+Three layers say "multilabel" in their module name, each its own side of several genres at
+once: reading them here, deciding them in :mod:`genriflow.models.multilabel`, scoring them
+in :mod:`genriflow.evaluation.multilabel_metrics`.
 """
 
 from __future__ import annotations

@@ -1,2 +1,4 @@
-"""Evaluation: test a model once, compute the figures, draw the pictures and write run
-folders (model folders with their reports, comparisons, clustering runs)."""
+"""Evaluation: the figures of a test (metrics, calibration, multi-label, open-set,
+cross-validation), the reports that carry them (Markdown, HTML, JSON) and the pictures of
+those reports. The runs that produce them (test once, train and test, tune, clustering,
+leave one genre out) are :mod:`genriflow.workflows`."""

@@ -1,4 +1,8 @@
-"""Classification metrics, always labelled with the data part they were measured on."""
+"""Classification metrics, always labelled with the data part they were measured on.
+
+Named like :mod:`genriflow.service.metrics` (the service's Prometheus counters): the
+package says whose metrics they are.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,15 @@
 """Pictures of a run (matplotlib, headless): confusion, per-genre scores, training curves,
-cluster assignments and 2-D maps of features."""
+cluster assignments and 2-D maps of features.
+
+Why here and not in :mod:`genriflow.plots` (the package of exploratory pictures): the
+reports of this layer (:mod:`~genriflow.evaluation.report`,
+:mod:`~genriflow.evaluation.openset_report`) draw with these functions, and
+:mod:`genriflow.plots` sits above evaluation (it writes its page through
+:mod:`genriflow.evaluation.html`), so moving them up would make evaluation import a higher
+layer; moving the ``plots`` layer below evaluation would break the other way
+(:func:`plot_cluster_assignments` reads :func:`genriflow.evaluation.metrics.contingency`).
+:mod:`genriflow.plots` imports its figure helpers from here.
+"""
 
 from __future__ import annotations
 
@@ -273,7 +283,7 @@ def plot_reliability(calibration: dict, title: str, path: str | os.PathLike) -> 
     Parameters
     ----------
     calibration : dict
-        As :func:`~genriflow.evaluation.calibration.before_after` returns it: ``before``
+        As :func:`~genriflow.evaluation.calibration_metrics.before_after` returns it: ``before``
         and ``after`` each with ``reliability`` (per confidence bin: mean ``confidence``,
         ``accuracy``, ``count``) and ``ece``; or one ``as shipped`` of a saved model.
     title : str

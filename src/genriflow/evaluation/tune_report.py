@@ -1,6 +1,6 @@
 """A search's report: the trial table, parameter importances and optimisation history.
 
-Written into the run folder by :func:`~genriflow.evaluation.tune.tune_to_folder`:
+Written into the run folder by :func:`~genriflow.workflows.tuning.tune_to_folder`:
 ``trials.csv``, ``history.png`` (each trial's value and the best so far),
 ``importances.png`` (Optuna's fANOVA importances, when at least two parameters vary over
 at least two completed trials; otherwise the report says why there are none),

@@ -1,5 +1,9 @@
 """A labelled dataset turned into a feature matrix: from audio folders or a feature table,
-and back to a table."""
+and back to a table.
+
+Named like :mod:`genriflow.plots.dataset`, which draws what this module builds: the
+package says which side (features or pictures) of a dataset each is.
+"""
 
 from __future__ import annotations
 

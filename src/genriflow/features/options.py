@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.locations import default_store_dir
 
 #: Where the per-song work runs: ``local`` worker processes on this machine
 #: (:mod:`~genriflow.features.workers`), or ``ray`` tasks on a Ray cluster
@@ -66,3 +67,36 @@ class RunOptions:
                               f"{self.address!r}")
         if self.store is not None:
             object.__setattr__(self, "store", Path(self.store))
+
+
+def default_options(store: str | os.PathLike | None = None, *, keep: bool = True,
+                    n_jobs: int | None = None, progress: bool = False, engine: str = "local",
+                    address: str | None = None) -> RunOptions:
+    """The options of a job that names none: the one place the default is built.
+
+    The public API and the library call it with no arguments; the command line passes its
+    flags; :func:`genriflow.workflows.train_any.train_any` passes ``keep=False``.
+
+    Parameters
+    ----------
+    store : path or None
+        Feature store folder; ``None``: :func:`genriflow.locations.default_store_dir`.
+    keep : bool
+        Keep features in a store; ``False`` (``--no-store``) computes everything afresh and
+        keeps nothing, whatever ``store`` says.
+    n_jobs, progress, engine, address
+        As :class:`RunOptions`: every core, no progress bar, the ``local`` engine.
+
+    Returns
+    -------
+    RunOptions
+
+    Examples
+    --------
+    >>> default_options(keep=False)
+    RunOptions(store=None, n_jobs=None, progress=False, engine='local', address=None)
+    >>> default_options("/tmp/store", n_jobs=2).store
+    PosixPath('/tmp/store')
+    """
+    return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
+                      progress=progress, engine=engine, address=address)

@@ -10,11 +10,9 @@ song either refused comes back as its :class:`~genriflow.audio.AudioError`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -24,65 +22,12 @@ from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.inference.analysis import analyse_files
 from genriflow.inference.similar import SIMILARITY_FEATURES
-from genriflow.models.base import GenreClassifier, ModelError
+from genriflow.models.base import GenreClassifier
 from genriflow.models.folder import load_model
-from genriflow.models.registry import available_models
+from genriflow.models.ref import ModelRef, model_ref  # noqa: F401 (ModelRef re-exported)
 
 #: Top tags kept per song.
 TOP_TAGS = 10
-
-#: Files of a model folder whose bytes make its identity.
-_IDENTITY_FILES = ("config.json", "labels.json", "model.skops", "model.safetensors")
-
-
-@dataclass(frozen=True)
-class ModelRef:
-    """A model as the index knows it.
-
-    Attributes
-    ----------
-    name : str
-        As the user named it: a built-in name, or the folder's absolute path.
-    identity : str
-        Changes whenever the model could answer differently: the built-in name with
-        genriflow's version, or a digest of the folder's configuration, labels and weights.
-    """
-
-    name: str
-    identity: str
-
-
-def model_ref(model: str | os.PathLike) -> ModelRef:
-    """The name and identity of a model folder or built-in model name.
-
-    >>> ref = model_ref("zero-shot")
-    >>> ref.name, ref.identity.startswith("zero-shot@genriflow-")
-    ('zero-shot', True)
-
-    Raises
-    ------
-    ModelError
-        Neither a model folder nor a built-in name.
-    """
-    folder = Path(model)
-    if (folder / "config.json").is_file():
-        digest = hashlib.blake2b(digest_size=8)
-        for name in _IDENTITY_FILES:
-            if (folder / name).is_file():
-                digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
-        return ModelRef(str(folder.resolve()), f"folder:{digest.hexdigest()}")
-    if str(model) in available_models():
-        return ModelRef(str(model), f"{model}@genriflow-{_version()}")
-    raise ModelError(f"`{model}`: not a genriflow model folder (no config.json) nor a "
-                     f"built-in model ({', '.join(available_models())})")
-
-
-def _version() -> str:
-    try:
-        return metadata.version("genriflow")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "unknown"
-
 
 @dataclass
 class SongAnalysis:

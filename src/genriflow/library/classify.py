@@ -1,7 +1,7 @@
 """Classifying the index: analyse what is new or changed since a model last ran, in batches.
 
 A song is due for analysis by a model when the index holds no analysis of its current
-content by that model's identity (:func:`~genriflow.library.analyse.model_ref`), and no
+content by that model's identity (:func:`~genriflow.models.ref.model_ref`), and no
 recorded failure of that content either. Songs go through the model in batches; each
 batch's analyses are written in one transaction, so a killed run leaves whole analyses
 only and the next run takes up the songs that were not committed.

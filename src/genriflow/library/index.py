@@ -21,7 +21,7 @@ import pandas as pd
 
 from genriflow.errors import at_least, one_of
 from genriflow.features.extract import extract
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
@@ -51,12 +51,6 @@ def _guarded(method: Callable) -> Callable:
             raise index_error(self.path, exc) from None
 
     return run
-
-
-def _default_options() -> RunOptions:
-    from genriflow.locations import default_store_dir
-
-    return RunOptions(store=default_store_dir())
 
 
 class Library:
@@ -172,7 +166,7 @@ class Library:
                                 retry_failed=retry_failed, device=device)
         with self.writing("library classify"):
             return classify_step.classify(
-                self._conn, config, options if options is not None else _default_options())
+                self._conn, config, options if options is not None else default_options())
 
     @_guarded
     def songs(self, *, genre: str | None = None, mood: str | None = None,
@@ -282,7 +276,7 @@ class Library:
         if not kept:
             return []
         result = extract([song], SIMILARITY_FEATURES,
-                         options=options if options is not None else _default_options())
+                         options=options if options is not None else default_options())
         if result.errors:
             raise result.errors[0]
         own = np.asarray(result.files[0].row(), dtype=np.float64).ravel()
@@ -389,7 +383,7 @@ class Library:
             labels = own_labels.from_playlists(self._conn, list(from_playlists or []))
         return learn_step.learn(self._conn, name, labels, folder=self.models_dir / name,
                                 config=config, suggest=suggest, save=save,
-                                options=options if options is not None else _default_options())
+                                options=options if options is not None else default_options())
 
     # --- into the files and the players ------------------------------------------------
 

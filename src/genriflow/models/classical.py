@@ -3,6 +3,9 @@
 Every pipeline is a plain :class:`sklearn.pipeline.Pipeline`, so ``fit``, ``predict``,
 ``predict_proba`` and ``classes_`` behave as scikit-learn users expect;
 :class:`ClassicalGenreModel` is a fitted one with what it needs to classify new audio.
+
+Shares its name with :mod:`genriflow.training.classical` on purpose: the model here,
+its fitting there (as for ``deep`` and ``clustering``).
 """
 
 from __future__ import annotations

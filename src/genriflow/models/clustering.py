@@ -5,6 +5,10 @@ ids``; ``X`` is what :mod:`genriflow.features` gives: vectors (the GTZAN table, 
 or frame arrays (the ``genriflow-stack``), which they flatten. The autoencoder is a plain
 network over frame sequences (:func:`pool_frames`); it is trained, and its codes
 clustered, by :class:`genriflow.training.clustering.LSTMAutoencoderClusterer`.
+
+The name is shared with :mod:`genriflow.training.clustering` on purpose, as
+``models/classical.py`` and ``training/classical.py`` share theirs: the estimators here,
+their fitting there.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ are averaged into the clip's:
 * ``log-mel`` clips (any length) are cut into ``chunk_frames`` crops (3 s for
   ``shortchunk-cnn``): each crop is a piece;
 * every other set is one piece per clip.
+
+Shares its name with :mod:`genriflow.training.deep` on purpose: the model here, its
+fitting there (as for ``classical`` and ``clustering``).
 """
 
 from __future__ import annotations

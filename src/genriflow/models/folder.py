@@ -9,6 +9,9 @@
 :meth:`GenreClassifier.save <genriflow.models.base.GenreClassifier.save>` writes a
 folder, :func:`load_model` reads it back; it also takes the name of a built-in model
 (:func:`~genriflow.models.registry.available_models`).
+
+Named like :mod:`genriflow.plots.folder` (the run folder of ``genriflow plot``): each
+package writes its own kind of folder.
 """
 
 from __future__ import annotations

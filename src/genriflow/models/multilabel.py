@@ -6,6 +6,9 @@ genre at or above its threshold, best first: every song has at least one, and th
 always starts with the genre a single-label answer would give. The thresholds are either
 the 2024 report's fixed 0.2 or one per genre, tuned on the validation songs that carry
 several genres (:func:`choose_thresholds`; the 0.2 when there are none).
+
+The name is shared with :mod:`genriflow.datasets.multilabel` (reading multi-genre
+datasets) because each layer keeps its own side of several genres at once.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Made for the GTZAN-style table (``filename``, ``label`` and the 57 columns of
 :data:`~genriflow.features.gtzan_table.GTZAN_TABLE_COLUMNS`, as in Kaggle's
 ``features_30_sec.csv`` or ``genriflow features --table``), and usable with any table of
 numeric columns and a label column.
+
+Named like :mod:`genriflow.features.dataset`, whose tables it draws: the package says
+which side (features or pictures) of a dataset each is.
 """
 
 from __future__ import annotations

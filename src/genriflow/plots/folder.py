@@ -1,4 +1,8 @@
-"""``genriflow plot``: the pictures of a song or of a dataset, gathered in a run folder."""
+"""``genriflow plot``: the pictures of a song or of a dataset, gathered in a run folder.
+
+Named like :mod:`genriflow.models.folder` (the model folder): each package writes its own
+kind of folder.
+"""
 
 from __future__ import annotations
 

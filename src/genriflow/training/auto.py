@@ -14,8 +14,8 @@ Each candidate is fitted on the training part and scored on the validation part
 (accuracy, with its 95 % Wilson interval). The best is the winner: a classical head is
 refitted on train + validation, the network keeps its best-validation epoch (which was
 itself picked on validation, so its figure there is slightly optimistic). Test rows are
-never read here; testing the winner, once, is the evaluation layer's
-(:mod:`genriflow.evaluation.auto`).
+never read here; testing the winner, once, is the workflows layer's
+(:mod:`genriflow.workflows.auto_select`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ of its logits (Guo et al., 2017): one number ``T``, the logits divided by it bef
 softmax, chosen to minimise the validation clips' negative log-likelihood; a multi-label
 network's logits are divided alike before each genre's sigmoid, ``T`` minimising the
 binary cross-entropy of every (clip, genre) pair. How well either
-worked is measured on the test part (:mod:`genriflow.evaluation.calibration`).
+worked is measured on the test part (:mod:`genriflow.evaluation.calibration_metrics`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 The protocol, stated in every report: candidates are fitted on the training part and
 scored on the validation part; the best is refitted on training + validation. Testing it,
-once, on the test part is the evaluation layer's
-(:func:`genriflow.evaluation.experiment.train_and_test`).
+once, on the test part is the workflows layer's
+(:func:`genriflow.workflows.experiment.train_and_test`).
 """
 
 from __future__ import annotations

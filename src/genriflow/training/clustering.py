@@ -1,7 +1,12 @@
 """Cluster a dataset without its labels: the methods by name, and the autoencoder's fit.
 
-Scoring the clusters against the labels is the evaluation layer's
-(:func:`genriflow.evaluation.clustering.cluster`).
+Named like :mod:`genriflow.models.clustering` because it is that module's training side:
+the methods are defined there, fitted here, as :mod:`genriflow.training.classical` and
+:mod:`genriflow.training.deep` fit :mod:`genriflow.models.classical` and
+:mod:`genriflow.models.deep`.
+
+Scoring the clusters against the labels is the workflows layer's
+(:func:`genriflow.workflows.cluster_run.cluster`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Every network goes through :func:`genriflow.training.loop.fit`; this module only prepares
 its inputs (feature set, scaling fitted on the training part, crops or windows). Scoring
-the result per clip, once, on the test part is the evaluation layer's
-(:func:`genriflow.evaluation.experiment.train_network_and_test`).
+the result per clip, once, on the test part is the workflows layer's
+(:func:`genriflow.workflows.experiment.train_network_and_test`).
 """
 
 from __future__ import annotations

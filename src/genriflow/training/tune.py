@@ -16,6 +16,9 @@ trial the kill interrupted is marked failed and its values run again (for a grid
 same point; for TPE, a new draw). ``grid`` puts every combination (or the first
 ``trials`` of them in a seeded order) in the study's queue; ``tpe`` is Optuna's TPE
 sampler, seeded. ``jobs`` trials run at once, in threads of this process.
+
+:mod:`genriflow.cli.tune` shares the name because every ``cli`` module is named after its
+command (``genriflow tune``); the search's run folder is :mod:`genriflow.workflows.tuning`.
 """
 
 from __future__ import annotations

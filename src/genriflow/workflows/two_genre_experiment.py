@@ -15,7 +15,7 @@ trains them (:func:`~genriflow.training.classical.fit_classical`, the same head)
 
 Both are tested on the same held-out two-genre clips, which no model saw: the share whose
 two genres are both found (the seed's measure), with Wilson intervals, and the full
-multi-label figures of :mod:`~genriflow.evaluation.multilabel`.
+multi-label figures of :mod:`~genriflow.evaluation.multilabel_metrics`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 
 from genriflow.datasets.frames import label_sets
 from genriflow.errors import ConfigError, at_least, one_of
-from genriflow.evaluation.multilabel import (
+from genriflow.evaluation.multilabel_metrics import (
     SEED_THRESHOLD,
     indicator,
     multilabel_metrics,

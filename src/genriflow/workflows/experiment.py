@@ -21,9 +21,9 @@ import pandas as pd
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
-from genriflow.evaluation.calibration import before_after, multilabel_before_after
+from genriflow.evaluation.calibration_metrics import before_after, multilabel_before_after
 from genriflow.evaluation.metrics import classification_metrics
-from genriflow.evaluation.multilabel import SEED_THRESHOLD, indicator, multilabel_metrics
+from genriflow.evaluation.multilabel_metrics import SEED_THRESHOLD, indicator, multilabel_metrics
 from genriflow.evaluation.openset import attach_open_set, classical_probe
 from genriflow.evaluation.plots import plot_history
 from genriflow.evaluation.report import write_report
@@ -131,7 +131,7 @@ def multilabel_test(proba: np.ndarray, sets: list[list[str]], multi_label: dict,
                     items: list[str]) -> dict:
     """A multi-label model's test figures: ``test`` (its top genre counted right when it is
     one of the song's: accuracy with interval, per genre, confusion), ``test_multilabel``
-    (the figures of :func:`~genriflow.evaluation.multilabel.multilabel_metrics` at the
+    (the figures of :func:`~genriflow.evaluation.multilabel_metrics.multilabel_metrics` at the
     model's thresholds and at the seed's 0.2) and the model's ``multi_label`` settings."""
     genres = multi_label["labels"]
     top = np.asarray(genres)[proba.argmax(axis=1)]

@@ -11,11 +11,11 @@ from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
 from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
 from genriflow.errors import ConfigError, one_of
-from genriflow.evaluation.experiment import multilabel_test
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
 from genriflow.models.base import GenreClassifier
+from genriflow.workflows.experiment import multilabel_test
 
 #: What ``part`` may name: a part of the model's own split, or ``all`` rows.
 EVALUATION_PARTS = ("test", "valid", "train", "all")

@@ -1,7 +1,7 @@
 """Score any model song by song, as ``predict`` classifies: what a fused model needs.
 
 A fused model (the built-in default ``gtzan``) reads several feature sets and has no
-single feature matrix to score, so :mod:`genriflow.evaluation.evaluate` cannot take it.
+single feature matrix to score, so :mod:`genriflow.workflows.evaluate_model` cannot take it.
 Here each song of the chosen part is classified exactly as ``genriflow predict`` and
 ``genriflow.classify`` do (same sampling, same aggregation, same fusion), and the songs'
 predictions are scored against their labels: accuracy with its 95 % Wilson interval, the
@@ -19,13 +19,13 @@ import numpy as np
 from genriflow.datasets.discover import DatasetError, discover
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
-from genriflow.evaluation.calibration import calibration_figures
-from genriflow.evaluation.evaluate import known_label_sets, model_split, part_rows
+from genriflow.evaluation.calibration_metrics import calibration_figures
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.options import RunOptions
 from genriflow.inference.predict import predict_files
 from genriflow.models.base import GenreClassifier
+from genriflow.workflows.evaluate_model import known_label_sets, model_split, part_rows
 
 
 def song_split(model: GenreClassifier) -> SplitConfig:

@@ -15,7 +15,7 @@ from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
 from genriflow.evaluation.metrics import mcnemar
 from genriflow.features.dataset import from_audio, from_table
-from genriflow.features.options import RunOptions
+from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
 from genriflow.models import NETWORK_NAMES
 
@@ -92,15 +92,15 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     ConfigError
         For a bad option or a combination that cannot train.
     """
-    from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
+    from genriflow.workflows.experiment import train_network_to_folder, train_to_folder
 
     split = split or SplitConfig()
-    options = options or RunOptions()
+    options = options or default_options(keep=False)
     if (data is None) == (table is None):
         raise ConfigError("data", "give either labelled audio or a feature table, not both "
                           "or neither")
     if model == "auto" and not embeddings:
-        from genriflow.evaluation.auto import train_auto_to_folder
+        from genriflow.workflows.auto_select import train_auto_to_folder
 
         if multi_label or calibration not in ("auto", "none"):
             raise ConfigError("model", "is auto, which chooses among single-genre models "

@@ -26,7 +26,6 @@ from genriflow.datasets.splits import (
     resolve_method,
 )
 from genriflow.errors import ConfigError
-from genriflow.evaluation.experiment import summarise_folds
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.openset import attach_open_set, classical_probe
 from genriflow.evaluation.plots import plot_history
@@ -37,6 +36,7 @@ from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier
 from genriflow.training.auto import AutoChoice, AutoConfig, AutoFit, choose_auto, network_reason
 from genriflow.training.classical import TrainConfig, classical_model, fit_pipeline
+from genriflow.workflows.experiment import summarise_folds
 
 if TYPE_CHECKING:
     from genriflow.training.deep import DeepTrainConfig
@@ -225,7 +225,7 @@ def train_auto_to_folder(out: str | os.PathLike, data: str | os.PathLike | None 
     The folder is the winner's (``config.json`` names it and ``auto``'s settings), with
     ``auto.json`` (:meth:`~genriflow.training.auto.AutoChoice.to_dict`: every candidate's
     validation accuracy and interval, or why it was skipped) and the report's section on
-    the choice. Options as for :func:`~genriflow.evaluation.runs.train_any`; ``epochs``,
+    the choice. Options as for :func:`~genriflow.workflows.train_any.train_any`; ``epochs``,
     ``device``, ``augment`` and ``copies`` go to the network when it is tried.
     """
     config, split = config or AutoConfig(), split or SplitConfig()

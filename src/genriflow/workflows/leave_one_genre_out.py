@@ -30,7 +30,6 @@ import numpy as np
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.splits import assign_splits, resolve_method
 from genriflow.errors import ConfigError, at_least, one_of
-from genriflow.evaluation.evaluate import model_split
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.openset import (
     aurc,
@@ -51,6 +50,7 @@ from genriflow.models.reject import (
     choose_threshold,
     unknown_scores,
 )
+from genriflow.workflows.evaluate_model import model_split
 
 PROTOCOL = ("one round per genre: fitted on the other genres' train part, thresholds on "
             "their valid part, scored on their test part (known) against every "

@@ -27,7 +27,6 @@ import pandas as pd
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
 from genriflow.errors import ConfigError
-from genriflow.evaluation.experiment import train_network_to_folder, train_to_folder
 from genriflow.evaluation.tune_report import trial_table, write_tune_report
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
@@ -40,6 +39,7 @@ from genriflow.training.tune import (
     open_study,
     run_trials,
 )
+from genriflow.workflows.experiment import train_network_to_folder, train_to_folder
 
 
 @dataclass
