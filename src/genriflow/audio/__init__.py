@@ -3,48 +3,23 @@
 Each name is imported on first use, so that ``genriflow.audio.errors`` (what the command
 line needs to say a file's error) does not import numpy or the decoders.
 """
+# ruff: noqa: F401 (the TYPE_CHECKING imports below only name what lazy_loader serves)
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-#: Public name -> the module that defines it.
-_EXPORTS = {
-    "ARRAY_PATH": "genriflow.audio.waveform",
-    "AUDIO_EXTENSIONS": "genriflow.audio.decode",
-    "DEFAULT_SR": "genriflow.audio.decode",
-    "AudioError": "genriflow.audio.errors",
-    "AudioErrorKind": "genriflow.audio.errors",
-    "AudioInfo": "genriflow.audio.decode",
-    "cut": "genriflow.audio.waveform",
-    "fix_length": "genriflow.audio.windows",
-    "info": "genriflow.audio.decode",
-    "load": "genriflow.audio.decode",
-    "load_native": "genriflow.audio.decode",
-    "mono_waveform": "genriflow.audio.waveform",
-    "to_mono_resampled": "genriflow.audio.waveform",
-    "window_offsets": "genriflow.audio.windows",
-}
+import lazy_loader
 
-__all__ = [
-    "ARRAY_PATH",
-    "AUDIO_EXTENSIONS",
-    "DEFAULT_SR",
-    "AudioError",
-    "AudioErrorKind",
-    "AudioInfo",
-    "cut",
-    "fix_length",
-    "info",
-    "load",
-    "load_native",
-    "mono_waveform",
-    "to_mono_resampled",
-    "window_offsets",
-]
+# lazy_loader (SPEC 1, as librosa and scikit-image use it): each name imported on first use.
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "decode": ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "info", "load", "load_native"],
+    "errors": ["AudioError", "AudioErrorKind"],
+    "waveform": ["ARRAY_PATH", "cut", "mono_waveform", "to_mono_resampled"],
+    "windows": ["fix_length", "window_offsets"],
+})
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for type checkers and editors: the names lazy_loader serves
     from genriflow.audio.decode import (
         AUDIO_EXTENSIONS,
         DEFAULT_SR,
@@ -56,15 +31,3 @@ if TYPE_CHECKING:
     from genriflow.audio.errors import AudioError, AudioErrorKind
     from genriflow.audio.waveform import ARRAY_PATH, cut, mono_waveform, to_mono_resampled
     from genriflow.audio.windows import fix_length, window_offsets
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'genriflow.audio' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
