@@ -24,8 +24,12 @@ from close import assert_close
 from genriflow.datasets.synthetic import clip_rng, synthesize_clip
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
+from genriflow.intervals import wilson_interval
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import read_playlist
+from genriflow.library.learn import song_groups
+from genriflow.training.head import HEAD_INPUTS
+from genriflow.training.head_select import THRESHOLDS, grouped_folds
 from sample_audio import SR, tone
 
 #: Labelled songs per category: unbalanced, as a user's sorting is.
@@ -40,6 +44,8 @@ SECONDS = 4.0
 #: The draw of songs (see the held-out test for what a draw may change).
 SEED = 8
 MOODS = {"rock": "energetic", "country": "calm"}
+#: Albums per sorted category (tagged): the groups cross-validation keeps on one side.
+ALBUMS = 3
 
 
 def _clip(category: str, index: int) -> np.ndarray:
@@ -67,7 +73,8 @@ def own(tmp_path_factory, feature_cache, checksums):
     for category, count in SORTED.items():
         for i in range(count):
             # two thirds of the tags spelt as the folder, a third capitalised
-            tags = {"genre": category.capitalize() if i % 3 == 2 else category}
+            tags = {"genre": category.capitalize() if i % 3 == 2 else category,
+                    "album": f"{category} album {i % ALBUMS}"}
             if category in MOODS:
                 tags["mood"] = MOODS[category]
             _write(music / "sorted" / category / f"{category}-{i:02d}.flac",
@@ -104,38 +111,75 @@ def _inbox(own) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(list(own.truth.values())), best, p.max(axis=1), songs["genre"].to_numpy()
 
 
-def test_cross_validated_accuracy_is_what_held_out_songs_get(own):
+def test_the_printed_rate_is_what_held_out_songs_get_unsure_counted_wrong(own):
     e = own.report.evaluation
     counts = {**SORTED, "pop": SORTED["pop"] + 1}
     assert e.n == sum(counts.values()) and e.folds == 5
     assert {k: v.songs for k, v in e.per_category.items()} == dict(sorted(counts.items()))
     assert all(0 <= v.precision <= 1 and 0 <= v.recall <= 1 for v in e.per_category.values())
-    low, high = e.interval
-    assert low < e.accuracy < high and 0.4 < e.accuracy < 0.95  # a task with real errors
-    truth, best, _, _ = _inbox(own)
+    low, high = e.right_interval
+    assert low < e.right_rate < high and 0.3 < e.right_rate < 0.95  # a task with real errors
+    assert e.sure_correct + e.unsure == e.n - (e.sure - e.sure_correct)
+    assert_close(e.unsure_rate + e.sure / e.n, 1.0)
+    truth, best, confidence, genre = _inbox(own)
+    floor = own.report.choice.config.min_confidence
     held_out = np.array([not Path(p).name.startswith("mix") for p in own.truth])
-    accuracy = float(np.mean(best[held_out] == truth[held_out]))
-    # Cross-validation is a little pessimistic (each fold's head saw 4/5 of the songs), and
-    # 36 held-out songs have their own spread: at these sizes the held-out accuracy falls
-    # inside the stated interval for about 9 draws of songs in 10; this draw is fixed.
-    assert low <= accuracy <= high, (accuracy, e.interval)
-    assert abs(accuracy - e.accuracy) < 0.15
-    # the model folder: what the report measured, the threshold, and nothing else
+    right = (best == truth) & (confidence >= floor)
+    measured = float(np.mean(right[held_out]))
+    # The printed rate is what choosing and fitting gives songs it never saw, unsure songs
+    # counted wrong; 36 held-out songs have their own spread: at these sizes the held-out
+    # rate falls inside the stated interval for about 9 draws of songs in 10 (this draw is
+    # fixed). benchmarks/own_categories.py repeats the check on real songs and many draws.
+    assert low <= measured <= high, (measured, e.right_interval)
+    assert abs(measured - e.right_rate) < 0.2
+    # the head fitted on every labelled song is a little surer than the folds' heads
+    assert abs(float(np.mean(confidence[held_out] < floor)) - e.unsure_rate) < 0.2
+    # the model folder: what the report measured, the chosen head and threshold
     folder = own.library.models_dir / "mine"
     assert own.report.folder == folder
     config = json.loads((folder / "config.json").read_text())
-    assert config["min_confidence"] == 0.5 and config["kind"] == "classical"
-    assert config["features"]["set"] == "msd-musicnn"
-    metrics = json.loads((folder / "metrics.json").read_text())["cross_validation"]
-    assert_close(metrics["accuracy"], e.accuracy)
-    assert_close(metrics["interval"], list(e.interval))
+    assert config["min_confidence"] == floor and floor in THRESHOLDS
+    assert config["kind"] == "classical" and config["features"]["set"] == "musicnn"
+    assert config["train"]["input"] in HEAD_INPUTS
+    assert config["data"]["groups"] == len(SORTED) * ALBUMS + 1  # pop-sad: its folder
+    metrics = json.loads((folder / "metrics.json").read_text())
+    cross_validation = metrics["cross_validation"]
+    assert_close(cross_validation["right"]["rate"], e.right_rate)
+    assert_close(cross_validation["right"]["interval"], list(e.right_interval))
+    assert_close(cross_validation["unsure"]["rate"], e.unsure_rate)
+    assert_close(cross_validation["accuracy"], e.accuracy)
+    assert len(cross_validation["chosen"]) == e.folds
+    table = metrics["choice"]["table"]
+    assert len(table) == len(HEAD_INPUTS) * 2
+    best_row = min(table, key=lambda row: row["cost"])
+    assert (best_row["input"], best_row["c"]) == (config["train"]["input"],
+                                                  config["train"]["c"])
     assert json.loads((folder / "labels.json").read_text()) == e.labels
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"]  # no leftovers
+    printed = str(own.report)
+    assert f"right {e.right_rate:.3f} (unsure counted wrong" in printed
+
+
+def test_albums_are_the_groups_and_never_on_both_sides(own):
+    sorted_paths = sorted(p for p in own.library.songs()["path"] if "/sorted/" in p)
+    labels = [Path(p).parent.name for p in sorted_paths]
+    groups = song_groups(own.library._conn, sorted_paths, labels)
+    by_label = {}
+    for group, label in zip(groups, labels, strict=True):
+        by_label.setdefault(label, set()).add(group)
+    # three tagged albums per category; pop's untagged extra song is grouped by folder
+    assert {k: len(v) for k, v in by_label.items()} == {k: ALBUMS + (k == "pop")
+                                                        for k in SORTED}
+    # a category all in one folder and untagged: its songs are their own groups
+    inbox = list(own.truth)[:4]
+    assert song_groups(own.library._conn, inbox, ["x"] * 4) == [f"song:{p}" for p in inbox]
+    for train, test in grouped_folds(labels, groups, 5, 0):
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
 
 
 def test_unsure_songs_are_less_accurate_than_the_rest(own):
     truth, best, confidence, genre = _inbox(own)
-    unsure = confidence < 0.5
+    unsure = confidence < own.report.choice.config.min_confidence
     assert list(genre == "unsure") == list(unsure)
     assert 3 <= unsure.sum() <= len(unsure) - 8
     assert np.mean(best[unsure] == truth[unsure]) < np.mean(best[~unsure] == truth[~unsure])
@@ -178,9 +222,15 @@ def test_the_same_labels_from_tags_give_the_same_figures_and_tiny_categories_dro
     songs = own.library.songs(model="moods").set_index("path")
     truth = {p: MOODS[c] for p, c in own.truth.items()
              if c in MOODS and not Path(p).name.startswith("mix")}
-    best = songs.loc[list(truth), ["p_calm", "p_energetic"]].to_numpy(float).argmax(axis=1)
-    accuracy = np.mean(np.asarray(e.labels)[best] == np.asarray(list(truth.values())))
-    assert e.interval[0] <= accuracy <= e.interval[1], (accuracy, e.interval)
+    p = songs.loc[list(truth), ["p_calm", "p_energetic"]].to_numpy(float)
+    right = ((np.asarray(e.labels)[p.argmax(axis=1)] == np.asarray(list(truth.values())))
+             & (p.max(axis=1) >= by_mood.choice.config.min_confidence))
+    # 17 held-out songs against 24 cross-validated ones: each figure has its own spread
+    # (here 15/17 held out, 17/24 printed), so the printed rate must lie inside the held-out
+    # songs' own 95 % interval, and the two intervals overlap
+    low, high = wilson_interval(int(right.sum()), len(right))
+    assert low <= e.right_rate <= high, (right.mean(), e.to_dict())
+    assert e.right_interval[1] >= low
 
 
 def _playlists(own, folder: Path) -> list[Path]:
