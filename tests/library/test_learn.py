@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -163,7 +164,8 @@ def test_the_printed_rate_is_what_held_out_songs_get_unsure_counted_wrong(own):
 def test_albums_are_the_groups_and_never_on_both_sides(own):
     sorted_paths = sorted(p for p in own.library.songs()["path"] if "/sorted/" in p)
     labels = [Path(p).parent.name for p in sorted_paths]
-    groups = song_groups(own.library._conn, sorted_paths, labels)
+    groups, shared = song_groups(own.library._conn, sorted_paths, labels)
+    assert shared == 0.0  # the inbox: no album the user sorted
     by_label = {}
     for group, label in zip(groups, labels, strict=True):
         by_label.setdefault(label, set()).add(group)
@@ -171,8 +173,23 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
     assert {k: len(v) for k, v in by_label.items()} == {k: ALBUMS + (k == "pop")
                                                         for k in SORTED}
     # a category all in one folder and untagged: its songs are their own groups
-    inbox = list(own.truth)[:4]
-    assert song_groups(own.library._conn, inbox, ["x"] * 4) == [f"song:{p}" for p in inbox]
+    inbox = sorted(own.truth)[:4]
+    assert song_groups(own.library._conn, inbox, ["x"] * 4)[0] == [f"song:{p}" for p in inbox]
+    # most unlabelled songs of the labelled songs' albums: every song its own group
+    index = sqlite3.connect(":memory:")
+    index.row_factory = sqlite3.Row
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, 'ok')",
+                      [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
+    labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
+    own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
+    assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', 'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', 'ok')",
+                      [(f"/n/c{i}.flac",) for i in range(5)])
+    album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
+    assert_close(share, 4 / 10)
+    assert album_groups == ["album:x/album a"] * 2 + ["album:x/album b"] * 2
     for train, test in grouped_folds(labels, groups, 5, 0):
         assert not {groups[i] for i in train} & {groups[i] for i in test}
 

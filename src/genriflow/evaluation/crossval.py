@@ -188,6 +188,10 @@ def cross_validate_head(windows: Sequence[np.ndarray], labels: Sequence[str],
     floor = np.zeros(len(y))
     chosen = []
     for train, test in splits:
+        if len(np.unique(y[train])) < 2:  # nothing to learn from: its songs count unsure
+            floor[test] = 1.0 + 1e-9
+            chosen.append({"input": None, "c": None, "min_confidence": None})
+            continue
         choice = choose([windows[i] for i in train], y[train], groups[train], config)
         head = fit_head([windows[i] for i in train], y[train], choice.config)
         columns = np.searchsorted(names, head.classes_)

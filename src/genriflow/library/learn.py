@@ -1,19 +1,19 @@
 """Learning a user's own categories from the songs they already sorted.
 
 :func:`learn` takes a :class:`~genriflow.library.labels.LabelSet` (folders, a tag or
-playlists), reads each labelled song's ``musicnn`` analysis window by window (:data:`ANALYSIS`:
-both taggers' embeddings and tags, the analysis ``library classify`` stores, served by the
-feature store when the songs were analysed before), and groups the songs by album (else
-artist, else folder; a category all of one group falls back to its songs,
-:func:`song_groups`). It measures what choosing and fitting a head gives songs it never saw
-(nested grouped cross-validation, :mod:`genriflow.evaluation.crossval`), then chooses the
-head's input, regularisation and unsure threshold on every labelled song
-(:func:`genriflow.training.head_select.choose`), fits it and saves it as an ordinary model
-folder (:class:`~genriflow.models.classical.ClassicalGenreModel`: ``config.json`` with
-the chosen ``min_confidence`` and :class:`~genriflow.training.head.HeadConfig`,
-``labels.json``, ``metrics.json`` with the cross-validated figures and the choice's table,
-``model.skops``), which ``library classify --model NAME`` and ``genriflow predict FOLDER``
-apply.
+playlists), reads each labelled song's ``musicnn`` analysis window by window
+(:data:`ANALYSIS`: both taggers' embeddings and tags, the analysis ``library classify``
+stores, served by the feature store when the songs were analysed before), and groups the
+songs by album (else artist, else folder: :func:`song_groups`, every song its own group when
+most unlabelled songs are of the labelled songs' albums). It measures what choosing and
+fitting a head gives songs it never saw (nested grouped cross-validation,
+:mod:`genriflow.evaluation.crossval`), then chooses the head's input, regularisation and
+unsure threshold on every labelled song (:func:`genriflow.training.head_select.choose`),
+fits it and saves it as an ordinary model folder
+(:class:`~genriflow.models.classical.ClassicalGenreModel`: ``config.json`` with the chosen
+``min_confidence`` and :class:`~genriflow.training.head.HeadConfig`, ``labels.json``,
+``metrics.json`` with the cross-validated figures and the choice's table, ``model.skops``),
+which ``library classify --model NAME`` and ``genriflow predict FOLDER`` apply.
 
 With ``suggest``, the unlabelled songs whose labels would help most are listed: those the
 new head is least sure between two categories (the smallest margin between its two most
@@ -186,7 +186,7 @@ def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path
     paths = sorted(usable.songs)
     songs = [windows[p] for p in paths]
     y = [usable.songs[p] for p in paths]
-    groups = song_groups(conn, paths, y)
+    groups, shared = song_groups(conn, paths, y)
     evaluation = cross_validate_head(songs, y, config, groups)
     choice = choose(songs, y, groups, config)
     head = fit_head(songs, y, choice.config)
@@ -197,7 +197,7 @@ def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path
         "analysis, chosen by grouped cross-validation",
         "min_confidence": chosen.min_confidence, "train": chosen.to_dict(),
         "data": {"source": labels.source, "songs": len(paths), "counts": counts,
-                 "groups": len(set(groups))}})
+                 "groups": len(set(groups)), "unlabelled_in_labelled_groups": shared}})
     saved = _save(model, folder, {"cross_validation": evaluation.to_dict(),
                                   "choice": {"folds": choice.folds, "table": choice.table},
                                   "dropped": usable.dropped}) if save else None
@@ -208,27 +208,38 @@ def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path
     return report
 
 
-def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]) -> list[str]:
-    """Each song's group for cross-validation: its album (with its album artist or
-    artist), else its artist, else its folder; the songs of a category that would all be
-    one group are their own groups (nothing to keep apart).
+def _group_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every indexed song's album (with its artist), else artist, else folder."""
+    return {r["path"]: (f"album:{r['artist'] or ''}/{r['album']}" if r["album"] else
+                        f"artist:{r['artist']}" if r["artist"] else
+                        f"folder:{Path(r['path']).parent}")
+            for r in conn.execute("SELECT path, album, artist FROM songs WHERE status = 'ok'")}
 
-    Songs of one group never sit on both sides of a fold: an album's songs resemble each
-    other more than the songs a user has not sorted yet resemble the sorted ones.
+
+def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
+                ) -> tuple[list[str], float | None]:
+    """Each labelled song's group for cross-validation, and the share of the unlabelled
+    songs of the index whose group is among the labelled songs'.
+
+    A song's group is its album (with its artist), else its artist, else its folder. When
+    most unlabelled songs share a group with labelled ones (the user sorted part of each
+    album), the songs to classify resemble the labelled ones as songs of one album do, and
+    every song is its own group; otherwise (the rest of the library is other albums) the
+    folds keep a group on one side, so that the printed figure is what songs of albums
+    never labelled get. The songs of a category all of one group are their own groups
+    (nothing to keep apart). The share is ``None`` when nothing is unlabelled.
     """
-    tags = {r["path"]: r for r in conn.execute(
-        "SELECT path, album, artist FROM songs WHERE status = 'ok'")}
-    groups = []
-    for path in paths:
-        row = tags.get(path)
-        album, artist = (row["album"], row["artist"]) if row is not None else (None, None)
-        groups.append(f"album:{artist or ''}/{album}" if album else
-                      f"artist:{artist}" if artist else f"folder:{Path(path).parent}")
+    keys = _group_keys(conn)
+    groups = [keys.get(path, f"folder:{Path(path).parent}") for path in paths]
+    labelled = set(paths)
+    rest = [group for path, group in keys.items() if path not in labelled]
+    shared = float(np.mean([group in set(groups) for group in rest])) if rest else None
     by_category: dict[str, set[str]] = {}
     for group, label in zip(groups, labels, strict=True):
         by_category.setdefault(label, set()).add(group)
-    return [f"song:{path}" if len(by_category[label]) < 2 else group
-            for path, group, label in zip(paths, groups, labels, strict=True)]
+    own = shared is not None and shared > 0.5
+    return [f"song:{path}" if own or len(by_category[label]) < 2 else group
+            for path, group, label in zip(paths, groups, labels, strict=True)], shared
 
 
 def _enough(labels: LabelSet, config: HeadConfig) -> dict[str, int]:

@@ -67,11 +67,14 @@ def out_of_fold(windows: Sequence[np.ndarray], labels: Sequence[str],
                 splits: Sequence[tuple[np.ndarray, np.ndarray]],
                 config: HeadConfig) -> np.ndarray:
     """Each song's probabilities (n_songs, n_categories, sorted categories) by the head
-    fitted on the folds it is not in (a category a fold never saw gets 0 there)."""
+    fitted on the folds it is not in (a category a fold never saw gets 0 there; a fold
+    whose other folds hold a single category leaves its songs at 0)."""
     y = np.asarray(labels)
     names = np.unique(y)
     probabilities = np.zeros((len(y), len(names)))
     for train, test in splits:
+        if len(np.unique(y[train])) < 2:  # too few songs: its test songs stay at 0 (unsure)
+            continue
         head = fit_head([windows[i] for i in train], y[train], config)
         columns = np.searchsorted(names, head.classes_)
         probabilities[np.ix_(test, columns)] = song_probabilities(
@@ -139,9 +142,13 @@ def choose(windows: Sequence[np.ndarray], labels: Sequence[str], groups: Sequenc
         One per song: songs of a group never sit on both sides of a fold.
     config : HeadConfig
         Folds, seed, ``unsure_cost``, and ``min_confidence`` when the user fixed it.
+        Too few songs to cross-validate (a single group or category): ``config`` itself,
+        its threshold 0 unless fixed, and an empty table.
     """
     y = np.asarray(labels)
     names = np.unique(y)
+    if len({str(g) for g in groups}) < 2 or len(names) < 2:  # nothing to choose on
+        return Choice(replace(config, min_confidence=config.min_confidence or 0.0), [], 0)
     splits = grouped_folds(y, groups, config.folds, config.seed)
     table, best = [], None
     for candidate in candidates(config):
