@@ -2,12 +2,14 @@
 
 One generated library serves the whole module (analysed once): five categories of
 synthetic songs, 4 s each, sorted by the user into folders with unbalanced counts and
-tagged; an inbox of unsorted songs of the same categories (the held-out set, its truth
+tagged (three albums a category: the groups the folds keep on one side); an inbox of unsorted songs of the same categories (the held-out set, its truth
 known from the generator) and of ambiguous mixtures of two categories.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -290,7 +292,17 @@ def test_playlists_on_the_command_line_and_the_model_applies_anywhere(own, tmp_p
     predicted = cli("predict", folder, song, "--store", feature_cache, "-j", "1", "-q",
                     "-f", "json")
     assert predicted.returncode == 0, predicted.stderr
-    assert json.loads(predicted.stdout)[0]["genre"] in ("blues", "metal", "pop")
+    record = json.loads(predicted.stdout)[0]
+    assert record["genre"] in ("blues", "metal", "pop")
+    # unsure: below the model's own min-confidence, or the one given
+    assert record["min_confidence"] == 0.6
+    assert record["unsure"] == (max(record["probabilities"].values()) < 0.6)
+    forced = cli("predict", folder, song, "--min-confidence", "1", "--store", feature_cache,
+                 "-j", "1", "-q", "-f", "csv")
+    assert forced.returncode == 0, forced.stderr
+    assert next(csv.DictReader(io.StringIO(forced.stdout)))["unsure"] == "true"
+    bad = cli("predict", folder, song, "--min-confidence", "2", "-q")
+    assert bad.returncode == 2 and "`--min-confidence` must be between 0 and 1" in bad.stderr
 
 
 def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
@@ -306,15 +318,13 @@ def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
         "need at least two categories": ["--from-folders", tmp_path / "one"],
         "no sub-folders": ["--from-folders", flat],
     }
-    running = {
-        expected: subprocess.Popen(
+    for expected, args in cases.items():  # one at a time: one writer per index (a lock)
+        process = subprocess.run(
             [sys.executable, "-m", "genriflow", "library", "learn", "mine", *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        for expected, args in cases.items()}
-    for expected, process in running.items():
-        _, stderr = process.communicate(timeout=300)
-        assert process.returncode == 2, (expected, stderr)
-        assert len(stderr.strip().splitlines()) == 1 and expected in stderr, stderr
+            capture_output=True, text=True, env=env, timeout=300)
+        assert process.returncode == 2, (expected, process.stderr)
+        assert len(process.stderr.strip().splitlines()) == 1, process.stderr
+        assert expected in process.stderr, process.stderr
     assert not (tmp_path / "index" / "models").exists()
 
 
