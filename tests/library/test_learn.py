@@ -2,8 +2,9 @@
 
 One generated library serves the whole module (analysed once): five categories of
 synthetic songs, 4 s each, sorted by the user into folders with unbalanced counts and
-tagged (three albums a category: the groups the folds keep on one side); an inbox of unsorted songs of the same categories (the held-out set, its truth
-known from the generator) and of ambiguous mixtures of two categories.
+tagged (three albums a category: the groups the folds keep on one side); an inbox of
+unsorted songs of the same categories (the held-out set, its truth known from the
+generator) and of ambiguous mixtures of two categories.
 """
 
 from __future__ import annotations
