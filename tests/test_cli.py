@@ -208,7 +208,7 @@ def test_a_piped_table_keeps_every_path_whole(demo_model, tmp_path):
                          env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     header, row = out.stdout.strip().splitlines()
-    assert header.split("\t") == ["file", "#1", "#2", "#3"]
+    assert header.split("\t") == ["file", "#1", "#2", "#3", "unsure"]
     assert Path(row.split("\t")[0]).resolve() == deep.resolve()
 
 
@@ -243,6 +243,7 @@ def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, f
     assert {"genre", "top", "probabilities", "tags", "voice", "moods"} <= set(records[0])
     text = genriflow("predict", "--tags", "-q", "-j", "1", folder, cache=feature_cache)
     header, *rows = text.stdout.splitlines()  # piped: tab-separated, nothing cut
-    assert header.split("\t") == ["file", "#1", "#2", "#3", "voice", "moods", "top tags"]
+    assert header.split("\t") == ["file", "#1", "#2", "#3", "unsure", "voice", "moods",
+                                   "top tags"]
     assert sorted(Path(row.split("\t")[0]).resolve() for row in rows) == sorted(
         p.resolve() for p in folder.iterdir())

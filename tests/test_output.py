@@ -130,3 +130,31 @@ def test_a_files_warning_names_it_exactly(capsys):
                  __file__, 1)
     assert capsys.readouterr().err == (f"warning: {song}: truncated (decoded 2.1 s of "
                                        "4.0 s)\n")
+
+
+def test_unsure_is_one_column_in_every_format_and_never_when_unknown():
+    import csv
+    import json
+
+    import numpy as np
+
+    from genriflow.inference.output import _table as table
+    from genriflow.inference.output import predictions_to_csv, predictions_to_records
+    from genriflow.inference.predict import Prediction
+
+    def song(path, p, unknown, floor):
+        return Prediction(path, ["jazz", "rock"], np.array(p), np.array([0.0]),
+                          np.array([p]), unknown=unknown, min_confidence=floor)
+
+    songs = [song("sure.wav", [0.2, 0.8], False, 0.5), song("torn.wav", [0.45, 0.55], False, 0.6),
+             song("noise.wav", [0.5, 0.5], True, 0.6), song("plain.wav", [0.4, 0.6], None, 0.0)]
+    assert [s.unsure for s in songs] == [False, True, False, False]
+    records = json.loads(json.dumps(predictions_to_records(songs)))
+    assert [(r["unsure"], r["min_confidence"]) for r in records] == [
+        (False, 0.5), (True, 0.6), (False, 0.6), (False, 0.0)]
+    rows = list(csv.DictReader(io.StringIO(predictions_to_csv(songs))))
+    assert [r["unsure"] for r in rows] == ["false", "true", "false", "false"]
+    assert [r["genre"] for r in rows] == ["rock", "rock", "jazz", "rock"]  # the best guess
+    header, cells = table(songs, (), 2)
+    column = header.index("unsure")
+    assert [row[column] for row in cells] == ["", "yes (< 0.6)", "", ""]

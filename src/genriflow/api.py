@@ -338,7 +338,8 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None
 def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MODEL,
             tags: bool = True, sr: int | None = None, k: int = 5, top: int = 3,
             excerpts: int | None = None, full: bool = False, aggregation: str = "mean",
-            options: RunOptions | None = None) -> Analysis:
+            options: RunOptions | None = None,
+            min_confidence: float | None = None) -> Analysis:
     """Genres and tags of songs in one pass: each excerpt decoded once, each network run once.
 
     What :func:`classify` and :func:`tag` give, computed together: a genre model on 30 s
@@ -356,6 +357,10 @@ def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MOD
         Also the top tags, voice and moods.
     sr, k, top, excerpts, full, aggregation, options
         As for :func:`classify` and :func:`tag`.
+    min_confidence : float or None
+        A song not ``unknown`` whose top genre is below it is ``unsure`` (its
+        prediction's ``unsure``); ``None``: the model's own, else 0.5
+        (:func:`genriflow.models.base.min_confidence_of`).
 
     Returns
     -------
@@ -378,7 +383,8 @@ def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MOD
 
     loaded = load_model(model) if isinstance(model, str | os.PathLike) else model
     settings = {"model": loaded, "tags": tags, "k": k, "top": top, "aggregation": aggregation,
-                "sampling": Sampling.of(excerpts, full=full)}
+                "sampling": Sampling.of(excerpts, full=full),
+                "min_confidence": min_confidence}
     if isinstance(audio, np.ndarray):
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")

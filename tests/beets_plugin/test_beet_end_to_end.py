@@ -131,14 +131,14 @@ def test_beet_import_genriflow_query_learn_write_and_undo(tmp_path):
     _beet(beetsdir, "modify", "-y", "-W", "shelf=loud", "album:Album 1")
     _beet(beetsdir, "modify", "-y", "-W", "shelf=soft", "album:Album 0")
     learnt = _beet(beetsdir, "genriflow", "--learn", "shelf", "--from-field", "shelf")
-    assert "2 categories, 6 songs; cross-validated accuracy" in learnt
+    assert "2 categories, 6 songs; cross-validated right" in learnt
     assert (beetsdir / "genriflow" / "models" / "shelf" / "config.json").is_file()
     for shelf, album in (("loud", "Album 1"), ("soft", "Album 0")):  # or from playlists
         (tmp_path / f"{shelf}.m3u8").write_text("\n".join(
             str(p) for p in paths if p.parent.name == album) + "\n")
     learnt = _beet(beetsdir, "genriflow", "--learn", "lists", "--from-playlist",
                    str(tmp_path / "loud.m3u8"), "--from-playlist", str(tmp_path / "soft.m3u8"))
-    assert "lists: 2 categories, 6 songs; cross-validated accuracy" in learnt
+    assert "lists: 2 categories, 6 songs; cross-validated right" in learnt
     _beet(beetsdir, "genriflow", "--model", "zero-shot", "--category", "shelf",
           "--plan", str(tmp_path / "plan3.json"))
     shelves = _beet(beetsdir, "ls", "-f", "$genriflow_shelf").split()

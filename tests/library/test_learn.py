@@ -2,14 +2,18 @@
 
 One generated library serves the whole module (analysed once): five categories of
 synthetic songs, 4 s each, sorted by the user into folders with unbalanced counts and
-tagged; an inbox of unsorted songs of the same categories (the held-out set, its truth
-known from the generator) and of ambiguous mixtures of two categories.
+tagged (three albums a category: the groups the folds keep on one side); an inbox of
+unsorted songs of the same categories (the held-out set, its truth known from the
+generator) and of ambiguous mixtures of two categories.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +28,12 @@ from close import assert_close
 from genriflow.datasets.synthetic import clip_rng, synthesize_clip
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
+from genriflow.intervals import wilson_interval
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import read_playlist
+from genriflow.library.learn import song_groups
+from genriflow.training.head import HEAD_INPUTS
+from genriflow.training.head_select import THRESHOLDS, grouped_folds
 from sample_audio import SR, tone
 
 #: Labelled songs per category: unbalanced, as a user's sorting is.
@@ -40,6 +48,8 @@ SECONDS = 4.0
 #: The draw of songs (see the held-out test for what a draw may change).
 SEED = 8
 MOODS = {"rock": "energetic", "country": "calm"}
+#: Albums per sorted category (tagged): the groups cross-validation keeps on one side.
+ALBUMS = 3
 
 
 def _clip(category: str, index: int) -> np.ndarray:
@@ -67,7 +77,8 @@ def own(tmp_path_factory, feature_cache, checksums):
     for category, count in SORTED.items():
         for i in range(count):
             # two thirds of the tags spelt as the folder, a third capitalised
-            tags = {"genre": category.capitalize() if i % 3 == 2 else category}
+            tags = {"genre": category.capitalize() if i % 3 == 2 else category,
+                    "album": f"{category} album {i % ALBUMS}"}
             if category in MOODS:
                 tags["mood"] = MOODS[category]
             _write(music / "sorted" / category / f"{category}-{i:02d}.flac",
@@ -104,38 +115,91 @@ def _inbox(own) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return np.asarray(list(own.truth.values())), best, p.max(axis=1), songs["genre"].to_numpy()
 
 
-def test_cross_validated_accuracy_is_what_held_out_songs_get(own):
+def test_the_printed_rate_is_what_held_out_songs_get_unsure_counted_wrong(own):
     e = own.report.evaluation
     counts = {**SORTED, "pop": SORTED["pop"] + 1}
     assert e.n == sum(counts.values()) and e.folds == 5
     assert {k: v.songs for k, v in e.per_category.items()} == dict(sorted(counts.items()))
     assert all(0 <= v.precision <= 1 and 0 <= v.recall <= 1 for v in e.per_category.values())
-    low, high = e.interval
-    assert low < e.accuracy < high and 0.4 < e.accuracy < 0.95  # a task with real errors
-    truth, best, _, _ = _inbox(own)
+    low, high = e.right_interval
+    assert low < e.right_rate < high and 0.3 < e.right_rate < 0.95  # a task with real errors
+    assert e.sure_correct + e.unsure == e.n - (e.sure - e.sure_correct)
+    assert_close(e.unsure_rate + e.sure / e.n, 1.0)
+    truth, best, confidence, genre = _inbox(own)
+    floor = own.report.choice.config.min_confidence
     held_out = np.array([not Path(p).name.startswith("mix") for p in own.truth])
-    accuracy = float(np.mean(best[held_out] == truth[held_out]))
-    # Cross-validation is a little pessimistic (each fold's head saw 4/5 of the songs), and
-    # 36 held-out songs have their own spread: at these sizes the held-out accuracy falls
-    # inside the stated interval for about 9 draws of songs in 10; this draw is fixed.
-    assert low <= accuracy <= high, (accuracy, e.interval)
-    assert abs(accuracy - e.accuracy) < 0.15
-    # the model folder: what the report measured, the threshold, and nothing else
+    right = (best == truth) & (confidence >= floor)
+    measured = float(np.mean(right[held_out]))
+    # The printed rate is what choosing and fitting gives songs it never saw, unsure songs
+    # counted wrong; 36 held-out songs have their own spread: at these sizes the held-out
+    # rate falls inside the stated interval for about 9 draws of songs in 10 (this draw is
+    # fixed). benchmarks/own_categories.py repeats the check on real songs and many draws.
+    assert low <= measured <= high, (measured, e.right_interval)
+    assert abs(measured - e.right_rate) < 0.2
+    # the head fitted on every labelled song is a little surer than the folds' heads
+    assert abs(float(np.mean(confidence[held_out] < floor)) - e.unsure_rate) < 0.2
+    # the model folder: what the report measured, the chosen head and threshold
     folder = own.library.models_dir / "mine"
     assert own.report.folder == folder
     config = json.loads((folder / "config.json").read_text())
-    assert config["min_confidence"] == 0.5 and config["kind"] == "classical"
-    assert config["features"]["set"] == "msd-musicnn"
-    metrics = json.loads((folder / "metrics.json").read_text())["cross_validation"]
-    assert_close(metrics["accuracy"], e.accuracy)
-    assert_close(metrics["interval"], list(e.interval))
+    assert config["min_confidence"] == floor and floor in THRESHOLDS
+    assert config["kind"] == "classical" and config["features"]["set"] == "musicnn"
+    assert config["train"]["input"] in HEAD_INPUTS
+    assert config["data"]["groups"] == len(SORTED) * ALBUMS + 1  # pop-sad: its folder
+    metrics = json.loads((folder / "metrics.json").read_text())
+    cross_validation = metrics["cross_validation"]
+    assert_close(cross_validation["right"]["rate"], e.right_rate)
+    assert_close(cross_validation["right"]["interval"], list(e.right_interval))
+    assert_close(cross_validation["unsure"]["rate"], e.unsure_rate)
+    assert_close(cross_validation["accuracy"], e.accuracy)
+    assert len(cross_validation["chosen"]) == e.folds
+    table = metrics["choice"]["table"]
+    assert len(table) == len(HEAD_INPUTS) * 2
+    best_row = min(table, key=lambda row: row["cost"])
+    assert (best_row["input"], best_row["c"]) == (config["train"]["input"],
+                                                  config["train"]["c"])
     assert json.loads((folder / "labels.json").read_text()) == e.labels
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"]  # no leftovers
+    printed = str(own.report)
+    assert f"right {e.right_rate:.3f} (unsure counted wrong" in printed
+
+
+def test_albums_are_the_groups_and_never_on_both_sides(own):
+    sorted_paths = sorted(p for p in own.library.songs()["path"] if "/sorted/" in p)
+    labels = [Path(p).parent.name for p in sorted_paths]
+    groups, shared = song_groups(own.library._conn, sorted_paths, labels)
+    assert shared == 0.0  # the inbox: no album the user sorted
+    by_label = {}
+    for group, label in zip(groups, labels, strict=True):
+        by_label.setdefault(label, set()).add(group)
+    # three tagged albums per category; pop's untagged extra song is grouped by folder
+    assert {k: len(v) for k, v in by_label.items()} == {k: ALBUMS + (k == "pop")
+                                                        for k in SORTED}
+    # a category all in one folder and untagged: its songs are their own groups
+    inbox = sorted(own.truth)[:4]
+    assert song_groups(own.library._conn, inbox, ["x"] * 4)[0] == [f"song:{p}" for p in inbox]
+    # most unlabelled songs of the labelled songs' albums: every song its own group
+    index = sqlite3.connect(":memory:")
+    index.row_factory = sqlite3.Row
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, 'ok')",
+                      [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
+    labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
+    own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
+    assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', 'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', 'ok')",
+                      [(f"/n/c{i}.flac",) for i in range(5)])
+    album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
+    assert_close(share, 4 / 10)
+    assert album_groups == ["album:x/album a"] * 2 + ["album:x/album b"] * 2
+    for train, test in grouped_folds(labels, groups, 5, 0):
+        assert not {groups[i] for i in train} & {groups[i] for i in test}
 
 
 def test_unsure_songs_are_less_accurate_than_the_rest(own):
     truth, best, confidence, genre = _inbox(own)
-    unsure = confidence < 0.5
+    unsure = confidence < own.report.choice.config.min_confidence
     assert list(genre == "unsure") == list(unsure)
     assert 3 <= unsure.sum() <= len(unsure) - 8
     assert np.mean(best[unsure] == truth[unsure]) < np.mean(best[~unsure] == truth[~unsure])
@@ -178,9 +242,15 @@ def test_the_same_labels_from_tags_give_the_same_figures_and_tiny_categories_dro
     songs = own.library.songs(model="moods").set_index("path")
     truth = {p: MOODS[c] for p, c in own.truth.items()
              if c in MOODS and not Path(p).name.startswith("mix")}
-    best = songs.loc[list(truth), ["p_calm", "p_energetic"]].to_numpy(float).argmax(axis=1)
-    accuracy = np.mean(np.asarray(e.labels)[best] == np.asarray(list(truth.values())))
-    assert e.interval[0] <= accuracy <= e.interval[1], (accuracy, e.interval)
+    p = songs.loc[list(truth), ["p_calm", "p_energetic"]].to_numpy(float)
+    right = ((np.asarray(e.labels)[p.argmax(axis=1)] == np.asarray(list(truth.values())))
+             & (p.max(axis=1) >= by_mood.choice.config.min_confidence))
+    # 17 held-out songs against 24 cross-validated ones: each figure has its own spread
+    # (here 15/17 held out, 17/24 printed), so the printed rate must lie inside the held-out
+    # songs' own 95 % interval, and the two intervals overlap
+    low, high = wilson_interval(int(right.sum()), len(right))
+    assert low <= e.right_rate <= high, (right.mean(), e.to_dict())
+    assert e.right_interval[1] >= low
 
 
 def _playlists(own, folder: Path) -> list[Path]:
@@ -223,7 +293,17 @@ def test_playlists_on_the_command_line_and_the_model_applies_anywhere(own, tmp_p
     predicted = cli("predict", folder, song, "--store", feature_cache, "-j", "1", "-q",
                     "-f", "json")
     assert predicted.returncode == 0, predicted.stderr
-    assert json.loads(predicted.stdout)[0]["genre"] in ("blues", "metal", "pop")
+    record = json.loads(predicted.stdout)[0]
+    assert record["genre"] in ("blues", "metal", "pop")
+    # unsure: below the model's own min-confidence, or the one given
+    assert record["min_confidence"] == 0.6
+    assert record["unsure"] == (max(record["probabilities"].values()) < 0.6)
+    forced = cli("predict", folder, song, "--min-confidence", "1", "--store", feature_cache,
+                 "-j", "1", "-q", "-f", "csv")
+    assert forced.returncode == 0, forced.stderr
+    assert next(csv.DictReader(io.StringIO(forced.stdout)))["unsure"] == "true"
+    bad = cli("predict", folder, song, "--min-confidence", "2", "-q")
+    assert bad.returncode == 2 and "`--min-confidence` must be between 0 and 1" in bad.stderr
 
 
 def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
@@ -239,15 +319,13 @@ def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
         "need at least two categories": ["--from-folders", tmp_path / "one"],
         "no sub-folders": ["--from-folders", flat],
     }
-    running = {
-        expected: subprocess.Popen(
+    for expected, args in cases.items():  # one at a time: one writer per index (a lock)
+        process = subprocess.run(
             [sys.executable, "-m", "genriflow", "library", "learn", "mine", *map(str, args)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        for expected, args in cases.items()}
-    for expected, process in running.items():
-        _, stderr = process.communicate(timeout=300)
-        assert process.returncode == 2, (expected, stderr)
-        assert len(stderr.strip().splitlines()) == 1 and expected in stderr, stderr
+            capture_output=True, text=True, env=env, timeout=300)
+        assert process.returncode == 2, (expected, process.stderr)
+        assert len(process.stderr.strip().splitlines()) == 1, process.stderr
+        assert expected in process.stderr, process.stderr
     assert not (tmp_path / "index" / "models").exists()
 
 

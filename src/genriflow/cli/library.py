@@ -198,9 +198,11 @@ def learn(
     from_playlist: Annotated[list[Path] | None, typer.Option(
         "--from-playlist", help="m3u/m3u8 playlists, one per category (named after the "
         "file): --from-playlist A.m3u8 B.m3u8 ...")] = None,
-    min_confidence: Annotated[float, typer.Option(
-        help="Songs whose top category's probability is below it are `unsure`.")] = 0.5,
-    folds: Annotated[int, typer.Option(help="Stratified cross-validation folds.")] = 5,
+    min_confidence: Annotated[float | None, typer.Option(
+        help="Songs whose top category's probability is below it are `unsure` (default: "
+        "chosen by cross-validation).", show_default=False)] = None,
+    folds: Annotated[int, typer.Option(help="Grouped cross-validation folds (groups: "
+                                       "album, artist, folder).")] = 5,
     min_songs: Annotated[int, typer.Option(help="Categories with fewer songs are dropped, "
                                            "with a warning.")] = 3,
     suggest: Annotated[int, typer.Option(help="Also list this many unlabelled songs whose "
@@ -215,10 +217,14 @@ def learn(
     genriflow library learn NAME --from-folders DIR | --from-tag genre |
     --from-playlist A.m3u8 B.m3u8 ...
 
-    A head on the songs' pretrained embeddings (msd-musicnn) is cross-validated first:
-    accuracy with its 95 % interval, precision and recall per category. It is then fitted
-    on every labelled song and saved beside the index (models/NAME), a model folder that
-    `library classify --model NAME` and `genriflow predict FOLDER` apply.
+    A head on the songs' musicnn analysis: its input (one or both taggers' embeddings,
+    their tags), regularisation and unsure threshold chosen by grouped cross-validation.
+    First printed: what that gives songs it never saw (nested cross-validation): the
+    share right with unsure songs counted wrong, the share unsure, the sure songs'
+    accuracy, each with its 95 % interval, and precision and recall per category. The
+    chosen head is then fitted on every labelled song and saved beside the index
+    (models/NAME), a model folder that `library classify --model NAME` and `genriflow
+    predict FOLDER` apply.
     """
     from genriflow.errors import ConfigError
 
@@ -247,12 +253,20 @@ def _print_learnt(report) -> None:
                 [[category, str(f.songs), f"{f.precision:.3f}", f"{f.recall:.3f}"]
                  for category, f in e.per_category.items()],
                 title=f"{report.name}: {e.part}", right=["songs", "precision", "recall"])
-    low, high = e.interval
-    console.print(styled("cross-validated accuracy ", (f"{e.accuracy:.3f}", "bold"),
-                         f" ({e.correct}/{e.n}, 95 % interval {low:.3f}-{high:.3f})"),
+    console.print(styled("right (unsure counted wrong) ", (f"{e.right_rate:.3f}", "bold"),
+                         f" ({e.sure_correct}/{e.n}, {_interval(e.right_interval)})"),
                   highlight=False)
-    console.print(_share("sure", e.sure, e.sure_correct, e)
-                  + "; " + _share("unsure", e.unsure, e.unsure_correct, e), highlight=False)
+    sure = (f"{e.sure_accuracy:.3f} ({e.sure_correct}/{e.sure}, "
+            f"{_interval(e.sure_interval)})" if e.sure else "none sure")
+    console.print(f"unsure {e.unsure_rate:.3f} ({e.unsure}/{e.n}, "
+                  f"{_interval(e.unsure_interval)}); sure songs right {sure}", highlight=False)
+    console.print(f"cross-validated accuracy {e.accuracy:.3f} ({e.correct}/{e.n}, "
+                  f"{_interval(e.interval)}; the top category, unsure songs included)",
+                  highlight=False)
+    if report.choice is not None:
+        c = report.choice.config
+        console.print(f"chosen on all {e.n} songs: input {c.input}, C {c.c:g}, "
+                      f"min-confidence {c.min_confidence:g}", highlight=False)
     if report.folder is not None:
         console.print(f"saved {report.folder}; apply it with `genriflow library classify "
                       f"--model {report.name}`", highlight=False)
@@ -265,10 +279,8 @@ def _print_learnt(report) -> None:
                       f"{s.path}", highlight=False, markup=False)
 
 
-def _share(what: str, n: int, correct: int, e) -> str:
-    sign = ">=" if what == "sure" else "<"
-    accuracy = f"accuracy {correct / n:.3f}" if n else "none"
-    return f"{what} (confidence {sign} {e.min_confidence:g}): {n} songs, {accuracy}"
+def _interval(interval: tuple[float, float]) -> str:
+    return f"95 % interval {interval[0]:.3f}-{interval[1]:.3f}"
 
 
 for command_name, command in library_files.COMMANDS.items():

@@ -46,6 +46,10 @@ def command(
     top: Annotated[int, typer.Option(help="Genres (and tags) to show per song.")] = 3,
     excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
+    min_confidence: Annotated[float | None, typer.Option(
+        help="A song whose top genre is below it is `unsure` (the unsure column; never "
+        "when `unknown`); default: the model's own (a learnt model's), else 0.5.",
+        show_default=False)] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
@@ -71,7 +75,8 @@ def command(
     sampling = sampling_options(excerpts, full)
     options = run_options(store, no_store, jobs, quiet, engine, address)
     result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
-                     aggregation=aggregation, options=options, **sampling)
+                     aggregation=aggregation, options=options,
+                     min_confidence=min_confidence, **sampling)
     render_songs(result.predictions, result.tags, format, top, console)
     print_errors(result.errors)
     if result.errors:

@@ -46,11 +46,15 @@ class Analysis(NamedTuple):
 
 
 def _check(model: GenreClassifier | None, tags: bool, k: int, aggregation: str,
-           top: int) -> None:
+           top: int, min_confidence: float | None = None) -> None:
     if model is None and not tags:
         raise ConfigError("model", "or tags must be asked for: nothing to analyse")
     check_options(aggregation=aggregation, top=top)
     at_least("k", k, 1)
+    if model is not None:
+        from genriflow.models.base import min_confidence_of
+
+        min_confidence_of(model.config, min_confidence)
 
 
 def _configs(model: GenreClassifier | None, tags: bool) -> list[FeatureConfig]:
@@ -64,7 +68,8 @@ def _configs(model: GenreClassifier | None, tags: bool) -> list[FeatureConfig]:
 def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier | None,
                   tags: bool = False, k: int = 5, sampling: Sampling = DEFAULT_SAMPLING,
                   aggregation: str = "mean", top: int = 3,
-                  options: RunOptions | None = None) -> Analysis:
+                  options: RunOptions | None = None,
+                  min_confidence: float | None = None) -> Analysis:
     """Genres by ``model`` and (with ``tags``) the taggers' tags of songs, in one pass.
 
     Parameters
@@ -77,7 +82,7 @@ def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier 
         Also the top tags, voice and moods (:class:`~genriflow.inference.tags.SongTags`).
     k : int
         Tags listed per song.
-    sampling, aggregation, top, options
+    sampling, aggregation, top, options, min_confidence
         As for :func:`~genriflow.inference.predict.predict_files`.
 
     Returns
@@ -85,12 +90,12 @@ def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier 
     Analysis
         A file that cannot be used is in ``errors`` once, and in neither list.
     """
-    _check(model, tags, k, aggregation, top)
+    _check(model, tags, k, aggregation, top, min_confidence)
     configs = _configs(model, tags)
     result = extract_sets(expand_inputs(paths), configs, sampling=sampling, options=options)
     errors = {str(e.path): e for extraction in result.values() for e in extraction.errors}
     return Analysis(
-        predictions_from(model, result, aggregation, top).predictions
+        predictions_from(model, result, aggregation, top, min_confidence).predictions
         if model is not None else [],
         tags_of(result[TAG_FEATURES.set], k).tags if tags else [],
         list(errors.values()))
@@ -98,7 +103,8 @@ def analyse_files(paths: Sequence[str | os.PathLike], *, model: GenreClassifier 
 
 def analyse_waveform(y: np.ndarray, sr: int, *, model: GenreClassifier | None,
                      tags: bool = False, k: int = 5, sampling: Sampling = DEFAULT_SAMPLING,
-                     aggregation: str = "mean", top: int = 3) -> Analysis:
+                     aggregation: str = "mean", top: int = 3,
+                     min_confidence: float | None = None) -> Analysis:
     """:func:`analyse_files` of a waveform held in memory (any rate, mono or not).
 
     Raises
@@ -106,9 +112,9 @@ def analyse_waveform(y: np.ndarray, sr: int, *, model: GenreClassifier | None,
     AudioError, ConfigError
         An unusable waveform or a bad option.
     """
-    _check(model, tags, k, aggregation, top)
+    _check(model, tags, k, aggregation, top, min_confidence)
     result = extract_waveform_sets(y, sr, _configs(model, tags), sampling=sampling)
-    predictions = ([song_prediction(model, result, aggregation, top)]
+    predictions = ([song_prediction(model, result, aggregation, top, min_confidence)]
                    if model is not None else [])
     tagged = result.get(TAG_FEATURES.set) if tags else None
     return Analysis(predictions, [describe(tagged.path, tagged.values.mean(axis=0), k)]

@@ -38,6 +38,8 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
                          for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
             "unknown": p.unknown,
             "unknown_score": None if p.unknown_score is None else round(p.unknown_score, 4),
+            "unsure": p.unsure,
+            "min_confidence": p.min_confidence,
         }
         for p in predictions
     ]
@@ -64,7 +66,7 @@ def songs_to_records(predictions: Sequence[Prediction], song_tags: Sequence[Song
 
 
 def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
-    """CSV text: ``path,genre,genre_1,probability_1,...,genres,unknown,unknown_score``
+    """CSV text: ``path,genre,genre_1,probability_1,...,genres,unknown,unknown_score,unsure``
     (``genres``: the song's genres joined with ``;``: a multi-label model's above their
     thresholds, else the top one; the last two empty for a model without a reject rule;
     ``genre`` stays the best guess)."""
@@ -78,7 +80,7 @@ def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     ``tag_1,tag_probability_1,...`` (``top`` of each, best first)."""
     genre_header = ["genre"] + [f"{c}_{i}" for i in range(1, top + 1)
                                 for c in ("genre", "probability")]
-    genre_header += ["genres", "unknown", "unknown_score"]
+    genre_header += ["genres", "unknown", "unknown_score", "unsure"]
     tag_header = ["voice", "vocal_probability"]
     tag_header += [f"{c}_{i}" for i in range(1, top + 1) for c in ("mood", "mood_score")]
     tag_header += [f"{c}_{i}" for i in range(1, top + 1) for c in ("tag", "tag_probability")]
@@ -91,6 +93,7 @@ def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
         row["genres"] = ";".join(g for g, _ in p.genres)
         row["unknown"] = "" if p.unknown is None else str(p.unknown).lower()
         row["unknown_score"] = "" if p.unknown_score is None else f"{p.unknown_score:.4f}"
+        row["unsure"] = str(p.unsure).lower()
     for t in song_tags:
         row = rows.setdefault(t.path, {"path": t.path})
         row["voice"], row["vocal_probability"] = t.voice, f"{t.vocal_probability:.4f}"
@@ -145,12 +148,14 @@ def _table(predictions: Sequence[Prediction], song_tags: Sequence[SongTags], top
     genre_header = [f"#{i}" for i in range(1, top + 1)]
     if thresholds:
         genre_header.append("genres (at or above their thresholds)")
+    genre_header.append("unsure")
     tag_header = ["voice", "moods", "top tags"]
     cells: dict[str, list[str]] = {}
     for p in predictions:
         row = _cells(p, top)
         if thresholds:
             row.append(", ".join(g for g, _ in p.genres))
+        row.append(f"yes (< {p.min_confidence:g})" if p.unsure else "")
         cells[p.path] = row
     tagged = {t.path: [f"{t.voice} ({t.vocal_probability:.0%} vocal)",
                        ", ".join(m for m, _ in t.moods[:top]),

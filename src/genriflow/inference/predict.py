@@ -56,6 +56,9 @@ class Prediction:
     unknown_score : float or None
         The rule's unknown-genre score (higher = more likely unknown): the mean of the
         windows' scores.
+    min_confidence : float
+        Below it the top genre's probability makes the song :attr:`unsure` (see
+        :func:`genriflow.models.base.min_confidence_of`; 0: never unsure).
 
     Examples
     --------
@@ -93,6 +96,15 @@ class Prediction:
     thresholds: np.ndarray | None = None
     unknown: bool | None = None
     unknown_score: float | None = None
+    min_confidence: float = 0.0
+
+    @property
+    def unsure(self) -> bool:
+        """Not :attr:`unknown`, and the top genre's probability below :attr:`min_confidence`
+        (:func:`genriflow.models.base.is_unsure`)."""
+        from genriflow.models.base import is_unsure
+
+        return is_unsure(float(np.max(self.probabilities)), self.min_confidence, self.unknown)
 
     @property
     def genres(self) -> list[tuple[str, float]]:
@@ -160,8 +172,12 @@ def check_options(*, aggregation: str, top: int) -> None:
 
 
 def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str = "mean",
-               top: int = 3) -> Prediction:
-    """The :class:`Prediction` of one song's features (one row per window) by ``model``."""
+               top: int = 3, min_confidence: float | None = None) -> Prediction:
+    """The :class:`Prediction` of one song's features (one row per window) by ``model``;
+    ``min_confidence`` ``None``: the model's own, else the default
+    (:func:`~genriflow.models.base.min_confidence_of`)."""
+    from genriflow.models.base import min_confidence_of
+
     window_probs = model.predict_proba(item.values)
     unknown = score = None
     if model.open_set is not None:  # the reject option: mean of the windows' scores, or
@@ -171,7 +187,8 @@ def prediction_of(model: GenreClassifier, item: FileFeatures, aggregation: str =
             unknown = model.no_genre_fits(item.values, unknown)
     return Prediction(item.path, list(model.labels), aggregate(window_probs, aggregation),
                       item.offsets, window_probs, str(model.config.get("model", "")), top,
-                      model.thresholds, unknown, score)
+                      model.thresholds, unknown, score,
+                      min_confidence_of(model.config, min_confidence))
 
 
 def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:
@@ -187,7 +204,8 @@ def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:
 
 
 def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures],
-                    aggregation: str = "mean", top: int = 3) -> Prediction:
+                    aggregation: str = "mean", top: int = 3,
+                    min_confidence: float | None = None) -> Prediction:
     """One song's :class:`Prediction` by any model, from its features of every set in
     ``model.feature_configs`` (set name -> :class:`FileFeatures`).
 
@@ -196,10 +214,12 @@ def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures]
     reject option is its parts': the song is ``unknown`` when a part with a reject rule
     calls it so (the score is that of the first such part).
     """
+    from genriflow.models.base import min_confidence_of
     from genriflow.models.fusion import FusedGenreModel
 
     if not isinstance(model, FusedGenreModel):
-        return prediction_of(model, features[model.feature_config.set], aggregation, top)
+        return prediction_of(model, features[model.feature_config.set], aggregation, top,
+                             min_confidence)
     singles = [prediction_of(part, features[part.feature_config.set], aggregation, top)
                for part in model.parts]
     timeline = max(singles, key=lambda p: len(p.offsets))
@@ -210,11 +230,13 @@ def song_prediction(model: GenreClassifier, features: Mapping[str, FileFeatures]
                       timeline.offsets, timeline.window_probabilities[:, order],
                       str(model.config.get("model", "")), top,
                       unknown=any(s.unknown for s in judged) if judged else None,
-                      unknown_score=judged[0].unknown_score if judged else None)
+                      unknown_score=judged[0].unknown_score if judged else None,
+                      min_confidence=min_confidence_of(model.config, min_confidence))
 
 
 def predictions_from(model: GenreClassifier, extractions: Mapping[str, Extraction],
-                     aggregation: str = "mean", top: int = 3) -> Predictions:
+                     aggregation: str = "mean", top: int = 3,
+                     min_confidence: float | None = None) -> Predictions:
     """:func:`song_prediction` of every file extracted for all of ``model.feature_configs``
     (set name -> :class:`Extraction`); a file that failed for any set is an error once."""
     sets = [config.set for config in model.feature_configs]
@@ -222,7 +244,7 @@ def predictions_from(model: GenreClassifier, extractions: Mapping[str, Extractio
     errors = {str(e.path): e for name in sets for e in extractions[name].errors}
     predictions = [song_prediction(model, {name: found[item.path]
                                            for name, found in zip(sets, by_set, strict=True)},
-                                   aggregation, top)
+                                   aggregation, top, min_confidence)
                    for item in extractions[sets[0]].files
                    if all(item.path in found for found in by_set)]
     return Predictions(predictions, list(errors.values()))
@@ -230,7 +252,8 @@ def predictions_from(model: GenreClassifier, extractions: Mapping[str, Extractio
 
 def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
                   sampling: Sampling = DEFAULT_SAMPLING, aggregation: str = "mean", top: int = 3,
-                  options: RunOptions | None = None) -> Predictions:
+                  options: RunOptions | None = None,
+                  min_confidence: float | None = None) -> Predictions:
     """Classify songs; a bad file never stops the others.
 
     Parameters
@@ -247,6 +270,9 @@ def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
         Genres each prediction lists by default.
     options : RunOptions or None
         Store, workers and progress bar of the feature extraction.
+    min_confidence : float or None
+        A song whose top genre is below it is ``unsure`` (not when ``unknown``); ``None``:
+        the model's own, else 0.5 (:func:`~genriflow.models.base.min_confidence_of`).
 
     Returns
     -------
@@ -254,10 +280,13 @@ def predict_files(model: GenreClassifier, paths: Sequence[str | os.PathLike], *,
         ``predictions`` in input order for every file that could be decoded, ``errors``
         (one :class:`~genriflow.audio.AudioError` per file that could not, with the reason).
     """
+    from genriflow.models.base import min_confidence_of
+
     check_options(aggregation=aggregation, top=top)
+    min_confidence_of(model.config, min_confidence)  # checked before any file is read
     result = extract_sets(expand_inputs(paths), model.feature_configs, sampling=sampling,
                           options=options)
-    return predictions_from(model, result, aggregation, top)
+    return predictions_from(model, result, aggregation, top, min_confidence)
 
 
 def predict_waveform(model: GenreClassifier, y: np.ndarray, sr: int, *,

@@ -311,16 +311,19 @@ class Library:
     def learn(self, name: str, *, from_folders: str | os.PathLike | None = None,
               from_tag: str | None = None,
               from_playlists: Sequence[str | os.PathLike] | None = None,
-              min_confidence: float = 0.5, folds: int = 5, min_songs: int = 3,
+              min_confidence: float | None = None, folds: int = 5, min_songs: int = 3,
               suggest: int = 0, save: bool = True,
               options: RunOptions | None = None) -> LearnReport:
         """Learn the user's own categories from the songs they already sorted.
 
-        Give the labels from exactly one source (see :mod:`genriflow.library.labels`). A
-        head on the songs' pretrained embeddings is cross-validated (accuracy with its 95 %
-        interval, per-category precision and recall), then fitted on every labelled song
-        and saved as the model folder ``models_dir / name``, which ``classify(model=name)``
-        applies. See :mod:`genriflow.library.learn`.
+        Give the labels from exactly one source (see :mod:`genriflow.library.labels`). The
+        head's input, regularisation and unsure threshold are chosen by grouped
+        cross-validation; what that gives unlabelled songs is measured first (nested: the
+        share right with unsure songs counted wrong, the share unsure, the sure songs'
+        accuracy, each with its 95 % interval, per-category precision and recall), then the
+        chosen head is fitted on every labelled song and saved as the model folder
+        ``models_dir / name``, which ``classify(model=name)`` applies. See
+        :mod:`genriflow.library.learn`.
 
         Parameters
         ----------
@@ -332,10 +335,11 @@ class Library:
             The tag the indexed files carry.
         from_playlists : sequence of path or None
             m3u / m3u8 playlists, one per category (named after the file).
-        min_confidence : float
-            Songs whose most probable category is below it are ``unsure``.
+        min_confidence : float or None
+            Songs whose most probable category is below it are ``unsure``; ``None``:
+            chosen by cross-validation (an unsure song costing half a wrong one).
         folds : int
-            Stratified cross-validation folds.
+            Grouped cross-validation folds (groups: album, artist, folder).
         min_songs : int
             Categories with fewer songs are dropped (listed in the report's ``dropped``).
         suggest : int

@@ -1,15 +1,19 @@
 """Learning a user's own categories from the songs they already sorted.
 
 :func:`learn` takes a :class:`~genriflow.library.labels.LabelSet` (folders, a tag or
-playlists), reads each labelled song's pretrained embedding window by window
-(:data:`~genriflow.inference.similar.SIMILARITY_FEATURES`, the ``msd-musicnn`` embedding
-that ``library classify`` stores, served by the feature store when the songs were
-analysed before), cross-validates a head on them (:mod:`genriflow.evaluation.crossval`),
-and only then fits it on every labelled song and saves it as an ordinary model folder
-(:class:`~genriflow.models.classical.ClassicalGenreModel`: ``config.json`` with
-``min_confidence`` and the :class:`~genriflow.training.head.HeadConfig`, ``labels.json``,
-``metrics.json`` with the cross-validated figures, ``model.skops``), which
-``library classify --model NAME`` and ``genriflow predict FOLDER`` apply.
+playlists), reads each labelled song's ``musicnn`` analysis window by window
+(:data:`ANALYSIS`: both taggers' embeddings and tags, the analysis ``library classify``
+stores, served by the feature store when the songs were analysed before), and groups the
+songs by album (else artist, else folder: :func:`song_groups`, every song its own group when
+most unlabelled songs are of the labelled songs' albums). It measures what choosing and
+fitting a head gives songs it never saw (nested grouped cross-validation,
+:mod:`genriflow.evaluation.crossval`), then chooses the head's input, regularisation and
+unsure threshold on every labelled song (:func:`genriflow.training.head_select.choose`),
+fits it and saves it as an ordinary model folder
+(:class:`~genriflow.models.classical.ClassicalGenreModel`: ``config.json`` with the chosen
+``min_confidence`` and :class:`~genriflow.training.head.HeadConfig`, ``labels.json``,
+``metrics.json`` with the cross-validated figures and the choice's table, ``model.skops``),
+which ``library classify --model NAME`` and ``genriflow predict FOLDER`` apply.
 
 With ``suggest``, the unlabelled songs whose labels would help most are listed: those the
 new head is least sure between two categories (the smallest margin between its two most
@@ -32,12 +36,16 @@ from genriflow.errors import at_least
 from genriflow.evaluation.crossval import CrossValidation, cross_validate_head
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
-from genriflow.inference.similar import SIMILARITY_FEATURES
+from genriflow.features.sets import FeatureConfig
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import LabelSet
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.registry import available_models
 from genriflow.training.head import HeadConfig, fit_head, song_probabilities
+from genriflow.training.head_select import Choice, choose
+
+#: What a learnt head reads: the combined ``musicnn`` analysis of each window.
+ANALYSIS = FeatureConfig(set="musicnn")
 
 #: What a learnt model may be called: it names a folder.
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -104,6 +112,8 @@ class LearnReport:
         Labelled songs whose embedding could not be computed.
     suggestions : list of Suggestion
         Best first (smallest margin).
+    choice : Choice or None
+        The head chosen on every labelled song (what was saved).
     """
 
     name: str
@@ -114,13 +124,14 @@ class LearnReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[AudioError] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
+    choice: Choice | None = None
 
     def __str__(self) -> str:
         e = self.evaluation
-        low, high = e.interval
+        low, high = e.right_interval
         text = (f"{self.name}: {len(e.labels)} categories, {e.n} songs; cross-validated "
-                f"accuracy {e.accuracy:.3f} (95 % interval {low:.3f}-{high:.3f}, "
-                f"{e.folds} folds)")
+                f"right {e.right_rate:.3f} (unsure counted wrong, 95 % interval "
+                f"{low:.3f}-{high:.3f}, {e.folds} folds)")
         return text + (f"; saved to {self.folder}" if self.folder is not None else
                        "; not saved")
 
@@ -130,7 +141,7 @@ def _windows(paths: list[str], options: RunOptions
     """Each song's embedding, one row per analysed window (from the store when there)."""
     if not paths:
         return {}, []
-    result = extract(paths, SIMILARITY_FEATURES, options=options)
+    result = extract(paths, ANALYSIS, options=options)
     return ({f.path: np.asarray(f.values, dtype=np.float64) for f in result.files},
             list(result.errors))
 
@@ -138,7 +149,7 @@ def _windows(paths: list[str], options: RunOptions
 def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path,
           config: HeadConfig, options: RunOptions, suggest: int = 0,
           save: bool = True) -> LearnReport:
-    """Cross-validate, fit and save a head on the embeddings of the labelled songs.
+    """Measure, choose, fit and save a head on the analyses of the labelled songs.
 
     Parameters
     ----------
@@ -151,6 +162,7 @@ def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path
         Where the model folder goes; a former one is replaced whole, only once the new one
         is written.
     config : HeadConfig
+        ``min_confidence`` ``None``: the threshold is chosen too.
     options : RunOptions
         Feature store, workers and progress bar of the embeddings.
     suggest : int
@@ -174,20 +186,60 @@ def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path
     paths = sorted(usable.songs)
     songs = [windows[p] for p in paths]
     y = [usable.songs[p] for p in paths]
-    evaluation = cross_validate_head(songs, y, config)
-    head = fit_head(songs, y, config)
-    model = ClassicalGenreModel(head, SIMILARITY_FEATURES, {
-        "model": name, "head": "standard scaling, then logistic regression (categories "
-        "balanced by songs) on the msd-musicnn embedding of each 3 s window",
-        "min_confidence": config.min_confidence, "train": config.to_dict(),
-        "data": {"source": labels.source, "songs": len(paths), "counts": counts}})
+    groups, shared = song_groups(conn, paths, y)
+    evaluation = cross_validate_head(songs, y, config, groups)
+    choice = choose(songs, y, groups, config)
+    head = fit_head(songs, y, choice.config)
+    chosen = choice.config
+    model = ClassicalGenreModel(head, ANALYSIS, {
+        "model": name, "head": f"standard scaling, then logistic regression (C {chosen.c:g}, "
+        f"categories balanced by songs) on the {chosen.input} of each 3 s window's musicnn "
+        "analysis, chosen by grouped cross-validation",
+        "min_confidence": chosen.min_confidence, "train": chosen.to_dict(),
+        "data": {"source": labels.source, "songs": len(paths), "counts": counts,
+                 "groups": len(set(groups)), "unlabelled_in_labelled_groups": shared}})
     saved = _save(model, folder, {"cross_validation": evaluation.to_dict(),
+                                  "choice": {"folds": choice.folds, "table": choice.table},
                                   "dropped": usable.dropped}) if save else None
     report = LearnReport(name, saved, labels.source, evaluation, usable.dropped,
-                         usable.skipped, errors)
+                         usable.skipped, errors, choice=choice)
     if suggest:
         report.suggestions = _suggest(conn, head, labelled, suggest, options)
     return report
+
+
+def _group_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    """Every indexed song's album (with its artist), else artist, else folder."""
+    return {r["path"]: (f"album:{r['artist'] or ''}/{r['album']}" if r["album"] else
+                        f"artist:{r['artist']}" if r["artist"] else
+                        f"folder:{Path(r['path']).parent}")
+            for r in conn.execute("SELECT path, album, artist FROM songs WHERE status = 'ok'")}
+
+
+def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
+                ) -> tuple[list[str], float | None]:
+    """Each labelled song's group for cross-validation, and the share of the unlabelled
+    songs of the index whose group is among the labelled songs'.
+
+    A song's group is its album (with its artist), else its artist, else its folder. When
+    most unlabelled songs share a group with labelled ones (the user sorted part of each
+    album), the songs to classify resemble the labelled ones as songs of one album do, and
+    every song is its own group; otherwise (the rest of the library is other albums) the
+    folds keep a group on one side, so that the printed figure is what songs of albums
+    never labelled get. The songs of a category all of one group are their own groups
+    (nothing to keep apart). The share is ``None`` when nothing is unlabelled.
+    """
+    keys = _group_keys(conn)
+    groups = [keys.get(path, f"folder:{Path(path).parent}") for path in paths]
+    labelled = set(paths)
+    rest = [group for path, group in keys.items() if path not in labelled]
+    shared = float(np.mean([group in set(groups) for group in rest])) if rest else None
+    by_category: dict[str, set[str]] = {}
+    for group, label in zip(groups, labels, strict=True):
+        by_category.setdefault(label, set()).add(group)
+    own = shared is not None and shared > 0.5
+    return [f"song:{path}" if own or len(by_category[label]) < 2 else group
+            for path, group, label in zip(paths, groups, labels, strict=True)], shared
 
 
 def _enough(labels: LabelSet, config: HeadConfig) -> dict[str, int]:

@@ -18,12 +18,14 @@ import pandas as pd
 from genriflow.errors import ConfigError, one_of
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
+from genriflow.models.base import DEFAULT_MIN_CONFIDENCE, is_unsure, min_confidence_of
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 #: What ``--voice`` can ask for: the taggers' call on each song.
 VOICES = ("vocal", "instrumental")
-#: What ``--unsure`` means for a model without a threshold of its own.
-DEFAULT_THRESHOLD = 0.5
+#: What ``--unsure`` means for a model without a threshold of its own (the one default of
+#: :func:`genriflow.models.base.min_confidence_of`).
+DEFAULT_THRESHOLD = DEFAULT_MIN_CONFIDENCE
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
 SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
@@ -47,7 +49,9 @@ class Selection:
     voice : {'vocal', 'instrumental'} or None
         Only songs the taggers call so (``vocal_probability`` at least 0.5: vocal).
     unsure : bool
-        Only songs whose most probable genre has a probability below ``threshold``.
+        Only songs whose most probable genre has a probability below ``threshold`` and that
+        the model's reject rule did not call ``unknown`` (the one meaning of ``unsure``:
+        :func:`genriflow.models.base.is_unsure`).
     unknown : bool
         Only songs the model's reject rule calls none of its genres (noise, speech, music
         unlike all it learnt; the built-in models have such a rule).
@@ -133,8 +137,7 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
                            "`genriflow library classify`")
     labels = json.loads(model["labels"]) if model is not None else []
     floor = model["min_confidence"] if model is not None else None  # a learnt model's
-    threshold = selection.threshold if selection.threshold is not None else (
-        floor if floor is not None else DEFAULT_THRESHOLD)
+    threshold = min_confidence_of({"min_confidence": floor}, selection.threshold)
     genre = None
     if selection.genre is not None:
         genre = one_of("genre", selection.genre.lower(),
@@ -151,7 +154,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
         analysed = r["predicted"] is not None
         moods = json.loads(r["moods"]) if analysed else []
         probabilities = json.loads(r["probabilities"]) if analysed else {}
-        unsure = analysed and floor is not None and r["probability"] < floor
+        unsure = analysed and floor is not None and is_unsure(r["probability"], floor,
+                                                              r["rejected"])
         record = {
             "path": r["path"], "genre": UNSURE if unsure else r["predicted"],
             "probability": r["probability"],
@@ -176,7 +180,8 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
             continue
         if selection.voice is not None and record["voice"] != selection.voice:
             continue
-        if selection.unsure and not (analysed and r["probability"] < threshold):
+        if selection.unsure and not (analysed and is_unsure(r["probability"], threshold,
+                                                             r["rejected"])):
             continue
         if selection.unknown and not record["unknown"]:
             continue

@@ -46,6 +46,29 @@ class LogColumns(TransformerMixin, BaseEstimator):
         return X
 
 
+class Columns(TransformerMixin, BaseEstimator):
+    """Only the given columns, in the given order (a head's input read from a wider array).
+
+    Parameters
+    ----------
+    columns : tuple of int
+        Indices of the columns kept.
+
+    >>> Columns((2, 0)).fit_transform(np.arange(6).reshape(2, 3)).tolist()
+    [[2.0, 0.0], [5.0, 3.0]]
+    """
+
+    def __init__(self, columns: tuple[int, ...] = ()) -> None:
+        self.columns = columns
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X, dtype=np.float64)[:, list(self.columns)]
+
+
 class FrameStandardizer(TransformerMixin, BaseEstimator):
     """Standardise each feature row of frame arrays with statistics over samples and frames.
 

@@ -22,7 +22,9 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
         Genres overall (every label, most probable first) and per window (the timeline:
         each window's start in seconds and its probabilities in ``labels`` order);
         ``unknown`` (and its score) when the model's reject rule calls the song none of
-        its genres (``null``: the model has no reject rule).
+        its genres (``null``: the model has no reject rule); ``unsure`` when it is not
+        unknown and its top genre is below ``min_confidence`` (the model's own, else 0.5:
+        :func:`genriflow.models.base.is_unsure`).
     tags : SongTags or None
         Top tags, voice and moods, when asked for.
     model : dict
@@ -43,6 +45,8 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
     ('rock', {'genre': 'rock', 'probability': 0.75}, 'rock')
     >>> out["unknown"] is None   # this model has no reject rule
     True
+    >>> out["unsure"], out["min_confidence"]   # 0.75 is not below the default 0.5
+    (False, 0.0)
     """
     labels = list(prediction.labels)
     out: dict[str, Any] = {
@@ -54,6 +58,8 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
         "unknown": prediction.unknown,
         "unknown_score": (None if prediction.unknown_score is None
                           else round(float(prediction.unknown_score), 4)),
+        "unsure": prediction.unsure,
+        "min_confidence": prediction.min_confidence,
         "timeline": {
             "labels": labels,
             "windows": [{"start": round(float(start), 3),

@@ -61,7 +61,8 @@ class ModelInfo(BaseModel):
 class SongResult(BaseModel):
     """One song: genres (every label, most probable first), whether the model calls it
     none of its genres (``unknown``: its reject rule; ``null`` for a model without one),
-    the timeline, and with ``?tags=true`` the tags, moods and voice."""
+    whether it is ``unsure`` (not unknown, its top genre below ``min_confidence``: the
+    model's own, else 0.5), the timeline, and with ``?tags=true`` the tags, moods and voice."""
 
     file: str
     duration: float
@@ -70,6 +71,8 @@ class SongResult(BaseModel):
     genres: list[GenreProbability]
     unknown: bool | None = None
     unknown_score: float | None = None
+    unsure: bool = False
+    min_confidence: float = 0.0
     timeline: Timeline
     tags: list[TagScore] | None = None
     moods: list[MoodScore] | None = None

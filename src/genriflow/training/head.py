@@ -6,14 +6,17 @@ A song is analysed window by window (3 s patches of the pretrained network, see
 the windows themselves, and a song's probabilities here are the mean of its windows', so
 that what cross-validation measures is what classifying the song later gives.
 
-The head is standard scaling then a logistic regression, whose probabilities are its own
+The head reads one part of the windows' ``musicnn`` analysis (:data:`HEAD_INPUTS`: one
+or both taggers' embeddings, their tags), then standard scaling then a logistic regression,
+whose probabilities are its own
 (a logistic regression is fitted to give calibrated probabilities; no second calibration
 fit on the few songs a user labels). Categories are balanced by songs, as
 ``class_weight="balanced"`` balances rows: every category weighs the same in the fit however
 many songs it has, and every song the same within its category however many windows it has.
 
+>>> from genriflow.features.embeddings import ANALYSIS_SIZE
 >>> rng = np.random.default_rng(0)
->>> windows = [rng.normal(loc=i % 2, size=(2, 4)) for i in range(8)]
+>>> windows = [rng.normal(loc=i % 2, size=(2, ANALYSIS_SIZE)) for i in range(8)]
 >>> labels = ["a", "b"] * 4
 >>> head = fit_head(windows, labels, HeadConfig())
 >>> head.classes_.tolist(), song_probabilities(head, windows).shape
@@ -28,10 +31,34 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError, at_least, one_of
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
+
+
+#: What a head may read of a window's ``musicnn`` analysis (see
+#: :data:`~genriflow.features.embeddings.ANALYSIS_LAYOUT`): name -> its parts, in order.
+HEAD_INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "msd-embedding": (("msd-musicnn", "mean_pool"),),
+    "both-embeddings": (("msd-musicnn", "mean_pool"), ("mtt-musicnn", "mean_pool")),
+    "penultimate+tags": (("msd-musicnn", "penultimate"), ("mtt-musicnn", "penultimate"),
+                         ("tags", "")),
+    "tags": (("tags", ""),),
+}
+
+
+def input_columns(name: str) -> tuple[int, ...]:
+    """The analysis columns of the input ``name`` (one of :data:`HEAD_INPUTS`).
+
+    >>> len(input_columns("tags")), len(input_columns("both-embeddings"))
+    (100, 1506)
+    """
+    from genriflow.features.embeddings import ANALYSIS_LAYOUT
+
+    parts = HEAD_INPUTS[one_of("input", name, HEAD_INPUTS)]
+    return tuple(i for part in parts for i in range(ANALYSIS_LAYOUT[part].start,
+                                                    ANALYSIS_LAYOUT[part].stop))
 
 
 @dataclass(frozen=True)
@@ -42,17 +69,23 @@ class HeadConfig:
     ----------
     c : float
         Inverse regularisation strength of the logistic regression (on standardised
-        embeddings; small: few songs, many dimensions).
+        values; small: few songs, many dimensions).
     folds : int
-        Stratified cross-validation folds (fewer when the smallest category has fewer
-        songs).
+        Grouped, stratified cross-validation folds (fewer when there are fewer groups).
     min_songs : int
         A category with fewer songs is dropped, with a warning.
-    min_confidence : float
+    min_confidence : float or None
         In [0, 1]: a song whose most probable category has a lower probability is
-        ``unsure``, not forced into that category.
+        ``unsure``, not forced into that category. ``None``: chosen by cross-validation
+        (see :mod:`genriflow.training.head_select`).
     seed : int
         Of the folds' shuffle.
+    input : str
+        What the head reads of each window's analysis: one of :data:`HEAD_INPUTS`.
+    unsure_cost : float
+        In (0, 1): what an ``unsure`` song costs when the threshold and the head are
+        chosen, a wrong category costing 1 (0.5: looking at an unsure song costs half of
+        finding and fixing a wrong one).
 
     >>> HeadConfig(min_confidence=1.5)
     Traceback (most recent call last):
@@ -63,15 +96,21 @@ class HeadConfig:
     c: float = 0.05
     folds: int = 5
     min_songs: int = 3
-    min_confidence: float = 0.5
+    min_confidence: float | None = None
     seed: int = 0
+    input: str = "msd-embedding"
+    unsure_cost: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.c > 0:
             raise ConfigError("c", f"must be above 0; got {self.c!r}")
         at_least("folds", self.folds, 2)
         at_least("min_songs", self.min_songs, 2)
-        if not 0.0 <= self.min_confidence <= 1.0:
+        one_of("input", self.input, HEAD_INPUTS)
+        if not 0.0 < self.unsure_cost < 1.0:
+            raise ConfigError("unsure_cost", f"must be between 0 and 1; got "
+                              f"{self.unsure_cost!r}")
+        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
             raise ConfigError("min_confidence",
                               f"must be between 0 and 1; got {self.min_confidence!r}")
 
@@ -80,12 +119,16 @@ class HeadConfig:
 
 
 def make_head(config: HeadConfig) -> Pipeline:
-    """``scale -> logistic regression``, unfitted (weights come with :func:`fit_head`)."""
+    """``columns -> scale -> logistic regression``, unfitted (weights come with
+    :func:`fit_head`); it reads rows of the ``musicnn`` analysis."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return Pipeline([("scale", StandardScaler()),
+    from genriflow.models.transforms import Columns
+
+    return Pipeline([("columns", Columns(input_columns(config.input))),
+                     ("scale", StandardScaler()),
                      ("clf", LogisticRegression(C=config.c, max_iter=5000))])
 
 
@@ -126,7 +169,11 @@ def fit_head(windows: Sequence[np.ndarray], labels: Sequence[str],
     n_windows = [len(w) for w in windows]
     y = np.repeat(np.asarray(labels), n_windows)
     weights = window_weights(labels, n_windows)
-    return make_head(config).fit(X, y, clf__sample_weight=weights)
+    from threadpoolctl import threadpool_limits
+
+    # a few thousand rows: one BLAS thread is fastest, and many thrash on a busy machine
+    with threadpool_limits(limits=1, user_api="blas"):
+        return make_head(config).fit(X, y, clf__sample_weight=weights)
 
 
 def song_probabilities(head: Pipeline, windows: Sequence[np.ndarray]) -> np.ndarray:
