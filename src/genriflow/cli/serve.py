@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli.common import console
-from genriflow.features.sampling import DEFAULT_EXCERPTS
+from genriflow.cli.common import Excerpts, console
 
 NAME = "serve"
 
@@ -51,8 +50,7 @@ def command(
                                            )] = 8,
     job_ttl: Annotated[float, typer.Option(help="Seconds a finished job's results wait to "
                                            "be fetched.")] = 3600.0,
-    excerpts: Annotated[int, typer.Option(help="3 s excerpts analysed per song.")
-                        ] = DEFAULT_EXCERPTS,
+    excerpts: Excerpts = None,
     store: Annotated[Path | None, typer.Option(help="Feature store (default: none; nothing "
                                                "of what is sent is kept).")] = None,
 ) -> None:

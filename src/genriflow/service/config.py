@@ -63,8 +63,10 @@ class ServiceConfig:
         Seconds a finished job's results are kept unfetched.
     max_jobs : int
         Jobs kept at once (503 past it).
-    excerpts : int
-        3 s excerpts analysed per song (as ``--excerpts``).
+    excerpts : int or None
+        3 s excerpts analysed per song (as ``--excerpts``); ``None`` (the default), the
+        adaptive sampling of ``genriflow predict``: a few excerpts, more while the answer
+        is unsettled (:data:`~genriflow.features.sampling.DEFAULT_SAMPLING`).
     store : Path or None
         Feature store; ``None`` (the default) keeps nothing of what is sent.
     """
@@ -86,13 +88,14 @@ class ServiceConfig:
     require_token: bool = False
     job_ttl: float = 3600.0
     max_jobs: int = 64
-    excerpts: int = 12
+    excerpts: int | None = None
     store: Path | None = None
     tokens: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for name in ("workers", "queue_limit", "max_batch", "max_jobs", "excerpts"):
+        for name in ("workers", "queue_limit", "max_batch", "max_jobs"):
             at_least(name, getattr(self, name), 1)
+        at_least("excerpts", self.excerpts, 1, optional=True)
         for name in ("max_upload_bytes", "max_duration", "timeout", "job_ttl"):
             if getattr(self, name) <= 0:
                 raise ConfigError(name, f"must be positive; got {getattr(self, name)!r}")
