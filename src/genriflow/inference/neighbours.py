@@ -37,8 +37,6 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
@@ -116,6 +114,9 @@ class ParquetEmbeddings:
     def load(self) -> Embeddings:
         """The file's embeddings; none when the file is missing or unreadable (the folder
         index then rebuilds it from the feature store)."""
+        import pyarrow as pa  # here: the library's index and the service never read Parquet
+        import pyarrow.parquet as pq
+
         empty = Embeddings([], stack_rows([]), [])
         if not self.file.is_file():
             return empty
@@ -133,6 +134,9 @@ class ParquetEmbeddings:
     def save(self, embeddings: Embeddings, metadata: dict[str, str]) -> None:
         """Write ``embeddings`` (with ``metadata`` in the file's schema), atomically: a
         temporary file renamed into place."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         raw = embeddings.vectors
         width = raw.shape[1] if raw.size else 1  # Arrow wants a positive width, even empty
         keys = embeddings.keys if embeddings.keys is not None else [""] * len(embeddings.paths)

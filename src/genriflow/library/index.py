@@ -79,6 +79,9 @@ class Library:
     >>> report = library.classify(options=RunOptions(store=home / "store"))
     >>> report.analysed, bool(library.songs()["genre"].notna().all())
     (1, True)
+    >>> [(Path(p).name, round(s, 3)) for p, s in library.similar(
+    ...     music / "a.flac", options=RunOptions(store=home / "store"))]
+    [('a.flac', 1.0)]
     >>> library.classify(options=RunOptions(store=home / "store")).analysed
     0
     >>> library.close()
