@@ -46,17 +46,28 @@ def write_library(db: Path, embeddings: Embeddings, *, model: str = "gtzan") -> 
     ``library classify`` stores them (float32 bytes per analysis)."""
     conn = connect(db)
     now = time.time()
-    conn.execute("INSERT INTO models (identity, name, labels, last_run) VALUES (?, ?, ?, ?)",
-                 (f"{model}@1", model, json.dumps(["a", "b"]), now))
+    conn.execute(
+        "INSERT INTO models (identity, name, labels, last_run) VALUES (?, ?, ?, ?)",
+        (f"{model}@1", model, json.dumps(["a", "b"]), now),
+    )
     for i, (path, vector) in enumerate(zip(embeddings.paths, embeddings.vectors, strict=True)):
-        conn.execute("INSERT INTO songs (id, path, size, mtime_ns, content, status, scanned_at) "
-                     "VALUES (?, ?, 1, 1, ?, 'ok', ?)", (i + 1, path, f"hash-{i}", now))
+        conn.execute(
+            "INSERT INTO songs (id, path, size, mtime_ns, content, status, scanned_at) "
+            "VALUES (?, ?, 1, 1, ?, 'ok', ?)",
+            (i + 1, path, f"hash-{i}", now),
+        )
         conn.execute(
             "INSERT INTO analyses (song_id, model_id, content, genre, probability, "
             "probabilities, tags, moods, voice, vocal_probability, embedding, analysed_at) "
             "VALUES (?, 1, ?, 'a', 0.6, ?, '[]', '[]', 'vocal', 0.5, ?, ?)",
-            (i + 1, f"hash-{i}", json.dumps({"a": 0.6, "b": 0.4}),
-             vector.astype("<f4").tobytes(), now))
+            (
+                i + 1,
+                f"hash-{i}",
+                json.dumps({"a": 0.6, "b": 0.4}),
+                vector.astype("<f4").tobytes(),
+                now,
+            ),
+        )
     conn.close()
 
 
@@ -67,8 +78,10 @@ def both(songs, tmp_path_factory) -> tuple[NeighbourIndex, NeighbourIndex]:
     parquet = ParquetEmbeddings(root / "similarity" / "index.parquet")
     parquet.save(songs, {"library": "/music"})
     write_library(root / "library.db", songs)
-    return (NeighbourIndex(parquet),
-            NeighbourIndex(LibraryEmbeddings(connect(root / "library.db"))))
+    return (
+        NeighbourIndex(parquet),
+        NeighbourIndex(LibraryEmbeddings(connect(root / "library.db"))),
+    )
 
 
 def test_both_back_ends_load_the_same_songs_and_normalised_embeddings(songs, both):
@@ -86,7 +99,8 @@ def test_both_back_ends_give_the_same_neighbours(both):
     by_parquet = [[parquet.paths[j] for j in row] for row in parquet.neighbours(5)]
     by_library = [[library.paths[j] for j in row] for row in library.neighbours(5)]
     assert dict(zip(library.paths, by_library, strict=True)) == dict(
-        zip(parquet.paths, by_parquet, strict=True))
+        zip(parquet.paths, by_parquet, strict=True)
+    )
     rng = np.random.default_rng(3)
     for vector in rng.normal(size=(5, WIDTH)) * 4.0:
         a, b = parquet.nearest(vector, 7), library.nearest(vector, 7)
@@ -148,9 +162,13 @@ def test_an_index_file_written_before_the_shared_index_is_read_as_it_was(songs, 
     file = tmp_path / "similarity" / "0123456789abcdef.parquet"
     file.parent.mkdir()
     values = pa.array(songs.vectors.ravel(), type=pa.float32())
-    table = pa.table({"path": pa.array(songs.paths, pa.string()),
-                      "key": pa.array(songs.keys, pa.string()),
-                      "embedding": pa.FixedSizeListArray.from_arrays(values, WIDTH)})
+    table = pa.table(
+        {
+            "path": pa.array(songs.paths, pa.string()),
+            "key": pa.array(songs.keys, pa.string()),
+            "embedding": pa.FixedSizeListArray.from_arrays(values, WIDTH),
+        }
+    )
     pq.write_table(table.replace_schema_metadata({"library": "/music"}), file)
     loaded = ParquetEmbeddings(file).load()
     assert loaded.paths == songs.paths and loaded.keys == songs.keys

@@ -72,9 +72,12 @@ class Embeddings:
 
     def __post_init__(self) -> None:
         if len(self.vectors) != len(self.paths) or (
-                self.keys is not None and len(self.keys) != len(self.paths)):
-            raise ValueError(f"{len(self.paths)} paths for {len(self.vectors)} embeddings"
-                             + ("" if self.keys is None else f" and {len(self.keys)} keys"))
+            self.keys is not None and len(self.keys) != len(self.paths)
+        ):
+            raise ValueError(
+                f"{len(self.paths)} paths for {len(self.vectors)} embeddings"
+                + ("" if self.keys is None else f" and {len(self.keys)} keys")
+            )
 
 
 class EmbeddingStore(Protocol):
@@ -141,9 +144,13 @@ class ParquetEmbeddings:
         width = raw.shape[1] if raw.size else 1  # Arrow wants a positive width, even empty
         keys = embeddings.keys if embeddings.keys is not None else [""] * len(embeddings.paths)
         values = pa.array(np.asarray(raw, dtype=np.float32).ravel(), type=pa.float32())
-        table = pa.table({"path": pa.array(embeddings.paths, pa.string()),
-                          "key": pa.array(keys, pa.string()),
-                          "embedding": pa.FixedSizeListArray.from_arrays(values, width)})
+        table = pa.table(
+            {
+                "path": pa.array(embeddings.paths, pa.string()),
+                "key": pa.array(keys, pa.string()),
+                "embedding": pa.FixedSizeListArray.from_arrays(values, width),
+            }
+        )
         self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_name(self.file.name + ".tmp")
         pq.write_table(table.replace_schema_metadata(metadata), tmp)
@@ -168,8 +175,13 @@ class NeighbourIndex:
         How much of a song the stored embeddings cover.
     """
 
-    def __init__(self, store: EmbeddingStore, *, config: FeatureConfig | None = None,
-                 sampling: Sampling = DEFAULT_SAMPLING) -> None:
+    def __init__(
+        self,
+        store: EmbeddingStore,
+        *,
+        config: FeatureConfig | None = None,
+        sampling: Sampling = DEFAULT_SAMPLING,
+    ) -> None:
         self.store = store
         self.config = config or SIMILARITY_FEATURES
         self.sampling = sampling
@@ -200,8 +212,9 @@ class NeighbourIndex:
     def __len__(self) -> int:
         return len(self._paths)
 
-    def embed(self, song: str | os.PathLike, *,
-              options: RunOptions | None = None) -> tuple[np.ndarray, str]:
+    def embed(
+        self, song: str | os.PathLike, *, options: RunOptions | None = None
+    ) -> tuple[np.ndarray, str]:
         """A song's normalised embedding, shape (n_values,), and its store keys (joined).
 
         Raises
@@ -209,15 +222,25 @@ class NeighbourIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        result = extract([song], self.config, sampling=self.sampling,
-                         options=options if options is not None else RunOptions(n_jobs=1))
+        result = extract(
+            [song],
+            self.config,
+            sampling=self.sampling,
+            options=options if options is not None else RunOptions(n_jobs=1),
+        )
         if result.errors:
             raise result.errors[0]
         item = result.files[0]
         return normalise(stack_rows([item.row()]))[0], "|".join(item.keys)
 
-    def query(self, song: str | os.PathLike, k: int = 5, *, exclude_song: bool = True,
-              options: RunOptions | None = None) -> list[tuple[str, float]]:
+    def query(
+        self,
+        song: str | os.PathLike,
+        k: int = 5,
+        *,
+        exclude_song: bool = True,
+        options: RunOptions | None = None,
+    ) -> list[tuple[str, float]]:
         """The ``k`` indexed songs most similar to ``song``, best first.
 
         Parameters
@@ -247,12 +270,12 @@ class NeighbourIndex:
             If the song is missing or cannot be embedded.
         """
         vector, key = self.embed(song, options=options)
-        excluded = (self._is_song(Path(song).resolve(), key) if exclude_song and len(self)
-                    else None)
+        excluded = self._is_song(Path(song).resolve(), key) if exclude_song and len(self) else None
         return self.nearest(vector, k, exclude=excluded)
 
-    def nearest(self, vector: np.ndarray, k: int = 5, *,
-                exclude: np.ndarray | None = None) -> list[tuple[str, float]]:
+    def nearest(
+        self, vector: np.ndarray, k: int = 5, *, exclude: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         """The ``k`` indexed songs whose embeddings are most like ``vector``, best first.
 
         Parameters
@@ -291,10 +314,10 @@ class NeighbourIndex:
         k = max(min(k, n - 1), 0)
         out = np.empty((n, k), dtype=np.intp)
         for start in range(0, n, BLOCK_ROWS):
-            block = self._matrix[start:start + BLOCK_ROWS] @ self._matrix.T
+            block = self._matrix[start : start + BLOCK_ROWS] @ self._matrix.T
             rows = np.arange(len(block))
             block[rows, start + rows] = -np.inf
-            out[start:start + len(block)] = top_k(block, k)
+            out[start : start + len(block)] = top_k(block, k)
         return out
 
     def precision_at_k(self, labels: Sequence[str], k: int = 5) -> float:
@@ -326,8 +349,10 @@ class NeighbourIndex:
     def _is_song(self, resolved: Path, key: str) -> np.ndarray:
         """Mask, shape (n_songs,): indexed songs that are ``resolved`` or share its content."""
         keys = self._keys if self._keys is not None else [None] * len(self._paths)
-        return np.array([p == str(resolved) or q == key
-                         for p, q in zip(self._paths, keys, strict=True)], dtype=bool)
+        return np.array(
+            [p == str(resolved) or q == key for p, q in zip(self._paths, keys, strict=True)],
+            dtype=bool,
+        )
 
 
 def top_k(similarity: np.ndarray, k: int) -> np.ndarray:
