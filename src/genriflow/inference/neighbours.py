@@ -222,6 +222,12 @@ class NeighbourIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
+        raw, key = self._embed_raw(song, options)
+        return normalise(raw[None])[0], key
+
+    def _embed_raw(
+        self, song: str | os.PathLike, options: RunOptions | None
+    ) -> tuple[np.ndarray, str]:
         result = extract(
             [song],
             self.config,
@@ -231,7 +237,7 @@ class NeighbourIndex:
         if result.errors:
             raise result.errors[0]
         item = result.files[0]
-        return normalise(stack_rows([item.row()]))[0], "|".join(item.keys)
+        return stack_rows([item.row()])[0], "|".join(item.keys)
 
     def query(
         self,
@@ -269,7 +275,7 @@ class NeighbourIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        vector, key = self.embed(song, options=options)
+        vector, key = self._embed_raw(song, options)  # normalised once, by nearest()
         excluded = self._is_song(Path(song).resolve(), key) if exclude_song and len(self) else None
         return self.nearest(vector, k, exclude=excluded)
 
