@@ -2,10 +2,13 @@
 
 A :class:`SimilarityIndex` holds one embedding per song of a music folder (by default the
 ``msd-musicnn`` embedding averaged over the song's excerpts) and finds a song's nearest
-neighbours by cosine similarity. Embeddings come through the feature store, read from the
-same ``musicnn`` analysis as tags and zero-shot genres (a song ``predict --tags`` has seen
-is not analysed again), so updating the index after adding a few songs computes only
-those; the index itself is one Parquet file in the store (never in the music folder)::
+neighbours by cosine similarity, through the
+:class:`~genriflow.inference.neighbours.NeighbourIndex` that also searches a library's
+stored embeddings. Embeddings come through the feature store, read from the same
+``musicnn`` analysis as tags and zero-shot genres (a song ``predict --tags`` has seen is
+not analysed again), so updating the index after adding a few songs computes only those;
+the index itself is one Parquet file in the store (never in the music folder, see
+:class:`~genriflow.inference.neighbours.ParquetEmbeddings`)::
 
     <store>/similarity/<digest>.parquet
         path        str               absolute path of the song
@@ -26,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from genriflow.audio import AudioError
 from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
@@ -35,14 +36,18 @@ from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig
+from genriflow.inference.neighbours import (
+    BLOCK_ROWS,
+    SIMILARITY_FEATURES,
+    Embeddings,
+    NeighbourIndex,
+    ParquetEmbeddings,
+    stack_rows,
+)
 from genriflow.locations import default_store_dir
 
-#: Rows of the similarity matrix computed at once by :meth:`SimilarityIndex.neighbours`.
-BLOCK_ROWS = 1024
-
-
-#: The embedding "songs like this" compares by default.
-SIMILARITY_FEATURES = FeatureConfig(set="msd-musicnn", options={"layer": "mean_pool"})
+__all__ = ["BLOCK_ROWS", "SIMILARITY_FEATURES", "IndexUpdate", "SimilarityIndex",
+           "library_labels", "precision_at_k"]
 
 
 @dataclass
@@ -77,7 +82,8 @@ class SimilarityIndex:
     """Embeddings of a library's songs, for nearest-neighbour search by cosine similarity.
 
     The last saved index of the library is loaded on construction (if any); call
-    :meth:`update` to bring it in line with the folder.
+    :meth:`update` to bring it in line with the folder. The search itself is
+    :attr:`neighbour_index`'s, over the index file.
 
     Parameters
     ----------
@@ -101,8 +107,8 @@ class SimilarityIndex:
         self.store = Path(store) if store is not None else default_store_dir()
         self.config = config or SIMILARITY_FEATURES
         self.sampling = sampling
-        self._paths, self._keys, raw = _read_index(self.file)
-        self._matrix = _normalise(raw)
+        self.neighbour_index = NeighbourIndex(ParquetEmbeddings(self.file),
+                                              config=self.config, sampling=sampling)
 
     @property
     def file(self) -> Path:
@@ -114,15 +120,15 @@ class SimilarityIndex:
     @property
     def paths(self) -> list[str]:
         """Indexed songs, in index order (the rows of :attr:`matrix`)."""
-        return list(self._paths)
+        return self.neighbour_index.paths
 
     @property
     def matrix(self) -> np.ndarray:
         """L2-normalised embeddings, shape (n_songs, n_values), float32."""
-        return self._matrix
+        return self.neighbour_index.matrix
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self.neighbour_index)
 
     def update(self, n_jobs: int | None = None, progress: bool = True) -> IndexUpdate:
         """Re-scan the library, embed new and changed songs, and save the index.
@@ -152,14 +158,15 @@ class SimilarityIndex:
         files = iter_audio_files(self.library)
         result = extract(files, self.config, sampling=self.sampling,
                          options=RunOptions(store=self.store, n_jobs=n_jobs, progress=progress))
-        old_paths, old_keys, _ = _read_index(self.file)
-        self._paths = [item.path for item in result.files]
-        self._keys = ["|".join(item.keys) for item in result.files]
-        raw = _rows([item.row() for item in result.files])
-        _write_index(self.file, self._paths, self._keys, raw, self._metadata())
-        self._matrix = _normalise(raw)
-        report = _compare(dict(zip(old_paths, old_keys, strict=True)),
-                          dict(zip(self._paths, self._keys, strict=True)))
+        store = ParquetEmbeddings(self.file)
+        old = store.load()
+        new = Embeddings([item.path for item in result.files],
+                         stack_rows([item.row() for item in result.files]),
+                         ["|".join(item.keys) for item in result.files])
+        store.save(new, self._metadata())
+        self.neighbour_index.reload()
+        report = _compare(dict(zip(old.paths, old.keys or [], strict=True)),
+                          dict(zip(new.paths, new.keys or [], strict=True)))
         report.errors, report.computed = result.errors, result.computed
         return report
 
@@ -171,12 +178,7 @@ class SimilarityIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        result = extract([song], self.config, sampling=self.sampling,
-                         options=RunOptions(store=self.store, n_jobs=n_jobs))
-        if result.errors:
-            raise result.errors[0]
-        item = result.files[0]
-        return _normalise(_rows([item.row()]))[0], "|".join(item.keys)
+        return self.neighbour_index.embed(song, options=self._options(n_jobs))
 
     def query(self, song: str | os.PathLike, k: int = 5,
               n_jobs: int = 1) -> list[tuple[str, float]]:
@@ -204,51 +206,38 @@ class SimilarityIndex:
         AudioError
             If the song is missing or cannot be embedded.
         """
-        vector, key = self.embed(song, n_jobs)
-        if not len(self):
-            return []
-        similarity = self._matrix @ vector
-        similarity[self._is_song(Path(song).resolve(), key)] = -np.inf
-        best = _top_k(similarity[None], min(k, int(np.isfinite(similarity).sum())))[0]
-        return [(self._paths[i], float(np.clip(similarity[i], -1.0, 1.0))) for i in best]
+        return self.neighbour_index.query(song, k, exclude_song=True,
+                                          options=self._options(n_jobs))
 
     def neighbours(self, k: int = 5) -> np.ndarray:
-        """Each library song's ``k`` nearest other songs, most similar first.
-
-        Computed block by block of :data:`BLOCK_ROWS` rows, so a large library never holds
-        the whole (n_songs, n_songs) similarity matrix.
+        """Each library song's ``k`` nearest other songs, most similar first (computed
+        block by block of :data:`BLOCK_ROWS` rows by the shared
+        :class:`~genriflow.inference.neighbours.NeighbourIndex`).
 
         Returns
         -------
         np.ndarray, shape (n_songs, min(k, n_songs - 1)), int
             Row ``i`` holds indices into :attr:`paths`; never ``i`` itself.
         """
-        n = len(self)
-        k = max(min(k, n - 1), 0)
-        out = np.empty((n, k), dtype=np.intp)
-        for start in range(0, n, BLOCK_ROWS):
-            block = self._matrix[start:start + BLOCK_ROWS] @ self._matrix.T
-            rows = np.arange(len(block))
-            block[rows, start + rows] = -np.inf
-            out[start:start + len(block)] = _top_k(block, k)
-        return out
+        return self.neighbour_index.neighbours(k)
 
-    def _is_song(self, resolved: Path, key: str) -> np.ndarray:
-        """Mask, shape (n_songs,): library songs that are ``resolved`` or share its content."""
-        return np.array([p == str(resolved) or q == key
-                         for p, q in zip(self._paths, self._keys, strict=True)], dtype=bool)
+    def _options(self, n_jobs: int) -> RunOptions:
+        return RunOptions(store=self.store, n_jobs=n_jobs)
 
     def _metadata(self) -> dict[str, str]:
         return {"library": str(self.library), "config": json.dumps(self.config.to_dict()),
                 "config_digest": self.config.digest(), "sampling": str(self.sampling)}
 
 
-def precision_at_k(index: SimilarityIndex, labels: Sequence[str], k: int = 5) -> float:
-    """Mean share of each song's ``k`` nearest neighbours that have its label.
+def precision_at_k(index: SimilarityIndex | NeighbourIndex, labels: Sequence[str],
+                   k: int = 5) -> float:
+    """Mean share of each song's ``k`` nearest neighbours that have its label; see
+    :meth:`NeighbourIndex.precision_at_k
+    <genriflow.inference.neighbours.NeighbourIndex.precision_at_k>`.
 
     Parameters
     ----------
-    index : SimilarityIndex
+    index : SimilarityIndex or NeighbourIndex
     labels : sequence of str, length n_songs
         One per song of ``index.paths``, in that order.
     k : int
@@ -258,12 +247,9 @@ def precision_at_k(index: SimilarityIndex, labels: Sequence[str], k: int = 5) ->
     float
         In [0, 1]; with ``c`` balanced classes chance is about ``(n/c - 1) / (n - 1)``.
     """
-    if len(labels) != len(index):
-        raise ValueError(f"{len(labels)} labels for an index of {len(index)} songs")
-    if len(index) < 2:
-        raise ValueError("precision@k needs at least two songs")
-    labels = np.asarray(labels)
-    return float((labels[index.neighbours(k)] == labels[:, None]).mean())
+    if isinstance(index, SimilarityIndex):
+        index = index.neighbour_index
+    return index.precision_at_k(labels, k)
 
 
 def library_labels(index: SimilarityIndex) -> list[str] | None:
@@ -291,55 +277,3 @@ def _compare(old: dict[str, str], new: dict[str, str]) -> IndexUpdate:
                        removed=[p for p in old if p not in new],
                        kept=sum(old[p] == new[p] for p in both),
                        changed=[p for p in both if old[p] != new[p]])
-
-
-def _top_k(similarity: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of each row's ``k`` largest values, largest first, shape (rows, k)."""
-    if k <= 0:
-        return np.empty((len(similarity), 0), dtype=np.intp)
-    part = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(similarity, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
-
-
-def _rows(rows: Sequence[np.ndarray]) -> np.ndarray:
-    """Embeddings stacked as float32, shape (n_songs, n_values); (0, 0) when empty."""
-    if not rows:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.stack([np.asarray(r, dtype=np.float32).ravel() for r in rows])
-
-
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit L2 norm (all-zero rows stay zero), shape unchanged."""
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, np.finfo(np.float32).tiny)).astype(np.float32)
-
-
-def _read_index(file: Path) -> tuple[list[str], list[str], np.ndarray]:
-    """Paths, keys and raw embeddings (n_songs, n_values) of an index file; empty if none."""
-    empty: tuple[list[str], list[str], np.ndarray] = ([], [], _rows([]))
-    if not file.is_file():
-        return empty
-    try:
-        table = pq.read_table(file)
-        paths, keys = table["path"].to_pylist(), table["key"].to_pylist()
-        column = table["embedding"].combine_chunks()
-        if not paths:
-            return empty
-        values = column.flatten().to_numpy(zero_copy_only=False)
-        return paths, keys, values.astype(np.float32).reshape(len(paths), -1)
-    except (OSError, KeyError, ValueError, pa.ArrowException):
-        return empty  # unreadable: the next update rebuilds it from the feature store
-
-
-def _write_index(file: Path, paths: list[str], keys: list[str], raw: np.ndarray,
-                 metadata: dict[str, str]) -> None:
-    """Save an index file atomically (a temporary file renamed into place)."""
-    width = raw.shape[1] if raw.size else 1  # Arrow wants a positive width, even for no rows
-    values = pa.array(raw.ravel(), type=pa.float32())
-    table = pa.table({"path": pa.array(paths, pa.string()), "key": pa.array(keys, pa.string()),
-                      "embedding": pa.FixedSizeListArray.from_arrays(values, width)})
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_name(file.name + ".tmp")
-    pq.write_table(table.replace_schema_metadata(metadata), tmp)
-    os.replace(tmp, file)

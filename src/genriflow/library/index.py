@@ -16,12 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from genriflow.errors import at_least, one_of
-from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions, default_options
+from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
@@ -80,6 +79,9 @@ class Library:
     >>> report = library.classify(options=RunOptions(store=home / "store"))
     >>> report.analysed, bool(library.songs()["genre"].notna().all())
     (1, True)
+    >>> [(Path(p).name, round(s, 3)) for p, s in library.similar(
+    ...     music / "a.flac", options=RunOptions(store=home / "store"))]
+    [('a.flac', 1.0)]
     >>> library.classify(options=RunOptions(store=home / "store")).analysed
     0
     >>> library.close()
@@ -264,27 +266,26 @@ class Library:
         AudioError
             ``song`` cannot be used.
         """
-        from genriflow.inference.similar import SIMILARITY_FEATURES
-
         at_least("k", k, 1)
-        frame = self.songs(model=model)
-        if frame.empty:
+        index = self.similarity_index(model=model)
+        if not len(index):
             return []
-        stored = query.embeddings(self._conn, list(frame["path"]), self._model_name(model))
-        kept = [(path, vector) for path, vector in zip(frame["path"], stored, strict=True)
-                if vector is not None]
-        if not kept:
-            return []
-        result = extract([song], SIMILARITY_FEATURES,
-                         options=options if options is not None else default_options())
-        if result.errors:
-            raise result.errors[0]
-        own = np.asarray(result.files[0].row(), dtype=np.float64).ravel()
-        matrix = np.asarray([vector for _, vector in kept], dtype=np.float64)
-        cosine = matrix @ own / np.maximum(
-            np.linalg.norm(matrix, axis=1) * np.linalg.norm(own), 1e-12)
-        order = np.argsort(-cosine, kind="stable")[:k]
-        return [(kept[i][0], float(cosine[i])) for i in order]
+        return index.query(song, k, exclude_song=False,
+                           options=options if options is not None else default_options())
+
+    @_guarded
+    def similarity_index(self, *, model: str | None = None) -> NeighbourIndex:
+        """The embeddings :meth:`classify` stored, as the nearest-neighbour index
+        :meth:`similar` searches (the same index as :func:`genriflow.similar`'s, over the
+        library's SQLite file instead of a Parquet file).
+
+        Parameters
+        ----------
+        model : str or None
+            Whose stored embeddings, as for :meth:`songs`; ``None``: the latest run's.
+        """
+        return NeighbourIndex(query.LibraryEmbeddings(self._conn, self._model_name(model)),
+                              config=SIMILARITY_FEATURES)
 
     @property
     def models_dir(self) -> Path:

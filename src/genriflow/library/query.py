@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from genriflow.errors import ConfigError, one_of
+from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.models.base import DEFAULT_MIN_CONFIDENCE, is_unsure, min_confidence_of
@@ -205,14 +206,54 @@ def _failed(conn: sqlite3.Connection, model: sqlite3.Row | None) -> pd.DataFrame
 def embeddings(conn: sqlite3.Connection, paths: list[str], model: str | None = None
                ) -> list[list[float] | None]:
     """The stored embedding of each song of ``paths`` (``None`` where not analysed)."""
+    return [None if v is None else v.tolist() for v in _vectors(conn, paths, model)]
+
+
+class LibraryEmbeddings:
+    """The similarity embeddings a model stored when it classified the library's songs: the
+    SQLite back end of :class:`~genriflow.inference.neighbours.NeighbourIndex`.
+
+    Only present songs whose current content the model analysed are loaded, in path order.
+
+    Parameters
+    ----------
+    conn : sqlite3.Connection
+        The open index.
+    model : str or None
+        Whose embeddings, by name or model folder; ``None``: the latest run's model.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, model: str | None = None) -> None:
+        self.conn = conn
+        self.model = model
+
+    def load(self) -> Embeddings:
+        """The stored embeddings (none when no model has classified the library).
+
+        Raises
+        ------
+        LibraryError
+            ``model`` has not classified the library.
+        """
+        frame = songs(self.conn, Selection(model=self.model))
+        paths = [] if frame.empty else list(frame["path"])
+        kept = [(path, vector) for path, vector in
+                zip(paths, _vectors(self.conn, paths, self.model), strict=True)
+                if vector is not None]
+        return Embeddings([path for path, _ in kept], stack_rows([v for _, v in kept]))
+
+
+def _vectors(conn: sqlite3.Connection, paths: list[str], model: str | None
+             ) -> list[np.ndarray | None]:
+    """The stored embedding of each song of ``paths``, float32 (``None`` where not
+    analysed)."""
     row = _model(conn, model)
     if row is None:
         return [None] * len(paths)
     found = dict(conn.execute(
         "SELECT s.path, a.embedding FROM analyses a JOIN songs s ON s.id = a.song_id "
         "WHERE a.model_id = ? AND a.content = s.content", (row["id"],)).fetchall())
-    return [np.frombuffer(found[p], dtype="<f4").tolist() if p in found else None
-            for p in paths]
+    return [np.frombuffer(found[p], dtype="<f4") if p in found else None for p in paths]
 
 
 def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str) -> Path | None:
