@@ -19,26 +19,24 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import soundfile as sf
 
 from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning
+from genriflow.audio.formats import AUDIO_EXTENSIONS
+from genriflow.audio.formats import PYAV_FIRST as _PYAV_FIRST
 from genriflow.audio.waveform import require_duration, to_mono_resampled
 from genriflow.errors import ConfigError, at_least
 
-#: File name endings genriflow treats as audio when it scans folders.
-AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".snd", ".aif", ".aiff",
-     ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"}
-)
+if TYPE_CHECKING:
+    import av
+
+__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "info", "load", "load_native"]
 
 #: Default sample rate, as librosa and the GTZAN feature table use.
 DEFAULT_SR = 22050
-
-#: Containers decoded by PyAV first (see the module docstring).
-_PYAV_FIRST = frozenset({".mp3", ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"})
 
 #: Missing audio (seconds) beyond which a file counts as truncated.
 _TRUNCATION_TOLERANCE = 1.0
@@ -97,6 +95,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
             return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         pass
+    import av  # FFmpeg: imported only for a file soundfile does not read
+
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
@@ -133,6 +133,8 @@ def _decoded_end(container: av.container.InputContainer, stream: av.audio.AudioS
                  declared: float) -> float:
     """Seconds of audio that decode: ``declared`` if its last seconds do, else where the
     stream's packets end (a cut file)."""
+    import av
+
     origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     end = 0.0
     try:
@@ -278,6 +280,8 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audi
 
 
 def _classify_av_error(path: Path, exc: Exception) -> AudioError:
+    import av
+
     if isinstance(exc, av.InvalidDataError):
         return AudioError(path, "not a recognised audio format (unreadable header)",
                           AudioErrorKind.UNSUPPORTED)
@@ -292,6 +296,8 @@ _BATCH_SAMPLES = 1 << 19
 
 def _load_pyav(path: Path, offset: float,
                duration: float | None) -> tuple[np.ndarray, int, int]:
+    import av  # FFmpeg: imported only for a file soundfile does not read
+
     chunks: list[np.ndarray] = []  # mono, float32
     frames: list[np.ndarray] = []  # (channels, n), as decoded, not yet in chunks
     try:

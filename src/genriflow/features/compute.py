@@ -23,18 +23,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from genriflow.audio import (
-    ARRAY_PATH,
-    AudioError,
-    AudioErrorKind,
-    info,
-    load_native,
-    to_mono_resampled,
-)
+from genriflow.audio import ARRAY_PATH, AudioError, AudioErrorKind, to_mono_resampled
 from genriflow.audio.augment import augment_waveform
 from genriflow.audio.waveform import require_duration
 from genriflow.features.sampling import (
@@ -47,8 +40,10 @@ from genriflow.features.sampling import (
     stages,
 )
 from genriflow.features.sets import FeatureConfig, feature_set
-from genriflow.features.spectra import Spectra
 from genriflow.features.store import content_hash
+
+if TYPE_CHECKING:
+    from genriflow.features.spectra import Spectra
 
 #: Files with less audio than this (seconds) are rejected as too short.
 MIN_SECONDS = 1.0
@@ -167,6 +162,8 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
     AudioError
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
+    from genriflow.audio.decode import info, load_native  # the decoders: not for a store hit
+
     if duration is None:
         duration = info(path).duration  # a missing or unreadable file is reported as such
     content = content or content_hash(path)
@@ -258,6 +255,8 @@ def _batch_values(pending: Sequence[tuple[Window, np.ndarray, int]],
     """Every set's array for each pending window of samples: each window resampled once per
     rate, one Spectra per rate and augmentation, and each set run over all the windows
     that need it at once (the networks: one forward pass over all their patches)."""
+    from genriflow.features.spectra import Spectra  # librosa: not for a store hit
+
     spectra: dict[tuple[Window, int, str, int], Spectra] = {}
     configs: dict[str, FeatureConfig] = {}
     by_config: dict[str, list[Window]] = {}
