@@ -283,17 +283,39 @@ def _read_parquet(path: Path) -> dict[str, list]:
 
 
 def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) -> None:
-    """Write ``columns`` (name -> values) as a Parquet table; ``types`` gives the type of
-    the columns whose values could be read as another (an empty list, a missing value):
-    ``int64``, ``float64`` or ``list<int64>``; the rest are strings."""
+    """Write ``columns`` (name -> values) as a Parquet table. ``types`` names the columns
+    that are ``int64``, ``float64`` (``None`` written as NaN) or ``list<int64>``; the
+    others are strings.
+
+    The arrays are built from NumPy buffers: building them from Python values makes
+    pyarrow import pandas (half a second of a single song's cold start) to check whether
+    they are pandas objects.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow = {"int64": pa.int64(), "float64": pa.float64(),
-             "list<int64>": pa.list_(pa.int64())}
-    schema = pa.schema([(name, arrow[types[name]] if name in types else pa.string())
-                        for name in columns])
-    pq.write_table(pa.table(columns, schema=schema), path)
+    def strings(values: list[str]) -> pa.Array:
+        data = [str(v).encode() for v in values]
+        offsets = np.cumsum([0, *(len(d) for d in data)], dtype=np.int32)
+        return pa.Array.from_buffers(pa.string(), len(data),
+                                     [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+    def numbers(values: list, dtype: type) -> pa.Array:
+        array = np.array([np.nan if v is None else v for v in values], dtype=dtype)
+        return pa.Array.from_buffers(pa.from_numpy_dtype(array.dtype), len(array),
+                                     [None, pa.py_buffer(array)])
+
+    def int_lists(values: list[list[int]]) -> pa.Array:
+        offsets = np.cumsum([0, *(len(v) for v in values)], dtype=np.int32)
+        flat = [n for v in values for n in v]
+        return pa.ListArray.from_arrays(
+            pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(offsets)]),
+            numbers(flat, np.int64))
+
+    build = {"int64": lambda v: numbers(v, np.int64), "float64": lambda v: numbers(v, np.float64),
+             "list<int64>": int_lists}
+    arrays = [build.get(types.get(name), strings)(values) for name, values in columns.items()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=list(columns)), path)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
