@@ -64,6 +64,11 @@ def test_light_name_lists_match_their_implementations():
     assert set(CLASSICAL_NAMES) == set(CLASSICAL_MODELS)
     for method in SPLIT_METHODS:
         assert SplitConfig(method=method).method == method
+    # loading a model folder names the network kind's weights without importing torch
+    from genriflow.models.deep import DeepGenreModel
+    from genriflow.models.folder import _WEIGHTS_FILES
+
+    assert _WEIGHTS_FILES[DeepGenreModel.kind] == DeepGenreModel.weights_file
 
 
 PREDICT = """
