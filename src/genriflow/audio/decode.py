@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import soundfile as sf
 
 from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning
 from genriflow.audio.formats import AUDIO_EXTENSIONS
@@ -32,6 +31,10 @@ from genriflow.errors import ConfigError, at_least
 
 if TYPE_CHECKING:
     import av
+
+# The decoders (soundfile, and PyAV for what it does not read) are imported by the
+# functions that decode: naming them, or serving a song from the feature store, loads
+# neither library.
 
 __all__ = ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "info", "load", "load_native"]
 
@@ -86,6 +89,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
     AudioError
         If the file is missing, empty or not readable audio.
     """
+    import soundfile as sf
+
     path = Path(path)
     _check_exists(path)
     try:
@@ -120,6 +125,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
 
 def _reaches_end(path: Path) -> bool:
     """Whether libsndfile reads the last second its header declares (FLAC can lie)."""
+    import soundfile as sf
+
     try:
         with sf.SoundFile(str(path)) as f:
             tail = min(f.frames, f.samplerate)
@@ -225,6 +232,8 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
     ConfigError, AudioError
         As for :func:`load`.
     """
+    import soundfile as sf
+
     at_least("offset", offset, 0)
     if duration is not None and duration <= 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
@@ -262,6 +271,8 @@ def _expected(declared: int, start: int, duration: float | None, sr: int) -> int
 def _load_soundfile(path: Path, offset: float,
                     duration: float | None) -> tuple[np.ndarray, int, int]:
     """Samples of shape (n, channels), the native rate and the samples the header declares."""
+    import soundfile as sf
+
     with sf.SoundFile(str(path)) as f:
         native_sr = f.samplerate
         start = int(round(offset * native_sr))

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from genriflow.audio import ARRAY_PATH, AudioError, AudioErrorKind, to_mono_resampled
+from genriflow.audio import (
+    ARRAY_PATH,
+    AudioError,
+    AudioErrorKind,
+    info,
+    load_native,
+    to_mono_resampled,
+)
 from genriflow.audio.augment import augment_waveform
 from genriflow.audio.waveform import require_duration
 from genriflow.features.sampling import (
@@ -162,8 +169,6 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
     AudioError
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
-    from genriflow.audio.decode import info, load_native  # the decoders: not for a store hit
-
     if duration is None:
         duration = info(path).duration  # a missing or unreadable file is reported as such
     content = content or content_hash(path)
