@@ -64,3 +64,51 @@ def test_light_name_lists_match_their_implementations():
     assert set(CLASSICAL_NAMES) == set(CLASSICAL_MODELS)
     for method in SPLIT_METHODS:
         assert SplitConfig(method=method).method == method
+    # loading a model folder names the network kind's weights without importing torch
+    from genriflow.models.deep import DeepGenreModel
+    from genriflow.models.folder import _WEIGHTS_FILES
+
+    assert _WEIGHTS_FILES[DeepGenreModel.kind] == DeepGenreModel.weights_file
+
+
+PREDICT = """
+import json, sys
+from genriflow.cli import app
+try:
+    app(["predict", *sys.argv[2:], "--format", "json", "-q"], prog_name="genriflow")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+heavy = sys.argv[1].split(",")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+#: Never imported by a prediction with the default model: the head and its reject rule
+#: are NumPy arrays (skops' type scan, scikit-learn and SciPy are for other models).
+NEVER = ("sklearn", "skops", "pandas")
+#: Not imported when the song is served from the feature store either: no decoding,
+#: no spectra, no networks.
+NOT_WHEN_STORED = (*NEVER, "torch", "onnxruntime", "scipy", "numba", "librosa", "soundfile",
+                   "av", "soxr")
+
+
+def _predict_imports(song, store) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", PREDICT, ",".join(NOT_WHEN_STORED),
+                           str(song), "--store", str(store)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_stored_song_is_predicted_without_torch_or_sklearn(tmp_path):
+    """The second prediction of a song is served from the store: the default model's head
+    is applied with NumPy, and nothing that computes features is imported. (The first,
+    cold one runs the networks: with the ONNX Runtime back end it imports no torch.)"""
+    import numpy as np
+    import soundfile as sf
+
+    from sample_audio import SR, tone
+
+    song = tmp_path / "song.flac"
+    sf.write(song, np.concatenate([tone(4.0, 220.0), tone(4.0, 330.0, seed=1)]), SR)
+    cold = _predict_imports(song, tmp_path / "store")
+    assert not set(cold) & set(NEVER)
+    assert _predict_imports(song, tmp_path / "store") == []

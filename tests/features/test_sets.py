@@ -34,3 +34,25 @@ def test_options_change_the_digest_and_are_validated():
     with pytest.raises(ValueError, match="`feature_set` must be one of kaggle, "):
         feature_set("wavelets")
     assert np.isfinite(fs.compute(Spectra(tone(3.0), SR), rich)).all()
+
+
+def test_the_spectral_sets_named_lazily_are_the_representations():
+    """sets.py names the representations without importing them (librosa, SciPy, numba):
+    the network and table sets' configurations, what a model folder or the feature store
+    holds, import neither (a representation's options are checked by its own class)."""
+    import subprocess
+    import sys
+
+    from genriflow.features.representations import REPRESENTATIONS
+
+    for name, (params, _) in REPRESENTATIONS.items():
+        config = FeatureConfig(set=name)
+        assert feature_set(name).params_of(config) == params()
+    code = ("import sys; from genriflow.features.sets import FeatureConfig; "
+            "[FeatureConfig(set=s).digest() for s in ('kaggle', 'musicnn', 'musicnn-tags', "
+            "'msd-musicnn', 'mtt-vgg')]; "
+            "print(sorted(m for m in ('librosa', 'scipy', 'numba', 'torch') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

@@ -101,3 +101,29 @@ def test_a_missing_file_is_reported_missing_and_the_rest_extracted(tmp_path):
     assert [f.path for f in result.files] == [str(songs[0]), str(songs[1])]
     assert [e.kind for e in result.errors] == [AudioErrorKind.MISSING]
     assert "gone.wav" in str(result.errors[0].path)
+
+
+def test_a_store_written_through_pandas_reads_back(tmp_path):
+    """Stores written before the index was read with pyarrow alone (pandas' to_parquet)."""
+    import pandas as pd
+
+    from genriflow.features.store import HashCache
+
+    store = FeatureStore.open(tmp_path, CONFIG)
+    values = np.arange(10, dtype=np.float32)
+    np.save(store.folder / "part-old.npy", values)
+    pd.DataFrame({"key": ["k1", "k2"], "path": ["a.wav", "b.wav"], "offset": [0, 6],
+                  "shape": [[2, 3], [4]]}).to_parquet(store.folder / "part-old.parquet",
+                                                      index=False)
+    again = FeatureStore.open(tmp_path, CONFIG)
+    assert again.keys() == {"k1", "k2"}
+    np.testing.assert_array_equal(again.get("k1"), values[:6].reshape(2, 3))
+    np.testing.assert_array_equal(again.get("k2"), values[6:])
+    song = _songs(tmp_path / "songs", 1)[0]
+    st = os.stat(song)
+    frame = pd.DataFrame([(str(song.resolve()), st.st_size, st.st_mtime_ns, "c0ffee", None)],
+                         columns=["path", "size", "mtime_ns", "content", "duration"])
+    frame["duration"] = frame["duration"].astype("float64")
+    frame.to_parquet(tmp_path / "file-hashes.parquet", index=False)
+    known = HashCache(tmp_path).get(song)
+    assert known.content == "c0ffee" and known.duration is None

@@ -53,11 +53,28 @@ def test_the_shipped_folder_is_small_and_holds_only_trusted_types():
 
 def test_the_default_heads_folder_is_small_and_holds_only_trusted_types():
     names = sorted(p.name for p in HEAD.iterdir())
-    assert names == ["config.json", "labels.json", "metrics.json", "model.skops",
-                     "openset.safetensors"]
+    assert names == ["config.json", "head.safetensors", "labels.json", "metrics.json",
+                     "model.skops", "openset.safetensors"]
     assert sum(p.stat().st_size for p in HEAD.iterdir()) < 1_000_000
     untrusted = sio.get_untrusted_types(file=HEAD / "model.skops")
     assert untrusted and all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
+
+
+def test_the_default_heads_arrays_are_its_skops_pipeline():
+    """head.safetensors (read by load_model, NumPy only) is the shipped pipeline."""
+    from genriflow.features.embeddings import ANALYSIS_SIZE
+    from genriflow.models.head_arrays import HeadArrays
+    from genriflow.models.heads import head_arrays
+
+    pipeline = sio.load(HEAD / "model.skops",
+                        trusted=sio.get_untrusted_types(file=HEAD / "model.skops"))
+    model = load_model("gtzan")
+    assert isinstance(model.estimator, HeadArrays)
+    assert head_arrays(pipeline).settings == model.estimator.settings
+    X = np.random.default_rng(0).random((64, ANALYSIS_SIZE))
+    np.testing.assert_allclose(model.predict_proba(X), pipeline.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(model.embed(X), pipeline[:-1].transform(X), atol=1e-12)
+    assert model.labels == [str(c) for c in pipeline.classes_]
 
 
 def test_gtzan_is_built_in_and_the_default():

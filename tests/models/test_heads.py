@@ -1,6 +1,7 @@
 """The default head's pieces: the analysis inputs, the tag-prior head, grouped folds."""
 
 import numpy as np
+import pytest
 import skops.io as sio
 
 from close import assert_close
@@ -68,3 +69,64 @@ def test_window_weights_balance_genres_and_songs():
     per_song = np.bincount(song, weights=w)
     assert_close(per_song[:3].tolist(), [per_song[0]] * 3)
     assert_close(per_song[:3].sum(), per_song[3])
+
+
+def _fitted_pipeline():
+    from sklearn.pipeline import Pipeline
+
+    X, y = _data(2)
+    return Pipeline([("inputs", AnalysisInputs(parts=((0, 4),), tag_groups=((4,), (5, 6),
+                                                                           ()))),
+                     ("clf", TagPriorHead(C=1.0, classes=("a", "b", "c")))]).fit(X, y), X
+
+
+def test_the_heads_arrays_predict_as_its_pipeline_and_round_trip(tmp_path):
+    from genriflow.models.head_arrays import HeadArrays
+    from genriflow.models.heads import head_arrays, head_pipeline
+
+    pipeline, X = _fitted_pipeline()
+    head = head_arrays(pipeline)
+    np.testing.assert_allclose(head.predict_proba(X), pipeline.predict_proba(X), atol=1e-12)
+    np.testing.assert_allclose(head.embed(X), pipeline[:-1].transform(X), atol=1e-12)
+    head.save(tmp_path / "head.safetensors")
+    again = HeadArrays.load(tmp_path / "head.safetensors")
+    assert again.classes == ("a", "b", "c") and again.tag_groups == ((4,), (5, 6), ())
+    np.testing.assert_allclose(again.predict_proba(X), pipeline.predict_proba(X), atol=1e-12)
+    rebuilt = head_pipeline(again)
+    np.testing.assert_allclose(rebuilt.predict_proba(X), pipeline.predict_proba(X),
+                               atol=1e-12)
+    assert rebuilt.get_params()["clf__C"] == 1.0
+    assert head_arrays(rebuilt.steps[-1][1]) is None  # not a head pipeline
+
+
+def test_a_model_folder_of_a_head_loads_its_arrays_and_a_stale_head_file_goes(tmp_path):
+    from sklearn.dummy import DummyClassifier
+
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.models.base import ModelError
+    from genriflow.models.classical import ClassicalGenreModel
+    from genriflow.models.folder import load_model
+    from genriflow.models.head_arrays import HEAD_FILE, HeadArrays
+
+    pipeline, X = _fitted_pipeline()
+    folder = ClassicalGenreModel(pipeline, FeatureConfig(set="musicnn")).save(tmp_path / "m")
+    assert (folder / HEAD_FILE).is_file() and (folder / "model.skops").is_file()
+    loaded = load_model(folder)
+    assert isinstance(loaded.estimator, HeadArrays) and loaded.labels == ["a", "b", "c"]
+    np.testing.assert_allclose(loaded.predict_proba(X), pipeline.predict_proba(X), atol=1e-12)
+    # saved again from its arrays: the same two files, the skops one a real pipeline
+    loaded.save(tmp_path / "again")
+    untrusted = sio.get_untrusted_types(file=tmp_path / "again" / "model.skops")
+    assert untrusted and all(t.startswith(TRUSTED_PREFIXES) for t in untrusted)
+    np.testing.assert_allclose(load_model(tmp_path / "again").predict_proba(X),
+                               pipeline.predict_proba(X), atol=1e-12)
+    # another estimator saved over the folder removes the head file it would be read from
+    dummy = DummyClassifier(strategy="prior").fit(X, np.array(["a", "b"] * 150))
+    ClassicalGenreModel(dummy, FeatureConfig(set="musicnn")).save(folder)
+    assert not (folder / HEAD_FILE).exists()
+    assert load_model(folder).labels == ["a", "b"]
+    # a damaged head file is a one-line model error
+    (folder / HEAD_FILE).write_bytes(b"not a safetensors file")
+    with pytest.raises(ModelError, match=HEAD_FILE) as caught:
+        load_model(folder)
+    assert "\n" not in str(caught.value)

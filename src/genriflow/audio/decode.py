@@ -19,26 +19,27 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
-import soundfile as sf
 
 from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning
+from genriflow.audio.formats import AUDIO_EXTENSIONS
+from genriflow.audio.formats import PYAV_FIRST as _PYAV_FIRST
 from genriflow.audio.waveform import require_duration, to_mono_resampled
 from genriflow.errors import ConfigError, at_least
 
-#: File name endings genriflow treats as audio when it scans folders.
-AUDIO_EXTENSIONS = frozenset(
-    {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".au", ".snd", ".aif", ".aiff",
-     ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"}
-)
+if TYPE_CHECKING:
+    import av
+
+# The decoders (soundfile, and PyAV for what it does not read) are imported by the
+# functions that decode: naming them, or serving a song from the feature store, loads
+# neither library.
+
+__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "info", "load", "load_native"]
 
 #: Default sample rate, as librosa and the GTZAN feature table use.
 DEFAULT_SR = 22050
-
-#: Containers decoded by PyAV first (see the module docstring).
-_PYAV_FIRST = frozenset({".mp3", ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"})
 
 #: Missing audio (seconds) beyond which a file counts as truncated.
 _TRUNCATION_TOLERANCE = 1.0
@@ -88,6 +89,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
     AudioError
         If the file is missing, empty or not readable audio.
     """
+    import soundfile as sf
+
     path = Path(path)
     _check_exists(path)
     try:
@@ -97,6 +100,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
             return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         pass
+    import av  # FFmpeg: imported only for a file soundfile does not read
+
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
@@ -120,6 +125,8 @@ def info(path: str | os.PathLike) -> AudioInfo:
 
 def _reaches_end(path: Path) -> bool:
     """Whether libsndfile reads the last second its header declares (FLAC can lie)."""
+    import soundfile as sf
+
     try:
         with sf.SoundFile(str(path)) as f:
             tail = min(f.frames, f.samplerate)
@@ -133,6 +140,8 @@ def _decoded_end(container: av.container.InputContainer, stream: av.audio.AudioS
                  declared: float) -> float:
     """Seconds of audio that decode: ``declared`` if its last seconds do, else where the
     stream's packets end (a cut file)."""
+    import av
+
     origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     end = 0.0
     try:
@@ -223,6 +232,8 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
     ConfigError, AudioError
         As for :func:`load`.
     """
+    import soundfile as sf
+
     at_least("offset", offset, 0)
     if duration is not None and duration <= 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
@@ -260,6 +271,8 @@ def _expected(declared: int, start: int, duration: float | None, sr: int) -> int
 def _load_soundfile(path: Path, offset: float,
                     duration: float | None) -> tuple[np.ndarray, int, int]:
     """Samples of shape (n, channels), the native rate and the samples the header declares."""
+    import soundfile as sf
+
     with sf.SoundFile(str(path)) as f:
         native_sr = f.samplerate
         start = int(round(offset * native_sr))
@@ -278,6 +291,8 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audi
 
 
 def _classify_av_error(path: Path, exc: Exception) -> AudioError:
+    import av
+
     if isinstance(exc, av.InvalidDataError):
         return AudioError(path, "not a recognised audio format (unreadable header)",
                           AudioErrorKind.UNSUPPORTED)
@@ -292,6 +307,8 @@ _BATCH_SAMPLES = 1 << 19
 
 def _load_pyav(path: Path, offset: float,
                duration: float | None) -> tuple[np.ndarray, int, int]:
+    import av  # FFmpeg: imported only for a file soundfile does not read
+
     chunks: list[np.ndarray] = []  # mono, float32
     frames: list[np.ndarray] = []  # (channels, n), as decoded, not yet in chunks
     try:

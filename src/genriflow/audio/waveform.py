@@ -11,7 +11,6 @@ import numbers
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from genriflow.audio.errors import AudioError, AudioErrorKind
 from genriflow.errors import ConfigError, at_least
@@ -50,6 +49,8 @@ def to_mono_resampled(y: np.ndarray, sr: int, target_sr: int | None, *,
     elif y.ndim != 1:
         raise ValueError(f"expected a 1-D or 2-D waveform, got shape {y.shape}")
     if target_sr is not None and target_sr != sr:
+        import soxr  # here: cutting and checking waveforms needs no resampler
+
         y = soxr.resample(y, sr, target_sr, quality="HQ").astype(np.float32, copy=False)
     return y
 

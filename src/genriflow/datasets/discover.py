@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from genriflow.audio import AUDIO_EXTENSIONS
 from genriflow.datasets.frames import DATASET_COLUMNS, DatasetError, dataset_frame
-from genriflow.datasets.multilabel import FMA_SUBSETS, read_fma, read_jamendo
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built: finding files needs none
+    import pandas as pd
 
 
 def iter_audio_files(root: str | os.PathLike) -> list[Path]:
@@ -70,6 +71,8 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
     DatasetError
         If ``root`` does not exist, holds no audio, or files lie directly in ``root``.
     """
+    from genriflow.datasets.multilabel import read_jamendo
+
     root = Path(root)
     if root.is_file() and root.suffix.lower() == ".tsv":  # MTG-Jamendo, audio beside it
         return read_jamendo(root)
@@ -100,6 +103,8 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     them joined with ``;`` (``rock;blues``): then the frame has a ``labels`` column with
     them all, and ``label`` is the first.
     """
+    import pandas as pd
+
     csv_path = Path(csv_path)
     table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     missing = {"path", "label"} - set(table.columns)
@@ -123,6 +128,8 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
 def _fma(tracks: Path) -> pd.DataFrame:
     """FMA's metadata with its audio where FMA's archives unpack: ``fma_small`` (or
     medium, large) beside the metadata folder."""
+    from genriflow.datasets.multilabel import FMA_SUBSETS, read_fma
+
     for subset in FMA_SUBSETS:
         audio = tracks.parent.parent / f"fma_{subset}"
         if audio.is_dir():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from genriflow.datasets.gtzan import clip_key
 from genriflow.errors import GenriflowError
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built: finding files needs none
+    import pandas as pd
 
 #: The columns of a dataset frame (see :mod:`genriflow.datasets.discover`).
 DATASET_COLUMNS = ("path", "label", "group", "split", "key")
@@ -23,6 +25,8 @@ def dataset_frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
     >>> dataset_frame(["/m/b.wav", "/m/a.wav"], ["jazz", "rock"])["label"].tolist()
     ['rock', 'jazz']
     """
+    import pandas as pd
+
     frame = pd.DataFrame({"path": paths, "label": [str(x) for x in labels]})
     frame["group"] = _optional(groups, len(frame))
     frame["split"] = _optional(splits, len(frame))
@@ -31,6 +35,8 @@ def dataset_frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
 
 
 def _optional(values, n: int) -> pd.Series:
+    import pandas as pd
+
     if values is None:
         return pd.Series([None] * n, dtype=object)
     return pd.Series([v if v not in ("", None) else None for v in values], dtype=object)
@@ -40,6 +46,7 @@ def label_sets(frame: pd.DataFrame) -> list[list[str]]:
     """Each row's genres: its ``labels`` column split at ``;`` when the frame has one (a
     multi-genre dataset), else its one ``label``.
 
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"label": ["rock", "jazz"], "labels": ["rock;blues", "jazz"]})
     >>> label_sets(frame)
     [['rock', 'blues'], ['jazz']]

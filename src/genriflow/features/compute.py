@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -47,8 +47,10 @@ from genriflow.features.sampling import (
     stages,
 )
 from genriflow.features.sets import FeatureConfig, feature_set
-from genriflow.features.spectra import Spectra
 from genriflow.features.store import content_hash
+
+if TYPE_CHECKING:
+    from genriflow.features.spectra import Spectra
 
 #: Files with less audio than this (seconds) are rejected as too short.
 MIN_SECONDS = 1.0
@@ -258,6 +260,8 @@ def _batch_values(pending: Sequence[tuple[Window, np.ndarray, int]],
     """Every set's array for each pending window of samples: each window resampled once per
     rate, one Spectra per rate and augmentation, and each set run over all the windows
     that need it at once (the networks: one forward pass over all their patches)."""
+    from genriflow.features.spectra import Spectra  # librosa: not for a store hit
+
     spectra: dict[tuple[Window, int, str, int], Spectra] = {}
     configs: dict[str, FeatureConfig] = {}
     by_config: dict[str, list[Window]] = {}

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.errors import one_of
-from genriflow.features.spectra import Spectra
 
 if TYPE_CHECKING:
     from genriflow.features.pretrained.musicnn import MusicnnNet
+    from genriflow.features.spectra import Spectra  # librosa, SciPy: not to name a set
 
 #: The networks' sample rate (``musicnn.SR``; kept here so that naming a set never imports
 #: torch; ``tests/features/test_embeddings.py`` checks them against the port).

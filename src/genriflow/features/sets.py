@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,9 +32,6 @@ from genriflow.features.embeddings import (
     select_tags,
     tag_names,
 )
-from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS, gtzan_table_from_spectra
-from genriflow.features.representations import REPRESENTATIONS
-from genriflow.features.representations import columns as representation_columns
 
 if TYPE_CHECKING:
     from genriflow.features.spectra import Spectra
@@ -128,8 +126,8 @@ class FeatureSet:
     name : str
     function : callable
         ``function(spectra, params) -> np.ndarray`` of a documented shape.
-    params : type or None
-        Frozen dataclass of the set's parameters, built from ``FeatureConfig.options``.
+    params : callable or None
+        Builds the set's parameters (a frozen dataclass) from ``FeatureConfig.options``.
     columns : callable or None
         ``columns(params) -> tuple of str``: names of a vector set's values; ``None`` for
         tensors.
@@ -162,7 +160,7 @@ class FeatureSet:
 
     name: str
     function: Callable[[Spectra, Any], np.ndarray]
-    params: type | None
+    params: Callable[..., Any] | None
     columns: Callable[[Any], tuple[str, ...]] | None
     version: int
     description: str
@@ -212,8 +210,39 @@ class FeatureSet:
         return None if self.columns is None else self.columns(self.params_of(config))
 
 
+# The sets computed from spectra (librosa, SciPy, numba) are imported when one is computed,
+# not when it is named: a configuration read back from a model folder or the feature store
+# costs no import beyond NumPy, and neither does a prediction served from the store.
+
+
 def _kaggle(spectra: Spectra, params: None) -> np.ndarray:
+    from genriflow.features.gtzan_table import gtzan_table_from_spectra
+
     return gtzan_table_from_spectra(spectra)
+
+
+def _kaggle_columns(params: None) -> tuple[str, ...]:
+    from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS
+
+    return GTZAN_TABLE_COLUMNS
+
+
+def _representation(name: str, part: int) -> Callable[..., Any]:
+    """Part ``part`` of ``REPRESENTATIONS[name]`` (0: its parameters' class, 1: its
+    function), called through: :mod:`~genriflow.features.representations` is imported
+    on the first call."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        module = import_module("genriflow.features.representations")
+        return module.REPRESENTATIONS[name][part](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = f"{name}-{('params', 'function')[part]}"
+    return call
+
+
+def _representation_columns(params: Any) -> tuple[str, ...]:
+    from genriflow.features.representations import columns
+
+    return columns(params)
 
 
 _DESCRIPTIONS = {
@@ -229,17 +258,18 @@ _DESCRIPTIONS = {
 FEATURE_SETS: dict[str, FeatureSet] = {
     "kaggle": FeatureSet(
         name="kaggle", function=_kaggle, params=None,
-        columns=lambda _: GTZAN_TABLE_COLUMNS, version=1,
+        columns=_kaggle_columns, version=1,
         description="The 57 columns of the Kaggle GTZAN table (features_30_sec.csv), "
         "computed as librosa computed them.",
     ),
     **{
         name: FeatureSet(
-            name=name, function=function, params=params,
-            columns=representation_columns if name == "spectral-summary" else None,
-            version=1, description=_DESCRIPTIONS[name],
+            name=name, function=_representation(name, 1), params=_representation(name, 0),
+            columns=_representation_columns if name == "spectral-summary" else None,
+            version=1, description=description,
         )
-        for name, (params, function) in REPRESENTATIONS.items()
+        # one per entry of representations.REPRESENTATIONS (tests/features check it)
+        for name, description in _DESCRIPTIONS.items()
     },
 }
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import librosa
 import numpy as np
-import scipy.fft
 import soxr
 
-from genriflow.features.kernels import estimate_tuning
+# SciPy's FFT and genriflow's kernels (numba, scipy.signal) are imported by the spectra that
+# use them: the networks' sets hold a Spectra only for its waveform, and a single song's
+# start-up should not pay two seconds for imports it never uses.
 
 
 class Spectra:
@@ -110,6 +111,8 @@ class Spectra:
     def _chroma(self, n_fft: int, hop_length: int) -> np.ndarray:
         # librosa.feature.chroma_stft(S=power, sr=sr, n_fft=n_fft), value for value: the
         # tuning from genriflow's one-pass piptrack, the filter bank built once per tuning.
+        from genriflow.features.kernels import estimate_tuning
+
         power = self.power(n_fft, hop_length)
         with warnings.catch_warnings():
             # Near-silent clips have no peaks to estimate tuning from; librosa then assumes
@@ -152,6 +155,8 @@ def stft(y: np.ndarray, n_fft: int = 2048, hop_length: int = 512,
     D : np.ndarray, shape (1 + n_fft // 2, 1 + n_samples // hop_length), complex64
         Fortran-ordered (each frame contiguous), as librosa's.
     """
+    import scipy.fft
+
     window = librosa.filters.get_window("hann", n_fft, fftbins=True)
     padded = np.pad(np.asarray(y, dtype=np.float32), n_fft // 2, mode=pad_mode)
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]

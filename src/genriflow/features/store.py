@@ -14,6 +14,9 @@ complete, so a killed extraction leaves only whole parts (plus, at worst, an orp
 keyed by the BLAKE2b hash of the file's bytes and the analysed window, so a changed file
 is recomputed and a renamed one is not. Values are read back memory-mapped.
 
+The Parquet files are read and written with pyarrow alone (pandas, whose import costs half
+a second, is not needed to serve a song from the store).
+
 A part damaged after it was committed (a truncated ``.npy`` or an unreadable ``.parquet``:
 a full disk, a copy cut short) is found when the store's index is read: its files are
 removed and its entries count as missing, so they are computed again, not a crash.
@@ -31,7 +34,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from genriflow.features.sets import FeatureConfig
 
@@ -67,7 +69,7 @@ class FeatureStore:
     def __init__(self, root: str | os.PathLike, config: FeatureConfig) -> None:
         self.config = config
         self.folder = Path(root) / f"{config.set}-{config.digest()}"
-        self._index: pd.DataFrame | None = None
+        self._index: dict[str, Located] | None = None
         self._arrays: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -86,38 +88,35 @@ class FeatureStore:
                 orphan.unlink(missing_ok=True)
         return store
 
-    def index(self) -> pd.DataFrame:
-        """All committed entries: ``key, path, part, offset, shape`` (latest wins); a
-        damaged part is removed (see the module docstring)."""
+    def index(self) -> dict[str, Located]:
+        """Where every committed entry lies, by key (latest part wins); a damaged part is
+        removed (see the module docstring)."""
         if self._index is None:
-            frames = []
+            index: dict[str, Located] = {}
             for part in sorted(self.folder.glob("part-*.parquet")):
-                frame = _whole_part(part)
-                if frame is None:
+                rows = _whole_part(part)
+                if rows is None:
                     for damaged in (part, part.with_suffix(".npy")):
                         damaged.unlink(missing_ok=True)
                     continue
-                frames.append(frame.assign(part=part.stem))
-            index = (pd.concat(frames, ignore_index=True) if frames else
-                     pd.DataFrame(columns=["key", "path", "offset", "shape", "part"]))
-            self._index = index.drop_duplicates("key", keep="last").set_index("key")
+                for key, path, offset, shape in rows:
+                    index[key] = Located(part.stem, path, offset, shape)
+            self._index = index
         return self._index
 
     def keys(self) -> set[str]:
-        return set(self.index().index)
+        return set(self.index())
 
     def get(self, key: str) -> np.ndarray | None:
         """The stored array for ``key`` (a read-only memory map), or ``None``."""
-        index = self.index()
-        if key not in index.index:
+        where = self.index().get(key)
+        if where is None:
             return None
-        row = index.loc[key]
-        part = row["part"]
-        if part not in self._arrays:
-            self._arrays[part] = np.load(self.folder / f"{part}.npy", mmap_mode="r")
-        shape = tuple(int(n) for n in row["shape"])
-        start = int(row["offset"])
-        return self._arrays[part][start:start + int(np.prod(shape))].reshape(shape)
+        if where.part not in self._arrays:
+            self._arrays[where.part] = np.load(self.folder / f"{where.part}.npy",
+                                               mmap_mode="r")
+        size = int(np.prod(where.shape))
+        return self._arrays[where.part][where.offset:where.offset + size].reshape(where.shape)
 
     def write(self, entries: Iterable[Entry]) -> int:
         """Commit a batch of entries as one part; returns how many were written."""
@@ -133,14 +132,13 @@ class FeatureStore:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.folder / f"{name}.npy")
-        table = pd.DataFrame({
+        tmp = self.folder / f"{name}.parquet.tmp"
+        _write_parquet(tmp, {
             "key": [e.key for e in entries],
             "path": [e.path for e in entries],
-            "offset": offsets.astype(np.int64),
-            "shape": [list(np.shape(e.values)) for e in entries],
-        })
-        tmp = self.folder / f"{name}.parquet.tmp"
-        table.to_parquet(tmp, index=False)
+            "offset": [int(o) for o in offsets],
+            "shape": [[int(n) for n in np.shape(e.values)] for e in entries],
+        }, {"offset": "int64", "shape": "list<int64>"})
         os.replace(tmp, self.folder / f"{name}.parquet")
         self._index = None
         return len(entries)
@@ -175,6 +173,16 @@ class FeatureStore:
         return np.load(path, mmap_mode="r")
 
 
+class Located(NamedTuple):
+    """Where a stored array lies: its part, the file it came from, its offset in the
+    part's values and its shape."""
+
+    part: str
+    path: str
+    offset: int
+    shape: tuple[int, ...]
+
+
 class Known(NamedTuple):
     """What :class:`HashCache` remembers of an unchanged file."""
 
@@ -197,14 +205,16 @@ class HashCache:
         self._table: dict[str, tuple[int, int, str, float | None]] = {}
         if self.path.is_file():
             try:
-                frame = pd.read_parquet(self.path)
-                durations = (frame["duration"] if "duration" in frame
-                             else pd.Series([None] * len(frame), dtype=object))
+                columns = _read_parquet(self.path)
+                n = len(columns["path"])
+                durations = columns.get("duration", [None] * n)
                 self._table = {
-                    r.path: (r.size, r.mtime_ns, r.content,
-                             None if pd.isna(d) else float(d))
-                    for r, d in zip(frame.itertuples(), durations, strict=True)}
-            except (OSError, ValueError):
+                    path: (int(size), int(mtime), str(content),
+                           None if d is None or d != d else float(d))  # d != d: NaN
+                    for path, size, mtime, content, d in zip(
+                        columns["path"], columns["size"], columns["mtime_ns"],
+                        columns["content"], durations, strict=True)}
+            except (OSError, ValueError, KeyError, TypeError):
                 self._table = {}
         self._changed = False
 
@@ -229,19 +239,25 @@ class HashCache:
         if not self._changed:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame([(p, *v) for p, v in self._table.items()],
-                             columns=["path", "size", "mtime_ns", "content", "duration"])
-        frame["duration"] = frame["duration"].astype("float64")
+        paths = list(self._table)
+        size, mtime_ns, content, duration = (list(c) for c in zip(
+            *self._table.values(), strict=True)) if paths else ([], [], [], [])
         tmp = self.path.with_name(self.path.name + ".tmp")
-        frame.to_parquet(tmp, index=False)
+        _write_parquet(tmp, {"path": paths, "size": size, "mtime_ns": mtime_ns,
+                             "content": content, "duration": duration},
+                       {"size": "int64", "mtime_ns": "int64", "duration": "float64"})
         os.replace(tmp, self.path)
         self._changed = False
 
 
-def _whole_part(part: Path) -> pd.DataFrame | None:
-    """A part's index, if it reads and its ``.npy`` holds every value it lists; else None."""
+def _whole_part(part: Path) -> list[tuple[str, str, int, tuple[int, ...]]] | None:
+    """A part's entries ``(key, path, offset, shape)``, if its index reads and its ``.npy``
+    holds every value it lists; else None."""
     try:
-        frame = pd.read_parquet(part)
+        columns = _read_parquet(part)
+        rows = [(str(k), str(p), int(o), tuple(int(n) for n in s)) for k, p, o, s in zip(
+            columns["key"], columns["path"], columns["offset"], columns["shape"],
+            strict=True)]
         with open(part.with_suffix(".npy"), "rb") as f:
             version = np.lib.format.read_magic(f)
             header = (np.lib.format.read_array_header_1_0 if version == (1, 0) else
@@ -249,13 +265,57 @@ def _whole_part(part: Path) -> pd.DataFrame | None:
             shape, _, dtype = header(f)
             expected = f.tell() + int(np.prod(shape)) * np.dtype(dtype).itemsize
             size = os.fstat(f.fileno()).st_size
-    except (OSError, ValueError, EOFError):  # pyarrow's errors are ValueError or OSError
-        return None
-    needed = max((int(o) + int(np.prod(s)) for o, s in zip(frame["offset"], frame["shape"],
-                                                            strict=True)), default=0)
+    except (OSError, ValueError, EOFError, KeyError, TypeError):
+        return None  # pyarrow's errors are ValueError or OSError
+    needed = max((offset + int(np.prod(s)) for _, _, offset, s in rows), default=0)
     if size < expected or len(shape) != 1 or shape[0] < needed:
         return None
-    return frame
+    return rows
+
+
+def _read_parquet(path: Path) -> dict[str, list]:
+    """A Parquet file's columns as Python lists (nulls as ``None``)."""
+    import pyarrow.parquet as pq
+
+    # ParquetFile, not read_table: that goes through pyarrow.dataset, which imports pandas
+    with pq.ParquetFile(path) as f:
+        return f.read().to_pydict()
+
+
+def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) -> None:
+    """Write ``columns`` (name -> values) as a Parquet table. ``types`` names the columns
+    that are ``int64``, ``float64`` (``None`` written as NaN) or ``list<int64>``; the
+    others are strings.
+
+    The arrays are built from NumPy buffers: building them from Python values makes
+    pyarrow import pandas (half a second of a single song's cold start) to check whether
+    they are pandas objects.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def strings(values: list[str]) -> pa.Array:
+        data = [str(v).encode() for v in values]
+        offsets = np.cumsum([0, *(len(d) for d in data)], dtype=np.int32)
+        return pa.Array.from_buffers(pa.string(), len(data),
+                                     [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+    def numbers(values: list, dtype: type) -> pa.Array:
+        array = np.array([np.nan if v is None else v for v in values], dtype=dtype)
+        return pa.Array.from_buffers(pa.from_numpy_dtype(array.dtype), len(array),
+                                     [None, pa.py_buffer(array)])
+
+    def int_lists(values: list[list[int]]) -> pa.Array:
+        offsets = np.cumsum([0, *(len(v) for v in values)], dtype=np.int32)
+        flat = [n for v in values for n in v]
+        return pa.ListArray.from_arrays(
+            pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(offsets)]),
+            numbers(flat, np.int64))
+
+    build = {"int64": lambda v: numbers(v, np.int64), "float64": lambda v: numbers(v, np.float64),
+             "list<int64>": int_lists}
+    arrays = [build.get(types.get(name), strings)(values) for name, values in columns.items()]
+    pq.write_table(pa.Table.from_arrays(arrays, names=list(columns)), path)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

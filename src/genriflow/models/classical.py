@@ -170,8 +170,11 @@ class ClassicalGenreModel(GenreClassifier):
 
     Attributes
     ----------
-    estimator : sklearn estimator
-        Fitted; its ``classes_`` are :attr:`labels`.
+    estimator : sklearn estimator or HeadArrays
+        Fitted; its ``classes_`` are :attr:`labels`. A tag-prior head read from its
+        ``head.safetensors`` is a :class:`~genriflow.models.head_arrays.HeadArrays`
+        (NumPy only; :func:`~genriflow.models.heads.head_pipeline` gives the scikit-learn
+        pipeline).
     feature_config : FeatureConfig
     config : dict
     """
@@ -183,10 +186,21 @@ class ClassicalGenreModel(GenreClassifier):
     weights_file: ClassVar[str] = "model.skops"
 
     def write_weights(self, path: Path) -> None:
-        """The fitted pipeline in skops' format: types are checked on load, no pickle."""
+        """The fitted pipeline in skops' format: types are checked on load, no pickle.
+
+        A tag-prior head (:mod:`genriflow.models.heads`) is also written as plain arrays,
+        ``head.safetensors`` beside it, which loading prefers: it needs NumPy only."""
         import skops.io as sio
 
-        sio.dump(self.estimator, path)
+        from genriflow.models.head_arrays import HEAD_FILE
+        from genriflow.models.heads import head_arrays, head_pipeline
+
+        head = head_arrays(self.estimator)
+        sio.dump(head_pipeline(head) if self.estimator is head else self.estimator, path)
+        if head is not None:
+            head.save(path.with_name(HEAD_FILE))
+        else:  # a head file left by an earlier model in the folder would be read instead
+            path.with_name(HEAD_FILE).unlink(missing_ok=True)
 
     @property
     def labels(self) -> list[str]:
@@ -211,6 +225,8 @@ class ClassicalGenreModel(GenreClassifier):
     def embed(self, X: np.ndarray) -> np.ndarray:
         """The pipeline's steps before its classifier (log, scaling, PCA), (n, n_dims);
         a calibrated head's too (the calibrator changes the probabilities only)."""
+        if hasattr(self.estimator, "embed"):  # HeadArrays: its input, as its pipeline's
+            return self.estimator.embed(np.asarray(X, dtype=np.float64))
         pipeline = self.pipeline
         if not hasattr(pipeline, "steps") or len(pipeline.steps) < 2:
             return super().embed(X)

@@ -5,6 +5,13 @@
 ``metrics.json``  evaluation figures, each with its split (written by training)
 ``model.skops``   a fitted scikit-learn pipeline, in skops' safe format (no pickle), or
 ``model.safetensors``  a network's weights (with its input scaling), for ``kind: torch``
+``head.safetensors``   beside ``model.skops`` for a tag-prior head: the same head as plain
+                  arrays (:mod:`~genriflow.models.head_arrays`), read instead of it
+
+Loading imports only what the folder's kind needs: a network's folder torch, a
+scikit-learn pipeline's scikit-learn and skops, a tag-prior head's NumPy alone (the
+built-in default, so that a prediction served from the feature store starts in well
+under a second).
 
 :meth:`GenreClassifier.save <genriflow.models.base.GenreClassifier.save>` writes a
 folder, :func:`load_model` reads it back; it also takes the name of a built-in model
@@ -20,15 +27,11 @@ import json
 import os
 from pathlib import Path
 
-import safetensors.torch
-import skops.io as sio
-
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
-from genriflow.models.deep import DeepGenreModel
 from genriflow.models.fusion import FusedGenreModel
-from genriflow.models.networks import NETWORKS
+from genriflow.models.head_arrays import HEAD_FILE, HeadArrays, HeadFileError
 from genriflow.models.registry import (
     BUILT_IN_FUSIONS,
     BUILT_IN_MODELS,
@@ -85,6 +88,12 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
                      f"a built-in model ({', '.join(available_models())})")
 
 
+#: What each kind of folder holds its weights in (the class is imported when needed:
+#: a network's needs torch).
+_WEIGHTS_FILES = {ClassicalGenreModel.kind: ClassicalGenreModel.weights_file,
+                  "torch": "model.safetensors"}
+
+
 def _load_folder(folder: Path, device: str) -> GenreClassifier:
     config = json.loads((folder / "config.json").read_text())
     kind = config.get("kind")
@@ -92,28 +101,51 @@ def _load_folder(folder: Path, device: str) -> GenreClassifier:
         config.pop("features", None)
         return load_vocabulary(folder, config, load_model(str(config.get("head")),
                                                           device=device))
-    model_class = {cls.kind: cls for cls in (ClassicalGenreModel, DeepGenreModel)}.get(kind)
-    if model_class is None:
+    if kind not in _WEIGHTS_FILES:
         raise ModelError(f"{folder}: unsupported model kind {kind!r}")
-    weights = folder / str(model_class.weights_file)
+    weights = folder / _WEIGHTS_FILES[kind]
     if not weights.is_file():
         raise ModelError(f"{folder}: not a genriflow model folder (no {weights.name})")
     features = FeatureConfig.from_dict(config.pop("features"))
     open_set = OpenSet.load(folder, config.pop("open_set", None))
-    if model_class is DeepGenreModel:
-        if config.get("network") not in NETWORKS:
-            raise ModelError(f"{folder}: unknown network {config.get('network')!r}")
-        labels = json.loads((folder / "labels.json").read_text())
-        model = DeepGenreModel.build(config, labels, features, device)
-        safetensors.torch.load_model(model.net, str(weights), strict=True)
-        model.net.eval()
-        model.open_set = open_set
-        return model
+    if kind == "torch":
+        model = _load_network(folder, weights, config, features, device)
+    else:
+        model = ClassicalGenreModel(estimator=_load_estimator(weights),
+                                    feature_config=features, config=config)
+    model.open_set = open_set
+    return model
+
+
+def _load_network(folder: Path, weights: Path, config: dict, features: FeatureConfig,
+                  device: str) -> GenreClassifier:
+    import safetensors.torch
+
+    from genriflow.models import NETWORK_NAMES
+    from genriflow.models.deep import DeepGenreModel
+
+    if config.get("network") not in NETWORK_NAMES:
+        raise ModelError(f"{folder}: unknown network {config.get('network')!r}")
+    labels = json.loads((folder / "labels.json").read_text())
+    model = DeepGenreModel.build(config, labels, features, device)
+    safetensors.torch.load_model(model.net, str(weights), strict=True)
+    model.net.eval()
+    return model
+
+
+def _load_estimator(weights: Path) -> object:
+    """A classical folder's estimator: its tag-prior head's plain arrays where it has
+    them, else the skops file, refusing any type outside :data:`TRUSTED_PREFIXES`."""
+    head = weights.with_name(HEAD_FILE)
+    if head.is_file():
+        try:
+            return HeadArrays.load(head)
+        except HeadFileError as exc:
+            raise ModelError(f"{weights.parent}: {exc}") from None
+    import skops.io as sio
+
     untrusted = sio.get_untrusted_types(file=weights)
     refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
     if refused:
         raise ModelError(f"{weights}: refuses to load untrusted type(s) {', '.join(refused)}")
-    estimator = sio.load(weights, trusted=untrusted)
-    model = ClassicalGenreModel(estimator=estimator, feature_config=features, config=config)
-    model.open_set = open_set
-    return model
+    return sio.load(weights, trusted=untrusted)

@@ -16,15 +16,30 @@ The built-in ``gtzan`` model is a scikit-learn pipeline of two steps, both here:
 
 Both are plain estimators (parameters in ``__init__``, learned state ending in ``_``),
 saved with skops and loaded only from :data:`genriflow.models.folder.TRUSTED_PREFIXES`.
+Their numbers come from :mod:`genriflow.models.head_arrays`, which also keeps a fitted
+head as plain arrays (``head.safetensors``) that predict with NumPy alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from genriflow.models.head_arrays import (
+    HeadArrays,
+    analysis_inputs,
+    group_scores,
+    prior_logits,
+    softmax,
+)
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+__all__ = ["AnalysisInputs", "TagPriorHead", "group_scores", "head_arrays", "head_pipeline"]
 
 
 class AnalysisInputs(TransformerMixin, BaseEstimator):
@@ -56,21 +71,7 @@ class AnalysisInputs(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = np.asarray(X, dtype=np.float64)
-        columns = [X[:, start:stop] for start, stop in self.parts]
-        columns.append(group_scores(X, self.tag_groups))
-        return np.concatenate(columns, axis=1)
-
-
-def group_scores(X: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
-    """The largest value of each group's columns, shape (n, n_groups); 0 for an empty group.
-
-    >>> group_scores(np.array([[0.1, 0.7, 0.2]]), [(0, 1), (), (2,)]).tolist()
-    [[0.7, 0.0, 0.2]]
-    """
-    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
-    return np.stack([X[:, list(g)].max(axis=1) if len(g) else np.zeros(len(X))
-                     for g in groups], axis=1)
+        return analysis_inputs(X, self.parts, self.tag_groups)
 
 
 class TagPriorHead(ClassifierMixin, BaseEstimator):
@@ -123,10 +124,7 @@ class TagPriorHead(ClassifierMixin, BaseEstimator):
         return len(self.classes)
 
     def _split(self, X) -> tuple[np.ndarray, np.ndarray]:
-        X = np.asarray(X, dtype=np.float64)
-        features, prior = X[:, :-self.n_prior], X[:, -self.n_prior:] + 1e-9
-        share = prior / prior.sum(axis=1, keepdims=True)
-        return features, self.prior_weight * np.log(share + self.floor)
+        return prior_logits(X, self.n_prior, self.prior_weight, self.floor)
 
     def fit(self, X, y, sample_weight=None):
         from scipy.optimize import minimize
@@ -170,9 +168,53 @@ class TagPriorHead(ClassifierMixin, BaseEstimator):
         return ((features - self.mean_) / self.scale_) @ self.coef_ + self.intercept_ + offset
 
     def predict_proba(self, X) -> np.ndarray:
-        from scipy.special import softmax
-
-        return softmax(self.decision_function(X), axis=1)
+        return softmax(self.decision_function(X))
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+
+def head_arrays(estimator: object) -> HeadArrays | None:
+    """The plain arrays of a fitted ``AnalysisInputs -> TagPriorHead`` pipeline (as
+    :func:`genriflow.training.tag_head.make_head` builds it), the estimator itself if it
+    is already :class:`~genriflow.models.head_arrays.HeadArrays`; ``None`` for any other
+    estimator."""
+    if isinstance(estimator, HeadArrays):
+        return estimator
+    steps = getattr(estimator, "steps", None)
+    if not isinstance(steps, list) or len(steps) != 2:
+        return None
+    (_, inputs), (_, clf) = steps
+    if type(inputs) is not AnalysisInputs or type(clf) is not TagPriorHead:
+        return None
+    return HeadArrays(
+        parts=tuple((int(a), int(b)) for a, b in inputs.parts),
+        tag_groups=tuple(tuple(int(i) for i in g) for g in inputs.tag_groups),
+        classes=tuple(str(c) for c in clf.classes), prior_weight=float(clf.prior_weight),
+        floor=float(clf.floor), mean=np.asarray(clf.mean_, dtype=np.float64),
+        scale=np.asarray(clf.scale_, dtype=np.float64),
+        coef=np.asarray(clf.coef_, dtype=np.float64),
+        intercept=np.asarray(clf.intercept_, dtype=np.float64),
+        settings={"C": float(clf.C), "intercept_C": float(clf.intercept_C),
+                  "max_iter": int(clf.max_iter), "n_iter": int(clf.n_iter_),
+                  "n_features_in": int(inputs.n_features_in_)})
+
+
+def head_pipeline(head: HeadArrays) -> Pipeline:
+    """The fitted pipeline ``head`` was taken from: the same parameters and learned state,
+    so the same probabilities (what skops saves, and what training code reads)."""
+    from sklearn.pipeline import Pipeline
+
+    settings = head.settings or {}
+    inputs = AnalysisInputs(parts=head.parts, tag_groups=head.tag_groups)
+    inputs.n_features_in_ = int(settings.get("n_features_in",
+                                             max(stop for _, stop in head.parts)))
+    clf = TagPriorHead(C=settings.get("C", 1e-3), intercept_C=settings.get("intercept_C", 0.1),
+                       prior_weight=head.prior_weight, floor=head.floor, classes=head.classes,
+                       max_iter=settings.get("max_iter", 3000))
+    clf.classes_ = head.classes_
+    clf.mean_, clf.scale_ = head.mean.copy(), head.scale.copy()
+    clf.coef_, clf.intercept_ = head.coef.copy(), head.intercept.copy()
+    clf.n_features_in_ = len(head.mean) + len(head.classes)
+    clf.n_iter_ = int(settings.get("n_iter", 0))
+    return Pipeline([("inputs", inputs), ("clf", clf)])

@@ -18,7 +18,8 @@ from genriflow.models.base import ModelError
 from genriflow.models.registry import available_models
 
 #: Files of a model folder whose bytes make its identity.
-_IDENTITY_FILES = ("config.json", "labels.json", "model.skops", "model.safetensors")
+_IDENTITY_FILES = ("config.json", "labels.json", "model.skops", "head.safetensors",
+                   "model.safetensors")
 
 
 @dataclass(frozen=True)
