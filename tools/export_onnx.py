@@ -10,8 +10,11 @@ port itself (:func:`~genriflow.features.pretrained.weights.load_pretrained`), in
     The network in eval mode, opset :data:`OPSET`, a dynamic batch of 187 x 96 log-mel
     patches in (input ``patches``), the outputs of
     :meth:`~genriflow.features.pretrained.architectures.MusicnnNet.features` out, in
-    :data:`~genriflow.features.pretrained.onnx_runtime.OUTPUTS` order (the batch-norm
-    folding of the inference path is traced, constants folded).
+    :data:`~genriflow.features.pretrained.onnx_runtime.OUTPUTS` order (the inference
+    path's batch-norm folding traced as operations on the parameters). The graph only,
+    about 40 KB: its weights are ONNX external data pointing into the shipped
+    ``musicnn-weights/<name>.safetensors`` (:func:`_weights_from_safetensors`), so the
+    wheel holds them once.
 ``provenance.json``
     Export settings, the versions of the tools, the sha256 of every source weight file and
     of every file written.
@@ -43,6 +46,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import struct
 import sys
 import tempfile
 import warnings
@@ -72,7 +76,12 @@ from genriflow.features.pretrained.preprocessing import (
     musicnn_log_mel,
     to_patches,
 )
-from genriflow.features.pretrained.weights import PRETRAINED, load_pretrained, weights_path
+from genriflow.features.pretrained.weights import (
+    PRETRAINED,
+    WEIGHTS_DIR,
+    load_pretrained,
+    weights_path,
+)
 
 OPSET = 17
 PROVENANCE_FILE = "provenance.json"
@@ -109,7 +118,8 @@ class _Outputs(nn.Module):
 
 
 def export_fp32(name: str) -> bytes:
-    """The ONNX model of the shipped network ``name``, serialised."""
+    """The ONNX model of the shipped network ``name``, serialised, its weights read from
+    the shipped safetensors (:func:`_weights_from_safetensors`)."""
     network = load_pretrained(name)
     names = OUTPUTS[PRETRAINED[name].architecture]
     example = torch.zeros(2, N_FRAMES, N_MELS)
@@ -127,12 +137,61 @@ def export_fp32(name: str) -> bytes:
             output_names=list(names),
             opset_version=OPSET,
             dynamic_axes={"patches": {0: "batch"}, **{n: {0: "batch"} for n in names}},
-            do_constant_folding=True,
+            # The parameters stay the state dict's own tensors (ONNX Runtime folds the
+            # batch norms when it opens the model), so the safetensors hold them.
+            do_constant_folding=False,
         )
     model = onnx.load_from_string(buffer.getvalue())
     model.producer_name, model.producer_version = "genriflow tools/export_onnx.py", ""
     model.doc_string = f"musicnn {name} (Pons & Serra 2019, ISC licence), genriflow's port"
     onnx.checker.check_model(model)
+    _weights_from_safetensors(model, weights_path(name))
+    return model.SerializeToString()
+
+
+def _weights_from_safetensors(model: onnx.ModelProto, weights: Path) -> None:
+    """Point every initializer that is a tensor of ``weights`` at its bytes there.
+
+    ONNX external data (location, offset, length) and safetensors both lay a tensor out as
+    raw little-endian values, so the model names the shipped file instead of holding a
+    second copy of the weights (the wheel ships them once;
+    :mod:`~genriflow.features.pretrained.onnx_runtime` opens the model with the weights'
+    folder as its external-data folder). A tensor whose bytes differ stays inside.
+
+    Raises
+    ------
+    ValueError
+        If no initializer is found in ``weights`` (a renamed module: the model would hold
+        every weight again).
+    """
+    raw = weights.read_bytes()
+    (header_size,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + header_size])
+    start_of_data = 8 + header_size
+    moved = 0
+    for tensor in model.graph.initializer:
+        entry = header.get(tensor.name.removeprefix("network."))
+        if entry is None:
+            continue
+        start, end = (start_of_data + offset for offset in entry["data_offsets"])
+        if raw[start:end] != tensor.raw_data:
+            continue
+        tensor.ClearField("raw_data")
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", weights.name), ("offset", start), ("length", end - start)):
+            tensor.external_data.add(key=key, value=str(value))
+        moved += 1
+    if not moved:
+        raise ValueError(f"{weights}: none of the model's initializers is there")
+
+
+def self_contained(model_bytes: bytes) -> bytes:
+    """An exported model with its weights copied in from the safetensors (what
+    ``onnxruntime.quantization`` needs: it reads a model file from a folder of its own)."""
+    from onnx.external_data_helper import load_external_data_for_model
+
+    model = onnx.load_from_string(model_bytes)
+    load_external_data_for_model(model, str(WEIGHTS_DIR))
     return model.SerializeToString()
 
 
@@ -157,9 +216,9 @@ class _Patches(CalibrationDataReader):
         return next(self._batches, None)
 
 
-#: The quantisation shipped (``--int8``): ``dynamic`` (weights int8 ahead of time,
-#: activations quantised per pass from their own range) held the taggers' top tags better
-#: than ``static`` on real music and ran faster (a check on 2 Wesnoth tracks, 20 patches:
+#: The quantisations ``--int8`` offers (none ships). ``dynamic`` (weights int8 ahead of
+#: time, activations quantised per pass from their own range; the benchmark's default)
+#: held the taggers' top tags better than ``static`` on real music and ran faster (a check on 2 Wesnoth tracks, 20 patches:
 #: per-patch top-5 overlap 0.95 against 0.86-0.92, largest tag difference 0.03 against
 #: 0.10; MTT musicnn 31 ms a patch against 33-44 ms, float32 34 ms, one thread).
 INT8_METHODS = ("dynamic", "static")
@@ -171,16 +230,31 @@ def quantize_int8(fp32: bytes, method: str = "dynamic") -> bytes:
     per-channel int8 weights, uint8 activations calibrated on
     :func:`calibration_patches`)."""
     with tempfile.TemporaryDirectory() as tmp:
+        source, prepared, target = (Path(tmp) / f for f in ("a.onnx", "b.onnx", "c.onnx"))
+        source.write_bytes(self_contained(fp32))
+        # ONNX Runtime's own optimisation first: it folds the batch norms into the
+        # convolutions' weights, which the quantiser needs as constants.
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
         if method == "dynamic":
-            source, target = Path(tmp) / "a.onnx", Path(tmp) / "b.onnx"
-            source.write_bytes(fp32)
             quantize_dynamic(
-                str(source),
+                str(prepared),
                 str(target),
                 weight_type=QuantType.QUInt8,
                 op_types_to_quantize=list(QUANTISED_OPS),
             )
-            return target.read_bytes()
+        else:
+            quantize_static(
+                str(prepared),
+                str(target),
+                _Patches(calibration_patches()),
+                quant_format=QuantFormat.QDQ,
+                activation_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                calibrate_method=CalibrationMethod.MinMax,
+                op_types_to_quantize=list(QUANTISED_OPS),
+            )
+        return target.read_bytes()
         patches = calibration_patches()
         source, prepared, target = (Path(tmp) / f for f in ("a.onnx", "b.onnx", "c.onnx"))
         source.write_bytes(fp32)
@@ -252,6 +326,10 @@ def export_all(out: Path, int8_method: str | None = None) -> dict:
             "input": f"patches (batch, {N_FRAMES}, {N_MELS}) float32",
             "outputs": {arch: list(names) for arch, names in OUTPUTS.items()},
             "precision": "fp32" if int8_method is None else "int8",
+            "weights": "in the model"
+            if int8_method
+            else "external data: the initializers "
+            "are read from ../musicnn-weights/<name>.safetensors by offset",
             **({} if int8_method is None else {"int8": _int8_settings(int8_method)}),
         },
         "versions": {

@@ -2,7 +2,10 @@
 
 ``tools/export_onnx.py`` exported the shipped networks (through the PyTorch port, from the
 safetensors of :mod:`~genriflow.features.pretrained.weights`) into ``musicnn-onnx/``
-beside this module: ``<name>.onnx``, float32, with their ``provenance.json``.
+beside this module: ``<name>.onnx``, float32, with their ``provenance.json``. Each holds
+the graph only: its weights are read from the shipped safetensors
+(``musicnn-weights/<name>.safetensors``, ONNX external data by offset), so genriflow ships
+them once.
 :func:`forward` runs them and returns what
 :func:`genriflow.features.pretrained.musicnn.forward` returns (within float rounding),
 importing neither torch nor the port's modules. No int8 model ships: quantised, the
@@ -29,7 +32,7 @@ import numpy as np
 
 from genriflow.errors import at_least, one_of
 from genriflow.features.pretrained.preprocessing import N_FRAMES, N_MELS
-from genriflow.features.pretrained.weights import PRETRAINED
+from genriflow.features.pretrained.weights import PRETRAINED, WEIGHTS_DIR
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -137,9 +140,16 @@ def _open(path: Path) -> InferenceSession:
     # Subnormal floats as zero, as the PyTorch path's workers: they arise on quiet
     # passages and cost x86 cores a hundred times a normal operation.
     options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    # The shipped models' weights are external data in the safetensors' folder; a model
+    # opened from bytes reads them from there (and only from there).
+    options.add_session_config_entry(
+        "session.model_external_initializers_file_folder_path", str(WEIGHTS_DIR)
+    )
     options.log_severity_level = 3
     try:
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(
+            path.read_bytes(), options, providers=["CPUExecutionProvider"]
+        )
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unrelated types
         raise ValueError(f"{path}: unreadable ONNX model ({exc})") from None
 
