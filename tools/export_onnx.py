@@ -218,9 +218,10 @@ class _Patches(CalibrationDataReader):
 
 #: The quantisations ``--int8`` offers (none ships). ``dynamic`` (weights int8 ahead of
 #: time, activations quantised per pass from their own range; the benchmark's default)
-#: held the taggers' top tags better than ``static`` on real music and ran faster (a check on 2 Wesnoth tracks, 20 patches:
-#: per-patch top-5 overlap 0.95 against 0.86-0.92, largest tag difference 0.03 against
-#: 0.10; MTT musicnn 31 ms a patch against 33-44 ms, float32 34 ms, one thread).
+#: held the taggers' top tags better than ``static`` on real music and ran faster (a
+#: check on 2 Wesnoth tracks, 20 patches: per-patch top-5 overlap 0.95 against
+#: 0.86-0.92, largest tag difference 0.03 against 0.10; MTT musicnn 31 ms a patch against
+#: 33-44 ms, float32 34 ms, one thread).
 INT8_METHODS = ("dynamic", "static")
 
 
