@@ -34,10 +34,12 @@ import importlib.util
 import os
 from collections.abc import Iterator
 from contextvars import ContextVar
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from genriflow.errors import one_of
+
+if TYPE_CHECKING:  # naming the back ends (RunOptions) imports no numpy
+    import numpy as np
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "resolve", "run", "using"]
 
