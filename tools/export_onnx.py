@@ -129,7 +129,9 @@ def export_fp32(name: str) -> bytes:
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            _Outputs(network, names),
+            # In eval mode: the exporter puts the module back in the mode it found it in,
+            # and a new wrapper's (training) would reach the shared network.
+            _Outputs(network, names).eval(),
             (example,),
             buffer,
             dynamo=False,

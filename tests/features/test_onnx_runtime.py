@@ -158,7 +158,10 @@ def test_shipped_files_match_their_provenance() -> None:
 def test_a_fresh_export_is_the_shipped_file() -> None:
     from export_onnx import export_fp32
 
+    from genriflow.features.pretrained.weights import load_pretrained
+
     fresh = export_fp32("mtt-vgg")
+    assert not load_pretrained("mtt-vgg").training  # the shared network is left as it was
     assert (
         hashlib.sha256(fresh).digest()
         == hashlib.sha256(onnx_runtime.onnx_path("mtt-vgg").read_bytes()).digest()
