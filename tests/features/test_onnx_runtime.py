@@ -157,7 +157,6 @@ def test_shipped_files_match_their_provenance() -> None:
 
 def test_a_fresh_export_is_the_shipped_file() -> None:
     from export_onnx import export_fp32
-
     from genriflow.features.pretrained.weights import load_pretrained
 
     fresh = export_fp32("mtt-vgg")
