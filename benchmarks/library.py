@@ -575,6 +575,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="keep the full-song run's feature store here (reused if it exists: a "
         "killed run resumes), e.g. to study other samplings from it",
     )
+    parser.add_argument(
+        "--network-backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="what runs the musicnn networks (GENRIFLOW_NETWORK_BACKEND for every job of "
+        "this run, workers included; default auto: genriflow's choice, ONNX Runtime on a CPU)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
@@ -586,6 +593,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     load = os.getloadavg()
     busy = "  (busy: every timing is inflated)" if load[0] > 0.5 else ""
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} at start{busy}")
+    if args.network_backend != "auto":
+        os.environ["GENRIFLOW_NETWORK_BACKEND"] = args.network_backend
+    print(f"musicnn networks on: {args.network_backend}")
 
     folder = args.folder
     if folder is None:

@@ -12,12 +12,15 @@ and every descendant (the feature workers) every ``--interval`` seconds from ``/
     actually gives the job;
   - each process's own high-water mark (``VmHWM``), and the most processes at once;
 
-beside the issue's target of 1 GiB. Linux only. The songs default to the Debian
-game-music tracks (copied into a scratch folder with the index and the feature store;
-the originals are only read).
+beside the issue's target of 1 GiB, for each back end of the musicnn networks named by
+``--backends`` (default ``torch,onnx``: PyTorch, then ONNX Runtime, side by side; each
+on a fresh store, chosen through ``GENRIFLOW_NETWORK_BACKEND``). Linux only. The songs
+default to the Debian game-music tracks (copied into a scratch folder with the index and
+the feature store; the originals are only read).
 
     python benchmarks/memory.py --limit 20
     python benchmarks/memory.py ~/Music --jobs 2
+    python benchmarks/memory.py --backends onnx
 """
 
 from __future__ import annotations
@@ -81,10 +84,11 @@ class TreeWatch:
         self._thread.join()
 
 
-def watched(argv: Sequence[str], interval: float) -> tuple[TreeWatch, float]:
+def watched(argv: Sequence[str], interval: float,
+            env: dict[str, str] | None = None) -> tuple[TreeWatch, float]:
     """Run ``argv`` (which must succeed) under a :class:`TreeWatch`; its wall seconds."""
     start = time.perf_counter()
-    child = subprocess.Popen(argv)
+    child = subprocess.Popen(argv, env=env)
     watch = TreeWatch(child.pid, interval)
     status = child.wait()
     watch.stop()
@@ -105,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=None, help="worker processes")
     parser.add_argument("--model", default=None, help="the model (default: gtzan)")
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between samples")
+    parser.add_argument("--backends", default="torch,onnx",
+                        help="the networks' back ends to measure, in turn (comma-separated: "
+                             "torch, onnx)")
     args = parser.parse_args(argv)
+    backends = args.backends.split(",")
 
     genriflow = shutil.which("genriflow") or sys.exit("no genriflow command on PATH")
     songs = spread(sorted(p for p in args.folder.rglob("*") if p.suffix.lower() in AUDIO)
@@ -116,26 +124,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         music.mkdir()
         for i, song in enumerate(songs):
             shutil.copyfile(song, music / f"{i:03d}-{song.name}")
-        db, store = Path(scratch) / "library.db", Path(scratch) / "store"
-        subprocess.run([genriflow, "library", "scan", str(music), "--db", str(db), "-q"],
-                       check=True, stdout=subprocess.DEVNULL)
-        classify = [genriflow, "library", "classify", "--db", str(db), "--store", str(store),
-                    "-q", *(["--jobs", str(args.jobs)] if args.jobs else []),
-                    *(["--model", args.model] if args.model else [])]
-        print("$ " + shlex.join(classify).replace(scratch, "SCRATCH"))
-        watch, seconds = watched(classify, args.interval)
+        runs = {}
+        for backend in backends:
+            db, store = Path(scratch) / f"{backend}.db", Path(scratch) / f"store-{backend}"
+            subprocess.run([genriflow, "library", "scan", str(music), "--db", str(db), "-q"],
+                           check=True, stdout=subprocess.DEVNULL)
+            classify = [genriflow, "library", "classify", "--db", str(db), "--store",
+                        str(store), "-q", *(["--jobs", str(args.jobs)] if args.jobs else []),
+                        *(["--model", args.model] if args.model else [])]
+            print(f"$ GENRIFLOW_NETWORK_BACKEND={backend} "
+                  + shlex.join(classify).replace(scratch, "SCRATCH"), flush=True)
+            env = {**os.environ, "GENRIFLOW_NETWORK_BACKEND": backend}
+            runs[backend] = watched(classify, args.interval, env)
 
-    print(f"\n{len(songs)} songs, {seconds:.1f} s, at most {watch.processes} processes; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
-    print(f"{'peak, all processes':<36}{'measured':>12}{'target':>12}")
-    print(f"{'  sum of PSS (shared pages split)':<36}{gib(watch.pss):>12}{gib(TARGET_KIB):>12}"
-          f"  {'meets' if watch.pss <= TARGET_KIB else 'MISSES'}")
-    print(f"{'  sum of RSS (shared pages counted':<36}{gib(watch.rss):>12}{gib(TARGET_KIB):>12}"
-          f"  {'meets' if watch.rss <= TARGET_KIB else 'MISSES'}")
-    print(f"{'   once per process)':<36}")
-    print("each process's high-water mark (VmHWM): "
-          + ", ".join(f"{kib / 1024:.0f} MiB" for kib in sorted(watch.hwm.values(),
-                                                                  reverse=True)))
+    print(f"\n{len(songs)} songs; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores at the end; target {gib(TARGET_KIB)} across processes")
+    print(f"{'networks on':<14}{'seconds':>9}{'processes':>11}{'peak PSS sum':>14}"
+          f"{'peak RSS sum':>14}  each process's high-water mark (VmHWM)")
+    for backend, (watch, seconds) in runs.items():
+        marks = ", ".join(f"{kib / 1024:.0f}" for kib in sorted(watch.hwm.values(),
+                                                                reverse=True))
+        print(f"{backend:<14}{seconds:>9.1f}{watch.processes:>11}"
+              f"{gib(watch.pss):>10} {'ok' if watch.pss <= TARGET_KIB else 'MISS':<4}"
+              f"{gib(watch.rss):>10} {'ok' if watch.rss <= TARGET_KIB else 'MISS':<4}"
+              f"  {marks} MiB")
+    print("PSS splits each shared page among the processes mapping it (what the job costs "
+          "the machine); RSS counts it once per process")
 
 
 if __name__ == "__main__":

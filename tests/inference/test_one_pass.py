@@ -29,8 +29,10 @@ KAGGLE = FeatureConfig(set="kaggle")
 
 @pytest.fixture
 def calls(monkeypatch):
-    """Counts of what reads a file (decodes, headers, hashes) and of network passes."""
+    """Counts of what reads a file (decodes, headers, hashes) and of network passes (on
+    either back end: PyTorch's or ONNX Runtime's)."""
     import genriflow.features.pretrained.musicnn as mnn
+    from genriflow.features.pretrained import onnx_runtime
 
     seen = {"decodes": [], "headers": 0, "hashes": 0, "patches": Counter()}
     load_native, info, content_hash, forward = (compute.load_native, compute.info,
@@ -55,7 +57,14 @@ def calls(monkeypatch):
     monkeypatch.setattr(compute, "load_native", counted_load)
     monkeypatch.setattr(compute, "info", counted_info)
     monkeypatch.setattr(compute, "content_hash", counted_hash)
+    onnx_forward = onnx_runtime.forward
+
+    def counted_onnx_forward(patches, name, *args, **kwargs):
+        seen["patches"][name] += len(patches)
+        return onnx_forward(patches, name, *args, **kwargs)
+
     monkeypatch.setattr(mnn, "forward", counted_forward)
+    monkeypatch.setattr(onnx_runtime, "forward", counted_onnx_forward)
     return seen
 
 

@@ -79,8 +79,8 @@ class EmbeddingParams:
 
 @cache
 def pretrained(name: str) -> MusicnnNet:
-    """The pretrained network ``name``, loaded once per process (the feature engine's
-    workers load each network they need once, when they start)."""
+    """The pretrained network ``name`` in PyTorch, loaded once per process (the feature
+    sets run it through :func:`genriflow.features.pretrained.backend.run`)."""
     from genriflow.features.pretrained.musicnn import load_pretrained
 
     return load_pretrained(name)
@@ -88,7 +88,7 @@ def pretrained(name: str) -> MusicnnNet:
 
 def _patches(spectra: Spectra) -> np.ndarray:
     """The clip's input patches (n, 187, 96), computed once per clip."""
-    from genriflow.features.pretrained.musicnn import SR, musicnn_log_mel, to_patches
+    from genriflow.features.pretrained.preprocessing import SR, musicnn_log_mel, to_patches
 
     return spectra._cached(("musicnn-patches",),
                            lambda: to_patches(musicnn_log_mel(spectra.at_rate(SR).y)))
@@ -136,9 +136,9 @@ def _analysis(patches: np.ndarray) -> np.ndarray:
 
 def _analysis_rows(patches: np.ndarray) -> np.ndarray:
     """Each patch's analysis (n_patches, ANALYSIS_SIZE): tags and layers of both models."""
-    from genriflow.features.pretrained.musicnn import forward
+    from genriflow.features.pretrained.backend import run
 
-    outputs = {name: forward(patches, pretrained(name)) for name in TAG_MODELS}
+    outputs = {name: run(patches, name) for name in TAG_MODELS}
     parts = [outputs[name][0] for name in TAG_MODELS]
     parts += [outputs[model][1][layer]
               for model in TAG_MODELS for layer in EMBEDDING_LAYERS["musicnn"]]
@@ -170,9 +170,9 @@ def embedding(spectra: Spectra, params: EmbeddingParams = EmbeddingParams()) -> 
     """
     if params.model in TAG_MODELS:
         return select_layer(musicnn_analysis(spectra), params)
-    from genriflow.features.pretrained.musicnn import forward
+    from genriflow.features.pretrained.backend import run
 
-    _, features = forward(_patches(spectra), pretrained(params.model))
+    _, features = run(_patches(spectra), params.model)
     return features[params.layer].mean(axis=0).astype(np.float32)
 
 
@@ -189,6 +189,6 @@ def musicnn_tags(spectra: Spectra, params: None = None) -> np.ndarray:
 
 def tag_names() -> tuple[str, ...]:
     """Names of the ``musicnn-tags`` values, each prefixed by its source (``msd:rock``)."""
-    from genriflow.features.pretrained.musicnn import MSD_TAGS, MTT_TAGS
+    from genriflow.features.pretrained.weights import MSD_TAGS, MTT_TAGS
 
     return (*(f"msd:{t}" for t in MSD_TAGS), *(f"mtt:{t}" for t in MTT_TAGS))

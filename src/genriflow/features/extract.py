@@ -148,7 +148,8 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     known = {p: hashes.get(p) for p in paths} if hashes else {}
     ready = {p: r for p in known
              if (r := _ready(known[p], stored, sampling, done, stores))}
-    tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)))
+    tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)),
+                          network_backend=options.network_backend)
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
     computed = _engine(options, tasks, done, networks)
@@ -179,7 +180,8 @@ def _engine(options: RunOptions, tasks: list[workers.Task], done: dict[str, set[
         ray_engine.import_ray()  # a missing extra is said before any work starts
         return ray_engine.results(tasks, done, networks, n_jobs=options.n_jobs,
                                   address=options.address)
-    return workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks)
+    return workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks,
+                           options.network_backend)
 
 
 def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,

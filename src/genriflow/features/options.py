@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.features.pretrained.backend import BACKENDS
 from genriflow.locations import default_store_dir
 
 #: Where the per-song work runs: ``local`` worker processes on this machine
@@ -37,11 +38,18 @@ class RunOptions:
         ``ray`` only: the cluster to join, ``auto`` (the one this machine belongs to) or
         ``ray://HOST:PORT`` (Ray Client); ``None`` joins the instance this process already
         started, else starts one on this machine.
+    network_backend : {'auto', 'onnx', 'torch'}
+        What runs the pretrained networks (see
+        :mod:`~genriflow.features.pretrained.backend`): ``onnx`` (ONNX Runtime, float32:
+        the faster CPU path, no torch import), ``torch`` (PyTorch), ``auto`` (``onnx``
+        where ONNX Runtime is installed). Both give the same features within float
+        rounding and share the feature store.
 
     Examples
     --------
     >>> RunOptions(n_jobs=2)
-    RunOptions(store=None, n_jobs=2, progress=False, engine='local', address=None)
+    RunOptions(store=None, n_jobs=2, progress=False, engine='local', address=None, \
+network_backend='auto')
     >>> RunOptions(address="auto")
     Traceback (most recent call last):
     ...
@@ -53,10 +61,12 @@ class RunOptions:
     progress: bool = False
     engine: str = "local"
     address: str | None = None
+    network_backend: str = "auto"
 
     def __post_init__(self) -> None:
         at_least("n_jobs", self.n_jobs, 1, optional=True)
         one_of("engine", self.engine, ENGINES)
+        one_of("network_backend", self.network_backend, BACKENDS)
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")
@@ -71,7 +81,7 @@ class RunOptions:
 
 def default_options(store: str | os.PathLike | None = None, *, keep: bool = True,
                     n_jobs: int | None = None, progress: bool = False, engine: str = "local",
-                    address: str | None = None) -> RunOptions:
+                    address: str | None = None, network_backend: str = "auto") -> RunOptions:
     """The options of a job that names none: the one place the default is built.
 
     The public API and the library call it with no arguments; the command line passes its
@@ -84,8 +94,9 @@ def default_options(store: str | os.PathLike | None = None, *, keep: bool = True
     keep : bool
         Keep features in a store; ``False`` (``--no-store``) computes everything afresh and
         keeps nothing, whatever ``store`` says.
-    n_jobs, progress, engine, address
-        As :class:`RunOptions`: every core, no progress bar, the ``local`` engine.
+    n_jobs, progress, engine, address, network_backend
+        As :class:`RunOptions`: every core, no progress bar, the ``local`` engine, the
+        networks on ``auto``.
 
     Returns
     -------
@@ -94,9 +105,11 @@ def default_options(store: str | os.PathLike | None = None, *, keep: bool = True
     Examples
     --------
     >>> default_options(keep=False)
-    RunOptions(store=None, n_jobs=None, progress=False, engine='local', address=None)
+    RunOptions(store=None, n_jobs=None, progress=False, engine='local', address=None, \
+network_backend='auto')
     >>> default_options("/tmp/store", n_jobs=2).store
     PosixPath('/tmp/store')
     """
     return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
-                      progress=progress, engine=engine, address=address)
+                      progress=progress, engine=engine, address=address,
+                      network_backend=network_backend)

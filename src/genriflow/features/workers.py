@@ -17,9 +17,11 @@ started, their networks loaded, unless they sat idle :data:`IDLE_SECONDS`. Each 
 carries only its own file's stored keys, not the whole store's (a file whose content is
 not known yet is hashed here first).
 
-Each worker runs on one thread (one process per core already: BLAS, OpenMP and torch
-threads inside each would fight over the same cores) and loads the pretrained networks it
-needs once, when it starts; the caller computes the first file itself meanwhile.
+Each worker runs on one thread (one process per core already: BLAS, OpenMP, ONNX Runtime
+and torch threads inside each would fight over the same cores) and loads the pretrained
+networks it needs once, when it starts, on the job's back end (ONNX Runtime or PyTorch,
+:mod:`~genriflow.features.pretrained.backend`); the caller computes the first file itself
+meanwhile.
 """
 
 from __future__ import annotations
@@ -60,14 +62,18 @@ class Task(NamedTuple):
     sampling: Sampling
     content: str | None = None
     duration: float | None = None
+    network_backend: str = "auto"
 
 
 def compute(task: Task, done: dict[str, set[str]]) -> Result:
     """One file's :class:`~genriflow.features.compute.Computed`, or why it failed; a bad
     file never raises (it must not stop a batch)."""
+    from genriflow.features.pretrained.backend import using
+
     try:
-        return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
-                            content=task.content, duration=task.duration)
+        with using(task.network_backend):
+            return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
+                                content=task.content, duration=task.duration)
     except AudioError as exc:
         return exc
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
@@ -76,7 +82,7 @@ def compute(task: Task, done: dict[str, set[str]]) -> Result:
 
 
 def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
-            networks: Sequence[str] = ()) -> Iterator[Result]:
+            networks: Sequence[str] = (), network_backend: str = "auto") -> Iterator[Result]:
     """Every task's result, in order, from this process and ``n_jobs - 1`` workers.
 
     This process computes too, whenever the next result is not ready, so ``n_jobs``
@@ -92,6 +98,8 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         Config digest -> keys already stored (not recomputed).
     networks : sequence of str
         Pretrained networks the tasks run, loaded by each worker as it starts.
+    network_backend : str
+        The back end the workers load them on (the tasks' own).
     """
     if n_jobs == 1 or len(tasks) <= SERIAL_TASKS:
         for task in tasks:
@@ -103,7 +111,8 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
     # loky's one pool per process, kept between batches (a library classifies in batches)
     # until idle for IDLE_SECONDS: workers start, import and load their networks once.
     pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
-                                 initializer=prepare_process, initargs=(tuple(networks),))
+                                 initializer=prepare_process,
+                                 initargs=(tuple(networks), network_backend))
     for _ in range(workers):  # start them now: they import and load while we compute
         pool.submit(_started)
     by_content = _by_content(done)
@@ -180,11 +189,20 @@ def _done_of(task: Task, done: dict[str, set[str]],
 
 @contextlib.contextmanager
 def _one_thread(networks: Sequence[str]) -> Iterator[None]:
-    """This process on one thread (BLAS, OpenMP, and torch's when networks run) meanwhile."""
+    """This process on one thread (BLAS, OpenMP, and the networks' runtimes) meanwhile.
+
+    ONNX Runtime sessions opened meanwhile keep one thread (one per process: the caller
+    of a pool is one of its computing processes); torch is limited only where something
+    imported it (a process on ONNX Runtime alone never does).
+    """
+    import sys
+
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
-        if not networks:
+    from genriflow.features.pretrained import onnx_runtime
+
+    with threadpool_limits(limits=1), onnx_runtime.threads(1):
+        if not networks or "torch" not in sys.modules:
             yield
             return
         import torch
@@ -200,18 +218,28 @@ def _one_thread(networks: Sequence[str]) -> Iterator[None]:
 _THREAD_LIMITS: list = []
 
 
-def prepare_process(networks: Sequence[str]) -> None:
-    """Set up a worker process once, before its first file: one thread (BLAS, OpenMP and
-    torch), subnormal floats as zero, and the pretrained ``networks`` loaded.
+def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> None:
+    """Set up a worker process once, before its first file: one thread (BLAS, OpenMP, ONNX
+    Runtime and torch), subnormal floats as zero, and the pretrained ``networks`` loaded
+    on ``network_backend``.
 
     Every engine's workers call it: the local pool's as they start, a Ray worker before
     its first task (:mod:`~genriflow.features.ray_engine`).
     """
     from threadpoolctl import threadpool_limits
 
+    from genriflow.features.pretrained import backend, onnx_runtime
+
     _THREAD_LIMITS.append(threadpool_limits(limits=1))
+    onnx_runtime.set_threads(1)
     if not networks:
         return
+    with backend.using(network_backend) as chosen:
+        if chosen == "onnx":
+            for name in networks:
+                with contextlib.suppress(Exception):  # a missing network is each file's error
+                    backend.load(name)
+            return
     import torch
 
     torch.set_num_threads(1)
@@ -221,11 +249,10 @@ def prepare_process(networks: Sequence[str]) -> None:
     # quiet passages and cost x86 cores a hundred times a normal operation; no feature
     # changes beyond float rounding (measured ~15 % faster passes on real songs).
     torch.set_flush_denormal(True)
-    from genriflow.features.embeddings import pretrained
-
-    for name in networks:
-        with contextlib.suppress(Exception):  # a missing network is each file's error
-            pretrained(name)
+    with backend.using(network_backend):
+        for name in networks:
+            with contextlib.suppress(Exception):  # a missing network is each file's error
+                backend.load(name)
 
 
 def _started() -> None:
