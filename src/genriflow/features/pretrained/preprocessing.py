@@ -44,13 +44,12 @@ def musicnn_log_mel(y: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Log-mel spectrogram (frames, 96), float32, ``frames = 1 + samples // 256``.
     """
-    import librosa  # here: naming the port's constants needs no librosa
+    from genriflow.features.mel import melspectrogram
 
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1:
         raise ValueError(f"expected a mono waveform (samples,), got shape {y.shape}")
-    mel = librosa.feature.melspectrogram(y=y, sr=SR, n_fft=N_FFT, hop_length=HOP_LENGTH,
-                                         n_mels=N_MELS).T
+    mel = melspectrogram(y, SR, N_FFT, HOP_LENGTH, N_MELS).T
     mel = mel.astype(np.float16).astype(np.float32)
     return np.log10(10000 * mel + 1).astype(np.float32)
 
