@@ -113,7 +113,9 @@ SLOW_BY_TEST = {
                                     "test_kaggle_table_clusters_beat_chance"),  # 27 s
     "workflows/test_song_evaluation.py": (  # 109 s
         "test_the_default_model_is_scored_on_its_split_as_predict_classifies",),
-    "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",),  # 90 s
+    "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",  # 90 s
+                                  # msd-musicnn on the 100 demo clips, then a head: 65 s
+                                  "test_train_a_head_on_embeddings_and_predict"),
     "training/test_calibration_and_multilabel.py": (
         "test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres",  # 89 s
         "test_a_network_ships_its_temperature"),  # 53 s
