@@ -83,8 +83,17 @@ def serving(config: ServiceConfig, *, pool: str = "thread") -> Iterator[Running]
             if time.monotonic() > deadline:
                 raise RuntimeError("the test service's model did not load")
             time.sleep(0.05)
-        yield Running("http://testserver", app, config, http.close,
-                      lambda **_: contextlib.nullcontext(http))
+
+        def stop() -> None:
+            raise RuntimeError("a service in this process stops when its block ends")
+
+        def shared(**kwargs) -> contextlib.AbstractContextManager[httpx.Client]:
+            if kwargs:  # never dropped silently: one client serves every request
+                raise TypeError(f"the in-process client takes no {sorted(kwargs)}; pass "
+                                "them per request")
+            return contextlib.nullcontext(http)
+
+        yield Running("http://testserver", app, config, stop, shared)
 
 
 @contextlib.contextmanager
@@ -174,8 +183,8 @@ def library_db(tmp_path_factory, songs) -> Path:
     return db
 
 
-#: The default service: model gtzan, a library index, loopback, no token.
 def _default(library_db: Path) -> ServiceConfig:
+    """The default service: model gtzan, a library index, loopback, no token."""
     return ServiceConfig(model="gtzan", library=library_db, workers=2)
 
 
