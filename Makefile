@@ -19,9 +19,14 @@ install: $(BIN)/python
 # weights genriflow ships; only that tool and its test read it (genriflow never does). Its
 # own pinned requirements (numpy < 1.17, TensorFlow) cannot install on Python 3.11 and are
 # not needed: --no-deps.
-install-dev: $(BIN)/python
+# Installed again only when pyproject.toml or constraints.txt change (a stamp file): pip's
+# check of every requirement, even with nothing to do, costs ~40 s of each `make test`.
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e ".[dev,ray,beets,docs]"
 	$(PIP) --no-deps musicnn==0.1.0
+	touch $@
 
 demo: install
 	$(BIN)/genriflow demo --out demo-output

@@ -57,46 +57,52 @@ def demo_model(demo_corpus: Path, feature_cache: Path, tmp_path_factory) -> Path
 # their rule, in pyproject.toml; they are applied here, in one place, by what a test uses
 # (its fixtures) or where it is (its file, or its file and name), never by weakening it.
 
-#: Fixtures whose use puts a test in a heavy tier: the library's ``cli`` runs
-#: ``python -m genriflow`` in a fresh process; ``running``/``service``/``client`` serve the
-#: service with uvicorn on a real socket; ``cluster`` starts a local Ray instance.
+#: Fixtures whose use puts a test in a heavy tier: the library's ``cli_process`` runs
+#: ``python -m genriflow`` in a fresh process (its ``cli`` runs the command line in this
+#: one); ``running``/``service`` serve the service with uvicorn on a real socket (its
+#: ``serving``/``served``/``client`` serve its ASGI app in this process); ``cluster`` starts
+#: a local Ray instance.
 TIER_BY_FIXTURE = {
-    "cli": "subprocess",
+    "cli_process": "subprocess",
     "running": "network",
     "service": "network",
-    "client": "network",
     "cluster": "ray",
 }
 
 #: Whole files: every test (or all but a quick one) spawns the command line or a browser.
 TIER_BY_FILE = {
-    "test_cli.py": ("subprocess",),
-    "service/test_cli_serve.py": ("subprocess", "network"),
     "service/test_page.py": ("browser", "network"),
     "beets_plugin/test_beet_end_to_end.py": ("subprocess",),
 }
 
-#: Single tests that start ``genriflow`` (or another Python) as a child process.
+#: Single tests that start ``genriflow`` (or another Python) as a child process, because
+#: the point is a real one: a SIGKILL or SIGSTOP, a lock held by another process, what C
+#: code writes to the file descriptors, a fresh interpreter's imports, a shell pipe, a
+#: script without a main guard. The others run the command line in this process
+#: (tests/commandline.py).
 TIER_BY_TEST = {
     "workflows/test_tuning.py": (
-        "test_a_killed_tune_resumes_without_repeating_finished_trials",
-        "test_bad_tune_input_is_one_line"),
+        "test_a_killed_tune_resumes_without_repeating_finished_trials",),
     "features/test_ray_engine.py": ("test_predict_engine_ray_matches_local",),
     "features/test_store.py": ("test_sigkill_halfway_then_resume_computes_only_the_rest",),
+    "features/test_workers.py": ("test_a_script_without_a_main_guard_runs_its_workers",),
     "inference/test_one_pass.py": ("test_network_sets_run_in_workers_after_torch_ran_here",),
-    "library/test_names_as_they_are.py": (
-        "test_scan_and_ls_name_every_file_exactly",
-        "test_predict_names_every_song_and_every_failure_exactly",
-        "test_plan_and_apply_name_every_file_and_value_exactly"),
-    "library/test_tag_containers.py": (
-        "test_an_id3v2_2_mp3_is_refused_in_one_line_and_left_byte_identical",),
-    "library/test_plan_playlists.py": (
-        "test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre",),
+    "library/test_classify.py": (
+        "test_a_killed_classify_resumes_with_only_the_unfinished_songs",),
+    "library/test_index_faults.py": (
+        "test_two_classify_runs_on_one_index_the_second_refused_nothing_corrupted",
+        "test_the_cli_says_the_disk_is_full_in_one_line",
+        "test_a_scan_killed_halfway_then_run_again_completes_without_duplicates"),
+    "library/test_tag_writes.py": (
+        "test_sigkill_mid_apply_leaves_every_file_old_or_new_and_a_rerun_finishes",),
     "models/test_musicnn.py": ("test_loads_without_the_musicnn_package",),
+    "service/test_cli_serve.py": ("test_serve_answers_then_stops_gracefully_on_sigterm",),
     "test_api.py": ("test_import_is_fast_and_lazy",),
     "test_benchmark_library.py": ("test_memory_watch_sees_descendants",
                                   "test_memory_watch_counts_cpu_of_children"),
-    "training/test_auto.py": ("test_the_cli_prints_the_candidates",),
+    "test_cli.py": ("test_predict_on_a_folder_with_broken_files",
+                    "test_predict_handles_a_sixty_minute_ogg",
+                    "test_predict_with_tags_piped_into_pandas_genres_first"),
 }
 
 #: Single tests whose own work is long (more than ~20 s each in the fast tier's first run,
@@ -107,7 +113,9 @@ SLOW_BY_TEST = {
                                     "test_kaggle_table_clusters_beat_chance"),  # 27 s
     "workflows/test_song_evaluation.py": (  # 109 s
         "test_the_default_model_is_scored_on_its_split_as_predict_classifies",),
-    "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",),  # 90 s
+    "training/test_transfer.py": ("test_embedding_sets_have_the_layer_sizes",  # 90 s
+                                  # msd-musicnn on the 100 demo clips, then a head: 65 s
+                                  "test_train_a_head_on_embeddings_and_predict"),
     "training/test_calibration_and_multilabel.py": (
         "test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres",  # 89 s
         "test_a_network_ships_its_temperature"),  # 53 s

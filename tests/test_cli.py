@@ -1,10 +1,16 @@
-"""The command line as a user meets it: real processes, real files, no tracebacks."""
+"""The command line as a user meets it: real files, no tracebacks.
+
+Most commands run in this process (:func:`commandline.in_process`, typer's CliRunner); the
+tests whose point is a real process (a decoder's chatter on file descriptor 2, a shell
+pipe) start one and are in the ``subprocess`` tier (tests/conftest.py).
+"""
 
 import ast
 import io
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +20,19 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from commandline import Ran, in_a_process, in_process, store_env
 from sample_audio import SR, tone, write_bad_files, write_truncated
 
 
-def genriflow(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    if cache is not None:
-        env["GENRIFLOW_STORE"] = str(cache)
-    return subprocess.run([sys.executable, "-m", "genriflow", *map(str, args)],
-                          capture_output=True, text=True, env=env, timeout=900)
+def genriflow(*args: object, cache: Path | None = None) -> Ran:
+    """``genriflow ARGS...`` in this process, its feature store ``cache``."""
+    return in_process(*args, env=store_env(cache))
+
+
+def genriflow_process(*args: object, cache: Path | None = None
+                      ) -> subprocess.CompletedProcess:
+    """``genriflow ARGS...`` in a child process, its feature store ``cache``."""
+    return in_a_process(*args, env=store_env(cache))
 
 
 def test_help_lists_every_command():
@@ -94,7 +104,8 @@ def _check_mixed_predictions(out, good, bad):
 
 def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
     folder, good, bad = _mixed_folder(tmp_path, long_seconds=180)
-    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-store")
+    out = genriflow_process("predict", demo_model, folder, "--format", "json", "-q",
+                            "--no-store")
     _check_mixed_predictions(out, good, bad)
     assert "too short" in out.stderr
     warned = [line for line in out.stderr.splitlines() if "truncated.mp3" in line]
@@ -111,7 +122,8 @@ def test_predict_on_a_folder_with_broken_files(demo_model, tmp_path):
 @pytest.mark.slow
 def test_predict_handles_a_sixty_minute_ogg(demo_model, tmp_path):
     folder, good, bad = _mixed_folder(tmp_path, long_seconds=3600)
-    out = genriflow("predict", demo_model, folder, "--format", "json", "-q", "--no-store")
+    out = genriflow_process("predict", demo_model, folder, "--format", "json", "-q",
+                            "--no-store")
     _check_mixed_predictions(out, good, bad)
 
 
@@ -156,11 +168,17 @@ def test_cluster_the_kaggle_table(kaggle_table, tmp_path):
     assert (tmp_path / "run" / "pca-scatter.png").is_file()
 
 
-def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_cache):
-    song = sorted(demo_corpus.glob("jazz/*"))[0]
-    out = genriflow("similar", song, demo_corpus, "-k", "5", "-q", cache=feature_cache)
+def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_cache,
+                                                           tmp_path):
+    library = tmp_path / "library"  # 3 songs of each of the 10 genres: 30 embedded, not 100
+    for genre in sorted(p.name for p in demo_corpus.iterdir() if p.is_dir()):
+        (library / genre).mkdir(parents=True)
+        for clip in sorted((demo_corpus / genre).iterdir())[:3]:
+            shutil.copy(clip, library / genre / clip.name)
+    song = sorted(library.glob("jazz/*"))[0]
+    out = genriflow("similar", song, library, "-k", "5", "-q", cache=feature_cache)
     assert out.returncode == 0, out.stderr
-    assert "index: 100 songs" in out.stdout and "precision@5" in out.stdout
+    assert "index: 30 songs" in out.stdout and "precision@5" in out.stdout
     ranked = [line for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(ranked) == 5 and not any(str(song) in line for line in ranked)
 
@@ -202,21 +220,23 @@ def test_a_piped_table_keeps_every_path_whole(demo_model, tmp_path):
     deep = tmp_path / ("a-folder-with-a-long-name-" * 4) / "real-gtzan-like-song-name.00042.wav"
     deep.parent.mkdir(parents=True)
     sf.write(deep, tone(5.0), SR)
-    env = {**os.environ, "COLUMNS": "80"}
-    out = subprocess.run([sys.executable, "-m", "genriflow", "predict", str(demo_model),
-                          str(deep), "-q", "--no-store"], capture_output=True, text=True,
-                         env=env, timeout=300)
+    out = in_process("predict", demo_model, deep, "-q", "--no-store", env={"COLUMNS": "80"})
     assert out.returncode == 0, out.stderr
     header, row = out.stdout.strip().splitlines()
     assert header.split("\t") == ["file", "#1", "#2", "#3", "unsure"]
     assert Path(row.split("\t")[0]).resolve() == deep.resolve()
 
 
-def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, feature_cache):
+def _album(tmp_path: Path) -> Path:
     folder = tmp_path / "Album [Live] Ünïcødé"
     folder.mkdir()
     for i in range(2):
         sf.write(folder / f"0{i} Song [{i}].wav", tone(5.0, freq=220.0 * (i + 1), seed=i), SR)
+    return folder
+
+
+def test_predict_with_tags_piped_into_pandas_genres_first(tmp_path, feature_cache):
+    folder = _album(tmp_path)
     env = {**os.environ, "GENRIFLOW_STORE": str(feature_cache), "COLUMNS": "80"}
     # the issue's check, as a user types it: one CSV table that any reader loads
     read = "import pandas, sys; print(list(pandas.read_csv(sys.stdin).columns))"
@@ -229,6 +249,10 @@ def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, f
     assert columns[:3] == ["path", "genre", "genre_1"]  # the default model's genres first
     assert {"voice", "vocal_probability", "mood_1", "mood_score_1", "tag_1",
             "tag_probability_1"} <= set(columns)
+
+
+def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, feature_cache):
+    folder = _album(tmp_path)
     csv_text = genriflow("predict", "--tags", "-f", "csv", "-q", "-j", "1", folder,
                          cache=feature_cache)
     table = pd.read_csv(io.StringIO(csv_text.stdout))

@@ -1,16 +1,14 @@
 """Fixtures of the library tests: tagged songs in every container, checksums, the CLI.
 
-The helpers come as fixtures (``write_song``, ``checksums``, ``cli``), not as an importable
-module: ``tests`` is on the path, and a ``library`` package there would shadow
-``benchmarks/library.py``.
+The helpers come as fixtures (``write_song``, ``checksums``, ``cli``, ``cli_process``),
+not as an importable module: ``tests`` is on the path, and a ``library`` package there
+would shadow ``benchmarks/library.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import av
@@ -24,6 +22,7 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
+from commandline import in_a_process, in_process
 from sample_audio import SR, tone
 
 
@@ -95,12 +94,6 @@ def checksums(folder: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-def run_cli(*args, env: dict | None = None, timeout: float = 900
-            ) -> subprocess.CompletedProcess:
-    """The command line in a real process."""
-    return subprocess.run([sys.executable, "-m", "genriflow", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 @pytest.fixture(scope="session", name="write_song")
@@ -136,8 +129,16 @@ def checksums_fixture():
 
 @pytest.fixture(scope="session")
 def cli():
-    """:func:`run_cli`: ``genriflow ARGS...`` in a real process."""
-    return run_cli
+    """:func:`commandline.in_process`: ``genriflow ARGS...`` in this process (typer's
+    CliRunner), ``env=`` added to the environment."""
+    return in_process
+
+
+@pytest.fixture(scope="session")
+def cli_process():
+    """:func:`commandline.in_a_process`: ``genriflow ARGS...`` in a real child process, for
+    what only one shows (a forced terminal, signals, locks between processes)."""
+    return in_a_process
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ import io
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,6 +23,7 @@ import soundfile as sf
 from mutagen.flac import FLAC
 
 from close import assert_close
+from commandline import in_process
 from genriflow.datasets.synthetic import clip_rng, synthesize_clip
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
@@ -313,16 +312,14 @@ def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
         for i in range(3):
             folder.mkdir(parents=True, exist_ok=True)
             sf.write(folder / f"song-{i}.flac", tone(1.0, seed=i), SR)
-    env = {**os.environ, "GENRIFLOW_LIBRARY_DB": str(tmp_path / "index" / "library.db")}
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "index" / "library.db")}
     cases = {
         "no such playlist": ["--from-playlist", tmp_path / "nowhere.m3u8"],
         "need at least two categories": ["--from-folders", tmp_path / "one"],
         "no sub-folders": ["--from-folders", flat],
     }
     for expected, args in cases.items():  # one at a time: one writer per index (a lock)
-        process = subprocess.run(
-            [sys.executable, "-m", "genriflow", "library", "learn", "mine", *map(str, args)],
-            capture_output=True, text=True, env=env, timeout=300)
+        process = in_process("library", "learn", "mine", *args, env=env)
         assert process.returncode == 2, (expected, process.stderr)
         assert len(process.stderr.strip().splitlines()) == 1, process.stderr
         assert expected in process.stderr, process.stderr

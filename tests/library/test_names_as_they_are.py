@@ -30,8 +30,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture(scope="module")
-def named(tmp_path_factory, write_song, cli, feature_cache):
-    """The library scanned, a model learnt from its folders and applied with bars on."""
+def named(tmp_path_factory, write_song, cli, cli_process, feature_cache):
+    """The library scanned, a model learnt from its folders and applied with bars on (in a
+    real process: rich reads ``FORCE_COLOR`` when its console is made)."""
     root = tmp_path_factory.mktemp("names") / "Mùsic [bold]"
     sorted_ = root / "sorted"
     songs = []
@@ -49,8 +50,8 @@ def named(tmp_path_factory, write_song, cli, feature_cache):
                  "--min-songs", "2", *common, "-q", env=env)
     folder = root.parent / "[index]" / "models" / "mine"
     # what `learn` tells the user to run, with the progress bars drawn in a terminal
-    classified = cli("library", "classify", "--model", "mine", *common,
-                     env={**env, "FORCE_COLOR": "1", "COLUMNS": "400"})
+    classified = cli_process("library", "classify", "--model", "mine", *common,
+                             env={**env, "FORCE_COLOR": "1", "COLUMNS": "400"})
     return SimpleNamespace(root=root, sorted=sorted_, songs=songs, broken=broken, env=env,
                            common=common, folder=folder, scanned=scanned, learnt=learnt,
                            classified=classified)

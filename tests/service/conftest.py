@@ -1,8 +1,16 @@
-"""The service started for real: uvicorn on a loopback port, in a thread of the test run.
+"""The service, in this process through its ASGI app, or for real on a loopback socket.
 
-One service (the default ``gtzan`` model, a library index beside it) serves most tests;
-tests that need other settings (tokens, a tiny queue, an allowed folder) start their own,
-which is quick: the pretrained networks stay loaded in the process.
+Most tests talk to the ASGI app in this process (:func:`serving`, Starlette's
+``TestClient``: the app's lifespan runs, the model loads, each request goes through every
+middleware, route and error handler, no socket). The tests whose point is the socket (a
+body refused before it is read, a burst of concurrent connections, a graceful shutdown, a
+browser) serve it with uvicorn on a loopback port in a thread (:func:`running`; the
+``network`` tier, tests/conftest.py).
+
+One service of each kind (the default ``gtzan`` model, a library index beside it) serves
+most tests (``served`` and ``client`` in this process, ``service`` on a socket); tests
+that need other settings (tokens, a tiny queue, an allowed folder) start their own, which
+is quick: the pretrained networks stay loaded in the process.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +29,7 @@ import pytest
 import soundfile as sf
 
 from genriflow.datasets.synthetic.arrange import synthesize_clip
+from genriflow.service.app import create_app
 from genriflow.service.config import ServiceConfig
 from genriflow.service.server import uvicorn_config
 
@@ -43,9 +53,47 @@ class Running:
     app: object
     config: ServiceConfig
     stop: Callable[[], None]
+    #: In this process: the ``TestClient`` bound to the app (closed with the service).
+    in_process: Callable[..., contextlib.AbstractContextManager[httpx.Client]] | None = None
 
-    def client(self, **kwargs) -> httpx.Client:
+    def client(self, **kwargs) -> contextlib.AbstractContextManager[httpx.Client]:
+        if self.in_process is not None:
+            return self.in_process(**kwargs)
         return httpx.Client(base_url=self.url, timeout=60.0, **kwargs)
+
+
+@contextlib.contextmanager
+def serving(config: ServiceConfig, *, pool: str = "thread") -> Iterator[Running]:
+    """Serve ``config`` in this process through its ASGI app (its inference in threads
+    unless ``pool`` says otherwise) until the block ends, ready (``/readyz`` answered 200);
+    ``client()`` is the one ``TestClient`` whose event loop runs the app and its jobs."""
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    with warnings.catch_warnings():  # Starlette would have httpx2 here; httpx is pinned
+        warnings.simplefilter("ignore", StarletteDeprecationWarning)
+        from starlette.testclient import TestClient
+
+    config = replace(config, pool=pool)
+    app = create_app(config)
+    # as httpx.Client against the socket: no redirect followed, a server error answered 500
+    with TestClient(app, base_url="http://testserver", follow_redirects=False,
+                    raise_server_exceptions=False) as http:
+        deadline = time.monotonic() + 60
+        while http.get("/readyz").status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test service's model did not load")
+            time.sleep(0.05)
+
+        def stop() -> None:
+            raise RuntimeError("a service in this process stops when its block ends")
+
+        def shared(**kwargs) -> contextlib.AbstractContextManager[httpx.Client]:
+            if kwargs:  # never dropped silently: one client serves every request
+                raise TypeError(f"the in-process client takes no {sorted(kwargs)}; pass "
+                                "them per request")
+            return contextlib.nullcontext(http)
+
+        yield Running("http://testserver", app, config, stop, shared)
 
 
 @contextlib.contextmanager
@@ -85,8 +133,15 @@ def running(config: ServiceConfig, *, pool: str = "thread",
 
 @pytest.fixture(scope="session", name="running")
 def running_fixture():
-    """:func:`running`: ``with running(config) as service:`` serves ``config``."""
+    """:func:`running`: ``with running(config) as service:`` serves ``config`` on a socket."""
     return running
+
+
+@pytest.fixture(scope="session", name="serving")
+def serving_fixture():
+    """:func:`serving`: ``with serving(config) as service:`` serves ``config`` in this
+    process."""
+    return serving
 
 
 @pytest.fixture(scope="session", name="write_clip")
@@ -128,14 +183,27 @@ def library_db(tmp_path_factory, songs) -> Path:
     return db
 
 
+def _default(library_db: Path) -> ServiceConfig:
+    """The default service: model gtzan, a library index, loopback, no token."""
+    return ServiceConfig(model="gtzan", library=library_db, workers=2)
+
+
+@pytest.fixture(scope="session")
+def served(library_db) -> Iterator[Running]:
+    """The default service in this process."""
+    with serving(_default(library_db)) as in_process:
+        yield in_process
+
+
 @pytest.fixture(scope="session")
 def service(library_db) -> Iterator[Running]:
-    """The default service: model gtzan, a library index, loopback, no token."""
-    with running(ServiceConfig(model="gtzan", library=library_db, workers=2)) as served:
-        yield served
+    """The default service on a loopback socket."""
+    with running(_default(library_db)) as on_a_socket:
+        yield on_a_socket
 
 
 @pytest.fixture()
-def client(service) -> Iterator[httpx.Client]:
-    with service.client() as http:
+def client(served) -> Iterator[httpx.Client]:
+    """A client of the default service in this process."""
+    with served.client() as http:
         yield http

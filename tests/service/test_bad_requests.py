@@ -107,8 +107,8 @@ def test_a_chunked_upload_is_refused_once_past_the_limit(running):
     assert sent < 64 << 20
 
 
-def test_a_song_over_the_duration_limit(running, songs):
-    with running(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
+def test_a_song_over_the_duration_limit(serving, songs):
+    with serving(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
             short.client() as http:
         response = http.post("/v1/classify", files={"file": ("long.wav",
                                                               songs["rock"].read_bytes())})
@@ -128,9 +128,9 @@ def allowed(tmp_path_factory, write_clip) -> tuple[Path, Path]:
     return inside, outside
 
 
-def test_paths_outside_the_allowed_folder(allowed, running):
+def test_paths_outside_the_allowed_folder(allowed, serving):
     inside, outside = allowed
-    with running(ServiceConfig(model="gtzan-table", allow_dirs=(inside,))) as served, \
+    with serving(ServiceConfig(model="gtzan-table", allow_dirs=(inside,))) as served, \
             served.client() as http:
         def job(*paths):
             return http.post("/v1/jobs", json={"paths": list(paths)})
@@ -148,12 +148,12 @@ def test_paths_outside_the_allowed_folder(allowed, running):
         assert accepted.status_code == 202 and accepted.json()["total"] == 1
 
 
-def test_a_folder_holding_a_link_out_is_refused(tmp_path, running, write_clip):
+def test_a_folder_holding_a_link_out_is_refused(tmp_path, serving, write_clip):
     music = tmp_path / "music"
     write_clip(music / "ok.wav", seconds=3.0)
     write_clip(tmp_path / "elsewhere" / "x.wav", seconds=3.0)
     (music / "x.wav").symlink_to(tmp_path / "elsewhere" / "x.wav")
-    with running(ServiceConfig(model="gtzan-table", allow_dirs=(music,))) as served, \
+    with serving(ServiceConfig(model="gtzan-table", allow_dirs=(music,))) as served, \
             served.client() as http:
         response = http.post("/v1/jobs", json={"paths": ["."]})
     assert "outside" in error_of(response, 403, "path-outside")
@@ -164,12 +164,12 @@ def test_no_server_paths_without_an_allowed_folder(client):
              "paths-not-allowed")
 
 
-def test_tokens_missing_wrong_and_right(songs, tmp_path, monkeypatch, running, token):
+def test_tokens_missing_wrong_and_right(songs, tmp_path, monkeypatch, serving, token):
     monkeypatch.delenv("GENRIFLOW_API_TOKENS", raising=False)
     tokens = tmp_path / "tokens"
     tokens.write_text(f"# the service's tokens\n{token}\n")
     config = ServiceConfig(model="gtzan-table", require_token=True, token_file=tokens)
-    with running(config) as served, served.client() as http:
+    with serving(config) as served, served.client() as http:
         error_of(http.post("/v1/classify", content=b"x"), 401, "token-missing")
         wrong = http.post("/v1/classify", content=b"x",
                           headers={"Authorization": f"Bearer {token}x"})

@@ -1,4 +1,5 @@
-"""POST /v1/classify and the read-only endpoints, against a real running service."""
+"""POST /v1/classify and the read-only endpoints, against the service running in this
+process (its ASGI app, the model loaded by its lifespan)."""
 
 from __future__ import annotations
 
@@ -67,10 +68,10 @@ def test_raw_body_with_its_content_type(client, songs):
     assert response.json()["file"] == "upload"
 
 
-def test_uploads_are_deleted_after_use(client, service, songs):
+def test_uploads_are_deleted_after_use(client, served, songs):
     with open(songs["mp3"], "rb") as f:
         assert client.post("/v1/classify", files={"file": ("song.mp3", f)}).status_code == 200
-    assert list(service.app.state.upload_dir.iterdir()) == []
+    assert list(served.app.state.upload_dir.iterdir()) == []
 
 
 def test_similar_songs_from_the_library(client, songs):

@@ -23,7 +23,7 @@ def poll(http: httpx.Client, job_id: str, timeout: float = 60.0) -> dict:
         time.sleep(0.1)
 
 
-def test_a_job_of_uploads_submitted_polled_fetched_once(client, service, songs):
+def test_a_job_of_uploads_submitted_polled_fetched_once(client, served, songs):
     files = [("files", ("rock.wav", songs["rock"].read_bytes())),
              ("files", ("jazz.wav", songs["jazz"].read_bytes())),
              ("files", ("notes.mp3", b"not a song at all\n" * 40))]
@@ -40,15 +40,15 @@ def test_a_job_of_uploads_submitted_polled_fetched_once(client, service, songs):
         "(unreadable header)"}}]
     gone = client.get(f"/v1/jobs/{job['id']}")  # results are given once
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "job-unknown"
-    assert list(service.app.state.upload_dir.iterdir()) == []
+    assert list(served.app.state.upload_dir.iterdir()) == []
 
 
-def test_a_job_of_server_paths_and_its_expiry(running, tmp_path, write_clip):
+def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):
         write_clip(music / genre / f"{genre}.wav", genre, seconds=4.0, seed=i)
     config = ServiceConfig(model="gtzan-table", allow_dirs=(music,), job_ttl=0.5)
-    with running(config) as served, served.client() as http:
+    with serving(config) as served, served.client() as http:
         job = http.post("/v1/jobs", json={"paths": ["."]}).json()
         assert job["total"] == 3
         kept = http.post("/v1/jobs", json={"paths": [str(music / "rock")]}).json()
@@ -90,8 +90,8 @@ def test_a_full_queue_answers_503_at_once_and_loses_nothing(running, songs):
         assert served.app.state.engine.pending == 0
 
 
-def test_a_request_past_its_timeout_gets_504(running, songs):
-    with running(ServiceConfig(model="gtzan", timeout=0.05)) as served, \
+def test_a_request_past_its_timeout_gets_504(serving, songs):
+    with serving(ServiceConfig(model="gtzan", timeout=0.05)) as served, \
             served.client() as http:
         response = http.post("/v1/classify", params={"tags": "true"},
                              files={"file": ("slow.wav", songs["rock"].read_bytes())})

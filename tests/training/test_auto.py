@@ -2,15 +2,13 @@
 on the validation part only, and what was tried reported everywhere."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import genriflow
+from commandline import in_process
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError
 from genriflow.features.dataset import FeatureDataset, from_audio, write_feature_table
@@ -186,10 +184,8 @@ def test_a_feature_table_gives_the_table_heads_and_says_why_not_the_rest(kaggle_
 def test_the_cli_prints_the_candidates(demo_corpus, feature_cache, tmp_path):
     dataset = from_audio(demo_corpus, options=RunOptions(store=feature_cache, n_jobs=2))
     write_feature_table(dataset, tmp_path / "features_30_sec.csv")
-    out = subprocess.run([sys.executable, "-m", "genriflow", "train", "--features",
-                          str(tmp_path / "features_30_sec.csv"), "--out", str(tmp_path / "m")],
-                         capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "COLUMNS": "200"})
+    out = in_process("train", "--features", tmp_path / "features_30_sec.csv",
+                     "--out", tmp_path / "m")
     assert out.returncode == 0, out.stderr
     saved = AutoChoice.from_dict(json.loads((tmp_path / "m" / "auto.json").read_text()))
     assert f"auto chose {saved.winner}" in out.stdout

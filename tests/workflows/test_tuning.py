@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import genriflow
+from commandline import in_process
 from genriflow.features.options import RunOptions
 
 
@@ -120,9 +121,8 @@ def test_a_killed_tune_resumes_without_repeating_finished_trials(demo_corpus, fe
 
 def test_bad_tune_input_is_one_line(demo_corpus, tmp_path):
     space = _write(tmp_path / "bad.yaml", "params:\n  C: {low: 1, high: oops}\n")
-    out = subprocess.run([sys.executable, "-m", "genriflow", "tune", str(demo_corpus),
-                          "--model", "svm", "--space", str(space), "--out", str(tmp_path / "r"),
-                          "--no-store", "-q"], capture_output=True, text=True, timeout=120)
+    out = in_process("tune", demo_corpus, "--model", "svm", "--space", space,
+                     "--out", tmp_path / "r", "--no-store", "-q")
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         f"error: `--space` {space}: `params.C.high` must be a number; got 'oops'"]
