@@ -70,7 +70,7 @@ def run(paths: Sequence[Path], sampling: dict, store: Path, jobs: int | None,
 
     options = RunOptions(store=store, n_jobs=jobs, progress=not quiet)
     start = time.perf_counter()
-    both = genriflow.analyse(list(paths), tags=True, k=5, options=options, **sampling)
+    both = genriflow.analyse(list(paths), tags=True, k_tags=5, options=options, **sampling)
     seconds = time.perf_counter() - start
     zero = genriflow.classify(list(paths), model="zero-shot", options=options, **sampling)
     from joblib.externals.loky import get_reusable_executor

@@ -23,7 +23,7 @@ from genriflow.datasets.splits import SplitConfig
 from genriflow.datasets.synthetic import make_demo_corpus, synthesize_clip
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models.folder import load_model
 from genriflow.training.deep import DeepTrainConfig, train_network
 from genriflow.training.loop import LoopConfig
@@ -40,10 +40,10 @@ def epoch_seconds(corpus: Path, store: Path, network: str) -> float:
 
 
 def predict_seconds(model_dir: Path, song: Path) -> float:
-    model = load_model(model_dir, device="cpu")
-    predict_files(model, [song], options=RunOptions(n_jobs=1))  # warm-up
+    pipeline = Pipeline(load_model(model_dir, device="cpu"), options=RunOptions(n_jobs=1))
+    pipeline([song])  # warm-up
     start = time.perf_counter()
-    predict_files(model, [song], options=RunOptions(n_jobs=1))
+    pipeline([song])
     return time.perf_counter() - start
 
 

@@ -331,7 +331,11 @@ def run_analyse(
     kwargs, note = sampling_kwargs(genriflow.analyse, full=full, excerpts=excerpts)
     job.notes.append(f"analyse: {note}")
     start = time.perf_counter()
-    both = genriflow.analyse(folder, model="zero-shot", tags=True, k=100, options=options, **kwargs)
+    # genriflow before the one pipeline named the tag count ``k``, now ``k_tags``
+    tags_k = "k_tags" if "k_tags" in inspect.signature(genriflow.analyse).parameters else "k"
+    both = genriflow.analyse(
+        folder, model="zero-shot", tags=True, options=options, **{tags_k: 100}, **kwargs
+    )
     job.seconds["genre + tags"] = time.perf_counter() - start
     job.genres = {p.path: p.genre for p in both.predictions}
     job.tags = {t.path: [name for name, _ in t.top] for t in both.tags}

@@ -56,14 +56,14 @@ def track_files(scratch: Path) -> tuple[list[Path], list[str]]:
 def classify(model, analysis: dict) -> list[str]:
     """Each track's genre by ``model`` (``unknown`` when it says so), as predict does."""
     from genriflow.features.extract import FileFeatures
-    from genriflow.inference.predict import prediction_of
 
     song = np.repeat(np.arange(len(analysis["n_windows"])), analysis["n_windows"])
     out = []
     for i in range(len(analysis["n_windows"])):
         rows = analysis["musicnn"][song == i].astype(np.float64)
-        p = prediction_of(model, FileFeatures(str(i), rows, np.zeros(len(rows))))
-        out.append("unknown" if p.unknown else p.genre)
+        song_features = {model.feature_config.set: FileFeatures(str(i), rows, np.zeros(len(rows)))}
+        p = model.song_probabilities(song_features)
+        out.append("unknown" if p.unknown else model.labels[int(np.argmax(p.probabilities))])
     return out
 
 

@@ -36,7 +36,7 @@ from genriflow.features.pretrained.musicnn import (
     extract as musicnn_extract,
 )
 from genriflow.features.sets import FeatureConfig
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models.folder import load_model
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "gtzan-sample"
@@ -78,7 +78,7 @@ def zero_shot_accuracy() -> tuple[float, int, dict[str, str]] | None:
     if not SAMPLE.is_dir():
         return None
     frame = discover(SAMPLE)
-    predictions, _ = predict_files(load_model("zero-shot"), frame["path"].tolist())
+    predictions = Pipeline(load_model("zero-shot"))(frame["path"].tolist()).predictions
     truth = dict(zip(frame["path"], frame["label"], strict=True))
     right = [p.genre == truth[p.path] for p in predictions]
     return float(np.mean(right)), len(right), {p.path: p.genre for p in predictions}

@@ -103,12 +103,12 @@ def test_options_are_checked_once_with_one_message(classifier):
     with pytest.raises(genriflow.ConfigError,
                        match=r"`aggregation` must be one of mean, vote; got 'median'"):
         genriflow.Classifier("zero-shot", aggregation="median")
-    with pytest.raises(genriflow.ConfigError, match="`top` must be at least 1"):
-        genriflow.classify(tone(4.0), sr=SR, top=0)
+    with pytest.raises(genriflow.ConfigError, match="`k` must be at least 1"):
+        genriflow.classify(tone(4.0), sr=SR, k=0)
 
 
 def test_classify_default_model_and_top(feature_cache):
-    prediction = genriflow.classify(tone(4.0), sr=SR, top=2)
+    prediction = genriflow.classify(tone(4.0), sr=SR, k=2)
     assert prediction.model == "gtzan" and len(prediction.top()) == 2
     assert str(prediction).startswith("<array>: ")
 
@@ -131,7 +131,7 @@ def test_train_then_classify_with_the_trained_model(demo_corpus, feature_cache, 
     song = sorted(demo_corpus.glob("jazz/*"))[0]
     prediction = genriflow.classify(song, model=run.folder, options=options)
     assert set(prediction.labels) == {p.name for p in demo_corpus.iterdir() if p.is_dir()}
-    scored = genriflow.evaluate(run.folder, demo_corpus, out=tmp_path / "eval",
+    scored = genriflow.evaluate(demo_corpus, model=run.folder, out=tmp_path / "eval",
                                 options=options)
     assert scored.accuracy == pytest.approx(run.accuracy)
 

@@ -10,7 +10,9 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 10
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
-warm for many calls; ``analyse`` gives genres and tags in one pass; ``tag``, ``similar``,
+warm for many calls; ``analyse`` gives genres and tags in one pass (one input gives one
+result, a list or a folder a list-like ``Batch`` with ``errors``: see :mod:`genriflow.api`);
+``tag``, ``similar``,
 ``extract_features``, ``train``, ``tune``, ``evaluate`` (``open_set``: can it tell a genre
 it never saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a
 music collection (scan, classify, list, export). Errors a user can fix derive from
@@ -36,20 +38,28 @@ _EXPORTS = {
     "tag": "genriflow.api",
     "analyse": "genriflow.api",
     "similar": "genriflow.api",
-    "extract_features": "genriflow.api",
-    "train": "genriflow.api",
-    "tune": "genriflow.api",
-    "evaluate": "genriflow.api",
-    "open_set": "genriflow.api",
-    "compare": "genriflow.api",
-    "cluster": "genriflow.api",
-    "plot": "genriflow.api",
-    "Run": "genriflow.api",
+    "extract_features": "genriflow.api_training",
+    "train": "genriflow.api_training",
+    "tune": "genriflow.api_training",
+    "evaluate": "genriflow.api_training",
+    "open_set": "genriflow.api_training",
+    "compare": "genriflow.api_training",
+    "cluster": "genriflow.api_training",
+    "plot": "genriflow.api_training",
+    "Run": "genriflow.api_training",
     "RunOptions": "genriflow.features.options",
     "Prediction": "genriflow.inference.predict",
     "Predictions": "genriflow.inference.predict",
     "SongTags": "genriflow.inference.tags",
-    "Analysis": "genriflow.inference.analysis",
+    "Tagged": "genriflow.inference.tags",
+    "SongAnswer": "genriflow.inference.pipeline",
+    "Analysis": "genriflow.inference.pipeline",
+    "Batch": "genriflow.inference.batch",
+    "Clustering": "genriflow.api_training",
+    "SimilarSongs": "genriflow.api",
+    "TuneResult": "genriflow.workflows.tuning",
+    "ModelDescription": "genriflow.models.registry",
+    "AudioInfo": "genriflow.audio",
     "Library": "genriflow.library",
     "LibraryError": "genriflow.library",
     "AudioWarning": "genriflow.audio.errors",
@@ -85,7 +95,15 @@ __all__ = [
     "Prediction",
     "Predictions",
     "SongTags",
+    "Tagged",
+    "SongAnswer",
     "Analysis",
+    "Batch",
+    "Clustering",
+    "SimilarSongs",
+    "TuneResult",
+    "ModelDescription",
+    "AudioInfo",
     "Library",
     "LibraryError",
     "AudioWarning",
@@ -99,34 +117,42 @@ __all__ = [
 if TYPE_CHECKING:
     from genriflow.api import (
         Classifier,
-        Run,
+        SimilarSongs,
         analyse,
         available_models,
         classify,
-        cluster,
-        compare,
         describe_models,
-        evaluate,
-        extract_features,
         load_model,
         model_identity,
-        open_set,
-        plot,
         probe,
         similar,
         tag,
+    )
+    from genriflow.api_training import (
+        Clustering,
+        Run,
+        cluster,
+        compare,
+        evaluate,
+        extract_features,
+        open_set,
+        plot,
         train,
         tune,
     )
+    from genriflow.audio import AudioInfo
     from genriflow.audio.errors import AudioError, AudioWarning
     from genriflow.datasets.discover import DatasetError
     from genriflow.errors import ConfigError, GenriflowError
     from genriflow.features.options import RunOptions
-    from genriflow.inference.analysis import Analysis
+    from genriflow.inference.batch import Batch
+    from genriflow.inference.pipeline import Analysis, SongAnswer
     from genriflow.inference.predict import Prediction, Predictions
-    from genriflow.inference.tags import SongTags
+    from genriflow.inference.tags import SongTags, Tagged
     from genriflow.library import Library, LibraryError
     from genriflow.models.base import ModelError
+    from genriflow.models.registry import ModelDescription
+    from genriflow.workflows.tuning import TuneResult
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,7 @@ from genriflow.datasets.synthetic import make_demo_corpus
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.inference.output import predictions_to_csv, render_predictions
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.progress import styled
 from genriflow.training.classical import TrainConfig
 from genriflow.workflows.evaluate_model import model_split
@@ -74,7 +74,7 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
     say(styled(("4/4", "bold"), " predicting the held-out test songs"))
     test = assign_splits(dataset.frame, model_split(result.model))[0] == "test"
     held_out = dataset.frame.loc[test.to_numpy(), "path"].tolist()
-    predictions, _ = predict_files(result.model, held_out, options=options)
+    predictions = Pipeline(result.model, options=options)(held_out).predictions
     (out / "predictions.csv").write_text(predictions_to_csv(predictions))
     if console is not None:
         render_predictions(predictions[:: max(1, len(predictions) // 10)], "table", 3, console)

@@ -5,7 +5,8 @@ import json
 import numpy as np
 
 from genriflow.features.sampling import Sampling
-from genriflow.inference.tags import MOOD_REFERENCE, mood_ranks, tag_files
+from genriflow.inference.pipeline import Pipeline
+from genriflow.inference.tags import MOOD_REFERENCE, mood_ranks
 from genriflow.models.zero_shot import MOOD_TAGS
 
 
@@ -25,7 +26,7 @@ def test_classical_and_metal_get_opposite_energy_and_calm(shared_data):
                        .glob("*.flac"))[:2]
     metal = sorted((shared_data / "gtzan-sample" / "genres_original" / "metal")
                    .glob("*.wav"))[:2]
-    tagged = tag_files([*classical, *metal], sampling=Sampling(excerpts=4)).tags
+    tagged = Pipeline(None, tags=True, sampling=Sampling(excerpts=4))([*classical, *metal]).tags
     moods = [dict(t.moods) for t in tagged]
     for m in moods:
         assert all(0.0 <= v <= 1.0 for v in m.values())

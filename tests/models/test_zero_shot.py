@@ -56,15 +56,16 @@ def test_voice_and_moods():
 
 def test_zero_shot_and_tags_on_audio_without_training(demo_corpus, feature_cache):
     from genriflow.features.options import RunOptions
-    from genriflow.inference.predict import predict_files
-    from genriflow.inference.tags import tag_files
+    from genriflow.inference.pipeline import Pipeline
 
     options = RunOptions(store=feature_cache)
     songs = sorted(demo_corpus.glob("*/*.00000.*"))
-    predictions, errors = predict_files(load_model("zero-shot"), songs, options=options)
+    result = Pipeline(load_model("zero-shot"), options=options)(songs)
+    predictions, errors = result.predictions, result.errors
     assert not errors and len(predictions) == len(songs)
     assert all(p.genre in GTZAN_GENRES for p in predictions)
-    tags, errors = tag_files(songs, options=options)
+    result = Pipeline(None, tags=True, options=options)(songs)
+    tags, errors = result.tags, result.errors
     assert not errors and len(tags) == len(songs)
     # The synthetic corpus has no voice at all.
     assert sum(t.voice == "instrumental" for t in tags) >= 0.8 * len(tags)

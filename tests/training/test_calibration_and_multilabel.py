@@ -18,7 +18,7 @@ from genriflow.evaluation.calibration_metrics import (
 )
 from genriflow.features.dataset import FeatureDataset, from_audio, from_table
 from genriflow.features.options import RunOptions
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models.folder import load_model
 from genriflow.models.multilabel import (
     SEED_THRESHOLD,
@@ -240,7 +240,8 @@ def test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres(
                                result.model.predict_proba(dataset.X[:4]), atol=1e-6)
     assert "at_thresholds" in result.metrics["test_multilabel"]
     songs = sorted((demo_corpus / "jazz").iterdir())[:2]
-    predictions, errors = predict_files(loaded, songs)
+    result = Pipeline(loaded)(songs)
+    predictions, errors = result.predictions, result.errors
     assert not errors
     for p in predictions:
         assert p.genres[0][0] == p.genre

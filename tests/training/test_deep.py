@@ -11,7 +11,7 @@ from genriflow.datasets.splits import SplitConfig, assign_splits
 from genriflow.features.dataset import FeatureDataset, from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models import NETWORK_NAMES
 from genriflow.models.deep import to_pieces
 from genriflow.models.folder import load_model
@@ -94,7 +94,8 @@ def test_loaded_network_predicts_like_the_trained_one(shortchunk):
 def test_full_song_prediction_with_a_network(shortchunk, demo_corpus):
     out, _, _ = shortchunk
     songs = sorted(demo_corpus.glob("metal/*"))[:3]
-    predictions, errors = predict_files(load_model(out, device="cpu"), songs)
+    result = Pipeline(load_model(out, device="cpu"))(songs)
+    predictions, errors = result.predictions, result.errors
     assert not errors and len(predictions) == 3
     assert all(abs(p.probabilities.sum() - 1) < 1e-5 for p in predictions)
 

@@ -9,7 +9,7 @@ from genriflow.datasets.splits import SplitConfig
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models.folder import load_model
 from genriflow.workflows.train_any import classical_spec, train_any
 
@@ -39,8 +39,8 @@ def test_train_a_head_on_embeddings_and_predict(demo_corpus, feature_cache, tmp_
     assert not errors and metrics["test"]["part"] == "test (stratified, 20 items)"
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["features"]["set"] == "msd-musicnn"
-    predictions, _ = predict_files(load_model(tmp_path), sorted(demo_corpus.glob("jazz/*"))[:2],
-                                   options=RunOptions(store=feature_cache))
+    predictions = Pipeline(load_model(tmp_path), options=RunOptions(store=feature_cache))(
+        sorted(demo_corpus.glob("jazz/*"))[:2]).predictions
     assert len(predictions) == 2
     with pytest.raises(ValueError, match="from audio"):
         train_any("svm", tmp_path, table="x.csv", embeddings="msd-musicnn")

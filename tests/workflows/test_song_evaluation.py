@@ -22,7 +22,7 @@ def sample(shared_data) -> Path:
 
 def test_the_default_model_is_scored_on_its_split_as_predict_classifies(sample, tmp_path):
     options = RunOptions(store=tmp_path / "store")
-    run = genriflow.evaluate("gtzan", sample, out=tmp_path / "run", part="train",
+    run = genriflow.evaluate(sample, model="gtzan", out=tmp_path / "run", part="train",
                              options=options)
     split = fault_filtered_split()
     train = sorted(p for p in sample.rglob("*.wav") if split.get(p.stem) == "train")
@@ -49,9 +49,9 @@ def test_the_default_model_is_scored_on_its_split_as_predict_classifies(sample, 
 
 def test_its_errors_are_one_line(sample, tmp_path, kaggle_table):
     with pytest.raises(DatasetError, match="no 'test' songs .* 'gtzan-fault-filtered'"):
-        genriflow.evaluate("gtzan", sample, out=tmp_path / "a")   # all train-side clips
+        genriflow.evaluate(sample, model="gtzan", out=tmp_path / "a")   # all train-side clips
     with pytest.raises(ConfigError, match="labelled audio, not a table"):
-        genriflow.evaluate("gtzan", table=kaggle_table, out=tmp_path / "b")
+        genriflow.evaluate(model="gtzan", table=kaggle_table, out=tmp_path / "b")
     result = CliRunner().invoke(app, ["evaluate", "gtzan", str(sample), "--out",
                                       str(tmp_path / "c"), "-q", "--no-store"])
     assert result.exit_code != 0

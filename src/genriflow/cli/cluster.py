@@ -44,7 +44,7 @@ def command(
     quiet: Quiet = False,
 ) -> None:
     """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
-    from genriflow.api import cluster
+    from genriflow.api_training import cluster
 
     out = out or Path("runs") / f"cluster-{stamp()}"
     run = cluster(data_dir, table=features, methods=split_list(methods),

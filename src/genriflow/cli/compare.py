@@ -43,7 +43,7 @@ def command(
     test against the best on the same test songs (p: the chance of a difference this large
     between equally accurate models), as in comparison.md.
     """
-    from genriflow.api import compare
+    from genriflow.api_training import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data_dir, split_list(models), out=out, split=split, seed=seed,

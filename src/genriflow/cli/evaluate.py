@@ -54,14 +54,14 @@ def command(
 
     With --open-set: can it say "none of these"? One round per genre held out.
     """
-    from genriflow.api import evaluate
-    from genriflow.api import open_set as run_open_set
+    from genriflow.api_training import evaluate
+    from genriflow.api_training import open_set as run_open_set
 
     options = run_options(store, no_store, jobs, quiet)
     if open_set:
         if part != "test":
             raise ConfigError("part", "is not used by --open-set, which sets its own parts")
-        run = run_open_set(model_dir, data_dir, table=features, bootstrap=bootstrap,
+        run = run_open_set(data_dir, model=model_dir, table=features, bootstrap=bootstrap,
                            scores=[s.strip() for s in scores.split(",") if s.strip()],
                            far_out=far_out, far_out_seconds=far_out_seconds,
                            options=options,
@@ -70,7 +70,7 @@ def command(
         console.print(f"report: {run.folder / 'report.html'}")
         print_errors(run.errors)
         return
-    run = evaluate(model_dir, data_dir, table=features, part=part,
+    run = evaluate(data_dir, model=model_dir, table=features, part=part,
                    out=out or Path("runs") / f"evaluate-{stamp()}",
                    options=options)
     print_result(run.metrics, run.folder)

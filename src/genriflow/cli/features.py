@@ -37,7 +37,7 @@ def command(
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
-    from genriflow.api import extract_features
+    from genriflow.api_training import extract_features
     from genriflow.features.dataset import write_feature_table
     from genriflow.features.representations import export_mel_images
     from genriflow.features.sets import feature_set

@@ -74,7 +74,7 @@ def command(
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
     options = run_options(store, no_store, jobs, quiet, engine, address)
-    result = analyse(paths, model=model, tags=tags, k=max(top, 5), top=top,
+    result = analyse(paths, model=model, tags=tags, k=top, k_tags=max(top, 5),
                      aggregation=aggregation, options=options,
                      min_confidence=min_confidence, **sampling)
     render_songs(result.predictions, result.tags, format, top, console)

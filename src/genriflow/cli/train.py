@@ -71,7 +71,7 @@ def command(
     quiet: Quiet = False,
 ) -> None:
     """Train a genre classifier, evaluate it honestly and save its model folder."""
-    from genriflow.api import train
+    from genriflow.api_training import train
 
     out = out or Path("models") / f"{model.replace('@', '-')}-{stamp()}"
     run = train(data_dir, table=features, model=model, out=out, split=split, seed=seed,

@@ -57,7 +57,7 @@ def command(
     report.html shows the trials, the optimisation history and the parameter importances.
     A killed search resumes when the same command is run again.
     """
-    from genriflow.api import tune
+    from genriflow.api_training import tune
 
     out = out or Path("runs") / f"tune-{model.replace('@', '-')}-{stamp()}"
     result = tune(data_dir, model=model, out=out, space=space, sampler=sampler, trials=trials,

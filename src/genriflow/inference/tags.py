@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
-from genriflow.audio import AudioError
-from genriflow.errors import at_least
 from genriflow.features.embeddings import tag_names
-from genriflow.features.extract import Extraction, extract, extract_waveform
-from genriflow.features.options import RunOptions
-from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig
-from genriflow.inference.predict import expand_inputs
+from genriflow.inference.batch import Batch
 from genriflow.models.zero_shot import INSTRUMENTAL_TAGS, MOOD_TAGS, VOCAL_TAGS, tag_scores
 
 #: The taggers' 100 tag probabilities, the input of every tag summary.
@@ -91,47 +83,11 @@ def mood_ranks(raw: np.ndarray) -> np.ndarray:
                                             strict=True)])
 
 
-class Tagged(NamedTuple):
-    """The tags of a batch, in input order, and the files that could not be used."""
+class Tagged(Batch[SongTags]):
+    """The tags of a batch, in input order, and ``errors``: the files that could not be used
+    (see :class:`~genriflow.inference.batch.Batch`)."""
 
-    tags: list[SongTags]
-    errors: list[AudioError]
-
-
-def tags_of(extraction: Extraction, k: int = 5) -> Tagged:
-    """:func:`describe` every file of an extraction of :data:`TAG_FEATURES` (the tags
-    averaged over the song's windows)."""
-    return Tagged([describe(f.path, f.values.mean(axis=0), k) for f in extraction.files],
-                  extraction.errors)
-
-
-def tag_files(paths: Sequence[str | os.PathLike], *, k: int = 5,
-              sampling: Sampling = DEFAULT_SAMPLING, options: RunOptions | None = None) -> Tagged:
-    """Tag songs (files or folders); tags are averaged over the song's analysed excerpts.
-
-    Parameters
-    ----------
-    paths : sequence of path
-    k : int
-        Tags listed per song.
-    sampling : Sampling
-        How much of each song is analysed (by default a few excerpts spread over it).
-    options : RunOptions or None
-        Store, workers and progress bar of the feature extraction.
-
-    Returns
-    -------
-    Tagged
-        ``tags`` in input order for every file that could be decoded, and ``errors``.
-    """
-    at_least("k", k, 1)
-    return tags_of(extract(expand_inputs(paths), TAG_FEATURES, sampling=sampling,
-                        options=options), k)
-
-
-def tag_waveform(y: np.ndarray, sr: int, *, k: int = 5,
-                 sampling: Sampling = DEFAULT_SAMPLING) -> SongTags:
-    """Tag a waveform held in memory, as :func:`tag_files` tags the same audio in a file."""
-    at_least("k", k, 1)
-    item = extract_waveform(y, sr, TAG_FEATURES, sampling=sampling)
-    return describe(item.path, item.values.mean(axis=0), k)
+    @property
+    def tags(self) -> list[SongTags]:
+        """The songs' tags, as a list."""
+        return list(self.results)

@@ -1,7 +1,7 @@
 """One song's complete analysis, from the public inference functions, and the model's identity.
 
 This is the library's only door to inference: genres, tags, voice and moods in one pass
-(:func:`~genriflow.inference.analysis.analyse_files`: each song decoded once, the
+(one :class:`~genriflow.inference.pipeline.Pipeline`: each song decoded once, the
 pretrained networks run once), and the embedding "songs like this" compares
 (:data:`~genriflow.inference.similar.SIMILARITY_FEATURES`, read from the same network
 analysis through the feature store). A song's analysis exists only when both worked; a
@@ -20,10 +20,9 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
-from genriflow.inference.analysis import analyse_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.inference.similar import SIMILARITY_FEATURES
 from genriflow.models.base import GenreClassifier
-from genriflow.models.folder import load_model
 from genriflow.models.ref import ModelRef, model_ref  # noqa: F401 (ModelRef re-exported)
 
 #: Top tags kept per song.
@@ -70,7 +69,8 @@ class SongAnalysis:
 
 
 class Analyser:
-    """A model kept loaded, analysing batches of songs.
+    """A model kept loaded (one :class:`~genriflow.inference.pipeline.Pipeline`), analysing
+    batches of songs.
 
     Parameters
     ----------
@@ -84,8 +84,10 @@ class Analyser:
     def __init__(self, model: str | os.PathLike, options: RunOptions, *,
                  device: str = "auto") -> None:
         self.ref = model_ref(model)
-        self.model: GenreClassifier = load_model(model, device=device)
         self.options = replace(options, progress=False)
+        self.pipeline = Pipeline(model, tags=True, k_tags=TOP_TAGS, options=self.options,
+                                 device=device)
+        self.model: GenreClassifier = self.pipeline.model
 
     @property
     def labels(self) -> list[str]:
@@ -94,8 +96,7 @@ class Analyser:
     def __call__(self, paths: Sequence[str]) -> list[SongAnalysis | AudioError]:
         """One result per path, in order: its analysis, or why it could not be analysed."""
         keys = [str(Path(p)) for p in paths]
-        analysis = analyse_files(keys, model=self.model, tags=True, k=TOP_TAGS,
-                                 options=self.options)
+        analysis = self.pipeline(keys)
         vectors = extract(keys, SIMILARITY_FEATURES, options=self.options)
         errors: dict[str, AudioError] = {}
         for error in [*analysis.errors, *vectors.errors]:

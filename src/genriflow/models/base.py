@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from genriflow.errors import ConfigError, GenriflowError
+from genriflow.errors import ConfigError, GenriflowError, one_of
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.reject import OpenSet
+
+if TYPE_CHECKING:
+    from genriflow.features.extract import FileFeatures
 
 
 class ModelError(GenriflowError, ValueError):
@@ -57,6 +62,52 @@ def is_unsure(top_probability: float, min_confidence: float, unknown: bool | Non
     (True, False, False)
     """
     return not unknown and float(top_probability) < min_confidence
+
+
+#: How a song's windows' probabilities make the song's (:func:`aggregate`).
+AGGREGATIONS = ("mean", "vote")
+
+
+def aggregate(window_probabilities: np.ndarray, how: str = "mean") -> np.ndarray:
+    """Combine per-window probabilities, shape (n_windows, n_labels) -> (n_labels,).
+
+    ``mean`` averages the probabilities; ``vote`` gives each window one vote for its top
+    genre and returns the vote shares.
+
+    >>> aggregate(np.array([[0.6, 0.4], [0.2, 0.8], [0.9, 0.1]]), "vote").tolist()
+    [0.6666666666666666, 0.3333333333333333]
+    """
+    one_of("aggregation", how, AGGREGATIONS)
+    if how == "mean":
+        return window_probabilities.mean(axis=0)
+    winners = window_probabilities.argmax(axis=1)
+    return np.bincount(winners, minlength=window_probabilities.shape[1]) / len(winners)
+
+
+@dataclass
+class SongProbabilities:
+    """A model's answer for one song (:meth:`GenreClassifier.song_probabilities`).
+
+    Attributes
+    ----------
+    probabilities : np.ndarray, shape (n_labels,)
+        The song's, in the model's :attr:`~GenreClassifier.labels` order.
+    offsets : np.ndarray, shape (n_windows,)
+        Start of each analysed window, in seconds.
+    window_probabilities : np.ndarray, shape (n_windows, n_labels)
+        Each window's probabilities (the timeline), in label order.
+    unknown : bool or None
+        Whether the model's reject rule calls the song none of its genres; ``None``: it
+        has no reject rule.
+    unknown_score : float or None
+        The rule's unknown-genre score.
+    """
+
+    probabilities: np.ndarray
+    offsets: np.ndarray
+    window_probabilities: np.ndarray
+    unknown: bool | None = None
+    unknown_score: float | None = None
 
 
 def library_versions() -> dict[str, str]:
@@ -113,6 +164,44 @@ class GenreClassifier(ABC):
         if not self.multi_label:
             return None
         return np.asarray(self.config["multi_label"]["thresholds"], dtype=float)
+
+    @property
+    def split_model(self) -> GenreClassifier:
+        """The model whose split and training data this model's figures refer to: itself
+        (a fused model: its first part)."""
+        return self
+
+    def song_probabilities(self, features_by_set: Mapping[str, FileFeatures], *,
+                           aggregation: str = "mean") -> SongProbabilities:
+        """One song's probabilities from its features of every set in
+        :attr:`feature_configs` (set name -> the song's windows).
+
+        The one way from a song's features to its answer, for every kind of model: each
+        window is classified (:meth:`predict_proba`) and the windows aggregated
+        (:func:`aggregate`); the reject rule, if any, says whether the song is
+        ``unknown``. A model that reads several sets (a fusion) overrides it.
+
+        Examples
+        --------
+        >>> from genriflow.features.extract import FileFeatures
+        >>> from genriflow.models.zero_shot import ZeroShotGenreModel
+        >>> model = ZeroShotGenreModel()
+        >>> rows = np.random.default_rng(0).random((2, 100))
+        >>> song = {"musicnn-tags": FileFeatures("a.wav", rows, np.array([0.0, 3.0]))}
+        >>> answer = model.song_probabilities(song)
+        >>> answer.window_probabilities.shape, round(float(answer.probabilities.sum()), 6)
+        ((2, 10), 1.0)
+        """
+        item = features_by_set[self.feature_config.set]
+        window_probabilities = self.predict_proba(item.values)
+        unknown = score = None
+        if self.open_set is not None:
+            score = song_unknown_score(self, item.values)
+            unknown = bool(self.open_set.rule.rejects(score))
+            if hasattr(self, "no_genre_fits"):  # a vocabulary: unknown only if no genre fits
+                unknown = self.no_genre_fits(item.values, unknown)
+        return SongProbabilities(aggregate(window_probabilities, aggregation), item.offsets,
+                                 window_probabilities, unknown, score)
 
     @abstractmethod
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -198,6 +287,18 @@ class GenreClassifier(ABC):
     def write_weights(self, path: Path) -> None:
         """Write the learned state to ``path`` (models with a folder override this)."""
         raise ModelError(f"{type(self).__name__} has no weights to write")
+
+
+def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:
+    """The unknown-genre score of one song's windows (n_windows, *set_shape) by ``model``'s
+    reject rule: the mean of the windows' scores, or for a song-level score
+    (:data:`~genriflow.models.reject.SONG_SCORES`) the score of the windows' mean."""
+    from genriflow.models.reject import SONG_SCORES
+
+    values = np.asarray(values)
+    if model.open_set.rule.score in SONG_SCORES:
+        return float(model.open_set.scores(model, values.mean(axis=0, keepdims=True))[0])
+    return float(np.mean(model.open_set.scores(model, values)))
 
 
 def _write_json(path: Path, data: Any) -> None:

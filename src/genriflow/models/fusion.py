@@ -13,13 +13,17 @@ one temperature ``T``: ``softmax(log(mean) / T)``, which keeps every song's top 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier, ModelError
+from genriflow.models.base import GenreClassifier, ModelError, SongProbabilities
+
+if TYPE_CHECKING:
+    from genriflow.features.extract import FileFeatures
 
 
 @dataclass
@@ -73,6 +77,31 @@ class FusedGenreModel(GenreClassifier):
     def feature_configs(self) -> list[FeatureConfig]:
         return [part.feature_config for part in self.parts]
 
+    @property
+    def split_model(self) -> GenreClassifier:
+        """The first part's split (the one the fused model is scored on)."""
+        return self.parts[0].split_model
+
+    def song_probabilities(self, features_by_set: Mapping[str, FileFeatures], *,
+                           aggregation: str = "mean") -> SongProbabilities:
+        """Each part's song-level probabilities from its own features, fused (:meth:`fuse`).
+
+        The timeline is that of the part with the most windows (columns in
+        :attr:`labels` order). The song is ``unknown`` when a part with a reject rule calls
+        it so (the score is that of the first such part); ``None`` when no part has one.
+        """
+        singles = [part.song_probabilities(features_by_set, aggregation=aggregation)
+                   for part in self.parts]
+        longest = max(range(len(singles)), key=lambda i: len(singles[i].offsets))
+        timeline = singles[longest]
+        order = [list(self.parts[longest].labels).index(label) for label in self.labels]
+        judged = [single for single in singles if single.unknown is not None]
+        return SongProbabilities(
+            self.fuse([single.probabilities for single in singles]), timeline.offsets,
+            timeline.window_probabilities[:, order],
+            unknown=any(s.unknown for s in judged) if judged else None,
+            unknown_score=judged[0].unknown_score if judged else None)
+
     def fuse(self, song_probabilities: Sequence[np.ndarray]) -> np.ndarray:
         """One song's probabilities from each part's (in :attr:`parts` order, each in its
         part's label order), as the mean in :attr:`labels` order (sharpened by
@@ -96,7 +125,7 @@ class FusedGenreModel(GenreClassifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Not defined for one feature matrix: each part reads its own features; see
-        :func:`genriflow.inference.predict.predictions_from`."""
+        :meth:`song_probabilities`."""
         raise ModelError("a fused model classifies whole songs (each of its models reads "
                          "its own features): use genriflow.classify")
 

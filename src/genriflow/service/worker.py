@@ -2,10 +2,11 @@
 each of its worker processes (``pool="process"``, the default: the event loop then never
 shares an interpreter lock with the analysis, so refusals and health checks stay quick).
 
-A :class:`Worker` loads the model once and warms it up (numba's kernels compile, the
-pretrained networks load), then analyses batches of :class:`Task`: each song is checked
-(:func:`genriflow.probe`: not audio, nothing decodes, too long), and the usable ones go
-to :func:`genriflow.analyse` together, one call per kind of request.
+A :class:`Worker` holds one :class:`~genriflow.inference.pipeline.Pipeline` (what
+:func:`genriflow.analyse` runs): it loads the model once and warms it up (numba's kernels
+compile, the pretrained networks load), then analyses batches of :class:`Task`: each song
+is checked (:func:`genriflow.probe`: not audio, nothing decodes, too long), and the usable
+ones go through the pipeline together, one call per kind of request.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 import numpy as np
 
 import genriflow
-from genriflow.api import Classifier, analyse, model_identity, probe
+from genriflow.api import model_identity, probe
 from genriflow.errors import GenriflowError
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import Sampling
+from genriflow.inference.pipeline import Pipeline
 from genriflow.service.config import ServiceConfig
 from genriflow.service.errors import ServiceError, from_library
 from genriflow.service.results import song_result
@@ -61,20 +64,19 @@ class Worker:
         started = time.perf_counter()
         self.config = config
         self.options = RunOptions(store=config.store, n_jobs=1, progress=False)
-        self.classifier = Classifier(config.model, excerpts=config.excerpts,
-                                     options=self.options)
+        self.pipeline = Pipeline(config.model, k_tags=10, options=self.options,
+                                 sampling=Sampling.of(config.excerpts, full=False))
         ref = model_identity(config.model)
         self.identity = {"name": ref.name, "identity": ref.identity,
                          "version": genriflow.__version__}
         t = np.arange(4 * 22050) / 22050  # warm up: every kernel and network, once
-        analyse(0.1 * np.sin(2 * np.pi * 220 * t), sr=22050, model=self.classifier.model,
-                tags=True, excerpts=config.excerpts)
+        self.pipeline(0.1 * np.sin(2 * np.pi * 220 * t), sr=22050, tags=True)
         log.info("model %s loaded and warm in %.1f s", ref.identity,
                  time.perf_counter() - started)
 
     def describe(self) -> dict[str, Any]:
         """The model's name, identity, version and labels."""
-        return {**self.identity, "labels": self.classifier.labels}
+        return {**self.identity, "labels": list(self.pipeline.model.labels)}
 
     def analyse(self, batch: list[Task]) -> list[dict | ServiceError]:
         """Each song's result (the JSON of :func:`~genriflow.service.results.song_result`)
@@ -101,9 +103,7 @@ class Worker:
     def _analyse(self, batch: list[Task], todo: list[int], tags: bool,
                  durations: dict[int, float], out: list[Any]) -> None:
         paths = [batch[i].path for i in todo]
-        analysis = analyse(paths, model=self.classifier.model, tags=tags, k=10,
-                           top=self.classifier.top, excerpts=self.config.excerpts,
-                           options=self.options)
+        analysis = self.pipeline(paths, tags=tags)
         predictions = {p.path: p for p in analysis.predictions}
         song_tags = {t.path: t for t in analysis.tags}
         errors = {str(e.path): e for e in analysis.errors}

@@ -3,7 +3,8 @@
 A fused model (the built-in default ``gtzan``) reads several feature sets and has no
 single feature matrix to score, so :mod:`genriflow.workflows.evaluate_model` cannot take it.
 Here each song of the chosen part is classified exactly as ``genriflow predict`` and
-``genriflow.classify`` do (same sampling, same aggregation, same fusion), and the songs'
+``genriflow.classify`` do (the same :class:`~genriflow.inference.pipeline.Pipeline`: same
+sampling, same aggregation, same fusion), and the songs'
 predictions are scored against their labels: accuracy with its 95 % Wilson interval, the
 per-genre figures and the confusion matrix, and how far the probabilities can be trusted
 (expected calibration error, negative log-likelihood, Brier score, reliability diagram).
@@ -23,7 +24,7 @@ from genriflow.evaluation.calibration_metrics import calibration_figures
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.report import write_report
 from genriflow.features.options import RunOptions
-from genriflow.inference.predict import predict_files
+from genriflow.inference.pipeline import Pipeline
 from genriflow.models.base import GenreClassifier
 from genriflow.workflows.evaluate_model import known_label_sets, model_split, part_rows
 
@@ -31,12 +32,11 @@ from genriflow.workflows.evaluate_model import known_label_sets, model_split, pa
 def song_split(model: GenreClassifier) -> SplitConfig:
     """The split to score ``model`` on: its own, for a fused model its first part's, for a
     vocabulary (``library-genres``) its head's."""
-    from genriflow.models.fusion import FusedGenreModel
     from genriflow.models.vocabulary import VocabularyGenreModel
 
     if isinstance(model, VocabularyGenreModel):
         return model_split(model.head)
-    return model_split(model.parts[0] if isinstance(model, FusedGenreModel) else model)
+    return model_split(model.split_model)
 
 
 def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str = "test",
@@ -76,7 +76,7 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     rows, method = part_rows(frame, split, part, str(data), noun="songs")
     labels = {str(path): next(iter(s)) for path, s in zip(
         frame["path"][rows], known_label_sets(frame, rows, model.labels), strict=True)}
-    result = predict_files(model, list(labels), options=options)
+    result = Pipeline(model, options=options)(list(labels))
     if not result.predictions:
         raise DatasetError(f"no song of the {part!r} part could be classified")
     truth = np.array([labels[str(p.path)] for p in result.predictions])

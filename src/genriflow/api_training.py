@@ -1,0 +1,395 @@
+"""The public API's dataset-level jobs: features of labelled data, training, tuning,
+evaluation, open-set rounds, comparisons, clustering and pictures.
+
+Each writes a run folder (or returns a table) and is reachable as ``genriflow.<name>``.
+The rule of :mod:`genriflow.api` holds here too: the data come first, every option is
+keyword-only (the model included: ``evaluate(data, model=...)``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from genriflow.audio.errors import AudioError
+from genriflow.errors import ConfigError
+from genriflow.features.options import RunOptions, default_options
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from genriflow.features.dataset import FeatureDataset
+    from genriflow.models.base import GenreClassifier
+    from genriflow.training.auto import AutoChoice
+    from genriflow.workflows.tuning import TuneResult
+
+Model = str | os.PathLike
+
+
+def _loaded(model: Model | GenreClassifier) -> GenreClassifier:
+    from genriflow.models.folder import load_model
+
+    return load_model(model) if isinstance(model, str | os.PathLike) else model
+
+
+def extract_features(data: str | os.PathLike, *,
+                     feature_sets: str | Sequence[str] = "kaggle",
+                     options: RunOptions | None = None
+                     ) -> FeatureDataset | dict[str, FeatureDataset]:
+    """Feature sets of a labelled folder (or manifest), each file decoded once.
+
+    Parameters
+    ----------
+    data : path
+        Folder per genre (any depth; both GTZAN layouts) or a CSV manifest.
+    feature_sets : str or sequence of str
+        One name (the result is its dataset) or several (a dict by name); see
+        ``genriflow.features.FEATURE_SET_NAMES``.
+    options : RunOptions or None
+
+    Returns
+    -------
+    FeatureDataset or dict of FeatureDataset
+        ``X`` (one row per file), ``y``, ``frame`` and ``errors``.
+    """
+    from genriflow.features.dataset import from_audio_sets
+    from genriflow.features.sets import FeatureConfig
+
+    names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
+    if not names:
+        raise ConfigError("feature_sets", "names no feature set")
+    datasets = from_audio_sets(data, [FeatureConfig(set=name) for name in names],
+                               options=options if options is not None else default_options())
+    return datasets[names[0]] if isinstance(feature_sets, str) else datasets
+
+
+@dataclass
+class Run:
+    """What a training or evaluation run produced: its folder, figures and unusable files.
+
+    Attributes
+    ----------
+    folder : Path
+        The model folder (training) or run folder (evaluation), with ``report.html``.
+    metrics : dict
+        What ``metrics.json`` holds; every figure names its split and part.
+    errors : list of AudioError
+    """
+
+    folder: Path
+    metrics: dict
+    errors: list[AudioError] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Accuracy on the test part (mean over folds for k-fold)."""
+        return float(self.metrics["test"]["accuracy"])
+
+    @property
+    def auto(self) -> AutoChoice | None:
+        """What ``model="auto"`` tried: every candidate's validation accuracy with its 95 %
+        interval, or why it was skipped, and the winner (``.table()`` as a DataFrame);
+        ``None`` for a named model."""
+        from genriflow.training.auto import AutoChoice
+
+        data = self.metrics.get("auto")
+        return None if data is None else AutoChoice.from_dict(data)
+
+
+def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
+          table: str | os.PathLike | None = None, model: str = "auto", split: str = "auto",
+          seed: int = 0, folds: int = 10, pca: int | None = None, epochs: int = 50,
+          device: str = "auto", augment: str = "none", copies: int = 1,
+          embeddings: str | None = None, calibration: str = "auto",
+          multi_label: bool = False, thresholds: str = "tuned",
+          options: RunOptions | None = None) -> Run:
+    """Train a genre model, choose it on the validation part, test it once, save it.
+
+    Parameters
+    ----------
+    data : path or None
+        Labelled audio (folder per genre or manifest); or give ``table``.
+    out : path
+        The model folder to write (``load_model(out)`` reads it back).
+    table : path or None
+        A Kaggle-style GTZAN feature table instead of audio.
+    model : str
+        ``auto``: the best on the validation part of the classical heads on the GTZAN table,
+        the same heads on pretrained embeddings (``msd-musicnn``) and, with at least 50
+        training clips per genre, the short-chunk CNN (what it tried is ``Run.auto`` and
+        ``auto.json``); a classical name (``svm``, ``knn``, ...; ``svm@msd-musicnn`` for
+        another input), or a network (``shortchunk-cnn``, ``cs229-ffnn@cs229-raw``, ...).
+    split : str
+        ``auto``, ``gtzan-fault-filtered``, ``stratified``, ``stratified-grouped``,
+        ``kfold``, ``kfold-grouped`` or ``manifest``; ``seed`` and ``folds`` go with it.
+    pca : int or None
+        Classical models: principal components after scaling.
+    epochs, device, augment, copies
+        Networks: most epochs, where to train, waveform augmentation and its copies.
+    embeddings : str or None
+        Classical models on a pretrained network's embeddings (transfer learning).
+    calibration : str
+        Fitted on the validation part: ``auto`` (temperature scaling for a network; none
+        for a classical head, refitted on train + valid instead), ``none``,
+        ``temperature``, ``sigmoid`` or ``isotonic`` (the last two for classical heads).
+        Multi-label: a network's temperature before every sigmoid, a head's calibrator
+        per genre. The report shows ECE, NLL and Brier score before and after.
+    multi_label : bool
+        Several genres per song, from the data's ``labels`` column (``rock;blues``): one
+        sigmoid per genre (networks, binary cross-entropy) or one-vs-rest heads.
+    thresholds : str
+        Multi-label: ``tuned`` (per genre, best F1 on the validation songs with several
+        genres; the 0.2 when there are none; ``metrics.json`` says which was used) or
+        ``seed`` (the 2024 report's 0.2).
+    options : RunOptions or None
+
+    Returns
+    -------
+    Run
+        The model folder, its metrics (with the split) and the files that could not be used.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.workflows.train_any import train_any
+
+    options = options if options is not None else default_options()
+    metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
+        method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
+        augment=augment, copies=copies, embeddings=embeddings, calibration=calibration,
+        multi_label=multi_label, thresholds=thresholds, options=options)
+    return Run(Path(out), metrics, errors)
+
+
+def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
+         space: str | os.PathLike | None = None, sampler: str = "tpe", trials: int = 20,
+         storage: str | None = None, jobs: int = 1, split: str = "auto", seed: int = 0,
+         epochs: int = 30, device: str = "auto",
+         options: RunOptions | None = None) -> TuneResult:
+    """Search a model's hyperparameters with Optuna, then test the best trial once.
+
+    Trials are fitted on the training part and scored on the validation part (networks:
+    their validation loss, pruned epoch by epoch by the median rule, through the one
+    training loop; classical heads: their validation accuracy). The best trial's values
+    are trained as an ordinary model folder, ``out/model`` (``load_model`` reads it), and
+    tested once on the test part. Rerunning with the same ``out`` and ``storage`` resumes
+    the search: finished trials are kept, not run again.
+
+    Parameters
+    ----------
+    data : path
+        Labelled audio (folder per genre or manifest).
+    model : str
+        One classical head (``svm``, ``logreg``, ...; ``svm@msd-musicnn`` for another
+        input) or network (``mm-cnn``, ``shortchunk-cnn``, ...).
+    out : path
+        The run folder: ``report.html``, ``trials.csv``, ``config.json``, ``model/``; the
+        study is named after it.
+    space : path or None
+        A YAML search space (see :mod:`genriflow.training.space`); ``None``: the model's
+        default space.
+    sampler : {'tpe', 'grid'}
+    trials : int
+        Trials the study holds when done (a grid runs at most its size).
+    storage : str or None
+        Optuna storage URL, e.g. ``sqlite:///tune.db``; ``None``: ``out/tune.db``.
+    jobs : int
+        Trials at once.
+    split, seed : str, int
+        A hold-out split with a validation part, and the seed of everything.
+    epochs, device
+        Networks: most epochs per trial, and where to train.
+    options : RunOptions or None
+        Feature store, engine, workers and progress bars.
+
+    Returns
+    -------
+    TuneResult
+        The run folder, the best trial, its test figures (accuracy with its 95 % Wilson
+        interval) and the trial table.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.training.space import load_space
+    from genriflow.training.tune import TuneConfig
+    from genriflow.workflows.tuning import tune_to_folder
+
+    config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
+                        split=SplitConfig(method=split, seed=seed), epochs=epochs,
+                        device=device)
+    loaded = load_space(space, model) if space is not None else None
+    return tune_to_folder(data, out, config, space=loaded, storage=storage,
+                          options=options if options is not None else default_options())
+
+
+def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,
+             config: Any, options: RunOptions) -> FeatureDataset:
+    from genriflow.features.dataset import from_audio, from_table
+
+    if (data is None) == (table is None):
+        raise ConfigError("data", "give either labelled audio or a feature table, not both "
+                          "or neither")
+    if table is not None:
+        return from_table(table)
+    return from_audio(data, config, options=options)
+
+
+def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClassifier,
+             out: str | os.PathLike, table: str | os.PathLike | None = None,
+             part: str = "test", options: RunOptions | None = None) -> Run:
+    """Score a saved model on its own split's test part, or on data it never saw.
+
+    The default ``gtzan`` (a head on each window of the ``musicnn`` analysis), a fused
+    model (``gtzan-fusion``) and ``library-genres`` are scored song by song from audio,
+    each song classified exactly as :func:`classify` does, on the model's split
+    (``gtzan-fault-filtered``; a fusion's first part's), with the calibration figures of
+    its probabilities (:mod:`genriflow.workflows.song_evaluation`).
+
+    Parameters
+    ----------
+    data, table : path
+        Exactly one: labelled audio, or a Kaggle-style feature table.
+    model : str, path or GenreClassifier
+        A built-in name, a model folder or a loaded model.
+    out : path
+        The run folder: ``report.md``, ``report.html``, ``metrics.json``, confusion matrix.
+    part : {'test', 'valid', 'train', 'all'}
+        ``test`` re-applies the model's own split; ``all`` scores every item (for data the
+        model never saw).
+    options : RunOptions or None
+    """
+    from genriflow.workflows.evaluate_model import evaluate_to_folder
+
+    loaded = _loaded(model)
+    options = options if options is not None else default_options()
+    # Models whose song is the mean of its windows' answers (the default gtzan, a
+    # vocabulary) or that read several feature sets (a fusion: no one feature matrix)
+    # are scored song by song, exactly as classify does.
+    if len(loaded.feature_configs) > 1 or loaded.feature_config.set == "musicnn":
+        from genriflow.workflows.song_evaluation import evaluate_songs_to_folder
+
+        if data is None or table is not None:
+            raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
+                              "song by song, as classify does: give labelled audio, not a "
+                              "table")
+        metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
+                                                   options=options)
+        return Run(Path(out), metrics, errors)
+    dataset = _dataset(data, table, loaded.feature_config, options)
+    metrics = evaluate_to_folder(loaded, dataset, out, part=part)
+    return Run(Path(out), metrics, dataset.errors)
+
+
+def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClassifier,
+             out: str | os.PathLike, table: str | os.PathLike | None = None,
+             scores: Sequence[str] = ("max-prob", "energy", "distance", "relative-distance"),
+             target_tpr: float = 0.95, bootstrap: int = 1000, far_out: int = 5,
+             far_out_seconds: float = 30.0, seed: int = 0,
+             options: RunOptions | None = None) -> Run:
+    """Leave-one-genre-out: how well unknown-genre scores tell a genre the model never saw.
+
+    Each genre in turn is held out: ``model``'s recipe (its classical model, feature set
+    and split) is refitted on the other genres' training part, each score's threshold
+    chosen on their validation part, and the scores measured on their test part against
+    every song of the held-out genre, and against far-out inputs (noise and speech-like
+    babble in the same features). See :mod:`genriflow.workflows.leave_one_genre_out`.
+
+    Parameters
+    ----------
+    data, table : path
+        Exactly one: labelled audio, or a Kaggle-style feature table.
+    model : str, path or GenreClassifier
+        A classical model folder written by :func:`train` on a hold-out split.
+    out : path
+        The run folder: ``report.md``, ``report.html``, ``metrics.json``,
+        ``risk-coverage.png``.
+    scores : sequence of str
+        ``max-prob``, ``energy``, ``distance``, ``relative-distance`` (see
+        :mod:`genriflow.models.reject`); one the model cannot give is listed as unavailable.
+    target_tpr : float
+        Share of known songs each threshold accepts.
+    bootstrap : int
+        Resamples of each AUROC's 95 % interval.
+    far_out : int
+        Far-out clips of each kind (white, pink, brown noise, speech); 0 for none.
+    far_out_seconds : float
+    seed : int
+        Of the far-out clips and the bootstrap.
+    options : RunOptions or None
+
+    Returns
+    -------
+    Run
+        ``metrics["open_set"]``: ``pooled`` (score -> AUROC, interval, FPR at 95 % TPR,
+        AURC, far-out figures) and ``rounds`` (one per held-out genre).
+    """
+    from genriflow.errors import at_least
+    from genriflow.workflows.leave_one_genre_out import OpenSetConfig, open_set_to_folder
+
+    at_least("far_out", far_out, 0)
+    config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
+                           seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
+    loaded = _loaded(model)
+    options = options if options is not None else default_options()
+    dataset = _dataset(data, table, loaded.feature_config, options)
+    metrics = open_set_to_folder(loaded, dataset, out, config, options=options)
+    return Run(Path(out), metrics, dataset.errors)
+
+
+def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.PathLike,
+            split: str = "auto", seed: int = 0, epochs: int = 50, device: str = "auto",
+            options: RunOptions | None = None) -> pd.DataFrame:
+    """Train several models on one dataset and split; the table of their accuracies.
+
+    Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
+    per model. Models are named as for :func:`train`.
+    """
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.workflows.train_any import compare as run_compare
+
+    options = options if options is not None else default_options()
+    return run_compare(data, list(models), out, split=SplitConfig(method=split, seed=seed),
+                       epochs=epochs, device=device, options=options)
+
+
+@dataclass
+class Clustering:
+    """Scores per method, each item's cluster, and the unusable files of a clustering run."""
+
+    scores: pd.DataFrame
+    assignments: pd.DataFrame
+    feature_set: str
+    folder: Path
+    errors: list[AudioError] = field(default_factory=list)
+
+
+def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
+            table: str | os.PathLike | None = None,
+            methods: Sequence[str] = ("pca-gmm", "kmeans"), feature_set: str = "kaggle",
+            n_clusters: int | None = None, components: int = 10, seed: int = 0,
+            options: RunOptions | None = None) -> Clustering:
+    """Find genres without labels and score the clusters against the labels (ARI, NMI).
+
+    ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
+    ``genriflow-stack``); ``n_clusters`` defaults to one per label.
+    """
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.training.clustering import ClusterConfig
+    from genriflow.workflows.cluster_run import cluster_to_folder
+
+    config = ClusterConfig(tuple(methods), n_clusters, components, seed)
+    options = options if options is not None else default_options()
+    dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
+    run = cluster_to_folder(dataset, out, config)
+    return Clustering(run.scores, run.assignments, run.feature_set, Path(out), dataset.errors)
+
+
+def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0.0,
+         duration: float = 30.0, options: RunOptions | None = None) -> list[Path]:
+    """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
+    dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
+    ``report.html``. Returns the PNG files."""
+    from genriflow.plots.folder import plot_to_folder
+
+    options = options if options is not None else default_options()
+    return plot_to_folder(target, out, offset=offset, duration=duration, options=options)
