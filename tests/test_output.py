@@ -98,7 +98,7 @@ def test_a_table_keeps_every_cell_through_a_pipe_and_on_a_narrow_terminal():
 
 def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
                                                                         monkeypatch):
-    import genriflow.api
+    import genriflow.api_training
     from genriflow.cli import app
 
     table = pd.DataFrame({
@@ -107,7 +107,7 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
         "test_low": [0.73, 0.61], "test_high": [0.87, 0.78],
         "test_balanced": [0.8, 0.69], "split": ["test (stratified, 100 items)"] * 2,
         "folder": ["a", "b"], "vs_best": ["svm"] * 2, "mcnemar_p": [None, 0.0213]})
-    monkeypatch.setattr(genriflow.api, "compare", lambda *args, **kwargs: table)
+    monkeypatch.setattr(genriflow.api_training, "compare", lambda *args, **kwargs: table)
     result = CliRunner().invoke(app, ["compare", str(tmp_path), "--out", str(tmp_path / "run"),
                                       "-q"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output

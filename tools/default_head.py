@@ -255,7 +255,7 @@ def build_library(data: Path, out: Path, *, cache: Path | None = None,
     hand: the vocabulary is data); its ``min_evidence`` is the 5 % quantile of the
     training-side GTZAN clips' strongest genre score. Figures on the 194 clips are
     in-sample for the head (it was fitted on them)."""
-    from genriflow.inference.predict import song_unknown_score
+    from genriflow.models.base import song_unknown_score
     from genriflow.models.folder import load_model
     from genriflow.models.vocabulary import MAP_FILE, VocabularyGenreModel, read_genre_map
 
