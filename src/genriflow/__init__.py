@@ -60,6 +60,8 @@ _EXPORTS = {
     "TuneResult": "genriflow.workflows.tuning",
     "ModelDescription": "genriflow.models.registry",
     "AudioInfo": "genriflow.audio",
+    "ModelRef": "genriflow.models.ref",
+    "GenreClassifier": "genriflow.models.base",
     "Library": "genriflow.library",
     "LibraryError": "genriflow.library",
     "AudioWarning": "genriflow.audio.errors",
@@ -104,6 +106,8 @@ __all__ = [
     "TuneResult",
     "ModelDescription",
     "AudioInfo",
+    "ModelRef",
+    "GenreClassifier",
     "Library",
     "LibraryError",
     "AudioWarning",
@@ -150,7 +154,8 @@ if TYPE_CHECKING:
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.tags import SongTags, Tagged
     from genriflow.library import Library, LibraryError
-    from genriflow.models.base import ModelError
+    from genriflow.models.base import GenreClassifier, ModelError
+    from genriflow.models.ref import ModelRef
     from genriflow.models.registry import ModelDescription
     from genriflow.workflows.tuning import TuneResult
 

@@ -69,8 +69,7 @@ def test_one_input_gives_one_result_and_several_a_list_with_the_failures(songs, 
         assert isinstance(batches["analyse"], Analysis)
         first = batches["classify"][0]
         assert first.path == str(song) and first.genre == single["classify"].genre
-        np.testing.assert_allclose(first.probabilities, single["classify"].probabilities,
-                                   atol=1e-6)
+        np.testing.assert_allclose(first.probabilities, single["classify"].probabilities, atol=1e-6)
         assert batches["tag"][0].top == single["tag"].top
         assert batches["analyse"][0].prediction.genre == single["classify"].genre
         assert batches["analyse"].predictions[0].path == str(song)
@@ -78,9 +77,11 @@ def test_one_input_gives_one_result_and_several_a_list_with_the_failures(songs, 
 
 def test_one_bad_input_raises_and_in_a_batch_is_only_listed(songs, options):
     bad = songs / "empty.wav"
-    for call in (lambda a: genriflow.classify(a, model="zero-shot", options=options),
-                 lambda a: genriflow.tag(a, options=options),
-                 lambda a: genriflow.analyse(a, model="zero-shot", options=options)):
+    for call in (
+        lambda a: genriflow.classify(a, model="zero-shot", options=options),
+        lambda a: genriflow.tag(a, options=options),
+        lambda a: genriflow.analyse(a, model="zero-shot", options=options),
+    ):
         with pytest.raises(genriflow.AudioError, match="empty.wav"):
             call(bad)
         batch = call([bad])
@@ -88,8 +89,7 @@ def test_one_bad_input_raises_and_in_a_batch_is_only_listed(songs, options):
 
 
 def test_a_waveform_is_one_input(options):
-    answer = genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", k_tags=2,
-                               options=options)
+    answer = genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", k_tags=2, options=options)
     assert isinstance(answer, SongAnswer) and answer.path == "<array>"
     assert len(answer.tags.top) == 2 and answer.prediction.path == "<array>"
 
@@ -116,13 +116,17 @@ def test_every_model_goes_through_its_own_song_probabilities():
     plain = ZeroShotGenreModel()
     fused = FusedGenreModel([plain, ZeroShotGenreModel()], config={"model": "twice"})
     stacked = _Stacked()
-    answers = {name: Pipeline(model)(wave, sr=SR).prediction
-               for name, model in (("plain", plain), ("fused", fused), ("stacked", stacked))}
+    answers = {
+        name: Pipeline(model)(wave, sr=SR).prediction
+        for name, model in (("plain", plain), ("fused", fused), ("stacked", stacked))
+    }
     # A fusion of a model with itself is that model, through the same forward.
-    np.testing.assert_allclose(answers["fused"].probabilities,
-                               answers["plain"].probabilities, atol=1e-9)
-    np.testing.assert_allclose(answers["fused"].window_probabilities,
-                               answers["plain"].window_probabilities, atol=1e-9)
+    np.testing.assert_allclose(
+        answers["fused"].probabilities, answers["plain"].probabilities, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        answers["fused"].window_probabilities, answers["plain"].window_probabilities, atol=1e-9
+    )
     assert answers["fused"].model == "twice" and answers["plain"].model == "zero-shot"
     assert _Stacked.calls == 1
     assert answers["stacked"].genre == stacked.labels[0]
@@ -138,17 +142,21 @@ def test_the_fusion_answers_the_mean_of_its_parts_song_answers():
     song = features.songs[0]
     parts = [part.song_probabilities(song) for part in fused.parts]
     answer = pipe.forward(features)[0]
-    np.testing.assert_allclose(answer.probabilities,
-                               fused.fuse([p.probabilities for p in parts]), atol=1e-9)
+    np.testing.assert_allclose(
+        answer.probabilities, fused.fuse([p.probabilities for p in parts]), atol=1e-9
+    )
     assert answer.probabilities.sum() == pytest.approx(1.0)
     prediction = pipe.postprocess(features, [answer]).prediction
     np.testing.assert_allclose(prediction.probabilities, answer.probabilities, atol=1e-12)
 
 
 def test_no_code_path_asks_whether_a_model_is_fused():
-    found = [f"{path.relative_to(SRC)}:{i}" for path in SRC.rglob("*.py")
-             for i, line in enumerate(path.read_text().splitlines(), start=1)
-             if re.search(r"isinstance\(.*FusedGenreModel", line)]
+    found = [
+        f"{path.relative_to(SRC)}:{i}"
+        for path in SRC.rglob("*.py")
+        for i, line in enumerate(path.read_text().splitlines(), start=1)
+        if re.search(r"isinstance\(.*FusedGenreModel", line)
+    ]
     assert found == []
 
 
@@ -165,15 +173,21 @@ def test_sr_with_a_file_is_refused_by_every_function_in_one_line(call, songs):
 def test_bad_options_are_refused_before_any_file_is_read(tmp_path):
     missing = tmp_path / "missing.wav"
     for call, message in (
-            (lambda: genriflow.tag(missing, k=0), "`k` must be at least 1"),
-            (lambda: genriflow.classify(missing, model="zero-shot", k=0),
-             "`k` must be at least 1"),
-            (lambda: genriflow.analyse(missing, model="zero-shot", k_tags=0),
-             "`k_tags` must be at least 1"),
-            (lambda: genriflow.analyse(missing, model="zero-shot", min_confidence=2.0),
-             "`min_confidence` must be between 0 and 1"),
-            (lambda: genriflow.classify(missing, model="zero-shot", aggregation="max"),
-             "`aggregation` must be one of mean, vote")):
+        (lambda: genriflow.tag(missing, k=0), "`k` must be at least 1"),
+        (lambda: genriflow.classify(missing, model="zero-shot", k=0), "`k` must be at least 1"),
+        (
+            lambda: genriflow.analyse(missing, model="zero-shot", k_tags=0),
+            "`k_tags` must be at least 1",
+        ),
+        (
+            lambda: genriflow.analyse(missing, model="zero-shot", min_confidence=2.0),
+            "`min_confidence` must be between 0 and 1",
+        ),
+        (
+            lambda: genriflow.classify(missing, model="zero-shot", aggregation="max"),
+            "`aggregation` must be one of mean, vote",
+        ),
+    ):
         with pytest.raises(genriflow.ConfigError) as refused:
             call()
         assert str(refused.value).startswith(message) and "\n" not in str(refused.value)
@@ -182,8 +196,9 @@ def test_bad_options_are_refused_before_any_file_is_read(tmp_path):
 def test_each_call_checks_its_options_once(monkeypatch, songs, options):
     checked = []
     real = pipeline_module.check_options
-    monkeypatch.setattr(pipeline_module, "check_options",
-                        lambda *a, **kw: checked.append(kw) or real(*a, **kw))
+    monkeypatch.setattr(
+        pipeline_module, "check_options", lambda *a, **kw: checked.append(kw) or real(*a, **kw)
+    )
     genriflow.tag(songs / "song-0.wav", k=2, options=options)
     genriflow.classify([songs / "song-1.wav"], model="zero-shot", options=options)
     genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", options=options)

@@ -25,15 +25,19 @@ def test_the_worker_answers_as_analyse_and_refuses_what_is_not_audio(worker, tmp
     song = write_clip(tmp_path / "song.wav", "jazz", seconds=6.0)
     notes = tmp_path / "notes.mp3"
     notes.write_text("not a song\n" * 40)
-    plain, tagged, refused = worker.analyse([Task(str(song), "song.wav"),
-                                             Task(str(song), "song.wav", tags=True),
-                                             Task(str(notes), "notes.mp3")])
-    expected = genriflow.analyse(song, model="zero-shot", k_tags=10,
-                                 options=RunOptions(store=worker.config.store, n_jobs=1))
+    plain, tagged, refused = worker.analyse(
+        [
+            Task(str(song), "song.wav"),
+            Task(str(song), "song.wav", tags=True),
+            Task(str(notes), "notes.mp3"),
+        ]
+    )
+    expected = genriflow.analyse(
+        song, model="zero-shot", k_tags=10, options=RunOptions(store=worker.config.store, n_jobs=1)
+    )
     assert plain["genre"] == expected.prediction.genre and "tags" not in plain
     genres = {g["genre"]: g["probability"] for g in tagged["genres"]}
-    for genre, p in zip(expected.prediction.labels, expected.prediction.probabilities,
-                        strict=True):
+    for genre, p in zip(expected.prediction.labels, expected.prediction.probabilities, strict=True):
         assert math.isclose(genres[genre], float(p), abs_tol=1e-6)
     assert [t["tag"] for t in tagged["tags"]] == [t for t, _ in expected.tags.top]
     assert isinstance(refused, ServiceError) and "notes.mp3" in str(refused)

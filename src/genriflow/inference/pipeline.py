@@ -54,12 +54,20 @@ def is_single(audio: Audio) -> bool:
     """Whether ``audio`` is one input (a waveform, or a path that is not a folder), which
     gets one result; anything else (a list, a folder) gets a batch."""
     return isinstance(audio, np.ndarray) or (
-        isinstance(audio, str | os.PathLike) and not Path(audio).is_dir())
+        isinstance(audio, str | os.PathLike) and not Path(audio).is_dir()
+    )
 
 
-def check_options(model: GenreClassifier | None, *, tags: bool, k: int, k_tags: int,
-                  aggregation: str = "mean", min_confidence: float | None = None,
-                  names: dict[str, str] | None = None) -> None:
+def check_options(
+    model: GenreClassifier | None,
+    *,
+    tags: bool,
+    k: int,
+    k_tags: int,
+    aggregation: str = "mean",
+    min_confidence: float | None = None,
+    names: dict[str, str] | None = None,
+) -> None:
     """The one check of the song-answering options, before any file is read.
 
     ``names`` maps an option to the name the caller gave it (``tag``'s ``k`` is the
@@ -169,17 +177,33 @@ class Pipeline:
     ('zero-shot', 3)
     """
 
-    def __init__(self, model: str | os.PathLike | GenreClassifier | None, *,
-                 tags: bool = False, k: int = 3, k_tags: int = 5,
-                 sampling: Sampling = DEFAULT_SAMPLING, aggregation: str = "mean",
-                 min_confidence: float | None = None, options: RunOptions | None = None,
-                 device: str = "auto", names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model: str | os.PathLike | GenreClassifier | None,
+        *,
+        tags: bool = False,
+        k: int = 3,
+        k_tags: int = 5,
+        sampling: Sampling = DEFAULT_SAMPLING,
+        aggregation: str = "mean",
+        min_confidence: float | None = None,
+        options: RunOptions | None = None,
+        device: str = "auto",
+        names: dict[str, str] | None = None,
+    ) -> None:
         if isinstance(model, str | os.PathLike):
             from genriflow.models.folder import load_model
 
             model = load_model(model, device=device)
-        check_options(model, tags=tags, k=k, k_tags=k_tags, aggregation=aggregation,
-                      min_confidence=min_confidence, names=names)
+        check_options(
+            model,
+            tags=tags,
+            k=k,
+            k_tags=k_tags,
+            aggregation=aggregation,
+            min_confidence=min_confidence,
+            names=names,
+        )
         self.model: GenreClassifier | None = model
         self.tags, self.k, self.k_tags = tags, k, k_tags
         self.sampling, self.aggregation = sampling, aggregation
@@ -193,8 +217,9 @@ class Pipeline:
             configs.append(TAG_FEATURES)
         return configs
 
-    def preprocess(self, audio: Audio, *, sr: int | None = None,
-                   tags: bool | None = None) -> Features:
+    def preprocess(
+        self, audio: Audio, *, sr: int | None = None, tags: bool | None = None
+    ) -> Features:
         """Expand ``audio`` and extract every feature set in one pass.
 
         Raises
@@ -211,37 +236,50 @@ class Pipeline:
             song = extract_waveform_sets(audio, sr, configs, sampling=self.sampling)
             return Features([song], [], single=True)
         paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
-        result = extract_sets(expand_inputs(paths), configs, sampling=self.sampling,
-                              options=self.options)
+        result = extract_sets(
+            expand_inputs(paths), configs, sampling=self.sampling, options=self.options
+        )
         errors = {str(e.path): e for extraction in result.values() for e in extraction.errors}
         sets = [config.set for config in configs]
         by_set = [{item.path: item for item in result[name].files} for name in sets]
-        songs = [{name: found[item.path] for name, found in zip(sets, by_set, strict=True)}
-                 for item in result[sets[0]].files
-                 if all(item.path in found for found in by_set)]
+        songs = [
+            {name: found[item.path] for name, found in zip(sets, by_set, strict=True)}
+            for item in result[sets[0]].files
+            if all(item.path in found for found in by_set)
+        ]
         return Features(songs, list(errors.values()), single=is_single(audio))
 
     def forward(self, features: Features) -> list[SongProbabilities | None]:
         """Each song's probabilities by the model (``None`` each without one)."""
         if self.model is None:
             return [None] * len(features.songs)
-        return [self.model.song_probabilities(song, aggregation=self.aggregation)
-                for song in features.songs]
+        return [
+            self.model.song_probabilities(song, aggregation=self.aggregation)
+            for song in features.songs
+        ]
 
-    def postprocess(self, features: Features, outputs: Sequence[SongProbabilities | None],
-                    *, tags: bool | None = None) -> SongAnswer | Analysis:
+    def postprocess(
+        self,
+        features: Features,
+        outputs: Sequence[SongProbabilities | None],
+        *,
+        tags: bool | None = None,
+    ) -> SongAnswer | Analysis:
         """Each song's :class:`SongAnswer`; one input's alone (or its error raised)."""
         tags = self.tags if tags is None else tags
-        answers = [self._answer(song, output, tags)
-                   for song, output in zip(features.songs, outputs, strict=True)]
+        answers = [
+            self._answer(song, output, tags)
+            for song, output in zip(features.songs, outputs, strict=True)
+        ]
         if not features.single:
             return Analysis(answers, features.errors)
         if features.errors:
             raise features.errors[0]
         return answers[0]
 
-    def __call__(self, audio: Audio, *, sr: int | None = None,
-                 tags: bool | None = None) -> SongAnswer | Analysis:
+    def __call__(
+        self, audio: Audio, *, sr: int | None = None, tags: bool | None = None
+    ) -> SongAnswer | Analysis:
         """Answer ``audio``: one input gives its :class:`SongAnswer`, several an
         :class:`Analysis`. ``tags`` (``None``: as constructed) asks for the tags or not
         for this call alone."""
@@ -250,17 +288,30 @@ class Pipeline:
         features = self.preprocess(audio, sr=sr, tags=tags)
         return self.postprocess(features, self.forward(features), tags=tags)
 
-    def _answer(self, song: dict[str, FileFeatures], output: SongProbabilities | None,
-                tags: bool) -> SongAnswer:
+    def _answer(
+        self, song: dict[str, FileFeatures], output: SongProbabilities | None, tags: bool
+    ) -> SongAnswer:
         path = next(iter(song.values())).path
         prediction = None
         if output is not None and self.model is not None:
             prediction = Prediction(
-                path, list(self.model.labels), output.probabilities, output.offsets,
-                output.window_probabilities, str(self.model.config.get("model", "")),
-                self.k, self.model.thresholds, output.unknown, output.unknown_score,
-                min_confidence_of(self.model.config, self.min_confidence))
+                path,
+                list(self.model.labels),
+                output.probabilities,
+                output.offsets,
+                output.window_probabilities,
+                str(self.model.config.get("model", "")),
+                self.k,
+                self.model.thresholds,
+                output.unknown,
+                output.unknown_score,
+                min_confidence_of(self.model.config, self.min_confidence),
+            )
         tagged = song.get(TAG_FEATURES.set) if tags else None
-        return SongAnswer(path, prediction, describe(tagged.path, tagged.values.mean(axis=0),
-                                                     self.k_tags)
-                          if tagged is not None else None)
+        return SongAnswer(
+            path,
+            prediction,
+            describe(tagged.path, tagged.values.mean(axis=0), self.k_tags)
+            if tagged is not None
+            else None,
+        )
