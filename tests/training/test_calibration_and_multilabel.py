@@ -240,8 +240,8 @@ def test_a_multi_label_network_is_saved_with_thresholds_and_lists_genres(
                                result.model.predict_proba(dataset.X[:4]), atol=1e-6)
     assert "at_thresholds" in result.metrics["test_multilabel"]
     songs = sorted((demo_corpus / "jazz").iterdir())[:2]
-    result = Pipeline(loaded)(songs)
-    predictions, errors = result.predictions, result.errors
+    answered = Pipeline(loaded)(songs)
+    predictions, errors = answered.predictions, answered.errors
     assert not errors
     for p in predictions:
         assert p.genres[0][0] == p.genre
