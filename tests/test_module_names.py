@@ -1,4 +1,5 @@
-"""Modules of different packages share a name only with the reason in a docstring.
+"""Modules of different packages share a name only with the reason in a docstring, and
+none is over 600 lines.
 
 A reader who meets ``tune.py`` twice should find, in either module's docstring, the other
 one named and what differs. A command's module under ``cli/`` is named after the command
@@ -46,3 +47,10 @@ def test_shared_module_names_say_why():
 
 def test_the_check_sees_the_packages():
     assert "clustering" in _modules()
+
+
+def test_no_module_over_600_lines():
+    """A module says one thing; past about 600 lines it says several (issue 27)."""
+    long = {_dotted(p): n for p in SRC.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}
+    assert not long, f"modules over 600 lines: {long}"
