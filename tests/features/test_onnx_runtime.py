@@ -218,3 +218,21 @@ def test_both_backends_share_the_store_and_agree(tmp_path) -> None:
         options=RunOptions(store=tmp_path / "store", n_jobs=1, network_backend="onnx"),
     )
     assert stored["musicnn"].computed == 1 and again["musicnn"].computed == 0
+
+
+CALLER_FLOATS = """
+import numpy as np
+from genriflow.features.pretrained import onnx_runtime
+from genriflow.features.pretrained.preprocessing import N_FRAMES, N_MELS
+before = 5e-324 * 1.0
+onnx_runtime.forward(np.zeros((2, N_FRAMES, N_MELS), np.float32), "mtt-musicnn")
+print(before > 0, 5e-324 * 1.0 > 0)
+"""
+
+
+def test_the_callers_floats_keep_their_subnormals() -> None:
+    """Running the networks in the caller's process (one song, the service, a notebook)
+    leaves its float mode alone: subnormals as zero is for the engine's own workers."""
+    done = subprocess.run([sys.executable, "-c", CALLER_FLOATS], capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "True"]

@@ -231,7 +231,7 @@ def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> N
     from genriflow.features.pretrained import backend, onnx_runtime
 
     _THREAD_LIMITS.append(threadpool_limits(limits=1))
-    onnx_runtime.set_threads(1)
+    onnx_runtime.set_threads(1, denormals_as_zero=True)
     if not networks:
         return
     with backend.using(network_backend) as chosen:

@@ -58,6 +58,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
 _SESSIONS: dict[Path, InferenceSession] = {}
 _LOCK = threading.Lock()
 _THREADS: list[int | None] = [None]
+_DENORMALS_AS_ZERO: list[bool] = [False]
 _FOLDER: list[Path] = [ONNX_DIR]
 
 
@@ -84,12 +85,19 @@ def models_in(folder: str | os.PathLike) -> Iterator[None]:
         _FOLDER[0] = previous
 
 
-def set_threads(threads: int | None) -> None:
+def set_threads(threads: int | None, *, denormals_as_zero: bool | None = None) -> None:
     """Intra-op threads of the sessions this process opens from now on (``None``: every
     core). Sessions already open keep theirs: a process runs the networks on one setting.
+
+    ``denormals_as_zero`` (``None``: unchanged; off until set) has those sessions compute
+    subnormal floats as zero, faster on quiet passages; ONNX Runtime then sets that mode
+    for the whole thread that runs them, so only the feature engine's own workers ask for
+    it: a caller's process (a script, a notebook, the service) keeps IEEE floats.
     """
     at_least("threads", threads, 1, optional=True)
     _THREADS[0] = threads
+    if denormals_as_zero is not None:
+        _DENORMALS_AS_ZERO[0] = denormals_as_zero
 
 
 @contextlib.contextmanager
@@ -141,8 +149,10 @@ def _open(path: Path) -> InferenceSession:
     # processes, and of the decoding between two songs.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # Subnormal floats as zero, as the PyTorch path's workers: they arise on quiet
-    # passages and cost x86 cores a hundred times a normal operation.
-    options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    # passages and cost x86 cores a hundred times a normal operation. Only where asked
+    # (set_threads): it changes the float mode of the calling thread too.
+    if _DENORMALS_AS_ZERO[0]:
+        options.add_session_config_entry("session.set_denormal_as_zero", "1")
     # The shipped models' weights are external data in the safetensors' folder; a model
     # opened from bytes reads them from there (and only from there).
     options.add_session_config_entry(
