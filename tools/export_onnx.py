@@ -258,22 +258,6 @@ def quantize_int8(fp32: bytes, method: str = "dynamic") -> bytes:
                 op_types_to_quantize=list(QUANTISED_OPS),
             )
         return target.read_bytes()
-        patches = calibration_patches()
-        source, prepared, target = (Path(tmp) / f for f in ("a.onnx", "b.onnx", "c.onnx"))
-        source.write_bytes(fp32)
-        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-        quantize_static(
-            str(prepared),
-            str(target),
-            _Patches(patches),
-            quant_format=QuantFormat.QDQ,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            calibrate_method=CalibrationMethod.MinMax,
-            op_types_to_quantize=list(QUANTISED_OPS),
-        )
-        return target.read_bytes()
 
 
 def _int8_settings(method: str) -> dict:
