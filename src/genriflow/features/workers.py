@@ -235,11 +235,14 @@ def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> N
     if not networks:
         return
     with backend.using(network_backend) as chosen:
-        if chosen == "onnx":
-            for name in networks:
-                with contextlib.suppress(Exception):  # a missing network is each file's error
-                    backend.load(name)
-            return
+        if chosen == "torch":
+            _prepare_torch()
+        for name in networks:
+            with contextlib.suppress(Exception):  # a missing network is each file's error
+                backend.load(name)
+
+
+def _prepare_torch() -> None:
     import torch
 
     torch.set_num_threads(1)
@@ -249,10 +252,6 @@ def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> N
     # quiet passages and cost x86 cores a hundred times a normal operation; no feature
     # changes beyond float rounding (measured ~15 % faster passes on real songs).
     torch.set_flush_denormal(True)
-    with backend.using(network_backend):
-        for name in networks:
-            with contextlib.suppress(Exception):  # a missing network is each file's error
-                backend.load(name)
 
 
 def _started() -> None:
