@@ -19,12 +19,13 @@ float32 rounding (``tests/features/test_mel.py`` holds them to librosa's).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
-#: Frames transformed together (a float64 block of 2 MiB at n_fft 512), as librosa
+#: Bytes of float64 frames transformed together (512 frames at n_fft 512), as librosa
 #: transforms a song block by block.
-_BLOCK = 512
+_BLOCK_BYTES = 2 * 2**20
 
 
 def hann_window(n: int) -> np.ndarray:
@@ -91,10 +92,14 @@ def mel_filters(sr: int, n_fft: int, n_mels: int = 128) -> np.ndarray:
     return weights
 
 
-def power_spectrogram(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
-    """``np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2`` of a float32
-    waveform: centred Hann frames padded with zeros, float32, shape
-    (1 + n_fft // 2, 1 + len(y) // hop_length).
+def stft(y: np.ndarray, n_fft: int, hop_length: int, *, pad_mode: str = "constant",
+         rfft: Callable[..., np.ndarray] = np.fft.rfft) -> np.ndarray:
+    """Centred Hann STFT of a float32 waveform, librosa's frames and arithmetic: each frame
+    times the float64 window, a float64 real FFT (``rfft``: NumPy's, or SciPy's as librosa
+    calls), the result rounded to complex64; shape (1 + n_fft // 2, 1 + len(y) //
+    hop_length), Fortran-ordered (each frame contiguous), as librosa's.
+
+    ``pad_mode`` is the ``np.pad`` mode of the centring (librosa's default ``constant``).
 
     Raises
     ------
@@ -105,13 +110,26 @@ def power_spectrogram(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
     if y.ndim != 1:
         raise ValueError(f"expected a mono waveform (samples,), got shape {y.shape}")
     window = hann_window(n_fft)
-    padded = np.pad(y, n_fft // 2, mode="constant")
+    padded = np.pad(y, n_fft // 2, mode=pad_mode)
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
     spectrum = np.empty((1 + n_fft // 2, len(frames)), dtype=np.complex64, order="F")
-    for start in range(0, len(frames), _BLOCK):
-        block = frames[start : start + _BLOCK]
-        spectrum.T[start : start + _BLOCK] = np.fft.rfft(block * window, axis=1)
-    return np.abs(spectrum) ** 2
+    block = max(1, _BLOCK_BYTES // (8 * n_fft))
+    for start in range(0, len(frames), block):
+        spectrum.T[start : start + block] = rfft(frames[start : start + block] * window,
+                                                 axis=1)
+    return spectrum
+
+
+def power_spectrogram(y: np.ndarray, n_fft: int, hop_length: int) -> np.ndarray:
+    """``np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2`` of a float32
+    waveform (:func:`stft`): float32, shape (1 + n_fft // 2, 1 + len(y) // hop_length).
+
+    Raises
+    ------
+    ValueError
+        For a waveform that is not one-dimensional.
+    """
+    return np.abs(stft(y, n_fft, hop_length)) ** 2
 
 
 def melspectrogram(

@@ -130,17 +130,12 @@ class Spectra:
             librosa.feature.mfcc(S=self.mel_db(n_fft, hop_length, n_mels), n_mfcc=n_mfcc)))
 
 
-#: Frames transformed together by :func:`stft` (a float64 block of 1 MiB at n_fft 2048).
-_STFT_BLOCK = 64
-
-
 def stft(y: np.ndarray, n_fft: int = 2048, hop_length: int = 512,
          pad_mode: str = "reflect") -> np.ndarray:
     """Centred Hann STFT of a float32 waveform, equal to ``librosa.stft`` value for value.
 
-    librosa's arithmetic (each frame times the float64 window, a float64 real FFT, the
-    result rounded to complex64) on frames of the waveform padded by ``n_fft // 2`` at
-    both ends, which are librosa's frames, without its per-block temporaries.
+    :func:`genriflow.features.mel.stft` with SciPy's FFT, as librosa calls it: librosa's
+    frames and arithmetic, without its per-block temporaries.
 
     Parameters
     ----------
@@ -157,14 +152,9 @@ def stft(y: np.ndarray, n_fft: int = 2048, hop_length: int = 512,
     """
     import scipy.fft
 
-    window = librosa.filters.get_window("hann", n_fft, fftbins=True)
-    padded = np.pad(np.asarray(y, dtype=np.float32), n_fft // 2, mode=pad_mode)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
-    out = np.empty((1 + n_fft // 2, frames.shape[0]), np.complex64, order="F")
-    for start in range(0, frames.shape[0], _STFT_BLOCK):
-        block = frames[start : start + _STFT_BLOCK]
-        out.T[start : start + _STFT_BLOCK] = scipy.fft.rfft(block * window, axis=1)
-    return out
+    from genriflow.features import mel
+
+    return mel.stft(y, n_fft, hop_length, pad_mode=pad_mode, rfft=scipy.fft.rfft)
 
 
 #: glibc ``mallopt`` parameters (``<malloc.h>``) and the values set.
