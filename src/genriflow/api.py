@@ -404,7 +404,8 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
 
     The library's index lives in the feature store and follows the folder: only new or
     changed files are embedded, and a song already analysed by :func:`classify`,
-    :func:`tag` or :func:`analyse` (same ``excerpts`` and ``full``) is not analysed again.
+    :func:`tag` or :func:`analyse` (same ``excerpts`` and ``full``, and the default model:
+    adaptive sampling follows the model's genres) is not analysed again.
     ``song=None`` only brings the index up to date. In a folder-per-genre library,
     ``precision`` is the share of each song's ``k`` nearest songs with its genre.
     """
@@ -413,8 +414,10 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     options = options if options is not None else default_options()
     if options.store is None:
         raise ConfigError("store", "is needed: similar keeps its index in the feature store")
+    from genriflow.inference.pipeline import on_genres
+
     index = SimilarityIndex(library, options.store,
-                            sampling=Sampling.of(excerpts, full=full))
+                            sampling=on_genres(Sampling.of(excerpts, full=full)))
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []
     labels = library_labels(index)

@@ -1,7 +1,10 @@
-"""Adaptive sampling: a song that sounds the same throughout stops after the first
-excerpts, a varied one goes on; the store serves either without a decode."""
+"""Adaptive sampling: a song that sounds the same throughout, or whose model's top genre is
+clear, stops after the first excerpts; a varied one, or a near tie, goes on; the store
+serves either without a decode."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from genriflow.features.sampling import (
     DEFAULT_EXCERPTS,
     DEFAULT_SAMPLING,
     FIRST_EXCERPTS,
+    GenreMargin,
     Sampling,
     Window,
     stages,
@@ -102,3 +106,58 @@ def test_a_waveform_is_sampled_as_a_file_and_a_short_song_whole():
     short = _steady()[: int(10 * PATCH_SECONDS * NETWORK_SR)]  # a 30 s clip: 10 patches
     assert len(plan_stages(FeatureConfig(set="musicnn"), len(short) / NETWORK_SR,
                            DEFAULT_SAMPLING)) == 1
+
+
+def _lead_of_first_column(rows: np.ndarray) -> np.ndarray:
+    """Two genres: the first column of each stored row (clipped to [0, 1]) and the rest."""
+    first = np.clip(np.asarray(rows)[:, :1], 0.0, 1.0)
+    return np.hstack([first, 1.0 - first])
+
+
+def test_on_a_models_genres_a_clear_song_stops_early_a_near_tie_goes_on():
+    musicnn = FeatureConfig(set="musicnn")
+    planned = plan_stages(musicnn, SECONDS, DEFAULT_SAMPLING)
+    on_genres = replace(DEFAULT_SAMPLING, on_genres=GenreMargin(
+        "toy", musicnn.stored().digest(), _lead_of_first_column))
+
+    def song(shares: list[float]) -> dict:
+        """The first genre's share in each window, in time order, cycling."""
+        rows = {}
+        for i, window in enumerate(sorted(w for stage in planned for w in stage)):
+            rows[window] = np.zeros(ANALYSIS_SIZE)
+            rows[window][0] = shares[i % len(shares)]
+        return rows
+
+    clear_song = song([0.8, 0.75, 0.85, 0.7])  # the first genre, whatever the window
+    tie = song([0.9, 0.1])  # now one genre, now the other: no lead
+    chosen, final = choose(musicnn, planned, on_genres, clear_song.get, duration=SECONDS)
+    assert final and chosen == planned[0]
+    chosen, final = choose(musicnn, planned, on_genres, tie.get, duration=SECONDS)
+    assert final and sorted(chosen) == sorted(tie)
+    # the same values settle by the tags' rule when the genres are another set's
+    elsewhere = replace(on_genres, on_genres=GenreMargin("toy", "another-set",
+                                                         _lead_of_first_column))
+    assert choose(musicnn, planned, elsewhere, tie.get, duration=SECONDS) == \
+        choose(musicnn, planned, DEFAULT_SAMPLING, tie.get, duration=SECONDS)
+    with pytest.raises(ConfigError, match="`margin` must be at least 0"):
+        Sampling(first=4, margin=-1.0)
+
+
+def test_a_pipeline_samples_on_its_models_genres_and_shares_excerpts_through_the_store(
+        tmp_path):
+    from genriflow.inference.pipeline import Pipeline, on_genres
+    from genriflow.models.zero_shot import ZeroShotGenreModel
+
+    path = tmp_path / "steady.wav"
+    sf.write(path, _steady(), NETWORK_SR)
+    options = RunOptions(store=tmp_path / "store", n_jobs=1)
+    pipe = Pipeline("zero-shot", options=options)
+    assert pipe.sampling.on_genres is not None
+    assert pipe.sampling.on_genres.model == "zero-shot"
+    assert pipe.sampling == on_genres(DEFAULT_SAMPLING, ZeroShotGenreModel())
+    answer = pipe(path)
+    assert len(answer.prediction.offsets) == FIRST_EXCERPTS  # one chord: clear at once
+    # the same sampling reads the same excerpts back: no file decoded again
+    again = extract_sets([path], [TAGS], options=options, sampling=pipe.sampling)[TAGS.set]
+    assert again.computed == 0
+    np.testing.assert_allclose(again.files[0].offsets, answer.prediction.offsets)

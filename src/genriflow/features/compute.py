@@ -41,6 +41,7 @@ from genriflow.features.sampling import (
     DEFAULT_SAMPLING,
     Sampling,
     Window,
+    clear,
     decode_ranges,
     plan_windows,
     settled,
@@ -104,7 +105,8 @@ def plan_stages(config: FeatureConfig, duration: float,
 
 
 def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling: Sampling,
-           value: Callable[[Window], np.ndarray | None]) -> tuple[list[Window], bool]:
+           value: Callable[[Window], np.ndarray | None], *,
+           duration: float | None = None) -> tuple[list[Window], bool]:
     """The windows of ``config``'s analysis of a song, as far as the values known decide.
 
     Parameters
@@ -113,8 +115,14 @@ def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling:
     planned : sequence of sequence of Window
         Its stages (:func:`plan_stages`).
     sampling : Sampling
+        Adaptive: the genres of ``sampling.on_genres`` decide when ``config`` is the set
+        they read (:func:`~genriflow.features.sampling.clear`), else the set's settling
+        values (:func:`~genriflow.features.sampling.settled`).
     value : callable
         ``value(window)``: the window's array, or ``None`` while it is not known.
+    duration : float or None
+        The song's seconds: the genre rule's population is its patches (``None``: the
+        planned windows).
 
     Returns
     -------
@@ -123,6 +131,13 @@ def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling:
         values of the windows taken are needed (some unknown) to decide on another stage.
     """
     chosen: list[Window] = []
+    total = sum(len(s) for s in planned)
+    genres = sampling.on_genres
+    if genres is not None and genres.stored != config.digest():
+        genres = None
+    patch = feature_set(config.set).patch_seconds
+    population = (int(duration // patch) if duration is not None and patch is not None
+                  else total)
     for i, stage in enumerate(planned):
         chosen += stage
         if i == len(planned) - 1:
@@ -130,9 +145,13 @@ def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling:
         values = [value(window) for window in chosen]
         if any(v is None for v in values):
             return chosen, False
-        settling = feature_set(config.set).settling
-        if settled([settling(np.asarray(v)) for v in values],
-                   sum(len(s) for s in planned), sampling.settle):
+        rows = np.stack([np.asarray(v) for v in values])
+        if genres is not None:
+            done = clear(genres.probabilities(rows), max(population, total), sampling.margin)
+        else:
+            settling = feature_set(config.set).settling
+            done = settled([settling(row) for row in rows], total, sampling.settle)
+        if done:
             break
     return chosen, True
 
@@ -213,7 +232,8 @@ def analyse(path: str | os.PathLike, read: Reader, duration: float,
             digest = config.digest()
             stored = done.get(digest, ()) if len(planned[digest]) == 1 else ()
             chosen[digest], _ = choose(config, planned[digest], sampling,
-                                       lambda w, d=digest: computed.get((d, w)))
+                                       lambda w, d=digest: computed.get((d, w)),
+                                       duration=duration)
             for window in chosen[digest]:
                 if (digest, window) not in computed and window.key(content) not in stored:
                     todo.setdefault(window, []).append(config)

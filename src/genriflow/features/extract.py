@@ -272,7 +272,7 @@ def _ready(known: Known | None, stored: Sequence[FeatureConfig], sampling: Sampl
             return stores[digest].get(key) if key in keys else None
 
         chosen, final = choose(config, plan_stages(config, known.duration, sampling),
-                               sampling, value)
+                               sampling, value, duration=known.duration)
         if not final or any(w.key(known.content) not in keys for w in chosen):
             return None
         windows[digest] = windows_of(chosen, known.content)

@@ -15,11 +15,14 @@ the clip its training took; ``full=True`` analyses every patch, or clips tiling 
 Sampled and full analyses differ only in this plan: the same windows give the same numbers
 and the same store entries, so a full analysis reuses a sampled one's patches.
 
-By default the sampling is adaptive (:data:`DEFAULT_SAMPLING`): a network set whose analysis
-can say how settled it is (``FeatureSet.settling``: the musicnn tags) analyses ``first``
-of the ``excerpts`` excerpts, spread over them, then more, ``first`` at a time, only while
-the running mean of its excerpts is unsettled (:func:`settled`): a song that sounds the
-same throughout costs ``first`` excerpts, a varied one all ``excerpts``. A song of at most
+By default the sampling is adaptive (:data:`DEFAULT_SAMPLING`): a network set analyses
+``first`` of the ``excerpts`` excerpts, spread over them, then more, ``first`` at a time,
+only while the answer is still open. With a genre model (``Sampling.on_genres``, which the
+inference pipeline sets to its model's: :class:`GenreMargin`) that is while the model's
+top genre does not lead the second clearly (:func:`clear`); without one, while the running
+mean of the set's settling values (``FeatureSet.settling``: the musicnn tags) is unsettled
+(:func:`settled`). A clear song costs ``first`` excerpts, an ambiguous one all
+``excerpts``. A song of at most
 ``excerpts`` patches (a 30 s clip) is analysed whole, as with a fixed count. The excerpts
 analysed are always among the fixed plan's (:func:`stages`), so a fixed analysis of
 ``excerpts`` excerpts, before or after, reuses them.
@@ -36,11 +39,14 @@ analysed are always among the fixed plan's (:func:`stages`), so a fixed analysis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from genriflow.errors import at_least
+
+if TYPE_CHECKING:  # naming a sampling (the command line) imports no numpy
+    import numpy as np
 
 #: Excerpts per song by default: on 38 real tracks the zero-shot top genre of 12 excerpts
 #: agreed with the full analysis for 95 % of songs (8: 93 %, 6: 91 %; see the README).
@@ -48,10 +54,39 @@ DEFAULT_EXCERPTS = 12
 
 #: Adaptive sampling: excerpts analysed first, and added at a time while unsettled.
 FIRST_EXCERPTS = 4
-#: Adaptive sampling stops once the standard error of the running mean of the settling
-#: values (the 100 tag probabilities), averaged over them, is at most this; chosen on
-#: Debian game-music tracks (see ``benchmarks/adaptive.py`` and the README).
+#: Adaptive sampling on a model's genres stops once the top genre leads the second by at
+#: least this many standard errors of that lead (:func:`clear`). Chosen with ``first`` 4
+#: and ``excerpts`` 12 on 45 Debian game-music tracks (the cheapest setting whose top genre
+#: agreed with the whole song's on 95 % of them for both ``gtzan`` and ``library-genres``)
+#: and tested on 60 others (``benchmarks/adaptive.py``; the Benchmarks page).
+MARGIN = 1.0
+#: Without a genre model, adaptive sampling stops once the standard error of the running
+#: mean of the settling values (the 100 tag probabilities), averaged over them, is at most
+#: this; chosen on Debian game-music tracks (see the Benchmarks page).
 SETTLE = 0.006
+
+
+@dataclass(frozen=True)
+class GenreMargin:
+    """A model's genres, for adaptive sampling's stopping rule (:func:`clear`).
+
+    Attributes
+    ----------
+    model : str
+        The model's name, as progress bars show it.
+    stored : str
+        The digest of the stored feature set whose windows the rule reads
+        (``FeatureConfig.stored().digest()``); other sets settle by their own values.
+    probabilities : callable
+        ``probabilities(rows) -> (n_windows, n_genres)``: the model's genres of each
+        window's stored analysis. It travels to worker processes, so it must pickle (a
+        model's NumPy arrays, not a network). Not compared: two samplings on the same
+        model name and set are equal.
+    """
+
+    model: str
+    stored: str
+    probabilities: Callable[[np.ndarray], np.ndarray] = field(compare=False, repr=False)
 
 #: A gap (s) between two windows below which one decode reads both (cheaper than a seek).
 MERGE_GAP = 1.0
@@ -77,33 +112,46 @@ class Sampling:
         more at a time while the analysis is unsettled (see :func:`settled`); ``None``:
         always ``excerpts``.
     settle : float
-        With ``first``: settled once the standard error of the running mean of the
-        settling values, averaged over them, is at most this (see :func:`settled`).
+        With ``first`` and no ``on_genres``: settled once the standard error of the
+        running mean of the settling values, averaged over them, is at most this (see
+        :func:`settled`).
+    margin : float
+        With ``first`` and ``on_genres``: settled once the top genre leads the second by
+        at least ``margin`` standard errors (see :func:`clear`).
+    on_genres : GenreMargin or None
+        The model whose genres decide when an adaptive sampling has seen enough; ``None``:
+        the set's settling values do.
 
     Raises
     ------
     ConfigError
-        For fewer than one excerpt, or a ``settle`` that is negative.
+        For fewer than one excerpt, or a ``settle`` or ``margin`` that is negative.
 
     Examples
     --------
     >>> Sampling()
-    Sampling(excerpts=12, full=False, first=None, settle=0.006)
+    Sampling(excerpts=12, full=False, first=None, settle=0.006, margin=1.0, on_genres=None)
     >>> str(Sampling(excerpts=4)), str(Sampling(full=True)), str(DEFAULT_SAMPLING)
     ('4 excerpts', 'full', '4-12 excerpts (adaptive, settle 0.006)')
-    >>> Sampling.of(None, full=False) == DEFAULT_SAMPLING, Sampling.of(6, full=False)
-    (True, Sampling(excerpts=6, full=False, first=None, settle=0.006))
+    >>> from dataclasses import replace
+    >>> str(replace(DEFAULT_SAMPLING, on_genres=GenreMargin("gtzan", "d1g35t", len)))
+    "4-12 excerpts (adaptive on gtzan's genres, margin 1)"
+    >>> Sampling.of(None, full=False) == DEFAULT_SAMPLING, Sampling.of(6, full=False).excerpts
+    (True, 6)
     """
 
     excerpts: int = DEFAULT_EXCERPTS
     full: bool = False
     first: int | None = None
     settle: float = SETTLE
+    margin: float = MARGIN
+    on_genres: GenreMargin | None = None
 
     def __post_init__(self) -> None:
         at_least("excerpts", self.excerpts, 1)
         at_least("first", self.first, 1, optional=True)
         at_least("settle", self.settle, 0.0)
+        at_least("margin", self.margin, 0.0)
 
     @classmethod
     def of(cls, excerpts: int | None, *, full: bool) -> Sampling:
@@ -121,6 +169,9 @@ class Sampling:
     def __str__(self) -> str:
         if self.full:
             return "full"
+        if self.adaptive and self.on_genres is not None:
+            return (f"{self.first}-{self.excerpts} excerpts (adaptive on "
+                    f"{self.on_genres.model}'s genres, margin {self.margin:g})")
         if self.adaptive:
             return f"{self.first}-{self.excerpts} excerpts (adaptive, settle {self.settle:g})"
         return f"{self.excerpts} excerpts"
@@ -227,6 +278,35 @@ def settled(values: Sequence, total: int, settle: float) -> bool:
     spread_ = np.asarray(values, dtype=np.float64).std(axis=0, ddof=1)
     error = spread_ / np.sqrt(n) * np.sqrt((total - n) / (total - 1))
     return bool(error.mean() <= settle)
+
+
+def clear(probabilities: np.ndarray, population: int, margin: float) -> bool:
+    """Whether the top genre of the mean of ``probabilities`` (n_analysed, n_genres), the
+    excerpts analysed of a song of ``population`` patches, leads the second clearly: the
+    mean of each excerpt's lead (top minus second, both of the mean) is at least
+    ``margin`` times its standard error, with the finite-population correction.
+
+    Where the excerpts disagree the standard error is large and more are analysed; where
+    they agree it is small; a near tie, whatever the excerpts, goes on to all of them.
+
+    >>> import numpy as np
+    >>> sure = np.array([[0.8, 0.1, 0.1], [0.7, 0.2, 0.1], [0.75, 0.15, 0.1], [0.9, 0.05, 0.05]])
+    >>> torn = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.2, 0.7, 0.1]])
+    >>> clear(sure, 100, 1.0), clear(torn, 100, 1.0), clear(torn, 4, 1.0)
+    (True, False, True)
+    """
+    import numpy as np  # here: naming a sampling (the command line) imports no numpy
+
+    values = np.asarray(probabilities, dtype=np.float64)
+    n = len(values)
+    if n >= population:
+        return True
+    if n < 2:
+        return False
+    second, top = np.argsort(values.mean(axis=0))[-2:]
+    lead = values[:, top] - values[:, second]
+    error = lead.std(ddof=1) / np.sqrt(n) * np.sqrt((population - n) / (population - 1))
+    return bool(lead.mean() > margin * error)
 
 
 def spread(n: int, k: int | None) -> list[int]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from genriflow.audio import AudioError
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features.extract import FileFeatures, extract_sets, extract_waveform_sets
 from genriflow.features.options import RunOptions
-from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
+from genriflow.features.sampling import DEFAULT_SAMPLING, GenreMargin, Sampling
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.batch import Batch
 from genriflow.inference.predict import Prediction, expand_inputs
@@ -90,6 +90,36 @@ def check_input(audio: Audio, sr: int | None) -> None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
     elif sr is not None:
         raise ConfigError("sr", "is for waveforms; files carry their own rate")
+
+
+def on_genres(sampling: Sampling, model: GenreClassifier | None = None) -> Sampling:
+    """``sampling``, adaptive on ``model``'s genres where it is adaptive and the model can
+    say its genres per window (:meth:`~genriflow.models.base.GenreClassifier.window_genres`):
+    a song is analysed until the model's top genre is clear, not until its tags settle.
+
+    ``model=None`` (tags alone, a similarity index) takes the default model's genres, so
+    that :func:`genriflow.tag`, :func:`genriflow.similar` and :func:`genriflow.classify`
+    with the default model choose the same excerpts and share them in the store.
+
+    >>> from genriflow.features.sampling import DEFAULT_SAMPLING
+    >>> from genriflow.models.zero_shot import ZeroShotGenreModel
+    >>> str(on_genres(DEFAULT_SAMPLING, ZeroShotGenreModel()))
+    "4-12 excerpts (adaptive on zero-shot's genres, margin 1)"
+    >>> str(on_genres(DEFAULT_SAMPLING)), str(on_genres(Sampling(excerpts=8)))
+    ("4-12 excerpts (adaptive on gtzan's genres, margin 1)", '8 excerpts')
+    """
+    if not sampling.adaptive or sampling.on_genres is not None:
+        return sampling
+    if model is None:
+        from genriflow.models.folder import load_model
+        from genriflow.models.registry import DEFAULT_MODEL
+
+        model = load_model(DEFAULT_MODEL)
+    genres = model.window_genres()
+    if genres is None:
+        return sampling
+    name = str(model.config.get("model") or type(model).__name__)
+    return replace(sampling, on_genres=GenreMargin(name, genres.config.stored().digest(), genres))
 
 
 @dataclass
@@ -206,7 +236,7 @@ class Pipeline:
         )
         self.model: GenreClassifier | None = model
         self.tags, self.k, self.k_tags = tags, k, k_tags
-        self.sampling, self.aggregation = sampling, aggregation
+        self.sampling, self.aggregation = on_genres(sampling, model), aggregation
         self.min_confidence, self.options = min_confidence, options
 
     def feature_configs(self, tags: bool) -> list[FeatureConfig]:

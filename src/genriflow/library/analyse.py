@@ -97,7 +97,8 @@ class Analyser:
         """One result per path, in order: its analysis, or why it could not be analysed."""
         keys = [str(Path(p)) for p in paths]
         analysis = self.pipeline(keys)
-        vectors = extract(keys, SIMILARITY_FEATURES, options=self.options)
+        vectors = extract(keys, SIMILARITY_FEATURES, options=self.options,
+                          sampling=self.pipeline.sampling)  # the excerpts analysed above
         errors: dict[str, AudioError] = {}
         for error in [*analysis.errors, *vectors.errors]:
             errors.setdefault(str(error.path), error)

@@ -36,6 +36,7 @@ from genriflow.errors import at_least
 from genriflow.evaluation.crossval import CrossValidation, cross_validate_head
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING
 from genriflow.features.sets import FeatureConfig
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import LabelSet
@@ -141,7 +142,9 @@ def _windows(paths: list[str], options: RunOptions
     """Each song's embedding, one row per analysed window (from the store when there)."""
     if not paths:
         return {}, []
-    result = extract(paths, ANALYSIS, options=options)
+    from genriflow.inference.pipeline import on_genres  # the default model's excerpts
+
+    result = extract(paths, ANALYSIS, options=options, sampling=on_genres(DEFAULT_SAMPLING))
     return ({f.path: np.asarray(f.values, dtype=np.float64) for f in result.files},
             list(result.errors))
 

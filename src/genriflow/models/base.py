@@ -116,6 +116,30 @@ def library_versions() -> dict[str, str]:
     return {name: version(name) for name in names}
 
 
+@dataclass(frozen=True)
+class WindowGenres:
+    """A model's genres of each window, read from the windows' stored analysis rows.
+
+    What adaptive sampling asks after each stage
+    (:class:`~genriflow.features.sampling.GenreMargin`), in whichever process computes
+    the song: so it holds only what pickles small and computes with NumPy (a head's arrays,
+    a tag map), never a network nor the reject rule's training rows.
+
+    Attributes
+    ----------
+    config : FeatureConfig
+        The set the model reads; its view of the stored rows is the model's input.
+    model : object
+        Has ``predict_proba(X) -> (n, n_genres)``.
+    """
+
+    config: FeatureConfig
+    model: Any
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(self.config.view(np.asarray(rows)))
+
+
 class GenreClassifier(ABC):
     """A fitted genre classifier with what it needs to classify new audio.
 
@@ -202,6 +226,12 @@ class GenreClassifier(ABC):
                 unknown = self.no_genre_fits(item.values, unknown)
         return SongProbabilities(aggregate(window_probabilities, aggregation), item.offsets,
                                  window_probabilities, unknown, score)
+
+    def window_genres(self) -> WindowGenres | None:
+        """The model's genres of each window for adaptive sampling's stopping rule, or
+        ``None`` where they cannot be computed cheaply beside the analysis (a network, a
+        fusion): then the analysis settles on its own values."""
+        return None
 
     @abstractmethod
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

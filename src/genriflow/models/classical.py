@@ -19,7 +19,7 @@ import numpy as np
 
 from genriflow.errors import one_of
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier
+from genriflow.models.base import GenreClassifier, WindowGenres
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -212,6 +212,15 @@ class ClassicalGenreModel(GenreClassifier):
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
         return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))
+
+    def window_genres(self) -> WindowGenres | None:
+        """A tag-prior head's arrays (NumPy alone); ``None`` for a scikit-learn pipeline,
+        which a worker would have to import scikit-learn for."""
+        from genriflow.models.head_arrays import HeadArrays
+
+        if not isinstance(self.estimator, HeadArrays) or self.multi_label:
+            return None
+        return WindowGenres(self.feature_config, self.estimator)
 
     @property
     def pipeline(self) -> Any:

@@ -19,6 +19,7 @@ strongest genre score (of the song's mean tags) is below ``min_evidence`` *and* 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ import numpy as np
 
 from genriflow.errors import ConfigError
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier, ModelError
+from genriflow.models.base import GenreClassifier, ModelError, WindowGenres
 
 #: The map's file in a model folder.
 MAP_FILE = "genre_tags.json"
@@ -130,6 +131,15 @@ class VocabularyGenreModel(GenreClassifier):
         out = shares.copy()
         out[:, columns] = gtzan_share * self.head.predict_proba(X)
         return out
+
+    def window_genres(self) -> WindowGenres | None:
+        """The map and the head's window genres, without the reject rule's rows (which
+        the genres do not read and a worker need not be sent)."""
+        if self.head.window_genres() is None:
+            return None
+        light, head = copy.copy(self), copy.copy(self.head)
+        light.head, light.open_set, head.open_set = head, None, None
+        return WindowGenres(self.feature_config, light)
 
     def evidence(self, X: np.ndarray) -> float:
         """The strongest genre score of a song's mean tags (its windows' rows)."""

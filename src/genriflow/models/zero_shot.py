@@ -34,7 +34,7 @@ import numpy as np
 
 from genriflow.datasets.gtzan import GTZAN_GENRES
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier
+from genriflow.models.base import GenreClassifier, WindowGenres
 
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
     "blues": ("msd:blues",),
@@ -112,3 +112,7 @@ class ZeroShotGenreModel(GenreClassifier):
         """Genre shares, shape (n, 10), from ``musicnn-tags`` values (n, 100)."""
         scores = tag_scores(X, {g: GENRE_TAGS[g] for g in GTZAN_GENRES}) + 1e-9
         return scores / scores.sum(axis=1, keepdims=True)
+
+    def window_genres(self) -> WindowGenres:
+        """The model itself: a tag map, NumPy alone."""
+        return WindowGenres(self.feature_config, self)
