@@ -127,7 +127,8 @@ def test_the_torch_network_is_moved_to_cuda_once(no_cuda, monkeypatch, patches) 
     leaves the shared CPU network alone, and passes CUDA-sized batches."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(backend, "_ON_DEVICE", {})
-    moved, batches = [], []
+    moved, batches, tf32 = [], [], []
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)  # torch's default
 
     def to(self, device):  # the move, recorded; the copy stays on the CPU here
         moved.append(str(device))
@@ -137,6 +138,7 @@ def test_the_torch_network_is_moved_to_cuda_once(no_cuda, monkeypatch, patches) 
 
     def forward(patches, model, batch_size=2, intermediate=False):
         batches.append(batch_size)
+        tf32.append(torch.backends.cudnn.allow_tf32 or torch.backends.cuda.matmul.allow_tf32)
         return real_forward(patches, model, batch_size, intermediate)
 
     monkeypatch.setattr(musicnn.MusiCNN, "to", to)
@@ -145,6 +147,7 @@ def test_the_torch_network_is_moved_to_cuda_once(no_cuda, monkeypatch, patches) 
         taggram, features = backend.run(patches, "mtt-musicnn")
         backend.run(patches, "mtt-musicnn")
     assert moved == ["cuda"] and batches == [backend.CUDA_BATCH_SIZE] * 2
+    assert tf32 == [False, False] and torch.backends.cudnn.allow_tf32  # full float32, then back
     assert backend._ON_DEVICE["mtt-musicnn", "cuda"] is not musicnn.load_pretrained("mtt-musicnn")
     with backend.using("torch", "cpu"):
         expected, _ = backend.run(patches, "mtt-musicnn")
@@ -179,11 +182,14 @@ def test_onnx_asks_for_cuda_where_onnxruntime_has_it(no_cuda, monkeypatch, patch
     assert placement("onnx", "auto") == Placement("onnx", "cuda")
     assert placement("onnx", "cuda") == Placement("onnx", "cuda")
     assert placement("onnx", "cpu") == Placement("onnx", "cpu")
-    asked = []
+    asked, cuda_options = [], []
     real = onnxruntime.InferenceSession
 
-    def spy(model, options, providers):  # what was asked for; a CPU session here
+    def spy(model, options, providers, provider_options):  # asked for; a CPU session here
         asked.append(list(providers))
+        cuda_options.extend(
+            o for p, o in zip(providers, provider_options, strict=True) if "CUDA" in p
+        )
         return real(model, options, providers=["CPUExecutionProvider"])
 
     monkeypatch.setattr(onnxruntime, "InferenceSession", spy)
@@ -191,7 +197,7 @@ def test_onnx_asks_for_cuda_where_onnxruntime_has_it(no_cuda, monkeypatch, patch
     with backend.using("onnx", "auto"):
         taggram, _ = backend.run(patches, "msd-musicnn")
         backend.run(patches, "msd-musicnn")  # the session is opened once
-    assert asked == [CUDA_PROVIDERS]
+    assert asked == [CUDA_PROVIDERS] and cuda_options == [{"use_tf32": "0"}]
     # the providers the session really has, not those asked for
     assert backend.describe("onnx", "auto") == "onnx on cuda (CPUExecutionProvider)"
     with backend.using("onnx", "cpu"):
@@ -226,3 +232,32 @@ def test_the_device_reaches_the_workers(no_cuda, song, monkeypatch) -> None:
     monkeypatch.setattr(workers, "compute_file", computed_under)
     task = workers.Task(str(song), (TAGS,), DEFAULT_SAMPLING, network_backend="torch", device="cpu")
     assert workers.compute(task, {}) == ("torch", Placement("torch", "cpu"))
+
+
+def _cuda_runtimes() -> list[str]:
+    return [
+        runtime
+        for runtime, usable in (
+            ("torch", torch.cuda.is_available()),
+            ("onnx", onnx_runtime.has_cuda()),
+        )
+        if usable
+    ]
+
+
+@pytest.mark.skipif(not _cuda_runtimes(), reason="no CUDA here (torch or onnxruntime-gpu)")
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_cuda_features_match_the_cpu(runtime, patches) -> None:
+    """On a GPU only: the same features as the CPU's within float32 rounding (the bounds of
+    ONNX Runtime against PyTorch, tests/features/test_onnx_runtime.py)."""
+    if runtime not in _cuda_runtimes():
+        pytest.skip(f"{runtime} cannot use CUDA here")
+    for name in ("msd-musicnn", "mtt-vgg"):
+        with backend.using(runtime, "cuda"):
+            assert backend.placement() == Placement(runtime, "cuda")
+            taggram, features = backend.run(patches, name)
+        with backend.using(runtime, "cpu"):
+            expected_tags, expected = backend.run(patches, name)
+        assert taggram.dtype == np.float32
+        assert_close(taggram, expected_tags, rel=0, abs=1e-5)
+        assert_close(features, expected, rel=1e-4, abs=1e-3)

@@ -1,4 +1,4 @@
-"""Which runtime runs the musicnn networks: ONNX Runtime on a CPU, or PyTorch.
+"""Which runtime runs the musicnn networks, ONNX Runtime or PyTorch, and where: CPU or CUDA.
 
 Both give the same features within float rounding; they differ in cost
 (``benchmarks/onnx_paths.py`` measures both on real music, with their agreement):
@@ -41,15 +41,17 @@ A job also names its device (``device`` of
 * ``cuda`` where ONNX Runtime has no CUDA provider but torch sees CUDA runs ``torch`` on
   CUDA instead, whatever back end was named: the device asked for is the stronger wish.
 * ``cuda`` where neither can is a :class:`~genriflow.errors.ConfigError` naming
-  ``device``, raised when the networks are first asked to run (the options are checked
-  where they are made, the device on the machine that computes, which for a Ray cluster
-  is not the caller's); ``auto`` falls back to the CPU silently.
+  ``device``, raised before the first file is computed (the feature engine asks first)
+  or when a network is first asked to run: the options are checked where they are made,
+  the device on the machine that computes, which for a Ray cluster is not the caller's.
+  ``auto`` falls back to the CPU silently.
 
 ``auto`` follows the environment variable ``GENRIFLOW_DEVICE`` where it is set (``cpu`` or
 ``cuda``), as the back end follows ``GENRIFLOW_NETWORK_BACKEND``. On CUDA each pass holds
 :data:`CUDA_BATCH_SIZE` patches (a GPU idles on passes of two).
-Float32 features computed on CUDA differ from the CPU's by float rounding only, as the
-two back ends' do, and share the feature store with them.
+Float32 features computed on CUDA differ from the CPU's by float rounding only (TF32, on
+by default for convolutions on recent GPUs, is turned off for the passes: its 10-bit
+mantissa would not), as the two back ends' do, and share the feature store with them.
 """
 
 from __future__ import annotations
@@ -236,7 +238,26 @@ def run(patches: np.ndarray, name: str) -> tuple[np.ndarray, dict[str, np.ndarra
         return onnx_runtime.forward(patches, name, batch, device=chosen.device)
     from genriflow.features.pretrained.musicnn import forward
 
-    return forward(patches, _torch_network(name, chosen.device), batch)
+    with _full_float32(chosen.device):
+        return forward(patches, _torch_network(name, chosen.device), batch)
+
+
+@contextlib.contextmanager
+def _full_float32(device: str) -> Iterator[None]:
+    """No TF32 on CUDA meanwhile: on by default for cuDNN's convolutions from Ampere on, its
+    10-bit mantissa would move the features well beyond the CPU's rounding, and the store
+    is shared. The flags are the process's; they are put back after."""
+    if device != "cuda":
+        yield
+        return
+    import torch
+
+    flags = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = flags
 
 
 def load(name: str) -> None:

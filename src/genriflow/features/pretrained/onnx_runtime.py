@@ -178,9 +178,17 @@ def _open(path: Path, device: str) -> InferenceSession:
         "session.model_external_initializers_file_folder_path", str(WEIGHTS_DIR)
     )
     options.log_severity_level = 3
+    # Full float32 on CUDA: TF32 (10-bit mantissa, on by default from Ampere on) would move
+    # the features well beyond the CPU's rounding, and the store is shared.
+    provider_options = [
+        {"use_tf32": "0"} if p == PROVIDERS["cuda"][0] else {} for p in PROVIDERS[device]
+    ]
     try:
         return onnxruntime.InferenceSession(
-            path.read_bytes(), options, providers=list(PROVIDERS[device])
+            path.read_bytes(),
+            options,
+            providers=list(PROVIDERS[device]),
+            provider_options=provider_options,
         )
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unrelated types
         raise ValueError(f"{path}: unreadable ONNX model ({exc})") from None
