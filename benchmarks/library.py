@@ -26,11 +26,19 @@ On a folder of songs (default: the Debian game-music library of
     with the overlap of its top-5 tags and genriflow's top-5 ``msd:`` tags.
 
 Every figure comes from this run, on this machine; run it on an idle one (other processes
-inflate every timing). The exact command is printed first.
+inflate every timing). The exact command is printed first, and where the musicnn networks
+ran (runtime, device, ONNX Runtime's providers or the GPU's name).
+
+``--device cuda`` runs the networks of every job on the GPU (``GENRIFLOW_DEVICE``, workers
+included), with one process by default: each worker process would hold its own CUDA
+context and copy of the networks, and one process already keeps the networks' passes
+short; ``--jobs N`` lets N processes decode and share the GPU. The agreement checks are the
+same on every device.
 
     python benchmarks/library.py
     python benchmarks/library.py --musicnn-python /tmp/musicnn-tf/bin/python
     python benchmarks/library.py ~/Music --no-full --jobs 2
+    python benchmarks/library.py --device cuda
 """
 
 from __future__ import annotations
@@ -504,6 +512,18 @@ def run_original(python: str, files: Sequence[Path], model: str, version: str) -
 # --------------------------------------------------------------------------- report
 
 
+def placement():
+    """Where this genriflow runs the networks under this process's environment (runtime,
+    device); exits with the one-line reason where the device cannot be used here."""
+    from genriflow.errors import ConfigError
+    from genriflow.features.pretrained import backend
+
+    try:
+        return backend.placement()
+    except ConfigError as exc:
+        raise SystemExit(f"--device: {exc}") from None
+
+
 def row(label: str, *cells: str, width: int = 40) -> str:
     return f"  {label:<34}" + "".join(f"{c:<{width}}" for c in cells).rstrip()
 
@@ -528,7 +548,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="Debian library: first N tracks only (its own folder)",
     )
     parser.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: every core)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes (default: every core; 1 where the networks run on CUDA)",
     )
     parser.add_argument(
         "--via",
@@ -588,6 +611,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="what runs the musicnn networks (GENRIFLOW_NETWORK_BACKEND for every job of "
         "this run, workers included; default auto: genriflow's choice, ONNX Runtime on a CPU)",
     )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the musicnn networks run (GENRIFLOW_DEVICE for every job of this run, "
+        "workers included; default auto: CUDA where the back end can use it, else the CPU)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser.parse_args(argv)
 
@@ -601,7 +631,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} at start{busy}")
     if args.network_backend != "auto":
         os.environ["GENRIFLOW_NETWORK_BACKEND"] = args.network_backend
-    print(f"musicnn networks on: {args.network_backend}")
+    if args.device != "auto":
+        os.environ["GENRIFLOW_DEVICE"] = args.device
+    placed = placement()
+    print(
+        f"musicnn networks: --network-backend {args.network_backend} --device {args.device}"
+        f" -> {placed.runtime} on {placed.device}"
+    )
 
     folder = args.folder
     if folder is None:
@@ -611,9 +647,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(debian_library.report(built))
     folder = folder.resolve()
+    if args.jobs is None and placed.device == "cuda":
+        args.jobs = 1  # one process feeds the GPU (see the module docstring)
+        print("--jobs 1 (the default on CUDA)")
 
     import genriflow
     from genriflow.features.options import RunOptions
+    from genriflow.features.pretrained import backend
 
     files, durations, scan_s = scan(folder)
     if not files:
@@ -652,6 +692,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             cold = job()
         self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # this process computes files too: its runtime, device, providers or GPU name
+        ran_on = backend.describe()
         print("genriflow: second run, same store, unchanged library", flush=True)
         warm = job()
         sampled = cold
@@ -696,6 +738,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"listing + reading {len(durations)} headers (for the durations): {scan_s:.2f} s")
     breakdown = " + ".join(f"{k} {v:.1f} s" for k, v in cold.seconds.items())
     print(f"genriflow cold, fresh store ({via}): {breakdown} = {cold.total:.1f} s")
+    print(f"  musicnn networks ran on: {ran_on} ({args.jobs or os.cpu_count()} processes)")
     verdict = "met" if per_song <= TARGET_SECONDS_PER_SONG else "NOT met"
     print(
         f"  {n / cold.total:.2f} songs/s, {per_song:.2f} s per song (target <= "

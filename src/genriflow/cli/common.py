@@ -55,6 +55,10 @@ Engine = Annotated[str, typer.Option(help="Where songs are computed: local (work
 Address = Annotated[str | None, typer.Option(help="With --engine ray: the cluster, auto or "
                                              "ray://HOST:PORT (default: start Ray on this "
                                              "machine).")]
+Device = Annotated[str, typer.Option(help="Where the networks run (the pretrained musicnn "
+                                     "analysis, and a network model's): auto (CUDA where "
+                                     "usable, else the CPU), cpu or cuda. Same results "
+                                     "within float rounding.")]
 Excerpts = Annotated[int | None, typer.Option(
     help=f"3 s excerpts analysed per song, spread evenly over it (default: "
     f"{FIRST_EXCERPTS}, and more up to {DEFAULT_EXCERPTS} while the song's tags are "
@@ -138,11 +142,12 @@ def _fail(message: str, status: int, label: str = "error") -> None:
 
 
 def run_options(store: Path | None, no_store: bool, jobs: int | None, quiet: bool,
-                engine: str = "local", address: str | None = None) -> RunOptions:
+                engine: str = "local", address: str | None = None,
+                device: str = "auto") -> RunOptions:
     """The shared options as the library takes them (:func:`~genriflow.features.options.
     default_options` with the command's flags)."""
     return default_options(store, keep=not no_store, n_jobs=jobs, progress=not quiet,
-                           engine=engine, address=address)
+                           engine=engine, address=address, device=device)
 
 
 def sampling_options(excerpts: int | None, full: bool) -> dict:

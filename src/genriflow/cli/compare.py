@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Device,
     Jobs,
     NoStore,
     Quiet,
@@ -33,7 +34,7 @@ def command(
                                              )] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
     epochs: Annotated[int, typer.Option(help="Most epochs of each network.")] = 50,
-    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
@@ -48,7 +49,7 @@ def command(
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data_dir, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
-                    options=run_options(store, no_store, jobs, quiet))
+                    options=run_options(store, no_store, jobs, quiet, device=device))
     best = table.loc[table["test"].idxmax(), "model"]
     rows = [[r.model, r.input, _figure(r.train), _figure(r.valid), _figure(r.test),
              f"{_figure(r.test_low)}-{_figure(r.test_high)}", _figure(r.test_balanced),

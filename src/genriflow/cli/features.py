@@ -9,6 +9,7 @@ import typer
 
 from genriflow.cli.common import (
     Address,
+    Device,
     Engine,
     Jobs,
     NoStore,
@@ -35,6 +36,7 @@ def command(
                                              "<png>/<genre>/.")] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
+    device: Device = "auto",
 ) -> None:
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
     from genriflow.api_training import extract_features
@@ -44,7 +46,8 @@ def command(
 
     names = split_list(sets)
     datasets = extract_features(data_dir, feature_sets=names,
-                                options=run_options(store, no_store, jobs, quiet, engine, address))
+                                options=run_options(store, no_store, jobs, quiet, engine, address,
+                                                    device))
     for name, dataset in datasets.items():
         console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
     vector_sets = [name for name in names if feature_set(name).columns is not None]

@@ -14,6 +14,7 @@ import typer
 from genriflow.cli import library_check, library_files
 from genriflow.cli.common import (
     Address,
+    Device,
     Engine,
     Jobs,
     NoStore,
@@ -83,7 +84,7 @@ def classify(
                                             "loses at most one batch).")] = 16,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Analyse again the "
                                                "songs that failed before.")] = False,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
@@ -94,7 +95,7 @@ def classify(
         report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device,
                                   options=run_options(store, no_store, jobs, quiet, engine,
-                                                      address))
+                                                      address, device))
     console.print(str(report), highlight=False)
     print_errors(report.errors)
     if report.errors:

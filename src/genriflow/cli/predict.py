@@ -9,6 +9,7 @@ import typer
 
 from genriflow.cli.common import (
     Address,
+    Device,
     Engine,
     Excerpts,
     Full,
@@ -52,6 +53,7 @@ def command(
         show_default=False)] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
+    device: Device = "auto",
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
@@ -73,7 +75,7 @@ def command(
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
     sampling = sampling_options(excerpts, full)
-    options = run_options(store, no_store, jobs, quiet, engine, address)
+    options = run_options(store, no_store, jobs, quiet, engine, address, device)
     result = analyse(paths, model=model, tags=tags, k=top, k_tags=max(top, 5),
                      aggregation=aggregation, options=options,
                      min_confidence=min_confidence, **sampling)

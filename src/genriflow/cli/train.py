@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from genriflow.cli.common import (
+    Device,
     Jobs,
     NoStore,
     Quiet,
@@ -47,7 +48,7 @@ def command(
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
     epochs: Annotated[int, typer.Option(help="Most epochs of a network.")] = 50,
-    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     augment: Annotated[str, typer.Option(help="Networks: none, weak (noise) or strong (noise, "
                                          "stretch, shift, pitch) copies of training clips.")
                        ] = "none",
@@ -78,7 +79,7 @@ def command(
                 folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
                 copies=copies, embeddings=embeddings, calibration=calibration,
                 multi_label=multi_label, thresholds=thresholds,
-                options=run_options(store, no_store, jobs, quiet))
+                options=run_options(store, no_store, jobs, quiet, device=device))
     if run.auto is not None:
         print_auto(run.auto)
     print_result(run.metrics, run.folder)

@@ -9,6 +9,7 @@ import typer
 
 from genriflow.cli.common import (
     Address,
+    Device,
     Engine,
     NoStore,
     Quiet,
@@ -47,7 +48,7 @@ def command(
                                        "hold-out split with a validation part).")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed of the split, sampler and models.")] = 0,
     epochs: Annotated[int, typer.Option(help="Networks: most epochs per trial.")] = 30,
-    device: Annotated[str, typer.Option(help="Networks: auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     store: StoreDir = None, no_store: NoStore = False, quiet: Quiet = False,
     engine: Engine = "local", address: Address = None,
 ) -> None:
@@ -63,7 +64,7 @@ def command(
     result = tune(data_dir, model=model, out=out, space=space, sampler=sampler, trials=trials,
                   storage=storage, jobs=jobs, split=split, seed=seed, epochs=epochs,
                   device=device, options=run_options(store, no_store, None, quiet, engine,
-                                                     address))
+                                                     address, device))
     states = result.trials["state"].value_counts().to_dict()
     test = result.test
     low, high = test["interval"]

@@ -149,7 +149,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     ready = {p: r for p in known
              if (r := _ready(known[p], stored, sampling, done, stores))}
     tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)),
-                          network_backend=options.network_backend)
+                          network_backend=options.network_backend, device=options.device)
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
     computed = _engine(options, tasks, done, networks)
@@ -181,7 +181,7 @@ def _engine(options: RunOptions, tasks: list[workers.Task], done: dict[str, set[
         return ray_engine.results(tasks, done, networks, n_jobs=options.n_jobs,
                                   address=options.address)
     return workers.results(tasks, options.n_jobs or os.cpu_count() or 1, done, networks,
-                           options.network_backend)
+                           options.network_backend, options.device)
 
 
 def extract(paths: Sequence[str | os.PathLike], config: FeatureConfig, *,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.features.devices import DEVICES
 from genriflow.features.pretrained.backend import BACKENDS
 from genriflow.locations import default_store_dir
 
@@ -44,12 +45,23 @@ class RunOptions:
         the faster CPU path, no torch import), ``torch`` (PyTorch), ``auto`` (``onnx``
         where ONNX Runtime is installed). Both give the same features within float
         rounding and share the feature store.
+    device : {'auto', 'cpu', 'cuda'}
+        Where the pretrained networks run (see
+        :mod:`~genriflow.features.pretrained.backend`): ``auto`` on CUDA where the back
+        end can use it (``GENRIFLOW_DEVICE`` where set), else on the CPU, silently;
+        ``cuda`` without CUDA is a :class:`~genriflow.errors.ConfigError` when the
+        networks first run, on the machine that computes. CUDA's features differ from the
+        CPU's by float rounding only and share the feature store.
 
     Examples
     --------
     >>> RunOptions(n_jobs=2)
     RunOptions(store=None, n_jobs=2, progress=False, engine='local', address=None, \
-network_backend='auto')
+network_backend='auto', device='auto')
+    >>> RunOptions(device="gpu")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `device` must be one of auto, cpu, cuda; got 'gpu'
     >>> RunOptions(address="auto")
     Traceback (most recent call last):
     ...
@@ -62,11 +74,13 @@ network_backend='auto')
     engine: str = "local"
     address: str | None = None
     network_backend: str = "auto"
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         at_least("n_jobs", self.n_jobs, 1, optional=True)
         one_of("engine", self.engine, ENGINES)
         one_of("network_backend", self.network_backend, BACKENDS)
+        one_of("device", self.device, DEVICES)
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")
@@ -81,7 +95,8 @@ network_backend='auto')
 
 def default_options(store: str | os.PathLike | None = None, *, keep: bool = True,
                     n_jobs: int | None = None, progress: bool = False, engine: str = "local",
-                    address: str | None = None, network_backend: str = "auto") -> RunOptions:
+                    address: str | None = None, network_backend: str = "auto",
+                    device: str = "auto") -> RunOptions:
     """The options of a job that names none: the one place the default is built.
 
     The public API and the library call it with no arguments; the command line passes its
@@ -94,9 +109,9 @@ def default_options(store: str | os.PathLike | None = None, *, keep: bool = True
     keep : bool
         Keep features in a store; ``False`` (``--no-store``) computes everything afresh and
         keeps nothing, whatever ``store`` says.
-    n_jobs, progress, engine, address, network_backend
+    n_jobs, progress, engine, address, network_backend, device
         As :class:`RunOptions`: every core, no progress bar, the ``local`` engine, the
-        networks on ``auto``.
+        networks on ``auto`` back end and device.
 
     Returns
     -------
@@ -106,10 +121,10 @@ def default_options(store: str | os.PathLike | None = None, *, keep: bool = True
     --------
     >>> default_options(keep=False)
     RunOptions(store=None, n_jobs=None, progress=False, engine='local', address=None, \
-network_backend='auto')
+network_backend='auto', device='auto')
     >>> default_options("/tmp/store", n_jobs=2).store
     PosixPath('/tmp/store')
     """
     return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
                       progress=progress, engine=engine, address=address,
-                      network_backend=network_backend)
+                      network_backend=network_backend, device=device)

@@ -19,9 +19,10 @@ not known yet is hashed here first).
 
 Each worker runs on one thread (one process per core already: BLAS, OpenMP, ONNX Runtime
 and torch threads inside each would fight over the same cores) and loads the pretrained
-networks it needs once, when it starts, on the job's back end (ONNX Runtime or PyTorch,
-:mod:`~genriflow.features.pretrained.backend`); the caller computes the first file itself
-meanwhile.
+networks it needs once, when it starts, on the job's back end (ONNX Runtime or PyTorch)
+and device (CPU or CUDA: :mod:`~genriflow.features.pretrained.backend`); the caller
+computes the first file itself meanwhile. On CUDA each worker holds its own CUDA context
+and copy of the networks.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import NamedTuple
 
 from genriflow.audio import AudioError, AudioErrorKind
 from genriflow.audio.errors import AudioWarning
+from genriflow.errors import ConfigError
 from genriflow.features.compute import Computed, compute_file
 from genriflow.features.sampling import Sampling
 from genriflow.features.sets import FeatureConfig
@@ -63,26 +65,31 @@ class Task(NamedTuple):
     content: str | None = None
     duration: float | None = None
     network_backend: str = "auto"
+    device: str = "auto"
 
 
 def compute(task: Task, done: dict[str, set[str]]) -> Result:
     """One file's :class:`~genriflow.features.compute.Computed`, or why it failed; a bad
-    file never raises (it must not stop a batch)."""
+    file never raises (it must not stop a batch); options that cannot run here (``cuda``
+    without CUDA) raise their :class:`~genriflow.errors.ConfigError`."""
     from genriflow.features.pretrained.backend import using
 
     try:
-        with using(task.network_backend):
+        with using(task.network_backend, task.device):
             return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
                                 content=task.content, duration=task.duration)
     except AudioError as exc:
         return exc
+    except ConfigError:  # no file's fault: the whole job's
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a batch
         return AudioError(task.path, f"feature extraction failed: {exc}",
                           AudioErrorKind.CORRUPT)
 
 
 def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
-            networks: Sequence[str] = (), network_backend: str = "auto") -> Iterator[Result]:
+            networks: Sequence[str] = (), network_backend: str = "auto",
+            device: str = "auto") -> Iterator[Result]:
     """Every task's result, in order, from this process and ``n_jobs - 1`` workers.
 
     This process computes too, whenever the next result is not ready, so ``n_jobs``
@@ -98,9 +105,19 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
         Config digest -> keys already stored (not recomputed).
     networks : sequence of str
         Pretrained networks the tasks run, loaded by each worker as it starts.
-    network_backend : str
-        The back end the workers load them on (the tasks' own).
+    network_backend, device : str
+        The back end and device the workers load them on (the tasks' own).
+
+    Raises
+    ------
+    ConfigError
+        For a device this machine cannot run the networks on (``cuda`` without CUDA),
+        before any file is computed.
     """
+    if networks and tasks:
+        from genriflow.features.pretrained.backend import placement
+
+        placement(network_backend, device)
     if n_jobs == 1 or len(tasks) <= SERIAL_TASKS:
         for task in tasks:
             yield compute(task, done)
@@ -112,7 +129,7 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
     # until idle for IDLE_SECONDS: workers start, import and load their networks once.
     pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
                                  initializer=prepare_process,
-                                 initargs=(tuple(networks), network_backend))
+                                 initargs=(tuple(networks), network_backend, device))
     for _ in range(workers):  # start them now: they import and load while we compute
         pool.submit(_started)
     by_content = _by_content(done)
@@ -218,10 +235,11 @@ def _one_thread(networks: Sequence[str]) -> Iterator[None]:
 _THREAD_LIMITS: list = []
 
 
-def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> None:
+def prepare_process(networks: Sequence[str], network_backend: str = "auto",
+                    device: str = "auto") -> None:
     """Set up a worker process once, before its first file: one thread (BLAS, OpenMP, ONNX
     Runtime and torch), subnormal floats as zero, and the pretrained ``networks`` loaded
-    on ``network_backend``.
+    on ``network_backend`` and ``device``.
 
     Every engine's workers call it: the local pool's as they start, a Ray worker before
     its first task (:mod:`~genriflow.features.ray_engine`).
@@ -234,8 +252,12 @@ def prepare_process(networks: Sequence[str], network_backend: str = "auto") -> N
     onnx_runtime.set_threads(1, denormals_as_zero=True)
     if not networks:
         return
-    with backend.using(network_backend) as chosen:
-        if chosen == "torch":
+    with backend.using(network_backend, device):
+        try:
+            chosen = backend.placement()
+        except ConfigError:  # the caller says so, before any file is computed
+            return
+        if chosen.runtime == "torch":
             _prepare_torch()
         for name in networks:
             with contextlib.suppress(Exception):  # a missing network is each file's error

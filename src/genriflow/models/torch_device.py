@@ -1,4 +1,5 @@
-"""Where a network runs, and running it: device names and batched class probabilities."""
+"""Where a network runs, and running it: device names (:mod:`genriflow.features.devices`,
+which the feature networks share) and batched class probabilities."""
 
 from __future__ import annotations
 
@@ -9,29 +10,9 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset
 
-from genriflow.errors import ConfigError, one_of
+from genriflow.features.devices import DEVICES, resolve_device
 
-#: Device names: ``auto`` is CUDA when available, else the CPU.
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def resolve_device(name: str | torch.device) -> torch.device:
-    """``auto`` -> ``cuda`` when available else ``cpu``; a ``torch.device`` as it is.
-
-    Raises
-    ------
-    ConfigError
-        For a name not in :data:`DEVICES`, or ``cuda`` without CUDA.
-    """
-    if isinstance(name, torch.device):
-        return name
-    one_of("device", name, DEVICES)
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device", f"is cuda but CUDA is not available (torch "
-                          f"{torch.__version__}); use cpu or auto")
-    return torch.device(name)
+__all__ = ["DEVICES", "predict_logits", "predict_proba", "resolve_device"]
 
 
 def predict_proba(net: nn.Module, data: Tensor | Dataset, batch_size: int = 64,

@@ -97,7 +97,8 @@ def forward(patches: np.ndarray, model: MusicnnNet, batch_size: int = 2,
     patches : numpy.ndarray
         (n_patches, 187, 96), as :func:`to_patches` makes.
     model : MusicnnNet
-        From :func:`load_pretrained` (in eval mode).
+        From :func:`load_pretrained` (in eval mode), or a copy of it moved to a GPU: the
+        patches go to the network's device, the results come back to the CPU.
     batch_size : int
         Patches per forward pass. Small batches are fastest on a CPU: the front end's
         feature maps of one or two patches stay in cache (``benchmarks/pretrained.py``; 60
@@ -117,10 +118,12 @@ def forward(patches: np.ndarray, model: MusicnnNet, batch_size: int = 2,
     # how many others it was analysed with only in their last bits (its place in a pair).
     padded = np.zeros((-n % batch_size, *patches.shape[1:]), np.float32)
     patches = np.concatenate([np.asarray(patches, np.float32), padded])
+    device = next(model.parameters()).device  # the batches go where the network is
     chunks: list[dict[str, Tensor]] = []
     with torch.inference_mode():
         for start in range(0, len(patches), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(patches[start : start + batch_size]))
-            chunks.append(model.features(batch, intermediate=intermediate))
-    features = {key: np.concatenate([c[key].numpy() for c in chunks])[:n] for key in chunks[0]}
+            chunks.append(model.features(batch.to(device), intermediate=intermediate))
+    features = {key: np.concatenate([c[key].cpu().numpy() for c in chunks])[:n]
+                for key in chunks[0]}
     return features.pop("taggram"), features

@@ -12,8 +12,12 @@ importing neither torch nor the port's modules. No int8 model ships: quantised, 
 default model's top genre changed on 3 of 105 real songs (``benchmarks/onnx_paths.py``
 measures them from models it quantises itself; :func:`models_in` runs such a folder).
 
-Each process opens one :class:`onnxruntime.InferenceSession` per model file, the first
-time it is asked for, and shares it between threads (``run`` is thread-safe).
+Each process opens one :class:`onnxruntime.InferenceSession` per model file and device,
+the first time it is asked for, and shares it between threads (``run`` is thread-safe).
+On ``cpu`` it runs on the ``CPUExecutionProvider``; on ``cuda``, the
+``CUDAExecutionProvider`` first and the CPU's for what it lacks (``onnxruntime-gpu``;
+:func:`~genriflow.features.pretrained.backend.placement` asks for ``cuda`` only where
+ONNX Runtime has that provider).
 Its intra-op threads are fixed then: :func:`set_threads` (the feature engine's workers
 ask for one; a caller analysing alone gets every core), as
 :func:`torch.set_num_threads` was for the PyTorch path.
@@ -40,7 +44,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ONNX_DIR",
     "OUTPUTS",
+    "PROVIDERS",
     "forward",
+    "has_cuda",
     "models_in",
     "onnx_path",
     "session",
@@ -55,7 +61,12 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "musicnn": ("taggram", "max_pool", "mean_pool", "penultimate"),
     "vgg": ("taggram", "pool5"),
 }
-_SESSIONS: dict[Path, InferenceSession] = {}
+#: The execution providers of each device, in order of preference.
+PROVIDERS = {
+    "cpu": ("CPUExecutionProvider",),
+    "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
+}
+_SESSIONS: dict[tuple[Path, str], InferenceSession] = {}
 _LOCK = threading.Lock()
 _THREADS: list[int | None] = [None]
 _DENORMALS_AS_ZERO: list[bool] = [False]
@@ -111,9 +122,16 @@ def threads(count: int | None) -> Iterator[None]:
         _THREADS[0] = previous
 
 
-def session(name: str) -> InferenceSession:
-    """The process's session of network ``name`` (:func:`onnx_path`), opened once and
-    shared.
+def has_cuda() -> bool:
+    """Whether this ONNX Runtime has the ``CUDAExecutionProvider`` (``onnxruntime-gpu``)."""
+    import onnxruntime
+
+    return PROVIDERS["cuda"][0] in onnxruntime.get_available_providers()
+
+
+def session(name: str, device: str = "cpu") -> InferenceSession:
+    """The process's session of network ``name`` (:func:`onnx_path`) on ``device`` (``cpu``
+    or ``cuda``), opened once and shared.
 
     Raises
     ------
@@ -123,16 +141,17 @@ def session(name: str) -> InferenceSession:
         If the model is missing from the installation.
     """
     path = onnx_path(name)
-    found = _SESSIONS.get(path)
+    key = (path, one_of("device", device, ("cpu", "cuda")))
+    found = _SESSIONS.get(key)
     if found is not None:
         return found
     with _LOCK:
-        if path not in _SESSIONS:
-            _SESSIONS[path] = _open(path)
-        return _SESSIONS[path]
+        if key not in _SESSIONS:
+            _SESSIONS[key] = _open(path, device)
+        return _SESSIONS[key]
 
 
-def _open(path: Path) -> InferenceSession:
+def _open(path: Path, device: str) -> InferenceSession:
     import onnxruntime
 
     if not path.is_file():
@@ -159,16 +178,24 @@ def _open(path: Path) -> InferenceSession:
         "session.model_external_initializers_file_folder_path", str(WEIGHTS_DIR)
     )
     options.log_severity_level = 3
+    # Full float32 on CUDA: TF32 (10-bit mantissa, on by default from Ampere on) would move
+    # the features well beyond the CPU's rounding, and the store is shared.
+    provider_options = [
+        {"use_tf32": "0"} if p == PROVIDERS["cuda"][0] else {} for p in PROVIDERS[device]
+    ]
     try:
         return onnxruntime.InferenceSession(
-            path.read_bytes(), options, providers=["CPUExecutionProvider"]
+            path.read_bytes(),
+            options,
+            providers=list(PROVIDERS[device]),
+            provider_options=provider_options,
         )
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own unrelated types
         raise ValueError(f"{path}: unreadable ONNX model ({exc})") from None
 
 
 def forward(
-    patches: np.ndarray, name: str, batch_size: int = 2
+    patches: np.ndarray, name: str, batch_size: int = 2, *, device: str = "cpu"
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Taggram and features of log-mel patches through ONNX Runtime, one row per patch.
 
@@ -184,6 +211,8 @@ def forward(
     batch_size : int
         Patches per pass; every pass has this many (a short last one is padded), so a
         patch's numbers do not depend on how many others came with it.
+    device : {'cpu', 'cuda'}
+        The session's (:func:`session`); the results come back to the CPU either way.
 
     Returns
     -------
@@ -205,7 +234,7 @@ def forward(
         raise ValueError(
             f"expected log-mel patches (batch, {N_FRAMES}, {N_MELS}), got {patches.shape}"
         )
-    run = session(name)
+    run = session(name, device)
     names = OUTPUTS[PRETRAINED[name].architecture]
     n = len(patches)
     patches = np.concatenate([patches, np.zeros((-n % batch_size, N_FRAMES, N_MELS), np.float32)])
