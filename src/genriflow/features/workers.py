@@ -52,6 +52,9 @@ START_METHOD = ("forkserver" if "forkserver" in multiprocessing.get_all_start_me
 SERIAL_TASKS = 2
 #: Seconds an idle worker waits for the next batch before it exits.
 IDLE_SECONDS = 60
+#: Files sent to each worker ahead: with one, a worker that finished while this process
+#: computed a long song waited for it to hand out the next.
+QUEUED = 2
 
 Result = Computed | AudioError
 
@@ -145,7 +148,7 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
             task = next(following, None)
             while task is not None or queue:
                 while task is not None and sum(isinstance(f, Future) and not f.done()
-                                               for f in queue) < workers:
+                                               for f in queue) < QUEUED * workers:
                     task = _with_content(task)
                     queue.append(pool.submit(compute_captured, task,
                                              _done_of(task, done, by_content)))
