@@ -65,8 +65,8 @@ class ServiceConfig:
         Jobs kept at once (503 past it).
     excerpts : int or None
         3 s excerpts analysed per song (as ``--excerpts``); ``None`` (the default), the
-        adaptive sampling of ``genriflow predict``: a few excerpts, more while the answer
-        is unsettled (:data:`~genriflow.features.sampling.DEFAULT_SAMPLING`).
+        adaptive sampling of ``genriflow predict``: a few excerpts, more while the model's
+        top genre does not clearly lead (:data:`~genriflow.features.sampling.DEFAULT_SAMPLING`).
     store : Path or None
         Feature store; ``None`` (the default) keeps nothing of what is sent.
     """
