@@ -108,6 +108,12 @@ def margin_rule(model: str, margin: float) -> Callable[[Song, list[int]], bool]:
     return lambda song, chosen: clear(song.genres[model][chosen], len(song.tags), margin)
 
 
+def by_margin(model: str, rule: tuple[int, int, float]) -> Callable[[Song], list[int]]:
+    """The patches of each song that ``rule`` (first, at most, margin) analyses."""
+    first, most, margin = rule
+    return lambda song: replay(song, margin_rule(model, margin), first, most)
+
+
 def tags_rule(settle: float, total: int) -> Callable[[Song, list[int]], bool]:
     from genriflow.features.sampling import settled
 
@@ -125,13 +131,12 @@ def score(songs: Sequence[Song], model: str, chosen_of: Callable[[Song], list[in
 def choose(songs: Sequence[Song]) -> tuple[int, int, float] | None:
     """The cheapest rule of :data:`GRID` meeting the target for both models on ``songs``."""
     best = None
-    for first, most, margin in GRID:
-        results = {m: score(songs, m, lambda s, m=m: replay(s, margin_rule(m, margin), first,
-                                                             most)) for m in MODELS}
+    for rule in GRID:
+        results = {m: score(songs, m, by_margin(m, rule)) for m in MODELS}
         if all(a >= TARGET * n for a, n, _ in results.values()):
-            key = (results[MODELS[0]][2], -margin)
+            key = (results[MODELS[0]][2], -rule[2])
             if best is None or key < best[0]:
-                best = (key, (first, most, margin))
+                best = (key, rule)
     return None if best is None else best[1]
 
 
@@ -174,15 +179,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     for model in MODELS:
         print(f" {model}")
         rules: dict[str, Callable[[Song], list[int]]] = {
-            "shipped default (genre margin)":
-                lambda s, m=model: replay(s, margin_rule(m, shipped[2]), *shipped[:2]),
+            "shipped default (genre margin)": by_margin(model, shipped),
             f"tags' rule it replaced (settle {SETTLE:g})":
                 lambda s: replay(s, tags_rule(SETTLE, DEFAULT_SAMPLING.excerpts),
                                  DEFAULT_SAMPLING.first, DEFAULT_SAMPLING.excerpts),
         }
         if chosen is not None and chosen != shipped:
-            rules["chosen here"] = lambda s, m=model: replay(s, margin_rule(m, chosen[2]),
-                                                             *chosen[:2])
+            rules["chosen here"] = by_margin(model, chosen)
         for count in (4, 8, 12, 24):
             rules[f"fixed {count}"] = lambda s, c=count: replay(s, lambda *_: True, None, c)
         for label, rule in rules.items():
@@ -200,8 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             continue
         cells = []
         for m in MODELS:
-            agree, n, excerpts = score(held, m, lambda s, m=m: replay(
-                s, margin_rule(m, rule[2]), *rule[:2]))
+            agree, n, excerpts = score(held, m, by_margin(m, rule))
             totals[m][0] += agree
             totals[m][1] += n
             totals[m][2] += [excerpts] * n
