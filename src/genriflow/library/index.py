@@ -20,6 +20,7 @@ import pandas as pd
 
 from genriflow.errors import at_least, one_of
 from genriflow.features.options import RunOptions, default_options
+from genriflow.features.sampling import DEFAULT_SAMPLING
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
@@ -284,8 +285,12 @@ class Library:
         model : str or None
             Whose stored embeddings, as for :meth:`songs`; ``None``: the latest run's.
         """
+        from genriflow.inference.pipeline import on_genres
+
+        # a song asked about by path is sampled as genriflow.similar samples it
         return NeighbourIndex(query.LibraryEmbeddings(self._conn, self._model_name(model)),
-                              config=SIMILARITY_FEATURES)
+                              config=SIMILARITY_FEATURES,
+                              sampling=on_genres(DEFAULT_SAMPLING))
 
     @property
     def models_dir(self) -> Path:
