@@ -287,10 +287,19 @@ class Job:
     errors: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     embedded: int | None = None  # embeddings computed by the similarity index update
+    excerpts: dict[str, int] = field(default_factory=dict)  # windows the model analysed
 
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
+
+    def excerpts_line(self) -> str:
+        """The mean, median and range of windows analysed a song, as the issue asks."""
+        counts = sorted(self.excerpts.values())
+        if not counts:
+            return "excerpts a song: not known"
+        return (f"excerpts a song: mean {sum(counts) / len(counts):.1f}, median "
+                f"{counts[len(counts) // 2]}, {counts[0]}-{counts[-1]}")
 
 
 def run_api(
@@ -307,6 +316,7 @@ def run_api(
     predictions = genriflow.classify(folder, model=MODEL, options=options, **kwargs)
     job.seconds["genre"] = time.perf_counter() - start
     job.genres = {p.path: p.genre for p in predictions.predictions}
+    job.excerpts = {p.path: len(p.offsets) for p in predictions.predictions}
     job.errors.update({str(e.path): str(e) for e in predictions.errors})
 
     kwargs, note = sampling_kwargs(genriflow.tag, full=full, excerpts=excerpts)
@@ -348,6 +358,7 @@ def run_analyse(
     )
     job.seconds["genre + tags"] = time.perf_counter() - start
     job.genres = {p.path: p.genre for p in both.predictions}
+    job.excerpts = {p.path: len(p.offsets) for p in both.predictions}
     job.tags = {t.path: [name for name, _ in t.top] for t in both.tags}
     job.errors.update({str(e.path): str(e) for e in both.errors})
     if embed:
@@ -766,6 +777,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         shown = "; ".join(f"{Path(p).name}: {e}" for p, e in list(cold.errors.items())[:5])
         print(f"  {len(cold.errors)} files failed: {shown}")
     print(f"  ({'; '.join(cold.notes)}; embeddings computed: {cold.embedded})")
+    print(f"  {cold.excerpts_line()}")
     breakdown = " + ".join(f"{k} {v:.2f} s" for k, v in warm.seconds.items())
     print(
         f"genriflow second run (unchanged library, same store): {breakdown} = "
@@ -785,6 +797,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  top genre agrees on {same}/{compared} songs = {pct:.1%} (target >= "
             f"{TARGET_AGREEMENT:.0%}: {verdict}); top-5 tags in common {share:.1%}"
         )
+        print(f"  sampled {sampled.excerpts_line()}; full {full.excerpts_line()}")
         for p in sorted(set(sampled.genres) & set(full.genres)):
             if sampled.genres[p] != full.genres[p]:
                 print(f"    {Path(p).name}: sampled {sampled.genres[p]}, full {full.genres[p]}")
