@@ -2,12 +2,11 @@
 
 Every song is analysed whole once (every 3 s patch, for each model: ``gtzan``, the default,
 and ``library-genres``, the library's), into ``--full-store`` (reused when it exists). Each
-rule is then replayed from those windows, with genriflow's own plan
-(:func:`~genriflow.features.sampling.stages`) and rules
-(:func:`~genriflow.features.sampling.clear`, the genre margin;
-:func:`~genriflow.features.sampling.settled`, the tags' stability): which excerpts it would
-analyse, and whether the mean of their genres has the whole song's top genre. No audio is
-decoded again, so a grid of rules costs seconds.
+rule is then replayed from those windows through genriflow's own plan and decision
+(:func:`~genriflow.features.compute.plan_stages` and
+:func:`~genriflow.features.compute.choose`: the genre margin, or the tags' stability):
+which excerpts it would analyse, and whether the mean of their genres has the whole
+song's top genre. No audio is decoded again, so a grid of rules costs seconds.
 
 Printed, side by side:
   - the choice, made on the ``--choose`` folders alone: the cheapest rule (fewest excerpts
@@ -32,9 +31,12 @@ import itertools
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+
+from genriflow.features.sampling import Sampling, Window
 
 MODELS = ("gtzan", "library-genres")
 TARGET = 0.95
@@ -68,7 +70,6 @@ def load(folders: Sequence[Path], store: Path) -> list[Song]:
     from genriflow.audio import AUDIO_EXTENSIONS
     from genriflow.features.extract import extract
     from genriflow.features.options import RunOptions
-    from genriflow.features.sampling import Sampling
     from genriflow.inference.tags import TAG_FEATURES
 
     paths = sorted(str(p) for folder in folders for p in folder.rglob("*")
@@ -83,41 +84,47 @@ def load(folders: Sequence[Path], store: Path) -> list[Song]:
             for p in paths if all(p in by_model[m] for m in MODELS) and p in tags]
 
 
-def replay(song: Song, rule: Callable[[Song, list[int]], bool], first: int | None,
-           most: int) -> list[int]:
-    """The patches a rule analyses: stage by stage over ``most`` spread ones, as
-    genriflow plans them, until ``rule(song, chosen)`` says enough."""
-    from genriflow.features.sampling import Sampling, Window, spread, stages
+def replay(song: Song, sampling: Sampling, model: str | None = None) -> list[int]:
+    """The patches ``sampling`` analyses of ``song``: genriflow's own plan
+    (:func:`~genriflow.features.compute.plan_stages`) and decision
+    (:func:`~genriflow.features.compute.choose`), on ``model``'s genres of each patch where
+    a model is named, else on the tags' stability."""
+    from genriflow.features.compute import choose as choose_windows
+    from genriflow.features.compute import plan_stages
+    from genriflow.features.embeddings import ANALYSIS_LAYOUT, ANALYSIS_SIZE, PATCH_SECONDS
+    from genriflow.features.sampling import GenreMargin
+    from genriflow.features.sets import FeatureConfig
 
-    n = len(song.tags)
-    if n <= most or first is None:  # a short song is analysed whole, a fixed count at once
-        return spread(n, None if n <= most else most)
-    grid = [Window(float(i), 3.0) for i in spread(n, most)]
-    chosen: list[int] = []
-    planned = stages(grid, Sampling(excerpts=most, first=first))
-    for i, stage in enumerate(planned):
-        chosen += [int(w.offset) for w in stage]
-        if i == len(planned) - 1 or rule(song, chosen):
-            break
-    return chosen
+    config = FeatureConfig(set="musicnn").stored()
+    duration = (len(song.tags) + 0.5) * PATCH_SECONDS  # whole patches, no rounding down
 
+    def index(window: Window) -> int:
+        return round(window.offset / PATCH_SECONDS)
 
-def margin_rule(model: str, margin: float) -> Callable[[Song, list[int]], bool]:
-    from genriflow.features.sampling import clear
+    if model is not None:  # a window's value is its index, its genres the model's
+        genres = song.genres[model]
+        sampling = replace(sampling, on_genres=GenreMargin(
+            model, config.digest(), lambda rows: genres[rows[:, 0].astype(int)]))
 
-    return lambda song, chosen: clear(song.genres[model][chosen], len(song.tags), margin)
+        def value(window: Window) -> np.ndarray:
+            return np.array([index(window)])
+    else:  # a window's value is an analysis row holding its tags where the tags are
+
+        def value(window: Window) -> np.ndarray:
+            row = np.zeros(ANALYSIS_SIZE)
+            row[ANALYSIS_LAYOUT[("tags", "")]] = song.tags[index(window)]
+            return row
+
+    planned = plan_stages(config, duration, sampling)
+    chosen, _ = choose_windows(config, planned, sampling, value, duration=duration)
+    return [index(w) for w in chosen]
 
 
 def by_margin(model: str, rule: tuple[int, int, float]) -> Callable[[Song], list[int]]:
     """The patches of each song that ``rule`` (first, at most, margin) analyses."""
     first, most, margin = rule
-    return lambda song: replay(song, margin_rule(model, margin), first, most)
-
-
-def tags_rule(settle: float, total: int) -> Callable[[Song, list[int]], bool]:
-    from genriflow.features.sampling import settled
-
-    return lambda song, chosen: settled(song.tags[chosen], total, settle)
+    sampling = Sampling(excerpts=most, first=first, margin=margin)
+    return lambda song: replay(song, sampling, model)
 
 
 def score(songs: Sequence[Song], model: str, chosen_of: Callable[[Song], list[int]]
@@ -181,13 +188,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         rules: dict[str, Callable[[Song], list[int]]] = {
             "shipped default (genre margin)": by_margin(model, shipped),
             f"tags' rule it replaced (settle {SETTLE:g})":
-                lambda s: replay(s, tags_rule(SETTLE, DEFAULT_SAMPLING.excerpts),
-                                 DEFAULT_SAMPLING.first, DEFAULT_SAMPLING.excerpts),
+                lambda s: replay(s, Sampling(excerpts=DEFAULT_SAMPLING.excerpts,
+                                             first=DEFAULT_SAMPLING.first, settle=SETTLE)),
         }
         if chosen is not None and chosen != shipped:
             rules["chosen here"] = by_margin(model, chosen)
         for count in (4, 8, 12, 24):
-            rules[f"fixed {count}"] = lambda s, c=count: replay(s, lambda *_: True, None, c)
+            rules[f"fixed {count}"] = lambda s, c=count: replay(s, Sampling(excerpts=c))
         for label, rule in rules.items():
             print(line(label, score(testing, model, rule)))
 

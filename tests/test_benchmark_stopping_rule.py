@@ -38,7 +38,7 @@ def test_a_clear_song_stops_at_the_first_stage_a_tie_goes_on(script):
     for model in script.MODELS:
         assert len(script.by_margin(model, (4, 12, 1.0))(clear)) == 4
         assert len(script.by_margin(model, (4, 12, 1.0))(tie)) == 12
-    assert script.replay(tie, lambda *_: True, None, 8) == [3, 11, 18, 26, 33, 41, 48, 56]
+    assert script.replay(tie, script.Sampling(excerpts=8)) == [3, 11, 18, 26, 33, 41, 48, 56]
     assert script.source_of("/tmp/deb60/warzone2100/track1.opus") == "warzone2100"
 
 
