@@ -1,5 +1,6 @@
-"""The replay of benchmarks/stopping_rule.py: the excerpts a rule analyses, and the choice
-of the cheapest rule that meets the target (made-up songs, no audio)."""
+"""The replay of benchmarks/stopping_rule.py: the excerpts a rule analyses, the choice of
+the cheapest rule that meets the target and the frontier (made-up songs, no audio); and
+benchmarks/sampling_cost.py on two generated songs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 N_PATCHES = 60
@@ -55,3 +57,40 @@ def test_the_choice_is_the_cheapest_rule_that_meets_the_target(script):
                if script.score(songs, "gtzan", script.by_margin("gtzan", r))[2] < excerpts]
     assert all(script.score(songs, "gtzan", script.by_margin("gtzan", r))[0] < 0.95 * n
                for r in cheaper)
+
+
+def test_the_frontier_is_the_best_agreement_within_each_budget(script):
+    leaning = _song(script, [0.9, 0.2, 0.85, 0.1, 0.95, 0.3])
+    songs = [_song(script, [0.8, 0.75, 0.85]) for _ in range(9)] + [leaning]
+    rows = script.frontier(songs, "gtzan")
+    assert [budget for budget, _, _ in rows] == list(script.BUDGETS)
+    for budget, label, (_, n, excerpts) in rows:
+        assert n == 10 and excerpts <= budget
+        assert label.startswith(("first ", "fixed "))
+    agreements = [agree for _, _, (agree, _, _) in rows]
+    assert agreements == sorted(agreements)  # a larger budget never does worse
+    assert agreements[-1] == 10  # the leaning song agrees once enough excerpts are taken
+
+
+def test_sampling_cost_times_both_rules_on_real_code(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        cost = importlib.import_module("sampling_cost")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rng = np.random.default_rng(0)
+    sr = 16000
+    t = np.arange(40 * sr) / sr
+    for i, freq in enumerate((220.0, 330.0)):
+        song = 0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(len(t))
+        sf.write(tmp_path / f"song{i}.flac", song.astype(np.float32), sr)
+    cost.main([str(tmp_path), "--rule", "6", "12", "0.5", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert "2 songs of" in out
+    shipped, other = [line for line in out.splitlines() if "excerpts a song" in line]
+    assert shipped.strip().startswith("shipped (4-12, margin 1)")
+    assert other.strip().startswith("6-12, margin 0.5")
+    # a 40 s song has 13 patches: the shipped rule takes 4 to 12 of them, the other 6 to 12
+    shipped_excerpts = float(shipped.split()[-4])
+    other_excerpts = float(other.split()[-4])
+    assert 4 <= shipped_excerpts <= 12 and 6 <= other_excerpts <= 12

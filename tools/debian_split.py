@@ -8,20 +8,71 @@ used them: the 60 of ``OUT/deb60`` (of the 1-based positions not divisible by 3,
 its ``music.pk3``) where it is chosen. Files are copied (the installed ones are only
 read), into one folder per game.
 
+``--sources`` also builds the two sources the rule was never chosen on, each track of at
+least 60 s once (by file name): ``OUT/second`` (48 tracks of ``drascula-music``,
+``hyperrogue-music`` and ``planetblupi-music-ogg``) and ``OUT/third`` (65: the music of
+``ufoai-music``, unpacked from its ``0music.pk3``, and of ``asc-music``).
+
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
+    python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 GAMES = {"wesnoth": "/usr/share/games/wesnoth", "warzone2100": "/usr/share/games/warzone2100",
          "singularity": "/usr/share/games/singularity"}
 NEXUIZ = Path("/usr/share/games/nexuiz/data/music.pk3")
+SECOND = ("drascula-music", "hyperrogue-music", "planetblupi-music-ogg")
+UFOAI = Path("/usr/share/games/ufoai/base/0music.pk3")
+ASC = "asc-music"
+AUDIO = (".ogg", ".opus", ".mp3")
+LONGEST_SKIPPED = 60.0
+
+
+def package_tracks(package: str) -> list[Path]:
+    """The audio files an installed package holds, sorted."""
+    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+    if listing.returncode:
+        sys.exit(f"{package} is not installed (apt install {package})")
+    return sorted(Path(line) for line in listing.stdout.split() if line.endswith(AUDIO))
+
+
+def copy_long(tracks: list[Path], folder: Path) -> int:
+    """Copy each track of at least a minute into ``folder``, the first of each file name."""
+    import soundfile
+
+    copied: set[str] = set()
+    for track in tracks:
+        if track.name in copied or soundfile.info(str(track)).duration < LONGEST_SKIPPED:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(track, folder / track.name)
+        copied.add(track.name)
+    return len(copied)
+
+
+def other_sources(out: Path) -> None:
+    """``out/second`` and ``out/third``: see the module docstring."""
+    for package in SECOND:
+        count = copy_long(package_tracks(package), out / "second" / package)
+        print(f"{out / 'second' / package}: {count} tracks")
+    if not UFOAI.is_file():
+        sys.exit(f"expected {UFOAI} (apt install ufoai-music)")
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(UFOAI) as pk3:
+        names = [n for n in pk3.namelist() if n.endswith(".ogg")]
+        pk3.extractall(tmp, names)
+        count = copy_long(sorted(Path(tmp, n) for n in names), out / "third" / "ufoai")
+    print(f"{out / 'third' / 'ufoai'}: {count} tracks")
+    count = copy_long(package_tracks(ASC), out / "third" / "asc")
+    print(f"{out / 'third' / 'asc'}: {count} tracks")
 
 
 def game_of(path: Path) -> str:
@@ -38,6 +89,8 @@ def split(tracks: list[Path]) -> tuple[list[Path], list[Path]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="where deb60, deb-rest and nexuiz go")
+    parser.add_argument("--sources", action="store_true",
+                        help="also the second and third sources (see the docstring)")
     args = parser.parse_args(argv)
     tracks = sorted(p for root in GAMES.values() for p in Path(root).rglob("*")
                     if p.suffix in (".ogg", ".opus"))
@@ -56,6 +109,8 @@ def main(argv: list[str] | None = None) -> None:
         names = [n for n in pk3.namelist() if n.endswith(".ogg")]
         pk3.extractall(args.out / "nexuiz", names)
     print(f"{args.out / 'nexuiz'}: {len(names)} tracks")
+    if args.sources:
+        other_sources(args.out)
 
 
 if __name__ == "__main__":
