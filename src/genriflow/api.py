@@ -417,7 +417,8 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     from genriflow.inference.pipeline import on_genres
 
     index = SimilarityIndex(library, options.store,
-                            sampling=on_genres(Sampling.of(excerpts, full=full)))
+                            sampling=on_genres(Sampling.of(excerpts, full=full)),
+                            options=options)
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []
     labels = library_labels(index)

@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 Model = str | os.PathLike
 
 
-def _loaded(model: Model | GenreClassifier) -> GenreClassifier:
+def _loaded(model: Model | GenreClassifier, device: str = "auto") -> GenreClassifier:
     from genriflow.models.folder import load_model
 
-    return load_model(model) if isinstance(model, str | os.PathLike) else model
+    return load_model(model, device=device) if isinstance(model, str | os.PathLike) else model
 
 
 def extract_features(data: str | os.PathLike, *,
@@ -260,8 +260,8 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     """
     from genriflow.workflows.evaluate_model import evaluate_to_folder
 
-    loaded = _loaded(model)
     options = options if options is not None else default_options()
+    loaded = _loaded(model, options.device)
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary) or that read several feature sets (a fusion: no one feature matrix)
     # are scored song by song, exactly as classify does.

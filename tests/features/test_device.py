@@ -261,3 +261,22 @@ def test_cuda_features_match_the_cpu(runtime, patches) -> None:
         assert taggram.dtype == np.float32
         assert_close(taggram, expected_tags, rel=0, abs=1e-5)
         assert_close(features, expected, rel=1e-4, abs=1e-3)
+
+
+@pytest.mark.parametrize("command", [["similar"], ["evaluate", "gtzan"], ["cluster"]])
+def test_every_command_that_runs_the_networks_takes_device(no_cuda, song, command) -> None:
+    data = song.parent.parent
+    assert "--device" in in_process(*command, "--help").stdout
+    ran = in_process(*command, data, "--device", "gpu", "-q")
+    assert ran.returncode == 2, ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in ran.stderr, ran.stderr
+    assert "`--device` must be one of auto, cpu, cuda; got 'gpu'" in lines[0]
+
+
+def test_similar_on_cuda_without_cuda_is_one_line(no_cuda, song, tmp_path) -> None:
+    ran = in_process("similar", song.parent.parent, "--device", "cuda", "--store",
+                     tmp_path / "store", "-q")
+    assert ran.returncode == 2, ran.stderr
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and "`--device` is cuda but CUDA is not available" in lines[0]

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Device,
     Jobs,
     NoStore,
     Quiet,
@@ -41,7 +42,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
                                              )] = None,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
     from genriflow.api_training import cluster
@@ -49,7 +50,8 @@ def command(
     out = out or Path("runs") / f"cluster-{stamp()}"
     run = cluster(data_dir, table=features, methods=split_list(methods),
                   feature_set=feature_set, n_clusters=clusters, components=components,
-                  seed=seed, out=out, options=run_options(store, no_store, jobs, quiet))
+                  seed=seed, out=out, options=run_options(store, no_store, jobs, quiet,
+                                                             device=device))
     print_table(console, ["method", "ARI", "NMI", "matched accuracy"],
                 [[r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}"]
                  for r in run.scores.itertuples()],

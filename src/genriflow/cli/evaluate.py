@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Device,
     Jobs,
     NoStore,
     Quiet,
@@ -48,7 +49,7 @@ def command(
     bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
                                            "interval.")] = 1000,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split.
 
@@ -57,7 +58,7 @@ def command(
     from genriflow.api_training import evaluate
     from genriflow.api_training import open_set as run_open_set
 
-    options = run_options(store, no_store, jobs, quiet)
+    options = run_options(store, no_store, jobs, quiet, device=device)
     if open_set:
         if part != "test":
             raise ConfigError("part", "is not used by --open-set, which sets its own parts")

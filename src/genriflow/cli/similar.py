@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    Device,
     Excerpts,
     Full,
     Jobs,
@@ -32,7 +33,7 @@ def command(
     k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
     excerpts: Excerpts = None, full: Full = False,
     jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
-    quiet: Quiet = False,
+    quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Songs like this one, by pretrained embedding (cosine), from an incremental index.
 
@@ -49,7 +50,7 @@ def command(
         raise ConfigError("no_store", "cannot be used: similar keeps its index in the "
                           "feature store")
     found = similar(paths[0] if len(paths) == 2 else None, paths[-1], k=k,
-                    options=run_options(store, no_store, jobs, quiet),
+                    options=run_options(store, no_store, jobs, quiet, device=device),
                     **sampling_options(excerpts, full))
     update = found.update
     console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "

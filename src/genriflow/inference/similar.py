@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +98,17 @@ class SimilarityIndex:
     sampling : Sampling
         How much of each song is embedded (by default the excerpts ``predict`` analyses,
         so that both share the store's entries).
+    options : RunOptions or None
+        How songs are computed (engine, network back end, device); its store, workers and
+        progress bar are the index's and each call's.
     """
 
     def __init__(self, library: str | os.PathLike, store: str | os.PathLike | None = None,
                  config: FeatureConfig | None = None, *,
-                 sampling: Sampling = DEFAULT_SAMPLING) -> None:
+                 sampling: Sampling = DEFAULT_SAMPLING,
+                 options: RunOptions | None = None) -> None:
         self.library = Path(library).resolve()
+        self.options = options if options is not None else RunOptions()
         self.store = Path(store) if store is not None else default_store_dir()
         self.config = config or SIMILARITY_FEATURES
         self.sampling = sampling
@@ -157,7 +162,7 @@ class SimilarityIndex:
             raise DatasetError(f"{self.library}: no such folder")
         files = iter_audio_files(self.library)
         result = extract(files, self.config, sampling=self.sampling,
-                         options=RunOptions(store=self.store, n_jobs=n_jobs, progress=progress))
+                         options=self._options(n_jobs, progress))
         store = ParquetEmbeddings(self.file)
         old = store.load()
         new = Embeddings([item.path for item in result.files],
@@ -221,8 +226,8 @@ class SimilarityIndex:
         """
         return self.neighbour_index.neighbours(k)
 
-    def _options(self, n_jobs: int) -> RunOptions:
-        return RunOptions(store=self.store, n_jobs=n_jobs)
+    def _options(self, n_jobs: int | None, progress: bool = False) -> RunOptions:
+        return replace(self.options, store=self.store, n_jobs=n_jobs, progress=progress)
 
     def _metadata(self) -> dict[str, str]:
         return {"library": str(self.library), "config": json.dumps(self.config.to_dict()),
