@@ -43,6 +43,38 @@ def test_help_lists_every_command():
         assert command in out.stdout
 
 
+def _commands() -> list[list[str]]:
+    from genriflow.cli import app
+    from genriflow.cli import library as library_cli
+
+    top = [[c.name or c.callback.__name__] for c in app.registered_commands]
+    return top + [["library", c.name or c.callback.__name__]
+                  for c in library_cli.app.registered_commands]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_text_flows_as_paragraphs_and_is_not_markup(command):
+    """Each description paragraph is rewrapped to the terminal, not broken where the
+    docstring's lines were (a line of one word in mid-sentence), and help text is printed
+    as written (no markup parser: ``[SONG]`` and ``genriflow[ray]`` stay)."""
+    out = in_process(*command, "--help")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    end = next(i for i, line in enumerate(lines) if line.rstrip().endswith(":")
+               and line.strip() in ("Options:", "Arguments:", "Commands:"))
+    description = lines[1:end]
+    for line, after in zip(description, description[1:], strict=False):
+        if line.strip() and after.strip():
+            assert len(line.rstrip()) >= 40, (line, after)
+    assert max(len(line) for line in lines) <= 200
+    assert "\\[" not in out.stdout and "[/" not in out.stdout
+
+
+def test_help_keeps_brackets_as_written():
+    assert "[SONG] LIBRARY_DIR" in in_process("similar", "--help").stdout
+    assert "pip install genriflow[ray]" in " ".join(in_process("predict", "--help").stdout.split())
+
+
 def test_train_on_audio_then_evaluate(demo_corpus, feature_cache, tmp_path):
     model = tmp_path / "model"
     out = genriflow("train", demo_corpus, "--model", "svm", "--out", model, "-q",

@@ -29,7 +29,7 @@ from genriflow.cli.common import GenriflowGroup
 app = typer.Typer(
     help="Tell which genre a piece of music belongs to, from the audio itself.",
     cls=GenriflowGroup, no_args_is_help=True, pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=False, rich_markup_mode=None,
 )
 
 for module in (demo_data, features, train, tune, evaluate, predict, similar, compare, plot,

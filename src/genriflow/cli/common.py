@@ -51,7 +51,7 @@ NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Engine = Annotated[str, typer.Option(help="Where songs are computed: local (worker processes "
                                      "on this machine) or ray (Ray tasks on a cluster; "
-                                     "pip install genriflow\\[ray]). Same results.")]
+                                     "pip install genriflow[ray]). Same results.")]
 Address = Annotated[str | None, typer.Option(help="With --engine ray: the cluster, auto or "
                                              "ray://HOST:PORT (default: start Ray on this "
                                              "machine).")]

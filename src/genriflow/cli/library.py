@@ -47,7 +47,7 @@ app = typer.Typer(
          "new or changed, list and export it, learn your own categories; write genres and "
          "moods into the files' tags from a reviewed plan (undoable) and into playlists. "
          "Music files are only ever written by `library apply` and `library undo`.",
-    no_args_is_help=True,
+    no_args_is_help=True, rich_markup_mode=None,
 )
 
 @app.command("scan")
