@@ -329,8 +329,8 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     at_least("far_out", far_out, 0)
     config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
                            seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
-    loaded = _loaded(model)
     options = options if options is not None else default_options()
+    loaded = _loaded(model, options.device)
     dataset = _dataset(data, table, loaded.feature_config, options)
     metrics = open_set_to_folder(loaded, dataset, out, config, options=options)
     return Run(Path(out), metrics, dataset.errors)
