@@ -11,10 +11,12 @@ read), into one folder per game.
 ``--sources`` also builds the two sources the rule was never chosen on, each track of at
 least 60 s once (by file name): ``OUT/second`` (48 tracks of ``drascula-music``,
 ``hyperrogue-music`` and ``planetblupi-music-ogg``) and ``OUT/third`` (65: the music of
-``ufoai-music``, unpacked from its ``0music.pk3``, and of ``asc-music``).
+``ufoai-music``, unpacked from its ``0music.pk3``, and of ``asc-music``), and
+``OUT/fourth`` (the music folders of ``hedgewars-data``, ``lincity-ng-data`` and
+``freedroidrpg-data``).
 
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
-    python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third
+    python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third, /tmp/fourth
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ NEXUIZ = Path("/usr/share/games/nexuiz/data/music.pk3")
 SECOND = ("drascula-music", "hyperrogue-music", "planetblupi-music-ogg")
 UFOAI = Path("/usr/share/games/ufoai/base/0music.pk3")
 ASC = "asc-music"
+#: The fourth source: each package's music folder (the rest of the package is sound effects).
+FOURTH = {"hedgewars-data": "/Music/", "lincity-ng-data": "/music/",
+          "freedroidrpg-data": "/sound/music/"}
 AUDIO = (".ogg", ".opus", ".mp3")
 LONGEST_SKIPPED = 60.0
 
@@ -42,7 +47,7 @@ def package_tracks(package: str) -> list[Path]:
     listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
     if listing.returncode:
         sys.exit(f"{package} is not installed (apt install {package})")
-    return sorted(Path(line) for line in listing.stdout.split() if line.endswith(AUDIO))
+    return sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(AUDIO))
 
 
 def copy_long(tracks: list[Path], folder: Path) -> int:
@@ -60,7 +65,7 @@ def copy_long(tracks: list[Path], folder: Path) -> int:
 
 
 def other_sources(out: Path) -> None:
-    """``out/second`` and ``out/third``: see the module docstring."""
+    """``out/second``, ``out/third`` and ``out/fourth``: see the module docstring."""
     for package in SECOND:
         count = copy_long(package_tracks(package), out / "second" / package)
         print(f"{out / 'second' / package}: {count} tracks")
@@ -73,6 +78,10 @@ def other_sources(out: Path) -> None:
     print(f"{out / 'third' / 'ufoai'}: {count} tracks")
     count = copy_long(package_tracks(ASC), out / "third" / "asc")
     print(f"{out / 'third' / 'asc'}: {count} tracks")
+    for package, folder in FOURTH.items():
+        tracks = [t for t in package_tracks(package) if folder in str(t)]
+        count = copy_long(tracks, out / "fourth" / package)
+        print(f"{out / 'fourth' / package}: {count} tracks")
 
 
 def game_of(path: Path) -> str:

@@ -198,7 +198,7 @@ class Classifier:
         analyse (a model on 30 s clips takes the song's central clip, as in training).
         ``None`` (the default): as many as the song needs, from
         :data:`~genriflow.features.sampling.FIRST_EXCERPTS` (the model's top genre clear
-        at once) up to :data:`~genriflow.features.sampling.DEFAULT_EXCERPTS` (a near tie
+        at once) up to :data:`~genriflow.features.sampling.MOST_EXCERPTS` (a near tie
         between two genres), see :mod:`genriflow.features.sampling`.
     full : bool
         Analyse the whole song instead: every excerpt, or clips tiling it.

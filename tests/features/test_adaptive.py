@@ -19,6 +19,7 @@ from genriflow.features.sampling import (
     DEFAULT_EXCERPTS,
     DEFAULT_SAMPLING,
     FIRST_EXCERPTS,
+    MOST_EXCERPTS,
     GenreMargin,
     Sampling,
     Window,
@@ -27,7 +28,7 @@ from genriflow.features.sampling import (
 from genriflow.features.sets import FeatureConfig
 
 TAGS = FeatureConfig(set="musicnn-tags")
-SECONDS = 13 * PATCH_SECONDS + 1.0  # 13 patches: 12 of them are the excerpts
+SECONDS = (MOST_EXCERPTS + 1) * PATCH_SECONDS + 1.0  # 25 patches: 24 of them are the excerpts
 
 
 def _steady() -> np.ndarray:
@@ -47,7 +48,7 @@ def _varied() -> np.ndarray:
              0.3 * np.sin(2 * np.pi * 110 * t) * (np.sin(2 * np.pi * 2 * t) > 0),
              np.convolve(clicks, np.exp(-np.arange(800) / 80), "same"),
              0.3 * np.sin(2 * np.pi * (300 + 2000 * t / 3) * t)]
-    y = np.concatenate([kinds[i % 4] for i in range(15)])
+    y = np.concatenate([kinds[i % 4] for i in range(MOST_EXCERPTS + 3)])
     return y[: int(SECONDS * NETWORK_SR)].astype(np.float32)
 
 
@@ -75,9 +76,10 @@ def test_a_steady_song_stops_early_a_varied_one_goes_on_and_the_store_serves_bot
         np.testing.assert_array_equal(a.offsets, b.offsets)
         np.testing.assert_array_equal(a.values, b.values)
     # the steady song's excerpts are among the fixed plan's, which computes only the rest
-    fixed = extract_sets(paths[:1], [TAGS], options=options, sampling=Sampling())[TAGS.set]
+    fixed = extract_sets(paths[:1], [TAGS], options=options,
+                         sampling=Sampling(excerpts=MOST_EXCERPTS))[TAGS.set]
     chosen = np.isin(fixed.files[0].offsets, first.files[0].offsets)
-    assert len(chosen) == DEFAULT_EXCERPTS and chosen.sum() == FIRST_EXCERPTS
+    assert len(chosen) == MOST_EXCERPTS and chosen.sum() == FIRST_EXCERPTS
     np.testing.assert_array_equal(fixed.files[0].values[chosen], first.files[0].values)
 
 
@@ -88,7 +90,7 @@ def test_stages_are_added_until_the_values_settle_or_none_are_left():
     same = rng.uniform(0, 1, ANALYSIS_SIZE).astype(np.float32)
     steady = {w: same + 0.001 * rng.standard_normal(ANALYSIS_SIZE) for s in planned for w in s}
     varied = {w: rng.uniform(0, 1, ANALYSIS_SIZE) for s in planned for w in s}
-    assert [len(s) for s in planned] == [FIRST_EXCERPTS] * 3
+    assert [len(s) for s in planned] == [FIRST_EXCERPTS] * (MOST_EXCERPTS // FIRST_EXCERPTS)
     chosen, final = choose(musicnn, planned, DEFAULT_SAMPLING, steady.get)
     assert final and chosen == planned[0]
     chosen, final = choose(musicnn, planned, DEFAULT_SAMPLING, varied.get)
@@ -129,7 +131,7 @@ def test_on_a_models_genres_a_clear_song_stops_early_a_near_tie_goes_on():
         return rows
 
     clear_song = song([0.8, 0.75, 0.85, 0.7])  # the first genre, whatever the window
-    tie = song([0.9, 0.1])  # now one genre, now the other: no lead
+    tie = song([0.9, 0.1, 0.8, 0.2, 0.5])  # now one genre, now the other: no lead
     chosen, final = choose(musicnn, planned, on_genres, clear_song.get, duration=SECONDS)
     assert final and chosen == planned[0]
     chosen, final = choose(musicnn, planned, on_genres, tie.get, duration=SECONDS)

@@ -236,3 +236,35 @@ def test_the_callers_floats_keep_their_subnormals() -> None:
     done = subprocess.run([sys.executable, "-c", CALLER_FLOATS], capture_output=True,
                           text=True, timeout=120, check=True)
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_the_front_end_is_factorised_where_cheaper_with_the_same_outputs(patches) -> None:
+    import copy
+
+    import torch
+
+    from export_onnx import FACTOR_MAX_COST, factorise_front_end
+    from genriflow.features.pretrained.weights import load_pretrained
+
+    provenance = json.loads((onnx_runtime.ONNX_DIR / "provenance.json").read_text())
+    for name in PRETRAINED:
+        network = copy.deepcopy(load_pretrained(name))
+        ranks = factorise_front_end(network)
+        assert provenance["models"][name]["factorised"] == ranks
+        for block_name, rank in ranks.items():
+            block = network.get_submodule(block_name)
+            basis, mix = block.factors
+            filters, kernel = block.conv.weight.shape[0], block.conv.weight[0].numel()
+            assert basis.shape == (rank, *block.conv.weight.shape[1:])
+            assert rank * (kernel + filters) <= FACTOR_MAX_COST * filters * kernel
+            assert_close((mix @ basis.reshape(rank, -1)).numpy(),
+                         block.conv.weight.detach().reshape(filters, -1).numpy(),
+                         rel=0, abs=1e-5)
+        with torch.no_grad():
+            plain = load_pretrained(name).features(torch.from_numpy(patches))
+            factorised = network.features(torch.from_numpy(patches))
+        for key, value in plain.items():
+            assert_close(factorised[key].numpy(), value.numpy(), rel=1e-5, abs=1e-3)
+    # the timbral filters of msd-musicnn have rank 23 and 14 of 204
+    assert provenance["models"]["msd-musicnn"]["factorised"]["timbral.1"] < 20
+    assert provenance["models"]["msd-vgg"]["factorised"] == {}

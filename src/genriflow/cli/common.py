@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions, default_options
-from genriflow.features.sampling import DEFAULT_EXCERPTS, FIRST_EXCERPTS
+from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
@@ -61,7 +61,7 @@ Device = Annotated[str, typer.Option(help="Where the networks run (the pretraine
                                      "within float rounding.")]
 Excerpts = Annotated[int | None, typer.Option(
     help=f"3 s excerpts analysed per song, spread evenly over it (default: "
-    f"{FIRST_EXCERPTS}, and more up to {DEFAULT_EXCERPTS} while the model's top genre "
+    f"{FIRST_EXCERPTS}, and more up to {MOST_EXCERPTS} while the model's top genre "
     "does not clearly lead; a number fixes the count: more follows the whole song "
     "closer, and takes longer). A model on 30 s clips takes the song's central clip.")]
 Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3 s "

@@ -95,13 +95,22 @@ class MusicnnNet(nn.Module):
 
 
 class _FrontEndBlock(nn.Module):
-    """musicnn's ``timbral_block``/``tempo_block``: conv, ReLU, BN, max over frequency."""
+    """musicnn's ``timbral_block``/``tempo_block``: conv, ReLU, BN, max over frequency.
+
+    ``factors`` (``None`` by default): ``(basis, mix)``, a factorisation of the filters,
+    ``conv.weight == mix @ basis`` within float rounding (basis (r, 1, kh, kw), mix
+    (filters, r)); inference then convolves with the ``r`` basis filters and mixes them
+    per frame. The shipped networks' timbral filters have numerical rank far below their
+    204 filters, so the ONNX export (``tools/export_onnx.py``) sets it where that is
+    cheaper; the same outputs within float rounding.
+    """
 
     def __init__(self, filters: int, kernel: tuple[int, int], pad_time: tuple[int, int]):
         super().__init__()
         self.pad_time = pad_time
         self.conv = nn.Conv2d(1, filters, kernel)
         self.bn = _bn(filters, 2)
+        self.factors: tuple[Tensor, Tensor] | None = None
 
     def forward(self, x: Tensor) -> Tensor:  # (B, 1, T, F) -> (B, filters, T)
         x = F.pad(x, (0, 0, *self.pad_time))
@@ -117,7 +126,12 @@ class _FrontEndBlock(nn.Module):
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         shift = bn.bias - bn.running_mean * scale
         sign = torch.where(scale < 0, -1.0, 1.0)
-        z = F.conv2d(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
+        if self.factors is None:
+            z = F.conv2d(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)
+        else:
+            basis, mix = self.factors
+            z = F.conv2d(F.conv2d(x, basis), (mix * sign[:, None])[:, :, None, None],
+                         self.conv.bias * sign)
         return F.relu(z.amax(dim=3) * sign[:, None]) * scale[:, None] + shift[:, None]
 
 
