@@ -36,7 +36,8 @@ from pathlib import Path
 import debian_library
 import numpy as np
 
-from export_onnx import INT8_METHODS, quantize_int8
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from export_onnx import INT8_METHODS, quantize_int8  # noqa: E402 (tools/ is on the path now)
 
 PATHS = ("torch", "onnx", "onnx-int8")
 LABELS = {"torch": "PyTorch fp32", "onnx": "ONNX Runtime fp32", "onnx-int8": "ONNX Runtime int8"}

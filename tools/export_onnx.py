@@ -137,7 +137,7 @@ def factorise_front_end(network: nn.Module, *, tolerance: float = FACTOR_TOLERAN
     A bank of ``C`` filters of ``k`` values is the (C, k) matrix ``W = U S V'``; the ``r``
     singular values above ``tolerance`` of the largest give ``basis = V'[:r]`` and ``mix =
     U[:, :r] S[:r]``. Each basis filter's sign is fixed (its largest value positive), so the
-    factors are the same on any machine's LAPACK.
+    factors agree across machines (LAPACKs) to float rounding.
     """
     ranks = {}
     for name, block in network.named_modules():
