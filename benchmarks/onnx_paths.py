@@ -44,6 +44,8 @@ LABELS = {"torch": "PyTorch fp32", "onnx": "ONNX Runtime fp32", "onnx-int8": "ON
 PER_SONG = "decoding, log-mel, both musicnn networks and the head, one process"
 TARGET_GENRE, TARGET_TAGS = 0.99, 0.90
 TIMED_NETWORKS = ("msd-musicnn", "mtt-musicnn", "msd-vgg", "mtt-vgg")
+#: Excerpts of each song, fixed: every path analyses the same windows.
+EXCERPTS = 12
 
 
 def copy_tracks(folder: Path, limit: int | None) -> list[Path]:
@@ -91,22 +93,27 @@ def on_path(path: str, int8: Path):
 
 
 def song_outputs(
-    song: Path, path: str, int8: Path, model, configs
+    song: Path, path: str, int8: Path, model
 ) -> tuple[str, np.ndarray, np.ndarray, float]:
-    """Top genre, mean MTT tags and mean analysis of one song on ``path``; seconds."""
-    from genriflow.features.extract import extract_sets
+    """Top genre, mean MTT tags and mean analysis of one song on ``path``; seconds.
+
+    Through the inference pipeline, on a fixed :data:`EXCERPTS` excerpts (the same windows
+    on every path, so only the networks differ)."""
     from genriflow.features.options import RunOptions
-    from genriflow.inference.predict import predictions_from
+    from genriflow.features.sampling import Sampling
+    from genriflow.inference.pipeline import Pipeline
 
     options = RunOptions(n_jobs=1, network_backend="torch" if path == "torch" else "onnx")
+    pipe = Pipeline(model, sampling=Sampling(excerpts=EXCERPTS), options=options)
     start = time.perf_counter()
     with on_path(path, int8):  # one process (n_jobs=1): the int8 models are this one's
-        result = extract_sets([song], configs, options=options)
-    prediction = predictions_from(model, result).predictions[0]
+        features = pipe.preprocess(str(song), tags=True)
+    answer = pipe.postprocess(features, pipe.forward(features), tags=False)
     seconds = time.perf_counter() - start
-    tags = result["musicnn-tags"].files[0].row()[50:]
-    analysis = result["musicnn"].files[0].row()
-    return prediction.top(1)[0][0], tags, analysis, seconds
+    found = features.songs[0]
+    tags = found["musicnn-tags"].row()[50:]
+    analysis = found["musicnn"].row()
+    return answer.prediction.top(1)[0][0], tags, analysis, seconds
 
 
 def patch_times(patches: np.ndarray, runs: int, int8: Path) -> dict[str, dict[str, float]]:
@@ -154,7 +161,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     import torch
 
     from genriflow.features.pretrained import onnx_runtime
-    from genriflow.features.sets import FeatureConfig
     from genriflow.intervals import wilson_interval
     from genriflow.models.folder import load_model
     from genriflow.models.registry import DEFAULT_MODEL
@@ -167,12 +173,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{args.threads} thread(s) each; models in {onnx_runtime.ONNX_DIR}"
     )
     model = load_model(DEFAULT_MODEL)
-    configs = [
-        *model.feature_configs,
-        FeatureConfig(set="musicnn-tags"),
-        FeatureConfig(set="musicnn"),
-    ]
-    configs = list({c.set: c for c in configs}.values())
     with tempfile.TemporaryDirectory() as tmp:
         int8 = write_int8(Path(tmp) / "int8", args.int8)
         songs = copy_tracks(Path(tmp), args.limit)
@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{DEFAULT_MODEL!r} reads {[c.set for c in model.feature_configs]}"
         )
         for path in PATHS:  # sessions opened, weights loaded, kernels compiled: untimed
-            song_outputs(songs[0], path, int8, model, configs)
+            song_outputs(songs[0], path, int8, model)
         genres: dict[str, list[str]] = {p: [] for p in PATHS}
         tags: dict[str, list[np.ndarray]] = {p: [] for p in PATHS}
         analyses: dict[str, list[np.ndarray]] = {p: [] for p in PATHS}
@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for i, song in enumerate(songs):
             order = PATHS[i % len(PATHS) :] + PATHS[: i % len(PATHS)]
             for path in order:
-                genre, tag, analysis, took = song_outputs(song, path, int8, model, configs)
+                genre, tag, analysis, took = song_outputs(song, path, int8, model)
                 genres[path].append(genre)
                 tags[path].append(tag)
                 analyses[path].append(analysis)

@@ -23,7 +23,7 @@ top genre does not lead the second clearly (:func:`clear`); without one, while t
 mean of the set's settling values (``FeatureSet.settling``: the musicnn tags) is unsettled
 (:func:`settled`). A clear song costs ``first`` excerpts, an ambiguous one all
 ``excerpts``. A song of at most
-``excerpts`` patches (a 30 s clip) is analysed whole, as with a fixed count. The excerpts
+``excerpts`` patches (72 s by default) is analysed whole, as with a fixed count. The excerpts
 analysed are always among the fixed plan's (:func:`stages`), so a fixed analysis of
 ``excerpts`` excerpts, before or after, reuses them.
 
