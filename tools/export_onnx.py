@@ -161,10 +161,15 @@ def export_fp32(name: str) -> bytes:
     """The ONNX model of the shipped network ``name``, serialised, its weights read from
     the shipped safetensors (:func:`_weights_from_safetensors`), its front end factorised
     where cheaper (:func:`factorise_front_end`)."""
+    return _export_factorised(name)[0]
+
+
+def _export_factorised(name: str) -> tuple[bytes, dict[str, int]]:
+    """:func:`export_fp32`'s bytes and the ranks its factorised blocks kept."""
     network = load_pretrained(name)
     try:
-        factorise_front_end(network)
-        return _export(network, name)
+        ranks = factorise_front_end(network)
+        return _export(network, name), ranks
     finally:  # the network is the process's shared one: leave it as it was
         for block in network.modules():
             if hasattr(block, "factors"):
@@ -346,13 +351,13 @@ def export_all(out: Path, int8_method: str | None = None) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     models = {}
     for name in PRETRAINED:
-        data = export_fp32(name)
+        data, ranks = _export_factorised(name)
         if int8_method is not None:
             data = quantize_int8(data, int8_method)
         file = f"{name}.onnx"
         (out / file).write_bytes(data)
         models[name] = {
-            "factorised": factorise_front_end(_unfactorised(name)),
+            "factorised": ranks,
             "source": weights_path(name).name,
             "source_sha256": _sha256(weights_path(name).read_bytes()),
             "file": file,
@@ -378,13 +383,6 @@ def export_all(out: Path, int8_method: str | None = None) -> dict:
     }
     (out / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
     return provenance
-
-
-def _unfactorised(name: str) -> nn.Module:
-    """A fresh copy of network ``name`` (the ranks are read off it, not the shared one)."""
-    import copy
-
-    return copy.deepcopy(load_pretrained(name))
 
 
 def differences(shipped: Path, fresh: Path) -> list[str]:
