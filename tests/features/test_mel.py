@@ -48,6 +48,17 @@ def test_the_mel_spectrogram_is_librosas(n_samples):
     )
 
 
+def test_the_bands_are_the_filters_times_the_power_spectrum():
+    from genriflow.features.mel import power_spectrogram
+
+    y = _clip(seconds=3.0)
+    power = power_spectrogram(y, 512, 256)
+    expected = np.einsum("ft,mf->mt", power.astype(np.float64),
+                         mel_filters(16000, 512, 96).astype(np.float64))
+    np.testing.assert_allclose(melspectrogram(y, 16000, 512, 256, 96), expected,
+                               rtol=1e-5, atol=1e-9)
+
+
 def test_it_imports_neither_librosa_nor_scipy():
     code = (
         "import sys, numpy as np; from genriflow.features.mel import melspectrogram; "

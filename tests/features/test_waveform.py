@@ -78,3 +78,14 @@ def test_integer_pcm_is_scaled_as_a_decoder_scales_it():
     pcm = np.round(y * 32767).astype(np.int16)
     np.testing.assert_allclose(extract_waveform(pcm, SR, KAGGLE).values,
                                extract_waveform(pcm / 32768.0, SR, KAGGLE).values, rtol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [2, 3, 6, 9])
+def test_the_downmix_is_the_mean_of_the_channels_in_either_layout(channels):
+    rng = np.random.default_rng(channels)
+    frames = (rng.standard_normal((5000, channels)) * 0.3).astype(np.float32)
+    expected = frames.astype(np.float64).mean(axis=1)
+    for y, axis in ((frames, 1), (np.ascontiguousarray(frames.T), 0)):
+        mono = to_mono_resampled(y, SR, None, channel_axis=axis)
+        assert mono.dtype == np.float32 and mono.shape == (5000,)
+        np.testing.assert_allclose(mono, expected, rtol=1e-6, atol=1e-7)

@@ -144,9 +144,5 @@ def melspectrogram(
     >>> mel.shape, mel.dtype, int(mel.mean(axis=1).argmax())  # 440 Hz: band 13 of 96
     ((96, 63), dtype('float32'), 13)
     """
-    return np.einsum(
-        "...ft,mf->...mt",
-        power_spectrogram(y, n_fft, hop_length),
-        mel_filters(sr, n_fft, n_mels),
-        optimize=True,
-    )
+    # A matrix product (BLAS): librosa's einsum gives the same floats here ten times slower.
+    return mel_filters(sr, n_fft, n_mels) @ power_spectrogram(y, n_fft, hop_length)
