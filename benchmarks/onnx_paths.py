@@ -20,6 +20,7 @@ them alike). Run on an idle machine; the load average is printed.
 
     python benchmarks/onnx_paths.py                 # every track
     python benchmarks/onnx_paths.py --limit 20
+    python benchmarks/onnx_paths.py ~/Music --limit 20   # a folder's songs instead
 """
 
 from __future__ import annotations
@@ -48,8 +49,20 @@ TIMED_NETWORKS = ("msd-musicnn", "mtt-musicnn", "msd-vgg", "mtt-vgg")
 EXCERPTS = 12
 
 
-def copy_tracks(folder: Path, limit: int | None) -> list[Path]:
-    """The packages' tracks copied into ``folder`` (originals opened read-only)."""
+def copy_tracks(folder: Path, limit: int | None, source: Path | None = None) -> list[Path]:
+    """The packages' tracks, or the songs of ``source``, copied into ``folder`` (originals
+    opened read-only)."""
+    if source is not None:
+        from genriflow.audio import AUDIO_EXTENSIONS
+
+        found = sorted(p for p in source.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)
+        if not found:
+            sys.exit(f"{source}: no audio files")
+        out = []
+        for i, song in enumerate(found[:limit] if limit else found):
+            out.append(folder / f"{i:03d}-{song.name}")
+            out[-1].write_bytes(song.read_bytes())
+        return out
     tracks, missing = debian_library.find_tracks()
     if missing:
         print(f"not installed: {', '.join(missing)}")
@@ -136,6 +149,13 @@ def patch_times(patches: np.ndarray, runs: int, int8: Path) -> dict[str, dict[st
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="songs to check (default: the Debian game-music packages' tracks)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N tracks only")
     parser.add_argument("--runs", type=int, default=3, help="timings per patch figure")
     parser.add_argument(
@@ -175,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = load_model(DEFAULT_MODEL)
     with tempfile.TemporaryDirectory() as tmp:
         int8 = write_int8(Path(tmp) / "int8", args.int8)
-        songs = copy_tracks(Path(tmp), args.limit)
+        songs = copy_tracks(Path(tmp), args.limit, args.folder)
         print(
             f"{len(songs)} tracks copied to a temporary folder; default model "
             f"{DEFAULT_MODEL!r} reads {[c.set for c in model.feature_configs]}"

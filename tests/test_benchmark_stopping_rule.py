@@ -95,3 +95,30 @@ def test_sampling_cost_times_both_rules_on_real_code(tmp_path, capsys):
     shipped_excerpts = float(shipped.split()[-4])
     other_excerpts = float(other.split()[-4])
     assert shipped_excerpts == 13 and 6 <= other_excerpts <= 12
+
+
+@pytest.mark.slow
+def test_onnx_paths_checks_every_path_on_a_folder(tmp_path, capsys):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        paths = importlib.import_module("onnx_paths")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    rng = np.random.default_rng(1)
+    sr = 16000
+    t = np.arange(20 * sr) / sr
+    for i, freq in enumerate((196.0, 440.0)):
+        song = 0.3 * np.sin(2 * np.pi * freq * t) + 0.02 * rng.standard_normal(len(t))
+        sf.write(tmp_path / f"song{i}.flac", song.astype(np.float32), sr)
+    paths.main([str(tmp_path), "--runs", "1"])
+    out = capsys.readouterr().out
+    assert "2 tracks copied" in out
+    rows = {line[:20].strip(): line for line in out.splitlines()
+            if line.startswith(("PyTorch fp32", "ONNX Runtime"))}
+    assert set(rows) == {"PyTorch fp32", "ONNX Runtime fp32", "ONNX Runtime int8"}
+    # the reference agrees with itself; the shipped ONNX models within float rounding
+    assert "2/2" in rows["PyTorch fp32"] and "2/2" in rows["ONNX Runtime fp32"]
+    assert "(fails a threshold)" not in rows["ONNX Runtime fp32"]
+    diff = float(rows["ONNX Runtime fp32"].split()[-6])
+    assert diff < 1e-3
+    assert "paths holding both:" in out
