@@ -38,22 +38,34 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-GAMES = {"wesnoth": "/usr/share/games/wesnoth", "warzone2100": "/usr/share/games/warzone2100",
-         "singularity": "/usr/share/games/singularity"}
+GAMES = {
+    "wesnoth": "/usr/share/games/wesnoth",
+    "warzone2100": "/usr/share/games/warzone2100",
+    "singularity": "/usr/share/games/singularity",
+}
 NEXUIZ = Path("/usr/share/games/nexuiz/data/music.pk3")
 SECOND = ("drascula-music", "hyperrogue-music", "planetblupi-music-ogg")
 UFOAI = Path("/usr/share/games/ufoai/base/0music.pk3")
 ASC = "asc-music"
 #: The fourth source: each package's music folder (the rest of the package is sound effects).
-FOURTH = {"hedgewars-data": "/Music/", "lincity-ng-data": "/music/",
-          "freedroidrpg-data": "/sound/music/"}
+FOURTH = {
+    "hedgewars-data": "/Music/",
+    "lincity-ng-data": "/music/",
+    "freedroidrpg-data": "/sound/music/",
+}
 #: The fifth source, as :data:`FOURTH`: the packages' music folders, never their sound
 #: effects (``megaglest-data``'s tilesets' ambience, ``freecol``'s video and sounds).
-FIFTH = {"extremetuxracer-data": "/etr/music/", "supertux-data": "/supertux2/music/",
-         "flare-game": "/fantasycore/music/", "freecol": "/resources/music/",
-         "fillets-ng-data": "/fillets-ng/music/", "xmoto-data": "/Textures/Musics/",
-         "warmux-data": "/warmux/music/", "megaglest-data": "/music/",
-         "widelands-data": "/widelands/data/music/"}
+FIFTH = {
+    "extremetuxracer-data": "/etr/music/",
+    "supertux-data": "/supertux2/music/",
+    "flare-game": "/fantasycore/music/",
+    "freecol": "/resources/music/",
+    "fillets-ng-data": "/fillets-ng/music/",
+    "xmoto-data": "/Textures/Musics/",
+    "warmux-data": "/warmux/music/",
+    "megaglest-data": "/music/",
+    "widelands-data": "/widelands/data/music/",
+}
 AUDIO = (".ogg", ".opus", ".mp3")
 LONGEST_SKIPPED = 60.0
 
@@ -123,20 +135,29 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="where deb60, deb-rest and nexuiz go")
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--sources", action="store_true",
-                       help="also the second and third sources (see the docstring)")
-    which.add_argument("--fifth", action="store_true",
-                       help="build only the fifth source, OUT/fifth (see the docstring)")
+    which.add_argument(
+        "--sources",
+        action="store_true",
+        help="also the second and third sources (see the docstring)",
+    )
+    which.add_argument(
+        "--fifth",
+        action="store_true",
+        help="build only the fifth source, OUT/fifth (see the docstring)",
+    )
     args = parser.parse_args(argv)
     if args.fifth:
         fifth_source(args.out)
         return
-    tracks = sorted(p for root in GAMES.values() for p in Path(root).rglob("*")
-                    if p.suffix in (".ogg", ".opus"))
+    tracks = sorted(
+        p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")
+    )
     if len(tracks) != 87 or not NEXUIZ.is_file():
-        sys.exit(f"expected the 87 tracks of the three music packages and {NEXUIZ}; found "
-                 f"{len(tracks)} tracks (apt install wesnoth-1.16-music warzone2100-music "
-                 "singularity-music nexuiz-music)")
+        sys.exit(
+            f"expected the 87 tracks of the three music packages and {NEXUIZ}; found "
+            f"{len(tracks)} tracks (apt install wesnoth-1.16-music warzone2100-music "
+            "singularity-music nexuiz-music)"
+        )
     test, rest = split(tracks)
     for name, chosen in (("deb60", test), ("deb-rest", rest)):
         for track in chosen:
