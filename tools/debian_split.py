@@ -18,10 +18,11 @@ least 60 s once (by file name): ``OUT/second`` (48 tracks of ``drascula-music``,
 ``--fifth`` builds ``OUT/fifth`` alone, a fresh source kept for a test no rule was chosen
 or scored on: the same way (tracks of at least 60 s, the first of each file name), one
 folder per package holding its tracks directly (the music of nested folders, as
-``supertux-data``'s, flattened), from the music folders of :data:`FIFTH`:
+``supertux-data``'s, flattened), each recording once (by its bytes), from the music
+folders of :data:`FIFTH`:
 ``extremetuxracer-data``, ``supertux-data``, ``flare-game``, ``freecol``,
 ``fillets-ng-data``, ``xmoto-data``, ``warmux-data``, ``megaglest-data`` and
-``widelands-data`` (129 tracks, 5.6 h).
+``widelands-data`` (128 tracks, 5.6 h).
 
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
     python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third, /tmp/fourth
@@ -31,6 +32,7 @@ folder per package holding its tracks directly (the music of nested folders, as
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -112,11 +114,24 @@ def other_sources(out: Path) -> None:
         print(f"{out / 'fourth' / package}: {count} tracks")
 
 
+def first_of_each_content(tracks: list[Path], seen: set[str]) -> list[Path]:
+    """``tracks`` less those whose bytes are a track's already in ``seen`` (which grows):
+    ``widelands-data``'s ``menu.ogg`` is its ``ingame_14.ogg``, one song counted twice."""
+    kept = []
+    for track in tracks:
+        digest = hashlib.sha256(track.read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(track)
+    return kept
+
+
 def fifth_source(out: Path) -> None:
     """``out/fifth``: see the module docstring."""
+    seen: set[str] = set()
     for package, folder in FIFTH.items():
         tracks = [t for t in package_tracks(package) if folder in str(t)]
-        count = copy_long(tracks, out / "fifth" / package)
+        count = copy_long(first_of_each_content(tracks, seen), out / "fifth" / package)
         print(f"{out / 'fifth' / package}: {count} tracks")
 
 
