@@ -15,13 +15,24 @@ least 60 s once (by file name): ``OUT/second`` (48 tracks of ``drascula-music``,
 ``OUT/fourth`` (the music folders of ``hedgewars-data``, ``lincity-ng-data`` and
 ``freedroidrpg-data``).
 
+``--fifth`` builds ``OUT/fifth`` alone, a fresh source kept for a test no rule was chosen
+or scored on: the same way (tracks of at least 60 s, the first of each file name), one
+folder per package holding its tracks directly (the music of nested folders, as
+``supertux-data``'s, flattened), each recording once (by its bytes), from the music
+folders of :data:`FIFTH`:
+``extremetuxracer-data``, ``supertux-data``, ``flare-game``, ``freecol``,
+``fillets-ng-data``, ``xmoto-data``, ``warmux-data``, ``megaglest-data`` and
+``widelands-data`` (128 tracks, 5.6 h).
+
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
     python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third, /tmp/fourth
+    python tools/debian_split.py /tmp --fifth    # /tmp/fifth only
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -29,15 +40,34 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-GAMES = {"wesnoth": "/usr/share/games/wesnoth", "warzone2100": "/usr/share/games/warzone2100",
-         "singularity": "/usr/share/games/singularity"}
+GAMES = {
+    "wesnoth": "/usr/share/games/wesnoth",
+    "warzone2100": "/usr/share/games/warzone2100",
+    "singularity": "/usr/share/games/singularity",
+}
 NEXUIZ = Path("/usr/share/games/nexuiz/data/music.pk3")
 SECOND = ("drascula-music", "hyperrogue-music", "planetblupi-music-ogg")
 UFOAI = Path("/usr/share/games/ufoai/base/0music.pk3")
 ASC = "asc-music"
 #: The fourth source: each package's music folder (the rest of the package is sound effects).
-FOURTH = {"hedgewars-data": "/Music/", "lincity-ng-data": "/music/",
-          "freedroidrpg-data": "/sound/music/"}
+FOURTH = {
+    "hedgewars-data": "/Music/",
+    "lincity-ng-data": "/music/",
+    "freedroidrpg-data": "/sound/music/",
+}
+#: The fifth source, as :data:`FOURTH`: the packages' music folders, never their sound
+#: effects (``megaglest-data``'s tilesets' ambience, ``freecol``'s video and sounds).
+FIFTH = {
+    "extremetuxracer-data": "/etr/music/",
+    "supertux-data": "/supertux2/music/",
+    "flare-game": "/fantasycore/music/",
+    "freecol": "/resources/music/",
+    "fillets-ng-data": "/fillets-ng/music/",
+    "xmoto-data": "/Textures/Musics/",
+    "warmux-data": "/warmux/music/",
+    "megaglest-data": "/music/",
+    "widelands-data": "/widelands/data/music/",
+}
 AUDIO = (".ogg", ".opus", ".mp3")
 LONGEST_SKIPPED = 60.0
 
@@ -84,6 +114,27 @@ def other_sources(out: Path) -> None:
         print(f"{out / 'fourth' / package}: {count} tracks")
 
 
+def first_of_each_content(tracks: list[Path], seen: set[str]) -> list[Path]:
+    """``tracks`` less those whose bytes are a track's already in ``seen`` (which grows):
+    ``widelands-data``'s ``menu.ogg`` is its ``ingame_14.ogg``, one song counted twice."""
+    kept = []
+    for track in tracks:
+        digest = hashlib.sha256(track.read_bytes()).hexdigest()
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(track)
+    return kept
+
+
+def fifth_source(out: Path) -> None:
+    """``out/fifth``: see the module docstring."""
+    seen: set[str] = set()
+    for package, folder in FIFTH.items():
+        tracks = [t for t in package_tracks(package) if folder in str(t)]
+        count = copy_long(first_of_each_content(tracks, seen), out / "fifth" / package)
+        print(f"{out / 'fifth' / package}: {count} tracks")
+
+
 def game_of(path: Path) -> str:
     return next(game for game, root in GAMES.items() if str(path).startswith(root))
 
@@ -98,15 +149,30 @@ def split(tracks: list[Path]) -> tuple[list[Path], list[Path]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out", type=Path, help="where deb60, deb-rest and nexuiz go")
-    parser.add_argument("--sources", action="store_true",
-                        help="also the second and third sources (see the docstring)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--sources",
+        action="store_true",
+        help="also the second and third sources (see the docstring)",
+    )
+    which.add_argument(
+        "--fifth",
+        action="store_true",
+        help="build only the fifth source, OUT/fifth (see the docstring)",
+    )
     args = parser.parse_args(argv)
-    tracks = sorted(p for root in GAMES.values() for p in Path(root).rglob("*")
-                    if p.suffix in (".ogg", ".opus"))
+    if args.fifth:
+        fifth_source(args.out)
+        return
+    tracks = sorted(
+        p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")
+    )
     if len(tracks) != 87 or not NEXUIZ.is_file():
-        sys.exit(f"expected the 87 tracks of the three music packages and {NEXUIZ}; found "
-                 f"{len(tracks)} tracks (apt install wesnoth-1.16-music warzone2100-music "
-                 "singularity-music nexuiz-music)")
+        sys.exit(
+            f"expected the 87 tracks of the three music packages and {NEXUIZ}; found "
+            f"{len(tracks)} tracks (apt install wesnoth-1.16-music warzone2100-music "
+            "singularity-music nexuiz-music)"
+        )
     test, rest = split(tracks)
     for name, chosen in (("deb60", test), ("deb-rest", rest)):
         for track in chosen:
