@@ -7,21 +7,37 @@ shipped candidates and on candidates reading MSD parts alone: ``msd-tags`` (the 
 tags) and ``msd-embeddings+msd-tags`` (MSD ``penultimate`` and the 50 MSD tags), whose
 prior is :data:`GENRE_TAGS` without its ``mtt:`` tags (classical and reggae then have none).
 
-With ``--songs`` and ``--full-store`` (whole-song analyses of unlabelled songs, as
-``benchmarks/stopping_rule.py`` keeps them), the best MSD-only head fitted on all 194 clips
-is compared with the shipped head on each whole song, and adaptive sampling (the shipped
-rule) and fixed counts are replayed for both.
+With ``--folders`` and ``--full-store`` (unlabelled songs analysed whole, loaded by
+``benchmarks/stopping_rule.py``'s ``load``, which reuses the store where it holds them and
+analyses the rest into it), the best MSD-only head fitted on all 194 clips is compared with
+the shipped head on each whole song, and adaptive sampling (the shipped rule) and fixed
+counts are replayed for both. Every rate is printed with its 95 % Wilson interval.
 
-    python benchmarks/msd_head.py --cache /tmp/genriflow-issue23/gtzan.npz \\
-        --songs /tmp/songs.pkl --full-store /tmp/fullstore \\
-        --far-out /tmp/genriflow-issue23/farout.npz
+The input files, from a fresh clone:
+
+``--cache FILE``
+    the 194 clips' ``musicnn`` analyses (12 excerpts each, as predict), the .npz
+    ``tools/default_head.py``'s ``analyse(clip_paths(data), FILE)`` writes. Made by
+    ``python tools/build_default_model.py --only gtzan --cache FILE`` or
+    ``python benchmarks/default_model.py --cache FILE``, or by this script itself when
+    FILE is missing (or holds other clips): it analyses ``--data``'s clips into it.
+``--far-out FILE``
+    far-out clips' analyses (an .npz of ``paths``, ``n_windows``, ``musicnn``). No other
+    command writes one: when FILE is missing this script writes it from
+    ``tools/default_head.py``'s ``far_out_analysis`` (10 clips of each kind of
+    ``write_far_out``, 30 s, seed 0, and 4 near-silent ones), the clips the shipped
+    ``gtzan`` reject rule is checked on.
+
+    python benchmarks/msd_head.py --cache /tmp/gtzan.npz \\
+        --folders /tmp/deb60 /tmp/deb-rest /tmp/nexuiz /tmp/second /tmp/third /tmp/fourth \\
+        --full-store /tmp/fullstore --far-out /tmp/farout.npz
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import pickle
 import shlex
 import sys
 from dataclasses import replace
@@ -39,6 +55,7 @@ from default_head import (  # noqa: E402
     SEED,
     analyse,
     clip_paths,
+    far_out_analysis,
     songs_of,
 )
 from genriflow.features.embeddings import ANALYSIS_LAYOUT, tag_names  # noqa: E402
@@ -118,8 +135,24 @@ def mcnemar(b: int, c: int) -> float:
 
 
 def interval(k: int, n: int) -> str:
+    """``k/n``, the rate and its 95 % Wilson interval."""
     low, high = wilson_interval(k, n)
     return f"{k}/{n} {k / n:.3f} ({low:.3f}-{high:.3f})"
+
+
+def rate(k: int, n: int, digits: int = 2) -> str:
+    """The rate ``k/n`` and its 95 % Wilson interval, short (for a table's column)."""
+    low, high = wilson_interval(k, n)
+    return f"{k / n:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def table_row(name: str, figures: dict, genres: list[str], keeps: str) -> str:
+    """A candidate's line: accuracy and each genre's recall with their Wilson intervals."""
+    recall = figures["per_genre"]
+    return (f"{name:<66}{rate(figures['correct'], figures['n'], 3):>20}"
+            f"{figures['macro_recall']:7.3f} {keeps:>4}  "
+            + " ".join(f"{rate(recall[g]['correct'], recall[g]['n']):<16}" for g in genres)
+            ).rstrip()
 
 
 def cross_validation(songs, splits) -> tuple[str, dict]:
@@ -130,12 +163,12 @@ def cross_validation(songs, splits) -> tuple[str, dict]:
                           LABELS) for name, tags in (("zero-shot", GENRE_TAGS),
                                                      ("msd zero-shot", MSD_GENRE_TAGS))}
     genres = list(zero["zero-shot"]["per_genre"])
-    print(f"{'candidate (out of fold, 194 clips)':<56}{'acc':>6}{'macro':>7} keeps "
-          + " ".join(g[:5] for g in genres))
+    print("accuracy and each genre's recall with its 95 % Wilson interval; macro recall is "
+          "the mean of the genres' recalls")
+    print(f"{'candidate (out of fold, 194 clips)':<66}{'accuracy':>20}{'macro':>7} keeps  "
+          + " ".join(f"{g:<16}" for g in genres))
     for name, figures in zero.items():
-        print(f"{name + ' (nothing fitted)':<56}{figures['accuracy']:6.3f}"
-              f"{figures['macro_recall']:7.3f}   -   "
-              + " ".join(f"{figures['per_genre'][g]['recall']:5.2f}" for g in genres))
+        print(table_row(name + " (nothing fitted)", figures, genres, "-"))
     grid = sorted({(r.C, r.intercept_C) for r in CANDIDATES})
     scores, probabilities = {}, {}
     for inputs in INPUTS:
@@ -155,10 +188,7 @@ def cross_validation(songs, splits) -> tuple[str, dict]:
                         and abs(reference[name]["macro_recall"] - figures["macro_recall"])
                         < 1e-9)
                 check = "  = metrics.json" if same else "  != metrics.json"
-            print(f"{name:<56}{figures['accuracy']:6.3f}{figures['macro_recall']:7.3f} "
-                  f"{'yes' if keeps else 'no ':>4} "
-                  + " ".join(f"{figures['per_genre'][g]['recall']:5.2f}" for g in genres)
-                  + check)
+            print(table_row(name, figures, genres, "yes" if keeps else "no") + check)
 
     def chosen(names):
         allowed = [n for n in names if scores[n]["keeps"]] or list(names)
@@ -218,22 +248,37 @@ def reject_check(songs, splits, far_out: Path) -> None:
         stats = ClassMeans.fit(songs.song_means()[:, columns], songs.labels)
         scores = stats.background(far_songs.song_means()[:, columns])
         print(f"  {' '.join(part):<26} threshold {threshold:6.2f}, refused: " + ", ".join(
-            f"{k} {int((scores[kinds == k] > threshold).sum())}/{int((kinds == k).sum())}"
+            f"{k} {interval(int((scores[kinds == k] > threshold).sum()), int((kinds == k).sum()))}"
             for k in sorted(set(kinds))))
 
 
-def whole_songs(path: Path, store: Path) -> list[tuple[str, dict, np.ndarray]]:
+def whole_songs(folders: list[Path], store: Path) -> list[tuple[str, dict, np.ndarray]]:
+    """Each song of ``folders`` analysed whole: its path, its genres per patch for each model
+    (``stopping_rule.load``) and its ``musicnn`` analysis rows, from ``store``."""
+    from stopping_rule import load
+
     from genriflow.features.extract import extract
     from genriflow.features.options import RunOptions
     from genriflow.features.sampling import Sampling
     from genriflow.features.sets import FeatureConfig
 
-    records = pickle.loads(path.read_bytes())
-    paths = [r[0] for r in records]
-    result = extract(paths, FeatureConfig(set="musicnn"), sampling=Sampling(full=True),
-                     options=RunOptions(store=store, n_jobs=1))
+    with contextlib.redirect_stdout(sys.stderr):  # load's progress bars, not the figures
+        songs = load(folders, store)
+    result = extract([s.path for s in songs], FeatureConfig(set="musicnn"),
+                     sampling=Sampling(full=True), options=RunOptions(store=store, n_jobs=1))
     rows = {f.path: np.asarray(f.values, dtype=np.float64) for f in result.files}
-    return [(p, g, rows[p]) for p, g, _, _ in records if p in rows]
+    return [(s.path, s.genres, rows[s.path]) for s in songs if s.path in rows]
+
+
+def far_out_file(path: Path) -> Path:
+    """``path``, written first from ``far_out_analysis`` where it does not exist."""
+    if not path.is_file():
+        print(f"{path} missing: analysing far_out_analysis's clips (tools/default_head.py) "
+              "into it ...")
+        analysis = far_out_analysis(None)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, **analysis)
+    return path
 
 
 def agreement(name: str, genres: list[np.ndarray], n_tags: list[int]) -> None:
@@ -257,16 +302,38 @@ def agreement(name: str, genres: list[np.ndarray], n_tags: list[int]) -> None:
               f"{np.mean(counts):6.1f}")
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
-    parser.add_argument("--cache", type=Path, default=None)
-    parser.add_argument("--songs", type=Path, default=None)
-    parser.add_argument("--full-store", type=Path, default=None)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog="From a fresh clone: --cache FILE is written by this script when missing (or "
+               "by python tools/build_default_model.py --only gtzan --cache FILE); --far-out "
+               "FILE is written by this script when missing, from tools/default_head.py's "
+               "far_out_analysis (10 clips of each far-out kind, 30 s, seed 0, and 4 "
+               "near-silent ones).")
+    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"),
+                        help="the shared data folder holding gtzan-sample and "
+                             "gtzan-train-audio (the 194 training-side clips)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="the 194 clips' musicnn analyses (.npz, as tools/default_head.py's "
+                             "analyse writes it); analysed from --data and written when missing")
+    parser.add_argument("--folders", type=Path, nargs="+", default=None,
+                        help="folders of unlabelled songs, analysed whole into --full-store "
+                             "(benchmarks/stopping_rule.py's load)")
+    parser.add_argument("--full-store", type=Path, default=None,
+                        help="the analysis store of --folders' whole songs (reused where it "
+                             "holds them)")
     parser.add_argument("--far-out", type=Path, default=None,
-                        help="far-out clips' analyses (.npz) for the reject-rule check")
+                        help="far-out clips' analyses (.npz) for the reject-rule check; "
+                             "written from tools/default_head.py's far_out_analysis when "
+                             "missing")
     args = parser.parse_args(argv)
-    print("$ python " + shlex.join(["benchmarks/msd_head.py", *(argv or sys.argv[1:])]))
+    if (args.folders is None) != (args.full_store is None):
+        raise SystemExit("--folders and --full-store go together")
+    for folder in args.folders or ():
+        if not folder.is_dir():
+            raise SystemExit(f"{folder}: not a folder (--folders)")
+    print("$ python " + shlex.join(["benchmarks/msd_head.py",
+                                    *(sys.argv[1:] if argv is None else argv)]))
     from threadpoolctl import threadpool_limits
 
     print("msd-only prior: genres with no msd: tag: "
@@ -276,18 +343,18 @@ def main(argv=None) -> None:
         splits = folds(songs, n_folds=N_FOLDS, seed=SEED)
         name, best = cross_validation(songs, splits)
         if args.far_out is not None:
-            reject_check(songs, splits, args.far_out)
-        if args.songs is None or args.full_store is None:
+            reject_check(songs, splits, far_out_file(args.far_out))
+        if args.folders is None:
             return
         head = fit(best["inputs"], best["recipe"], songs)
         from genriflow.models.folder import load_model
 
         shipped = load_model("gtzan")
-        tracks = whole_songs(args.songs, args.full_store)
-        print(f"\n{len(tracks)} whole songs ({args.songs}); msd head = {name}, fitted on all "
+        tracks = whole_songs(args.folders, args.full_store)
+        print(f"\n{len(tracks)} whole songs (--folders); msd head = {name}, fitted on all "
               "194 clips")
         msd_genres, ship_genres, n_patches = [], [], []
-        top = {"msd head": [], "gtzan (songs.pkl)": [], "gtzan (refit here)": [],
+        top = {"msd head": [], "gtzan (classify)": [], "gtzan (on the rows)": [],
                "zero-shot": [], "msd zero-shot": []}
         for _path, stored, rows in tracks:
             P = head.predict_proba(rows)
@@ -295,25 +362,25 @@ def main(argv=None) -> None:
             ship_genres.append(stored["gtzan"])
             n_patches.append(len(rows))
             top["msd head"].append(P.mean(0).argmax())
-            top["gtzan (songs.pkl)"].append(stored["gtzan"].mean(0).argmax())
-            top["gtzan (refit here)"].append(shipped.predict_proba(rows).mean(0).argmax())
+            top["gtzan (classify)"].append(stored["gtzan"].mean(0).argmax())
+            top["gtzan (on the rows)"].append(shipped.predict_proba(rows).mean(0).argmax())
             top["zero-shot"].append(zero_shot(rows, GENRE_TAGS).mean(0).argmax())
             top["msd zero-shot"].append(zero_shot(rows, MSD_GENRE_TAGS).mean(0).argmax())
         top = {k: np.array(v) for k, v in top.items()}
         n = len(tracks)
-        for a, b in (("gtzan (refit here)", "gtzan (songs.pkl)"),
-                     ("msd head", "gtzan (songs.pkl)"), ("msd head", "zero-shot"),
-                     ("msd zero-shot", "zero-shot"), ("gtzan (songs.pkl)", "zero-shot")):
+        for a, b in (("gtzan (on the rows)", "gtzan (classify)"),
+                     ("msd head", "gtzan (classify)"), ("msd head", "zero-shot"),
+                     ("msd zero-shot", "zero-shot"), ("gtzan (classify)", "zero-shot")):
             print(f"  whole-song top genre, {a} = {b}: "
                   f"{interval(int((top[a] == top[b]).sum()), n)}")
-        for k in ("msd head", "gtzan (songs.pkl)"):
+        for k in ("msd head", "gtzan (classify)"):
             counts = np.bincount(top[k], minlength=len(LABELS))
             print(f"  {k} top genres: " + ", ".join(f"{LABELS[i]} {c}" for i, c in
                                                      enumerate(counts) if c))
         from collections import Counter
 
         pairs = Counter((LABELS[a], LABELS[b]) for a, b in
-                        zip(top["gtzan (songs.pkl)"], top["msd head"], strict=True) if a != b)
+                        zip(top["gtzan (classify)"], top["msd head"], strict=True) if a != b)
         print("  disagreements (gtzan -> msd head): "
               + ", ".join(f"{a}->{b} {c}" for (a, b), c in pairs.most_common(8)))
         print(f"\n  {'model':<24}{'rule':<40}{'agree with own whole song':<28}excerpts")
