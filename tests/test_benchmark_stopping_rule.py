@@ -73,18 +73,24 @@ def test_the_frontier_is_the_best_agreement_within_each_budget(script):
     assert agreements[-1] == 10  # the leaning song agrees once enough excerpts are taken
 
 
+def _write_songs(folder: Path, seconds: float, freqs: tuple[float, ...], *, noise: float,
+                 seed: int) -> None:
+    """``song0.flac``, ``song1.flac``, ...: a tone of each frequency in a little noise."""
+    rng = np.random.default_rng(seed)
+    sr = 16000
+    t = np.arange(int(seconds * sr)) / sr
+    for i, freq in enumerate(freqs):
+        song = 0.3 * np.sin(2 * np.pi * freq * t) + noise * rng.standard_normal(len(t))
+        sf.write(folder / f"song{i}.flac", song.astype(np.float32), sr)
+
+
 def test_sampling_cost_times_both_rules_on_real_code(tmp_path, capsys):
     sys.path.insert(0, str(BENCHMARKS))
     try:
         cost = importlib.import_module("sampling_cost")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    rng = np.random.default_rng(0)
-    sr = 16000
-    t = np.arange(40 * sr) / sr
-    for i, freq in enumerate((220.0, 330.0)):
-        song = 0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(len(t))
-        sf.write(tmp_path / f"song{i}.flac", song.astype(np.float32), sr)
+    _write_songs(tmp_path, 40.0, (220.0, 330.0), noise=0.01, seed=0)
     cost.main([str(tmp_path), "--rule", "6", "12", "0.5", "--repeat", "1"])
     out = capsys.readouterr().out
     assert "2 songs of" in out
@@ -103,12 +109,7 @@ def test_sampling_cost_times_both_rules_on_real_code(tmp_path, capsys):
 def test_onnx_paths_checks_every_path_on_a_folder(tmp_path):
     """Run as a user runs it, in its own process: it sets the processor's flush-denormal
     state, which must not leak into other tests."""
-    rng = np.random.default_rng(1)
-    sr = 16000
-    t = np.arange(20 * sr) / sr
-    for i, freq in enumerate((196.0, 440.0)):
-        song = 0.3 * np.sin(2 * np.pi * freq * t) + 0.02 * rng.standard_normal(len(t))
-        sf.write(tmp_path / f"song{i}.flac", song.astype(np.float32), sr)
+    _write_songs(tmp_path, 20.0, (196.0, 440.0), noise=0.02, seed=1)
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "onnx_paths.py"), str(tmp_path), "--runs", "1"],
         capture_output=True, text=True, timeout=600, cwd=BENCHMARKS.parent,
