@@ -7,6 +7,7 @@ times so that a change in the machine's load falls on both. Prints seconds a son
 mean of the excerpts each rule analysed, side by side, against the 0.35 s target.
 
     python benchmarks/sampling_cost.py /tmp/deb60 --rule 6 24 0.5
+    python benchmarks/sampling_cost.py /tmp/deb60 --rule 4 24 1 --first-margin 1
 """
 
 from __future__ import annotations
@@ -40,11 +41,21 @@ def timed(songs: list[str], sampling, model: str) -> tuple[float, float]:
     return took / len(songs), float(np.mean(excerpts))
 
 
+def rule_label(sampling) -> str:
+    """``4-24, margin 1.5 then 1``: a rule as the table names it."""
+    margins = f"{sampling.margin:g}"
+    if sampling.margin_after(0) != sampling.margin:
+        margins = f"{sampling.margin_after(0):g} then {margins}"
+    return f"{sampling.first}-{sampling.excerpts}, margin {margins}"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="the songs")
     parser.add_argument("--rule", nargs=3, metavar=("FIRST", "MOST", "MARGIN"), required=True,
                         help="the rule beside the shipped one: first excerpts, at most, margin")
+    parser.add_argument("--first-margin", type=float, default=None,
+                        help="the other rule's margin after its first stage (default: MARGIN)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating")
     parser.add_argument("--model", default=MODEL, help="the model whose genres decide")
     args = parser.parse_args(argv)
@@ -57,10 +68,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not songs:
         sys.exit(f"{args.folder}: no songs")
     first, most, margin = int(args.rule[0]), int(args.rule[1]), float(args.rule[2])
-    rules = {f"shipped ({DEFAULT_SAMPLING.first}-{DEFAULT_SAMPLING.excerpts}, margin "
-             f"{DEFAULT_SAMPLING.margin:g})": DEFAULT_SAMPLING,
-             f"{first}-{most}, margin {margin:g}": Sampling(first=first, excerpts=most,
-                                                              margin=margin)}
+    other = Sampling(first=first, excerpts=most, margin=margin, first_margin=args.first_margin)
+    rules = {f"shipped ({rule_label(DEFAULT_SAMPLING)})": DEFAULT_SAMPLING,
+             rule_label(other): other}
     results: dict[str, list[tuple[float, float]]] = {label: [] for label in rules}
     for _ in range(args.repeat):
         for label, sampling in rules.items():

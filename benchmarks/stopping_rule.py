@@ -39,6 +39,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -46,15 +47,39 @@ from genriflow.features.sampling import Sampling, Window
 
 MODELS = ("gtzan", "library-genres")
 TARGET = 0.95
-#: Rules (first, at most, margin). Every count is even: the networks run patches in pairs
-#: (``backend.run``'s CPU batch of 2, a short one padded), so a stage of 3 excerpts
-#: costs what 4 do and an odd count would understate a rule's cost.
-GRID = [(first, most, margin)
-        for first, most, margin in itertools.product((4, 6), (12, 16, 20, 24),
-                                                    (0.5, 1.0, 1.5, 2.0, 2.5, 3.0))
-        if first < most]
-#: ``--frontier``'s wider grid (first, at most, margin), and its budgets of mean excerpts.
-FRONTIER_GRID = [(first, most, margin)
+
+
+class Rule(NamedTuple):
+    """An adaptive sampling's stopping rule: excerpts first, at most, the margin after the
+    first stage and after each later one (:class:`~genriflow.features.sampling.Sampling`)."""
+
+    first: int
+    most: int
+    first_margin: float
+    margin: float
+
+    def sampling(self) -> Sampling:
+        return Sampling(excerpts=self.most, first=self.first, margin=self.margin,
+                        first_margin=self.first_margin)
+
+    def __str__(self) -> str:
+        margins = f"{self.margin:g}"
+        if self.first_margin != self.margin:
+            margins = f"{self.first_margin:g} then {margins}"
+        return f"first {self.first}, at most {self.most}, margin {margins}"
+
+
+#: The rules the choice is made among: a first stage (whose standard error rests on only
+#: ``first`` excerpts) held to a higher margin than the later ones. Every count is even:
+#: the networks run patches in pairs (``backend.run``'s CPU batch of 2, a short one
+#: padded), so a stage of 3 excerpts costs what 4 do and an odd count would understate a
+#: rule's cost.
+GRID = [Rule(first, most, first_margin, margin)
+        for first, most, first_margin, margin in itertools.product(
+            (4, 6), (16, 24, 32), (1.5, 2.0, 3.0, 4.0), (0.5, 1.0, 1.5))
+        if first_margin > margin]
+#: ``--frontier``'s wider grid (one margin throughout), and its budgets of mean excerpts.
+FRONTIER_GRID = [Rule(first, most, margin, margin)
                  for first, most, margin in itertools.product(
                      (2, 4, 6, 8), (8, 10, 12, 14, 16, 20, 24, 32),
                      (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0))
@@ -137,10 +162,13 @@ def replay(song: Song, sampling: Sampling, model: str | None = None) -> list[int
     return [index(w) for w in chosen]
 
 
-def by_margin(model: str, rule: tuple[int, int, float]) -> Callable[[Song], list[int]]:
-    """The patches of each song that ``rule`` (first, at most, margin) analyses."""
-    first, most, margin = rule
-    sampling = Sampling(excerpts=most, first=first, margin=margin)
+def by_margin(model: str, rule: Rule | tuple) -> Callable[[Song], list[int]]:
+    """The patches of each song that ``rule`` analyses: a :class:`Rule`, or (first, at
+    most, margin) with that margin throughout."""
+    if not isinstance(rule, Rule):
+        first, most, margin = rule
+        rule = Rule(first, most, margin, margin)
+    sampling = rule.sampling()
     return lambda song: replay(song, sampling, model)
 
 
@@ -152,13 +180,13 @@ def score(songs: Sequence[Song], model: str, chosen_of: Callable[[Song], list[in
     return agree, len(songs), float(np.mean([len(c) for c in chosen])) if chosen else 0.0
 
 
-def choose(songs: Sequence[Song]) -> tuple[int, int, float] | None:
+def choose(songs: Sequence[Song]) -> Rule | None:
     """The cheapest rule of :data:`GRID` meeting the target for both models on ``songs``."""
     best = None
     for rule in GRID:
         results = {m: score(songs, m, by_margin(m, rule)) for m in MODELS}
         if all(a >= TARGET * n for a, n, _ in results.values()):
-            key = (results[MODELS[0]][2], -rule[2])
+            key = (results[MODELS[0]][2], -rule.margin)
             if best is None or key < best[0]:
                 best = (key, rule)
     return None if best is None else best[1]
@@ -168,9 +196,8 @@ def frontier(songs: Sequence[Song], model: str) -> list[tuple[float, str, tuple]
     """Per budget of mean excerpts, the rule of :data:`FRONTIER_GRID` or fixed count of
     :data:`FRONTIER_FIXED` agreeing with the whole song on most of ``songs`` (the cheaper
     on a tie): (budget, rule, score)."""
-    results = [(f"first {first}, at most {most}, margin {margin:g}",
-                score(songs, model, by_margin(model, (first, most, margin))))
-               for first, most, margin in FRONTIER_GRID]
+    results = [(str(rule), score(songs, model, by_margin(model, rule)))
+               for rule in FRONTIER_GRID]
     results += [(f"fixed {count}", score(songs, model,
                                          lambda s, c=count: replay(s, Sampling(excerpts=c))))
                 for count in FRONTIER_FIXED]
@@ -215,11 +242,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"\n{len(choosing)} songs to choose on, {len(testing)} to test on; target "
           f"{TARGET:.0%} of top genres as the whole song's")
     print(f"chosen on {', '.join(map(str, args.choose))}: "
-          + ("no rule of the grid meets the target" if chosen is None else
-             "first {}, at most {} excerpts, margin {}".format(*chosen)))
-    shipped = (DEFAULT_SAMPLING.first, DEFAULT_SAMPLING.excerpts, DEFAULT_SAMPLING.margin)
-    print(f"shipped default: first {shipped[0]}, at most {shipped[1]} excerpts, "
-          f"margin {shipped[2]:g}")
+          + ("no rule of the grid meets the target" if chosen is None else str(chosen)))
+    shipped = Rule(DEFAULT_SAMPLING.first, DEFAULT_SAMPLING.excerpts,
+                   DEFAULT_SAMPLING.margin_after(0), DEFAULT_SAMPLING.margin)
+    print(f"shipped default: {shipped}")
     print(f"\non {', '.join(map(str, args.test))}:{'':<8}agree with the whole song"
           f"{'':<9}excerpts")
     for model in MODELS:
@@ -254,8 +280,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             totals[m][1] += n
             totals[m][2] += [excerpts] * n
             cells.append(f"{m} {agree}/{n}")
-        print(f"  {source:<12} first {rule[0]}, at most {rule[1]}, margin {rule[2]}: "
-              + ", ".join(cells))
+        print(f"  {source:<12} {rule}: " + ", ".join(cells))
     for m, (agree, n, excerpts) in totals.items():
         print(line(f"{m}, every source held out once", (agree, n, float(np.mean(excerpts)))))
     if args.frontier:

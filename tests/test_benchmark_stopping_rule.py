@@ -95,7 +95,7 @@ def test_sampling_cost_times_both_rules_on_real_code(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "2 songs of" in out
     shipped, other = [line for line in out.splitlines() if "excerpts a song" in line]
-    assert shipped.strip().startswith("shipped (4-24, margin 1)")
+    assert shipped.strip().startswith("shipped (4-24, margin 1.5 then 1)")
     assert other.strip().startswith("6-12, margin 0.5")
     # a 40 s song has 13 patches: the shipped rule (at most 24) analyses all of them, the
     # other 6 to 12

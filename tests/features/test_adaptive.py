@@ -23,6 +23,7 @@ from genriflow.features.sampling import (
     GenreMargin,
     Sampling,
     Window,
+    clear,
     stages,
 )
 from genriflow.features.sets import FeatureConfig
@@ -143,6 +144,29 @@ def test_on_a_models_genres_a_clear_song_stops_early_a_near_tie_goes_on():
         choose(musicnn, planned, DEFAULT_SAMPLING, tie.get, duration=SECONDS)
     with pytest.raises(ConfigError, match="`margin` must be at least 0"):
         Sampling(first=4, margin=-1.0)
+
+
+def test_the_first_stage_must_clear_the_higher_first_margin():
+    musicnn = FeatureConfig(set="musicnn")
+    planned = plan_stages(musicnn, SECONDS, DEFAULT_SAMPLING)
+    on_genres = replace(DEFAULT_SAMPLING, on_genres=GenreMargin(
+        "toy", musicnn.stored().digest(), _lead_of_first_column))
+    assert on_genres.margin_after(0) > on_genres.margin_after(1) == on_genres.margin
+    rows = {}
+    for window in (w for stage in planned for w in stage):
+        rows[window] = np.zeros(ANALYSIS_SIZE)
+        rows[window][0] = 0.8  # every later excerpt leans clearly to the first genre
+    for window, share in zip(planned[0], [0.9, 0.4, 0.8, 0.5], strict=True):
+        rows[window][0] = share  # the first four lead by between 1 and 1.5 errors
+    first_four = _lead_of_first_column(np.stack([rows[w] for w in planned[0]]))
+    assert clear(first_four, 25, on_genres.margin)
+    assert not clear(first_four, 25, on_genres.margin_after(0))
+    chosen, final = choose(musicnn, planned, on_genres, rows.get, duration=SECONDS)
+    assert final and chosen == [*planned[0], *planned[1]]
+    one_margin = replace(on_genres, first_margin=None)
+    assert choose(musicnn, planned, one_margin, rows.get, duration=SECONDS) == (planned[0], True)
+    with pytest.raises(ConfigError, match="`first_margin` must be at least 0"):
+        Sampling(first=4, first_margin=-0.5)
 
 
 def test_a_pipeline_samples_on_its_models_genres_and_shares_excerpts_through_the_store(

@@ -147,7 +147,8 @@ def choose(config: FeatureConfig, planned: Sequence[Sequence[Window]], sampling:
             return chosen, False
         rows = np.stack([np.asarray(v) for v in values])
         if genres is not None:
-            done = clear(genres.probabilities(rows), max(population, total), sampling.margin)
+            done = clear(genres.probabilities(rows), max(population, total),
+                         sampling.margin_after(i))
         else:
             settling = feature_set(config.set).settling
             done = settled([settling(row) for row in rows], total, sampling.settle)

@@ -104,9 +104,9 @@ def on_genres(sampling: Sampling, model: GenreClassifier | None = None) -> Sampl
     >>> from genriflow.features.sampling import DEFAULT_SAMPLING
     >>> from genriflow.models.zero_shot import ZeroShotGenreModel
     >>> str(on_genres(DEFAULT_SAMPLING, ZeroShotGenreModel()))
-    "4-24 excerpts (adaptive on zero-shot's genres, margin 1)"
+    "4-24 excerpts (adaptive on zero-shot's genres, margin 1.5 then 1)"
     >>> str(on_genres(DEFAULT_SAMPLING)), str(on_genres(Sampling(excerpts=8)))
-    ("4-24 excerpts (adaptive on gtzan's genres, margin 1)", '8 excerpts')
+    ("4-24 excerpts (adaptive on gtzan's genres, margin 1.5 then 1)", '8 excerpts')
     """
     if not sampling.adaptive or sampling.on_genres is not None:
         return sampling
