@@ -24,15 +24,25 @@ folders of :data:`FIFTH`:
 ``fillets-ng-data``, ``xmoto-data``, ``warmux-data``, ``megaglest-data`` and
 ``widelands-data`` (128 tracks, 5.6 h).
 
+``--sixth`` builds ``OUT/sixth`` alone, a second such test set, the same way from the
+music folders of :data:`SIXTH`: ``naev-data``, ``supertuxkart-data``,
+``colobot-common-sounds``, ``blobwars-data`` (Ogg files without an extension, copied with
+``.ogg`` added), ``pushover-data``, ``powermanga-data`` and ``scorched3d-data``; no
+package gives more than :data:`MOST_PER_PACKAGE` tracks (the first by path: ``naev-data``
+has 48), and ``supertuxkart-data``'s faster copies of its songs (``celtic_fast.ogg``,
+``farm_f.ogg``) are left out, as the same recording counted twice (116 tracks, 5.6 h).
+
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
     python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third, /tmp/fourth
     python tools/debian_split.py /tmp --fifth    # /tmp/fifth only
+    python tools/debian_split.py /tmp --sixth    # /tmp/sixth only
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +78,20 @@ FIFTH = {
     "megaglest-data": "/music/",
     "widelands-data": "/widelands/data/music/",
 }
+#: The sixth source, as :data:`FIFTH`: never the sound effects (``naev-data``'s
+#: ``snd/sounds``, ``supertuxkart-data``'s ``sfx`` and its race tracks' ambience).
+SIXTH = {
+    "naev-data": "/naev/dat/snd/music/",
+    "supertuxkart-data": "/supertuxkart/data/music/",
+    "colobot-common-sounds": "/colobot/music/",
+    "blobwars-data": "/blobwars/music/",
+    "pushover-data": "/pushover/themes/",
+    "powermanga-data": "/handheld_console/music_",
+    "scorched3d-data": "/none/data/music/",
+}
+MOST_PER_PACKAGE = 40
+#: ``supertuxkart-data`` plays a faster copy of a song in a race's last lap.
+SPED_UP_COPY = re.compile(r"_(fast|f)\.ogg$")
 AUDIO = (".ogg", ".opus", ".mp3")
 LONGEST_SKIPPED = 60.0
 
@@ -80,17 +104,32 @@ def package_tracks(package: str) -> list[Path]:
     return sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(AUDIO))
 
 
-def copy_long(tracks: list[Path], folder: Path) -> int:
-    """Copy each track of at least a minute into ``folder``, the first of each file name."""
+def ogg_without_extension(package: str, folder: str) -> list[Path]:
+    """The Ogg files of ``package``'s ``folder`` whose names have no extension, sorted."""
+    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+    if listing.returncode:
+        sys.exit(f"{package} is not installed (apt install {package})")
+    files = (Path(line) for line in listing.stdout.splitlines() if folder in line)
+    return sorted(
+        f for f in files if not f.suffix and f.is_file() and f.read_bytes()[:4] == b"OggS"
+    )
+
+
+def copy_long(tracks: list[Path], folder: Path, *, most: int | None = None) -> int:
+    """Copy each track of at least a minute into ``folder``, the first of each file name
+    (and the first ``most`` of those), ``.ogg`` added to an Ogg file's name that lacks one."""
     import soundfile
 
     copied: set[str] = set()
     for track in tracks:
-        if track.name in copied or soundfile.info(str(track)).duration < LONGEST_SKIPPED:
+        if most is not None and len(copied) == most:
+            break
+        name = track.name if track.suffix else f"{track.name}.ogg"
+        if name in copied or soundfile.info(str(track)).duration < LONGEST_SKIPPED:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(track, folder / track.name)
-        copied.add(track.name)
+        shutil.copyfile(track, folder / name)
+        copied.add(name)
     return len(copied)
 
 
@@ -135,6 +174,18 @@ def fifth_source(out: Path) -> None:
         print(f"{out / 'fifth' / package}: {count} tracks")
 
 
+def sixth_source(out: Path) -> None:
+    """``out/sixth``: see the module docstring."""
+    seen: set[str] = set()
+    for package, folder in SIXTH.items():
+        tracks = [t for t in package_tracks(package) if folder in str(t)]
+        tracks += ogg_without_extension(package, folder)
+        tracks = [t for t in sorted(tracks) if not SPED_UP_COPY.search(t.name)]
+        kept = first_of_each_content(tracks, seen)
+        count = copy_long(kept, out / "sixth" / package, most=MOST_PER_PACKAGE)
+        print(f"{out / 'sixth' / package}: {count} tracks")
+
+
 def game_of(path: Path) -> str:
     return next(game for game, root in GAMES.items() if str(path).startswith(root))
 
@@ -160,9 +211,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="build only the fifth source, OUT/fifth (see the docstring)",
     )
+    which.add_argument(
+        "--sixth",
+        action="store_true",
+        help="build only the sixth source, OUT/sixth (see the docstring)",
+    )
     args = parser.parse_args(argv)
     if args.fifth:
         fifth_source(args.out)
+        return
+    if args.sixth:
+        sixth_source(args.out)
         return
     tracks = sorted(
         p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")
