@@ -61,9 +61,10 @@ Device = Annotated[str, typer.Option(help="Where the networks run (the pretraine
                                      "within float rounding.")]
 Excerpts = Annotated[int | None, typer.Option(
     help=f"3 s excerpts analysed per song, spread evenly over it (default: "
-    f"{FIRST_EXCERPTS}, and more up to {MOST_EXCERPTS} while the model's top genre "
-    "does not clearly lead; a number fixes the count: more follows the whole song "
-    "closer, and takes longer). A model on 30 s clips takes the song's central clip.")]
+    f"{FIRST_EXCERPTS}, and {FIRST_EXCERPTS} more at a time up to {MOST_EXCERPTS} while "
+    "the model's top genre does not clearly lead; a number fixes the count: more "
+    "follows the whole song closer, and takes longer). A model on 30 s clips takes the "
+    "song's central clip.")]
 Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3 s "
                                     "excerpt, or 30 s clips tiling the song.")]
 
