@@ -58,10 +58,9 @@ from default_head import (  # noqa: E402
     far_out_analysis,
     songs_of,
 )
-from genriflow.features.embeddings import ANALYSIS_LAYOUT, tag_names  # noqa: E402
+from genriflow.features.embeddings import ANALYSIS_LAYOUT  # noqa: E402
 from genriflow.intervals import wilson_interval  # noqa: E402
-from genriflow.models.heads import AnalysisInputs, TagPriorHead  # noqa: E402
-from genriflow.models.zero_shot import GENRE_TAGS  # noqa: E402
+from genriflow.models.zero_shot import GENRE_TAGS, tag_scores  # noqa: E402
 from genriflow.training.tag_head import (  # noqa: E402
     HeadRecipe,
     folds,
@@ -69,6 +68,7 @@ from genriflow.training.tag_head import (  # noqa: E402
     song_probabilities,
     window_weights,
 )
+from genriflow.training.tag_head import make_head as tag_head_make  # noqa: E402
 
 MSD_GENRE_TAGS = {g: tuple(t for t in tags if t.startswith("msd:"))
                   for g, tags in GENRE_TAGS.items()}
@@ -87,16 +87,11 @@ MSD_INPUTS = ("msd-tags", "msd-embeddings+msd-tags")
 
 
 def make_head(inputs: str, recipe: HeadRecipe):
-    from sklearn.pipeline import Pipeline
-
+    """The shipped builder's head (``tag_head.make_head``) reading ``inputs``' columns with
+    ``inputs``' prior tag map."""
     parts, genre_tags = INPUTS[inputs]
-    index = {name: i for i, name in enumerate(tag_names())}
-    groups = tuple(tuple(index[t] for t in genre_tags[g]) for g in LABELS)
-    return Pipeline([("inputs", AnalysisInputs(parts=tuple((p.start, p.stop) for p in parts),
-                                               tag_groups=groups)),
-                     ("clf", TagPriorHead(C=recipe.C, intercept_C=recipe.intercept_C,
-                                          prior_weight=recipe.prior_weight,
-                                          floor=recipe.floor, classes=tuple(LABELS)))])
+    head = tag_head_make(replace(recipe, inputs="tags"), LABELS, genre_tags)
+    return head.set_params(inputs__parts=tuple((p.start, p.stop) for p in parts))
 
 
 def fit(inputs: str, recipe: HeadRecipe, songs):
@@ -114,11 +109,9 @@ def cross_validated(inputs: str, recipe: HeadRecipe, songs, splits) -> np.ndarra
 
 
 def zero_shot(rows: np.ndarray, genre_tags: dict) -> np.ndarray:
-    """Window genre shares from the tags of ``rows`` (analysis rows) and a tag map."""
-    index = {name: i for i, name in enumerate(tag_names())}
-    scores = np.stack([rows[:, [index[t] for t in genre_tags[g]]].max(axis=1)
-                       if genre_tags[g] else np.zeros(len(rows)) for g in LABELS], axis=1)
-    scores = scores + 1e-9
+    """Window genre shares from the tags of ``rows`` (analysis rows) and a tag map, as
+    :class:`~genriflow.models.zero_shot.ZeroShotGenreModel` computes them."""
+    scores = tag_scores(rows[:, TAGS], {g: genre_tags[g] for g in LABELS}) + 1e-9
     return scores / scores.sum(axis=1, keepdims=True)
 
 

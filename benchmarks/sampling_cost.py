@@ -43,10 +43,7 @@ def timed(songs: list[str], sampling, model: str) -> tuple[float, float]:
 
 def rule_label(sampling) -> str:
     """``4-24, margin 1.5 then 1``: a rule as the table names it."""
-    margins = f"{sampling.margin:g}"
-    if sampling.margin_after(0) != sampling.margin:
-        margins = f"{sampling.margin_after(0):g} then {margins}"
-    return f"{sampling.first}-{sampling.excerpts}, margin {margins}"
+    return f"{sampling.first}-{sampling.excerpts}, margin {sampling.margins}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -63,10 +63,7 @@ class Rule(NamedTuple):
                         first_margin=self.first_margin)
 
     def __str__(self) -> str:
-        margins = f"{self.margin:g}"
-        if self.first_margin != self.margin:
-            margins = f"{self.first_margin:g} then {margins}"
-        return f"first {self.first}, at most {self.most}, margin {margins}"
+        return f"first {self.first}, at most {self.most}, margin {self.sampling().margins}"
 
 
 #: The rules the choice is made among: a first stage (whose standard error rests on only

@@ -96,23 +96,27 @@ AUDIO = (".ogg", ".opus", ".mp3")
 LONGEST_SKIPPED = 60.0
 
 
+def package_files(package: str) -> list[Path]:
+    """Every path an installed package lists (``dpkg -L``, one per line: names may hold
+    spaces)."""
+    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
+    if listing.returncode:
+        sys.exit(f"{package} is not installed (apt install {package})")
+    return [Path(line) for line in listing.stdout.splitlines()]
+
+
 def package_tracks(package: str) -> list[Path]:
     """The audio files an installed package holds, sorted."""
-    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
-    if listing.returncode:
-        sys.exit(f"{package} is not installed (apt install {package})")
-    return sorted(Path(line) for line in listing.stdout.splitlines() if line.endswith(AUDIO))
+    return sorted(p for p in package_files(package) if str(p).endswith(AUDIO))
 
 
-def ogg_without_extension(package: str, folder: str) -> list[Path]:
-    """The Ogg files of ``package``'s ``folder`` whose names have no extension, sorted."""
-    listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True)
-    if listing.returncode:
-        sys.exit(f"{package} is not installed (apt install {package})")
-    files = (Path(line) for line in listing.stdout.splitlines() if folder in line)
-    return sorted(
-        f for f in files if not f.suffix and f.is_file() and f.read_bytes()[:4] == b"OggS"
-    )
+def music_of(package: str, folder: str) -> list[Path]:
+    """The music of ``package``'s ``folder``, sorted: its audio files, and Ogg files whose
+    names have no extension; sped-up copies of a song left out."""
+    files = [p for p in package_files(package) if folder in str(p)]
+    tracks = [p for p in files if str(p).endswith(AUDIO)]
+    tracks += [p for p in files if not p.suffix and p.is_file() and p.read_bytes()[:4] == b"OggS"]
+    return [t for t in sorted(tracks) if not SPED_UP_COPY.search(t.name)]
 
 
 def copy_long(tracks: list[Path], folder: Path, *, most: int | None = None) -> int:
@@ -165,25 +169,13 @@ def first_of_each_content(tracks: list[Path], seen: set[str]) -> list[Path]:
     return kept
 
 
-def fifth_source(out: Path) -> None:
-    """``out/fifth``: see the module docstring."""
+def fresh_source(out: Path, name: str, packages: dict[str, str]) -> None:
+    """``out/name`` from ``packages`` (package -> music folder): see the module docstring."""
     seen: set[str] = set()
-    for package, folder in FIFTH.items():
-        tracks = [t for t in package_tracks(package) if folder in str(t)]
-        count = copy_long(first_of_each_content(tracks, seen), out / "fifth" / package)
-        print(f"{out / 'fifth' / package}: {count} tracks")
-
-
-def sixth_source(out: Path) -> None:
-    """``out/sixth``: see the module docstring."""
-    seen: set[str] = set()
-    for package, folder in SIXTH.items():
-        tracks = [t for t in package_tracks(package) if folder in str(t)]
-        tracks += ogg_without_extension(package, folder)
-        tracks = [t for t in sorted(tracks) if not SPED_UP_COPY.search(t.name)]
-        kept = first_of_each_content(tracks, seen)
-        count = copy_long(kept, out / "sixth" / package, most=MOST_PER_PACKAGE)
-        print(f"{out / 'sixth' / package}: {count} tracks")
+    for package, folder in packages.items():
+        kept = first_of_each_content(music_of(package, folder), seen)
+        count = copy_long(kept, out / name / package, most=MOST_PER_PACKAGE)
+        print(f"{out / name / package}: {count} tracks")
 
 
 def game_of(path: Path) -> str:
@@ -218,10 +210,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.fifth:
-        fifth_source(args.out)
+        fresh_source(args.out, "fifth", FIFTH)
         return
     if args.sixth:
-        sixth_source(args.out)
+        fresh_source(args.out, "sixth", SIXTH)
         return
     tracks = sorted(
         p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")

@@ -188,15 +188,19 @@ class Sampling:
             return self.first_margin
         return self.margin
 
+    @property
+    def margins(self) -> str:
+        """The margins as people read them: ``1`` or ``1.5 then 1``."""
+        if self.margin_after(0) == self.margin:
+            return f"{self.margin:g}"
+        return f"{self.margin_after(0):g} then {self.margin:g}"
+
     def __str__(self) -> str:
         if self.full:
             return "full"
         if self.adaptive and self.on_genres is not None:
-            margins = f"{self.margin:g}"
-            if self.first_margin is not None and self.first_margin != self.margin:
-                margins = f"{self.first_margin:g} then {margins}"
             return (f"{self.first}-{self.excerpts} excerpts (adaptive on "
-                    f"{self.on_genres.model}'s genres, margin {margins})")
+                    f"{self.on_genres.model}'s genres, margin {self.margins})")
         if self.adaptive:
             return f"{self.first}-{self.excerpts} excerpts (adaptive, settle {self.settle:g})"
         return f"{self.excerpts} excerpts"
