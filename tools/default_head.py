@@ -147,26 +147,44 @@ def select(songs: Songs, splits, *, log: Callable[[str], None] = print) -> dict:
             "zero_shot": {"accuracy": zero["accuracy"], "macro_recall": zero["macro_recall"]}}
 
 
+#: Levels of the near-silent far-out clips (Gaussian noise, standard deviation).
+SILENCE_LEVELS = (0.0, 1e-5, 1e-4, 1e-3)
+#: What a far-out cache holds; a cache of another recipe is recomputed.
+FAR_OUT_RECIPE = f"10 a kind, 30 s, seed {SEED}, silences {SILENCE_LEVELS}"
+
+
 def far_out_analysis(cache: Path | None, *, log: Callable[[str], None] = print) -> dict:
     """Far-out clips (10 of each noise and babble kind, 30 s, seed 0; and 4 near-silent
-    ones) analysed as predict does."""
+    ones) analysed as predict does; kept in ``cache`` (an .npz) if given.
+
+    The clips are written to a temporary folder, so the cache is keyed by their names
+    within it (kind/file) and by :data:`FAR_OUT_RECIPE`, not by their paths."""
     import tempfile
 
     import soundfile as sf
 
     from genriflow.datasets.synthetic.farout import write_far_out
 
+    if cache is not None and cache.is_file():
+        stored = dict(np.load(cache))
+        if str(stored.get("recipe")) == FAR_OUT_RECIPE:
+            return stored
     with tempfile.TemporaryDirectory(prefix="genriflow-far-out-") as folder:
         paths = write_far_out(folder, per_kind=10, seconds=30.0, seed=SEED)
         silence = Path(folder) / "silence"
         silence.mkdir()
-        for i, level in enumerate((0.0, 1e-5, 1e-4, 1e-3)):
+        for i, level in enumerate(SILENCE_LEVELS):
             y = np.random.default_rng([SEED, i]).standard_normal(30 * 22050) * level
             sf.write(silence / f"silence.{i:05d}.wav", y.astype(np.float32), 22050,
                      subtype="FLOAT")
             paths.append(silence / f"silence.{i:05d}.wav")
         analysis = analyse(sorted(paths), None, log=log)
+        analysis["paths"] = np.array([str(Path(p).relative_to(folder))
+                                      for p in analysis["paths"]])
     analysis["kinds"] = np.array([Path(p).parent.name for p in analysis["paths"]])
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(cache, recipe=np.array(FAR_OUT_RECIPE), **analysis)
     return analysis
 
 

@@ -375,3 +375,28 @@ def test_the_build_script_reproduces_the_default_head(shared_data, tmp_path):
     again, model = load_model(tmp_path / "gtzan"), load_model("gtzan")
     np.testing.assert_allclose(again.predict_proba(songs.windows),
                                model.predict_proba(songs.windows), atol=1e-6)
+
+
+def test_the_far_out_analysis_is_kept_in_its_cache_and_reused(tmp_path, monkeypatch):
+    """The clips lie in a fresh temporary folder each time: the cache holds their names
+    within it, and a cache of another recipe is analysed again."""
+    tool = _head_tool()
+    calls = []
+
+    def analyse(paths, cache, *, log):
+        calls.append(len(paths))
+        return {"paths": np.array([str(p) for p in paths]),
+                "n_windows": np.ones(len(paths), dtype=int),
+                "musicnn": np.arange(len(paths), dtype=np.float32)[:, None]}
+
+    monkeypatch.setattr(tool, "analyse", analyse)
+    cache = tmp_path / "far-out.npz"
+    first = tool.far_out_analysis(cache, log=lambda _: None)
+    again = tool.far_out_analysis(cache, log=lambda _: None)
+    assert len(calls) == 1 and cache.is_file()
+    assert list(again["paths"]) == list(first["paths"])
+    assert not any(Path(p).is_absolute() for p in first["paths"])
+    assert set(first["kinds"]) >= {"silence"} and list(again["kinds"]) == list(first["kinds"])
+    monkeypatch.setattr(tool, "FAR_OUT_RECIPE", "another recipe")
+    tool.far_out_analysis(cache, log=lambda _: None)
+    assert len(calls) == 2
