@@ -32,10 +32,32 @@ package gives more than :data:`MOST_PER_PACKAGE` tracks (the first by path: ``na
 has 48), and ``supertuxkart-data``'s faster copies of its songs (``celtic_fast.ogg``,
 ``farm_f.ogg``) are left out, as the same recording counted twice (116 tracks, 5.6 h).
 
+``--seventh`` builds ``OUT/seventh`` alone, a third such test set, the same way from
+:data:`SEVENTH`: 32 packages never used before, taken for having their music as Ogg or MP3
+files of at least 60 s, in a music folder or, where a game keeps it beside its sound effects
+(WAV files there, never copied), by name; 118 tracks, 4.3 h: ``starfighter-data`` 11,
+``trackballs-data`` 9, ``enigma-data`` 8, ``openclonk-data`` 8, ``ardentryst`` 7,
+``noiz2sa-data`` 7, ``amoebax-data`` 6, ``neverball-common`` 6, ``btanks-data`` 5,
+``freedink-data`` 5, ``lordsawar-data``, ``parsec47-data``, ``torus-trooper-data`` and
+``zaz-data`` 4 each, ``frozen-bubble-data``, ``mu-cade-data``, ``titanion-data`` and
+``tuxmath-data`` 3 each, ``a7xpg-data``, ``abe-data``, ``gigalomania-data`` and
+``rrootage-data`` 2 each, and one each from ``caveexpress-data``, ``epiphany-data``,
+``freeciv-data``, ``funnyboat``, ``gunroar-data``, ``lugaru-data``, ``pink-pony-data``,
+``raincat-data``, ``solarwolf`` and ``tuxfootball``. They install with::
+
+    apt-get install -y --no-install-recommends a7xpg-data abe-data amoebax-data \
+        ardentryst btanks-data caveexpress-data enigma-data epiphany-data freeciv-data \
+        freedink-data frozen-bubble-data funnyboat gigalomania-data gunroar-data \
+        lordsawar-data lugaru-data mu-cade-data neverball-common noiz2sa-data \
+        openclonk-data parsec47-data pink-pony-data raincat-data rrootage-data solarwolf \
+        starfighter-data titanion-data torus-trooper-data trackballs-data tuxfootball \
+        tuxmath-data zaz-data
+
     python tools/debian_split.py /tmp    # /tmp/deb60, /tmp/deb-rest, /tmp/nexuiz
     python tools/debian_split.py /tmp --sources    # and /tmp/second, /tmp/third, /tmp/fourth
     python tools/debian_split.py /tmp --fifth    # /tmp/fifth only
     python tools/debian_split.py /tmp --sixth    # /tmp/sixth only
+    python tools/debian_split.py /tmp --seventh    # /tmp/seventh only
 """
 
 from __future__ import annotations
@@ -88,6 +110,43 @@ SIXTH = {
     "pushover-data": "/pushover/themes/",
     "powermanga-data": "/handheld_console/music_",
     "scorched3d-data": "/none/data/music/",
+}
+#: The seventh source, as :data:`SIXTH`: the packages' music folders, or where a game keeps
+#: its music beside its sound effects, its music by name (the effects there are WAV files,
+#: never copied, as are ``btanks-data``'s ambience and ``lugaru-data``'s ``DesertAmbient``).
+SEVENTH = {
+    "a7xpg-data": "/a7xpg/sounds/",
+    "abe-data": "/abe/sounds/",
+    "amoebax-data": "/amoebax/music/",
+    "ardentryst": "/ardentryst/Music/",
+    "btanks-data": "/btanks/data/tunes/",
+    "caveexpress-data": "/caveexpress/sounds/music-",
+    "enigma-data": "/enigma/music/",
+    "epiphany-data": "/epiphany/sfx/epiphany_",
+    "freeciv-data": "/freeciv/stdmusic/",
+    "freedink-data": "/dink/dink/Sound/",
+    "frozen-bubble-data": "zik",  # its music: frozen-mainzik-1p, -2p, introzik
+    "funnyboat": "/funnyboat/data/JDruid-",
+    "gigalomania-data": "/gigalomania/music/",
+    "gunroar-data": "/gunroar/sounds/musics/",
+    "lordsawar-data": "/lordsawar/music/",
+    "lugaru-data": "/lugaru/Sounds/Music",
+    "mu-cade-data": "/mu-cade/sounds/musics/",
+    "neverball-common": "/neverball/bgm/",
+    "noiz2sa-data": "/noiz2sa/sounds/",
+    "openclonk-data": "/openclonk/Music.ocg/",
+    "parsec47-data": "/parsec47/sounds/",
+    "pink-pony-data": "/pink-pony/music/",
+    "raincat-data": "/raincat/data/music/",
+    "rrootage-data": "/rrootage/sounds/",
+    "solarwolf": "/solarwolf/data/music/",
+    "starfighter-data": "/starfighter/music/",
+    "titanion-data": "/titanion/sounds/musics/",
+    "torus-trooper-data": "/torus-trooper/sounds/musics/",
+    "trackballs-data": "/trackballs/music/",
+    "tuxfootball": "/tuxfootball/sound/",
+    "tuxmath-data": "/tuxmath/sounds/",
+    "zaz-data": "/zaz/mus",
 }
 MOST_PER_PACKAGE = 40
 #: ``supertuxkart-data`` plays a faster copy of a song in a race's last lap.
@@ -208,12 +267,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="build only the sixth source, OUT/sixth (see the docstring)",
     )
+    which.add_argument(
+        "--seventh",
+        action="store_true",
+        help="build only the seventh source, OUT/seventh (see the docstring)",
+    )
     args = parser.parse_args(argv)
     if args.fifth:
         fresh_source(args.out, "fifth", FIFTH)
         return
     if args.sixth:
         fresh_source(args.out, "sixth", SIXTH)
+        return
+    if args.seventh:
+        fresh_source(args.out, "seventh", SEVENTH)
         return
     tracks = sorted(
         p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")
