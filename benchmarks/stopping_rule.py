@@ -15,7 +15,9 @@ Printed, side by side:
   - on the ``--test`` folders, never used to choose: that rule, the shipped default
     (:data:`~genriflow.features.sampling.DEFAULT_SAMPLING` with its model's genres), the
     tags' rule it replaced and fixed counts: agreement with the whole song (95 % Wilson
-    interval) and mean excerpts, per model;
+    interval) and mean excerpts, per model; and for the shipped default, how often its
+    answer is among the whole song's top two genres, and how many of the songs where it
+    differs are near ties (the whole song's top genre leads by less than ``NEAR_TIE``);
   - the same choice made by leaving out one folder (one game's music, the nearest thing to
     an artist here) at a time, over all folders: what the procedure gives on a source it
     never saw;
@@ -47,6 +49,8 @@ from genriflow.features.sampling import Sampling, Window
 
 MODELS = ("gtzan", "library-genres")
 TARGET = 0.95
+#: A whole song whose top genre leads the second by less than this is a near tie.
+NEAR_TIE = 0.02
 
 
 class Rule(NamedTuple):
@@ -95,8 +99,19 @@ class Song:
         self.path, self.genres, self.tags, self.source = path, genres, tags, source
 
     def agrees(self, model: str, chosen: Sequence[int]) -> bool:
+        return self.in_top(model, chosen, 1)
+
+    def in_top(self, model: str, chosen: Sequence[int], k: int) -> bool:
+        """Whether the top genre of the ``chosen`` patches is among the whole song's top
+        ``k``."""
         P = self.genres[model]
-        return int(P[list(chosen)].mean(axis=0).argmax()) == int(P.mean(axis=0).argmax())
+        whole = np.argsort(-P.mean(axis=0), kind="stable")[:k]
+        return int(P[list(chosen)].mean(axis=0).argmax()) in whole
+
+    def lead(self, model: str) -> float:
+        """How far the whole song's top genre leads its second (probability scale)."""
+        second, top = np.sort(self.genres[model].mean(axis=0))[-2:]
+        return float(top - second)
 
 
 def source_of(path: str) -> str:
@@ -207,6 +222,23 @@ def frontier(songs: Sequence[Song], model: str) -> list[tuple[float, str, tuple]
     return out
 
 
+def near_ties(songs: Sequence[Song], model: str, chosen_of: Callable[[Song], list[int]]
+               ) -> str:
+    """Where ``chosen_of``'s answers differ from the whole song's: how many are still the
+    whole song's second genre, and how close the whole songs' top two genres are."""
+    from genriflow.intervals import wilson_interval
+
+    chosen = [chosen_of(s) for s in songs]
+    top_two = sum(s.in_top(model, c, 2) for s, c in zip(songs, chosen, strict=True))
+    differ = [s for s, c in zip(songs, chosen, strict=True) if not s.agrees(model, c)]
+    low, high = wilson_interval(top_two, len(songs))
+    near = sum(s.lead(model) < NEAR_TIE for s in songs)
+    return (f"  shipped default: in the whole song's top two {top_two}/{len(songs)} "
+            f"({low:.1%}-{high:.1%}); of the {len(differ)} that differ, "
+            f"{sum(s.lead(model) < NEAR_TIE for s in differ)} lead by < {NEAR_TIE:g} "
+            f"(of all songs: {near})")
+
+
 def line(label: str, result: tuple[int, int, float]) -> str:
     from genriflow.intervals import wilson_interval
 
@@ -259,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             rules[f"fixed {count}"] = lambda s, c=count: replay(s, Sampling(excerpts=c))
         for label, rule in rules.items():
             print(line(label, score(testing, model, rule)))
+        print(near_ties(testing, model, by_margin(model, shipped)))
 
     everything = [*choosing, *testing]
     sources = sorted({s.source for s in everything})

@@ -126,3 +126,19 @@ def test_onnx_paths_checks_every_path_on_a_folder(tmp_path):
     diff = float(rows["ONNX Runtime fp32"].split()[-6])
     assert diff < 1e-3
     assert "paths holding both:" in out
+
+
+def test_near_ties_count_the_top_two_and_the_close_leads(script):
+    # whole-song means: clear 0.8 (lead 0.6); a near tie (0.505 against 0.495, lead 0.01)
+    # whose even patches all lean the other way
+    clear = _song(script, [0.8, 0.75, 0.85])
+    near = _song(script, [0.3, 0.71])
+    assert clear.lead("gtzan") == pytest.approx(0.6, abs=1e-9)
+    assert near.lead("gtzan") == pytest.approx(0.01, abs=1e-9)
+    even = [0, 2, 4, 6]
+    assert clear.agrees("gtzan", even) and clear.in_top("gtzan", even, 1)
+    assert not near.agrees("gtzan", even) and near.in_top("gtzan", even, 2)
+    assert not near.in_top("gtzan", even, 1)
+    text = script.near_ties([clear, near], "gtzan", lambda s: even)
+    assert "top two 2/2" in text
+    assert "of the 1 that differ, 1 lead by < 0.02 (of all songs: 1)" in text
