@@ -224,8 +224,9 @@ def frontier(songs: Sequence[Song], model: str) -> list[tuple[float, str, tuple]
 
 def near_ties(songs: Sequence[Song], model: str, chosen_of: Callable[[Song], list[int]]
                ) -> str:
-    """Where ``chosen_of``'s answers differ from the whole song's: how many are still the
-    whole song's second genre, and how close the whole songs' top two genres are."""
+    """How often ``chosen_of``'s answers are among the whole song's top two genres, and
+    how many of those that differ from the whole song's are near ties (its top genre leads
+    the second by less than :data:`NEAR_TIE`)."""
     from genriflow.intervals import wilson_interval
 
     chosen = [chosen_of(s) for s in songs]

@@ -148,6 +148,8 @@ SEVENTH = {
     "tuxmath-data": "/tuxmath/sounds/",
     "zaz-data": "/zaz/mus",
 }
+#: The fresh sources, each built alone by its flag (``--fifth``...).
+FRESH = {"fifth": FIFTH, "sixth": SIXTH, "seventh": SEVENTH}
 MOST_PER_PACKAGE = 40
 #: ``supertuxkart-data`` plays a faster copy of a song in a race's last lap.
 SPED_UP_COPY = re.compile(r"_(fast|f)\.ogg$")
@@ -174,8 +176,13 @@ def music_of(package: str, folder: str) -> list[Path]:
     names have no extension; sped-up copies of a song left out."""
     files = [p for p in package_files(package) if folder in str(p)]
     tracks = [p for p in files if str(p).endswith(AUDIO)]
-    tracks += [p for p in files if not p.suffix and p.is_file() and p.read_bytes()[:4] == b"OggS"]
+    tracks += [p for p in files if not p.suffix and p.is_file() and _is_ogg(p)]
     return [t for t in sorted(tracks) if not SPED_UP_COPY.search(t.name)]
+
+
+def _is_ogg(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(4) == b"OggS"
 
 
 def copy_long(tracks: list[Path], folder: Path, *, most: int | None = None) -> int:
@@ -257,31 +264,17 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also the second and third sources (see the docstring)",
     )
-    which.add_argument(
-        "--fifth",
-        action="store_true",
-        help="build only the fifth source, OUT/fifth (see the docstring)",
-    )
-    which.add_argument(
-        "--sixth",
-        action="store_true",
-        help="build only the sixth source, OUT/sixth (see the docstring)",
-    )
-    which.add_argument(
-        "--seventh",
-        action="store_true",
-        help="build only the seventh source, OUT/seventh (see the docstring)",
-    )
+    for name in FRESH:
+        which.add_argument(
+            f"--{name}",
+            action="store_true",
+            help=f"build only the {name} source, OUT/{name} (see the docstring)",
+        )
     args = parser.parse_args(argv)
-    if args.fifth:
-        fresh_source(args.out, "fifth", FIFTH)
-        return
-    if args.sixth:
-        fresh_source(args.out, "sixth", SIXTH)
-        return
-    if args.seventh:
-        fresh_source(args.out, "seventh", SEVENTH)
-        return
+    for name, packages in FRESH.items():
+        if getattr(args, name):
+            fresh_source(args.out, name, packages)
+            return
     tracks = sorted(
         p for root in GAMES.values() for p in Path(root).rglob("*") if p.suffix in (".ogg", ".opus")
     )
