@@ -61,6 +61,31 @@ def test_a_second_run_analyses_exactly_the_new_and_changed_songs(music, tmp_path
     library.close()
 
 
+def test_another_sampling_analyses_again_under_its_own_identity(music, tmp_path,
+                                                                feature_cache):
+    options = RunOptions(store=feature_cache, n_jobs=1)
+    library = Library(tmp_path / "library.db")
+    library.scan([music])
+    default = library.classify(model="zero-shot", options=options)
+    assert default.identity.startswith("zero-shot@") and "(" not in default.identity
+    assert default.sampling is None and " on " not in str(default)
+    fixed = library.classify(model="zero-shot", excerpts=2, options=options)
+    assert (fixed.due, fixed.analysed) == (4, 4)
+    assert fixed.identity == f"{default.identity} (2 excerpts)"
+    assert "with zero-shot on 2 excerpts (0 already up to date" in str(fixed)
+    assert library.classify(model="zero-shot", excerpts=2, options=options).due == 0
+    assert library.classify(model="zero-shot", options=options).due == 0
+    whole = library.classify(model="zero-shot", full=True, options=options)
+    assert whole.analysed == 4 and whole.identity.endswith(" (full)")
+    identities = {row[0] for row in library.connection.execute(
+        "SELECT m.identity FROM analyses a JOIN models m ON m.id = a.model_id")}
+    assert identities == {default.identity, fixed.identity, whole.identity}
+    assert len(library.songs(model="zero-shot")) == 4  # the latest run's analyses
+    with pytest.raises(ConfigError, match="excerpts"):
+        library.classify(model="zero-shot", excerpts=3, full=True, options=options)
+    library.close()
+
+
 @pytest.fixture(scope="module")
 def classified(tmp_path_factory, feature_cache, write_song) -> Library:
     """A library of six songs classified by zero-shot (read-only in the tests using it)."""

@@ -64,7 +64,8 @@ def test_user_errors_are_one_line(tmp_path, cli):
     env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
     for args in (("scan", tmp_path / "nowhere"), ("export", "--format", "xml"),
                  ("ls", "--mood", "grumpy"), ("ls", "--voice", "humming"),
-                 ("classify", "--model", tmp_path / "no-model")):
+                 ("classify", "--model", tmp_path / "no-model"),
+                 ("classify", "--excerpts", "6", "--full"), ("classify", "--excerpts", "0")):
         out = cli("library", *args, env=env)
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr

@@ -16,6 +16,8 @@ from genriflow.cli.common import (
     Address,
     Device,
     Engine,
+    Excerpts,
+    Full,
     Jobs,
     NoStore,
     Quiet,
@@ -26,6 +28,7 @@ from genriflow.cli.common import (
     print_errors,
     print_table,
     run_options,
+    sampling_options,
     styled,
 )
 from genriflow.cli.library_options import (
@@ -84,16 +87,21 @@ def classify(
                                             "loses at most one batch).")] = 16,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Analyse again the "
                                                "songs that failed before.")] = False,
-    device: Device = "auto",
+    device: Device = "auto", excerpts: Excerpts = None, full: Full = False,
     db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Analyse what is new or changed since MODEL last ran: genres, tags, moods, voice and
-    the similarity embedding, stored per song with the model's identity."""
+    the similarity embedding, stored per song with the model's identity.
+
+    With --excerpts or --full the analyses are stored under the model's identity with that
+    sampling: every song is analysed again, and listings show the latest run's.
+    """
+    sampling = sampling_options(excerpts, full)
     with open_library(db) as library:
         chosen = {"model": model} if model is not None else {}  # else the library's default
         report = library.classify(**chosen, batch_size=batch_size,
-                                  retry_failed=retry_failed, device=device,
+                                  retry_failed=retry_failed, device=device, **sampling,
                                   options=run_options(store, no_store, jobs, quiet, engine,
                                                       address, device))
     console.print(str(report), highlight=False)

@@ -20,6 +20,7 @@ import numpy as np
 from genriflow.audio import AudioError
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.pipeline import Pipeline
 from genriflow.inference.similar import SIMILARITY_FEATURES
 from genriflow.models.base import GenreClassifier
@@ -79,14 +80,17 @@ class Analyser:
     options : RunOptions
         Feature store and workers of the inference calls (their progress bars are off).
     device : str
+    sampling : Sampling
+        What of each song is analysed (default: the adaptive
+        :data:`~genriflow.features.sampling.DEFAULT_SAMPLING`).
     """
 
     def __init__(self, model: str | os.PathLike, options: RunOptions, *,
-                 device: str = "auto") -> None:
+                 device: str = "auto", sampling: Sampling = DEFAULT_SAMPLING) -> None:
         self.ref = model_ref(model)
         self.options = replace(options, progress=False)
         self.pipeline = Pipeline(model, tags=True, k_tags=TOP_TAGS, options=self.options,
-                                 device=device)
+                                 device=device, sampling=sampling)
         self.model: GenreClassifier = self.pipeline.model
 
     @property

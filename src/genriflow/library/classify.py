@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.errors import at_least
+from genriflow.errors import ConfigError, at_least
 from genriflow.features.options import RunOptions
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.library.db import transaction
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
 from genriflow.progress import progress_bar
@@ -45,20 +46,58 @@ class ClassifyConfig:
         again, so by default they are left alone).
     device : str
         Where networks run: ``auto``, ``cpu`` or ``cuda``.
+    excerpts : int or None
+        A fixed count of 3 s excerpts a song; ``None``: the default adaptive sampling.
+    full : bool
+        Analyse whole songs.
+
+    An analysis made with other than the default sampling is the model's under another
+    identity (:meth:`identity`), so changing the sampling analyses the library again.
 
     >>> ClassifyConfig(batch_size=0)
     Traceback (most recent call last):
     ...
     genriflow.errors.ConfigError: `batch_size` must be at least 1; got 0
+    >>> str(ClassifyConfig(excerpts=24).sampling), str(ClassifyConfig(full=True).sampling)
+    ('24 excerpts', 'full')
+    >>> ClassifyConfig(excerpts=24, full=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `excerpts` cannot be combined with full (which ...
     """
 
     model: str | os.PathLike = DEFAULT_LIBRARY_MODEL
     batch_size: int = 16
     retry_failed: bool = False
     device: str = "auto"
+    excerpts: int | None = None
+    full: bool = False
 
     def __post_init__(self) -> None:
         at_least("batch_size", self.batch_size, 1)
+        if self.full and self.excerpts is not None:
+            raise ConfigError("excerpts", "cannot be combined with full (which analyses "
+                              "every excerpt)")
+        at_least("excerpts", self.excerpts, 1, optional=True)
+
+    @property
+    def sampling(self) -> Sampling:
+        """What of each song is analysed."""
+        return Sampling.of(self.excerpts, full=self.full)
+
+    def identity(self, model_identity: str) -> str:
+        """The index's identity of this run's analyses: the model's, with the sampling
+        unless it is the default.
+
+        >>> ClassifyConfig().identity("gtzan@genriflow-1.0")
+        'gtzan@genriflow-1.0'
+        >>> ClassifyConfig(excerpts=24).identity("gtzan@genriflow-1.0")
+        'gtzan@genriflow-1.0 (24 excerpts)'
+        """
+        sampling = self.sampling
+        if sampling == DEFAULT_SAMPLING:
+            return model_identity
+        return f"{model_identity} ({sampling})"
 
 
 @dataclass
@@ -81,6 +120,8 @@ class ClassifyReport:
     stale : int
         Songs whose file changed since the last scan: left for the next scan.
     errors : list of AudioError
+    sampling : str or None
+        The sampling asked for (``"24 excerpts"``, ``"full"``); ``None``: the default.
     """
 
     model: str
@@ -91,25 +132,26 @@ class ClassifyReport:
     up_to_date: int = 0
     stale: int = 0
     errors: list[AudioError] = field(default_factory=list)
+    sampling: str | None = None
 
     def __str__(self) -> str:
-        text = (f"analysed {self.analysed} of {self.due} songs due with {self.model} "
-                f"({self.up_to_date} already up to date, {self.failed} failed)")
+        sampling = f" on {self.sampling}" if self.sampling else ""
+        text = (f"analysed {self.analysed} of {self.due} songs due with {self.model}"
+                f"{sampling} ({self.up_to_date} already up to date, {self.failed} failed)")
         if self.stale:
             text += f"; {self.stale} changed since the scan: scan again"
         return text
 
 
-def _model_id(conn: sqlite3.Connection, analyser: Analyser) -> int:
+def _model_id(conn: sqlite3.Connection, analyser: Analyser, identity: str) -> int:
     min_confidence = analyser.model.config.get("min_confidence")  # a learnt model's
     with transaction(conn):
         conn.execute("INSERT INTO models (identity, name, labels, min_confidence) "
                      "VALUES (?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
                      "name = excluded.name, min_confidence = excluded.min_confidence",
-                     (analyser.ref.identity, analyser.ref.name, json.dumps(analyser.labels),
+                     (identity, analyser.ref.name, json.dumps(analyser.labels),
                       min_confidence))
-    return conn.execute("SELECT id FROM models WHERE identity = ?",
-                        (analyser.ref.identity,)).fetchone()[0]
+    return conn.execute("SELECT id FROM models WHERE identity = ?", (identity,)).fetchone()[0]
 
 
 def due_songs(conn: sqlite3.Connection, model_id: int, *,
@@ -144,11 +186,15 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     """
     from genriflow.library.analyse import Analyser  # torch and the networks: only here
 
-    analyser = Analyser(config.model, options, device=config.device)
-    model_id = _model_id(conn, analyser)
+    analyser = Analyser(config.model, options, device=config.device,
+                        sampling=config.sampling)
+    identity = config.identity(analyser.ref.identity)
+    model_id = _model_id(conn, analyser, identity)
     due = due_songs(conn, model_id, retry_failed=config.retry_failed)
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
-    report = ClassifyReport(analyser.ref.name, analyser.ref.identity, due=len(due))
+    report = ClassifyReport(analyser.ref.name, identity, due=len(due),
+                            sampling=None if identity == analyser.ref.identity
+                            else str(config.sampling))
     report.up_to_date = present - len(due_songs(conn, model_id, retry_failed=True))
     with progress_bar(options.progress, "songs") as bar:
         job = bar.add_task(f"classify [{analyser.ref.name}]", total=len(due))

@@ -145,6 +145,7 @@ class Library:
     def classify(self, *, model: str | os.PathLike = DEFAULT_LIBRARY_MODEL,
                  batch_size: int = 16,
                  retry_failed: bool = False, device: str = "auto",
+                 excerpts: int | None = None, full: bool = False,
                  options: RunOptions | None = None) -> ClassifyReport:
         """Analyse the songs that are new or changed since ``model`` last ran.
 
@@ -161,12 +162,20 @@ class Library:
         retry_failed : bool
             Analyse again the songs that failed before.
         device : str
+        excerpts : int or None
+            A fixed count of 3 s excerpts a song; ``None``: the default, adaptive (as
+            :func:`genriflow.classify`).
+        full : bool
+            Analyse whole songs. With ``excerpts`` or ``full`` the analyses are stored
+            under the model's identity with the sampling, so the songs are analysed again,
+            and listings show the latest run's.
         options : RunOptions or None
             Feature store, workers and progress bar; ``None``: the command line's store
             (``$GENRIFLOW_STORE`` or ``~/.cache/genriflow``), every core, no bar.
         """
         config = ClassifyConfig(model=self.model_folder(model), batch_size=batch_size,
-                                retry_failed=retry_failed, device=device)
+                                retry_failed=retry_failed, device=device,
+                                excerpts=excerpts, full=full)
         with self.writing("library classify"):
             return classify_step.classify(
                 self._conn, config, options if options is not None else default_options())
