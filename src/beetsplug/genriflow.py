@@ -194,6 +194,8 @@ class GenriflowPlugin(BeetsPlugin):
             "store": "",            # genriflow's feature store; empty: the command line's
             "library": "",          # genriflow's index for --learn; empty: beside beets'
             "jobs": 0,              # worker processes; 0: every core
+            "excerpts": 0,          # 3 s excerpts a song; 0: adaptive (4, up to 24)
+            "full": False,          # analyse whole songs
         })
         if self.config["auto"].get(bool):
             self.import_stages = [self.imported]
@@ -286,6 +288,11 @@ class GenriflowPlugin(BeetsPlugin):
         jobs = self.config["jobs"].get(int) or None
         return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs)
 
+    def sampling(self) -> dict[str, Any]:
+        """``excerpts`` and ``full`` as :func:`genriflow.analyse` takes them."""
+        return {"excerpts": self.config["excerpts"].get(int) or None,
+                "full": self.config["full"].get(bool)}
+
     def library(self) -> Any:
         """genriflow's index (for own categories): ``library``, else beside beets' config."""
         import genriflow
@@ -303,7 +310,8 @@ class GenriflowPlugin(BeetsPlugin):
         import genriflow
 
         model = self.config["model"].as_str()
-        identity = genriflow.model_identity(model).identity
+        sampling = self.sampling()
+        identity = genriflow.model_identity(model, **sampling).identity
         force = self.config["force"].get(bool)
         todo = [i for i in items if force or i.get("genriflow_model") != identity]
         if len(todo) < len(items):
@@ -315,7 +323,7 @@ class GenriflowPlugin(BeetsPlugin):
         options = self.options()
         if todo:
             analysis = genriflow.analyse([paths[i.id] for i in todo], model=model, tags=True,
-                                         options=options)
+                                         options=options, **sampling)
             for error in analysis.errors:
                 self._log.warning("{}", error)
             tags = {os.path.normpath(t.path): t for t in analysis.tags}
@@ -374,7 +382,8 @@ class GenriflowPlugin(BeetsPlugin):
             raise ui.UserError(f"no category model {name!r}: learn it first with "
                                f"`beet genriflow --learn {name} --from-field FIELD`")
         field = field_name(name)
-        identity = genriflow.model_identity(folder).identity
+        sampling = self.sampling()
+        identity = genriflow.model_identity(folder, **sampling).identity
         todo = [i for i in items if self.config["force"].get(bool)
                 or i.get(field + "_model") != identity]
         if len(todo) < len(items):
@@ -385,7 +394,7 @@ class GenriflowPlugin(BeetsPlugin):
         model = genriflow.load_model(folder)
         threshold = float(model.config.get("min_confidence") or 0.0)
         result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
-                                    options=options)
+                                    options=options, **sampling)
         for error in result.errors:
             self._log.warning("{}", error)
         for prediction in result.predictions:

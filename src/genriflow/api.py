@@ -110,20 +110,26 @@ def load_model(name_or_folder: Model, *, device: str = "auto") -> GenreClassifie
     return load(name_or_folder, device=device)
 
 
-def model_identity(name_or_folder: Model) -> ModelRef:
+def model_identity(name_or_folder: Model, *, excerpts: int | None = None,
+                   full: bool = False) -> ModelRef:
     """The name and version of a model, as provenance for what it answers.
 
     Parameters
     ----------
     name_or_folder : str or path
         A built-in name or a model folder.
+    excerpts, full : int or None, bool
+        The sampling its answers are made on, as for :func:`classify`: other than the
+        default (adaptive) it is part of the identity, ``gtzan@genriflow-0.1.0 (24
+        excerpts)``.
 
     Returns
     -------
     ModelRef
         ``name`` (the built-in name, or the folder's absolute path) and ``identity``,
         which changes whenever the model could answer differently: the built-in name with
-        genriflow's version, or a digest of the folder's configuration, labels and weights.
+        genriflow's version, or a digest of the folder's configuration, labels and weights;
+        and the sampling.
 
     Raises
     ------
@@ -136,10 +142,12 @@ def model_identity(name_or_folder: Model) -> ModelRef:
     >>> ref = genriflow.model_identity("gtzan-table")
     >>> ref.name, ref.identity.startswith("gtzan-table@genriflow-")
     ('gtzan-table', True)
+    >>> genriflow.model_identity("gtzan-table", full=True).identity.endswith(" (full)")
+    True
     """
     from genriflow.models.ref import model_ref
 
-    return model_ref(name_or_folder)
+    return model_ref(name_or_folder).sampled(Sampling.of(excerpts, full=full))
 
 
 def probe(path: str | os.PathLike) -> AudioInfo:

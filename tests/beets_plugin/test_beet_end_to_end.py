@@ -189,3 +189,26 @@ def test_the_import_stage_analyses_new_items_when_auto_is_on(tmp_path):
                                                                        "instrumental"))
                for line in listed)
     shutil.rmtree(store)
+
+
+def test_a_fixed_sampling_is_part_of_the_identity_and_analyses_again(tmp_path):
+    music, store, beetsdir = tmp_path / "music", tmp_path / "store", tmp_path / "beets"
+    _songs(music, seconds=8.0)
+    _config(beetsdir, music, store)
+    _beet(beetsdir, "import", "-A", "-q", str(music))
+    _beet(beetsdir, "genriflow", "--model", "zero-shot")
+    models = set(_beet(beetsdir, "ls", "-f", "$genriflow_model").splitlines())
+    assert len(models) == 1 and models.pop().startswith("zero-shot@genriflow-")
+    _config(beetsdir, music, store, excerpts=2)
+    _beet(beetsdir, "genriflow", "--model", "zero-shot")
+    models = set(_beet(beetsdir, "ls", "-f", "$genriflow_model").splitlines())
+    assert len(models) == 1 and models.pop().endswith(" (2 excerpts)")
+    again = _beet(beetsdir, "genriflow", "--model", "zero-shot")
+    assert "6 items already analysed by zero-shot@genriflow-" in again
+    _config(beetsdir, music, store, excerpts=2, full=True)
+    env = {**os.environ, "BEETSDIR": str(beetsdir),
+           "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    both = subprocess.run([sys.executable, "-m", "beets", "genriflow"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert both.returncode != 0 and "Traceback" not in both.stderr
+    assert "`excerpts` cannot be combined with full" in both.stderr

@@ -169,3 +169,12 @@ def test_categories_from_a_field_skip_items_without_one_value(beets_plugin, lib)
     two.store()
     with pytest.raises(plugin.ui.UserError, match="needs at least two"):
         beets_plugin._groups(list(lib.items()), field)
+
+
+def test_the_sampling_comes_from_the_configuration(beets_plugin):
+    assert beets_plugin.sampling() == {"excerpts": None, "full": False}  # adaptive
+    beets_plugin.config["excerpts"].set(6)
+    assert beets_plugin.sampling() == {"excerpts": 6, "full": False}
+    beets_plugin.config["excerpts"].set(0)
+    beets_plugin.config["full"].set(True)
+    assert beets_plugin.sampling() == {"excerpts": None, "full": True}

@@ -208,7 +208,7 @@ def test_excerpts_and_full_on_the_command_line(tmp_path):
         assert len(timeline) == starts and timeline[0]["start"] < timeline[-1]["start"]
     both = runner.invoke(app, [*common, "--full", "--excerpts", "3"])
     assert both.exit_code == 2
-    assert both.stderr.strip() == ("error: `--excerpts` cannot be combined with --full "
+    assert both.stderr.strip() == ("error: `--excerpts` cannot be combined with full "
                                    "(which analyses every excerpt)")
 
 

@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions, default_options
-from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS
+from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
@@ -152,10 +152,9 @@ def run_options(store: Path | None, no_store: bool, jobs: int | None, quiet: boo
 
 
 def sampling_options(excerpts: int | None, full: bool) -> dict:
-    """``--excerpts`` and ``--full`` as the library takes them (one or the other)."""
-    if full and excerpts is not None:
-        raise ConfigError("excerpts", "cannot be combined with --full (which analyses "
-                          "every excerpt)")
+    """``--excerpts`` and ``--full`` as the library takes them, checked before any model
+    loads (one or the other)."""
+    Sampling.of(excerpts, full=full)
     return {"excerpts": excerpts, "full": full}
 
 

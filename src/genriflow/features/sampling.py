@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from genriflow.errors import at_least
+from genriflow.errors import ConfigError, at_least
 
 if TYPE_CHECKING:  # naming a sampling (the command line) imports no numpy
     import numpy as np
@@ -153,6 +153,10 @@ class Sampling:
     [1.5, 1.0, 1.0]
     >>> Sampling.of(None, full=False) == DEFAULT_SAMPLING, Sampling.of(6, full=False).excerpts
     (True, 6)
+    >>> Sampling.of(6, full=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `excerpts` cannot be combined with full (which analyses ...
     """
 
     excerpts: int = DEFAULT_EXCERPTS
@@ -173,7 +177,10 @@ class Sampling:
     @classmethod
     def of(cls, excerpts: int | None, *, full: bool) -> Sampling:
         """The sampling the public options ask for: ``excerpts`` (a fixed count) or
-        ``full``; neither: :data:`DEFAULT_SAMPLING`, adaptive."""
+        ``full``, not both; neither: :data:`DEFAULT_SAMPLING`, adaptive."""
+        if full and excerpts is not None:
+            raise ConfigError("excerpts", "cannot be combined with full (which analyses "
+                              "every excerpt)")
         if excerpts is None and not full:
             return DEFAULT_SAMPLING
         return cls(excerpts=DEFAULT_EXCERPTS if excerpts is None else excerpts, full=full)

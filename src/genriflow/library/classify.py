@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import at_least
 from genriflow.features.options import RunOptions
-from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
+from genriflow.features.sampling import Sampling
 from genriflow.library.db import transaction
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
 from genriflow.progress import progress_bar
@@ -51,8 +51,9 @@ class ClassifyConfig:
     full : bool
         Analyse whole songs.
 
-    An analysis made with other than the default sampling is the model's under another
-    identity (:meth:`identity`), so changing the sampling analyses the library again.
+    An analysis made with other than the default sampling is stored under another identity
+    (:meth:`~genriflow.models.ref.ModelRef.sampled`), so changing the sampling analyses
+    the library again.
 
     >>> ClassifyConfig(batch_size=0)
     Traceback (most recent call last):
@@ -60,10 +61,6 @@ class ClassifyConfig:
     genriflow.errors.ConfigError: `batch_size` must be at least 1; got 0
     >>> str(ClassifyConfig(excerpts=24).sampling), str(ClassifyConfig(full=True).sampling)
     ('24 excerpts', 'full')
-    >>> ClassifyConfig(excerpts=24, full=True)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    genriflow.errors.ConfigError: `excerpts` cannot be combined with full (which ...
     """
 
     model: str | os.PathLike = DEFAULT_LIBRARY_MODEL
@@ -75,29 +72,12 @@ class ClassifyConfig:
 
     def __post_init__(self) -> None:
         at_least("batch_size", self.batch_size, 1)
-        if self.full and self.excerpts is not None:
-            raise ConfigError("excerpts", "cannot be combined with full (which analyses "
-                              "every excerpt)")
-        at_least("excerpts", self.excerpts, 1, optional=True)
+        self.sampling  # noqa: B018 (checks excerpts and full)
 
     @property
     def sampling(self) -> Sampling:
         """What of each song is analysed."""
         return Sampling.of(self.excerpts, full=self.full)
-
-    def identity(self, model_identity: str) -> str:
-        """The index's identity of this run's analyses: the model's, with the sampling
-        unless it is the default.
-
-        >>> ClassifyConfig().identity("gtzan@genriflow-1.0")
-        'gtzan@genriflow-1.0'
-        >>> ClassifyConfig(excerpts=24).identity("gtzan@genriflow-1.0")
-        'gtzan@genriflow-1.0 (24 excerpts)'
-        """
-        sampling = self.sampling
-        if sampling == DEFAULT_SAMPLING:
-            return model_identity
-        return f"{model_identity} ({sampling})"
 
 
 @dataclass
@@ -188,7 +168,7 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
 
     analyser = Analyser(config.model, options, device=config.device,
                         sampling=config.sampling)
-    identity = config.identity(analyser.ref.identity)
+    identity = analyser.ref.sampled(config.sampling).identity
     model_id = _model_id(conn, analyser, identity)
     due = due_songs(conn, model_id, retry_failed=config.retry_failed)
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.models.base import ModelError
 from genriflow.models.registry import available_models
 
@@ -37,6 +38,23 @@ class ModelRef:
 
     name: str
     identity: str
+
+    def sampled(self, sampling: Sampling) -> ModelRef:
+        """The identity of what the model answers on ``sampling``: the model's, with the
+        sampling unless it is the default (analyses of other excerpts are others).
+
+        >>> from genriflow.features.sampling import Sampling
+        >>> ref = ModelRef("gtzan", "gtzan@genriflow-1.0")
+        >>> ref.sampled(Sampling.of(None, full=False)).identity
+        'gtzan@genriflow-1.0'
+        >>> ref.sampled(Sampling.of(24, full=False)).identity
+        'gtzan@genriflow-1.0 (24 excerpts)'
+        >>> ref.sampled(Sampling.of(None, full=True)).identity
+        'gtzan@genriflow-1.0 (full)'
+        """
+        if sampling == DEFAULT_SAMPLING:
+            return self
+        return ModelRef(self.name, f"{self.identity} ({sampling})")
 
 
 def model_ref(model: str | os.PathLike) -> ModelRef:
