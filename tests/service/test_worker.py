@@ -42,3 +42,9 @@ def test_the_worker_answers_as_analyse_and_refuses_what_is_not_audio(worker, tmp
     assert [t["tag"] for t in tagged["tags"]] == [t for t, _ in expected.tags.top]
     assert isinstance(refused, ServiceError) and "notes.mp3" in str(refused)
     assert worker.describe()["labels"] == genriflow.load_model("zero-shot").labels
+
+
+def test_a_fixed_count_is_named_in_the_identity(worker, tmp_path):
+    assert "(" not in worker.describe()["identity"]  # the default sampling: the model's own
+    fixed = Worker(ServiceConfig(model="zero-shot", store=tmp_path, excerpts=6))
+    assert fixed.describe()["identity"] == worker.describe()["identity"] + " (6 excerpts)"

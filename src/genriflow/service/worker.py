@@ -66,7 +66,7 @@ class Worker:
         self.options = RunOptions(store=config.store, n_jobs=1, progress=False)
         self.pipeline = Pipeline(config.model, k_tags=10, options=self.options,
                                  sampling=Sampling.of(config.excerpts, full=False))
-        ref = model_identity(config.model)
+        ref = model_identity(config.model, excerpts=config.excerpts)  # with a fixed count
         self.identity = {"name": ref.name, "identity": ref.identity,
                          "version": genriflow.__version__}
         t = np.arange(4 * 22050) / 22050  # warm up: every kernel and network, once
