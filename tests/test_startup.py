@@ -49,6 +49,10 @@ def test_help_imports_nothing_heavy(argv):
     ("predict", "--top", "many", "song.mp3"),       # a value of the wrong type
     ("predict", "--no-such-option", "song.mp3"),    # an unknown option
     ("no-such-command",),
+    ("predict", "--excerpts", "3", "--full", "song.mp3"),   # options that exclude each other
+    ("predict", "--format", "xml", "song.mp3"),             # a value out of its choices
+    ("similar", "--excerpts", "0", "song.mp3", "music/"),
+    ("library", "classify", "--excerpts", "3", "--full"),
 ])
 def test_argument_errors_import_nothing_heavy(argv):
     answer = _answer(*argv)

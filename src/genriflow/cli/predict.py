@@ -66,15 +66,15 @@ def command(
     Genres and tags come from one pass over each song (one decode per excerpt, one run of
     each network), kept in the feature store for next time and for `genriflow similar`.
     """
+    one_of("format", format, FORMATS)  # argument errors before numpy and the models
+    sampling = sampling_options(excerpts, full)
     from genriflow.api import analyse
     from genriflow.cli.models import model_and_audio
     from genriflow.inference.output import render_songs
 
-    one_of("format", format, FORMATS)
     model, paths = model_and_audio(paths, model)
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
-    sampling = sampling_options(excerpts, full)
     options = run_options(store, no_store, jobs, quiet, engine, address, device)
     result = analyse(paths, model=model, tags=tags, k=top, k_tags=max(top, 5),
                      aggregation=aggregation, options=options,

@@ -42,16 +42,17 @@ def command(
     --full) are not analysed again. In a folder-per-genre library, precision@k (the share
     of each song's k nearest songs with its genre) is printed too.
     """
-    from genriflow.api import similar
-
     if len(paths) not in (1, 2):
         raise ConfigError("paths", "must be [SONG] LIBRARY_DIR")
     if no_store:
         raise ConfigError("no_store", "cannot be used: similar keeps its index in the "
                           "feature store")
+    sampling = sampling_options(excerpts, full)
+    from genriflow.api import similar
+
     found = similar(paths[0] if len(paths) == 2 else None, paths[-1], k=k,
                     options=run_options(store, no_store, jobs, quiet, device=device),
-                    **sampling_options(excerpts, full))
+                    **sampling)
     update = found.update
     console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "
                   f"{len(update.changed)} changed, {len(update.removed)} removed, "
