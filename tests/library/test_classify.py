@@ -81,6 +81,10 @@ def test_another_sampling_analyses_again_under_its_own_identity(music, tmp_path,
         "SELECT m.identity FROM analyses a JOIN models m ON m.id = a.model_id")}
     assert identities == {default.identity, fixed.identity, whole.identity}
     assert len(library.songs(model="zero-shot")) == 4  # the latest run's analyses
+    # a song asked about by path is sampled as the latest run sampled the library's
+    assert library.similarity_index(model="zero-shot").sampling.full
+    library.classify(model="zero-shot", excerpts=2, retry_failed=True, options=options)
+    assert library.similarity_index().sampling.excerpts == 2  # the latest run's model
     with pytest.raises(ConfigError, match="excerpts"):
         library.classify(model="zero-shot", excerpts=3, full=True, options=options)
     library.close()

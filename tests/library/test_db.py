@@ -23,7 +23,7 @@ def test_the_index_lives_in_the_user_data_folder_unless_told(tmp_path, monkeypat
 
 def test_a_new_index_has_the_latest_schema_in_wal_mode(tmp_path):
     conn = connect(tmp_path / "library.db")
-    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 6
+    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 7
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"songs", "models", "analyses", "analysis_failures"} <= tables
@@ -42,6 +42,22 @@ def test_a_version_1_index_is_migrated_with_its_songs_kept(tmp_path):
         row = conn.execute("SELECT path, title, declared_duration, warning FROM songs").fetchone()
         assert tuple(row) == ("/music/a.mp3", "A", None, None)
         assert conn.execute("SELECT COUNT(*) FROM analysis_failures").fetchone()[0] == 0
+
+
+def test_a_version_6_model_keeps_its_analyses_on_the_default_sampling(tmp_path):
+    from genriflow.features.sampling import DEFAULT_SAMPLING
+    from genriflow.library import query
+
+    db = tmp_path / "library.db"
+    old = connect(db, upto=6)
+    old.execute("INSERT INTO models (identity, name, labels, last_run) "
+                "VALUES ('gtzan@genriflow-0.1.0', 'gtzan', '[]', 1.0)")
+    old.commit()
+    old.close()
+    with Library(db) as library:
+        row = library.connection.execute("SELECT excerpts, full FROM models").fetchone()
+        assert tuple(row) == (None, 0)
+        assert query.sampling(library.connection, "gtzan") == DEFAULT_SAMPLING
 
 
 def test_an_index_from_a_newer_genriflow_or_not_an_index_is_refused(tmp_path):

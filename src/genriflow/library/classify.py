@@ -123,14 +123,15 @@ class ClassifyReport:
         return text
 
 
-def _model_id(conn: sqlite3.Connection, analyser: Analyser, identity: str) -> int:
+def _model_id(conn: sqlite3.Connection, analyser: Analyser, identity: str,
+              config: ClassifyConfig) -> int:
     min_confidence = analyser.model.config.get("min_confidence")  # a learnt model's
     with transaction(conn):
-        conn.execute("INSERT INTO models (identity, name, labels, min_confidence) "
-                     "VALUES (?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
+        conn.execute("INSERT INTO models (identity, name, labels, min_confidence, excerpts, "
+                     "full) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
                      "name = excluded.name, min_confidence = excluded.min_confidence",
                      (identity, analyser.ref.name, json.dumps(analyser.labels),
-                      min_confidence))
+                      min_confidence, config.excerpts, int(config.full)))
     return conn.execute("SELECT id FROM models WHERE identity = ?", (identity,)).fetchone()[0]
 
 
@@ -169,7 +170,7 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     analyser = Analyser(config.model, options, device=config.device,
                         sampling=config.sampling)
     identity = analyser.ref.sampled(config.sampling).identity
-    model_id = _model_id(conn, analyser, identity)
+    model_id = _model_id(conn, analyser, identity, config)
     due = due_songs(conn, model_id, retry_failed=config.retry_failed)
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
     report = ClassifyReport(analyser.ref.name, identity, due=len(due),
@@ -189,6 +190,9 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
                 conn.execute("UPDATE models SET last_run = ? WHERE id = ?",
                              (time.time(), model_id))
             bar.advance(job, len(batch))
+    if not due:  # nothing to analyse: still the latest run, whose analyses listings show
+        with transaction(conn):
+            conn.execute("UPDATE models SET last_run = ? WHERE id = ?", (time.time(), model_id))
     return report
 
 

@@ -145,6 +145,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE analyses ADD COLUMN unknown INTEGER;
     ALTER TABLE analyses ADD COLUMN unknown_score REAL
     """,
+    # 7: the sampling a model's analyses were made on (`classify --excerpts N`, `--full`):
+    # the fixed count (NULL: the default, adaptive) and whether whole songs (1/0).
+    """
+    ALTER TABLE models ADD COLUMN excerpts INTEGER;
+    ALTER TABLE models ADD COLUMN full INTEGER NOT NULL DEFAULT 0
+    """,
 )
 
 #: The version this genriflow writes.

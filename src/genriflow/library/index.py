@@ -20,7 +20,6 @@ import pandas as pd
 
 from genriflow.errors import at_least, one_of
 from genriflow.features.options import RunOptions, default_options
-from genriflow.features.sampling import DEFAULT_SAMPLING
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
@@ -296,10 +295,12 @@ class Library:
         """
         from genriflow.inference.pipeline import on_genres
 
-        # a song asked about by path is sampled as genriflow.similar samples it
-        return NeighbourIndex(query.LibraryEmbeddings(self._conn, self._model_name(model)),
+        name = self._model_name(model)
+        # a song asked about by path is sampled as the run was: its fixed count or whole;
+        # by default as genriflow.similar samples it
+        return NeighbourIndex(query.LibraryEmbeddings(self._conn, name),
                               config=SIMILARITY_FEATURES,
-                              sampling=on_genres(DEFAULT_SAMPLING))
+                              sampling=on_genres(query.sampling(self._conn, name)))
 
     @property
     def models_dir(self) -> Path:

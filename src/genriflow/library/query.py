@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from genriflow.errors import ConfigError, one_of
+from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
@@ -104,6 +105,15 @@ def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
         raise LibraryError(f"model {name} has not classified this library; run "
                            f"`genriflow library classify --model {name}`")
     return row
+
+
+def sampling(conn: sqlite3.Connection, model: str | None) -> Sampling:
+    """The sampling of ``model``'s latest run (``None``: the latest run's model); the
+    default, adaptive, before any run."""
+    row = _model(conn, model)
+    if row is None:
+        return DEFAULT_SAMPLING
+    return Sampling.of(row["excerpts"], full=bool(row["full"]))
 
 
 def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.DataFrame:
