@@ -77,6 +77,7 @@ def test_another_sampling_analyses_again_under_its_own_identity(music, tmp_path,
     assert library.classify(model="zero-shot", options=options).due == 0
     whole = library.classify(model="zero-shot", full=True, options=options)
     assert whole.analysed == 4 and whole.identity.endswith(" (full)")
+    assert "with zero-shot on whole songs (" in str(whole)
     identities = {row[0] for row in library.connection.execute(
         "SELECT m.identity FROM analyses a JOIN models m ON m.id = a.model_id")}
     assert identities == {default.identity, fixed.identity, whole.identity}

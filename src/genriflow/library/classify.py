@@ -101,7 +101,8 @@ class ClassifyReport:
         Songs whose file changed since the last scan: left for the next scan.
     errors : list of AudioError
     sampling : str or None
-        The sampling asked for (``"24 excerpts"``, ``"full"``); ``None``: the default.
+        The sampling asked for (``"24 excerpts"``, ``"whole songs"``); ``None``: the
+        default.
     """
 
     model: str
@@ -175,7 +176,7 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
     report = ClassifyReport(analyser.ref.name, identity, due=len(due),
                             sampling=None if identity == analyser.ref.identity
-                            else str(config.sampling))
+                            else "whole songs" if config.full else str(config.sampling))
     report.up_to_date = present - len(due_songs(conn, model_id, retry_failed=True))
     with progress_bar(options.progress, "songs") as bar:
         job = bar.add_task(f"classify [{analyser.ref.name}]", total=len(due))
