@@ -1,8 +1,9 @@
 """Classifying the index: analyse what is new or changed since a model last ran, in batches.
 
 A song is due for analysis by a model when the index holds no analysis of its current
-content by that model's identity (:func:`~genriflow.models.ref.model_ref`), and no
-recorded failure of that content either. Songs go through the model in batches; each
+content by that model's identity (:func:`~genriflow.models.ref.model_ref`; with the
+sampling when it is not the default, :meth:`~genriflow.models.ref.ModelRef.sampled`), and
+no recorded failure of that content either. Songs go through the model in batches; each
 batch's analyses are written in one transaction, so a killed run leaves whole analyses
 only and the next run takes up the songs that were not committed.
 """
@@ -72,7 +73,7 @@ class ClassifyConfig:
 
     def __post_init__(self) -> None:
         at_least("batch_size", self.batch_size, 1)
-        self.sampling  # noqa: B018 (checks excerpts and full)
+        Sampling.of(self.excerpts, full=self.full)  # refuses a count below 1, or with full
 
     @property
     def sampling(self) -> Sampling:
