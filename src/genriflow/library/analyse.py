@@ -83,11 +83,20 @@ class Analyser:
     sampling : Sampling
         What of each song is analysed (default: the adaptive
         :data:`~genriflow.features.sampling.DEFAULT_SAMPLING`).
+
+    Attributes
+    ----------
+    ref : ModelRef
+        The model's name and identity.
+    identity : str
+        The identity of its analyses: the model's, with the sampling unless it is the
+        default (:meth:`~genriflow.models.ref.ModelRef.sampled`).
     """
 
     def __init__(self, model: str | os.PathLike, options: RunOptions, *,
                  device: str = "auto", sampling: Sampling = DEFAULT_SAMPLING) -> None:
         self.ref = model_ref(model)
+        self.identity = self.ref.sampled(sampling).identity
         self.options = replace(options, progress=False)
         self.pipeline = Pipeline(model, tags=True, k_tags=TOP_TAGS, options=self.options,
                                  device=device, sampling=sampling)

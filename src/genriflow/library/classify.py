@@ -125,16 +125,16 @@ class ClassifyReport:
         return text
 
 
-def _model_id(conn: sqlite3.Connection, analyser: Analyser, identity: str,
-              config: ClassifyConfig) -> int:
+def _model_id(conn: sqlite3.Connection, analyser: Analyser, config: ClassifyConfig) -> int:
     min_confidence = analyser.model.config.get("min_confidence")  # a learnt model's
     with transaction(conn):
         conn.execute("INSERT INTO models (identity, name, labels, min_confidence, excerpts, "
                      "full) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (identity) DO UPDATE SET "
                      "name = excluded.name, min_confidence = excluded.min_confidence",
-                     (identity, analyser.ref.name, json.dumps(analyser.labels),
+                     (analyser.identity, analyser.ref.name, json.dumps(analyser.labels),
                       min_confidence, config.excerpts, int(config.full)))
-    return conn.execute("SELECT id FROM models WHERE identity = ?", (identity,)).fetchone()[0]
+    return conn.execute("SELECT id FROM models WHERE identity = ?",
+                        (analyser.identity,)).fetchone()[0]
 
 
 def due_songs(conn: sqlite3.Connection, model_id: int, *,
@@ -171,12 +171,11 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
 
     analyser = Analyser(config.model, options, device=config.device,
                         sampling=config.sampling)
-    identity = analyser.ref.sampled(config.sampling).identity
-    model_id = _model_id(conn, analyser, identity, config)
+    model_id = _model_id(conn, analyser, config)
     due = due_songs(conn, model_id, retry_failed=config.retry_failed)
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
-    report = ClassifyReport(analyser.ref.name, identity, due=len(due),
-                            sampling=None if identity == analyser.ref.identity
+    report = ClassifyReport(analyser.ref.name, analyser.identity, due=len(due),
+                            sampling=None if analyser.identity == analyser.ref.identity
                             else "whole songs" if config.full else str(config.sampling))
     report.up_to_date = present - len(due_songs(conn, model_id, retry_failed=True))
     with progress_bar(options.progress, "songs") as bar:
