@@ -33,7 +33,7 @@ def _app(raises: BaseException) -> typer.Typer:
     app = typer.Typer(cls=GenriflowGroup, pretty_exceptions_enable=False)
 
     @app.command()
-    def fail() -> None:
+    def fail(engine: str = "local") -> None:  # a ConfigError's field is shown as its option
         raise raises
 
     @app.command()

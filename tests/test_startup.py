@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+SONG = Path(__file__).parent / "data" / "musicnn_reference.flac"
 HEAVY = ("numpy", "torch", "librosa", "scipy", "pandas", "sklearn", "numba", "soundfile")
 
 RUN = """
@@ -29,7 +31,8 @@ print(json.dumps({"status": status, "heavy": sorted(m for m in heavy if m in sys
 def _answer(*argv: str) -> dict:
     done = subprocess.run([sys.executable, "-c", RUN, ",".join(HEAVY), *argv],
                           capture_output=True, text=True, timeout=120, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**answer, "stderr": done.stderr}
 
 
 @pytest.mark.parametrize("argv", [
@@ -41,22 +44,67 @@ def _answer(*argv: str) -> dict:
 ])
 def test_help_imports_nothing_heavy(argv):
     answer = _answer(*argv)
-    assert answer == {"status": 0, "heavy": []}
+    assert (answer["status"], answer["heavy"]) == (0, [])
 
 
-@pytest.mark.parametrize("argv", [
-    ("predict",),                                   # a missing argument
-    ("predict", "--top", "many", "song.mp3"),       # a value of the wrong type
-    ("predict", "--no-such-option", "song.mp3"),    # an unknown option
-    ("no-such-command",),
-    ("predict", "--excerpts", "3", "--full", "song.mp3"),   # options that exclude each other
-    ("predict", "--format", "xml", "song.mp3"),             # a value out of its choices
-    ("similar", "--excerpts", "0", "song.mp3", "music/"),
-    ("library", "classify", "--excerpts", "3", "--full"),
-])
-def test_argument_errors_import_nothing_heavy(argv):
+#: A bad command line, and what its one error line must name: the option as the command
+#: spells it (``--jobs``, not the API's ``n_jobs``), or what click says of it.
+ARGUMENT_ERRORS = [
+    (("predict",), "Missing argument"),
+    (("predict", "--top", "many", "song.mp3"), "Invalid value for '--top'"),
+    (("predict", "--no-such-option", "song.mp3"), "No such option"),
+    (("no-such-command",), "No such command"),
+    (("predict", "--excerpts", "3", "--full", "song.mp3"), "`--excerpts` cannot be combined"),
+    (("predict", "--format", "xml", "song.mp3"), "`--format` must be one of"),
+    (("similar", "--excerpts", "0", "song.mp3", "music/"), "`--excerpts` must be at least 1"),
+    (("library", "classify", "--excerpts", "3", "--full"), "`--excerpts` cannot be combined"),
+    (("library", "classify", "--excerpts", "0"), "`--excerpts` must be at least 1"),
+    (("train", "-j", "0", "data/"), "`--jobs` must be at least 1"),
+    (("train", "--device", "tpu", "data/"), "`--device` must be one of"),
+]
+
+
+@pytest.mark.parametrize(("argv", "says"), ARGUMENT_ERRORS)
+def test_argument_errors_import_nothing_heavy(argv, says):
     answer = _answer(*argv)
-    assert answer == {"status": 2, "heavy": []}
+    assert (answer["status"], answer["heavy"]) == (2, [])
+    assert says in answer["stderr"]
+    assert "Traceback" not in answer["stderr"]
+
+
+#: Errors found after a heavy import (a model or the data is needed first), still named as
+#: the command spells the option.
+NAMED_AS_GIVEN = [
+    (("predict", "--top", "0", str(SONG)), "`--top` must be at least 1"),
+    (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
+    (("library", "classify", "-j", "0"), "`--jobs` must be at least 1"),
+    (("cluster", "--set", "nosuch", "data/"), "`--set` must be one of"),
+]
+
+
+@pytest.mark.parametrize(("argv", "says"), NAMED_AS_GIVEN)
+def test_an_error_names_the_option_as_the_command_spells_it(argv, says):
+    answer = _answer(*argv)
+    assert answer["status"] == 2
+    assert says in answer["stderr"], answer["stderr"]
+    assert len(answer["stderr"].strip().splitlines()) == 1
+
+
+def test_a_field_the_command_has_no_option_for_keeps_the_api_name():
+    from typer.main import get_command
+
+    from genriflow.cli import app
+    from genriflow.cli.common import as_given
+    from genriflow.errors import ConfigError
+
+    predict = get_command(app).commands["predict"]
+    assert as_given(ConfigError("k", "must be at least 1; got 0"), predict) == \
+        "`--top` must be at least 1; got 0"
+    assert as_given(ConfigError("paths", "names no audio files"), predict) == \
+        "`PATHS` names no audio files"
+    assert as_given(ConfigError("batch_size", "must be at least 1"), predict) == \
+        "`batch_size` must be at least 1"
+    assert as_given(ConfigError("k", "must be at least 1"), None) == "`k` must be at least 1"
 
 
 def test_light_name_lists_match_their_implementations():

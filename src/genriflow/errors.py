@@ -32,8 +32,8 @@ class ConfigError(GenriflowError, ValueError):
     Parameters
     ----------
     field : str
-        The parameter's name as the Python API spells it (``model``, ``excerpts``);
-        the command line shows it as its option (``--model``, ``--excerpts``).
+        The parameter's name as the Python API spells it (``model``, ``n_jobs``); the
+        command line shows it as the option that sets it (``--model``, ``--jobs``).
     reason : str
         What is wrong, without the name.
     """
@@ -45,10 +45,6 @@ class ConfigError(GenriflowError, ValueError):
 
     def __reduce__(self):
         return (type(self), (self.field, self.reason))
-
-    def as_option(self) -> str:
-        """The message with the field spelt as a command-line option."""
-        return f"`--{self.field.replace('_', '-')}` {self.reason}"
 
 
 def one_of(field: str, value: T, choices: Iterable[T]) -> T:

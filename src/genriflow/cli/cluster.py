@@ -41,7 +41,7 @@ def command(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
                                              )] = None,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
@@ -50,7 +50,7 @@ def command(
     out = out or Path("runs") / f"cluster-{stamp()}"
     run = cluster(data_dir, table=features, methods=split_list(methods),
                   feature_set=feature_set, n_clusters=clusters, components=components,
-                  seed=seed, out=out, options=run_options(store, no_store, jobs, quiet,
+                  seed=seed, out=out, options=run_options(store, no_store, n_jobs, quiet,
                                                              device=device))
     print_table(console, ["method", "ARI", "NMI", "matched accuracy"],
                 [[r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}"]

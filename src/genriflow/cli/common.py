@@ -20,12 +20,13 @@ import traceback
 import warnings
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError, AudioWarning
 from genriflow.errors import ConfigError, GenriflowError
@@ -90,6 +91,11 @@ def write_crash_log(exc: BaseException) -> Path:
 class GenriflowGroup(TyperGroup):
     """The command group, with the error policy of the whole command line."""
 
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[_COMMAND] = command  # the innermost so far: its options name bad values
+        return name, command, rest
+
     def invoke(self, ctx: typer.Context):
         warnings.showwarning = show_warning
         try:
@@ -97,7 +103,7 @@ class GenriflowGroup(TyperGroup):
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors
             raise
         except ConfigError as exc:
-            _fail(_text(exc.as_option), EXIT_USER_ERROR)
+            _fail(_text(partial(as_given, exc, ctx.meta.get(_COMMAND))), EXIT_USER_ERROR)
         except GenriflowError as exc:
             _fail(_text(exc.__str__), EXIT_USER_ERROR)
         except KeyboardInterrupt:
@@ -109,6 +115,21 @@ class GenriflowGroup(TyperGroup):
                 where = f"Its traceback could not be logged ({_text(why.__str__)})"
             _fail(f"internal error (a bug in genriflow): {type(exc).__name__}: "
                   f"{_text(exc.__str__)}. {where}", EXIT_INTERNAL_ERROR, label="bug")
+
+
+_COMMAND = "genriflow.command"
+
+
+def as_given(error: ConfigError, command: TyperCommand | None) -> str:
+    """``error`` with its field spelt as ``command`` takes it: the option (``--jobs`` for
+    ``n_jobs``: a command's parameter carries the API's name) or the argument (``PATHS``).
+    A field the command has no parameter for keeps the API's name."""
+    for param in getattr(command, "params", ()):
+        if param.name == error.field:
+            name = (max(param.opts, key=len) if param.param_type_name == "option"
+                    else param.metavar or param.name.upper())
+            return f"`{name}` {error.reason}"
+    return str(error)
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -142,12 +163,12 @@ def _fail(message: str, status: int, label: str = "error") -> None:
     raise typer.Exit(status) from None
 
 
-def run_options(store: Path | None, no_store: bool, jobs: int | None, quiet: bool,
+def run_options(store: Path | None, no_store: bool, n_jobs: int | None, quiet: bool,
                 engine: str = "local", address: str | None = None,
                 device: str = "auto") -> RunOptions:
     """The shared options as the library takes them (:func:`~genriflow.features.options.
     default_options` with the command's flags)."""
-    return default_options(store, keep=not no_store, n_jobs=jobs, progress=not quiet,
+    return default_options(store, keep=not no_store, n_jobs=n_jobs, progress=not quiet,
                            engine=engine, address=address, device=device)
 
 

@@ -35,7 +35,7 @@ def command(
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
     epochs: Annotated[int, typer.Option(help="Most epochs of each network.")] = 50,
     device: Device = "auto",
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Train several models on one dataset and split; print and save the comparison table.
@@ -49,7 +49,7 @@ def command(
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data_dir, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
-                    options=run_options(store, no_store, jobs, quiet, device=device))
+                    options=run_options(store, no_store, n_jobs, quiet, device=device))
     best = table.loc[table["test"].idxmax(), "model"]
     rows = [[r.model, r.input, _figure(r.train), _figure(r.valid), _figure(r.test),
              f"{_figure(r.test_low)}-{_figure(r.test_high)}", _figure(r.test_balanced),

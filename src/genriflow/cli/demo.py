@@ -17,14 +17,14 @@ def command(
         "demo-output"),
     per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 30,
     seconds: Annotated[float, typer.Option(help="Seconds per clip.")] = 10.0,
-    jobs: Jobs = None, quiet: Quiet = False,
+    n_jobs: Jobs = None, quiet: Quiet = False,
 ) -> None:
     """The whole job on the built-in demo corpus: data, features, training, report, predictions."""
     from genriflow.demo import run_demo
     from genriflow.features.options import RunOptions
 
     summary = run_demo(out, per_genre=per_genre, seconds=seconds,
-                       options=RunOptions(n_jobs=jobs, progress=not quiet), console=console)
+                       options=RunOptions(n_jobs=n_jobs, progress=not quiet), console=console)
     low, high = summary.interval
     console.print(styled((f"test accuracy: {summary.accuracy:.3f}", "bold"),
                          f" ({summary.correct}/{summary.n}, 95 % Wilson interval {low:.3f}-"

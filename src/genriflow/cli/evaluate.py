@@ -48,7 +48,7 @@ def command(
                                ] = 30.0,
     bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
                                            "interval.")] = 1000,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Score a saved model: accuracy, per-genre figures and confusion matrix, with the split.
@@ -58,7 +58,7 @@ def command(
     from genriflow.api_training import evaluate
     from genriflow.api_training import open_set as run_open_set
 
-    options = run_options(store, no_store, jobs, quiet, device=device)
+    options = run_options(store, no_store, n_jobs, quiet, device=device)
     if open_set:
         if part != "test":
             raise ConfigError("part", "is not used by --open-set, which sets its own parts")

@@ -34,7 +34,7 @@ def command(
                                              "(.csv or .parquet).")] = None,
     png: Annotated[Path | None, typer.Option(help="Export mel-image as PNGs into "
                                              "<png>/<genre>/.")] = None,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
     device: Device = "auto",
 ) -> None:
@@ -46,7 +46,7 @@ def command(
 
     names = split_list(sets)
     datasets = extract_features(data_dir, feature_sets=names,
-                                options=run_options(store, no_store, jobs, quiet, engine, address,
+                                options=run_options(store, no_store, n_jobs, quiet, engine, address,
                                                     device))
     for name, dataset in datasets.items():
         console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")

@@ -18,6 +18,7 @@ from genriflow.cli.common import (
     Engine,
     Excerpts,
     Full,
+    GenriflowGroup,
     Jobs,
     NoStore,
     Quiet,
@@ -50,7 +51,7 @@ app = typer.Typer(
          "new or changed, list and export it, learn your own categories; write genres and "
          "moods into the files' tags from a reviewed plan (undoable) and into playlists. "
          "Music files are only ever written by `library apply` and `library undo`.",
-    no_args_is_help=True, rich_markup_mode=None,
+    cls=GenriflowGroup, no_args_is_help=True, rich_markup_mode=None,
 )
 
 @app.command("scan")
@@ -88,7 +89,7 @@ def classify(
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Analyse again the "
                                                "songs that failed before.")] = False,
     device: Device = "auto", excerpts: Excerpts = None, full: Full = False,
-    db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    db: Db = None, n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
 ) -> None:
     """Analyse what is new or changed since MODEL last ran: genres, tags, moods, voice and
@@ -102,7 +103,7 @@ def classify(
         chosen = {"model": model} if model is not None else {}  # else the library's default
         report = library.classify(**chosen, batch_size=batch_size,
                                   retry_failed=retry_failed, device=device, **sampling,
-                                  options=run_options(store, no_store, jobs, quiet, engine,
+                                  options=run_options(store, no_store, n_jobs, quiet, engine,
                                                       address, device))
     console.print(str(report), highlight=False)
     print_errors(report.errors)
@@ -218,7 +219,7 @@ def learn(
                                          "labels would help most.")] = 0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the cross-validated "
                                           "figures, save nothing.")] = False,
-    db: Db = None, jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    db: Db = None, n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Learn your own categories from songs you already sorted, into the model NAME.
@@ -246,7 +247,7 @@ def learn(
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
                                save=not dry_run,
-                               options=run_options(store, no_store, jobs, quiet))
+                               options=run_options(store, no_store, n_jobs, quiet))
     _print_learnt(report)
 
 

@@ -21,7 +21,7 @@ def command(
     offset: Annotated[float, typer.Option(help="Song: start of the window, seconds.")] = 0.0,
     duration: Annotated[float, typer.Option(help="Song: length of the window, seconds.")
                         ] = 30.0,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Pictures: waveform, spectrograms, chroma, tonnetz, MFCC and ZCR of a song; box plots,
@@ -30,7 +30,7 @@ def command(
 
     out = out or Path("plots") / target.stem
     paths = plot(target, out=out, offset=offset, duration=duration,
-                 options=run_options(store, no_store, jobs, quiet))
+                 options=run_options(store, no_store, n_jobs, quiet))
     for path in paths:
         console.print(f"wrote {path}")
     console.print(f"report: {out / 'report.html'}")

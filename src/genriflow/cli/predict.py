@@ -44,14 +44,14 @@ def command(
                                        "columns in the same row as the song's genres.")
                     ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-    top: Annotated[int, typer.Option(help="Genres (and tags) to show per song.")] = 3,
+    k: Annotated[int, typer.Option("--top", help="Genres (and tags) to show per song.")] = 3,
     excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     min_confidence: Annotated[float | None, typer.Option(
         help="A song whose top genre is below it is `unsure` (the unsure column; never "
         "when `unknown`); default: the model's own (a learnt model's), else 0.5.",
         show_default=False)] = None,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
     device: Device = "auto",
 ) -> None:
@@ -75,11 +75,11 @@ def command(
     model, paths = model_and_audio(paths, model)
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
-    options = run_options(store, no_store, jobs, quiet, engine, address, device)
-    result = analyse(paths, model=model, tags=tags, k=top, k_tags=max(top, 5),
+    options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
+    result = analyse(paths, model=model, tags=tags, k=k, k_tags=max(k, 5),
                      aggregation=aggregation, options=options,
                      min_confidence=min_confidence, **sampling)
-    render_songs(result.predictions, result.tags, format, top, console)
+    render_songs(result.predictions, result.tags, format, k, console)
     print_errors(result.errors)
     if result.errors:
         raise typer.Exit(1)

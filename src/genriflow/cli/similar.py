@@ -32,7 +32,7 @@ def command(
                                                 "indexes it (and scores it if labelled).")],
     k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
     excerpts: Excerpts = None, full: Full = False,
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:
     """Songs like this one, by pretrained embedding (cosine), from an incremental index.
@@ -51,7 +51,7 @@ def command(
     from genriflow.api import similar
 
     found = similar(paths[0] if len(paths) == 2 else None, paths[-1], k=k,
-                    options=run_options(store, no_store, jobs, quiet, device=device),
+                    options=run_options(store, no_store, n_jobs, quiet, device=device),
                     **sampling)
     update = found.update
     console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "

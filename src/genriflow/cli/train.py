@@ -68,7 +68,7 @@ def command(
                                             "validation songs with several genres; 0.2 "
                                             "when there are none) or seed (0.2).")
                           ] = "tuned",
-    jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
+    n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False,
 ) -> None:
     """Train a genre classifier, evaluate it honestly and save its model folder."""
@@ -79,7 +79,7 @@ def command(
                 folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
                 copies=copies, embeddings=embeddings, calibration=calibration,
                 multi_label=multi_label, thresholds=thresholds,
-                options=run_options(store, no_store, jobs, quiet, device=device))
+                options=run_options(store, no_store, n_jobs, quiet, device=device))
     if run.auto is not None:
         print_auto(run.auto)
     print_result(run.metrics, run.folder)
