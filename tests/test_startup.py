@@ -61,6 +61,18 @@ ARGUMENT_ERRORS = [
     (("library", "classify", "--excerpts", "0"), "`--excerpts` must be at least 1"),
     (("train", "-j", "0", "data/"), "`--jobs` must be at least 1"),
     (("train", "--device", "tpu", "data/"), "`--device` must be one of"),
+    (("predict", "--top", "0", str(SONG)), "`--top` must be at least 1"),
+    (("predict", "--aggregation", "median", str(SONG)), "`--aggregation` must be one of"),
+    (("predict", "--min-confidence", "2", str(SONG)), "`--min-confidence` must be between"),
+    (("predict", "-j", "0", str(SONG)), "`--jobs` must be at least 1"),
+    (("predict", "--device", "tpu", str(SONG)), "`--device` must be one of"),
+    (("predict", "--model", "no-such-model", str(SONG)), "`no-such-model`: not a genriflow"),
+    (("predict", "no-such-model", str(SONG)), "`no-such-model`: neither a model folder"),
+    (("similar", "-k", "0", str(SONG), str(SONG.parent)), "`-k` must be at least 1"),
+    (("models", "--format", "xml"), "`--format` must be one of"),
+    (("serve", "--pool", "fork"), "`--pool` must be one of"),
+    (("serve", "--workers", "0"), "`--workers` must be at least 1"),
+    (("serve", "--model", "no-such-model"), "`no-such-model`: not a genriflow model"),
 ]
 
 
@@ -75,7 +87,6 @@ def test_argument_errors_import_nothing_heavy(argv, says):
 #: Errors found after a heavy import (a model or the data is needed first), still named as
 #: the command spells the option.
 NAMED_AS_GIVEN = [
-    (("predict", "--top", "0", str(SONG)), "`--top` must be at least 1"),
     (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
     (("library", "classify", "-j", "0"), "`--jobs` must be at least 1"),
     (("cluster", "--set", "nosuch", "data/"), "`--set` must be one of"),

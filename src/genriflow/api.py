@@ -18,7 +18,7 @@ genriflow`` stays fast); the dataset-level jobs (``train``, ``evaluate``, ...) l
 * ``k`` is how many to list, everywhere: genres (``classify``), tags (``tag``; in
   ``analyse`` ``k_tags``), songs (``similar``). The command line keeps ``predict --top``.
 * Each option is checked once per call, in one place
-  (:func:`~genriflow.inference.pipeline.check_options`, ``check_input``), before any file is
+  (:func:`~genriflow.inference.options.check_options`, ``check_input``), before any file is
   read: ``sr`` goes with a waveform and only with one, for every function.
 
 All three go through one :class:`~genriflow.inference.pipeline.Pipeline`.
@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, at_least
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
@@ -365,7 +365,7 @@ def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MOD
     min_confidence : float or None
         A song not ``unknown`` whose top genre is below it is ``unsure`` (its
         prediction's ``unsure``); ``None``: the model's own, else 0.5
-        (:func:`genriflow.models.base.min_confidence_of`).
+        (:func:`genriflow.models.answers.min_confidence_of`).
 
     Returns
     -------
@@ -417,6 +417,8 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``song=None`` only brings the index up to date. In a folder-per-genre library,
     ``precision`` is the share of each song's ``k`` nearest songs with its genre.
     """
+    at_least("k", k, 1)  # before the index is brought up to date, which may take long
+    sampling = Sampling.of(excerpts, full=full)
     from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
 
     options = options if options is not None else default_options()
@@ -425,7 +427,7 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     from genriflow.inference.pipeline import on_genres
 
     index = SimilarityIndex(library, options.store,
-                            sampling=on_genres(Sampling.of(excerpts, full=full)),
+                            sampling=on_genres(sampling),
                             options=options)
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []

@@ -127,3 +127,14 @@ def test_querying_a_missing_or_broken_song_raises_naming_it(index, tmp_path):
     broken.write_text("not audio\n" * 100)
     with pytest.raises(AudioError, match="notes.wav"):
         index.query(broken)
+
+
+def test_k_is_checked_before_the_library_is_indexed(tmp_path, demo_corpus: Path):
+    # It used to embed the whole library first, then refuse k.
+    import genriflow
+    from genriflow.features.options import default_options
+
+    store = tmp_path / "store"
+    with pytest.raises(genriflow.ConfigError, match="`k` must be at least 1"):
+        genriflow.similar(None, demo_corpus, k=0, options=default_options(store))
+    assert not store.exists() or not any(store.rglob("*"))

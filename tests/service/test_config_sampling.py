@@ -21,3 +21,14 @@ def test_a_count_fixes_the_excerpts():
 def test_fewer_than_one_excerpt_is_refused_naming_the_field():
     with pytest.raises(ConfigError, match="excerpts"):
         ServiceConfig(excerpts=0)
+
+
+def test_a_model_that_is_neither_a_folder_nor_built_in_is_refused_before_serving(tmp_path):
+    # It used to start a server that answered every request 503 until stopped.
+    from genriflow.models.answers import ModelError
+
+    with pytest.raises(ModelError, match="no-such-model"):
+        ServiceConfig(model="no-such-model")
+    with pytest.raises(ModelError, match="no config.json"):
+        ServiceConfig(model=str(tmp_path))
+    assert ServiceConfig(model="zero-shot").model == "zero-shot"

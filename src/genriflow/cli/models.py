@@ -25,9 +25,9 @@ def command(
 ) -> None:
     """List the built-in models (usable by name wherever a model folder is): what each was
     trained on, chosen on and tested on, and its test accuracy with a 95 % interval."""
+    one_of("format", format, FORMATS)
     from genriflow.api import DEFAULT_MODEL, describe_models
 
-    one_of("format", format, FORMATS)
     models = describe_models()
     if format == "json":
         console.print_json(json.dumps([asdict(m) for m in models]))
@@ -67,12 +67,13 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
         A first path that is neither a model nor audio: a mistyped model folder never
         silently becomes the default model.
     """
-    from genriflow.api import DEFAULT_MODEL, available_models
+    from genriflow.api import DEFAULT_MODEL, available_models, model_identity
     from genriflow.audio import AUDIO_EXTENSIONS
     from genriflow.datasets.discover import iter_audio_files
-    from genriflow.models.base import ModelError
+    from genriflow.models.answers import ModelError
 
     if model is not None:
+        model_identity(model)  # a mistyped --model is refused before any import or audio
         return model, paths
     if not paths:
         return DEFAULT_MODEL, paths

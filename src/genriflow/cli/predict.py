@@ -22,7 +22,9 @@ from genriflow.cli.common import (
     run_options,
     sampling_options,
 )
+from genriflow.cli.models import model_and_audio
 from genriflow.errors import ConfigError, one_of
+from genriflow.inference.options import check_options
 
 NAME = "predict"
 FORMATS = ("table", "csv", "json")
@@ -66,19 +68,20 @@ def command(
     Genres and tags come from one pass over each song (one decode per excerpt, one run of
     each network), kept in the feature store for next time and for `genriflow similar`.
     """
-    one_of("format", format, FORMATS)  # argument errors before numpy and the models
+    # argument errors before numpy and the models: the API's own checks, called early
+    one_of("format", format, FORMATS)
     sampling = sampling_options(excerpts, full)
-    from genriflow.api import analyse
-    from genriflow.cli.models import model_and_audio
-    from genriflow.inference.output import render_songs
-
     model, paths = model_and_audio(paths, model)
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
+    answer = {"k": k, "k_tags": max(k, 5), "aggregation": aggregation,
+              "min_confidence": min_confidence}
+    check_options(model, tags=tags, **answer)
     options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
-    result = analyse(paths, model=model, tags=tags, k=k, k_tags=max(k, 5),
-                     aggregation=aggregation, options=options,
-                     min_confidence=min_confidence, **sampling)
+    from genriflow.api import analyse
+    from genriflow.inference.output import render_songs
+
+    result = analyse(paths, model=model, tags=tags, options=options, **answer, **sampling)
     render_songs(result.predictions, result.tags, format, k, console)
     print_errors(result.errors)
     if result.errors:

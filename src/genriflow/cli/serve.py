@@ -62,7 +62,6 @@ def command(
     drains the pool.
     """
     from genriflow.service.config import ServiceConfig
-    from genriflow.service.server import serve
 
     config = ServiceConfig(
         model=model, host=host, port=port, workers=workers, pool=pool,
@@ -71,6 +70,8 @@ def command(
         max_upload_bytes=int(max_upload_mb * 2**20), max_duration=max_duration,
         timeout=timeout, queue_limit=queue_limit, max_batch=max_batch, job_ttl=job_ttl,
         excerpts=excerpts, store=store)
+    from genriflow.service.server import serve
+
     console.print(f"config: {config.to_json()}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"genriflow service on http://{shown}:{port}/ (docs at /docs); "

@@ -31,20 +31,16 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError
 from genriflow.features.extract import FileFeatures, extract_sets, extract_waveform_sets
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, GenreMargin, Sampling
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.batch import Batch
+from genriflow.inference.options import check_options
 from genriflow.inference.predict import Prediction, expand_inputs
 from genriflow.inference.tags import TAG_FEATURES, SongTags, describe
-from genriflow.models.base import (
-    AGGREGATIONS,
-    GenreClassifier,
-    SongProbabilities,
-    min_confidence_of,
-)
+from genriflow.models.base import GenreClassifier, SongProbabilities, min_confidence_of
 
 #: What the song-answering functions take: a file, several, a folder, or a waveform.
 Audio = str | os.PathLike | Sequence[str | os.PathLike] | np.ndarray
@@ -56,31 +52,6 @@ def is_single(audio: Audio) -> bool:
     return isinstance(audio, np.ndarray) or (
         isinstance(audio, str | os.PathLike) and not Path(audio).is_dir()
     )
-
-
-def check_options(
-    model: GenreClassifier | None,
-    *,
-    tags: bool,
-    k: int,
-    k_tags: int,
-    aggregation: str = "mean",
-    min_confidence: float | None = None,
-    names: dict[str, str] | None = None,
-) -> None:
-    """The one check of the song-answering options, before any file is read.
-
-    ``names`` maps an option to the name the caller gave it (``tag``'s ``k`` is the
-    pipeline's ``k_tags``), so that the message names what the user wrote.
-    """
-    named = {"k": "k", "k_tags": "k_tags", **(names or {})}
-    if model is None and not tags:
-        raise ConfigError("model", "or tags must be asked for: nothing to analyse")
-    one_of("aggregation", aggregation, AGGREGATIONS)
-    at_least(named["k"], k, 1)
-    at_least(named["k_tags"], k_tags, 1)
-    if model is not None:
-        min_confidence_of(model.config, min_confidence)
 
 
 def check_input(audio: Audio, sr: int | None) -> None:

@@ -48,7 +48,7 @@ class Prediction:
         windows' scores.
     min_confidence : float
         Below it the top genre's probability makes the song :attr:`unsure` (see
-        :func:`genriflow.models.base.min_confidence_of`; 0: never unsure).
+        :func:`genriflow.models.answers.min_confidence_of`; 0: never unsure).
 
     Examples
     --------
@@ -91,7 +91,7 @@ class Prediction:
     @property
     def unsure(self) -> bool:
         """Not :attr:`unknown`, and the top genre's probability below :attr:`min_confidence`
-        (:func:`genriflow.models.base.is_unsure`)."""
+        (:func:`genriflow.models.answers.is_unsure`)."""
         from genriflow.models.base import is_unsure
 
         return is_unsure(float(np.max(self.probabilities)), self.min_confidence, self.unknown)

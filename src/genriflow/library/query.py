@@ -26,7 +26,7 @@ EXPORT_FORMATS = ("csv", "parquet", "json")
 #: What ``--voice`` can ask for: the taggers' call on each song.
 VOICES = ("vocal", "instrumental")
 #: What ``--unsure`` means for a model without a threshold of its own (the one default of
-#: :func:`genriflow.models.base.min_confidence_of`).
+#: :func:`genriflow.models.answers.min_confidence_of`).
 DEFAULT_THRESHOLD = DEFAULT_MIN_CONFIDENCE
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
@@ -53,7 +53,7 @@ class Selection:
     unsure : bool
         Only songs whose most probable genre has a probability below ``threshold`` and that
         the model's reject rule did not call ``unknown`` (the one meaning of ``unsure``:
-        :func:`genriflow.models.base.is_unsure`).
+        :func:`genriflow.models.answers.is_unsure`).
     unknown : bool
         Only songs the model's reject rule calls none of its genres (noise, speech, music
         unlike all it learnt; the built-in models have such a rule).

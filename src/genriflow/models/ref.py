@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
-from genriflow.models.base import ModelError
+from genriflow.models.answers import ModelError
 from genriflow.models.registry import available_models
 
 #: Files of a model folder whose bytes make its identity.

@@ -38,8 +38,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from genriflow.models.base import GenreClassifier
+if TYPE_CHECKING:  # the registry names models; loading one imports NumPy and the rest
+    from genriflow.models.base import GenreClassifier
 
 #: The model used wherever none is named (``genriflow.classify``, ``predict``): the
 #: built-in GTZAN genre model.

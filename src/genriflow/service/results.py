@@ -24,7 +24,7 @@ def song_result(name: str, prediction: Prediction, tags: SongTags | None,
         ``unknown`` (and its score) when the model's reject rule calls the song none of
         its genres (``null``: the model has no reject rule); ``unsure`` when it is not
         unknown and its top genre is below ``min_confidence`` (the model's own, else 0.5:
-        :func:`genriflow.models.base.is_unsure`).
+        :func:`genriflow.models.answers.is_unsure`).
     tags : SongTags or None
         Top tags, voice and moods, when asked for.
     model : dict
