@@ -18,8 +18,8 @@ genriflow`` stays fast); the dataset-level jobs (``train``, ``evaluate``, ...) l
 * ``k`` is how many to list, everywhere: genres (``classify``), tags (``tag``; in
   ``analyse`` ``k_tags``), songs (``similar``). The command line keeps ``predict --top``.
 * Each option is checked once per call, in one place
-  (:func:`~genriflow.inference.options.check_options`, ``check_input``), before any file is
-  read: ``sr`` goes with a waveform and only with one, for every function.
+  (:func:`~genriflow.inference.answer_options.check_options`, ``check_input``), before
+  any file is read: ``sr`` goes with a waveform and only with one, for every function.
 
 All three go through one :class:`~genriflow.inference.pipeline.Pipeline`.
 """

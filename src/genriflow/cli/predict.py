@@ -24,7 +24,7 @@ from genriflow.cli.common import (
 )
 from genriflow.cli.models import model_and_audio
 from genriflow.errors import ConfigError, one_of
-from genriflow.inference.options import check_options
+from genriflow.inference.answer_options import check_options
 
 NAME = "predict"
 FORMATS = ("table", "csv", "json")

@@ -36,8 +36,8 @@ from genriflow.features.extract import FileFeatures, extract_sets, extract_wavef
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, GenreMargin, Sampling
 from genriflow.features.sets import FeatureConfig
+from genriflow.inference.answer_options import check_options
 from genriflow.inference.batch import Batch
-from genriflow.inference.options import check_options
 from genriflow.inference.predict import Prediction, expand_inputs
 from genriflow.inference.tags import TAG_FEATURES, SongTags, describe
 from genriflow.models.base import GenreClassifier, SongProbabilities, min_confidence_of
