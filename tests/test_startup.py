@@ -35,16 +35,31 @@ def _answer(*argv: str) -> dict:
     return {**answer, "stderr": done.stderr}
 
 
-@pytest.mark.parametrize("argv", [
-    ("--help",),
-    ("predict", "--help"),
-    ("train", "--help"),
-    ("library", "classify", "--help"),
-    ("features", "--help"),
-])
+def _every_command(command, path=()) -> list[tuple[str, ...]]:
+    """Every command and group of the command line, as the words that call it."""
+    found = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        found += _every_command(sub, (*path, name))
+    return found
+
+
+def _commands() -> list[tuple[str, ...]]:
+    from typer.main import get_command
+
+    from genriflow.cli import app
+
+    return _every_command(get_command(app))
+
+
+@pytest.mark.parametrize("argv", [(*words, "--help") for words in _commands()], ids=" ".join)
 def test_help_imports_nothing_heavy(argv):
     answer = _answer(*argv)
     assert (answer["status"], answer["heavy"]) == (0, [])
+
+
+def test_every_command_is_asked_for_help():
+    assert {("predict",), ("library", "classify"), ("library", "undo"), ()} <= set(_commands())
+    assert len(_commands()) >= 25
 
 
 #: A bad command line, and what its one error line must name: the option as the command
