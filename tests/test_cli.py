@@ -269,18 +269,33 @@ def _album(tmp_path: Path) -> Path:
 
 def test_predict_with_tags_piped_into_pandas_genres_first(tmp_path, feature_cache):
     folder = _album(tmp_path)
-    env = {**os.environ, "GENRIFLOW_STORE": str(feature_cache), "COLUMNS": "80"}
+    # progress bars on, drawn as on a terminal: they go to stderr, the table alone to the pipe
+    env = {**os.environ, "GENRIFLOW_STORE": str(feature_cache), "COLUMNS": "80",
+           "FORCE_COLOR": "1"}
     # the check, as a user types it: one CSV table that any reader loads
     read = "import pandas, sys; print(list(pandas.read_csv(sys.stdin).columns))"
     piped = subprocess.run(
-        f"{shlex.quote(sys.executable)} -m genriflow predict --tags --format csv -q -j 1 "
+        f"{shlex.quote(sys.executable)} -m genriflow predict --tags --format csv -j 1 "
         f"{shlex.quote(str(folder))} | {shlex.quote(sys.executable)} -c {shlex.quote(read)}",
         shell=True, capture_output=True, text=True, env=env, timeout=900)
     assert piped.returncode == 0, piped.stderr
+    assert "features [" in piped.stderr and "2/2" in piped.stderr  # the bar, on stderr
     columns = ast.literal_eval(piped.stdout.strip())
     assert columns[:3] == ["path", "genre", "genre_1"]  # the default model's genres first
     assert {"voice", "vocal_probability", "mood_1", "mood_score_1", "tag_1",
             "tag_probability_1"} <= set(columns)
+
+
+def test_progress_bars_never_mix_into_a_table_or_json(tmp_path, feature_cache):
+    # without -q: the bar is drawn on stderr, and stdout holds the results alone
+    folder = _album(tmp_path)
+    as_json = genriflow("predict", "-f", "json", "-j", "1", folder, cache=feature_cache)
+    assert as_json.returncode == 0, as_json.stderr
+    assert len(json.loads(as_json.stdout)) == 2
+    assert "features [" in as_json.stderr
+    as_csv = genriflow("predict", "-f", "csv", "-j", "1", folder, cache=feature_cache)
+    assert list(pd.read_csv(io.StringIO(as_csv.stdout))["path"]) == \
+        [str(p) for p in sorted(folder.iterdir())]
 
 
 def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, feature_cache):

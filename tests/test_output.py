@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.testing import CliRunner
 
 from genriflow.cli.common import GenriflowGroup
@@ -19,14 +20,26 @@ from genriflow.progress import print_table, progress_bar
 MODEL = "/music/[FLAC]/models/mine"
 
 
-def test_a_progress_bar_shows_any_path_in_its_description():
-    terminal = Console(file=io.StringIO(), force_terminal=True, width=200)
+def _drawn(description: str, columns: int, monkeypatch) -> str:
+    """A progress bar's line, drawn on a forced terminal ``columns`` wide."""
+    monkeypatch.setenv("COLUMNS", str(columns))  # what the bar's own console reads
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=columns)
     with progress_bar(False) as bar:  # drawn below, on a forced terminal
-        job = bar.add_task(f"classify [{MODEL}]", total=2)
-        bar.advance(job, 1)
+        job = bar.add_task(description, total=1200)
+        bar.advance(job, 600)
         terminal.print(bar.get_renderable())
-    shown = Console(file=io.StringIO(), width=200).render_str(terminal.file.getvalue())
-    assert f"classify [{MODEL}] " in shown.plain
+    return Text.from_ansi(terminal.file.getvalue()).plain
+
+
+def test_a_progress_bar_shows_any_path_in_its_description(monkeypatch):
+    assert f"classify [{MODEL}] " in _drawn(f"classify [{MODEL}]", 200, monkeypatch)
+
+
+def test_a_long_description_leaves_the_count_on_an_80_column_terminal(monkeypatch):
+    # it used to take the whole line: no bar, no count, no time left
+    line = _drawn(f"features [musicnn, musicnn-tags] on {MODEL} " * 3, 80, monkeypatch)
+    assert "600/1200" in line and "ETA" in line and "…" in line
+    assert len(line.rstrip("\n")) <= 80
 
 
 def _app(raises: BaseException) -> typer.Typer:

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 
@@ -36,8 +36,20 @@ class _Rate(ProgressColumn):
         return Text("" if speed is None else f"{speed:.2f} {self.unit}/s")
 
 
+#: Columns a progress bar's line needs besides its description: the bar (20), ``M/N``, the
+#: rate, the elapsed time, ``ETA`` and the time left, with their gaps.
+_BAR_AND_FIGURES = 66
+
+
+def bar_console() -> Console:
+    """Where progress bars are drawn: standard error, so that standard output carries the
+    results alone (``predict --format csv > songs.csv`` writes no bar into the file)."""
+    return Console(stderr=True)
+
+
 def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
-    """A rich progress bar (``M/N``, ``unit``/s, elapsed, ETA); silent unless ``enabled``.
+    """A rich progress bar (``M/N``, ``unit``/s, elapsed, ETA) on standard error
+    (:func:`bar_console`); silent unless ``enabled``.
 
     A task's description is shown as it is (never read as markup), so it may name any
     path or model: ``bar.add_task(f"classify [{name}]")``.
@@ -46,10 +58,16 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     ...     job = bar.add_task("classify [/music/models/mine]", total=2)
     ...     bar.advance(job, 2)
     """
+    console = bar_console()
+    # The description (a model's folder, the feature sets) gets what the bar, the counts
+    # and the times leave of the line, cut with an ellipsis: on 80 columns they still show.
+    description = Column(no_wrap=True, overflow="ellipsis",
+                         max_width=max(12, console.width - _BAR_AND_FIGURES))
     return Progress(
-        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
-        _Rate(unit), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False,
+        TextColumn("{task.description}", markup=False, table_column=description),
+        BarColumn(bar_width=20), MofNCompleteColumn(), _Rate(unit), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(),
+        disable=not enabled, transient=False, console=console,
     )
 
 

@@ -156,7 +156,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     try:
         with progress_bar(options.progress, "files") as bar:
             job = bar.add_task(f"features [{', '.join(c.set for c in configs)}] "
-                               f"({sampling})", total=len(paths))
+                               f"{sampling.label}", total=len(paths))
             for i, path in enumerate(paths, start=1):
                 result = ready.get(path) or next(computed)
                 _collect(path, result, configs, out, pending, stores)

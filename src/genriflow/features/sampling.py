@@ -203,6 +203,19 @@ class Sampling:
             return f"{self.margin:g}"
         return f"{self.margin_after(0):g} then {self.margin:g}"
 
+    @property
+    def label(self) -> str:
+        """What a person is told is analysed: ``whole songs``, ``24 excerpts`` or, adaptive,
+        ``4-24 excerpts`` (``str`` says it all, and names identities).
+
+        >>> DEFAULT_SAMPLING.label, Sampling(excerpts=24).label, Sampling(full=True).label
+        ('4-24 excerpts', '24 excerpts', 'whole songs')
+        """
+        if self.full:
+            return "whole songs"
+        first = f"{self.first}-" if self.adaptive else ""
+        return f"{first}{self.excerpts} excerpts"
+
     def __str__(self) -> str:
         if self.full:
             return "full"

@@ -176,7 +176,7 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
     report = ClassifyReport(analyser.ref.name, analyser.identity, due=len(due),
                             sampling=None if analyser.identity == analyser.ref.identity
-                            else "whole songs" if config.full else str(config.sampling))
+                            else config.sampling.label)
     report.up_to_date = present - len(due_songs(conn, model_id, retry_failed=True))
     with progress_bar(options.progress, "songs") as bar:
         job = bar.add_task(f"classify [{analyser.ref.name}]", total=len(due))

@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from genriflow.datasets.discover import DatasetError
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.models.torch_device import DEVICES, resolve_device
+from genriflow.progress import bar_console
 
 Transform = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -501,7 +502,7 @@ def _progress_bar(enabled: bool, epochs: int) -> Iterator[Callable[[History], No
         return
     columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
                TextColumn("{task.fields[scores]}"))
-    with Progress(*columns) as bar:
+    with Progress(*columns, console=bar_console()) as bar:
         task = bar.add_task("fit", total=epochs, scores="")
 
         def advance(history: History) -> None:
