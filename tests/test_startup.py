@@ -251,6 +251,7 @@ WRITERS = [
     (("demo-data", "--per-genre", "0"), "`--per-genre` must be at least 1"),
     (("demo-data", "--seconds", "0"), "`--seconds` must give at least one sample"),
     (("demo-data", "--multi", "-1"), "`--multi` must be at least 0"),
+    (("demo-data", "--seed", "-1"), "`--seed` must be at least 0"),
 ]
 
 

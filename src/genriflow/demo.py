@@ -67,7 +67,7 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
         anything is written.
     """
     at_least("per_genre", per_genre, MIN_PER_GENRE)
-    check_corpus(per_genre=per_genre, seconds=seconds)
+    check_corpus(per_genre=per_genre, seconds=seconds, seed=seed)
     from genriflow.datasets.splits import assign_splits
     from genriflow.features.dataset import from_audio
     from genriflow.inference.output import predictions_to_csv, render_predictions

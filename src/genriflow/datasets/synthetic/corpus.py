@@ -85,7 +85,7 @@ def two_genre_clip(genres: tuple[str, str], kind: str, seconds: float, sr: int,
     return (0.9 * y / max(float(np.max(np.abs(y))), 1e-9)).astype(np.float32)
 
 
-def check_corpus(*, per_genre: int, seconds: float, sr: int = 22050,
+def check_corpus(*, per_genre: int, seconds: float, seed: int = 0, sr: int = 22050,
                  formats: Sequence[str] = ("wav",), multi: int = 0) -> list[str]:
     """Check :func:`make_demo_corpus`'s options before anything is made or written; return
     the formats as it names them (lower case, no dot).
@@ -102,6 +102,7 @@ def check_corpus(*, per_genre: int, seconds: float, sr: int = 22050,
         one_of("formats", name, FORMATS)
     at_least("per_genre", per_genre, 1)
     at_least("multi", multi, 0)
+    at_least("seed", seed, 0)  # NumPy's seed sequences are not negative
     at_least("sr", sr, 1)
     if round(seconds * sr) <= 0:  # as synthesize_clip says it, before anything is written
         raise ConfigError("seconds", f"must give at least one sample; got {seconds!r}")
@@ -155,10 +156,10 @@ def make_demo_corpus(
     ------
     ConfigError
         For an unknown format, an empty format list, ``per_genre`` under 1, a negative
-        ``multi`` or ``seconds`` shorter than one sample.
+        ``multi`` or ``seed``, or ``seconds`` shorter than one sample.
     """
-    formats = check_corpus(per_genre=per_genre, seconds=seconds, sr=sr, formats=formats,
-                           multi=multi)
+    formats = check_corpus(per_genre=per_genre, seconds=seconds, seed=seed, sr=sr,
+                           formats=formats, multi=multi)
     from genriflow.datasets.synthetic.arrange import synthesize_clip
 
     out_dir = Path(out_dir)
