@@ -88,6 +88,49 @@ ARGUMENT_ERRORS = [
     (("serve", "--pool", "fork"), "`--pool` must be one of"),
     (("serve", "--workers", "0"), "`--workers` must be at least 1"),
     (("serve", "--model", "no-such-model"), "`no-such-model`: not a genriflow model"),
+    # The dataset-level commands check every value before NumPy or the data (no data/
+    # folder exists: a value checked after the folder would say so instead).
+    (("train", "--split", "nosuch", "data/"), "`--split` must be one of"),
+    (("train", "--model", "nosuch", "data/"), "`--model` must be auto, a classical model"),
+    (("train", "--model", "svm@nosuch", "data/"), "`--model` names feature set 'nosuch'"),
+    (("train", "--folds", "1", "data/"), "`--folds` must be at least 2"),
+    (("train", "--seed", "-1", "data/"), "`--seed` must be at least 0"),
+    (("train", "--pca", "0", "data/"), "`--pca` must be at least 1"),
+    (("train", "--epochs", "0", "data/"), "`--epochs` must be at least 1"),
+    (("train", "--augment", "nosuch", "data/"), "`--augment` must be one of"),
+    (("train", "--copies", "0", "data/"), "`--copies` must be at least 1"),
+    (("train", "--embeddings", "zzz", "data/"), "`--embeddings` must be one of"),
+    (("train", "--calibration", "nosuch", "data/"), "`--calibration` must be one of"),
+    (("train", "--model", "shortchunk-cnn", "--calibration", "isotonic", "data/"),
+     "`--calibration` must be one of auto, none, temperature"),
+    (("train", "--thresholds", "nosuch", "data/"), "`--thresholds` must be one of"),
+    (("tune", "--model", "auto", "data/"), "`--model` must be a classical model"),
+    (("tune", "--model", "svm", "--sampler", "nosuch", "data/"), "`--sampler` must be one of"),
+    (("tune", "--model", "svm", "--trials", "0", "data/"), "`--trials` must be at least 1"),
+    (("tune", "--model", "svm", "-j", "0", "data/"), "`--jobs` must be at least 1"),
+    (("tune", "--model", "svm", "--split", "nosuch", "data/"), "`--split` must be one of"),
+    (("tune", "--model", "svm", "--epochs", "0", "data/"), "`--epochs` must be at least 1"),
+    (("evaluate", "--part", "nosuch", "gtzan", "data/"), "`--part` must be one of"),
+    (("evaluate", "--open-set", "--scores", "nosuch", "gtzan", "data/"),
+     "`--scores` must be one of"),
+    (("evaluate", "--open-set", "--far-out", "-1", "gtzan", "data/"),
+     "`--far-out` must be at least 0"),
+    (("evaluate", "--open-set", "--far-out-seconds", "0", "gtzan", "data/"),
+     "`--far-out-seconds` must be above 0"),
+    (("evaluate", "--open-set", "--bootstrap", "0", "gtzan", "data/"),
+     "`--bootstrap` must be at least 100"),
+    (("compare", "--models", "svm,nosuch", "data/"), "`--models` must be auto, a classical"),
+    (("compare", "--split", "nosuch", "data/"), "`--split` must be one of"),
+    (("compare", "--epochs", "0", "data/"), "`--epochs` must be at least 1"),
+    (("cluster", "--clusters", "1", "data/"), "`--clusters` must be at least 2"),
+    (("cluster", "--components", "0", "data/"), "`--components` must be at least 1"),
+    (("cluster", "--methods", "kmeans,nosuch", "data/"), "`--methods` must be one of"),
+    (("cluster", "--set", "nosuch", "data/"), "`--set` must be one of"),
+    (("cluster", "--seed", "-1", "data/"), "`--seed` must be at least 0"),
+    (("features", "--sets", "kaggle,nosuch", "data/"), "`--sets` must be one of"),
+    (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
+    (("plot", "--offset", "-1", "song.mp3"), "`--offset` must be at least 0"),
+    (("plot", "--duration", "0", "song.mp3"), "`--duration` must be positive"),
 ]
 
 
@@ -197,3 +240,121 @@ def test_a_stored_song_is_predicted_without_torch_or_sklearn(tmp_path):
     assert not set(cold) & set(NOT_WHEN_COLD), cold
     assert not set(_predict_imports(song, tmp_path / "store")) & {*NOT_WHEN_STORED,
                                                                     *NOT_WHEN_COLD}
+
+
+#: Bad values of the commands that write a corpus, and the one line each must give; the
+#: folder they name must stay unwritten.
+WRITERS = [
+    (("demo", "--per-genre", "9"), "`--per-genre` must be at least 10"),
+    (("demo", "--seconds", "0"), "`--seconds` must give at least one sample"),
+    (("demo", "-j", "0"), "`--jobs` must be at least 1"),
+    (("demo-data", "--per-genre", "0"), "`--per-genre` must be at least 1"),
+    (("demo-data", "--seconds", "0"), "`--seconds` must give at least one sample"),
+    (("demo-data", "--multi", "-1"), "`--multi` must be at least 0"),
+    (("demo-data", "--seed", "-1"), "`--seed` must be at least 0"),
+]
+
+
+@pytest.mark.parametrize(("argv", "says"), WRITERS)
+def test_a_bad_value_of_a_writing_command_writes_nothing(tmp_path, argv, says):
+    out = tmp_path / "out"
+    where = ("--out", str(out)) if argv[0] == "demo" else (str(out),)
+    answer = _answer(*argv, *where)
+    assert (answer["status"], answer["heavy"]) == (2, [])
+    assert says in answer["stderr"], answer["stderr"]
+    assert len(answer["stderr"].strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_the_demo_needs_one_clip_per_genre_in_its_validation_and_test_parts():
+    """:data:`genriflow.demo.MIN_PER_GENRE` is what the demo's split really needs: one
+    clip fewer per genre and the split refuses the corpus."""
+    import pandas as pd
+
+    from genriflow.datasets.discover import DatasetError
+    from genriflow.datasets.gtzan import GTZAN_GENRES
+    from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
+    from genriflow.demo import MIN_PER_GENRE
+
+    def corpus(per_genre: int) -> pd.DataFrame:
+        names = [f"synth-{g}.{i:05d}" for g in GTZAN_GENRES for i in range(per_genre)]
+        return pd.DataFrame({"path": [f"{n}.wav" for n in names],
+                             "label": [n[6:].split(".")[0] for n in names],
+                             "group": None, "split": None})
+
+    assert resolve_method(corpus(MIN_PER_GENRE)) == "stratified"  # the demo's auto split
+    parts = assign_splits(corpus(MIN_PER_GENRE), SplitConfig())[0]
+    for part in ("valid", "test"):
+        assert set(corpus(MIN_PER_GENRE)["label"][parts == part]) == set(GTZAN_GENRES)
+    with pytest.raises(DatasetError, match="too few files"):
+        assign_splits(corpus(MIN_PER_GENRE - 1), SplitConfig())
+
+
+API_CHECK = """
+import json, sys
+import genriflow
+from genriflow.errors import ConfigError
+calls = {
+    "train": lambda: genriflow.train("no-such-data", out=sys.argv[2] + "/train", epochs=0),
+    "compare": lambda: genriflow.compare("no-such-data", ["svm", "nosuch"],
+                                         out=sys.argv[2] + "/compare"),
+    "cluster": lambda: genriflow.cluster("no-such-data", out=sys.argv[2] + "/cluster",
+                                         n_clusters=1),
+    "extract_features": lambda: genriflow.extract_features(
+        "no-such-data", feature_sets=["kaggle", "nosuch"]),
+    "tune": lambda: genriflow.tune("no-such-data", model="svm", out=sys.argv[2] + "/tune",
+                                   trials=0),
+}
+fields = {}
+for name, call in calls.items():
+    try:
+        call()
+    except ConfigError as exc:
+        fields[name] = exc.field
+heavy = sys.argv[1].split(",")
+print(json.dumps({"fields": fields, "heavy": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def test_the_python_api_checks_the_same_values_first_and_light(tmp_path):
+    """The checks live in the API (the command line only names the option): the same
+    fields, before the data are read, anything written or NumPy imported."""
+    done = subprocess.run([sys.executable, "-c", API_CHECK, ",".join(HEAVY), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"fields": {"train": "epochs", "compare": "models",
+                                 "cluster": "n_clusters", "extract_features": "feature_sets",
+                                 "tune": "trials"},
+                      "heavy": []}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_light_option_lists_are_the_ones_their_implementations_use():
+    """The option names kept light are the very tuples the heavy modules check and act on."""
+    from genriflow import audio, training
+    from genriflow.audio import augment
+    from genriflow.datasets import split_config, splits
+    from genriflow.models import reject, reject_options
+    from genriflow.training import (
+        calibration,
+        classical,
+        cluster_config,
+        clustering,
+        tune,
+        tune_config,
+    )
+    from genriflow.workflows import evaluate_model, leave_one_genre_out, open_set_config
+
+    assert augment.AUGMENTATIONS is audio.AUGMENTATIONS
+    for level in audio.AUGMENTATIONS:  # every level is one the augmenter knows
+        assert (augment.waveform_augmenter(level, 22050) is None) == (level == "none")
+    assert calibration.CALIBRATIONS is training.CALIBRATIONS
+    assert calibration.NETWORK_CALIBRATIONS is training.NETWORK_CALIBRATIONS
+    assert set(training.NETWORK_CALIBRATIONS) <= set(training.CALIBRATIONS)
+    assert classical.THRESHOLD_CHOICES is training.THRESHOLD_CHOICES
+    assert reject.SCORES is reject_options.SCORES
+    assert evaluate_model.EVALUATION_PARTS is split_config.EVALUATION_PARTS
+    assert splits.SplitConfig is split_config.SplitConfig
+    assert clustering.ClusterConfig is cluster_config.ClusterConfig
+    assert tune.TuneConfig is tune_config.TuneConfig
+    assert leave_one_genre_out.OpenSetConfig is open_set_config.OpenSetConfig

@@ -3,7 +3,9 @@ evaluation, open-set rounds, comparisons, clustering and pictures.
 
 Each writes a run folder (or returns a table) and is reachable as ``genriflow.<name>``.
 The rule of :mod:`genriflow.api` holds here too: the data come first, every option is
-keyword-only (the model included: ``evaluate(data, model=...)``).
+keyword-only (the model included: ``evaluate(data, model=...)``). Every option's value is
+checked first, from light name lists and configs, before NumPy, torch or the data are
+touched: a bad one is a :class:`~genriflow.errors.ConfigError` at once.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from genriflow.audio import AUGMENTATIONS
 from genriflow.audio.errors import AudioError
-from genriflow.errors import ConfigError
+from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
+from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.features import FEATURE_SET_NAMES
+from genriflow.features.devices import DEVICES
 from genriflow.features.options import RunOptions, default_options
+from genriflow.models.spec import model_spec
+from genriflow.training import CALIBRATIONS, NETWORK_CALIBRATIONS, THRESHOLD_CHOICES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,12 +63,14 @@ def extract_features(data: str | os.PathLike, *,
     FeatureDataset or dict of FeatureDataset
         ``X`` (one row per file), ``y``, ``frame`` and ``errors``.
     """
-    from genriflow.features.dataset import from_audio_sets
-    from genriflow.features.sets import FeatureConfig
-
     names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
     if not names:
         raise ConfigError("feature_sets", "names no feature set")
+    for name in names:
+        one_of("feature_sets", name, FEATURE_SET_NAMES)
+    from genriflow.features.dataset import from_audio_sets
+    from genriflow.features.sets import FeatureConfig
+
     datasets = from_audio_sets(data, [FeatureConfig(set=name) for name in names],
                                options=options if options is not None else default_options())
     return datasets[names[0]] if isinstance(feature_sets, str) else datasets
@@ -151,15 +161,37 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     Run
         The model folder, its metrics (with the split) and the files that could not be used.
     """
-    from genriflow.datasets.splits import SplitConfig
+    split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
+    _check_training("model", model, pca=pca, epochs=epochs, device=device, augment=augment,
+                    copies=copies, embeddings=embeddings, calibration=calibration,
+                    thresholds=thresholds)
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
-    metrics, errors = train_any(model, out, data, table=table, split=SplitConfig(
-        method=split, seed=seed, n_folds=folds), pca=pca, epochs=epochs, device=device,
+    metrics, errors = train_any(model, out, data, table=table, split=split_config,
+                                pca=pca, epochs=epochs, device=device,
         augment=augment, copies=copies, embeddings=embeddings, calibration=calibration,
         multi_label=multi_label, thresholds=thresholds, options=options)
     return Run(Path(out), metrics, errors)
+
+
+def _check_training(field: str, model: str, *, epochs: int, device: str,
+                    pca: int | None = None, augment: str = "none", copies: int = 1,
+                    embeddings: str | None = None, calibration: str = "auto",
+                    thresholds: str = "tuned") -> None:
+    """The values :func:`train` and :func:`compare` take, each checked alone (``model``
+    named as ``field``); what only a combination rules out is found where it is used."""
+    family = model_spec(field, model)[0]
+    at_least("pca", pca, 1, optional=True)
+    at_least("epochs", epochs, 1)
+    one_of("device", device, DEVICES)
+    one_of("augment", augment, AUGMENTATIONS)
+    at_least("copies", copies, 1)
+    if embeddings:
+        one_of("embeddings", embeddings, FEATURE_SET_NAMES)
+    one_of("calibration", calibration,
+           ("auto", *(NETWORK_CALIBRATIONS if family == "network" else CALIBRATIONS)))
+    one_of("thresholds", thresholds, THRESHOLD_CHOICES)
 
 
 def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
@@ -209,14 +241,14 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
         The run folder, the best trial, its test figures (accuracy with its 95 % Wilson
         interval) and the trial table.
     """
-    from genriflow.datasets.splits import SplitConfig
-    from genriflow.training.space import load_space
-    from genriflow.training.tune import TuneConfig
-    from genriflow.workflows.tuning import tune_to_folder
+    from genriflow.training.tune_config import TuneConfig
 
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
                         device=device)
+    from genriflow.training.space import load_space
+    from genriflow.workflows.tuning import tune_to_folder
+
     loaded = load_space(space, model) if space is not None else None
     return tune_to_folder(data, out, config, space=loaded, storage=storage,
                           options=options if options is not None else default_options())
@@ -258,6 +290,7 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
         model never saw).
     options : RunOptions or None
     """
+    one_of("part", part, EVALUATION_PARTS)
     from genriflow.workflows.evaluate_model import evaluate_to_folder
 
     options = options if options is not None else default_options()
@@ -323,12 +356,13 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
         ``metrics["open_set"]``: ``pooled`` (score -> AUROC, interval, FPR at 95 % TPR,
         AURC, far-out figures) and ``rounds`` (one per held-out genre).
     """
-    from genriflow.errors import at_least
-    from genriflow.workflows.leave_one_genre_out import OpenSetConfig, open_set_to_folder
+    from genriflow.workflows.open_set_config import OpenSetConfig
 
     at_least("far_out", far_out, 0)
     config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
                            seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
+    from genriflow.workflows.leave_one_genre_out import open_set_to_folder
+
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
     dataset = _dataset(data, table, loaded.feature_config, options)
@@ -342,14 +376,20 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     """Train several models on one dataset and split; the table of their accuracies.
 
     Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
-    per model. Models are named as for :func:`train`.
+    per model. Models are named as for :func:`train`; a bad one is a
+    :class:`~genriflow.errors.ConfigError` naming ``models`` before any is trained.
     """
-    from genriflow.datasets.splits import SplitConfig
+    models = [models] if isinstance(models, str) else list(models)
+    if not models:
+        raise ConfigError("models", "names no model")
+    split_config = SplitConfig(method=split, seed=seed)
+    for model in models:
+        _check_training("models", model, epochs=epochs, device=device)
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
-    return run_compare(data, list(models), out, split=SplitConfig(method=split, seed=seed),
-                       epochs=epochs, device=device, options=options)
+    return run_compare(data, models, out, split=split_config, epochs=epochs, device=device,
+                       options=options)
 
 
 @dataclass
@@ -373,11 +413,14 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
     ``genriflow-stack``); ``n_clusters`` defaults to one per label.
     """
+    from genriflow.training.cluster_config import ClusterConfig
+
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    config = ClusterConfig(tuple(methods), n_clusters, components, seed)
+    one_of("feature_set", feature_set, FEATURE_SET_NAMES)
     from genriflow.features.sets import FeatureConfig
-    from genriflow.training.clustering import ClusterConfig
     from genriflow.workflows.cluster_run import cluster_to_folder
 
-    config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     options = options if options is not None else default_options()
     dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
     run = cluster_to_folder(dataset, out, config)
@@ -389,6 +432,9 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
     dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
     ``report.html``. Returns the PNG files."""
+    at_least("offset", offset, 0)
+    if not duration > 0:
+        raise ConfigError("duration", f"must be positive; got {duration!r}")
     from genriflow.plots.folder import plot_to_folder
 
     options = options if options is not None else default_options()

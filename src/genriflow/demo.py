@@ -12,16 +12,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from genriflow.datasets.splits import assign_splits
-from genriflow.datasets.synthetic import make_demo_corpus
-from genriflow.features.dataset import from_audio
+from genriflow.datasets.split_config import SplitConfig
+from genriflow.datasets.synthetic import check_corpus, make_demo_corpus
+from genriflow.errors import at_least
 from genriflow.features.options import RunOptions
-from genriflow.inference.output import predictions_to_csv, render_predictions
-from genriflow.inference.pipeline import Pipeline
 from genriflow.progress import styled
-from genriflow.training.classical import TrainConfig
-from genriflow.workflows.evaluate_model import model_split
-from genriflow.workflows.experiment import train_to_folder
+
+#: Clips per genre the demo needs: its stratified 70/10/20 split puts at least one clip of
+#: every genre in the validation and the test part (10 % of the corpus each).
+MIN_PER_GENRE = round(1 / min(SplitConfig().ratios[1:]))
 
 
 @dataclass
@@ -49,7 +48,8 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
         Folder for ``corpus/``, ``store/``, ``model/`` (with its report) and
         ``predictions.csv``.
     per_genre, seconds, seed
-        Size and seed of the synthetic corpus.
+        Size and seed of the synthetic corpus; at least :data:`MIN_PER_GENRE` clips per
+        genre.
     options : RunOptions or None
         Workers and progress bars of feature extraction; the store is always
         ``out/store``.
@@ -59,7 +59,23 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
     Returns
     -------
     DemoSummary
+
+    Raises
+    ------
+    ConfigError
+        For ``per_genre`` under :data:`MIN_PER_GENRE` or a bad ``seconds``, before
+        anything is written.
     """
+    at_least("per_genre", per_genre, MIN_PER_GENRE)
+    check_corpus(per_genre=per_genre, seconds=seconds, seed=seed)
+    from genriflow.datasets.splits import assign_splits
+    from genriflow.features.dataset import from_audio
+    from genriflow.inference.output import predictions_to_csv, render_predictions
+    from genriflow.inference.pipeline import Pipeline
+    from genriflow.training.classical import TrainConfig
+    from genriflow.workflows.evaluate_model import model_split
+    from genriflow.workflows.experiment import train_to_folder
+
     out = Path(out)
     options = replace(options or RunOptions(), store=out / "store")
     say = console.print if console is not None else (lambda *a, **k: None)

@@ -20,6 +20,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "windows": ["fix_length", "window_offsets"],
 })
 
+#: Augmentation levels, weakest first; ``none`` leaves the waveform as it is (kept here so
+#: that a bad ``augment`` is refused without importing NumPy; :mod:`.augment` applies them).
+AUGMENTATIONS = ("none", "weak", "strong")
+
 if TYPE_CHECKING:  # for type checkers and editors: the names lazy_loader serves
     from genriflow.audio.decode import DEFAULT_SR, AudioInfo, info, load, load_native
     from genriflow.audio.errors import AudioError, AudioErrorKind

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genriflow.audio import AUGMENTATIONS as AUGMENTATIONS
 from genriflow.errors import at_least, one_of
 
 if TYPE_CHECKING:
     import audiomentations as am
 
-#: Augmentation levels, weakest first; ``none`` leaves the waveform as it is.
-AUGMENTATIONS = ("none", "weak", "strong")
 
 
 def waveform_augmenter(level: str, sr: int) -> am.Compose | None:

@@ -35,8 +35,8 @@ def command(
                        ] = "pca-gmm,kmeans",
     feature_set: Annotated[str, typer.Option("--set", help="Representation of the audio: "
                                              f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
-    clusters: Annotated[int | None, typer.Option(help="Number of clusters (default: one per "
-                                                 "genre).")] = None,
+    n_clusters: Annotated[int | None, typer.Option("--clusters", help="Number of clusters "
+                                                   "(default: one per genre).")] = None,
     components: Annotated[int, typer.Option(help="PCA components before clustering.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
@@ -49,7 +49,7 @@ def command(
 
     out = out or Path("runs") / f"cluster-{stamp()}"
     run = cluster(data_dir, table=features, methods=split_list(methods),
-                  feature_set=feature_set, n_clusters=clusters, components=components,
+                  feature_set=feature_set, n_clusters=n_clusters, components=components,
                   seed=seed, out=out, options=run_options(store, no_store, n_jobs, quiet,
                                                              device=device))
     print_table(console, ["method", "ARI", "NMI", "matched accuracy"],

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import Jobs, Quiet, console, styled
+from genriflow.demo import MIN_PER_GENRE
 
 NAME = "demo"
 
@@ -15,7 +16,9 @@ NAME = "demo"
 def command(
     out: Annotated[Path, typer.Option(help="Folder for the corpus, model and reports.")] = Path(
         "demo-output"),
-    per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 30,
+    per_genre: Annotated[int, typer.Option(help=f"Clips per genre (at least {MIN_PER_GENRE}: "
+                                           "the split needs one of each genre in its "
+                                           "validation and test parts).")] = 30,
     seconds: Annotated[float, typer.Option(help="Seconds per clip.")] = 10.0,
     n_jobs: Jobs = None, quiet: Quiet = False,
 ) -> None:

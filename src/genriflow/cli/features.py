@@ -28,8 +28,8 @@ NAME = "features"
 def command(
     data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
                                              "genre, any depth) or a manifest CSV.")],
-    sets: Annotated[str, typer.Option(help="Comma-separated feature sets: "
-                                      f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
+    feature_sets: Annotated[str, typer.Option("--sets", help="Comma-separated feature sets: "
+                                              f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
     out: Annotated[Path | None, typer.Option(help="Write the first vector set as a table "
                                              "(.csv or .parquet).")] = None,
     png: Annotated[Path | None, typer.Option(help="Export mel-image as PNGs into "
@@ -40,14 +40,15 @@ def command(
 ) -> None:
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
     from genriflow.api_training import extract_features
+
+    names = split_list(feature_sets)
+    datasets = extract_features(data_dir, feature_sets=names,
+                                options=run_options(store, no_store, n_jobs, quiet, engine, address,
+                                                    device))
     from genriflow.features.dataset import write_feature_table
     from genriflow.features.representations import export_mel_images
     from genriflow.features.sets import feature_set
 
-    names = split_list(sets)
-    datasets = extract_features(data_dir, feature_sets=names,
-                                options=run_options(store, no_store, n_jobs, quiet, engine, address,
-                                                    device))
     for name, dataset in datasets.items():
         console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
     vector_sets = [name for name in names if feature_set(name).columns is not None]

@@ -44,19 +44,11 @@ from typing import Protocol
 import numpy as np
 
 from genriflow.errors import ConfigError, one_of
-
-#: The unknown-genre scores, higher = more likely unknown.
-SCORES = ("max-prob", "energy", "distance", "relative-distance", "music-distance")
-
-#: The scores that need :class:`ClassMeans`.
-DISTANCE_SCORES = ("distance", "relative-distance", "music-distance")
-
-#: The scores given once per song, to the mean of its windows' features (the others are
-#: the mean of the windows' scores).
-SONG_SCORES = ("music-distance",)
-
-#: The share of known validation songs a threshold accepts by default.
-DEFAULT_TARGET_TPR = 0.95
+from genriflow.models.reject_options import DEFAULT_TARGET_TPR as DEFAULT_TARGET_TPR
+from genriflow.models.reject_options import DISTANCE_SCORES as DISTANCE_SCORES
+from genriflow.models.reject_options import SCORES as SCORES
+from genriflow.models.reject_options import SONG_SCORES as SONG_SCORES
+from genriflow.models.reject_options import check_target as check_target
 
 #: Where a model folder keeps the distance score's class means and precision matrix.
 STATS_FILE = "openset.safetensors"
@@ -94,13 +86,6 @@ def choose_threshold(known_scores: np.ndarray, target_tpr: float = DEFAULT_TARGE
     if scores.size == 0:
         raise ConfigError("known_scores", "is empty: no known song to choose a threshold on")
     return float(scores[math.ceil(target_tpr * scores.size) - 1])
-
-
-def check_target(field: str, value: float) -> float:
-    """``value`` if it is a share in (0, 1], else :class:`ConfigError` naming ``field``."""
-    if not (isinstance(value, int | float) and 0 < value <= 1):
-        raise ConfigError(field, f"must be a share above 0 and at most 1; got {value!r}")
-    return float(value)
 
 
 class Scorable(Protocol):

@@ -19,10 +19,8 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
-#: Calibration methods of a classical head (``none`` keeps its probabilities).
-CALIBRATIONS = ("none", "sigmoid", "isotonic", "temperature")
-#: Calibration methods of a network.
-NETWORK_CALIBRATIONS = ("none", "temperature")
+from genriflow.training import CALIBRATIONS as CALIBRATIONS
+from genriflow.training import NETWORK_CALIBRATIONS as NETWORK_CALIBRATIONS
 
 
 def calibrated(estimator, method: str, X: np.ndarray, y: np.ndarray):

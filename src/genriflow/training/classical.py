@@ -27,6 +27,7 @@ from genriflow.models.classical import (
 )
 from genriflow.models.multilabel import choose_thresholds, indicator
 from genriflow.models.transforms import variance_columns
+from genriflow.training import THRESHOLD_CHOICES as THRESHOLD_CHOICES
 from genriflow.training.calibration import CALIBRATIONS, calibrated, calibrated_per_genre
 
 if TYPE_CHECKING:
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 
 #: What ``TrainConfig.model`` may name.
 MODEL_CHOICES = ("auto", *CLASSICAL_MODELS)
-#: How a multi-label model's per-genre thresholds are set: tuned per genre for the best F1
-#: on the validation songs with several genres (the fixed 0.2 when there are none), or the
-#: 2024 report's fixed 0.2 (:func:`~genriflow.models.multilabel.choose_thresholds`).
-THRESHOLD_CHOICES = ("tuned", "seed")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from torch.utils.data import TensorDataset
 
 from genriflow.datasets.discover import DatasetError
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import at_least, one_of
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
 from genriflow.models.clustering import (
@@ -30,39 +30,9 @@ from genriflow.models.clustering import (
     pool_frames,
 )
 from genriflow.models.transforms import FrameStandardizer, variance_columns
+from genriflow.training.cluster_config import CLUSTER_METHODS as CLUSTER_METHODS
+from genriflow.training.cluster_config import ClusterConfig as ClusterConfig
 from genriflow.training.loop import LoopConfig, fit
-
-#: Method names of ``genriflow cluster``.
-CLUSTER_METHODS = ("pca-gmm", "kmeans", "lstm-autoencoder")
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    """What ``genriflow cluster`` runs; saved as ``config.json`` in the run folder.
-
-    Attributes
-    ----------
-    methods : tuple of str
-        Names in :data:`CLUSTER_METHODS`.
-    n_clusters : int or None
-        ``None``: one cluster per label in the data.
-    n_components : int
-        Principal components before clustering.
-    seed : int
-    """
-
-    methods: tuple[str, ...] = ("pca-gmm", "kmeans")
-    n_clusters: int | None = None
-    n_components: int = 10
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.methods:
-            raise ConfigError("methods", "names no clustering method")
-        for method in self.methods:
-            one_of("methods", method, CLUSTER_METHODS)
-        at_least("n_clusters", self.n_clusters, 2, optional=True)
-        at_least("n_components", self.n_components, 1)
 
 
 @dataclass(frozen=True)

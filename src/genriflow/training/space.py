@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from genriflow.errors import ConfigError
-from genriflow.models.classical import CLASSICAL_MODELS, TUNABLE
+from genriflow.models.classical import TUNABLE
+from genriflow.models.spec import model_spec
 
 #: Loop settings a network's space may search (:class:`~genriflow.training.loop.LoopConfig`).
 LOOP_PARAMS = ("lr", "weight_decay", "batch_size")
@@ -254,16 +255,8 @@ def model_family(model: str) -> tuple[str, str]:
     ConfigError
         Neither a network nor a classical model (``auto`` included: tune one model).
     """
-    from genriflow.models.networks import NETWORKS
-
-    name = model.partition("@")[0]
-    if name in NETWORKS:
-        return "network", name
-    if name in CLASSICAL_MODELS:
-        return "classical", name
-    raise ConfigError("model", f"must be a classical model ({', '.join(CLASSICAL_MODELS)}) "
-                      f"or a network ({', '.join(NETWORKS)}), optionally @feature-set; got "
-                      f"{model!r}")
+    family, name, _ = model_spec("model", model, auto=False)
+    return family, name
 
 
 def tunable(model: str) -> tuple[str, ...]:

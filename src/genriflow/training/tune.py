@@ -26,94 +26,17 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import ConfigError, GenriflowError, at_least, one_of
+from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.dataset import FeatureDataset
-from genriflow.features.sets import FeatureConfig
-from genriflow.models.torch_device import DEVICES
 from genriflow.progress import progress_bar
 from genriflow.training.classical import TrainConfig, fit_pipeline
 from genriflow.training.space import CLASSICAL_EXTRA, LOOP_PARAMS, SearchSpace, model_family
-
-#: ``--sampler`` choices.
-SAMPLERS = ("grid", "tpe")
-
-
-@dataclass(frozen=True)
-class TuneConfig:
-    """How a search runs; saved in the run folder's ``config.json``.
-
-    Attributes
-    ----------
-    model : str
-        One classical head or network, optionally ``@feature-set`` (``svm@msd-musicnn``).
-    sampler : {'grid', 'tpe'}
-    trials : int
-        Trials the study should hold when done (finished ones of an earlier, killed run
-        count); a grid runs at most its size.
-    jobs : int
-        Trials at once (threads).
-    seed : int
-        Of the split, the sampler, the models and the pruner's importances.
-    split : SplitConfig
-        A hold-out split with a validation part (trials are scored on it).
-    epochs : int
-        Networks: most epochs per trial (early stopping and pruning end most sooner).
-    device : str
-        Networks: where they train.
-    """
-
-    model: str
-    sampler: str = "tpe"
-    trials: int = 20
-    jobs: int = 1
-    seed: int = 0
-    split: SplitConfig = field(default_factory=SplitConfig)
-    epochs: int = 30
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        model_family(self.model)
-        one_of("sampler", self.sampler, SAMPLERS)
-        at_least("trials", self.trials, 1)
-        at_least("jobs", self.jobs, 1)
-        at_least("epochs", self.epochs, 1)
-        one_of("device", self.device, DEVICES)
-        if self.split.method.startswith("kfold"):
-            raise ConfigError("split", f"is {self.split.method}; tune scores trials on the "
-                              "validation part of a hold-out split (stratified, "
-                              "stratified-grouped, gtzan-fault-filtered, manifest or auto)")
-
-    @property
-    def family(self) -> str:
-        """``network`` or ``classical``."""
-        return model_family(self.model)[0]
-
-    @property
-    def direction(self) -> str:
-        """What the trials' values aim at: networks minimise the validation loss,
-        classical heads maximise the validation accuracy."""
-        return "minimize" if self.family == "network" else "maximize"
-
-    @property
-    def objective(self) -> str:
-        return "validation loss" if self.family == "network" else "validation accuracy"
-
-    def feature_config(self) -> FeatureConfig:
-        """The input of the model tuned."""
-        if self.family == "network":
-            from genriflow.training.deep import parse_network
-
-            return FeatureConfig(set=parse_network(self.model)[1])
-        return FeatureConfig(set=self.model.partition("@")[2] or "kaggle")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from genriflow.training.tune_config import SAMPLERS as SAMPLERS
+from genriflow.training.tune_config import TuneConfig as TuneConfig
 
 
 def classical_config(config: TuneConfig, values: dict[str, Any]) -> TrainConfig:

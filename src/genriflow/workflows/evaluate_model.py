@@ -9,6 +9,7 @@ import pandas as pd
 
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
+from genriflow.datasets.split_config import EVALUATION_PARTS as EVALUATION_PARTS
 from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
 from genriflow.errors import ConfigError, one_of
 from genriflow.evaluation.metrics import classification_metrics
@@ -16,9 +17,6 @@ from genriflow.evaluation.report import write_report
 from genriflow.features.dataset import FeatureDataset
 from genriflow.models.base import GenreClassifier
 from genriflow.workflows.experiment import multilabel_test
-
-#: What ``part`` may name: a part of the model's own split, or ``all`` rows.
-EVALUATION_PARTS = ("test", "valid", "train", "all")
 
 
 def model_split(model: GenreClassifier) -> SplitConfig:

@@ -22,14 +22,13 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.splits import assign_splits, resolve_method
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.openset import (
     aurc,
@@ -45,59 +44,17 @@ from genriflow.features.options import RunOptions
 from genriflow.models.base import GenreClassifier
 from genriflow.models.reject import (
     DISTANCE_SCORES,
-    SCORES,
-    check_target,
     choose_threshold,
     unknown_scores,
 )
 from genriflow.workflows.evaluate_model import model_split
+from genriflow.workflows.open_set_config import OpenSetConfig as OpenSetConfig
 
 PROTOCOL = ("one round per genre: fitted on the other genres' train part, thresholds on "
             "their valid part, scored on their test part (known) against every "
             "non-excluded song of the held-out genre (unknown)")
 
 
-@dataclass(frozen=True)
-class OpenSetConfig:
-    """How to run the open-set evaluation; saved in ``metrics.json``.
-
-    Attributes
-    ----------
-    scores : tuple of str
-        Unknown-genre scores to measure (:data:`~genriflow.models.reject.SCORES`); one the
-        model cannot give is listed as unavailable, with why.
-    target_tpr : float
-        Share of known songs the thresholds accept (0.95).
-    bootstrap : int
-        Resamples of each AUROC interval.
-    seed : int
-        Of the bootstrap and the far-out clips.
-    far_out_per_kind : int
-        Far-out clips of each kind (0: none).
-    far_out_seconds : float
-        Their length.
-    """
-
-    scores: tuple[str, ...] = SCORES
-    target_tpr: float = 0.95
-    bootstrap: int = 1000
-    seed: int = 0
-    far_out_per_kind: int = 5
-    far_out_seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        if not self.scores:
-            raise ConfigError("scores", "names no score")
-        for score in self.scores:
-            one_of("scores", score, SCORES)
-        check_target("target_tpr", self.target_tpr)
-        at_least("bootstrap", self.bootstrap, 100)
-        at_least("far_out_per_kind", self.far_out_per_kind, 0)
-        if not self.far_out_seconds > 0:
-            raise ConfigError("far_out_seconds", f"must be above 0; got {self.far_out_seconds}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def leave_one_genre_out(dataset: FeatureDataset, parts: np.ndarray,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
-import soundfile as sf
+from typing import TYPE_CHECKING
 
 from genriflow.datasets.gtzan import GTZAN_GENRES
-from genriflow.datasets.synthetic.arrange import synthesize_clip
 from genriflow.errors import ConfigError, at_least, one_of
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# NumPy, soundfile and the synthesiser are imported where clips are made, so that
+# make_demo_corpus refuses a bad option (``genriflow demo-data --per-genre 0``) at once.
 
 #: File extension -> (soundfile format, subtype) used by :func:`make_demo_corpus`.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -25,11 +28,15 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 def clip_rng(seed: int, genre_index: int, clip_index: int) -> np.random.Generator:
     """The generator of one clip, independent of how many clips the corpus has."""
+    import numpy as np
+
     return np.random.default_rng(np.random.SeedSequence([seed, genre_index, clip_index]))
 
 
 def _write(path: Path, y: np.ndarray, sr: int, ext: str) -> None:
     """Write one clip in the container named by ``ext`` (see :data:`FORMATS`)."""
+    import soundfile as sf
+
     fmt, subtype = FORMATS[ext]
     # In blocks: libsndfile's Vorbis encoder crashes on single writes of several minutes.
     block = 10 * sr
@@ -58,10 +65,15 @@ def two_genre_clip(genres: tuple[str, str], kind: str, seconds: float, sr: int,
     """A clip of two genres: ``sequence`` plays the first genre, then the second (half the
     clip each); ``blend`` mixes both over the whole clip at equal loudness.
 
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> two_genre_clip(("jazz", "metal"), "blend", 2.0, 8000, rng).shape
     (16000,)
     """
+    import numpy as np
+
+    from genriflow.datasets.synthetic.arrange import synthesize_clip
+
     one_of("kind", kind, MULTI_KINDS)
     if kind == "sequence":
         first = synthesize_clip(genres[0], seconds / 2, sr, rng)
@@ -71,6 +83,30 @@ def two_genre_clip(genres: tuple[str, str], kind: str, seconds: float, sr: int,
         a, b = (synthesize_clip(g, seconds, sr, rng) for g in genres)
         y = a / (np.sqrt(np.mean(a ** 2)) + 1e-9) + b / (np.sqrt(np.mean(b ** 2)) + 1e-9)
     return (0.9 * y / max(float(np.max(np.abs(y))), 1e-9)).astype(np.float32)
+
+
+def check_corpus(*, per_genre: int, seconds: float, seed: int = 0, sr: int = 22050,
+                 formats: Sequence[str] = ("wav",), multi: int = 0) -> list[str]:
+    """Check :func:`make_demo_corpus`'s options before anything is made or written; return
+    the formats as it names them (lower case, no dot).
+
+    >>> check_corpus(per_genre=0, seconds=10.0)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `per_genre` must be at least 1; got 0
+    """
+    formats = [f.lower().lstrip(".") for f in formats]
+    if not formats:
+        raise ConfigError("formats", f"must name at least one of {', '.join(FORMATS)}")
+    for name in formats:
+        one_of("formats", name, FORMATS)
+    at_least("per_genre", per_genre, 1)
+    at_least("multi", multi, 0)
+    at_least("seed", seed, 0)  # NumPy's seed sequences are not negative
+    at_least("sr", sr, 1)
+    if round(seconds * sr) <= 0:  # as synthesize_clip says it, before anything is written
+        raise ConfigError("seconds", f"must give at least one sample; got {seconds!r}")
+    return formats
 
 
 def make_demo_corpus(
@@ -119,15 +155,13 @@ def make_demo_corpus(
     Raises
     ------
     ConfigError
-        For an unknown format, an empty format list or a negative ``per_genre``.
+        For an unknown format, an empty format list, ``per_genre`` under 1, a negative
+        ``multi`` or ``seed``, or ``seconds`` shorter than one sample.
     """
-    formats = [f.lower().lstrip(".") for f in formats]
-    if not formats:
-        raise ConfigError("formats", f"must name at least one of {', '.join(FORMATS)}")
-    for name in formats:
-        one_of("formats", name, FORMATS)
-    at_least("per_genre", per_genre, 0)
-    at_least("multi", multi, 0)
+    formats = check_corpus(per_genre=per_genre, seconds=seconds, seed=seed, sr=sr,
+                           formats=formats, multi=multi)
+    from genriflow.datasets.synthetic.arrange import synthesize_clip
+
     out_dir = Path(out_dir)
     written: list[Path] = []
     labels: dict[Path, tuple[str, str]] = {}
