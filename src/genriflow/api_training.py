@@ -168,10 +168,11 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
-    metrics, errors = train_any(model, out, data, table=table, split=split_config,
-                                pca=pca, epochs=epochs, device=device,
-        augment=augment, copies=copies, embeddings=embeddings, calibration=calibration,
-        multi_label=multi_label, thresholds=thresholds, options=options)
+    metrics, errors = train_any(
+        model, out, data, table=table, split=split_config, pca=pca, epochs=epochs,
+        device=device, augment=augment, copies=copies, embeddings=embeddings,
+        calibration=calibration, multi_label=multi_label, thresholds=thresholds,
+        options=options)
     return Run(Path(out), metrics, errors)
 
 
