@@ -85,6 +85,8 @@ ARGUMENT_ERRORS = [
     (("predict", "no-such-model", str(SONG)), "`no-such-model`: neither a model folder"),
     (("similar", "-k", "0", str(SONG), str(SONG.parent)), "`-k` must be at least 1"),
     (("models", "--format", "xml"), "`--format` must be one of"),
+    (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
+    (("cluster", "--set", "nosuch", "data/"), "`--set` must be one of"),
     (("serve", "--pool", "fork"), "`--pool` must be one of"),
     (("serve", "--workers", "0"), "`--workers` must be at least 1"),
     (("serve", "--model", "no-such-model"), "`no-such-model`: not a genriflow model"),
@@ -145,9 +147,7 @@ def test_argument_errors_import_nothing_heavy(argv, says):
 #: Errors found after a heavy import (a model or the data is needed first), still named as
 #: the command spells the option.
 NAMED_AS_GIVEN = [
-    (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
     (("library", "classify", "-j", "0"), "`--jobs` must be at least 1"),
-    (("cluster", "--set", "nosuch", "data/"), "`--set` must be one of"),
 ]
 
 
