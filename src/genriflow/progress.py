@@ -36,11 +36,6 @@ class _Rate(ProgressColumn):
         return Text("" if speed is None else f"{speed:.2f} {self.unit}/s")
 
 
-#: Columns a progress bar's line needs besides its description: the bar (20), ``M/N``, the
-#: rate, the elapsed time, ``ETA`` and the time left, with their gaps.
-_BAR_AND_FIGURES = 66
-
-
 def bar_console() -> Console:
     """Where progress bars are drawn: standard error, so that standard output carries the
     results alone (``predict --format csv > songs.csv`` writes no bar into the file)."""
@@ -58,16 +53,14 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     ...     job = bar.add_task("classify [/music/models/mine]", total=2)
     ...     bar.advance(job, 2)
     """
-    console = bar_console()
-    # The description (a model's folder, the feature sets) gets what the bar, the counts
+    # The description (a model's folder, the feature sets) takes what the bar, the counts
     # and the times leave of the line, cut with an ellipsis: on 80 columns they still show.
-    description = Column(no_wrap=True, overflow="ellipsis",
-                         max_width=max(12, console.width - _BAR_AND_FIGURES))
+    description = Column(ratio=1, no_wrap=True, overflow="ellipsis")
     return Progress(
         TextColumn("{task.description}", markup=False, table_column=description),
         BarColumn(bar_width=20), MofNCompleteColumn(), _Rate(unit), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False, console=console,
+        disable=not enabled, transient=False, console=bar_console(), expand=True,
     )
 
 
