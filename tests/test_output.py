@@ -171,3 +171,22 @@ def test_unsure_is_one_column_in_every_format_and_never_when_unknown():
     header, cells = table(songs, (), 2)
     column = header.index("unsure")
     assert [row[column] for row in cells] == ["", "yes (< 0.6)", "", ""]
+
+
+def test_the_epoch_bar_keeps_its_count_on_an_80_column_terminal(monkeypatch, capsys):
+    # the scores (70 characters) used to take the line: no count, no bar
+    from types import SimpleNamespace
+
+    from genriflow.training.loop import _progress_bar
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    history = SimpleNamespace(train_loss=[0.1234], train_acc=[0.923], valid_loss=[0.3456],
+                              valid_acc=[0.812], lr=[0.001])
+    with _progress_bar(True, 50) as advance:
+        advance(history)
+    drawn = capsys.readouterr()
+    assert drawn.out == ""  # bars are drawn on stderr
+    last = Text.from_ansi(drawn.err).plain.rstrip("\n").splitlines()[-1]
+    assert last.startswith("epoch  1/50 ") and "train loss 0.1234" in last
+    assert len(last) <= 80

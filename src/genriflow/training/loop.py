@@ -24,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
@@ -500,9 +501,11 @@ def _progress_bar(enabled: bool, epochs: int) -> Iterator[Callable[[History], No
     if not enabled:
         yield lambda history: None
         return
-    columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[scores]}"))
-    with Progress(*columns, console=bar_console()) as bar:
+    # the scores take what the count, the bar and the time leave of the line (80 columns)
+    scores = Column(ratio=1, no_wrap=True, overflow="ellipsis")
+    columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(bar_width=20),
+               TimeElapsedColumn(), TextColumn("{task.fields[scores]}", table_column=scores))
+    with Progress(*columns, console=bar_console(), expand=True) as bar:
         task = bar.add_task("fit", total=epochs, scores="")
 
         def advance(history: History) -> None:
