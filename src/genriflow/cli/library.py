@@ -6,6 +6,7 @@ Each command is a few lines over :class:`genriflow.library.Library`.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -41,8 +42,13 @@ from genriflow.cli.library_options import (
     Unknown,
     Unsure,
     Voice,
+    index_path,
     open_library,
 )
+from genriflow.library.configs import ClassifyConfig, LearnConfig, album_min_tracks, model_folder
+from genriflow.library.selection import Selection, export_format
+from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
+from genriflow.training.head_config import HeadConfig
 
 NAME = "library"
 
@@ -98,13 +104,13 @@ def classify(
     With --excerpts or --full the analyses are stored under the model's identity with that
     sampling: every song is analysed again, and listings show the latest run's.
     """
-    sampling = sampling_options(excerpts, full)
+    # checked before the index is opened (or created); the library checks them again
+    config = ClassifyConfig(model=model_folder(model or DEFAULT_LIBRARY_MODEL, index_path(db)),
+                            batch_size=batch_size, retry_failed=retry_failed, device=device,
+                            **sampling_options(excerpts, full))
+    options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     with open_library(db) as library:
-        chosen = {"model": model} if model is not None else {}  # else the library's default
-        report = library.classify(**chosen, batch_size=batch_size,
-                                  retry_failed=retry_failed, device=device, **sampling,
-                                  options=run_options(store, no_store, n_jobs, quiet, engine,
-                                                      address, device))
+        report = library.classify(**asdict(config), options=options)
     console.print(str(report), highlight=False)
     print_errors(report.errors)
     if report.errors:
@@ -122,10 +128,11 @@ def ls(
 ) -> None:
     """List the songs: top genre and its probability, strongest mood, voice, path; a song
     the model calls none of its genres is marked `?` after its best guess."""
+    # checked before the index is opened (or created); the library checks them again
+    selection = Selection(genre=genre, mood=mood, voice=voice, unsure=unsure,
+                          threshold=threshold, failed=failed, model=model, unknown=unknown)
     with open_library(db) as library:
-        frame = library.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
-                              threshold=threshold, failed=failed, model=model,
-                              unknown=unknown)
+        frame = library.songs(**asdict(selection))
     for r in frame.itertuples():
         if failed:
             line = f"{r.stage:<8}  {r.error_kind:<11}  {r.path}: {r.error}"
@@ -150,6 +157,10 @@ def export(
     threshold: Threshold = None, model: Model = None, db: Db = None,
 ) -> None:
     """Write the index (songs, their tags and analyses, one column per genre) as a table."""
+    # checked before the index is opened (or created); the library checks them again
+    format = export_format(out, format)
+    Selection(genre=genre, mood=mood, voice=voice, unsure=unsure, threshold=threshold,
+              model=model)
     with open_library(db) as library:
         written = library.export(out, format=format, embeddings=embeddings, genre=genre,
                                  mood=mood, voice=voice, unsure=unsure, threshold=threshold,
@@ -173,6 +184,8 @@ def albums(
     An album is the songs sharing an album tag and album artist (else artist); songs
     without an album tag are in none.
     """
+    # checked before the index is opened (or created); the library checks it again
+    album_min_tracks(min_tracks)
     with open_library(db) as library:
         report = library.albums(model=model, min_tracks=min_tracks)
     print_table(console, ["album", "artist", "tracks", "genre", "agreement"],
@@ -241,13 +254,17 @@ def learn(
     if more_playlists and not from_playlist:
         raise ConfigError("from_playlist", f"must come before the playlists "
                           f"({more_playlists[0]} ...)")
-    playlists = [*(from_playlist or []), *(more_playlists or [])] if from_playlist else None
+    playlists = (*from_playlist, *(more_playlists or [])) if from_playlist else None
+    # checked before the index is opened (or created); the library checks them again
+    LearnConfig(name, from_folders=from_folders, from_tag=from_tag, from_playlists=playlists,
+                head=HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence),
+                suggest=suggest, save=not dry_run)
+    options = run_options(store, no_store, n_jobs, quiet)
     with open_library(db) as library:
         report = library.learn(name, from_folders=from_folders, from_tag=from_tag,
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
-                               save=not dry_run,
-                               options=run_options(store, no_store, n_jobs, quiet))
+                               save=not dry_run, options=options)
     _print_learnt(report)
 
 

@@ -6,6 +6,7 @@ A few lines each over :meth:`genriflow.library.Library.plan`, ``apply``, ``undo`
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from genriflow.cli.common import (
     split_list,
 )
 from genriflow.cli.library_options import Db, Model, SkipUnknown, open_library
+from genriflow.library.configs import PlanConfig
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
                                       "with counts; write nothing.")]
@@ -43,9 +45,11 @@ def plan(
 
     Review (or edit) the CSV, then `genriflow library apply PLAN`.
     """
+    # checked before the index is opened (or created); the library checks it again
+    config = PlanConfig(tuple(split_list(fields)), policy=policy,
+                        min_confidence=min_confidence, model=model, skip_unknown=skip_unknown)
     with open_library(db) as library:
-        made = library.plan(split_list(fields), policy=policy, min_confidence=min_confidence,
-                            model=model, skip_unknown=skip_unknown)
+        made = library.plan(**asdict(config))
     made.write(out)
     for path, why in made.left_out:
         err_console.print(labelled("left out", f"{path}: {why}"), highlight=False,

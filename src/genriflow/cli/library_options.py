@@ -32,8 +32,16 @@ Threshold = Annotated[float | None, typer.Option(
          "else 0.5).")]
 
 
+def index_path(db: Path | None) -> Path:
+    """The index file at ``--db`` (default: the user's), neither opened nor created."""
+    from genriflow.library.db import default_db_path
+
+    return db if db is not None else default_db_path()
+
+
 def open_library(db: Path | None):
-    """The :class:`~genriflow.library.Library` at ``--db`` (default: the user's)."""
+    """The :class:`~genriflow.library.Library` at ``--db`` (default: the user's), opened
+    (created if missing): only once the command's options are checked."""
     from genriflow.library import Library
 
     return Library(db)

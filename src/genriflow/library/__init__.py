@@ -15,13 +15,28 @@ probabilities (:mod:`~genriflow.library.albums`). Music files are only ever read
 'Record every audio file below ``dirs``: new, changed, moved and removed ones'
 """
 
-from genriflow.library.albums import AlbumReport
-from genriflow.library.classify import ClassifyConfig, ClassifyReport
-from genriflow.library.db import SCHEMA_VERSION, LibraryError, default_db_path
-from genriflow.library.index import Library
-from genriflow.library.labels import LabelSet
-from genriflow.library.query import Selection
-from genriflow.library.scan import ScanReport
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> the module that defines it, imported on first use: the light ones
+#: (:mod:`~genriflow.library.selection`, :mod:`~genriflow.library.configs`,
+#: :mod:`~genriflow.library.db`) check a command's options without NumPy or pandas.
+_EXPORTS = {
+    "SCHEMA_VERSION": "genriflow.library.db",
+    "AlbumReport": "genriflow.library.albums",
+    "ClassifyConfig": "genriflow.library.configs",
+    "ClassifyReport": "genriflow.library.classify",
+    "LabelSet": "genriflow.library.labels",
+    "LearnConfig": "genriflow.library.configs",
+    "Library": "genriflow.library.index",
+    "LibraryError": "genriflow.library.db",
+    "PlanConfig": "genriflow.library.configs",
+    "ScanReport": "genriflow.library.scan",
+    "Selection": "genriflow.library.selection",
+    "default_db_path": "genriflow.library.db",
+}
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -29,9 +44,33 @@ __all__ = [
     "ClassifyConfig",
     "ClassifyReport",
     "LabelSet",
+    "LearnConfig",
     "Library",
     "LibraryError",
+    "PlanConfig",
     "ScanReport",
     "Selection",
     "default_db_path",
 ]
+
+if TYPE_CHECKING:
+    from genriflow.library.albums import AlbumReport
+    from genriflow.library.classify import ClassifyReport
+    from genriflow.library.configs import ClassifyConfig, LearnConfig, PlanConfig
+    from genriflow.library.db import SCHEMA_VERSION, LibraryError, default_db_path
+    from genriflow.library.index import Library
+    from genriflow.library.labels import LabelSet
+    from genriflow.library.scan import ScanReport
+    from genriflow.library.selection import Selection
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'genriflow.library' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import at_least
+from genriflow.library.configs import album_min_tracks
 from genriflow.library.db import LibraryError
 
 #: The columns of :attr:`AlbumReport.albums`.
@@ -99,7 +99,7 @@ def albums(songs: pd.DataFrame, *, min_tracks: int = 1) -> AlbumReport:
     >>> report.disagreeing[["path", "genre", "album_genre"]].values.tolist()
     [['/m/3.flac', 'rock', 'jazz']]
     """
-    at_least("min_tracks", min_tracks, 1)
+    album_min_tracks(min_tracks)
     columns = [c for c in songs.columns if c.startswith("p_")]
     if not columns:
         raise LibraryError("no model has classified this library yet; run "

@@ -20,65 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.errors import at_least
 from genriflow.features.options import RunOptions
-from genriflow.features.sampling import Sampling
+from genriflow.library.configs import ClassifyConfig
 from genriflow.library.db import transaction
-from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
+from genriflow.models.registry import DEFAULT_LIBRARY_MODEL  # noqa: F401 (re-exported)
 from genriflow.progress import progress_bar
 
 if TYPE_CHECKING:
     from genriflow.library.analyse import Analyser, SongAnalysis
-
-
-
-@dataclass(frozen=True)
-class ClassifyConfig:
-    """What :func:`classify` runs, checked once.
-
-    Attributes
-    ----------
-    model : str or path
-        A built-in model name or a model folder.
-    batch_size : int
-        Songs analysed and committed together: a killed run loses at most one batch.
-    retry_failed : bool
-        Analyse again the songs the model could not analyse before (unchanged files fail
-        again, so by default they are left alone).
-    device : str
-        Where networks run: ``auto``, ``cpu`` or ``cuda``.
-    excerpts : int or None
-        A fixed count of 3 s excerpts a song; ``None``: the default adaptive sampling.
-    full : bool
-        Analyse whole songs.
-
-    An analysis made with other than the default sampling is stored under another identity
-    (:meth:`~genriflow.models.ref.ModelRef.sampled`), so changing the sampling analyses
-    the library again.
-
-    >>> ClassifyConfig(batch_size=0)
-    Traceback (most recent call last):
-    ...
-    genriflow.errors.ConfigError: `batch_size` must be at least 1; got 0
-    >>> str(ClassifyConfig(excerpts=24).sampling), str(ClassifyConfig(full=True).sampling)
-    ('24 excerpts', 'full')
-    """
-
-    model: str | os.PathLike = DEFAULT_LIBRARY_MODEL
-    batch_size: int = 16
-    retry_failed: bool = False
-    device: str = "auto"
-    excerpts: int | None = None
-    full: bool = False
-
-    def __post_init__(self) -> None:
-        at_least("batch_size", self.batch_size, 1)
-        Sampling.of(self.excerpts, full=self.full)  # refuses a count below 1, or with full
-
-    @property
-    def sampling(self) -> Sampling:
-        """What of each song is analysed."""
-        return Sampling.of(self.excerpts, full=self.full)
 
 
 @dataclass

@@ -18,25 +18,33 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from genriflow.errors import at_least, one_of
+from genriflow.errors import at_least
 from genriflow.features.options import RunOptions, default_options
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
 from genriflow.library import query, scan
 from genriflow.library.albums import AlbumReport
-from genriflow.library.classify import DEFAULT_LIBRARY_MODEL, ClassifyConfig, ClassifyReport
+from genriflow.library.classify import DEFAULT_LIBRARY_MODEL, ClassifyReport
+from genriflow.library.configs import (
+    ClassifyConfig,
+    LearnConfig,
+    PlanConfig,
+    album_min_tracks,
+    model_folder,
+    models_dir,
+)
 from genriflow.library.db import LibraryError, connect, default_db_path, index_error
 from genriflow.library.lock import writer_lock
-from genriflow.library.query import Selection
 from genriflow.library.scan import ScanReport
+from genriflow.library.selection import Selection, export_format
+from genriflow.training.head_config import HeadConfig
 
 if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
     from genriflow.library.apply import WriteReport
     from genriflow.library.learn import LearnReport
     from genriflow.library.plan import TagPlan
     from genriflow.library.playlists import PlaylistReport
-    from genriflow.training.head import HeadConfig
 
 
 def _guarded(method: Callable) -> Callable:
@@ -185,7 +193,7 @@ class Library:
               failed: bool = False, model: str | None = None,
               unknown: bool = False) -> pd.DataFrame:
         """The present songs with their current analyses, filtered; see
-        :class:`~genriflow.library.query.Selection` and :func:`~genriflow.library.query.songs`.
+        :class:`~genriflow.library.selection.Selection` and :func:`~genriflow.library.query.songs`.
         """
         return query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
                                                  unsure=unsure, threshold=threshold,
@@ -213,6 +221,7 @@ class Library:
         ConfigError
             ``min_tracks`` below 1.
         """
+        album_min_tracks(min_tracks)  # before the index is read
         return album_step.albums(self.songs(model=model), min_tracks=min_tracks)
 
     @_guarded
@@ -232,10 +241,7 @@ class Library:
         embeddings : bool
             Add each song's embedding (a list of floats) as a column ``embedding``.
         """
-        if format is None:
-            suffix = Path(path).suffix.lower().lstrip(".") if path is not None else ""
-            format = suffix if suffix in query.EXPORT_FORMATS else "csv"
-        one_of("format", format, query.EXPORT_FORMATS)
+        format = export_format(path, format)
         frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
                            threshold=threshold, model=model)
         if embeddings:
@@ -305,7 +311,7 @@ class Library:
     @property
     def models_dir(self) -> Path:
         """Where :meth:`learn` saves models: ``models/`` beside the index file."""
-        return self.path.parent / "models"
+        return models_dir(self.path)
 
     def model_folder(self, model: str | os.PathLike) -> str | os.PathLike:
         """``model`` as a model folder when it names one learnt for this library.
@@ -313,12 +319,7 @@ class Library:
         A model folder given by its path comes first, then a model learnt by :meth:`learn`
         (``models_dir / model``), then a built-in name (returned as it is).
         """
-        if (Path(model) / "config.json").is_file():
-            return model
-        learnt = self.models_dir / str(model)
-        if Path(str(model)).name == str(model) and (learnt / "config.json").is_file():
-            return learnt
-        return model
+        return model_folder(model, self.path)
 
     def _model_name(self, model: str | None) -> str | None:
         return None if model is None else str(self.model_folder(model))
@@ -374,35 +375,28 @@ class Library:
         ConfigError
             A bad name or option.
         """
-        from genriflow.library import learn as learn_step
-        from genriflow.training.head import HeadConfig
-
-        config = HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence)
-        learn_step.check_name(name)
-        given = [s for s in (from_folders, from_tag, from_playlists) if s is not None]
-        if len(given) != 1:
-            raise LibraryError("give the labels from exactly one source: folders, a tag or "
-                               "playlists (--from-folders, --from-tag, --from-playlist)")
+        config = LearnConfig(
+            name, from_folders=from_folders, from_tag=from_tag,
+            from_playlists=None if from_playlists is None else tuple(from_playlists),
+            head=HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence),
+            suggest=suggest, save=save)
         with self.writing("library learn"):
-            return self._learn(name, from_folders, from_tag, from_playlists, config, suggest,
-                               save, options)
+            return self._learn(config, options)
 
-    def _learn(self, name: str, from_folders: str | os.PathLike | None, from_tag: str | None,
-               from_playlists: Sequence[str | os.PathLike] | None, config: HeadConfig,
-               suggest: int, save: bool, options: RunOptions | None) -> LearnReport:
+    def _learn(self, config: LearnConfig, options: RunOptions | None) -> LearnReport:
         from genriflow.library import labels as own_labels
         from genriflow.library import learn as learn_step
 
-        if from_folders is not None:
-            if Path(from_folders).is_dir():  # its songs in the index (incremental)
-                self.scan([from_folders])
-            labels = own_labels.from_folders(self._conn, from_folders)
-        elif from_tag is not None:
-            labels = own_labels.from_tag(self._conn, from_tag)
+        if config.from_folders is not None:
+            if Path(config.from_folders).is_dir():  # its songs in the index (incremental)
+                self.scan([config.from_folders])
+            labels = own_labels.from_folders(self._conn, config.from_folders)
+        elif config.from_tag is not None:
+            labels = own_labels.from_tag(self._conn, config.from_tag)
         else:
-            labels = own_labels.from_playlists(self._conn, list(from_playlists or []))
-        return learn_step.learn(self._conn, name, labels, folder=self.models_dir / name,
-                                config=config, suggest=suggest, save=save,
+            labels = own_labels.from_playlists(self._conn, list(config.from_playlists or []))
+        return learn_step.learn(self._conn, config, labels,
+                                folder=self.models_dir / config.name,
                                 options=options if options is not None else default_options())
 
     # --- into the files and the players ------------------------------------------------
@@ -418,7 +412,7 @@ class Library:
         the model's reject rule calls none of its genres keep their genre. Nothing is
         written to the music files.
         """
-        from genriflow.library.plan import PlanConfig, make_plan
+        from genriflow.library.plan import make_plan
 
         config = PlanConfig(fields=tuple(fields), policy=policy,
                             min_confidence=min_confidence, model=self._model_name(model),

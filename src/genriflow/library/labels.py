@@ -151,6 +151,15 @@ def from_folders(conn: sqlite3.Connection, folder: str | os.PathLike) -> LabelSe
     return labels
 
 
+def label_tag(tag: str) -> str:
+    """``tag`` if categories can be read from it: one of :data:`LABEL_TAGS`.
+
+    >>> label_tag("mood")
+    'mood'
+    """
+    return one_of("from_tag", tag, LABEL_TAGS)
+
+
 def from_tag(conn: sqlite3.Connection, tag: str) -> LabelSet:
     """Categories from the ``genre`` or ``mood`` tag of the indexed songs.
 
@@ -159,7 +168,7 @@ def from_tag(conn: sqlite3.Connection, tag: str) -> LabelSet:
     ConfigError
         A tag not in :data:`LABEL_TAGS`.
     """
-    one_of("from_tag", tag, LABEL_TAGS)
+    label_tag(tag)
     labels = LabelSet(f"the {tag} tag of the indexed songs")
     spellings: dict[str, Counter] = {}
     values: dict[str, str] = {}

@@ -23,7 +23,6 @@ probable categories: uncertainty sampling).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -32,44 +31,24 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.errors import at_least
 from genriflow.evaluation.crossval import CrossValidation, cross_validate_head
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING
 from genriflow.features.sets import FeatureConfig
+from genriflow.library.configs import (  # noqa: F401 (re-exported: their home before)
+    NAME_PATTERN,
+    LearnConfig,
+    check_name,
+)
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import LabelSet
 from genriflow.models.classical import ClassicalGenreModel
-from genriflow.models.registry import available_models
 from genriflow.training.head import HeadConfig, fit_head, song_probabilities
 from genriflow.training.head_select import Choice, choose
 
 #: What a learnt head reads: the combined ``musicnn`` analysis of each window.
 ANALYSIS = FeatureConfig(set="musicnn")
-
-#: What a learnt model may be called: it names a folder.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def check_name(name: str) -> str:
-    """``name`` if it can name a learnt model: a folder name, not a built-in model's.
-
-    >>> check_name("my-three")
-    'my-three'
-    >>> check_name("../x")
-    Traceback (most recent call last):
-    ...
-    genriflow.library.db.LibraryError: model name '../x': use letters, digits, '.', '_' or \
-'-' (at most 64, starting with a letter or digit)
-    """
-    if not NAME_PATTERN.fullmatch(name):
-        raise LibraryError(f"model name {name!r}: use letters, digits, '.', '_' or '-' (at "
-                           "most 64, starting with a letter or digit)")
-    if name in available_models():
-        raise LibraryError(f"model name {name!r} is a built-in model's; choose another")
-    return name
-
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -149,49 +128,44 @@ def _windows(paths: list[str], options: RunOptions
             list(result.errors))
 
 
-def learn(conn: sqlite3.Connection, name: str, labels: LabelSet, *, folder: Path,
-          config: HeadConfig, options: RunOptions, suggest: int = 0,
-          save: bool = True) -> LearnReport:
+def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, folder: Path,
+          options: RunOptions) -> LearnReport:
     """Measure, choose, fit and save a head on the analyses of the labelled songs.
 
     Parameters
     ----------
     conn : sqlite3.Connection
-        The index (for the unlabelled songs of ``suggest``).
-    name : str
-        The model's name (see :func:`check_name`).
+        The index (for the unlabelled songs of ``config.suggest``).
+    config : LearnConfig
+        The model's name, its head (``min_confidence`` ``None``: the threshold is chosen
+        too), how many unlabelled songs to suggest labelling next, and whether to save.
     labels : LabelSet
+        Read from ``config``'s source.
     folder : Path
         Where the model folder goes; a former one is replaced whole, only once the new one
         is written.
-    config : HeadConfig
-        ``min_confidence`` ``None``: the threshold is chosen too.
     options : RunOptions
         Feature store, workers and progress bar of the embeddings.
-    suggest : int
-        How many unlabelled songs to suggest labelling next.
-    save : bool
-        ``False``: measure (and suggest) only.
 
     Raises
     ------
     LibraryError
-        Fewer than two categories with ``config.min_songs`` songs each.
+        Fewer than two categories with ``config.head.min_songs`` songs each.
     """
-    check_name(name)
-    at_least("suggest", suggest, 0)
-    _enough(labels.keep(config.min_songs), config)  # before any song is analysed
+    name, suggest, save = config.name, config.suggest, config.save
+    head_config = config.head
+    _enough(labels.keep(head_config.min_songs), head_config)  # before any song is analysed
     labelled = set(labels.songs)
     windows, errors = _windows(sorted(labelled), options)
     usable = LabelSet(labels.source, {p: c for p, c in labels.songs.items() if p in windows},
-                      labels.skipped, labels.dropped).keep(config.min_songs)
-    counts = _enough(usable, config)
+                      labels.skipped, labels.dropped).keep(head_config.min_songs)
+    counts = _enough(usable, head_config)
     paths = sorted(usable.songs)
     songs = [windows[p] for p in paths]
     y = [usable.songs[p] for p in paths]
     groups, shared = song_groups(conn, paths, y)
-    evaluation = cross_validate_head(songs, y, config, groups)
-    choice = choose(songs, y, groups, config)
+    evaluation = cross_validate_head(songs, y, head_config, groups)
+    choice = choose(songs, y, groups, head_config)
     head = fit_head(songs, y, choice.config)
     chosen = choice.config
     model = ClassicalGenreModel(head, ANALYSIS, {

@@ -26,13 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, one_of
+from genriflow.library.configs import (  # noqa: F401 (re-exported: their home before)
+    FIELDS,
+    POLICIES,
+    PlanConfig,
+)
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.library.query import Selection, atomic_output, songs
-from genriflow.library.tagformats import FIELDS, TagFile, TagFormatError
+from genriflow.library.tagformats import TagFile, TagFormatError
 
-POLICIES = ("keep-existing", "merge", "overwrite")
 PLAN_COLUMNS = ("path", "field", "old", "new", "confidence", "model", "content", "note")
 #: How several values of a field are written in a plan.
 SEPARATOR = "; "
@@ -57,45 +60,6 @@ def split_values(text: str | None) -> list[str]:
 
 def join_values(values: Sequence[str]) -> str:
     return SEPARATOR.join(values)
-
-
-@dataclass(frozen=True)
-class PlanConfig:
-    """What a plan asks for, checked once.
-
-    Attributes
-    ----------
-    fields : tuple of {'genre', 'mood', 'voice'}
-    policy : {'keep-existing', 'merge', 'overwrite'}
-    min_confidence : float
-        In [0, 1]: fields whose analysis is less sure keep their value.
-    model : str or None
-        Whose analyses (as for ``library ls``); ``None``: the latest run's model.
-    skip_unknown : bool
-        Songs the model's reject rule calls none of its genres keep their genre (a
-        podcast is not given one); their mood and voice are planned as usual.
-
-    >>> PlanConfig(fields=("genre", "colour"))
-    Traceback (most recent call last):
-    ...
-    genriflow.errors.ConfigError: `fields` must be one of genre, mood, voice; got 'colour'
-    """
-
-    fields: tuple[str, ...] = ("genre",)
-    policy: str = "keep-existing"
-    min_confidence: float = 0.0
-    model: str | None = None
-    skip_unknown: bool = False
-
-    def __post_init__(self) -> None:
-        if not self.fields:
-            raise ConfigError("fields", "must name at least one of " + ", ".join(FIELDS))
-        for name in self.fields:
-            one_of("fields", name, FIELDS)
-        one_of("policy", self.policy, POLICIES)
-        if not 0.0 <= self.min_confidence <= 1.0:
-            raise ConfigError("min_confidence",
-                              f"must be between 0 and 1; got {self.min_confidence!r}")
 
 
 @dataclass(frozen=True)

@@ -9,25 +9,25 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import ConfigError, one_of
+from genriflow.errors import one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
-from genriflow.models.base import DEFAULT_MIN_CONFIDENCE, is_unsure, min_confidence_of
-
-EXPORT_FORMATS = ("csv", "parquet", "json")
-#: What ``--voice`` can ask for: the taggers' call on each song.
-VOICES = ("vocal", "instrumental")
-#: What ``--unsure`` means for a model without a threshold of its own (the one default of
-#: :func:`genriflow.models.answers.min_confidence_of`).
-DEFAULT_THRESHOLD = DEFAULT_MIN_CONFIDENCE
+from genriflow.library.selection import (  # noqa: F401 (re-exported: their home before)
+    DEFAULT_THRESHOLD,
+    EXPORT_FORMATS,
+    MOODS,
+    VOICES,
+    Selection,
+    export_format,
+)
+from genriflow.models.answers import is_unsure, min_confidence_of
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
 SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
@@ -35,63 +35,6 @@ SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
                 "file_genre", "file_mood", "container", "duration", "declared_duration",
                 "warning", "size", "content", "model", "unknown", "unknown_score")
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which songs :func:`songs` lists, checked once.
-
-    Attributes
-    ----------
-    genre : str or None
-        Only songs whose most probable genre (by ``model``) is this one; for a learnt
-        model also ``unsure``: its songs below its ``min_confidence``.
-    mood : str or None
-        Only songs whose strongest mood is this one (``happy``, ``sad``, ``mellow``, ...).
-    voice : {'vocal', 'instrumental'} or None
-        Only songs the taggers call so (``vocal_probability`` at least 0.5: vocal).
-    unsure : bool
-        Only songs whose most probable genre has a probability below ``threshold`` and that
-        the model's reject rule did not call ``unknown`` (the one meaning of ``unsure``:
-        :func:`genriflow.models.answers.is_unsure`).
-    unknown : bool
-        Only songs the model's reject rule calls none of its genres (noise, speech, music
-        unlike all it learnt; the built-in models have such a rule).
-    threshold : float or None
-        In [0, 1]; ``None``: the model's own ``min_confidence`` (a learnt model, see
-        ``library learn``), else :data:`DEFAULT_THRESHOLD`.
-    failed : bool
-        Instead: the files that could not be read, or that ``model`` could not analyse,
-        with the reasons.
-    model : str or None
-        Whose analyses: a model name as it classified the library; ``None``: the model of
-        the latest classify run.
-
-    >>> Selection(mood="grumpy")
-    Traceback (most recent call last):
-    ...
-    genriflow.errors.ConfigError: `mood` must be one of happy, sad, mellow, party, \
-chill, beautiful, energetic, calm, dark; got 'grumpy'
-    """
-
-    genre: str | None = None
-    mood: str | None = None
-    unsure: bool = False
-    unknown: bool = False
-    threshold: float | None = None
-    failed: bool = False
-    model: str | None = None
-    voice: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.voice is not None:
-            one_of("voice", self.voice, VOICES)
-        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
-            raise ConfigError("threshold", f"must be between 0 and 1; got {self.threshold!r}")
-        if self.mood is not None:
-            from genriflow.models.zero_shot import MOOD_TAGS
-
-            one_of("mood", self.mood, tuple(MOOD_TAGS))
 
 
 def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
@@ -275,10 +218,8 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
     ConfigError
         An unknown format, or parquet without ``out``.
     """
-    one_of("format", format, EXPORT_FORMATS)
+    export_format(out, format)
     if out is None:
-        if format == "parquet":
-            raise ConfigError("out", "is needed for parquet (a binary format)")
         sys.stdout.write(_text(frame, format))
         return None
     out = Path(out)

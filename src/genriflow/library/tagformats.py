@@ -43,10 +43,9 @@ import mutagen
 from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
 
+from genriflow.library.configs import FIELDS  # noqa: F401 (re-exported: its home before)
 from genriflow.library.filetags import id3_prefix, open_audio
 
-#: The fields a tag plan can set.
-FIELDS = ("genre", "mood", "voice")
 #: genriflow's own analysis fields, beside the user's.
 OWN_FIELDS = ("genriflow_genre", "genriflow_confidence", "genriflow_model", "genriflow_mood",
               "genriflow_voice")

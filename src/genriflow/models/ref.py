@@ -69,15 +69,36 @@ def model_ref(model: str | os.PathLike) -> ModelRef:
     ModelError
         Neither a model folder nor a built-in name.
     """
-    folder = Path(model)
+    folder = Path(check_model(model))
     if (folder / "config.json").is_file():
         digest = hashlib.blake2b(digest_size=8)
         for name in _IDENTITY_FILES:
             if (folder / name).is_file():
                 digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
         return ModelRef(str(folder.resolve()), f"folder:{digest.hexdigest()}")
-    if str(model) in available_models():
-        return ModelRef(str(model), f"{model}@genriflow-{_version()}")
+    return ModelRef(str(model), f"{model}@genriflow-{_version()}")
+
+
+def check_model(model: str | os.PathLike) -> str | os.PathLike:
+    """``model`` if it is a model folder or a built-in name, without reading its weights.
+
+    Raises
+    ------
+    ModelError
+        Neither a model folder nor a built-in name.
+
+    Examples
+    --------
+    >>> check_model("gtzan")
+    'gtzan'
+    >>> check_model("gtzna")
+    Traceback (most recent call last):
+    ...
+    genriflow.models.answers.ModelError: `gtzna`: not a genriflow model folder (no \
+config.json) nor a built-in model (gtzan, gtzan-fusion, gtzan-table, library-genres, zero-shot)
+    """
+    if (Path(model) / "config.json").is_file() or str(model) in available_models():
+        return model
     raise ModelError(f"`{model}`: not a genriflow model folder (no config.json) nor a "
                      f"built-in model ({', '.join(available_models())})")
 
