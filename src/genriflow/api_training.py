@@ -288,7 +288,9 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
         The run folder: ``report.md``, ``report.html``, ``metrics.json``, confusion matrix.
     part : {'test', 'valid', 'train', 'all'}
         ``test`` re-applies the model's own split; ``all`` scores every item (for data the
-        model never saw).
+        model never saw). Under a split by named lists (GTZAN's fault-filtered one),
+        ``metrics["split"]["seen_by_the_model"]`` counts the items of ``all`` that are in
+        the model's own train or valid part, and the report warns of them.
     options : RunOptions or None
     """
     one_of("part", part, EVALUATION_PARTS)

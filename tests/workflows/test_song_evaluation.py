@@ -56,3 +56,30 @@ def test_its_errors_are_one_line(sample, tmp_path, kaggle_table):
                                       str(tmp_path / "c"), "-q", "--no-store"])
     assert result.exit_code != 0
     assert "no 'test' songs" in result.output and "Traceback" not in result.output
+
+
+def test_part_all_says_how_many_songs_the_model_was_fitted_or_chosen_on(tmp_path):
+    # GTZAN-named clips: two of the model's own train part, one of its test part, one not
+    # GTZAN's. Scoring them as "all" is no test of unseen data, and the run says so.
+    import soundfile as sf
+
+    from commandline import in_process
+    from sample_audio import SR, tone
+
+    split = fault_filtered_split()
+    train = sorted(k for k, part in split.items() if part == "train" and k.startswith("jazz"))
+    test = sorted(k for k, part in split.items() if part == "test" and k.startswith("rock"))
+    for seed, key in enumerate([*train[:2], test[0], "rock.mine"]):
+        genre = key.split(".")[0]
+        (tmp_path / "data" / genre).mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "data" / genre / f"{key}.wav", tone(4.0, seed=seed), SR)
+    options = RunOptions(store=tmp_path / "store")
+    run = genriflow.evaluate(tmp_path / "data", model="gtzan", out=tmp_path / "run",
+                             part="all", options=options)
+    assert run.metrics["split"]["seen_by_the_model"] == 2
+    assert "2 of these items are in the model's own train or valid part" in \
+        (tmp_path / "run" / "report.md").read_text()
+    shown = in_process("evaluate", "gtzan", tmp_path / "data", "--part", "all", "--out",
+                           tmp_path / "run2", "-q", "--store", tmp_path / "store")
+    assert shown.returncode == 0, shown.stderr
+    assert "warning: 2 of these 4 are in the model's own train or valid part" in shown.stdout

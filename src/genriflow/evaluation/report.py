@@ -188,6 +188,10 @@ def _split_lines(split: dict) -> list[str]:
                      "one part; these figures are inflated by leakage**")
     elif crossing == 0:
         lines.append("- no group (artist or track) appears in more than one part")
+    if split.get("seen_by_the_model"):
+        lines.append(f"- **warning: {split['seen_by_the_model']} of these items are in the "
+                     "model's own train or valid part: these figures are no test on unseen "
+                     "data**")
     return [*lines, ""]
 
 

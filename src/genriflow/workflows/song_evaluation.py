@@ -26,7 +26,12 @@ from genriflow.evaluation.report import write_report
 from genriflow.features.options import RunOptions
 from genriflow.inference.pipeline import Pipeline
 from genriflow.models.base import GenreClassifier
-from genriflow.workflows.evaluate_model import known_label_sets, model_split, part_rows
+from genriflow.workflows.evaluate_model import (
+    known_label_sets,
+    model_split,
+    part_rows,
+    split_summary,
+)
 
 
 def song_split(model: GenreClassifier) -> SplitConfig:
@@ -86,8 +91,7 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     figures = classification_metrics(truth, predicted, model.labels, part=name,
                                       items=[str(p.path) for p in result.predictions])
     calibration = calibration_figures(proba, truth, model.labels)
-    metrics = {"split": {"method": method, "seed": split.seed,
-                         "counts": {part: int(rows.sum())}},
+    metrics = {"split": split_summary(frame, split, part, rows, method),
                "data": str(data), "test": figures,
                "test_calibration": {"method": _calibration_of(model),
                                     "as shipped": calibration},
