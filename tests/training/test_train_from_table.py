@@ -91,3 +91,13 @@ def test_settings_and_parts_are_checked(table, fault_filtered_run):
     out, _ = fault_filtered_run
     with pytest.raises(ConfigError, match="^`part` must be one of test, valid, train, all"):
         evaluate(load_model(out), table, part="holdout")
+
+
+def test_part_all_counts_the_clips_the_model_was_fitted_or_chosen_on(fault_filtered_run, table):
+    # the model's split is `auto` (resolved to the fault-filtered lists on GTZAN's names)
+    out, _ = fault_filtered_run
+    model = load_model(out)
+    assert model.config["train"]["split"]["method"] == "auto"
+    everything = evaluate(model, table, part="all")
+    assert everything["split"]["seen_by_the_model"] == 443 + 197
+    assert "seen_by_the_model" not in evaluate(model, table, part="test")["split"]
