@@ -103,8 +103,9 @@ class TagPlan:
         per_field = ", ".join(f"{f} {sum(r.field == f for r in changing)}"
                               for f in dict.fromkeys(r.field for r in self.rows))
         kept = len(self.rows) - len(changing)
-        return (f"{len(changing)} changes in {files} files ({per_field or 'none'}); "
-                f"{kept} fields kept; {len(self.left_out)} songs left out")
+        return (f"{_counted(len(changing), 'change')} in {_counted(files, 'file')} "
+                f"({per_field or 'none'}); {_counted(kept, 'field')} kept; "
+                f"{_counted(len(self.left_out), 'song')} left out")
 
 
 def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
@@ -209,3 +210,8 @@ def read_plan(path: str | os.PathLike) -> list[PlanRow]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise LibraryError(f"{path}: not a CSV tag plan ({exc})") from None
     return rows
+
+
+def _counted(n: int, noun: str) -> str:
+    """``1 change``, ``2 changes``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
