@@ -288,8 +288,8 @@ def _print_learnt(report) -> None:
     console.print(f"unsure {e.unsure_rate:.3f} ({e.unsure}/{e.n}, "
                   f"{_interval(e.unsure_interval)}); sure songs right {sure}", highlight=False)
     console.print(f"cross-validated accuracy {e.accuracy:.3f} ({e.correct}/{e.n}, "
-                  f"{_interval(e.interval)}; the top category, unsure songs included)",
-                  highlight=False)
+                  f"{_interval(e.interval)}; the top category, unsure songs included); "
+                  f"macro recall {e.macro_recall:.3f} (the categories' mean)", highlight=False)
     if report.choice is not None:
         c = report.choice.config
         console.print(f"chosen on all {e.n} songs: input {c.input}, C {c.c:g}, "

@@ -18,6 +18,8 @@ unsure and the accuracy of the sure songs, each with its 95 % Wilson interval.
 >>> result = cross_validate_head(windows, ["a", "b"] * 6, HeadConfig(folds=3))
 >>> result.accuracy, result.right_rate, result.n, result.per_category["a"].songs
 (1.0, 1.0, 12, 6)
+>>> result.macro_recall
+1.0
 """
 
 from __future__ import annotations
@@ -127,6 +129,12 @@ class CrossValidation:
         return wilson_interval(self.sure_correct, self.sure) if self.sure else None
 
     @property
+    def macro_recall(self) -> float:
+        """The mean of the categories' recalls: each category counts the same, however
+        many songs it has (:attr:`accuracy` leans towards the big ones)."""
+        return float(np.mean([f.recall for f in self.per_category.values()]))
+
+    @property
     def part(self) -> str:
         """What the figures were measured on, in words."""
         return (f"{self.folds}-fold grouped cross-validation over {self.n} labelled songs "
@@ -145,7 +153,7 @@ class CrossValidation:
                      "interval": None if self.sure_interval is None
                      else list(self.sure_interval)},
             "correct": self.correct, "accuracy": self.accuracy,
-            "interval": list(self.interval),
+            "interval": list(self.interval), "macro_recall": self.macro_recall,
             "interval_method": "95 % Wilson score interval",
             "per_category": {k: vars(v) for k, v in self.per_category.items()},
             "min_confidence": self.min_confidence, "chosen": self.chosen,
