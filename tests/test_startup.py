@@ -173,6 +173,13 @@ ARGUMENT_ERRORS = [
     (("library", "learn", "mine", "--db", DB), "give the labels from exactly one source"),
     (("library", "learn", "gtzan", "--from-tag", "genre", "--db", DB),
      "model name 'gtzan' is a built-in model's"),
+    # a missing index (a mistyped --db) is refused by every command that only reads it,
+    # and none is made: only scan, learn and apply record songs or writes
+    *[((*command, "--db", DB), "library.db: no library index here; make one with")
+      for command in (("library", "ls"), ("library", "export"), ("library", "albums"),
+                      ("library", "classify"), ("library", "undo"),
+                      ("library", "plan", "-o", f"{TMP}/plan.csv"),
+                      ("library", "playlists", "--by", "genre", "-o", f"{TMP}/lists"))],
 ]
 
 

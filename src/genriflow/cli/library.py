@@ -72,7 +72,7 @@ def scan(
     analyses kept), removed ones marked removed. Bad files are recorded with the reason and
     listed; the exit status is 1 when this run found any.
     """
-    with open_library(db) as library:
+    with open_library(db, create=True) as library:
         report = library.scan(dirs, progress=not quiet)
     console.print(str(report), highlight=False)
     for old, new in report.moves:
@@ -260,7 +260,7 @@ def learn(
                 head=HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence),
                 suggest=suggest, save=not dry_run)
     options = run_options(store, no_store, n_jobs, quiet)
-    with open_library(db) as library:
+    with open_library(db, create=True) as library:
         report = library.learn(name, from_folders=from_folders, from_tag=from_tag,
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,

@@ -73,7 +73,7 @@ def apply(
     Files changed since the plan, read-only or otherwise unwritable are left untouched and
     listed; the exit status is 1 if any failed. Running a plan again writes what is left.
     """
-    with open_library(db) as library:
+    with open_library(db, create=True) as library:
         report = library.apply(plan_file, dry_run=dry_run, keep_mtime=keep_mtime,
                                id3_version=3 if id3v23 else None, progress=not quiet)
     _finish(report, dry_run)

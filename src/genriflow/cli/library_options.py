@@ -39,9 +39,17 @@ def index_path(db: Path | None) -> Path:
     return db if db is not None else default_db_path()
 
 
-def open_library(db: Path | None):
+def open_library(db: Path | None, *, create: bool = False):
     """The :class:`~genriflow.library.Library` at ``--db`` (default: the user's), opened
-    (created if missing): only once the command's options are checked."""
+    only once the command's options are checked. Only ``scan``, ``learn`` and ``apply``,
+    which record songs or the journal of their writes, make a missing index (``create``);
+    any other command refuses it, so that a mistyped ``--db`` leaves no stray index."""
+    from genriflow.library.db import LibraryError
+
+    path = index_path(db)
+    if not create and not path.exists():
+        raise LibraryError(f"{path}: no library index here; make one with `genriflow library "
+                           "scan FOLDER` (see --db, $GENRIFLOW_LIBRARY_DB)")
     from genriflow.library import Library
 
     return Library(db)
