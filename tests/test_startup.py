@@ -173,6 +173,11 @@ ARGUMENT_ERRORS = [
     (("library", "learn", "mine", "--db", DB), "give the labels from exactly one source"),
     (("library", "learn", "gtzan", "--from-tag", "genre", "--db", DB),
      "model name 'gtzan' is a built-in model's"),
+    # an empty argument, as an unset shell variable gives, is refused before it becomes
+    # the current folder (predict "$SONG" analysed every song below it)
+    (("predict", ""), 'argument 2 is empty ("")'),
+    (("library", "scan", "", "--db", DB), 'argument 3 is empty ("")'),
+    (("similar", str(SONG), ""), 'argument 3 is empty ("")'),
     # a missing index (a mistyped --db) is refused by every command that only reads it,
     # and none is made: only scan, learn and apply record songs or writes
     *[((*command, "--db", DB), "library.db: no library index here; make one with")

@@ -91,6 +91,14 @@ def write_crash_log(exc: BaseException) -> Path:
 class GenriflowGroup(TyperGroup):
     """The command group, with the error policy of the whole command line."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        # An empty argument is most often an unset shell variable (`predict "$SONG"`), and
+        # as a path it would mean the current folder: every song below it analysed.
+        if ctx.parent is None and "" in args:
+            _fail(f'argument {args.index("") + 1} is empty (""), as an unset shell variable '
+                  "gives; give a path or a value (the current folder is .)", EXIT_USER_ERROR)
+        return super().parse_args(ctx, args)
+
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
         ctx.meta[_COMMAND] = command  # the innermost so far: its options name bad values
