@@ -170,6 +170,16 @@ def test_sr_with_a_file_is_refused_by_every_function_in_one_line(call, songs):
         function(tone(4.0))
 
 
+@pytest.mark.parametrize("call", ["classify", "tag", "analyse"])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(call, songs, monkeypatch):
+    # Path("") is "."; from a folder of songs, "" used to analyse every one of them
+    monkeypatch.chdir(songs)
+    function = getattr(genriflow, call)
+    for empty in ("", [songs / "song-0.wav", ""]):
+        with pytest.raises(genriflow.ConfigError, match='^`audio` is an empty path'):
+            function(empty)
+
+
 def test_bad_options_are_refused_before_any_file_is_read(tmp_path):
     missing = tmp_path / "missing.wav"
     for call, message in (

@@ -55,7 +55,12 @@ def is_single(audio: Audio) -> bool:
 
 
 def check_input(audio: Audio, sr: int | None) -> None:
-    """``sr`` goes with a waveform, and only with one."""
+    """``sr`` goes with a waveform, and only with one; no path is ``""`` (an unset
+    variable, which ``Path`` would read as the current folder)."""
+    paths = [audio] if isinstance(audio, str) else (
+        audio if isinstance(audio, Sequence) and not isinstance(audio, np.ndarray) else [])
+    if any(isinstance(p, str) and not p for p in paths):
+        raise ConfigError("audio", 'is an empty path (""); the current folder is "."')
     if isinstance(audio, np.ndarray):
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
