@@ -67,13 +67,14 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
         A first path that is neither a model nor audio: a mistyped model folder never
         silently becomes the default model.
     """
-    from genriflow.api import DEFAULT_MODEL, available_models, model_identity
+    from genriflow.api import DEFAULT_MODEL, available_models
     from genriflow.audio import AUDIO_EXTENSIONS
     from genriflow.datasets.discover import iter_audio_files
     from genriflow.models.answers import ModelError
+    from genriflow.models.ref import check_model
 
     if model is not None:
-        model_identity(model)  # a mistyped --model is refused before any import or audio
+        check_model(model)  # a mistyped --model is refused before any import or audio
         return model, paths
     if not paths:
         return DEFAULT_MODEL, paths

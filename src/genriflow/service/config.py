@@ -7,8 +7,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from genriflow.api import model_identity
 from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.models.ref import check_model
 
 #: Where the tokens come from when no ``token_file`` is given: comma- or space-separated.
 TOKENS_ENV = "GENRIFLOW_API_TOKENS"
@@ -94,7 +94,7 @@ class ServiceConfig:
     tokens: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        model_identity(self.model)  # a model folder or built-in name, before the server starts
+        check_model(self.model)  # a model folder or built-in name, before the server starts
         for name in ("workers", "queue_limit", "max_batch", "max_jobs"):
             at_least(name, getattr(self, name), 1)
         at_least("excerpts", self.excerpts, 1, optional=True)

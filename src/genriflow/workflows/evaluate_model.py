@@ -61,9 +61,11 @@ def split_summary(frame: pd.DataFrame, split: SplitConfig, part: str, rows: np.n
     says its part), how many of the items the model was fitted or chosen on: such a figure
     is no test of unseen data, and the report and the command line say so."""
     summary = {"method": method, "seed": split.seed, "counts": {part: int(rows.sum())}}
+    if part != "all" or "key" not in frame:
+        return summary
     # ``auto`` is resolved on the data, as for the other parts (part_rows)
     named = replace(split, method=resolve_method(frame, split.method))
-    if part == "all" and named.method == "gtzan-fault-filtered" and "key" in frame:
+    if named.method == "gtzan-fault-filtered":
         parts = assign_splits(frame, named)[0][rows]
         summary["seen_by_the_model"] = int(parts.isin(("train", "valid")).sum())
     return summary
