@@ -32,11 +32,11 @@ from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.models.fusion import FusedGenreModel
 from genriflow.models.head_arrays import HEAD_FILE, HeadArrays, HeadFileError
+from genriflow.models.ref import check_model
 from genriflow.models.registry import (
     BUILT_IN_FUSIONS,
     BUILT_IN_MODELS,
     BUILTIN_FOLDERS,
-    available_models,
     builtin_folder,
     fusion_settings,
 )
@@ -69,7 +69,7 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
         Neither a model folder nor a built-in name; missing files, an unknown kind, or
         untrusted types in the weights.
     """
-    folder = Path(name_or_folder)
+    folder = Path(check_model(name_or_folder))
     if (folder / "config.json").is_file():
         return _load_folder(folder, device)
     if str(name_or_folder) in BUILTIN_FOLDERS:
@@ -84,8 +84,7 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
                                        "parts": list(parts), "rule": "mean",
                                        "temperature": temperature},
                                temperature=temperature)
-    raise ModelError(f"`{name_or_folder}`: not a genriflow model folder (no config.json) nor "
-                     f"a built-in model ({', '.join(available_models())})")
+    raise AssertionError(f"built-in {name_or_folder!r} has no loader")  # registry bug
 
 
 #: What each kind of folder holds its weights in (the class is imported when needed:
