@@ -94,10 +94,35 @@ def test_settings_and_parts_are_checked(table, fault_filtered_run):
 
 
 def test_part_all_counts_the_clips_the_model_was_fitted_or_chosen_on(fault_filtered_run, table):
-    # the model's split is `auto` (resolved to the fault-filtered lists on GTZAN's names)
+    # asked for `auto`, the model folder names the split `auto` found: the fault-filtered
+    # lists, from GTZAN's names
     out, _ = fault_filtered_run
     model = load_model(out)
-    assert model.config["train"]["split"]["method"] == "auto"
+    assert model.config["train"]["split"]["method"] == "gtzan-fault-filtered"
     everything = evaluate(model, table, part="all")
     assert everything["split"]["seen_by_the_model"] == 443 + 197
     assert "seen_by_the_model" not in evaluate(model, table, part="test")["split"]
+
+
+def test_a_split_that_cannot_be_applied_to_new_data_points_to_part_all(fault_filtered_run,
+                                                                        table):
+    from dataclasses import replace
+
+    from genriflow.datasets.discover import DatasetError
+    from genriflow.datasets.gtzan import fault_filtered_split
+    from genriflow.errors import ConfigError
+
+    model = load_model(fault_filtered_run[0])
+    # three training clips of each genre: GTZAN's lists hold none of them out
+    train_part = table.frame["key"].map(fault_filtered_split()).eq("train")
+    rows = table.frame[train_part].groupby("label").head(3).index.to_numpy()
+    few = replace(table, frame=table.frame.loc[rows].reset_index(drop=True), X=table.X[rows])
+    with pytest.raises(DatasetError, match="no 'test' rows .* part all"):
+        evaluate(model, few, part="test")
+    everything = evaluate(model, few, part="all")
+    assert everything["test"]["n"] == 30 and everything["split"]["seen_by_the_model"] == 30
+    # a split by ratios cannot hold out a part of so few clips: the error says what to do
+    ratios = replace(model, config={**model.config, "train": {
+        **model.config["train"], "split": {"method": "stratified"}}})
+    with pytest.raises(ConfigError, match=r"^`part` is test, but .*too few files.*part all"):
+        evaluate(ratios, few, part="test")

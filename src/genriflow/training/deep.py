@@ -235,6 +235,7 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
         raise DatasetError(f"{name} takes {input_set!r} features, the data has "
                            f"{dataset.feature_config.set!r}")
     method = resolve_method(dataset.frame, config.split.method)
+    config = replace(config, split=replace(config.split, method=method))  # saved, not ``auto``
     parts = assign_splits(dataset.frame, config.split)[0].to_numpy()
     labels, y = _targets(dataset, config)
     chunk = _chunk_frames(dataset.feature_config, config.chunk_seconds)

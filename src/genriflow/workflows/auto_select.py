@@ -154,6 +154,7 @@ def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
                           + "; ".join(f"{k}: {v}" for k, v in data.skipped.items()))
     first = next(iter(data.datasets.values()))
     method = resolve_method(first.frame, train.split.method)
+    train = replace(train, split=replace(train.split, method=method))  # saved, not ``auto``
     rounds = assign_splits(first.frame, train.split)
     labels = sorted(first.frame["label"].unique())
     results = []

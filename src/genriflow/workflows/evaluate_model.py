@@ -48,9 +48,15 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
                           "cross-validation on all its data; its cross-validated figures are "
                           "in its metrics.json. Use part all on data it never saw.")
     else:
-        rows = (assign_splits(frame, split)[0] == part).to_numpy()
+        try:
+            rows = (assign_splits(frame, split)[0] == part).to_numpy()
+        except DatasetError as exc:
+            raise ConfigError("part", f"is {part}, but the model's own split cannot be "
+                              f"applied to {source}: {exc}. Use part all on data the model "
+                              "never saw.") from exc
     if not rows.any():
-        raise DatasetError(f"no {part!r} {noun} in {source} under split {method!r}")
+        raise DatasetError(f"no {part!r} {noun} in {source} under split {method!r}; use "
+                           "part all on data the model never saw")
     return rows, method
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,9 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
     """
     config = config or TrainConfig()
     method = resolve_method(dataset.frame, config.split.method)
+    # the model folder names the split it was trained on, not ``auto``: evaluating it on
+    # other data re-applies that split rather than whatever ``auto`` finds there
+    config = replace(config, split=replace(config.split, method=method))
     rounds = assign_splits(dataset.frame, config.split)
     labels = sorted(dataset.frame["label"].unique())
     results = [_one_round(dataset, parts, labels, config, method) for parts in rounds]
