@@ -156,7 +156,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     try:
         with progress_bar(options.progress, "files") as bar:
             job = bar.add_task(f"features [{', '.join(c.set for c in configs)}] "
-                               f"{sampling.label}", total=len(paths))
+                               f"{analysed(configs, sampling)}", total=len(paths))
             for i, path in enumerate(paths, start=1):
                 result = ready.get(path) or next(computed)
                 _collect(path, result, configs, out, pending, stores)
@@ -169,6 +169,21 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     finally:
         computed.close()
     return out
+
+
+def analysed(configs: Sequence[FeatureConfig], sampling: Sampling) -> str:
+    """What a person is told is analysed of each file: the sampling's excerpts when a
+    network set is among ``configs``, else the clip a clip set takes.
+
+    >>> analysed([FeatureConfig(set="kaggle")], DEFAULT_SAMPLING)
+    'central 30 s'
+    >>> analysed([FeatureConfig(set="musicnn")], DEFAULT_SAMPLING)
+    '4-24 excerpts'
+    """
+    if sampling.full or any(feature_set(c.set).networks for c in configs):
+        return sampling.label
+    seconds = {c.clip_seconds for c in configs}
+    return "whole files" if None in seconds else f"central {max(seconds):g} s"
 
 
 def _engine(options: RunOptions, tasks: list[workers.Task], done: dict[str, set[str]],
