@@ -6,6 +6,8 @@ Shared options, the consoles and the error policy live in :mod:`genriflow.cli.co
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from genriflow.cli import (
@@ -31,6 +33,23 @@ app = typer.Typer(
     cls=GenriflowGroup, no_args_is_help=True, pretty_exceptions_enable=False,
     add_completion=False, rich_markup_mode=None,
 )
+
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from genriflow import __version__
+
+        typer.echo(f"genriflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print genriflow's version and exit.")] = False) -> None:
+    """Tell which genre a piece of music belongs to, from the audio itself."""
+
 
 for module in (demo_data, features, train, tune, evaluate, predict, similar, compare, plot,
                cluster, models, demo, serve):

@@ -26,6 +26,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+# what typer raises for a command line it cannot parse (typer ships its own click)
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError, AudioWarning
@@ -97,7 +100,12 @@ class GenriflowGroup(TyperGroup):
         if ctx.parent is None and "" in args:
             _fail(f'argument {args.index("") + 1} is empty (""), as an unset shell variable '
                   "gives; give a path or a value (the current folder is .)", EXIT_USER_ERROR)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except NoArgsIsHelpError:
+            raise
+        except UsageError as exc:
+            _fail(usage_line(exc), EXIT_USER_ERROR)
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
@@ -108,7 +116,11 @@ class GenriflowGroup(TyperGroup):
         warnings.showwarning = show_warning
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors
+        except NoArgsIsHelpError:  # a bare group (`genriflow library`): its help
+            raise
+        except UsageError as exc:  # an unknown command or option, a value of the wrong type
+            _fail(usage_line(exc), EXIT_USER_ERROR)
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
         except ConfigError as exc:
             _fail(_text(partial(as_given, exc, ctx.meta.get(_COMMAND))), EXIT_USER_ERROR)
@@ -126,6 +138,13 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+
+
+def usage_line(error: UsageError) -> str:
+    """A command line typer cannot parse, as one line: what is wrong, then where the
+    command's options are listed (instead of click's usage block and hint)."""
+    where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
+    return f"{error.format_message().rstrip('.')}{where}"
 
 
 def as_given(error: ConfigError, command: TyperCommand | None) -> str:

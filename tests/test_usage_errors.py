@@ -1,0 +1,50 @@
+"""A command line that cannot be parsed is one red line naming what is wrong and where the
+options are listed, exit status 2; ``--version`` says the version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from commandline import in_process
+from genriflow import __version__
+
+USAGE_ERRORS = [  # the command line, what its line says, how many words name its command
+    (("--no-such-option",), "No such option: --no-such-option", 0),
+    (("predcit", "song.mp3"), "No such command 'predcit'. Did you mean 'predict'?", 0),
+    (("predict", "--topp", "3", "song.mp3"),
+     "No such option: --topp (Possible options: --store, --top)", 1),
+    (("predict", "--top", "many", "song.mp3"), "Invalid value for '--top'", 1),
+    (("predict",), "Missing argument 'paths'", 1),
+    (("library", "lss"), "No such command 'lss'. Did you mean 'ls'?", 1),
+    (("library", "classify", "--excerpts", "some"), "Invalid value for '--excerpts'", 2),
+]
+
+
+@pytest.mark.parametrize(("argv", "says", "group"), USAGE_ERRORS)
+def test_a_command_line_that_cannot_be_parsed_is_one_line(argv, says, group):
+    ran = in_process(*argv)
+    assert ran.returncode == 2
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert ran.stderr.startswith("error: ") and says in ran.stderr, ran.stderr
+    # the command as it was run (here the test runner's name for it, `root`)
+    assert ran.stderr.rstrip().endswith(f"; see `{' '.join(['root', *argv[:group]])} --help`")
+    assert "Usage:" not in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_a_bare_group_still_shows_its_help():
+    ran = in_process("library")
+    assert "Usage: root library" in ran.stdout + ran.stderr
+    assert "classify" in ran.stdout + ran.stderr
+
+
+def test_version_is_printed_without_the_heavy_libraries():
+    assert in_process("--version").stdout == f"genriflow {__version__}\n"
+    heavy = ("import sys\nfrom genriflow.cli import app\ntry:\n    app(['--version'])\n"
+             "except SystemExit as exit:\n    assert exit.code in (0, None)\n"
+             "print(sorted(m for m in ('numpy', 'torch', 'librosa') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", heavy], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.splitlines() == [f"genriflow {__version__}", "[]"], done.stderr
