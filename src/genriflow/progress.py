@@ -9,9 +9,12 @@ name and never breaks the display.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
-from rich.console import Console
+from rich.cells import cell_len, chop_cells
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -64,29 +67,113 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     )
 
 
-def print_table(console: Console, header: Sequence[str], rows: Iterable[Sequence[str]], *,
-                title: str | None = None, right: Iterable[str] = (),
-                styles: Sequence[str | None] | None = None) -> None:
+class Cell(str):
+    """A table cell of items that are never broken: on a terminal it wraps between them only.
+
+    It is the text of its items joined with ``sep`` (what goes through a pipe), so it
+    compares, prints and joins as that text.
+
+    >>> Cell(["msd:ambient 26%", "mtt:ambient 20%"]) == "msd:ambient 26%, mtt:ambient 20%"
+    True
+    """
+
+    items: list[str]
+    sep: str
+
+    def __new__(cls, items: Iterable[str], sep: str = ", ") -> Cell:
+        items = [str(item) for item in items]
+        cell = super().__new__(cls, sep.join(items))
+        cell.items, cell.sep = items, sep
+        return cell
+
+    def pieces(self) -> list[str]:
+        """The unbreakable pieces, each with the separator that follows it."""
+        return [item + self.sep for item in self.items[:-1]] + self.items[-1:]
+
+
+#: The narrowest a row's name (the first column: a path, an album) is kept before it folds.
+NAME_MIN_WIDTH = 16
+
+
+class _Wrapped:
+    """A cell's text, measured and wrapped by its pieces (:func:`_pieces`), so that rich
+    sizes a column by its longest piece and never breaks one, unless ``fold`` lets it."""
+
+    def __init__(self, cell: str | Cell, fold: bool = False) -> None:
+        self.pieces = _pieces(cell, fold)
+        self.fold = fold
+
+    @property
+    def minimum(self) -> int:
+        longest = max((cell_len(p.rstrip()) for p in self.pieces), default=1)
+        return min(longest, NAME_MIN_WIDTH) if self.fold else max(longest, 1)
+
+    @property
+    def maximum(self) -> int:
+        return max(cell_len("".join(self.pieces).rstrip()), 1)
+
+    def lines(self, width: int) -> list[str]:
+        lines, line = [], ""
+        for piece in self.pieces:
+            if not line or cell_len((line + piece).rstrip()) <= width:
+                line += piece
+            else:
+                lines.append(line.rstrip())
+                line = piece
+            if cell_len(line.rstrip()) > width:  # a piece wider than the cell: folded
+                *whole, line = chop_cells(line, width)
+                lines += whole
+        return [*lines, line.rstrip()]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.minimum, self.maximum).with_maximum(options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text("\n".join(self.lines(options.max_width)), justify=options.justify,
+                   overflow="fold", no_wrap=True)
+
+
+def _pieces(cell: str | Cell, fold: bool) -> list[str]:
+    """A cell cut where it may break: between a Cell's items; after the spaces of text;
+    also after each ``/`` of a name that may fold (a path breaks between its folders)."""
+    if isinstance(cell, Cell):
+        return cell.pieces()
+    text = cell.expandtabs(4)
+    return [p for p in re.split(r"(?<=[\s/])(?=[^\s/])" if fold else r"(?<=\s)(?=\S)",
+                                text) if p]
+
+
+def print_table(console: Console, header: Sequence[str],
+                rows: Iterable[Sequence[str | Cell]], *, title: str | None = None,
+                right: Iterable[str] = (), styles: Sequence[str | None] | None = None,
+                fold: Iterable[str] = ()) -> None:
     """Print a table: every cell whole and as it is, on a terminal and through a pipe alike.
 
-    On a terminal, a rich table whose cells wrap (never cut short) to the width. Anywhere
-    else (a pipe, a file), its ``title`` on a line of its own, then the header and one line
-    per row, tab-separated: no column is ever cut to fit 80 columns, and each row can be
-    read back (``pandas.read_csv(..., sep="\\t", skiprows=1)``). A tab or line break
-    inside a cell is written ``\\t`` or ``\\n`` so that each row stays one line.
+    On a terminal, a rich table as wide as its longest cells allow, each cell wrapped
+    between its words (or a :class:`Cell`'s items), never inside one; only the first
+    column (the row's name: a path, an album) folds inside a word, and only where a word
+    of it is longer than :data:`NAME_MIN_WIDTH`. When even so the table is wider than the
+    terminal, each row is printed as a record instead (:func:`print_records`): its name
+    on a line, then one line per column. Anywhere else (a pipe, a file), its ``title`` on
+    a line of its own, then the header and one line per row, tab-separated: no column is
+    ever cut to fit 80 columns, and each row can be read back
+    (``pandas.read_csv(..., sep="\\t", skiprows=1)``). A tab or line break inside a cell
+    is written ``\\t`` or ``\\n`` so that each row stays one line.
 
     Parameters
     ----------
     console : rich.console.Console
     header : sequence of str
         The column names.
-    rows : iterable of sequence of str
+    rows : iterable of sequence of (str or Cell)
         One sequence of cells per row; nothing in them is read as markup.
     title : str or None
     right : iterable of str
         Columns aligned right on a terminal (numbers).
     styles : sequence of (str or None), or None
         Each row's style on a terminal (``"dim"``, ``"bold green"``).
+    fold : iterable of str
+        Other columns that may fold like the first (paths).
 
     Examples
     --------
@@ -99,21 +186,162 @@ def print_table(console: Console, header: Sequence[str], rows: Iterable[Sequence
     file	genre
     Album [Deluxe]/02 Outro [bold].mp3	rock
     """
-    rows = [[str(cell) for cell in row] for row in rows]
+    rows = [list(row) for row in rows]
     if not console.is_terminal:
         lines = [] if title is None else [_one_line(title)]
-        lines += ["\t".join(map(_one_line, row)) for row in [list(header), *rows]]
+        lines += ["\t".join(_one_line(str(cell)) for cell in row)
+                  for row in [list(header), *rows]]
         console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
         console.file.flush()
         return
+    folding = [j == 0 or name in set(fold) for j, name in enumerate(header)]
+    widths = table_widths(console, header, rows, fold=fold)
+    if widths is None:
+        if title is not None:
+            console.print(Text(title))
+        print_records(console, [(str(row[0]), list(zip(header[1:], row[1:], strict=True)))
+                                for row in rows], styles=styles)
+        return
     right = set(right)
     table = Table(title=None if title is None else Text(title), title_justify="left")
-    for column in header:
+    for column, width in zip(header, widths, strict=True):
         table.add_column(Text(column), justify="right" if column in right else "left",
-                         overflow="fold")
+                         width=width)
     for i, row in enumerate(rows):
-        table.add_row(*map(Text, row), style=None if styles is None else styles[i])
+        table.add_row(*(_Wrapped(cell, fold=folding[j]) for j, cell in enumerate(row)),
+                      style=None if styles is None else styles[i])
     console.print(table)
+
+
+def table_widths(console: Console, header: Sequence[str],
+                 rows: Sequence[Sequence[str | Cell]], *, fold: Iterable[str] = ()
+                 ) -> list[int] | None:
+    """Each column's width in a table that fits ``console`` with no word broken (the first
+    column and those in ``fold`` may fold, see :func:`print_table`); None when no such
+    table fits.
+
+    Each column is as wide as its longest cell when all fit; else each gets its longest
+    word, then the columns that lack least get their longest cell, and the others share
+    what is left alike.
+
+    >>> import io
+    >>> narrow = Console(file=io.StringIO(), width=25)
+    >>> table_widths(narrow, ["file", "genre"], [["a.ogg", "classical 56%"]])
+    [5, 13]
+    >>> print(table_widths(narrow, ["file", "tags"], [["a.ogg", Cell(["msd:ambient 26%"] * 2)]]))
+    None
+    """
+    columns = list(zip(header, *rows, strict=True))
+    folding = [j == 0 or name in set(fold) for j, name in enumerate(header)]
+    cells = [[_Wrapped(cell, fold=folding[j] and i > 0) for i, cell in enumerate(column)]
+             for j, column in enumerate(columns)]
+    minimum = [max(c.minimum for c in column) for column in cells]
+    maximum = [max(c.maximum for c in column) for column in cells]
+    room = console.width - 3 * len(header) - 1  # each column's padding and border
+    if sum(minimum) > room:
+        return None
+    if sum(maximum) <= room:
+        return maximum
+    widths, spare = list(minimum), room - sum(minimum)
+    lacking = {j: most - least for j, (least, most) in enumerate(zip(minimum, maximum,
+                                                                      strict=True))}
+    for j in sorted(lacking, key=lacking.get):  # the least lacking made whole first
+        if lacking[j] <= spare:
+            widths[j] += lacking.pop(j)
+            spare -= widths[j] - minimum[j]
+    for k, j in enumerate(sorted(lacking, key=lacking.get, reverse=True)):
+        widths[j] += spare // len(lacking) + (k < spare % len(lacking))
+    return widths
+
+
+def print_records(console: Console, records: Sequence[tuple[str, Sequence[tuple[str, str | Cell]]]],
+                  *, styles: Sequence[str | None] | None = None) -> None:
+    """Print each record as its name on a line, then a ``label  value`` line per field
+    (empty ones left out), each value wrapped between its words or items, as in a table:
+    the layout of a table too wide for the terminal.
+
+    >>> import io
+    >>> out = Console(file=io.StringIO(), width=30, color_system=None)
+    >>> print_records(out, [("a [b].ogg", [("genres", Cell(["classical 56%", "jazz 9%",
+    ...                                                     "reggae 7%"]))])])
+    >>> print(out.file.getvalue(), end="")
+    a [b].ogg
+      genres  classical 56%,
+              jazz 9%, reggae 7%
+    """
+    labels = [label for _, fields in records for label, value in fields if value]
+    label_width = max(map(cell_len, labels), default=0)
+    for i, (name, fields) in enumerate(records):
+        style = None if styles is None else styles[i]
+        if i:
+            console.print()
+        for line in _Wrapped(name, fold=True).lines(console.width):
+            console.print(Text(line, style=f"bold {style or ''}".strip()), soft_wrap=False)
+        print_fields(console, fields, style=style, label_width=label_width)
+
+
+def print_fields(console: Console, fields: Sequence[tuple[str, str | Cell]], *,
+                 style: str | None = None, label_width: int | None = None) -> None:
+    """Print ``  label  value`` lines, the values aligned and wrapped between their words
+    (or a :class:`Cell`'s items) under one another; empty values are left out. The labels
+    take ``label_width`` columns (default: the longest).
+
+    >>> import io
+    >>> out = Console(file=io.StringIO(), width=32, color_system=None)
+    >>> print_fields(out, [("per genre", Cell(["blues 0.76", "classical 0.93", "disco 0.00"])),
+    ...                    ("also", "")])
+    >>> print(out.file.getvalue(), end="")
+      per genre  blues 0.76,
+                 classical 0.93,
+                 disco 0.00
+    """
+    shown = [(label, value) for label, value in fields if value]
+    if label_width is None:
+        label_width = max((cell_len(label) for label, _ in shown), default=0)
+    indent = 2 + label_width + 2
+    for label, value in shown:
+        first, *rest = _Wrapped(value).lines(max(console.width - indent, 1))
+        console.print(Text.assemble("  ", (label, "bold"),
+                                    " " * (indent - 2 - cell_len(label)), first,
+                                    style=style or ""), soft_wrap=False)
+        for line in rest:
+            console.print(Text(" " * indent + line, style=style or ""), soft_wrap=False)
+
+
+def print_hanging(console: Console, first: str | Text, text: str) -> None:
+    """Print ``first`` then ``text`` on one line, ``text`` as it is (a path, a message).
+
+    On a terminal, ``text`` wraps between its words and after the ``/`` of its paths, each
+    following line under its start; when it does not fit the room ``first`` leaves and
+    that room is under ``2 * NAME_MIN_WIDTH``, it starts on the next line, indented by 2.
+    Anywhere else it is one line, however long.
+
+    >>> import io
+    >>> out = Console(file=io.StringIO(), width=40, force_terminal=True, color_system=None)
+    >>> print_hanging(out, "jazz  45%  ", "/music/01 Intro.flac")
+    >>> print_hanging(out, "jazz  45%  ", "/music/[Live] Album/01 Intro with a long name.flac")
+    >>> print(out.file.getvalue(), end="")
+    jazz  45%  /music/01 Intro.flac
+    jazz  45%
+      /music/[Live] Album/01 Intro with a
+      long name.flac
+    """
+    first = Text(first) if isinstance(first, str) else first
+    if not console.is_terminal:
+        console.print(Text.assemble(first, text), soft_wrap=True)
+        return
+    room = console.width - first.cell_len
+    indent = first.cell_len if room >= min(cell_len(text), 2 * NAME_MIN_WIDTH) else 2
+    lines = _Wrapped(text, fold=True).lines(console.width - indent)
+    if indent < first.cell_len:
+        alone = first.copy()
+        alone.rstrip()
+        console.print(alone, soft_wrap=False)
+    else:
+        first, lines = Text.assemble(first, lines[0]), lines[1:]
+        console.print(first, soft_wrap=False)
+    for line in lines:
+        console.print(Text(" " * indent + line), soft_wrap=False)
 
 
 def _one_line(cell: str) -> str:

@@ -48,6 +48,7 @@ from genriflow.cli.library_options import (
 from genriflow.library.configs import ClassifyConfig, LearnConfig, album_min_tracks, model_folder
 from genriflow.library.selection import Selection, export_format
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
+from genriflow.progress import print_hanging
 from genriflow.training.head_config import HeadConfig
 
 NAME = "library"
@@ -135,13 +136,17 @@ def ls(
         frame = library.songs(**asdict(selection))
     for r in frame.itertuples():
         if failed:
-            line = f"{r.stage:<8}  {r.error_kind:<11}  {r.path}: {r.error}"
+            columns, rest = f"{r.stage:<8}  {r.error_kind:<11}  ", f"{r.path}: {r.error}"
         elif not isinstance(r.genre, str):  # not analysed yet
-            line = f"{'-':<10}  {'':>4}  {'':<10}  {'':<12}  {r.path}"
+            columns, rest = f"{'-':<10}  {'':>4}  {'':<10}  {'':<12}  ", r.path
         else:
             guess = f"{r.genre}?" if r.unknown is True else r.genre
-            line = f"{guess:<10}  {r.probability:>4.0%}  {r.mood:<10}  {r.voice:<12}  {r.path}"
-        console.print(line, highlight=False, markup=False)
+            columns = f"{guess:<10}  {r.probability:>4.0%}  {r.mood:<10}  {r.voice:<12}  "
+            rest = r.path
+        if console.is_terminal:  # the path (and reason) wrapped under its own start
+            print_hanging(console, columns, rest)
+        else:
+            console.print(columns + rest, highlight=False, markup=False)
     err_console.print(f"{len(frame)} {'files' if failed else 'songs'}", highlight=False)
 
 

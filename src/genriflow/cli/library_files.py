@@ -19,9 +19,11 @@ from genriflow.cli.common import (
     labelled,
     print_table,
     split_list,
+    styled,
 )
 from genriflow.cli.library_options import Db, Model, SkipUnknown, open_library
 from genriflow.library.configs import PlanConfig
+from genriflow.progress import print_hanging
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
                                       "with counts; write nothing.")]
@@ -51,11 +53,11 @@ def plan(
     with open_library(db) as library:
         made = library.plan(**asdict(config))
     made.write(out)
-    for path, why in made.left_out:
-        err_console.print(labelled("left out", f"{path}: {why}"), highlight=False,
-                          soft_wrap=True)
+    for path, why in made.left_out:  # on a terminal, wrapped between words
+        print_hanging(err_console, styled(("left out:", "yellow"), " "), f"{path}: {why}")
+    # on a terminal rich wraps it between words; elsewhere each line stays whole
     console.print(f"{made}\nwrote {out}; review it, then `genriflow library apply {out}`",
-                  highlight=False)
+                  highlight=False, soft_wrap=not console.is_terminal)
 
 
 def apply(
@@ -146,7 +148,7 @@ def _print_runs(frame) -> None:
         undone = "" if pd.isna(r.undone_by) else str(int(r.undone_by))
         rows.append([str(r.id), r.kind, r.source, when, str(r.files), str(r.failed), undone])
     print_table(console, ["run", "kind", "source", "when", "files", "failed", "undone by"],
-                rows, title="tag runs", right=["run", "files", "failed"])
+                rows, title="tag runs", right=["run", "files", "failed"], fold=["source"])
 
 
 COMMANDS = {"plan": plan, "apply": apply, "undo": undo, "playlists": playlists}

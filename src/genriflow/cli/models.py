@@ -15,6 +15,7 @@ import typer
 
 from genriflow.cli.common import console, styled
 from genriflow.errors import one_of
+from genriflow.progress import Cell, print_fields
 
 NAME = "models"
 FORMATS = ("table", "json")
@@ -33,19 +34,22 @@ def command(
         console.print_json(json.dumps([asdict(m) for m in models]))
         return
     console.print("Built-in models, each figure with what it was fitted, chosen and tested "
-                  "on (95 % Wilson interval):")
+                  "on (95 % Wilson interval):", soft_wrap=not console.is_terminal)
     for m in models:
         default = " (default)" if m.name == DEFAULT_MODEL else ""
         console.print(styled("\n", (f"{m.name}{default}", "bold"), f": {m.summary}"),
-                      highlight=False)
+                      highlight=False, soft_wrap=not console.is_terminal)
         rows = [("accuracy", f"{m.accuracy:.3f} ({m.correct}/{m.n}, "
                              f"{m.interval[0]:.3f}-{m.interval[1]:.3f})"),
                 ("macro rec.", "" if m.macro_recall is None else f"{m.macro_recall:.3f}"),
-                ("per genre", ", ".join(f"{g} {r:.2f}" for g, r in m.per_genre.items())),
+                ("per genre", Cell(f"{g} {r:.2f}" for g, r in m.per_genre.items())),
                 ("unknown", "" if m.unknown_rate is None else f"{m.unknown_rate:.3f} of "
                             "in-genre songs"),
                 ("tested on", m.tested_on), ("trained on", m.trained_on),
                 ("chosen on", m.chosen_on), ("also", m.notes)]
+        if console.is_terminal:  # wrapped between words, under one another
+            print_fields(console, rows)
+            continue
         for label, text in rows:
             if text:
                 console.print(f"  {label:<11}{text}", highlight=False)

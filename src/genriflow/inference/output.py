@@ -6,6 +6,11 @@ the answer in one go. A table goes to a terminal only: when standard output is a
 file, ``table`` is written as plain tab-separated rows with full paths
 (:func:`genriflow.progress.print_table`), so no path is ever cut short and each row can be
 matched back to its song. Paths and names are printed as they are (never read as markup).
+
+On a terminal no genre with its percentage, tag or word is broken across lines: each
+cell wraps between its items only (a :class:`~genriflow.progress.Cell`). When the table
+does not fit the terminal so (``--tags`` on 80 columns), each song is printed as a record:
+its name, then ``genres``, ``unsure``, ``voice``, ``moods`` and ``tags`` lines.
 """
 
 from __future__ import annotations
@@ -20,7 +25,10 @@ from rich.console import Console
 
 from genriflow.inference.predict import Prediction
 from genriflow.inference.tags import SongTags
-from genriflow.progress import print_table
+from genriflow.progress import Cell, print_records, print_table, table_widths
+
+#: The ``table`` column of a multi-label model's genres.
+THRESHOLD_HEADER = "genres (at or above their thresholds)"
 
 
 def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> list[dict]:
@@ -132,7 +140,10 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
         console.file.flush()
     else:
         header, rows = _table(predictions, song_tags, top)
-        print_table(console, header, rows)
+        if console.is_terminal and table_widths(console, header, rows) is None:
+            print_records(console, _records(header, rows))
+        else:
+            print_table(console, header, rows)
 
 
 def render_predictions(predictions: Sequence[Prediction], fmt: str, top: int,
@@ -147,19 +158,19 @@ def _table(predictions: Sequence[Prediction], song_tags: Sequence[SongTags], top
     thresholds = any(p.thresholds is not None for p in predictions)
     genre_header = [f"#{i}" for i in range(1, top + 1)]
     if thresholds:
-        genre_header.append("genres (at or above their thresholds)")
+        genre_header.append(THRESHOLD_HEADER)
     genre_header.append("unsure")
     tag_header = ["voice", "moods", "top tags"]
     cells: dict[str, list[str]] = {}
     for p in predictions:
         row = _cells(p, top)
         if thresholds:
-            row.append(", ".join(g for g, _ in p.genres))
-        row.append(f"yes (< {p.min_confidence:g})" if p.unsure else "")
+            row.append(Cell(g for g, _ in p.genres))
+        row.append(Cell(["yes", f"(< {p.min_confidence:g})"], sep=" ") if p.unsure else "")
         cells[p.path] = row
-    tagged = {t.path: [f"{t.voice} ({t.vocal_probability:.0%} vocal)",
-                       ", ".join(m for m, _ in t.moods[:top]),
-                       ", ".join(f"{name} {p:.0%}" for name, p in t.top[:top])]
+    tagged = {t.path: [Cell([t.voice, f"({t.vocal_probability:.0%} vocal)"], sep=" "),
+                       Cell(m for m, _ in t.moods[:top]),
+                       Cell(f"{name} {p:.0%}" for name, p in t.top[:top])]
               for t in song_tags}
     blank_genres = [""] * len(genre_header)
     paths = [*cells, *(path for path in tagged if path not in cells)]
@@ -171,11 +182,28 @@ def _table(predictions: Sequence[Prediction], song_tags: Sequence[SongTags], top
     return header, rows
 
 
+def _records(header: list[str], rows: list[list[str]]) -> list[tuple[str, list]]:
+    """The table's rows as records, for a terminal too narrow for the table: a song's
+    name, then its genres (``#1`` to ``#top`` as one list), then each other column
+    (``unsure``, ``voice``, ``moods``, ``tags``...) under its own label."""
+    ranked = [j for j, name in enumerate(header) if name.startswith("#")]
+    labels = {THRESHOLD_HEADER: "thresholds met", "top tags": "tags"}
+    records = []
+    for row in rows:
+        fields = []
+        if ranked:
+            fields.append(("genres", Cell(row[j] for j in ranked if row[j])))
+        fields += [(labels.get(name, name), cell) for j, (name, cell)
+                   in enumerate(zip(header, row, strict=True)) if j and j not in ranked]
+        records.append((row[0], fields))
+    return records
+
+
 def _cells(p: Prediction, top: int) -> list[str]:
     """A song's genre cells; a rejected song's first cell says ``unknown``."""
-    cells = [f"{g} {prob:.0%}" for g, prob in p.top(top)]
+    cells: list[str] = [Cell([f"{g} {prob:.0%}"]) for g, prob in p.top(top)]
     if p.unknown:
-        cells[0] = f"unknown (best guess: {cells[0]})"
+        cells[0] = Cell(["unknown", "(best guess:", f"{cells[0]})"], sep=" ")
     return cells + [""] * (top - len(cells))
 
 
