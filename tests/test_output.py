@@ -190,3 +190,16 @@ def test_the_epoch_bar_keeps_its_count_on_an_80_column_terminal(monkeypatch, cap
     last = Text.from_ansi(drawn.err).plain.rstrip("\n").splitlines()[-1]
     assert last.startswith("epoch  1/50 ") and "train loss 0.1234" in last
     assert len(last) <= 80
+
+
+def test_json_timeline_starts_are_seconds_to_the_millisecond():
+    import numpy as np
+
+    from genriflow.inference.output import predictions_to_records
+    from genriflow.inference.predict import Prediction
+
+    offsets = np.arange(4) * 2.992  # the musicnn patch grid: 8.975999999999999 unrounded
+    song = Prediction("a.ogg", ["jazz", "rock"], np.array([0.4, 0.6]), offsets,
+                      np.tile([0.4, 0.6], (4, 1)))
+    starts = [w["start"] for w in predictions_to_records([song])[0]["timeline"]]
+    assert [repr(s) for s in starts] == ["0.0", "2.992", "5.984", "8.976"]

@@ -41,7 +41,7 @@ def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> l
             "genres": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.genres],
             "probabilities": {g: round(float(x), 4) for g, x in zip(p.labels, p.probabilities,
                                                                    strict=True)},
-            "timeline": [{"start": float(o), "genre": p.labels[int(w.argmax())],
+            "timeline": [{"start": round(float(o), 3), "genre": p.labels[int(w.argmax())],
                           "probability": round(float(w.max()), 4)}
                          for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
             "unknown": p.unknown,
