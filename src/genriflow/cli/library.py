@@ -61,7 +61,7 @@ app = typer.Typer(
     cls=GenriflowGroup, no_args_is_help=True, rich_markup_mode=None,
 )
 
-@app.command("scan")
+@app.command("scan", short_help="Record every audio file under folders; nothing analysed")
 def scan(
     dirs: Annotated[list[Path], typer.Argument(help="Music folders (symbolic links "
                                                "followed).")],
@@ -85,7 +85,7 @@ def scan(
         raise typer.Exit(1)
 
 
-@app.command("classify")
+@app.command("classify", short_help="Analyse the songs that are new or changed since the last run")
 def classify(
     model: Annotated[str | None, typer.Option(
         help="A built-in model (default: library-genres, GTZAN's ten genres and nine more; "
@@ -118,7 +118,7 @@ def classify(
         raise typer.Exit(1)
 
 
-@app.command("ls")
+@app.command("ls", short_help="List the songs, by genre, mood, voice or own category")
 def ls(
     genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,
     unknown: Unknown = False, threshold: Threshold = None,
@@ -150,7 +150,7 @@ def ls(
     err_console.print(f"{len(frame)} {'files' if failed else 'songs'}", highlight=False)
 
 
-@app.command("export")
+@app.command("export", short_help="Write the index as CSV, JSON or Parquet")
 def export(
     format: Annotated[str | None, typer.Option("--format", "-f", help="csv, parquet or json "
                                                "(default: from --out, else csv).")] = None,
@@ -174,7 +174,7 @@ def export(
         err_console.print(f"wrote {written}", highlight=False)
 
 
-@app.command("albums")
+@app.command("albums", short_help="Each album's genre, from its tracks together")
 def albums(
     model: Model = None,
     disagree: Annotated[bool, typer.Option("--disagree", help="Also list the tracks whose "
@@ -211,7 +211,7 @@ def _name(value) -> str:
     return value if isinstance(value, str) else "-"
 
 
-@app.command("learn")
+@app.command("learn", short_help="Learn your own categories from songs you already sorted")
 def learn(
     name: Annotated[str, typer.Argument(help="The model's name; `library classify --model "
                                         "NAME` applies it.")],
@@ -315,6 +315,12 @@ def _interval(interval: tuple[float, float]) -> str:
     return f"95 % interval {interval[0]:.3f}-{interval[1]:.3f}"
 
 
+FILE_SUMMARIES = {
+    "plan": "Write a reviewable plan of tag changes; nothing is written",
+    "apply": "Write exactly a reviewed plan into the files, journalled",
+    "undo": "Restore the tags an apply run changed",
+    "playlists": "Write one .m3u8 playlist per genre, mood or category",
+}
 for command_name, command in library_files.COMMANDS.items():
-    app.command(command_name)(command)
-app.command("check")(library_check.check)
+    app.command(command_name, short_help=FILE_SUMMARIES[command_name])(command)
+app.command("check", short_help="Check the index without changing it")(library_check.check)
