@@ -197,8 +197,59 @@ def test_argument_errors_import_nothing_heavy(argv, says, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-#: Errors found after a heavy import, still named as the command spells the option: values
-#: each valid alone that only their combination rules out (train_any's checks).
+#: Values each valid alone that only their combination rules out: refused as light as a
+#: single bad value (training_config checks them before the training code loads), in one
+#: line naming the option as the command spells it. The data folder exists, so that a
+#: combination let through would go on to train (and fail this test by importing NumPy);
+#: the table is refused before it is read.
+DATA = str(SONG.parent)
+TABLE = "features.csv"
+COMBINATION_ERRORS = [
+    (("train", "--model", "auto", "--multi-label", DATA),
+     "`--model` is auto, which chooses among single-genre models"),
+    (("train", "--model", "auto", "--calibration", "isotonic", DATA),
+     "`--model` is auto, which chooses among single-genre models"),
+    (("train", "--model", "shortchunk-cnn", "--embeddings", "msd-musicnn", DATA),
+     "`--embeddings` trains a classical head"),
+    (("train", "--model", "shortchunk-cnn", "--features", TABLE),
+     "`--features` cannot train a network"),
+    (("train", "--model", "svm", "--embeddings", "msd-musicnn", "--features", TABLE),
+     "`--features` holds kaggle features, but msd-musicnn features come from audio"),
+    (("train", "--model", "svm@msd-musicnn", "--features", TABLE),
+     "`--features` holds kaggle features, but msd-musicnn features come from audio"),
+    (("train", "--model", "svm@kaggle", "--embeddings", "msd-musicnn", DATA),
+     "`--embeddings` is 'msd-musicnn' but the model 'svm@kaggle' names features"),
+    (("train", "--model", "svm", "--split", "kfold", "--calibration", "sigmoid", DATA),
+     "`--calibration` needs a validation part to fit on; the split is kfold"),
+    (("train", "--model", "logreg", "--split", "kfold-grouped", "--multi-label", DATA),
+     "`--multi-label` needs a validation part to tune thresholds on"),
+    (("train", "--model", "shortchunk-cnn", "--split", "kfold", DATA),
+     "`--split` is kfold, but networks train on a hold-out split"),
+    (("train", "--model", "mm-cnn", "--split", "kfold-grouped", "--multi-label", DATA),
+     "`--split` is kfold-grouped, but networks train on a hold-out split"),
+    (("train", "--model", "mm-cnn", "--pca", "0", DATA), "`--pca` must be at least 1"),
+    (("train", "--model", "svm", "--features", TABLE, DATA),
+     "`DATA_DIR` and a feature table are both given"),
+    (("train", "--model", "svm"), "`DATA_DIR` is missing"),
+    (("compare", "--models", "svm,shortchunk-cnn", "--split", "kfold", DATA),
+     "`--split` is kfold, but networks train on a hold-out split"),
+    (("compare", "--models", "svm,mm-cnn@nosuch", DATA), "`--models` names feature set"),
+    (("tune", "--model", "shortchunk-cnn", "--split", "kfold", DATA),
+     "`--split` is kfold; tune scores trials on the validation part"),
+]
+
+
+@pytest.mark.parametrize(("argv", "says"), COMBINATION_ERRORS)
+def test_a_combination_error_is_one_light_line_naming_the_option(argv, says, tmp_path):
+    answer = _answer(*argv, "--out", str(tmp_path / "out"))
+    assert (answer["status"], answer["heavy"]) == (2, []), answer["stderr"]
+    assert says in answer["stderr"], answer["stderr"]
+    assert len(answer["stderr"].strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
+#: The first combination errors this file checked, when they were found after the heavy
+#: imports; still named as the command spells the option, in one line.
 NAMED_AS_GIVEN = [
     (("train", "--model", "auto", "--multi-label", str(SONG.parent)),
      "`--model` is auto, which chooses among single-genre models"),
@@ -414,3 +465,50 @@ def test_light_option_lists_are_the_ones_their_implementations_use():
     assert clustering.ClusterConfig is cluster_config.ClusterConfig
     assert tune.TuneConfig is tune_config.TuneConfig
     assert leave_one_genre_out.OpenSetConfig is open_set_config.OpenSetConfig
+
+
+def test_light_training_configs_agree_with_the_networks_and_models():
+    """The light copies the training configurations check with are the implementations'."""
+    from genriflow.models.classical import CLASSICAL_MODELS
+    from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
+    from genriflow.training import network_config, train_config
+
+    assert network_config.NETWORK_INPUTS == NETWORK_INPUTS
+    assert set(network_config.NETWORK_INPUTS) == set(NETWORKS)
+    assert set(train_config.MODEL_CHOICES) == {"auto", *CLASSICAL_MODELS}
+
+
+API_COMBINATIONS = """
+import json, sys
+import genriflow
+from genriflow.errors import ConfigError
+data, out = sys.argv[2], sys.argv[3]
+calls = {
+    "auto multi-label": lambda: genriflow.train(data, out=out + "/a", multi_label=True),
+    "network on a table": lambda: genriflow.train(table=data, out=out + "/b",
+                                                  model="mm-cnn"),
+    "network on k-fold": lambda: genriflow.compare(data, ["svm", "mm-cnn"], out=out + "/c",
+                                                   split="kfold"),
+    "no data": lambda: genriflow.train(out=out + "/d", model="svm"),
+}
+fields = {}
+for name, call in calls.items():
+    try:
+        call()
+    except ConfigError as exc:
+        fields[name] = exc.field
+heavy = sys.argv[1].split(",")
+print(json.dumps({"fields": fields, "heavy": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
+
+def test_the_python_api_refuses_combinations_light(tmp_path):
+    """The combinations the command line refuses are the API's own checks, light too."""
+    done = subprocess.run([sys.executable, "-c", API_COMBINATIONS, ",".join(HEAVY),
+                           str(SONG.parent), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"fields": {"auto multi-label": "model", "network on a table": "table",
+                                 "network on k-fold": "split", "no data": "data"},
+                      "heavy": []}
+    assert list(tmp_path.iterdir()) == []

@@ -3,9 +3,11 @@ evaluation, open-set rounds, comparisons, clustering and pictures.
 
 Each writes a run folder (or returns a table) and is reachable as ``genriflow.<name>``.
 The rule of :mod:`genriflow.api` holds here too: the data come first, every option is
-keyword-only (the model included: ``evaluate(data, model=...)``). Every option's value is
-checked first, from light name lists and configs, before NumPy, torch or the data are
-touched: a bad one is a :class:`~genriflow.errors.ConfigError` at once.
+keyword-only (the model included: ``evaluate(data, model=...)``). Every option's value,
+and every combination of values, is checked first, from light name lists and configs
+(:func:`~genriflow.training.train_config.training_config` for training), before NumPy,
+torch or the data are touched: a bad one is a :class:`~genriflow.errors.ConfigError` at
+once.
 """
 
 from __future__ import annotations
@@ -16,15 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from genriflow.audio import AUGMENTATIONS
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
-from genriflow.features.devices import DEVICES
 from genriflow.features.options import RunOptions, default_options
-from genriflow.models.spec import model_spec
-from genriflow.training import CALIBRATIONS, NETWORK_CALIBRATIONS, THRESHOLD_CHOICES
+from genriflow.training.train_config import training_config
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,9 +161,11 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         The model folder, its metrics (with the split) and the files that could not be used.
     """
     split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
-    _check_training("model", model, pca=pca, epochs=epochs, device=device, augment=augment,
-                    copies=copies, embeddings=embeddings, calibration=calibration,
+    training_config(model, split=split_config, table=table is not None, pca=pca,
+                    epochs=epochs, device=device, augment=augment, copies=copies,
+                    embeddings=embeddings, calibration=calibration, multi_label=multi_label,
                     thresholds=thresholds)
+    _one_source(data, table)
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
@@ -174,25 +175,6 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
         calibration=calibration, multi_label=multi_label, thresholds=thresholds,
         options=options)
     return Run(Path(out), metrics, errors)
-
-
-def _check_training(field: str, model: str, *, epochs: int, device: str,
-                    pca: int | None = None, augment: str = "none", copies: int = 1,
-                    embeddings: str | None = None, calibration: str = "auto",
-                    thresholds: str = "tuned") -> None:
-    """The values :func:`train` and :func:`compare` take, each checked alone (``model``
-    named as ``field``); what only a combination rules out is found where it is used."""
-    family = model_spec(field, model)[0]
-    at_least("pca", pca, 1, optional=True)
-    at_least("epochs", epochs, 1)
-    one_of("device", device, DEVICES)
-    one_of("augment", augment, AUGMENTATIONS)
-    at_least("copies", copies, 1)
-    if embeddings:
-        one_of("embeddings", embeddings, FEATURE_SET_NAMES)
-    one_of("calibration", calibration,
-           ("auto", *(NETWORK_CALIBRATIONS if family == "network" else CALIBRATIONS)))
-    one_of("thresholds", thresholds, THRESHOLD_CHOICES)
 
 
 def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
@@ -255,13 +237,19 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
                           options=options if options is not None else default_options())
 
 
+def _one_source(data: str | os.PathLike | None, table: str | os.PathLike | None) -> None:
+    """Exactly one of labelled audio and a feature table."""
+    if data is None and table is None:
+        raise ConfigError("data", "is missing: give labelled audio or a feature table")
+    if data is not None and table is not None:
+        raise ConfigError("data", "and a feature table are both given; give one of them")
+
+
 def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,
              config: Any, options: RunOptions) -> FeatureDataset:
     from genriflow.features.dataset import from_audio, from_table
 
-    if (data is None) == (table is None):
-        raise ConfigError("data", "give either labelled audio or a feature table, not both "
-                          "or neither")
+    _one_source(data, table)
     if table is not None:
         return from_table(table)
     return from_audio(data, config, options=options)
@@ -387,7 +375,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
         raise ConfigError("models", "names no model")
     split_config = SplitConfig(method=split, seed=seed)
     for model in models:
-        _check_training("models", model, epochs=epochs, device=device)
+        training_config(model, split=split_config, epochs=epochs, device=device,
+                        field="models")
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()

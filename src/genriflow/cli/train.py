@@ -31,10 +31,13 @@ NAME = "train"
 
 
 def command(
-    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
-                                                    "manifest CSV.")] = None,
-    features: Annotated[Path | None, typer.Option(help="Train from a Kaggle-style feature "
-                                                  "table instead of audio.")] = None,
+    # Named as the API names them (data, table), so that an error the API finds in either
+    # is spelt as given here (DATA_DIR, --features).
+    data: Annotated[Path | None, typer.Argument(metavar="DATA_DIR", help="Folder of "
+                                                "labelled audio or a manifest CSV.")] = None,
+    table: Annotated[Path | None, typer.Option("--features", help="Train from a "
+                                               "Kaggle-style feature table instead of "
+                                               "audio.")] = None,
     split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
     model: Annotated[str, typer.Option(help="auto (the best on validation of the heads on "
                                        "the table, on msd-musicnn embeddings and, with 50+ "
@@ -75,7 +78,7 @@ def command(
     from genriflow.api_training import train
 
     out = out or Path("models") / f"{model.replace('@', '-')}-{stamp()}"
-    run = train(data_dir, table=features, model=model, out=out, split=split, seed=seed,
+    run = train(data, table=table, model=model, out=out, split=split, seed=seed,
                 folds=folds, pca=pca, epochs=epochs, device=device, augment=augment,
                 copies=copies, embeddings=embeddings, calibration=calibration,
                 multi_label=multi_label, thresholds=thresholds,

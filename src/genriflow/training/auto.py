@@ -87,7 +87,7 @@ class AutoConfig:
 
     def network_input(self) -> str:
         """The network's input feature set (``log-mel`` for ``shortchunk-cnn``)."""
-        from genriflow.training.deep import parse_network
+        from genriflow.training.network_config import parse_network
 
         return parse_network(self.network)[1]
 

@@ -8,96 +8,25 @@ once, on the test part is the workflows layer's
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from genriflow.datasets.frames import label_sets
-from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
-from genriflow.models.classical import (
-    AUTO_CANDIDATES,
-    CLASSICAL_MODELS,
-    TUNABLE,
-    ClassicalGenreModel,
-    make_classical,
-)
+from genriflow.models.classical import AUTO_CANDIDATES, ClassicalGenreModel, make_classical
 from genriflow.models.multilabel import choose_thresholds, indicator
 from genriflow.models.transforms import variance_columns
 from genriflow.training import THRESHOLD_CHOICES as THRESHOLD_CHOICES
-from genriflow.training.calibration import CALIBRATIONS, calibrated, calibrated_per_genre
+from genriflow.training.calibration import calibrated, calibrated_per_genre
+from genriflow.training.train_config import MODEL_CHOICES as MODEL_CHOICES
+from genriflow.training.train_config import TrainConfig as TrainConfig
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
-
-#: What ``TrainConfig.model`` may name.
-MODEL_CHOICES = ("auto", *CLASSICAL_MODELS)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train; saved in the model folder.
-
-    Attributes
-    ----------
-    model : str
-        One of :data:`MODEL_CHOICES`: ``auto`` (best of :data:`AUTO_CANDIDATES` on
-        validation) or a name in :data:`CLASSICAL_MODELS`.
-    split : SplitConfig
-    pca : int or None
-        Principal components after scaling (``None``: no PCA, except kNN's own 15).
-    seed : int
-    params : dict
-        Settings of a named model's classifier (see
-        :data:`~genriflow.models.classical.TUNABLE`), e.g. from ``genriflow tune``;
-        empty: the defaults.
-    calibration : str
-        One of :data:`~genriflow.training.calibration.CALIBRATIONS`: the model is fitted on
-        the training part and calibrated on the validation part (instead of being refitted
-        on both); ``none`` keeps its own probabilities.
-    multi_label : bool
-        One-vs-rest: one classifier per genre on the ``labels`` column (``rock;blues``),
-        several genres per song.
-    thresholds : str
-        Multi-label only, one of :data:`THRESHOLD_CHOICES`.
-
-    >>> TrainConfig(calibration="platt")
-    Traceback (most recent call last):
-    ...
-    genriflow.errors.ConfigError: `calibration` must be one of none, sigmoid, isotonic, \
-temperature; got 'platt'
-    """
-
-    model: str = "auto"
-    split: SplitConfig = field(default_factory=SplitConfig)
-    pca: int | None = None
-    seed: int = 0
-    calibration: str = "none"
-    multi_label: bool = False
-    thresholds: str = "tuned"
-    params: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        one_of("model", self.model, MODEL_CHOICES)
-        at_least("pca", self.pca, 1, optional=True)
-        one_of("calibration", self.calibration, CALIBRATIONS)
-        one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
-        if self.multi_label and self.split.method.startswith("kfold"):
-            raise ConfigError("multi_label", f"needs a validation part to tune thresholds "
-                              f"on; the split is {self.split.method} (use a hold-out split)")
-        if self.calibration != "none" and self.split.method.startswith("kfold"):
-            raise ConfigError("calibration", f"needs a validation part to fit on; the split "
-                              f"is {self.split.method} (use a hold-out split)")
-        if self.params and self.model == "auto":
-            raise ConfigError("params", "set a named model's classifier; auto tries several")
-        for key in self.params:
-            one_of("params", key, TUNABLE[self.model])
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

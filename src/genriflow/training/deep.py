@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 import torch
 from torch.utils.data import ConcatDataset
 
-from genriflow.audio.augment import AUGMENTATIONS
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
-from genriflow.datasets.splits import SplitConfig, assign_splits, resolve_method
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.datasets.splits import assign_splits, resolve_method
+from genriflow.errors import ConfigError
 from genriflow.features.dataset import FeatureDataset, Rows, recompute
 from genriflow.features.options import RunOptions
-from genriflow.features.sets import FEATURE_SETS, FeatureConfig, feature_set
+from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.models.deep import DeepGenreModel, to_pieces
 from genriflow.models.multilabel import choose_thresholds, indicator
-from genriflow.models.networks import NETWORK_INPUTS, NETWORKS
 from genriflow.models.transforms import FrameStandardizer
 from genriflow.training.augment import (
     center_crop,
@@ -35,96 +33,11 @@ from genriflow.training.augment import (
     random_crop,
     spec_augment,
 )
-from genriflow.training.calibration import NETWORK_CALIBRATIONS, fit_temperature
-from genriflow.training.classical import THRESHOLD_CHOICES
+from genriflow.training.calibration import fit_temperature
 from genriflow.training.loop import ArrayDataset, History, LoopConfig, fit
-
-
-def parse_network(spec: str) -> tuple[str, str]:
-    """``'cs229-ffnn@cs229-raw'`` -> (network, feature set); the set defaults to its input.
-
-    Raises
-    ------
-    ConfigError
-        For a network not in :data:`~genriflow.models.networks.NETWORKS` or an unknown
-        feature set (the field is ``network``).
-    """
-    name, _, input_set = spec.partition("@")
-    one_of("network", name, NETWORKS)
-    input_set = input_set or NETWORK_INPUTS[name]
-    if input_set not in FEATURE_SETS:
-        raise ConfigError("network", f"names feature set {input_set!r}; choose from "
-                          f"{', '.join(FEATURE_SETS)}")
-    return name, input_set
-
-
-@dataclass(frozen=True)
-class DeepTrainConfig:
-    """How to train a network; saved in its model folder.
-
-    Attributes
-    ----------
-    network : str
-        A name in :data:`~genriflow.models.networks.NETWORKS`, optionally ``@feature-set``.
-    split : SplitConfig
-        A hold-out split (k-fold is for the classical models).
-    loop : LoopConfig
-    chunk_seconds : float
-        Crop length of ``log-mel`` inputs: random crops in training, consecutive crops
-        averaged in evaluation and prediction.
-    augment : str
-        One of :data:`~genriflow.audio.augment.AUGMENTATIONS`: that many
-        ``copies`` of every training clip are augmented as waveforms, their features
-        computed once and kept in the feature store, and added to the training part.
-    copies : int
-    network_params : dict
-        Constructor arguments of the network beyond its input's geometry (``channels``,
-        ``kernel_size``, ``conv_dropout``, ... for ``mm-cnn``; see
-        :func:`network_params`), e.g. from a hyperparameter search. Empty: the defaults.
-    calibration : str
-        ``temperature`` (default): the logits' temperature fitted on the validation part
-        after training (every clip keeps its top genre; multi-label: before each genre's
-        sigmoid, then the thresholds are tuned on the calibrated probabilities); ``none``.
-    multi_label : bool
-        One sigmoid per genre, trained with binary cross-entropy on the ``labels`` column
-        (``rock;blues``); the genres at or above their ``thresholds`` are a song's.
-    thresholds : str
-        Multi-label only: ``tuned`` per genre on the validation songs with several genres
-        (0.2 when there are none), or ``seed`` (0.2).
-    """
-
-    network: str = "shortchunk-cnn"
-    split: SplitConfig = field(default_factory=SplitConfig)
-    loop: LoopConfig = field(default_factory=LoopConfig)
-    chunk_seconds: float = 3.0
-    augment: str = "none"
-    copies: int = 1
-    network_params: dict = field(default_factory=dict)
-    calibration: str = "temperature"
-    multi_label: bool = False
-    thresholds: str = "tuned"
-
-    def __post_init__(self) -> None:
-        parse_network(self.network)
-        if self.split.method.startswith("kfold"):
-            raise ConfigError("split", f"is {self.split.method}, but networks train on a "
-                              "hold-out split; use stratified, stratified-grouped, "
-                              "gtzan-fault-filtered or manifest")
-        if self.chunk_seconds <= 0:
-            raise ConfigError("chunk_seconds", f"must be positive; got {self.chunk_seconds!r}")
-        one_of("augment", self.augment, AUGMENTATIONS)
-        at_least("copies", self.copies, 1)
-        one_of("calibration", self.calibration, NETWORK_CALIBRATIONS)
-        one_of("thresholds", self.thresholds, THRESHOLD_CHOICES)
-        known = network_params(parse_network(self.network)[0])
-        for name in self.network_params:
-            one_of("network_params", name, known)
-
-    def feature_config(self) -> FeatureConfig:
-        return FeatureConfig(set=parse_network(self.network)[1])
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from genriflow.training.network_config import DeepTrainConfig as DeepTrainConfig
+from genriflow.training.network_config import network_params as network_params
+from genriflow.training.network_config import parse_network as parse_network
 
 
 @dataclass
@@ -148,22 +61,6 @@ class NetworkFit:
     parts: np.ndarray
     method: str
     labels: list[str]
-
-
-#: Constructor arguments fixed by the input (``network_kwargs``), never searched.
-_GEOMETRY = ("n_classes", "n_mels", "n_frames", "n_features", "n_inputs", "height", "width")
-
-
-def network_params(name: str) -> tuple[str, ...]:
-    """The constructor arguments of network ``name`` that a configuration may set.
-
-    >>> network_params("mm-cnn")
-    ('channels', 'dense', 'conv_dropout', 'dense_dropout', 'kernel_size')
-    """
-    import inspect
-
-    signature = inspect.signature(NETWORKS[name].__init__)
-    return tuple(p for p in list(signature.parameters)[1:] if p not in _GEOMETRY)
 
 
 def network_kwargs(name: str, input_shape: tuple[int, ...]) -> dict:

@@ -29,9 +29,10 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from genriflow.datasets.discover import DatasetError
-from genriflow.errors import ConfigError, at_least, one_of
-from genriflow.models.torch_device import DEVICES, resolve_device
+from genriflow.errors import one_of
+from genriflow.models.torch_device import resolve_device
 from genriflow.progress import bar_console
+from genriflow.training.network_config import LoopConfig as LoopConfig
 
 Transform = Callable[[Tensor, torch.Generator], Tensor]
 
@@ -40,62 +41,6 @@ Transform = Callable[[Tensor, torch.Generator], Tensor]
 #: (several genres per item), or the mean squared error of a reconstruction against the
 #: input (labels unused).
 LOSSES = ("cross-entropy", "binary-cross-entropy", "reconstruction")
-
-
-@dataclass(frozen=True)
-class LoopConfig:
-    """How a network is trained.
-
-    Attributes
-    ----------
-    epochs : int
-        Upper bound; early stopping usually ends sooner.
-    batch_size : int
-    lr : float
-        Initial Adam learning rate.
-    weight_decay : float
-        Adam's L2 penalty.
-    patience : int
-        Epochs without a lower validation loss before stopping.
-    lr_factor, lr_patience : float, int
-        ReduceLROnPlateau on the validation loss.
-    class_weights : bool
-        Weight the cross-entropy by inverse class frequency of the training labels.
-    mixup : float
-        Alpha of the Beta(alpha, alpha) mixing coefficient; 0 turns mixup off.
-    seed : int
-    device : str
-        One of :data:`~genriflow.models.torch_device.DEVICES`.
-    num_threads : int or None
-        CPU threads for torch during the fit (``None``: ``os.cpu_count()``).
-    """
-
-    epochs: int = 50
-    batch_size: int = 32
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    patience: int = 10
-    lr_factor: float = 0.1
-    lr_patience: int = 5
-    class_weights: bool = True
-    mixup: float = 0.0
-    seed: int = 0
-    device: str = "auto"
-    num_threads: int | None = None
-
-    def __post_init__(self) -> None:
-        at_least("epochs", self.epochs, 1)
-        at_least("batch_size", self.batch_size, 1)
-        if self.lr <= 0:
-            raise ConfigError("lr", f"must be positive; got {self.lr!r}")
-        if not 0 < self.lr_factor < 1:
-            raise ConfigError("lr_factor", f"must lie in (0, 1); got {self.lr_factor!r}")
-        at_least("mixup", self.mixup, 0)
-        one_of("device", self.device, DEVICES)
-        at_least("num_threads", self.num_threads, 1, optional=True)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

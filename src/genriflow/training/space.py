@@ -268,7 +268,7 @@ def tunable(model: str) -> tuple[str, ...]:
     family, name = model_family(model)
     if family == "classical":
         return (*TUNABLE[name], *CLASSICAL_EXTRA)
-    from genriflow.training.deep import network_params
+    from genriflow.training.network_config import network_params
 
     return (*network_params(name), *LOOP_PARAMS)
 

@@ -88,7 +88,7 @@ class TuneConfig:
         from genriflow.features.sets import FeatureConfig
 
         if self.family == "network":
-            from genriflow.training.deep import parse_network
+            from genriflow.training.network_config import parse_network
 
             return FeatureConfig(set=parse_network(self.model)[1])
         return FeatureConfig(set=self.model.partition("@")[2] or "kaggle")

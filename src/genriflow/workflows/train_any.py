@@ -18,21 +18,14 @@ from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
 from genriflow.models import NETWORK_NAMES
+from genriflow.training.network_config import DeepTrainConfig
+from genriflow.training.train_config import classical_spec as classical_spec
+from genriflow.training.train_config import training_config
 
 
 def is_network(model: str) -> bool:
     """Whether ``model`` names a network (``name`` or ``name@feature-set``)."""
     return model.partition("@")[0] in NETWORK_NAMES
-
-
-def classical_spec(model: str, embeddings: str | None = None) -> tuple[str, str]:
-    """``'svm@msd-musicnn'`` -> (model, feature set); the set defaults to ``embeddings``,
-    else the GTZAN table (``kaggle``)."""
-    name, _, feature_set = model.partition("@")
-    if embeddings and feature_set and feature_set != embeddings:
-        raise ConfigError("embeddings", f"is {embeddings!r} but the model {model!r} names "
-                          f"features {feature_set!r}")
-    return name, feature_set or embeddings or "kaggle"
 
 
 def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None = None, *,
@@ -99,45 +92,26 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
     if (data is None) == (table is None):
         raise ConfigError("data", "give either labelled audio or a feature table, not both "
                           "or neither")
+    config = training_config(model, split=split, table=table is not None, pca=pca,
+                             epochs=epochs, device=device, augment=augment, copies=copies,
+                             embeddings=embeddings, calibration=calibration,
+                             multi_label=multi_label, thresholds=thresholds)
     if model == "auto" and not embeddings:
         from genriflow.workflows.auto_select import train_auto_to_folder
 
-        if multi_label or calibration not in ("auto", "none"):
-            raise ConfigError("model", "is auto, which chooses among single-genre models "
-                              "as they are; name a model for --multi-label or "
-                              "--calibration (e.g. logreg, shortchunk-cnn)")
         result = train_auto_to_folder(out, data, table=table, split=split, pca=pca,
                                       epochs=epochs, device=device, augment=augment,
                                       copies=copies, options=options)
         return result.metrics, result.errors
-    if is_network(model):
-        from genriflow.training.deep import DeepTrainConfig, augmented_copies
-        from genriflow.training.loop import LoopConfig
+    if isinstance(config, DeepTrainConfig):
+        from genriflow.training.deep import augmented_copies
 
-        if embeddings:
-            raise ConfigError("embeddings", "trains a classical head; networks take their "
-                              "own input set (network@feature-set)")
-        if table is not None:
-            raise ConfigError("table", "cannot train a network: networks learn from audio; "
-                              "give data")
-        config = DeepTrainConfig(network=model, split=split, loop=LoopConfig(
-            epochs=epochs, seed=split.seed, device=device), augment=augment, copies=copies,
-            calibration="temperature" if calibration == "auto" else calibration,
-            multi_label=multi_label, thresholds=thresholds)
         dataset = from_audio(data, config.feature_config(), options=options)
         extra = augmented_copies(dataset, config, options=options)
         result = train_network_to_folder(dataset, out, config, extra_train=extra,
                                          progress=options.progress)
         return result.metrics, dataset.errors
-    from genriflow.training.classical import TrainConfig
-
-    name, feature_set = classical_spec(model, embeddings)
-    if table is not None and feature_set != "kaggle":
-        raise ConfigError("table", f"holds kaggle features, but {feature_set} features come "
-                          "from audio; give data")
-    config = TrainConfig(model=name, split=split, pca=pca, seed=split.seed,
-                         calibration="none" if calibration == "auto" else calibration,
-                         multi_label=multi_label, thresholds=thresholds)
+    feature_set = classical_spec(model, embeddings)[1]
     dataset = (from_table(table) if table is not None
                else from_audio(data, FeatureConfig(set=feature_set), options=options))
     return train_to_folder(dataset, out, config).metrics, dataset.errors
@@ -146,7 +120,7 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
 def _input_set(model: str) -> str:
     if not is_network(model):
         return classical_spec(model)[1]
-    from genriflow.training.deep import parse_network
+    from genriflow.training.network_config import parse_network
 
     return parse_network(model)[1]
 
