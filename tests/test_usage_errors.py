@@ -48,3 +48,20 @@ def test_version_is_printed_without_the_heavy_libraries():
     done = subprocess.run([sys.executable, "-c", heavy], capture_output=True, text=True,
                           timeout=120)
     assert done.stdout.splitlines() == [f"genriflow {__version__}", "[]"], done.stderr
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (("train", "{table}"), "`--features` takes a feature table such as {table}, which was "
+                           "given as labelled audio"),
+    (("evaluate", "gtzan-table", "{table}"), "`--features` takes a feature table such as"),
+    (("compare", "{table}"), "`DATA_DIR` {table} is a feature table; compare trains from "
+                             "labelled audio"),
+])
+def test_a_feature_table_given_as_audio_is_named_as_such(argv, says, tmp_path):
+    table = tmp_path / "features_30_sec.csv"
+    table.write_text("filename,length,rms_mean,label\nblues.00000.wav,661794,0.13,blues\n")
+    ran = in_process(*(arg.format(table=table) for arg in argv), "--out", tmp_path / "out")
+    assert ran.returncode == 2
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
+    assert says.format(table=table) in ran.stderr, ran.stderr
+    assert not (tmp_path / "out").exists()

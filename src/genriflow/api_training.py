@@ -243,6 +243,20 @@ def _one_source(data: str | os.PathLike | None, table: str | os.PathLike | None)
         raise ConfigError("data", "is missing: give labelled audio or a feature table")
     if data is not None and table is not None:
         raise ConfigError("data", "and a feature table are both given; give one of them")
+    if data is not None and _is_feature_table(data):
+        raise ConfigError("table", f"takes a feature table such as {data}, which was given "
+                          "as labelled audio (a manifest's columns are path,label)")
+
+
+def _is_feature_table(path: str | os.PathLike) -> bool:
+    """A CSV with a ``filename`` column and no ``path``: a Kaggle-style feature table."""
+    import csv
+
+    if not str(path).lower().endswith(".csv") or not os.path.isfile(path):
+        return False
+    with open(path, newline="", encoding="utf-8", errors="replace") as file:
+        header = next(csv.reader(file), [])
+    return "filename" in header and "path" not in header
 
 
 def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,
@@ -377,6 +391,9 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     for model in models:
         training_config(model, split=split_config, epochs=epochs, device=device,
                         field="models")
+    if _is_feature_table(data):
+        raise ConfigError("data", f"{data} is a feature table; compare trains from labelled "
+                          "audio (a folder, or a manifest with path,label)")
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()

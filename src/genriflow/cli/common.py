@@ -36,6 +36,7 @@ from genriflow.errors import ConfigError, GenriflowError
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.progress import labelled as labelled
+from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 

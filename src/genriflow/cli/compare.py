@@ -25,7 +25,8 @@ NAME = "compare"
 
 
 def command(
-    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio or a manifest.")],
+    data: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Folder of labelled audio "
+                                         "or a manifest.")],
     models: Annotated[str, typer.Option(help="Comma-separated models: classical names, auto, "
                                         "networks (name or name@feature-set).")
                       ] = "knn,svm,logreg,shortchunk-cnn",
@@ -47,7 +48,7 @@ def command(
     from genriflow.api_training import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
-    table = compare(data_dir, split_list(models), out=out, split=split, seed=seed,
+    table = compare(data, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, n_jobs, quiet, device=device))
     best = table.loc[table["test"].idxmax(), "model"]

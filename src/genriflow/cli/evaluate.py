@@ -28,8 +28,11 @@ NAME = "evaluate"
 def command(
     model_dir: Annotated[Path, typer.Argument(help="A model folder written by train, or a "
                                               "built-in model (gtzan: song by song).")],
-    data_dir: Annotated[Path | None, typer.Argument(help="Labelled audio.")] = None,
-    features: Annotated[Path | None, typer.Option(help="A Kaggle-style feature table.")] = None,
+    # named as the API names them (data, table): its errors are then spelt as given here
+    data: Annotated[Path | None, typer.Argument(metavar="DATA_DIR",
+                                                help="Labelled audio.")] = None,
+    table: Annotated[Path | None, typer.Option("--features",
+                                               help="A Kaggle-style feature table.")] = None,
     part: Annotated[str, typer.Option(help="test/valid/train (the model's own split) or all "
                                       "(data the model never saw).")] = "test",
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/evaluate-<time>)."
@@ -62,7 +65,7 @@ def command(
     if open_set:
         if part != "test":
             raise ConfigError("part", "is not used by --open-set, which sets its own parts")
-        run = run_open_set(data_dir, model=model_dir, table=features, bootstrap=bootstrap,
+        run = run_open_set(data, model=model_dir, table=table, bootstrap=bootstrap,
                            scores=[s.strip() for s in scores.split(",") if s.strip()],
                            far_out=far_out, far_out_seconds=far_out_seconds,
                            options=options,
@@ -71,7 +74,7 @@ def command(
         console.print(f"report: {run.folder / 'report.html'}")
         print_errors(run.errors)
         return
-    run = evaluate(data_dir, model=model_dir, table=features, part=part,
+    run = evaluate(data, model=model_dir, table=table, part=part,
                    out=out or Path("runs") / f"evaluate-{stamp()}",
                    options=options)
     print_result(run.metrics, run.folder)

@@ -15,6 +15,7 @@ from genriflow.cli.common import (
     StoreDir,
     console,
     print_errors,
+    print_hanging,
     print_result,
     print_table,
     run_options,
@@ -90,20 +91,22 @@ def command(
 
 
 def print_auto(choice: AutoChoice) -> None:
-    """What ``--model auto`` tried, as a table: validation accuracy or why it was skipped."""
-    rows, styles = [], []
+    """What ``--model auto`` tried, as a table of validation accuracies, then the skipped
+    candidates, a line per reason."""
+    rows, styles, skipped = [], [], {}
     for c in choice.candidates:
+        if not c.n:
+            skipped.setdefault(c.skipped, []).append(c.name)
+            continue
         winner = c.name == choice.winner
-        if c.n:
-            low, high = c.interval
-            rows.append([c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})",
-                         f"{low:.3f}-{high:.3f}", "winner" if winner else ""])
-            styles.append("bold green" if winner else None)
-        else:
-            rows.append([c.name, "-", "-", f"skipped: {c.skipped}"])
-            styles.append("dim")
+        low, high = c.interval
+        rows.append([c.name, f"{c.accuracy:.3f} ({c.correct}/{c.n})", f"{low:.3f}-{high:.3f}",
+                     "winner" if winner else ""])
+        styles.append("bold green" if winner else None)
     print_table(console, ["candidate", "valid accuracy", "95 % interval", "note"], rows,
                 title=f"auto: candidates on {choice.part} (test never used)", styles=styles)
+    for reason, names in skipped.items():
+        print_hanging(console, styled((f"skipped ({reason}): ", "dim")), ", ".join(names))
     note = f" ({choice.note})" if choice.note else ""
     console.print(styled("auto chose ", (choice.winner, "bold"),
                          f"{note}; the list is in auto.json"))
