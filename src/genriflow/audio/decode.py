@@ -95,7 +95,7 @@ def info(path: str | os.PathLike) -> AudioInfo:
     _check_exists(path)
     try:
         # Not for mp3 & co.: libsndfile's mpg123 prints resync warnings on stderr.
-        i = None if path.suffix.lower() in _PYAV_FIRST else sf.info(str(path))
+        i = None if path.suffix.lower() in _PYAV_FIRST else sf.info(os.fsencode(path))
         if i is not None and i.frames > 0 and (i.format != "FLAC" or _reaches_end(path)):
             return AudioInfo(i.frames / i.samplerate, int(i.samplerate), int(i.channels))
     except (sf.LibsndfileError, RuntimeError, TypeError):
@@ -128,7 +128,7 @@ def _reaches_end(path: Path) -> bool:
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(path)) as f:
+        with sf.SoundFile(os.fsencode(path)) as f:
             tail = min(f.frames, f.samplerate)
             f.seek(f.frames - tail)
             return len(f.read(tail, dtype="float32")) >= tail - 1
@@ -273,7 +273,7 @@ def _load_soundfile(path: Path, offset: float,
     """Samples of shape (n, channels), the native rate and the samples the header declares."""
     import soundfile as sf
 
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(os.fsencode(path)) as f:
         native_sr = f.samplerate
         start = int(round(offset * native_sr))
         if start:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
+from genriflow.audio.formats import shown_name
 from genriflow.errors import GenriflowError
 
 
@@ -40,7 +41,7 @@ class AudioError(GenriflowError):
         self.path = Path(path)
         self.reason = reason
         self.kind = AudioErrorKind(kind)
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown_name(str(self.path))}: {reason}")
 
     def __reduce__(self):
         return (AudioError, (str(self.path), self.reason, self.kind.value))
@@ -63,7 +64,7 @@ class AudioWarning(UserWarning):
     def __init__(self, path: str | Path, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown_name(str(self.path))}: {reason}")
 
     def __reduce__(self):
         return (AudioWarning, (str(self.path), self.reason))

@@ -6,6 +6,8 @@ model's name from a song's on the command line, imports neither decoder.
 
 from __future__ import annotations
 
+import os
+
 #: File name endings genriflow treats as audio when it scans folders.
 AUDIO_EXTENSIONS = frozenset(
     {
@@ -31,3 +33,30 @@ AUDIO_EXTENSIONS = frozenset(
 #: Containers decoded by PyAV (FFmpeg) first; soundfile (libsndfile) reads the others
 #: (see :mod:`genriflow.audio.decode`).
 PYAV_FIRST = frozenset({".mp3", ".m4a", ".aac", ".mp4", ".wma", ".webm", ".mka"})
+
+
+def is_text_name(path: str) -> bool:
+    """Whether a file name is UTF-8 text. A name of other bytes (a Latin-1 name copied
+    from an old disc) comes from :func:`os.fsdecode` with lone surrogates: genriflow opens
+    such a file and keeps its feature-store entries, but the text of an index, a table or
+    a pandas frame cannot hold it.
+
+    >>> import os
+    >>> is_text_name("Café.ogg"), is_text_name(os.fsdecode(b"Caf\\xe9.ogg"))
+    (True, False)
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(path: str) -> str:
+    """A file name as a person can read it: bytes that are not UTF-8 as ``\\xe9``.
+
+    >>> import os
+    >>> shown_name(os.fsdecode(b"Caf\\xe9.ogg"))
+    'Caf\\\\xe9.ogg'
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

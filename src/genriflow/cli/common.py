@@ -115,6 +115,10 @@ class GenriflowGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context):
         warnings.showwarning = show_warning
+        # A file name that is not UTF-8 is written as its bytes, as `ls` writes it, in any
+        # locale (stdout is strict but in the C locale; stderr always escapes them).
+        with contextlib.suppress(AttributeError, ValueError):
+            sys.stdout.reconfigure(errors="surrogateescape")
         try:
             return super().invoke(ctx)
         except NoArgsIsHelpError:  # a bare group (`genriflow library`): its help
@@ -263,4 +267,4 @@ def print_errors(errors: list[AudioError]) -> None:
     if errors:
         err_console.print(styled((f"{len(errors)} file(s) could not be used:", "yellow")))
     for err in errors:
-        err_console.print(f"  {err.path}: {err.reason}", highlight=False, soft_wrap=True)
+        err_console.print(f"  {err}", highlight=False, soft_wrap=True)  # its name readable

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genriflow.audio.formats import is_text_name, shown_name
 from genriflow.datasets.gtzan import clip_key
 from genriflow.errors import GenriflowError
 
@@ -27,6 +28,13 @@ def dataset_frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
     """
     import pandas as pd
 
+    paths = [str(p) for p in paths]
+    unnamed = [p for p in paths if not is_text_name(p)]
+    if unnamed:
+        raise DatasetError(f"{len(unnamed)} file name(s) are not UTF-8 text, e.g. "
+                           f"{shown_name(unnamed[0])}; "
+                           "rename them (e.g. `convmv -f latin1 -t utf-8 -r --notest "
+                           "FOLDER`) and run again")
     frame = pd.DataFrame({"path": paths, "label": [str(x) for x in labels]})
     frame["group"] = _optional(groups, len(frame))
     frame["split"] = _optional(splits, len(frame))

@@ -11,15 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import AudioError
+from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
 from genriflow.training.auto import AutoChoice
 
 
 def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Path:
-    """``errors.csv`` with ``path,kind,reason`` for every file that could not be used."""
+    """``errors.csv`` with ``path,kind,reason`` for every file that could not be used (a
+    path as the file system's bytes, UTF-8 or not)."""
     path = Path(folder) / "errors.csv"
-    with open(path, "w", newline="") as f:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         writer = csv.writer(f)
         writer.writerow(["path", "kind", "reason"])
         for err in errors:
@@ -86,7 +88,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     if (folder / "curves.png").is_file():
         lines += ["## Training curves", "", "![loss and accuracy per epoch](curves.png)", ""]
     lines += [f"## Files that could not be used: {len(errors)}", ""]
-    lines += [f"- `{e.path}`: {e.reason}" for e in errors[:50]]
+    lines += [f"- `{shown_name(str(e.path))}`: {e.reason}" for e in errors[:50]]
     if len(errors) > 50:
         lines.append(f"- ... {len(errors) - 50} more in `errors.csv`")
     path = folder / "report.md"

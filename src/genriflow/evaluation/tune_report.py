@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from genriflow.audio.errors import AudioError
+from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.report import write_errors
 from genriflow.intervals import wilson_interval
@@ -178,7 +179,7 @@ def write_tune_report(out: Path, study: Any, space: SearchSpace, config: TuneCon
     else:
         lines += [f"Not drawn: {why_not}.", ""]
     lines += [f"## Files that could not be used: {len(errors)}", "",
-              *(f"- `{e.path}`: {e.reason}" for e in list(errors)[:50])]
+              *(f"- `{shown_name(str(e.path))}`: {e.reason}" for e in list(errors)[:50])]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     write_html_report(out)

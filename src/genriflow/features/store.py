@@ -138,7 +138,7 @@ class FeatureStore:
             "path": [e.path for e in entries],
             "offset": [int(o) for o in offsets],
             "shape": [[int(n) for n in np.shape(e.values)] for e in entries],
-        }, {"offset": "int64", "shape": "list<int64>"})
+        }, {"path": "path", "offset": "int64", "shape": "list<int64>"})
         os.replace(tmp, self.folder / f"{name}.parquet")
         self._index = None
         return len(entries)
@@ -209,7 +209,7 @@ class HashCache:
                 n = len(columns["path"])
                 durations = columns.get("duration", [None] * n)
                 self._table = {
-                    path: (int(size), int(mtime), str(content),
+                    os.fsdecode(path): (int(size), int(mtime), str(content),
                            None if d is None or d != d else float(d))  # d != d: NaN
                     for path, size, mtime, content, d in zip(
                         columns["path"], columns["size"], columns["mtime_ns"],
@@ -245,7 +245,8 @@ class HashCache:
         tmp = self.path.with_name(self.path.name + ".tmp")
         _write_parquet(tmp, {"path": paths, "size": size, "mtime_ns": mtime_ns,
                              "content": content, "duration": duration},
-                       {"size": "int64", "mtime_ns": "int64", "duration": "float64"})
+                       {"path": "path", "size": "int64", "mtime_ns": "int64",
+                        "duration": "float64"})
         os.replace(tmp, self.path)
         self._changed = False
 
@@ -255,7 +256,7 @@ def _whole_part(part: Path) -> list[tuple[str, str, int, tuple[int, ...]]] | Non
     holds every value it lists; else None."""
     try:
         columns = _read_parquet(part)
-        rows = [(str(k), str(p), int(o), tuple(int(n) for n in s)) for k, p, o, s in zip(
+        rows = [(str(k), os.fsdecode(p), int(o), tuple(int(n) for n in s)) for k, p, o, s in zip(
             columns["key"], columns["path"], columns["offset"], columns["shape"],
             strict=True)]
         with open(part.with_suffix(".npy"), "rb") as f:
@@ -284,7 +285,9 @@ def _read_parquet(path: Path) -> dict[str, list]:
 
 def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) -> None:
     """Write ``columns`` (name -> values) as a Parquet table. ``types`` names the columns
-    that are ``int64``, ``float64`` (``None`` written as NaN) or ``list<int64>``; the
+    that are ``int64``, ``float64`` (``None`` written as NaN), ``list<int64>`` or ``path``
+    (file names as the file system's bytes, which need not be UTF-8: read back with
+    :func:`os.fsdecode`, which also takes the strings of stores written before); the
     others are strings.
 
     The arrays are built from NumPy buffers: building them from Python values makes
@@ -294,11 +297,16 @@ def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    def strings(values: list[str]) -> pa.Array:
-        data = [str(v).encode() for v in values]
+    def text(data: list[bytes], kind: pa.DataType) -> pa.Array:
         offsets = np.cumsum([0, *(len(d) for d in data)], dtype=np.int32)
-        return pa.Array.from_buffers(pa.string(), len(data),
+        return pa.Array.from_buffers(kind, len(data),
                                      [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+    def strings(values: list[str]) -> pa.Array:
+        return text([str(v).encode() for v in values], pa.string())
+
+    def paths(values: list[str]) -> pa.Array:
+        return text([os.fsencode(v) for v in values], pa.binary())
 
     def numbers(values: list, dtype: type) -> pa.Array:
         array = np.array([np.nan if v is None else v for v in values], dtype=dtype)
@@ -313,7 +321,7 @@ def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) 
             numbers(flat, np.int64))
 
     build = {"int64": lambda v: numbers(v, np.int64), "float64": lambda v: numbers(v, np.float64),
-             "list<int64>": int_lists}
+             "list<int64>": int_lists, "path": paths}
     arrays = [build.get(types.get(name), strings)(values) for name, values in columns.items()]
     pq.write_table(pa.Table.from_arrays(arrays, names=list(columns)), path)
 

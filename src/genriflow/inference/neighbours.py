@@ -101,7 +101,9 @@ class MemoryEmbeddings:
 class ParquetEmbeddings:
     """Embeddings in one Parquet file, written atomically; what a folder's index keeps::
 
-        path        str               absolute path of the song
+        path        binary            absolute path of the song, as the file system's bytes
+                                      (a name need not be UTF-8; a file of an older
+                                      version holds text, which reads back the same)
         key         str               its feature-store keys (content hash @ window), joined
         embedding   fixed_size_list<float32>[n_values]   the raw (unnormalised) embedding
 
@@ -125,7 +127,8 @@ class ParquetEmbeddings:
             return empty
         try:
             table = pq.read_table(self.file)
-            paths, keys = table["path"].to_pylist(), table["key"].to_pylist()
+            paths = [os.fsdecode(p) for p in table["path"].to_pylist()]
+            keys = table["key"].to_pylist()
             column = table["embedding"].combine_chunks()
             if not paths:
                 return empty
@@ -146,7 +149,7 @@ class ParquetEmbeddings:
         values = pa.array(np.asarray(raw, dtype=np.float32).ravel(), type=pa.float32())
         table = pa.table(
             {
-                "path": pa.array(embeddings.paths, pa.string()),
+                "path": pa.array([os.fsencode(p) for p in embeddings.paths], pa.binary()),
                 "key": pa.array(keys, pa.string()),
                 "embedding": pa.FixedSizeListArray.from_arrays(values, width),
             }

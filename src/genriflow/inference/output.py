@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -118,6 +119,24 @@ def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     return buffer.getvalue()
 
 
+def json_text(data: object) -> str:
+    """``data`` as indented JSON, UTF-8 text as it is; a file name that is not UTF-8 keeps
+    its odd bytes as ``\\udcXX`` escapes (:func:`json.loads` then :func:`os.fsencode`
+    give the name back).
+
+    >>> import os
+    >>> print(json_text({"path": os.fsdecode(b"Caf\\xe9 \\xc3\\xa9.flac")}))
+    {
+      "path": "Caf\\udce9 é.flac"
+    }
+    """
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}",
+                               json.dumps(data, indent=2, ensure_ascii=False))
+
+
+_LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
+
+
 def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags],
                  fmt: str, top: int, console: Console) -> None:
     """Print each song's genres and tags as one row of one ``table``, ``csv`` or ``json``.
@@ -134,7 +153,12 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     console : rich.console.Console
     """
     if fmt == "json":
-        console.print_json(json.dumps(songs_to_records(predictions, song_tags, top)))
+        records = songs_to_records(predictions, song_tags, top)
+        if console.is_terminal:
+            console.print_json(json.dumps(records))
+        else:
+            console.file.write(json_text(records) + "\n")
+            console.file.flush()
     elif fmt == "csv":
         console.file.write(songs_to_csv(predictions, song_tags, top))
         console.file.flush()

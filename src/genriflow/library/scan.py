@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genriflow.audio import AudioError, AudioErrorKind, info
+from genriflow.audio.formats import is_text_name
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
@@ -166,6 +167,8 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
     """
     roots = _roots(dirs, db_path)
     found = _distinct_files(roots)
+    unnamed = [path for path in found if not is_text_name(path)]
+    found = [path for path in found if is_text_name(path)]
     known = {r["path"]: r for r in conn.execute(
         "SELECT id, path, size, mtime_ns, content, status FROM songs")}
     report = ScanReport()
@@ -197,7 +200,14 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
                     bar.advance(job)
     _mark_removed(conn, [r for r in gone.values() if r["status"] != "removed"
                          and _under(r["path"], roots)], report)
+    report.failed += len(unnamed)
+    report.errors += [AudioError(path, UNNAMED, AudioErrorKind.UNSUPPORTED) for path in unnamed]
     return report
+
+
+#: Why a file whose name is not UTF-8 is left out of the index, whose paths are text.
+UNNAMED = ("its name is not UTF-8 text, which the index keeps paths as; rename it "
+           "(e.g. `convmv -f latin1 -t utf-8 -r --notest FOLDER`) and scan again")
 
 
 def _distinct_files(roots: Sequence[Path]) -> list[str]:
