@@ -1,9 +1,10 @@
 """PyTorch networks for genre classification, each named after what it reproduces.
 
-Every network maps a batch of one feature set (see :data:`NETWORK_INPUTS`) to logits of
-shape (batch, n_classes); none applies a softmax, which is left to the loss and to the
-prediction code. Every network also carries a ``weight_decay`` attribute: the L2 penalty
-its source uses, for the optimiser to apply (0.0 where the source names none).
+Every network maps a batch of one feature set (see
+:data:`~genriflow.models.NETWORK_INPUTS`) to logits of shape (batch, n_classes); none
+applies a softmax, which is left to the loss and to the prediction code. Every network
+also carries a ``weight_decay`` attribute: the L2 penalty its source uses, for the
+optimiser to apply (0.0 where the source names none).
 
 ==========================  ====================  ==============================================
 name                        input                 reproduces
@@ -27,6 +28,8 @@ from typing import Literal
 
 import torch
 from torch import Tensor, nn
+
+from genriflow.models import NETWORK_INPUTS
 
 __all__ = [
     "NETWORKS",
@@ -446,16 +449,6 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "shortchunk-cnn": ShortChunkCNN,
 }
 
-#: The feature set (see :mod:`genriflow.features`) each network reads by default.
-#: ``cs229-ffnn`` also reads ``cs229-raw`` with ``n_inputs=44100``.
-NETWORK_INPUTS: dict[str, str] = {
-    "genriflow-cnn": "genriflow-stack",
-    "genriflow-lstm-cnn": "genriflow-stack",
-    "cs229-cnn": "cs229-mel",
-    "cs229-ffnn": "cs229-mel",
-    "mm-cnn": "mel-image",
-    "shortchunk-cnn": "log-mel",
-}
 
 
 def build_network(name: str, n_classes: int, **kwargs: object) -> nn.Module:

@@ -18,23 +18,12 @@ from genriflow.datasets.split_config import SplitConfig
 from genriflow.errors import ConfigError, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.features.devices import DEVICES
-from genriflow.models import NETWORK_NAMES
+from genriflow.models import NETWORK_INPUTS, NETWORK_NAMES
 from genriflow.training import NETWORK_CALIBRATIONS, THRESHOLD_CHOICES
 
 if TYPE_CHECKING:
     from genriflow.features.sets import FeatureConfig
 
-#: Each network's own input feature set (a light copy of
-#: :data:`genriflow.models.networks.NETWORK_INPUTS`, which ``tests/test_startup.py``
-#: checks it against).
-NETWORK_INPUTS: dict[str, str] = {
-    "genriflow-cnn": "genriflow-stack",
-    "genriflow-lstm-cnn": "genriflow-stack",
-    "cs229-cnn": "cs229-mel",
-    "cs229-ffnn": "cs229-mel",
-    "mm-cnn": "mel-image",
-    "shortchunk-cnn": "log-mel",
-}
 
 #: Constructor arguments fixed by the input (``network_kwargs``), never searched.
 _GEOMETRY = ("n_classes", "n_mels", "n_frames", "n_features", "n_inputs", "height", "width")
