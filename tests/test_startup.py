@@ -397,6 +397,19 @@ def test_the_demo_needs_one_clip_per_genre_in_its_validation_and_test_parts():
         assign_splits(corpus(MIN_PER_GENRE - 1), SplitConfig())
 
 
+#: What each API script below ends with: the field each call's ConfigError named, and
+#: which heavy modules were imported by then.
+API_REPORT = """
+fields = {}
+for name, call in calls.items():
+    try:
+        call()
+    except ConfigError as exc:
+        fields[name] = exc.field
+heavy = sys.argv[1].split(",")
+print(json.dumps({"fields": fields, "heavy": sorted(m for m in heavy if m in sys.modules)}))
+"""
+
 API_CHECK = """
 import json, sys
 import genriflow
@@ -412,15 +425,7 @@ calls = {
     "tune": lambda: genriflow.tune("no-such-data", model="svm", out=sys.argv[2] + "/tune",
                                    trials=0),
 }
-fields = {}
-for name, call in calls.items():
-    try:
-        call()
-    except ConfigError as exc:
-        fields[name] = exc.field
-heavy = sys.argv[1].split(",")
-print(json.dumps({"fields": fields, "heavy": sorted(m for m in heavy if m in sys.modules)}))
-"""
+""" + API_REPORT
 
 
 def test_the_python_api_checks_the_same_values_first_and_light(tmp_path):
@@ -491,15 +496,7 @@ calls = {
                                                    split="kfold"),
     "no data": lambda: genriflow.train(out=out + "/d", model="svm"),
 }
-fields = {}
-for name, call in calls.items():
-    try:
-        call()
-    except ConfigError as exc:
-        fields[name] = exc.field
-heavy = sys.argv[1].split(",")
-print(json.dumps({"fields": fields, "heavy": sorted(m for m in heavy if m in sys.modules)}))
-"""
+""" + API_REPORT
 
 
 def test_the_python_api_refuses_combinations_light(tmp_path):
