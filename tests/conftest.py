@@ -73,6 +73,7 @@ TIER_BY_FIXTURE = {
 TIER_BY_FILE = {
     "service/test_page.py": ("browser", "network"),
     "beets_plugin/test_beet_end_to_end.py": ("subprocess",),
+    "test_interrupt.py": ("subprocess",),
 }
 
 #: Single tests that start ``genriflow`` (or another Python) as a child process, because

@@ -45,7 +45,7 @@ def _version(asked: bool) -> None:
 
 
 @app.callback()
-def main(version: Annotated[bool, typer.Option(
+def _options(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True,
         help="Print genriflow's version and exit.")] = False) -> None:
     """Tell which genre a piece of music belongs to, from the audio itself."""
@@ -77,5 +77,6 @@ app.add_typer(library.app, name=library.NAME,
 for module in (serve, train, evaluate, compare, tune, features, cluster, plot, demo,
                demo_data):
     app.command(module.NAME, short_help=SUMMARIES[module])(module.command)
+
 
 __all__ = ["app"]

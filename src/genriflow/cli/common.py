@@ -134,6 +134,8 @@ class GenriflowGroup(TyperGroup):
         except KeyboardInterrupt:
             _fail("", EXIT_INTERRUPTED, label="interrupted")
         except Exception as exc:
+            if _interrupted(exc):  # Ctrl-C inside a C extension's import or callback
+                _fail("", EXIT_INTERRUPTED, label="interrupted")
             try:
                 where = f"The traceback is in {write_crash_log(exc)}"
             except Exception as why:  # an unwritable log folder: still one line
@@ -143,6 +145,18 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt caused ``exc`` (``ImportError: initialization failed``
+    when Ctrl-C comes while a C extension initialises)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def usage_line(error: UsageError) -> str:

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -130,11 +132,12 @@ def results(tasks: Sequence[Task], n_jobs: int, done: dict[str, set[str]],
     workers = min(n_jobs - 1, len(tasks) - 1)
     # loky's one pool per process, kept between batches (a library classifies in batches)
     # until idle for IDLE_SECONDS: workers start, import and load their networks once.
-    pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
-                                 initializer=prepare_process,
-                                 initargs=(tuple(networks), network_backend, device))
-    for _ in range(workers):  # start them now: they import and load while we compute
-        pool.submit(_started)
+    with _interrupts_ignored():  # Ctrl-C is this process's to handle, not the workers'
+        pool = get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS,
+                                     initializer=_prepare_local_worker,
+                                     initargs=(tuple(networks), network_backend, device))
+        for _ in range(workers):  # start them now: they import and load while we compute
+            pool.submit(_started)
     by_content = _by_content(done)
     queue: deque[Future | Result] = deque()  # the results to come, in task order
     try:
@@ -236,6 +239,33 @@ def _one_thread(networks: Sequence[str]) -> Iterator[None]:
 
 
 _THREAD_LIMITS: list = []
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while worker processes start, so that they start ignoring it.
+
+    A terminal sends Ctrl-C's SIGINT to every process of the command, the workers too; a
+    worker that is still importing would print a traceback of its own. A process started
+    while SIGINT is ignored keeps ignoring it (Python then installs no handler), and this
+    process alone answers Ctrl-C: one ``interrupted`` line, the workers shut down.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a signal handler
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _prepare_local_worker(networks: Sequence[str], network_backend: str = "auto",
+                          device: str = "auto") -> None:
+    """:func:`prepare_process` for a worker of the local pool, which leaves Ctrl-C to the
+    process that started it (a worker restarted later did not start ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    prepare_process(networks, network_backend, device)
 
 
 def prepare_process(networks: Sequence[str], network_backend: str = "auto",

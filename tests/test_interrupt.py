@@ -1,0 +1,57 @@
+"""Ctrl-C, whenever it comes, is one ``interrupted`` line and exit status 130.
+
+A terminal sends Ctrl-C's SIGINT to every process of the command: the command line while
+it still imports, and the feature workers while they start or compute. Only the command
+answers it; no process prints a traceback, and none is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from sample_audio import SR, tone
+
+#: Seconds after the start: while Python imports the command line, while the workers
+#: start, and while they compute (on 2 busy cores; a run that finished first is fine).
+DELAYS = (0.05, 0.4, 1.5, 3.0)
+
+
+@pytest.fixture(scope="module")
+def music(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("interrupted") / "music"
+    folder.mkdir()
+    for i in range(6):  # more than one batch of the calling process: workers start
+        sf.write(folder / f"song-{i}.wav", tone(20.0, freq=200.0 + 40 * i, seed=i), SR)
+    return folder
+
+
+@pytest.mark.parametrize("delay", DELAYS)
+def test_ctrl_c_is_one_line_whenever_it_comes(music, tmp_path, delay):
+    command = subprocess.Popen(
+        [sys.executable, "-m", "genriflow", "predict", music, "-j", "2", "--store",
+         tmp_path / "store"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, env={**os.environ, "COLUMNS": "200"})
+    time.sleep(delay)
+    os.killpg(command.pid, signal.SIGINT)  # as a terminal does: the whole process group
+    _, stderr = command.communicate(timeout=300)
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr
+    if command.returncode == 130:
+        assert stderr.rstrip().endswith("interrupted"), stderr
+    else:
+        assert command.returncode == 0, stderr  # it finished before the signal came
+    for _ in range(100):  # the workers go with the command
+        try:
+            os.killpg(command.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a process of the interrupted command is still running")
