@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -50,3 +51,33 @@ def test_models_title_on_a_colour_terminal_is_plain_text(monkeypatch):
         "Built-in models, each figure with what it was fitted, chosen and "
         "tested on (95 % Wilson interval):"
     )
+
+
+def _commands_block(text: str) -> list[tuple[str, str]]:
+    """The (command, summary) pairs of a `Commands:` block, spaces normalised."""
+    lines = text.split("Commands:\n", 1)[1].splitlines()
+    pairs = []
+    for line in lines:
+        if not line.startswith("  ") or not line.strip():
+            break
+        name, summary = line.split(maxsplit=1)
+        pairs.append((name, " ".join(summary.split())))
+    return pairs
+
+
+def test_the_command_list_in_getting_started_is_what_help_prints():
+    doc = (Path(__file__).parents[1] / "docs" / "getting-started.md").read_text()
+    out = in_process("--help")
+    assert out.returncode == 0, out.stderr
+    assert _commands_block(doc) == _commands_block(out.stdout)
+
+
+def test_version_and_the_usage_error_quoted_in_getting_started():
+    doc = (Path(__file__).parents[1] / "docs" / "getting-started.md").read_text()
+    version = in_process("--version")
+    assert version.returncode == 0 and f"`{version.stdout.strip()}`" in doc
+    wrong = in_process("predict", "--x")
+    assert wrong.returncode == 2
+    [line] = wrong.stderr.strip().splitlines()
+    assert line.startswith("error: No such option: --x; see `")
+    assert "error: No such option: --x; see `genriflow predict --help`" in doc
