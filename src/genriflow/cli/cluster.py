@@ -26,8 +26,8 @@ NAME = "cluster"
 
 
 def command(
-    data_dir: Annotated[Path | None, typer.Argument(help="Folder of labelled audio or a "
-                                                    "manifest CSV.")] = None,
+    data_dir: Annotated[Path | None, typer.Argument(
+        metavar="DATA_DIR", help="Folder of labelled audio or a manifest CSV.")] = None,
     features: Annotated[Path | None, typer.Option(help="Cluster a Kaggle-style feature "
                                                   "table instead of audio.")] = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: pca-gmm, kmeans, "

@@ -26,8 +26,9 @@ NAME = "features"
 
 
 def command(
-    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio (folder per "
-                                             "genre, any depth) or a manifest CSV.")],
+    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Folder of labelled "
+                                             "audio (folder per genre, any depth) or a "
+                                             "manifest CSV.")],
     feature_sets: Annotated[str, typer.Option("--sets", help="Comma-separated feature sets: "
                                               f"{', '.join(FEATURE_SET_NAMES)}.")] = "kaggle",
     out: Annotated[Path | None, typer.Option(help="Write the first vector set as a table "

@@ -34,7 +34,8 @@ def command(
         console.print_json(json.dumps([asdict(m) for m in models]))
         return
     console.print("Built-in models, each figure with what it was fitted, chosen and tested "
-                  "on (95 % Wilson interval):", soft_wrap=not console.is_terminal)
+                  "on (95 % Wilson interval):", highlight=False,
+                  soft_wrap=not console.is_terminal)
     for m in models:
         default = " (default)" if m.name == DEFAULT_MODEL else ""
         console.print(styled("\n", (f"{m.name}{default}", "bold"), f": {m.summary}"),

@@ -26,8 +26,8 @@ NAME = "tune"
 
 
 def command(
-    data_dir: Annotated[Path, typer.Argument(help="Folder of labelled audio or a manifest "
-                                             "CSV.")],
+    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Folder of labelled "
+                                             "audio or a manifest CSV.")],
     model: Annotated[str, typer.Option(help="The model to tune: a classical head (svm, "
                                        "logreg, knn, random-forest, gradient-boosting, mlp; "
                                        "model@feature-set for another input) or a network "
