@@ -33,6 +33,9 @@ def test_errors_are_one_line():
     out = invoke("serve", "--host", "0.0.0.0", env={"GENRIFLOW_API_TOKENS": ""})
     assert out.exit_code == 2
     assert out.output.count("\n") == 1 and out.output.startswith("error: `--token-file`")
+    short = invoke("serve", "--host", "0.0.0.0", env={"GENRIFLOW_API_TOKENS": "short"})
+    assert short.exit_code == 2 and short.output.count("\n") == 1
+    assert short.output.startswith("error: `$GENRIFLOW_API_TOKENS` holds 1 token(s) shorter")
     out = invoke("serve", "--allow-dir", "/no/such/folder")
     assert out.exit_code == 2 and "/no/such/folder is not a folder" in out.output
     assert "Traceback" not in out.output

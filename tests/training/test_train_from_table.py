@@ -108,7 +108,6 @@ def test_a_split_that_cannot_be_applied_to_new_data_points_to_part_all(fault_fil
                                                                         table):
     from dataclasses import replace
 
-    from genriflow.datasets.discover import DatasetError
     from genriflow.datasets.gtzan import fault_filtered_split
     from genriflow.errors import ConfigError
 
@@ -117,12 +116,14 @@ def test_a_split_that_cannot_be_applied_to_new_data_points_to_part_all(fault_fil
     train_part = table.frame["key"].map(fault_filtered_split()).eq("train")
     rows = table.frame[train_part].groupby("label").head(3).index.to_numpy()
     few = replace(table, frame=table.frame.loc[rows].reset_index(drop=True), X=table.X[rows])
-    with pytest.raises(DatasetError, match="no 'test' rows .* part all"):
+    with pytest.raises(ConfigError, match="^`part` is test, but .* has no test rows under "
+                                          "the model's split 'gtzan-fault-filtered'; on data "
+                                          "the model never saw, use all$"):
         evaluate(model, few, part="test")
     everything = evaluate(model, few, part="all")
     assert everything["test"]["n"] == 30 and everything["split"]["seen_by_the_model"] == 30
     # a split by ratios cannot hold out a part of so few clips: the error says what to do
     ratios = replace(model, config={**model.config, "train": {
         **model.config["train"], "split": {"method": "stratified"}}})
-    with pytest.raises(ConfigError, match=r"^`part` is test, but .*too few files.*part all"):
+    with pytest.raises(ConfigError, match=r"^`part` is test, but .*too few files.*use all$"):
         evaluate(ratios, few, part="test")

@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 import genriflow
 from genriflow.cli import app
-from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.gtzan import fault_filtered_split
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
@@ -48,14 +47,16 @@ def test_the_default_model_is_scored_on_its_split_as_predict_classifies(sample, 
 
 
 def test_its_errors_are_one_line(sample, tmp_path, kaggle_table):
-    with pytest.raises(DatasetError, match="no 'test' songs .* 'gtzan-fault-filtered'"):
+    with pytest.raises(ConfigError, match="^`part` is test, but .* has no test songs under "
+                                          "the model's split 'gtzan-fault-filtered'"):
         genriflow.evaluate(sample, model="gtzan", out=tmp_path / "a")   # all train-side clips
     with pytest.raises(ConfigError, match="labelled audio, not a table"):
         genriflow.evaluate(model="gtzan", table=kaggle_table, out=tmp_path / "b")
     result = CliRunner().invoke(app, ["evaluate", "gtzan", str(sample), "--out",
                                       str(tmp_path / "c"), "-q", "--no-store"])
     assert result.exit_code != 0
-    assert "no 'test' songs" in result.output and "Traceback" not in result.output
+    assert "`--part` is test, but" in result.output and "use all" in result.output
+    assert "no test songs" in result.output and "Traceback" not in result.output
 
 
 def test_part_all_says_how_many_songs_the_model_was_fitted_or_chosen_on(tmp_path):

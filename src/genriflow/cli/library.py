@@ -147,7 +147,8 @@ def ls(
             print_hanging(console, columns, rest)
         else:
             console.print(columns + rest, highlight=False, markup=False)
-    err_console.print(f"{len(frame)} {'files' if failed else 'songs'}", highlight=False)
+    noun = "file" if failed else "song"
+    err_console.print(f"{len(frame)} {noun}{'' if len(frame) == 1 else 's'}", highlight=False)
 
 
 @app.command("export", short_help="Write the index as CSV, JSON or Parquet")

@@ -170,6 +170,7 @@ def load_tokens(token_file: Path | None) -> frozenset[str]:
         tokens = os.environ.get(TOKENS_ENV, "").replace(",", " ").split()
     short = [t for t in tokens if len(t) < 16]
     if short:
-        raise ConfigError("token_file", f"holds {len(short)} token(s) shorter than 16 "
-                          "characters; use long random ones (e.g. `openssl rand -hex 32`)")
+        raise ConfigError("token_file" if token_file is not None else f"${TOKENS_ENV}",
+                          f"holds {len(short)} token(s) shorter than 16 characters; use "
+                          "long random ones (e.g. `openssl rand -hex 32`)")
     return frozenset(tokens)

@@ -35,9 +35,9 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
     Raises
     ------
     ConfigError
-        For a ``part`` not in :data:`EVALUATION_PARTS`, or a part of a k-fold split.
-    DatasetError
-        If ``part`` has no rows.
+        For a ``part`` not in :data:`EVALUATION_PARTS`, a part of a k-fold split, a split
+        that cannot be applied to ``frame`` or a part with no rows in it: each says to
+        score data the model never saw with part ``all``.
     """
     one_of("part", part, EVALUATION_PARTS)
     method = resolve_method(frame, split.method)
@@ -46,17 +46,17 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
     elif method.startswith("kfold"):
         raise ConfigError("part", f"is {part}, but the model was trained with k-fold "
                           "cross-validation on all its data; its cross-validated figures are "
-                          "in its metrics.json. Use part all on data it never saw.")
+                          "in its metrics.json; on data it never saw, use all")
     else:
         try:
             rows = (assign_splits(frame, split)[0] == part).to_numpy()
         except DatasetError as exc:
             raise ConfigError("part", f"is {part}, but the model's own split cannot be "
-                              f"applied to {source}: {exc}. Use part all on data the model "
-                              "never saw.") from exc
+                              f"applied to {source}: {exc}; on data the model never saw, "
+                              "use all") from exc
     if not rows.any():
-        raise DatasetError(f"no {part!r} {noun} in {source} under split {method!r}; use "
-                           "part all on data the model never saw")
+        raise ConfigError("part", f"is {part}, but {source} has no {part} {noun} under the "
+                          f"model's split {method!r}; on data the model never saw, use all")
     return rows, method
 
 
