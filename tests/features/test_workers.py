@@ -62,3 +62,20 @@ def test_a_script_without_a_main_guard_runs_its_workers(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(len(songs)), "tagged"]
     assert len(log.read_text().splitlines()) == 1  # the workers never ran the script
+
+
+def test_a_cut_file_is_said_once_whatever_the_set(tmp_path):
+    import warnings
+
+    from genriflow.audio.errors import AudioWarning
+    from sample_audio import write_truncated
+
+    cut = write_truncated(tmp_path)  # 20 s declared, about a third decodes
+    for config in (FeatureConfig(set="musicnn"), FeatureConfig(set="kaggle")):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = workers.compute(workers.Task(str(cut), (config,), DEFAULT_SAMPLING), {})
+        said = [str(w.message) for w in caught if issubclass(w.category, AudioWarning)]
+        assert not isinstance(result, Exception), result
+        assert len(said) == 1, (config.set, said)
+        assert said[0].startswith(f"{cut}: truncated: the header declares 20.0 s, only "), said

@@ -67,6 +67,18 @@ class AudioInfo:
     channels: int
     declared: float | None = None
 
+    @property
+    def truncation(self) -> str | None:
+        """What a person is told of a cut file (``None`` for a whole one).
+
+        >>> AudioInfo(6.6, 44100, 2, declared=20.0).truncation
+        'truncated: the header declares 20.0 s, only 6.6 s decode; the part that decodes is used'
+        """
+        if self.declared is None:
+            return None
+        return (f"truncated: the header declares {self.declared:.1f} s, only "
+                f"{self.duration:.1f} s decode; the part that decodes is used")
+
 
 def _check_exists(path: Path) -> None:
     if not path.exists():

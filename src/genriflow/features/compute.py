@@ -22,6 +22,7 @@ networks' paired passes): a full analysis gives a sampled one's windows.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,6 +37,7 @@ from genriflow.audio import (
     to_mono_resampled,
 )
 from genriflow.audio.augment import augment_waveform
+from genriflow.audio.errors import AudioWarning
 from genriflow.audio.waveform import require_duration
 from genriflow.features.sampling import (
     DEFAULT_SAMPLING,
@@ -189,13 +191,22 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
     AudioError
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
+    cut = None
     if duration is None:
-        duration = info(path).duration  # a missing or unreadable file is reported as such
+        meta = info(path)  # a missing or unreadable file is reported as such
+        duration, cut = meta.duration, meta.truncation
+    if cut is not None:  # said once here: each stretch read to the end would say it again
+        warnings.warn(AudioWarning(path, cut), stacklevel=2)
     content = content or content_hash(path)
 
     def read(stretch: Window) -> tuple[np.ndarray, int]:
-        return load_native(path, offset=stretch.offset, duration=stretch.seconds,
-                           min_duration=MIN_SECONDS)
+        if cut is None:
+            return load_native(path, offset=stretch.offset, duration=stretch.seconds,
+                               min_duration=MIN_SECONDS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AudioWarning)
+            return load_native(path, offset=stretch.offset, duration=stretch.seconds,
+                               min_duration=MIN_SECONDS)
 
     return Computed(content, duration,
                     analyse(path, read, duration, configs, sampling, done or {}, content))

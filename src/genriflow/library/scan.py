@@ -117,8 +117,7 @@ def read_file(path: str | os.PathLike) -> dict:
     row.update(status="ok", duration=meta.duration, declared_duration=meta.declared,
                sample_rate=meta.sr, channels=meta.channels)
     if meta.declared is not None:
-        row["warning"] = (f"truncated: the header declares {meta.declared:.1f} s, only "
-                          f"{meta.duration:.1f} s decode; the part that decodes is used")
+        row["warning"] = meta.truncation
     return row
 
 
