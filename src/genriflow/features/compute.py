@@ -195,7 +195,9 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
     if duration is None:
         meta = info(path)  # a missing or unreadable file is reported as such
         duration, cut = meta.duration, meta.truncation
-    if cut is not None:  # said once here: each stretch read to the end would say it again
+    # said once here (each stretch read to the end would say it again), and only of a file
+    # long enough to be used: a shorter one is refused as too short instead
+    if cut is not None and duration >= MIN_SECONDS:
         warnings.warn(AudioWarning(path, cut), stacklevel=2)
     content = content or content_hash(path)
 
