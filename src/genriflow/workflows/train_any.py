@@ -96,6 +96,11 @@ def train_any(model: str, out: str | os.PathLike, data: str | os.PathLike | None
                              epochs=epochs, device=device, augment=augment, copies=copies,
                              embeddings=embeddings, calibration=calibration,
                              multi_label=multi_label, thresholds=thresholds)
+    if data is not None:  # a split these files cannot make: said before their features
+        from genriflow.datasets.discover import discover
+        from genriflow.datasets.splits import assign_splits
+
+        assign_splits(discover(data), split)
     if model == "auto" and not embeddings:
         from genriflow.workflows.auto_select import train_auto_to_folder
 
