@@ -46,7 +46,11 @@ def test_ctrl_c_is_one_line_whenever_it_comes(music, tmp_path, delay):
     if command.returncode == 130:
         assert stderr.rstrip().endswith("interrupted"), stderr
     else:
-        assert command.returncode == 0, stderr  # it finished before the signal came
+        # 0: it finished before the signal came. -SIGINT: Python ends a process by its
+        # own SIGINT (what a shell reads as 130, as POSIX asks of an interrupted program)
+        # once a Ctrl-C has come through an eval of a string, as typer's reading of
+        # annotations is, even when that KeyboardInterrupt was handled.
+        assert command.returncode in (0, -signal.SIGINT), stderr
     for _ in range(100):  # the workers go with the command
         try:
             os.killpg(command.pid, 0)
