@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from startup import run_timed
 
 #: The combinations: options, and whether the command names the data folder.
 CASES: list[tuple[tuple[str, ...], bool]] = [
@@ -53,14 +52,7 @@ CASES: list[tuple[tuple[str, ...], bool]] = [
 def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall-clock and CPU seconds of one run of ``argv``, which must fail with status 2,
     and the last line it wrote on stderr."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 2:
-        raise SystemExit(f"{argv} gave status {done.returncode}, not 2:\n{done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    seconds, cpu, done = run_timed(argv, env, status=2)
     return seconds, cpu, (done.stderr.strip().splitlines() or [""])[-1]
 
 

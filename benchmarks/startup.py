@@ -50,17 +50,26 @@ DEFAULT_SONG = "/usr/share/games/wesnoth/1.16/data/core/music/breaking_the_chain
 CLASSIFY = "import sys, genriflow; print(genriflow.classify(sys.argv[1]))"
 
 
-def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+def run_timed(argv: Sequence[str], env: dict[str, str], *, status: int = 0
+              ) -> tuple[float, float, subprocess.CompletedProcess]:
     """Wall-clock and CPU (user + system, children included) seconds of one run of
-    ``argv``, which must succeed."""
+    ``argv``, which must exit with ``status``, and what it wrote."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{shlex.join(argv)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode != status:
+        raise SystemExit(f"{shlex.join(argv)} gave status {done.returncode}, not {status}:\n"
+                         f"{done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, done
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one run of ``argv``, which must succeed."""
+    seconds, cpu, _ = run_timed(argv, env)
+    return seconds, cpu
 
 
 def measure(song: Path, sources: Sequence[Path | None],
