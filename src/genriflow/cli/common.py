@@ -267,8 +267,8 @@ def print_result(metrics: dict, out: Path) -> None:
                              f"{metrics['multi_label']['thresholds_from']}"))
     if metrics["split"].get("seen_by_the_model"):
         console.print(styled((f"warning: {metrics['split']['seen_by_the_model']} of these "
-                              f"{test.get('n', 'items')} are in the model's "
-                              "own train or valid part; this is no test on unseen data",
+                              f"{test.get('n', 'items')} are among the clips the model "
+                              "was fitted or chosen on; this is no test on unseen data",
                               "yellow")))
     if metrics["split"].get("groups_crossing"):
         console.print(styled((f"warning: {metrics['split']['groups_crossing']} groups cross "

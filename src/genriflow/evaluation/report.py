@@ -191,9 +191,9 @@ def _split_lines(split: dict) -> list[str]:
     elif crossing == 0:
         lines.append("- no group (artist or track) appears in more than one part")
     if split.get("seen_by_the_model"):
-        lines.append(f"- **warning: {split['seen_by_the_model']} of these items are in the "
-                     "model's own train or valid part: these figures are no test on unseen "
-                     "data**")
+        lines.append(f"- **warning: {split['seen_by_the_model']} of these items are among the "
+                     "clips the model was fitted or chosen on: these figures are no test on "
+                     "unseen data**")
     return [*lines, ""]
 
 

@@ -27,6 +27,7 @@ from genriflow.features.options import RunOptions
 from genriflow.inference.pipeline import Pipeline
 from genriflow.models.base import GenreClassifier
 from genriflow.workflows.evaluate_model import (
+    fitted_on,
     known_label_sets,
     model_split,
     part_rows,
@@ -37,11 +38,14 @@ from genriflow.workflows.evaluate_model import (
 def song_split(model: GenreClassifier) -> SplitConfig:
     """The split to score ``model`` on: its own, for a fused model its first part's, for a
     vocabulary (``library-genres``) its head's."""
+    return model_split(_split_owner(model))
+
+
+def _split_owner(model: GenreClassifier) -> GenreClassifier:
+    """The model whose split and training ``model`` is scored by (see :func:`song_split`)."""
     from genriflow.models.vocabulary import VocabularyGenreModel
 
-    if isinstance(model, VocabularyGenreModel):
-        return model_split(model.head)
-    return model_split(model.split_model)
+    return model.head if isinstance(model, VocabularyGenreModel) else model.split_model
 
 
 def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str = "test",
@@ -91,7 +95,8 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     figures = classification_metrics(truth, predicted, model.labels, part=name,
                                       items=[str(p.path) for p in result.predictions])
     calibration = calibration_figures(proba, truth, model.labels)
-    metrics = {"split": split_summary(frame, split, part, rows, method),
+    metrics = {"split": split_summary(frame, split, part, rows, method,
+                                      fitted_on(_split_owner(model))),
                "data": str(data), "test": figures,
                "test_calibration": {"method": _calibration_of(model),
                                     "as shipped": calibration},
