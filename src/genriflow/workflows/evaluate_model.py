@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -27,16 +26,6 @@ def model_split(model: GenreClassifier) -> SplitConfig:
     if "ratios" in split:
         split["ratios"] = tuple(split["ratios"])
     return SplitConfig(**split)
-
-
-def fitted_on(model: GenreClassifier) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What a model was fitted or chosen on: parts of its split (``train`` and ``valid``
-    unless its configuration's ``train.fitted_on`` says otherwise) and clips by key
-    outside them (``train.fitted_on_clips``: the built-in ``gtzan`` was also fitted on 7
-    clips GTZAN's lists leave out)."""
-    train = model.config.get("train", {})
-    return (tuple(train.get("fitted_on", ("train", "valid"))),
-            tuple(train.get("fitted_on_clips", ())))
 
 
 def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *,
@@ -72,20 +61,25 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
 
 
 def split_summary(frame: pd.DataFrame, split: SplitConfig, part: str, rows: np.ndarray,
-                  method: str, seen: tuple[Sequence[str], Sequence[str]] = (
-                      ("train", "valid"), ())) -> dict:
+                  method: str, model: GenreClassifier) -> dict:
     """What ``metrics.json`` says of the split: its method, seed and count and, for part
     ``all`` under a split by named lists (GTZAN's fault-filtered one, where a clip's name
     says its part), how many of the items the model was fitted or chosen on: such a figure
-    is no test of unseen data, and the report and the command line say so."""
+    is no test of unseen data, and the report and the command line say so. What ``model``
+    was fitted or chosen on: the parts of its split its configuration's
+    ``train.fitted_on`` names (default ``train`` and ``valid``), and the clips, by key,
+    of its ``train.fitted_on_clips`` (the built-in ``gtzan`` was also fitted on 7 clips
+    GTZAN's lists leave out)."""
     summary = {"method": method, "seed": split.seed, "counts": {part: int(rows.sum())}}
     if part != "all" or "key" not in frame:
         return summary
     # ``auto`` is resolved on the data, as for the other parts (part_rows)
     named = replace(split, method=resolve_method(frame, split.method))
     if named.method == "gtzan-fault-filtered":
+        trained = model.config.get("train", {})
         parts, clips = assign_splits(frame, named)[0][rows], frame["key"][rows]
-        fitted = parts.isin(tuple(seen[0])) | clips.isin(tuple(seen[1]))
+        fitted = (parts.isin(trained.get("fitted_on", ("train", "valid")))
+                  | clips.isin(trained.get("fitted_on_clips", ())))
         summary["seen_by_the_model"] = int(fitted.sum())
     return summary
 
@@ -133,8 +127,7 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
     rows, method = part_rows(dataset.frame, split, part, dataset.source)
     sets = known_label_sets(dataset.frame, rows, model.labels)
     name, items = f"{part} ({method}, {int(rows.sum())} items)", dataset.frame["path"][rows]
-    result = {"split": split_summary(dataset.frame, split, part, rows, method,
-                                     fitted_on(model)),
+    result = {"split": split_summary(dataset.frame, split, part, rows, method, model),
               "data": dataset.source}
     if model.multi_label:
         return {**result, **multilabel_test(model.predict_proba(dataset.X[rows]), sets,

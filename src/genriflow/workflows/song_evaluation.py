@@ -27,7 +27,6 @@ from genriflow.features.options import RunOptions
 from genriflow.inference.pipeline import Pipeline
 from genriflow.models.base import GenreClassifier
 from genriflow.workflows.evaluate_model import (
-    fitted_on,
     known_label_sets,
     model_split,
     part_rows,
@@ -95,8 +94,7 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     figures = classification_metrics(truth, predicted, model.labels, part=name,
                                       items=[str(p.path) for p in result.predictions])
     calibration = calibration_figures(proba, truth, model.labels)
-    metrics = {"split": split_summary(frame, split, part, rows, method,
-                                      fitted_on(_split_owner(model))),
+    metrics = {"split": split_summary(frame, split, part, rows, method, _split_owner(model)),
                "data": str(data), "test": figures,
                "test_calibration": {"method": _calibration_of(model),
                                     "as shipped": calibration},
