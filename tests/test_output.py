@@ -115,11 +115,12 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
     from genriflow.cli import app
 
     table = pd.DataFrame({
-        "model": ["svm", "logreg [l2]"], "chosen": ["svm", "logreg"], "input": ["kaggle"] * 2,
-        "train": [0.99, 0.9], "valid": [0.8, 0.7], "test": [0.812, 0.7],
-        "test_low": [0.73, 0.61], "test_high": [0.87, 0.78],
-        "test_balanced": [0.8, 0.69], "split": ["test (stratified, 100 items)"] * 2,
-        "folder": ["a", "b"], "vs_best": ["svm"] * 2, "mcnemar_p": [None, 0.0213]})
+        "model": ["svm", "logreg [l2]", "auto"], "chosen": ["svm", "logreg", "knn@kaggle"],
+        "input": ["kaggle"] * 3, "train": [0.99, 0.9, 0.9], "valid": [0.8, 0.7, 0.7],
+        "test": [0.812, 0.7, 0.7], "test_low": [0.73, 0.61, 0.61],
+        "test_high": [0.87, 0.78, 0.78], "test_balanced": [0.8, 0.69, 0.69],
+        "split": ["test (stratified, 100 items)"] * 3, "folder": ["a", "b", "c"],
+        "vs_best": ["svm"] * 3, "mcnemar_p": [None, 0.0213, 0.0213]})
     monkeypatch.setattr(genriflow.api_training, "compare", lambda *args, **kwargs: table)
     result = CliRunner().invoke(app, ["compare", str(tmp_path), "--out", str(tmp_path / "run"),
                                       "-q"], env={"COLUMNS": "80"})
@@ -132,6 +133,28 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
                                     "0.730-0.870", "0.800", "best"]
     assert lines[3].split("\t") == ["logreg [l2]", "kaggle", "0.900", "0.700", "0.700",
                                     "0.610-0.780", "0.690", "0.021"]
+    assert lines[4].split("\t")[0] == "auto → knn@kaggle"  # what auto chose, beside it
+
+
+@pytest.mark.parametrize("multi_label", [False, True])
+def test_train_lists_the_heads_a_classical_auto_scored_on_valid(multi_label, capsys):
+    from genriflow.cli.train import print_selection
+
+    metrics = {"split": {"counts": {"train": 70, "valid": 20, "test": 10}}, "chosen": "svm",
+               "selection_valid_accuracy": {"knn": 0.55, "svm": 0.9}}
+    if multi_label:
+        metrics["multi_label"] = {"labels": ["a", "b"]}
+    print_selection(metrics)
+    title, header, knn, svm = capsys.readouterr().out.splitlines()
+    assert title == "candidates on valid (test never used)"
+    if multi_label:  # a mean average precision has no count or interval behind it
+        assert header.split("\t")[1] == "valid mean AP"
+        assert svm.split("\t") == ["svm", "0.900", "", "chosen"]
+    else:
+        assert knn.split("\t") == ["knn", "0.550 (11/20)", "0.342-0.742", ""]
+        assert svm.split("\t") == ["svm", "0.900 (18/20)", "0.699-0.972", "chosen"]
+    print_selection({**metrics, "selection_valid_accuracy": {"svm": 0.9}})  # one named model
+    assert capsys.readouterr().out == ""
 
 
 def test_a_files_warning_names_it_exactly(capsys):

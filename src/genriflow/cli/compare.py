@@ -46,14 +46,16 @@ def command(
     between equally accurate models), as in comparison.md.
     """
     from genriflow.api_training import compare
+    from genriflow.workflows.train_any import shown_model
 
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, n_jobs, quiet, device=device))
     best = table.loc[table["test"].idxmax(), "model"]
-    rows = [[r.model, r.input, _figure(r.train), _figure(r.valid), _figure(r.test),
-             f"{_figure(r.test_low)}-{_figure(r.test_high)}", _figure(r.test_balanced),
+    rows = [[shown_model(r.model, r.chosen), r.input, _figure(r.train), _figure(r.valid),
+             _figure(r.test), f"{_figure(r.test_low)}-{_figure(r.test_high)}",
+             _figure(r.test_balanced),
              "best" if r.model == best else _figure(r.mcnemar_p)]
             for r in table.itertuples()]
     print_table(console, ["model", "input", "train", "valid", "test", "test 95 % interval",

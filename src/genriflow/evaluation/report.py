@@ -59,7 +59,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     lines = [f"# {title}", "", f"Data: `{metrics.get('data', '?')}`", ""]
     lines += _split_lines(metrics["split"])
     if metrics.get("selection_valid_accuracy"):
-        lines += ["## Model selection (validation accuracy)", "", "| model | accuracy |",
+        figure = "mean average precision" if "multi_label" in metrics else "accuracy"
+        lines += [f"## Model selection (validation {figure})", "", f"| model | {figure} |",
                   "| --- | --- |"]
         lines += [f"| {name} | {acc:.3f} |"
                   for name, acc in metrics["selection_valid_accuracy"].items()]

@@ -200,9 +200,19 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
         test = f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
         cells = [_pct(r.train), _pct(r.valid), test, _pct(r.test_balanced),
                  "best" if r.model == best else _pct(r.mcnemar_p)]
-        lines.append(f"| {r.model} | {r.input} | {' | '.join(cells)} | "
-                     f"[png]({Path(r.folder).name}/confusion.png) |")
+        png = f"[png]({Path(r.folder).name}/confusion.png)"
+        lines.append(f"| {shown_model(r.model, r.chosen)} | {r.input} | {' | '.join(cells)} "
+                     f"| {png} |")
     return "\n".join(lines) + "\n"
+
+
+def shown_model(model: str, chosen: str) -> str:
+    """A row's model as a reader needs it: what ``auto`` (or ``auto@SET``) chose beside it.
+
+    >>> shown_model("auto", "svm@msd-musicnn"), shown_model("svm", "svm")
+    ('auto → svm@msd-musicnn', 'svm')
+    """
+    return f"{model} → {chosen}" if model.partition("@")[0] == "auto" else model
 
 
 def _pct(x: float | None) -> str:
