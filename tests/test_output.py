@@ -157,15 +157,35 @@ def test_train_lists_the_heads_a_classical_auto_scored_on_valid(multi_label, cap
     assert capsys.readouterr().out == ""
 
 
-def test_a_files_warning_names_it_exactly(capsys):
+def test_a_files_warning_names_it_exactly(capsys, monkeypatch):
     from genriflow.audio.errors import AudioWarning
+    from genriflow.cli import common
     from genriflow.cli.common import show_warning
 
+    monkeypatch.setattr(common, "_SHOWN", set())
     song = "/music/Album [Deluxe] [2020]/Cut [bold] :fire:.mp3"
     show_warning(AudioWarning(song, "truncated (decoded 2.1 s of 4.0 s)"), AudioWarning,
                  __file__, 1)
     assert capsys.readouterr().err == (f"warning: {song}: truncated (decoded 2.1 s of "
                                        "4.0 s)\n")
+
+
+def test_a_warning_is_one_line_said_once_and_another_librarys_is_named(capsys, monkeypatch):
+    from genriflow.cli import common
+    from genriflow.errors import GenriflowWarning
+
+    monkeypatch.setattr(common, "_SHOWN", set())
+    sklearn = "/venv/lib/python3.11/site-packages/sklearn/model_selection/_split.py"
+    for _ in range(2):  # the second time, nothing: Python's own memory of it can be wiped
+        common.show_warning(UserWarning("The least populated class in y has only 1\n"
+                                        "members."), UserWarning, sklearn, 812)
+        common.show_warning(GenriflowWarning("fewer files than [bold]5[/bold] folds"),
+                            GenriflowWarning, "/src/genriflow/datasets/splits.py", 9)
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: The least populated class in y has only 1 members. (sklearn UserWarning)",
+        "warning: fewer files than [bold]5[/bold] folds"]
+    common.show_warning(RuntimeWarning("overflow"), RuntimeWarning, "/x/own_script.py", 3)
+    assert capsys.readouterr().err == "warning: overflow (own_script.py RuntimeWarning)\n"
 
 
 def test_unsure_is_one_column_in_every_format_and_never_when_unknown():

@@ -26,6 +26,11 @@ class GenriflowError(Exception):
     """Something the user can fix: the message says what and where, in one line."""
 
 
+class GenriflowWarning(UserWarning):
+    """Something about the user's data or options worth knowing, that does not stop the
+    run: the message says what and where, in one line, as an error's does."""
+
+
 class ConfigError(GenriflowError, ValueError):
     """A parameter with a value it cannot take.
 

@@ -122,3 +122,29 @@ def test_bad_split_configurations_are_refused():
         SplitConfig(method="random")
     with pytest.raises(ValueError, match="ratios"):
         SplitConfig(ratios=(0.5, 0.5, 0.5))
+
+
+def test_a_label_too_small_for_a_stratified_split_is_named():
+    # 40 files of two labels and one of a third: scikit-learn cannot stratify it.
+    frame = pd.DataFrame({"label": ["a"] * 20 + ["b"] * 20 + ["c"], "path": range(41)})
+    with pytest.raises(DatasetError, match=r"too few files of 'c' \(1\) for a stratified "
+                                           r"split.*at least 3 files"):
+        assign_splits(frame, SplitConfig(method="stratified"))
+    frame.loc[40:, "label"] = "b"  # 20 and 21: fine
+    (parts,) = assign_splits(frame, SplitConfig(method="stratified"))
+    assert set(parts) == {"train", "valid", "test"}
+
+
+def test_kfold_names_the_labels_with_fewer_files_than_folds_once_in_its_words():
+    import warnings
+
+    from genriflow.errors import GenriflowWarning
+
+    frame = pd.DataFrame({"label": ["a"] * 20 + ["b"] * 20 + ["c"] * 2, "path": range(42)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rounds = assign_splits(frame, SplitConfig(method="kfold", n_folds=5))
+    assert len(rounds) == 5
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (GenriflowWarning, "fewer files than the 5 folds of 'c' (2): some folds test "
+                           "without that label, and the pooled figures count each file once")]

@@ -195,3 +195,20 @@ def test_the_cli_prints_the_candidates(demo_corpus, feature_cache, tmp_path):
     # the 5 embedding heads and the CNN, a line per reason under the table
     assert [line.split(":")[0] for line in out.stdout.splitlines()
             if line.startswith("skipped")] == ["skipped (needs audio"] * 2
+
+
+def test_an_svm_on_a_label_with_one_training_row_fits_without_sklearns_fold_warnings():
+    import warnings
+
+    from genriflow.training.classical import fit_pipeline
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 20 + ["b"] * 20 + ["c"] * 20 + ["d"])  # 'd': fewer than 5 folds
+    frame = pd.DataFrame({"path": [f"/x/{i}.wav" for i in range(61)], "label": y})
+    X = rng.normal(0, 1, (61, 6)) + 3 * np.searchsorted(["a", "b", "c", "d"], y)[:, None]
+    dataset = FeatureDataset(frame, X, FeatureConfig(set="msd-musicnn"), "fake")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = fit_pipeline("svm", dataset, np.ones(61, bool), TrainConfig(model="svm"))
+    assert [str(w.message) for w in caught] == []
+    assert list(model.classes_) == ["a", "b", "c", "d"]

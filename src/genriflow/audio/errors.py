@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from genriflow.audio.formats import shown_name
-from genriflow.errors import GenriflowError
+from genriflow.errors import GenriflowError, GenriflowWarning
 
 
 class AudioErrorKind(StrEnum):
@@ -47,7 +47,7 @@ class AudioError(GenriflowError):
         return (AudioError, (str(self.path), self.reason, self.kind.value))
 
 
-class AudioWarning(UserWarning):
+class AudioWarning(GenriflowWarning):
     """A file that is used, though not all of it can be: a cut or partly downloaded song.
 
     Issued with :func:`warnings.warn` by :func:`~genriflow.audio.load` when the audio that

@@ -31,8 +31,8 @@ from rich.console import Console
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
-from genriflow.audio.errors import AudioError, AudioWarning
-from genriflow.errors import ConfigError, GenriflowError
+from genriflow.audio.errors import AudioError
+from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.progress import labelled as labelled
@@ -115,6 +115,7 @@ class GenriflowGroup(TyperGroup):
 
     def invoke(self, ctx: typer.Context):
         warnings.showwarning = show_warning
+        _SHOWN.clear()  # a new command (several run in one process under a test runner)
         # A file name that is not UTF-8 is written as its bytes, as `ls` writes it, in any
         # locale (stdout is strict but in the C locale; stderr always escapes them).
         with contextlib.suppress(AttributeError, ValueError):
@@ -179,15 +180,32 @@ def as_given(error: ConfigError, command: TyperCommand | None) -> str:
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A file's :class:`~genriflow.audio.errors.AudioWarning` as one yellow line on stderr
-    (worker processes forked later inherit it); any other warning as Python shows it."""
-    if issubclass(category, AudioWarning):
-        err_console.print(labelled("warning", str(message)), highlight=False)
-    else:
-        _SHOW_WARNING(message, category, filename, lineno, file, line)
+    """A warning as one yellow line on stderr (worker processes forked later inherit it):
+    genriflow's own (:class:`~genriflow.errors.GenriflowWarning`, a file's
+    :class:`~genriflow.audio.errors.AudioWarning`) as it is worded, another library's with
+    its name and kind instead of its source line."""
+    text = " ".join(str(message).split())
+    if not issubclass(category, GenriflowWarning):
+        text = f"{text} ({_package(filename)} {category.__name__})"
+    # Python's once-per-place memory is wiped whenever a filter changes (every
+    # catch_warnings does), so a run would repeat itself: each line is said once.
+    if text in _SHOWN:
+        return
+    _SHOWN.add(text)
+    err_console.print(labelled("warning", text), highlight=False, soft_wrap=True)
 
 
-_SHOW_WARNING = warnings.showwarning
+_SHOWN: set[str] = set()
+
+
+def _package(filename: str) -> str:
+    """The top package a source file belongs to (``sklearn`` for
+    ``.../site-packages/sklearn/model_selection/_split.py``), else the file's name."""
+    parts = Path(filename).parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts and parts.index(marker) + 1 < len(parts):
+            return Path(parts[parts.index(marker) + 1]).stem
+    return Path(filename).name
 
 
 def _text(message: Callable[[], str]) -> str:

@@ -8,6 +8,8 @@ Grouped methods keep every ``group`` (artist, album, track of a segment) inside 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,7 @@ from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.gtzan import fault_filtered_split
 from genriflow.datasets.split_config import PARTS as PARTS
 from genriflow.datasets.split_config import SplitConfig as SplitConfig
+from genriflow.errors import GenriflowWarning
 
 
 def resolve_method(frame: pd.DataFrame, method: str = "auto") -> str:
@@ -102,6 +105,14 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
                 f"too few files for a stratified {train:.0%}/{valid:.0%}/{test:.0%} split: "
                 f"{n} files, {n_labels} labels; the validation and test parts need at least "
                 f"one file per label ({int(np.ceil(n_labels / min(valid, test)))} files)")
+        names, counts = np.unique(labels, return_counts=True)
+        if counts.min() < 3:  # stratification needs 2 per label before the test cut and after
+            few = ", ".join(f"'{name}' ({count})" for name, count in
+                            zip(names, counts, strict=True) if count < 3)
+            raise DatasetError(
+                f"too few files of {few} for a stratified split, which puts each label in "
+                "train, valid and test: each needs at least 3 files; add files, leave the "
+                "label out, or use a k-fold split")
         rest, test_idx = train_test_split(np.arange(n), test_size=round(test * n),
                                           stratify=labels, random_state=seed)
         _, valid_idx = train_test_split(rest, test_size=round(valid * n),
@@ -132,8 +143,18 @@ def _fold_ids(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -
         splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     else:
         splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    names, counts = np.unique(labels, return_counts=True)
+    if counts.min() < n_folds:
+        few = ", ".join(f"'{name}' ({count})" for name, count in
+                        zip(names, counts, strict=True) if count < n_folds)
+        warnings.warn(GenriflowWarning(
+            f"fewer files than the {n_folds} folds of {few}: some folds test without that "
+            "label, and the pooled figures count each file once"), stacklevel=2)
     folds = np.empty(len(labels), dtype=int)
     grouping = None if isinstance(splitter, StratifiedKFold) else groups
-    for i, (_, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels, grouping)):
-        folds[held_out] = i
+    with warnings.catch_warnings():  # said above, in the labels' words
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        for i, (_, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels,
+                                                         grouping)):
+            folds[held_out] = i
     return folds

@@ -8,6 +8,7 @@ once, on the test part is the workflows layer's
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -157,7 +158,13 @@ def fit_pipeline(name: str, dataset: FeatureDataset, rows: np.ndarray,
     model = make_classical(name, seed=config.seed, pca=config.pca,
                            log_columns=variance_columns(columns),
                            multi_label=config.multi_label, params=params)
-    return model.fit(dataset.X[rows], training_targets(dataset, config)[0][rows])
+    with warnings.catch_warnings():
+        # The svm's probability calibration cross-validates inside these rows; a label with
+        # fewer rows than its folds makes scikit-learn say so at every fit. The split warns
+        # of such labels once, in their names.
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)
+        return model.fit(dataset.X[rows], training_targets(dataset, config)[0][rows])
 
 
 def classical_model(estimator: Pipeline, chosen: str, dataset: FeatureDataset,
