@@ -66,6 +66,7 @@ _EXPORTS = {
     "LibraryError": "genriflow.library",
     "AudioWarning": "genriflow.audio.errors",
     "GenriflowError": "genriflow.errors",
+    "GenriflowWarning": "genriflow.errors",
     "ConfigError": "genriflow.errors",
     "AudioError": "genriflow.audio.errors",
     "DatasetError": "genriflow.datasets.discover",
@@ -112,6 +113,7 @@ __all__ = [
     "LibraryError",
     "AudioWarning",
     "GenriflowError",
+    "GenriflowWarning",
     "ConfigError",
     "AudioError",
     "DatasetError",
@@ -147,7 +149,7 @@ if TYPE_CHECKING:
     from genriflow.audio import AudioInfo
     from genriflow.audio.errors import AudioError, AudioWarning
     from genriflow.datasets.discover import DatasetError
-    from genriflow.errors import ConfigError, GenriflowError
+    from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
     from genriflow.features.options import RunOptions
     from genriflow.inference.batch import Batch
     from genriflow.inference.pipeline import Analysis, SongAnswer
