@@ -277,7 +277,7 @@ def test_a_field_the_command_has_no_option_for_keeps_the_api_name():
     assert as_given(ConfigError("k", "must be at least 1; got 0"), predict) == \
         "`--top` must be at least 1; got 0"
     assert as_given(ConfigError("paths", "names no audio files"), predict) == \
-        "`PATHS` names no audio files"
+        "`PATH` names no audio files"
     assert as_given(ConfigError("batch_size", "must be at least 1"), predict) == \
         "`batch_size` must be at least 1"
     assert as_given(ConfigError("k", "must be at least 1"), None) == "`k` must be at least 1"

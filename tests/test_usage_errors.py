@@ -17,7 +17,7 @@ USAGE_ERRORS = [  # the command line, what its line says, how many words name it
     (("predict", "--topp", "3", "song.mp3"),
      "No such option: --topp (Possible options: --store, --top)", 1),
     (("predict", "--top", "many", "song.mp3"), "Invalid value for '--top'", 1),
-    (("predict",), "Missing argument 'paths'", 1),
+    (("predict",), "Missing argument 'PATH'", 1),
     (("library", "lss"), "No such command 'lss'. Did you mean 'ls'?", 1),
     (("library", "classify", "--excerpts", "some"), "Invalid value for '--excerpts'", 2),
 ]

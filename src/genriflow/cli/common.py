@@ -169,7 +169,7 @@ def usage_line(error: UsageError) -> str:
 
 def as_given(error: ConfigError, command: TyperCommand | None) -> str:
     """``error`` with its field spelt as ``command`` takes it: the option (``--jobs`` for
-    ``n_jobs``: a command's parameter carries the API's name) or the argument (``PATHS``).
+    ``n_jobs``: a command's parameter carries the API's name) or the argument (``PATH``).
     A field the command has no parameter for keeps the API's name."""
     for param in getattr(command, "params", ()):
         if param.name == error.field:

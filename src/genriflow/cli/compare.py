@@ -46,12 +46,13 @@ def command(
     between equally accurate models), as in comparison.md.
     """
     from genriflow.api_training import compare
-    from genriflow.workflows.train_any import shown_model
 
     out = out or Path("runs") / f"compare-{stamp()}"
     table = compare(data, split_list(models), out=out, split=split, seed=seed,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, n_jobs, quiet, device=device))
+    from genriflow.workflows.train_any import shown_model  # numpy, after the checks
+
     best = table.loc[table["test"].idxmax(), "model"]
     rows = [[shown_model(r.model, r.chosen), r.input, _figure(r.train), _figure(r.valid),
              _figure(r.test), f"{_figure(r.test_low)}-{_figure(r.test_high)}",

@@ -13,7 +13,8 @@ NAME = "demo-data"
 
 
 def command(
-    out: Annotated[Path, typer.Argument(help="Folder to write the corpus into.")],
+    out: Annotated[Path, typer.Argument(
+        metavar="OUT_DIR", help="Folder to write the corpus into.")],
     per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 20,
     seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 10.0,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same corpus).")] = 0,

@@ -26,8 +26,9 @@ NAME = "evaluate"
 
 
 def command(
-    model_dir: Annotated[Path, typer.Argument(help="A model folder written by train, or a "
-                                              "built-in model (gtzan: song by song).")],
+    model_dir: Annotated[Path, typer.Argument(
+        metavar="MODEL_DIR", help="A model folder written by train, or a "
+                                  "built-in model (gtzan: song by song).")],
     # named as the API names them (data, table): its errors are then spelt as given here
     data: Annotated[Path | None, typer.Argument(metavar="DATA_DIR",
                                                 help="Labelled audio.")] = None,

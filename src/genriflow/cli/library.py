@@ -63,8 +63,8 @@ app = typer.Typer(
 
 @app.command("scan", short_help="Record every audio file under folders; nothing analysed")
 def scan(
-    dirs: Annotated[list[Path], typer.Argument(help="Music folders (symbolic links "
-                                               "followed).")],
+    dirs: Annotated[list[Path], typer.Argument(
+        metavar="DIR", help="Music folders (symbolic links followed).")],
     db: Db = None, quiet: Quiet = False,
 ) -> None:
     """Record every audio file: path, stat, content hash, length, container and its tags.
@@ -214,10 +214,11 @@ def _name(value) -> str:
 
 @app.command("learn", short_help="Learn your own categories from songs you already sorted")
 def learn(
-    name: Annotated[str, typer.Argument(help="The model's name; `library classify --model "
-                                        "NAME` applies it.")],
+    name: Annotated[str, typer.Argument(
+        metavar="NAME", help="The model's name; `library classify --model "
+                             "NAME` applies it.")],
     more_playlists: Annotated[list[Path] | None, typer.Argument(
-        metavar="[PLAYLIST]...", help="More playlists, after --from-playlist.",
+        metavar="PLAYLIST", help="More playlists, after --from-playlist.",
         show_default=False)] = None,
     from_folders: Annotated[Path | None, typer.Option(
         "--from-folders", help="A folder whose sub-folders are the categories (songs at "

@@ -82,8 +82,9 @@ def apply(
 
 
 def undo(
-    run: Annotated[int | None, typer.Argument(help="The apply run (default: the latest not "
-                                              "undone; see --list).")] = None,
+    run: Annotated[int | None, typer.Argument(
+        metavar="RUN", help="The apply run (default: the latest not "
+                            "undone; see --list).")] = None,
     list_runs: Annotated[bool, typer.Option("--list", help="List the apply and undo runs "
                                             "instead.")] = False,
     dry_run: DryRun = False, keep_mtime: KeepMtime = False, db: Db = None, quiet: Quiet = False,

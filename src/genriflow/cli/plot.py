@@ -13,9 +13,10 @@ NAME = "plot"
 
 
 def command(
-    target: Annotated[Path, typer.Argument(help="A song (seven pictures of it), a folder of "
-                                           "labelled audio or a feature table .csv/.parquet "
-                                           "(dataset pictures).")],
+    target: Annotated[Path, typer.Argument(
+        metavar="TARGET", help="A song (seven pictures of it), a folder of "
+                               "labelled audio or a feature table .csv/.parquet "
+                               "(dataset pictures).")],
     out: Annotated[Path | None, typer.Option(help="Folder for the PNGs and report.html "
                                              "(default: plots/<name>).")] = None,
     offset: Annotated[float, typer.Option(help="Song: start of the window, seconds.")] = 0.0,

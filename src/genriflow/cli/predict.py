@@ -32,6 +32,7 @@ FORMATS = ("table", "csv", "json")
 
 def command(
     paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH",
         help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
              "then used.")],

@@ -27,9 +27,10 @@ NAME = "similar"
 
 
 def command(
-    paths: Annotated[list[Path], typer.Argument(help="[SONG] LIBRARY_DIR: the songs of the "
-                                                "library most like SONG; the library alone "
-                                                "indexes it (and scores it if labelled).")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", help="[SONG] LIBRARY_DIR: the songs of the "
+                             "library most like SONG; the library alone "
+                             "indexes it (and scores it if labelled).")],
     k: Annotated[int, typer.Option("-k", help="How many songs.")] = 5,
     excerpts: Excerpts = None, full: Full = False,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
