@@ -246,3 +246,25 @@ def test_json_timeline_starts_are_seconds_to_the_millisecond():
                       np.tile([0.4, 0.6], (4, 1)))
     starts = [w["start"] for w in predictions_to_records([song])[0]["timeline"]]
     assert [repr(s) for s in starts] == ["0.0", "2.992", "5.984", "8.976"]
+
+
+def test_a_files_warning_during_a_progress_bar_is_printed_above_it(monkeypatch, capsys):
+    # it was written after the bar's line, on it: "... ETA -:--:--warning: cut.mp3: ..."
+    from genriflow.audio.errors import AudioWarning
+    from genriflow.cli.common import show_warning
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # a terminal: the bar is live
+    with progress_bar(True, unit="files") as bar:
+        job = bar.add_task("features [musicnn]", total=3)
+        bar.advance(job)
+        bar.refresh()
+        show_warning(AudioWarning("/music/cut [bold].mp3", "truncated"), AudioWarning,
+                     __file__, 1)
+        bar.advance(job, 2)
+    drawn = capsys.readouterr()
+    assert drawn.out == ""
+    lines = [Text.from_ansi(line).plain.rpartition("\r")[2]
+             for line in drawn.err.split("\n")]
+    assert "warning: /music/cut [bold].mp3: truncated" in lines
+    assert sum("warning:" in line for line in lines) == 1

@@ -26,7 +26,9 @@ import math
 import os
 import re
 import tempfile
+import warnings
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +42,7 @@ from beets.util import displayable_path
 
 if TYPE_CHECKING:
     import optparse
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from beets.importer import ImportSession, ImportTask
     from beets.library import Item, Library
@@ -279,6 +281,26 @@ class GenriflowPlugin(BeetsPlugin):
 
     # --- the work -----------------------------------------------------------------------
 
+    @contextmanager
+    def file_warnings(self) -> Iterator[None]:
+        """genriflow's warnings about a file (a cut download, analysed for the part that
+        decodes) as beets' log lines, ``genriflow: PATH: REASON``, not Python's warning
+        display (its source line); other warnings as Python shows them."""
+        from genriflow import AudioWarning
+
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", AudioWarning)
+                yield
+        finally:  # said even when the analysis stops with an error
+            for said in caught:
+                if issubclass(said.category, AudioWarning):
+                    self._log.warning("{}", said.message)
+                else:
+                    warnings.warn_explicit(said.message, said.category, said.filename,
+                                           said.lineno)
+
     def options(self) -> Any:
         """genriflow's :class:`~genriflow.RunOptions`: the configured store and workers."""
         import genriflow
@@ -322,8 +344,9 @@ class GenriflowPlugin(BeetsPlugin):
         new: dict[int, dict[str, Any]] = {i.id: {} for i in items}
         options = self.options()
         if todo:
-            analysis = genriflow.analyse([paths[i.id] for i in todo], model=model, tags=True,
-                                         options=options, **sampling)
+            with self.file_warnings():
+                analysis = genriflow.analyse([paths[i.id] for i in todo], model=model,
+                                             tags=True, options=options, **sampling)
             for error in analysis.errors:
                 self._log.warning("{}", error)
             tags = {os.path.normpath(t.path): t for t in analysis.tags}
@@ -393,8 +416,9 @@ class GenriflowPlugin(BeetsPlugin):
             return
         model = genriflow.load_model(folder)
         threshold = float(model.config.get("min_confidence") or 0.0)
-        result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
-                                    options=options, **sampling)
+        with self.file_warnings():
+            result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
+                                        options=options, **sampling)
         for error in result.errors:
             self._log.warning("{}", error)
         for prediction in result.predictions:
@@ -454,7 +478,7 @@ class GenriflowPlugin(BeetsPlugin):
                     sources.append(playlist)
             folders = sorted({os.path.dirname(os.path.abspath(os.fsdecode(i.path)))
                               for i in items})
-            with self.library() as library:
+            with self.library() as library, self.file_warnings():
                 library.scan([f for f in folders if not any(
                     f.startswith(o + os.sep) for o in folders)])
                 report = library.learn(name, from_playlists=sources, options=self.options())

@@ -10,6 +10,7 @@ name and never breaks the display.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Sequence
 
 from rich.cells import cell_len, chop_cells
@@ -37,6 +38,31 @@ class _Rate(ProgressColumn):
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("" if speed is None else f"{speed:.2f} {self.unit}/s")
+
+
+class CurrentStderr:
+    """``sys.stderr`` as it is at each write, for a :class:`~rich.console.Console`'s file.
+
+    While a progress bar is drawn on a terminal, ``sys.stderr`` is rich's proxy, which
+    prints each line above the bar; a ``Console(stderr=True)`` writes past the proxy, onto
+    the bar's own line (``... ETA 0:01:07warning: cut.mp3: ...``).
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+    def fileno(self) -> int:
+        return sys.stderr.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(sys.stderr, "encoding", None) or "utf-8"
 
 
 def bar_console() -> Console:

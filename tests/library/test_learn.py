@@ -318,6 +318,7 @@ def test_bad_inputs_are_one_line_errors_with_status_2(tmp_path):
         "no such playlist": ["--from-playlist", tmp_path / "nowhere.m3u8"],
         "need at least two categories": ["--from-folders", tmp_path / "one"],
         "no sub-folders": ["--from-folders", flat],
+        "song-0.flac: not a folder": ["--from-folders", flat / "song-0.flac"],
     }
     for expected, args in cases.items():  # one at a time: one writer per index (a lock)
         process = in_process("library", "learn", "mine", *args, env=env)

@@ -94,6 +94,10 @@ def test_scan_and_ls_name_every_file_exactly(named, cli):
     assert listed.returncode == 0, listed.stderr
     ends = [line.rsplit("  ", 1)[-1] for line in listed.stdout.splitlines()]
     assert sorted(ends) == sorted(map(str, named.songs))
+    # one column each, whatever the categories' names ("Röck [Live]" used to push its
+    # line's columns past the others')
+    starts = {line.index(str(named.root)) for line in listed.stdout.splitlines()}
+    assert len(starts) == 1, listed.stdout
     failed = cli("library", "ls", "--failed", env=named.env)
     assert _named_broken(named, [line.split("  ")[-1] for line in failed.stdout.splitlines()])
 

@@ -146,6 +146,9 @@ def test_a_missing_folder_or_an_index_inside_the_music_is_refused(music, tmp_pat
         library.scan([music])
         with pytest.raises(LibraryError, match="no such folder"):
             library.scan([tmp_path / "unplugged-drive"])
+        song = next(p for p in music.rglob("*") if p.is_file())
+        with pytest.raises(LibraryError, match="not a folder; scan the folder that holds"):
+            library.scan([song])  # it said "no such folder" of a song that is there
         assert {r["status"] for r in _rows(library).values()} == {"ok"}
     with Library(music / "library.db") as inside, pytest.raises(LibraryError, match="inside"):
         inside.scan([music])

@@ -123,10 +123,13 @@ def test_a_dry_run_prints_the_changes_and_touches_nothing(tmp_path, write_song, 
     plan = _plan([(songs[0], "genre", "", "Blues"), (songs[1], "genre", "", "")],
                  tmp_path / "plan.csv")
     before = checksums(music)
-    result = cli("library", "apply", plan, "-n", "--db", tmp_path / "library.db")
+    result = cli("library", "apply", plan, "-n", "--db", tmp_path / "library.db",
+                 env={"FORCE_COLOR": "1"})  # its progress bar drawn
     assert result.returncode == 0, result.stderr
     assert f"{songs[0]}: genre '' -> 'Blues'" in result.stdout
     assert "would write 1, unchanged 0, skipped 1, failed 0" in result.stdout
+    # the bar said "writing tags" while nothing was written
+    assert "dry run (nothing written)" in result.stderr and "writing" not in result.stderr
     assert checksums(music) == before
 
 

@@ -35,13 +35,15 @@ from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
+from genriflow.progress import CurrentStderr
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 
 console = Console(soft_wrap=True, markup=False, emoji=False)
-err_console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+# Messages reach standard error through sys.stderr as it is: above a live progress bar.
+err_console = Console(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70

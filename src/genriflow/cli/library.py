@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 
 from genriflow.cli import library_check, library_files
 from genriflow.cli.common import (
@@ -134,21 +135,40 @@ def ls(
                           threshold=threshold, failed=failed, model=model, unknown=unknown)
     with open_library(db) as library:
         frame = library.songs(**asdict(selection))
-    for r in frame.itertuples():
-        if failed:
-            columns, rest = f"{r.stage:<8}  {r.error_kind:<11}  ", f"{r.path}: {r.error}"
-        elif not isinstance(r.genre, str):  # not analysed yet
-            columns, rest = f"{'-':<10}  {'':>4}  {'':<10}  {'':<12}  ", r.path
-        else:
-            guess = f"{r.genre}?" if r.unknown is True else r.genre
-            columns = f"{guess:<10}  {r.probability:>4.0%}  {r.mood:<10}  {r.voice:<12}  "
-            rest = r.path
+    rows = list(frame.itertuples())
+    if failed:
+        cells = [(r.stage, r.error_kind) for r in rows]
+        rests = [f"{r.path}: {r.error}" for r in rows]
+    else:
+        cells = [("-", "", "", "") if not isinstance(r.genre, str)  # not analysed yet
+                 else (f"{r.genre}?" if r.unknown is True else r.genre,
+                       f"{r.probability:.0%}", r.mood, r.voice) for r in rows]
+        rests = [r.path for r in rows]
+    aligned = (_aligned(cells, (8, 11)) if failed
+               else _aligned(cells, (10, 4, 10, 12), right=(1,)))
+    for columns, rest in zip(aligned, rests, strict=True):
         if console.is_terminal:  # the path (and reason) wrapped under its own start
             print_hanging(console, columns, rest)
         else:
             console.print(columns + rest, highlight=False, markup=False)
     noun = "file" if failed else "song"
     err_console.print(f"{len(frame)} {noun}{'' if len(frame) == 1 else 's'}", highlight=False)
+
+
+def _aligned(rows: list[tuple[object, ...]], widths: tuple[int, ...], *,
+             right: tuple[int, ...] = ()) -> list[str]:
+    """Each row's cells padded into columns at least ``widths`` wide and as wide as their
+    widest cell (a learnt category's name may be of any length), each followed by two
+    spaces; the columns ``right`` right-aligned."""
+    rows = [tuple(map(str, row)) for row in rows]
+    widths = tuple(max([w, *(cell_len(row[i]) for row in rows)])
+                   for i, w in enumerate(widths))
+
+    def padded(i: int, cell: str) -> str:
+        space = " " * (widths[i] - cell_len(cell))
+        return space + cell if i in right else cell + space
+
+    return ["".join(padded(i, cell) + "  " for i, cell in enumerate(row)) for row in rows]
 
 
 @app.command("export", short_help="Write the index as CSV, JSON or Parquet")

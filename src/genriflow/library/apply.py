@@ -221,7 +221,8 @@ def apply_plan(conn: sqlite3.Connection, rows: Sequence[PlanRow], *, source: str
         remove_stale_copies(files)
         report.run = _start(conn, "apply", source, None)
     with progress_bar(progress, "files") as bar:
-        for path, file_rows in bar.track(list(files.items()), description="writing tags"):
+        doing = "dry run (nothing written)" if options.dry_run else "writing tags"
+        for path, file_rows in bar.track(list(files.items()), description=doing):
             _apply_file(conn, path, file_rows, options, report)
     if report.run is not None:
         _finish(conn, report)
@@ -333,7 +334,8 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
         remove_stale_copies(c["path"] for c in changes)
         report.run = _start(conn, "undo", f"run {run}", run)
     with progress_bar(progress, "files") as bar:
-        for change in bar.track(changes, description="restoring tags"):
+        doing = "dry run (nothing restored)" if options.dry_run else "restoring tags"
+        for change in bar.track(changes, description=doing):
             _undo_file(conn, change, run, options, report)
     if report.run is not None and _finish(conn, report) and report.failed == 0:
         with transaction(conn):

@@ -130,6 +130,9 @@ def from_folders(conn: sqlite3.Connection, folder: str | os.PathLike) -> LabelSe
         ``folder`` is not a folder, or has no sub-folders.
     """
     root = Path(folder)
+    if root.exists() and not root.is_dir():
+        raise LibraryError(f"{folder}: not a folder; give the folder whose sub-folders "
+                           "are the categories")
     if not root.is_dir():
         raise LibraryError(f"{folder}: no such folder")
     subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -127,6 +127,8 @@ def _roots(dirs: Sequence[str | os.PathLike], db_path: Path | None) -> list[Path
     roots = []
     for folder in dirs:
         root = Path(os.path.abspath(folder))
+        if root.exists() and not root.is_dir():  # a song given instead of its folder
+            raise LibraryError(f"{folder}: not a folder; scan the folder that holds it")
         if not root.is_dir():
             raise LibraryError(f"{folder}: no such folder (nothing was marked removed)")
         if db_path is not None and _under(os.path.realpath(db_path),
