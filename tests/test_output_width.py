@@ -263,3 +263,14 @@ def test_models_on_a_narrow_terminal_wrap_between_items(monkeypatch):
     assert "classical 0.93" in per_genre  # the gtzan head's figure, whole
     blocks = [line for line in text.splitlines() if line.startswith("  per genre")]
     assert blocks and all(line.rstrip().endswith(",") or "rock" in line for line in blocks)
+
+
+def test_json_is_plain_when_colour_is_forced_onto_a_pipe():
+    # FORCE_COLOR makes rich call a pipe a terminal; the JSON must still load.
+    import json
+
+    forced = Console(file=io.StringIO(), width=60, force_terminal=True)
+    assert forced.is_terminal
+    render_songs(PREDICTIONS, TAGS, "json", 3, forced)
+    records = json.loads(forced.file.getvalue())
+    assert [r["path"] for r in records][1] == "a[b].flac"

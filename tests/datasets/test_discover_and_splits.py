@@ -52,6 +52,9 @@ def test_manifest_with_groups_and_splits(tmp_path):
 def test_unusable_folders_give_a_reason(tmp_path):
     with pytest.raises(DatasetError, match="no such folder"):
         discover(tmp_path / "missing")
+    _touch_audio(tmp_path / "jazz" / "song.wav")  # a song given for its folder
+    with pytest.raises(DatasetError, match="song.wav: not a folder of labelled audio"):
+        discover(tmp_path / "jazz" / "song.wav")
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no audio files"):
         discover(tmp_path / "empty")

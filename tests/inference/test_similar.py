@@ -138,3 +138,14 @@ def test_k_is_checked_before_the_library_is_indexed(tmp_path, demo_corpus: Path)
     with pytest.raises(genriflow.ConfigError, match="`k` must be at least 1"):
         genriflow.similar(None, demo_corpus, k=0, options=default_options(store))
     assert not store.exists() or not any(store.rglob("*"))
+
+
+def test_a_song_given_for_the_library_is_not_called_missing(tmp_path):
+    from genriflow.datasets.discover import DatasetError
+
+    song = tmp_path / "loose.wav"
+    sf.write(song, tone(2.0), SR)
+    with pytest.raises(DatasetError, match="loose.wav: not a folder; give the folder"):
+        SimilarityIndex(song, tmp_path / "store").update(progress=False)
+    with pytest.raises(DatasetError, match="elsewhere: no such folder"):
+        SimilarityIndex(tmp_path / "elsewhere", tmp_path / "store").update(progress=False)

@@ -167,6 +167,8 @@ def test_export_writes_the_index_as_a_table(classified, tmp_path, format):
     if format != "csv":
         lengths = {len(v) for v in table["embedding"]}
         assert len(lengths) == 1 and lengths.pop() > 100
+    if format == "json":  # paths as they are, not pandas' "\/" escapes
+        assert f'"path": "{songs["path"].iloc[0]}"' in out.read_text(encoding="utf-8")
 
 
 def test_export_never_overwrites_a_song(classified):

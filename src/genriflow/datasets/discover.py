@@ -80,6 +80,9 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
         return _fma(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return read_manifest(root)
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"{root}: not a folder of labelled audio nor a manifest .csv "
+                           "(labelled data is a folder per genre, or a CSV of path,label)")
     if not root.is_dir():
         raise DatasetError(f"{root}: no such folder")
     if (root / "manifest.csv").is_file():

@@ -154,7 +154,9 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     """
     if fmt == "json":
         records = songs_to_records(predictions, song_tags, top)
-        if console.is_terminal:
+        # Coloured only on a screen: FORCE_COLOR (set by many CI systems) makes rich treat
+        # a pipe as a terminal, and a coloured JSON file is no JSON.
+        if console.is_terminal and console.file.isatty():
             console.print_json(json.dumps(records))
         else:
             console.file.write(json_text(records) + "\n")

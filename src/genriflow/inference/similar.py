@@ -158,6 +158,9 @@ class SimilarityIndex:
         DatasetError
             If the library folder does not exist.
         """
+        if self.library.exists() and not self.library.is_dir():
+            raise DatasetError(f"{self.library}: not a folder; give the folder of songs to "
+                               "search (a song to match comes first)")
         if not self.library.is_dir():
             raise DatasetError(f"{self.library}: no such folder")
         files = iter_audio_files(self.library)

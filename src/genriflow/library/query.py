@@ -17,6 +17,7 @@ import pandas as pd
 from genriflow.errors import one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
+from genriflow.inference.output import json_text
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.library.selection import (  # noqa: F401 (re-exported: their home before)
@@ -227,7 +228,7 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
         if format == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            tmp.write_text(_text(frame, format))
+            tmp.write_text(_text(frame, format), encoding="utf-8")
     return out
 
 
@@ -262,4 +263,6 @@ def _text(frame: pd.DataFrame, format: str) -> str:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         return buffer.getvalue()
-    return frame.to_json(orient="records", indent=2) + "\n"
+    # pandas writes the values (NaN as null, numpy numbers); json_text keeps paths and tags
+    # as they are ("/", accents), where pandas escapes them ("\/", "\u00e9")
+    return json_text(json.loads(frame.to_json(orient="records"))) + "\n"
