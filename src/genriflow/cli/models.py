@@ -6,7 +6,6 @@ Also where ``genriflow predict`` tells a model from the audio that follows it
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +30,9 @@ def command(
 
     models = describe_models()
     if format == "json":
-        console.print_json(json.dumps([asdict(m) for m in models]))
+        from genriflow.inference.output import write_json
+
+        write_json([asdict(m) for m in models], console)
         return
     console.print("Built-in models, each figure with what it was fitted, chosen and tested "
                   "on (95 % Wilson interval):", highlight=False,

@@ -137,6 +137,17 @@ def json_text(data: object) -> str:
 _LONE_SURROGATE = re.compile("[\\ud800-\\udfff]")
 
 
+def write_json(data: object, console: Console) -> None:
+    """``data`` as JSON on ``console``: coloured on a screen, plain :func:`json_text`
+    anywhere else. FORCE_COLOR (set by many CI systems) makes rich call a pipe a terminal,
+    and a coloured JSON file is no JSON: the file itself must be a terminal."""
+    if console.is_terminal and console.file.isatty():
+        console.print_json(json.dumps(data))
+    else:
+        console.file.write(json_text(data) + "\n")
+        console.file.flush()
+
+
 def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags],
                  fmt: str, top: int, console: Console) -> None:
     """Print each song's genres and tags as one row of one ``table``, ``csv`` or ``json``.
@@ -153,14 +164,7 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     console : rich.console.Console
     """
     if fmt == "json":
-        records = songs_to_records(predictions, song_tags, top)
-        # Coloured only on a screen: FORCE_COLOR (set by many CI systems) makes rich treat
-        # a pipe as a terminal, and a coloured JSON file is no JSON.
-        if console.is_terminal and console.file.isatty():
-            console.print_json(json.dumps(records))
-        else:
-            console.file.write(json_text(records) + "\n")
-            console.file.flush()
+        write_json(songs_to_records(predictions, song_tags, top), console)
     elif fmt == "csv":
         console.file.write(songs_to_csv(predictions, song_tags, top))
         console.file.flush()
