@@ -66,6 +66,17 @@ def test_kaggle_table_clusters_beat_chance(kaggle_table):
     assert list(run.scores["method"]) == ["pca-gmm", "kmeans"]
     assert (run.scores["ari"] > 0.1).all() and (run.scores["matched_accuracy"] > 0.25).all()
     assert len(run.assignments) == 1000
+    # Each figure inside its interval; matched accuracy's as wide as a proportion's Wilson
+    # interval on 1000 items (about ±0.03), which half-sampling should reproduce.
+    from genriflow.intervals import wilson_interval
+
+    for row in run.scores.itertuples():
+        for name in ("ari", "nmi", "matched_accuracy"):
+            low, high = getattr(row, f"{name}_low"), getattr(row, f"{name}_high")
+            assert low < getattr(row, name) < high, name
+        wilson = wilson_interval(round(row.matched_accuracy * 1000), 1000)
+        assert row.matched_accuracy_low == pytest.approx(wilson[0], abs=0.012)
+        assert row.matched_accuracy_high == pytest.approx(wilson[1], abs=0.012)
 
 
 def test_cluster_run_folder_on_the_demo_stack(demo_corpus, feature_cache, tmp_path):

@@ -52,10 +52,13 @@ def command(
                   feature_set=feature_set, n_clusters=n_clusters, components=components,
                   seed=seed, out=out, options=run_options(store, no_store, n_jobs, quiet,
                                                              device=device))
+    from genriflow.workflows.cluster_run import FIGURES, figure_with_interval
+
     print_table(console, ["method", "ARI", "NMI", "matched accuracy"],
-                [[r.method, f"{r.ari:.3f}", f"{r.nmi:.3f}", f"{r.matched_accuracy:.3f}"]
+                [[r.method, *(figure_with_interval(r, name) for name in FIGURES)]
                  for r in run.scores.itertuples()],
-                title=f"{run.feature_set}, {len(run.assignments)} items (all, no split)",
+                title=f"{run.feature_set}, {len(run.assignments)} items (all, no split); "
+                      "95 % bootstrap intervals",
                 right=["ARI", "NMI", "matched accuracy"])
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)
