@@ -211,6 +211,7 @@ def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_
     out = genriflow("similar", song, library, "-k", "5", "-q", cache=feature_cache)
     assert out.returncode == 0, out.stderr
     assert "index: 30 songs" in out.stdout and "precision@5" in out.stdout
+    assert "(95 % bootstrap 0." in out.stdout  # the figure with its interval
     ranked = [line for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(ranked) == 5 and not any(str(song) in line for line in ranked)
 

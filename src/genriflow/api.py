@@ -403,6 +403,7 @@ class SimilarSongs:
     update: IndexUpdate
     index: SimilarityIndex
     precision: float | None = None
+    precision_interval: tuple[float, float] | None = None
 
 
 def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: int = 5,
@@ -415,11 +416,16 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     :func:`tag` or :func:`analyse` (same ``excerpts`` and ``full``, and the default model:
     adaptive sampling follows the model's genres) is not analysed again.
     ``song=None`` only brings the index up to date. In a folder-per-genre library,
-    ``precision`` is the share of each song's ``k`` nearest songs with its genre.
+    ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
+    ``precision_interval`` its 95 % interval (a bootstrap of the songs).
     """
     at_least("k", k, 1)  # before the index is brought up to date, which may take long
     sampling = Sampling.of(excerpts, full=full)
-    from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
+    from genriflow.inference.similar import (
+        SimilarityIndex,
+        library_labels,
+        precision_with_interval,
+    )
 
     options = options if options is not None else default_options()
     if options.store is None:
@@ -432,5 +438,7 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     update = index.update(n_jobs=options.n_jobs, progress=options.progress)
     neighbours = index.query(song, k) if song is not None else []
     labels = library_labels(index)
-    precision = precision_at_k(index, labels, k) if labels and len(index) > k else None
-    return SimilarSongs(neighbours, update, index, precision)
+    if labels and len(index) > k:
+        return SimilarSongs(neighbours, update, index,
+                            *precision_with_interval(index, labels, k))
+    return SimilarSongs(neighbours, update, index)

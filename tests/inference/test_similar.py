@@ -10,7 +10,12 @@ import pytest
 import soundfile as sf
 
 from genriflow.audio import AudioError, AudioErrorKind
-from genriflow.inference.similar import SimilarityIndex, library_labels, precision_at_k
+from genriflow.inference.similar import (
+    SimilarityIndex,
+    library_labels,
+    precision_at_k,
+    precision_with_interval,
+)
 from sample_audio import SR, tone, write_bad_files
 
 
@@ -101,6 +106,9 @@ def test_precision_at_5_is_well_above_chance(index):
     assert labels is not None and len(set(labels)) == 10
     # Chance is 9/99 = 0.09; measured 0.364 with msd-musicnn on this corpus.
     assert precision_at_k(index, labels, k=5) > 0.25
+    precision, (low, high) = precision_with_interval(index, labels, k=5)
+    assert precision == pytest.approx(precision_at_k(index, labels, k=5))
+    assert low < precision < high and high - low < 0.2  # 100 songs as queries
 
 
 def test_unlabelled_library_has_no_labels(tmp_path):

@@ -61,6 +61,8 @@ def command(
     for rank, (path, similarity) in enumerate(found.neighbours, start=1):
         console.print(f"{rank:>3}  {similarity:.3f}  {path}", highlight=False)
     if found.precision is not None:
+        low, high = found.precision_interval
         console.print(styled(f"precision@{k} over the library (same-genre neighbours, "
-                             f"{len(found.index)} songs): ", (f"{found.precision:.3f}", "bold")))
+                             f"{len(found.index)} songs): ", (f"{found.precision:.3f}", "bold"),
+                             f" (95 % bootstrap {low:.3f}-{high:.3f})"))
     print_errors(update.errors)

@@ -348,12 +348,17 @@ class NeighbourIndex:
         ValueError
             Not one label per song, or fewer than two songs.
         """
+        return float(self.song_precisions(labels, k).mean())
+
+    def song_precisions(self, labels: Sequence[str], k: int = 5) -> np.ndarray:
+        """Each song's share of its ``k`` nearest neighbours that have its label, shape
+        (n_songs,); :meth:`precision_at_k` is their mean. Same ``labels`` and errors."""
         if len(labels) != len(self):
             raise ValueError(f"{len(labels)} labels for an index of {len(self)} songs")
         if len(self) < 2:
             raise ValueError("precision@k needs at least two songs")
         labels = np.asarray(labels)
-        return float((labels[self.neighbours(k)] == labels[:, None]).mean())
+        return (labels[self.neighbours(k)] == labels[:, None]).mean(axis=1)
 
     def _is_song(self, resolved: Path, key: str) -> np.ndarray:
         """Mask, shape (n_songs,): indexed songs that are ``resolved`` or share its content."""

@@ -44,10 +44,11 @@ from genriflow.inference.neighbours import (
     ParquetEmbeddings,
     stack_rows,
 )
+from genriflow.intervals import mean_interval
 from genriflow.locations import default_store_dir
 
 __all__ = ["BLOCK_ROWS", "SIMILARITY_FEATURES", "IndexUpdate", "SimilarityIndex",
-           "library_labels", "precision_at_k"]
+           "library_labels", "precision_at_k", "precision_with_interval"]
 
 
 @dataclass
@@ -258,6 +259,16 @@ def precision_at_k(index: SimilarityIndex | NeighbourIndex, labels: Sequence[str
     if isinstance(index, SimilarityIndex):
         index = index.neighbour_index
     return index.precision_at_k(labels, k)
+
+
+def precision_with_interval(index: SimilarityIndex | NeighbourIndex, labels: Sequence[str],
+                            k: int = 5) -> tuple[float, tuple[float, float]]:
+    """:func:`precision_at_k` and its 95 % interval: a bootstrap of the songs as queries
+    (:func:`~genriflow.intervals.mean_interval` of each song's share)."""
+    if isinstance(index, SimilarityIndex):
+        index = index.neighbour_index
+    shares = index.song_precisions(labels, k)
+    return float(shares.mean()), mean_interval(shares)
 
 
 def library_labels(index: SimilarityIndex) -> list[str] | None:
