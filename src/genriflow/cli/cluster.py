@@ -58,7 +58,7 @@ def command(
                 [[r.method, *(figure_with_interval(r, name) for name in FIGURES)]
                  for r in run.scores.itertuples()],
                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split); "
-                      "95 % bootstrap intervals",
+                      "95 % intervals (half-sampling)",
                 right=["ARI", "NMI", "matched accuracy"])
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)

@@ -81,7 +81,8 @@ def figure_with_interval(row, name: str) -> str:
     """``0.175 (0.152-0.199)``: a score of ``row`` (of :attr:`ClusterRun.scores`) and its
     95 % interval."""
     low, high = getattr(row, f"{name}_low"), getattr(row, f"{name}_high")
-    return f"{getattr(row, name):.3f} ({low:.3f}-{high:.3f})"
+    to = " to " if low < 0 else "-"  # an ARI below chance: "(-0.004 to 0.031)"
+    return f"{getattr(row, name):.3f} ({low:.3f}{to}{high:.3f})"
 
 
 def cluster_report(run: ClusterRun) -> str:
