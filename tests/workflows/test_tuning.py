@@ -34,6 +34,8 @@ def test_tune_grid_to_the_end(demo_corpus, feature_cache, tmp_path):
     assert sorted(trials["param_C"]) == [0.01, 0.1, 1.0]
     best = trials.loc[trials["value"].idxmax()]
     assert result.best["params"] == {"C": best["param_C"]}
+    assert result.best["objective"] == "validation accuracy"
+    assert result.best["value"] == pytest.approx(best["value"])
     # The best trial is an ordinary model folder, tested once; the run reports it.
     model = genriflow.load_model(result.model_folder)
     assert model.estimator.get_params()["clf__C"] == best["param_C"]

@@ -70,8 +70,11 @@ def command(
     low, high = test["interval"]
     console.print(f"trials: {', '.join(f'{k} {v}' for k, v in sorted(states.items()))} "
                   f"({result.ran} run now; study {result.study!r} in {result.storage})")
-    console.print(f"best trial {result.best['number']}: "
-                  + ", ".join(f"{k}={v}" for k, v in result.best["params"].items()))
+    best = result.best
+    console.print(f"best trial {best['number']} ({best['objective']} {best['value']:.3f}, "
+                  "what it was chosen on): "
+                  + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in best["params"].items()), highlight=False)
     console.print(styled("test accuracy ", (f"{test['accuracy']:.3f}", "bold"),
                          f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f})"
                          f" on {test['part']}"))

@@ -54,7 +54,8 @@ class TuneResult:
         The study's name in ``storage``.
     storage : str
     best : dict
-        The best trial: ``number``, ``value`` and ``params``.
+        The best trial: ``number``, ``value`` (of ``objective``, ``validation accuracy``
+        or ``validation loss``) and ``params``.
     test : dict
         The best model's figures on the test part (accuracy, ``correct``/``n``, its 95 %
         Wilson ``interval``), measured once.
@@ -137,7 +138,8 @@ def tune_to_folder(data: str | os.PathLike, out: str | os.PathLike, config: Tune
             metrics = train_to_folder(dataset, model_dir,
                                       classical_config(config, values)).metrics
         trials = trial_table(study, space)
-        best_info = {"number": best.number, "value": best.value, "params": values}
+        best_info = {"number": best.number, "value": best.value, "objective": config.objective,
+                     "params": values}
         write_tune_report(out, study, space, config, trials=trials, best=best_info,
                           split=split, model_metrics=metrics, storage=storage,
                           data=str(data), ran=ran, errors=dataset.errors)
