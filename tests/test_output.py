@@ -268,3 +268,18 @@ def test_a_files_warning_during_a_progress_bar_is_printed_above_it(monkeypatch, 
              for line in drawn.err.split("\n")]
     assert "warning: /music/cut [bold].mp3: truncated" in lines
     assert sum("warning:" in line for line in lines) == 1
+
+
+def test_many_unknown_songs_point_to_the_model_that_names_more_genres(capsys):
+    from types import SimpleNamespace
+
+    from genriflow.cli.predict import note_unknown_songs
+
+    songs = [SimpleNamespace(unknown=u) for u in (True, True, False, False, False)]
+    note_unknown_songs(songs, "gtzan")
+    note = capsys.readouterr().err
+    assert note.startswith("note: 2 of 5 songs are unknown to gtzan") and note.count("\n") == 1
+    assert "--model library-genres also names electronic, ambient, folk" in note
+    for few, model in ((songs[1:], "gtzan"), (songs, "library-genres"), (songs, "models/x")):
+        note_unknown_songs(few, model)  # one unknown, or a model that already names them
+        assert capsys.readouterr().err == ""

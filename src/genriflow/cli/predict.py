@@ -18,6 +18,8 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    err_console,
+    labelled,
     print_errors,
     run_options,
     sampling_options,
@@ -84,6 +86,24 @@ def command(
 
     result = analyse(paths, model=model, tags=tags, options=options, **answer, **sampling)
     render_songs(result.predictions, result.tags, format, k, console)
+    note_unknown_songs(result.predictions, model)
     print_errors(result.errors)
     if result.errors:
         raise typer.Exit(1)
+
+
+#: Built-in models that know only GTZAN's ten genres.
+GTZAN_VOCABULARY = ("gtzan", "gtzan-fusion", "gtzan-table", "zero-shot")
+
+
+def note_unknown_songs(predictions, model: str) -> None:
+    """When a GTZAN model calls a quarter or more of the songs unknown (electronic, ambient
+    and folk music are unlike GTZAN's), say which built-in names those genres."""
+    unknown = sum(p.unknown for p in predictions)
+    if model not in GTZAN_VOCABULARY or unknown < 2 or 4 * unknown < len(predictions):
+        return
+    err_console.print(labelled(
+        "note", f"{unknown} of {len(predictions)} songs are unknown to {model}, which knows "
+                "only GTZAN's ten genres; --model library-genres also names electronic, "
+                "ambient, folk, soul-rnb, punk, funk, world, soundtrack and experimental",
+        "cyan"), highlight=False)
