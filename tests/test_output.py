@@ -275,7 +275,7 @@ def test_many_unknown_songs_point_to_the_model_that_names_more_genres(capsys):
 
     from genriflow.cli.predict import note_unknown_songs
 
-    songs = [SimpleNamespace(unknown=u) for u in (True, True, False, False, False)]
+    songs = [SimpleNamespace(unknown=u) for u in (True, True, False, None, False)]
     note_unknown_songs(songs, "gtzan")
     note = capsys.readouterr().err
     assert note.startswith("note: 2 of 5 songs are unknown to gtzan") and note.count("\n") == 1

@@ -99,7 +99,7 @@ GTZAN_VOCABULARY = ("gtzan", "gtzan-fusion", "gtzan-table", "zero-shot")
 def note_unknown_songs(predictions, model: str) -> None:
     """When a GTZAN model calls a quarter or more of the songs unknown (electronic, ambient
     and folk music are unlike GTZAN's), say which built-in names those genres."""
-    unknown = sum(p.unknown for p in predictions)
+    unknown = sum(bool(p.unknown) for p in predictions)  # None: the model cannot say
     if model not in GTZAN_VOCABULARY or unknown < 2 or 4 * unknown < len(predictions):
         return
     err_console.print(labelled(
