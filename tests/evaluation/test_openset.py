@@ -52,6 +52,22 @@ def test_fpr_at_95_and_the_risk_coverage_curve_by_hand():
     assert aurc(-scores, wrong) > aurc(scores, wrong)   # the wrong order is riskier
 
 
+
+def test_the_fpr_interval_counts_the_thresholds_own_uncertainty():
+    from genriflow.evaluation.openset import bootstrap_fpr
+    from genriflow.intervals import wilson_interval
+
+    rng = np.random.default_rng(0)
+    known, unknown = rng.normal(0, 1, 300), rng.normal(1.5, 1, 300)
+    fpr = fpr_at_tpr(known, unknown)
+    low, high = bootstrap_fpr(known, unknown)
+    assert low < fpr < high
+    # wider than a proportion's interval over the unknown songs alone, which takes the
+    # threshold as known
+    wilson = wilson_interval(round(fpr * 300), 300)
+    assert high - low > wilson[1] - wilson[0]
+
+
 def blobs(n_per=40, genres=4, seed=0) -> FeatureDataset:
     """57-column Gaussian genres, one (index 0) far from the others, split 50/25/25."""
     rng = np.random.default_rng(seed)

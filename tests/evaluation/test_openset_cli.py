@@ -61,6 +61,12 @@ def test_evaluate_open_set_on_a_small_real_table(kaggle_table, tmp_path):
     assert distance["n_unknown"] == sum(r["n_unknown"] for r in metrics["rounds"])
     assert distance["far_out"]["n_unknown"] == 4 * 4           # 4 kinds x 1 clip x 4 rounds
     assert distance["far_out"]["auroc"] > 0.9                  # noise is far from music
+    for name in ("auroc", "fpr_at_tpr", "aurc"):  # every figure inside its interval
+        low, high = distance[f"{name}_interval"]
+        assert low <= distance[name] <= high, name
+    assert set(distance["far_out"]["per_kind"]["speech"]) == {"auroc", "auroc_interval"}
+    assert f"FPR@95 {distance['fpr_at_tpr']:.3f} ({distance['fpr_at_tpr_interval'][0]:.3f}-" \
+        in out.output
     for name in ("report.md", "report.html", "risk-coverage.png", "errors.csv"):
         assert (run / name).is_file()
     assert "| distance |" in (run / "report.md").read_text()

@@ -21,9 +21,13 @@ def plot_curves(curves: dict, path: Path, name: str, feature_set: str) -> Path:
     return save_figure(fig, path)
 
 
-def _ci(fig: dict) -> str:
-    low, high = fig["auroc_interval"]
-    return f"{fig['auroc']:.3f} ({low:.3f}-{high:.3f})"
+def _ci(fig: dict, name: str = "auroc") -> str:
+    """``0.543 (0.523-0.564)``: a figure and its interval (folders made before an interval
+    was kept for it show the figure alone)."""
+    if f"{name}_interval" not in fig:
+        return f"{fig[name]:.3f}"
+    low, high = fig[f"{name}_interval"]
+    return f"{fig[name]:.3f} ({low:.3f}-{high:.3f})"
 
 
 def report_markdown(metrics: dict) -> str:
@@ -36,18 +40,21 @@ def report_markdown(metrics: dict) -> str:
              f"(seed {metrics['split']['seed']}, counts {metrics['split']['counts']}).", "",
              f"Protocol: {o['protocol']}. Far-out inputs: {cfg['far_out_per_kind']} clips "
              f"each of white, pink and brown noise and speech-like babble, "
-             f"{cfg['far_out_seconds']:g} s, seed {cfg['seed']}. AUROC intervals: percentile "
-             f"bootstrap 95 %, {cfg['bootstrap']} resamples of the known and unknown songs. "
+             f"{cfg['far_out_seconds']:g} s, seed {cfg['seed']}. Intervals: percentile "
+             f"bootstrap 95 %, {cfg['bootstrap']} resamples of the known and unknown songs "
+             "(the FPR's threshold chosen again on each). "
              f"FPR@{tpr}: unknown songs accepted at the threshold accepting {tpr} of the known "
              "test songs. AURC: area under the risk-coverage curve (risk: misclassified "
              "known songs and accepted unknown ones).", "",
              "## Pooled over the rounds", "",
-             f"| score | AUROC (95 % interval) | FPR@{tpr} | AURC | mean of rounds' AUROC | "
+             f"| score | AUROC (95 % interval) | FPR@{tpr} (95 %) | AURC (95 %) | "
+             "mean of the rounds' AUROC (each below) | "
              "far-out AUROC | far-out per kind |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for score, fig in o["pooled"].items():
         far = fig.get("far_out")
-        per_kind = ", ".join(f"{k} {v:.3f}" for k, v in far["per_kind"].items()) if far else "-"
-        lines.append(f"| {score} | {_ci(fig)} | {fig['fpr_at_tpr']:.3f} | {fig['aurc']:.3f} | "
+        per_kind = ", ".join(f"{k} {_ci(v) if isinstance(v, dict) else f'{v:.3f}'}"
+                             for k, v in far["per_kind"].items()) if far else "-"
+        lines.append(f"| {score} | {_ci(fig)} | {_ci(fig, 'fpr_at_tpr')} | {_ci(fig, 'aurc')} | "
                      f"{fig['mean_round_auroc']:.3f} | {_ci(far) if far else '-'} | "
                      f"{per_kind} |")
     for score, reason in o["unavailable"].items():
@@ -61,7 +68,7 @@ def report_markdown(metrics: dict) -> str:
         f"{s}: AUROC (95 %), FPR@{tpr}, accepted/rejected" for s in scores) + " |")
     lines.append("| --- " * (3 + len(scores)) + "|")
     for r in o["rounds"]:
-        cells = [f"{_ci(f)}, {f['fpr_at_tpr']:.3f}, {f['known_accepted']:.2f}/"
+        cells = [f"{_ci(f)}, {_ci(f, 'fpr_at_tpr')}, {f['known_accepted']:.2f}/"
                  f"{f['unknown_rejected']:.2f}" for f in (r["scores"][s] for s in scores)]
         lines.append(f"| {r['held_out']} | {r['n_known']} / {r['n_unknown']} | "
                      f"{r['known_accuracy']:.3f} | " + " | ".join(cells) + " |")

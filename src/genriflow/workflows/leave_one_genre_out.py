@@ -31,7 +31,7 @@ from genriflow.datasets.splits import assign_splits, resolve_method
 from genriflow.errors import ConfigError
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.openset import (
-    aurc,
+    aurc_figures,
     classical_probe,
     distance_stats,
     risk_coverage,
@@ -133,7 +133,8 @@ def leave_one_genre_out(dataset: FeatureDataset, parts: np.ndarray,
                                zip(bucket["known"], bucket["unknown"], strict=True)])
         pooled[score] = {**score_figures(known, unknown, tpr=config.target_tpr,
                                          bootstrap=config.bootstrap, seed=config.seed),
-                         "aurc": aurc(both, wrong),
+                         **aurc_figures(both, wrong, bootstrap=config.bootstrap,
+                                        seed=config.seed),
                          "mean_round_auroc": float(np.mean(
                              [r["scores"][score]["auroc"] for r in rounds]))}
         if far_out is not None:
@@ -149,8 +150,9 @@ def _figures(s: dict[str, np.ndarray], wrong_known: np.ndarray,
     threshold = choose_threshold(s["valid"], config.target_tpr)
     figures = {**score_figures(s["known"], s["unknown"], tpr=config.target_tpr,
                                bootstrap=config.bootstrap, seed=config.seed),
-               "aurc": aurc(np.concatenate([s["known"], s["unknown"]]), np.concatenate(
-                   [wrong_known, np.ones(len(s["unknown"]), bool)])),
+               **aurc_figures(np.concatenate([s["known"], s["unknown"]]), np.concatenate(
+                   [wrong_known, np.ones(len(s["unknown"]), bool)]),
+                   bootstrap=config.bootstrap, seed=config.seed),
                "valid_threshold": threshold,
                "known_accepted": float(np.mean(s["known"] <= threshold)),
                "unknown_rejected": float(np.mean(s["unknown"] > threshold))}
@@ -164,11 +166,12 @@ def _far_figures(known: np.ndarray, far: np.ndarray, kinds: np.ndarray,
                  config: OpenSetConfig) -> dict:
     figures = score_figures(known, far, tpr=config.target_tpr, bootstrap=config.bootstrap,
                             seed=config.seed)
-    figures["per_kind"] = {str(kind): score_figures(known, far[kinds == kind],
-                                                    tpr=config.target_tpr,
-                                                    bootstrap=config.bootstrap,
-                                                    seed=config.seed)["auroc"]
-                           for kind in sorted(set(kinds))}
+    figures["per_kind"] = {}
+    for kind in sorted(set(kinds)):
+        figure = score_figures(known, far[kinds == kind], tpr=config.target_tpr,
+                               bootstrap=config.bootstrap, seed=config.seed)
+        figures["per_kind"][str(kind)] = {"auroc": figure["auroc"],
+                                          "auroc_interval": figure["auroc_interval"]}
     return figures
 
 
