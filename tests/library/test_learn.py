@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
@@ -223,6 +224,28 @@ def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):
     for s in suggestions:  # the margins classify then gives, and the smallest ones
         assert abs(classified[s.path] - s.margin) < 1e-4
     assert max(margins) <= sorted(classified.values())[len(suggestions) - 1] + 1e-4
+
+
+def test_a_copy_of_a_labelled_song_is_never_suggested(own, tmp_path):
+    # Sorted folders are often copies of the collection: songs labelled through their
+    # copies must not be suggested for labelling. A library of its own, of copies of the
+    # shared one's songs (their analyses are in the store already).
+    music = tmp_path / "music"
+    (music / "inbox").mkdir(parents=True)
+    unlabelled = []
+    for category in ("rock", "metal"):
+        (music / "sorted" / category).mkdir(parents=True)
+        inbox = sorted(p for p in own.truth if Path(p).name.startswith(f"{category}-"))
+        for song in inbox[:3]:  # labelled through a copy in the sorted folders
+            shutil.copy(song, music / "inbox")
+            shutil.copy(song, music / "sorted" / category)
+        shutil.copy(inbox[3], music / "inbox")
+        unlabelled.append(Path(inbox[3]).name)
+    with Library(tmp_path / "library.db") as library:
+        library.scan([music])
+        report = library.learn("copies", from_folders=music / "sorted", suggest=100,
+                               save=False, options=own.options)
+    assert sorted(Path(s.path).name for s in report.suggestions) == sorted(unlabelled)
 
 
 def test_the_same_labels_from_tags_give_the_same_figures_and_tiny_categories_drop(own):

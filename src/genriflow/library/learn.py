@@ -249,8 +249,13 @@ def _save(model: ClassicalGenreModel, folder: Path, metrics: dict) -> Path:
 
 def _suggest(conn: sqlite3.Connection, head, labelled: set[str], n: int,
              options: RunOptions) -> list[Suggestion]:
-    candidates = [r["path"] for r in conn.execute(
-        "SELECT path FROM songs WHERE status = 'ok' ORDER BY path") if r["path"] not in labelled]
+    rows = conn.execute("SELECT path, content FROM songs WHERE status = 'ok' ORDER BY path")
+    indexed = {r["path"]: r["content"] for r in rows}
+    # A copy of a labelled song (sorted folders are often copies of the collection) would
+    # teach nothing new: the same bytes are left out, wherever they lie.
+    copies = {indexed.get(p) or _content(p) for p in labelled} - {None}
+    candidates = [p for p, content in indexed.items()
+                  if p not in labelled and content not in copies]
     windows, _ = _windows(candidates, options)
     paths = [p for p in candidates if p in windows]
     if not paths:
@@ -262,3 +267,13 @@ def _suggest(conn: sqlite3.Connection, head, labelled: set[str], n: int,
     order = np.argsort(margins, kind="stable")[:n]
     return [Suggestion(paths[i], str(head.classes_[best[i]]), float(ranked[i, -1]),
                        float(margins[i])) for i in order]
+
+
+def _content(path: str) -> str | None:
+    """The content hash the index keys songs by, or ``None`` for a file gone since."""
+    from genriflow.features.store import content_hash
+
+    try:
+        return content_hash(path)
+    except OSError:
+        return None
