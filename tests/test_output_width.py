@@ -274,3 +274,13 @@ def test_json_is_plain_when_colour_is_forced_onto_a_pipe():
     render_songs(PREDICTIONS, TAGS, "json", 3, forced)
     records = json.loads(forced.file.getvalue())
     assert [r["path"] for r in records][1] == "a[b].flac"
+
+
+def test_no_song_is_no_table_but_csv_and_json_keep_their_empty_forms():
+    for fmt, shown in (("table", ""), ("json", "[]\n")):
+        piped = Console(file=io.StringIO(), width=60)
+        render_songs([], (), fmt, 3, piped)
+        assert piped.file.getvalue() == shown, fmt
+    piped = Console(file=io.StringIO(), width=60)
+    render_songs([], (), "csv", 3, piped)
+    assert piped.file.getvalue().startswith("path")  # the header a reader expects

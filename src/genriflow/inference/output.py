@@ -168,7 +168,7 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     elif fmt == "csv":
         console.file.write(songs_to_csv(predictions, song_tags, top))
         console.file.flush()
-    else:
+    elif predictions:  # a table of no song would be a lone header (csv and json keep theirs)
         header, rows = _table(predictions, song_tags, top)
         if console.is_terminal and table_widths(console, header, rows) is None:
             print_records(console, _records(header, rows))
