@@ -262,9 +262,12 @@ def print_result(metrics: dict, out: Path) -> None:
     chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
     interval = (f"{test['correct']}/{test['n']}, 95 % Wilson {test['interval'][0]:.3f}-"
                 f"{test['interval'][1]:.3f}; " if "interval" in test else "")
+    balanced = f"balanced {test['balanced_accuracy']:.3f}"
+    if "balanced_accuracy_interval" in test:
+        low, high = test["balanced_accuracy_interval"]
+        balanced += f", {low:.3f}-{high:.3f}"
     console.print(styled(f"{chosen}accuracy ", (f"{test['accuracy']:.3f}{std}", "bold"),
-                         f" ({interval}balanced {test['balanced_accuracy']:.3f}) on "
-                         f"{test['part']}"))
+                         f" ({interval}{balanced}) on {test['part']}"), highlight=False)
     calibration = metrics.get("test_calibration")
     if calibration and "as shipped" in calibration:
         shipped = calibration["as shipped"]

@@ -69,7 +69,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines += AutoChoice.from_dict(metrics["auto"]).markdown()
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
-              f"| balanced accuracy | {test['balanced_accuracy']:.3f} | {test['part']} |"]
+              f"| balanced accuracy (macro recall) | {_balanced(test)} | {test['part']} |"]
     if "train_accuracy" in metrics:
         lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
     lines.append("")
@@ -111,6 +111,14 @@ def _open_set_lines(rule: dict | None) -> list[str]:
             f"`unknown`: the threshold accepts {rule['valid_accepted']:.1%} of the "
             f"{rule['valid_n']} songs of the {rule['chosen_on']} part (target "
             f"{rule['target_tpr']:.0%}), scored by the model fitted without them.{test}", ""]
+
+
+def _balanced(test: dict) -> str:
+    """Balanced accuracy, with its bootstrap interval where the figures have one."""
+    if "balanced_accuracy_interval" not in test:
+        return f"{test['balanced_accuracy']:.3f}"
+    low, high = test["balanced_accuracy_interval"]
+    return f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, bootstrap within genres)"
 
 
 def _fmt(test: dict, key: str) -> str:
