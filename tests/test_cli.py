@@ -168,6 +168,21 @@ def test_predict_table_and_csv(demo_model, demo_corpus):
     assert lines[0].startswith("path,genre,genre_1,probability_1") and len(lines) == 3
 
 
+@pytest.mark.parametrize("tags", [False, True])
+def test_predict_keeps_its_csv_columns_when_no_song_can_be_used(tmp_path, tags):
+    # a day of only bad files gave a CSV of one column, `path`
+    (tmp_path / "good").mkdir()
+    sf.write(tmp_path / "good" / "song.flac", tone(5.0), SR)
+    write_bad_files(tmp_path / "bad")
+    asked = ("--tags",) if tags else ()
+    good = genriflow("predict", tmp_path / "good", "-f", "csv", "-q", *asked, cache=tmp_path)
+    assert good.returncode == 0, good.stderr
+    header = good.stdout.splitlines()[0]
+    assert ("tag_1" in header) == tags and "genre_1" in header
+    bad = genriflow("predict", tmp_path / "bad", "-f", "csv", "-q", *asked, cache=tmp_path)
+    assert bad.returncode == 1 and bad.stdout.splitlines() == [header]
+
+
 def test_user_errors_are_one_line(tmp_path):
     for args in (("train", tmp_path / "nowhere"), ("predict", tmp_path, "x.wav"),
                  ("train", "--split", "random", "--features", "x.csv")):

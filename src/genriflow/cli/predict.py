@@ -85,7 +85,7 @@ def command(
     from genriflow.inference.output import render_songs
 
     result = analyse(paths, model=model, tags=tags, options=options, **answer, **sampling)
-    render_songs(result.predictions, result.tags, format, k, console)
+    render_songs(result.predictions, result.tags, format, k, console, genres=True, tags=tags)
     note_unknown_songs(result.predictions, model)
     print_errors(result.errors)
     if result.errors:
