@@ -154,11 +154,14 @@ def test_a_folder_holding_a_link_out_is_refused(tmp_path, serving, write_clip):
     music = tmp_path / "music"
     write_clip(music / "ok.wav", seconds=3.0)
     write_clip(tmp_path / "elsewhere" / "x.wav", seconds=3.0)
-    (music / "x.wav").symlink_to(tmp_path / "elsewhere" / "x.wav")
+    (music / "album").mkdir()
+    (music / "album" / "02 link.wav").symlink_to(tmp_path / "elsewhere" / "x.wav")
     with serving(ServiceConfig(model="gtzan-table", allow_dirs=(music,))) as served, \
             served.client() as http:
         response = http.post("/v1/jobs", json={"paths": ["."]})
-    assert "outside" in error_of(response, 403, "path-outside")
+    # it named the link's target, `x.wav`, which is nowhere in the folder sent
+    assert error_of(response, 403, "path-outside") == (
+        ".: album/02 link.wav: outside the allowed folders")
 
 
 def test_no_server_paths_without_an_allowed_folder(client):

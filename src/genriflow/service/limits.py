@@ -215,10 +215,11 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
                                ) from None
         _inside(resolved, given, allow_dirs)
         if resolved.is_dir():
-            below = [f.resolve() for f in iter_audio_files(resolved)]
-            for found in below:
-                _inside(found, f"{given}: {found.name}", allow_dirs)
-            files.extend(below)
+            below = iter_audio_files(resolved)
+            for found in below:  # named as found below the folder: the link, not its target
+                _inside(found.resolve(), f"{given}: {found.relative_to(resolved)}",
+                        allow_dirs)
+            files.extend(found.resolve() for found in below)
         else:
             files.append(resolved)
     return files
