@@ -183,6 +183,15 @@ def test_predict_keeps_its_csv_columns_when_no_song_can_be_used(tmp_path, tags):
     assert bad.returncode == 1 and bad.stdout.splitlines() == [header]
 
 
+def test_predict_help_describes_the_default_model_as_genriflow_models_does():
+    # it said "gtzan (the default: gtzan-table and zero-shot averaged)": gtzan-fusion
+    import genriflow
+
+    shown = " ".join(in_process("predict", "--help").stdout.split())
+    gtzan = next(m for m in genriflow.describe_models() if m.name == "gtzan")
+    assert f"gtzan (the default: {gtzan.summary.split(' (')[0]})" in shown
+
+
 def test_user_errors_are_one_line(tmp_path):
     for args in (("train", tmp_path / "nowhere"), ("predict", tmp_path, "x.wav"),
                  ("train", "--split", "random", "--features", "x.csv")):
