@@ -171,8 +171,9 @@ async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upl
                 while chunk := await item.read(CHUNK):
                     out.write(chunk)
                     upload.size += len(chunk)
-            if upload.size == 0:
-                raise ServiceError(400, "empty", f"{name}: the file is empty (0 bytes)")
+        # An empty file among others is that file's error in the job, as a bad one is
+        if all(upload.size == 0 for upload in uploads):
+            raise ServiceError(400, "empty", f"{uploads[0].name}: the file is empty (0 bytes)")
     except BaseException:
         for upload in uploads:
             upload.delete()
