@@ -192,6 +192,17 @@ def test_predict_help_describes_the_default_model_as_genriflow_models_does():
     assert f"gtzan (the default: {gtzan.summary.split(' (')[0]})" in shown
 
 
+def test_a_store_that_cannot_be_a_folder_is_a_user_error_not_a_bug(tmp_path):
+    # it was status 70, "internal error (a bug in genriflow): NotADirectoryError"
+    sf.write(tmp_path / "song.flac", tone(3.0), SR)
+    (tmp_path / "cache").write_text("a file where the store should be")
+    out = genriflow("predict", tmp_path / "song.flac", "-q", "--store", tmp_path / "cache")
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert line.startswith(f"error: `--store` {tmp_path / 'cache'}: cannot be used as the "
+                           f"feature store (Not a directory: {tmp_path / 'cache'}/")
+
+
 def test_user_errors_are_one_line(tmp_path):
     for args in (("train", tmp_path / "nowhere"), ("predict", tmp_path, "x.wav"),
                  ("train", "--split", "random", "--features", "x.csv")):
