@@ -251,6 +251,24 @@ def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_
     assert len(ranked) == 5 and not any(str(song) in line for line in ranked)
 
 
+def test_a_name_with_a_line_break_stays_one_line_in_similar_and_in_the_failed_list(
+        tmp_path):
+    # similar printed it raw over two lines; so did every error naming such a file
+    library = tmp_path / "library"
+    library.mkdir()
+    sf.write(library / "one.flac", tone(4.0), SR)
+    sf.write(library / "two\nlines.flac", tone(4.0, freq=330.0), SR)
+    (library / "empty\tand\nbroken.mp3").write_bytes(b"")
+    out = genriflow("similar", library / "one.flac", library, "-k", "1", "-q",
+                    cache=tmp_path / "store")
+    assert out.returncode == 0, out.stderr
+    index, first = out.stdout.splitlines()  # the index's line, then one per song
+    assert first.startswith("  1  ") and first.endswith(f"  {library}/two\\nlines.flac")
+    assert out.stderr.splitlines() == [
+        "1 file(s) could not be used:",
+        f"  {library}/empty\\tand\\nbroken.mp3: empty file (0 bytes)"]
+
+
 def test_an_unexpected_exception_is_reported_as_a_bug_with_a_log(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
