@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -77,4 +78,6 @@ def command(
     shown = f"[{host}]" if ":" in host else host
     console.print(f"genriflow service on http://{shown}:{port}/ (docs at /docs); "
                   "Ctrl-C to stop", highlight=False)
+    # uvicorn's own SIGTERM: it drains, then ends by the signal (a clean stop to systemd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     serve(config)
