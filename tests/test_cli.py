@@ -168,6 +168,41 @@ def test_predict_table_and_csv(demo_model, demo_corpus):
     assert lines[0].startswith("path,genre,genre_1,probability_1") and len(lines) == 3
 
 
+@pytest.mark.parametrize("tags", [False, True])
+def test_predict_keeps_its_csv_columns_when_no_song_can_be_used(tmp_path, tags):
+    # a day of only bad files gave a CSV of one column, `path`
+    (tmp_path / "good").mkdir()
+    sf.write(tmp_path / "good" / "song.flac", tone(5.0), SR)
+    write_bad_files(tmp_path / "bad")
+    asked = ("--tags",) if tags else ()
+    good = genriflow("predict", tmp_path / "good", "-f", "csv", "-q", *asked, cache=tmp_path)
+    assert good.returncode == 0, good.stderr
+    header = good.stdout.splitlines()[0]
+    assert ("tag_1" in header) == tags and "genre_1" in header
+    bad = genriflow("predict", tmp_path / "bad", "-f", "csv", "-q", *asked, cache=tmp_path)
+    assert bad.returncode == 1 and bad.stdout.splitlines() == [header]
+
+
+def test_predict_help_describes_the_default_model_as_genriflow_models_does():
+    # it said "gtzan (the default: gtzan-table and zero-shot averaged)": gtzan-fusion
+    import genriflow
+
+    shown = " ".join(in_process("predict", "--help").stdout.split())
+    gtzan = next(m for m in genriflow.describe_models() if m.name == "gtzan")
+    assert f"gtzan (the default: {gtzan.summary.split(' (')[0]})" in shown
+
+
+def test_a_store_that_cannot_be_a_folder_is_a_user_error_not_a_bug(tmp_path):
+    # it was status 70, "internal error (a bug in genriflow): NotADirectoryError"
+    sf.write(tmp_path / "song.flac", tone(3.0), SR)
+    (tmp_path / "cache").write_text("a file where the store should be")
+    out = genriflow("predict", tmp_path / "song.flac", "-q", "--store", tmp_path / "cache")
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert line.startswith(f"error: `--store` {tmp_path / 'cache'}: cannot be used as the "
+                           f"feature store (Not a directory: {tmp_path / 'cache'}/")
+
+
 def test_user_errors_are_one_line(tmp_path):
     for args in (("train", tmp_path / "nowhere"), ("predict", tmp_path, "x.wav"),
                  ("train", "--split", "random", "--features", "x.csv")):
@@ -214,6 +249,24 @@ def test_similar_songs_and_precision_on_a_labelled_library(demo_corpus, feature_
     assert "(95 % bootstrap 0." in out.stdout  # the figure with its interval
     ranked = [line for line in out.stdout.splitlines() if line.strip()[:1].isdigit()]
     assert len(ranked) == 5 and not any(str(song) in line for line in ranked)
+
+
+def test_a_name_with_a_line_break_stays_one_line_in_similar_and_in_the_failed_list(
+        tmp_path):
+    # similar printed it raw over two lines; so did every error naming such a file
+    library = tmp_path / "library"
+    library.mkdir()
+    sf.write(library / "one.flac", tone(4.0), SR)
+    sf.write(library / "two\nlines.flac", tone(4.0, freq=330.0), SR)
+    (library / "empty\tand\nbroken.mp3").write_bytes(b"")
+    out = genriflow("similar", library / "one.flac", library, "-k", "1", "-q",
+                    cache=tmp_path / "store")
+    assert out.returncode == 0, out.stderr
+    index, first = out.stdout.splitlines()  # the index's line, then one per song
+    assert first.startswith("  1  ") and first.endswith(f"  {library}/two\\nlines.flac")
+    assert out.stderr.splitlines() == [
+        "1 file(s) could not be used:",
+        f"  {library}/empty\\tand\\nbroken.mp3: empty file (0 bytes)"]
 
 
 def test_an_unexpected_exception_is_reported_as_a_bug_with_a_log(tmp_path, monkeypatch):

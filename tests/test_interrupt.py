@@ -59,3 +59,38 @@ def test_ctrl_c_is_one_line_whenever_it_comes(music, tmp_path, delay):
         time.sleep(0.1)
     else:
         pytest.fail("a process of the interrupted command is still running")
+
+
+def test_sigterm_to_the_command_alone_stops_it_and_its_workers(music, tmp_path):
+    # a scheduler stops a job with SIGTERM to its main process: that ended it at once, by
+    # the signal, and a feature worker blocked sending it a result stayed on, an orphan
+    command = subprocess.Popen(
+        [sys.executable, "-m", "genriflow", "predict", music, "-j", "2", "--store",
+         tmp_path / "store"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, env={**os.environ, "COLUMNS": "200"})
+    deadline = time.monotonic() + 120
+    while len(_group(command.pid)) < 2:  # its workers have started
+        assert command.poll() is None and time.monotonic() < deadline, "no worker started"
+        time.sleep(0.1)
+    command.send_signal(signal.SIGTERM)
+    _, stderr = command.communicate(timeout=300)
+    assert command.returncode == 143, stderr
+    assert stderr.splitlines()[-1] == "terminated" and "Traceback" not in stderr
+    for _ in range(100):
+        if not _group(command.pid):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"still running after SIGTERM: {_group(command.pid)}")
+
+
+def _group(pgid: int) -> list[str]:
+    """The command lines of the processes of process group ``pgid``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.getpgid(int(proc.name)) == pgid:
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ProcessLookupError):
+            continue
+    return found

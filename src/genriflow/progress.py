@@ -214,8 +214,8 @@ def print_table(console: Console, header: Sequence[str],
     """
     rows = [list(row) for row in rows]
     if not console.is_terminal:
-        lines = [] if title is None else [_one_line(title)]
-        lines += ["\t".join(_one_line(str(cell)) for cell in row)
+        lines = [] if title is None else [one_line(title)]
+        lines += ["\t".join(one_line(str(cell)) for cell in row)
                   for row in [list(header), *rows]]
         console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
         console.file.flush()
@@ -370,7 +370,9 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
         console.print(Text(" " * indent + line), soft_wrap=False)
 
 
-def _one_line(cell: str) -> str:
+def one_line(cell: str) -> str:
+    """``cell`` on one line: a tab or line break in it (a file's name) written ``\\t``,
+    ``\\n`` or ``\\r``, as the tables write them."""
     return cell.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 

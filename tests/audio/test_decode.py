@@ -73,6 +73,35 @@ def test_bad_files_raise_typed_one_line_errors(tmp_path):
         assert name in message and "\n" not in message
 
 
+@pytest.mark.parametrize("name", ["notes.flac", "notes.ogg", "notes.wav", "noise.flac"])
+def test_a_file_that_is_not_audio_is_unsupported_whatever_its_ending(tmp_path, name):
+    # FFmpeg opens any bytes called .flac as a 0 Hz FLAC stream, and runs out of bytes
+    # looking for an Ogg page: both were "empty" or "corrupt", with errno and path
+    path = tmp_path / name
+    if name.startswith("noise"):
+        path.write_bytes(np.random.default_rng(0).bytes(5000))
+    else:
+        path.write_text("shopping list, not a song\n" * 50)
+    for read in (info, load):
+        with pytest.raises(AudioError) as caught:
+            read(path)
+        assert caught.value.kind.value == "unsupported", (read, str(caught.value))
+        assert str(caught.value) == f"{path}: not a recognised audio format (unreadable header)"
+
+
+def test_an_ffmpeg_error_is_told_in_its_own_words_without_errno_or_path(tmp_path):
+    from genriflow.audio.decode import _classify_av_error
+
+    path = tmp_path / "song.m4a"
+    for exc, said in [(PermissionError(13, "Permission denied", str(path)),
+                       "cannot be read: Permission denied"),
+                      (av.error.ExternalError(542398533, "Generic error in an external "
+                                              "library", "/tmp/upload-1.m4a"),
+                       "cannot decode: Generic error in an external library")]:
+        error = _classify_av_error(path, exc)
+        assert error.reason == said and str(error) == f"{path}: {said}"
+
+
 @pytest.mark.parametrize("name", ["cut.mp3", "cut.flac"])
 def test_a_cut_file_is_used_for_the_part_that_decodes_with_a_warning(tmp_path, name):
     if name.endswith(".flac"):

@@ -136,6 +136,27 @@ def test_engine_options_are_checked(monkeypatch):
         RunOptions(engine="spark")
     with pytest.raises(ConfigError, match="address"):
         RunOptions(address="auto")
+    for no_port in ("ray://head", "head:", "head:port"):
+        with pytest.raises(ConfigError, match="must be auto, HOST:PORT or ray://HOST:PORT"):
+            RunOptions(engine="ray", address=no_port)
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(ConfigError, match=r"pip install \"genriflow\[ray\]\""):
         extract_sets([Path("x.wav")], [KAGGLE], options=RunOptions(engine="ray"))
+
+
+@pytest.mark.parametrize("scheme", ["", "ray://"])
+def test_an_address_where_nothing_answers_is_one_line_at_once(scheme):
+    # ray.init waited minutes on it, writing a GCS warning to stderr every 5 s
+    import socket
+    import time
+
+    with socket.socket() as taken:  # a port of this machine that nothing listens on
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+    address = f"{scheme}127.0.0.1:{port}"
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as caught:
+        ray_engine.connect(address)
+    assert time.monotonic() - started < 10
+    assert str(caught.value) == (f"`address` {address!r}: no Ray cluster to join (nothing "
+                                 f"answers at 127.0.0.1:{port}: Connection refused)")

@@ -41,6 +41,21 @@ def test_errors_are_one_line():
     assert "Traceback" not in out.output
 
 
+def test_a_port_in_use_is_one_line_before_anything_loads():
+    # uvicorn said it after the model had loaded, then the process ended with status 3
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        out = invoke("serve", "--port", str(port), "--pool", "thread")
+    assert out.exit_code == 2 and time.monotonic() - started < 5
+    assert out.output == (f"error: `--port` 127.0.0.1:{port}: cannot listen there "
+                          "(Address already in use)\n")
+
+
 def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):
     process = subprocess.Popen(
         [sys.executable, "-m", "genriflow", "serve", "--model", "gtzan-table", "--port", "0",

@@ -43,6 +43,22 @@ def test_a_job_of_uploads_submitted_polled_fetched_once(client, served, songs):
     assert list(served.app.state.upload_dir.iterdir()) == []
 
 
+def test_an_empty_upload_in_a_job_is_its_own_error_not_the_jobs(client, songs):
+    # one 0-byte file refused the whole job (400), unlike a file that is not audio
+    files = [("files", ("rock.wav", songs["rock"].read_bytes())),
+             ("files", ("empty.mp3", b""))]
+    submitted = client.post("/v1/jobs", files=files)
+    assert submitted.status_code == 202, submitted.text
+    done = poll(client, submitted.json()["id"])
+    assert [r["file"] for r in done["results"]] == ["rock.wav"]
+    assert done["errors"] == [{"file": "empty.mp3", "error": {
+        "code": "empty", "message": "empty.mp3: empty file (0 bytes)"}}]
+    only_empty = client.post("/v1/jobs", files=[("files", ("a.mp3", b"")),
+                                                ("files", ("b.mp3", b""))])
+    assert only_empty.status_code == 400 and only_empty.json() == {"error": {
+        "code": "empty", "message": "a.mp3: the file is empty (0 bytes)"}}
+
+
 def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):

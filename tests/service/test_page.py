@@ -87,11 +87,15 @@ def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service,
     page.close()
 
 
-def test_the_page_says_why_a_file_is_refused(browser, service, tmp_path):
+def test_the_page_says_why_a_file_is_refused(browser, service, songs, tmp_path):
     notes = tmp_path / "notes.mp3"
     notes.write_text("not a song\n" * 100)
     page = browser.new_page()
     page.goto(service.url + "/")
+    page.set_input_files("#song", str(songs["rock"]))  # a song first: its results shown
+    page.click("#analyse")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    # they stayed under the refusal, as if they were the refused file's
     page.set_input_files("#song", str(notes))
     page.click("#analyse")
     page.wait_for_function("document.querySelector('#status').textContent.startsWith("

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pytest
@@ -48,3 +49,18 @@ def test_a_fixed_count_is_named_in_the_identity(worker, tmp_path):
     assert "(" not in worker.describe()["identity"]  # the default sampling: the model's own
     fixed = Worker(ServiceConfig(model="zero-shot", store=tmp_path, excerpts=6))
     assert fixed.describe()["identity"] == worker.describe()["identity"] + " (6 excerpts)"
+
+
+def test_a_cut_upload_is_one_log_line_naming_it_as_the_client_did(worker, tmp_path, caplog):
+    # it was Python's two-line warning (source file, line, code) naming the upload's
+    # private path: useless for finding the song, and not one line
+    from sample_audio import write_truncated
+
+    upload = write_truncated(tmp_path, "upload-5f3a9c.mp3", seconds=20.0, keep=1 / 3)
+    with caplog.at_level(logging.WARNING, logger="genriflow.service"):
+        (answer,) = worker.analyse([Task(str(upload), "my cut song.mp3")])
+    assert answer["file"] == "my cut song.mp3" and answer["duration"] < 10
+    said = [r.getMessage() for r in caplog.records if r.name == "genriflow.service"]
+    assert len(said) == 1 and said[0].startswith("my cut song.mp3: truncated: the header "
+                                                 "declares 20.0 s, only ")
+    assert "upload-5f3a9c" not in said[0] and "\n" not in said[0]

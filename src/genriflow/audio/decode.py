@@ -296,19 +296,33 @@ def _load_soundfile(path: Path, offset: float,
     return data, native_sr, expected
 
 
+#: What a file that no demuxer recognises is told (a text file named ``song.mp3``).
+_NOT_AUDIO = "not a recognised audio format (unreadable header)"
+
+
 def _audio_stream(container: av.container.InputContainer, path: Path) -> av.audio.AudioStream:
     if not container.streams.audio:
         raise AudioError(path, "contains no audio stream", AudioErrorKind.UNSUPPORTED)
-    return container.streams.audio[0]
+    stream = container.streams.audio[0]
+    if not stream.rate:  # FFmpeg opens any bytes named .flac as a FLAC stream of 0 Hz
+        raise AudioError(path, _NOT_AUDIO, AudioErrorKind.UNSUPPORTED)
+    return stream
 
 
 def _classify_av_error(path: Path, exc: Exception) -> AudioError:
     import av
 
-    if isinstance(exc, av.InvalidDataError):
-        return AudioError(path, "not a recognised audio format (unreadable header)",
-                          AudioErrorKind.UNSUPPORTED)
-    return AudioError(path, f"cannot decode: {exc}", AudioErrorKind.CORRUPT)
+    # EOFError: the demuxer ran out of bytes before it found a header (text named .ogg)
+    if isinstance(exc, av.InvalidDataError | av.EOFError):
+        return AudioError(path, _NOT_AUDIO, AudioErrorKind.UNSUPPORTED)
+    verb = "cannot be read" if isinstance(exc, PermissionError) else "cannot decode"
+    return AudioError(path, f"{verb}: {_reason(exc)}", AudioErrorKind.CORRUPT)
+
+
+def _reason(exc: Exception) -> str:
+    """An FFmpeg or OS error's own words, without its errno and the file's path (the
+    message names the file once, as the client knows it: not a server's upload path)."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
 #: Frames are converted to mono in batches of this many samples: per-frame conversion cost
@@ -352,7 +366,7 @@ def _load_pyav(path: Path, offset: float,
                         break
             except av.FFmpegError as exc:
                 if not chunks and not frames:  # a damaged tail after good audio is kept
-                    raise AudioError(path, f"corrupt or truncated stream: {exc}",
+                    raise AudioError(path, f"corrupt or truncated stream: {_reason(exc)}",
                                      AudioErrorKind.CORRUPT) from None
     except AudioError:
         raise

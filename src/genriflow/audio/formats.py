@@ -53,10 +53,13 @@ def is_text_name(path: str) -> bool:
 
 
 def shown_name(path: str) -> str:
-    """A file name as a person can read it: bytes that are not UTF-8 as ``\\xe9``.
+    """A file name as a person can read it, on one line: bytes that are not UTF-8 as
+    ``\\xe9``, a tab or line break as ``\\t``, ``\\n``, ``\\r`` (a message naming a
+    file stays one line).
 
     >>> import os
-    >>> shown_name(os.fsdecode(b"Caf\\xe9.ogg"))
-    'Caf\\\\xe9.ogg'
+    >>> shown_name(os.fsdecode(b"Caf\\xe9.ogg")), shown_name("a\\nb.ogg")
+    ('Caf\\\\xe9.ogg', 'a\\\\nb.ogg')
     """
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    name = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return name.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

@@ -7,7 +7,8 @@ label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progr
 
 The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
 (a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
-status 130; anything else is a bug in genriflow: one line saying so, the traceback in a log
+status 130, SIGTERM (a scheduler's stop, ``kill``) the same way with status 143; anything
+else is a bug in genriflow: one line saying so, the traceback in a log
 file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable
@@ -48,6 +51,7 @@ err_console = Console(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
                                           "(default: all cores).")]
@@ -123,7 +127,8 @@ class GenriflowGroup(TyperGroup):
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdout.reconfigure(errors="surrogateescape")
         try:
-            return super().invoke(ctx)
+            with _sigterm_as_interrupt():
+                return super().invoke(ctx)
         except NoArgsIsHelpError:  # a bare group (`genriflow library`): its help
             raise
         except UsageError as exc:  # an unknown command or option, a value of the wrong type
@@ -134,6 +139,8 @@ class GenriflowGroup(TyperGroup):
             _fail(_text(partial(as_given, exc, ctx.meta.get(_COMMAND))), EXIT_USER_ERROR)
         except GenriflowError as exc:
             _fail(_text(exc.__str__), EXIT_USER_ERROR)
+        except Terminated:
+            _fail("", EXIT_TERMINATED, label="terminated")
         except KeyboardInterrupt:
             _fail("", EXIT_INTERRUPTED, label="interrupted")
         except Exception as exc:
@@ -148,6 +155,30 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C's KeyboardInterrupt would be: every clean-up that
+    follows Ctrl-C follows it (the store's committed parts kept, the workers stopped)."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM ends a command as Ctrl-C does, not by the signal's default: that ended the
+    process at once, and a feature worker sending its result to it stayed blocked for
+    good, an orphan holding its memory."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set a signal handler
+        return
+
+    def stop(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -38,12 +38,13 @@ def command(
         help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
              "then used.")],
-    model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model: "
-                                              "gtzan (the default: gtzan-table and "
-                                              "zero-shot averaged), gtzan-table (the GTZAN "
-                                              "feature table's model) or zero-shot (genres "
-                                              "from the pretrained taggers, no training); "
-                                              "every path is then audio.")] = None,
+    model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model "
+                                              "(`genriflow models` lists them): gtzan (the "
+                                              "default: a head on the musicnn taggers), "
+                                              "gtzan-table (the GTZAN feature table's "
+                                              "model) or zero-shot (genres from the "
+                                              "pretrained taggers, no training); every path "
+                                              "is then audio.")] = None,
     tags: Annotated[bool, typer.Option("--tags", help="Also give the top tags, vocal or "
                                        "instrumental, and moods (pretrained musicnn): more "
                                        "columns in the same row as the song's genres.")
@@ -85,7 +86,7 @@ def command(
     from genriflow.inference.output import render_songs
 
     result = analyse(paths, model=model, tags=tags, options=options, **answer, **sampling)
-    render_songs(result.predictions, result.tags, format, k, console)
+    render_songs(result.predictions, result.tags, format, k, console, genres=True, tags=tags)
     note_unknown_songs(result.predictions, model)
     print_errors(result.errors)
     if result.errors:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -70,10 +71,13 @@ def command(
         max_upload_bytes=int(max_upload_mb * 2**20), max_duration=max_duration,
         timeout=timeout, queue_limit=queue_limit, max_batch=max_batch, job_ttl=job_ttl,
         excerpts=excerpts, store=store)
-    from genriflow.service.server import serve
+    from genriflow.service.server import check_address, serve
 
+    check_address(config)  # a port in use is one line now, not after the model loads
     console.print(f"config: {config.to_json()}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     console.print(f"genriflow service on http://{shown}:{port}/ (docs at /docs); "
                   "Ctrl-C to stop", highlight=False)
+    # uvicorn's own SIGTERM: it drains, then ends by the signal (a clean stop to systemd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     serve(config)

@@ -22,6 +22,7 @@ from genriflow.cli.common import (
     styled,
 )
 from genriflow.errors import ConfigError
+from genriflow.progress import one_line
 
 NAME = "similar"
 
@@ -59,7 +60,7 @@ def command(
                   f"{len(update.changed)} changed, {len(update.removed)} removed, "
                   f"{update.computed} embedded now)")
     for rank, (path, similarity) in enumerate(found.neighbours, start=1):
-        console.print(f"{rank:>3}  {similarity:.3f}  {path}", highlight=False)
+        console.print(f"{rank:>3}  {similarity:.3f}  {one_line(path)}", highlight=False)
     if found.precision is not None:
         low, high = found.precision_interval
         console.print(styled(f"precision@{k} over the library (same-genre neighbours, "

@@ -84,9 +84,9 @@ network_backend='auto', device='auto')
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")
-        if self.address is not None and not (self.address == "auto"
-                                             or self.address.startswith("ray://")
-                                             or ":" in self.address):
+        if self.address is not None and not (self.address == "auto" or self.address
+                                             .removeprefix("ray://").rpartition(":")[2]
+                                             .isdigit()):
             raise ConfigError("address", "must be auto, HOST:PORT or ray://HOST:PORT; got "
                               f"{self.address!r}")
         if self.store is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import socket
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -76,6 +77,8 @@ def connect(address: str | None = None) -> Any:
         Ray missing, or no cluster at ``address``.
     """
     ray = import_ray()
+    if address is not None and address != "auto":
+        _check_answers(address)
     if ray.is_initialized():
         return ray
     try:
@@ -85,6 +88,21 @@ def connect(address: str | None = None) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError("address", f"{address!r}: no Ray cluster to join ({first})") from None
     return ray
+
+
+def _check_answers(address: str, timeout: float = 5.0) -> None:
+    """Refuse, in one line, a ``HOST:PORT`` (or ``ray://HOST:PORT``) where nothing takes a
+    connection: ``ray.init`` would wait minutes for the cluster's control store there,
+    writing a warning to stderr every few seconds."""
+    where = address.removeprefix("ray://")
+    host, _, port = where.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise ConfigError("address", f"{address!r}: no Ray cluster to join (nothing "
+                          f"answers at {where}: {why})") from None
 
 
 def batches(tasks: Sequence[Task], n_cpus: int) -> list[list[Task]]:

@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from genriflow.errors import ConfigError
 from genriflow.features.sets import FeatureConfig
 
 
@@ -74,12 +75,22 @@ class FeatureStore:
 
     @classmethod
     def open(cls, root: str | os.PathLike, config: FeatureConfig) -> FeatureStore:
-        """Open (creating if needed) and clear uncommitted leftovers of killed runs."""
+        """Open (creating if needed) and clear uncommitted leftovers of killed runs.
+
+        Raises
+        ------
+        ConfigError
+            ``root`` cannot hold a store (a file, a folder that cannot be made or written).
+        """
         store = cls(root, config)
-        store.folder.mkdir(parents=True, exist_ok=True)
         config_file = store.folder / "config.json"
-        if not config_file.exists():
-            _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
+        try:
+            store.folder.mkdir(parents=True, exist_ok=True)
+            if not config_file.exists():
+                _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
+        except OSError as exc:  # the user's setting, not a bug: one line naming it
+            raise ConfigError("store", f"{root}: cannot be used as the feature store "
+                              f"({exc.strerror or exc}: {exc.filename})") from None
         committed = {p.stem for p in store.folder.glob("part-*.parquet")}
         for leftover in store.folder.glob("*.tmp"):
             leftover.unlink(missing_ok=True)

@@ -83,10 +83,14 @@ def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
 
 
 def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags] = (),
-                 top: int = 3) -> str:
+                 top: int = 3, *, genres: bool | None = None, tags: bool | None = None
+                 ) -> str:
     """CSV text, one row per song: the genre columns of :func:`predictions_to_csv`, then,
     for tagged songs, ``voice,vocal_probability``, ``mood_1,mood_score_1,...`` and
-    ``tag_1,tag_probability_1,...`` (``top`` of each, best first)."""
+    ``tag_1,tag_probability_1,...`` (``top`` of each, best first).
+
+    ``genres`` and ``tags`` say whether those columns were asked for, so that the header
+    is the same when no song could be used; ``None``: whether any song has them."""
     genre_header = ["genre"] + [f"{c}_{i}" for i in range(1, top + 1)
                                 for c in ("genre", "probability")]
     genre_header += ["genres", "unknown", "unknown_score", "unsure"]
@@ -110,8 +114,8 @@ def songs_to_csv(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
             row[f"mood_{i}"], row[f"mood_score_{i}"] = mood, f"{score:.4f}"
         for i, (tag, prob) in enumerate(t.top[:top], start=1):
             row[f"tag_{i}"], row[f"tag_probability_{i}"] = tag, f"{prob:.4f}"
-    header = ["path", *(genre_header if predictions else []),
-              *(tag_header if song_tags else [])]
+    header = ["path", *(genre_header if _asked(genres, predictions) else []),
+              *(tag_header if _asked(tags, song_tags) else [])]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, header, restval="")
     writer.writeheader()
@@ -148,8 +152,13 @@ def write_json(data: object, console: Console) -> None:
         console.file.flush()
 
 
+def _asked(asked: bool | None, rows: Sequence) -> bool:
+    return bool(rows) if asked is None else asked
+
+
 def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags],
-                 fmt: str, top: int, console: Console) -> None:
+                 fmt: str, top: int, console: Console, *, genres: bool | None = None,
+                 tags: bool | None = None) -> None:
     """Print each song's genres and tags as one row of one ``table``, ``csv`` or ``json``.
 
     Parameters
@@ -162,11 +171,14 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     top : int
         Genres, moods and tags shown per song.
     console : rich.console.Console
+    genres, tags : bool or None
+        Whether genres and tags were asked for: their columns then head the CSV even
+        when no song could be used. ``None``: whether any song has them.
     """
     if fmt == "json":
         write_json(songs_to_records(predictions, song_tags, top), console)
     elif fmt == "csv":
-        console.file.write(songs_to_csv(predictions, song_tags, top))
+        console.file.write(songs_to_csv(predictions, song_tags, top, genres=genres, tags=tags))
         console.file.flush()
     elif predictions:  # a table of no song would be a lone header (csv and json keep theirs)
         header, rows = _table(predictions, song_tags, top)

@@ -171,8 +171,9 @@ async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upl
                 while chunk := await item.read(CHUNK):
                     out.write(chunk)
                     upload.size += len(chunk)
-            if upload.size == 0:
-                raise ServiceError(400, "empty", f"{name}: the file is empty (0 bytes)")
+        # An empty file among others is that file's error in the job, as a bad one is
+        if all(upload.size == 0 for upload in uploads):
+            raise ServiceError(400, "empty", f"{uploads[0].name}: the file is empty (0 bytes)")
     except BaseException:
         for upload in uploads:
             upload.delete()
@@ -215,10 +216,11 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
                                ) from None
         _inside(resolved, given, allow_dirs)
         if resolved.is_dir():
-            below = [f.resolve() for f in iter_audio_files(resolved)]
-            for found in below:
-                _inside(found, f"{given}: {found.name}", allow_dirs)
-            files.extend(below)
+            below = iter_audio_files(resolved)
+            for found in below:  # named as found below the folder: the link, not its target
+                _inside(found.resolve(), f"{given}: {found.relative_to(resolved)}",
+                        allow_dirs)
+            files.extend(found.resolve() for found in below)
         else:
             files.append(resolved)
     return files

@@ -17,6 +17,7 @@ import logging
 import signal
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import numpy as np
 
 import genriflow
 from genriflow.api import model_identity, probe
+from genriflow.audio.errors import AudioWarning
 from genriflow.errors import GenriflowError
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import Sampling
@@ -34,6 +36,21 @@ from genriflow.service.errors import ServiceError, from_library
 from genriflow.service.results import song_result
 
 log = logging.getLogger("genriflow.service")
+
+#: The songs being analysed: the file on the server -> the name the client gave it.
+_NAMES: dict[str, str] = {}
+_SHOW_WARNING = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A song's :class:`~genriflow.audio.errors.AudioWarning` (a cut upload) as one log
+    line naming it as the client did, not by its private upload path; any other warning
+    as Python shows it."""
+    if isinstance(message, AudioWarning):
+        log.warning("%s: %s", _NAMES.get(str(message.path), message.path.name),
+                    message.reason)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,15 @@ class Worker:
     def analyse(self, batch: list[Task]) -> list[dict | ServiceError]:
         """Each song's result (the JSON of :func:`~genriflow.service.results.song_result`)
         or why it was refused, in order."""
+        warnings.showwarning = _show_warning  # here: a caller's catch_warnings restores it
+        _NAMES.update((task.path, task.name) for task in batch)
+        try:
+            return self._checked(batch)
+        finally:
+            for task in batch:
+                _NAMES.pop(task.path, None)
+
+    def _checked(self, batch: list[Task]) -> list[dict | ServiceError]:
         out: list[Any] = [None] * len(batch)
         durations: dict[int, float] = {}
         for i, task in enumerate(batch):
@@ -146,6 +172,8 @@ def init_process(config: ServiceConfig) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+    if not logging.getLogger().handlers:  # as the service's process logs (server.serve)
+        logging.basicConfig(format="%(levelname)s:     %(message)s")
     with contextlib.suppress(ImportError, RuntimeError):
         import torch
 

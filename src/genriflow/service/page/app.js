@@ -122,6 +122,7 @@ async function analyse(file) {
     headers.Authorization = `Bearer ${$("token").value}`;
   }
   $("analyse").disabled = true;
+  $("results").hidden = true; // the last song's results are not this one's
   say(`Analysing ${file.name} ...`);
   try {
     const response = await fetch(`/v1/classify?${params}`, { method: "POST", body, headers });
