@@ -372,3 +372,19 @@ def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, f
                                    "top tags"]
     assert sorted(Path(row.split("\t")[0]).resolve() for row in rows) == sorted(
         p.resolve() for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("command", [("features", "--sets", "kaggle"), ("similar",)])
+def test_a_batch_that_skipped_files_says_so_in_its_exit_status(command, tmp_path,
+                                                               feature_cache):
+    # Every command that goes on past a file it cannot use lists it, then exits with 1,
+    # as predict and the library do (0 would tell a script that all went well).
+    for genre in ("jazz", "rock"):
+        (tmp_path / "songs" / genre).mkdir(parents=True)
+        for i in range(2):
+            sf.write(tmp_path / "songs" / genre / f"{genre}{i}.wav",
+                     tone(4.0, freq=220.0 * (i + 1), seed=i), SR)
+    write_bad_files(tmp_path / "songs" / "rock")
+    ran = in_process(*command, tmp_path / "songs", "-q", "-j", "1", "--store", feature_cache)
+    assert ran.returncode == 1, ran.stderr
+    assert "5 file(s) could not be used:" in ran.stderr and "garbled.flac" in ran.stderr

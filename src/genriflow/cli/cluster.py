@@ -14,6 +14,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     print_table,
     run_options,
@@ -62,3 +63,4 @@ def command(
                 right=["ARI", "NMI", "matched accuracy"])
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)
+    exit_if_failed(run.errors)

@@ -330,6 +330,13 @@ def print_result(metrics: dict, out: Path) -> None:
     console.print(f"report: {out / 'report.html'}")
 
 
+def exit_if_failed(errors: list[AudioError]) -> None:
+    """End a command that went on past files it could not use with exit status 1 (the
+    status says whether anything failed; the list was printed by :func:`print_errors`)."""
+    if errors:
+        raise typer.Exit(1)
+
+
 def print_errors(errors: list[AudioError]) -> None:
     """The files a batch could not use, one line each, on stderr."""
     if errors:

@@ -14,6 +14,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     print_result,
     run_options,
@@ -74,12 +75,14 @@ def command(
         print_open_set(run.metrics)
         console.print(f"report: {run.folder / 'report.html'}")
         print_errors(run.errors)
+        exit_if_failed(run.errors)
         return
     run = evaluate(data, model=model_dir, table=table, part=part,
                    out=out or Path("runs") / f"evaluate-{stamp()}",
                    options=options)
     print_result(run.metrics, run.folder)
     print_errors(run.errors)
+    exit_if_failed(run.errors)
 
 
 def print_open_set(metrics: dict) -> None:

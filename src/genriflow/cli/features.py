@@ -16,6 +16,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     run_options,
     split_list,
@@ -61,4 +62,6 @@ def command(
         stems = [Path(p).stem for p in images.frame["path"]]
         export_mel_images(images.X, images.y, stems, png)
         console.print(f"wrote {len(stems)} mel images under {png}")
-    print_errors(next(iter(datasets.values())).errors)
+    errors = next(iter(datasets.values())).errors
+    print_errors(errors)
+    exit_if_failed(errors)

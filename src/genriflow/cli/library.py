@@ -27,6 +27,7 @@ from genriflow.cli.common import (
     StoreDir,
     console,
     err_console,
+    exit_if_failed,
     labelled,
     print_errors,
     print_table,
@@ -331,6 +332,7 @@ def _print_learnt(report) -> None:
     for s in report.suggestions:
         console.print(f"  {s.category:<12} {s.probability:>4.0%}  margin {s.margin:.2f}  "
                       f"{s.path}", highlight=False, markup=False)
+    exit_if_failed(report.errors)
 
 
 def _interval(interval: tuple[float, float]) -> str:

@@ -16,6 +16,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     run_options,
     sampling_options,
@@ -67,3 +68,4 @@ def command(
                              f"{len(found.index)} songs): ", (f"{found.precision:.3f}", "bold"),
                              f" (95 % bootstrap {low:.3f}-{high:.3f})"))
     print_errors(update.errors)
+    exit_if_failed(update.errors)

@@ -14,6 +14,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     print_hanging,
     print_result,
@@ -91,6 +92,7 @@ def command(
         print_selection(run.metrics)
     print_result(run.metrics, run.folder)
     print_errors(run.errors)
+    exit_if_failed(run.errors)
 
 
 def print_selection(metrics: dict) -> None:

@@ -15,6 +15,7 @@ from genriflow.cli.common import (
     Quiet,
     StoreDir,
     console,
+    exit_if_failed,
     print_errors,
     run_options,
     stamp,
@@ -81,3 +82,4 @@ def command(
     console.print(f"model: {result.model_folder}")
     console.print(f"report: {result.folder / 'report.html'}")
     print_errors(result.errors)
+    exit_if_failed(result.errors)
