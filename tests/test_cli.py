@@ -261,7 +261,7 @@ def test_a_name_with_a_line_break_stays_one_line_in_similar_and_in_the_failed_li
     (library / "empty\tand\nbroken.mp3").write_bytes(b"")
     out = genriflow("similar", library / "one.flac", library, "-k", "1", "-q",
                     cache=tmp_path / "store")
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # a file could not be used: listed, status 1
     index, first = out.stdout.splitlines()  # the index's line, then one per song
     assert first.startswith("  1  ") and first.endswith(f"  {library}/two\\nlines.flac")
     assert out.stderr.splitlines() == [
