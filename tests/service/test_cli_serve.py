@@ -51,9 +51,15 @@ def test_a_port_in_use_is_one_line_before_anything_loads():
         port = taken.getsockname()[1]
         started = time.monotonic()
         out = invoke("serve", "--port", str(port), "--pool", "thread")
+        # tokens given on loopback, where nothing asks for them: said first
+        tokens = invoke("serve", "--port", str(port), "--pool", "thread",
+                        env={"GENRIFLOW_API_TOKENS": "alpha-0123456789ab"})
     assert out.exit_code == 2 and time.monotonic() - started < 5
     assert out.output == (f"error: `--port` 127.0.0.1:{port}: cannot listen there "
                           "(Address already in use)\n")
+    assert tokens.output.splitlines()[0].startswith(
+        "warning: 1 token given but not asked for: bound to loopback")
+    assert "--require-token asks for them" in tokens.output and tokens.exit_code == 2
 
 
 def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from genriflow.cli.common import Excerpts, console
+from genriflow.cli.common import Excerpts, console, err_console, labelled
 
 NAME = "serve"
 
@@ -73,6 +73,8 @@ def command(
         excerpts=excerpts, store=store)
     from genriflow.service.server import check_address, serve
 
+    if config.unused_tokens:
+        err_console.print(labelled("warning", config.unused_tokens), highlight=False)
     check_address(config)  # a port in use is one line now, not after the model loads
     console.print(f"config: {config.to_json()}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host

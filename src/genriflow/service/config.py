@@ -133,6 +133,24 @@ class ServiceConfig:
         """Whether the API endpoints ask for ``Authorization: Bearer <token>``."""
         return self.require_token or not self.loopback
 
+    @property
+    def unused_tokens(self) -> str | None:
+        """What to warn of when tokens are given but not asked for (on loopback without
+        ``require_token``): a reverse proxy on the same machine would pass every request
+        on unchecked. ``None`` when the tokens are used, or there are none.
+
+        >>> ServiceConfig(tokens=frozenset({"alpha-0123456789ab"})).unused_tokens[:40]
+        '1 token given but not asked for: bound t'
+        >>> ServiceConfig(tokens=frozenset({"alpha-0123456789ab"}),
+        ...               require_token=True).unused_tokens is None
+        True
+        """
+        if not self.tokens or self.needs_token:
+            return None
+        return (f"{len(self.tokens)} token{'s' * (len(self.tokens) > 1)} given but not asked "
+                f"for: bound to loopback, the API answers this machine unchecked (a reverse "
+                f"proxy here passes every request on); --require-token asks for them")
+
     def to_dict(self) -> dict:
         """The configuration as JSON-ready data; the tokens only counted."""
         data = asdict(self)
