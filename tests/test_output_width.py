@@ -284,3 +284,11 @@ def test_no_song_is_no_table_but_csv_and_json_keep_their_empty_forms():
     piped = Console(file=io.StringIO(), width=60)
     render_songs([], (), "csv", 3, piped)
     assert piped.file.getvalue().startswith("path")  # the header a reader expects
+
+
+def test_a_top_above_the_models_genres_gives_no_empty_columns():
+    piped = Console(file=io.StringIO(), width=60)
+    render_songs(PREDICTIONS, (), "table", len(LABELS) + 2, piped)
+    header, *rows = piped.file.getvalue().splitlines()
+    assert header.split("\t")[-2] == f"#{len(LABELS)}"  # the last genre, then unsure
+    assert all(cell for row in rows for cell in row.split("\t")[1:-1])

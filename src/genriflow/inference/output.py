@@ -198,6 +198,8 @@ def _table(predictions: Sequence[Prediction], song_tags: Sequence[SongTags], top
            ) -> tuple[list[str], list[list[str]]]:
     """The header and one row per song of the ``table`` format."""
     thresholds = any(p.thresholds is not None for p in predictions)
+    # --top above the model's genres: as many columns as there are genres, none empty
+    top = min(top, max((len(p.labels) for p in predictions), default=top))
     genre_header = [f"#{i}" for i in range(1, top + 1)]
     if thresholds:
         genre_header.append(THRESHOLD_HEADER)
