@@ -51,6 +51,14 @@ def test_a_bad_option_value(client, songs):
     assert "tags" in error_of(response, 422, "invalid-request")
 
 
+def test_similar_songs_asked_of_a_service_without_a_library(serving, songs):
+    # it was silently left out of the answer
+    with serving(ServiceConfig(model="gtzan", workers=1)) as bare, bare.client() as client:
+        response = client.post("/v1/classify", params={"similar": "true"},
+                               content=songs["rock"].read_bytes())
+    assert "start it with --library" in error_of(response, 422, "bad-option")
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")

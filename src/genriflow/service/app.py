@@ -133,6 +133,9 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
                        filename: str | None = Query(None, max_length=255, description=(
                            "The song's name, for a raw body (its ending helps the "
                            "decoder)."))) -> JSONResponse:
+        if similar and config.library is None:  # said, not silently left out
+            raise ServiceError(422, "bad-option", "similar: this service has no library "
+                               "to search (start it with --library INDEX)")
         engine.admit(1)  # before the body is read: a full queue costs the client nothing
         try:
             upload = (await save_body(request, upload_dir))[0]
