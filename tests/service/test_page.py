@@ -5,6 +5,7 @@ fetched from outside, readable on a phone. A screenshot is kept as a test artefa
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,8 @@ def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service,
     assert first.split()[0] in page.inner_text("#status")
     windows = page.locator("#timeline svg rect")
     assert windows.count() >= 2 * 10                # a column of 10 genres per window
+    assert re.match(r"\d+ windows, starting 0 s to \d+ s; top genre of each: ",
+                    page.inner_text("#timeline .axis"))
     assert page.locator("#legend li").count() == 10
     assert page.locator("#tag-list li").count() == 10
     assert page.inner_text("#voice").split()[0] in ("vocal", "instrumental")

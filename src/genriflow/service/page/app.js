@@ -63,9 +63,10 @@ function timeline(result) {
   const axis = document.createElement("p");
   axis.className = "axis";
   const last = windows.length ? windows[windows.length - 1].start : 0;
+  const starts = windows.length === 1 ? "starting at 0 s"
+    : `starting 0 s to ${last.toFixed(0)} s`;
   axis.textContent = `${windows.length} window${windows.length === 1 ? "" : "s"}, ` +
-    `starting 0 s to ${last.toFixed(0)} s; top genre of each: ` +
-    windows.map((w) => w.genre).join(", ");
+    `${starts}; top genre of each: ` + windows.map((w) => w.genre).join(", ");
   $("timeline").replaceChildren(svg, axis);
   $("legend").replaceChildren(...labels.map((label, j) => {
     const li = document.createElement("li");
