@@ -78,6 +78,7 @@ def test_serve_answers_then_stops_gracefully_on_sigterm(tmp_path, songs):
             found = re.search(r"running on http://127\.0\.0\.1:(\d+)", line, re.IGNORECASE)
             port = int(found.group(1)) if found else None
         config = json.loads(lines[0].removeprefix("config: "))
+        assert lines[1].startswith("genriflow service on http://127.0.0.1 on a free port")
         assert config["queue_limit"] == 4 and config["needs_token"] is False
         assert config["pool"] == "process"  # the default: the analysis in a worker process
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:

@@ -78,8 +78,10 @@ def command(
     check_address(config)  # a port in use is one line now, not after the model loads
     console.print(f"config: {config.to_json()}", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"genriflow service on http://{shown}:{port}/ (docs at /docs); "
-                  "Ctrl-C to stop", highlight=False)
+    where = (f"http://{shown}:{port}/" if port else
+             f"http://{shown} on a free port (uvicorn names it below)")
+    console.print(f"genriflow service on {where} (docs at /docs); Ctrl-C to stop",
+                  highlight=False)
     # uvicorn's own SIGTERM: it drains, then ends by the signal (a clean stop to systemd)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     serve(config)
