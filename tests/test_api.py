@@ -107,6 +107,40 @@ def test_options_are_checked_once_with_one_message(classifier):
         genriflow.classify(tone(4.0), sr=SR, k=0)
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k="3"),
+     "`k` must be a whole number; got '3'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k=2.5),
+     "`k` must be a whole number; got 2.5"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k=True),
+     "`k` must be a whole number; got True"),
+    (lambda: genriflow.tag(tone(4.0), sr=SR, k="2"), "`k` must be a whole number; got '2'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", excerpts="2"),
+     "`excerpts` must be a whole number; got '2'"),
+    (lambda: genriflow.RunOptions(n_jobs="2"), "`n_jobs` must be a whole number; got '2'"),
+    (lambda: genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", min_confidence="x"),
+     "`min_confidence` must be a number between 0 and 1; got 'x'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model=3),
+     "`model` must be a built-in name, a model folder or a loaded model"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", options={"n_jobs": 1}),
+     "`options` must be a genriflow.RunOptions or None; got dict"),
+    (lambda: genriflow.classify(None, model="zero-shot"), "`audio` must be a path, .* NoneType"),
+    (lambda: genriflow.classify(5, model="zero-shot"), "`audio` must be a path, .* got int$"),
+    (lambda: genriflow.classify(b"song.wav", model="zero-shot"), "got bytes$"),
+    (lambda: genriflow.classify(list(tone(4.0)), model="zero-shot"), "got list of float"),
+    (lambda: genriflow.classify([tone(4.0)], sr=SR, model="zero-shot"), "got list of ndarray"),
+    (lambda: genriflow.load_model("zero-shot", device="tpu"),
+     "`device` must be one of auto, cpu, cuda; got 'tpu'"),
+    (lambda: genriflow.probe(3), "`path` must be a file's path"),
+])
+def test_a_wrong_type_is_a_one_line_config_error(call, message):
+    """A str where an int goes, a bool, a dict for options, a number for audio: each is
+    refused by the one check, naming the parameter, not by a TypeError from deep inside."""
+    with pytest.raises(genriflow.ConfigError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
 def test_classify_default_model_and_top(feature_cache):
     prediction = genriflow.classify(tone(4.0), sr=SR, k=2)
     assert prediction.model == "gtzan" and len(prediction.top()) == 2

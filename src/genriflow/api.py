@@ -186,6 +186,9 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     ...     print(err.kind.value)
     unsupported
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError("path", f"must be a file's path (str or os.PathLike); got "
+                          f"{type(path).__name__}")
     from genriflow.audio import info
 
     return info(path)
@@ -419,7 +422,7 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
     ``precision_interval`` its 95 % interval (a bootstrap of the songs).
     """
-    at_least("k", k, 1)  # before the index is brought up to date, which may take long
+    at_least("k", k, 1, whole=True)  # before the index is brought up to date, which may take long
     sampling = Sampling.of(excerpts, full=full)
     from genriflow.inference.similar import (
         SimilarityIndex,

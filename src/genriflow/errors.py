@@ -17,6 +17,7 @@ line for the user. Any other exception is a bug.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Integral, Real
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -62,11 +63,23 @@ def one_of(field: str, value: T, choices: Iterable[T]) -> T:
 
 
 def at_least(field: str, value: int | float | None, minimum: int | float,
-             *, optional: bool = False) -> int | float | None:
-    """``value`` if it is at least ``minimum`` (or ``None`` when ``optional``), else
-    :class:`ConfigError`."""
+             *, optional: bool = False, whole: bool = False) -> int | float | None:
+    """``value`` if it is a number (a whole one with ``whole``) of at least ``minimum``
+    (or ``None`` when ``optional``), else :class:`ConfigError`.
+
+    A string or a bool is not a number here: ``k="3"`` is refused in one line, not by
+    a ``TypeError`` from deep inside.
+
+    >>> at_least("k", "3", 1, whole=True)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `k` must be a whole number; got '3'
+    """
     if value is None and optional:
         return None
+    kind = Integral if whole else Real
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ConfigError(field, f"must be a {'whole ' if whole else ''}number; got {value!r}")
     if value is None or value < minimum:
         raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
     return value

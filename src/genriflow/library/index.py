@@ -281,7 +281,7 @@ class Library:
         AudioError
             ``song`` cannot be used.
         """
-        at_least("k", k, 1)
+        at_least("k", k, 1, whole=True)
         index = self.similarity_index(model=model)
         if not len(index):
             return []

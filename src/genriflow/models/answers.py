@@ -35,7 +35,13 @@ def min_confidence_of(model_config: dict, given: float | None = None) -> float:
     genriflow.errors.ConfigError: `min_confidence` must be between 0 and 1; got 1.5
     """
     value = given if given is not None else model_config.get("min_confidence")
-    value = DEFAULT_MIN_CONFIDENCE if value is None else float(value)
+    if isinstance(value, str | bool):  # float("0.5") would pass, float(True) too
+        raise ConfigError("min_confidence", f"must be a number between 0 and 1; got {value!r}")
+    try:
+        value = DEFAULT_MIN_CONFIDENCE if value is None else float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("min_confidence",
+                          f"must be a number between 0 and 1; got {value!r}") from None
     if not 0.0 <= value <= 1.0:
         raise ConfigError("min_confidence", f"must be between 0 and 1; got {value!r}")
     return value
