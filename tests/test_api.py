@@ -132,6 +132,9 @@ def test_options_are_checked_once_with_one_message(classifier):
     (lambda: genriflow.load_model("zero-shot", device="tpu"),
      "`device` must be one of auto, cpu, cuda; got 'tpu'"),
     (lambda: genriflow.probe(3), "`path` must be a file's path"),
+    (lambda: genriflow.evaluate("corpus", model=3, out="run"), "`model` must be a built-in"),
+    (lambda: genriflow.plot("song.wav", out="pictures", duration="1"),
+     "`duration` must be positive; got '1'"),
 ])
 def test_a_wrong_type_is_a_one_line_config_error(call, message):
     """A str where an int goes, a bool, a dict for options, a number for audio: each is

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,9 +38,15 @@ Model = str | os.PathLike
 
 
 def _loaded(model: Model | GenreClassifier, device: str = "auto") -> GenreClassifier:
+    from genriflow.models.base import GenreClassifier
     from genriflow.models.folder import load_model
 
-    return load_model(model, device=device) if isinstance(model, str | os.PathLike) else model
+    if isinstance(model, str | os.PathLike):
+        return load_model(model, device=device)
+    if not isinstance(model, GenreClassifier):
+        raise ConfigError("model", "must be a built-in name, a model folder or a loaded "
+                          f"model (GenreClassifier); got {type(model).__name__}")
+    return model
 
 
 def extract_features(data: str | os.PathLike, *,
@@ -442,7 +449,7 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
     ``report.html``. Returns the PNG files."""
     at_least("offset", offset, 0)
-    if not duration > 0:
+    if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
     from genriflow.plots.folder import plot_to_folder
 
