@@ -83,3 +83,21 @@ def at_least(field: str, value: int | float | None, minimum: int | float,
     if value is None or value < minimum:
         raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
     return value
+
+
+def fraction(field: str, value: float | None, *, optional: bool = False) -> float | None:
+    """``value`` if it is a number in [0, 1] (or ``None`` when ``optional``), else
+    :class:`ConfigError`: a probability threshold such as ``min_confidence``.
+
+    >>> fraction("threshold", "0.5")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `threshold` must be a number between 0 and 1; got '0.5'
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ConfigError(field, f"must be a number between 0 and 1; got {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(field, f"must be between 0 and 1; got {value!r}")
+    return value
