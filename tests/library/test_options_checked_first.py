@@ -49,7 +49,6 @@ def test_a_learnt_model_is_found_beside_the_index_without_opening_it(tmp_path):
 ])
 def test_a_wrong_type_is_one_config_error_naming_the_option(tmp_path, call, message):
     """A string threshold or a number for a model used to be a TypeError from deep inside."""
-    with Library(tmp_path / "library.db") as library:
-        with pytest.raises(ConfigError, match=message):
-            call(library)
+    with Library(tmp_path / "library.db") as library, pytest.raises(ConfigError, match=message):
+        call(library)
 
