@@ -179,3 +179,15 @@ def test_extract_features_one_set_or_several(demo_corpus, feature_cache):
     assert table.X.shape == (100, 57)
     both = genriflow.extract_features(demo_corpus, feature_sets=["kaggle"], options=options)
     assert list(both) == ["kaggle"]
+
+
+def test_predictions_compare_by_value(classifier, tmp_path):
+    """``==`` on two predictions (or batches of them) used to raise NumPy's "truth value
+    of an array is ambiguous"; the same song twice is now equal, another song not."""
+    song = tone(4.0)
+    first, again = classifier(song, sr=SR), classifier(song, sr=SR)
+    assert first == again and first is not again
+    assert first != classifier(tone(4.0, freq=880.0), sr=SR)
+    assert first != "disco"
+    sf.write(tmp_path / "a.wav", song, SR)
+    assert classifier([tmp_path / "a.wav"]) == classifier([tmp_path / "a.wav"])
