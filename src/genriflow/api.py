@@ -239,6 +239,12 @@ class Classifier:
                                  aggregation=aggregation, device=device,
                                  options=options if options is not None else default_options())
 
+    def __repr__(self) -> str:
+        pipe = self.pipeline
+        name = str(pipe.model.config.get("model") or type(pipe.model).__name__)
+        return (f"Classifier({name!r}, k={pipe.k}, sampling={str(pipe.sampling)!r}, "
+                f"aggregation={pipe.aggregation!r})")
+
     @property
     def model(self) -> GenreClassifier:
         """The loaded model."""

@@ -127,6 +127,14 @@ class Prediction:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __repr__(self) -> str:
+        """The song, its model and top genres: a notebook or a batch of songs would
+        otherwise print every window's probabilities."""
+        top = [(genre, round(p, 3)) for genre, p in self.top()]
+        return (f"Prediction(path={self.path!r}, model={self.model!r}, top={top}, "
+                f"unknown={self.unknown}, unsure={self.unsure}, "
+                f"windows={len(self.offsets)})")
+
     def __str__(self) -> str:
         listed = self.top() if self.thresholds is None else self.genres
         genres = ", ".join(f"{genre} {p:.0%}" for genre, p in listed)
