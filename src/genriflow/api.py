@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError, a_path, at_least
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
@@ -428,6 +428,8 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
     ``precision_interval`` its 95 % interval (a bootstrap of the songs).
     """
+    a_path("song", song, optional=True)
+    a_path("library", library)
     at_least("k", k, 1, whole=True)  # before the index is brought up to date, which may take long
     sampling = Sampling.of(excerpts, full=full)
     from genriflow.inference.similar import (

@@ -16,6 +16,7 @@ line for the user. Any other exception is a bug.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from numbers import Integral, Real
 from typing import TypeVar
@@ -101,3 +102,18 @@ def fraction(field: str, value: float | None, *, optional: bool = False) -> floa
     if not 0.0 <= value <= 1.0:
         raise ConfigError(field, f"must be between 0 and 1; got {value!r}")
     return value
+
+
+def a_path(field: str, value: str | os.PathLike | None, *,
+           optional: bool = False) -> str | os.PathLike | None:
+    """``value`` if it is a path (``str`` or ``os.PathLike``; ``None`` when ``optional``),
+    else :class:`ConfigError` naming its type, before ``Path`` raises a ``TypeError``.
+
+    >>> a_path("out", 3)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `out` must be a path (str or os.PathLike); got int
+    """
+    if (value is None and optional) or isinstance(value, str | os.PathLike):
+        return value
+    raise ConfigError(field, f"must be a path (str or os.PathLike); got {type(value).__name__}")
