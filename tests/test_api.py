@@ -107,6 +107,51 @@ def test_options_are_checked_once_with_one_message(classifier):
         genriflow.classify(tone(4.0), sr=SR, k=0)
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k="3"),
+     "`k` must be a whole number; got '3'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k=2.5),
+     "`k` must be a whole number; got 2.5"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", k=True),
+     "`k` must be a whole number; got True"),
+    (lambda: genriflow.tag(tone(4.0), sr=SR, k="2"), "`k` must be a whole number; got '2'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", excerpts="2"),
+     "`excerpts` must be a whole number; got '2'"),
+    (lambda: genriflow.RunOptions(n_jobs="2"), "`n_jobs` must be a whole number; got '2'"),
+    (lambda: genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", min_confidence="x"),
+     "`min_confidence` must be a number between 0 and 1; got 'x'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model=3),
+     "`model` must be a built-in name, a model folder or a loaded model"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", options={"n_jobs": 1}),
+     "`options` must be a genriflow.RunOptions or None; got dict"),
+    (lambda: genriflow.classify(None, model="zero-shot"), "`audio` must be a path, .* NoneType"),
+    (lambda: genriflow.classify(5, model="zero-shot"), "`audio` must be a path, .* got int$"),
+    (lambda: genriflow.classify(b"song.wav", model="zero-shot"), "got bytes$"),
+    (lambda: genriflow.classify(list(tone(4.0)), model="zero-shot"), "got list of float"),
+    (lambda: genriflow.classify([tone(4.0)], sr=SR, model="zero-shot"), "got list of ndarray"),
+    (lambda: genriflow.load_model("zero-shot", device="tpu"),
+     "`device` must be one of auto, cpu, cuda; got 'tpu'"),
+    (lambda: genriflow.probe(3), "`path` must be a file's path"),
+    (lambda: genriflow.evaluate("corpus", model=3, out="run"), "`model` must be a built-in"),
+    (lambda: genriflow.evaluate(5, model="gtzan", out="run"), "`data` must be a path"),
+    (lambda: genriflow.train(5, out="model"), "`data` must be a path .* got int"),
+    (lambda: genriflow.train("corpus", model="logreg", out=None), "`out` must be a path"),
+    (lambda: genriflow.extract_features(["a.wav"]), "`data` must be a path .* got list"),
+    (lambda: genriflow.plot(tone(4.0), out="pictures"), "`target` must be a path .* ndarray"),
+    (lambda: genriflow.similar(tone(4.0), "music"), "`song` must be a path .* got ndarray"),
+    (lambda: genriflow.similar(None, None), "`library` must be a path .* got NoneType"),
+    (lambda: genriflow.model_identity(3), "`model` must be a path .* got int"),
+    (lambda: genriflow.plot("song.wav", out="pictures", duration="1"),
+     "`duration` must be positive; got '1'"),
+])
+def test_a_wrong_type_is_a_one_line_config_error(call, message):
+    """A str where an int goes, a bool, a dict for options, a number for audio: each is
+    refused by the one check, naming the parameter, not by a TypeError from deep inside."""
+    with pytest.raises(genriflow.ConfigError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
 def test_classify_default_model_and_top(feature_cache):
     prediction = genriflow.classify(tone(4.0), sr=SR, k=2)
     assert prediction.model == "gtzan" and len(prediction.top()) == 2
@@ -142,3 +187,25 @@ def test_extract_features_one_set_or_several(demo_corpus, feature_cache):
     assert table.X.shape == (100, 57)
     both = genriflow.extract_features(demo_corpus, feature_sets=["kaggle"], options=options)
     assert list(both) == ["kaggle"]
+
+
+def test_predictions_compare_by_value(classifier, tmp_path):
+    """``==`` on two predictions (or batches of them) used to raise NumPy's "truth value
+    of an array is ambiguous"; the same song twice is now equal, another song not."""
+    song = tone(4.0)
+    first, again = classifier(song, sr=SR), classifier(song, sr=SR)
+    assert first == again and first is not again
+    assert first != classifier(tone(4.0, freq=880.0), sr=SR)
+    assert first != "disco"
+    sf.write(tmp_path / "a.wav", song, SR)
+    assert classifier([tmp_path / "a.wav"]) == classifier([tmp_path / "a.wav"])
+
+
+def test_reprs_are_short_and_say_what_matters(classifier):
+    """A Prediction's repr printed every window's probabilities (a 24-excerpt song of a
+    19-genre model: over 450 numbers) and a Classifier's was ``<... object at 0x...>``."""
+    prediction = classifier(tone(7.0), sr=SR)
+    text = repr(prediction)
+    assert text.startswith("Prediction(path='<array>', model='zero-shot', top=[")
+    assert f"('{prediction.genre}', " in text and "windows=" in text and len(text) < 300
+    assert repr(classifier).startswith("Classifier('zero-shot', k=3, sampling=")

@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError, a_path, at_least
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
@@ -186,6 +186,9 @@ def probe(path: str | os.PathLike) -> AudioInfo:
     ...     print(err.kind.value)
     unsupported
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError("path", f"must be a file's path (str or os.PathLike); got "
+                          f"{type(path).__name__}")
     from genriflow.audio import info
 
     return info(path)
@@ -235,6 +238,12 @@ class Classifier:
         self.pipeline = Pipeline(model, k=k, sampling=Sampling.of(excerpts, full=full),
                                  aggregation=aggregation, device=device,
                                  options=options if options is not None else default_options())
+
+    def __repr__(self) -> str:
+        pipe = self.pipeline
+        name = str(pipe.model.config.get("model") or type(pipe.model).__name__)
+        return (f"Classifier({name!r}, k={pipe.k}, sampling={str(pipe.sampling)!r}, "
+                f"aggregation={pipe.aggregation!r})")
 
     @property
     def model(self) -> GenreClassifier:
@@ -419,7 +428,9 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
     ``precision_interval`` its 95 % interval (a bootstrap of the songs).
     """
-    at_least("k", k, 1)  # before the index is brought up to date, which may take long
+    a_path("song", song, optional=True)
+    a_path("library", library)
+    at_least("k", k, 1, whole=True)  # before the index is brought up to date, which may take long
     sampling = Sampling.of(excerpts, full=full)
     from genriflow.inference.similar import (
         SimilarityIndex,

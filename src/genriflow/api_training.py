@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, a_path, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.features.options import RunOptions, default_options
 from genriflow.training.train_config import training_config
@@ -37,9 +38,15 @@ Model = str | os.PathLike
 
 
 def _loaded(model: Model | GenreClassifier, device: str = "auto") -> GenreClassifier:
+    from genriflow.models.base import GenreClassifier
     from genriflow.models.folder import load_model
 
-    return load_model(model, device=device) if isinstance(model, str | os.PathLike) else model
+    if isinstance(model, str | os.PathLike):
+        return load_model(model, device=device)
+    if not isinstance(model, GenreClassifier):
+        raise ConfigError("model", "must be a built-in name, a model folder or a loaded "
+                          f"model (GenreClassifier); got {type(model).__name__}")
+    return model
 
 
 def extract_features(data: str | os.PathLike, *,
@@ -62,6 +69,7 @@ def extract_features(data: str | os.PathLike, *,
     FeatureDataset or dict of FeatureDataset
         ``X`` (one row per file), ``y``, ``frame`` and ``errors``.
     """
+    a_path("data", data)
     names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
     if not names:
         raise ConfigError("feature_sets", "names no feature set")
@@ -166,6 +174,7 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
                     embeddings=embeddings, calibration=calibration, multi_label=multi_label,
                     thresholds=thresholds)
     _one_source(data, table)
+    a_path("out", out)
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
@@ -226,6 +235,8 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     """
     from genriflow.training.tune_config import TuneConfig
 
+    a_path("data", data)
+    a_path("out", out)
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
                         device=device)
@@ -239,6 +250,8 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
 
 def _one_source(data: str | os.PathLike | None, table: str | os.PathLike | None) -> None:
     """Exactly one of labelled audio and a feature table."""
+    a_path("data", data, optional=True)
+    a_path("table", table, optional=True)
     if data is None and table is None:
         raise ConfigError("data", "is missing: give labelled audio or a feature table")
     if data is not None and table is not None:
@@ -298,6 +311,8 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     one_of("part", part, EVALUATION_PARTS)
     from genriflow.workflows.evaluate_model import evaluate_to_folder
 
+    a_path("data", data, optional=True)
+    a_path("out", out)
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
     # Models whose song is the mean of its windows' answers (the default gtzan, a
@@ -368,6 +383,7 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
                            seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
     from genriflow.workflows.leave_one_genre_out import open_set_to_folder
 
+    a_path("out", out)
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
     dataset = _dataset(data, table, loaded.feature_config, options)
@@ -384,6 +400,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     per model. Models are named as for :func:`train`; a bad one is a
     :class:`~genriflow.errors.ConfigError` naming ``models`` before any is trained.
     """
+    a_path("data", data)
+    a_path("out", out)
     models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise ConfigError("models", "names no model")
@@ -424,6 +442,7 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     """
     from genriflow.training.cluster_config import ClusterConfig
 
+    a_path("out", out)
     methods = [methods] if isinstance(methods, str) else list(methods)
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
@@ -441,8 +460,10 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
     dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
     ``report.html``. Returns the PNG files."""
+    a_path("target", target)
+    a_path("out", out)
     at_least("offset", offset, 0)
-    if not duration > 0:
+    if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
     from genriflow.plots.folder import plot_to_folder
 

@@ -16,7 +16,9 @@ line for the user. Any other exception is a bug.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from numbers import Integral, Real
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -62,11 +64,56 @@ def one_of(field: str, value: T, choices: Iterable[T]) -> T:
 
 
 def at_least(field: str, value: int | float | None, minimum: int | float,
-             *, optional: bool = False) -> int | float | None:
-    """``value`` if it is at least ``minimum`` (or ``None`` when ``optional``), else
-    :class:`ConfigError`."""
+             *, optional: bool = False, whole: bool = False) -> int | float | None:
+    """``value`` if it is a number (a whole one with ``whole``) of at least ``minimum``
+    (or ``None`` when ``optional``), else :class:`ConfigError`.
+
+    A string or a bool is not a number here: ``k="3"`` is refused in one line, not by
+    a ``TypeError`` from deep inside.
+
+    >>> at_least("k", "3", 1, whole=True)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `k` must be a whole number; got '3'
+    """
     if value is None and optional:
         return None
+    kind = Integral if whole else Real
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ConfigError(field, f"must be a {'whole ' if whole else ''}number; got {value!r}")
     if value is None or value < minimum:
         raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
     return value
+
+
+def fraction(field: str, value: float | None, *, optional: bool = False) -> float | None:
+    """``value`` if it is a number in [0, 1] (or ``None`` when ``optional``), else
+    :class:`ConfigError`: a probability threshold such as ``min_confidence``.
+
+    >>> fraction("threshold", "0.5")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `threshold` must be a number between 0 and 1; got '0.5'
+    """
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ConfigError(field, f"must be a number between 0 and 1; got {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(field, f"must be between 0 and 1; got {value!r}")
+    return value
+
+
+def a_path(field: str, value: str | os.PathLike | None, *,
+           optional: bool = False) -> str | os.PathLike | None:
+    """``value`` if it is a path (``str`` or ``os.PathLike``; ``None`` when ``optional``),
+    else :class:`ConfigError` naming its type, before ``Path`` raises a ``TypeError``.
+
+    >>> a_path("out", 3)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `out` must be a path (str or os.PathLike); got int
+    """
+    if (value is None and optional) or isinstance(value, str | os.PathLike):
+        return value
+    raise ConfigError(field, f"must be a path (str or os.PathLike); got {type(value).__name__}")

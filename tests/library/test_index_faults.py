@@ -306,3 +306,28 @@ def test_a_scan_killed_halfway_then_run_again_completes_without_duplicates(tmp_p
         paths = [p for (p,) in conn.execute("SELECT path FROM songs")]
     assert len(paths) == len(set(paths)) == 300
     assert sorted(paths) == sorted(str(p) for p in music.iterdir())
+
+
+def test_a_closed_library_or_another_thread_is_not_called_a_damaged_index(tmp_path):
+    """Both used to say "the library index is damaged ...; `genriflow library check`",
+    sending the user to recover an index that is fine."""
+    import threading
+
+    library = Library(tmp_path / "library.db")
+    caught: list[Exception] = []
+
+    def use() -> None:
+        try:
+            library.songs()
+        except LibraryError as err:
+            caught.append(err)
+
+    worker = threading.Thread(target=use)
+    worker.start()
+    worker.join()
+    assert len(caught) == 1 and "open one Library per thread" in str(caught[0])
+    assert "damaged" not in str(caught[0]).replace("not damaged", "")
+    library.close()
+    with pytest.raises(LibraryError, match="this Library was closed; open it again"):
+        library.songs()
+    assert _integrity(tmp_path / "library.db") == "ok"

@@ -36,3 +36,19 @@ def test_a_learnt_model_is_found_beside_the_index_without_opening_it(tmp_path):
     assert not db.exists()
     with pytest.raises(ModelError, match="`theirs`"):
         ClassifyConfig(model=model_folder("theirs", db))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda library: library.songs(threshold="x"),
+     "`threshold` must be a number between 0 and 1; got 'x'"),
+    (lambda library: library.plan(min_confidence="0.5"),
+     "`min_confidence` must be a number between 0 and 1; got '0.5'"),
+    (lambda library: library.learn("mine", from_folders="sorted", min_confidence="high"),
+     "`min_confidence` must be a number between 0 and 1; got 'high'"),
+    (lambda library: library.classify(model=3), "`model` must be a built-in name, .* got int"),
+])
+def test_a_wrong_type_is_one_config_error_naming_the_option(tmp_path, call, message):
+    """A string threshold or a number for a model used to be a TypeError from deep inside."""
+    with Library(tmp_path / "library.db") as library, pytest.raises(ConfigError, match=message):
+        call(library)
+

@@ -179,3 +179,9 @@ def test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre(tmp_path, 
     listed = cli("library", "ls", "--unknown", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("\n") == 1 and "?" in listed.stdout and noise.name in listed.stdout
+
+
+def test_plan_takes_one_field_as_a_string(classified):
+    """``plan("genre")`` used to iterate the string: "`fields` must be one of ...; got 'g'"."""
+    library, _ = classified
+    assert library.plan("genre").rows == library.plan(["genre"]).rows != []

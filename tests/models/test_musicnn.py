@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,17 @@ def test_short_audio(name: str, models) -> None:
 def test_vgg_needs_187_frames(models) -> None:
     with pytest.raises(ValueError, match=r"\(batch, 187, 96\)"):
         models["mtt-vgg"](torch.zeros(1, 100, 96))
+
+
+def test_log_mel_of_samples_far_outside_one_is_finite_and_warns_nothing() -> None:
+    """int16 values given as floats (a peak of 30000) made band powers beyond float16's
+    range: NumPy warned "overflow encountered in cast" and the song failed as "features
+    are not finite". They are held at float16's largest value; in-range audio is unchanged."""
+    t = np.arange(3 * mnn.SR) / mnn.SR
+    y = np.sin(2 * np.pi * 330 * t).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loud = mnn.musicnn_log_mel(30000 * y)
+    assert np.isfinite(loud).all()
+    assert loud.max() == pytest.approx(np.log10(10000 * 65504.0 + 1), rel=1e-6)
+    assert mnn.musicnn_log_mel(y).max() < loud.max()

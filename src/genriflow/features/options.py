@@ -77,7 +77,7 @@ network_backend='auto', device='auto')
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        at_least("n_jobs", self.n_jobs, 1, optional=True)
+        at_least("n_jobs", self.n_jobs, 1, optional=True, whole=True)
         one_of("engine", self.engine, ENGINES)
         one_of("network_backend", self.network_backend, BACKENDS)
         one_of("device", self.device, DEVICES)

@@ -168,8 +168,8 @@ class Sampling:
     on_genres: GenreMargin | None = None
 
     def __post_init__(self) -> None:
-        at_least("excerpts", self.excerpts, 1)
-        at_least("first", self.first, 1, optional=True)
+        at_least("excerpts", self.excerpts, 1, whole=True)
+        at_least("first", self.first, 1, optional=True, whole=True)
         at_least("settle", self.settle, 0.0)
         at_least("margin", self.margin, 0.0)
         at_least("first_margin", self.first_margin, 0.0, optional=True)

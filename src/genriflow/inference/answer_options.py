@@ -44,6 +44,6 @@ def check_options(
     if model is None and not tags:
         raise ConfigError("model", "or tags must be asked for: nothing to analyse")
     one_of("aggregation", aggregation, AGGREGATIONS)
-    at_least(named["k"], k, 1)
-    at_least(named["k_tags"], k_tags, 1)
+    at_least(named["k"], k, 1, whole=True)
+    at_least(named["k_tags"], k_tags, 1, whole=True)
     min_confidence_of(getattr(model, "config", {}), min_confidence)

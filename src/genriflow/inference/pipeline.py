@@ -24,7 +24,7 @@ not be used.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -56,7 +56,14 @@ def is_single(audio: Audio) -> bool:
 
 def check_input(audio: Audio, sr: int | None) -> None:
     """``sr`` goes with a waveform, and only with one; no path is ``""`` (an unset
-    variable, which ``Path`` would read as the current folder)."""
+    variable, which ``Path`` would read as the current folder); anything else than a path,
+    a collection of paths or an array is refused, naming its type."""
+    if not isinstance(audio, str | os.PathLike | np.ndarray) and (
+            isinstance(audio, bytes) or not isinstance(audio, Iterable)
+            or isinstance(audio, Sequence)
+            and not all(isinstance(p, str | os.PathLike) for p in audio)):
+        raise ConfigError("audio", "must be a path, a list of paths, a folder or a waveform "
+                          f"(np.ndarray); got {describe_type(audio)}")
     paths = [audio] if isinstance(audio, str) else (
         audio if isinstance(audio, Sequence) and not isinstance(audio, np.ndarray) else [])
     if any(isinstance(p, str) and not p for p in paths):
@@ -66,6 +73,14 @@ def check_input(audio: Audio, sr: int | None) -> None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
     elif sr is not None:
         raise ConfigError("sr", "is for waveforms; files carry their own rate")
+
+
+def describe_type(value: object) -> str:
+    """``value``'s type as a message names it: ``int``, ``list of float``."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes) and value:
+        kinds = sorted({type(item).__name__ for item in value})
+        return f"{type(value).__name__} of {', '.join(kinds)}"
+    return type(value).__name__
 
 
 def on_genres(sampling: Sampling, model: GenreClassifier | None = None) -> Sampling:
@@ -201,6 +216,12 @@ class Pipeline:
             from genriflow.models.folder import load_model
 
             model = load_model(model, device=device)
+        elif model is not None and not isinstance(model, GenreClassifier):
+            raise ConfigError("model", "must be a built-in name, a model folder or a loaded "
+                              f"model (GenreClassifier); got {type(model).__name__}")
+        if options is not None and not isinstance(options, RunOptions):
+            raise ConfigError("options", "must be a genriflow.RunOptions or None; got "
+                              f"{type(options).__name__}")
         check_options(
             model,
             tags=tags,

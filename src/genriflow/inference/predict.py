@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from genriflow.inference.batch import Batch
 from genriflow.models.base import AGGREGATIONS, aggregate  # noqa: F401 (the song's rule)
 
 
-@dataclass
+@dataclass(eq=False)
 class Prediction:
     """One song's genre probabilities, overall and over time.
 
@@ -117,10 +117,34 @@ class Prediction:
         order = np.argsort(self.probabilities)[::-1][: self.n_top if k is None else k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 
+    def __eq__(self, other: object) -> bool:
+        """The same fields, arrays compared element by element: a dataclass's own ``==``
+        raised on its NumPy arrays ("truth value of an array is ambiguous")."""
+        if not isinstance(other, Prediction):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name))
+                   for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """The song, its model and top genres: a notebook or a batch of songs would
+        otherwise print every window's probabilities."""
+        top = [(genre, round(p, 3)) for genre, p in self.top()]
+        return (f"Prediction(path={self.path!r}, model={self.model!r}, top={top}, "
+                f"unknown={self.unknown}, unsure={self.unsure}, "
+                f"windows={len(self.offsets)})")
+
     def __str__(self) -> str:
         listed = self.top() if self.thresholds is None else self.genres
         genres = ", ".join(f"{genre} {p:.0%}" for genre, p in listed)
         return f"{self.path}: {f'unknown (best guess: {genres})' if self.unknown else genres}"
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is not None and b is not None and np.array_equal(a, b)
+    return a == b
 
 
 class Predictions(Batch[Prediction]):

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, at_least, fraction, one_of
 from genriflow.features.sampling import Sampling
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import label_tag
@@ -54,6 +54,9 @@ def model_folder(model: str | os.PathLike, db: str | os.PathLike) -> str | os.Pa
     >>> model_folder("mine", db) == models_dir(db) / "mine", model_folder("gtzan", db)
     (True, 'gtzan')
     """
+    if not isinstance(model, str | os.PathLike):
+        raise ConfigError("model", "must be a built-in name, a model folder or a learnt "
+                          f"model's name; got {type(model).__name__}")
     if (Path(model) / "config.json").is_file():
         return model
     learnt = models_dir(db) / str(model)
@@ -164,10 +167,7 @@ class PlanConfig:
         for name in self.fields:
             one_of("fields", name, FIELDS)
         one_of("policy", self.policy, POLICIES)
-        if not 0.0 <= self.min_confidence <= 1.0:
-            raise ConfigError(
-                "min_confidence", f"must be between 0 and 1; got {self.min_confidence!r}"
-            )
+        fraction("min_confidence", self.min_confidence)
 
 
 def album_min_tracks(min_tracks: int) -> int:

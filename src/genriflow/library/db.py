@@ -173,6 +173,12 @@ def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:
     """
     text = str(exc)
     name = getattr(exc, "sqlite_errorname", "")
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed database" in text:
+        return LibraryError(f"{path}: this Library was closed; open it again "
+                            "(genriflow.Library) to use it")
+    if isinstance(exc, sqlite3.ProgrammingError) and "same thread" in text:
+        return LibraryError(f"{path}: a Library is used in the thread that opened it; "
+                            "open one Library per thread (the index is not damaged)")
     if name == "SQLITE_FULL" or "disk is full" in text:
         return LibraryError(f"{path}: the disk is full ({text}); free some space and run "
                             "this again: what was committed is kept")

@@ -281,7 +281,7 @@ class Library:
         AudioError
             ``song`` cannot be used.
         """
-        at_least("k", k, 1)
+        at_least("k", k, 1, whole=True)
         index = self.similarity_index(model=model)
         if not len(index):
             return []
@@ -407,6 +407,7 @@ class Library:
              skip_unknown: bool = False) -> TagPlan:
         """A reviewable tag plan: per analysed song and field, the value now and the value
         to write (see :mod:`genriflow.library.plan`); save it with ``.write(path)``.
+        ``fields``: one of genre, mood and voice, or several.
 
         The default policy never replaces a value the user set. ``skip_unknown``: songs
         the model's reject rule calls none of its genres keep their genre. Nothing is
@@ -414,7 +415,8 @@ class Library:
         """
         from genriflow.library.plan import make_plan
 
-        config = PlanConfig(fields=tuple(fields), policy=policy,
+        fields = (fields,) if isinstance(fields, str) else tuple(fields)
+        config = PlanConfig(fields=fields, policy=policy,
                             min_confidence=min_confidence, model=self._model_name(model),
                             skip_unknown=skip_unknown)
         return make_plan(self._conn, config)

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import ConfigError, one_of
+from genriflow.errors import ConfigError, fraction, one_of
 from genriflow.models.answers import DEFAULT_MIN_CONFIDENCE
 
 #: What :meth:`~genriflow.library.Library.export` writes.
@@ -86,8 +86,7 @@ chill, beautiful, energetic, calm, dark; got 'grumpy'
     def __post_init__(self) -> None:
         if self.voice is not None:
             one_of("voice", self.voice, VOICES)
-        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
-            raise ConfigError("threshold", f"must be between 0 and 1; got {self.threshold!r}")
+        fraction("threshold", self.threshold, optional=True)
         if self.mood is not None:
             one_of("mood", self.mood, MOODS)
 

@@ -7,7 +7,7 @@ Kept apart from :mod:`genriflow.models.base` so that an interface checks its opt
 
 from __future__ import annotations
 
-from genriflow.errors import ConfigError, GenriflowError
+from genriflow.errors import GenriflowError, fraction
 
 
 class ModelError(GenriflowError, ValueError):
@@ -35,10 +35,9 @@ def min_confidence_of(model_config: dict, given: float | None = None) -> float:
     genriflow.errors.ConfigError: `min_confidence` must be between 0 and 1; got 1.5
     """
     value = given if given is not None else model_config.get("min_confidence")
-    value = DEFAULT_MIN_CONFIDENCE if value is None else float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError("min_confidence", f"must be between 0 and 1; got {value!r}")
-    return value
+    if value is None:
+        return DEFAULT_MIN_CONFIDENCE
+    return float(fraction("min_confidence", value))
 
 
 def is_unsure(top_probability: float, min_confidence: float, unknown: bool | None) -> bool:

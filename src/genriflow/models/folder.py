@@ -27,6 +27,8 @@ import json
 import os
 from pathlib import Path
 
+from genriflow.errors import one_of
+from genriflow.features.devices import DEVICES
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier, ModelError
 from genriflow.models.classical import ClassicalGenreModel
@@ -69,6 +71,7 @@ def load_model(name_or_folder: str | os.PathLike, *, device: str = "auto") -> Ge
         Neither a model folder nor a built-in name; missing files, an unknown kind, or
         untrusted types in the weights.
     """
+    one_of("device", device, DEVICES)
     folder = Path(check_model(name_or_folder))
     if (folder / "config.json").is_file():
         return _load_folder(folder, device)

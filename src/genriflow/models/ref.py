@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from genriflow.errors import a_path
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.models.answers import ModelError
 from genriflow.models.registry import available_models
@@ -97,6 +98,7 @@ def check_model(model: str | os.PathLike) -> str | os.PathLike:
     genriflow.models.answers.ModelError: `gtzna`: not a genriflow model folder (no \
 config.json) nor a built-in model (gtzan, gtzan-fusion, gtzan-table, library-genres, zero-shot)
     """
+    a_path("model", model)
     if (Path(model) / "config.json").is_file() or str(model) in available_models():
         return model
     raise ModelError(f"`{model}`: not a genriflow model folder (no config.json) nor a "

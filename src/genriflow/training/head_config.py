@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, at_least, fraction, one_of
 
 #: What a head may read of a window's ``musicnn`` analysis (see
 #: :data:`~genriflow.features.embeddings.ANALYSIS_LAYOUT`): name -> its parts, in order.
@@ -73,10 +73,7 @@ class HeadConfig:
         one_of("input", self.input, HEAD_INPUTS)
         if not 0.0 < self.unsure_cost < 1.0:
             raise ConfigError("unsure_cost", f"must be between 0 and 1; got {self.unsure_cost!r}")
-        if self.min_confidence is not None and not 0.0 <= self.min_confidence <= 1.0:
-            raise ConfigError(
-                "min_confidence", f"must be between 0 and 1; got {self.min_confidence!r}"
-            )
+        fraction("min_confidence", self.min_confidence, optional=True)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -31,7 +31,9 @@ def musicnn_log_mel(y: np.ndarray) -> np.ndarray:
     hop 256, 96 bands, librosa's defaults otherwise), rounded to float16, then
     ``log10(10000 x + 1)``. Under NumPy 1 (musicnn's era) ``10000 * float16_array`` is
     computed in float32; NumPy 2 would keep float16 and overflow to ``inf`` for any band
-    power above 6.55, so the float32 step is explicit here.
+    power above 6.55, so the float32 step is explicit here. A band power beyond float16's
+    range (65504: only samples far outside [-1, 1], such as int16 values given as floats)
+    is held at its largest value rather than made ``inf``, which musicnn would have done.
 
     Parameters
     ----------
@@ -50,7 +52,7 @@ def musicnn_log_mel(y: np.ndarray) -> np.ndarray:
     if y.ndim != 1:
         raise ValueError(f"expected a mono waveform (samples,), got shape {y.shape}")
     mel = melspectrogram(y, SR, N_FFT, HOP_LENGTH, N_MELS).T
-    mel = mel.astype(np.float16).astype(np.float32)
+    mel = np.minimum(mel, np.finfo(np.float16).max).astype(np.float16).astype(np.float32)
     return np.log10(10000 * mel + 1).astype(np.float32)
 
 
