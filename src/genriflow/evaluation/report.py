@@ -66,8 +66,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
               f"| balanced accuracy (macro recall) | {_balanced(test)} | {test['part']} |"]
-    if "train_accuracy" in metrics:
-        lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
+    lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
         lines += _calibration_lines(folder, metrics["test_calibration"], test["part"])
@@ -92,6 +91,31 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     path.write_text("\n".join(lines) + "\n")
     write_html_report(folder)
     return path
+
+
+def _fit_lines(metrics: dict) -> list[str]:
+    """The accuracy on the data the model was fitted on and, for a network (fitted on train
+    alone, its epoch chosen on valid), on the validation part."""
+    if metrics.get("train_accuracy") is None:
+        return []
+    if "history" not in metrics:  # a classical head, refitted on train + valid
+        return [f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |"]
+    counts = metrics["split"].get("counts", {})
+    lines = [f"| accuracy | {_share(metrics['train_accuracy'], counts.get('train'))} | train "
+             f"({counts.get('train', '?')} items, fit data) |"]
+    if metrics.get("valid_accuracy") is not None:
+        lines.append(f"| accuracy | {_share(metrics['valid_accuracy'], counts.get('valid'))} "
+                     f"| valid ({counts.get('valid', '?')} items, chose the epoch) |")
+    return lines
+
+
+def _share(accuracy: float, n: int | None) -> str:
+    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count."""
+    if not n:
+        return f"{accuracy:.3f}"
+    correct = round(accuracy * n)
+    low, high = wilson_interval(correct, n)
+    return f"{accuracy:.3f} ({correct}/{n}; 95 % Wilson {low:.3f}-{high:.3f})"
 
 
 def selection_rows(metrics: dict) -> list[dict]:
