@@ -45,8 +45,10 @@ def command(
                                        "the table, on msd-musicnn embeddings and, with 50+ "
                                        "training clips per genre, shortchunk-cnn), "
                                        f"one of: {', '.join(CLASSICAL_NAMES)}; or "
-                                       f"a network: {', '.join(NETWORK_NAMES)} "
-                                       "(optionally network@feature-set).")] = "auto",
+                                       f"a network: {', '.join(NETWORK_NAMES)}; any of "
+                                       "them @feature-set for another input (auto@kaggle: "
+                                       "the heads on one input, svm@msd-musicnn, "
+                                       "cs229-ffnn@cs229-raw).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
                                              "models/<model>-<time>).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
