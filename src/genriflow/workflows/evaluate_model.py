@@ -64,9 +64,10 @@ def split_summary(frame: pd.DataFrame, split: SplitConfig, part: str, rows: np.n
                   method: str, model: GenreClassifier) -> dict:
     """What ``metrics.json`` says of the split: its method, seed and count; for part
     ``train`` or ``valid``, every item as seen by the model (it was fitted or chosen on
-    them); for part ``all`` under a split by named lists (GTZAN's fault-filtered one, where a clip's name
-    says its part), how many of the items the model was fitted or chosen on: such a figure
-    is no test of unseen data, and the report and the command line say so. What ``model``
+    them); for part ``all`` under a split by named lists (GTZAN's fault-filtered one,
+    where a clip's name says its part), how many of the items the model was fitted or
+    chosen on: such a figure is no test of unseen data, and the report and the command
+    line say so. What ``model``
     was fitted or chosen on: the parts of its split its configuration's
     ``train.fitted_on`` names (default ``train`` and ``valid``), and the clips, by key,
     of its ``train.fitted_on_clips`` (the built-in ``gtzan`` was also fitted on 7 clips
