@@ -106,6 +106,27 @@ def test_features_command_writes_a_kaggle_style_table(demo_corpus, feature_cache
     assert len(header) == 60
 
 
+def test_train_help_names_the_at_input_forms_train_takes():
+    # it said only "network@feature-set", though auto@SET and head@SET are documented forms
+    text = " ".join(in_process("train", "--help").stdout.split())
+    assert "any of them @feature-set for another input (auto@kaggle: the heads on one " \
+        "input, svm@msd-musicnn, cs229-ffnn@cs229-raw)" in text
+
+
+def test_features_refuses_an_out_or_png_its_sets_cannot_fill(demo_corpus, tmp_path):
+    # Both were silently ignored, exit 0: the table or the pictures asked for never appeared.
+    out = genriflow("features", demo_corpus, "--sets", "mel-image", "--out",
+                    tmp_path / "f.csv")
+    assert out.returncode == 2 and not (tmp_path / "f.csv").exists()
+    assert out.stderr.strip().splitlines() == [
+        "error: `--out` writes a table of a vector set, and none of mel-image is one; add "
+        "one to --sets (kaggle, spectral-summary, ...)"]
+    out = genriflow("features", demo_corpus, "--sets", "kaggle", "--png", tmp_path / "pics")
+    assert out.returncode == 2 and not (tmp_path / "pics").exists()
+    assert out.stderr.strip() == ("error: `--png` exports the mel-image set; add mel-image "
+                                  "to --sets")
+
+
 def _mixed_folder(tmp_path: Path, long_seconds: float) -> tuple[Path, list[str], dict]:
     folder = tmp_path / "library"
     bad = write_bad_files(folder)

@@ -151,3 +151,20 @@ def test_kfold_names_the_labels_with_fewer_files_than_folds_once_in_its_words():
     assert [(w.category, str(w.message)) for w in caught] == [
         (GenriflowWarning, "fewer files than the 5 folds of 'c' (2): some folds test "
                            "without that label, and the pooled figures count each file once")]
+
+
+def test_a_corpus_too_small_for_a_grouped_holdout_is_one_line_not_a_crash():
+    # 10 genres of 6 files, two files an artist (the demo corpus with a group column):
+    # scikit-learn's StratifiedGroupKFold raised a bare ValueError on the valid cut.
+    labels = [f"g{i}" for i in range(10) for _ in range(6)]
+    frame = pd.DataFrame({"label": labels, "path": range(60),
+                          "group": [f"artist{i // 2}" for i in range(60)]})
+    with pytest.raises(DatasetError, match=r"too few files for a stratified-grouped split: "
+                                           r"cutting the valid part .* use kfold-grouped"):
+        assign_splits(frame, SplitConfig(method="stratified-grouped"))
+    rounds = assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=3))
+    assert all(groups_crossing(frame, parts) == 0 for parts in rounds)
+    frame = pd.DataFrame({"label": [f"g{i}" for i in range(3) for _ in range(40)],
+                          "path": range(120), "group": [f"a{i // 2}" for i in range(120)]})
+    (parts,) = assign_splits(frame, SplitConfig(method="stratified-grouped"))
+    assert set(parts) == {"train", "valid", "test"} and groups_crossing(frame, parts) == 0

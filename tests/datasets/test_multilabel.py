@@ -121,6 +121,14 @@ def test_a_manifest_takes_several_labels_per_file_and_discover_reads_the_real_fo
     manifest.write_text("path,label\na.wav,rock\nb.wav, ; \n")
     with pytest.raises(DatasetError, match=r"manifest.csv, line 3: no label"):
         discover(manifest)
+    manifest.write_text("path,label,split\na.wav,rock,train\nb.wav,jazz,validation\n"
+                        "c.wav,pop,dev\n")
+    with pytest.raises(DatasetError, match=r"manifest.csv, line 3: split 'validation' is "
+                                           r"none of train, valid, test \(or empty\) \(1 more"):
+        discover(manifest)
+    manifest.write_text("path,label\na.wav,rock\n  ,jazz\n")  # not the manifest's folder
+    with pytest.raises(DatasetError, match=r"manifest.csv, line 3: no path$"):
+        discover(manifest)
     (tmp_path / "autotagging_genre.tsv").write_text(JAMENDO)
     assert len(discover(tmp_path / "autotagging_genre.tsv")) == 3
     tracks = _fma(tmp_path)

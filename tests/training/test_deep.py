@@ -84,6 +84,20 @@ def test_a_trained_network_folder_holds_weights_curves_and_split(shortchunk):
     assert html.count("data:image/png;base64,") >= 3 and 'src="curves.png"' not in html
 
 
+def test_a_networks_report_says_it_was_fitted_on_train_and_stopped_on_valid(shortchunk):
+    from genriflow.intervals import wilson_interval
+
+    out, _, result = shortchunk
+    metrics, report = result.metrics, (out / "report.md").read_text()
+    assert "train + valid (fit data)" not in report  # a network never fits the valid part
+    for part, said in (("train", "fit data"), ("valid", "chose the epoch")):
+        n = metrics["split"]["counts"][part]
+        correct = round(metrics[f"{part}_accuracy"] * n)
+        low, high = wilson_interval(correct, n)
+        assert (f"| accuracy | {metrics[f'{part}_accuracy']:.3f} ({correct}/{n}; 95 % Wilson "
+                f"{low:.3f}-{high:.3f}) | {part} ({n} items, {said}) |") in report
+
+
 def test_loaded_network_predicts_like_the_trained_one(shortchunk):
     out, dataset, result = shortchunk
     loaded = load_model(out, device="cpu")

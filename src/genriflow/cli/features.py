@@ -42,22 +42,30 @@ def command(
 ) -> None:
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
     from genriflow.api_training import extract_features
+    from genriflow.errors import ConfigError
+    from genriflow.features.sets import feature_set
 
     names = split_list(feature_sets)
+    vector_sets = [name for name in names if name in FEATURE_SET_NAMES  # others: extract's error
+                   and feature_set(name).columns is not None]
+    known = all(name in FEATURE_SET_NAMES for name in names)
+    if out is not None and known and not vector_sets:  # it wrote nothing and said nothing
+        raise ConfigError("out", f"writes a table of a vector set, and none of {feature_sets} "
+                          "is one; add one to --sets (kaggle, spectral-summary, ...)")
+    if png is not None and known and "mel-image" not in names:
+        raise ConfigError("png", "exports the mel-image set; add mel-image to --sets")
     datasets = extract_features(data_dir, feature_sets=names,
                                 options=run_options(store, no_store, n_jobs, quiet, engine, address,
                                                     device))
     from genriflow.features.dataset import write_feature_table
     from genriflow.features.representations import export_mel_images
-    from genriflow.features.sets import feature_set
 
     for name, dataset in datasets.items():
         console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
-    vector_sets = [name for name in names if feature_set(name).columns is not None]
-    if out is not None and vector_sets:
+    if out is not None:
         write_feature_table(datasets[vector_sets[0]], out)
         console.print(f"wrote the {vector_sets[0]} table to {out}")
-    if png is not None and "mel-image" in datasets:
+    if png is not None:
         images = datasets["mel-image"]
         stems = [Path(p).stem for p in images.frame["path"]]
         export_mel_images(images.X, images.y, stems, png)

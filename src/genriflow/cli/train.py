@@ -24,7 +24,6 @@ from genriflow.cli.common import (
     styled,
 )
 from genriflow.datasets import SPLIT_METHODS
-from genriflow.intervals import wilson_interval
 from genriflow.models import CLASSICAL_NAMES, NETWORK_NAMES
 
 if TYPE_CHECKING:
@@ -46,8 +45,10 @@ def command(
                                        "the table, on msd-musicnn embeddings and, with 50+ "
                                        "training clips per genre, shortchunk-cnn), "
                                        f"one of: {', '.join(CLASSICAL_NAMES)}; or "
-                                       f"a network: {', '.join(NETWORK_NAMES)} "
-                                       "(optionally network@feature-set).")] = "auto",
+                                       f"a network: {', '.join(NETWORK_NAMES)}; any of "
+                                       "them @feature-set for another input (auto@kaggle: "
+                                       "the heads on one input, svm@msd-musicnn, "
+                                       "cs229-ffnn@cs229-raw).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
                                              "models/<model>-<time>).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
@@ -98,21 +99,22 @@ def command(
 def print_selection(metrics: dict) -> None:
     """The heads a classical ``auto`` (``auto@SET``) scored on the validation part, as
     ``report.md`` lists them; nothing for a single named model."""
-    selection = metrics.get("selection_valid_accuracy") or {}
-    n = metrics["split"].get("counts", {}).get("valid")
-    if len(selection) < 2 or not n:
+    from genriflow.evaluation.report import selection_rows
+
+    selection = selection_rows(metrics)
+    if len(selection) < 2 or not metrics["split"].get("counts", {}).get("valid"):
         return
     multi_label = "multi_label" in metrics
     rows, styles = [], []
-    for name, score in selection.items():
-        winner = name == metrics["chosen"]
-        if multi_label:  # mean average precision over genres: no count behind it
-            cells = [name, f"{score:.3f}", ""]
+    for row in selection:
+        if row["interval"] is None:  # mean average precision over genres: no count behind it
+            cells = [row["name"], f"{row['score']:.3f}", ""]
         else:
-            low, high = wilson_interval(round(score * n), n)
-            cells = [name, f"{score:.3f} ({round(score * n)}/{n})", f"{low:.3f}-{high:.3f}"]
-        rows.append([*cells, "chosen" if winner else ""])
-        styles.append("bold green" if winner else None)
+            low, high = row["interval"]
+            cells = [row["name"], f"{row['score']:.3f} ({row['correct']}/{row['n']})",
+                     f"{low:.3f}-{high:.3f}"]
+        rows.append([*cells, "chosen" if row["chosen"] else ""])
+        styles.append("bold green" if row["chosen"] else None)
     figure = "valid mean AP" if multi_label else "valid accuracy"
     print_table(console, ["candidate", figure, "95 % interval", "note"], rows,
                 title="candidates on valid (test never used)", styles=styles)

@@ -113,10 +113,17 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     missing = {"path", "label"} - set(table.columns)
     if missing:
         raise DatasetError(f"{csv_path}: manifest lacks column(s) {', '.join(sorted(missing))}")
+    blank = [i + 2 for i, p in enumerate(table["path"]) if not p.strip()]
+    if blank:  # it would resolve to the manifest's own folder
+        raise DatasetError(f"{csv_path}, line {blank[0]}: no path")
     paths = [str((csv_path.parent / p).resolve()) for p in table["path"]]
-    bad = set(table.get("split", pd.Series(dtype=str))) - {"", "train", "valid", "test"}
+    bad = [(i + 2, v) for i, v in enumerate(table.get("split", pd.Series(dtype=str)))
+           if v not in ("", "train", "valid", "test")]
     if bad:
-        raise DatasetError(f"{csv_path}: unknown split value(s) {sorted(bad)}")
+        line, value = bad[0]
+        more = f" ({len(bad) - 1} more rows like it)" if len(bad) > 1 else ""
+        raise DatasetError(f"{csv_path}, line {line}: split {value!r} is none of train, "
+                           f"valid, test (or empty){more}")
     labels = [[g.strip() for g in str(v).split(";") if g.strip()] for v in table["label"]]
     empty = [i + 2 for i, g in enumerate(labels) if not g]
     if empty:

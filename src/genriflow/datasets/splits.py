@@ -119,18 +119,24 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
                                         stratify=labels[rest], random_state=seed)
         parts[test_idx], parts[valid_idx] = "test", "valid"
         return parts
-    test_idx = _one_group_fold(labels, groups, round(1 / test), seed)
+    test_idx = _one_group_fold(labels, groups, round(1 / test), seed, part="test")
     rest = np.setdiff1d(np.arange(len(labels)), test_idx)
     valid_idx = rest[_one_group_fold(labels[rest], groups[rest],
-                                     round((train + valid) / valid), seed)]
+                                     round((train + valid) / valid), seed, part="valid")]
     parts[test_idx], parts[valid_idx] = "test", "valid"
     return parts
 
 
-def _one_group_fold(labels, groups, n_splits: int, seed: int) -> np.ndarray:
+def _one_group_fold(labels, groups, n_splits: int, seed: int, *, part: str) -> np.ndarray:
     from sklearn.model_selection import StratifiedGroupKFold
 
     n_splits = max(2, min(n_splits, len(np.unique(groups))))
+    most = int(np.unique(labels, return_counts=True)[1].max())
+    if most < n_splits:  # scikit-learn's own error names neither the part nor a way out
+        raise DatasetError(
+            f"too few files for a stratified-grouped split: cutting the {part} part (1 in "
+            f"{n_splits} of whole groups) needs a label with at least {n_splits} files, and "
+            f"the most any label has there is {most}; add files or use kfold-grouped")
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
     return held_out

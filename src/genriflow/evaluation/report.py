@@ -14,6 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
+from genriflow.intervals import wilson_interval
 from genriflow.training.auto import AutoChoice
 
 
@@ -59,19 +60,13 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     lines = [f"# {title}", "", f"Data: `{metrics.get('data', '?')}`", ""]
     lines += _split_lines(metrics["split"])
     if metrics.get("selection_valid_accuracy"):
-        figure = "mean average precision" if "multi_label" in metrics else "accuracy"
-        lines += [f"## Model selection (validation {figure})", "", f"| model | {figure} |",
-                  "| --- | --- |"]
-        lines += [f"| {name} | {acc:.3f} |"
-                  for name, acc in metrics["selection_valid_accuracy"].items()]
-        lines += ["", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
+        lines += _selection_lines(metrics)
     if metrics.get("auto"):
         lines += AutoChoice.from_dict(metrics["auto"]).markdown()
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
               f"| balanced accuracy (macro recall) | {_balanced(test)} | {test['part']} |"]
-    if "train_accuracy" in metrics:
-        lines.append(f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |")
+    lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
         lines += _calibration_lines(folder, metrics["test_calibration"], test["part"])
@@ -96,6 +91,77 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     path.write_text("\n".join(lines) + "\n")
     write_html_report(folder)
     return path
+
+
+def _fit_lines(metrics: dict) -> list[str]:
+    """The accuracy on the data the model was fitted on and, for a network (fitted on train
+    alone, its epoch chosen on valid), on the validation part."""
+    if metrics.get("train_accuracy") is None:
+        return []
+    if "history" not in metrics:  # a classical head, refitted on train + valid
+        return [f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |"]
+    counts = metrics["split"].get("counts", {})
+    lines = [f"| accuracy | {_share(metrics['train_accuracy'], counts.get('train'))} | train "
+             f"({counts.get('train', '?')} items, fit data) |"]
+    if metrics.get("valid_accuracy") is not None:
+        lines.append(f"| accuracy | {_share(metrics['valid_accuracy'], counts.get('valid'))} "
+                     f"| valid ({counts.get('valid', '?')} items, chose the epoch) |")
+    return lines
+
+
+def _share(accuracy: float, n: int | None) -> str:
+    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count."""
+    if not n:
+        return f"{accuracy:.3f}"
+    correct = round(accuracy * n)
+    low, high = wilson_interval(correct, n)
+    return f"{accuracy:.3f} ({correct}/{n}; 95 % Wilson {low:.3f}-{high:.3f})"
+
+
+def selection_rows(metrics: dict) -> list[dict]:
+    """The validation figure of each head a classical model was chosen among.
+
+    Parameters
+    ----------
+    metrics : dict
+        A training run's metrics: ``selection_valid_accuracy``, ``chosen``, ``split``
+        (its ``counts["valid"]``) and ``multi_label`` for a multi-label model.
+
+    Returns
+    -------
+    list of dict
+        Per head ``name``, ``score``, ``chosen`` and, for an accuracy on a validation part
+        of known size, ``correct``, ``n`` and its 95 % Wilson ``interval`` (``None`` for a
+        multi-label model's mean average precision, which has no count behind it).
+    """
+    n = metrics["split"].get("counts", {}).get("valid")
+    rows = []
+    for name, score in (metrics.get("selection_valid_accuracy") or {}).items():
+        row = {"name": name, "score": float(score), "chosen": name == metrics.get("chosen"),
+               "correct": None, "n": None, "interval": None}
+        if n and "multi_label" not in metrics:
+            correct = round(score * n)
+            row.update(correct=correct, n=n, interval=wilson_interval(correct, n))
+        rows.append(row)
+    return rows
+
+
+def _selection_lines(metrics: dict) -> list[str]:
+    """The heads the model was chosen among, each with its count and interval where it
+    has one, and the part that chose."""
+    n = metrics["split"].get("counts", {}).get("valid")
+    figure = "mean average precision" if "multi_label" in metrics else "accuracy"
+    where = f"; on valid, {n} items, test never used" if n else ""
+    lines = [f"## Model selection (validation {figure}{where})", "",
+             f"| model | {figure} | 95 % interval |", "| --- | --- | --- |"]
+    for row in selection_rows(metrics):
+        if row["interval"] is None:
+            lines.append(f"| {row['name']} | {row['score']:.3f} | |")
+        else:
+            low, high = row["interval"]
+            lines.append(f"| {row['name']} | {row['score']:.3f} ({row['correct']}/{row['n']}) "
+                         f"| Wilson {low:.3f}-{high:.3f} |")
+    return [*lines, "", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
 
 
 def _open_set_lines(rule: dict | None) -> list[str]:

@@ -62,16 +62,22 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
 
 def split_summary(frame: pd.DataFrame, split: SplitConfig, part: str, rows: np.ndarray,
                   method: str, model: GenreClassifier) -> dict:
-    """What ``metrics.json`` says of the split: its method, seed and count and, for part
-    ``all`` under a split by named lists (GTZAN's fault-filtered one, where a clip's name
-    says its part), how many of the items the model was fitted or chosen on: such a figure
-    is no test of unseen data, and the report and the command line say so. What ``model``
+    """What ``metrics.json`` says of the split: its method, seed and count; for part
+    ``train`` or ``valid``, every item as seen by the model (it was fitted or chosen on
+    them); for part ``all`` under a split by named lists (GTZAN's fault-filtered one,
+    where a clip's name says its part), how many of the items the model was fitted or
+    chosen on: such a figure is no test of unseen data, and the report and the command
+    line say so. What ``model``
     was fitted or chosen on: the parts of its split its configuration's
     ``train.fitted_on`` names (default ``train`` and ``valid``), and the clips, by key,
     of its ``train.fitted_on_clips`` (the built-in ``gtzan`` was also fitted on 7 clips
     GTZAN's lists leave out)."""
     summary = {"method": method, "seed": split.seed, "counts": {part: int(rows.sum())}}
-    if part != "all" or "key" not in frame:
+    if part != "all":  # the model's own part: seen when it is one it was fitted or chosen on
+        if part in model.config.get("train", {}).get("fitted_on", ("train", "valid")):
+            summary["seen_by_the_model"] = int(rows.sum())
+        return summary
+    if "key" not in frame:
         return summary
     # ``auto`` is resolved on the data, as for the other parts (part_rows)
     named = replace(split, method=resolve_method(frame, split.method))
