@@ -43,20 +43,23 @@ def command(
     """Compute feature sets for a folder of audio, each file decoded once, into the store."""
     from genriflow.api_training import extract_features
     from genriflow.errors import ConfigError
-    from genriflow.features.sets import feature_set
 
+    options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     names = split_list(feature_sets)
-    vector_sets = [name for name in names if name in FEATURE_SET_NAMES  # others: extract's error
-                   and feature_set(name).columns is not None]
-    known = all(name in FEATURE_SET_NAMES for name in names)
-    if out is not None and known and not vector_sets:  # it wrote nothing and said nothing
-        raise ConfigError("out", f"writes a table of a vector set, and none of {feature_sets} "
-                          "is one; add one to --sets (kaggle, spectral-summary, ...)")
-    if png is not None and known and "mel-image" not in names:
-        raise ConfigError("png", "exports the mel-image set; add mel-image to --sets")
-    datasets = extract_features(data_dir, feature_sets=names,
-                                options=run_options(store, no_store, n_jobs, quiet, engine, address,
-                                                    device))
+    vector_sets: list[str] = []
+    # an unknown name is extract's error, said light; --out and --png are checked against
+    # known sets only, which needs the sets' definitions (NumPy)
+    if (out is not None or png is not None) and all(n in FEATURE_SET_NAMES for n in names):
+        from genriflow.features.sets import feature_set
+
+        vector_sets = [name for name in names if feature_set(name).columns is not None]
+        if out is not None and not vector_sets:  # it wrote nothing and said nothing
+            raise ConfigError("out", f"writes a table of a vector set, and none of "
+                              f"{feature_sets} is one; add one to --sets (kaggle, "
+                              "spectral-summary, ...)")
+        if png is not None and "mel-image" not in names:
+            raise ConfigError("png", "exports the mel-image set; add mel-image to --sets")
+    datasets = extract_features(data_dir, feature_sets=names, options=options)
     from genriflow.features.dataset import write_feature_table
     from genriflow.features.representations import export_mel_images
 
