@@ -149,8 +149,11 @@ class DeepGenreModel(GenreClassifier):
             clips = np.asarray(X[start:start + batch_size], dtype=np.float32)
             pieces, clip = to_pieces(clips, self.feature_config.set,
                                      self.config.get("chunk_frames"))
-            logits = predict_logits(self.net, torch.from_numpy(np.ascontiguousarray(pieces)),
-                                    batch_size, self.device)
+            # a view of a read-only memory map (the feature store) is copied: torch warns
+            # of tensors over memory it may not write
+            pieces = np.require(pieces, requirements=["C_CONTIGUOUS", "WRITEABLE"])
+            logits = predict_logits(self.net, torch.from_numpy(pieces), batch_size,
+                                    self.device)
             yield start, len(clips), clip, logits.astype(np.float64)
 
     def _clip_means(self, X: np.ndarray, batch_size: int, of) -> np.ndarray:
