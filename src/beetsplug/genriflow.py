@@ -283,19 +283,20 @@ class GenriflowPlugin(BeetsPlugin):
 
     @contextmanager
     def file_warnings(self) -> Iterator[None]:
-        """genriflow's warnings about a file (a cut download, analysed for the part that
-        decodes) as beets' log lines, ``genriflow: PATH: REASON``, not Python's warning
-        display (its source line); other warnings as Python shows them."""
-        from genriflow import AudioWarning
+        """genriflow's warnings (a cut download, analysed for the part that decodes; a
+        category with fewer songs than folds) as beets' log lines, ``genriflow: PATH:
+        REASON``, not Python's warning display (its source line); other warnings as Python
+        shows them."""
+        from genriflow import GenriflowWarning
 
         caught: list[warnings.WarningMessage] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", AudioWarning)
+                warnings.simplefilter("always", GenriflowWarning)
                 yield
         finally:  # said even when the analysis stops with an error
             for said in caught:
-                if issubclass(said.category, AudioWarning):
+                if issubclass(said.category, GenriflowWarning):
                     self._log.warning("{}", said.message)
                 else:
                     warnings.warn_explicit(said.message, said.category, said.filename,

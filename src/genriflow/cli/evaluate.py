@@ -90,17 +90,14 @@ def print_open_set(metrics: dict) -> None:
     o = metrics["open_set"]
     console.print(f"leave-one-genre-out, {o['recipe']['model']} on {o['recipe']['features']}, "
                   f"{len(o['rounds'])} rounds (pooled; 95 % bootstrap intervals):")
-
-    def figure(f: dict, name: str) -> str:
-        low, high = f[f"{name}_interval"]
-        return f"{f[name]:.3f} ({low:.3f}-{high:.3f})"
+    from genriflow.evaluation.openset_report import figure_text
 
     for score, f in o["pooled"].items():
         far = f.get("far_out")
-        far_text = f", far-out AUROC {figure(far, 'auroc')}" if far else ""
+        far_text = f", far-out AUROC {figure_text(far)}" if far else ""
         console.print(styled(f"  {score}: AUROC ", (f"{f['auroc']:.3f}", "bold"),
                              f" ({f['auroc_interval'][0]:.3f}-{f['auroc_interval'][1]:.3f}), "
-                             f"FPR@95 {figure(f, 'fpr_at_tpr')}, AURC {figure(f, 'aurc')}"
-                             f"{far_text}"), highlight=False)
+                             f"FPR@95 {figure_text(f, 'fpr_at_tpr')}, "
+                             f"AURC {figure_text(f, 'aurc')}{far_text}"), highlight=False)
     for score, reason in o["unavailable"].items():
         console.print(f"  {score}: not available ({reason})")

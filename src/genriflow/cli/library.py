@@ -83,8 +83,7 @@ def scan(
     for path, warning in report.warnings:
         err_console.print(labelled("warning", f"{path}: {warning}"), highlight=False)
     print_errors(report.errors)
-    if report.errors:  # every usable file was recorded; the status says some were not
-        raise typer.Exit(1)
+    exit_if_failed(report.errors)  # every usable file was recorded
 
 
 @app.command("classify", short_help="Analyse the songs that are new or changed since the last run")
@@ -116,8 +115,7 @@ def classify(
         report = library.classify(**asdict(config), options=options)
     console.print(str(report), highlight=False)
     print_errors(report.errors)
-    if report.errors:
-        raise typer.Exit(1)
+    exit_if_failed(report.errors)
 
 
 @app.command("ls", short_help="List the songs, by genre, mood, voice or own category")

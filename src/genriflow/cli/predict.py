@@ -19,6 +19,7 @@ from genriflow.cli.common import (
     StoreDir,
     console,
     err_console,
+    exit_if_failed,
     labelled,
     print_errors,
     run_options,
@@ -89,8 +90,7 @@ def command(
     render_songs(result.predictions, result.tags, format, k, console, genres=True, tags=tags)
     note_unknown_songs(result.predictions, model)
     print_errors(result.errors)
-    if result.errors:
-        raise typer.Exit(1)
+    exit_if_failed(result.errors)
 
 
 #: Built-in models that know only GTZAN's ten genres.

@@ -21,7 +21,7 @@ def plot_curves(curves: dict, path: Path, name: str, feature_set: str) -> Path:
     return save_figure(fig, path)
 
 
-def _ci(fig: dict, name: str = "auroc") -> str:
+def figure_text(fig: dict, name: str = "auroc") -> str:
     """``0.543 (0.523-0.564)``: a figure and its interval (folders made before an interval
     was kept for it show the figure alone)."""
     if f"{name}_interval" not in fig:
@@ -52,11 +52,11 @@ def report_markdown(metrics: dict) -> str:
              "far-out AUROC | far-out per kind |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for score, fig in o["pooled"].items():
         far = fig.get("far_out")
-        per_kind = ", ".join(f"{k} {_ci(v) if isinstance(v, dict) else f'{v:.3f}'}"
+        per_kind = ", ".join(f"{k} {figure_text(v) if isinstance(v, dict) else f'{v:.3f}'}"
                              for k, v in far["per_kind"].items()) if far else "-"
-        lines.append(f"| {score} | {_ci(fig)} | {_ci(fig, 'fpr_at_tpr')} | {_ci(fig, 'aurc')} | "
-                     f"{fig['mean_round_auroc']:.3f} | {_ci(far) if far else '-'} | "
-                     f"{per_kind} |")
+        cells = [figure_text(fig), figure_text(fig, "fpr_at_tpr"), figure_text(fig, "aurc"),
+                 f"{fig['mean_round_auroc']:.3f}", figure_text(far) if far else "-", per_kind]
+        lines.append(f"| {score} | " + " | ".join(cells) + " |")
     for score, reason in o["unavailable"].items():
         lines.append(f"| {score} | not available: {reason} | | | | | |")
     lines += ["", "![risk-coverage](risk-coverage.png)", "", "## Per held-out genre", "",
@@ -68,7 +68,7 @@ def report_markdown(metrics: dict) -> str:
         f"{s}: AUROC (95 %), FPR@{tpr}, accepted/rejected" for s in scores) + " |")
     lines.append("| --- " * (3 + len(scores)) + "|")
     for r in o["rounds"]:
-        cells = [f"{_ci(f)}, {_ci(f, 'fpr_at_tpr')}, {f['known_accepted']:.2f}/"
+        cells = [f"{figure_text(f)}, {figure_text(f, 'fpr_at_tpr')}, {f['known_accepted']:.2f}/"
                  f"{f['unknown_rejected']:.2f}" for f in (r["scores"][s] for s in scores)]
         lines.append(f"| {r['held_out']} | {r['n_known']} / {r['n_unknown']} | "
                      f"{r['known_accuracy']:.3f} | " + " | ".join(cells) + " |")
