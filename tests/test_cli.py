@@ -180,6 +180,17 @@ def test_predict_handles_a_sixty_minute_ogg(demo_model, tmp_path):
     _check_mixed_predictions(out, good, bad)
 
 
+def test_predict_lists_a_folder_without_audio_as_failed(demo_model, demo_corpus, tmp_path):
+    # an empty folder among the inputs printed nothing at all and exited 0
+    empty = tmp_path / "Album [empty]"
+    empty.mkdir()
+    song = sorted(demo_corpus.glob("jazz/*"))[0]
+    out = genriflow("predict", demo_model, empty, song, "-f", "csv", "-q", "--no-store")
+    assert out.returncode == 1, out.stderr
+    assert len(out.stdout.strip().splitlines()) == 2  # the song's row is still given
+    assert f"  {empty}: no audio files in this folder" in out.stderr.splitlines()
+
+
 def test_predict_table_and_csv(demo_model, demo_corpus):
     songs = sorted(demo_corpus.glob("jazz/*"))[:2]
     table = genriflow("predict", demo_model, *songs, "-q", "--no-store")

@@ -95,6 +95,15 @@ def test_the_command_line_says_it_in_one_line(no_cuda, song) -> None:
     assert "`--device` must be one of auto, cpu, cuda; got 'gpu'" in ran.stderr
 
 
+def test_predict_with_bars_on_refuses_cuda_before_its_bar_starts(no_cuda, song) -> None:
+    ran = in_process("predict", "--device", "cuda", "--no-store", song,
+                     env={"FORCE_COLOR": "1", "TERM": "xterm"})
+    assert ran.returncode == 2, ran.stderr
+    assert "features [" not in ran.stderr, ran.stderr  # no bar drawn for a run refused
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and "`--device` is cuda but CUDA is not available" in lines[0]
+
+
 @pytest.mark.parametrize("network_backend", ["onnx", "torch"])
 def test_auto_falls_back_to_the_cpu_with_the_same_features(no_cuda, song, network_backend) -> None:
     assert placement(network_backend, "auto") == Placement(network_backend, "cpu")

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -265,8 +266,12 @@ def test_predict_tells_a_model_from_audio(tmp_path):
     assert model_and_audio([song], None) == ("gtzan", [song])  # with --tags too
     assert model_and_audio([tmp_path], None) == ("gtzan", [tmp_path])
     assert model_and_audio([song], "zero-shot") == ("zero-shot", [song])
-    for wrong in (empty, tmp_path / "mistyped-model", tmp_path / "notes.txt"):
-        with pytest.raises(ModelError, match="neither a model folder"):
+    (tmp_path / "notes.txt").write_text("not audio")
+    for wrong, why in ((empty, "a folder with no audio files below it and no config.json"),
+                       (tmp_path / "mistyped-model", "no such file or folder, nor a built-in "
+                                                     "model"),
+                       (tmp_path / "notes.txt", "a .txt file: neither audio nor a model")):
+        with pytest.raises(ModelError, match=f"^`{re.escape(str(wrong))}`: {why}"):
             model_and_audio([wrong, song], None)
 
 

@@ -89,10 +89,16 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
         return str(first), paths[1:]
     if not first.exists() and str(first) in available_models():
         return str(first), paths[1:]
-    audio = (first.is_file() and first.suffix.lower() in AUDIO_EXTENSIONS) or (
-        first.is_dir() and bool(iter_audio_files(first)))
-    if not audio:
-        raise ModelError(f"`{first}`: neither a model folder (no config.json), a built-in "
-                         f"model ({', '.join(available_models())}) nor audio (a file or a "
-                         "folder with audio files)")
+    if not first.exists():
+        why = f"no such file or folder, nor a built-in model ({', '.join(available_models())})"
+    elif first.is_dir():
+        why = "" if iter_audio_files(first) else (
+            "a folder with no audio files below it and no config.json (not a model folder)")
+    elif first.suffix.lower() not in AUDIO_EXTENSIONS:
+        kind = f"{first.suffix} file" if first.suffix else "file without an extension"
+        why = f"a {kind}: neither audio nor a model folder (a model is a folder)"
+    else:
+        why = ""
+    if why:
+        raise ModelError(f"`{first}`: {why}")
     return DEFAULT_MODEL, paths

@@ -152,6 +152,10 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
                           network_backend=options.network_backend, device=options.device)
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
+    if networks and tasks and options.device == "cuda" and options.engine == "local":
+        from genriflow.features.pretrained.backend import placement
+
+        placement(options.network_backend, "cuda")  # no GPU: said before the first file
     computed = _engine(options, tasks, done, networks)
     try:
         with progress_bar(options.progress, "files") as bar:

@@ -263,10 +263,10 @@ class Pipeline:
             song = extract_waveform_sets(audio, sr, configs, sampling=self.sampling)
             return Features([song], [], single=True)
         paths = [audio] if isinstance(audio, str | os.PathLike) else list(audio)
-        result = extract_sets(
-            expand_inputs(paths), configs, sampling=self.sampling, options=self.options
-        )
-        errors = {str(e.path): e for extraction in result.values() for e in extraction.errors}
+        files, empty_folders = expand_inputs(paths)
+        result = extract_sets(files, configs, sampling=self.sampling, options=self.options)
+        errors = {str(e.path): e for e in empty_folders}
+        errors |= {str(e.path): e for extraction in result.values() for e in extraction.errors}
         sets = [config.set for config in configs]
         by_set = [{item.path: item for item in result[name].files} for name in sets]
         songs = [

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genriflow.audio.errors import AudioError, AudioErrorKind
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.inference.batch import Batch
 from genriflow.models.base import AGGREGATIONS, aggregate  # noqa: F401 (the song's rule)
@@ -157,10 +158,18 @@ class Predictions(Batch[Prediction]):
         return list(self.results)
 
 
-def expand_inputs(inputs: Iterable[str | os.PathLike]) -> list[Path]:
-    """Files as given, and the audio files found below any folder (recursively)."""
+def expand_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[Path], list[AudioError]]:
+    """Files as given, and the audio files found below any folder (recursively); each
+    folder with none is an error (kind ``missing``), so that a batch lists it as failed."""
     files: list[Path] = []
+    empty: list[AudioError] = []
     for item in inputs:
         path = Path(item)
-        files.extend(iter_audio_files(path) if path.is_dir() else [path])
-    return files
+        if not path.is_dir():
+            files.append(path)
+        elif found := iter_audio_files(path):
+            files.extend(found)
+        else:
+            empty.append(AudioError(path, "no audio files in this folder",
+                                    AudioErrorKind.MISSING))
+    return files, empty
