@@ -228,6 +228,15 @@ def test_describe_models_reports_each_figure_with_its_split(metrics):
     assert_close(head.macro_recall, cv["macro_recall"])
     assert_close(head.unknown_rate, cv["unknown_rate"])
     assert set(head.per_genre) == set(GTZAN_GENRES)
+    # every figure with its interval and counts (disco's 0.00 rests on one clip)
+    assert head.per_genre_counts["disco"] == (0, 1)
+    for model in (head, library, zero_shot):
+        assert set(model.per_genre_counts) == set(model.per_genre)
+        for genre, (correct, n) in model.per_genre_counts.items():
+            assert_close(model.per_genre[genre], correct / n, rel=1e-3)
+        low, high = model.macro_recall_interval
+        assert low < model.macro_recall < high and high - low < 0.25
+    assert (head.unknown, library.unknown, zero_shot.unknown) == (cv["unknown"], 0, None)
     # the default is clearly above the zero-shot model on the same clips
     assert head.macro_recall > zero_shot.macro_recall + 0.1
     assert head.accuracy >= zero_shot.accuracy
@@ -247,6 +256,9 @@ def test_the_models_command_lists_them():
     assert result.exit_code == 0, result.output
     assert "gtzan (default):" in result.output and "zero-shot:" in result.output
     assert "tested on" in result.output and "/290" in result.output
+    gtzan = result.output.split("gtzan (default):")[1].split("\n\n")[0]
+    assert re.search(r"macro rec\. 0\.734 \(0\.6\d\d-0\.7\d\d, ", gtzan), gtzan
+    assert "disco 0.00 (0/1)" in gtzan and "unknown    0.026 (5/194) of in-genre" in gtzan
     result = CliRunner().invoke(app, ["models", "-f", "json"])
     listed = json.loads(result.output)
     assert [m["name"] for m in listed] == ["gtzan", "gtzan-fusion", "gtzan-table",

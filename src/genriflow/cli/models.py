@@ -35,7 +35,7 @@ def command(
         write_json([asdict(m) for m in models], console)
         return
     console.print("Built-in models, each figure with what it was fitted, chosen and tested "
-                  "on (95 % Wilson interval):", highlight=False,
+                  "on (95 % intervals):", highlight=False,
                   soft_wrap=not console.is_terminal)
     for m in models:
         default = " (default)" if m.name == DEFAULT_MODEL else ""
@@ -43,10 +43,11 @@ def command(
                       highlight=False, soft_wrap=not console.is_terminal)
         rows = [("accuracy", f"{m.accuracy:.3f} ({m.correct}/{m.n}, "
                              f"{m.interval[0]:.3f}-{m.interval[1]:.3f})"),
-                ("macro rec.", "" if m.macro_recall is None else f"{m.macro_recall:.3f}"),
-                ("per genre", Cell(f"{g} {r:.2f}" for g, r in m.per_genre.items())),
-                ("unknown", "" if m.unknown_rate is None else f"{m.unknown_rate:.3f} of "
-                            "in-genre songs"),
+                ("macro rec.", _macro(m)),
+                ("per genre", Cell(f"{g} {r:.2f} ({'/'.join(map(str, m.per_genre_counts[g]))})"
+                                   for g, r in m.per_genre.items())),
+                ("unknown", "" if m.unknown is None else
+                 f"{m.unknown_rate:.3f} ({m.unknown}/{m.n}) of in-genre songs"),
                 ("tested on", m.tested_on), ("trained on", m.trained_on),
                 ("chosen on", m.chosen_on), ("also", m.notes)]
         if console.is_terminal:  # wrapped between words, under one another
@@ -55,6 +56,13 @@ def command(
         for label, text in rows:
             if text:
                 console.print(f"  {label:<11}{text}", highlight=False)
+
+
+def _macro(m) -> str:
+    if m.macro_recall is None:
+        return ""
+    low, high = m.macro_recall_interval
+    return f"{m.macro_recall:.3f} ({low:.3f}-{high:.3f}, the genres' mean; bootstrap)"
 
 
 def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Path]]:

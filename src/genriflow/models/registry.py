@@ -151,6 +151,14 @@ class ModelDescription:
     unknown_rate : float or None
         The share of those (real, in-genre) songs the model calls unknown; ``None`` for a
         model that never does.
+    macro_recall_interval : tuple of float or None
+        95 % bootstrap interval of :attr:`macro_recall`, the songs resampled within each
+        genre (:func:`~genriflow.intervals.macro_recall_counts_interval`).
+    per_genre_counts : dict
+        Genre -> ``(correct, n)``, the counts behind :attr:`per_genre` (a recall of 0 on
+        one song is not one of 0 on fifty).
+    unknown : int or None
+        The count behind :attr:`unknown_rate`.
     """
 
     name: str
@@ -166,6 +174,9 @@ class ModelDescription:
     macro_recall: float | None = None
     per_genre: dict = field(default_factory=dict)
     unknown_rate: float | None = None
+    macro_recall_interval: tuple[float, float] | None = None
+    per_genre_counts: dict = field(default_factory=dict)
+    unknown: int | None = None
 
 
 def describe_models() -> list[ModelDescription]:
@@ -188,7 +199,16 @@ def describe_models() -> list[ModelDescription]:
 
 
 def _recalls(figures: dict) -> dict:
-    return {g: round(float(v["recall"]), 4) for g, v in figures["per_genre"].items()}
+    """A description's recall fields from a figure's ``per_genre`` entry and its counts."""
+    from genriflow.intervals import macro_recall_counts_interval
+
+    genres = figures["per_genre"]
+    counts = {g: (int(v["correct"]), int(v["n"])) for g, v in genres.items()}
+    return {"macro_recall": float(figures["macro_recall"]),
+            "macro_recall_interval": macro_recall_counts_interval(
+                [c for c, _ in counts.values()], [n for _, n in counts.values()]),
+            "per_genre": {g: round(float(v["recall"]), 4) for g, v in genres.items()},
+            "per_genre_counts": counts}
 
 
 def _describe_head(metrics: dict) -> ModelDescription:
@@ -212,8 +232,7 @@ def _describe_head(metrics: dict) -> ModelDescription:
                f"{sum(v['n'] for v in far.values())} far-out clips (noise, babble, "
                "near-silence); few clips of country, disco, metal, pop, reggae and rock, so "
                "their recalls are rough"),
-        macro_recall=float(cv["macro_recall"]), per_genre=_recalls(cv),
-        unknown_rate=float(cv["unknown_rate"]))
+        **_recalls(cv), unknown=int(cv["unknown"]), unknown_rate=float(cv["unknown_rate"]))
 
 
 def _describe_library(metrics: dict) -> ModelDescription:
@@ -232,7 +251,7 @@ def _describe_library(metrics: dict) -> ModelDescription:
         notes=(f"unknown only when no genre fits: {clips['unknown']}/{clips['n']} GTZAN clips, "
                f"{refused}/{sum(v['n'] for v in far.values())} far-out clips (it calls pink "
                "and white noise electronic and babble jazz: use gtzan to refuse noise)"),
-        macro_recall=float(clips["macro_recall"]), per_genre=_recalls(clips),
+        **_recalls(clips), unknown=int(clips["unknown"]),
         unknown_rate=float(clips["unknown_rate"]))
 
 
@@ -284,7 +303,7 @@ def _describe_zero_shot(zero: dict) -> ModelDescription:
         interval=(float(zero["interval"][0]), float(zero["interval"][1])),
         notes=("the reggae clips cannot be right; its probabilities are relative beliefs, "
                "not calibrated"),
-        macro_recall=float(zero["macro_recall"]), per_genre=_recalls(zero))
+        **_recalls(zero))
 
 
 def _calibration_note(calibration: dict | None) -> str:
