@@ -397,7 +397,7 @@ def test_predict_with_tags_is_one_table_genres_first_in_every_format(tmp_path, f
     records = json.loads(genriflow("predict", "--tags", "-f", "json", "-q", "-j", "1", folder,
                                    cache=feature_cache).stdout)
     assert len(records) == 2
-    assert {"genre", "top", "probabilities", "tags", "voice", "moods"} <= set(records[0])
+    assert {"genre", "genres", "probabilities", "tags", "voice", "moods"} <= set(records[0])
     text = genriflow("predict", "--tags", "-q", "-j", "1", folder, cache=feature_cache)
     header, *rows = text.stdout.splitlines()  # piped: tab-separated, nothing cut
     assert header.split("\t") == ["file", "#1", "#2", "#3", "unsure", "voice", "moods",

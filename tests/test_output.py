@@ -195,7 +195,7 @@ def test_unsure_is_one_column_in_every_format_and_never_when_unknown():
     import numpy as np
 
     from genriflow.inference.output import _table as table
-    from genriflow.inference.output import predictions_to_csv, predictions_to_records
+    from genriflow.inference.output import predictions_to_csv, songs_to_records
     from genriflow.inference.predict import Prediction
 
     def song(path, p, unknown, floor):
@@ -205,7 +205,7 @@ def test_unsure_is_one_column_in_every_format_and_never_when_unknown():
     songs = [song("sure.wav", [0.2, 0.8], False, 0.5), song("torn.wav", [0.45, 0.55], False, 0.6),
              song("noise.wav", [0.5, 0.5], True, 0.6), song("plain.wav", [0.4, 0.6], None, 0.0)]
     assert [s.unsure for s in songs] == [False, True, False, False]
-    records = json.loads(json.dumps(predictions_to_records(songs)))
+    records = json.loads(json.dumps(songs_to_records(songs)))
     assert [(r["unsure"], r["min_confidence"]) for r in records] == [
         (False, 0.5), (True, 0.6), (False, 0.6), (False, 0.0)]
     rows = list(csv.DictReader(io.StringIO(predictions_to_csv(songs))))
@@ -238,13 +238,13 @@ def test_the_epoch_bar_keeps_its_count_on_an_80_column_terminal(monkeypatch, cap
 def test_json_timeline_starts_are_seconds_to_the_millisecond():
     import numpy as np
 
-    from genriflow.inference.output import predictions_to_records
+    from genriflow.inference.output import songs_to_records
     from genriflow.inference.predict import Prediction
 
     offsets = np.arange(4) * 2.992  # the musicnn patch grid: 8.975999999999999 unrounded
     song = Prediction("a.ogg", ["jazz", "rock"], np.array([0.4, 0.6]), offsets,
                       np.tile([0.4, 0.6], (4, 1)))
-    starts = [w["start"] for w in predictions_to_records([song])[0]["timeline"]]
+    starts = [w["start"] for w in songs_to_records([song])[0]["timeline"]]
     assert [repr(s) for s in starts] == ["0.0", "2.992", "5.984", "8.976"]
 
 
@@ -283,3 +283,72 @@ def test_many_unknown_songs_point_to_the_model_that_names_more_genres(capsys):
     for few, model in ((songs[1:], "gtzan"), (songs, "library-genres"), (songs, "models/x")):
         note_unknown_songs(few, model)  # one unknown, or a model that already names them
         assert capsys.readouterr().err == ""
+
+
+def test_json_is_the_song_record_and_csv_and_table_are_flat_views_of_it():
+    """predict's JSON is each song's path and its one record (the service's too): every
+    label's probability unrounded (it was rounded to 4 decimals), the song's genres (a
+    multi-label model's above their thresholds), every label in each window (it was the
+    top one's only); the CSV and the table show the same values, rounded for reading."""
+    import csv
+    import json
+
+    import numpy as np
+
+    from genriflow import SongAnswer, SongTags
+    from genriflow.inference.output import THRESHOLD_HEADER, songs_to_csv, songs_to_records
+    from genriflow.inference.output import _table as table
+    from genriflow.inference.predict import Prediction
+    from genriflow.inference.record import GENRE_KEYS, TAG_KEYS
+
+    labels = ["blues", "jazz", "rock"]
+    multi = Prediction("multi.wav", labels, np.array([0.412345678, 0.1, 0.912345678]),
+                       np.array([0.0, 2.992]),
+                       np.array([[0.3, 0.2, 0.95], [0.824691356, 0.0, 0.574691356]]),
+                       thresholds=np.array([0.3, 0.3, 0.5]), unknown=False,
+                       unknown_score=1.23456789, min_confidence=0.5)
+    single = Prediction("single.wav", labels, np.array([0.2, 0.45, 0.35]), np.array([0.0]),
+                        np.array([[0.2, 0.45, 0.35]]), min_confidence=0.5)
+    tags = [SongTags("multi.wav", [("msd:rock", 0.612345678), ("mtt:guitar", 0.5)], "vocal",
+                     0.734567891, [("happy", 0.812345678), ("sad", 0.2)]),
+            SongTags("tags-only.wav", [("msd:jazz", 0.4)], "instrumental", 0.1,
+                     [("sad", 0.7)])]
+    records = json.loads(json.dumps(songs_to_records([multi, single], tags)))
+    assert records == [{"path": "multi.wav", **SongAnswer("multi.wav", multi, tags[0]).record()},
+                       {"path": "single.wav", **SongAnswer("single.wav", single).record()},
+                       {"path": "tags-only.wav", **SongAnswer("tags-only.wav", None,
+                                                              tags[1]).record()}]
+    first = records[0]
+    assert list(first) == ["path", *GENRE_KEYS, *TAG_KEYS]
+    assert first["genres"] == [{"genre": "rock", "probability": 0.912345678},
+                               {"genre": "blues", "probability": 0.412345678}]
+    assert first["probabilities"] == {"blues": 0.412345678, "jazz": 0.1, "rock": 0.912345678}
+    assert first["unknown_score"] == 1.23456789 and first["vocal_probability"] == 0.734567891
+    assert first["timeline"][1] == {"start": 2.992, "genre": "blues", "probabilities": {
+        "blues": 0.824691356, "jazz": 0.0, "rock": 0.574691356}}
+    assert records[1]["genres"] == [{"genre": "jazz", "probability": 0.45}]
+    assert records[1]["unsure"] is True and records[1]["unknown"] is None
+    assert set(records[2]) == {"path", *TAG_KEYS}
+
+    rows = list(csv.DictReader(io.StringIO(songs_to_csv([multi, single], tags, 2))))
+    for record, row in zip(records, rows, strict=True):
+        assert row["path"] == record["path"]
+        if "genre" in record:
+            ranked = sorted(record["probabilities"].items(), key=lambda kv: -kv[1])
+            assert row["genre"] == record["genre"]
+            for i, (genre, p) in enumerate(ranked[:2], start=1):
+                assert row[f"genre_{i}"] == genre
+                assert float(row[f"probability_{i}"]) == pytest.approx(p, abs=5e-5)
+            assert row["genres"] == ";".join(g["genre"] for g in record["genres"])
+            assert row["unsure"] == str(record["unsure"]).lower()
+            assert row["unknown"] == ("" if record["unknown"] is None
+                                      else str(record["unknown"]).lower())
+        if "voice" in record:
+            assert row["voice"] == record["voice"]
+            assert float(row["vocal_probability"]) == pytest.approx(
+                record["vocal_probability"], abs=5e-5)
+            assert row["mood_1"] == record["moods"][0]["mood"]
+            assert row["tag_1"] == record["tags"][0]["tag"]
+    header, cells = table([multi, single], tags, 2)
+    assert [str(c) for c in cells[0][1:3]] == ["rock 91%", "blues 41%"]
+    assert str(cells[0][header.index(THRESHOLD_HEADER)]) == "rock, blues"

@@ -14,8 +14,8 @@ import genriflow
 from genriflow.cli import app
 from genriflow.inference.output import (
     predictions_to_csv,
-    predictions_to_records,
     render_predictions,
+    songs_to_records,
 )
 
 
@@ -34,7 +34,7 @@ def test_a_model_trained_on_the_demo_corpus_calls_noise_unknown(demo_model, demo
     assert sum(not k.unknown for k in known) >= 8         # training-side songs: accepted
     row = next(csv.DictReader(io.StringIO(predictions_to_csv([p]))))
     assert row["unknown"] == "true" and float(row["unknown_score"]) > rule["threshold"]
-    assert predictions_to_records([p])[0]["unknown"] is True
+    assert songs_to_records([p])[0]["unknown"] is True
     printed = io.StringIO()
     render_predictions([p, *known[:1]], "table", 3, Console(file=printed))
     rows = printed.getvalue().splitlines()

@@ -108,7 +108,7 @@ def test_a_file_that_kills_every_worker_is_its_own_error(cluster, songs, tmp_pat
 def test_predict_engine_ray_matches_local(cluster, songs, tmp_path):
     import genriflow
     from genriflow.features.dataset import from_audio
-    from genriflow.inference.output import predictions_to_records
+    from genriflow.inference.output import songs_to_records
     from genriflow.models.classical import ClassicalGenreModel, make_classical
 
     data = from_audio(songs[0].parents[1], options=RunOptions(store=tmp_path / "store"))
@@ -128,7 +128,7 @@ def test_predict_engine_ray_matches_local(cluster, songs, tmp_path):
          "--format", "json", "--no-store", "-q", "--engine", "ray", "--address", cluster],
         capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == predictions_to_records(local, 3)
+    assert json.loads(out.stdout) == songs_to_records(local)
 
 
 def test_engine_options_are_checked(monkeypatch):

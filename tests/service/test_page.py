@@ -62,6 +62,14 @@ def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service,
     assert re.match(r"\d+ windows, starting 0 s to \d+ s; top genre of each: ",
                     page.inner_text("#timeline .axis"))
     assert page.locator("#legend li").count() == 10
+    # each column stacks every label's probability of its window (the answer's timeline:
+    # {genre: probability} per window, in the order of the song's probabilities)
+    columns = page.evaluate("""[...document.querySelectorAll('#timeline svg rect')].map(
+        (r) => [+r.getAttribute('x'), +r.getAttribute('height')])""")
+    for x in {x for x, _ in columns}:
+        assert sum(h for at, h in columns if at == x) == pytest.approx(100, abs=1e-3)
+    shown = page.inner_text("#results")
+    assert "NaN" not in shown and "undefined" not in shown
     assert page.locator("#tag-list li").count() == 10
     assert page.inner_text("#voice").split()[0] in ("vocal", "instrumental")
     assert page.locator("#moods li").count() >= 5

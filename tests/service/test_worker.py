@@ -37,7 +37,7 @@ def test_the_worker_answers_as_analyse_and_refuses_what_is_not_audio(worker, tmp
         song, model="zero-shot", k_tags=10, options=RunOptions(store=worker.config.store, n_jobs=1)
     )
     assert plain["genre"] == expected.prediction.genre and "tags" not in plain
-    genres = {g["genre"]: g["probability"] for g in tagged["genres"]}
+    genres = tagged["probabilities"]
     for genre, p in zip(expected.prediction.labels, expected.prediction.probabilities, strict=True):
         assert math.isclose(genres[genre], float(p), abs_tol=1e-6)
     assert [t["tag"] for t in tagged["tags"]] == [t for t, _ in expected.tags.top]

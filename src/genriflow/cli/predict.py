@@ -51,7 +51,9 @@ def command(
                                        "columns in the same row as the song's genres.")
                     ] = False,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-    k: Annotated[int, typer.Option("--top", help="Genres (and tags) to show per song.")] = 3,
+    k: Annotated[int, typer.Option("--top", help="Genres (and tags) to show per song in "
+                                   "the table and CSV; JSON has every genre's "
+                                   "probability.")] = 3,
     excerpts: Excerpts = None, full: Full = False,
     aggregation: Annotated[str, typer.Option(help="mean (of probabilities) or vote.")] = "mean",
     min_confidence: Annotated[float | None, typer.Option(

@@ -2,10 +2,14 @@
 
 A song's genres come first, then (when tags were asked for) its voice, moods and tags, in
 the same row of the same table, whatever the format, so that any CSV or JSON reader loads
-the answer in one go. A table goes to a terminal only: when standard output is a pipe or a
-file, ``table`` is written as plain tab-separated rows with full paths
-(:func:`genriflow.progress.print_table`), so no path is ever cut short and each row can be
-matched back to its song. Paths and names are printed as they are (never read as markup).
+the answer in one go. JSON is each song's ``path`` and its one record
+(:func:`~genriflow.inference.record.song_record`, what the service answers too: every
+label's probability, the whole timeline); CSV and the table are flat views of it, the
+``--top`` genres, moods and tags rounded for reading. A table goes to a terminal only:
+when standard output is a pipe or a file, ``table`` is written as plain tab-separated
+rows with full paths (:func:`genriflow.progress.print_table`), so no path is ever cut
+short and each row can be matched back to its song. Paths and names are printed as they
+are (never read as markup).
 
 On a terminal no genre with its percentage, tag or word is broken across lines: each
 cell wraps between its items only (a :class:`~genriflow.progress.Cell`). When the table
@@ -25,6 +29,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from genriflow.inference.predict import Prediction
+from genriflow.inference.record import song_record
 from genriflow.inference.tags import SongTags
 from genriflow.progress import Cell, print_records, print_table, table_widths
 
@@ -32,46 +37,17 @@ from genriflow.progress import Cell, print_records, print_table, table_widths
 THRESHOLD_HEADER = "genres (at or above their thresholds)"
 
 
-def predictions_to_records(predictions: Sequence[Prediction], top: int = 3) -> list[dict]:
-    """JSON-ready records: file, genre, top genres, all probabilities and the timeline."""
-    return [
-        {
-            "path": p.path,
-            "genre": p.genre,
-            "top": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.top(top)],
-            "genres": [{"genre": g, "probability": round(prob, 4)} for g, prob in p.genres],
-            "probabilities": {g: round(float(x), 4) for g, x in zip(p.labels, p.probabilities,
-                                                                   strict=True)},
-            "timeline": [{"start": round(float(o), 3), "genre": p.labels[int(w.argmax())],
-                          "probability": round(float(w.max()), 4)}
-                         for o, w in zip(p.offsets, p.window_probabilities, strict=True)],
-            "unknown": p.unknown,
-            "unknown_score": None if p.unknown_score is None else round(p.unknown_score, 4),
-            "unsure": p.unsure,
-            "min_confidence": p.min_confidence,
-        }
-        for p in predictions
-    ]
-
-
-def tags_to_records(song_tags: Sequence[SongTags]) -> list[dict]:
-    """JSON-ready records: file, top tags, voice, moods."""
-    return [{"path": t.path,
-             "tags": [{"tag": name, "probability": round(p, 4)} for name, p in t.top],
-             "voice": t.voice, "vocal_probability": round(t.vocal_probability, 4),
-             "moods": [{"mood": m, "score": round(s, 4)} for m, s in t.moods]}
-            for t in song_tags]
-
-
-def songs_to_records(predictions: Sequence[Prediction], song_tags: Sequence[SongTags] = (),
-                     top: int = 3) -> list[dict]:
-    """One JSON-ready record per song: its :func:`predictions_to_records` fields, then its
-    :func:`tags_to_records` fields (``tags``, ``voice``, ``vocal_probability``, ``moods``)
-    when it was tagged; songs in the predictions' order, then any tagged only."""
-    records = {r["path"]: r for r in predictions_to_records(predictions, top)}
-    for tagged in tags_to_records(song_tags):
-        records.setdefault(tagged["path"], {"path": tagged["path"]}).update(tagged)
-    return list(records.values())
+def songs_to_records(predictions: Sequence[Prediction], song_tags: Sequence[SongTags] = ()
+                     ) -> list[dict]:
+    """One JSON-ready record per song: its ``path``, then its answer
+    (:func:`~genriflow.inference.record.song_record`: the genre keys, then the tag keys
+    when it was tagged), matched by path; songs in the predictions' order, then any tagged
+    only."""
+    tags = {t.path: t for t in song_tags}
+    paths = [*(p.path for p in predictions), *(t.path for t in song_tags)]
+    predicted = {p.path: p for p in predictions}
+    return [{"path": path, **song_record(predicted.get(path), tags.get(path))}
+            for path in dict.fromkeys(paths)]
 
 
 def predictions_to_csv(predictions: Sequence[Prediction], top: int = 3) -> str:
@@ -169,14 +145,15 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
         The songs' tags (may be empty: genres alone); matched to the predictions by path.
     fmt : {'table', 'csv', 'json'}
     top : int
-        Genres, moods and tags shown per song.
+        Genres, moods and tags per song in the table and the CSV (JSON has every
+        genre's probability and mood).
     console : rich.console.Console
     genres, tags : bool or None
         Whether genres and tags were asked for: their columns then head the CSV even
         when no song could be used. ``None``: whether any song has them.
     """
     if fmt == "json":
-        write_json(songs_to_records(predictions, song_tags, top), console)
+        write_json(songs_to_records(predictions, song_tags), console)
     elif fmt == "csv":
         console.file.write(songs_to_csv(predictions, song_tags, top, genres=genres, tags=tags))
         console.file.flush()

@@ -27,6 +27,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from genriflow.features.sets import FeatureConfig
 from genriflow.inference.answer_options import check_options
 from genriflow.inference.batch import Batch
 from genriflow.inference.predict import Prediction, expand_inputs
+from genriflow.inference.record import song_record
 from genriflow.inference.tags import TAG_FEATURES, SongTags, describe
 from genriflow.models.base import GenreClassifier, SongProbabilities, min_confidence_of
 
@@ -130,6 +132,12 @@ class SongAnswer:
     path: str
     prediction: Prediction | None = None
     tags: SongTags | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The song's answer as JSON-ready data, the one shape ``predict -f json`` and the
+        service send (:func:`~genriflow.inference.record.song_record` lists its keys); the
+        path is not in it: each interface names the song its own way."""
+        return song_record(self.prediction, self.tags)
 
 
 class Analysis(Batch[SongAnswer]):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ErrorDetail(BaseModel):
@@ -22,14 +22,12 @@ class GenreProbability(BaseModel):
 
 
 class Window(BaseModel):
+    """One analysed window: its start in seconds, its most probable genre and every
+    label's probability."""
+
     start: float
     genre: str
-    probabilities: list[float]
-
-
-class Timeline(BaseModel):
-    labels: list[str]
-    windows: list[Window]
+    probabilities: dict[str, float]
 
 
 class TagScore(BaseModel):
@@ -40,11 +38,6 @@ class TagScore(BaseModel):
 class MoodScore(BaseModel):
     mood: str
     score: float
-
-
-class Voice(BaseModel):
-    voice: str
-    vocal_probability: float
 
 
 class SimilarSong(BaseModel):
@@ -58,25 +51,44 @@ class ModelInfo(BaseModel):
     version: str
 
 
-class SongResult(BaseModel):
-    """One song: genres (every label, most probable first), whether the model calls it
-    none of its genres (``unknown``: its reject rule; ``null`` for a model without one),
-    whether it is ``unsure`` (not unknown, its top genre below ``min_confidence``: the
-    model's own, else 0.5), the timeline, and with ``?tags=true`` the tags, moods and voice."""
+class SongRecord(BaseModel):
+    """One song's answer, the record ``genriflow predict -f json`` prints too (there with
+    the song's ``path``): the same keys with the same meaning
+    (:func:`genriflow.inference.record.song_record`).
 
-    file: str
-    duration: float
-    model: ModelInfo
+    ``genre``: the most probable genre (the best guess even when unknown); ``genres``: the
+    song's genres, best first (a multi-label model's at or above their thresholds, else the
+    top one); ``probabilities``: every label's, in the model's label order; ``timeline``:
+    each analysed window; ``unknown``: the model's reject rule calls the song none of its
+    genres (``null``: the model has no rule) with its ``unknown_score``; ``unsure``: not
+    unknown and the top genre below ``min_confidence``. With ``?tags=true``: ``tags``,
+    ``moods``, ``voice`` and ``vocal_probability``. Numbers unrounded, times to the
+    millisecond."""
+
+    model_config = ConfigDict(extra="forbid")
+
     genre: str
     genres: list[GenreProbability]
+    probabilities: dict[str, float]
+    timeline: list[Window]
     unknown: bool | None = None
     unknown_score: float | None = None
     unsure: bool = False
     min_confidence: float = 0.0
-    timeline: Timeline
     tags: list[TagScore] | None = None
     moods: list[MoodScore] | None = None
-    voice: Voice | None = None
+    voice: str | None = None
+    vocal_probability: float | None = None
+
+
+class SongResult(SongRecord):
+    """The service's answer for one song: :class:`SongRecord` and what only the service
+    knows: the client's ``file`` name, the ``duration`` that decodes (seconds), the
+    ``model`` that answered and, with ``?similar=true``, the library's ``similar`` songs."""
+
+    file: str
+    duration: float
+    model: ModelInfo
     similar: list[SimilarSong] | None = None
 
 

@@ -130,20 +130,19 @@ class Worker:
                  durations: dict[int, float], out: list[Any]) -> None:
         paths = [batch[i].path for i in todo]
         analysis = self.pipeline(paths, tags=tags)
-        predictions = {p.path: p for p in analysis.predictions}
-        song_tags = {t.path: t for t in analysis.tags}
+        answers = {a.path: a for a in analysis.results if a.prediction is not None}
         errors = {str(e.path): e for e in analysis.errors}
         for i, path in zip(todo, paths, strict=True):
             task = batch[i]
             if path in errors:
                 out[i] = from_library(errors[path], task.name)
-            elif path not in predictions:
+            elif path not in answers:
                 out[i] = ServiceError(422, "unusable", f"{task.name}: nothing could be "
                                       "analysed")
             else:
                 similar = self._similar(task) if task.similar and self.config.library else None
-                out[i] = song_result(task.name, predictions[path], song_tags.get(path),
-                                     self.identity, durations[i], similar)
+                out[i] = song_result(task.name, answers[path], self.identity, durations[i],
+                                     similar)
 
     def _similar(self, task: Task) -> list[tuple[str, float]] | None:
         with genriflow.Library(self.config.library) as library:

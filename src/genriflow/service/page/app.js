@@ -33,8 +33,11 @@ function bars(list, rows) {
   }));
 }
 
+// every label's probability, for the song and for each window: {genre: p} in the
+// model's label order (one shape, the answer's `probabilities`)
 function timeline(result) {
-  const { labels, windows } = result.timeline;
+  const labels = Object.keys(result.probabilities);
+  const windows = result.timeline;
   const svgNS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(svgNS, "svg");
   const width = Math.max(windows.length, 1) * 10;
@@ -45,7 +48,8 @@ function timeline(result) {
   svg.setAttribute("aria-label", `Genre probabilities over the song, window by window: ${described}`);
   windows.forEach((w, i) => {
     let y = 100;
-    w.probabilities.forEach((p, j) => {
+    labels.forEach((label, j) => {
+      const p = w.probabilities[label];
       const rect = document.createElementNS(svgNS, "rect");
       const h = p * 100;
       y -= h;
@@ -55,7 +59,7 @@ function timeline(result) {
       rect.setAttribute("height", h);
       rect.setAttribute("fill", COLOURS[j % COLOURS.length]);
       const title = document.createElementNS(svgNS, "title");
-      title.textContent = `${w.start.toFixed(1)} s: ${labels[j]} ${percent(p)}`;
+      title.textContent = `${w.start.toFixed(1)} s: ${label} ${percent(p)}`;
       rect.append(title);
       svg.append(rect);
     });
@@ -81,7 +85,8 @@ function show(result) {
   $("file-name").textContent = result.file;
   $("model-line").textContent =
     `${result.duration.toFixed(1)} s of audio · model ${result.model.identity}`;
-  bars($("genres"), result.genres.map((g) => [g.genre, g.probability]));
+  const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
+  bars($("genres"), ranked);
   $("unknown").hidden = result.unknown !== true;
   timeline(result);
   const hasTags = Array.isArray(result.tags);
@@ -98,7 +103,7 @@ function show(result) {
       return li;
     }));
     $("voice").textContent =
-      `${result.voice.voice} (vocal ${percent(result.voice.vocal_probability)})`;
+      `${result.voice} (vocal ${percent(result.vocal_probability)})`;
     const top = Math.max(...result.moods.map((m) => m.score), 1e-9);
     bars($("moods"), result.moods.map((m) => [m.mood, m.score / top, m.score.toFixed(2)]));
   }
@@ -135,7 +140,7 @@ async function analyse(file) {
     }
     show(data);
     const verdict = data.unknown ? "none of the model's genres; best guess " : "";
-    say(`Done: ${verdict}${data.genre} (${percent(data.genres[0].probability)}).`);
+    say(`Done: ${verdict}${data.genre} (${percent(data.probabilities[data.genre])}).`);
     $("results-title").focus({ preventScroll: true });
   } catch (err) {
     say(`The service cannot be reached: ${err}`, true);
