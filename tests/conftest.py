@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from permissions import without_dac_override
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -49,6 +53,33 @@ def demo_model(demo_corpus: Path, feature_cache: Path, tmp_path_factory) -> Path
     dataset = from_audio(demo_corpus, options=RunOptions(store=feature_cache))
     train_to_folder(dataset, out, TrainConfig(model="logreg"))
     return out
+
+
+@pytest.fixture
+def unreadable() -> Iterator[Callable[[Path], Path]]:
+    """``unreadable(path)``: the file made unreadable for real for the rest of the test
+    (``chmod 000``; running as root, its power to read anything set aside in this thread),
+    so that opening it fails with ``EACCES`` from the system, as for a user whose song is
+    not theirs. Skipped, saying why, where that cannot be done."""
+    made: list[Path] = []
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(without_dac_override())
+
+        def make(path: Path) -> Path:
+            path.chmod(0)
+            made.append(path)
+            try:
+                open(path, "rb").close()
+            except PermissionError:
+                return path
+            pytest.skip(f"{path} can still be read after chmod 000 (a file system that "
+                        "ignores modes?)")
+
+        try:
+            yield make
+        finally:
+            for path in made:
+                path.chmod(0o644)
 
 
 # -- Test tiers (issue 27) ---------------------------------------------------------------
@@ -102,6 +133,7 @@ TIER_BY_TEST = {
     "test_benchmark_library.py": ("test_memory_watch_sees_descendants",
                                   "test_memory_watch_counts_cpu_of_children"),
     "test_cli.py": ("test_predict_on_a_folder_with_broken_files",
+                    "test_a_song_named_that_the_user_may_not_read_does_not_stop_the_others",
                     "test_predict_handles_a_sixty_minute_ogg",
                     "test_predict_with_tags_piped_into_pandas_genres_first"),
 }

@@ -152,6 +152,38 @@ def test_a_wrong_type_is_a_one_line_config_error(call, message):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", tags="yes"),
+     "`tags` must be True or False; got 'yes'"),
+    (lambda: genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", tags=1),
+     "`tags` must be True or False; got 1"),
+    (lambda: genriflow.analyse(tone(4.0), sr=SR, model=None, tags="no"),  # not: tags asked
+     "`tags` must be True or False; got 'no'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", full="no"),
+     "`full` must be True or False; got 'no'"),
+    (lambda: genriflow.classify(tone(4.0), sr=SR, model="zero-shot", full=0, excerpts=2),
+     "`full` must be True or False; got 0"),
+    (lambda: genriflow.tag(tone(4.0), sr=SR, full=None), "`full` must be True or False"),
+    (lambda: genriflow.Classifier("zero-shot", full="True"), "`full` must be True or False"),
+    (lambda: genriflow.model_identity("gtzan", full=1), "`full` must be True or False; got 1"),
+    (lambda: genriflow.similar("song.wav", "music", full="yes"), "`full` must be True or"),
+    (lambda: genriflow.RunOptions(progress="yes"), "`progress` must be True or False"),
+    (lambda: genriflow.train("corpus", model="logreg", out="m", multi_label="yes"),
+     "`multi_label` must be True or False; got 'yes'"),
+])
+def test_a_switch_that_is_not_a_bool_is_a_one_line_config_error(call, message):
+    """``tags="no"`` is a true string and ``tags=1`` a number: they were taken for their
+    truth, silently; each is refused by the one check, naming the option."""
+    with pytest.raises(genriflow.ConfigError, match=message) as caught:
+        call()
+    assert "\n" not in str(caught.value) and isinstance(caught.value, ValueError)
+
+
+def test_a_numpy_bool_is_a_bool(classifier):
+    answer = genriflow.analyse(tone(4.0), sr=SR, model="zero-shot", tags=np.bool_(False))
+    assert answer.tags is None
+
+
 def test_classify_default_model_and_top(feature_cache):
     prediction = genriflow.classify(tone(4.0), sr=SR, k=2)
     assert prediction.model == "gtzan" and len(prediction.top()) == 2

@@ -21,6 +21,7 @@ import pytest
 import soundfile as sf
 
 from commandline import Ran, in_a_process, in_process, store_env
+from permissions import drop_dac_override_in_child
 from sample_audio import SR, tone, write_bad_files, write_truncated
 
 
@@ -213,6 +214,38 @@ def test_predict_keeps_its_csv_columns_when_no_song_can_be_used(tmp_path, tags):
     assert ("tag_1" in header) == tags and "genre_1" in header
     bad = genriflow("predict", tmp_path / "bad", "-f", "csv", "-q", *asked, cache=tmp_path)
     assert bad.returncode == 1 and bad.stdout.splitlines() == [header]
+
+
+def test_predict_names_a_song_it_may_not_read_and_goes_on_with_the_rest(tmp_path, unreadable):
+    # it was called corrupt ("cannot be read: Permission denied", kind corrupt)
+    songs = [tmp_path / "music" / name for name in ("a.flac", "b.flac", "c.flac")]
+    songs[0].parent.mkdir()
+    for song in songs:
+        sf.write(song, tone(5.0), SR)
+    unreadable(songs[0])
+    for given in (songs, [songs[0].parent]):
+        out = genriflow("predict", *given, "-f", "csv", "-q", cache=tmp_path)
+        assert out.returncode == 1, out.stderr
+        assert [row.split(",")[0] for row in out.stdout.splitlines()[1:]] == [
+            str(s) for s in songs[1:]]
+        assert out.stderr.splitlines()[-2:] == [
+            "1 file(s) could not be used:", f"  {songs[0]}: cannot be read: permission denied"]
+
+
+def test_a_song_named_that_the_user_may_not_read_does_not_stop_the_others(tmp_path):
+    # a usage error stopped them all: "Invalid value for 'PATH': path ... is not readable",
+    # status 2 (click's own check, which root passes: hence a child without root's powers)
+    songs = [tmp_path / name for name in ("a.flac", "b.flac")]
+    for song in songs:
+        sf.write(song, tone(5.0), SR)
+    songs[0].chmod(0)
+    out = subprocess.run([sys.executable, "-m", "genriflow", "predict", *map(str, songs),
+                          "-f", "csv", "-q"], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **store_env(tmp_path)},
+                         preexec_fn=drop_dac_override_in_child)
+    assert out.returncode == 1, out.stderr
+    assert [row.split(",")[0] for row in out.stdout.splitlines()[1:]] == [str(songs[1])]
+    assert out.stderr.splitlines()[-1] == f"  {songs[0]}: cannot be read: permission denied"
 
 
 def test_predict_help_describes_the_default_model_as_genriflow_models_does():

@@ -104,6 +104,24 @@ def fraction(field: str, value: float | None, *, optional: bool = False) -> floa
     return value
 
 
+def a_bool(field: str, value: bool) -> bool:
+    """``value`` if it is ``True`` or ``False`` (NumPy's too), else :class:`ConfigError`.
+
+    A switch given as a string or a number is refused in one line, not read as its
+    truth: ``tags="no"`` is a true string, and ``dry_run=0`` would write.
+
+    >>> a_bool("tags", "yes")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `tags` must be True or False; got 'yes'
+    """
+    if isinstance(value, bool):
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)  # a cell of a boolean array
+    raise ConfigError(field, f"must be True or False; got {value!r}")
+
+
 def a_path(field: str, value: str | os.PathLike | None, *,
            optional: bool = False) -> str | os.PathLike | None:
     """``value`` if it is a path (``str`` or ``os.PathLike``; ``None`` when ``optional``),

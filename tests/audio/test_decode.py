@@ -93,13 +93,37 @@ def test_an_ffmpeg_error_is_told_in_its_own_words_without_errno_or_path(tmp_path
     from genriflow.audio.decode import _classify_av_error
 
     path = tmp_path / "song.m4a"
-    for exc, said in [(PermissionError(13, "Permission denied", str(path)),
-                       "cannot be read: Permission denied"),
-                      (av.error.ExternalError(542398533, "Generic error in an external "
-                                              "library", "/tmp/upload-1.m4a"),
-                       "cannot decode: Generic error in an external library")]:
+    for exc, said, kind in [
+            (av.error.PermissionError(13, "Permission denied", str(path)),
+             "cannot be read: permission denied", "unreadable"),
+            (PermissionError(13, "Permission denied", str(path)),
+             "cannot be read: permission denied", "unreadable"),
+            (OSError(5, "Input/output error", str(path)),
+             "cannot be read: input/output error", "unreadable"),
+            (FileNotFoundError(2, "No such file or directory", str(path)),
+             "file not found", "missing"),
+            (av.error.ExternalError(542398533, "Generic error in an external library",
+                                    "/tmp/upload-1.m4a"),
+             "cannot decode: Generic error in an external library", "corrupt")]:
         error = _classify_av_error(path, exc)
-        assert error.reason == said and str(error) == f"{path}: {said}"
+        assert (error.reason, error.kind.value) == (said, kind), exc
+        assert str(error) == f"{path}: {said}"
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "mp3", "m4a"])
+def test_a_song_this_user_may_not_read_is_unreadable_not_corrupt(tmp_path, ext, unreadable):
+    # wav and flac fail in libsndfile first, then in FFmpeg; mp3 and m4a in FFmpeg only
+    path = tmp_path / f"song.{ext}"
+    if ext == "m4a":
+        _write_m4a(path, tone(2.0), SR)
+    else:
+        sf.write(path, tone(2.0), SR)
+    unreadable(path)
+    for read in (info, load):
+        with pytest.raises(AudioError) as caught:
+            read(path)
+        assert caught.value.kind.value == "unreadable", (read, str(caught.value))
+        assert str(caught.value) == f"{path}: cannot be read: permission denied"
 
 
 @pytest.mark.parametrize("name", ["cut.mp3", "cut.flac"])

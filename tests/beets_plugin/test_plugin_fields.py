@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from beets import config as beets_config
+from beets import ui
 from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
+from beetsplug.genriflow import categories
 from genriflow.inference.predict import Prediction
 from genriflow.inference.tags import SongTags
 
@@ -153,7 +155,7 @@ def test_undo_restores_every_field_and_leaves_what_the_user_changed_since(
 
 def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
     (tmp_path / "x.json").write_text('{"changes": []}')
-    with pytest.raises(plugin.ui.UserError, match="not a genriflow plan"):
+    with pytest.raises(ui.UserError, match="not a genriflow plan"):
         plugin.read_plan(tmp_path / "x.json")
 
 
@@ -161,14 +163,14 @@ def test_categories_from_a_field_skip_items_without_one_value(beets_plugin, lib)
     field = "genres" if plugin.has_genres_list() else "genre"
     for name, shelf in (("a", "calm"), ("b", "calm"), ("c", "loud"), ("d", ""), ("e", "x/y")):
         _item(lib, name, **({"shelf": shelf} if shelf else {}))
-    groups = beets_plugin._groups(list(lib.items()), "shelf")
+    groups = categories.groups(list(lib.items()), "shelf")
     assert {k: [p.rsplit("/", 1)[1] for p in v] for k, v in groups.items()} == {
         "calm": ["a.flac", "b.flac"], "loud": ["c.flac"]}
     two = _item(lib, "f")
     two[field] = ["Rock", "Jazz"] if field == "genres" else "Rock"
     two.store()
-    with pytest.raises(plugin.ui.UserError, match="needs at least two"):
-        beets_plugin._groups(list(lib.items()), field)
+    with pytest.raises(ui.UserError, match="needs at least two"):
+        categories.groups(list(lib.items()), field)
 
 
 def test_the_sampling_comes_from_the_configuration(beets_plugin):

@@ -147,8 +147,13 @@ def test_engine_options_are_checked(monkeypatch):
 @pytest.mark.parametrize("scheme", ["", "ray://"])
 def test_an_address_where_nothing_answers_is_one_line_at_once(scheme):
     # ray.init waited minutes on it, writing a GCS warning to stderr every 5 s
+    import importlib.util
     import socket
     import time
+
+    if scheme and importlib.util.find_spec("grpc") is None:
+        pytest.skip("Ray Client is not installed here: a ray:// address is refused before "
+                    "any connection (test_a_ray_client_address_without_ray_client_...)")
 
     with socket.socket() as taken:  # a port of this machine that nothing listens on
         taken.bind(("127.0.0.1", 0))
@@ -160,3 +165,15 @@ def test_an_address_where_nothing_answers_is_one_line_at_once(scheme):
     assert time.monotonic() - started < 10
     assert str(caught.value) == (f"`address` {address!r}: no Ray cluster to join (nothing "
                                  f"answers at 127.0.0.1:{port}: Connection refused)")
+
+
+def test_a_ray_client_address_without_ray_client_says_what_to_install(monkeypatch, capfd):
+    # it was "no Ray cluster to join (Ray Client requires pip package `ray[client]`. If
+    # you installed the minimal Ray (e.g. `pip install ray`), please reinstall by
+    # executing `pip install ray[client]`.)", after a connection: as if none answered
+    monkeypatch.setitem(sys.modules, "grpc", None)  # what Ray Client needs, absent
+    with pytest.raises(ConfigError) as caught:
+        ray_engine.connect("ray://127.0.0.1:1")  # nothing answers there: never tried
+    assert str(caught.value) == ("`address` 'ray://127.0.0.1:1' connects through Ray "
+                                 'Client, which is not installed: pip install "ray[client]"')
+    assert capfd.readouterr().err == ""

@@ -70,3 +70,29 @@ def test_user_errors_are_one_line(tmp_path, cli):
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_a_song_the_user_may_not_read_is_unreadable_at_scan_and_at_classify(
+        music, tmp_path, feature_cache, cli, unreadable):
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
+    unreadable(music / "rock" / "one.flac")
+    scan = cli("library", "scan", music, "-q", env=env)
+    assert scan.returncode == 1, scan.stderr
+    assert "failed 1" in scan.stdout
+    assert f"{music / 'rock' / 'one.flac'}: cannot be read: permission denied" in scan.stderr
+    unreadable(music / "jazz" / "three.ogg")  # after the scan: classify meets it
+    classify = cli("library", "classify", "--store", feature_cache, "-j", "1", "-q", env=env)
+    assert classify.returncode == 1, classify.stderr
+    assert "(0 already up to date, 1 failed)" in classify.stdout
+    assert f"{music / 'jazz' / 'three.ogg'}: cannot be read: permission denied" in (
+        classify.stderr)
+    failed = cli("library", "ls", "--failed", env=env)
+    rows = sorted(line.split(None, 2) for line in failed.stdout.strip().splitlines())
+    assert rows == [
+        ["classify", "unreadable", f"{music / 'jazz' / 'three.ogg'}: cannot be read: "
+                                   "permission denied"],
+        ["scan", "unreadable", f"{music / 'rock' / 'one.flac'}: cannot be read: "
+                               "permission denied"]]
+    exported = json.loads(cli("library", "export", "-f", "json", env=env).stdout)
+    assert not any("one.flac" in row["path"] for row in exported)
+    assert "Traceback" not in scan.stderr + classify.stderr + failed.stderr

@@ -52,3 +52,31 @@ def test_a_wrong_type_is_one_config_error_naming_the_option(tmp_path, call, mess
     with Library(tmp_path / "library.db") as library, pytest.raises(ConfigError, match=message):
         call(library)
 
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda library, music: library.scan(music, progress="no"), "`progress` .* got 'no'"),
+    (lambda library, music: library.classify(retry_failed="yes"), "`retry_failed` .* 'yes'"),
+    (lambda library, music: library.classify(full=1), "`full` .* got 1"),
+    (lambda library, music: library.songs(unsure="yes"), "`unsure` .* got 'yes'"),
+    (lambda library, music: library.songs(failed=1), "`failed` .* got 1"),
+    (lambda library, music: library.songs(unknown="no"), "`unknown` .* got 'no'"),
+    (lambda library, music: library.export(None, embeddings="yes"), "`embeddings` .* 'yes'"),
+    (lambda library, music: library.plan(skip_unknown=1), "`skip_unknown` .* got 1"),
+    (lambda library, music: library.learn("mine", from_folders=music, save="no"),
+     "`save` .* got 'no'"),
+    (lambda library, music: library.apply("plan.csv", dry_run=0), "`dry_run` .* got 0"),
+    (lambda library, music: library.apply("plan.csv", keep_mtime="no"), "`keep_mtime` .*"),
+    (lambda library, music: library.undo(dry_run="yes"), "`dry_run` .* got 'yes'"),
+    (lambda library, music: library.playlists("genre", music, skip_unknown="no"),
+     "`skip_unknown` .* got 'no'"),
+])
+def test_a_switch_that_is_not_a_bool_is_refused_before_the_index_is_touched(
+        tmp_path, music, call, message):
+    """``dry_run=0`` would have written the songs; ``save="no"`` saved the model: a switch
+    given as a string or a number was taken for its truth. Nothing is read or written."""
+    with Library(tmp_path / "library.db") as library:
+        with pytest.raises(ConfigError, match=f"{message}") as caught:
+            call(library, music)
+        assert "must be True or False" in str(caught.value)
+        assert library.songs().empty
+

@@ -64,3 +64,21 @@ def test_a_cut_upload_is_one_log_line_naming_it_as_the_client_did(worker, tmp_pa
     assert len(said) == 1 and said[0].startswith("my cut song.mp3: truncated: the header "
                                                  "declares 20.0 s, only ")
     assert "upload-5f3a9c" not in said[0] and "\n" not in said[0]
+
+
+def test_a_server_path_the_service_may_not_read_is_403_unreadable(worker, tmp_path, unreadable):
+    # it was 422 `corrupt`: the file's permissions said to be its audio's fault
+    song = unreadable(write_clip(tmp_path / "song.flac", "jazz", seconds=6.0))
+    (refused,) = worker.analyse([Task(str(song), "jazz/song.flac")])
+    assert isinstance(refused, ServiceError)
+    assert (refused.status, refused.code) == (403, "unreadable")
+    assert refused.message == "jazz/song.flac: cannot be read: permission denied"
+
+
+def test_every_kind_of_audio_error_has_its_status():
+    from genriflow.audio.errors import AudioError, AudioErrorKind
+    from genriflow.service.errors import from_library
+
+    for kind in AudioErrorKind:
+        error = from_library(AudioError("song.flac", "why", kind), "song.flac")
+        assert 400 <= error.status < 500 and error.message == "song.flac: why"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning
+from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning, os_error
 from genriflow.audio.formats import AUDIO_EXTENSIONS
 from genriflow.audio.formats import PYAV_FIRST as _PYAV_FIRST
 from genriflow.audio.waveform import require_duration, to_mono_resampled
@@ -315,8 +315,12 @@ def _classify_av_error(path: Path, exc: Exception) -> AudioError:
     # EOFError: the demuxer ran out of bytes before it found a header (text named .ogg)
     if isinstance(exc, av.InvalidDataError | av.EOFError):
         return AudioError(path, _NOT_AUDIO, AudioErrorKind.UNSUPPORTED)
-    verb = "cannot be read" if isinstance(exc, PermissionError) else "cannot decode"
-    return AudioError(path, f"{verb}: {_reason(exc)}", AudioErrorKind.CORRUPT)
+    # The system's refusal (FFmpeg's open raises av.error.PermissionError, an OSError
+    # too): not the audio's fault. FFmpeg's other errors are about the stream.
+    if isinstance(exc, PermissionError | FileNotFoundError | IsADirectoryError) or (
+            isinstance(exc, OSError) and not isinstance(exc, av.FFmpegError)):
+        return os_error(path, exc)
+    return AudioError(path, f"cannot decode: {_reason(exc)}", AudioErrorKind.CORRUPT)
 
 
 def _reason(exc: Exception) -> str:

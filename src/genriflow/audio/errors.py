@@ -7,6 +7,7 @@ the service's HTTP error shape).
 
 from __future__ import annotations
 
+import errno
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,6 +23,9 @@ class AudioErrorKind(StrEnum):
     UNSUPPORTED = "unsupported"
     CORRUPT = "corrupt"
     TOO_SHORT = "too-short"
+    #: The system will not let it be read (permission denied, an I/O error): nothing is
+    #: known of its audio, which may well be fine.
+    UNREADABLE = "unreadable"
 
 
 class AudioError(GenriflowError):
@@ -45,6 +49,32 @@ class AudioError(GenriflowError):
 
     def __reduce__(self):
         return (AudioError, (str(self.path), self.reason, self.kind.value))
+
+
+def os_error(path: str | Path, exc: OSError) -> AudioError:
+    """The :class:`AudioError` of an ``OSError`` met opening or reading ``path``.
+
+    A file gone since it was listed is ``missing``; one the system will not let this
+    user read, or cannot read (a failing disk), is ``unreadable``, never ``corrupt``:
+    its audio was never seen. The reason is the system's own words, without its errno
+    and the path (the message names the file once).
+
+    >>> error = os_error("song.mp3", PermissionError(13, "Permission denied", "song.mp3"))
+    >>> error.kind.value, str(error)
+    ('unreadable', 'song.mp3: cannot be read: permission denied')
+    >>> os_error("song.mp3", FileNotFoundError(2, "No such file or directory")).kind.value
+    'missing'
+    """
+    if isinstance(exc, FileNotFoundError):
+        return AudioError(path, "file not found", AudioErrorKind.MISSING)
+    if isinstance(exc, IsADirectoryError):
+        return AudioError(path, "is a folder, not an audio file", AudioErrorKind.UNSUPPORTED)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        why = "permission denied"
+    else:
+        why = (exc.strerror or str(exc) or type(exc).__name__)
+        why = why[:1].lower() + why[1:]
+    return AudioError(path, f"cannot be read: {why}", AudioErrorKind.UNREADABLE)
 
 
 class AudioWarning(GenriflowWarning):

@@ -35,7 +35,7 @@ FORMATS = ("table", "csv", "json")
 
 def command(
     paths: Annotated[list[Path], typer.Argument(
-        metavar="PATH",
+        metavar="PATH", readable=False,  # an unreadable song is its own error; the rest go on
         help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
              "then used.")],

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, a_bool, at_least, one_of
 from genriflow.features.devices import DEVICES
 from genriflow.features.pretrained.backend import BACKENDS
 from genriflow.locations import default_store_dir
@@ -78,6 +78,7 @@ network_backend='auto', device='auto')
 
     def __post_init__(self) -> None:
         at_least("n_jobs", self.n_jobs, 1, optional=True, whole=True)
+        a_bool("progress", self.progress)
         one_of("engine", self.engine, ENGINES)
         one_of("network_backend", self.network_backend, BACKENDS)
         one_of("device", self.device, DEVICES)
@@ -125,6 +126,7 @@ network_backend='auto', device='auto')
     >>> default_options("/tmp/store", n_jobs=2).store
     PosixPath('/tmp/store')
     """
+    a_bool("keep", keep)
     return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
                       progress=progress, engine=engine, address=address,
                       network_backend=network_backend, device=device)

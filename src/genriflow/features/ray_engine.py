@@ -25,6 +25,7 @@ Ray is imported only here, and only when the engine runs.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import math
 import os
 import socket
@@ -77,6 +78,8 @@ def connect(address: str | None = None) -> Any:
         Ray missing, or no cluster at ``address``.
     """
     ray = import_ray()
+    if address is not None and address.startswith("ray://"):
+        _check_client(address)
     if address is not None and address != "auto":
         _check_answers(address)
     if ray.is_initialized():
@@ -88,6 +91,15 @@ def connect(address: str | None = None) -> Any:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError("address", f"{address!r}: no Ray cluster to join ({first})") from None
     return ray
+
+
+def _check_client(address: str) -> None:
+    """Refuse, in one line, a ``ray://`` address where Ray Client cannot run: it needs
+    ``ray[client]`` (gRPC), which ``genriflow[ray]`` does not install. Ray's own words
+    (after a connection attempt) read as if no cluster answered."""
+    if importlib.util.find_spec("grpc") is None:
+        raise ConfigError("address", f"{address!r} connects through Ray Client, which is "
+                          "not installed: pip install \"ray[client]\"")
 
 
 def _check_answers(address: str, timeout: float = 5.0) -> None:

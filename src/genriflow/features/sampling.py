@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError, a_bool, at_least
 
 if TYPE_CHECKING:  # naming a sampling (the command line) imports no numpy
     import numpy as np
@@ -168,6 +168,7 @@ class Sampling:
     on_genres: GenreMargin | None = None
 
     def __post_init__(self) -> None:
+        a_bool("full", self.full)
         at_least("excerpts", self.excerpts, 1, whole=True)
         at_least("first", self.first, 1, optional=True, whole=True)
         at_least("settle", self.settle, 0.0)
@@ -178,6 +179,7 @@ class Sampling:
     def of(cls, excerpts: int | None, *, full: bool) -> Sampling:
         """The sampling the public options ask for: ``excerpts`` (a fixed count) or
         ``full``, not both; neither: :data:`DEFAULT_SAMPLING`, adaptive."""
+        a_bool("full", full)
         if full and excerpts is not None:
             raise ConfigError("excerpts", "cannot be combined with full (which analyses "
                               "every excerpt)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, a_bool, at_least, one_of
 from genriflow.models.answers import AGGREGATIONS, min_confidence_of
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ def check_options(
     genriflow.errors.ConfigError: `k` must be at least 1; got 0
     """
     named = {"k": "k", "k_tags": "k_tags", **(names or {})}
+    a_bool("tags", tags)
     if model is None and not tags:
         raise ConfigError("model", "or tags must be asked for: nothing to analyse")
     one_of("aggregation", aggregation, AGGREGATIONS)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, a_bool
 from genriflow.features.store import content_hash
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
@@ -60,6 +60,8 @@ class WriteOptions:
     id3_version: int | None = None
 
     def __post_init__(self) -> None:
+        a_bool("dry_run", self.dry_run)
+        a_bool("keep_mtime", self.keep_mtime)
         if self.id3_version not in (None, 3, 4):
             raise ConfigError("id3_version", f"must be 3 or 4; got {self.id3_version!r}")
 

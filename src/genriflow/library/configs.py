@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, at_least, fraction, one_of
+from genriflow.errors import ConfigError, a_bool, at_least, fraction, one_of
 from genriflow.features.sampling import Sampling
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import label_tag
@@ -120,6 +120,7 @@ class ClassifyConfig:
 
     def __post_init__(self) -> None:
         at_least("batch_size", self.batch_size, 1)
+        a_bool("retry_failed", self.retry_failed)
         Sampling.of(self.excerpts, full=self.full)  # refuses a count below 1, or with full
         check_model(self.model)
 
@@ -168,6 +169,7 @@ class PlanConfig:
             one_of("fields", name, FIELDS)
         one_of("policy", self.policy, POLICIES)
         fraction("min_confidence", self.min_confidence)
+        a_bool("skip_unknown", self.skip_unknown)
 
 
 def album_min_tracks(min_tracks: int) -> int:
@@ -269,3 +271,4 @@ class LearnConfig:
         if self.from_tag is not None:
             label_tag(self.from_tag)
         at_least("suggest", self.suggest, 0)
+        a_bool("save", self.save)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from genriflow.errors import at_least
+from genriflow.errors import a_bool, at_least
 from genriflow.features.options import RunOptions, default_options
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
@@ -145,6 +145,7 @@ class Library:
         :class:`~genriflow.library.db.LibraryError` for a folder that does not exist.
         """
         folders = [dirs] if isinstance(dirs, str | os.PathLike) else list(dirs)
+        a_bool("progress", progress)
         with self.writing("library scan"):
             return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
 
@@ -242,6 +243,7 @@ class Library:
             Add each song's embedding (a list of floats) as a column ``embedding``.
         """
         format = export_format(path, format)
+        a_bool("embeddings", embeddings)
         frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
                            threshold=threshold, model=model)
         if embeddings:
@@ -437,6 +439,7 @@ class Library:
 
         options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime,
                                id3_version=id3_version)
+        a_bool("progress", progress)
         rows = read_plan(plan)
         if dry_run:  # writes nothing, the index neither
             return apply_plan(self._conn, rows, source=str(Path(plan).absolute()),
@@ -453,9 +456,10 @@ class Library:
         from genriflow.library.apply import WriteOptions
         from genriflow.library.apply import undo as undo_run
 
+        options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime)
+        a_bool("progress", progress)
         with self.writing("library undo"):
-            return undo_run(self._conn, run, progress=progress,
-                            options=WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime))
+            return undo_run(self._conn, run, progress=progress, options=options)
 
     @_guarded
     def tag_runs(self) -> pd.DataFrame:
@@ -477,6 +481,7 @@ class Library:
         overwritten."""
         from genriflow.library.playlists import GROUPINGS, write_playlists
 
+        a_bool("skip_unknown", skip_unknown)
         chosen = by if by in GROUPINGS else str(self.model_folder(by))
         return write_playlists(self._conn, chosen, out, model=self._model_name(model),
                                skip_unknown=skip_unknown)

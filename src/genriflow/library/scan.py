@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genriflow.audio import AudioError, AudioErrorKind, info
+from genriflow.audio.errors import os_error
 from genriflow.audio.formats import is_text_name
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.library.db import LibraryError, transaction
@@ -96,10 +97,10 @@ def read_file(path: str | os.PathLike) -> dict:
     try:
         st = path.stat()
         row.update(size=st.st_size, mtime_ns=st.st_mtime_ns, content=content_hash(path))
-    except OSError as exc:
+    except OSError as exc:  # gone since it was listed, or not ours to read
+        error = os_error(path, exc)
         row.update(size=row["size"] or 0, mtime_ns=row["mtime_ns"] or 0, status="failed",
-                   error_kind=AudioErrorKind.MISSING.value,
-                   error=f"cannot read: {exc.strerror or exc}")
+                   error_kind=error.kind.value, error=error.reason)
         return row
     tags = read_tags(path)
     row.update(container=tags.container, title=tags.title, artist=tags.artist,

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import ConfigError, fraction, one_of
+from genriflow.errors import ConfigError, a_bool, fraction, one_of
 from genriflow.models.answers import DEFAULT_MIN_CONFIDENCE
 
 #: What :meth:`~genriflow.library.Library.export` writes.
@@ -84,6 +84,8 @@ chill, beautiful, energetic, calm, dark; got 'grumpy'
     voice: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("unsure", "failed", "unknown"):
+            a_bool(name, getattr(self, name))
         if self.voice is not None:
             one_of("voice", self.voice, VOICES)
         fraction("threshold", self.threshold, optional=True)

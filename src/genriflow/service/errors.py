@@ -53,10 +53,11 @@ def error_response(status: int, code: str, message: str,
     return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
-#: The status of each kind of unusable audio: not audio at all is 415, the rest 422.
+#: The status of each kind of unusable audio: not audio at all is 415, a server path the
+#: service's user may not read 403 (as a path outside ``--allow-dir`` is), the rest 422.
 AUDIO_STATUS = {AudioErrorKind.UNSUPPORTED: 415, AudioErrorKind.MISSING: 422,
                 AudioErrorKind.EMPTY: 422, AudioErrorKind.CORRUPT: 422,
-                AudioErrorKind.TOO_SHORT: 422}
+                AudioErrorKind.TOO_SHORT: 422, AudioErrorKind.UNREADABLE: 403}
 
 
 def from_library(exc: GenriflowError, name: str = "the upload") -> ServiceError:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from genriflow.audio import AUGMENTATIONS
 from genriflow.datasets.split_config import SplitConfig
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, a_bool, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.models import CLASSICAL_NAMES
 from genriflow.models.spec import model_spec
@@ -165,6 +165,7 @@ def training_config(
         k-fold split, a calibration or ``multi_label`` on a k-fold split, ...).
     """
     family = model_spec(field, model)[0]
+    a_bool("multi_label", multi_label)
     # "auto" is the API's own value (each model's default); the configs never hold it.
     one_of(
         "calibration",

@@ -1,0 +1,124 @@
+"""Own categories: a category model learnt from a beets field or playlists, applied as a
+field ``genriflow_<name>``, through genriflow's own-categories API
+(:meth:`genriflow.Library.learn`, :func:`genriflow.classify`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from beets import ui
+
+from beetsplug.genriflow.fields import RESERVED, field_name
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from beets.library import Item
+
+    from beetsplug.genriflow.plugin import GenriflowPlugin
+
+
+def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
+          field: str | None = None, playlists: Sequence[str] | None = None) -> None:
+    """Learn the category model ``name`` through genriflow's own-categories API
+    (:meth:`genriflow.Library.learn`): from the values of the beets field ``field``
+    (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
+    after the file), among ``items``."""
+    if name.lower() in RESERVED:
+        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    items = list(items)
+    with tempfile.TemporaryDirectory() as lists:
+        if playlists:
+            sources = [Path(p) for p in playlists]
+        else:
+            by_value = groups(items, str(field))
+            sources = []
+            for value, paths in sorted(by_value.items()):
+                playlist = Path(lists) / f"{value}.m3u8"
+                playlist.write_text("#EXTM3U\n" + "\n".join(paths) + "\n",
+                                    encoding="utf-8")
+                sources.append(playlist)
+        folders = sorted({os.path.dirname(os.path.abspath(os.fsdecode(i.path)))
+                          for i in items})
+        with plugin.library() as library, plugin.file_warnings():
+            library.scan([f for f in folders if not any(
+                f.startswith(o + os.sep) for o in folders)])
+            report = library.learn(name, from_playlists=sources, options=plugin.options())
+    ui.print_(str(report))
+    for entry, why in report.skipped:
+        ui.print_(f"  skipped {entry}: {why}")
+    for error in report.errors:
+        ui.print_(f"  skipped {error}")
+    for label, n in report.dropped.items():
+        ui.print_(f"  dropped {label}: {n} songs, too few")
+    for label, figures in report.evaluation.per_category.items():
+        ui.print_(f"  {label}: {figures.songs} songs, precision {figures.precision:.3f}, "
+                  f"recall {figures.recall:.3f}")
+    ui.print_(f"apply it: beet genriflow --category {name} (field {field_name(name)})")
+
+
+def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
+    """The items' absolute paths by their value of ``field`` (one value each)."""
+    groups: dict[str, list[str]] = {}
+    skipped: Counter[str] = Counter()
+    for item in items:
+        value = item.get(field)
+        if isinstance(value, list) and len(value) > 1:
+            skipped["several values"] += 1
+            continue
+        value = str((value[0] if value else "") if isinstance(value, list)
+                    else value or "").strip()
+        if not value or "/" in value or value.startswith("."):
+            skipped["no value usable as a category name"] += 1
+            continue
+        groups.setdefault(value, []).append(os.path.abspath(os.fsdecode(item.path)))
+    if skipped:
+        ui.print_("skipped: " + ", ".join(f"{n} items ({why})"
+                                          for why, n in skipped.items()))
+    if len(groups) < 2:
+        raise ui.UserError(f"the field {field!r} has {len(groups)} distinct values "
+                           "among these items; a category model needs at least two")
+    return groups
+
+
+def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
+               by_path: dict[str, Item], new: dict[int, dict[str, Any]], options: Any) -> None:
+    """Apply the category model ``name`` learnt by :func:`learn`: its category (or
+    ``unsure``, below its ``min_confidence``), confidence and model identity per item
+    it has not classified yet (or every item, with ``force``)."""
+    import genriflow
+
+    if name.lower() in RESERVED:
+        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    with plugin.library() as library:
+        folder = library.model_folder(name)
+    if not (Path(folder) / "config.json").is_file():
+        raise ui.UserError(f"no category model {name!r}: learn it first with "
+                           f"`beet genriflow --learn {name} --from-field FIELD`")
+    field = field_name(name)
+    sampling = plugin.sampling()
+    identity = genriflow.model_identity(folder, **sampling).identity
+    todo = [i for i in items if plugin.config["force"].get(bool)
+            or i.get(field + "_model") != identity]
+    if len(todo) < len(items):
+        ui.print_(f"{len(items) - len(todo)} items already in categories by {name} "
+                  "(--force applies it again)")
+    if not todo:
+        return
+    model = genriflow.load_model(folder)
+    threshold = float(model.config.get("min_confidence") or 0.0)
+    with plugin.file_warnings():
+        result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
+                                    options=options, **sampling)
+    for error in result.errors:
+        plugin._log.warning("{}", error)
+    for prediction in result.predictions:
+        item = by_path[os.path.normpath(prediction.path)]
+        confidence = float(max(prediction.probabilities))
+        new[item.id][field] = prediction.genre if confidence >= threshold else "unsure"
+        new[item.id][field + "_confidence"] = confidence
+        new[item.id][field + "_model"] = identity

@@ -1,0 +1,116 @@
+"""Plans: every field a run set, old and new, as JSON; undo and apply from one.
+
+``beet genriflow --plan FILE`` records the :class:`Change` list of a run
+(:func:`write_plan`); ``--undo FILE`` puts the old values back and ``--apply FILE`` sets
+the new ones (:func:`restore`), leaving alone any field the user changed since.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from beets import ui
+from beets.util import displayable_path
+
+from beetsplug.genriflow.fields import same
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from beets.library import Library
+
+PLAN_FORMAT = "genriflow-beets-plan"
+
+
+@dataclass
+class Change:
+    """One field of one item: its value before and after (``old_set``: it had one)."""
+
+    id: int
+    path: str
+    field: str
+    old: Any
+    new: Any
+    old_set: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "path": self.path, "field": self.field, "old": self.old,
+                "new": self.new, "old_set": self.old_set}
+
+
+
+def write_plan(path: str | os.PathLike, changes: Sequence[Change]) -> None:
+    """Save ``changes`` as a JSON plan (old and new value of every field set)."""
+    Path(path).write_text(json.dumps({
+        "format": PLAN_FORMAT, "version": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "changes": [c.as_json() for c in changes]}, indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+
+
+def read_plan(path: str | os.PathLike) -> list[Change]:
+    """The changes of a plan written by :func:`write_plan`."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ui.UserError(f"cannot read the plan {path}: {err}") from err
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        raise ui.UserError(f"{path} is not a genriflow plan")
+    return [Change(**c) for c in data["changes"]]
+
+
+def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
+            pretend: bool, log: Any) -> tuple[int, int]:
+    """Put back the old values of ``changes`` (``undo``), or set their new values (apply).
+
+    A field whose value is no longer what the plan expects (the user changed it since),
+    and an item that is not at the plan's path (another library, or moved), are left
+    alone and listed. Returns (fields changed, fields left alone).
+    """
+    by_item: dict[int, list[Change]] = {}
+    for change in changes:
+        by_item.setdefault(change.id, []).append(change)
+    done = left = 0
+    for item_id, item_changes in by_item.items():
+        item = lib.get_item(item_id)
+        if item is None or displayable_path(item.path) != item_changes[0].path:
+            log(f"{item_changes[0].path}: not in this library (or moved since the plan); "
+                "left alone")
+            left += len(item_changes)
+            continue
+        touched = []
+        for c in item_changes:
+            expected_set, expected = (True, c.new) if undo else (c.old_set, c.old)
+            present = c.field in item
+            if present != expected_set or (present and not same(item.get(c.field),
+                                                                expected)):
+                log(f"{displayable_path(item.path)}: {c.field} changed since the plan; "
+                    "left alone")
+                left += 1
+                continue
+            touched.append(c)
+        if not touched:
+            continue
+        done += len(touched)
+        log(f"{displayable_path(item.path)}: {len(touched)} fields "
+            f"{'to put back' if undo else 'to set'}" if pretend else
+            f"{displayable_path(item.path)}: {len(touched)} fields "
+            f"{'put back' if undo else 'set'}")
+        if pretend:
+            continue
+        for c in touched:
+            if undo and not c.old_set:
+                del item[c.field]
+            else:
+                item[c.field] = c.old if undo else c.new
+        item.store()
+        if write and any(c.field in item._media_fields for c in touched):
+            item.try_write()
+    log(f"{'undo' if undo else 'apply'}: {done} fields {'to change' if pretend else 'changed'}"
+        f", {left} left alone")
+    return done, left

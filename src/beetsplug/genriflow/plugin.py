@@ -1,0 +1,279 @@
+"""The plugin class: beets' entry points (the command, the import stage) and the
+analysis of items into fields, over genriflow's public API."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from beets import config as beets_config
+from beets import ui
+from beets.dbcore import types
+from beets.plugins import BeetsPlugin
+from beets.util import displayable_path
+
+from beetsplug.genriflow.categories import categorise, learn
+from beetsplug.genriflow.fields import (
+    CANONICAL,
+    FLOAT_FIELDS,
+    field_name,
+    has_genres_list,
+    same,
+    song_fields,
+    summarise,
+)
+from beetsplug.genriflow.plans import Change, read_plan, restore, write_plan
+
+if TYPE_CHECKING:
+    import optparse
+    from collections.abc import Iterator, Sequence
+
+    from beets.importer import ImportSession, ImportTask
+    from beets.library import Item, Library
+
+
+class GenriflowPlugin(BeetsPlugin):
+    """``beet genriflow``: genriflow's analysis of beets items, an import stage and undo."""
+
+    item_types = {**{name: types.Float(6) for name in FLOAT_FIELDS},
+                  "genriflow_unknown": types.BOOLEAN}
+
+    def __init__(self) -> None:
+        super().__init__("genriflow")  # its config section, whatever the module
+        self.config.add({
+            "auto": False,          # analyse on import (an import stage)
+            "model": "gtzan",       # a built-in name or a model folder
+            "force": False,         # analyse again items this model analysed
+            "write_genre": False,   # also set beets' own genre
+            "overwrite_genre": False,  # replace a genre the user set (else fill empty ones)
+            "genre_min_confidence": 0.5,
+            "skip_unknown": True,   # no genre for a song the model calls none of its genres
+            "canonical": dict(CANONICAL),
+            "whitelist": [],        # allowed genres after the canonical map; empty: any
+            "categories": [],       # learnt category models applied on every run
+            "store": "",            # genriflow's feature store; empty: the command line's
+            "library": "",          # genriflow's index for --learn; empty: beside beets'
+            "jobs": 0,              # worker processes; 0: every core
+            "excerpts": 0,          # 3 s excerpts a song; 0: adaptive (4, up to 24)
+            "full": False,          # analyse whole songs
+        })
+        if self.config["auto"].get(bool):
+            self.import_stages = [self.imported]
+        # The configured categories' confidences are numbers too (range queries).
+        self.item_types = {**self.item_types, **{
+            field_name(name) + "_confidence": types.Float(6)
+            for name in self.config["categories"].as_str_seq()}}
+
+    # --- beets entry points -------------------------------------------------------------
+
+    def commands(self) -> list[ui.Subcommand]:
+        cmd = ui.Subcommand("genriflow", help="genres, moods and voice from the audio "
+                                              "(genriflow, offline)")
+        cmd.parser.usage = "%prog [options] [QUERY]"
+        add = cmd.parser.add_option
+        add("-p", "--pretend", action="store_true", default=False,
+            help="show the changes, change nothing")
+        add("-f", "--force", action="store_true", default=None,
+            help="analyse again items this model already analysed")
+        add("-w", "--write", action="store_true", dest="write", default=None,
+            help="write beets' genre into the files (with write_genre: yes)")
+        add("-W", "--no-write", action="store_false", dest="write",
+            help="change the library only, never the files")
+        add("-m", "--model", help="a built-in model name or a model folder")
+        add("-c", "--category", action="append", default=None, metavar="NAME",
+            help="apply a category model learnt with --learn (repeatable)")
+        add("--plan", metavar="FILE", help="record every field set (old and new) in FILE")
+        add("--undo", metavar="FILE", help="put back the old values a --plan FILE recorded")
+        add("--apply", metavar="FILE", help="set exactly the new values a plan FILE holds")
+        add("--learn", metavar="NAME", help="learn a category model NAME from --from-field "
+                                            "or --from-playlist")
+        add("--from-field", metavar="FIELD", help="the beets field whose values are the "
+                                                  "categories (with --learn)")
+        add("--from-playlist", action="append", default=None, metavar="FILE",
+            help="an m3u/m3u8 playlist per category, named after the file (with --learn; "
+                 "repeatable)")
+        cmd.func = self.command
+        return [cmd]
+
+    def command(self, lib: Library, opts: optparse.Values, args: list[str]) -> None:
+        import genriflow
+
+        write = ui.should_write(opts.write)
+        try:
+            if opts.undo or opts.apply:
+                changes = read_plan(opts.undo or opts.apply)
+                restore(lib, changes, undo=bool(opts.undo), write=write,
+                        pretend=opts.pretend, log=ui.print_)
+                return
+            if opts.learn:
+                if bool(opts.from_field) == bool(opts.from_playlist):
+                    raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
+                                       "FILE (one per category), not both")
+                learn(self, lib.items(args), opts.learn, field=opts.from_field,
+                      playlists=opts.from_playlist)
+                return
+            if opts.from_field or opts.from_playlist:
+                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
+            if opts.force is not None:
+                self.config["force"].set(opts.force)
+            if opts.model:
+                self.config["model"].set(opts.model)
+            changes = self.analyse(list(lib.items(args)), write=write, pretend=opts.pretend,
+                                   categories=opts.category
+                                   or self.config["categories"].as_str_seq())
+        except genriflow.GenriflowError as err:
+            raise ui.UserError(str(err)) from err
+        if opts.plan:
+            write_plan(opts.plan, changes)
+            ui.print_(f"plan: {len(changes)} changes recorded in {opts.plan}")
+
+    def imported(self, session: ImportSession, task: ImportTask) -> None:
+        """The import stage (``auto: yes``): analyse the items just imported."""
+        import genriflow
+
+        try:
+            self.analyse(list(task.imported_items()), write=False, pretend=False,
+                         categories=self.config["categories"].as_str_seq())
+        except genriflow.GenriflowError as err:
+            self._log.error("{}", err)
+
+    # --- the work -----------------------------------------------------------------------
+
+    @contextmanager
+    def file_warnings(self) -> Iterator[None]:
+        """genriflow's warnings (a cut download, analysed for the part that decodes; a
+        category with fewer songs than folds) as beets' log lines, ``genriflow: PATH:
+        REASON``, not Python's warning display (its source line); other warnings as Python
+        shows them."""
+        from genriflow import GenriflowWarning
+
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", GenriflowWarning)
+                yield
+        finally:  # said even when the analysis stops with an error
+            for said in caught:
+                if issubclass(said.category, GenriflowWarning):
+                    self._log.warning("{}", said.message)
+                else:
+                    warnings.warn_explicit(said.message, said.category, said.filename,
+                                           said.lineno)
+
+    def options(self) -> Any:
+        """genriflow's :class:`~genriflow.RunOptions`: the configured store and workers."""
+        import genriflow
+        from genriflow.locations import default_store_dir
+
+        store = self.config["store"].as_str() or default_store_dir()
+        jobs = self.config["jobs"].get(int) or None
+        return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs)
+
+    def sampling(self) -> dict[str, Any]:
+        """``excerpts`` and ``full`` as :func:`genriflow.analyse` takes them."""
+        return {"excerpts": self.config["excerpts"].get(int) or None,
+                "full": self.config["full"].get(bool)}
+
+    def library(self) -> Any:
+        """genriflow's index (for own categories): ``library``, else beside beets' config."""
+        import genriflow
+
+        path = self.config["library"].as_str() or os.path.join(
+            beets_config.config_dir(), "genriflow", "library.db")
+        path = Path(os.path.expanduser(path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return genriflow.Library(path)
+
+    def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
+                categories: Sequence[str] = ()) -> list[Change]:
+        """Analyse ``items`` (genre, moods, voice; each learnt category) and set their
+        fields; returns every change. ``pretend``: print them only."""
+        import genriflow
+
+        model = self.config["model"].as_str()
+        sampling = self.sampling()
+        identity = genriflow.model_identity(model, **sampling).identity
+        force = self.config["force"].get(bool)
+        todo = [i for i in items if force or i.get("genriflow_model") != identity]
+        if len(todo) < len(items):
+            ui.print_(f"{len(items) - len(todo)} items already analysed by {identity} "
+                      "(--force analyses them again)")
+        paths = {i.id: os.fsdecode(i.path) for i in items}
+        by_path = {os.path.normpath(paths[i.id]): i for i in items}
+        new: dict[int, dict[str, Any]] = {i.id: {} for i in items}
+        options = self.options()
+        if todo:
+            with self.file_warnings():
+                analysis = genriflow.analyse([paths[i.id] for i in todo], model=model,
+                                             tags=True, options=options, **sampling)
+            for error in analysis.errors:
+                self._log.warning("{}", error)
+            tags = {os.path.normpath(t.path): t for t in analysis.tags}
+            for prediction in analysis.predictions:
+                key = os.path.normpath(prediction.path)
+                item = by_path[key]
+                new[item.id] = song_fields(prediction, tags.get(key), identity)
+                new[item.id].update(self.genre_of(item, prediction))
+        for name in categories:
+            categorise(self, name, items, by_path, new, options)
+        changes: list[Change] = []
+        for item in items:
+            if new[item.id]:
+                changes.extend(self.update(item, new[item.id], write=write,
+                                           pretend=pretend))
+        return changes
+
+    def genre_of(self, item: Item, prediction: Any) -> dict[str, Any]:
+        """beets' own genre field, with ``write_genre: yes``: the canonical name of the
+        model's genre when whitelisted, confident enough and known; never replacing a
+        genre the user set unless ``overwrite_genre``."""
+        if not self.config["write_genre"].get(bool):
+            return {}
+        if prediction.unknown and self.config["skip_unknown"].get(bool):
+            return {}
+        if float(max(prediction.probabilities)) < self.config["genre_min_confidence"].get(
+                float):
+            return {}
+        canonical = {k.lower(): str(v) for k, v in self.config["canonical"].get(dict).items()}
+        genre = canonical.get(prediction.genre.lower(), prediction.genre)
+        whitelist = {g.lower() for g in self.config["whitelist"].as_str_seq()}
+        if whitelist and genre.lower() not in whitelist:
+            return {}
+        field = "genres" if has_genres_list() else "genre"
+        now = item.get(field)
+        empty = not now
+        earlier = item.get("genriflow_genre_set")  # genriflow's own earlier value
+        if not (empty or self.config["overwrite_genre"].get(bool) or
+                (earlier and same(now, [earlier] if field == "genres" else earlier))):
+            return {}
+        return {field: [genre] if field == "genres" else genre,
+                "genriflow_genre_set": genre}
+
+    def update(self, item: Item, fields: dict[str, Any], *, write: bool,
+               pretend: bool) -> list[Change]:
+        """Set ``fields`` on ``item`` (store; with ``write`` and a tag among them, write
+        the file through beets); returns the changes made."""
+        changes = []
+        for field, value in fields.items():
+            old_set = field in item
+            old = item.get(field) if old_set else None
+            if old_set and same(old, value):
+                continue
+            changes.append(Change(item.id, displayable_path(item.path), field,
+                                  list(old) if isinstance(old, list) else old, value,
+                                  old_set))
+        if not changes:
+            return []
+        ui.print_(f"{displayable_path(item.path)}: {summarise(fields)}")
+        if pretend:
+            return changes
+        for change in changes:
+            item[change.field] = change.new
+        tag_changed = any(c.field in item._media_fields for c in changes)
+        item.store()
+        if write and tag_changed:
+            item.try_write()
+        return changes
