@@ -239,10 +239,13 @@ def test_a_song_named_that_the_user_may_not_read_does_not_stop_the_others(tmp_pa
     for song in songs:
         sf.write(song, tone(5.0), SR)
     songs[0].chmod(0)
-    out = subprocess.run([sys.executable, "-m", "genriflow", "predict", *map(str, songs),
-                          "-f", "csv", "-q"], capture_output=True, text=True, timeout=600,
-                         env={**os.environ, **store_env(tmp_path)},
-                         preexec_fn=drop_dac_override_in_child)
+    try:
+        out = subprocess.run([sys.executable, "-m", "genriflow", "predict", *map(str, songs),
+                              "-f", "csv", "-q"], capture_output=True, text=True, timeout=600,
+                             env={**os.environ, **store_env(tmp_path)},
+                             preexec_fn=drop_dac_override_in_child)
+    except subprocess.SubprocessError as error:  # root without CAP_SETPCAP (a container)
+        pytest.skip(f"cannot drop root's read-any-file capabilities in a child: {error}")
     assert out.returncode == 1, out.stderr
     assert [row.split(",")[0] for row in out.stdout.splitlines()[1:]] == [str(songs[1])]
     assert out.stderr.splitlines()[-1] == f"  {songs[0]}: cannot be read: permission denied"
