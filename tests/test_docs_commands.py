@@ -81,3 +81,13 @@ def test_version_and_the_usage_error_quoted_in_getting_started():
     [line] = wrong.stderr.strip().splitlines()
     assert line.startswith("error: No such option: --x; see `")
     assert "error: No such option: --x; see `genriflow predict --help`" in doc
+
+
+def test_predict_help_names_the_built_in_models_the_pages_use():
+    """docs/getting-started.md runs `predict --model library-genres`: `--model`'s help
+    names it beside gtzan, gtzan-table and zero-shot (not only `genriflow models`)."""
+    out = in_process("predict", "--help")
+    assert out.returncode == 0, out.stderr
+    words = " ".join(out.stdout.split())
+    for name in ("gtzan (the default", "library-genres", "gtzan-table", "zero-shot"):
+        assert name in words, name

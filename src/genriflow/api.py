@@ -427,6 +427,29 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``song=None`` only brings the index up to date. In a folder-per-genre library,
     ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
     ``precision_interval`` its 95 % interval (a bootstrap of the songs).
+
+    Returns
+    -------
+    SimilarSongs
+        ``neighbours`` (path, cosine similarity; the song itself left out), ``update``
+        (what bringing the index up to date added, changed, removed and computed),
+        ``index``, and ``precision`` with its interval (``None`` unless labelled).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, numpy as np, soundfile as sf, genriflow
+    >>> music, store = (pathlib.Path(tempfile.mkdtemp()) for _ in range(2))
+    >>> t = np.arange(4 * 16000) / 16000
+    >>> for name, hz in (("a", 220), ("b", 330), ("c", 440)):
+    ...     sf.write(music / f"{name}.wav", 0.3 * np.sin(2 * np.pi * hz * t), 16000)
+    >>> found = genriflow.similar(music / "a.wav", music, k=2,
+    ...                           options=genriflow.RunOptions(store=store, n_jobs=1))
+    >>> sorted(pathlib.Path(path).name for path, _ in found.neighbours)
+    ['b.wav', 'c.wav']
+    >>> len(found.update.added), found.update.computed, found.precision   # not labelled
+    (3, 3, None)
+    >>> genriflow.similar(None, music, options=genriflow.RunOptions(store=store)).update.computed
+    0
     """
     a_path("song", song, optional=True)
     a_path("library", library)

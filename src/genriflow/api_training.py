@@ -68,6 +68,17 @@ def extract_features(data: str | os.PathLike, *,
     -------
     FeatureDataset or dict of FeatureDataset
         ``X`` (one row per file), ``y``, ``frame`` and ``errors``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, genriflow
+    >>> from genriflow.datasets.synthetic import make_demo_corpus
+    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus"
+    >>> _ = make_demo_corpus(corpus, per_genre=1, seconds=3, seed=0)   # 10 genres, 1 clip each
+    >>> table = genriflow.extract_features(corpus, options=genriflow.RunOptions(store=None,
+    ...                                                                         n_jobs=1))
+    >>> table.X.shape, sorted(set(table.y.tolist()))[:3], table.errors
+    ((10, 57), ['blues', 'classical', 'country'], [])
     """
     a_path("data", data)
     names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
@@ -167,6 +178,21 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     -------
     Run
         The model folder, its metrics (with the split) and the files that could not be used.
+
+    Raises
+    ------
+    ConfigError
+        A bad option or combination, before any file is read (the documentation's Python
+        API page, ``docs/python-api.md``, trains a model end to end).
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.train("songs/", out="model", model="svm@nope")
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `model` names feature set 'nope'; choose from kaggle, genriflow-stack, ...
     """
     split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
     training_config(model, split=split_config, table=table is not None, pca=pca,
@@ -232,6 +258,15 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     TuneResult
         The run folder, the best trial, its test figures (accuracy with its 95 % Wilson
         interval) and the trial table.
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.tune("songs/", model="svm", out="run", sampler="random")
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `sampler` must be one of grid, tpe; got 'random'
     """
     from genriflow.training.tune_config import TuneConfig
 
@@ -307,6 +342,21 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
         ``metrics["split"]["seen_by_the_model"]`` counts the items of ``all`` that are in
         the model's own train or valid part, and the report warns of them.
     options : RunOptions or None
+
+    Returns
+    -------
+    Run
+        The run folder, ``metrics`` (accuracy, per-genre figures, the split and part) and
+        the files that could not be used.
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.evaluate("songs/", model="gtzan", out="run", part="everything")
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `part` must be one of test, valid, train, all; got 'everything'
     """
     one_of("part", part, EVALUATION_PARTS)
     from genriflow.workflows.evaluate_model import evaluate_to_folder
@@ -375,6 +425,15 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     Run
         ``metrics["open_set"]``: ``pooled`` (score -> AUROC, interval, FPR at 95 % TPR,
         AURC, far-out figures) and ``rounds`` (one per held-out genre).
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.open_set("songs/", model="gtzan-table", out="run", far_out=-1)
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `far_out` must be at least 0; got -1
     """
     from genriflow.workflows.open_set_config import OpenSetConfig
 
@@ -399,6 +458,15 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
     per model. Models are named as for :func:`train`; a bad one is a
     :class:`~genriflow.errors.ConfigError` naming ``models`` before any is trained.
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.compare("songs/", ["svm", "bogus"], out="run")
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `models` must be auto, a classical model (...), optionally @feature-set; got 'bogus'
     """
     a_path("data", data)
     a_path("out", out)
@@ -438,7 +506,18 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     """Find genres without labels and score the clusters against the labels (ARI, NMI).
 
     ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
-    ``genriflow-stack``); ``n_clusters`` defaults to one per label.
+    ``genriflow-stack``); ``n_clusters`` defaults to one per label. Returns a
+    :class:`Clustering`: ``scores`` (one row per method: ARI, NMI and matched accuracy with
+    their intervals) and ``assignments`` (each item's cluster per method).
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.cluster("songs/", out="run", methods=["dbscan"])
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `methods` must be one of pca-gmm, kmeans, lstm-autoencoder; got 'dbscan'
     """
     from genriflow.training.cluster_config import ClusterConfig
 
@@ -459,7 +538,19 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
          duration: float = 30.0, options: RunOptions | None = None) -> list[Path]:
     """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
     dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
-    ``report.html``. Returns the PNG files."""
+    ``report.html``. Returns the PNG files (a song's: ``NAME-waveform.png``,
+    ``NAME-spectrogram.png``, ``NAME-mel-spectrogram.png``, ``NAME-chroma.png``,
+    ``NAME-tonnetz.png``, ``NAME-mfcc.png``, ``NAME-zcr.png``).
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.plot("song.mp3", out="pics", duration=0)
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `duration` must be positive; got 0
+    """
     a_path("target", target)
     a_path("out", out)
     at_least("offset", offset, 0)

@@ -388,3 +388,21 @@ def test_read_playlist_reads_comments_relative_absolute_and_file_addresses(tmp_p
 def test_music_files_are_never_modified(own, checksums):
     assert checksums(own.music) == own.before
     assert not any(p.suffix == ".db" for p in own.music.rglob("*"))
+
+
+def test_suggest_with_no_unlabelled_song_says_so_on_the_command_line(own, tmp_path, cli,
+                                                                      feature_cache):
+    # Every song of this index is labelled: `--suggest` has nothing to list, and says so
+    # in a note rather than printing nothing.
+    sorted_ = tmp_path / "sorted"
+    for category in ("rock", "metal"):
+        (sorted_ / category).mkdir(parents=True)
+        for song in sorted((own.music / "sorted" / category).iterdir())[:4]:
+            shutil.copy(song, sorted_ / category)
+    learnt = cli("library", "learn", "two", "--from-folders", sorted_, "--suggest", "3",
+                 "--folds", "2", "--dry-run", "--db", tmp_path / "library.db",
+                 "--store", feature_cache, "-j", "1", "-q")
+    assert learnt.returncode == 0, learnt.stderr
+    assert "label these next" not in learnt.stdout
+    [note] = [line for line in learnt.stderr.splitlines() if "--suggest" in line]
+    assert note.startswith("note: --suggest: no unlabelled song to suggest")

@@ -291,10 +291,10 @@ def learn(
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
                                save=not dry_run, options=options)
-    _print_learnt(report)
+    _print_learnt(report, suggest=suggest)
 
 
-def _print_learnt(report) -> None:
+def _print_learnt(report, *, suggest: int = 0) -> None:
     for entry, why in report.skipped:
         err_console.print(labelled("skipped", f"{entry}: {why}"), highlight=False)
     for category, n in report.dropped.items():
@@ -327,6 +327,11 @@ def _print_learnt(report) -> None:
         console.print("not saved (--dry-run)")
     if report.suggestions:
         console.print("label these next (the model is least sure of them):")
+    elif suggest:  # asked for, and none: say so rather than print nothing
+        err_console.print(labelled(
+            "note", "--suggest: no unlabelled song to suggest; every song the index holds "
+                    "is labelled or a copy of a labelled one (`genriflow library scan` the "
+                    "rest of your music first)", "cyan"), highlight=False)
     for s in report.suggestions:
         console.print(f"  {s.category:<12} {s.probability:>4.0%}  margin {s.margin:.2f}  "
                       f"{s.path}", highlight=False, markup=False)

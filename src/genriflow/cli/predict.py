@@ -40,9 +40,11 @@ def command(
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
              "then used.")],
     model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model "
-                                              "(`genriflow models` lists them): gtzan (the "
-                                              "default: a head on the musicnn taggers), "
-                                              "gtzan-table (the GTZAN feature table's "
+                                              "(`genriflow models` lists them all): gtzan "
+                                              "(the default: a head on the musicnn taggers, "
+                                              "GTZAN's ten genres), library-genres (those "
+                                              "and nine more: electronic, ambient, folk, "
+                                              "...), gtzan-table (the GTZAN feature table's "
                                               "model) or zero-shot (genres from the "
                                               "pretrained taggers, no training); every path "
                                               "is then audio.")] = None,
