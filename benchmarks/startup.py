@@ -30,6 +30,7 @@ load average is printed at the start and the end; say both when quoting them.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import shlex
@@ -96,6 +97,20 @@ def measure(song: Path, sources: Sequence[Path | None],
     return runs
 
 
+def compile_bytecode(sources: Sequence[Path | None]) -> None:
+    """Byte-compile each genriflow of ``sources`` (``None``: the one this Python imports),
+    as installing a wheel does: an editable checkout under ``PYTHONDONTWRITEBYTECODE=1``
+    would otherwise compile every module it imports again on each timed run."""
+    for src in sources:
+        if src is None:
+            spec = importlib.util.find_spec("genriflow")
+            assert spec is not None and spec.submodule_search_locations
+            folder = Path(spec.submodule_search_locations[0])
+        else:
+            folder = src / "genriflow"
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
+
+
 def median(runs: list[tuple[float, float]], which: int) -> float:
     """The median wall (``which`` 0) or CPU (1) seconds of ``runs``."""
     return statistics.median(run[which] for run in runs)
@@ -134,10 +149,12 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
     print("(cold: a fresh feature store; warm: the same command again, served from it; "
           "each figure wall-clock / CPU user+sys seconds)")
+    sources = [None, *([args.baseline_src] if args.baseline_src else [])]
+    compile_bytecode(sources)
+    print("(genriflow byte-compiled first, as installing it does)")
     with tempfile.TemporaryDirectory() as folder:
         song = Path(shutil.copy(args.song, folder))
-        now, *rest = measure(song, [None, *([args.baseline_src] if args.baseline_src
-                                            else [])], args.repeat)
+        now, *rest = measure(song, sources, args.repeat)
         original, how = musicnn(args.musicnn_python, song, args.repeat)
     before = rest[0] if rest else None
 
