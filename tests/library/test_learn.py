@@ -197,6 +197,21 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
         assert not {groups[i] for i in train} & {groups[i] for i in test}
 
 
+def test_a_fold_trained_on_one_category_has_no_threshold_and_its_songs_are_unsure():
+    from genriflow.evaluation.crossval import cross_validate_head
+    from genriflow.features.embeddings import ANALYSIS_SIZE
+    from genriflow.training.head import HeadConfig
+
+    rng = np.random.default_rng(0)
+    windows = [rng.random((2, ANALYSIS_SIZE)) for _ in range(4)]
+    # both "a" songs are one album: the fold testing it trains on "b" alone
+    e = cross_validate_head(windows, list("aabb"), HeadConfig(), ["g1", "g1", "g2", "g3"])
+    alone = [i for i, c in enumerate(e.chosen) if c["input"] is None]
+    assert len(alone) == 1 and e.min_confidence[alone[0]] is None
+    assert all(m is not None for i, m in enumerate(e.min_confidence) if i not in alone)
+    assert e.unsure >= 2  # the "a" songs, with nothing to tell them from
+    assert json.loads(json.dumps(e.to_dict()))["min_confidence"][alone[0]] is None
+
 def test_unsure_songs_are_less_accurate_than_the_rest(own):
     truth, best, confidence, genre = _inbox(own)
     unsure = confidence < own.report.choice.config.min_confidence

@@ -37,11 +37,11 @@ class AudioError(GenriflowError):
         The file.
     reason : str
         One human-readable line, without the path.
-    kind : AudioErrorKind
-        The category, for filtering and for ``errors.csv``.
+    kind : AudioErrorKind or str
+        The category (or its value), for filtering and for ``errors.csv``.
     """
 
-    def __init__(self, path: str | Path, reason: str, kind: AudioErrorKind) -> None:
+    def __init__(self, path: str | Path, reason: str, kind: AudioErrorKind | str) -> None:
         self.path = Path(path)
         self.reason = reason
         self.kind = AudioErrorKind(kind)

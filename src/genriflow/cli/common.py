@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -249,7 +249,7 @@ def _text(message: Callable[[], str]) -> str:
         return f"(its message could not be made: {type(exc).__name__})"
 
 
-def _fail(message: str, status: int, label: str = "error") -> None:
+def _fail(message: str, status: int, label: str = "error") -> NoReturn:
     """One red line on stderr, then exit with ``status``; this never raises anything else."""
     try:
         err_console.print(labelled(label, message, "red") if message else

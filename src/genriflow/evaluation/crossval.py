@@ -72,8 +72,9 @@ class CrossValidation:
     interval : tuple of float
         95 % Wilson score interval of :attr:`accuracy`.
     per_category : dict of str to CategoryFigures
-    min_confidence : list of float
-        The threshold chosen (or fixed) in each fold.
+    min_confidence : list of float or None
+        The threshold chosen (or fixed) in each fold; ``None`` for a fold whose training
+        part holds a single category (its songs count unsure).
     sure, sure_correct, unsure, unsure_correct : int
         Songs at or above their fold's threshold and below it, and how many of each are
         right (by their most probable category).
@@ -91,7 +92,7 @@ class CrossValidation:
     accuracy: float
     interval: tuple[float, float]
     per_category: dict[str, CategoryFigures]
-    min_confidence: list[float]
+    min_confidence: list[float | None]
     sure: int
     sure_correct: int
     unsure: int

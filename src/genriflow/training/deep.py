@@ -9,7 +9,7 @@ the result per clip, once, on the test part is the workflows layer's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -100,7 +100,7 @@ def augmented_copies(dataset: FeatureDataset, config: DeepTrainConfig, *,
 
 
 def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None, *,
-                  extra_train: list[FeatureDataset] = (), progress: bool = False,
+                  extra_train: Sequence[FeatureDataset] = (), progress: bool = False,
                   on_epoch: Callable[[History], None] | None = None) -> NetworkFit:
     """Train a network on ``dataset`` (whose features must be the network's input set).
 
@@ -108,7 +108,7 @@ def train_network(dataset: FeatureDataset, config: DeepTrainConfig | None = None
     ----------
     dataset : FeatureDataset
     config : DeepTrainConfig or None
-    extra_train : list of FeatureDataset
+    extra_train : sequence of FeatureDataset
         More training clips with the same labels (see :func:`augmented_copies`).
     progress : bool
         A progress bar over epochs.

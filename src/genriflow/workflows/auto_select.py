@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,7 +127,7 @@ class AutoResult:
 def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
                         train: TrainConfig | None = None,
                         network: DeepTrainConfig | None = None,
-                        extra_train: list[FeatureDataset] = (),
+                        extra_train: Sequence[FeatureDataset] = (),
                         progress: bool = False) -> AutoResult:
     """Choose on validation (:func:`~genriflow.training.auto.choose_auto`) and test the
     winner once on the test part, per round of the split.
@@ -139,7 +140,7 @@ def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
         The split, seed and PCA of the heads.
     network : DeepTrainConfig or None
         How to train the network (``None``: not tried).
-    extra_train : list of FeatureDataset
+    extra_train : sequence of FeatureDataset
         Augmented copies of the network's training clips.
     progress : bool
 

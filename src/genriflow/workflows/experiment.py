@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
 
 
 def _one_round(dataset: FeatureDataset, parts: pd.Series, labels: list[str],
-               config: TrainConfig, method: str) -> tuple[object, dict, tuple]:
+               config: TrainConfig, method: str) -> tuple[object, dict, tuple | None]:
     test = (parts == "test").to_numpy()
     if not (parts == "train").any() or not test.any():
         raise DatasetError(f"split {method!r} leaves no training or no test rows in "
@@ -184,7 +185,7 @@ class DeepTrainResult:
 
 
 def train_network_and_test(dataset: FeatureDataset, config: DeepTrainConfig | None = None, *,
-                           extra_train: list[FeatureDataset] = (),
+                           extra_train: Sequence[FeatureDataset] = (),
                            progress: bool = False) -> DeepTrainResult:
     """Train a network (:func:`~genriflow.training.deep.train_network`) and score it per
     clip: train and validation accuracy, and the test figures, once.
@@ -194,7 +195,7 @@ def train_network_and_test(dataset: FeatureDataset, config: DeepTrainConfig | No
     dataset : FeatureDataset
         Its features must be the network's input set.
     config : DeepTrainConfig or None
-    extra_train : list of FeatureDataset
+    extra_train : sequence of FeatureDataset
         More training clips (:func:`~genriflow.training.deep.augmented_copies`).
     progress : bool
         A progress bar over epochs.
@@ -264,7 +265,7 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
 
 def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                             config: DeepTrainConfig | None = None, *,
-                            extra_train: list[FeatureDataset] = (),
+                            extra_train: Sequence[FeatureDataset] = (),
                             progress: bool = False) -> DeepTrainResult:
     """:func:`train_network_and_test`, then write the model folder with its report and
     training curves (``curves.png``)."""
