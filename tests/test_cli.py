@@ -257,7 +257,7 @@ def test_predict_help_describes_the_default_model_as_genriflow_models_does():
 
     shown = " ".join(in_process("predict", "--help").stdout.split())
     gtzan = next(m for m in genriflow.describe_models() if m.name == "gtzan")
-    assert f"gtzan (the default: {gtzan.summary.split(' (')[0]})" in shown
+    assert f"gtzan (the default: {gtzan.summary.split(' (')[0]}, " in shown
 
 
 def test_a_store_that_cannot_be_a_folder_is_a_user_error_not_a_bug(tmp_path):

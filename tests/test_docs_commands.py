@@ -49,7 +49,7 @@ def test_models_title_on_a_colour_terminal_is_plain_text(monkeypatch):
     first = console.file.getvalue().splitlines()[0]
     assert first == (
         "Built-in models, each figure with what it was fitted, chosen and "
-        "tested on (95 % Wilson interval):"
+        "tested on (95 % intervals):"
     )
 
 
