@@ -38,7 +38,7 @@ from genriflow.audio.errors import AudioError
 from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
-from genriflow.progress import CurrentStderr
+from genriflow.progress import CurrentStderr, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
@@ -340,6 +340,6 @@ def exit_if_failed(errors: list[AudioError]) -> None:
 def print_errors(errors: list[AudioError]) -> None:
     """The files a batch could not use, one line each, on stderr."""
     if errors:
-        err_console.print(styled((f"{len(errors)} file(s) could not be used:", "yellow")))
+        err_console.print(styled((f"{counted(len(errors), 'file')} could not be used:", "yellow")))
     for err in errors:
         err_console.print(f"  {err}", highlight=False, soft_wrap=True)  # its name readable

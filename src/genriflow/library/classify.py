@@ -24,7 +24,7 @@ from genriflow.features.options import RunOptions
 from genriflow.library.configs import ClassifyConfig
 from genriflow.library.db import transaction
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL  # noqa: F401 (re-exported)
-from genriflow.progress import progress_bar
+from genriflow.progress import counted, progress_bar
 
 if TYPE_CHECKING:
     from genriflow.library.analyse import Analyser, SongAnalysis
@@ -67,7 +67,7 @@ class ClassifyReport:
 
     def __str__(self) -> str:
         sampling = f" on {self.sampling}" if self.sampling else ""
-        text = (f"analysed {self.analysed} of {self.due} songs due with {self.model}"
+        text = (f"analysed {self.analysed} of {counted(self.due, 'song')} due with {self.model}"
                 f"{sampling} ({self.up_to_date} already up to date, {self.failed} failed)")
         if self.stale:
             text += f"; {self.stale} changed since the scan: scan again"
