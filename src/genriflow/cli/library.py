@@ -112,7 +112,9 @@ def classify(
                             **sampling_options(excerpts, full))
     options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     with open_library(db) as library:
-        report = library.classify(**asdict(config), options=options)
+        # the name as given: the library resolves a learnt model's name to its folder
+        report = library.classify(**{**asdict(config), "model": model or DEFAULT_LIBRARY_MODEL},
+                                  options=options)
     console.print(str(report), highlight=False)
     print_errors(report.errors)
     exit_if_failed(report.errors)
