@@ -100,6 +100,9 @@ class Library:
         self._conn = connect(self.path)
         self._writing_now = False
 
+    def __repr__(self) -> str:
+        return f"Library({str(self.path)!r})"
+
     def __enter__(self) -> Library:
         return self
 
