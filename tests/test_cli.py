@@ -229,7 +229,7 @@ def test_predict_names_a_song_it_may_not_read_and_goes_on_with_the_rest(tmp_path
         assert [row.split(",")[0] for row in out.stdout.splitlines()[1:]] == [
             str(s) for s in songs[1:]]
         assert out.stderr.splitlines()[-2:] == [
-            "1 file(s) could not be used:", f"  {songs[0]}: cannot be read: permission denied"]
+            "1 file could not be used:", f"  {songs[0]}: cannot be read: permission denied"]
 
 
 def test_a_song_named_that_the_user_may_not_read_does_not_stop_the_others(tmp_path):
@@ -333,7 +333,7 @@ def test_a_name_with_a_line_break_stays_one_line_in_similar_and_in_the_failed_li
     index, first = out.stdout.splitlines()  # the index's line, then one per song
     assert first.startswith("  1  ") and first.endswith(f"  {library}/two\\nlines.flac")
     assert out.stderr.splitlines() == [
-        "1 file(s) could not be used:",
+        "1 file could not be used:",
         f"  {library}/empty\\tand\\nbroken.mp3: empty file (0 bytes)"]
 
 
@@ -455,4 +455,4 @@ def test_a_batch_that_skipped_files_says_so_in_its_exit_status(command, tmp_path
     write_bad_files(tmp_path / "songs" / "rock")
     ran = in_process(*command, tmp_path / "songs", "-q", "-j", "1", "--store", feature_cache)
     assert ran.returncode == 1, ran.stderr
-    assert "5 file(s) could not be used:" in ran.stderr and "garbled.flac" in ran.stderr
+    assert "5 files could not be used:" in ran.stderr and "garbled.flac" in ran.stderr

@@ -414,6 +414,15 @@ class SimilarSongs:
     precision: float | None = None
     precision_interval: tuple[float, float] | None = None
 
+    def __repr__(self) -> str:
+        """The neighbours and the counts: the index and its update list every song."""
+        near = [(path, round(similarity, 3)) for path, similarity in self.neighbours]
+        u = self.update
+        precision = "" if self.precision is None else f", precision={self.precision:.3f}"
+        return (f"SimilarSongs(neighbours={near}, index={len(self.index)} songs, "
+                f"update={len(u.added)} added, {len(u.changed)} changed, "
+                f"{len(u.removed)} removed, {len(u.errors)} failed{precision})")
+
 
 def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: int = 5,
             excerpts: int | None = None, full: bool = False,

@@ -19,13 +19,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from numbers import Integral, Real
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
 
 
 class GenriflowError(Exception):
     """Something the user can fix: the message says what and where, in one line."""
+
+    #: Whether the message names parameters in backticks as the Python API spells them
+    #: (`` `multi_label` ``) and nothing else so: an interface may spell them its own way
+    #: (the command line's ``--multi-label``).
+    names_fields: ClassVar[bool] = False
 
 
 class GenriflowWarning(UserWarning):
@@ -42,8 +47,11 @@ class ConfigError(GenriflowError, ValueError):
         The parameter's name as the Python API spells it (``model``, ``n_jobs``); the
         command line shows it as the option that sets it (``--model``, ``--jobs``).
     reason : str
-        What is wrong, without the name.
+        What is wrong, without the name; another parameter it names is in backticks
+        (``"needs a model for `multi_label`"``).
     """
+
+    names_fields = True
 
     def __init__(self, field: str, reason: str) -> None:
         self.field = field

@@ -394,3 +394,22 @@ def labelled(label: str, message: str, style: str = "yellow") -> Text:
     """
     return styled((f"{label}:", style), " ", message)
 
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun``, the noun plural unless ``n`` is one: the one way genriflow's
+    messages count things.
+
+    Parameters
+    ----------
+    n : int
+        How many.
+    noun : str
+        The singular (``"song"``, ``"analysed song"``).
+    plural : str, optional
+        The plural where adding ``s`` is wrong (``"categories"``).
+
+    >>> counted(1, "analysed song"), counted(2, "file"), counted(0, "category", "categories")
+    ('1 analysed song', '2 files', '0 categories')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -127,3 +127,4 @@ def test_a_store_written_through_pandas_reads_back(tmp_path):
     frame.to_parquet(tmp_path / "file-hashes.parquet", index=False)
     known = HashCache(tmp_path).get(song)
     assert known.content == "c0ffee" and known.duration is None
+    assert known.declared is None  # written before cut files' lengths were kept

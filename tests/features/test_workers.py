@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import soundfile as sf
 
 from genriflow.features import workers
@@ -79,3 +80,35 @@ def test_a_cut_file_is_said_once_whatever_the_set(tmp_path):
         assert not isinstance(result, Exception), result
         assert len(said) == 1, (config.set, said)
         assert said[0].startswith(f"{cut}: truncated: the header declares 20.0 s, only "), said
+
+
+def test_a_cut_file_is_said_in_the_same_words_when_its_header_is_remembered(tmp_path):
+    """The second set's run knows the file from the store's hash cache (its header is not
+    read again); it still says the cut in the header check's words, once."""
+    import warnings
+
+    from genriflow.audio import info
+    from genriflow.audio.errors import AudioWarning
+    from genriflow.features.extract import extract
+    from genriflow.features.options import RunOptions
+    from genriflow.features.store import HashCache
+    from sample_audio import write_truncated
+
+    cut = write_truncated(tmp_path / "songs")
+    expected = f"{cut}: {info(cut).truncation}"
+    options = RunOptions(store=tmp_path / "store", n_jobs=1)
+
+    def said(config: FeatureConfig) -> list[str]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = extract([cut], config, options=options)
+        assert not result.errors and len(result.files) == 1, result.errors
+        return [str(w.message) for w in caught if issubclass(w.category, AudioWarning)]
+
+    assert said(FeatureConfig(set="kaggle")) == [expected]  # the header read
+    assert HashCache(options.store).get(cut) is not None  # ... and remembered
+    assert said(FeatureConfig(set="spectral-summary")) == [expected]  # not read again
+    assert said(FeatureConfig(set="spectral-summary")) == []  # a store hit decodes nothing
+    known = HashCache(options.store).get(cut)
+    assert known.declared == pytest.approx(20.0, abs=0.1)
+    assert known.duration == pytest.approx(info(cut).duration, abs=1e-6)

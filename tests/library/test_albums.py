@@ -103,6 +103,8 @@ def test_albums_on_the_command_line(albums_library, demo_model, cli):
     assert Path(paths["metal", 1]).name in disagree
     assert Path(paths["classical", 1]).name not in disagree
     assert "metal" in disagree and "3 albums by" in out.stderr
+    # one untagged song (the blues single): counted in the singular
+    assert "(1 analysed song without an album tag," in out.stderr
     plain = cli("library", "albums", "--db", db)
     assert "tracks that disagree" not in plain.stdout and "Lone" in plain.stdout
     for args in (("--min-tracks", "0"), ("--model", "no-such-model")):

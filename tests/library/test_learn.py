@@ -99,9 +99,10 @@ def own(tmp_path_factory, feature_cache, checksums):
     library = Library(root / "index" / "library.db")
     library.scan([music])
     report = library.learn("mine", from_folders=music / "sorted", suggest=8, options=options)
-    library.classify(model="mine", options=options)
+    classified = library.classify(model="mine", options=options)
     yield SimpleNamespace(root=root, music=music, truth=truth, before=before,
                           options=options, library=library, report=report,
+                          classified=classified,
                           env={"GENRIFLOW_LIBRARY_DB": str(library.path)})
     library.close()
 
@@ -162,6 +163,12 @@ def test_the_printed_rate_is_what_held_out_songs_get_unsure_counted_wrong(own):
     assert sorted(p.name for p in folder.parent.iterdir()) == ["mine"]  # no leftovers
     printed = str(own.report)
     assert f"right {e.right_rate:.3f} (unsure counted wrong" in printed
+
+
+def test_a_learnt_model_is_reported_by_the_name_it_was_given(own):
+    assert own.classified.model == "mine" and str(own.classified).endswith(
+        " due with mine (0 already up to date, 0 failed)"), str(own.classified)
+    assert own.library.songs(model="mine")["model"].notna().all()  # found by name still
 
 
 def test_albums_are_the_groups_and_never_on_both_sides(own):

@@ -13,7 +13,7 @@ import lazy_loader
 
 # lazy_loader (SPEC 1, as librosa and scikit-image use it): each name imported on first use.
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
-    "decode": ["DEFAULT_SR", "AudioInfo", "info", "load", "load_native"],
+    "decode": ["DEFAULT_SR", "AudioInfo", "cut_message", "info", "load", "load_native"],
     "errors": ["AudioError", "AudioErrorKind"],
     "formats": ["AUDIO_EXTENSIONS"],
     "waveform": ["ARRAY_PATH", "cut", "mono_waveform", "to_mono_resampled"],
@@ -25,7 +25,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
 AUGMENTATIONS = ("none", "weak", "strong")
 
 if TYPE_CHECKING:  # for type checkers and editors: the names lazy_loader serves
-    from genriflow.audio.decode import DEFAULT_SR, AudioInfo, info, load, load_native
+    from genriflow.audio.decode import DEFAULT_SR, AudioInfo, cut_message, info, load, load_native
     from genriflow.audio.errors import AudioError, AudioErrorKind
     from genriflow.audio.formats import AUDIO_EXTENSIONS
     from genriflow.audio.waveform import ARRAY_PATH, cut, mono_waveform, to_mono_resampled

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 # functions that decode: naming them, or serving a song from the feature store, loads
 # neither library.
 
-__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "info", "load", "load_native"]
+__all__ = ["AUDIO_EXTENSIONS", "DEFAULT_SR", "AudioInfo", "cut_message", "info", "load",
+           "load_native"]
 
 #: Default sample rate, as librosa and the GTZAN feature table use.
 DEFAULT_SR = 22050
@@ -74,10 +75,24 @@ class AudioInfo:
         >>> AudioInfo(6.6, 44100, 2, declared=20.0).truncation
         'truncated: the header declares 20.0 s, only 6.6 s decode; the part that decodes is used'
         """
-        if self.declared is None:
-            return None
-        return (f"truncated: the header declares {self.declared:.1f} s, only "
-                f"{self.duration:.1f} s decode; the part that decodes is used")
+        return cut_message(self.duration, self.declared)
+
+
+def cut_message(duration: float, declared: float | None) -> str | None:
+    """What a person is told of a file of which ``duration`` seconds decode while its
+    header declares ``declared`` (``None``: a whole file): the one wording, whether the
+    cut shows in the header check (:func:`info`), in a decode (:func:`load`) or in what
+    the feature store remembers of the file.
+
+    >>> cut_message(6.6, 20.0)
+    'truncated: the header declares 20.0 s, only 6.6 s decode; the part that decodes is used'
+    >>> cut_message(30.0, None) is None
+    True
+    """
+    if declared is None:
+        return None
+    return (f"truncated: the header declares {declared:.1f} s, only "
+            f"{duration:.1f} s decode; the part that decodes is used")
 
 
 def _check_exists(path: Path) -> None:
@@ -252,17 +267,18 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
     path = Path(path)
     _check_exists(path)
     if path.suffix.lower() in _PYAV_FIRST:
-        y, native_sr, expected = _load_pyav(path, offset, duration)
+        y, native_sr, declared = _load_pyav(path, offset, duration)
     else:
         try:
-            y, native_sr, expected = _load_soundfile(path, offset, duration)
+            y, native_sr, declared = _load_soundfile(path, offset, duration)
         except (sf.LibsndfileError, RuntimeError, TypeError):
-            y, native_sr, expected = _load_pyav(path, offset, duration)
-    if 0 < len(y) < expected - _TRUNCATION_TOLERANCE * native_sr:
-        warnings.warn(AudioWarning(
-            path, f"truncated: the header declares {expected / native_sr:.1f} s from offset "
-            f"{offset:.1f} s, only {len(y) / native_sr:.1f} s decode; using what decodes"),
-            stacklevel=3)
+            y, native_sr, declared = _load_pyav(path, offset, duration)
+    start = int(round(offset * native_sr))
+    if 0 < len(y) < (_expected(declared, start, duration, native_sr)
+                     - _TRUNCATION_TOLERANCE * native_sr):
+        # the whole file's figures, as info() gives them, whichever window ran short
+        warnings.warn(AudioWarning(path, cut_message((start + len(y)) / native_sr,
+                                                     declared / native_sr)), stacklevel=3)
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)
@@ -282,7 +298,8 @@ def _expected(declared: int, start: int, duration: float | None, sr: int) -> int
 
 def _load_soundfile(path: Path, offset: float,
                     duration: float | None) -> tuple[np.ndarray, int, int]:
-    """Samples of shape (n, channels), the native rate and the samples the header declares."""
+    """Samples of shape (n, channels), the native rate and the samples the header declares
+    (the whole file's)."""
     import soundfile as sf
 
     with sf.SoundFile(os.fsencode(path)) as f:
@@ -292,8 +309,8 @@ def _load_soundfile(path: Path, offset: float,
             f.seek(min(start, f.frames))
         frames = -1 if duration is None else int(round(duration * native_sr))
         data = f.read(frames, dtype="float32", always_2d=True)
-        expected = _expected(f.frames, start, duration, native_sr)
-    return data, native_sr, expected
+        declared = f.frames
+    return data, native_sr, declared
 
 
 #: What a file that no demuxer recognises is told (a text file named ``song.mp3``).
@@ -379,12 +396,11 @@ def _load_pyav(path: Path, offset: float,
     if frames:
         chunks.append(_to_mono(frames))
     if not chunks:
-        return np.zeros(0, np.float32), native_sr, _expected(declared, start, duration,
-                                                             native_sr)
+        return np.zeros(0, np.float32), native_sr, declared
     mono = np.concatenate(chunks)
     lo = max(start - position, 0)
     hi = mono.size if stop is None else max(min(mono.size, stop - position), lo)
-    return mono[lo:hi], native_sr, _expected(declared, start, duration, native_sr)
+    return mono[lo:hi], native_sr, declared
 
 
 def _channels_first(frame: av.AudioFrame) -> np.ndarray:

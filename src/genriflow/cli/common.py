@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -35,10 +36,10 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError
-from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
+from genriflow.errors import GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
-from genriflow.progress import CurrentStderr
+from genriflow.progress import CurrentStderr, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
@@ -135,10 +136,8 @@ class GenriflowGroup(TyperGroup):
             _fail(usage_line(exc), EXIT_USER_ERROR)
         except (typer.Exit, typer.Abort, typer.TyperException):
             raise
-        except ConfigError as exc:
-            _fail(_text(partial(as_given, exc, ctx.meta.get(_COMMAND))), EXIT_USER_ERROR)
         except GenriflowError as exc:
-            _fail(_text(exc.__str__), EXIT_USER_ERROR)
+            _fail(_text(partial(as_given, exc, ctx.meta.get(_COMMAND))), EXIT_USER_ERROR)
         except Terminated:
             _fail("", EXIT_TERMINATED, label="terminated")
         except KeyboardInterrupt:
@@ -200,16 +199,30 @@ def usage_line(error: UsageError) -> str:
     return f"{error.format_message().rstrip('.')}{where}"
 
 
-def as_given(error: ConfigError, command: TyperCommand | None) -> str:
-    """``error`` with its field spelt as ``command`` takes it: the option (``--jobs`` for
+def as_given(error: GenriflowError, command: TyperCommand | None) -> str:
+    """``error`` with the fields it names in backticks (a :class:`ConfigError`'s own and
+    any in its reason) spelt as ``command`` takes them: the option (``--jobs`` for
     ``n_jobs``: a command's parameter carries the API's name) or the argument (``PATH``).
-    A field the command has no parameter for keeps the API's name."""
+    A field the command has no parameter for keeps the API's name; an error that does not
+    name fields (:attr:`~genriflow.errors.GenriflowError.names_fields`) is left as it is."""
+    text = str(error)
+    if not error.names_fields:
+        return text
+    spelt = {}
     for param in getattr(command, "params", ()):
-        if param.name == error.field:
-            name = (max(param.opts, key=len) if param.param_type_name == "option"
-                    else param.metavar or param.name.upper())
-            return f"`{name}` {error.reason}"
-    return str(error)
+        spelt[param.name] = (max(param.opts, key=len) if param.param_type_name == "option"
+                             else param.metavar or param.name.upper())
+    for api, parameter in _CALLED_OTHERWISE.items():
+        if parameter in spelt:
+            spelt.setdefault(api, spelt[parameter])
+    return _FIELD.sub(lambda m: f"`{spelt.get(m[1], m[1])}`", text)
+
+
+#: A field named in an error's message: an identifier alone in backticks.
+_FIELD = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+#: API fields a command's parameter names otherwise (``--from-playlist`` is given once
+#: for each playlist; the API takes ``from_playlists``, a list).
+_CALLED_OTHERWISE = {"from_playlists": "from_playlist"}
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -340,6 +353,6 @@ def exit_if_failed(errors: list[AudioError]) -> None:
 def print_errors(errors: list[AudioError]) -> None:
     """The files a batch could not use, one line each, on stderr."""
     if errors:
-        err_console.print(styled((f"{len(errors)} file(s) could not be used:", "yellow")))
+        err_console.print(styled((f"{counted(len(errors), 'file')} could not be used:", "yellow")))
     for err in errors:
         err_console.print(f"  {err}", highlight=False, soft_wrap=True)  # its name readable

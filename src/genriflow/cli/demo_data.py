@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import console
+from genriflow.progress import counted
 
 NAME = "demo-data"
 
@@ -27,4 +28,4 @@ def command(
 
     paths = make_demo_corpus(out, per_genre=per_genre, seconds=seconds, seed=seed,
                              multi=multi)
-    console.print(f"wrote {len(paths)} clips to {out}")
+    console.print(f"wrote {counted(len(paths), 'clip')} to {out}")

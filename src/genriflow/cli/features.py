@@ -22,6 +22,7 @@ from genriflow.cli.common import (
     split_list,
 )
 from genriflow.features import FEATURE_SET_NAMES
+from genriflow.progress import counted
 
 NAME = "features"
 
@@ -64,7 +65,7 @@ def command(
     from genriflow.features.representations import export_mel_images
 
     for name, dataset in datasets.items():
-        console.print(f"{name}: {len(dataset.frame)} files, shape {dataset.X.shape[1:]}")
+        console.print(f"{name}: {counted(len(dataset.frame), 'file')}, shape {dataset.X.shape[1:]}")
     if out is not None:
         write_feature_table(datasets[vector_sets[0]], out)
         console.print(f"wrote the {vector_sets[0]} table to {out}")

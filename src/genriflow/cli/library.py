@@ -50,7 +50,7 @@ from genriflow.cli.library_options import (
 from genriflow.library.configs import ClassifyConfig, LearnConfig, album_min_tracks, model_folder
 from genriflow.library.selection import Selection, export_format
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL
-from genriflow.progress import print_hanging
+from genriflow.progress import counted, print_hanging
 from genriflow.training.head_config import HeadConfig
 
 NAME = "library"
@@ -112,7 +112,9 @@ def classify(
                             **sampling_options(excerpts, full))
     options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     with open_library(db) as library:
-        report = library.classify(**asdict(config), options=options)
+        # the name as given: the library resolves a learnt model's name to its folder
+        report = library.classify(**{**asdict(config), "model": model or DEFAULT_LIBRARY_MODEL},
+                                  options=options)
     console.print(str(report), highlight=False)
     print_errors(report.errors)
     exit_if_failed(report.errors)
@@ -151,7 +153,7 @@ def ls(
         else:
             console.print(columns + rest, highlight=False, markup=False)
     noun = "file" if failed else "song"
-    err_console.print(f"{len(frame)} {noun}{'' if len(frame) == 1 else 's'}", highlight=False)
+    err_console.print(counted(len(frame), noun), highlight=False)
 
 
 def _aligned(rows: list[tuple[object, ...]], widths: tuple[int, ...], *,
@@ -298,8 +300,8 @@ def _print_learnt(report, *, suggest: int = 0) -> None:
     for entry, why in report.skipped:
         err_console.print(labelled("skipped", f"{entry}: {why}"), highlight=False)
     for category, n in report.dropped.items():
-        err_console.print(labelled("warning", f"category {category!r} dropped: {n} song(s), "
-                                   "fewer than needed"), highlight=False)
+        err_console.print(labelled("warning", f"category {category!r} dropped: "
+                                   f"{counted(n, 'song')}, fewer than needed"), highlight=False)
     print_errors(report.errors)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],
@@ -318,7 +320,7 @@ def _print_learnt(report, *, suggest: int = 0) -> None:
                   f"macro recall {e.macro_recall:.3f} (the categories' mean)", highlight=False)
     if report.choice is not None:
         c = report.choice.config
-        console.print(f"chosen on all {e.n} songs: input {c.input}, C {c.c:g}, "
+        console.print(f"chosen on all {counted(e.n, 'song')}: input {c.input}, C {c.c:g}, "
                       f"min-confidence {c.min_confidence:g}", highlight=False)
     if report.folder is not None:
         console.print(f"saved {report.folder}; apply it with `genriflow library classify "

@@ -23,7 +23,7 @@ from genriflow.cli.common import (
     styled,
 )
 from genriflow.errors import ConfigError
-from genriflow.progress import one_line
+from genriflow.progress import counted, one_line
 
 NAME = "similar"
 
@@ -57,7 +57,7 @@ def command(
                     options=run_options(store, no_store, n_jobs, quiet, device=device),
                     **sampling)
     update = found.update
-    console.print(f"index: {len(found.index)} songs ({len(update.added)} added, "
+    console.print(f"index: {counted(len(found.index), 'song')} ({len(update.added)} added, "
                   f"{len(update.changed)} changed, {len(update.removed)} removed, "
                   f"{update.computed} embedded now)")
     for rank, (path, similarity) in enumerate(found.neighbours, start=1):
@@ -65,7 +65,8 @@ def command(
     if found.precision is not None:
         low, high = found.precision_interval
         console.print(styled(f"precision@{k} over the library (same-genre neighbours, "
-                             f"{len(found.index)} songs): ", (f"{found.precision:.3f}", "bold"),
+                             f"{counted(len(found.index), 'song')}): ",
+                             (f"{found.precision:.3f}", "bold"),
                              f" (95 % bootstrap {low:.3f}-{high:.3f})"))
     print_errors(update.errors)
     exit_if_failed(update.errors)

@@ -32,6 +32,7 @@ from genriflow.audio import (
     ARRAY_PATH,
     AudioError,
     AudioErrorKind,
+    cut_message,
     info,
     load_native,
     to_mono_resampled,
@@ -83,6 +84,8 @@ class Computed(NamedTuple):
     content: str
     duration: float
     windows: dict[str, Windows]
+    #: What the header declares when less decodes (a cut file), else ``None``.
+    declared: float | None = None
 
 
 def plan(config: FeatureConfig, duration: float, sampling: Sampling) -> list[Window]:
@@ -169,7 +172,8 @@ def windows_of(windows: Sequence[Window], content: str,
 
 def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
                  sampling: Sampling = DEFAULT_SAMPLING, done: dict[str, set[str]] | None = None,
-                 content: str | None = None, duration: float | None = None) -> Computed:
+                 content: str | None = None, duration: float | None = None,
+                 declared: float | None = None) -> Computed:
     """Compute several feature sets of one file, decoding each stretch of it once.
 
     Parameters
@@ -181,37 +185,36 @@ def compute_file(path: str | os.PathLike, configs: Sequence[FeatureConfig], *,
         Which windows (see :mod:`genriflow.features.sampling`).
     done : dict or None
         Config digest -> keys already stored; those windows are not recomputed.
-    content, duration : str or None, float or None
-        The file's content hash and duration, if known (see
-        :class:`~genriflow.features.store.HashCache`): then the file is neither hashed nor
-        its header read again.
+    content, duration, declared : str or None, float or None, float or None
+        The file's content hash, duration and (a cut file) the length its header declares,
+        if known (see :class:`~genriflow.features.store.HashCache`): then the file is
+        neither hashed nor its header read again.
 
     Raises
     ------
     AudioError
         If the file cannot be decoded, is too short, or yields non-finite features.
     """
-    cut = None
     if duration is None:
         meta = info(path)  # a missing or unreadable file is reported as such
-        duration, cut = meta.duration, meta.truncation
-    # said once here (each stretch read to the end would say it again), and only of a file
+        duration, declared = meta.duration, meta.declared
+    cut = cut_message(duration, declared)
+    # said once here, in the header check's words whether the header was read now or is
+    # remembered (each stretch read to the end would say it again), and only of a file
     # long enough to be used: a shorter one is refused as too short instead
     if cut is not None and duration >= MIN_SECONDS:
         warnings.warn(AudioWarning(path, cut), stacklevel=2)
     content = content or content_hash(path)
 
     def read(stretch: Window) -> tuple[np.ndarray, int]:
-        if cut is None:
-            return load_native(path, offset=stretch.offset, duration=stretch.seconds,
-                               min_duration=MIN_SECONDS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AudioWarning)
             return load_native(path, offset=stretch.offset, duration=stretch.seconds,
                                min_duration=MIN_SECONDS)
 
     return Computed(content, duration,
-                    analyse(path, read, duration, configs, sampling, done or {}, content))
+                    analyse(path, read, duration, configs, sampling, done or {}, content),
+                    declared)
 
 
 def array_reader(mono: np.ndarray, sr: int) -> Reader:

@@ -148,7 +148,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     known = {p: hashes.get(p) for p in paths} if hashes else {}
     ready = {p: r for p in known
              if (r := _ready(known[p], stored, sampling, done, stores))}
-    tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None)),
+    tasks = [workers.Task(p, tuple(stored), sampling, *(known.get(p) or (None, None, None)),
                           network_backend=options.network_backend, device=options.device)
              for p in paths if p not in ready]
     networks = sorted({n for c in stored for n in feature_set(c.set).networks})
@@ -165,7 +165,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
                 result = ready.get(path) or next(computed)
                 _collect(path, result, configs, out, pending, stores)
                 if hashes is not None and isinstance(result, Computed) and path not in ready:
-                    hashes.put(path, result.content, result.duration)
+                    hashes.put(path, result.content, result.duration, result.declared)
                 if stores and (i % batch_size == 0 or i == len(paths)):
                     _commit(pending, stores, configs, out)
                     hashes.save()
@@ -295,7 +295,7 @@ def _ready(known: Known | None, stored: Sequence[FeatureConfig], sampling: Sampl
         if not final or any(w.key(known.content) not in keys for w in chosen):
             return None
         windows[digest] = windows_of(chosen, known.content)
-    return Computed(known.content, known.duration, windows)
+    return Computed(known.content, known.duration, windows, known.declared)
 
 
 def _collect(path: str, result: Computed | AudioError, configs: Sequence[FeatureConfig],

@@ -198,7 +198,11 @@ class Known(NamedTuple):
     """What :class:`HashCache` remembers of an unchanged file."""
 
     content: str  #: the content hash (:func:`content_hash`)
-    duration: float | None  #: seconds of audio its header declares (``None``: not recorded)
+    duration: float | None  #: seconds of audio that decode (``None``: not recorded)
+    #: What its header declares when less decodes (a cut file); ``None``: a whole file, or
+    #: not recorded (a cache written before this was kept: the file was then analysed, and
+    #: its cut said, before)
+    declared: float | None = None
 
 
 class HashCache:
@@ -207,24 +211,25 @@ class HashCache:
 
     Hashing every file of a library on every run would cost more than reading its features
     back; like git's index, a file whose ``stat`` matches is not read again, not even its
-    header (the duration that plans its windows is kept too). Saved as
-    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content, duration).
+    header (the duration that plans its windows is kept too, and the length a cut file's
+    header declares, so that its warning keeps the header check's words). Saved as
+    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content, duration, declared).
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.path = Path(root) / "file-hashes.parquet"
-        self._table: dict[str, tuple[int, int, str, float | None]] = {}
+        self._table: dict[str, tuple[int, int, str, float | None, float | None]] = {}
         if self.path.is_file():
             try:
                 columns = _read_parquet(self.path)
                 n = len(columns["path"])
-                durations = columns.get("duration", [None] * n)
                 self._table = {
-                    os.fsdecode(path): (int(size), int(mtime), str(content),
-                           None if d is None or d != d else float(d))  # d != d: NaN
-                    for path, size, mtime, content, d in zip(
+                    os.fsdecode(path): (int(size), int(mtime), str(content), _seconds(d),
+                                        _seconds(cut))
+                    for path, size, mtime, content, d, cut in zip(
                         columns["path"], columns["size"], columns["mtime_ns"],
-                        columns["content"], durations, strict=True)}
+                        columns["content"], columns.get("duration", [None] * n),
+                        columns.get("declared", [None] * n), strict=True)}
             except (OSError, ValueError, KeyError, TypeError):
                 self._table = {}
         self._changed = False
@@ -238,12 +243,13 @@ class HashCache:
         entry = self._table.get(str(Path(path).resolve()))
         if entry is None or entry[:2] != (st.st_size, st.st_mtime_ns):
             return None
-        return Known(entry[2], entry[3])
+        return Known(*entry[2:])
 
-    def put(self, path: str | os.PathLike, content: str, duration: float | None) -> None:
+    def put(self, path: str | os.PathLike, content: str, duration: float | None,
+            declared: float | None = None) -> None:
         st = os.stat(path)
         self._table[str(Path(path).resolve())] = (st.st_size, st.st_mtime_ns, content,
-                                                  duration)
+                                                  duration, declared)
         self._changed = True
 
     def save(self) -> None:
@@ -251,13 +257,14 @@ class HashCache:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         paths = list(self._table)
-        size, mtime_ns, content, duration = (list(c) for c in zip(
-            *self._table.values(), strict=True)) if paths else ([], [], [], [])
+        size, mtime_ns, content, duration, declared = (list(c) for c in zip(
+            *self._table.values(), strict=True)) if paths else ([], [], [], [], [])
         tmp = self.path.with_name(self.path.name + ".tmp")
         _write_parquet(tmp, {"path": paths, "size": size, "mtime_ns": mtime_ns,
-                             "content": content, "duration": duration},
+                             "content": content, "duration": duration,
+                             "declared": declared},
                        {"path": "path", "size": "int64", "mtime_ns": "int64",
-                        "duration": "float64"})
+                        "duration": "float64", "declared": "float64"})
         os.replace(tmp, self.path)
         self._changed = False
 
@@ -283,6 +290,11 @@ def _whole_part(part: Path) -> list[tuple[str, str, int, tuple[int, ...]]] | Non
     if size < expected or len(shape) != 1 or shape[0] < needed:
         return None
     return rows
+
+
+def _seconds(value) -> float | None:
+    """A stored length: ``None`` for a null or NaN (``float64`` writes ``None`` as NaN)."""
+    return None if value is None or value != value else float(value)
 
 
 def _read_parquet(path: Path) -> dict[str, list]:

@@ -69,6 +69,7 @@ class Task(NamedTuple):
     sampling: Sampling
     content: str | None = None
     duration: float | None = None
+    declared: float | None = None
     network_backend: str = "auto"
     device: str = "auto"
 
@@ -82,7 +83,8 @@ def compute(task: Task, done: dict[str, set[str]]) -> Result:
     try:
         with using(task.network_backend, task.device):
             return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
-                                content=task.content, duration=task.duration)
+                                content=task.content, duration=task.duration,
+                                declared=task.declared)
     except AudioError as exc:
         return exc
     except ConfigError:  # no file's fault: the whole job's

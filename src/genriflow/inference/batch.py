@@ -31,6 +31,12 @@ class Batch(Sequence[T], Generic[T]):
     >>> batch = Batch(["a", "b"], [])
     >>> len(batch), batch[0], list(batch), batch.errors
     (2, 'a', ['a', 'b'], [])
+
+    A folder's batch is shown by its first results and how many more (a notebook would
+    otherwise print every song):
+
+    >>> Batch([f"song-{i}" for i in range(1000)])
+    Batch(['song-0', 'song-1', 'song-2', ... 997 more], errors=[])
     """
 
     def __init__(self, results: Iterable[T] = (), errors: Iterable[AudioError] = ()) -> None:
@@ -57,4 +63,16 @@ class Batch(Sequence[T], Generic[T]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.results!r}, errors={self.errors!r})"
+        return f"{type(self).__name__}({_first(self.results)}, errors={_first(self.errors)})"
+
+
+#: Results (and errors) a batch's ``repr`` shows before saying how many more there are.
+SHOWN = 3
+
+
+def _first(items: list) -> str:
+    """``[a, b, c, ... N more]``: the first :data:`SHOWN` of ``items`` and the count left."""
+    shown = [repr(item) for item in items[:SHOWN]]
+    if len(items) > SHOWN:
+        shown.append(f"... {len(items) - SHOWN} more")
+    return f"[{', '.join(shown)}]"

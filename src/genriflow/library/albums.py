@@ -21,6 +21,7 @@ import pandas as pd
 
 from genriflow.library.configs import album_min_tracks
 from genriflow.library.db import LibraryError
+from genriflow.progress import counted
 
 #: The columns of :attr:`AlbumReport.albums`.
 ALBUM_COLUMNS = ("album", "artist", "tracks", "genre", "probability", "agreement", "agreeing")
@@ -57,9 +58,11 @@ class AlbumReport:
     unanalysed: int = 0
 
     def __str__(self) -> str:
-        return (f"{len(self.albums)} albums by {self.model}: {len(self.disagreeing)} tracks "
-                f"disagree with their album ({self.untagged} analysed songs without an album "
-                f"tag, {self.unanalysed} album tracks not analysed)")
+        disagree = "disagrees" if len(self.disagreeing) == 1 else "disagree"
+        return (f"{counted(len(self.albums), 'album')} by {self.model}: "
+                f"{counted(len(self.disagreeing), 'track')} {disagree} with their album "
+                f"({counted(self.untagged, 'analysed song')} without an album tag, "
+                f"{counted(self.unanalysed, 'album track')} not analysed)")
 
 
 def _text(value) -> str | None:

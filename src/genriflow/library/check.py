@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genriflow.library.db import SCHEMA_VERSION
+from genriflow.progress import counted
 
 #: What to do with a damaged index, given its path (``{db}``).
 RECOVERY = (
@@ -58,7 +59,8 @@ class IndexCheck:
 
     def __str__(self) -> str:
         if self.ok:
-            counts = ", ".join(f"{n} {what}" for what, n in self.counts.items())
+            counts = ", ".join(counted(n, _SINGULAR.get(what, what), what)
+                               for what, n in self.counts.items())
             return f"{self.path}: ok (schema {self.schema}; {counts})"
         lines = [f"{self.path}: {problem}" for problem in self.problems]
         lines += [f"  to recover: {step}" for step in self.recovery]
@@ -136,6 +138,11 @@ def _sqlite_problem(db: Path, report: IndexCheck) -> str | None:
     finally:
         conn.close()
     return None
+
+
+#: The singular of each of :func:`_counts`' names, for a count of one.
+_SINGULAR = {"songs": "song", "analyses": "analysis", "tag runs": "tag run",
+             "pending journal entries": "pending journal entry"}
 
 
 def _counts(conn: sqlite3.Connection, schema: int) -> dict[str, int]:

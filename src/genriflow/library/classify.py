@@ -24,7 +24,7 @@ from genriflow.features.options import RunOptions
 from genriflow.library.configs import ClassifyConfig
 from genriflow.library.db import transaction
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL  # noqa: F401 (re-exported)
-from genriflow.progress import progress_bar
+from genriflow.progress import counted, progress_bar
 
 if TYPE_CHECKING:
     from genriflow.library.analyse import Analyser, SongAnalysis
@@ -37,7 +37,8 @@ class ClassifyReport:
     Attributes
     ----------
     model : str
-        The model's name (a built-in name or the folder's path).
+        The model's name: a built-in name, a learnt model's name as given, or the folder's
+        path.
     identity : str
     due : int
         Songs due for analysis when the run started.
@@ -67,7 +68,7 @@ class ClassifyReport:
 
     def __str__(self) -> str:
         sampling = f" on {self.sampling}" if self.sampling else ""
-        text = (f"analysed {self.analysed} of {self.due} songs due with {self.model}"
+        text = (f"analysed {self.analysed} of {counted(self.due, 'song')} due with {self.model}"
                 f"{sampling} ({self.up_to_date} already up to date, {self.failed} failed)")
         if self.stale:
             text += f"; {self.stale} changed since the scan: scan again"
@@ -99,8 +100,8 @@ def due_songs(conn: sqlite3.Connection, model_id: int, *,
         "ORDER BY s.path", {"model": model_id}).fetchall()
 
 
-def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptions
-             ) -> ClassifyReport:
+def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptions, *,
+             name: str | None = None) -> ClassifyReport:
     """Analyse every song due for ``config.model``; see the module docstring.
 
     Parameters
@@ -110,6 +111,9 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     options : RunOptions
         Feature store and workers of the analysis; ``progress`` shows a bar (songs per
         second, time left).
+    name : str or None
+        The model's name as the user gave it, shown in the report and the bar (a learnt
+        model's name rather than its folder's path); ``None``: the model's own name.
 
     Raises
     ------
@@ -123,12 +127,13 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
     model_id = _model_id(conn, analyser, config)
     due = due_songs(conn, model_id, retry_failed=config.retry_failed)
     present = conn.execute("SELECT COUNT(*) FROM songs WHERE status = 'ok'").fetchone()[0]
-    report = ClassifyReport(analyser.ref.name, analyser.identity, due=len(due),
+    shown = analyser.ref.name if name is None else name
+    report = ClassifyReport(shown, analyser.identity, due=len(due),
                             sampling=None if analyser.identity == analyser.ref.identity
                             else config.sampling.label)
     report.up_to_date = present - len(due_songs(conn, model_id, retry_failed=True))
     with progress_bar(options.progress, "songs") as bar:
-        job = bar.add_task(f"classify [{analyser.ref.name}]", total=len(due))
+        job = bar.add_task(f"classify [{shown}]", total=len(due))
         for start in range(0, len(due), config.batch_size):
             batch = due[start:start + config.batch_size]
             fresh = [row for row in batch if _unchanged(row)]

@@ -266,7 +266,7 @@ class LearnConfig:
         if len(given) != 1:
             raise LibraryError(
                 "give the labels from exactly one source: folders, a tag or "
-                "playlists (--from-folders, --from-tag, --from-playlist)"
+                "playlists (`from_folders`, `from_tag`, `from_playlists`)"
             )
         if self.from_tag is not None:
             label_tag(self.from_tag)

@@ -161,6 +161,8 @@ class LibraryError(GenriflowError):
     """A library index that cannot be used as asked (unreadable, newer, misplaced), or a
     request it cannot answer; the message says what to do."""
 
+    names_fields = True  # ``db``, ``from_tag``: the command line says ``--db``, ``--from-tag``
+
 
 def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:
     """One line for an SQLite error met while using the index ``path``: a full disk, a busy

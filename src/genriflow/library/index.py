@@ -100,6 +100,9 @@ class Library:
         self._conn = connect(self.path)
         self._writing_now = False
 
+    def __repr__(self) -> str:
+        return f"Library({str(self.path)!r})"
+
     def __enter__(self) -> Library:
         return self
 
@@ -181,12 +184,14 @@ class Library:
             Feature store, workers and progress bar; ``None``: the command line's store
             (``$GENRIFLOW_STORE`` or ``~/.cache/genriflow``), every core, no bar.
         """
-        config = ClassifyConfig(model=self.model_folder(model), batch_size=batch_size,
+        folder = self.model_folder(model)
+        config = ClassifyConfig(model=folder, batch_size=batch_size,
                                 retry_failed=retry_failed, device=device,
                                 excerpts=excerpts, full=full)
         with self.writing("library classify"):
             return classify_step.classify(
-                self._conn, config, options if options is not None else default_options())
+                self._conn, config, options if options is not None else default_options(),
+                name=None if folder is model else str(model))  # a learnt model: its name
 
     @_guarded
     def songs(self, *, genre: str | None = None, mood: str | None = None,

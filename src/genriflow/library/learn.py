@@ -44,6 +44,7 @@ from genriflow.library.configs import (  # noqa: F401 (re-exported: their home b
 from genriflow.library.db import LibraryError
 from genriflow.library.labels import LabelSet
 from genriflow.models.classical import ClassicalGenreModel
+from genriflow.progress import counted
 from genriflow.training.head import HeadConfig, fit_head, song_probabilities
 from genriflow.training.head_select import Choice, choose
 
@@ -109,7 +110,8 @@ class LearnReport:
     def __str__(self) -> str:
         e = self.evaluation
         low, high = e.right_interval
-        text = (f"{self.name}: {len(e.labels)} categories, {e.n} songs; cross-validated "
+        text = (f"{self.name}: {counted(len(e.labels), 'category', 'categories')}, "
+                f"{counted(e.n, 'song')}; cross-validated "
                 f"right {e.right_rate:.3f} (unsure counted wrong, 95 % interval "
                 f"{low:.3f}-{high:.3f}, {e.folds} folds)")
         return text + (f"; saved to {self.folder}" if self.folder is not None else

@@ -35,6 +35,7 @@ from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.library.query import Selection, atomic_output, songs
 from genriflow.library.tagformats import TagFile, TagFormatError
+from genriflow.progress import counted
 
 PLAN_COLUMNS = ("path", "field", "old", "new", "confidence", "model", "content", "note")
 #: How several values of a field are written in a plan.
@@ -103,9 +104,9 @@ class TagPlan:
         per_field = ", ".join(f"{f} {sum(r.field == f for r in changing)}"
                               for f in dict.fromkeys(r.field for r in self.rows))
         kept = len(self.rows) - len(changing)
-        return (f"{_counted(len(changing), 'change')} in {_counted(files, 'file')} "
-                f"({per_field or 'none'}); {_counted(kept, 'field')} kept; "
-                f"{_counted(len(self.left_out), 'song')} left out")
+        return (f"{counted(len(changing), 'change')} in {counted(files, 'file')} "
+                f"({per_field or 'none'}); {counted(kept, 'field')} kept; "
+                f"{counted(len(self.left_out), 'song')} left out")
 
 
 def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
@@ -210,8 +211,3 @@ def read_plan(path: str | os.PathLike) -> list[PlanRow]:
     except (UnicodeDecodeError, csv.Error) as exc:
         raise LibraryError(f"{path}: not a CSV tag plan ({exc})") from None
     return rows
-
-
-def _counted(n: int, noun: str) -> str:
-    """``1 change``, ``2 changes``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -22,6 +22,7 @@ from genriflow.library.db import LibraryError
 from genriflow.library.labels import UNSURE
 from genriflow.library.plan import GENRE_NAMES
 from genriflow.library.query import Selection, atomic_output, songs
+from genriflow.progress import counted
 
 #: The groupings that are not a learnt model's name.
 GROUPINGS = ("genre", "mood", "voice")
@@ -41,7 +42,8 @@ class PlaylistReport:
 
     def __str__(self) -> str:
         songs_in = sum(self.written.values())
-        return (f"{len(self.written)} playlists by {self.by} ({songs_in} songs, model "
+        return (f"{counted(len(self.written), 'playlist')} by {self.by} "
+                f"({counted(songs_in, 'song')}, model "
                 f"{self.model}); removed {len(self.removed)}; refused {len(self.refused)}")
 
 

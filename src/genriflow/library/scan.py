@@ -135,7 +135,7 @@ def _roots(dirs: Sequence[str | os.PathLike], db_path: Path | None) -> list[Path
         if db_path is not None and _under(os.path.realpath(db_path),
                                           [os.path.realpath(root)]):
             raise LibraryError(f"the library index {db_path} lies inside the music folder "
-                               f"{root}; keep it outside (--db)")
+                               f"{root}; keep it outside (`db`)")
         roots.append(root)
     return roots
 

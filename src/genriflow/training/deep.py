@@ -177,7 +177,7 @@ def _fit_on_valid(model: DeepGenreModel, dataset: FeatureDataset, y: np.ndarray,
     if config.calibration == "temperature":
         if not valid.any():
             raise ConfigError("calibration", f"needs a validation part to fit on; the split "
-                              f"of {dataset.source} leaves none (use --calibration none)")
+                              f"of {dataset.source} leaves none (set `calibration` to none)")
         temperature = fit_temperature(model.piece_logits(dataset.rows(valid)), y[valid],
                                       multi_label=config.multi_label)
         model.net.temperature = temperature

@@ -79,7 +79,7 @@ class Param:
             return list(self.choices)
         if self.step is None:
             raise ConfigError("sampler", f"is grid, but `params.{self.name}` is a range "
-                              "without step; give choices or a step (or use --sampler tpe)")
+                              "without step; give choices or a step (or set `sampler` to tpe)")
         values, value = [], self.low
         while value <= self.high + 1e-12:
             values.append(int(value) if self.is_int else round(float(value), 12))

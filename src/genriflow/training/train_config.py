@@ -203,8 +203,8 @@ def training_config(
             raise ConfigError(
                 field,
                 "is auto, which chooses among single-genre models "
-                "as they are; name a model for --multi-label or "
-                "--calibration (e.g. logreg, shortchunk-cnn)",
+                "as they are; name a model for `multi_label` or "
+                "`calibration` (e.g. logreg, shortchunk-cnn)",
             )
         return TrainConfig(
             model="auto", split=split, pca=pca, seed=split.seed, thresholds=thresholds

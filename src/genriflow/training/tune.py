@@ -178,7 +178,7 @@ def open_study(storage: str, name: str, space: SearchSpace, config: TuneConfig) 
     elif stored != _jsonable(identity):
         raise ConfigError("out", f"its study {name!r} in {storage} is another search's "
                           f"(model {stored.get('model')!r}, sampler {stored.get('sampler')!r}, "
-                          "or another space); give another --out or --storage")
+                          "or another space); give another `out` or `storage`")
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
     return study

@@ -1,0 +1,36 @@
+"""What a notebook shows of a result: short, whatever the size of the batch or library."""
+
+from __future__ import annotations
+
+import pickle
+
+from genriflow import Library, Predictions, SimilarSongs
+from genriflow.audio import AudioError, AudioErrorKind
+from genriflow.inference.similar import IndexUpdate
+
+
+def test_a_batch_shows_its_first_results_and_how_many_more():
+    songs = [f"/music/{i:04d}.flac" for i in range(1000)]
+    errors = [AudioError(f"/music/bad-{i}.mp3", "cannot be read", AudioErrorKind.UNREADABLE)
+              for i in range(5)]
+    batch = Predictions(songs, errors)
+    shown = repr(batch)
+    assert shown.startswith("Predictions(['/music/0000.flac', '/music/0001.flac', "
+                            "'/music/0002.flac', ... 997 more], errors=[")
+    assert shown.endswith(", ... 2 more])") and len(shown) < 600, shown
+    assert repr(Predictions(songs[:2])) == \
+        "Predictions(['/music/0000.flac', '/music/0001.flac'], errors=[])"
+    again = pickle.loads(pickle.dumps(batch))  # all of it is still there
+    assert list(again) == songs and list(map(str, again.errors)) == list(map(str, errors))
+
+
+def test_similar_songs_and_a_library_say_what_they_are_in_one_short_line(tmp_path):
+    library = [f"/music/{i:04d}.flac" for i in range(2000)]
+    found = SimilarSongs(neighbours=[(library[1], 0.91234), (library[2], 0.5)],
+                         update=IndexUpdate(added=library, removed=library[:3]),
+                         index=library, precision=0.6251)
+    assert repr(found) == ("SimilarSongs(neighbours=[('/music/0001.flac', 0.912), "
+                           "('/music/0002.flac', 0.5)], index=2000 songs, update=2000 added, "
+                           "0 changed, 3 removed, 0 failed, precision=0.625)")
+    with Library(tmp_path / "[x] library.db") as index:
+        assert repr(index) == f"Library({str(tmp_path / '[x] library.db')!r})"
