@@ -231,3 +231,22 @@ def test_names_are_shown_as_they_are_and_nothing_overflows_a_phone(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "service-page-phone-names.png"), full_page=True)
     page.close()
+
+
+def test_a_dropped_song_is_analysed_and_shown_as_the_chosen_one(browser, service, songs):
+    # The chooser went on saying "No file chosen" (or the song before) while Analyse sent
+    # the dropped one again.
+    page = browser.new_page()
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.evaluate("""([bytes, name]) => {
+        const dropped = new DataTransfer();
+        dropped.items.add(new File([new Uint8Array(bytes)], name, {type: 'audio/wav'}));
+        document.querySelector('#drop').dispatchEvent(new DragEvent('drop',
+          {dataTransfer: dropped, bubbles: true, cancelable: true})); }""",
+                  [list(songs["jazz"].read_bytes()), "dropped [take 2].wav"])
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.text_content("#file-name") == "dropped [take 2].wav"
+    assert page.evaluate("document.querySelector('#song').files[0].name") == \
+        "dropped [take 2].wav"
+    page.close()
