@@ -103,6 +103,7 @@ TIER_BY_FIXTURE = {
 #: Whole files: every test (or all but a quick one) spawns the command line or a browser.
 TIER_BY_FILE = {
     "service/test_page.py": ("browser", "network"),
+    "service/test_page_refusals.py": ("browser", "network"),
     "beets_plugin/test_beet_end_to_end.py": ("subprocess",),
     "test_interrupt.py": ("subprocess",),
 }

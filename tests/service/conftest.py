@@ -16,6 +16,7 @@ is quick: the pretrained networks stay loaded in the process.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import warnings
@@ -35,6 +36,10 @@ from genriflow.service.server import uvicorn_config
 
 SR = 22050
 TOKEN = "test-token-0123456789abcdef"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
 
 
 def write_clip(path: Path, genre: str = "rock", seconds: float = 8.0, seed: int = 0) -> Path:
@@ -207,3 +212,22 @@ def client(served) -> Iterator[httpx.Client]:
     """A client of the default service in this process."""
     with served.client() as http:
         yield http
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (the page's tests; never a browser
+    that Playwright downloads)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run installs it (apt-get install "
+                        "chromium)")
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): "
+                    "apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

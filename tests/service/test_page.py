@@ -1,6 +1,8 @@
 """The web page in a real headless Chromium (Debian's, driven by Playwright): a generated
 song chosen with the keyboard, its genres, timeline, tags and similar songs shown, nothing
-fetched from outside, readable on a phone. A screenshot is kept as a test artefact."""
+fetched from outside, readable on a phone; a multi-label model's timeline; file names shown
+as they are. A screenshot is kept as a test artefact. (Refusals, the keyboard and the live
+regions: test_page_refusals.py.)"""
 
 from __future__ import annotations
 
@@ -10,27 +12,28 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from genriflow.service.config import ServiceConfig
+
 ARTIFACTS = Path(os.environ.get("GENRIFLOW_TEST_ARTIFACTS",
                                 Path(__file__).resolve().parents[2] / "test-artifacts"))
+#: Every element that reaches past the window's right edge, unless a box of its own that
+#: scrolls (or clips) holds it, and how wide the document is: ``[[], width]`` when
+#: nothing overflows horizontally.
+OVERFLOW = """(() => {
+  const past = (e) => e.getBoundingClientRect().right > window.innerWidth + 1;
+  const held = (e) => { for (let a = e.parentElement; a && a !== document.body;
+                                 a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible' && !past(a)) return true; }
+    return false; };
+  return [[...document.querySelectorAll('body *')].filter((e) => past(e) && !held(e)).map(
+    (e) => e.tagName + '#' + e.id + '.' + e.className), document.documentElement.scrollWidth];
+})()"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI: .ci/run installs it (apt-get install "
-                        "chromium)")
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): "
-                    "apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+def analyse(page, song: Path) -> None:
+    page.set_input_files("#song", str(song))
+    page.click("#analyse")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
 
 
 def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service, songs):
@@ -62,8 +65,9 @@ def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service,
     assert re.match(r"\d+ windows, starting 0 s to \d+ s; top genre of each: ",
                     page.inner_text("#timeline .axis"))
     assert page.locator("#legend li").count() == 10
-    # each column stacks every label's probability of its window (the answer's timeline:
+    # each column stacks every label's share of its window (the answer's timeline:
     # {genre: probability} per window, in the order of the song's probabilities)
+    assert "add up to 100" in page.inner_text("#timeline-note")
     columns = page.evaluate("""[...document.querySelectorAll('#timeline svg rect')].map(
         (r) => [+r.getAttribute('x'), +r.getAttribute('height')])""")
     for x in {x for x, _ in columns}:
@@ -84,10 +88,7 @@ def test_the_page_shows_genres_timeline_tags_and_similar_songs(browser, service,
     assert shot.stat().st_size > 10_000
 
     page.set_viewport_size({"width": 375, "height": 740})  # a phone
-    wider = page.evaluate("""[...document.querySelectorAll('body *')].filter(
-        (e) => e.getBoundingClientRect().right > window.innerWidth + 1).map(
-        (e) => e.tagName + '#' + e.id + '.' + e.className)""")
-    assert wider == []
+    assert page.evaluate(OVERFLOW) == [[], 375]
     phone = ARTIFACTS / "service-page-phone.png"
     page.screenshot(path=str(phone), full_page=True)
     print(f"screenshot: {phone}")
@@ -109,9 +110,9 @@ def test_the_page_says_why_a_file_is_refused(browser, service, songs, tmp_path):
     # they stayed under the refusal, as if they were the refused file's
     page.set_input_files("#song", str(notes))
     page.click("#analyse")
-    page.wait_for_function("document.querySelector('#status').textContent.startsWith("
+    page.wait_for_function("document.querySelector('#error').textContent.startsWith("
                            "'Not analysed')", timeout=30_000)
-    assert "notes.mp3: not a recognised audio format" in page.inner_text("#status")
+    assert "notes.mp3: not a recognised audio format" in page.inner_text("#error")
     assert page.is_hidden("#results")
     page.close()
 
@@ -129,4 +130,123 @@ def test_the_page_says_none_of_these_for_noise(browser, service, tmp_path):
     assert "None of these" in page.inner_text("#unknown")
     assert "none of the model's genres" in page.inner_text("#status")
     assert page.locator("#genres li").count() == 10      # still its best guesses
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def multi_label_model(demo_corpus, feature_cache, tmp_path_factory) -> Path:
+    """A multi-label model (one-vs-rest heads: each genre's probability on its own) trained
+    on the generated demo corpus, its features from the store the demo model fills."""
+    from genriflow.datasets.splits import SplitConfig
+    from genriflow.features.dataset import from_audio
+    from genriflow.features.options import RunOptions
+    from genriflow.training.classical import TrainConfig
+    from genriflow.workflows.experiment import train_to_folder
+
+    out = tmp_path_factory.mktemp("models") / "multi-label"
+    dataset = from_audio(demo_corpus, options=RunOptions(store=feature_cache))
+    train_to_folder(dataset, out, TrainConfig(model="logreg", multi_label=True,
+                                              split=SplitConfig(method="stratified", seed=0)))
+    return out
+
+
+def test_a_multi_label_models_timeline_gives_each_genre_its_own_strip(
+        browser, running, multi_label_model, songs):
+    # The timeline stacked every label's probability in a column: a multi-label model's
+    # add up to more than 1 (rock 93 %, hiphop 81 %, blues 51 % ...), so its columns rose
+    # to 290 %, drawn out of the chart, under a legend that read as shares.
+    with running(ServiceConfig(model=str(multi_label_model), workers=1)) as service:
+        with service.client() as http:
+            answer = http.post("/v1/classify", params={"tags": "false"}, files={
+                "file": ("rock.wav", songs["rock"].read_bytes())}).json()
+        assert max(sum(w["probabilities"].values()) for w in answer["timeline"]) > 1.2
+        page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        page.goto(service.url + "/")
+        page.wait_for_function("document.querySelector('#token-row').hidden === true")
+        page.uncheck("#tags")
+        analyse(page, songs["rock"])
+
+        # every mark inside its chart
+        outside = page.evaluate("""[...document.querySelectorAll('#timeline svg')].flatMap(
+            (svg) => { const box = svg.viewBox.baseVal;
+              return [...svg.querySelectorAll('rect')].filter((r) =>
+                +r.getAttribute('y') < box.y - 1e-6 ||
+                +r.getAttribute('y') + +r.getAttribute('height') > box.y + box.height + 1e-6
+              ).map((r) => r.textContent); })""")
+        assert outside == []
+        # one strip a genre, each window as dark as that genre's own probability
+        strips = page.evaluate("""[...document.querySelectorAll('#timeline .heat > svg')].map(
+            (svg) => [svg.previousElementSibling.textContent,
+                      [...svg.querySelectorAll('rect')].map(
+                        (r) => +r.getAttribute('fill-opacity'))])""")
+        labels = list(answer["probabilities"])
+        assert [label for label, _ in strips] == labels
+        for label, shades in strips:
+            assert shades == pytest.approx(
+                [w["probabilities"][label] for w in answer["timeline"]], abs=1e-4)
+        assert "need not add up to 100" in page.inner_text("#timeline-note")
+        assert page.is_hidden("#legend")  # no colour key that reads as shares of a whole
+        # the figures, window by window, the same numbers as text
+        page.click("#timeline-figures summary")
+        cells = page.evaluate("""[...document.querySelectorAll('#timeline-table tbody tr')].map(
+            (tr) => [...tr.querySelectorAll('td')].map((td) => parseFloat(td.textContent)))""")
+        assert cells == [pytest.approx([100 * w["probabilities"][label] for label in labels],
+                                       abs=0.051) for w in answer["timeline"]]
+        # the song's genres are the model's (at or above their thresholds), all of them
+        genres = [g["genre"] for g in answer["genres"]]
+        assert len(genres) >= 2
+        assert page.inner_text("#genres-note").endswith(": " + ", ".join(genres) + ".")
+        status = page.inner_text("#status")
+        assert [g for g in re.findall(r"(\w+) \(", status)] == genres
+        page.close()
+        with service.client() as http:  # how the page knows, before any song
+            assert http.get("/readyz").json()["multi_label"] is True
+            assert http.get("/v1/models").json()["loaded"]["multi_label"] is True
+
+
+#: A name that would be markup, and a long one with brackets, accents, CJK and no room to
+#: break (under 255 bytes: a file system's limit).
+NAMES = ("<img src=x onerror=alert(1)>.wav",
+         "[Live at Ünïcode Hall] 東京 — {Remaster} (feat. Ørjan & Zoë) "
+         + "a_long_name_without_any_space_" * 4 + ".wav")
+
+
+def test_names_are_shown_as_they_are_and_nothing_overflows_a_phone(
+        browser, service, write_clip, tmp_path):
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(service.url + "/")
+    page.wait_for_function("document.querySelector('#token-row').hidden === true")
+    for i, name in enumerate(NAMES):
+        song = write_clip(tmp_path / name, "jazz", seconds=4.0, seed=i)
+        analyse(page, song)
+        assert page.text_content("#file-name") == name
+        assert page.locator("main img").count() == 0
+        assert page.evaluate(OVERFLOW) == [[], 375]
+        page.click("#timeline-figures summary")  # open: the table scrolls in its own box
+        assert page.evaluate("document.documentElement.scrollWidth") == 375
+        page.click("#timeline-figures summary")
+    assert dialogs == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "service-page-phone-names.png"), full_page=True)
+    page.close()
+
+
+def test_a_dropped_song_is_analysed_and_shown_as_the_chosen_one(browser, service, songs):
+    # The chooser went on saying "No file chosen" (or the song before) while Analyse sent
+    # the dropped one again.
+    page = browser.new_page()
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.evaluate("""([bytes, name]) => {
+        const dropped = new DataTransfer();
+        dropped.items.add(new File([new Uint8Array(bytes)], name, {type: 'audio/wav'}));
+        document.querySelector('#drop').dispatchEvent(new DragEvent('drop',
+          {dataTransfer: dropped, bubbles: true, cancelable: true})); }""",
+                  [list(songs["jazz"].read_bytes()), "dropped [take 2].wav"])
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.text_content("#file-name") == "dropped [take 2].wav"
+    assert page.evaluate("document.querySelector('#song').files[0].name") == \
+        "dropped [take 2].wav"
     page.close()

@@ -188,7 +188,8 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
 
     @api.get("/models", summary="The model this service answers with, and the built-ins")
     async def models() -> JSONResponse:
-        loaded = dict(engine.identity, labels=engine.labels, ready=engine.ready)
+        loaded = dict(engine.identity, labels=engine.labels,
+                      multi_label=engine.multi_label, ready=engine.ready)
         return JSONResponse({"loaded": loaded if engine.ready else {"name": config.model,
                                                                     "ready": False},
                              "builtin": [asdict(m) for m in describe_models()]})
@@ -230,6 +231,7 @@ def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metric
             raise ServiceError(503, "not-ready", engine.load_error or "the model is loading",
                                {"Retry-After": "5"})
         return JSONResponse({"status": "ready", "model": engine.identity,
+                             "multi_label": engine.multi_label,
                              "needs_token": config.needs_token,
                              "library": config.library is not None})
 

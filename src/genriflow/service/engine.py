@@ -131,12 +131,19 @@ class Engine:
     @property
     def identity(self) -> dict[str, str]:
         """The model's name, identity and version (empty until loaded)."""
-        return {k: v for k, v in (self.model or {}).items() if k != "labels"}
+        return {k: v for k, v in (self.model or {}).items()
+                if k not in ("labels", "multi_label")}
 
     @property
     def labels(self) -> list[str] | None:
         """The model's genres (``None`` until loaded)."""
         return None if self.model is None else list(self.model["labels"])
+
+    @property
+    def multi_label(self) -> bool | None:
+        """Whether the model is multi-label: each genre's probability on its own, not a
+        share of one (``None`` until loaded)."""
+        return None if self.model is None else bool(self.model.get("multi_label"))
 
     async def wait_ready(self) -> None:
         """Until the model has loaded (or failed to)."""

@@ -92,8 +92,11 @@ class Worker:
                  time.perf_counter() - started)
 
     def describe(self) -> dict[str, Any]:
-        """The model's name, identity, version and labels."""
-        return {**self.identity, "labels": list(self.pipeline.model.labels)}
+        """The model's name, identity, version, labels and whether it is multi-label (its
+        probabilities each genre's on its own, not shares of one)."""
+        model = self.pipeline.model
+        return {**self.identity, "labels": list(model.labels),
+                "multi_label": bool(model.multi_label)}
 
     def analyse(self, batch: list[Task]) -> list[dict | ServiceError]:
         """Each song's result (the JSON of :func:`~genriflow.service.results.song_result`)

@@ -4,15 +4,17 @@
 const $ = (id) => document.getElementById(id);
 const COLOURS = ["#0550ae", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7ea4",
   "#cf222e", "#7d4e00", "#57606a", "#116329", "#953800", "#6639ba"];
-let settings = { needs_token: false, library: false };
-let chosen = null;
+let settings = { needs_token: false, library: false, multi_label: false };
+let busy = false;
 
+// progress and results in the polite status region, a refusal in the alert region: one
+// message at a time, the other emptied
 function say(text, isError = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("error", isError);
+  $("status").textContent = isError ? "" : text;
+  $("error").textContent = isError ? text : "";
 }
 
-function percent(p) { return `${(100 * p).toFixed(1)} %`; }
+function percent(p) { return `${(100 * p).toFixed(1)}\u00a0%`; } // never "%" alone on a line
 
 function bars(list, rows) {
   list.replaceChildren(...rows.map(([name, value, text]) => {
@@ -33,52 +35,132 @@ function bars(list, rows) {
   }));
 }
 
-// every label's probability, for the song and for each window: {genre: p} in the
-// model's label order (one shape, the answer's `probabilities`)
-function timeline(result) {
-  const labels = Object.keys(result.probabilities);
-  const windows = result.timeline;
-  const svgNS = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(svgNS, "svg");
-  const width = Math.max(windows.length, 1) * 10;
-  svg.setAttribute("viewBox", `0 0 ${width} 100`);
+// The answer's timeline: each window's probability of every label, {genre: p} in the
+// model's label order. A single-label model's add up to 1 in each window: a column of
+// shares, stacked. A multi-label model's are each genre's own (a song can be rock and
+// blues at 90 % each): stacked they would pass 100 %, so each genre gets its own strip,
+// darker where more probable.
+function isMultiLabel(result) {
+  if (settings.multi_label) return true;
+  const sums = [result.probabilities, ...result.timeline.map((w) => w.probabilities)]
+    .map((p) => Object.values(p).reduce((a, b) => a + b, 0));
+  return sums.some((sum) => Math.abs(sum - 1) > 1e-3); // whatever /readyz said
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function svgOf(width, height) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("preserveAspectRatio", "none");
-  svg.setAttribute("role", "img");
-  const described = windows.map((w) => `${w.start.toFixed(0)} s ${w.genre}`).join(", ");
-  svg.setAttribute("aria-label", `Genre probabilities over the song, window by window: ${described}`);
+  return svg;
+}
+function rectOf(x, y, width, height, title) {
+  const rect = document.createElementNS(SVG, "rect");
+  Object.entries({ x, y, width, height }).forEach(([k, v]) => rect.setAttribute(k, v));
+  const tip = document.createElementNS(SVG, "title");
+  tip.textContent = title;
+  rect.append(tip);
+  return rect;
+}
+
+function stacked(labels, windows) {
+  const svg = svgOf(Math.max(windows.length, 1) * 10 - 0.5, 100);
+  svg.classList.add("stacked");
   windows.forEach((w, i) => {
     let y = 100;
     labels.forEach((label, j) => {
-      const p = w.probabilities[label];
-      const rect = document.createElementNS(svgNS, "rect");
-      const h = p * 100;
+      const h = w.probabilities[label] * 100;
       y -= h;
-      rect.setAttribute("x", i * 10);
-      rect.setAttribute("y", y);
-      rect.setAttribute("width", 9.5);
-      rect.setAttribute("height", h);
+      const rect = rectOf(i * 10, y, 9.5, h,
+        `${w.start.toFixed(1)} s: ${label} ${percent(w.probabilities[label])}`);
       rect.setAttribute("fill", COLOURS[j % COLOURS.length]);
-      const title = document.createElementNS(svgNS, "title");
-      title.textContent = `${w.start.toFixed(1)} s: ${label} ${percent(p)}`;
-      rect.append(title);
       svg.append(rect);
     });
   });
+  return svg;
+}
+
+function strips(labels, windows) {
+  const heat = document.createElement("div");
+  heat.className = "heat";
+  labels.forEach((label) => {
+    const name = document.createElement("span");
+    name.textContent = label;
+    const svg = svgOf(Math.max(windows.length, 1) * 10 - 0.5, 10);
+    windows.forEach((w, i) => {
+      const p = w.probabilities[label];
+      const rect = rectOf(i * 10, 0, 9.5, 10, `${w.start.toFixed(1)} s: ${label} ${percent(p)}`);
+      rect.setAttribute("fill-opacity", Math.max(0, Math.min(1, p)).toFixed(4));
+      svg.append(rect);
+    });
+    heat.append(name, svg);
+  });
+  return heat;
+}
+
+function figures(labels, windows, multi) {
+  const table = $("timeline-table");
+  const caption = document.createElement("caption");
+  caption.textContent = multi ? "Each genre's own probability in each window"
+    : "Each genre's share in each window";
+  const head = document.createElement("tr");
+  ["start", ...labels].forEach((text) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = text;
+    head.append(th);
+  });
+  const thead = document.createElement("thead");
+  thead.append(head);
+  const tbody = document.createElement("tbody");
+  windows.forEach((w) => {
+    const row = document.createElement("tr");
+    const start = document.createElement("th");
+    start.scope = "row";
+    start.textContent = `${w.start.toFixed(1)} s`;
+    row.append(start, ...labels.map((label) => {
+      const td = document.createElement("td");
+      td.textContent = percent(w.probabilities[label]);
+      return td;
+    }));
+    tbody.append(row);
+  });
+  table.replaceChildren(caption, thead, tbody);
+}
+
+function timeline(result) {
+  const labels = Object.keys(result.probabilities);
+  const windows = result.timeline;
+  const multi = isMultiLabel(result);
+  const n = `${windows.length} window${windows.length === 1 ? "" : "s"}`;
+  const picture = multi ? strips(labels, windows) : stacked(labels, windows);
+  picture.setAttribute("role", "img");
+  picture.setAttribute("aria-label", multi
+    ? `Each genre's own probability over the song, ${n}, one strip a genre; the figures ` +
+      "are in the table below"
+    : `Each genre's share of each window over the song, ${n}; the figures are in the ` +
+      "table below");
+  $("timeline-note").textContent = multi
+    ? "Each genre's own probability in each window, darker where more probable (a song " +
+      "can be several genres: they need not add up to 100\u00a0%)."
+    : "Each genre's share of each window (they add up to 100\u00a0%).";
   const axis = document.createElement("p");
   axis.className = "axis";
   const last = windows.length ? windows[windows.length - 1].start : 0;
   const starts = windows.length === 1 ? "starting at 0 s"
     : `starting 0 s to ${last.toFixed(0)} s`;
-  axis.textContent = `${windows.length} window${windows.length === 1 ? "" : "s"}, ` +
-    `${starts}; top genre of each: ` + windows.map((w) => w.genre).join(", ");
-  $("timeline").replaceChildren(svg, axis);
-  $("legend").replaceChildren(...labels.map((label, j) => {
+  axis.textContent = `${n}, ${starts}; top genre of each: ` +
+    windows.map((w) => w.genre).join(", ");
+  $("timeline").replaceChildren(picture, axis);
+  $("legend").hidden = multi; // the strips name their genres
+  $("legend").replaceChildren(...(multi ? [] : labels.map((label, j) => {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
     swatch.style.background = COLOURS[j % COLOURS.length];
     li.append(swatch, label);
     return li;
-  }));
+  })));
+  figures(labels, windows, multi);
 }
 
 function show(result) {
@@ -87,6 +169,10 @@ function show(result) {
     `${result.duration.toFixed(1)} s of audio · model ${result.model.identity}`;
   const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
   bars($("genres"), ranked);
+  $("genres-note").textContent = isMultiLabel(result)
+    ? `Each genre's own probability; the song's genres (at or above their thresholds): ${
+      result.genres.map((g) => g.genre).join(", ")}.`
+    : "Each genre's share (they add up to 100\u00a0%).";
   $("unknown").hidden = result.unknown !== true;
   timeline(result);
   const hasTags = Array.isArray(result.tags);
@@ -119,41 +205,66 @@ function show(result) {
   $("results").hidden = false;
 }
 
+function summary(data) {
+  const verdict = data.unknown ? "none of the model's genres; best guess " : "";
+  const named = isMultiLabel(data) ? data.genres : [data.genres[0]];
+  return `Done: ${verdict}` +
+    named.map((g) => `${g.genre} (${percent(g.probability)})`).join(", ") + ".";
+}
+
+function refusal(response, data) {
+  const message = data && data.error ? data.error.message
+    : `${response.status} ${response.statusText}`.trim();
+  if (response.status === 401) {
+    $("token-row").hidden = false;
+    return `The service needs a valid API token: ${message}.`;
+  }
+  if (response.status === 503) {
+    const wait = response.headers.get("Retry-After");
+    return `The service is busy: ${message}.${wait ? ` Try again in ${wait} s.` : ""}`;
+  }
+  return `Not analysed: ${message}`;
+}
+
 async function analyse(file) {
+  if (busy) return; // one song at a time: an earlier answer never lands on a later song
+  $("results").hidden = true; // the last song's results are not this one's
+  if (settings.needs_token && !$("token").value) {
+    say("Enter the API token first.", true);
+    $("token").focus();
+    return;
+  }
   const body = new FormData();
   body.append("file", file, file.name);
   const params = new URLSearchParams({ tags: $("tags").checked, similar: settings.library });
   const headers = {};
-  if (settings.needs_token && $("token").value) {
-    headers.Authorization = `Bearer ${$("token").value}`;
-  }
-  $("analyse").disabled = true;
-  $("results").hidden = true; // the last song's results are not this one's
+  if ($("token").value) headers.Authorization = `Bearer ${$("token").value}`;
+  // aria-disabled, not disabled: a disabled button would drop the keyboard focus
+  busy = true;
+  $("analyse").setAttribute("aria-disabled", "true");
   say(`Analysing ${file.name} ...`);
   try {
     const response = await fetch(`/v1/classify?${params}`, { method: "POST", body, headers });
     const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const message = data && data.error ? data.error.message : response.statusText;
-      say(`Not analysed: ${message}`, true);
+    if (!response.ok || !data) {
+      say(refusal(response, data), true);
+      if (response.status === 401) $("token").focus();
       return;
     }
     show(data);
-    const verdict = data.unknown ? "none of the model's genres; best guess " : "";
-    say(`Done: ${verdict}${data.genre} (${percent(data.probabilities[data.genre])}).`);
+    say(summary(data));
     $("results-title").focus({ preventScroll: true });
   } catch (err) {
-    say(`The service cannot be reached: ${err}`, true);
+    say(`The service cannot be reached (${err.message || err}).`, true);
   } finally {
-    $("analyse").disabled = false;
+    busy = false;
+    $("analyse").removeAttribute("aria-disabled");
   }
 }
 
-$("song").addEventListener("change", () => { chosen = $("song").files[0] || null; });
-
 $("form").addEventListener("submit", (event) => {
   event.preventDefault();
-  const file = chosen || $("song").files[0];
+  const file = $("song").files[0];
   if (!file) { say("Choose a song first.", true); $("song").focus(); return; }
   analyse(file);
 });
@@ -166,15 +277,18 @@ const drop = $("drop");
 ["dragleave", "drop"].forEach((name) => drop.addEventListener(name, () => drop.classList.remove("over")));
 drop.addEventListener("drop", (event) => {
   event.preventDefault();
-  const file = event.dataTransfer.files[0];
-  if (file) { chosen = file; analyse(file); }
+  const files = event.dataTransfer.files;
+  if (!files.length) return;
+  $("song").files = files; // the chooser shows the dropped song, and Analyse sends it again
+  analyse(files[0]);
 });
 
 $("results-title").tabIndex = -1;
 function checkReady() {
   fetch("/readyz").then((r) => r.json()).then((data) => {
     if (data.status === "ready") {
-      settings = { needs_token: data.needs_token, library: data.library };
+      settings = { needs_token: data.needs_token, library: data.library,
+        multi_label: data.multi_label === true };
       $("token-row").hidden = !settings.needs_token;
       if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
     } else {
