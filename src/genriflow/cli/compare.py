@@ -41,8 +41,9 @@ def command(
 ) -> None:
     """Train several models on one dataset and split; print and save the comparison table.
 
-    Test accuracy comes with its Wilson 95 % interval, and each model with McNemar's exact
-    test against the best on the same test songs (p: the chance of a difference this large
+    Validation and test accuracy come with their Wilson 95 % intervals, balanced accuracy
+    (macro recall) with its bootstrap one, and each model with McNemar's exact test
+    against the best on the same test songs (p: the chance of a difference this large
     between equally accurate models), as in comparison.md.
     """
     from genriflow.api_training import compare
@@ -55,12 +56,14 @@ def command(
 
     best = table.loc[table["test"].idxmax(), "model"]
     rows = [[shown_model(r.model, r.chosen), r.input, _figure(r.train), _figure(r.valid),
-             _figure(r.test), f"{_figure(r.test_low)}-{_figure(r.test_high)}",
-             _figure(r.test_balanced),
+             _interval(r.valid_low, r.valid_high), _figure(r.test),
+             _interval(r.test_low, r.test_high), _figure(r.test_balanced),
+             _interval(r.test_balanced_low, r.test_balanced_high),
              "best" if r.model == best else _figure(r.mcnemar_p)]
             for r in table.itertuples()]
-    print_table(console, ["model", "input", "train", "valid", "test", "test 95 % interval",
-                          "balanced", "McNemar p vs best"], rows,
+    print_table(console, ["model", "input", "train", "valid", "valid 95 % interval", "test",
+                          "test 95 % interval", "balanced", "balanced 95 % interval",
+                          "McNemar p vs best"], rows,
                 title=f"split: {table['split'].iloc[0]}",
                 right=["train", "valid", "test", "balanced", "McNemar p vs best"])
     console.print(f"table: {out / 'comparison.md'}")
@@ -68,3 +71,8 @@ def command(
 
 def _figure(value: float | None) -> str:
     return "-" if value is None or value != value else f"{value:.3f}"
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    """``0.610-0.780``; ``-`` where there is none (no validation part, k-fold)."""
+    return "-" if low is None or low != low else f"{_figure(low)}-{_figure(high)}"

@@ -65,7 +65,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines += AutoChoice.from_dict(metrics["auto"]).markdown()
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
-              f"| balanced accuracy (macro recall) | {_balanced(test)} | {test['part']} |"]
+              f"| balanced accuracy (macro recall) | {balanced_text(test)} | {test['part']} |"]
     lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
@@ -101,16 +101,20 @@ def _fit_lines(metrics: dict) -> list[str]:
     if "history" not in metrics:  # a classical head, refitted on train + valid
         return [f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |"]
     counts = metrics["split"].get("counts", {})
-    lines = [f"| accuracy | {_share(metrics['train_accuracy'], counts.get('train'))} | train "
+    lines = [f"| accuracy | {share(metrics['train_accuracy'], counts.get('train'))} | train "
              f"({counts.get('train', '?')} items, fit data) |"]
     if metrics.get("valid_accuracy") is not None:
-        lines.append(f"| accuracy | {_share(metrics['valid_accuracy'], counts.get('valid'))} "
+        lines.append(f"| accuracy | {share(metrics['valid_accuracy'], counts.get('valid'))} "
                      f"| valid ({counts.get('valid', '?')} items, chose the epoch) |")
     return lines
 
 
-def _share(accuracy: float, n: int | None) -> str:
-    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count."""
+def share(accuracy: float, n: int | None) -> str:
+    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count.
+
+    >>> share(0.8, 10), share(0.8, None)
+    ('0.800 (8/10; 95 % Wilson 0.490-0.943)', '0.800')
+    """
     if not n:
         return f"{accuracy:.3f}"
     correct = round(accuracy * n)
@@ -179,7 +183,7 @@ def _open_set_lines(rule: dict | None) -> list[str]:
             f"{rule['target_tpr']:.0%}), scored by the model fitted without them.{test}", ""]
 
 
-def _balanced(test: dict) -> str:
+def balanced_text(test: dict) -> str:
     """Balanced accuracy, with its bootstrap interval where the figures have one."""
     if "balanced_accuracy_interval" not in test:
         return f"{test['balanced_accuracy']:.3f}"
@@ -235,14 +239,12 @@ def _multilabel_lines(figures: dict, settings: dict) -> list[str]:
              "| --- | --- | --- |"]
     at, seed = figures["at_thresholds"], figures["at_seed_threshold"]
 
-    def share(entry: dict) -> str:
-        low, high = entry["interval"]
-        return (f"{entry['accuracy']:.3f} ({entry['correct']}/{entry['n']}; 95 % Wilson "
-                f"{low:.3f}-{high:.3f})")
+    def counted(entry: dict) -> str:
+        return share(entry["accuracy"], entry["n"])
 
-    lines += [f"| all of the song's genres found | {share(at['all_genres_found'])} | "
-              f"{share(seed['all_genres_found'])} |",
-              f"| exact genre set | {share(at['exact_set'])} | {share(seed['exact_set'])} |",
+    lines += [f"| all of the song's genres found | {counted(at['all_genres_found'])} | "
+              f"{counted(seed['all_genres_found'])} |",
+              f"| exact genre set | {counted(at['exact_set'])} | {counted(seed['exact_set'])} |",
               f"| micro F1 | {at['micro_f1']:.3f} | {seed['micro_f1']:.3f} |",
               f"| macro F1 | {at['macro_f1']:.3f} | {seed['macro_f1']:.3f} |",
               f"| mAP (mean average precision) | {at['mAP']:.3f} | (threshold-free) |", "",
