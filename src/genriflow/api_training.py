@@ -130,7 +130,10 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     data : path or None
         Labelled audio (folder per genre or manifest); or give ``table``.
     out : path
-        The model folder to write (``load_model(out)`` reads it back).
+        The model folder to write (``load_model(out)`` reads it back). An earlier model
+        folder there is replaced whole, and only once the new one is complete: an
+        interrupted run leaves the old model as it was. A folder holding anything else
+        is refused.
     table : path or None
         A Kaggle-style GTZAN feature table instead of audio.
     model : str
@@ -175,6 +178,9 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
                     thresholds=thresholds)
     _one_source(data, table)
     a_path("out", out)
+    from genriflow.workflows.model_folder import check_replaceable
+
+    check_replaceable(out)  # before the features, which can take minutes
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,6 +38,7 @@ from genriflow.training.classical import (
 )
 from genriflow.training.deep import DeepTrainConfig, NetworkFit, train_network
 from genriflow.training.loop import History
+from genriflow.workflows.model_folder import check_replaceable, replacing
 
 
 @dataclass
@@ -167,10 +167,12 @@ def train_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                     config: TrainConfig | None = None) -> TrainResult:
     """:func:`train_and_test`, then write the model folder with its report, metrics and
     errors."""
+    check_replaceable(out)
     result = train_and_test(dataset, config)
-    result.model.save(out, result.metrics)
-    write_report(out, f"genriflow model: {result.metrics['chosen']} on "
-                 f"{dataset.feature_config.set} features", result.metrics, dataset.errors)
+    with replacing(out) as folder:
+        result.model.save(folder, result.metrics)
+        write_report(folder, f"genriflow model: {result.metrics['chosen']} on "
+                     f"{dataset.feature_config.set} features", result.metrics, dataset.errors)
     return result
 
 
@@ -268,11 +270,13 @@ def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                             progress: bool = False) -> DeepTrainResult:
     """:func:`train_network_and_test`, then write the model folder with its report and
     training curves (``curves.png``)."""
+    check_replaceable(out)
     result = train_network_and_test(dataset, config, extra_train=extra_train,
                                     progress=progress)
-    result.model.save(out, result.metrics)
-    plot_history(result.history, Path(out) / "curves.png",
-                 f"{result.metrics['chosen']}: loss and accuracy per epoch")
-    write_report(out, f"genriflow model: {result.metrics['chosen']} on "
-                 f"{dataset.feature_config.set}", result.metrics, dataset.errors)
+    with replacing(out) as folder:
+        result.model.save(folder, result.metrics)
+        plot_history(result.history, folder / "curves.png",
+                     f"{result.metrics['chosen']}: loss and accuracy per epoch")
+        write_report(folder, f"genriflow model: {result.metrics['chosen']} on "
+                     f"{dataset.feature_config.set}", result.metrics, dataset.errors)
     return result
