@@ -150,7 +150,15 @@ def multilabel_test(proba: np.ndarray, sets: list[list[str]], multi_label: dict,
 
 
 def summarise_folds(results: list, labels: list[str], chosen: str, method: str) -> dict:
-    """Mean ± std of the per-fold figures; per-class figures and confusion over all folds."""
+    """The figures of every fold's test items pooled (each item counted once), with their
+    intervals, and the standard deviation of accuracy and balanced accuracy over the folds
+    (``accuracy_std``, ``balanced_accuracy_std``); each fold's own in ``folds``.
+
+    The pooled figure is the one its interval is about: a mean over folds weighs a small
+    fold as much as a large one and, for balanced accuracy, averages folds that hold
+    different genres (a fold without a rare genre leaves it out of its mean), so it could
+    lie outside the pooled interval printed beside it.
+    """
     folds = [info for _, info, _ in results]
     y_test = np.concatenate([pair[0] for _, _, pair in results])
     y_pred = np.concatenate([pair[1] for _, _, pair in results])
@@ -158,8 +166,7 @@ def summarise_folds(results: list, labels: list[str], chosen: str, method: str) 
         y_test, y_pred, labels, part=f"test folds ({method}, {len(folds)} folds, "
         f"{len(y_test)} items)")
     for key in ("accuracy", "balanced_accuracy"):
-        per_fold = np.array([f["test"][key] for f in folds])
-        pooled[key], pooled[f"{key}_std"] = float(per_fold.mean()), float(per_fold.std())
+        pooled[f"{key}_std"] = float(np.std([f["test"][key] for f in folds]))
     return {"chosen": chosen, "folds": folds, "test": pooled}
 
 
