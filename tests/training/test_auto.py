@@ -282,3 +282,9 @@ def test_kfold_figures_are_the_pooled_ones_their_intervals_are_about():
     assert low <= test["accuracy"] <= high
     per_fold = [f["test"]["balanced_accuracy"] for f in metrics["folds"]]
     assert test["balanced_accuracy_std"] == pytest.approx(np.std(per_fold), abs=1e-12)
+    # every item's prediction, once, as its fold made it: McNemar's test (compare) has them
+    assert sorted(i for i, _, _ in test["predictions"]) == sorted(dataset.frame["path"])
+    assert sum(t == p for _, t, p in test["predictions"]) == test["correct"]
+    from genriflow.evaluation.metrics import mcnemar
+
+    assert mcnemar(test, test)["p_value"] == pytest.approx(1.0)

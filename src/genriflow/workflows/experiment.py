@@ -162,9 +162,12 @@ def summarise_folds(results: list, labels: list[str], chosen: str, method: str) 
     folds = [info for _, info, _ in results]
     y_test = np.concatenate([pair[0] for _, _, pair in results])
     y_pred = np.concatenate([pair[1] for _, _, pair in results])
+    # Each item's prediction, as every fold kept it: McNemar's test (compare) needs them.
+    items = ([i for f in folds for i, _, _ in f["test"]["predictions"]]
+             if all("predictions" in f["test"] for f in folds) else None)
     pooled = classification_metrics(
         y_test, y_pred, labels, part=f"test folds ({method}, {len(folds)} folds, "
-        f"{len(y_test)} items)")
+        f"{len(y_test)} items)", items=items)
     for key in ("accuracy", "balanced_accuracy"):
         pooled[f"{key}_std"] = float(np.std([f["test"][key] for f in folds]))
     return {"chosen": chosen, "folds": folds, "test": pooled}
