@@ -51,8 +51,9 @@ def command(
                        ] = 5,
     far_out_seconds: Annotated[float, typer.Option(help="With --open-set: their length.")
                                ] = 30.0,
-    bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
-                                           "interval.")] = 1000,
+    bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each "
+                                           "interval (AUROC, FPR at 95 % TPR, AURC).")
+                         ] = 1000,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:

@@ -259,14 +259,18 @@ def _multilabel_lines(figures: dict, settings: dict) -> list[str]:
 
 def _split_lines(split: dict) -> list[str]:
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(split.get("counts", {}).items()))
+    folds = split.get("n_folds") if str(split["method"]).startswith("kfold") else None
+    per_part = f"items per part (the first of {folds} folds)" if folds else "items per part"
     lines = ["## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
-             f"- items per part: {counts}"]
+             f"- {per_part}: {counts}"]
     crossing = split.get("groups_crossing")
     if crossing:
         lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "
                      "one part; these figures are inflated by leakage**")
     elif crossing == 0:
-        lines.append("- no group (artist or track) appears in more than one part")
+        lines.append("- no group appears in more than one part (the data's `group`, such as "
+                     "an artist, else each GTZAN track; artists not given as groups are not "
+                     "checked)")
     if split.get("seen_by_the_model"):
         lines.append(f"- **warning: {split['seen_by_the_model']} of these items are among the "
                      "clips the model was fitted or chosen on: these figures are no test on "
