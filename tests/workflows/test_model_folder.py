@@ -146,3 +146,13 @@ def test_a_folder_holding_anything_but_a_model_is_refused_before_training(tmp_pa
     assert ran.returncode == 2 and ran.stdout == ""
     assert ran.stderr.count("\n") == 1 and "`--out`" in ran.stderr and "Music" in ran.stderr
     assert (songs / "song.ogg").read_bytes() == b"not to be lost"
+
+
+def test_without_an_atomic_exchange_two_renames_replace_the_model(old_model, monkeypatch):
+    import genriflow.workflows.model_folder as model_folder
+
+    out, _ = old_model
+    monkeypatch.setattr(model_folder, "_exchange", lambda a, b: False)
+    train_to_folder(_dataset(NEW, 1), out, CONFIG)
+    assert load_model(out).labels == list(NEW)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["model"]

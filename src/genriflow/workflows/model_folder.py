@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -110,7 +111,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def _recover(out: Path) -> None:
     """Undo what killed runs left beside ``out``: a set-aside old model goes back when
     ``out`` is gone, half-written folders go."""
-    for path in sorted(out.parent.glob(f".{out.name}.*-*")):
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
         what, _, pid = path.name[len(out.name) + 2:].rpartition("-")
         if what not in (_PARTIAL, _OLD) or not pid.isdigit() or _alive(int(pid)):
             continue
