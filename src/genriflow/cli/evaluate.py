@@ -91,7 +91,7 @@ def print_open_set(metrics: dict) -> None:
     o = metrics["open_set"]
     console.print(f"leave-one-genre-out, {o['recipe']['model']} on {o['recipe']['features']}, "
                   f"{len(o['rounds'])} rounds (pooled; 95 % bootstrap intervals):")
-    from genriflow.evaluation.openset_report import figure_text
+    from genriflow.intervals import figure_text
 
     for score, f in o["pooled"].items():
         far = f.get("far_out")

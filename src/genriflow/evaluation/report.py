@@ -14,7 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
-from genriflow.intervals import wilson_interval
+from genriflow.intervals import figure_text, wilson_interval
 from genriflow.training.auto import AutoChoice
 
 
@@ -205,6 +205,10 @@ _CALIBRATION_FIGURES = (("ece", "expected calibration error ({bins} bins)"),
                         ("accuracy", "accuracy"))
 
 
+_CALIBRATION_INTERVALS = ("95 % intervals: a bootstrap of the songs (1000 draws), Wilson for "
+                          "a single-genre model's accuracy.")
+
+
 def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
     plot_reliability(calibration, f"Reliability, {part}", folder / "reliability.png")
     if "as shipped" in calibration:
@@ -213,9 +217,10 @@ def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
                  f"{calibration['method']}; measured on {part})", "",
                  "| figure | value |", "| --- | --- |"]
         for key, name in _CALIBRATION_FIGURES:
-            lines.append(f"| {name.format(bins=shipped['bins'])} | {shipped[key]:.3f} |")
-        return [*lines, "", "Lower is better for the first three.", "",
-                "![reliability diagram](reliability.png)", ""]
+            lines.append(f"| {name.format(bins=shipped['bins'])} | "
+                         f"{figure_text(shipped, key)} |")
+        return [*lines, "", f"Lower is better for the first three. {_CALIBRATION_INTERVALS}",
+                "", "![reliability diagram](reliability.png)", ""]
     before, after = calibration["before"], calibration["after"]
     lines = [f"## Calibration ({calibration['method']}, fitted on "
              f"{calibration['fitted_on']}; measured on {part})", ""]
@@ -225,9 +230,9 @@ def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
                   ""]
     lines += ["| figure | before | after |", "| --- | --- | --- |"]
     for key, name in _CALIBRATION_FIGURES:
-        lines.append(f"| {name.format(bins=before['bins'])} | {before[key]:.3f} | "
-                     f"{after[key]:.3f} |")
-    return [*lines, "", "Lower is better for the first three.", "",
+        lines.append(f"| {name.format(bins=before['bins'])} | {figure_text(before, key)} | "
+                     f"{figure_text(after, key)} |")
+    return [*lines, "", f"Lower is better for the first three. {_CALIBRATION_INTERVALS}", "",
             "![reliability diagram](reliability.png)", ""]
 
 
