@@ -222,6 +222,7 @@ def test_an_svm_refuses_a_label_with_one_training_row_naming_it(counts):
         fit_pipeline("svm", dataset, np.ones(len(dataset.y), bool), TrainConfig(model="svm"))
     assert raised.value.field == "model"
     assert f"'{single}' has a single training row" in raised.value.reason
+    assert "calibration cross-validates within the training rows" in raised.value.reason
     assert "fake.csv" in raised.value.reason and "\n" not in str(raised.value)
 
 
@@ -288,3 +289,18 @@ def test_kfold_figures_are_the_pooled_ones_their_intervals_are_about():
     from genriflow.evaluation.metrics import mcnemar
 
     assert mcnemar(test, test)["p_value"] == pytest.approx(1.0)
+
+
+def test_a_multi_label_svm_names_a_genre_on_a_single_training_song():
+    from genriflow.training.classical import calibration_folds
+
+    targets = np.zeros((10, 3), dtype=int)
+    targets[:, 0] = 1          # every song: left to one-vs-rest as it is
+    targets[:5, 1] = 1         # 5 with, 5 without
+    targets[9, 2] = 1          # one song
+    with pytest.raises(ConfigError, match="'c' has a single training song with it, or "
+                                          "without it"):
+        calibration_folds(targets, ["a", "b", "c"], source="m.csv")
+    targets[8, 2] = 1
+    assert calibration_folds(targets, ["a", "b", "c"]) == 2
+    assert calibration_folds(np.array(["x"] * 9 + ["y"] * 7), []) == 5

@@ -220,11 +220,13 @@ def calibration_folds(targets: np.ndarray, genres: list[str], *, source: str = "
     few = [g for g, c in counts.items() if c < 2]
     if few:
         which = ", ".join(f"'{g}'" for g in few)
+        single = ("a single training row" if targets.ndim == 1 else
+                  "a single training song with it, or without it")
         raise ConfigError("model", f"svm cannot be fitted on {source}: {which} "
-                          f"{'has' if len(few) == 1 else 'have'} a single training row, and "
-                          "the svm's probability calibration cross-validates within the "
-                          "training rows, which needs at least 2 rows of each label; add "
-                          "rows, leave the label out, or choose another model (logreg, mlp)")
+                          f"{'has' if len(few) == 1 else 'have'} {single}, and the svm's "
+                          "probability calibration cross-validates within the training rows, "
+                          "which needs at least 2 of each; add rows, leave the label out, or "
+                          "choose another model (logreg, mlp)")
     return min(CALIBRATION_FOLDS, min(counts.values()))
 
 
