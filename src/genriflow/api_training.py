@@ -398,8 +398,8 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
 
 
 def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.PathLike,
-            split: str = "auto", seed: int = 0, epochs: int = 50, device: str = "auto",
-            options: RunOptions | None = None) -> pd.DataFrame:
+            split: str = "auto", seed: int = 0, folds: int = 10, epochs: int = 50,
+            device: str = "auto", options: RunOptions | None = None) -> pd.DataFrame:
     """Train several models on one dataset and split; the table of their accuracies.
 
     Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
@@ -411,7 +411,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise ConfigError("models", "names no model")
-    split_config = SplitConfig(method=split, seed=seed)
+    split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
     for model in models:
         training_config(model, split=split_config, epochs=epochs, device=device,
                         field="models")

@@ -34,6 +34,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/compare-<time>)."
                                              )] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
+    folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     epochs: Annotated[int, typer.Option(help="Most epochs of each network.")] = 50,
     device: Device = "auto",
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
@@ -49,7 +50,7 @@ def command(
     from genriflow.api_training import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
-    table = compare(data, split_list(models), out=out, split=split, seed=seed,
+    table = compare(data, split_list(models), out=out, split=split, seed=seed, folds=folds,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, n_jobs, quiet, device=device))
     from genriflow.workflows.train_any import shown_model  # numpy, after the checks

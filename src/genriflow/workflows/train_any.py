@@ -4,6 +4,7 @@ side in one table (:func:`compare`, the CS229 table)."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pandas as pd
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.evaluation.metrics import mcnemar
 from genriflow.evaluation.report import balanced_text, share
 from genriflow.features.dataset import from_audio, from_table
@@ -153,7 +154,9 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     Returns
     -------
     pandas.DataFrame
-        One row per model: input, train accuracy, validation accuracy (``valid_n`` items,
+        One row per model (a model these files cannot fit is left out, with a
+        :class:`~genriflow.errors.GenriflowWarning` and a line under the Markdown table):
+        input, train accuracy, validation accuracy (``valid_n`` items,
         Wilson ``valid_low``-``valid_high``), test accuracy (``test_low``-``test_high``),
         balanced test accuracy (``test_balanced_low``-``test_balanced_high``: bootstrap
         within genres), McNemar's p against the best, and the split.
@@ -162,11 +165,21 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     split = split or SplitConfig()
     if not models:
         raise ConfigError("models", "names no model")
-    rows, tests = [], []
+    rows, tests, left_out = [], [], []
     for model in models:
         folder = out / model.replace("@", "-")
-        metrics, _ = train_any(model, folder, data, split=split, epochs=epochs, device=device,
-                               options=options)
+        try:
+            metrics, _ = train_any(model, folder, data, split=split, epochs=epochs,
+                                   device=device, options=options)
+        except ConfigError as exc:
+            if exc.field != "model":  # the options were checked first: this is the data's
+                raise
+            # One model these files cannot fit (an svm on a genre of one training clip)
+            # leaves the others' figures standing.
+            warnings.warn(GenriflowWarning(f"{model} left out of the comparison: "
+                                           f"{exc.reason}"), stacklevel=2)
+            left_out.append(f"{model}: {exc.reason}")
+            continue
         spec = metrics["chosen"] if model == "auto" else model  # auto chose its input
         low, high = metrics["test"].get("interval", (None, None))  # k-fold: pooled items
         b_low, b_high = metrics["test"].get("balanced_accuracy_interval", (None, None))
@@ -178,6 +191,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
                      "test_balanced_low": b_low, "test_balanced_high": b_high,
                      "split": metrics["test"]["part"], "folder": str(folder)})
         tests.append(metrics["test"])
+    if not rows:
+        raise ConfigError("models", "no model could be fitted: " + "; ".join(left_out))
     best = int(np.argmax([r["test"] for r in rows]))
     for row, test in zip(rows, tests, strict=True):
         versus = mcnemar(test, tests[best]) if row is not rows[best] else None
@@ -185,7 +200,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         row["mcnemar_p"] = versus["p_value"] if versus else None
     table = pd.DataFrame(rows)
     table.to_csv(out / "comparison.csv", index=False)
-    (out / "comparison.md").write_text(_markdown(table, data))
+    (out / "comparison.md").write_text(_markdown(table, data, left_out))
     return table
 
 
@@ -206,7 +221,8 @@ def _valid_figures(metrics: dict) -> dict:
     return {"valid": valid, "valid_n": n, "valid_low": low, "valid_high": high}
 
 
-def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
+def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[str] = ()
+              ) -> str:
     best = table.loc[table["test"].idxmax(), "model"]
     lines = [f"# Model comparison on `{data}`", "",
              f"Split: {table['split'].iloc[0]} (train accuracy on the fit data; classical "
@@ -229,6 +245,9 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
         png = f"[png]({Path(r.folder).name}/confusion.png)"
         lines.append(f"| {shown_model(r.model, r.chosen)} | {r.input} | {' | '.join(cells)} "
                      f"| {png} |")
+    if left_out:
+        lines += ["", "Left out (these files cannot fit them):", "",
+                  *(f"- {reason}" for reason in left_out)]
     return "\n".join(lines) + "\n"
 
 
