@@ -37,19 +37,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
 
-def bootstrap_macro(truth: np.ndarray, predicted: np.ndarray, labels: list[str], *,
-                    draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95 % percentile interval of macro recall, resampling songs within each genre."""
-    rng = np.random.default_rng(seed)
-    present = [g for g in labels if (truth == g).any()]
-    hits = {g: predicted[truth == g] == g for g in present}
-    values = [np.mean([rng.choice(hits[g], size=len(hits[g])).mean() for g in present])
-              for _ in range(draws)]
-    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
-
-
 def table_rows(results: dict[str, dict], truth: np.ndarray, labels: list[str]) -> str:
     """The Markdown table: a row per genre, then accuracy, macro recall and unknown."""
+    from genriflow.evaluation.metrics import macro_recall_interval
     from genriflow.intervals import wilson_interval
 
     names = list(results)
@@ -72,7 +62,7 @@ def table_rows(results: dict[str, dict], truth: np.ndarray, labels: list[str]) -
         low, high = wilson_interval(k, len(truth))
         acc.append(f"**{k / len(truth):.3f}** ({low:.3f}-{high:.3f})")
         m = np.mean([np.mean(predicted[truth == g] == g) for g in labels if (truth == g).any()])
-        lo, hi = bootstrap_macro(truth, predicted, labels)
+        lo, hi = macro_recall_interval(truth, predicted)
         macro.append(f"**{m:.3f}** ({lo:.3f}-{hi:.3f})")
         u = results[name].get("unknown")
         if u is None:

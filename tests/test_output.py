@@ -116,9 +116,12 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
 
     table = pd.DataFrame({
         "model": ["svm", "logreg [l2]", "auto"], "chosen": ["svm", "logreg", "knn@kaggle"],
-        "input": ["kaggle"] * 3, "train": [0.99, 0.9, 0.9], "valid": [0.8, 0.7, 0.7],
+        "input": ["kaggle"] * 3, "train": [0.99, 0.9, 0.9], "valid": [0.8, 0.7, None],
+        "valid_n": [20, 20, None], "valid_low": [0.584, 0.481, None],
+        "valid_high": [0.919, 0.855, None],
         "test": [0.812, 0.7, 0.7], "test_low": [0.73, 0.61, 0.61],
         "test_high": [0.87, 0.78, 0.78], "test_balanced": [0.8, 0.69, 0.69],
+        "test_balanced_low": [0.71, 0.6, None], "test_balanced_high": [0.88, 0.77, None],
         "split": ["test (stratified, 100 items)"] * 3, "folder": ["a", "b", "c"],
         "vs_best": ["svm"] * 3, "mcnemar_p": [None, 0.0213, 0.0213]})
     monkeypatch.setattr(genriflow.api_training, "compare", lambda *args, **kwargs: table)
@@ -127,13 +130,16 @@ def test_compare_through_a_pipe_keeps_the_interval_and_mcnemar_columns(tmp_path,
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "split: test (stratified, 100 items)"
-    assert lines[1].split("\t") == ["model", "input", "train", "valid", "test",
-                                    "test 95 % interval", "balanced", "McNemar p vs best"]
-    assert lines[2].split("\t") == ["svm", "kaggle", "0.990", "0.800", "0.812",
-                                    "0.730-0.870", "0.800", "best"]
-    assert lines[3].split("\t") == ["logreg [l2]", "kaggle", "0.900", "0.700", "0.700",
-                                    "0.610-0.780", "0.690", "0.021"]
-    assert lines[4].split("\t")[0] == "auto → knn@kaggle"  # what auto chose, beside it
+    assert lines[1].split("\t") == ["model", "input", "train", "valid", "valid 95 % interval",
+                                    "test", "test 95 % interval", "balanced",
+                                    "balanced 95 % interval", "McNemar p vs best"]
+    assert lines[2].split("\t") == ["svm", "kaggle", "0.990", "0.800", "0.584-0.919", "0.812",
+                                    "0.730-0.870", "0.800", "0.710-0.880", "best"]
+    assert lines[3].split("\t") == ["logreg [l2]", "kaggle", "0.900", "0.700", "0.481-0.855",
+                                    "0.700", "0.610-0.780", "0.690", "0.600-0.770", "0.021"]
+    auto = lines[4].split("\t")
+    assert auto[0] == "auto → knn@kaggle"  # what auto chose, beside it
+    assert auto[3:5] == ["-", "-"] and auto[8] == "-"  # no figure: no interval
 
 
 @pytest.mark.parametrize("multi_label", [False, True])

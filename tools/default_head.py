@@ -42,6 +42,7 @@ from genriflow.training.tag_head import (
     Songs,
     cross_validated,
     cross_validated_music_distance,
+    fewer_than_folds,
     fit_head,
     folds,
     music_statistics,
@@ -205,6 +206,10 @@ def build_gtzan(data: Path, out: Path, *, cache: Path | None = None,
         splits = folds(songs, n_folds=N_FOLDS, seed=SEED)
         log(f"{len(songs.labels)} songs, {int(songs.n_windows.sum())} windows; candidates "
             f"({N_FOLDS}-fold grouped CV):")
+        few = fewer_than_folds(songs.labels, N_FOLDS)
+        if few:
+            log("fewer songs than folds, so held out in fewer folds than the others: "
+                + ", ".join(f"{g} ({n})" for g, n in few.items()))
         selection = select(songs, splits, log=log)
         recipe = HeadRecipe(**selection["candidates"][selection["chosen"]]["recipe"])
         proba = cross_validated(recipe, songs, LABELS, GENRE_TAGS, splits)

@@ -141,7 +141,10 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     data : path or None
         Labelled audio (folder per genre or manifest); or give ``table``.
     out : path
-        The model folder to write (``load_model(out)`` reads it back).
+        The model folder to write (``load_model(out)`` reads it back). An earlier model
+        folder there is replaced whole, and only once the new one is complete: an
+        interrupted run leaves the old model as it was. A folder holding anything else
+        is refused.
     table : path or None
         A Kaggle-style GTZAN feature table instead of audio.
     model : str
@@ -201,6 +204,9 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
                     thresholds=thresholds)
     _one_source(data, table)
     a_path("out", out)
+    from genriflow.workflows.model_folder import check_replaceable
+
+    check_replaceable(out)  # before the features, which can take minutes
     from genriflow.workflows.train_any import train_any
 
     options = options if options is not None else default_options()
@@ -451,8 +457,8 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
 
 
 def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.PathLike,
-            split: str = "auto", seed: int = 0, epochs: int = 50, device: str = "auto",
-            options: RunOptions | None = None) -> pd.DataFrame:
+            split: str = "auto", seed: int = 0, folds: int = 10, epochs: int = 50,
+            device: str = "auto", options: RunOptions | None = None) -> pd.DataFrame:
     """Train several models on one dataset and split; the table of their accuracies.
 
     Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
@@ -473,7 +479,7 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise ConfigError("models", "names no model")
-    split_config = SplitConfig(method=split, seed=seed)
+    split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
     for model in models:
         training_config(model, split=split_config, epochs=epochs, device=device,
                         field="models")

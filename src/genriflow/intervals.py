@@ -65,3 +65,17 @@ def macro_recall_counts_interval(correct, n, *, draws: int = 2000,
     drawn = (rng.binomial(n, recall, size=(draws, len(n))) / n).mean(axis=1)
     low, high = np.percentile(drawn, [2.5, 97.5])
     return float(low), float(high)
+
+
+def figure_text(fig: dict, name: str = "auroc") -> str:
+    """``0.543 (0.523-0.564)``: the figure ``fig[name]`` and its interval
+    ``fig[name + "_interval"]`` (folders made before an interval was kept for it show the
+    figure alone).
+
+    >>> figure_text({"ece": 0.0621, "ece_interval": [0.041, 0.0893]}, "ece")
+    '0.062 (0.041-0.089)'
+    """
+    if f"{name}_interval" not in fig:
+        return f"{fig[name]:.3f}"
+    low, high = fig[f"{name}_interval"]
+    return f"{fig[name]:.3f} ({low:.3f}-{high:.3f})"

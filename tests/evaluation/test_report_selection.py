@@ -42,3 +42,17 @@ def test_the_report_and_the_console_list_the_same_figures(capsys):
     assert lines[-1].split("\t")[1:3] == ["0.900 (18/20)", "0.699-0.972"]
     multi = selection_rows({**metrics, "multi_label": {"labels": ["a", "b"]}})
     assert all(r["interval"] is None and r["n"] is None for r in multi)
+
+
+def test_the_split_section_says_what_its_counts_and_group_check_cover():
+    """A k-fold report's counts are one fold's, and a clean group check covers the groups
+    the data gives (each GTZAN track without them), not artists it does not name."""
+    from genriflow.evaluation.report import _split_lines
+
+    kfold = _split_lines({"method": "kfold", "seed": 0, "n_folds": 5, "groups_crossing": 0,
+                          "counts": {"train": 87, "valid": 30, "test": 30}})
+    assert "- items per part (the first of 5 folds): test: 30, train: 87, valid: 30" in kfold
+    assert any("artists not given as groups are not checked" in line for line in kfold)
+    held_out = _split_lines({"method": "stratified", "seed": 0, "n_folds": 10,
+                             "counts": {"train": 70, "valid": 10, "test": 20}})
+    assert "- items per part: test: 20, train: 70, valid: 10" in held_out

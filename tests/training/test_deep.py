@@ -12,6 +12,7 @@ from genriflow.features.dataset import FeatureDataset, from_audio
 from genriflow.features.options import RunOptions
 from genriflow.features.sets import FeatureConfig
 from genriflow.inference.pipeline import Pipeline
+from genriflow.intervals import wilson_interval
 from genriflow.models import NETWORK_NAMES
 from genriflow.models.deep import to_pieces
 from genriflow.models.folder import load_model
@@ -137,7 +138,24 @@ def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
         only_other, only_best + only_other, 0.5).pvalue
     assert table.loc[other, "mcnemar_p"] == pytest.approx(expected)
     assert pd.isna(table.loc[best, "mcnemar_p"])
-    assert "McNemar p vs best" in (tmp_path / "comparison.md").read_text()
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "McNemar p vs best" in markdown
+    # validation accuracy with its Wilson interval on the validation count, balanced
+    # accuracy with the bootstrap interval each model's metrics.json holds
+    for row, test, folder in zip(table.itertuples(), tests, ("logreg", "cs229-ffnn-cs229-raw"),
+                                 strict=True):
+        metrics = json.loads((tmp_path / folder / "metrics.json").read_text())
+        n = metrics["split"]["counts"]["valid"]
+        assert row.valid_n == n
+        low, high = wilson_interval(round(row.valid * n), n)
+        assert (row.valid_low, row.valid_high) == pytest.approx((low, high), abs=1e-9)
+        assert (row.test_balanced_low, row.test_balanced_high) == pytest.approx(
+            test["balanced_accuracy_interval"], abs=1e-9)
+        assert row.test_balanced_low <= row.test_balanced <= row.test_balanced_high
+        assert (f"{row.valid:.3f} ({round(row.valid * n)}/{n}; 95 % Wilson {low:.3f}-"
+                f"{high:.3f})") in markdown
+        assert (f"{row.test_balanced:.3f} ({row.test_balanced_low:.3f}-"
+                f"{row.test_balanced_high:.3f}, bootstrap within genres)") in markdown
 
 
 def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpus,

@@ -39,6 +39,7 @@ from genriflow.audio.errors import AudioError
 from genriflow.errors import GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
+from genriflow.intervals import figure_text
 from genriflow.progress import CurrentStderr, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
@@ -316,13 +317,15 @@ def print_result(metrics: dict, out: Path) -> None:
     if calibration and "as shipped" in calibration:
         shipped = calibration["as shipped"]
         console.print(f"probabilities ({calibration['method']}): expected calibration error "
-                      f"{shipped['ece']:.3f}, NLL {shipped['nll']:.3f}, Brier "
-                      f"{shipped['brier']:.3f} on the same part")
+                      f"{figure_text(shipped, 'ece')}, NLL {figure_text(shipped, 'nll')}, "
+                      f"Brier {figure_text(shipped, 'brier')} on the same part")
     elif calibration:
         before, after = calibration["before"], calibration["after"]
         console.print(f"calibration ({calibration['method']}, fitted on valid): expected "
-                      f"calibration error {before['ece']:.3f} -> {after['ece']:.3f}, NLL "
-                      f"{before['nll']:.3f} -> {after['nll']:.3f} on the same part")
+                      f"calibration error {figure_text(before, 'ece')} -> "
+                      f"{figure_text(after, 'ece')}, NLL {figure_text(before, 'nll')} -> "
+                      f"{figure_text(after, 'nll')} on the same part (95 % bootstrap "
+                      "intervals)")
     multi = metrics.get("test_multilabel")
     if multi:
         found = multi["at_thresholds"]["all_genres_found"]

@@ -34,6 +34,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/compare-<time>)."
                                              )] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
+    folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     epochs: Annotated[int, typer.Option(help="Most epochs of each network.")] = 50,
     device: Device = "auto",
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
@@ -41,26 +42,29 @@ def command(
 ) -> None:
     """Train several models on one dataset and split; print and save the comparison table.
 
-    Test accuracy comes with its Wilson 95 % interval, and each model with McNemar's exact
-    test against the best on the same test songs (p: the chance of a difference this large
+    Validation and test accuracy come with their Wilson 95 % intervals, balanced accuracy
+    (macro recall) with its bootstrap one, and each model with McNemar's exact test
+    against the best on the same test songs (p: the chance of a difference this large
     between equally accurate models), as in comparison.md.
     """
     from genriflow.api_training import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
-    table = compare(data, split_list(models), out=out, split=split, seed=seed,
+    table = compare(data, split_list(models), out=out, split=split, seed=seed, folds=folds,
                     epochs=epochs, device=device,
                     options=run_options(store, no_store, n_jobs, quiet, device=device))
     from genriflow.workflows.train_any import shown_model  # numpy, after the checks
 
     best = table.loc[table["test"].idxmax(), "model"]
     rows = [[shown_model(r.model, r.chosen), r.input, _figure(r.train), _figure(r.valid),
-             _figure(r.test), f"{_figure(r.test_low)}-{_figure(r.test_high)}",
-             _figure(r.test_balanced),
+             _interval(r.valid_low, r.valid_high), _figure(r.test),
+             _interval(r.test_low, r.test_high), _figure(r.test_balanced),
+             _interval(r.test_balanced_low, r.test_balanced_high),
              "best" if r.model == best else _figure(r.mcnemar_p)]
             for r in table.itertuples()]
-    print_table(console, ["model", "input", "train", "valid", "test", "test 95 % interval",
-                          "balanced", "McNemar p vs best"], rows,
+    print_table(console, ["model", "input", "train", "valid", "valid 95 % interval", "test",
+                          "test 95 % interval", "balanced", "balanced 95 % interval",
+                          "McNemar p vs best"], rows,
                 title=f"split: {table['split'].iloc[0]}",
                 right=["train", "valid", "test", "balanced", "McNemar p vs best"])
     console.print(f"table: {out / 'comparison.md'}")
@@ -68,3 +72,8 @@ def command(
 
 def _figure(value: float | None) -> str:
     return "-" if value is None or value != value else f"{value:.3f}"
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    """``0.610-0.780``; ``-`` where there is none (no validation part, k-fold)."""
+    return "-" if low is None or low != low else f"{_figure(low)}-{_figure(high)}"

@@ -51,8 +51,9 @@ def command(
                        ] = 5,
     far_out_seconds: Annotated[float, typer.Option(help="With --open-set: their length.")
                                ] = 30.0,
-    bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each AUROC "
-                                           "interval.")] = 1000,
+    bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each "
+                                           "interval (AUROC, FPR at 95 % TPR, AURC).")
+                         ] = 1000,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:
@@ -90,7 +91,7 @@ def print_open_set(metrics: dict) -> None:
     o = metrics["open_set"]
     console.print(f"leave-one-genre-out, {o['recipe']['model']} on {o['recipe']['features']}, "
                   f"{len(o['rounds'])} rounds (pooled; 95 % bootstrap intervals):")
-    from genriflow.evaluation.openset_report import figure_text
+    from genriflow.intervals import figure_text
 
     for score, f in o["pooled"].items():
         far = f.get("far_out")

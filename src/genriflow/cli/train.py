@@ -50,7 +50,11 @@ def command(
                                        "the heads on one input, svm@msd-musicnn, "
                                        "cs229-ffnn@cs229-raw).")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Model folder to write (default: "
-                                             "models/<model>-<time>).")] = None,
+                                             "models/<model>-<time>). A model folder "
+                                             "already there is replaced, once the new one "
+                                             "is complete (an interrupted run leaves it "
+                                             "as it was); a folder holding anything else "
+                                             "is refused.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
     pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,

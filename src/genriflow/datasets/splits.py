@@ -150,6 +150,12 @@ def _fold_ids(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -
     else:
         splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     names, counts = np.unique(labels, return_counts=True)
+    if counts.max() < n_folds:  # scikit-learn's ValueError, in the data's words
+        fewer = (f"use {counts.max()} folds or fewer (--folds)" if counts.max() >= 2 else
+                 "k-fold needs 2 files of some label")
+        raise DatasetError(f"too few files for {n_folds} folds: the largest label, "
+                           f"'{names[counts.argmax()]}', has {counts.max()}; {fewer}, or add "
+                           "files")
     if counts.min() < n_folds:
         few = ", ".join(f"'{name}' ({count})" for name, count in
                         zip(names, counts, strict=True) if count < n_folds)

@@ -7,6 +7,9 @@
 - Brier score: the mean squared distance between the probability vector and the one-hot
   truth, summed over genres.
 
+Each comes with its 95 % percentile-bootstrap interval (``ece_interval``, ...: the songs
+resampled, 1000 draws, seed 0), accuracy with its Wilson interval.
+
 A multi-label model's genres are each a yes/no on its own, so there every (song, genre)
 pair is one forecast (:func:`multilabel_calibration_figures`): ECE of each probability
 against the share of pairs whose song has the genre, the mean binary cross-entropy, the
@@ -55,21 +58,47 @@ def _ece(confidence: np.ndarray, accuracy: np.ndarray, counts: np.ndarray) -> fl
                         * np.abs(accuracy[used] - confidence[used])))
 
 
+#: Resamples of the songs behind each calibration figure's interval.
+BOOTSTRAP_DRAWS = 1000
+
+
 def calibration_figures(proba: np.ndarray, y: np.ndarray, classes: Sequence[str]) -> dict:
     """ECE (15 bins), NLL, Brier score and accuracy of probabilities ``proba`` (songs,
-    genres; columns in ``classes`` order) against labels ``y``; JSON-ready."""
+    genres; columns in ``classes`` order) against labels ``y``, each with its 95 %
+    interval (``*_interval``); JSON-ready."""
+    from genriflow.intervals import wilson_interval
+
     proba = np.asarray(proba, dtype=float)
     truth = np.asarray(y)[:, None] == np.asarray(classes)[None, :]
     p_true = np.clip(np.sum(proba * truth, axis=1), 1e-12, None)
-    return {
+    nll, brier = -np.log(p_true), np.sum((proba - truth) ** 2, axis=1)
+    correct = truth[np.arange(len(proba)), proba.argmax(axis=1)]
+    confidence = proba.max(axis=1)[:, None]
+    figures = {
         "n": int(len(proba)),
-        "accuracy": float(np.mean(np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y))),
+        "accuracy": float(np.mean(correct)),
+        "accuracy_interval": list(wilson_interval(int(correct.sum()), len(correct))),
         "ece": expected_calibration_error(proba, y, classes),
-        "nll": float(-np.mean(np.log(p_true))),
-        "brier": float(np.mean(np.sum((proba - truth) ** 2, axis=1))),
+        "nll": float(np.mean(nll)),
+        "brier": float(np.mean(brier)),
         "bins": ECE_BINS,
         "reliability": _reliability(proba, truth),
     }
+    return {**figures, **_intervals(
+        len(proba), lambda rows: _ece(*reliability_bins(confidence[rows], correct[rows])),
+        nll=nll, brier=brier)}
+
+
+def _intervals(n: int, ece_of, **per_song: np.ndarray) -> dict:
+    """95 % percentile-bootstrap intervals of the ECE (``ece_of(rows)``) and of the mean
+    of each per-song figure, the same ``n`` songs resampled for all."""
+    if not n:
+        return {}
+    rows = np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP_DRAWS, n))
+    drawn = {"ece": np.array([ece_of(r) for r in rows]),
+             **{name: values[rows].mean(axis=1) for name, values in per_song.items()}}
+    return {f"{name}_interval": [float(v) for v in np.percentile(values, [2.5, 97.5])]
+            for name, values in drawn.items()}
 
 
 def multilabel_calibration_figures(proba: np.ndarray, truth: np.ndarray) -> dict:
@@ -81,20 +110,27 @@ def multilabel_calibration_figures(proba: np.ndarray, truth: np.ndarray) -> dict
     >>> round(figures["ece"], 3), round(figures["brier"], 3), figures["accuracy"]
     (0.25, 0.105, 0.75)
     """
-    p = np.asarray(proba, dtype=float).ravel()
-    t = np.asarray(truth, dtype=bool).ravel()
+    songs = np.asarray(proba, dtype=float)
+    truth = np.asarray(truth, dtype=bool)
+    p, t = songs.ravel(), truth.ravel()
     confidence, share, counts = reliability_bins(p[:, None], t)
-    q = np.clip(p, 1e-12, 1 - 1e-12)
-    return {
-        "n": int(np.asarray(proba).shape[0]),
+    q = np.clip(songs, 1e-12, 1 - 1e-12)
+    nll = -np.where(truth, np.log(q), np.log(1 - q))  # (songs, genres)
+    figures = {
+        "n": int(songs.shape[0]),
         "pairs": int(p.size),
         "accuracy": float(np.mean((p >= 0.5) == t)),
         "ece": _ece(confidence, share, counts),
-        "nll": float(-np.mean(np.where(t, np.log(q), np.log(1 - q)))),
+        "nll": float(np.mean(nll)),
         "brier": float(np.mean((p - t) ** 2)),
         "bins": ECE_BINS,
         "reliability": _listed_bins(confidence, share, counts),
     }
+    # A song's genres travel together: the songs are resampled, as for one genre each.
+    return {**figures, **_intervals(
+        len(songs), lambda rows: _ece(*reliability_bins(songs[rows].ravel()[:, None],
+                                                        truth[rows].ravel())),
+        nll=nll.mean(axis=1), brier=((songs - truth) ** 2).mean(axis=1))}
 
 
 def _reliability(proba: np.ndarray, truth: np.ndarray) -> dict:

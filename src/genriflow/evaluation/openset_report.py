@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from genriflow.evaluation.plots import save_figure
+from genriflow.intervals import figure_text as figure_text
 
 
 def plot_curves(curves: dict, path: Path, name: str, feature_set: str) -> Path:
@@ -19,15 +20,6 @@ def plot_curves(curves: dict, path: Path, name: str, feature_set: str) -> Path:
            title=f"leave-one-genre-out, pooled: {name} on {feature_set}")
     ax.legend()
     return save_figure(fig, path)
-
-
-def figure_text(fig: dict, name: str = "auroc") -> str:
-    """``0.543 (0.523-0.564)``: a figure and its interval (folders made before an interval
-    was kept for it show the figure alone)."""
-    if f"{name}_interval" not in fig:
-        return f"{fig[name]:.3f}"
-    low, high = fig[f"{name}_interval"]
-    return f"{fig[name]:.3f} ({low:.3f}-{high:.3f})"
 
 
 def report_markdown(metrics: dict) -> str:

@@ -14,7 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
-from genriflow.intervals import wilson_interval
+from genriflow.intervals import figure_text, wilson_interval
 from genriflow.training.auto import AutoChoice
 
 
@@ -65,7 +65,7 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines += AutoChoice.from_dict(metrics["auto"]).markdown()
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
-              f"| balanced accuracy (macro recall) | {_balanced(test)} | {test['part']} |"]
+              f"| balanced accuracy (macro recall) | {balanced_text(test)} | {test['part']} |"]
     lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
@@ -101,16 +101,20 @@ def _fit_lines(metrics: dict) -> list[str]:
     if "history" not in metrics:  # a classical head, refitted on train + valid
         return [f"| accuracy | {metrics['train_accuracy']:.3f} | train + valid (fit data) |"]
     counts = metrics["split"].get("counts", {})
-    lines = [f"| accuracy | {_share(metrics['train_accuracy'], counts.get('train'))} | train "
+    lines = [f"| accuracy | {share(metrics['train_accuracy'], counts.get('train'))} | train "
              f"({counts.get('train', '?')} items, fit data) |"]
     if metrics.get("valid_accuracy") is not None:
-        lines.append(f"| accuracy | {_share(metrics['valid_accuracy'], counts.get('valid'))} "
+        lines.append(f"| accuracy | {share(metrics['valid_accuracy'], counts.get('valid'))} "
                      f"| valid ({counts.get('valid', '?')} items, chose the epoch) |")
     return lines
 
 
-def _share(accuracy: float, n: int | None) -> str:
-    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count."""
+def share(accuracy: float, n: int | None) -> str:
+    """``0.800 (8/10; 95 % Wilson 0.490-0.943)``, or the bare figure without a count.
+
+    >>> share(0.8, 10), share(0.8, None)
+    ('0.800 (8/10; 95 % Wilson 0.490-0.943)', '0.800')
+    """
     if not n:
         return f"{accuracy:.3f}"
     correct = round(accuracy * n)
@@ -179,7 +183,7 @@ def _open_set_lines(rule: dict | None) -> list[str]:
             f"{rule['target_tpr']:.0%}), scored by the model fitted without them.{test}", ""]
 
 
-def _balanced(test: dict) -> str:
+def balanced_text(test: dict) -> str:
     """Balanced accuracy, with its bootstrap interval where the figures have one."""
     if "balanced_accuracy_interval" not in test:
         return f"{test['balanced_accuracy']:.3f}"
@@ -201,6 +205,10 @@ _CALIBRATION_FIGURES = (("ece", "expected calibration error ({bins} bins)"),
                         ("accuracy", "accuracy"))
 
 
+_CALIBRATION_INTERVALS = ("95 % intervals: a bootstrap of the songs (1000 draws), Wilson for "
+                          "a single-genre model's accuracy.")
+
+
 def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
     plot_reliability(calibration, f"Reliability, {part}", folder / "reliability.png")
     if "as shipped" in calibration:
@@ -209,9 +217,10 @@ def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
                  f"{calibration['method']}; measured on {part})", "",
                  "| figure | value |", "| --- | --- |"]
         for key, name in _CALIBRATION_FIGURES:
-            lines.append(f"| {name.format(bins=shipped['bins'])} | {shipped[key]:.3f} |")
-        return [*lines, "", "Lower is better for the first three.", "",
-                "![reliability diagram](reliability.png)", ""]
+            lines.append(f"| {name.format(bins=shipped['bins'])} | "
+                         f"{figure_text(shipped, key)} |")
+        return [*lines, "", f"Lower is better for the first three. {_CALIBRATION_INTERVALS}",
+                "", "![reliability diagram](reliability.png)", ""]
     before, after = calibration["before"], calibration["after"]
     lines = [f"## Calibration ({calibration['method']}, fitted on "
              f"{calibration['fitted_on']}; measured on {part})", ""]
@@ -221,9 +230,9 @@ def _calibration_lines(folder: Path, calibration: dict, part: str) -> list[str]:
                   ""]
     lines += ["| figure | before | after |", "| --- | --- | --- |"]
     for key, name in _CALIBRATION_FIGURES:
-        lines.append(f"| {name.format(bins=before['bins'])} | {before[key]:.3f} | "
-                     f"{after[key]:.3f} |")
-    return [*lines, "", "Lower is better for the first three.", "",
+        lines.append(f"| {name.format(bins=before['bins'])} | {figure_text(before, key)} | "
+                     f"{figure_text(after, key)} |")
+    return [*lines, "", f"Lower is better for the first three. {_CALIBRATION_INTERVALS}", "",
             "![reliability diagram](reliability.png)", ""]
 
 
@@ -235,14 +244,12 @@ def _multilabel_lines(figures: dict, settings: dict) -> list[str]:
              "| --- | --- | --- |"]
     at, seed = figures["at_thresholds"], figures["at_seed_threshold"]
 
-    def share(entry: dict) -> str:
-        low, high = entry["interval"]
-        return (f"{entry['accuracy']:.3f} ({entry['correct']}/{entry['n']}; 95 % Wilson "
-                f"{low:.3f}-{high:.3f})")
+    def counted(entry: dict) -> str:
+        return share(entry["accuracy"], entry["n"])
 
-    lines += [f"| all of the song's genres found | {share(at['all_genres_found'])} | "
-              f"{share(seed['all_genres_found'])} |",
-              f"| exact genre set | {share(at['exact_set'])} | {share(seed['exact_set'])} |",
+    lines += [f"| all of the song's genres found | {counted(at['all_genres_found'])} | "
+              f"{counted(seed['all_genres_found'])} |",
+              f"| exact genre set | {counted(at['exact_set'])} | {counted(seed['exact_set'])} |",
               f"| micro F1 | {at['micro_f1']:.3f} | {seed['micro_f1']:.3f} |",
               f"| macro F1 | {at['macro_f1']:.3f} | {seed['macro_f1']:.3f} |",
               f"| mAP (mean average precision) | {at['mAP']:.3f} | (threshold-free) |", "",
@@ -257,14 +264,18 @@ def _multilabel_lines(figures: dict, settings: dict) -> list[str]:
 
 def _split_lines(split: dict) -> list[str]:
     counts = ", ".join(f"{k}: {v}" for k, v in sorted(split.get("counts", {}).items()))
+    folds = split.get("n_folds") if str(split["method"]).startswith("kfold") else None
+    per_part = f"items per part (the first of {folds} folds)" if folds else "items per part"
     lines = ["## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
-             f"- items per part: {counts}"]
+             f"- {per_part}: {counts}"]
     crossing = split.get("groups_crossing")
     if crossing:
         lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "
                      "one part; these figures are inflated by leakage**")
     elif crossing == 0:
-        lines.append("- no group (artist or track) appears in more than one part")
+        lines.append("- no group appears in more than one part (the data's `group`, such as "
+                     "an artist, else each GTZAN track; artists not given as groups are not "
+                     "checked)")
     if split.get("seen_by_the_model"):
         lines.append(f"- **warning: {split['seen_by_the_model']} of these items are among the "
                      "clips the model was fitted or chosen on: these figures are no test on "

@@ -310,7 +310,11 @@ def choose_auto(datasets: Mapping[str, FeatureDataset], parts: np.ndarray,
             elif not valid.any():
                 candidates.append(Candidate(name, skipped="no validation part"))
             else:
-                fitted = fit_pipeline(head, dataset, fit_rows, train)
+                try:
+                    fitted = fit_pipeline(head, dataset, fit_rows, train)
+                except ConfigError as exc:  # a head these training rows cannot fit (svm)
+                    candidates.append(Candidate(name, skipped=exc.reason))
+                    continue
                 candidates.append(_scored(name, fitted.predict(dataset.X[valid]), dataset, valid))
     if config.network is not None:
         candidates.append(_network_candidate(datasets, parts, config, network, extra_train,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from genriflow.datasets.frames import label_sets
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.features.dataset import FeatureDataset
 from genriflow.features.sets import feature_set
 from genriflow.models.classical import AUTO_CANDIDATES, ClassicalGenreModel, make_classical
@@ -91,7 +91,14 @@ def fit_classical(dataset: FeatureDataset, parts: np.ndarray,
     fitted: dict[str, Pipeline] = {}
     if valid.any():
         for name in candidates:
-            fitted[name] = fit_pipeline(name, dataset, train, config)
+            try:
+                fitted[name] = fit_pipeline(name, dataset, train, config)
+            except ConfigError as exc:  # a head these training rows cannot fit (svm)
+                if len(candidates) == 1:
+                    raise
+                warnings.warn(GenriflowWarning(f"{exc.reason} (auto goes on without it)"),
+                              stacklevel=2)
+                continue
             selection[name] = _valid_score(fitted[name], dataset.X[valid], targets[valid],
                                            config.multi_label)
         chosen = max(selection, key=selection.get)
@@ -158,13 +165,69 @@ def fit_pipeline(name: str, dataset: FeatureDataset, rows: np.ndarray,
     model = make_classical(name, seed=config.seed, pca=config.pca,
                            log_columns=variance_columns(columns),
                            multi_label=config.multi_label, params=params)
-    with warnings.catch_warnings():
-        # The svm's probability calibration cross-validates inside these rows; a label with
-        # fewer rows than its folds makes scikit-learn say so at every fit. The split warns
-        # of such labels once, in their names.
-        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-        warnings.filterwarnings("ignore", "Number of classes in training fold", RuntimeWarning)
-        return model.fit(dataset.X[rows], training_targets(dataset, config)[0][rows])
+    targets, genres = training_targets(dataset, config)
+    if name == "svm":
+        folds = calibration_folds(targets[rows], genres, source=dataset.source)
+        model.set_params(**{("clf__estimator__cv" if config.multi_label else "clf__cv"): folds})
+    return model.fit(dataset.X[rows], targets[rows])
+
+
+#: Folds of the svm's probability calibration when every label has rows enough for them
+#: (scikit-learn's default).
+CALIBRATION_FOLDS = 5
+
+
+def calibration_folds(targets: np.ndarray, genres: list[str], *, source: str = "the data"
+                      ) -> int:
+    """Folds of the svm's probability calibration that these training targets allow.
+
+    The calibration cross-validates the SVM inside the training rows, so every fold must
+    leave every label among its training rows: each label needs a row per fold.
+
+    Parameters
+    ----------
+    targets : np.ndarray
+        Labels, shape (n_rows,); or a multi-label (n_rows, n_genres) 0/1 indicator, whose
+        one-vs-rest classifiers each need songs with and without their genre.
+    genres : list of str
+        The indicator's columns (unused for labels).
+    source : str
+        The data, named in the error.
+
+    Returns
+    -------
+    int
+        :data:`CALIBRATION_FOLDS`, or fewer (at least 2) when a label has fewer rows.
+
+    Raises
+    ------
+    ConfigError
+        ``model``: a label (a genre) with a single training row (or a genre that all
+        training songs but one have): no fold can both train and test on it.
+    """
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        positives = targets.astype(bool).sum(axis=0)
+        counts = {g: int(min(p, len(targets) - p)) for g, p in zip(genres, positives,
+                                                                      strict=True)}
+        # A genre every song has, or none, is left to the one-vs-rest classifier as it is.
+        counts = {g: c for g, c in counts.items() if c > 0}
+    else:
+        names, numbers = np.unique(targets, return_counts=True)
+        counts = {str(n): int(c) for n, c in zip(names, numbers, strict=True)}
+    if not counts:
+        return CALIBRATION_FOLDS
+    few = [g for g, c in counts.items() if c < 2]
+    if few:
+        which = ", ".join(f"'{g}'" for g in few)
+        single = ("a single training row" if targets.ndim == 1 else
+                  "a single training song with it, or without it")
+        raise ConfigError("model", f"svm cannot be fitted on {source}: {which} "
+                          f"{'has' if len(few) == 1 else 'have'} {single}, and the svm's "
+                          "probability calibration cross-validates within the training rows, "
+                          "which needs at least 2 of each; add rows, leave the label out, or "
+                          "choose another model (logreg, mlp)")
+    return min(CALIBRATION_FOLDS, min(counts.values()))
 
 
 def classical_model(estimator: Pipeline, chosen: str, dataset: FeatureDataset,

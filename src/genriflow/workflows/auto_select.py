@@ -13,7 +13,6 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +37,7 @@ from genriflow.models.base import GenreClassifier
 from genriflow.training.auto import AutoChoice, AutoConfig, AutoFit, choose_auto, network_reason
 from genriflow.training.classical import TrainConfig, classical_model, fit_pipeline
 from genriflow.workflows.experiment import summarise_folds
+from genriflow.workflows.model_folder import check_replaceable, replacing
 
 if TYPE_CHECKING:
     from genriflow.training.deep import DeepTrainConfig
@@ -232,6 +232,7 @@ def train_auto_to_folder(out: str | os.PathLike, data: str | os.PathLike | None 
     """
     config, split = config or AutoConfig(), split or SplitConfig()
     options = options or RunOptions()
+    check_replaceable(out)
     data_ = auto_datasets(data, table=table, config=config, split=split, options=options)
     train = TrainConfig(model="auto", split=split, pca=pca, seed=split.seed)
     network, extra = None, []
@@ -246,12 +247,12 @@ def train_auto_to_folder(out: str | os.PathLike, data: str | os.PathLike | None 
     result = train_auto_and_test(data_, config, train=train, network=network,
                                  extra_train=extra, progress=options.progress)
     result.errors = data_.errors
-    out = Path(out)
-    result.model.save(out, result.metrics)
-    (out / "auto.json").write_text(json.dumps(result.choice.to_dict(), indent=2) + "\n")
-    if result.fit is not None and result.fit.network is not None:
-        plot_history(result.fit.network.history, out / "curves.png",
-                     f"{result.choice.winner}: loss and accuracy per epoch")
-    write_report(out, f"genriflow model: auto chose {result.choice.winner}", result.metrics,
-                 data_.errors)
+    with replacing(out) as folder:
+        result.model.save(folder, result.metrics)
+        (folder / "auto.json").write_text(json.dumps(result.choice.to_dict(), indent=2) + "\n")
+        if result.fit is not None and result.fit.network is not None:
+            plot_history(result.fit.network.history, folder / "curves.png",
+                         f"{result.choice.winner}: loss and accuracy per epoch")
+        write_report(folder, f"genriflow model: auto chose {result.choice.winner}",
+                     result.metrics, data_.errors)
     return result

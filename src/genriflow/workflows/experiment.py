@@ -14,7 +14,6 @@ import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +39,7 @@ from genriflow.training.classical import (
 )
 from genriflow.training.deep import DeepTrainConfig, NetworkFit, train_network
 from genriflow.training.loop import History
+from genriflow.workflows.model_folder import check_replaceable, replacing
 
 
 @dataclass
@@ -151,16 +151,26 @@ def multilabel_test(proba: np.ndarray, sets: list[list[str]], multi_label: dict,
 
 
 def summarise_folds(results: list, labels: list[str], chosen: str, method: str) -> dict:
-    """Mean ± std of the per-fold figures; per-class figures and confusion over all folds."""
+    """The figures of every fold's test items pooled (each item counted once), with their
+    intervals, and the standard deviation of accuracy and balanced accuracy over the folds
+    (``accuracy_std``, ``balanced_accuracy_std``); each fold's own in ``folds``.
+
+    The pooled figure is the one its interval is about: a mean over folds weighs a small
+    fold as much as a large one and, for balanced accuracy, averages folds that hold
+    different genres (a fold without a rare genre leaves it out of its mean), so it could
+    lie outside the pooled interval printed beside it.
+    """
     folds = [info for _, info, _ in results]
     y_test = np.concatenate([pair[0] for _, _, pair in results])
     y_pred = np.concatenate([pair[1] for _, _, pair in results])
+    # Each item's prediction, as every fold kept it: McNemar's test (compare) needs them.
+    items = ([i for f in folds for i, _, _ in f["test"]["predictions"]]
+             if all("predictions" in f["test"] for f in folds) else None)
     pooled = classification_metrics(
         y_test, y_pred, labels, part=f"test folds ({method}, {len(folds)} folds, "
-        f"{len(y_test)} items)")
+        f"{len(y_test)} items)", items=items)
     for key in ("accuracy", "balanced_accuracy"):
-        per_fold = np.array([f["test"][key] for f in folds])
-        pooled[key], pooled[f"{key}_std"] = float(per_fold.mean()), float(per_fold.std())
+        pooled[f"{key}_std"] = float(np.std([f["test"][key] for f in folds]))
     return {"chosen": chosen, "folds": folds, "test": pooled}
 
 
@@ -168,10 +178,12 @@ def train_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                     config: TrainConfig | None = None) -> TrainResult:
     """:func:`train_and_test`, then write the model folder with its report, metrics and
     errors."""
+    check_replaceable(out)
     result = train_and_test(dataset, config)
-    result.model.save(out, result.metrics)
-    write_report(out, f"genriflow model: {result.metrics['chosen']} on "
-                 f"{dataset.feature_config.set} features", result.metrics, dataset.errors)
+    with replacing(out) as folder:
+        result.model.save(folder, result.metrics)
+        write_report(folder, f"genriflow model: {result.metrics['chosen']} on "
+                     f"{dataset.feature_config.set} features", result.metrics, dataset.errors)
     return result
 
 
@@ -269,11 +281,13 @@ def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                             progress: bool = False) -> DeepTrainResult:
     """:func:`train_network_and_test`, then write the model folder with its report and
     training curves (``curves.png``)."""
+    check_replaceable(out)
     result = train_network_and_test(dataset, config, extra_train=extra_train,
                                     progress=progress)
-    result.model.save(out, result.metrics)
-    plot_history(result.history, Path(out) / "curves.png",
-                 f"{result.metrics['chosen']}: loss and accuracy per epoch")
-    write_report(out, f"genriflow model: {result.metrics['chosen']} on "
-                 f"{dataset.feature_config.set}", result.metrics, dataset.errors)
+    with replacing(out) as folder:
+        result.model.save(folder, result.metrics)
+        plot_history(result.history, folder / "curves.png",
+                     f"{result.metrics['chosen']}: loss and accuracy per epoch")
+        write_report(folder, f"genriflow model: {result.metrics['chosen']} on "
+                     f"{dataset.feature_config.set}", result.metrics, dataset.errors)
     return result

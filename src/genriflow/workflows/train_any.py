@@ -4,6 +4,7 @@ side in one table (:func:`compare`, the CS229 table)."""
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,11 +13,13 @@ import pandas as pd
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SplitConfig
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.evaluation.metrics import mcnemar
+from genriflow.evaluation.report import balanced_text, share
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
+from genriflow.intervals import wilson_interval
 from genriflow.models import NETWORK_NAMES
 from genriflow.training.network_config import DeepTrainConfig
 from genriflow.training.train_config import classical_spec as classical_spec
@@ -151,30 +154,45 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     Returns
     -------
     pandas.DataFrame
-        One row per model: input, train, validation and test accuracy, balanced test
-        accuracy, and the split.
+        One row per model (a model these files cannot fit is left out, with a
+        :class:`~genriflow.errors.GenriflowWarning` and a line under the Markdown table):
+        input, train accuracy, validation accuracy (``valid_n`` items,
+        Wilson ``valid_low``-``valid_high``), test accuracy (``test_low``-``test_high``),
+        balanced test accuracy (``test_balanced_low``-``test_balanced_high``: bootstrap
+        within genres), McNemar's p against the best, and the split.
     """
     out = Path(out)
     split = split or SplitConfig()
     if not models:
         raise ConfigError("models", "names no model")
-    rows, tests = [], []
+    rows, tests, left_out = [], [], []
     for model in models:
         folder = out / model.replace("@", "-")
-        metrics, _ = train_any(model, folder, data, split=split, epochs=epochs, device=device,
-                               options=options)
-        valid = metrics.get("valid_accuracy")
-        if valid is None:
-            valid = metrics.get("selection_valid_accuracy", {}).get(metrics["chosen"])
+        try:
+            metrics, _ = train_any(model, folder, data, split=split, epochs=epochs,
+                                   device=device, options=options)
+        except ConfigError as exc:
+            if exc.field != "model":  # the options were checked first: this is the data's
+                raise
+            # One model these files cannot fit (an svm on a genre of one training clip)
+            # leaves the others' figures standing.
+            warnings.warn(GenriflowWarning(f"{model} left out of the comparison: "
+                                           f"{exc.reason}"), stacklevel=2)
+            left_out.append(f"{model}: {exc.reason}")
+            continue
         spec = metrics["chosen"] if model == "auto" else model  # auto chose its input
         low, high = metrics["test"].get("interval", (None, None))  # k-fold: pooled items
+        b_low, b_high = metrics["test"].get("balanced_accuracy_interval", (None, None))
         rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
-                     "train": metrics.get("train_accuracy"), "valid": valid,
+                     "train": metrics.get("train_accuracy"), **_valid_figures(metrics),
                      "test": metrics["test"]["accuracy"],
                      "test_low": low, "test_high": high,
                      "test_balanced": metrics["test"]["balanced_accuracy"],
+                     "test_balanced_low": b_low, "test_balanced_high": b_high,
                      "split": metrics["test"]["part"], "folder": str(folder)})
         tests.append(metrics["test"])
+    if not rows:
+        raise ConfigError("models", "no model could be fitted: " + "; ".join(left_out))
     best = int(np.argmax([r["test"] for r in rows]))
     for row, test in zip(rows, tests, strict=True):
         versus = mcnemar(test, tests[best]) if row is not rows[best] else None
@@ -182,27 +200,54 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         row["mcnemar_p"] = versus["p_value"] if versus else None
     table = pd.DataFrame(rows)
     table.to_csv(out / "comparison.csv", index=False)
-    (out / "comparison.md").write_text(_markdown(table, data))
+    (out / "comparison.md").write_text(_markdown(table, data, left_out))
     return table
 
 
-def _markdown(table: pd.DataFrame, data: str | os.PathLike) -> str:
+def _valid_figures(metrics: dict) -> dict:
+    """The validation accuracy that chose the model (a network's epoch, a classical head
+    among candidates, what ``auto`` tried), its count and 95 % Wilson interval: all
+    ``None`` where the split has no validation part."""
+    valid = metrics.get("valid_accuracy")
+    if valid is None:
+        valid = metrics.get("selection_valid_accuracy", {}).get(metrics["chosen"])
+    n = metrics["split"].get("counts", {}).get("valid")
+    for candidate in (metrics.get("auto") or {}).get("candidates", ()):
+        if candidate["name"] == metrics["chosen"] and candidate["n"]:
+            valid, n = candidate["valid_accuracy"], candidate["n"]
+    if valid is None or not n:
+        return {"valid": valid, "valid_n": None, "valid_low": None, "valid_high": None}
+    low, high = wilson_interval(round(valid * n), n)
+    return {"valid": valid, "valid_n": n, "valid_low": low, "valid_high": high}
+
+
+def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[str] = ()
+              ) -> str:
     best = table.loc[table["test"].idxmax(), "model"]
     lines = [f"# Model comparison on `{data}`", "",
              f"Split: {table['split'].iloc[0]} (train accuracy on the fit data; classical "
-             "models refit on train + valid). Test accuracy with its Wilson 95 % interval; "
+             "models refit on train + valid). Validation and test accuracy with their Wilson "
+             "95 % intervals, balanced accuracy (macro recall) with its bootstrap one; "
              f"McNemar's exact test of each model against the best on test, {best} (p: the "
              "chance of a difference this large between equally accurate models).", "",
-             "| model | input | train | valid | test (95 % interval) | test balanced | "
-             "McNemar p vs best | confusion |",
+             "| model | input | train | valid (95 % interval) | test (95 % interval) | "
+             "test balanced (95 % interval) | McNemar p vs best | confusion |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
         test = f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
-        cells = [_pct(r.train), _pct(r.valid), test, _pct(r.test_balanced),
+        valid = "-" if pd.isna(r.valid) else share(r.valid, None if pd.isna(r.valid_n)
+                                                   else int(r.valid_n))
+        interval = ({} if pd.isna(r.test_balanced_low) else
+                    {"balanced_accuracy_interval": (r.test_balanced_low, r.test_balanced_high)})
+        balanced = balanced_text({"balanced_accuracy": r.test_balanced, **interval})
+        cells = [_pct(r.train), valid, test, balanced,
                  "best" if r.model == best else _pct(r.mcnemar_p)]
         png = f"[png]({Path(r.folder).name}/confusion.png)"
         lines.append(f"| {shown_model(r.model, r.chosen)} | {r.input} | {' | '.join(cells)} "
                      f"| {png} |")
+    if left_out:
+        lines += ["", "Left out (these files cannot fit them):", "",
+                  *(f"- {reason}" for reason in left_out)]
     return "\n".join(lines) + "\n"
 
 
