@@ -9,7 +9,7 @@ importing NumPy, scikit-learn or torch. :mod:`.classical` re-exports :class:`Tra
 Traceback (most recent call last):
 ...
 genriflow.errors.ConfigError: `model` is auto, which chooses among single-genre models as \
-they are; name a model for --multi-label or --calibration (e.g. logreg, shortchunk-cnn)
+they are; name a model for `multi_label` or `calibration` (e.g. logreg, shortchunk-cnn)
 """
 
 from __future__ import annotations
