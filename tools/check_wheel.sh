@@ -6,6 +6,8 @@
 #
 # 1. `python -m build --wheel` on a copy of the files git knows (a clean clone's view:
 #    nothing ignored, nothing left from an editable install);
+# 1b. the sdist holds only what builds the wheel (no tests), its wheel the same files,
+#    and the metadata a licence expression, both licence files and classifiers;
 # 2. the wheel holds every non-Python file under src/genriflow that git tracks (the
 #    built-in models, the musicnn weights and their licence, the page);
 # 3. `pip install -c constraints.txt genriflow-*.whl` into a new venv (package registries
@@ -38,6 +40,35 @@ start=$(seconds)
 WHEEL=$(ls "$TMP"/dist/genriflow-*.whl)
 say "built $(basename "$WHEEL") in $(elapsed "$start") s: $(du -k "$WHEEL" | cut -f1) KiB" \
     "($(stat -c %s "$WHEEL") bytes)"
+
+# 1b. the sdist: only what builds the wheel (no tests, no stray files), and the wheel built
+#     from it holds the same files as the direct one; the metadata names the licences
+"$PYTHON" -m build --sdist --outdir "$TMP/sdist" "$TMP/src" >>"$TMP/build.log" 2>&1 \
+    || { cat "$TMP/build.log"; exit 1; }
+SDIST=$(ls "$TMP"/sdist/genriflow-*.tar.gz)
+"$PYTHON" -m build --wheel --outdir "$TMP/from-sdist" "$SDIST" >>"$TMP/build.log" 2>&1 \
+    || { cat "$TMP/build.log"; exit 1; }
+"$PYTHON" - "$SDIST" "$WHEEL" "$TMP"/from-sdist/genriflow-*.whl <<'EOF'
+import email, sys, tarfile, zipfile
+sdist, direct, rebuilt = sys.argv[1:]
+names = [m.name.split("/", 1)[1] for m in tarfile.open(sdist).getmembers() if m.isfile()]
+extra = sorted(n for n in names if not n.startswith("src/") and n not in {
+    "PKG-INFO", "README.md", "pyproject.toml", "setup.cfg", "LICENSE", "MANIFEST.in"})
+extra += sorted(n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo")))
+if extra:
+    sys.exit(f"check_wheel: the sdist holds files that build nothing: {extra}")
+a, b = (set(zipfile.ZipFile(w).namelist()) for w in (direct, rebuilt))
+if a != b:
+    sys.exit(f"check_wheel: the wheel from the sdist differs: {sorted(a ^ b)}")
+info = next(n for n in a if n.endswith(".dist-info/METADATA"))
+meta = email.message_from_bytes(zipfile.ZipFile(direct).read(info))
+licences = sorted(n for n in a if ".dist-info/licenses/" in n)
+if not meta["License-Expression"] or len(licences) < 2 or not meta.get_all("Classifier"):
+    sys.exit("check_wheel: the metadata lacks a licence expression, the licence files "
+             f"or classifiers: {meta['License-Expression']}, {licences}")
+print(f"check_wheel: the sdist ({len(names)} files) builds the same {len(a)} files; "
+      f"licence {meta['License-Expression']}")
+EOF
 
 # 2. every data file git tracks under src/genriflow is in it
 "$PYTHON" - "$WHEEL" <<'EOF'

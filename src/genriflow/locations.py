@@ -10,8 +10,12 @@ from pathlib import Path
 
 
 def default_store_dir() -> Path:
-    """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``."""
-    if "GENRIFLOW_STORE" in os.environ:
+    """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``.
+
+    An empty variable counts as unset (``Path("")`` is the current folder, perhaps a music
+    folder), and a relative ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
+    """
+    if os.environ.get("GENRIFLOW_STORE"):
         return Path(os.environ["GENRIFLOW_STORE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "genriflow"
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "genriflow"

@@ -5,8 +5,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from genriflow.features.extract import extract
@@ -128,3 +130,26 @@ def test_a_store_written_through_pandas_reads_back(tmp_path):
     known = HashCache(tmp_path).get(song)
     assert known.content == "c0ffee" and known.duration is None
     assert known.declared is None  # written before cut files' lengths were kept
+
+
+@pytest.mark.parametrize("store, xdg, expected", [
+    ("/srv/store", "/x", "/srv/store"),
+    ("", "/x/cache", "/x/cache/genriflow"),   # empty: unset, never the current folder
+    (None, "", "HOME/.cache/genriflow"),
+    (None, "relative/cache", "HOME/.cache/genriflow"),  # relative: ignored (XDG)
+])
+def test_the_default_store_is_never_the_current_folder(monkeypatch, tmp_path, store, xdg,
+                                                       expected):
+    from genriflow.cli.common import log_dir
+    from genriflow.locations import default_store_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    if store is None:
+        monkeypatch.delenv("GENRIFLOW_STORE", raising=False)
+    else:
+        monkeypatch.setenv("GENRIFLOW_STORE", store)
+    monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert default_store_dir() == Path(expected.replace("HOME", str(tmp_path)))
+    monkeypatch.setenv("GENRIFLOW_LOG_DIR", "")
+    assert log_dir().is_absolute() and log_dir() != Path.cwd()

@@ -222,7 +222,7 @@ def test_a_fold_trained_on_one_category_has_no_threshold_and_its_songs_are_unsur
 def test_unsure_songs_are_less_accurate_than_the_rest(own):
     truth, best, confidence, genre = _inbox(own)
     unsure = confidence < own.report.choice.config.min_confidence
-    assert list(genre == "unsure") == list(unsure)
+    assert list(genre == best) == [True] * len(best)  # the best guess, unsure or not
     assert 3 <= unsure.sum() <= len(unsure) - 8
     assert np.mean(best[unsure] == truth[unsure]) < np.mean(best[~unsure] == truth[~unsure])
     e = own.report.evaluation
@@ -230,8 +230,55 @@ def test_unsure_songs_are_less_accurate_than_the_rest(own):
     assert e.unsure_correct / e.unsure < e.sure_correct / e.sure
     listed = own.library.songs(model="mine", unsure=True)
     assert set(listed["path"]) == {p for p, u in zip(own.truth, unsure, strict=True) if u}
-    assert set(listed["genre"]) == {"unsure"}
+    assert listed["unsure"].all()
     assert len(own.library.songs(model="mine", genre="unsure")) == len(listed)
+
+
+def test_an_unsure_song_keeps_its_best_guess_as_genre_in_every_export(own, tmp_path):
+    """``genre`` is the best guess and ``unsure`` its own key, in the export as in
+    ``predict -f json`` and the service; what is filed (tags, playlists, ``ls``) still
+    leaves an unsure song out of its category."""
+    env = {**own.env, "COLUMNS": "200"}
+    floor = own.report.choice.config.min_confidence
+    records = json.loads(in_process("library", "export", "-f", "json", "--model", "mine",
+                                    env=env).stdout)
+    rows = list(csv.DictReader(io.StringIO(in_process(
+        "library", "export", "-f", "csv", "--model", "mine", env=env).stdout)))
+    assert [r["path"] for r in rows] == [r["path"] for r in records]
+    labels = own.report.evaluation.labels
+    unsure = set()
+    for record, row in zip(records, rows, strict=True):
+        p = {c: record[f"p_{c}"] for c in labels}
+        best = max(p, key=p.get)
+        assert record["genre"] == row["genre"] == best, record["path"]
+        assert record["unsure"] is (p[best] < floor and record["unknown"] is not True)
+        assert row["unsure"] == str(record["unsure"]).lower()
+        assert row["unknown"] == ("" if record["unknown"] is None
+                                  else str(record["unknown"]).lower())
+        assert_close(record["min_confidence"], floor)
+        if record["unsure"]:
+            unsure.add(record["path"])
+    assert 3 <= len(unsure) < len(records)
+    forced = json.loads(in_process("library", "export", "-f", "json", "--model", "mine",
+                                   "--threshold", "1", env=env).stdout)
+    assert all(r["unsure"] is (r["unknown"] is not True) for r in forced)
+    assert {r["min_confidence"] for r in forced} == {1.0}
+
+    listed = in_process("library", "ls", "--model", "mine", env=env).stdout.splitlines()
+    shown = {line.split()[-1]: line.split()[0] for line in listed}
+    assert {path for path, genre in shown.items() if genre == "unsure"} == unsure
+
+    plan = {r.path: r for r in own.library.plan(["genre"], policy="overwrite",
+                                                model="mine").rows}
+    for path in unsure:
+        assert plan[path].new == plan[path].old and plan[path].note.startswith("unsure")
+    sure = next(r for r in records if not r["unsure"] and not r["unknown"])
+    assert plan[sure["path"]].new == sure["genre"].capitalize()
+
+    report = own.library.playlists("mine", tmp_path / "lists")
+    assert sum(report.written.values()) == len(records) - len(unsure)
+    listed_paths = {line for playlist in report.written for line in read_playlist(playlist)}
+    assert not listed_paths & unsure
 
 
 def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):

@@ -84,7 +84,7 @@ Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3
 
 def log_dir() -> Path:
     """``$GENRIFLOW_LOG_DIR``, else the platform's log folder for genriflow."""
-    if "GENRIFLOW_LOG_DIR" in os.environ:
+    if os.environ.get("GENRIFLOW_LOG_DIR"):  # empty: unset (Path("") is the current folder)
         return Path(os.environ["GENRIFLOW_LOG_DIR"])
     import platformdirs
 

@@ -136,13 +136,16 @@ def ls(
                           threshold=threshold, failed=failed, model=model, unknown=unknown)
     with open_library(db) as library:
         frame = library.songs(**asdict(selection))
+        # a learnt model files a song below its own threshold under none of its categories
+        filing = not failed and library.own_min_confidence(model=model) is not None
     rows = list(frame.itertuples())
     if failed:
         cells = [(r.stage, r.error_kind) for r in rows]
         rests = [f"{r.path}: {r.error}" for r in rows]
     else:
         cells = [("-", "", "", "") if not isinstance(r.genre, str)  # not analysed yet
-                 else (f"{r.genre}?" if r.unknown is True else r.genre,
+                 else (f"{r.genre}?" if r.unknown is True
+                       else "unsure" if filing and r.unsure is True else r.genre,
                        f"{r.probability:.0%}", r.mood, r.voice) for r in rows]
         rests = [r.path for r in rows]
     aligned = (_aligned(cells, (8, 11)) if failed

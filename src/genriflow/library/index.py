@@ -207,6 +207,14 @@ class Library:
                                                  unknown=unknown))
 
     @_guarded
+    def own_min_confidence(self, *, model: str | None = None) -> float | None:
+        """``model``'s own min-confidence (``None``: the latest run's model): a learnt
+        model's threshold, below which its songs are filed under none of its categories
+        (``ls`` shows them as ``unsure``; tag plans and playlists leave them out); ``None``
+        for a model without one (the built-ins) or before any run."""
+        return query.own_min_confidence(self._conn, self._model_name(model))
+
+    @_guarded
     def albums(self, *, model: str | None = None, min_tracks: int = 1) -> AlbumReport:
         """Each album's genre from its tracks' combined probabilities, with its agreement.
 

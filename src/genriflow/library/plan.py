@@ -32,8 +32,7 @@ from genriflow.library.configs import (  # noqa: F401 (re-exported: their home b
     PlanConfig,
 )
 from genriflow.library.db import LibraryError
-from genriflow.library.labels import UNSURE
-from genriflow.library.query import Selection, atomic_output, songs
+from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.library.tagformats import TagFile, TagFormatError
 from genriflow.progress import counted
 
@@ -117,6 +116,7 @@ def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
     has classified the library.
     """
     frame = songs(conn, Selection(model=config.model))
+    own_floor = own_min_confidence(conn, config.model) is not None
     if frame["model"].isna().all():
         raise LibraryError("no song has been classified yet; run `genriflow library classify`")
     stats = {r["path"]: (r["size"], r["mtime_ns"]) for r in
@@ -141,13 +141,14 @@ def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
             plan.left_out.append((song.path, str(exc)))
             continue
         for name in config.fields:
-            plan.rows.append(_row(song, name, tags, config))
+            plan.rows.append(_row(song, name, tags, config,
+                                  unsure=own_floor and song.unsure is True))
     return plan
 
 
-def _analysed(song, name: str) -> tuple[str | None, float]:
+def _analysed(song, name: str, *, unsure: bool) -> tuple[str | None, float]:
     if name == "genre":
-        return (None if song.genre == UNSURE else GENRE_NAMES.get(song.genre, song.genre),
+        return (None if unsure else GENRE_NAMES.get(song.genre, song.genre),
                 float(song.probability))
     if name == "mood":
         return song.mood, float(song.mood_score) if song.mood is not None else 0.0
@@ -155,8 +156,9 @@ def _analysed(song, name: str) -> tuple[str | None, float]:
     return song.voice, max(vocal, 1.0 - vocal)
 
 
-def _row(song, name: str, tags: TagFile, config: PlanConfig) -> PlanRow:
-    value, confidence = _analysed(song, name)
+def _row(song, name: str, tags: TagFile, config: PlanConfig, *, unsure: bool) -> PlanRow:
+    """``unsure``: below a learnt model's own min-confidence, filed under no category."""
+    value, confidence = _analysed(song, name, unsure=unsure)
     current = tags.get("genriflow_voice" if name == "voice" else name)
     own = tags.get(f"genriflow_{name}")
     row = dict(path=song.path, field=name, old=join_values(current),

@@ -19,9 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from genriflow.library.db import LibraryError
-from genriflow.library.labels import UNSURE
 from genriflow.library.plan import GENRE_NAMES
-from genriflow.library.query import Selection, atomic_output, songs
+from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.progress import counted
 
 #: The groupings that are not a learnt model's name.
@@ -74,13 +73,14 @@ def file_name(value: str) -> str:
     return f"{name}.m3u8"
 
 
-def _value(song, by: str) -> str | None:
+def _value(song, by: str, *, unsure: bool) -> str | None:
+    """``unsure``: below a learnt model's own min-confidence, in no playlist of its."""
     if by == "mood":
         return song.mood
     if by == "voice":
         return song.voice
     genre = song.genre
-    if not isinstance(genre, str) or genre == UNSURE:
+    if not isinstance(genre, str) or unsure:
         return None
     return GENRE_NAMES.get(genre, genre) if by == "genre" else genre
 
@@ -110,6 +110,7 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
     """
     chosen = model if by in GROUPINGS else by
     frame: pd.DataFrame = songs(conn, Selection(model=chosen))
+    own_floor = own_min_confidence(conn, chosen) is not None
     analysed = frame[frame["model"].notna()]
     if analysed.empty:
         raise LibraryError("no song has been classified yet; run `genriflow library classify`")
@@ -121,7 +122,8 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
     for song in analysed.itertuples():
         if skip_unknown and by not in ("mood", "voice") and song.unknown is True:
             continue
-        value = _value(song, by if by in GROUPINGS else "category")
+        value = _value(song, by if by in GROUPINGS else "category",
+                       unsure=own_floor and song.unsure is True)
         if value:
             groups.setdefault(value, []).append(song)
     report = PlaylistReport(grouping, model_name)

@@ -34,7 +34,8 @@ from genriflow.models.answers import is_unsure, min_confidence_of
 SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
                 "vocal_probability", "tags", "title", "artist", "album", "album_artist",
                 "file_genre", "file_mood", "container", "duration", "declared_duration",
-                "warning", "size", "content", "model", "unknown", "unknown_score")
+                "warning", "size", "content", "model", "unknown", "unknown_score", "unsure",
+                "min_confidence")
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
@@ -49,6 +50,14 @@ def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
         raise LibraryError(f"model {name} has not classified this library; run "
                            f"`genriflow library classify --model {name}`")
     return row
+
+
+def own_min_confidence(conn: sqlite3.Connection, model: str | None) -> float | None:
+    """``model``'s own min-confidence (a learnt model's; ``None``: the latest run's model):
+    its songs below it are filed under none of its categories (tag plans, playlists,
+    ``library ls``); ``None`` for a model without one (the built-ins)."""
+    row = _model(conn, model)
+    return None if row is None else row["min_confidence"]
 
 
 def sampling(conn: sqlite3.Connection, model: str | None) -> Sampling:
@@ -68,12 +77,14 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
     pandas.DataFrame
         Columns :data:`SONG_COLUMNS` and one ``p_<genre>`` per genre of the model, one row
         per song, sorted by path; ``genre`` and the analysis columns are missing for a song
-        not analysed yet. A learnt model's song below its ``min_confidence`` has the genre
-        ``unsure`` (its ``p_`` columns still say what it leans to). ``unknown`` is
-        ``True`` for a song the model's reject rule calls none of its genres, ``False``
-        for one it accepts and missing for a model without a rule, with the rule's
-        ``unknown_score``. With
-        ``selection.failed``: :data:`FAILED_COLUMNS`.
+        not analysed yet. ``genre`` is always the most probable genre (as in ``predict``'s
+        records and the service's), ``unsure`` and ``unknown`` say how far to trust it:
+        ``unsure`` is ``True`` for a song not unknown whose top genre is below
+        ``min_confidence``, the threshold in force (``selection.threshold``, else the
+        model's own, else 0.5: :func:`~genriflow.models.answers.min_confidence_of`);
+        ``unknown`` is ``True`` for a song the model's reject rule calls none of its
+        genres, ``False`` for one it accepts and missing for a model without a rule, with
+        the rule's ``unknown_score``. With ``selection.failed``: :data:`FAILED_COLUMNS`.
 
     Raises
     ------
@@ -109,10 +120,9 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
         analysed = r["predicted"] is not None
         moods = json.loads(r["moods"]) if analysed else []
         probabilities = json.loads(r["probabilities"]) if analysed else {}
-        unsure = analysed and floor is not None and is_unsure(r["probability"], floor,
-                                                              r["rejected"])
+        unsure = is_unsure(r["probability"], threshold, r["rejected"]) if analysed else None
         record = {
-            "path": r["path"], "genre": UNSURE if unsure else r["predicted"],
+            "path": r["path"], "genre": r["predicted"],
             "probability": r["probability"],
             "mood": moods[0][0] if moods else None,
             "mood_score": moods[0][1] if moods else None, "voice": r["voice"],
@@ -127,16 +137,18 @@ def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.Da
             "model": model["name"] if analysed else None,
             "unknown": None if r["rejected"] is None else bool(r["rejected"]),
             "unknown_score": r["unknown_score"],
+            "unsure": unsure, "min_confidence": threshold if analysed else None,
             **{f"p_{g}": probabilities.get(g) for g in labels},
         }
-        if genre is not None and (record["genre"] or "").lower() != genre:
+        # a learnt model's `--genre unsure`: the songs it files under no category
+        filed = UNSURE if unsure and floor is not None else record["genre"]
+        if genre is not None and (filed or "").lower() != genre:
             continue
         if selection.mood is not None and record["mood"] != selection.mood:
             continue
         if selection.voice is not None and record["voice"] != selection.voice:
             continue
-        if selection.unsure and not (analysed and is_unsure(r["probability"], threshold,
-                                                             r["rejected"])):
+        if selection.unsure and not unsure:
             continue
         if selection.unknown and not record["unknown"]:
             continue
@@ -260,9 +272,15 @@ def atomic_output(out: Path) -> Iterator[Path]:
 
 def _text(frame: pd.DataFrame, format: str) -> str:
     if format == "csv":
+        # true/false, as predict's CSV writes them (pandas: True/False)
+        frame = frame.apply(lambda column: column.map(_csv_bool))
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
         return buffer.getvalue()
     # pandas writes the values (NaN as null, numpy numbers); json_text keeps paths and tags
     # as they are ("/", accents), where pandas escapes them ("\/", "\u00e9")
     return json_text(json.loads(frame.to_json(orient="records"))) + "\n"
+
+
+def _csv_bool(value: object) -> object:
+    return str(bool(value)).lower() if isinstance(value, bool | np.bool_) else value
