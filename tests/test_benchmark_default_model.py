@@ -1,5 +1,5 @@
 """The table of benchmarks/default_model.py on made-up predictions (no audio): per-genre
-recalls with Wilson intervals, and macro recall with the project's one bootstrap
+recalls with Wilson intervals, and macro recall with the project's one interval
 (:func:`genriflow.evaluation.metrics.macro_recall_interval`)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def script():
         sys.path[:] = saved
 
 
-def test_the_table_gives_macro_recall_with_the_projects_bootstrap(script):
+def test_the_table_gives_macro_recall_with_the_projects_interval(script):
     truth = np.array(["blues"] * 30 + ["jazz"] * 12 + ["rock"] * 5)
     predicted = truth.copy()
     predicted[:6] = "jazz"       # blues 24/30

@@ -47,24 +47,58 @@ def mean_interval(values, *, n: int = 1000, seed: int = 0) -> tuple[float, float
 
 def macro_recall_counts_interval(correct, n, *, draws: int = 2000,
                                  seed: int = 0) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of macro recall from each class's ``correct``
-    and ``n`` (the items resampled within each class, so every class keeps its count).
+    """95 % interval of macro recall (balanced accuracy) from each class's counts.
 
-    Resampling a class's ``n`` items with replacement draws its number right from a
-    binomial of ``n`` and its recall, which is how it is drawn here (fast for any ``n``).
+    Each draw takes every class's recall from its Jeffreys posterior
+    ``Beta(correct + 1/2, n - correct + 1/2)`` and averages them; the interval is the
+    2.5 and 97.5 percentiles of ``draws`` such means. For a class of many items this is
+    the percentile bootstrap that resamples items within each class (its binomial draw
+    and the posterior have the same spread), but a class at 0/n or n/n still varies: a
+    bootstrap of its items would repeat its 0 or 1 every time and add no width where the
+    data are thinnest. As for the Jeffreys interval of one proportion (Brown, Cai and
+    DasGupta 2001), the interval is then widened to hold the observed macro recall, which
+    the posterior draws, pulled off 0 and 1, can miss when most classes sit there.
 
+    Parameters
+    ----------
+    correct, n : sequence of int
+        Per class, the items classified right and the items (``n`` at least 1).
+    draws : int
+        How many means are drawn.
+    seed : int
+        Seed of the draws (the same counts always give the same interval).
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``, inside [0, 1] and around the observed macro recall.
+
+    Examples
+    --------
     >>> low, high = macro_recall_counts_interval([45, 6], [50, 10])   # macro 0.75
     >>> bool(0.55 < low < 0.75 < high < 0.95)   # wide: the second rests on 10 items
     True
+
+    A class that is all right (or all wrong) still adds its uncertainty:
+
+    >>> low, high = macro_recall_counts_interval([3, 3, 0], [3, 3, 3])   # macro 0.667
+    >>> bool(0.4 < low < 0.667 < high < 0.9)
+    True
+    >>> macro_recall_counts_interval([1], [1])[1]   # one item, right: up to 1, down a lot
+    1.0
     """
     import numpy as np
 
-    n = np.asarray(n, dtype=int)
-    recall = np.asarray(correct, dtype=float) / n
+    correct = np.asarray(correct, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if n.size == 0 or np.any(n < 1) or np.any(correct < 0) or np.any(correct > n):
+        raise ValueError(f"macro recall needs 0 <= correct <= n and n >= 1 for every class "
+                         f"(got correct {correct.tolist()}, n {n.tolist()})")
     rng = np.random.default_rng(seed)
-    drawn = (rng.binomial(n, recall, size=(draws, len(n))) / n).mean(axis=1)
+    drawn = rng.beta(correct + 0.5, n - correct + 0.5, size=(draws, len(n))).mean(axis=1)
     low, high = np.percentile(drawn, [2.5, 97.5])
-    return float(low), float(high)
+    observed = float(np.mean(correct / n))
+    return min(float(low), observed), max(float(high), observed)
 
 
 def figure_text(fig: dict, name: str = "auroc") -> str:

@@ -4,6 +4,14 @@ import numpy as np
 import pytest
 
 from genriflow.evaluation.metrics import classification_metrics, macro_recall_interval
+from genriflow.intervals import macro_recall_counts_interval
+
+
+def item_bootstrap(hits: list[np.ndarray], *, draws: int = 2000, seed: int = 1):
+    """The 95 % percentile bootstrap of macro recall, the items resampled within classes."""
+    rng = np.random.default_rng(seed)
+    means = [np.mean([rng.choice(h, len(h)).mean() for h in hits]) for _ in range(draws)]
+    return np.percentile(means, [2.5, 97.5])
 
 
 def test_macro_recall_comes_with_an_interval_as_wide_as_its_rarest_class_allows():
@@ -18,10 +26,65 @@ def test_macro_recall_comes_with_an_interval_as_wide_as_its_rarest_class_allows(
     assert low < 0.65 < high
     # the rare class's 10 items dominate: about ±0.31 on its recall, half that on the mean
     assert 0.25 < high - low < 0.4
-    # resampling within classes: the interval drawn item by item agrees with the binomial
-    hits = {c: predicted[truth == c] == c for c in ("common", "rare")}
-    draws = np.random.default_rng(1)
-    by_items = [np.mean([draws.choice(h, len(h)).mean() for h in hits.values()])
-                for _ in range(2000)]
-    assert np.percentile(by_items, [2.5, 97.5]) == pytest.approx([low, high], abs=0.03)
-    assert macro_recall_interval(truth, truth) == (1.0, 1.0)
+    # away from 0 and 1 the posterior draws agree with resampling items within classes
+    hits = [predicted[truth == c] == c for c in ("common", "rare")]
+    assert item_bootstrap(hits) == pytest.approx([low, high], abs=0.03)
+
+
+def test_large_classes_give_the_item_bootstrap_interval():
+    correct, n = [170, 60, 270], [200, 100, 300]     # recalls 0.85, 0.6, 0.9
+    low, high = macro_recall_counts_interval(correct, n)
+    hits = [np.arange(k) < c for c, k in zip(correct, n, strict=True)]
+    assert item_bootstrap(hits) == pytest.approx([low, high], abs=0.01)
+    assert high - low == pytest.approx(0.08, abs=0.02)
+
+
+def test_a_class_at_zero_or_all_right_still_adds_width():
+    # a bootstrap of the items printed "balanced 0.667, 0.667-0.667" here: a 3/3 or 0/3
+    # class resampled is 3/3 or 0/3 again, so nothing could move
+    truth = np.array(list("aaabbbccc"))
+    predicted = np.array(list("aaabbbaaa"))                     # a 3/3, b 3/3, c 0/3
+    low, high = macro_recall_interval(truth, predicted)
+    assert low < 2 / 3 < high and high - low > 0.2
+
+
+@pytest.mark.parametrize("correct", [0, 3], ids=["0/3", "3/3"])
+def test_one_class_gives_its_jeffreys_interval(correct):
+    from scipy.stats import beta
+
+    low, high = macro_recall_counts_interval([correct], [3])
+    jeffreys = beta(correct + 0.5, 3 - correct + 0.5).ppf([0.025, 0.975])
+    # the equal-tailed limit away from the boundary; at it, the observed 0 or 1 (Brown,
+    # Cai and DasGupta's correction); 2000 draws: a percentile within about 0.02
+    if correct:
+        assert (low, high) == pytest.approx((jeffreys[0], 1.0), abs=0.02)
+    else:
+        assert (low, high) == pytest.approx((0.0, jeffreys[1]), abs=0.02)
+    assert 0.3 < high - low < 0.6
+
+
+def test_the_one_disco_clip_widens_gtzans_interval():
+    # the default model's out-of-fold counts on the 194 GTZAN clips, disco 0/1
+    counts = {"blues": (35, 46), "classical": (42, 45), "country": (4, 6), "disco": (0, 1),
+              "hiphop": (11, 12), "jazz": (40, 43), "metal": (7, 7), "pop": (8, 11),
+              "reggae": (10, 11), "rock": (6, 12)}
+    correct, n = zip(*counts.values(), strict=True)
+    with_disco = macro_recall_counts_interval(correct, n)
+    without = macro_recall_counts_interval(correct[:3] + correct[4:], n[:3] + n[4:])
+    # disco's own posterior spread (about 0.3 on its recall) is a tenth of the mean's
+    assert np.diff(with_disco)[0] > np.diff(without)[0] * 9 / 10 + 0.02
+
+
+def test_every_class_right_gives_an_interval_up_to_one_and_seeded():
+    truth = np.repeat(["a", "b", "c", "d"], 5)
+    low, high = macro_recall_interval(truth, truth)
+    assert high == 1.0 and 0.7 < low < 0.9
+    assert macro_recall_interval(truth, truth) == (low, high)      # the same draws
+    assert macro_recall_interval(truth, truth, seed=1) != (low, high)
+
+
+def test_counts_that_cannot_be_recalls_are_refused():
+    with pytest.raises(ValueError, match="0 <= correct <= n"):
+        macro_recall_counts_interval([3], [2])
+    with pytest.raises(ValueError, match="n >= 1"):
+        macro_recall_counts_interval([0], [0])

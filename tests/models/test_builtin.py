@@ -257,7 +257,7 @@ def test_the_models_command_lists_them():
     assert "gtzan (default):" in result.output and "zero-shot:" in result.output
     assert "tested on" in result.output and "/290" in result.output
     gtzan = result.output.split("gtzan (default):")[1].split("\n\n")[0]
-    assert re.search(r"macro rec\. 0\.734 \(0\.6\d\d-0\.7\d\d, ", gtzan), gtzan
+    assert re.search(r"macro rec\. 0\.734 \(0\.6\d\d-0\.[78]\d\d, ", gtzan), gtzan
     assert "disco 0.00 (0/1)" in gtzan and "unknown    0.026 (5/194) of in-genre" in gtzan
     result = CliRunner().invoke(app, ["models", "-f", "json"])
     listed = json.loads(result.output)

@@ -141,7 +141,7 @@ def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
     markdown = (tmp_path / "comparison.md").read_text()
     assert "McNemar p vs best" in markdown
     # validation accuracy with its Wilson interval on the validation count, balanced
-    # accuracy with the bootstrap interval each model's metrics.json holds
+    # accuracy with the 95 % interval each model's metrics.json holds
     for row, test, folder in zip(table.itertuples(), tests, ("logreg", "cs229-ffnn-cs229-raw"),
                                  strict=True):
         metrics = json.loads((tmp_path / folder / "metrics.json").read_text())
@@ -155,7 +155,7 @@ def test_compare_tabulates_every_model(demo_corpus, feature_cache, tmp_path):
         assert (f"{row.valid:.3f} ({round(row.valid * n)}/{n}; 95 % Wilson {low:.3f}-"
                 f"{high:.3f})") in markdown
         assert (f"{row.test_balanced:.3f} ({row.test_balanced_low:.3f}-"
-                f"{row.test_balanced_high:.3f}, bootstrap within genres)") in markdown
+                f"{row.test_balanced_high:.3f}, per-genre Jeffreys draws)") in markdown
 
 
 def test_augmented_copies_cover_only_the_training_part_and_are_stored(demo_corpus,

@@ -43,9 +43,9 @@ def command(
     """Train several models on one dataset and split; print and save the comparison table.
 
     Validation and test accuracy come with their Wilson 95 % intervals, balanced accuracy
-    (macro recall) with its bootstrap one, and each model with McNemar's exact test
-    against the best on the same test songs (p: the chance of a difference this large
-    between equally accurate models), as in comparison.md.
+    (macro recall) with its 95 % one (per-genre Jeffreys draws), and each model with
+    McNemar's exact test against the best on the same test songs (p: the chance of a
+    difference this large between equally accurate models), as in comparison.md.
     """
     from genriflow.api_training import compare
 

@@ -62,7 +62,8 @@ def _macro(m) -> str:
     if m.macro_recall is None:
         return ""
     low, high = m.macro_recall_interval
-    return f"{m.macro_recall:.3f} ({low:.3f}-{high:.3f}, the genres' mean; bootstrap)"
+    return (f"{m.macro_recall:.3f} ({low:.3f}-{high:.3f}, the genres' mean; "
+            "per-genre Jeffreys draws)")
 
 
 def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Path]]:

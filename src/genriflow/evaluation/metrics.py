@@ -40,7 +40,7 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
     -------
     dict
         JSON-ready: ``part``, ``n``, ``correct``, ``accuracy`` with its Wilson 95 %
-        ``interval``, ``balanced_accuracy`` (macro recall) with its bootstrap
+        ``interval``, ``balanced_accuracy`` (macro recall) with its 95 %
         ``balanced_accuracy_interval`` (:func:`macro_recall_interval`), ``per_class``
         (label -> precision, recall, f1, support), ``confusion`` (labels, matrix with true
         labels as rows) and, with ``items``, ``predictions`` (item, truth, predicted).
@@ -81,13 +81,34 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
 
 def macro_recall_interval(y_true: Sequence[str], y_pred: Sequence[str], *, draws: int = 2000,
                           seed: int = 0) -> tuple[float, float]:
-    """95 % percentile-bootstrap interval of macro recall (balanced accuracy), the items
-    resampled within each true class so that every class keeps its count (see
-    :func:`~genriflow.intervals.macro_recall_counts_interval`).
+    """95 % interval of macro recall (balanced accuracy) from the true and predicted labels.
 
+    Counted per true class, then drawn by
+    :func:`~genriflow.intervals.macro_recall_counts_interval`: each class's recall from its
+    Jeffreys posterior, averaged, 2.5 and 97.5 percentiles. For large classes that is the
+    bootstrap that resamples items within each class; a class at 0/n or n/n still adds
+    width.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of str, length n
+        The true and predicted labels (classes are the labels present in ``y_true``).
+    draws, seed : int
+        Passed on: how many means are drawn, and their seed.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``.
+
+    Examples
+    --------
     >>> truth = ["a"] * 50 + ["b"] * 10          # recalls 0.9 and 0.6: macro 0.75
     >>> low, high = macro_recall_interval(truth, ["a"] * 45 + ["b"] * 11 + ["a"] * 4)
     >>> bool(0.55 < low < 0.75 < high < 0.95)   # wide: b's recall rests on 10 items
+    True
+    >>> low, high = macro_recall_interval(list("aaabbbccc"), list("aaabbbaaa"))
+    >>> bool(low < 2 / 3 < high)   # c at 0/3, a and b at 3/3: still uncertain
     True
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)

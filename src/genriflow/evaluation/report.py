@@ -184,11 +184,11 @@ def _open_set_lines(rule: dict | None) -> list[str]:
 
 
 def balanced_text(test: dict) -> str:
-    """Balanced accuracy, with its bootstrap interval where the figures have one."""
+    """Balanced accuracy, with its 95 % interval where the figures have one."""
     if "balanced_accuracy_interval" not in test:
         return f"{test['balanced_accuracy']:.3f}"
     low, high = test["balanced_accuracy_interval"]
-    return f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, bootstrap within genres)"
+    return f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, per-genre Jeffreys draws)"
 
 
 def _fmt(test: dict, key: str) -> str:

@@ -152,8 +152,9 @@ class ModelDescription:
         The share of those (real, in-genre) songs the model calls unknown; ``None`` for a
         model that never does.
     macro_recall_interval : tuple of float or None
-        95 % bootstrap interval of :attr:`macro_recall`, the songs resampled within each
-        genre (:func:`~genriflow.intervals.macro_recall_counts_interval`).
+        95 % interval of :attr:`macro_recall`: each genre's recall drawn from its Jeffreys
+        posterior, like songs resampled within each genre but with width for a genre at
+        0/n or n/n (:func:`~genriflow.intervals.macro_recall_counts_interval`).
     per_genre_counts : dict
         Genre -> ``(correct, n)``, the counts behind :attr:`per_genre` (a recall of 0 on
         one song is not one of 0 on fifty).

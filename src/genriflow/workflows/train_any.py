@@ -158,8 +158,9 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         :class:`~genriflow.errors.GenriflowWarning` and a line under the Markdown table):
         input, train accuracy, validation accuracy (``valid_n`` items,
         Wilson ``valid_low``-``valid_high``), test accuracy (``test_low``-``test_high``),
-        balanced test accuracy (``test_balanced_low``-``test_balanced_high``: bootstrap
-        within genres), McNemar's p against the best, and the split.
+        balanced test accuracy (``test_balanced_low``-``test_balanced_high``: each genre's
+        recall drawn from its Jeffreys posterior), McNemar's p against the best, and the
+        split.
     """
     out = Path(out)
     split = split or SplitConfig()
@@ -227,7 +228,8 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[s
     lines = [f"# Model comparison on `{data}`", "",
              f"Split: {table['split'].iloc[0]} (train accuracy on the fit data; classical "
              "models refit on train + valid). Validation and test accuracy with their Wilson "
-             "95 % intervals, balanced accuracy (macro recall) with its bootstrap one; "
+             "95 % intervals, balanced accuracy (macro recall) with its 95 % one (each genre's "
+             "recall drawn from its Jeffreys posterior); "
              f"McNemar's exact test of each model against the best on test, {best} (p: the "
              "chance of a difference this large between equally accurate models).", "",
              "| model | input | train | valid (95 % interval) | test (95 % interval) | "
