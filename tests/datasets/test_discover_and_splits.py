@@ -168,3 +168,57 @@ def test_a_corpus_too_small_for_a_grouped_holdout_is_one_line_not_a_crash():
                           "path": range(120), "group": [f"a{i // 2}" for i in range(120)]})
     (parts,) = assign_splits(frame, SplitConfig(method="stratified-grouped"))
     assert set(parts) == {"train", "valid", "test"} and groups_crossing(frame, parts) == 0
+
+
+def _gtzan_named_folder(root: Path, genres=("jazz", "metal", "rock"), numbers=range(30)):
+    for genre in genres:
+        for n in numbers:
+            _touch_audio(root / "genres_original" / genre / f"{genre}.{n:05d}.wav")
+    return root
+
+
+@pytest.mark.parametrize("method", ["kfold-grouped", "stratified-grouped"])
+def test_a_folder_of_gtzan_named_clips_is_grouped_by_blocks_of_ten_numbers(tmp_path, method):
+    """No manifest, no group column: the grouped splits keep each block of 10 consecutive
+    clip numbers of a genre (the artist proxy of the built-in model's cross-validation) in
+    one part, instead of refusing the folder."""
+    from genriflow.datasets.splits import groups_info, split_groups
+
+    frame = discover(_gtzan_named_folder(tmp_path / "GTZAN"))
+    assert frame["group"].isna().all()
+    blocks = frame["key"].str[:-5] + (frame["key"].str[-5:].astype(int) // 10).astype(str)
+    assert split_groups(frame).nunique() == 9
+    rounds = assign_splits(frame, SplitConfig(method=method, n_folds=3))
+    for parts in rounds:
+        assert set(parts) == {"train", "valid", "test"}
+        assert (pd.crosstab(blocks, parts) > 0).sum(axis=1).max() == 1  # a block: one part
+        info = groups_info(frame, parts, method)
+        assert info["groups_crossing"] == 0 and "blocks of 10" in info["groups"]
+    if method == "kfold-grouped":
+        tested = np.sum([(r == "test").to_numpy() for r in rounds], axis=0)
+        assert (tested == 1).all()
+    # an ungrouped split says nothing of derived groups
+    (parts,) = assign_splits(frame, SplitConfig(method="stratified"))
+    assert "groups" not in groups_info(frame, parts, "stratified")
+
+
+def test_a_grouped_split_without_groups_is_one_line_asking_for_a_manifest(tmp_path):
+    _gtzan_named_folder(tmp_path / "music", numbers=range(3))
+    _touch_audio(tmp_path / "music" / "genres_original" / "jazz" / "so-what.wav")
+    frame = discover(tmp_path / "music")
+    for method in ("kfold-grouped", "stratified-grouped"):
+        with pytest.raises(DatasetError) as caught:
+            assign_splits(frame, SplitConfig(method=method, n_folds=2))
+        said = str(caught.value)
+        assert said.splitlines() == [said]
+        assert said.startswith("a grouped split needs a group for every file, and 1 of 10 "
+                               "files are not GTZAN-named (genre.NNNNN.wav, grouped by "
+                               "blocks of 10 clip numbers), e.g. ")
+        assert "so-what.wav" in said
+        assert said.endswith("; give a manifest with path,label,group columns (group: the "
+                             "artist, say), or a split that is not grouped")
+    # a manifest that groups some files only: the data's groups are not mixed with blocks
+    frame["group"] = ["a"] * 5 + [None] * 5
+    with pytest.raises(DatasetError, match=r"and 5 of 10 files have none, e\.g\. .*; give a "
+                                           r"manifest with path,label,group columns"):
+        assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=2))

@@ -36,6 +36,7 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError
+from genriflow.datasets import SPLIT_METHODS
 from genriflow.errors import GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
@@ -72,6 +73,11 @@ Device = Annotated[str, typer.Option(help="Where the networks run (the pretraine
                                      "analysis, and a network model's): auto (CUDA where "
                                      "usable, else the CPU), cpu or cuda. Same results "
                                      "within float rounding.")]
+#: ``--split``'s help, the same in every command that splits.
+SPLIT_HELP = (f"One of: {', '.join(SPLIT_METHODS)}. The -grouped ones keep each group in one "
+              "part: a manifest's group column, else, where every file is GTZAN-named "
+              "(blues.00012.wav), blocks of 10 consecutive clip numbers within a genre (an "
+              "artist proxy); any other data needs a manifest with a group column.")
 Excerpts = Annotated[int | None, typer.Option(
     help=f"3 s excerpts analysed per song, spread evenly over it (default: "
     f"{FIRST_EXCERPTS}, and {FIRST_EXCERPTS} more at a time up to {MOST_EXCERPTS} while "
@@ -313,6 +319,8 @@ def print_result(metrics: dict, out: Path) -> None:
         balanced += f", {low:.3f}-{high:.3f}"
     console.print(styled(f"{chosen}accuracy ", (f"{test['accuracy']:.3f}{std}", "bold"),
                          f" ({interval}{balanced}) on {test['part']}"), highlight=False)
+    if metrics["split"].get("groups"):  # derived, not the data's own: say which
+        console.print(f"groups kept in one part: {metrics['split']['groups']}")
     calibration = metrics.get("test_calibration")
     if calibration and "as shipped" in calibration:
         shipped = calibration["as shipped"]

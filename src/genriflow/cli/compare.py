@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import (
+    SPLIT_HELP,
     Device,
     Jobs,
     NoStore,
@@ -19,7 +20,6 @@ from genriflow.cli.common import (
     split_list,
     stamp,
 )
-from genriflow.datasets import SPLIT_METHODS
 
 NAME = "compare"
 
@@ -30,7 +30,7 @@ def command(
     models: Annotated[str, typer.Option(help="Comma-separated models: classical names, auto, "
                                         "networks (name or name@feature-set).")
                       ] = "knn,svm,logreg,shortchunk-cnn",
-    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
+    split: Annotated[str, typer.Option(help=SPLIT_HELP)] = "auto",
     out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/compare-<time>)."
                                              )] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,

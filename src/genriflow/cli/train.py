@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from genriflow.cli.common import (
+    SPLIT_HELP,
     Device,
     Jobs,
     NoStore,
@@ -23,7 +24,6 @@ from genriflow.cli.common import (
     stamp,
     styled,
 )
-from genriflow.datasets import SPLIT_METHODS
 from genriflow.models import CLASSICAL_NAMES, NETWORK_NAMES
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def command(
     table: Annotated[Path | None, typer.Option("--features", help="Train from a "
                                                "Kaggle-style feature table instead of "
                                                "audio.")] = None,
-    split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)}.")] = "auto",
+    split: Annotated[str, typer.Option(help=SPLIT_HELP)] = "auto",
     model: Annotated[str, typer.Option(help="auto (the best on validation of the heads on "
                                        "the table, on msd-musicnn embeddings and, with 50+ "
                                        "training clips per genre, shortchunk-cnn), "

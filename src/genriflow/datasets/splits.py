@@ -3,7 +3,10 @@
 Every method returns one or more assignments: a :class:`pandas.Series` aligned with the
 dataset whose values are ``train``, ``valid``, ``test`` or ``excluded``. Hold-out methods
 give one; k-fold gives k (fold i is the test part, fold i+1 the validation part).
-Grouped methods keep every ``group`` (artist, album, track of a segment) inside one part.
+Grouped methods keep every ``group`` (artist, album, track of a segment) inside one part:
+the data's own (a manifest's ``group`` column), else, where every file is GTZAN-named
+(``blues.00012.wav``), blocks of :data:`~genriflow.datasets.gtzan.GROUP_SPAN` consecutive
+clip numbers within a genre, a proxy for the artist (:func:`split_groups`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from genriflow.audio.formats import shown_name
 from genriflow.datasets.discover import DatasetError
-from genriflow.datasets.gtzan import fault_filtered_split
+from genriflow.datasets.gtzan import GROUP_SPAN, clip_group, fault_filtered_split
 from genriflow.datasets.split_config import PARTS as PARTS
 from genriflow.datasets.split_config import SplitConfig as SplitConfig
 from genriflow.errors import GenriflowWarning
@@ -76,6 +80,71 @@ def assign_splits(frame: pd.DataFrame, config: SplitConfig) -> list[pd.Series]:
     return rounds
 
 
+#: What ``metrics.json`` says of groups derived from GTZAN file names.
+GTZAN_BLOCKS = (f"blocks of {GROUP_SPAN} consecutive clip numbers within a genre (from the "
+                "GTZAN file names; a proxy for the artist)")
+
+
+def split_groups(frame: pd.DataFrame) -> pd.Series:
+    """The group of each file that a grouped split keeps inside one part.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A dataset frame (``group`` and ``key`` columns where known).
+
+    Returns
+    -------
+    pandas.Series
+        The data's ``group`` where every file has one; else, where every file is a GTZAN
+        clip (``key``), its block of :data:`~genriflow.datasets.gtzan.GROUP_SPAN` clip
+        numbers within its genre.
+
+    Raises
+    ------
+    DatasetError
+        When neither holds for every file: one line asking for a manifest's group column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"label": ["blues"] * 3, "group": None,
+    ...                       "key": ["blues.00003", "blues.00009", "blues.00012"]})
+    >>> split_groups(frame).tolist()
+    ['blues-0', 'blues-0', 'blues-1']
+    """
+    given = frame["group"] if "group" in frame else pd.Series(None, index=frame.index,
+                                                                dtype=object)
+    if given.notna().all():
+        return given
+    keys = frame["key"] if "key" in frame else pd.Series(None, index=frame.index,
+                                                          dtype=object)
+    if given.isna().all() and keys.notna().all():
+        return keys.map(clip_group).rename("group")
+    if given.isna().all():
+        lacking = keys.isna()
+        detail = (f"{int(lacking.sum())} of {len(frame)} files are not GTZAN-named "
+                  f"(genre.NNNNN.wav, grouped by blocks of {GROUP_SPAN} clip numbers)")
+    else:
+        lacking = given.isna()
+        detail = f"{int(lacking.sum())} of {len(frame)} files have none"
+    example = shown_name(str(frame["path"][lacking].iloc[0])) if "path" in frame else None
+    raise DatasetError(f"a grouped split needs a group for every file, and {detail}"
+                       f"{f', e.g. {example}' if example else ''}; give a manifest with "
+                       "path,label,group columns (group: the artist, say), or a split that "
+                       "is not grouped")
+
+
+def groups_info(frame: pd.DataFrame, split: pd.Series, method: str) -> dict:
+    """What ``metrics.json`` says of a split's groups: ``groups_crossing`` (see
+    :func:`groups_crossing`) and, where a grouped split derived them from GTZAN file names,
+    ``groups`` (:data:`GTZAN_BLOCKS`)."""
+    if not method.endswith("-grouped") or ("group" in frame and frame["group"].notna().any()):
+        return {"groups_crossing": groups_crossing(frame, split)}
+    used = frame.assign(group=split_groups(frame))
+    return {"groups_crossing": groups_crossing(used, split), "groups": GTZAN_BLOCKS}
+
+
 def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
     """How many groups (or GTZAN tracks, where no group is given) sit in more than one part."""
     groups = frame["group"].fillna(frame["key"]) if "key" in frame else frame["group"]
@@ -87,10 +156,7 @@ def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
 def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
     if not grouped:
         return np.arange(len(frame))
-    if "group" not in frame or frame["group"].isna().any():
-        raise DatasetError("a grouped split needs a 'group' for every file "
-                           "(manifest column 'group')")
-    return pd.factorize(frame["group"])[0]
+    return pd.factorize(split_groups(frame))[0]
 
 
 def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.ndarray:

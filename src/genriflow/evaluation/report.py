@@ -272,6 +272,8 @@ def _split_lines(split: dict) -> list[str]:
     if crossing:
         lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "
                      "one part; these figures are inflated by leakage**")
+    elif crossing == 0 and split.get("groups"):
+        lines.append(f"- no group appears in more than one part (groups: {split['groups']})")
     elif crossing == 0:
         lines.append("- no group appears in more than one part (the data's `group`, such as "
                      "an artist, else each GTZAN track; artists not given as groups are not "

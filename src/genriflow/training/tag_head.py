@@ -22,13 +22,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from genriflow.datasets.gtzan import GROUP_SPAN, clip_group
 from genriflow.errors import one_of
 from genriflow.features.embeddings import ANALYSIS_LAYOUT, tag_names
 from genriflow.models.heads import AnalysisInputs, TagPriorHead
 from genriflow.models.reject import ClassMeans
-
-#: Clip numbers per group (a proxy for GTZAN's artist runs).
-GROUP_SPAN = 10
 
 #: The head's inputs: name -> the analysis parts it reads (besides the zero-shot scores).
 INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -39,12 +37,9 @@ INPUTS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def clip_groups(keys: Sequence[str], span: int = GROUP_SPAN) -> np.ndarray:
-    """``genre-block`` of each GTZAN clip key ``genre.NNNNN`` (block = number // span)."""
-    out = []
-    for key in keys:
-        genre, number = str(key).rsplit(".", 1)
-        out.append(f"{genre}-{int(number) // span}")
-    return np.array(out)
+    """``genre-block`` of each GTZAN clip key ``genre.NNNNN`` (block = number // span; see
+    :func:`~genriflow.datasets.gtzan.clip_group`)."""
+    return np.array([clip_group(key, span) for key in keys])
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from genriflow.datasets.discover import DatasetError, discover
 from genriflow.datasets.splits import (
     SplitConfig,
     assign_splits,
-    groups_crossing,
+    groups_info,
     resolve_method,
 )
 from genriflow.errors import ConfigError
@@ -179,7 +179,7 @@ def train_auto_and_test(data: AutoData, config: AutoConfig | None = None, *,
         results.append((fit, info, (y_test, y_pred)))
     split_info = {**asdict(train.split), "method": method,
                   "counts": rounds[0].value_counts().to_dict(),
-                  "groups_crossing": groups_crossing(first.frame, rounds[0])}
+                  **groups_info(first.frame, rounds[0], method)}
     if len(results) == 1:
         fit, info, _ = results[0]
         choice = fit.choice

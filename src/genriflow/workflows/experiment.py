@@ -20,7 +20,7 @@ import pandas as pd
 
 from genriflow.datasets.discover import DatasetError
 from genriflow.datasets.frames import label_sets
-from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
+from genriflow.datasets.splits import assign_splits, groups_info, resolve_method
 from genriflow.evaluation.calibration_metrics import before_after, multilabel_before_after
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.evaluation.multilabel_metrics import SEED_THRESHOLD, indicator, multilabel_metrics
@@ -86,7 +86,7 @@ def train_and_test(dataset: FeatureDataset, config: TrainConfig | None = None) -
         estimator, metrics, _ = results[0]
     split_info = {**asdict(config.split), "method": method,
                   "counts": rounds[0].value_counts().to_dict(),
-                  "groups_crossing": groups_crossing(dataset.frame, rounds[0])}
+                  **groups_info(dataset.frame, rounds[0], method)}
     metrics = {"split": split_info, "data": dataset.source, **metrics}
     model = classical_model(estimator, metrics["chosen"], dataset, config,
                             multi_label=metrics.get("multi_label"))
@@ -264,8 +264,8 @@ def _network_metrics(fitted: NetworkFit, dataset: FeatureDataset,
     counts = {k: int(v) for k, v in zip(*np.unique(parts, return_counts=True), strict=True)}
     return {
         "split": {**asdict(config.split), "method": method, "counts": counts,
-                  "groups_crossing": groups_crossing(
-                      dataset.frame, pd.Series(parts, index=dataset.frame.index))},
+                  **groups_info(dataset.frame, pd.Series(parts, index=dataset.frame.index),
+                                method)},
         "data": dataset.source,
         "chosen": config.network,
         "train_accuracy": accuracy("train"),

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from genriflow.audio.errors import AudioError
-from genriflow.datasets.splits import assign_splits, groups_crossing, resolve_method
+from genriflow.datasets.splits import assign_splits, groups_info, resolve_method
 from genriflow.errors import ConfigError
 from genriflow.evaluation.tune_report import trial_table, write_tune_report
 from genriflow.features.dataset import from_audio
@@ -122,10 +122,10 @@ def tune_to_folder(data: str | os.PathLike, out: str | os.PathLike, config: Tune
         dataset = from_audio(data, config.feature_config(), options=options)
         rounds = assign_splits(dataset.frame, config.split)
         parts = rounds[0].to_numpy()
-        split = {**asdict(config.split), "method": resolve_method(dataset.frame,
-                                                                  config.split.method),
+        method = resolve_method(dataset.frame, config.split.method)
+        split = {**asdict(config.split), "method": method,
                  "counts": rounds[0].value_counts().to_dict(),
-                 "groups_crossing": groups_crossing(dataset.frame, rounds[0])}
+                 **groups_info(dataset.frame, rounds[0], method)}
         _write_config(out, data, config, space, storage, name)
         study = open_study(storage, name, space, config)
         ran = run_trials(study, dataset, parts, space, config, progress=options.progress)
