@@ -54,8 +54,8 @@ def test_version_is_printed_without_the_heavy_libraries():
     (("train", "{table}"), "`--features` takes a feature table such as {table}, which was "
                            "given as labelled audio"),
     (("evaluate", "gtzan-table", "{table}"), "`--features` takes a feature table such as"),
-    (("compare", "{table}"), "`DATA_DIR` {table} is a feature table; compare trains from "
-                             "labelled audio"),
+    (("compare", "{table}"), "`--features` takes a feature table such as {table}, which "
+                             "was given as labelled audio"),
 ])
 def test_a_feature_table_given_as_audio_is_named_as_such(argv, says, tmp_path):
     table = tmp_path / "features_30_sec.csv"

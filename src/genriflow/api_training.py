@@ -456,14 +456,44 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     return Run(Path(out), metrics, dataset.errors)
 
 
-def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.PathLike,
+#: What :func:`compare` trains unless told: from audio; from a table (networks need audio).
+COMPARE_MODELS = ("knn", "svm", "logreg", "shortchunk-cnn")
+COMPARE_TABLE_MODELS = ("knn", "svm", "logreg")
+
+
+def compare(data: str | os.PathLike | None = None, models: Sequence[str] | None = None, *,
+            out: str | os.PathLike, table: str | os.PathLike | None = None,
             split: str = "auto", seed: int = 0, folds: int = 10, epochs: int = 50,
             device: str = "auto", options: RunOptions | None = None) -> pd.DataFrame:
     """Train several models on one dataset and split; the table of their accuracies.
 
     Writes ``comparison.md`` and ``comparison.csv`` into ``out``, beside one model folder
-    per model. Models are named as for :func:`train`; a bad one is a
-    :class:`~genriflow.errors.ConfigError` naming ``models`` before any is trained.
+    per model. Each model trains as :func:`train` trains it, on the same data and split
+    (``auto``: ``gtzan-fault-filtered`` on GTZAN, a table's included).
+
+    Parameters
+    ----------
+    data : path or None
+        Labelled audio (folder per genre or manifest); or give ``table``.
+    models : sequence of str or None
+        Named as for :func:`train`; ``None``: :data:`COMPARE_MODELS` from audio,
+        :data:`COMPARE_TABLE_MODELS` from a table.
+    out : path
+    table : path or None
+        A Kaggle-style GTZAN feature table instead of audio (classical models only).
+    split, seed, folds, epochs, device, options
+        As for :func:`train`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: validation and test accuracy with their 95 % Wilson intervals,
+        balanced test accuracy with its 95 % interval, McNemar's p against the best.
+
+    Raises
+    ------
+    ConfigError
+        A bad model (naming ``models``), option or combination, before any trains.
 
     Examples
     --------
@@ -473,24 +503,29 @@ def compare(data: str | os.PathLike, models: Sequence[str], *, out: str | os.Pat
     ... except genriflow.ConfigError as err:
     ...     print(err)
     `models` must be auto, a classical model (...), optionally @feature-set; got 'bogus'
+    >>> try:
+    ...     genriflow.compare(table="features_30_sec.csv", models=["svm", "mm-cnn"],
+    ...                       out="run")
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `table` cannot train a network: networks learn from audio; give data
     """
-    a_path("data", data)
     a_path("out", out)
+    if models is None:
+        models = COMPARE_TABLE_MODELS if table is not None else COMPARE_MODELS
     models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise ConfigError("models", "names no model")
     split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
     for model in models:
-        training_config(model, split=split_config, epochs=epochs, device=device,
-                        field="models")
-    if _is_feature_table(data):
-        raise ConfigError("data", f"{data} is a feature table; compare trains from labelled "
-                          "audio (a folder, or a manifest with path,label)")
+        training_config(model, split=split_config, table=table is not None, epochs=epochs,
+                        device=device, field="models")
+    _one_source(data, table)
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
-    return run_compare(data, models, out, split=split_config, epochs=epochs, device=device,
-                       options=options)
+    return run_compare(data, models, out, table=table, split=split_config, epochs=epochs,
+                       device=device, options=options)
 
 
 @dataclass

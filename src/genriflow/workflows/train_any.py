@@ -133,15 +133,17 @@ def _input_set(model: str) -> str:
     return parse_network(model)[1]
 
 
-def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLike, *,
-            split: SplitConfig | None = None, epochs: int = 50, device: str = "auto",
+def compare(data: str | os.PathLike | None, models: Sequence[str], out: str | os.PathLike,
+            *, table: str | os.PathLike | None = None, split: SplitConfig | None = None,
+            epochs: int = 50, device: str = "auto",
             options: RunOptions | None = None) -> pd.DataFrame:
     """Train each model on the same data and split; write ``comparison.csv`` and ``.md``.
 
     Parameters
     ----------
-    data : path
-        Labelled audio (folder or manifest).
+    data, table : path
+        Exactly one: labelled audio (folder or manifest) or a feature table CSV, each
+        model reading it as :func:`train_any` does.
     models : sequence of str
         Classical names or ``auto`` (optionally ``@feature-set``, e.g. ``svm@msd-musicnn``),
         or networks (``name`` or ``name@feature-set``).
@@ -170,8 +172,8 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
     for model in models:
         folder = out / model.replace("@", "-")
         try:
-            metrics, _ = train_any(model, folder, data, split=split, epochs=epochs,
-                                   device=device, options=options)
+            metrics, _ = train_any(model, folder, data, table=table, split=split,
+                                   epochs=epochs, device=device, options=options)
         except ConfigError as exc:
             if exc.field != "model":  # the options were checked first: this is the data's
                 raise
@@ -199,10 +201,11 @@ def compare(data: str | os.PathLike, models: Sequence[str], out: str | os.PathLi
         versus = mcnemar(test, tests[best]) if row is not rows[best] else None
         row["vs_best"] = rows[best]["model"]
         row["mcnemar_p"] = versus["p_value"] if versus else None
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "comparison.csv", index=False)
-    (out / "comparison.md").write_text(_markdown(table, data, left_out))
-    return table
+    result = pd.DataFrame(rows)
+    result.to_csv(out / "comparison.csv", index=False)
+    (out / "comparison.md").write_text(_markdown(result, data if table is None else table,
+                                                 left_out))
+    return result
 
 
 def _valid_figures(metrics: dict) -> dict:
