@@ -61,3 +61,33 @@ def test_more_folds_than_any_label_has_files_is_one_line_naming_the_largest(tmp_
         genriflow.train(corpus, model="logreg", split="kfold", out=tmp_path / "model",
                         options=genriflow.RunOptions(store=tmp_path / "store", n_jobs=1))
     assert not (tmp_path / "model").exists()
+
+
+def test_a_grouped_split_of_gtzan_named_files_says_its_groups_in_the_metrics_and_report(
+        tmp_path):
+    """No group column: kfold-grouped keeps blocks of 10 clip numbers together, and the
+    metrics, the report and the command line's summary say that this is the grouping."""
+    import numpy as np
+
+    from genriflow.datasets.frames import dataset_frame
+    from genriflow.features.dataset import FeatureDataset
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.training.classical import TrainConfig
+    from genriflow.workflows.experiment import train_to_folder
+
+    genres = ("jazz", "metal", "rock")
+    paths = [f"/gtzan/{g}/{g}.{n:05d}.wav" for g in genres for n in range(40)]
+    frame = dataset_frame(paths, [p.split("/")[2] for p in paths])
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(len(frame), 57)) + 2 * np.eye(57)[frame["label"].factorize()[0]]
+    dataset = FeatureDataset(frame, X, FeatureConfig(set="kaggle"), "gtzan")
+    split = SplitConfig(method="kfold-grouped", n_folds=4)
+    metrics = train_to_folder(dataset, tmp_path / "model",
+                              TrainConfig(model="logreg", split=split)).metrics
+    assert metrics["split"]["groups"].startswith("blocks of 10 consecutive clip numbers")
+    assert metrics["split"]["groups_crossing"] == 0 and metrics["test"]["n"] == 120
+    report = (tmp_path / "model" / "report.md").read_text()
+    assert "no group appears in more than one part (groups: blocks of 10" in report
+    ungrouped = train_to_folder(dataset, tmp_path / "plain", TrainConfig(
+        model="logreg", split=SplitConfig(method="kfold", n_folds=4))).metrics
+    assert "groups" not in ungrouped["split"]

@@ -81,8 +81,8 @@ def assign_splits(frame: pd.DataFrame, config: SplitConfig) -> list[pd.Series]:
 
 
 #: What ``metrics.json`` says of groups derived from GTZAN file names.
-GTZAN_BLOCKS = (f"blocks of {GROUP_SPAN} consecutive clip numbers within a genre (from the "
-                "GTZAN file names; a proxy for the artist)")
+GTZAN_BLOCKS = (f"blocks of {GROUP_SPAN} consecutive clip numbers within a genre, from the "
+                "GTZAN file names, a proxy for the artist")
 
 
 def split_groups(frame: pd.DataFrame) -> pd.Series:
