@@ -245,6 +245,28 @@ def test_a_read_only_store_serves_what_it_holds_predict_computes_the_rest_featur
     assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*")) == before
 
 
+def test_similar_on_a_read_only_store_answers_with_one_warning_line(tmp_path):
+    """The similarity index is kept in the store too (``<store>/similarity``)."""
+    songs = _songs(tmp_path / "songs", 3)
+    root = tmp_path / "store"
+    root.mkdir()
+    _read_only(root)
+    try:
+        with without_dac_override():
+            out = in_process("similar", songs[0], tmp_path / "songs", "-j", "1", "-q",
+                             "--store", root)
+    finally:
+        root.chmod(0o755)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "index: 3 songs (3 added, 0 changed, 0 removed, 3 embedded now)"
+    assert sorted(line.split()[-1] for line in lines[1:]) == list(map(str, songs[1:]))
+    assert out.stderr.splitlines() == [f"warning: the feature store {root} cannot be written "
+                                       "(Permission denied): features are computed and not "
+                                       "kept"]
+    assert list(root.iterdir()) == []
+
+
 # --- a store written by an older genriflow --------------------------------------------------
 
 def test_file_hashes_written_before_a_column_existed_are_kept_and_extended(tmp_path):

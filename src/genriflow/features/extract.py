@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import ARRAY_PATH, AudioError, mono_waveform
-from genriflow.errors import ConfigError, GenriflowWarning
+from genriflow.errors import ConfigError
 from genriflow.features import workers
 from genriflow.features.compute import (
     Computed,
@@ -38,7 +37,7 @@ from genriflow.features.compute import (
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
-from genriflow.features.store import Entry, FeatureStore, HashCache, Known
+from genriflow.features.store import Entry, FeatureStore, HashCache, Known, warn_not_kept
 from genriflow.progress import progress_bar
 
 
@@ -360,13 +359,7 @@ def _commit(pending: dict[str, list[Entry]], stores: dict[str, FeatureStore],
 
 
 def _not_kept(store: FeatureStore, reason: OSError | str) -> None:
-    """Say, once per run (the command line shows a line once), that the store is not
-    written: the features are computed and answered, and not kept."""
-    if isinstance(reason, OSError):
-        reason = reason.strerror or str(reason)
-    warnings.warn(GenriflowWarning(f"the feature store {store.folder.parent} cannot be "
-                                   f"written ({reason}): features are computed and not "
-                                   "kept"), stacklevel=3)
+    warn_not_kept(store.folder.parent, reason)
 
 
 def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore,

@@ -43,6 +43,7 @@ import json
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.features.sets import FeatureConfig
 
 try:
@@ -85,6 +86,16 @@ def cannot_write(root: str | os.PathLike) -> str | None:
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
+
+
+def warn_not_kept(root: str | os.PathLike, reason: OSError | str) -> None:
+    """Say (a :class:`~genriflow.errors.GenriflowWarning`; the command line shows a line
+    once a run) that the store ``root`` cannot be written: what is computed is answered,
+    and not kept."""
+    if isinstance(reason, OSError):
+        reason = reason.strerror or str(reason)
+    warnings.warn(GenriflowWarning(f"the feature store {root} cannot be written ({reason}): "
+                                   "features are computed and not kept"), stacklevel=2)
 
 
 @dataclass(frozen=True)
