@@ -49,6 +49,7 @@ def _leftovers(root: Path) -> list[str]:
 
 def test_two_runs_saving_the_file_hashes_keep_each_others_entries(tmp_path):
     songs = _songs(tmp_path / "songs", 3)
+    (tmp_path / "file-hashes.parquet.0badf00d.tmp").write_bytes(b"a save killed halfway")
     first, second = HashCache(tmp_path), HashCache(tmp_path)  # both read it empty
     first.put(songs[0], "aaaa", 3.0)
     second.put(songs[1], "bbbb", 3.0)
