@@ -118,6 +118,10 @@ TIER_BY_TEST = {
         "test_a_killed_tune_resumes_without_repeating_finished_trials",),
     "features/test_ray_engine.py": ("test_predict_engine_ray_matches_local",),
     "features/test_store.py": ("test_sigkill_halfway_then_resume_computes_only_the_rest",),
+    "features/test_store_sharing.py": (
+        "test_two_runs_at_once_over_overlapping_songs_lose_nothing",
+        "test_a_run_opening_the_store_leaves_another_runs_part_in_progress_alone",
+        "test_a_writer_killed_mid_part_leaves_nothing_read_and_its_leftovers_are_cleared"),
     "features/test_workers.py": ("test_a_script_without_a_main_guard_runs_its_workers",),
     "inference/test_one_pass.py": ("test_network_sets_run_in_workers_after_torch_ran_here",),
     "library/test_classify.py": (

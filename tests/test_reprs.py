@@ -34,3 +34,25 @@ def test_similar_songs_and_a_library_say_what_they_are_in_one_short_line(tmp_pat
                            "0 changed, 3 removed, 0 failed, precision=0.625)")
     with Library(tmp_path / "[x] library.db") as index:
         assert repr(index) == f"Library({str(tmp_path / '[x] library.db')!r})"
+
+
+def test_a_song_answer_names_its_song_once_and_rounds_its_scores():
+    import numpy as np
+
+    from genriflow.inference.pipeline import SongAnswer
+    from genriflow.inference.predict import Prediction
+    from genriflow.inference.tags import SongTags
+
+    path = "/music/a rather long folder name/some song.flac"
+    prediction = Prediction(path, ["jazz", "rock"], np.array([0.25, 0.75]), np.array([0.0]),
+                            np.array([[0.25, 0.75]]), "gtzan")
+    tags = SongTags(path, [("msd:rock", 0.912345678)], "vocal", 0.7654321,
+                    [("energetic", 0.81234), ("calm", 0.1)])
+    shown = repr(SongAnswer(path, prediction, tags))
+    assert shown.count(path) == 1, shown  # it was three times
+    assert shown == (f"SongAnswer(path={path!r}, prediction=Prediction(model='gtzan', "
+                     "top=[('rock', 0.75), ('jazz', 0.25)], unknown=None, unsure=False, "
+                     "windows=1), tags=SongTags(top=[('msd:rock', 0.912)], voice='vocal', "
+                     "vocal_probability=0.765, moods=[('energetic', 0.812), ('calm', 0.1)]))")
+    assert repr(SongAnswer(path)) == f"SongAnswer(path={path!r}, prediction=None, tags=None)"
+    assert repr(tags).startswith(f"SongTags(path={path!r}, top=[('msd:rock', 0.912)]")

@@ -171,6 +171,17 @@ def test_a_learnt_model_is_reported_by_the_name_it_was_given(own):
     assert own.library.songs(model="mine")["model"].notna().all()  # found by name still
 
 
+def test_a_learnt_model_is_named_by_its_name_where_songs_are_listed(own):
+    # the model column, export's and the albums' line showed models/mine's folder path
+    assert set(own.library.songs(model="mine")["model"]) == {"mine"}
+    assert own.library.albums(model="mine").model == "mine"
+    out = in_process("library", "export", "--model", "mine", env=own.env)
+    assert out.returncode == 0, out.stderr
+    assert {row["model"] for row in csv.DictReader(io.StringIO(out.stdout))} == {"mine"}
+    folder = str(own.library.models_dir / "mine")  # the folder still finds it
+    assert set(own.library.songs(model=folder)["model"]) == {"mine"}
+
+
 def test_albums_are_the_groups_and_never_on_both_sides(own):
     sorted_paths = sorted(p for p in own.library.songs()["path"] if "/sorted/" in p)
     labels = [Path(p).parent.name for p in sorted_paths]

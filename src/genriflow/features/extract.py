@@ -37,7 +37,7 @@ from genriflow.features.compute import (
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
-from genriflow.features.store import Entry, FeatureStore, HashCache, Known
+from genriflow.features.store import Entry, FeatureStore, HashCache, Known, warn_not_kept
 from genriflow.progress import progress_bar
 
 
@@ -87,18 +87,23 @@ class Extraction:
         Arrays whose last axis (frames) differs, as ``log-mel`` of clips of slightly
         different lengths, are cut to the shortest. With a store, the matrix is packed once
         into the store and returned as a read-only memory map, so a dataset larger than
-        memory can be trained on: only the rows a batch reads are loaded.
+        memory can be trained on: only the rows a batch reads are loaded; where the store
+        cannot be written, it is stacked in memory (said once, as for the features).
         """
         rows = [f.row() for f in self.files]
         frames = min(r.shape[-1] for r in rows) if rows[0].ndim > 1 else None
         rows = [r[..., :frames] for r in rows] if frames else rows
-        if self.store is None:
+        if self.store is None or self.store.unwritable is not None:
             return np.stack(rows)
         # A set read from another shares its keys: its own digest tells their rows apart.
         own = self.config is not None and self.config.stored() != self.config
         prefix = f"{self.config.digest()}:" if own else ""
         keys = [prefix + "|".join(f.keys) for f in self.files]
-        return self.store.matrix(keys, rows)
+        try:
+            return self.store.matrix(keys, rows)
+        except OSError as exc:
+            _not_kept(self.store, exc)
+            return np.stack(rows)
 
 
 def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureConfig], *,
@@ -124,6 +129,10 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     batch_size : int
         Files per committed store part: a killed run loses at most this many.
 
+    A store that cannot be written (read-only, a full disk) still serves what it holds;
+    the rest is computed and not kept, said once as a
+    :class:`~genriflow.errors.GenriflowWarning` naming the store and the reason.
+
     Returns
     -------
     dict
@@ -132,13 +141,17 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
     Raises
     ------
     ConfigError
-        For one set named twice with different configurations.
+        For one set named twice with different configurations, or a store that cannot be
+        a folder (a file in the way).
     """
     configs = _distinct(configs)
     stored = list({c.stored().digest(): c.stored() for c in configs}.values())
     options = options or RunOptions()
     root = options.store
     stores = {c.digest(): FeatureStore.open(root, c) for c in stored} if root else {}
+    for store in stores.values():
+        if store.unwritable is not None:
+            _not_kept(store, store.unwritable)
     done = {digest: store.keys() for digest, store in stores.items()}
     hashes = HashCache(root) if root is not None else None
     out = {c.set: Extraction(store=stores.get(c.stored().digest()), config=c)
@@ -168,7 +181,10 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
                     hashes.put(path, result.content, result.duration, result.declared)
                 if stores and (i % batch_size == 0 or i == len(paths)):
                     _commit(pending, stores, configs, out)
-                    hashes.save()
+                    try:
+                        hashes.save()
+                    except OSError as exc:
+                        _not_kept(next(iter(stores.values())), exc)
                 bar.advance(job)
     finally:
         computed.close()
@@ -327,12 +343,23 @@ def _commit(pending: dict[str, list[Entry]], stores: dict[str, FeatureStore],
     the files they belong to for views of the store's memory maps."""
     committed = {}
     for digest, entries in pending.items():
-        stores[digest].write(entries)
-        committed[digest] = {e.path for e in entries}
+        store = stores[digest]
+        if store.unwritable is None:
+            try:
+                store.write(entries)
+                committed[digest] = {e.path for e in entries}
+            except OSError as exc:  # the fresh arrays are kept in memory instead
+                store.unwritable = exc.strerror or str(exc)
+                _not_kept(store, exc)
         entries.clear()
     for config in configs:
         digest = config.stored().digest()
-        _release(committed[digest], out[config.set].files, stores[digest], config)
+        if digest in committed:
+            _release(committed[digest], out[config.set].files, stores[digest], config)
+
+
+def _not_kept(store: FeatureStore, reason: OSError | str) -> None:
+    warn_not_kept(store.folder.parent, reason)
 
 
 def _release(committed: set[str], files: list[FileFeatures], store: FeatureStore,

@@ -20,23 +20,49 @@ a second, is not needed to serve a song from the store).
 A part damaged after it was committed (a truncated ``.npy`` or an unreadable ``.parquet``:
 a full disk, a copy cut short) is found when the store's index is read: its files are
 removed and its entries count as missing, so they are computed again, not a crash.
+
+Many processes use one store at once (every command, the beets plugin, the service).
+Parts have unique names, so writers never touch each other's; a writer holds a shared
+lock on ``writers.lock`` while its files are not yet committed, and leftovers are cleared
+only under the exclusive lock, so no process takes another's part in progress for a
+killed run's leftover. ``file-hashes.parquet`` is read, merged and replaced under its own
+lock (``file-hashes.lock``), so two runs never lose each other's entries. The locks are
+the operating system's (``flock``), released when a process dies, even by SIGKILL.
+
+A store that cannot be written (a read-only folder, a full disk) still serves what it
+holds: :attr:`FeatureStore.unwritable` says why, and a write raises :class:`OSError`,
+leaving no half-written file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.features.sets import FeatureConfig
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no shared locks; see _clear_leftovers
+    fcntl = None
+
+#: A leftover older than this is cleared where the file system has no locks (some
+#: network shares, Windows): no write in progress takes that long.
+STALE_SECONDS = 3600.0
 
 
 def content_hash(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
@@ -46,6 +72,30 @@ def content_hash(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         while chunk := f.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def cannot_write(root: str | os.PathLike) -> str | None:
+    """Why files cannot be made in the store folder ``root`` (``"Read-only file
+    system"``, ``"Permission denied"``, ...), or ``None`` when they can; the folder is
+    made if missing. For a command whose work is to fill the store, to refuse before any."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        probe = Path(root) / f".probe-{uuid.uuid4().hex[:8]}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def warn_not_kept(root: str | os.PathLike, reason: OSError | str) -> None:
+    """Say (a :class:`~genriflow.errors.GenriflowWarning`; the command line shows a line
+    once a run) that the store ``root`` cannot be written: what is computed is answered,
+    and not kept."""
+    if isinstance(reason, OSError):
+        reason = reason.strerror or str(reason)
+    warnings.warn(GenriflowWarning(f"the feature store {root} cannot be written ({reason}): "
+                                   "features are computed and not kept"), stacklevel=2)
 
 
 @dataclass(frozen=True)
@@ -70,6 +120,9 @@ class FeatureStore:
     def __init__(self, root: str | os.PathLike, config: FeatureConfig) -> None:
         self.config = config
         self.folder = Path(root) / f"{config.set}-{config.digest()}"
+        #: Why nothing can be written here (``"Permission denied"``,
+        #: ``"Read-only file system"``, ...), or ``None``; what is stored is still read.
+        self.unwritable: str | None = None
         self._index: dict[str, Located] | None = None
         self._arrays: dict[str, np.ndarray] = {}
 
@@ -77,26 +130,28 @@ class FeatureStore:
     def open(cls, root: str | os.PathLike, config: FeatureConfig) -> FeatureStore:
         """Open (creating if needed) and clear uncommitted leftovers of killed runs.
 
+        A store that cannot be written (read-only, or a folder that cannot be made for
+        lack of permission or space) opens with :attr:`unwritable` set.
+
         Raises
         ------
         ConfigError
-            ``root`` cannot hold a store (a file, a folder that cannot be made or written).
+            ``root`` cannot be a folder (a file is in the way).
         """
         store = cls(root, config)
-        config_file = store.folder / "config.json"
         try:
             store.folder.mkdir(parents=True, exist_ok=True)
-            if not config_file.exists():
-                _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
-        except OSError as exc:  # the user's setting, not a bug: one line naming it
-            raise ConfigError("store", f"{root}: cannot be used as the feature store "
-                              f"({exc.strerror or exc}: {exc.filename})") from None
-        committed = {p.stem for p in store.folder.glob("part-*.parquet")}
-        for leftover in store.folder.glob("*.tmp"):
-            leftover.unlink(missing_ok=True)
-        for orphan in store.folder.glob("part-*.npy"):
-            if orphan.stem not in committed:
-                orphan.unlink(missing_ok=True)
+            with _writing(store.folder):
+                config_file = store.folder / "config.json"
+                if not config_file.exists():
+                    _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
+        except OSError as exc:
+            if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # the user's setting: one line
+                raise ConfigError("store", f"{root}: cannot be used as the feature store "
+                                  f"({exc.strerror or exc}: {exc.filename})") from None
+            store.unwritable = exc.strerror or str(exc)
+            return store
+        _clear_leftovers(store.folder)
         return store
 
     def index(self) -> dict[str, Located]:
@@ -108,7 +163,8 @@ class FeatureStore:
                 rows = _whole_part(part)
                 if rows is None:
                     for damaged in (part, part.with_suffix(".npy")):
-                        damaged.unlink(missing_ok=True)
+                        with contextlib.suppress(OSError):  # a read-only store keeps it
+                            damaged.unlink(missing_ok=True)
                     continue
                 for key, path, offset, shape in rows:
                     index[key] = Located(part.stem, path, offset, shape)
@@ -130,27 +186,32 @@ class FeatureStore:
         return self._arrays[where.part][where.offset:where.offset + size].reshape(where.shape)
 
     def write(self, entries: Iterable[Entry]) -> int:
-        """Commit a batch of entries as one part; returns how many were written."""
+        """Commit a batch of entries as one part; returns how many were written.
+
+        Raises
+        ------
+        OSError
+            The part could not be written (no space, no permission); nothing of it is left.
+        """
         entries = list(entries)
         if not entries:
             return 0
         name = f"part-{uuid.uuid4().hex[:12]}"
         flat = [np.ascontiguousarray(e.values, dtype=np.float32).ravel() for e in entries]
         offsets = np.concatenate([[0], np.cumsum([f.size for f in flat])[:-1]])
-        tmp = self.folder / f"{name}.npy.tmp"
-        with open(tmp, "wb") as f:
-            np.save(f, np.concatenate(flat), allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.folder / f"{name}.npy")
-        tmp = self.folder / f"{name}.parquet.tmp"
-        _write_parquet(tmp, {
-            "key": [e.key for e in entries],
-            "path": [e.path for e in entries],
-            "offset": [int(o) for o in offsets],
-            "shape": [[int(n) for n in np.shape(e.values)] for e in entries],
-        }, {"path": "path", "offset": "int64", "shape": "list<int64>"})
-        os.replace(tmp, self.folder / f"{name}.parquet")
+        values, index = self.folder / f"{name}.npy", self.folder / f"{name}.parquet"
+        with _writing(self.folder), _removed_on_error(values):
+            with _temporary(values) as tmp, open(tmp, "wb") as f:
+                np.save(f, np.concatenate(flat), allow_pickle=False)
+                f.flush()
+                os.fsync(f.fileno())
+            with _temporary(index) as tmp:
+                _write_parquet(tmp, {
+                    "key": [e.key for e in entries],
+                    "path": [e.path for e in entries],
+                    "offset": [int(o) for o in offsets],
+                    "shape": [[int(n) for n in np.shape(e.values)] for e in entries],
+                }, {"path": "path", "offset": "int64", "shape": "list<int64>"})
         self._index = None
         return len(entries)
 
@@ -172,15 +233,15 @@ class FeatureStore:
         digest = hashlib.blake2b("\n".join([*keys, str(shape)]).encode(), digest_size=8)
         path = self.folder / f"matrix-{digest.hexdigest()}.npy"
         if not path.exists():
-            tmp = path.with_suffix(".npy.tmp")
-            packed = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-            for i, row in enumerate(rows):
-                packed[i] = row
-            packed.flush()
-            del packed
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            with _writing(self.folder), _temporary(path) as tmp:
+                packed = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
+                                                   shape=shape)
+                for i, row in enumerate(rows):
+                    packed[i] = row
+                packed.flush()
+                del packed
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
         return np.load(path, mmap_mode="r")
 
 
@@ -213,26 +274,17 @@ class HashCache:
     back; like git's index, a file whose ``stat`` matches is not read again, not even its
     header (the duration that plans its windows is kept too, and the length a cut file's
     header declares, so that its warning keeps the header check's words). Saved as
-    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content, duration, declared).
+    ``<root>/file-hashes.parquet`` (path, size, mtime_ns, content, duration, declared);
+    a file written before a column was added reads with that column unknown.
+
+    :meth:`save` merges this run's entries into the file as it is on disk then, under
+    ``<root>/file-hashes.lock``: runs saving at once keep each other's entries.
     """
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.path = Path(root) / "file-hashes.parquet"
-        self._table: dict[str, tuple[int, int, str, float | None, float | None]] = {}
-        if self.path.is_file():
-            try:
-                columns = _read_parquet(self.path)
-                n = len(columns["path"])
-                self._table = {
-                    os.fsdecode(path): (int(size), int(mtime), str(content), _seconds(d),
-                                        _seconds(cut))
-                    for path, size, mtime, content, d, cut in zip(
-                        columns["path"], columns["size"], columns["mtime_ns"],
-                        columns["content"], columns.get("duration", [None] * n),
-                        columns.get("declared", [None] * n), strict=True)}
-            except (OSError, ValueError, KeyError, TypeError):
-                self._table = {}
-        self._changed = False
+        self._table = _read_hashes(self.path)
+        self._mine: dict[str, tuple[int, int, str, float | None, float | None]] = {}
 
     def get(self, path: str | os.PathLike) -> Known | None:
         """What is known of ``path``, or ``None`` if it is unknown or changed."""
@@ -248,25 +300,56 @@ class HashCache:
     def put(self, path: str | os.PathLike, content: str, duration: float | None,
             declared: float | None = None) -> None:
         st = os.stat(path)
-        self._table[str(Path(path).resolve())] = (st.st_size, st.st_mtime_ns, content,
-                                                  duration, declared)
-        self._changed = True
+        entry = (st.st_size, st.st_mtime_ns, content, duration, declared)
+        self._table[str(Path(path).resolve())] = self._mine[str(Path(path).resolve())] = entry
 
     def save(self) -> None:
-        if not self._changed:
+        """Merge the entries put since the last save into the file on disk.
+
+        Raises
+        ------
+        OSError
+            The file could not be written; the entries stay, for the next save.
+        """
+        if not self._mine:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        paths = list(self._table)
-        size, mtime_ns, content, duration, declared = (list(c) for c in zip(
-            *self._table.values(), strict=True)) if paths else ([], [], [], [], [])
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        _write_parquet(tmp, {"path": paths, "size": size, "mtime_ns": mtime_ns,
-                             "content": content, "duration": duration,
-                             "declared": declared},
-                       {"path": "path", "size": "int64", "mtime_ns": "int64",
-                        "duration": "float64", "declared": "float64"})
-        os.replace(tmp, self.path)
-        self._changed = False
+        with _exclusive(self.path.with_name("file-hashes.lock")) as alone:
+            if alone:  # no save is in progress: a temporary file is a killed one's
+                for leftover in self.path.parent.glob(f"{self.path.name}.*.tmp"):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+            table = _read_hashes(self.path)
+            table.update(self._mine)
+            paths = list(table)
+            size, mtime_ns, content, duration, declared = (list(c) for c in zip(
+                *table.values(), strict=True)) if paths else ([], [], [], [], [])
+            with _temporary(self.path) as tmp:
+                _write_parquet(tmp, {"path": paths, "size": size, "mtime_ns": mtime_ns,
+                                     "content": content, "duration": duration,
+                                     "declared": declared},
+                               {"path": "path", "size": "int64", "mtime_ns": "int64",
+                                "duration": "float64", "declared": "float64"})
+        self._table = table
+        self._mine = {}
+
+
+def _read_hashes(path: Path) -> dict[str, tuple[int, int, str, float | None, float | None]]:
+    """The entries of a ``file-hashes.parquet`` by path (none if it is missing or
+    unreadable: the files are hashed again)."""
+    if not path.is_file():
+        return {}
+    try:
+        columns = _read_parquet(path)
+        n = len(columns["path"])
+        return {
+            os.fsdecode(p): (int(size), int(mtime), str(content), _seconds(d), _seconds(cut))
+            for p, size, mtime, content, d, cut in zip(
+                columns["path"], columns["size"], columns["mtime_ns"], columns["content"],
+                columns.get("duration", [None] * n), columns.get("declared", [None] * n),
+                strict=True)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _whole_part(part: Path) -> list[tuple[str, str, int, tuple[int, ...]]] | None:
@@ -350,6 +433,110 @@ def _write_parquet(path: Path, columns: dict[str, list], types: dict[str, str]) 
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    with _temporary(path) as tmp:
+        tmp.write_bytes(data)
+
+
+@contextmanager
+def _temporary(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` (unique: two processes writing the same file never
+    share one), renamed to ``path`` when the block succeeds, removed when it fails."""
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _removed_on_error(path: Path) -> Iterator[None]:
+    """``path`` removed if the block fails (a part's values whose index was not written)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _lock(path: Path, operation: int) -> int | None:
+    """Open ``path`` (created if needed) and ``flock`` it: the open descriptor, ``-1``
+    where the file system has no locks (the caller goes on unlocked), ``None`` when another
+    process holds it and ``operation`` does not wait.
+
+    Raises
+    ------
+    OSError
+        The lock file cannot be made (a read-only folder, a full disk).
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if fcntl is None:  # pragma: no cover - Windows
+        os.close(fd)
+        return -1
+    try:
+        fcntl.flock(fd, operation)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError as exc:  # ENOLCK, EOPNOTSUPP: a share without locks
+        os.close(fd)
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return None
+        return -1
+    return fd
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Hold ``folder``'s writers' lock, shared with other writers, while files that are not
+    committed yet exist there (see :func:`_clear_leftovers`)."""
+    fd = _lock(folder / "writers.lock", fcntl.LOCK_SH if fcntl else 0)
+    try:
+        yield
+    finally:
+        if fd is not None and fd >= 0:
+            os.close(fd)
+
+
+@contextmanager
+def _exclusive(path: Path, wait: float = 10.0) -> Iterator[bool]:
+    """Hold the lock file ``path`` alone, waiting up to ``wait`` seconds; past that (a
+    holder stopped, not killed) the block runs unlocked rather than hang the run. Yields
+    whether the lock is held."""
+    deadline = time.monotonic() + wait
+    while (fd := _lock(path, fcntl.LOCK_EX | fcntl.LOCK_NB if fcntl else 0)) is None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    try:
+        yield fd is not None and fd >= 0
+    finally:
+        if fd is not None and fd >= 0:
+            os.close(fd)
+
+
+def _clear_leftovers(folder: Path) -> None:
+    """Remove what killed runs left (temporary files, a part's values without its index),
+    only while no process is writing here: under the writers' lock taken alone, or, where
+    the file system has no locks, files older than :data:`STALE_SECONDS`."""
+    try:
+        fd = _lock(folder / "writers.lock", fcntl.LOCK_EX | fcntl.LOCK_NB if fcntl else 0)
+    except OSError:
+        return  # read-only: nothing can be removed anyway
+    if fd is None:
+        return  # another run is writing: what looks left over may be its part in progress
+    try:
+        committed = {p.stem for p in folder.glob("part-*.parquet")}
+        leftovers = [*folder.glob("*.tmp"),
+                     *(p for p in folder.glob("part-*.npy") if p.stem not in committed)]
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):
+                if fd < 0 and time.time() - leftover.stat().st_mtime < STALE_SECONDS:
+                    continue
+                leftover.unlink(missing_ok=True)
+    finally:
+        if fd >= 0:
+            os.close(fd)

@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,7 +140,14 @@ class ParquetEmbeddings:
 
     def save(self, embeddings: Embeddings, metadata: dict[str, str]) -> None:
         """Write ``embeddings`` (with ``metadata`` in the file's schema), atomically: a
-        temporary file renamed into place."""
+        temporary file renamed into place.
+
+        Raises
+        ------
+        OSError
+            The file could not be written (a read-only store, a full disk); nothing is
+            left of the attempt.
+        """
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -155,9 +163,15 @@ class ParquetEmbeddings:
             }
         )
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.file.with_name(self.file.name + ".tmp")
-        pq.write_table(table.replace_schema_metadata(metadata), tmp)
-        os.replace(tmp, self.file)
+        # its own name: two runs indexing one folder at once must not write into one file
+        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.{id(self):x}.tmp")
+        try:
+            pq.write_table(table.replace_schema_metadata(metadata), tmp)
+            os.replace(tmp, self.file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
 
 
 class NeighbourIndex:

@@ -133,6 +133,18 @@ class SongAnswer:
     prediction: Prediction | None = None
     tags: SongTags | None = None
 
+    def __repr__(self) -> str:
+        """The song's path once: its prediction and tags are shown without their copies
+        of it (kept where one differs)."""
+        shown = [f"path={self.path!r}"]
+        for name in ("prediction", "tags"):
+            value = getattr(self, name)
+            text = repr(value)
+            if value is not None and getattr(value, "path", None) == self.path:
+                text = text.replace(f"(path={self.path!r}, ", "(", 1)
+            shown.append(f"{name}={text}")
+        return f"SongAnswer({', '.join(shown)})"
+
     def record(self) -> dict[str, Any]:
         """The song's answer as JSON-ready data, the one shape ``predict -f json`` and the
         service send (:func:`~genriflow.inference.record.song_record` lists its keys); the

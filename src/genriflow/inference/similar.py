@@ -36,10 +36,12 @@ from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig
+from genriflow.features.store import warn_not_kept
 from genriflow.inference.neighbours import (
     BLOCK_ROWS,
     SIMILARITY_FEATURES,
     Embeddings,
+    MemoryEmbeddings,
     NeighbourIndex,
     ParquetEmbeddings,
     stack_rows,
@@ -172,8 +174,13 @@ class SimilarityIndex:
         new = Embeddings([item.path for item in result.files],
                          stack_rows([item.row() for item in result.files]),
                          ["|".join(item.keys) for item in result.files])
-        store.save(new, self._metadata())
-        self.neighbour_index.reload()
+        try:
+            store.save(new, self._metadata())
+            self.neighbour_index.reload()
+        except OSError as exc:  # answered from memory, as the features were
+            warn_not_kept(self.store, exc)
+            self.neighbour_index = NeighbourIndex(MemoryEmbeddings(new), config=self.config,
+                                                  sampling=self.sampling)
         report = _compare(dict(zip(old.paths, old.keys or [], strict=True)),
                           dict(zip(new.paths, new.keys or [], strict=True)))
         report.errors, report.computed = result.errors, result.computed

@@ -44,6 +44,15 @@ class SongTags:
     vocal_probability: float
     moods: list[tuple[str, float]]
 
+    def __repr__(self) -> str:
+        """The scores to three decimals, as :class:`~genriflow.inference.predict.Prediction`
+        shows its genres."""
+        top = [(tag, round(float(p), 3)) for tag, p in self.top]
+        moods = [(mood, round(float(p), 3)) for mood, p in self.moods]
+        return (f"SongTags(path={self.path!r}, top={top}, voice={self.voice!r}, "
+                f"vocal_probability={round(float(self.vocal_probability), 3)}, "
+                f"moods={moods})")
+
 
 def describe(path: str, tags: np.ndarray, k: int = 5) -> SongTags:
     """Summarise one song's ``musicnn-tags`` values (100,) as :class:`SongTags`."""

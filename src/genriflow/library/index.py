@@ -200,11 +200,20 @@ class Library:
               unknown: bool = False) -> pd.DataFrame:
         """The present songs with their current analyses, filtered; see
         :class:`~genriflow.library.selection.Selection` and :func:`~genriflow.library.query.songs`.
+
+        A model learnt by :meth:`learn` is named in the ``model`` column by its name, as
+        ``classify`` reports it (the index keeps its folder).
         """
-        return query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
-                                                 unsure=unsure, threshold=threshold,
-                                                 failed=failed, model=self._model_name(model),
-                                                 unknown=unknown))
+        frame = query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
+                                                  unsure=unsure, threshold=threshold,
+                                                  failed=failed, model=self._model_name(model),
+                                                  unknown=unknown))
+        if "model" in frame and frame["model"].notna().any():
+            learnt = self.models_dir.resolve()
+            frame["model"] = [Path(m).name if isinstance(m, str) and os.path.isabs(m)
+                              and Path(m).parent.resolve() == learnt else m
+                              for m in frame["model"]]
+        return frame
 
     @_guarded
     def own_min_confidence(self, *, model: str | None = None) -> float | None:
