@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from genriflow.audio.errors import AudioError
+from genriflow.datasets.discover import is_feature_table
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
 from genriflow.errors import ConfigError, a_path, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
@@ -297,20 +298,9 @@ def _one_source(data: str | os.PathLike | None, table: str | os.PathLike | None)
         raise ConfigError("data", "is missing: give labelled audio or a feature table")
     if data is not None and table is not None:
         raise ConfigError("data", "and a feature table are both given; give one of them")
-    if data is not None and _is_feature_table(data):
+    if data is not None and is_feature_table(data):
         raise ConfigError("table", f"takes a feature table such as {data}, which was given "
                           "as labelled audio (a manifest's columns are path,label)")
-
-
-def _is_feature_table(path: str | os.PathLike) -> bool:
-    """A CSV with a ``filename`` column and no ``path``: a Kaggle-style feature table."""
-    import csv
-
-    if not str(path).lower().endswith(".csv") or not os.path.isfile(path):
-        return False
-    with open(path, newline="", encoding="utf-8", errors="replace") as file:
-        header = next(csv.reader(file), [])
-    return "filename" in header and "path" not in header
 
 
 def _dataset(data: str | os.PathLike | None, table: str | os.PathLike | None,

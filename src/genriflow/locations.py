@@ -6,6 +6,7 @@ Nothing here is ever inside a user's music folder.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 
@@ -19,3 +20,17 @@ def default_store_dir() -> Path:
         return Path(os.environ["GENRIFLOW_STORE"])
     base = os.environ.get("XDG_CACHE_HOME", "")
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "genriflow"
+
+
+def cannot_write(root: str | os.PathLike) -> str | None:
+    """Why files cannot be made in the store folder ``root`` (``"Read-only file
+    system"``, ``"Permission denied"``, ...), or ``None`` when they can; the folder is
+    made if missing. For a command whose work is to fill the store, to refuse before any."""
+    try:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        probe = Path(root) / f".probe-{uuid.uuid4().hex[:8]}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None

@@ -47,7 +47,7 @@ def command(
 
     options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     if options.store is not None:  # its work is to fill the store: refused before any
-        from genriflow.features.store import cannot_write
+        from genriflow.locations import cannot_write
 
         if (reason := cannot_write(options.store)) is not None:
             raise ConfigError("store", f"{options.store}: cannot be written ({reason}); "

@@ -151,4 +151,21 @@ def _fma(tracks: Path) -> pd.DataFrame:
 def _extensions_text() -> str:
     return " ".join(sorted(AUDIO_EXTENSIONS))
 
-__all__ = ["DATASET_COLUMNS", "DatasetError", "discover", "iter_audio_files", "read_manifest"]
+def is_feature_table(path: str | os.PathLike) -> bool:
+    """A CSV with a ``filename`` column and no ``path``: a Kaggle-style feature table, not
+    a manifest of labelled audio.
+
+    >>> is_feature_table("songs/")
+    False
+    """
+    import csv
+
+    if not str(path).lower().endswith(".csv") or not os.path.isfile(path):
+        return False
+    with open(path, newline="", encoding="utf-8", errors="replace") as file:
+        header = next(csv.reader(file), [])
+    return "filename" in header and "path" not in header
+
+
+__all__ = ["DATASET_COLUMNS", "DatasetError", "discover", "is_feature_table", "iter_audio_files",
+           "read_manifest"]

@@ -74,20 +74,6 @@ def content_hash(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def cannot_write(root: str | os.PathLike) -> str | None:
-    """Why files cannot be made in the store folder ``root`` (``"Read-only file
-    system"``, ``"Permission denied"``, ...), or ``None`` when they can; the folder is
-    made if missing. For a command whose work is to fill the store, to refuse before any."""
-    try:
-        Path(root).mkdir(parents=True, exist_ok=True)
-        probe = Path(root) / f".probe-{uuid.uuid4().hex[:8]}.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
-
-
 def warn_not_kept(root: str | os.PathLike, reason: OSError | str) -> None:
     """Say (a :class:`~genriflow.errors.GenriflowWarning`; the command line shows a line
     once a run) that the store ``root`` cannot be written: what is computed is answered,
