@@ -34,3 +34,18 @@ def cannot_write(root: str | os.PathLike) -> str | None:
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
+
+
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (a rename or a new file in it) to disk; a no-op where a
+    folder cannot be opened (Windows) or flushed."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -35,6 +35,7 @@ import av
 
 from genriflow.features.store import content_hash
 from genriflow.library.tagformats import TagFile, TagFormatError
+from genriflow.locations import fsync_folder
 
 #: The temporary copies' names: ``.NAME`` + this + a random part + ``.tmp``.
 COPY_MARK = ".genriflow-"
@@ -168,7 +169,7 @@ def rewrite_tags(path: str | os.PathLike, change: Callable[[TagFile], dict[str, 
                            ) from None
     finally:
         copy.unlink(missing_ok=True)
-    _fsync_folder(real.parent)
+    fsync_folder(real.parent)
     return Rewritten(str(real), old_content, new_content)
 
 
@@ -204,19 +205,6 @@ def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # not every platform opens folders
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from genriflow.errors import ConfigError
+from genriflow.locations import fsync_folder
 
 _PARTIAL, _OLD = "partial", "old"
 
@@ -92,7 +93,7 @@ def _swap(work: Path, out: Path) -> None:
         os.rename(out, old)
         os.rename(work, out)
         shutil.rmtree(old)
-    _fsync_dir(out.parent)
+    fsync_folder(out.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -141,17 +142,4 @@ def _fsync_tree(folder: Path) -> None:
         for name in files:
             with open(Path(root) / name, "rb") as f:
                 os.fsync(f.fileno())
-        _fsync_dir(Path(root))
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # a system that cannot open folders (Windows): nothing to flush
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        fsync_folder(Path(root))
