@@ -112,3 +112,22 @@ def test_a_cut_file_is_said_in_the_same_words_when_its_header_is_remembered(tmp_
     known = HashCache(options.store).get(cut)
     assert known.declared == pytest.approx(20.0, abs=0.1)
     assert known.duration == pytest.approx(info(cut).duration, abs=1e-6)
+
+
+def test_a_file_is_computed_with_blas_on_one_thread_in_the_calling_process(monkeypatch):
+    # A worker (local pool or Ray) runs BLAS on one thread; the calling process, which
+    # computes a lone song, ran it on every core, and a multi-threaded matrix product
+    # rounds differently: one excerpt of a real song differed by 1e-4 between engines.
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+
+    def record(*args, **kwargs):
+        seen.extend(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+        return "computed"
+
+    monkeypatch.setattr(workers, "compute_file", record)
+    task = workers.Task("song.wav", (FeatureConfig(set="kaggle"),), DEFAULT_SAMPLING)
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert workers.compute(task, {}) == "computed"
+    assert seen and set(seen) == {1}

@@ -1,11 +1,13 @@
 """Decode any common audio container to a mono float32 waveform.
 
-soundfile (libsndfile) reads wav, flac, ogg/vorbis, opus, au and aiff and can seek, so an
+soundfile (libsndfile) reads wav, flac, ogg/vorbis, au and aiff and can seek, so an
 offset/duration window costs only that window. Everything else (m4a/aac, wma, ...) goes
 through PyAV (FFmpeg), and so does mp3: libsndfile's mp3 decoder writes warnings about
 damaged frames straight to the process's stderr, which a batch over a music library must
-not spill. Channels are averaged and the rate changed by
-:func:`~genriflow.audio.waveform.to_mono_resampled`, as for waveforms held in memory.
+not spill. So does Opus (``.opus``, or Opus in an ``.ogg``): libsndfile seeks it
+unreliably (:func:`_load_soundfile`), PyAV sample-accurately. Channels are averaged and
+the rate changed by :func:`~genriflow.audio.waveform.to_mono_resampled`, as for waveforms
+held in memory.
 
 A file whose decodable audio ends well before the length its header declares (a cut or
 partly downloaded song) is used for the part that decodes: :func:`info` reports that part's
@@ -15,6 +17,7 @@ length (and the declared one), and :func:`load` warns with an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -266,13 +269,11 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
         raise ConfigError("duration", f"must be positive; got {duration!r}")
     path = Path(path)
     _check_exists(path)
-    if path.suffix.lower() in _PYAV_FIRST:
-        y, native_sr, declared = _load_pyav(path, offset, duration)
-    else:
-        try:
-            y, native_sr, declared = _load_soundfile(path, offset, duration)
-        except (sf.LibsndfileError, RuntimeError, TypeError):
-            y, native_sr, declared = _load_pyav(path, offset, duration)
+    loaded = None
+    if path.suffix.lower() not in _PYAV_FIRST:
+        with contextlib.suppress(sf.LibsndfileError, RuntimeError, TypeError):
+            loaded = _load_soundfile(path, offset, duration)
+    y, native_sr, declared = loaded or _load_pyav(path, offset, duration)
     start = int(round(offset * native_sr))
     if 0 < len(y) < (_expected(declared, start, duration, native_sr)
                      - _TRUNCATION_TOLERANCE * native_sr):
@@ -297,12 +298,23 @@ def _expected(declared: int, start: int, duration: float | None, sr: int) -> int
 
 
 def _load_soundfile(path: Path, offset: float,
-                    duration: float | None) -> tuple[np.ndarray, int, int]:
+                    duration: float | None) -> tuple[np.ndarray, int, int] | None:
     """Samples of shape (n, channels), the native rate and the samples the header declares
-    (the whole file's)."""
+    (the whole file's); ``None`` for an Opus stream (whatever the file's name), which PyAV
+    decodes.
+
+    libsndfile (1.2.2) refuses some windows of real Opus files as "malformed", and not
+    always the same ones from one process to the next; PyAV, which then decoded the window,
+    runs another Opus decoder (FFmpeg's, not libopus), whose samples differ by up to 0.1
+    at low bit rates. A window's features then depended on the process that decoded it
+    (the Ray engine's differed from the local engine's). PyAV alone decodes every window
+    of an Opus file, each the samples a decode from the file's start gives.
+    """
     import soundfile as sf
 
     with sf.SoundFile(os.fsencode(path)) as f:
+        if f.subtype == "OPUS":
+            return None
         native_sr = f.samplerate
         start = int(round(offset * native_sr))
         if start:

@@ -77,11 +77,18 @@ class Task(NamedTuple):
 def compute(task: Task, done: dict[str, set[str]]) -> Result:
     """One file's :class:`~genriflow.features.compute.Computed`, or why it failed; a bad
     file never raises (it must not stop a batch); options that cannot run here (``cuda``
-    without CUDA) raise their :class:`~genriflow.errors.ConfigError`."""
+    without CUDA) raise their :class:`~genriflow.errors.ConfigError`.
+
+    BLAS runs on one thread here in every process, as in a worker: a multi-threaded
+    matrix product rounds differently (a song's excerpt changed by 1e-4 between the
+    calling process and a Ray worker), and a file's features must not depend on which
+    process, engine or machine computed it."""
+    from threadpoolctl import threadpool_limits
+
     from genriflow.features.pretrained.backend import using
 
     try:
-        with using(task.network_backend, task.device):
+        with using(task.network_backend, task.device), threadpool_limits(1, "blas"):
             return compute_file(task.path, task.configs, sampling=task.sampling, done=done,
                                 content=task.content, duration=task.duration,
                                 declared=task.declared)
