@@ -3,6 +3,8 @@ the fields it sets from a prediction, the genre policy, plans and undo."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from beets import config as beets_config
@@ -157,6 +159,32 @@ def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
     (tmp_path / "x.json").write_text('{"changes": []}')
     with pytest.raises(ui.UserError, match="not a genriflow plan"):
         plugin.read_plan(tmp_path / "x.json")
+
+
+GOOD = {"id": 1, "path": "/music/a.flac", "field": "mood_sad", "old": None, "new": 0.5,
+        "old_set": False}
+
+
+@pytest.mark.parametrize(("changes", "said"), [
+    (None, "without its list of changes"),
+    ({"id": 1}, "without its list of changes"),
+    ([GOOD, "mood_sad"], "change 2 is not an object"),
+    ([{k: v for k, v in GOOD.items() if k != "field"}], "change 1 has no str 'field'"),
+    ([{**GOOD, "id": "1"}], "change 1 has no int 'id'"),
+    ([{k: v for k, v in GOOD.items() if k != "old"}], "change 1 has no 'old' value"),
+    ([{**GOOD, "old_set": "no"}], "'old_set' is not true or false"),
+    ([{**GOOD, "note": "mine"}], "change 1 has unknown keys: note"),
+])
+def test_a_plan_edited_wrongly_is_one_line_naming_the_entry(tmp_path, changes, said):
+    plan = tmp_path / "plan [x].json"
+    body = {"format": plugin.PLAN_FORMAT, "version": 1}
+    plan.write_text(json.dumps(body if changes is None else {**body, "changes": changes}))
+    with pytest.raises(ui.UserError) as refused:
+        plugin.read_plan(plan)
+    assert str(refused.value).startswith(f"{plan}: ") and said in str(refused.value)
+    assert "\n" not in str(refused.value)
+    plan.write_text(json.dumps({**body, "changes": [GOOD]}))
+    assert [c.as_json() for c in plugin.read_plan(plan)] == [GOOD]
 
 
 def test_categories_from_a_field_skip_items_without_one_value(beets_plugin, lib):

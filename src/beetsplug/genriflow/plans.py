@@ -61,7 +61,30 @@ def read_plan(path: str | os.PathLike) -> list[Change]:
         raise ui.UserError(f"cannot read the plan {path}: {err}") from err
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise ui.UserError(f"{path} is not a genriflow plan")
-    return [Change(**c) for c in data["changes"]]
+    entries = data.get("changes")
+    if not isinstance(entries, list):
+        raise ui.UserError(f"{path}: a genriflow plan without its list of changes")
+    return [_change(path, n, entry) for n, entry in enumerate(entries, 1)]
+
+
+def _change(path: str | os.PathLike, n: int, entry: Any) -> Change:
+    """The ``n``-th entry of the plan ``path`` as a :class:`Change`, checked (a plan edited
+    by hand is refused in one line, not with a traceback)."""
+    if not isinstance(entry, dict):
+        raise ui.UserError(f"{path}: change {n} is not an object")
+    kinds = {"id": int, "path": str, "field": str}
+    for key, kind in kinds.items():
+        if not isinstance(entry.get(key), kind) or isinstance(entry.get(key), bool):
+            raise ui.UserError(f"{path}: change {n} has no {kind.__name__} {key!r}")
+    for key in ("old", "new"):
+        if key not in entry:
+            raise ui.UserError(f"{path}: change {n} has no {key!r} value")
+    if not isinstance(entry.get("old_set", True), bool):
+        raise ui.UserError(f"{path}: change {n}: 'old_set' is not true or false")
+    unknown = sorted(set(entry) - {*kinds, "old", "new", "old_set"})
+    if unknown:
+        raise ui.UserError(f"{path}: change {n} has unknown keys: {', '.join(unknown)}")
+    return Change(**entry)
 
 
 def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
