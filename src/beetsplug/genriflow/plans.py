@@ -44,13 +44,30 @@ class Change:
 
 
 
+def check_plan_path(path: str | os.PathLike) -> None:
+    """Refuse, before a run changes anything, a plan ``path`` that cannot be written (its
+    folder missing or read-only, or a folder itself): found only after the run, the
+    library would be changed with no plan to undo it."""
+    target = Path(path)
+    folder = target.parent
+    why = ("it is a folder" if target.is_dir() else
+           f"no folder {folder}" if not folder.is_dir() else
+           "not writable" if not os.access(target if target.exists() else folder, os.W_OK)
+           else "")
+    if why:
+        raise ui.UserError(f"cannot write the plan {path}: {why}")
+
+
 def write_plan(path: str | os.PathLike, changes: Sequence[Change]) -> None:
     """Save ``changes`` as a JSON plan (old and new value of every field set)."""
-    Path(path).write_text(json.dumps({
-        "format": PLAN_FORMAT, "version": 1,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "changes": [c.as_json() for c in changes]}, indent=1, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps({
+            "format": PLAN_FORMAT, "version": 1,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "changes": [c.as_json() for c in changes]}, indent=1, ensure_ascii=False)
+            + "\n", encoding="utf-8")
+    except OSError as err:
+        raise ui.UserError(f"cannot write the plan {path}: {err.strerror or err}") from err
 
 
 def read_plan(path: str | os.PathLike) -> list[Change]:

@@ -25,7 +25,7 @@ from beetsplug.genriflow.fields import (
     song_fields,
     summarise,
 )
-from beetsplug.genriflow.plans import Change, read_plan, restore, write_plan
+from beetsplug.genriflow.plans import Change, check_plan_path, read_plan, restore, write_plan
 
 if TYPE_CHECKING:
     import optparse
@@ -102,6 +102,8 @@ class GenriflowPlugin(BeetsPlugin):
         import genriflow
 
         write = ui.should_write(opts.write)
+        if opts.plan:
+            check_plan_path(opts.plan)
         try:
             if opts.undo or opts.apply:
                 changes = read_plan(opts.undo or opts.apply)

@@ -1,0 +1,61 @@
+"""``beet genriflow`` as beets calls it (the subcommand's parser and function), in this
+process on a beets library in a temporary folder: what it refuses before it changes
+anything, and in one line."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+from beets import config as beets_config
+from beets import ui
+from beets.library import Item, Library
+
+from beetsplug import genriflow as plugin
+from sample_audio import SR, tone
+
+
+@pytest.fixture
+def beets_plugin(tmp_path):
+    beets_config.clear()
+    beets_config.read(user=False, defaults=True)
+    found = plugin.GenriflowPlugin()
+    found.config["store"].set(str(tmp_path / "store"))
+    found.config["library"].set(str(tmp_path / "genriflow" / "library.db"))
+    found.config["jobs"].set(1)
+    yield found
+    beets_config.clear()
+
+
+@pytest.fixture
+def lib(tmp_path):
+    song = tmp_path / "music [x]" / "song [bold].flac"
+    song.parent.mkdir()
+    sf.write(song, tone(4.0), SR)
+    library = Library(str(tmp_path / "beets.db"), str(tmp_path))
+    library.add(Item(path=bytes(song), title="song"))
+    yield library
+    library._close()
+
+
+def _run(found: plugin.GenriflowPlugin, lib: Library, *argv: str) -> None:
+    command = found.commands()[0]
+    opts, args = command.parser.parse_args(list(argv))
+    command.func(lib, opts, args)
+
+
+def _untouched(lib: Library) -> bool:
+    return not any(k.startswith("genriflow_") for item in lib.items() for k in item)
+
+
+@pytest.mark.parametrize(("where", "said"), [
+    ("no such folder/plan.json", "no folder"),
+    ("plan folder", "it is a folder"),
+])
+def test_a_plan_that_cannot_be_written_is_refused_before_the_library_changes(
+        beets_plugin, lib, tmp_path, where, said):
+    (tmp_path / "plan folder").mkdir()
+    plan = tmp_path / where
+    with pytest.raises(ui.UserError) as refused:
+        _run(beets_plugin, lib, "-W", "--plan", str(plan))
+    assert str(refused.value).startswith(f"cannot write the plan {plan}: {said}")
+    assert _untouched(lib)  # nothing set that no plan could undo
