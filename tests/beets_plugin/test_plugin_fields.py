@@ -155,6 +155,21 @@ def test_undo_restores_every_field_and_leaves_what_the_user_changed_since(
     assert float(lib.get_item(a.id)["mood_sad"]) == 0.25
 
 
+def test_a_plan_undone_or_applied_twice_reports_no_edit_of_the_users(beets_plugin, lib):
+    item = _item(lib, "a")
+    changes = beets_plugin.update(item, {"mood_sad": 0.25, "genriflow_genre": "jazz"},
+                                  write=False, pretend=False)
+    before = dict(lib.get_item(item.id))
+    for undo in (True, True, False, False):
+        lines = []
+        done, left = plugin.restore(lib, changes, undo=undo, write=False, pretend=False,
+                                    log=lines.append)
+        assert left == 0 and not [line for line in lines if "changed since" in line], lines
+    # the second of each is a no-op, said so
+    assert (done, lines[-1]) == (0, "apply: 0 fields changed, 2 already so, 0 left alone")
+    assert dict(lib.get_item(item.id)) == before
+
+
 def test_a_file_that_is_not_a_plan_is_refused(tmp_path):
     (tmp_path / "x.json").write_text('{"changes": []}')
     with pytest.raises(ui.UserError, match="not a genriflow plan"):

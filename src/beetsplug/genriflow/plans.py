@@ -110,12 +110,13 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
 
     A field whose value is no longer what the plan expects (the user changed it since),
     and an item that is not at the plan's path (another library, or moved), are left
-    alone and listed. Returns (fields changed, fields left alone).
+    alone and listed; a field that already holds the value asked for (a plan undone or
+    applied twice) is counted as already so. Returns (fields changed, fields left alone).
     """
     by_item: dict[int, list[Change]] = {}
     for change in changes:
         by_item.setdefault(change.id, []).append(change)
-    done = left = 0
+    done = left = already = 0
     for item_id, item_changes in by_item.items():
         item = lib.get_item(item_id)
         if item is None or displayable_path(item.path) != item_changes[0].path:
@@ -125,10 +126,12 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
             continue
         touched = []
         for c in item_changes:
-            expected_set, expected = (True, c.new) if undo else (c.old_set, c.old)
-            present = c.field in item
-            if present != expected_set or (present and not same(item.get(c.field),
-                                                                expected)):
+            # already at the value asked for (a plan undone or applied twice): nothing to
+            # do, and no edit of the user's to report
+            if _holds(item, c.field, *((c.old_set, c.old) if undo else (True, c.new))):
+                already += 1
+                continue
+            if not _holds(item, c.field, *((True, c.new) if undo else (c.old_set, c.old))):
                 log(f"{displayable_path(item.path)}: {c.field} changed since the plan; "
                     "left alone")
                 left += 1
@@ -152,5 +155,11 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
         if write and any(c.field in item._media_fields for c in touched):
             item.try_write()
     log(f"{'undo' if undo else 'apply'}: {done} fields {'to change' if pretend else 'changed'}"
-        f", {left} left alone")
+        + (f", {already} already so" if already else "") + f", {left} left alone")
     return done, left
+
+
+def _holds(item: Any, field: str, is_set: bool, value: Any) -> bool:
+    """Whether ``item`` has ``field`` set to ``value`` (``is_set``), or unset (not)."""
+    present = field in item
+    return present == is_set and (not present or same(item.get(field), value))
