@@ -8,9 +8,11 @@ import pytest
 import soundfile as sf
 from beets import config as beets_config
 from beets import ui
+from beets.dbcore import types
 from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
+from genriflow.library.configs import models_dir
 from sample_audio import SR, tone
 
 
@@ -59,3 +61,20 @@ def test_a_plan_that_cannot_be_written_is_refused_before_the_library_changes(
         _run(beets_plugin, lib, "-W", "--plan", str(plan))
     assert str(refused.value).startswith(f"cannot write the plan {plan}: {said}")
     assert _untouched(lib)  # nothing set that no plan could undo
+
+
+def test_every_learnt_categorys_confidence_is_a_number_for_range_queries(tmp_path):
+    beets_config.clear()
+    beets_config.read(user=False, defaults=True)
+    db = tmp_path / "genriflow" / "library.db"
+    for name in ("shelf", "my moods"):  # learnt with --learn, applied with --category
+        (models_dir(db) / name).mkdir(parents=True)
+        (models_dir(db) / name / "config.json").write_text("{}")
+    (models_dir(db) / "half-saved").mkdir()  # no config.json: no model
+    beets_config["genriflow"]["library"].set(str(db))
+    typed = plugin.GenriflowPlugin().item_types
+    beets_config.clear()
+    assert isinstance(typed["genriflow_shelf_confidence"], types.Float)
+    assert isinstance(typed["genriflow_my_moods_confidence"], types.Float)
+    assert "genriflow_half_saved_confidence" not in typed
+    assert typed["genriflow_shelf_confidence"].parse("0.75") == pytest.approx(0.75)

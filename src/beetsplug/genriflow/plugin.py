@@ -62,10 +62,11 @@ class GenriflowPlugin(BeetsPlugin):
         })
         if self.config["auto"].get(bool):
             self.import_stages = [self.imported]
-        # The configured categories' confidences are numbers too (range queries).
+        # The categories' confidences are numbers too (range queries): the configured
+        # ones and every one learnt, which `--category NAME` may apply.
         self.item_types = {**self.item_types, **{
             field_name(name) + "_confidence": types.Float(6)
-            for name in self.config["categories"].as_str_seq()}}
+            for name in {*self.config["categories"].as_str_seq(), *self.learnt()}}}
 
     # --- beets entry points -------------------------------------------------------------
 
@@ -179,15 +180,29 @@ class GenriflowPlugin(BeetsPlugin):
         return {"excerpts": self.config["excerpts"].get(int) or None,
                 "full": self.config["full"].get(bool)}
 
-    def library(self) -> Any:
+    def library_path(self) -> Path:
         """genriflow's index (for own categories): ``library``, else beside beets' config."""
-        import genriflow
-
         path = self.config["library"].as_str() or os.path.join(
             beets_config.config_dir(), "genriflow", "library.db")
-        path = Path(os.path.expanduser(path))
+        return Path(os.path.expanduser(path))
+
+    def library(self) -> Any:
+        """genriflow's index (:class:`genriflow.Library`) at :meth:`library_path`."""
+        import genriflow
+
+        path = self.library_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         return genriflow.Library(path)
+
+    def learnt(self) -> list[str]:
+        """The names of the category models learnt with ``--learn``: the folders with a
+        ``config.json`` in ``models/`` beside the index (``Library.models_dir``; read
+        without opening the index, as every beets command builds the plugin)."""
+        try:
+            return sorted(p.parent.name for p in
+                          (self.library_path().parent / "models").glob("*/config.json"))
+        except OSError:
+            return []
 
     def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
                 categories: Sequence[str] = ()) -> list[Change]:
