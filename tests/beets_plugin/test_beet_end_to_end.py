@@ -191,6 +191,19 @@ def test_the_import_stage_analyses_new_items_when_auto_is_on(tmp_path):
     shutil.rmtree(store)
 
 
+def test_the_import_stage_logs_a_configuration_error_and_the_import_goes_on(tmp_path):
+    music, store, beetsdir = tmp_path / "music", tmp_path / "store", tmp_path / "beets"
+    _songs(music, seconds=4.0)
+    _config(beetsdir, music, store, auto=True, categories=["nope"])
+    env = {**os.environ, "BEETSDIR": str(beetsdir),
+           "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "beets", "import", "-A", "-q", str(music)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "genriflow: no category model 'nope': learn it first" in done.stderr
+    assert len(_beet(beetsdir, "ls").splitlines()) == 6  # both albums imported
+
+
 def test_a_fixed_sampling_is_part_of_the_identity_and_analyses_again(tmp_path):
     music, store, beetsdir = tmp_path / "music", tmp_path / "store", tmp_path / "beets"
     _songs(music, seconds=8.0)

@@ -78,3 +78,15 @@ def test_every_learnt_categorys_confidence_is_a_number_for_range_queries(tmp_pat
     assert isinstance(typed["genriflow_my_moods_confidence"], types.Float)
     assert "genriflow_half_saved_confidence" not in typed
     assert typed["genriflow_shelf_confidence"].parse("0.75") == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_category_model_not_learnt_is_refused_before_any_audio_is_analysed(
+        beets_plugin, lib, tmp_path, configured):
+    if configured:
+        beets_plugin.config["categories"].set(["nope"])
+    with pytest.raises(ui.UserError, match=r"^no category model 'nope': learn it first"):
+        _run(beets_plugin, lib, "-W", *([] if configured else ["--category", "nope"]))
+    assert _untouched(lib)
+    store = tmp_path / "store"
+    assert not store.exists() or not any(store.rglob("*.*")), "audio analysed in vain"

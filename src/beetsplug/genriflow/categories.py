@@ -85,13 +85,10 @@ def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
     return groups
 
 
-def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
-               by_path: dict[str, Item], new: dict[int, dict[str, Any]], options: Any) -> None:
-    """Apply the category model ``name`` learnt by :func:`learn`: its category (or
-    ``unsure``, below its ``min_confidence``), confidence and model identity per item
-    it has not classified yet (or every item, with ``force``)."""
-    import genriflow
-
+def category_folder(plugin: GenriflowPlugin, name: str) -> str | os.PathLike:
+    """The folder of the category model ``name`` learnt by :func:`learn`; a
+    :class:`~beets.ui.UserError` when there is none (checked before a run analyses
+    anything, so a mistyped name costs no analysis)."""
     if name.lower() in RESERVED:
         raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
     with plugin.library() as library:
@@ -99,6 +96,17 @@ def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
     if not (Path(folder) / "config.json").is_file():
         raise ui.UserError(f"no category model {name!r}: learn it first with "
                            f"`beet genriflow --learn {name} --from-field FIELD`")
+    return folder
+
+
+def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
+               by_path: dict[str, Item], new: dict[int, dict[str, Any]], options: Any) -> None:
+    """Apply the category model ``name`` learnt by :func:`learn`: its category (or
+    ``unsure``, below its ``min_confidence``), confidence and model identity per item
+    it has not classified yet (or every item, with ``force``)."""
+    import genriflow
+
+    folder = category_folder(plugin, name)
     field = field_name(name)
     sampling = plugin.sampling()
     identity = genriflow.model_identity(folder, **sampling).identity

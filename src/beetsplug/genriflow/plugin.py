@@ -15,7 +15,7 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 from beets.util import displayable_path
 
-from beetsplug.genriflow.categories import categorise, learn
+from beetsplug.genriflow.categories import categorise, category_folder, learn
 from beetsplug.genriflow.fields import (
     CANONICAL,
     FLOAT_FIELDS,
@@ -140,7 +140,8 @@ class GenriflowPlugin(BeetsPlugin):
         try:
             self.analyse(list(task.imported_items()), write=False, pretend=False,
                          categories=self.config["categories"].as_str_seq())
-        except genriflow.GenriflowError as err:
+        except (genriflow.GenriflowError, ui.UserError) as err:
+            # logged, as beets' import stages do: the import itself goes on
             self._log.error("{}", err)
 
     # --- the work -----------------------------------------------------------------------
@@ -210,6 +211,8 @@ class GenriflowPlugin(BeetsPlugin):
         fields; returns every change. ``pretend``: print them only."""
         import genriflow
 
+        for name in categories:  # a mistyped name before the analysis, not after it
+            category_folder(self, name)
         model = self.config["model"].as_str()
         sampling = self.sampling()
         identity = genriflow.model_identity(model, **sampling).identity
