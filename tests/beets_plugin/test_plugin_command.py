@@ -90,3 +90,23 @@ def test_a_category_model_not_learnt_is_refused_before_any_audio_is_analysed(
     assert _untouched(lib)
     store = tmp_path / "store"
     assert not store.exists() or not any(store.rglob("*.*")), "audio analysed in vain"
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["--undo", "a.json", "--apply", "b.json"], "--undo and --apply do not go together"),
+    (["--apply", "a.json", "--learn", "x"], "--apply and --learn do not go together"),
+    (["--undo", "a.json", "--plan", "b.json"], "--undo does not take --plan"),
+    (["--apply", "a.json", "-f", "artist:x"],
+     "--apply does not take --force, a QUERY (the plan names its items)"),
+    (["--learn", "x", "--from-field", "shelf", "-p"], "--learn does not take --pretend"),
+    (["--learn", "x", "--from-field", "shelf", "-c", "y", "-m", "zero-shot"],
+     "--learn does not take --category, --model"),
+])
+def test_an_option_the_action_would_ignore_is_refused(beets_plugin, lib, tmp_path, argv,
+                                                      said, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ui.UserError) as refused:
+        _run(beets_plugin, lib, *argv)
+    assert str(refused.value) == said
+    assert not (tmp_path / "b.json").exists() and _untouched(lib)
+    assert not (tmp_path / "genriflow").exists()  # nothing learnt

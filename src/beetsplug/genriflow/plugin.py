@@ -35,6 +35,25 @@ if TYPE_CHECKING:
     from beets.library import Item, Library
 
 
+def refuse_ignored_options(opts: optparse.Values, args: Sequence[str]) -> None:
+    """A :class:`~beets.ui.UserError` for options the chosen action would silently ignore
+    (``--undo A --apply B`` would only undo; ``--undo A --plan B`` records nothing;
+    ``--learn`` with ``--pretend`` learns anyway)."""
+    actions = [name for name, given in (("--undo", opts.undo), ("--apply", opts.apply),
+                                        ("--learn", opts.learn)) if given]
+    if len(actions) > 1:
+        raise ui.UserError(f"{actions[0]} and {actions[1]} do not go together")
+    if not actions:
+        return
+    ignored = [name for name, given in (
+        ("--plan", opts.plan), ("--category", opts.category), ("--model", opts.model),
+        ("--force", opts.force is not None),
+        ("--pretend", opts.pretend and actions[0] == "--learn"),
+        ("a QUERY (the plan names its items)", args and actions[0] != "--learn")) if given]
+    if ignored:
+        raise ui.UserError(f"{actions[0]} does not take {', '.join(ignored)}")
+
+
 class GenriflowPlugin(BeetsPlugin):
     """``beet genriflow``: genriflow's analysis of beets items, an import stage and undo."""
 
@@ -102,6 +121,7 @@ class GenriflowPlugin(BeetsPlugin):
     def command(self, lib: Library, opts: optparse.Values, args: list[str]) -> None:
         import genriflow
 
+        refuse_ignored_options(opts, args)
         write = ui.should_write(opts.write)
         if opts.plan:
             check_plan_path(opts.plan)
