@@ -4,6 +4,10 @@ anything, and in one line."""
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+
 import pytest
 import soundfile as sf
 from beets import config as beets_config
@@ -110,3 +114,33 @@ def test_an_option_the_action_would_ignore_is_refused(beets_plugin, lib, tmp_pat
     assert str(refused.value) == said
     assert not (tmp_path / "b.json").exists() and _untouched(lib)
     assert not (tmp_path / "genriflow").exists()  # nothing learnt
+
+
+def test_the_command_shows_genriflows_progress_bar_on_a_terminal(beets_plugin, lib,
+                                                                   monkeypatch):
+    main, side = os.openpty()
+    shown: list[bytes] = []
+
+    def drain() -> None:  # a full terminal would block the bar's writes
+        while True:
+            try:
+                data = os.read(main, 65536)
+            except OSError:  # the other side closed
+                return
+            if not data:
+                return
+            shown.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    with open(side, "w", encoding="utf-8", closefd=True) as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        _run(beets_plugin, lib, "-W")
+        terminal.flush()
+        monkeypatch.undo()
+    reader.join(timeout=10)
+    os.close(main)
+    text = b"".join(shown).decode("utf-8", "replace")
+    assert "1/1" in text, text  # the bar's songs done of songs
+    assert "song [bold].flac" not in text  # the results go to standard output, not here
+    assert not _untouched(lib)

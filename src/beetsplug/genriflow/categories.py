@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 
 def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
-          field: str | None = None, playlists: Sequence[str] | None = None) -> None:
+          field: str | None = None, playlists: Sequence[str] | None = None,
+          progress: bool = False) -> None:
     """Learn the category model ``name`` through genriflow's own-categories API
     (:meth:`genriflow.Library.learn`): from the values of the beets field ``field``
     (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
-    after the file), among ``items``."""
+    after the file), among ``items``. ``progress``: progress bars while scanning and
+    analysing."""
     if name.lower() in RESERVED:
         raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
     items = list(items)
@@ -46,8 +48,9 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
                           for i in items})
         with plugin.library() as library, plugin.file_warnings():
             library.scan([f for f in folders if not any(
-                f.startswith(o + os.sep) for o in folders)])
-            report = library.learn(name, from_playlists=sources, options=plugin.options())
+                f.startswith(o + os.sep) for o in folders)], progress=progress)
+            report = library.learn(name, from_playlists=sources,
+                                   options=plugin.options(progress=progress))
     ui.print_(str(report))
     for entry, why in report.skipped:
         ui.print_(f"  skipped {entry}: {why}")

@@ -4,6 +4,7 @@ analysis of items into fields, over genriflow's public API."""
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,7 +137,7 @@ class GenriflowPlugin(BeetsPlugin):
                     raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
                                        "FILE (one per category), not both")
                 learn(self, lib.items(args), opts.learn, field=opts.from_field,
-                      playlists=opts.from_playlist)
+                      playlists=opts.from_playlist, progress=sys.stderr.isatty())
                 return
             if opts.from_field or opts.from_playlist:
                 raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
@@ -144,9 +145,12 @@ class GenriflowPlugin(BeetsPlugin):
                 self.config["force"].set(opts.force)
             if opts.model:
                 self.config["model"].set(opts.model)
+            # the bar on a terminal only; never in the import stage, whose prompts share
+            # the terminal with the analysis running in another thread
             changes = self.analyse(list(lib.items(args)), write=write, pretend=opts.pretend,
                                    categories=opts.category
-                                   or self.config["categories"].as_str_seq())
+                                   or self.config["categories"].as_str_seq(),
+                                   progress=sys.stderr.isatty())
         except genriflow.GenriflowError as err:
             raise ui.UserError(str(err)) from err
         if opts.plan:
@@ -187,14 +191,16 @@ class GenriflowPlugin(BeetsPlugin):
                     warnings.warn_explicit(said.message, said.category, said.filename,
                                            said.lineno)
 
-    def options(self) -> Any:
-        """genriflow's :class:`~genriflow.RunOptions`: the configured store and workers."""
+    def options(self, *, progress: bool = False) -> Any:
+        """genriflow's :class:`~genriflow.RunOptions`: the configured store and workers;
+        ``progress``: genriflow's progress bar on standard error."""
         import genriflow
         from genriflow.locations import default_store_dir
 
         store = self.config["store"].as_str() or default_store_dir()
         jobs = self.config["jobs"].get(int) or None
-        return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs)
+        return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs,
+                                    progress=progress)
 
     def sampling(self) -> dict[str, Any]:
         """``excerpts`` and ``full`` as :func:`genriflow.analyse` takes them."""
@@ -226,9 +232,10 @@ class GenriflowPlugin(BeetsPlugin):
             return []
 
     def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
-                categories: Sequence[str] = ()) -> list[Change]:
+                categories: Sequence[str] = (), progress: bool = False) -> list[Change]:
         """Analyse ``items`` (genre, moods, voice; each learnt category) and set their
-        fields; returns every change. ``pretend``: print them only."""
+        fields; returns every change. ``pretend``: print them only; ``progress``: a
+        progress bar while the audio is analysed."""
         import genriflow
 
         for name in categories:  # a mistyped name before the analysis, not after it
@@ -244,7 +251,7 @@ class GenriflowPlugin(BeetsPlugin):
         paths = {i.id: os.fsdecode(i.path) for i in items}
         by_path = {os.path.normpath(paths[i.id]): i for i in items}
         new: dict[int, dict[str, Any]] = {i.id: {} for i in items}
-        options = self.options()
+        options = self.options(progress=progress)
         if todo:
             with self.file_warnings():
                 analysis = genriflow.analyse([paths[i.id] for i in todo], model=model,
