@@ -112,6 +112,19 @@ def test_pretend_changes_nothing_and_the_plan_records_old_and_new(beets_plugin, 
     assert float(fresh["mood_happy"]) == 0.1 and "genriflow_genre" not in fresh
 
 
+def test_every_analysed_item_prints_one_line_also_when_nothing_changed(beets_plugin, lib,
+                                                                        capsys):
+    field = "genres" if plugin.has_genres_list() else "genre"
+    item = _item(lib, "a [bold]")
+    fields = {"genriflow_genre": "jazz", "genriflow_confidence": 0.6,
+              field: ["Jazz"] if field == "genres" else "Jazz"}
+    assert beets_plugin.update(item, fields, write=False, pretend=False)
+    assert beets_plugin.update(item, fields, write=False, pretend=False) == []  # --force
+    assert capsys.readouterr().out.splitlines() == [
+        f"/music/a [bold].flac: jazz 60%, {field}=Jazz",
+        f"/music/a [bold].flac: jazz 60%, {field}=Jazz (no change)"]
+
+
 def test_undo_restores_every_field_and_leaves_what_the_user_changed_since(
         beets_plugin, lib, tmp_path):
     field = "genres" if plugin.has_genres_list() else "genre"

@@ -97,6 +97,8 @@ def summarise(fields: dict[str, Any]) -> str:
     >>> summarise({"genriflow_genre": "rock", "genriflow_confidence": 0.61,
     ...            "voice_instrumental": "voice", "genriflow_mine": "calm"})
     'rock 61%, voice, genriflow_mine=calm'
+    >>> summarise({"genriflow_genre": "hiphop", "genres": ["Hip-Hop"]})
+    'hiphop, genres=Hip-Hop'
     """
     parts = []
     if "genriflow_genre" in fields:
@@ -107,8 +109,9 @@ def summarise(fields: dict[str, Any]) -> str:
     if "voice_instrumental" in fields:
         parts.append(fields["voice_instrumental"])
     for field in ("genres", "genre"):
-        if field in fields:
-            parts.append(f"{field}={fields[field]}")
+        if field in fields:  # beets 2's genres is a list: shown as beets joins it
+            value = fields[field]
+            parts.append(f"{field}={'; '.join(value) if isinstance(value, list) else value}")
     own = {*FLOAT_FIELDS, "genriflow_genre", "genriflow_genres", "genriflow_model",
            "genriflow_unknown", "genriflow_mood", "genriflow_genre_set", "voice_instrumental"}
     parts += [f"{k}={v}" for k, v in fields.items() if k.startswith("genriflow_")

@@ -312,9 +312,11 @@ class GenriflowPlugin(BeetsPlugin):
             changes.append(Change(item.id, displayable_path(item.path), field,
                                   list(old) if isinstance(old, list) else old, value,
                                   old_set))
-        if not changes:
+        line = f"{displayable_path(item.path)}: {summarise(fields)}"
+        if not changes:  # analysed again (--force) to the same values: said, not silent
+            ui.print_(f"{line} (no change)")
             return []
-        ui.print_(f"{displayable_path(item.path)}: {summarise(fields)}")
+        ui.print_(line)
         if pretend:
             return changes
         for change in changes:
