@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 
+import confuse
 import pytest
 import soundfile as sf
 from beets import config as beets_config
@@ -144,3 +145,13 @@ def test_the_command_shows_genriflows_progress_bar_on_a_terminal(beets_plugin, l
     assert "1/1" in text, text  # the bar's songs done of songs
     assert "song [bold].flac" not in text  # the results go to standard output, not here
     assert not _untouched(lib)
+
+
+def test_a_mistyped_categories_setting_leaves_the_plugin_loaded_and_is_reported(
+        beets_plugin, lib):
+    beets_config["genriflow"]["categories"].set(7)
+    found = plugin.GenriflowPlugin()  # loaded: every other beet command works
+    # beets prints a confuse error as one line: configuration error: ...
+    with pytest.raises(confuse.ConfigError, match=r"^genriflow\.categories: must be"):
+        _run(found, lib, "-W")
+    assert _untouched(lib)

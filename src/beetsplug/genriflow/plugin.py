@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import confuse
 from beets import config as beets_config
 from beets import ui
 from beets.dbcore import types
@@ -83,10 +84,16 @@ class GenriflowPlugin(BeetsPlugin):
         if self.config["auto"].get(bool):
             self.import_stages = [self.imported]
         # The categories' confidences are numbers too (range queries): the configured
-        # ones and every one learnt, which `--category NAME` may apply.
+        # ones and every one learnt, which `--category NAME` may apply. A mistyped
+        # `categories` must not stop the plugin loading (every beet command would show a
+        # traceback and lose `genriflow`): `beet genriflow` reports it, in beets' words.
+        try:
+            configured = self.config["categories"].as_str_seq()
+        except confuse.ConfigError:
+            configured = []
         self.item_types = {**self.item_types, **{
             field_name(name) + "_confidence": types.Float(6)
-            for name in {*self.config["categories"].as_str_seq(), *self.learnt()}}}
+            for name in {*configured, *self.learnt()}}}
 
     # --- beets entry points -------------------------------------------------------------
 
