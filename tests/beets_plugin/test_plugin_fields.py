@@ -236,3 +236,12 @@ def test_the_sampling_comes_from_the_configuration(beets_plugin):
     beets_plugin.config["excerpts"].set(0)
     beets_plugin.config["full"].set(True)
     assert beets_plugin.sampling() == {"excerpts": None, "full": True}
+
+
+@pytest.mark.parametrize(("key", "zero"), [("jobs", "every core"), ("excerpts", "adaptive")])
+def test_a_negative_count_is_named_as_the_setting_the_user_wrote(beets_plugin, key, zero):
+    beets_plugin.config[key].set(-2)
+    with pytest.raises(ui.UserError) as refused:
+        beets_plugin.options()
+        beets_plugin.sampling()
+    assert str(refused.value) == f"genriflow.{key}: must be 0 ({zero}) or more; got -2"

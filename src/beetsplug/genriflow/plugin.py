@@ -205,14 +205,22 @@ class GenriflowPlugin(BeetsPlugin):
         from genriflow.locations import default_store_dir
 
         store = self.config["store"].as_str() or default_store_dir()
-        jobs = self.config["jobs"].get(int) or None
+        jobs = self.count("jobs", "every core") or None
         return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs,
                                     progress=progress)
 
     def sampling(self) -> dict[str, Any]:
         """``excerpts`` and ``full`` as :func:`genriflow.analyse` takes them."""
-        return {"excerpts": self.config["excerpts"].get(int) or None,
+        return {"excerpts": self.count("excerpts", "adaptive") or None,
                 "full": self.config["full"].get(bool)}
+
+    def count(self, key: str, zero: str) -> int:
+        """The whole number setting ``key``, 0 (meaning ``zero``) or more; named as the
+        user wrote it (``genriflow.jobs``), not as genriflow's API calls it (``n_jobs``)."""
+        value = self.config[key].get(int)
+        if value < 0:
+            raise ui.UserError(f"genriflow.{key}: must be 0 ({zero}) or more; got {value}")
+        return value
 
     def library_path(self) -> Path:
         """genriflow's index (for own categories): ``library``, else beside beets' config."""
