@@ -5,6 +5,7 @@ anything, and in one line."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 
@@ -155,3 +156,17 @@ def test_a_mistyped_categories_setting_leaves_the_plugin_loaded_and_is_reported(
     with pytest.raises(confuse.ConfigError, match=r"^genriflow\.categories: must be"):
         _run(found, lib, "-W")
     assert _untouched(lib)
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("../evil", "model name '../evil': use letters, digits"),
+    ("gtzan", "model name 'gtzan' is a built-in model's"),
+])
+def test_a_category_name_that_cannot_be_saved_is_refused_before_the_scan(
+        beets_plugin, lib, tmp_path, name, said):
+    song = next(iter(lib.items())).path
+    for shelf in ("calm", "loud"):  # two categories: learning would go on to the scan
+        lib.add(Item(path=song.replace(b"song", shelf.encode()), shelf=shelf))
+    with pytest.raises(ui.UserError, match=re.escape(said)):
+        _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
+    assert not (tmp_path / "genriflow").exists()  # no index made, no song scanned

@@ -30,8 +30,11 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
     (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
     after the file), among ``items``. ``progress``: progress bars while scanning and
     analysing."""
+    from genriflow.library.configs import check_name
+
     if name.lower() in RESERVED:
         raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    check_name(name)  # before the scan and the analysis, not after them
     items = list(items)
     with tempfile.TemporaryDirectory() as lists:
         if playlists:
