@@ -13,6 +13,7 @@ from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
 from beetsplug.genriflow import categories
+from beetsplug.genriflow.fields import sets
 from genriflow.inference.predict import Prediction
 from genriflow.inference.tags import SongTags
 
@@ -65,6 +66,7 @@ def test_fields_reuse_the_xtractor_names_with_their_meaning():
     assert fields["voice_instrumental"] == "voice"  # Essentia's values: voice, instrumental
     assert fields["is_voice"] == pytest.approx(0.8)
     assert fields["is_instrumental"] == pytest.approx(0.2)
+    assert all(sets(field) for field in fields)  # so a plan of them is read back
     # a model without a reject rule says nothing about "unknown"
     assert "genriflow_unknown" not in plugin.song_fields(
         _prediction("a", [0.1, 0.2, 0.6, 0.1]), None, "m")
@@ -202,6 +204,9 @@ GOOD = {"id": 1, "path": "/music/a.flac", "field": "mood_sad", "old": None, "new
     ([{k: v for k, v in GOOD.items() if k != "old"}], "change 1 has no 'old' value"),
     ([{**GOOD, "old_set": "no"}], "'old_set' is not true or false"),
     ([{**GOOD, "note": "mine"}], "change 1 has unknown keys: note"),
+    # a plan names only genriflow's fields: --apply never sets (and writes) the user's
+    ([GOOD, {**GOOD, "field": "title"}], "change 2: 'title' is not a field genriflow sets"),
+    ([{**GOOD, "field": "path", "new": "/etc/passwd"}], "'path' is not a field genriflow"),
 ])
 def test_a_plan_edited_wrongly_is_one_line_naming_the_entry(tmp_path, changes, said):
     plan = tmp_path / "plan [x].json"

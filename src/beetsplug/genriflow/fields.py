@@ -35,6 +35,10 @@ CANONICAL = {"blues": "Blues", "classical": "Classical", "country": "Country",
 FLOAT_FIELDS = ["genriflow_confidence", "is_voice", "is_instrumental",
                 *MOOD_FIELDS.values()]
 PLAN_FORMAT = "genriflow-beets-plan"
+#: The fields genriflow sets beyond its own ``genriflow_...`` ones: the Xtractor names it
+#: shares and beets' genre. A plan names no other (see :func:`sets`).
+SHARED_FIELDS = frozenset({*(f for f in MOOD_FIELDS.values() if not f.startswith(
+    "genriflow_")), "voice_instrumental", "is_voice", "is_instrumental", "genre", "genres"})
 #: Fields a learnt category's name may not take (its field is ``genriflow_<name>``).
 RESERVED = {"genre", "genres", "confidence", "model", "unknown", "mood"}
 
@@ -57,6 +61,17 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     return a == b
+
+
+def sets(field: str) -> bool:
+    """Whether genriflow sets ``field`` (so a plan may name it): ``--apply`` of a plan
+    edited to name ``title`` or ``path`` would otherwise change, and write into the
+    file, a field genriflow never touches.
+
+    >>> sets("mood_happy"), sets("genriflow_shelf_confidence"), sets("genres"), sets("path")
+    (True, True, True, False)
+    """
+    return field.startswith("genriflow_") or field in SHARED_FIELDS
 
 
 def field_name(category: str) -> str:

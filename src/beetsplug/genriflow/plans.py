@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from beets import ui
 from beets.util import displayable_path
 
-from beetsplug.genriflow.fields import same
+from beetsplug.genriflow.fields import same, sets
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -96,6 +96,9 @@ def _change(path: str | os.PathLike, n: int, entry: Any) -> Change:
     for key in ("old", "new"):
         if key not in entry:
             raise ui.UserError(f"{path}: change {n} has no {key!r} value")
+    if not sets(entry["field"]):
+        raise ui.UserError(f"{path}: change {n}: {entry['field']!r} is not a field "
+                           "genriflow sets")
     if not isinstance(entry.get("old_set", True), bool):
         raise ui.UserError(f"{path}: change {n}: 'old_set' is not true or false")
     unknown = sorted(set(entry) - {*kinds, "old", "new", "old_set"})
