@@ -118,6 +118,7 @@ def test_an_option_the_action_would_ignore_is_refused(beets_plugin, lib, tmp_pat
     assert not (tmp_path / "genriflow").exists()  # nothing learnt
 
 
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="a pseudo-terminal: POSIX only")
 def test_the_command_shows_genriflows_progress_bar_on_a_terminal(beets_plugin, lib,
                                                                    monkeypatch):
     main, side = os.openpty()
