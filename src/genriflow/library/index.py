@@ -251,8 +251,9 @@ class Library:
     def export(self, path: str | os.PathLike | None, *, format: str | None = None,
                embeddings: bool = False, genre: str | None = None, mood: str | None = None,
                voice: str | None = None, unsure: bool = False, threshold: float | None = None,
-               model: str | None = None) -> Path | None:
-        """Write :meth:`songs` (filtered alike) as csv, parquet or json.
+               model: str | None = None, unknown: bool = False) -> Path | None:
+        """Write :meth:`songs` (filtered alike: ``genre`` ... ``unknown``) as csv, parquet or
+        json.
 
         Parameters
         ----------
@@ -267,7 +268,7 @@ class Library:
         format = export_format(path, format)
         a_bool("embeddings", embeddings)
         frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
-                           threshold=threshold, model=model)
+                           threshold=threshold, model=model, unknown=unknown)
         if embeddings:
             frame["embedding"] = query.embeddings(self._conn, list(frame["path"]),
                                                   self._model_name(model))
