@@ -203,6 +203,25 @@ class Library:
 
         A model learnt by :meth:`learn` is named in the ``model`` column by its name, as
         ``classify`` reports it (the index keeps its folder).
+
+        Parameters
+        ----------
+        genre, mood, voice : str or None
+            Only songs whose top genre, strongest mood or voice is this one.
+        unsure, threshold : bool, float or None
+            Only songs not ``unknown`` whose top genre is below ``threshold`` (``None``: a
+            learnt model's own min-confidence, else 0.5).
+        unknown, failed : bool
+            Only songs the model calls none of its genres; instead, the files that failed.
+        model : str or None
+            Whose analyses: a model name or folder, or a learnt model's name; ``None``:
+            the latest run's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per song: path, genre, probability, mood, voice, tags, one ``p_<genre>``
+            column per genre, ``unknown``, ``unsure``, ... (``library export``'s columns).
         """
         frame = query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
                                                   unsure=unsure, threshold=threshold,
@@ -437,6 +456,22 @@ class Library:
         The default policy never replaces a value the user set. ``skip_unknown``: songs
         the model's reject rule calls none of its genres keep their genre. Nothing is
         written to the music files.
+
+        Parameters
+        ----------
+        fields : str or sequence of str
+            ``genre``, ``mood``, ``voice``.
+        policy : {'keep-existing', 'merge', 'overwrite'}
+        min_confidence : float
+            Fields whose analysis is less sure than this keep their value.
+        model, skip_unknown
+            Whose analyses (as for :meth:`songs`); leave unknown songs' genre alone.
+
+        Returns
+        -------
+        TagPlan
+            ``rows`` (path, field, old, new, confidence, model, content, note) and
+            ``left_out`` (songs changed since the scan); ``.write(path)`` saves the CSV.
         """
         from genriflow.library.plan import make_plan
 
@@ -456,6 +491,24 @@ class Library:
         (see :mod:`genriflow.library.safewrite`). Files changed since the plan was made,
         read-only or otherwise unwritable are left untouched and listed in the report's
         ``errors``. :meth:`undo` takes the run back.
+
+        Parameters
+        ----------
+        plan : path
+            A plan CSV written by :meth:`plan` (edited or not).
+        dry_run : bool
+            Count what would change; write nothing, the index neither.
+        keep_mtime : bool
+            Keep each file's modification time.
+        id3_version : {3, 4} or None
+            Save ID3 tags as v2.3 or v2.4; ``None``: each file's own, 2.4 for a new tag.
+        progress : bool
+            Show a progress bar.
+
+        Returns
+        -------
+        WriteReport
+            Counts (written, unchanged, skipped, failed) and ``errors``, a file and why.
         """
         from genriflow.library.apply import WriteOptions, apply_plan
         from genriflow.library.plan import read_plan
@@ -475,7 +528,20 @@ class Library:
     def undo(self, run: int | None = None, *, dry_run: bool = False,
              keep_mtime: bool = False, progress: bool = False) -> WriteReport:
         """Restore the tags an apply run replaced (default: the latest not undone), exactly;
-        files changed since are refused. See :func:`genriflow.library.apply.undo`."""
+        files changed since are refused. See :func:`genriflow.library.apply.undo`.
+
+        Parameters
+        ----------
+        run : int or None
+            The apply run's id (:meth:`tag_runs`); ``None``: the latest not undone.
+        dry_run, keep_mtime, progress
+            As for :meth:`apply`.
+
+        Returns
+        -------
+        WriteReport
+            As for :meth:`apply`.
+        """
         from genriflow.library.apply import WriteOptions
         from genriflow.library.apply import undo as undo_run
 
@@ -501,7 +567,22 @@ class Library:
                   model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
         """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;
         see :mod:`genriflow.library.playlists`. Playlists genriflow did not make are never
-        overwritten."""
+        overwritten.
+
+        Parameters
+        ----------
+        by : str
+            ``genre``, ``mood``, ``voice`` or the name of a model learnt by :meth:`learn`.
+        out : path
+            The playlists' folder.
+        model, skip_unknown
+            Whose analyses (as for :meth:`songs`); leave unknown songs out of genres.
+
+        Returns
+        -------
+        PlaylistReport
+            ``written`` (each playlist and its song count), ``removed`` and ``refused``.
+        """
         from genriflow.library.playlists import GROUPINGS, write_playlists
 
         a_bool("skip_unknown", skip_unknown)
