@@ -346,11 +346,13 @@ class Library:
         from genriflow.inference.pipeline import on_genres
 
         name = self._model_name(model)
-        # a song asked about by path is sampled as the run was: its fixed count or whole;
-        # by default as genriflow.similar samples it
+        # a song asked about by path is sampled as the run sampled the library: its fixed
+        # count, whole, or adaptive on the run's model's genres, so an indexed song's
+        # embedding is the one stored and it is its own nearest at similarity 1
         return NeighbourIndex(query.LibraryEmbeddings(self._conn, name),
                               config=SIMILARITY_FEATURES,
-                              sampling=on_genres(query.sampling(self._conn, name)))
+                              sampling=on_genres(query.sampling(self._conn, name),
+                                                 query.run_model(self._conn, name)))
 
     @property
     def models_dir(self) -> Path:
