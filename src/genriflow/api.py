@@ -218,6 +218,7 @@ class Classifier:
     options : RunOptions or None
         Feature store, workers and progress bar; ``None``: :func:`default_options`.
     device : {'auto', 'cpu', 'cuda'}
+        Where a network model given by name runs (the pretrained analysis: ``options``).
 
     Examples
     --------
