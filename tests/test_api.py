@@ -43,6 +43,30 @@ def test_available_models_come_from_the_registry():
     assert model.labels == sorted(model.labels) and len(model.labels) == 10
 
 
+#: What each public callable takes by position: its data (the audio, the songs, the model
+#: a Classifier keeps warm, the index); every option is keyword-only, the model included.
+POSITIONAL = {"Classifier": ["model"], "Library": ["db"], "similar": ["song", "library"],
+              "available_models": [], "describe_models": []}
+
+
+def test_options_are_keyword_only_everywhere_data_first():
+    """docs/python-api.md: data first, options keyword-only. `compare(data, ["svm"])` and
+    `RunOptions(None, 2)` took an option by position."""
+    import inspect
+
+    for name in genriflow.__all__:
+        obj = getattr(genriflow, name)
+        if not (inspect.isfunction(obj) or name in ("Classifier", "Library", "RunOptions")):
+            continue
+        positional = [p.name for p in inspect.signature(obj).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        expected = [] if name == "RunOptions" else POSITIONAL.get(name, positional[:1])
+        assert positional == expected, name
+        assert len(positional) <= 1 or name in POSITIONAL, name
+    with pytest.raises(TypeError):
+        genriflow.RunOptions(None, 2)
+
+
 def test_unknown_model_is_a_model_error(tmp_path):
     with pytest.raises(genriflow.ModelError, match="zero-shot"):
         genriflow.load_model(tmp_path / "not-a-model")

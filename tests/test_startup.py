@@ -417,7 +417,7 @@ import genriflow
 from genriflow.errors import ConfigError
 calls = {
     "train": lambda: genriflow.train("no-such-data", out=sys.argv[2] + "/train", epochs=0),
-    "compare": lambda: genriflow.compare("no-such-data", ["svm", "nosuch"],
+    "compare": lambda: genriflow.compare("no-such-data", models=["svm", "nosuch"],
                                          out=sys.argv[2] + "/compare"),
     "cluster": lambda: genriflow.cluster("no-such-data", out=sys.argv[2] + "/cluster",
                                          n_clusters=1),
@@ -493,7 +493,8 @@ calls = {
     "auto multi-label": lambda: genriflow.train(data, out=out + "/a", multi_label=True),
     "network on a table": lambda: genriflow.train(table=data, out=out + "/b",
                                                   model="mm-cnn"),
-    "network on k-fold": lambda: genriflow.compare(data, ["svm", "mm-cnn"], out=out + "/c",
+    "network on k-fold": lambda: genriflow.compare(data, models=["svm", "mm-cnn"],
+                                                   out=out + "/c",
                                                    split="kfold"),
     "no data": lambda: genriflow.train(out=out + "/d", model="svm"),
 }

@@ -218,6 +218,7 @@ class Classifier:
     options : RunOptions or None
         Feature store, workers and progress bar; ``None``: :func:`default_options`.
     device : {'auto', 'cpu', 'cuda'}
+        Where a network model given by name runs (the pretrained analysis: ``options``).
 
     Examples
     --------
@@ -279,9 +280,10 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
         recursively), or a waveform: shape (n,) or multi-channel, at any rate ``sr``
         (mixed down and resampled exactly as a file is).
     model : str, path or GenreClassifier
-        Default ``"gtzan"``: the built-in GTZAN genre model, the mean of ``"gtzan-table"``
-        (fitted on the real GTZAN feature table) and ``"zero-shot"`` (GTZAN's genres from
-        the pretrained taggers, no training); see :func:`describe_models`.
+        Default ``"gtzan"``: the built-in GTZAN genre model, a head on the pretrained
+        musicnn taggers' tags and embeddings, starting from ``"zero-shot"``'s genre
+        shares (GTZAN's genres from the taggers, no training); see
+        :func:`describe_models`.
     sr : int or None
         The waveform's sample rate; only with a waveform.
     k, excerpts, full, aggregation, options
@@ -321,12 +323,37 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None
         full: bool = False, options: RunOptions | None = None) -> SongTags | Tagged:
     """Top tags, vocal or instrumental, and moods, from the pretrained musicnn taggers.
 
-    ``audio`` is taken as by :func:`classify`: one input gives its
-    :class:`~genriflow.inference.tags.SongTags`, several give
-    :class:`~genriflow.inference.tags.Tagged` (a list of them with ``errors``). ``k``:
-    tags listed per song; ``excerpts`` and ``full`` as for :class:`Classifier`; the tags
-    are averaged over the analysed excerpts.
+    The tags are averaged over the analysed excerpts; without a genre model, the default
+    model's genres decide how many excerpts a song needs, so tags share the feature store
+    with :func:`classify`.
 
+    Parameters
+    ----------
+    audio : path, sequence of paths, folder, or np.ndarray
+        As for :func:`classify`.
+    sr : int or None
+        The waveform's sample rate; only with a waveform.
+    k : int
+        Tags listed per song (``top``).
+    excerpts, full, options
+        As for :class:`Classifier`.
+
+    Returns
+    -------
+    SongTags or Tagged
+        One input: its :class:`~genriflow.inference.tags.SongTags` (``top``, ``voice``,
+        ``vocal_probability``, ``moods``). Several: :class:`~genriflow.inference.tags.Tagged`,
+        a list of them in input order with ``errors``, a bad file never stopping the others.
+
+    Raises
+    ------
+    AudioError
+        One input that cannot be read (missing, corrupt, unsupported, too short).
+    ConfigError
+        A bad option, before any file is read.
+
+    Examples
+    --------
     >>> import numpy as np, genriflow
     >>> t = np.arange(4 * 16000) / 16000
     >>> tags = genriflow.tag(np.sin(2 * np.pi * 330 * t), sr=16000, k=3)
@@ -436,6 +463,17 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     ``song=None`` only brings the index up to date. In a folder-per-genre library,
     ``precision`` is the share of each song's ``k`` nearest songs with its genre, and
     ``precision_interval`` its 95 % interval (a bootstrap of the songs).
+
+    Parameters
+    ----------
+    song : path or None
+        Any audio file, in ``library`` or not; ``None``: only update the index.
+    library : path
+        The music folder (searched recursively) whose songs are ranked.
+    k : int
+        How many songs to list.
+    excerpts, full, options
+        As for :class:`Classifier`.
 
     Returns
     -------

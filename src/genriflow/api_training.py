@@ -451,7 +451,7 @@ COMPARE_MODELS = ("knn", "svm", "logreg", "shortchunk-cnn")
 COMPARE_TABLE_MODELS = ("knn", "svm", "logreg")
 
 
-def compare(data: str | os.PathLike | None = None, models: Sequence[str] | None = None, *,
+def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | None = None,
             out: str | os.PathLike, table: str | os.PathLike | None = None,
             split: str = "auto", seed: int = 0, folds: int = 10, epochs: int = 50,
             device: str = "auto", options: RunOptions | None = None) -> pd.DataFrame:
@@ -489,7 +489,7 @@ def compare(data: str | os.PathLike | None = None, models: Sequence[str] | None 
     --------
     >>> import genriflow
     >>> try:                                # checked before the data is touched
-    ...     genriflow.compare("songs/", ["svm", "bogus"], out="run")
+    ...     genriflow.compare("songs/", models=["svm", "bogus"], out="run")
     ... except genriflow.ConfigError as err:
     ...     print(err)
     `models` must be auto, a classical model (...), optionally @feature-set; got 'bogus'

@@ -104,6 +104,16 @@ def classified(tmp_path_factory, feature_cache, write_song) -> Library:
     library.close()
 
 
+def test_a_song_asked_about_is_sampled_on_the_genres_that_sampled_the_library(classified):
+    """Library.similar embeds its song as classify embedded the library's: adaptive on the
+    run's model's genres (library-genres), not the default model's (gtzan), or an indexed
+    song of over 72 s got other excerpts than the ones stored (similarity 0.995 to itself
+    where docs/python-api.md and the service promise 1)."""
+    sampling = classified.similarity_index().sampling
+    assert sampling.adaptive and sampling.on_genres is not None
+    assert sampling.on_genres.model == "library-genres"
+
+
 def test_songs_are_listed_with_their_genres_moods_and_voice(classified):
     songs = classified.songs()
     assert len(songs) == 6 and songs["genre"].notna().all()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 import os
 from pathlib import Path
 
 import mutagen
+import pandas as pd
 import pytest
 
 from genriflow.features.options import RunOptions
@@ -179,6 +182,13 @@ def test_a_song_the_model_calls_none_of_its_genres_can_keep_its_genre(tmp_path, 
     listed = cli("library", "ls", "--unknown", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("\n") == 1 and "?" in listed.stdout and noise.name in listed.stdout
+    # export takes ls's filters, --unknown included (docs/library.md: "same filters")
+    exported = cli("library", "export", "--unknown", "--db", str(db))
+    assert exported.returncode == 0, exported.stderr
+    assert list(pd.read_csv(io.StringIO(exported.stdout))["path"]) == [str(noise)]
+    with Library(db) as library:
+        written = library.export(tmp_path / "unknown.json", unknown=True)
+    assert [row["path"] for row in json.loads(written.read_text())] == [str(noise)]
 
 
 def test_plan_takes_one_field_as_a_string(classified):

@@ -61,7 +61,7 @@ def command(
     from genriflow.api_training import compare
 
     out = out or Path("runs") / f"compare-{stamp()}"
-    result = compare(data, None if models is None else split_list(models), out=out,
+    result = compare(data, models=None if models is None else split_list(models), out=out,
                      table=table, split=split, seed=seed, folds=folds, epochs=epochs,
                      device=device,
                      options=run_options(store, no_store, n_jobs, quiet, device=device))

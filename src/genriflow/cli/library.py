@@ -184,17 +184,17 @@ def export(
     embeddings: Annotated[bool, typer.Option("--embeddings", help="Add each song's "
                                              "embedding.")] = False,
     genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,
-    threshold: Threshold = None, model: Model = None, db: Db = None,
+    unknown: Unknown = False, threshold: Threshold = None, model: Model = None, db: Db = None,
 ) -> None:
     """Write the index (songs, their tags and analyses, one column per genre) as a table."""
     # checked before the index is opened (or created); the library checks them again
     format = export_format(out, format)
     Selection(genre=genre, mood=mood, voice=voice, unsure=unsure, threshold=threshold,
-              model=model)
+              model=model, unknown=unknown)
     with open_library(db) as library:
         written = library.export(out, format=format, embeddings=embeddings, genre=genre,
                                  mood=mood, voice=voice, unsure=unsure, threshold=threshold,
-                                 model=model)
+                                 model=model, unknown=unknown)
     if written is not None:
         err_console.print(f"wrote {written}", highlight=False)
 

@@ -18,7 +18,7 @@ from genriflow.locations import default_store_dir
 ENGINES = ("local", "ray")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     """The options every batch job shares (extraction, training, prediction, tagging).
 

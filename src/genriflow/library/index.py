@@ -203,6 +203,25 @@ class Library:
 
         A model learnt by :meth:`learn` is named in the ``model`` column by its name, as
         ``classify`` reports it (the index keeps its folder).
+
+        Parameters
+        ----------
+        genre, mood, voice : str or None
+            Only songs whose top genre, strongest mood or voice is this one.
+        unsure, threshold : bool, float or None
+            Only songs not ``unknown`` whose top genre is below ``threshold`` (``None``: a
+            learnt model's own min-confidence, else 0.5).
+        unknown, failed : bool
+            Only songs the model calls none of its genres; instead, the files that failed.
+        model : str or None
+            Whose analyses: a model name or folder, or a learnt model's name; ``None``:
+            the latest run's.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per song: path, genre, probability, mood, voice, tags, one ``p_<genre>``
+            column per genre, ``unknown``, ``unsure``, ... (``library export``'s columns).
         """
         frame = query.songs(self._conn, Selection(genre=genre, mood=mood, voice=voice,
                                                   unsure=unsure, threshold=threshold,
@@ -251,8 +270,9 @@ class Library:
     def export(self, path: str | os.PathLike | None, *, format: str | None = None,
                embeddings: bool = False, genre: str | None = None, mood: str | None = None,
                voice: str | None = None, unsure: bool = False, threshold: float | None = None,
-               model: str | None = None) -> Path | None:
-        """Write :meth:`songs` (filtered alike) as csv, parquet or json.
+               model: str | None = None, unknown: bool = False) -> Path | None:
+        """Write :meth:`songs` (filtered alike: ``genre`` ... ``unknown``) as csv, parquet or
+        json.
 
         Parameters
         ----------
@@ -267,7 +287,7 @@ class Library:
         format = export_format(path, format)
         a_bool("embeddings", embeddings)
         frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
-                           threshold=threshold, model=model)
+                           threshold=threshold, model=model, unknown=unknown)
         if embeddings:
             frame["embedding"] = query.embeddings(self._conn, list(frame["path"]),
                                                   self._model_name(model))
@@ -326,11 +346,13 @@ class Library:
         from genriflow.inference.pipeline import on_genres
 
         name = self._model_name(model)
-        # a song asked about by path is sampled as the run was: its fixed count or whole;
-        # by default as genriflow.similar samples it
+        # a song asked about by path is sampled as the run sampled the library: its fixed
+        # count, whole, or adaptive on the run's model's genres, so an indexed song's
+        # embedding is the one stored and it is its own nearest at similarity 1
         return NeighbourIndex(query.LibraryEmbeddings(self._conn, name),
                               config=SIMILARITY_FEATURES,
-                              sampling=on_genres(query.sampling(self._conn, name)))
+                              sampling=on_genres(query.sampling(self._conn, name),
+                                                 query.run_model(self._conn, name)))
 
     @property
     def models_dir(self) -> Path:
@@ -436,6 +458,22 @@ class Library:
         The default policy never replaces a value the user set. ``skip_unknown``: songs
         the model's reject rule calls none of its genres keep their genre. Nothing is
         written to the music files.
+
+        Parameters
+        ----------
+        fields : str or sequence of str
+            ``genre``, ``mood``, ``voice``.
+        policy : {'keep-existing', 'merge', 'overwrite'}
+        min_confidence : float
+            Fields whose analysis is less sure than this keep their value.
+        model, skip_unknown
+            Whose analyses (as for :meth:`songs`); leave unknown songs' genre alone.
+
+        Returns
+        -------
+        TagPlan
+            ``rows`` (path, field, old, new, confidence, model, content, note) and
+            ``left_out`` (songs changed since the scan); ``.write(path)`` saves the CSV.
         """
         from genriflow.library.plan import make_plan
 
@@ -455,6 +493,24 @@ class Library:
         (see :mod:`genriflow.library.safewrite`). Files changed since the plan was made,
         read-only or otherwise unwritable are left untouched and listed in the report's
         ``errors``. :meth:`undo` takes the run back.
+
+        Parameters
+        ----------
+        plan : path
+            A plan CSV written by :meth:`plan` (edited or not).
+        dry_run : bool
+            Count what would change; write nothing, the index neither.
+        keep_mtime : bool
+            Keep each file's modification time.
+        id3_version : {3, 4} or None
+            Save ID3 tags as v2.3 or v2.4; ``None``: each file's own, 2.4 for a new tag.
+        progress : bool
+            Show a progress bar.
+
+        Returns
+        -------
+        WriteReport
+            Counts (written, unchanged, skipped, failed) and ``errors``, a file and why.
         """
         from genriflow.library.apply import WriteOptions, apply_plan
         from genriflow.library.plan import read_plan
@@ -474,7 +530,20 @@ class Library:
     def undo(self, run: int | None = None, *, dry_run: bool = False,
              keep_mtime: bool = False, progress: bool = False) -> WriteReport:
         """Restore the tags an apply run replaced (default: the latest not undone), exactly;
-        files changed since are refused. See :func:`genriflow.library.apply.undo`."""
+        files changed since are refused. See :func:`genriflow.library.apply.undo`.
+
+        Parameters
+        ----------
+        run : int or None
+            The apply run's id (:meth:`tag_runs`); ``None``: the latest not undone.
+        dry_run, keep_mtime, progress
+            As for :meth:`apply`.
+
+        Returns
+        -------
+        WriteReport
+            As for :meth:`apply`.
+        """
         from genriflow.library.apply import WriteOptions
         from genriflow.library.apply import undo as undo_run
 
@@ -500,7 +569,22 @@ class Library:
                   model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
         """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;
         see :mod:`genriflow.library.playlists`. Playlists genriflow did not make are never
-        overwritten."""
+        overwritten.
+
+        Parameters
+        ----------
+        by : str
+            ``genre``, ``mood``, ``voice`` or the name of a model learnt by :meth:`learn`.
+        out : path
+            The playlists' folder.
+        model, skip_unknown
+            Whose analyses (as for :meth:`songs`); leave unknown songs out of genres.
+
+        Returns
+        -------
+        PlaylistReport
+            ``written`` (each playlist and its song count), ``removed`` and ``refused``.
+        """
         from genriflow.library.playlists import GROUPINGS, write_playlists
 
         a_bool("skip_unknown", skip_unknown)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,10 @@ from genriflow.library.selection import (  # noqa: F401 (re-exported: their home
     Selection,
     export_format,
 )
-from genriflow.models.answers import is_unsure, min_confidence_of
+from genriflow.models.answers import ModelError, is_unsure, min_confidence_of
+
+if TYPE_CHECKING:
+    from genriflow.models.base import GenreClassifier
 
 #: The columns of :func:`songs`, before one ``p_<genre>`` column per genre of the model.
 SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
@@ -67,6 +71,21 @@ def sampling(conn: sqlite3.Connection, model: str | None) -> Sampling:
     if row is None:
         return DEFAULT_SAMPLING
     return Sampling.of(row["excerpts"], full=bool(row["full"]))
+
+
+def run_model(conn: sqlite3.Connection, model: str | None) -> GenreClassifier | None:
+    """The model of ``model``'s latest run (``None``: the latest run's model), whose genres
+    chose its adaptive excerpts; ``None`` before any run or when it cannot be loaded now
+    (a learnt model's folder removed): the default model's genres then decide."""
+    from genriflow.models.folder import load_model
+
+    row = _model(conn, model)
+    if row is None:
+        return None
+    try:
+        return load_model(row["name"])
+    except ModelError:
+        return None
 
 
 def songs(conn: sqlite3.Connection, selection: Selection | None = None) -> pd.DataFrame:
