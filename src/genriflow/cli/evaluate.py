@@ -52,7 +52,7 @@ def command(
     far_out_seconds: Annotated[float, typer.Option(help="With --open-set: their length.")
                                ] = 30.0,
     bootstrap: Annotated[int, typer.Option(help="With --open-set: resamples of each "
-                                           "interval (AUROC, FPR at 95 % TPR, AURC).")
+                                           "interval (AUROC, FPR at 95 % TPR, AURC); at least 100.")
                          ] = 1000,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
