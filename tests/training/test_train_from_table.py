@@ -101,6 +101,7 @@ def test_part_all_counts_the_clips_the_model_was_fitted_or_chosen_on(fault_filte
     assert model.config["train"]["split"]["method"] == "gtzan-fault-filtered"
     everything = evaluate(model, table, part="all")
     assert everything["split"]["seen_by_the_model"] == 443 + 197
+    assert everything["test"]["part"] == f"all {len(table.frame)} items (no split)"
     assert "seen_by_the_model" not in evaluate(model, table, part="test")["split"]
     # train and valid are the model's own fit (a head is refitted on train + valid): a
     # figure there is no test, though it was labelled like one and said nothing

@@ -90,3 +90,5 @@ def test_part_all_says_how_many_songs_the_model_was_fitted_or_chosen_on(tmp_path
     assert shown.returncode == 0, shown.stderr
     assert ("warning: 3 of these 6 are among the clips the model was fitted or chosen on"
             in shown.stdout)
+    # data scored whole is named as such, not as a part of a split called "none"
+    assert "on all 6 songs (no split)" in shown.stdout and "(none," not in shown.stdout

@@ -60,6 +60,14 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
     return rows, method
 
 
+def part_name(part: str, method: str, n: int, noun: str) -> str:
+    """How a scored part is named in figures: ``test (stratified, 60 songs)``, or
+    ``all 47 songs (no split)`` for data scored whole."""
+    if method == "none":
+        return f"all {n} {noun} (no split)"
+    return f"{part} ({method}, {n} {noun})"
+
+
 def split_summary(frame: pd.DataFrame, split: SplitConfig, part: str, rows: np.ndarray,
                   method: str, model: GenreClassifier) -> dict:
     """What ``metrics.json`` says of the split: its method, seed and count; for part
@@ -132,7 +140,8 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
     split = model_split(model)
     rows, method = part_rows(dataset.frame, split, part, dataset.source)
     sets = known_label_sets(dataset.frame, rows, model.labels)
-    name, items = f"{part} ({method}, {int(rows.sum())} items)", dataset.frame["path"][rows]
+    name = part_name(part, method, int(rows.sum()), "items")
+    items = dataset.frame["path"][rows]
     result = {"split": split_summary(dataset.frame, split, part, rows, method, model),
               "data": dataset.source}
     if model.multi_label:

@@ -29,6 +29,7 @@ from genriflow.models.base import GenreClassifier
 from genriflow.workflows.evaluate_model import (
     known_label_sets,
     model_split,
+    part_name,
     part_rows,
     split_summary,
 )
@@ -90,7 +91,7 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     truth = np.array([labels[str(p.path)] for p in result.predictions])
     proba = np.stack([p.probabilities for p in result.predictions])
     predicted = np.array([p.genre for p in result.predictions])
-    name = f"{part} ({method}, {len(predicted)} songs)"
+    name = part_name(part, method, len(predicted), "songs")
     figures = classification_metrics(truth, predicted, model.labels, part=name,
                                       items=[str(p.path) for p in result.predictions])
     calibration = calibration_figures(proba, truth, model.labels)
