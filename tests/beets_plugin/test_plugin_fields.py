@@ -250,3 +250,14 @@ def test_a_negative_count_is_named_as_the_setting_the_user_wrote(beets_plugin, k
         beets_plugin.options()
         beets_plugin.sampling()
     assert str(refused.value) == f"genriflow.{key}: must be 0 ({zero}) or more; got -2"
+
+
+def test_a_plan_of_one_field_counts_it_in_the_singular(beets_plugin, lib):
+    item = _item(lib, "a")
+    changes = beets_plugin.update(item, {"genriflow_genre": "jazz"}, write=False,
+                                  pretend=False)
+    lines = []
+    assert plugin.restore(lib, changes, undo=True, write=False, pretend=False,
+                          log=lines.append) == (1, 0)
+    assert lines[-2].endswith(": 1 field put back"), lines
+    assert lines[-1] == "undo: 1 field changed, 0 left alone"

@@ -83,7 +83,9 @@ def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
             continue
         groups.setdefault(value, []).append(os.path.abspath(os.fsdecode(item.path)))
     if skipped:
-        ui.print_("skipped: " + ", ".join(f"{n} items ({why})"
+        from genriflow.progress import counted
+
+        ui.print_("skipped: " + ", ".join(f"{counted(n, 'item')} ({why})"
                                           for why, n in skipped.items()))
     if len(groups) < 2:
         raise ui.UserError(f"the field {field!r} has {len(groups)} distinct values "
@@ -119,7 +121,9 @@ def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
     todo = [i for i in items if plugin.config["force"].get(bool)
             or i.get(field + "_model") != identity]
     if len(todo) < len(items):
-        ui.print_(f"{len(items) - len(todo)} items already in categories by {name} "
+        from genriflow.progress import counted
+
+        ui.print_(f"{counted(len(items) - len(todo), 'item')} already in categories by {name} "
                   "(--force applies it again)")
     if not todo:
         return

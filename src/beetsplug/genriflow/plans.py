@@ -116,6 +116,8 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
     alone and listed; a field that already holds the value asked for (a plan undone or
     applied twice) is counted as already so. Returns (fields changed, fields left alone).
     """
+    from genriflow.progress import counted
+
     by_item: dict[int, list[Change]] = {}
     for change in changes:
         by_item.setdefault(change.id, []).append(change)
@@ -143,9 +145,9 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
         if not touched:
             continue
         done += len(touched)
-        log(f"{displayable_path(item.path)}: {len(touched)} fields "
+        log(f"{displayable_path(item.path)}: {counted(len(touched), 'field')} "
             f"{'to put back' if undo else 'to set'}" if pretend else
-            f"{displayable_path(item.path)}: {len(touched)} fields "
+            f"{displayable_path(item.path)}: {counted(len(touched), 'field')} "
             f"{'put back' if undo else 'set'}")
         if pretend:
             continue
@@ -157,7 +159,8 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
         item.store()
         if write and any(c.field in item._media_fields for c in touched):
             item.try_write()
-    log(f"{'undo' if undo else 'apply'}: {done} fields {'to change' if pretend else 'changed'}"
+    log(f"{'undo' if undo else 'apply'}: {counted(done, 'field')} "
+        f"{'to change' if pretend else 'changed'}"
         + (f", {already} already so" if already else "") + f", {left} left alone")
     return done, left
 

@@ -261,7 +261,9 @@ class GenriflowPlugin(BeetsPlugin):
         force = self.config["force"].get(bool)
         todo = [i for i in items if force or i.get("genriflow_model") != identity]
         if len(todo) < len(items):
-            ui.print_(f"{len(items) - len(todo)} items already analysed by {identity} "
+            from genriflow.progress import counted
+
+            ui.print_(f"{counted(len(items) - len(todo), 'item')} already analysed by {identity} "
                       "(--force analyses them again)")
         paths = {i.id: os.fsdecode(i.path) for i in items}
         by_path = {os.path.normpath(paths[i.id]): i for i in items}
