@@ -26,7 +26,8 @@ from genriflow.library.configs import PlanConfig
 from genriflow.progress import print_hanging
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
-                                      "with counts; write nothing.")]
+                                      "with counts, and the files the run would refuse "
+                                      "(read-only, changed); write nothing.")]
 KeepMtime = Annotated[bool, typer.Option("--keep-mtime", help="Keep each file's modification "
                                          "time.")]
 
