@@ -33,7 +33,8 @@ KeepMtime = Annotated[bool, typer.Option("--keep-mtime", help="Keep each file's 
 
 
 def plan(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The plan file (CSV) to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The plan file (CSV) to write: a new "
+                                      "file, or an earlier plan it replaces.")],
     fields: Annotated[str, typer.Option(help="Comma-separated: genre, mood, voice.")
                       ] = "genre",
     policy: Annotated[str, typer.Option(
