@@ -9,6 +9,7 @@ from pathlib import Path
 import mutagen
 import pytest
 
+from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import from_playlists
@@ -113,6 +114,20 @@ def test_a_plan_is_written_over_nothing_but_an_earlier_plan(classified, tmp_path
     first = plan.write(tmp_path / "plan.csv")
     again = library.plan(["genre", "mood"]).write(first)  # an earlier plan is replaced
     assert {r.field for r in read_plan(again)} == {"genre", "mood"}
+
+
+def test_playlists_into_a_file_are_one_line_and_the_file_kept(classified, tmp_path, cli):
+    # `library playlists --by genre -o song.mp3` crashed (FileExistsError, exit 70)
+    library, music = classified
+    song = music / "rock" / "two.mp3"
+    before = song.read_bytes()
+    with pytest.raises(ConfigError, match="`out` is a file, not a folder"):
+        library.playlists("genre", song)
+    result = cli("library", "playlists", "--by", "genre", "-o", song / "lists",
+                 "--db", tmp_path / "library.db")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: `--out` is a file, not a folder: {song / 'lists'}\n"
+    assert song.read_bytes() == before
 
 
 def test_playlists_per_genre_relative_regenerated_and_never_over_a_foreign_one(classified,
