@@ -179,6 +179,25 @@ def test_export_never_overwrites_a_song(classified):
     assert song.read_bytes() == before
 
 
+def test_export_into_a_folder_or_below_a_file_is_one_line(classified, tmp_path):
+    # `library export --out FOLDER` crashed with IsADirectoryError, and `--out song.mp3/x.csv`
+    # with FileExistsError (exit 70)
+    from commandline import in_process
+
+    song = Path(classified.songs()["path"].iloc[0])
+    before = song.read_bytes()
+    db = str(classified.connection.execute("PRAGMA database_list").fetchone()[2])
+    for out, why in [(tmp_path, f"is a folder, not a file: {tmp_path}"),
+                     (song / "songs.csv", f"is a file, not a folder: {song}")]:
+        with pytest.raises(ConfigError, match=why):
+            classified.export(out, format="csv")
+        result = in_process("library", "export", "--out", out, "--db", db)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"error: `--out` {why}\n"
+    assert song.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary
+
+
 def test_each_model_analyses_the_library_once(classified, demo_model, feature_cache):
     options = RunOptions(store=feature_cache, n_jobs=1)
     report = classified.classify(model=demo_model, options=options)
