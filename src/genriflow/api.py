@@ -482,6 +482,12 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
         (what bringing the index up to date added, changed, removed and computed),
         ``index``, and ``precision`` with its interval (``None`` unless labelled).
 
+    Raises
+    ------
+    AudioError
+        A song that is missing, a folder, empty or not audio: said before the library is
+        indexed.
+
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np, soundfile as sf, genriflow
@@ -502,6 +508,10 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
     a_path("library", library)
     at_least("k", k, 1, whole=True)  # before the index is brought up to date, which may take long
     sampling = Sampling.of(excerpts, full=full)
+    if song is not None:  # a missing, empty or non-audio song: said before the library is
+        from genriflow.audio import info  # indexed, which may take long
+
+        info(song)
     from genriflow.inference.similar import (
         SimilarityIndex,
         library_labels,

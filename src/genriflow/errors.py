@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from numbers import Integral, Real
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -143,3 +144,27 @@ def a_path(field: str, value: str | os.PathLike | None, *,
     if (value is None and optional) or isinstance(value, str | os.PathLike):
         return value
     raise ConfigError(field, f"must be a path (str or os.PathLike); got {type(value).__name__}")
+
+
+def an_out_folder(field: str, folder: str | os.PathLike) -> Path:
+    """``folder`` for a command's output files, made (with its parents) if missing; a file
+    there (or above it), or a folder that cannot be made, is a :class:`ConfigError`
+    naming it and why, before any work is done.
+
+    >>> import tempfile, pathlib
+    >>> song = pathlib.Path(tempfile.mkdtemp()) / "song.flac"
+    >>> _ = song.write_bytes(b"fLaC")
+    >>> an_out_folder("out", song)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `out` is a file, not a folder: .../song.flac
+    """
+    path = Path(a_path(field, folder))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(field, f"is a file, not a folder: {path}") from None
+    except OSError as exc:
+        raise ConfigError(field, f"cannot be made a folder: {path} "
+                          f"({exc.strerror or exc})") from None
+    return path

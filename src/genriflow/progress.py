@@ -9,9 +9,11 @@ name and never breaks the display.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 
 from rich.cells import cell_len, chop_cells
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -91,6 +93,36 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
         TextColumn("ETA"), TimeRemainingColumn(),
         disable=not enabled, transient=False, console=bar_console(), expand=True,
     )
+
+
+#: Called as each file of a feature extraction is done, while :func:`counting_files` holds.
+_FILE_DONE: ContextVar[Callable[[], None] | None] = ContextVar("genriflow_file_done",
+                                                               default=None)
+
+
+@contextlib.contextmanager
+def counting_files(advance: Callable[[], None]) -> Iterator[None]:
+    """Meanwhile, each file a feature extraction finishes calls ``advance``: a job that
+    extracts in batches (a library's classification) moves its own bar song by song, not
+    batch by batch, the extraction's own bar being off.
+
+    >>> done = []
+    >>> with counting_files(lambda: done.append(1)):
+    ...     file_done()
+    >>> file_done(); len(done)
+    1
+    """
+    token = _FILE_DONE.set(advance)
+    try:
+        yield
+    finally:
+        _FILE_DONE.reset(token)
+
+
+def file_done() -> None:
+    """One file of a feature extraction done: said to :func:`counting_files`'s caller."""
+    if (advance := _FILE_DONE.get()) is not None:
+        advance()
 
 
 class Cell(str):

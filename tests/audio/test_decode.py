@@ -200,3 +200,26 @@ def test_an_opus_window_is_the_same_samples_whether_or_not_libsndfile_refuses_it
     assert window.size == again.size == n
     np.testing.assert_allclose(again, window, atol=1e-6)
     np.testing.assert_allclose(window, whole[start:start + n], atol=1e-6)
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "ogg", "mp3", "m4a"])
+def test_a_window_past_the_end_is_named_as_such_not_as_an_empty_file(tmp_path, ext):
+    # `genriflow plot song.ogg --offset 1000` on a 27 s song said "no audio samples
+    # (header only or nothing decodable)", blaming a sound file for the window's offset
+    y = tone(3.0, sr=44100)
+    path = tmp_path / f"song.{ext}"
+    if ext == "m4a":
+        _write_m4a(path, y, 44100)
+    else:
+        sf.write(path, y, 44100)
+    with pytest.raises(AudioError) as caught:
+        load(path, sr=SR, offset=10.0, duration=5.0)
+    assert caught.value.kind == "too-short"
+    assert "nothing at 10 s" in caught.value.reason
+    assert "ends at 3." in caught.value.reason
+    assert "header only" not in str(caught.value)
+    # a file with no samples at all is still called so
+    empty = tmp_path / "empty.wav"
+    sf.write(empty, np.zeros(0, dtype=np.float32), 44100)
+    with pytest.raises(AudioError, match="no audio samples"):
+        load(empty, sr=SR, offset=10.0)

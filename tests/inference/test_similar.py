@@ -148,6 +148,30 @@ def test_k_is_checked_before_the_library_is_indexed(tmp_path, demo_corpus: Path)
     assert not store.exists() or not any(store.rglob("*"))
 
 
+@pytest.mark.parametrize("name", ["nowhere.ogg", "folder", "notes.mp3", "empty.flac"])
+def test_a_song_that_cannot_be_used_is_said_before_the_library_is_indexed(tmp_path, name):
+    # `genriflow similar nowhere.ogg ~/Music` embedded the whole library first, then said
+    # "nowhere.ogg: file not found"
+    import genriflow
+    from genriflow.features.options import RunOptions
+
+    library, store = tmp_path / "music", tmp_path / "store"
+    library.mkdir()
+    for i in range(3):
+        sf.write(library / f"{i}.wav", tone(2.0, freq=200.0 + 50 * i), SR)
+    song = tmp_path / name
+    if name == "folder":
+        song.mkdir()
+    elif name == "notes.mp3":
+        song.write_text("not audio\n" * 100)
+    elif name == "empty.flac":
+        song.touch()
+    options = RunOptions(store=store, n_jobs=1)
+    with pytest.raises(AudioError, match=name):
+        genriflow.similar(song, library, options=options)
+    assert genriflow.similar(None, library, options=options).update.computed == 3
+
+
 def test_a_song_given_for_the_library_is_not_called_missing(tmp_path):
     from genriflow.datasets.discover import DatasetError
 

@@ -189,6 +189,25 @@ def test_export_never_overwrites_a_song(classified):
     assert song.read_bytes() == before
 
 
+def test_export_into_a_folder_or_below_a_file_is_one_line(classified, tmp_path):
+    # `library export --out FOLDER` crashed with IsADirectoryError, and `--out song.mp3/x.csv`
+    # with FileExistsError (exit 70)
+    from commandline import in_process
+
+    song = Path(classified.songs()["path"].iloc[0])
+    before = song.read_bytes()
+    db = str(classified.connection.execute("PRAGMA database_list").fetchone()[2])
+    for out, why in [(tmp_path, f"is a folder, not a file: {tmp_path}"),
+                     (song / "songs.csv", f"is a file, not a folder: {song}")]:
+        with pytest.raises(ConfigError, match=why):
+            classified.export(out, format="csv")
+        result = in_process("library", "export", "--out", out, "--db", db)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == f"error: `--out` {why}\n"
+    assert song.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary
+
+
 def test_each_model_analyses_the_library_once(classified, demo_model, feature_cache):
     options = RunOptions(store=feature_cache, n_jobs=1)
     report = classified.classify(model=demo_model, options=options)
@@ -239,3 +258,39 @@ def test_a_killed_classify_resumes_with_only_the_unfinished_songs(tmp_path, feat
     assert f"analysed {left} of {left} songs due" in out.stdout
     assert f"({committed} already up to date, 0 failed)" in out.stdout
     assert _count(db) == 10
+
+
+def test_the_bar_moves_song_by_song_not_batch_by_batch(music, tmp_path, feature_cache,
+                                                       monkeypatch):
+    # A library of 4 songs (one batch) showed `0/4` until every song was done, then `4/4`.
+    import genriflow.library.classify as module
+
+    real, seen = module.progress_bar, []
+
+    def recording(enabled: bool, unit: str = "songs"):
+        bar = real(enabled, unit)
+        advance, update = bar.advance, bar.update
+
+        def advance_(task, n=1.0):
+            advance(task, n)
+            seen.append(bar.tasks[0].completed)
+
+        def update_(task, **kwargs):
+            update(task, **kwargs)
+            seen.append(bar.tasks[0].completed)
+
+        bar.advance, bar.update = advance_, update_
+        return bar
+
+    monkeypatch.setattr(module, "progress_bar", recording)
+    library = Library(tmp_path / "library.db")
+    library.scan([music])
+    stale = music / "jazz" / "four.flac"  # changed since the scan: skipped, still counted
+    st = stale.stat()
+    os.utime(stale, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    report = library.classify(options=RunOptions(store=feature_cache, n_jobs=1,
+                                                 progress=True), batch_size=16)
+    assert (report.due, report.analysed, report.stale) == (4, 3, 1)
+    assert seen[:3] == [1, 2, 3]  # each analysed song, as it is done
+    assert seen[-1] == 4 and seen == sorted(seen)
+    library.close()

@@ -60,6 +60,19 @@ def test_scan_classify_ls_export_and_the_music_is_never_written(music, tmp_path,
     assert not (music / "library.db").exists()
 
 
+def test_every_library_command_writing_a_file_takes_o_for_out(tmp_path, cli):
+    # `plan -o` and `playlists -o` worked, `export -o` was "No such option: -o"
+    db = tmp_path / "library.db"
+    (tmp_path / "music").mkdir()
+    assert cli("library", "scan", tmp_path / "music", "--db", db).returncode == 0
+    done = cli("library", "export", "-o", tmp_path / "songs.csv", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "songs.csv").read_text().startswith("path,")
+    for command in ("plan", "playlists", "export"):
+        shown = cli("library", command, "--help").stdout
+        assert "-o, --out" in shown, command
+
+
 def test_user_errors_are_one_line(tmp_path, cli):
     env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
     for args in (("scan", tmp_path / "nowhere"), ("export", "--format", "xml"),

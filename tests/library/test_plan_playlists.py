@@ -12,10 +12,11 @@ import mutagen
 import pandas as pd
 import pytest
 
+from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
-from genriflow.library import Library
+from genriflow.library import Library, LibraryError
 from genriflow.library.labels import from_playlists
-from genriflow.library.plan import GENRE_NAMES
+from genriflow.library.plan import GENRE_NAMES, read_plan
 
 
 @pytest.fixture
@@ -91,6 +92,45 @@ def test_an_applied_plan_is_recognised_as_genriflow_s_own_values_and_the_index_f
     assert (scan.new, scan.changed, scan.unchanged) == (0, 0, 4)
     assert library.classify(options=RunOptions(store=feature_cache, n_jobs=1)).analysed == 0
     assert library.songs()["genre"].notna().all()
+
+
+def test_a_plan_is_written_over_nothing_but_an_earlier_plan(classified, tmp_path, cli,
+                                                             checksums):
+    # `library plan -o song.mp3` replaced one of the library's songs with the CSV, and
+    # `-o FOLDER` crashed with IsADirectoryError (exit status 70)
+    library, music = classified
+    song = music / "rock" / "two.mp3"
+    notes = tmp_path / "notes.csv"
+    notes.write_text("title,comment\nTwo,my favourite\n")
+    before = checksums(music), notes.read_bytes()
+    plan = library.plan(["genre"])
+    for target, why in [(song, "exists and is not a tag plan"), (notes, "is not a tag plan"),
+                        (music / "rock", "is a folder; give the plan a file name")]:
+        with pytest.raises(LibraryError, match=why):
+            plan.write(target)
+        result = cli("library", "plan", "-o", target, "--db", tmp_path / "library.db")
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"error: {target}: ") and why in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+    assert (checksums(music), notes.read_bytes()) == before
+    assert mutagen.File(song)["TIT2"].text == ["Two"]
+    first = plan.write(tmp_path / "plan.csv")
+    again = library.plan(["genre", "mood"]).write(first)  # an earlier plan is replaced
+    assert {r.field for r in read_plan(again)} == {"genre", "mood"}
+
+
+def test_playlists_into_a_file_are_one_line_and_the_file_kept(classified, tmp_path, cli):
+    # `library playlists --by genre -o song.mp3` crashed (FileExistsError, exit 70)
+    library, music = classified
+    song = music / "rock" / "two.mp3"
+    before = song.read_bytes()
+    with pytest.raises(ConfigError, match="`out` is a file, not a folder"):
+        library.playlists("genre", song)
+    result = cli("library", "playlists", "--by", "genre", "-o", song / "lists",
+                 "--db", tmp_path / "library.db")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: `--out` is a file, not a folder: {song / 'lists'}\n"
+    assert song.read_bytes() == before
 
 
 def test_playlists_per_genre_relative_regenerated_and_never_over_a_foreign_one(classified,

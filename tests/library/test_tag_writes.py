@@ -133,6 +133,31 @@ def test_a_dry_run_prints_the_changes_and_touches_nothing(tmp_path, write_song, 
     assert checksums(music) == before
 
 
+def test_a_dry_run_foresees_the_read_only_files_the_run_will_refuse(tmp_path, write_song,
+                                                                     checksums, cli):
+    # The dry run said "would write 3, ..., failed 0"; the run then failed on the read-only
+    # song, which the dry run is there to show before anything is written.
+    music, db = tmp_path / "music", tmp_path / "library.db"
+    songs = [write_song(music / f"{i}.flac", seed=i, title=f"T{i}") for i in range(3)]
+    plan = _plan([(s, "genre", "", "Jazz") for s in songs], tmp_path / "plan.csv")
+    songs[0].chmod(stat.S_IRUSR | stat.S_IRGRP)
+    before = checksums(music)
+    dry = cli("library", "apply", plan, "-n", "-q", "--db", db)
+    assert dry.returncode == 1, dry.stderr
+    assert f"{songs[0]}: is read-only; left untouched" in dry.stderr
+    assert "would write 2, unchanged 0, skipped 0, failed 1" in dry.stdout
+    assert checksums(music) == before
+    real = cli("library", "apply", plan, "-q", "--db", db)
+    assert "written 2, unchanged 0, skipped 0, failed 1" in real.stdout
+    songs[1].chmod(stat.S_IRUSR | stat.S_IRGRP)  # read-only since: undo would refuse it
+    written = checksums(music)
+    dry_undo = cli("library", "undo", "-n", "-q", "--db", db)
+    assert dry_undo.returncode == 1, dry_undo.stderr
+    assert f"{songs[1]}: is read-only; left untouched" in dry_undo.stderr
+    assert "would write 1, unchanged 0, skipped 0, failed 1" in dry_undo.stdout
+    assert checksums(music) == written
+
+
 def test_an_id3v2_3_song_keeps_its_v2_3_frames_and_its_v2_4_only_ones(tmp_path, write_song):
     song = _make(tmp_path / "music", write_song, "mp3-v2.3")
     id3 = ID3(song)

@@ -56,3 +56,19 @@ def test_plot_song_bad_file_raises_audio_error(tmp_path):
     with pytest.raises(AudioError):
         plot_song(bad, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("where", ["the file", "below the file"])
+def test_an_out_folder_that_is_a_file_is_one_line_and_the_file_kept(tmp_path, where):
+    # `genriflow plot song.mp3 --out other-song.flac` crashed (FileExistsError, exit 70)
+    from commandline import in_process
+
+    song, other = tmp_path / "song.wav", tmp_path / "other song [1].flac"
+    sf.write(song, chord(), SR)
+    sf.write(other, chord(), SR)
+    before = other.read_bytes()
+    out = other if where == "the file" else other / "pictures"
+    result = in_process("plot", song, "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: `--out` is a file, not a folder: {out}\n"
+    assert other.read_bytes() == before

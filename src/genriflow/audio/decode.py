@@ -226,7 +226,8 @@ def load(
     ConfigError
         For a rate below 1 Hz, a negative offset or a duration that is not positive.
     AudioError
-        Missing, empty, unsupported, corrupt (nothing decodes) or too-short input; a
+        Missing, empty, unsupported, corrupt (nothing decodes) or too-short input, or a
+        window starting past the audio's end (``too-short``, naming both); a
         truncated file warns (:class:`~genriflow.audio.errors.AudioWarning`) instead.
     """
     at_least("sr", sr, 1, optional=True)
@@ -280,6 +281,10 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
         # the whole file's figures, as info() gives them, whichever window ran short
         warnings.warn(AudioWarning(path, cut_message((start + len(y)) / native_sr,
                                                      declared / native_sr)), stacklevel=3)
+    if y.size == 0 and 0 < declared <= start:
+        # a sound file and a window past its end: the window's fault, not the file's
+        raise AudioError(path, f"nothing at {offset:g} s: the audio ends at "
+                         f"{declared / native_sr:.1f} s", AudioErrorKind.TOO_SHORT)
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)

@@ -179,8 +179,8 @@ def _aligned(rows: list[tuple[object, ...]], widths: tuple[int, ...], *,
 def export(
     format: Annotated[str | None, typer.Option("--format", "-f", help="csv, parquet or json "
                                                "(default: from --out, else csv).")] = None,
-    out: Annotated[Path | None, typer.Option(help="The file (default: standard output; "
-                                             "parquet needs one).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="The file (default: "
+                                             "standard output; parquet needs one).")] = None,
     embeddings: Annotated[bool, typer.Option("--embeddings", help="Add each song's "
                                              "embedding.")] = False,
     genre: Genre = None, mood: Mood = None, voice: Voice = None, unsure: Unsure = False,

@@ -26,13 +26,15 @@ from genriflow.library.configs import PlanConfig
 from genriflow.progress import print_hanging
 
 DryRun = Annotated[bool, typer.Option("--dry-run", "-n", help="Only print what would change, "
-                                      "with counts; write nothing.")]
+                                      "with counts, and the files the run would refuse "
+                                      "(read-only, changed); write nothing.")]
 KeepMtime = Annotated[bool, typer.Option("--keep-mtime", help="Keep each file's modification "
                                          "time.")]
 
 
 def plan(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The plan file (CSV) to write.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The plan file (CSV) to write: a new "
+                                      "file, or an earlier plan it replaces.")],
     fields: Annotated[str, typer.Option(help="Comma-separated: genre, mood, voice.")
                       ] = "genre",
     policy: Annotated[str, typer.Option(

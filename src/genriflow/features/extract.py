@@ -38,7 +38,7 @@ from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.features.sets import FeatureConfig, feature_set
 from genriflow.features.store import Entry, FeatureStore, HashCache, Known, warn_not_kept
-from genriflow.progress import progress_bar
+from genriflow.progress import file_done, progress_bar
 
 
 @dataclass
@@ -186,6 +186,7 @@ def extract_sets(paths: Sequence[str | os.PathLike], configs: Sequence[FeatureCo
                     except OSError as exc:
                         _not_kept(next(iter(stores.values())), exc)
                 bar.advance(job)
+                file_done()
     finally:
         computed.close()
     return out

@@ -10,8 +10,9 @@ song either refused comes back as its :class:`~genriflow.audio.AudioError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from genriflow.inference.pipeline import Pipeline
 from genriflow.inference.similar import SIMILARITY_FEATURES
 from genriflow.models.base import GenreClassifier
 from genriflow.models.ref import ModelRef, model_ref  # noqa: F401 (ModelRef re-exported)
+from genriflow.progress import counting_files
 
 #: Top tags kept per song.
 TOP_TAGS = 10
@@ -106,10 +108,14 @@ class Analyser:
     def labels(self) -> list[str]:
         return list(self.model.labels)
 
-    def __call__(self, paths: Sequence[str]) -> list[SongAnalysis | AudioError]:
-        """One result per path, in order: its analysis, or why it could not be analysed."""
+    def __call__(self, paths: Sequence[str], *,
+                 on_song: Callable[[], None] | None = None) -> list[SongAnalysis | AudioError]:
+        """One result per path, in order: its analysis, or why it could not be analysed;
+        ``on_song`` is called as each song's analysis is done (a bar's advance)."""
         keys = [str(Path(p)) for p in paths]
-        analysis = self.pipeline(keys)
+        with counting_files(on_song) if on_song else contextlib.nullcontext():
+            analysis = self.pipeline(keys)
+        # the embedding's pass below reads what the analysis just stored: not counted again
         vectors = extract(keys, SIMILARITY_FEATURES, options=self.options,
                           sampling=self.pipeline.sampling)  # the excerpts analysed above
         errors: dict[str, AudioError] = {}

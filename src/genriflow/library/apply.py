@@ -34,6 +34,7 @@ from genriflow.library.filetags import read_tags
 from genriflow.library.plan import PlanRow, split_values
 from genriflow.library.safewrite import (
     WriteRefused,
+    check_writable,
     remove_stale_copies,
     rewrite_tags,
 )
@@ -262,6 +263,8 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
         report.unchanged += 1
         return
     if options.dry_run:
+        if _refused(path, report):
+            return
         report.written += 1
         report.changes += [(path, r.field, r.old, r.new) for r in changing]
         return
@@ -274,6 +277,17 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
 
     _write(conn, report, path, change, planned or now, old_tags, values, options)
     report.changes += [(path, r.field, r.old, r.new) for r in changing]
+
+
+def _refused(path: str, report: WriteReport) -> bool:
+    """Whether the real run would refuse ``path`` before writing (read-only, in a
+    read-only folder, hard-linked): a dry run lists it as failed, as that run will."""
+    try:
+        check_writable(Path(path))
+    except WriteRefused as exc:
+        report._fail(path, str(exc))
+        return True
+    return False
 
 
 def _write(conn, report: WriteReport, path: str, change, expect: str, old_tags: dict,
@@ -362,6 +376,8 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
     old = json.loads(change["old_tags"])
     fields = list(json.loads(change["new_values"]))
     if options.dry_run:
+        if _refused(path, report):
+            return
         report.written += 1
         report.changes += [(path, f, "", "(as before)") for f in fields]
         return

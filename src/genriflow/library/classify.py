@@ -138,13 +138,16 @@ def classify(conn: sqlite3.Connection, config: ClassifyConfig, options: RunOptio
             batch = due[start:start + config.batch_size]
             fresh = [row for row in batch if _unchanged(row)]
             report.stale += len(batch) - len(fresh)
-            results = analyser([row["path"] for row in fresh]) if fresh else []
+            results = analyser([row["path"] for row in fresh],
+                               on_song=lambda: bar.advance(job)) if fresh else []
             with transaction(conn):
                 for row, result in zip(fresh, results, strict=True):
                     _write(conn, row, model_id, result, report)
                 conn.execute("UPDATE models SET last_run = ? WHERE id = ?",
                              (time.time(), model_id))
-            bar.advance(job, len(batch))
+            # the bar moved song by song; the batch's skipped songs (changed since the
+            # scan) count as done too
+            bar.update(job, completed=start + len(batch))
     if not due:  # nothing to analyse: still the latest run, whose analyses listings show
         with transaction(conn):
             conn.execute("UPDATE models SET last_run = ? WHERE id = ?", (time.time(), model_id))

@@ -88,8 +88,20 @@ class TagPlan:
     left_out: list[tuple[str, str]] = field(default_factory=list)
 
     def write(self, path: str | os.PathLike) -> Path:
-        """Save as CSV (atomically)."""
+        """Save as CSV (atomically), over nothing but an earlier plan.
+
+        Raises
+        ------
+        LibraryError
+            ``path`` is a folder, or a file that is not a plan (a song, any other file):
+            it is left as it is.
+        """
         out = Path(path)
+        if out.is_dir():
+            raise LibraryError(f"{out}: is a folder; give the plan a file name (plan.csv)")
+        if out.exists() and not _is_plan(out):
+            raise LibraryError(f"{out}: exists and is not a tag plan; left as it is, "
+                               "write the plan to another file")
         with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(PLAN_COLUMNS)
@@ -181,6 +193,17 @@ def _row(song, name: str, tags: TagFile, config: PlanConfig, *, unsure: bool) ->
     else:
         new = [value]
     return PlanRow(**row, new=join_values(new))
+
+
+def _is_plan(path: Path) -> bool:
+    """Whether ``path`` holds a plan (its header names a plan's columns), which a new plan
+    may replace; a song, or any other file, it must not."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            header = next(csv.reader([f.readline(4096)]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return {"path", "field", "new", "content"} <= set(header)
 
 
 def read_plan(path: str | os.PathLike) -> list[PlanRow]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import one_of
+from genriflow.errors import ConfigError, an_out_folder, one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.inference.output import json_text
@@ -248,7 +248,8 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
     Raises
     ------
     ConfigError
-        An unknown format, or parquet without ``out``.
+        An unknown format, parquet without ``out``, or an ``out`` that is a folder or
+        lies below a file.
     """
     export_format(out, format)
     if out is None:
@@ -274,8 +275,13 @@ def atomic_output(out: Path) -> Iterator[Path]:
     ...     _ = tmp.write_text("#EXTM3U")
     >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
     ('#EXTM3U', ['list.m3u8'])
+
+    A folder at ``out``, or a file where its folder should be, is a
+    :class:`~genriflow.errors.ConfigError` naming it (``out``), nothing written.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise ConfigError("out", f"is a folder, not a file: {out}")
+    an_out_folder("out", out.parent)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         yield tmp

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from genriflow.errors import an_out_folder
 from genriflow.evaluation.html import write_html_report
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
@@ -40,7 +41,7 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
     list of Path
         The PNG files.
     """
-    target, out = Path(target), Path(out)
+    target, out = Path(target), an_out_folder("out", out)  # a file there: said first
     if target.suffix in (".csv", ".parquet") and target.is_file():
         table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
