@@ -94,3 +94,23 @@ def _group(pgid: int) -> list[str]:
         except (OSError, ProcessLookupError):
             continue
     return found
+
+
+@pytest.mark.parametrize("command", [["models"], ["predict", "-j", "1"]])
+def test_a_reader_that_leaves_ends_the_command_quietly_with_status_141(music, tmp_path,
+                                                                        command):
+    # `genriflow predict ~/Music | head -1`: the reader has gone before the table comes.
+    # Not a bug (70), and not 1, which says files could not be used: 141, as a shell
+    # reports a writer stopped by SIGPIPE, and nothing on standard error.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    args = [*command, music, "--store", tmp_path / "store"] if command[0] == "predict" \
+        else command
+    try:
+        run = subprocess.run([sys.executable, "-m", "genriflow", *args], stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)
+    assert run.returncode == 141, run.stderr
+    assert "bug" not in run.stderr and "Traceback" not in run.stderr, run.stderr
+    assert "Broken pipe" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr

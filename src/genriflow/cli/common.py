@@ -7,7 +7,8 @@ label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progr
 
 The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
 (a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
-status 130, SIGTERM (a scheduler's stop, ``kill``) the same way with status 143; anything
+status 130, SIGTERM (a scheduler's stop, ``kill``) the same way with status 143; a reader
+of standard output that leaves (``| head``) ends it quietly with status 141; anything
 else is a bug in genriflow: one line saying so, the traceback in a log
 file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 """
@@ -47,7 +48,20 @@ from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 
-console = Console(soft_wrap=True, markup=False, emoji=False)
+
+class _Output(Console):
+    """Standard output's console: a reader that leaves (``| head``) ends the command quietly
+    with status 141, as a shell reports a writer stopped by SIGPIPE; rich's own choice, 1,
+    is the status that says some files could not be used."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more reaches the closed pipe
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(EXIT_BROKEN_PIPE)
+
+
+console = _Output(soft_wrap=True, markup=False, emoji=False)
 # Messages reach standard error through sys.stderr as it is: above a live progress bar.
 err_console = Console(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
 
@@ -55,6 +69,7 @@ EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
                                           "(default: all cores).")]
@@ -149,6 +164,8 @@ class GenriflowGroup(TyperGroup):
             _fail("", EXIT_TERMINATED, label="terminated")
         except KeyboardInterrupt:
             _fail("", EXIT_INTERRUPTED, label="interrupted")
+        except BrokenPipeError:  # a table written past rich, to a reader that left
+            console.on_broken_pipe()
         except Exception as exc:
             if _interrupted(exc):  # Ctrl-C inside a C extension's import or callback
                 _fail("", EXIT_INTERRUPTED, label="interrupted")
