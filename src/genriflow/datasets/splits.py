@@ -3,10 +3,12 @@
 Every method returns one or more assignments: a :class:`pandas.Series` aligned with the
 dataset whose values are ``train``, ``valid``, ``test`` or ``excluded``. Hold-out methods
 give one; k-fold gives k (fold i is the test part, fold i+1 the validation part).
-Grouped methods keep every ``group`` (artist, album, track of a segment) inside one part:
-the data's own (a manifest's ``group`` column), else, where every file is GTZAN-named
-(``blues.00012.wav``), blocks of :data:`~genriflow.datasets.gtzan.GROUP_SPAN` consecutive
-clip numbers within a genre, a proxy for the artist (:func:`split_groups`).
+Every method keeps the rows of one GTZAN clip (the ten segments of a 3-second feature
+table) inside one part. Grouped methods also keep every ``group`` (artist, album) inside one
+part: the data's own (a manifest's ``group`` column), else, where every file is GTZAN-named
+(``blues.00012.wav``, a feature table's rows too), blocks of
+:data:`~genriflow.datasets.gtzan.GROUP_SPAN` consecutive clip numbers within a genre, a
+proxy for the artist (:func:`split_groups`).
 """
 
 from __future__ import annotations
@@ -154,9 +156,16 @@ def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
 
 
 def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
-    if not grouped:
+    if grouped:
+        return pd.factorize(split_groups(frame))[0]
+    # Not grouped by artist, but the rows of one GTZAN clip (a 3-second table's ten
+    # segments) are one item: split apart, a test segment's twin would sit in train.
+    if "key" not in frame:
         return np.arange(len(frame))
-    return pd.factorize(split_groups(frame))[0]
+    codes = pd.factorize(frame["key"])[0]
+    unkeyed = codes < 0
+    codes[unkeyed] = codes.max(initial=-1) + 1 + np.arange(int(unkeyed.sum()))
+    return codes
 
 
 def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.ndarray:
