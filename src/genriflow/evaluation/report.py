@@ -287,9 +287,13 @@ def _split_lines(split: dict) -> list[str]:
 
 def _per_class_lines(test: dict) -> list[str]:
     lines = [f"## Per genre ({test['part']})", "",
-             "| genre | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+             "| genre | precision | recall (95 % Wilson) | F1 | support |",
+             "| --- | --- | --- | --- | --- |"]
     for label, m in test["per_class"].items():
-        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+        # metrics.json files written before recall intervals have none
+        low, high = m.get("recall_interval") or (None, None)
+        recall = f"{m['recall']:.3f}" + ("" if low is None else f" ({low:.3f}-{high:.3f})")
+        lines.append(f"| {label} | {m['precision']:.3f} | {recall} | {m['f1']:.3f} "
                      f"| {m['support']} |")
     return [*lines, "", "![precision and recall per genre](per-class.png)", ""]
 
