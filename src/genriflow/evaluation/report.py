@@ -58,6 +58,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     write_errors(folder, errors)
     test = metrics["test"]
     lines = [f"# {title}", "", f"Data: `{metrics.get('data', '?')}`", ""]
+    if metrics.get("model_folder"):  # an evaluation: which model it scored
+        lines += [f"Model: `{metrics['model_folder']}`", ""]
     lines += _split_lines(metrics["split"])
     if metrics.get("selection_valid_accuracy"):
         lines += _selection_lines(metrics)
