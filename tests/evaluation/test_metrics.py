@@ -111,6 +111,11 @@ def test_each_genres_recall_has_its_interval_in_the_figures_and_the_report(tmp_p
     assert "| genre | precision | recall (95 % Wilson) | F1 | support |" in report
     row = f"| pop | {pop['precision']:.3f} | 0.333{{}} | {pop['f1']:.3f} | 3 |"
     assert row.format(f" ({low:.3f}-{high:.3f})") in report
+    # a genre the part lacks has no recall, though scikit-learn says 0
+    absent = classification_metrics(truth, predicted, ["blues", "jazz", "pop"], "test")
+    assert absent["per_class"]["jazz"]["recall_interval"] is None
+    write_report(tmp_path, "t", {"split": {"method": "stratified"}, "test": absent})
+    assert "| jazz | 0.000 | - (no items) | 0.000 | 0 |" in (tmp_path / "report.md").read_text()
     # a metrics.json written before the intervals still makes a report
     del figures["per_class"]["pop"]["recall_interval"]
     write_report(tmp_path, "t", {"split": {"method": "stratified"}, "test": figures})

@@ -69,7 +69,8 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
             label: {"precision": float(p), "recall": float(r), "f1": float(f),
                     "support": int(s),
                     # a genre of 3 test songs at 1/3 is anywhere from 0.06 to 0.79
-                    "recall_interval": list(wilson_interval(int(right), int(s)))}
+                    "recall_interval": (list(wilson_interval(int(right), int(s))) if s
+                                        else None)}
             for label, p, r, f, s, right in zip(labels, precision, recall, f1, support,
                                                 np.diag(matrix), strict=True)
         },

@@ -295,6 +295,8 @@ def _per_class_lines(test: dict) -> list[str]:
         # metrics.json files written before recall intervals have none
         low, high = m.get("recall_interval") or (None, None)
         recall = f"{m['recall']:.3f}" + ("" if low is None else f" ({low:.3f}-{high:.3f})")
+        if not m["support"]:  # scikit-learn's 0 for no test items is no recall
+            recall = "- (no items)"
         lines.append(f"| {label} | {m['precision']:.3f} | {recall} | {m['f1']:.3f} "
                      f"| {m['support']} |")
     return [*lines, "", "![precision and recall per genre](per-class.png)", ""]
