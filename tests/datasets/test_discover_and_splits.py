@@ -273,3 +273,32 @@ def test_a_grouped_split_of_a_feature_table_keeps_gtzans_blocks_as_audio_does(tm
         assert (pd.crosstab(blocks, parts) > 0).sum(axis=1).max() == 1  # a block: one part
         info = groups_info(frame, parts, method)
         assert info["groups_crossing"] == 0 and "blocks of 10" in info["groups"]
+
+
+def test_a_label_held_out_whole_by_a_grouped_split_is_warned_of():
+    """gtzan-sample's rock and reggae are ten clips each, one block: stratified-grouped put
+    all of rock in test and all of reggae in valid, and the run scored 0/10 in silence."""
+    from genriflow.errors import GenriflowWarning
+
+    frame = _gtzan_frame(40)
+    rock = [f"rock.{i:05d}" for i in range(10)]
+    frame = pd.concat([frame[frame["label"] != "rock"], pd.DataFrame(
+        {"path": [k + ".wav" for k in rock], "label": "rock", "group": None,
+         "split": None, "key": rock})], ignore_index=True)
+    with pytest.warns(GenriflowWarning) as said:
+        (parts,) = assign_splits(frame, SplitConfig(method="stratified-grouped"))
+    held = sorted(set(parts[frame["label"] == "rock"]))
+    assert len(held) == 1 and held != ["train"]
+    message = str(said[0].message)
+    assert message.startswith(f"no training files of 'rock' (all in {held[0]}) under the "
+                              "stratified-grouped split, which holds out a label of too few "
+                              "groups whole")
+    with pytest.warns(GenriflowWarning, match=r"'rock' \(all in (valid or test|test|valid)\)"
+                                              " in some folds under the kfold-grouped"):
+        assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=4))
+    # four blocks a genre: every genre keeps training files, and nothing is said
+    import warnings as stdlib_warnings
+
+    with stdlib_warnings.catch_warnings():
+        stdlib_warnings.simplefilter("error", GenriflowWarning)
+        assign_splits(_gtzan_frame(40), SplitConfig(method="stratified-grouped"))

@@ -72,14 +72,43 @@ def assign_splits(frame: pd.DataFrame, config: SplitConfig) -> list[pd.Series]:
     groups = _groups(frame, grouped=method.endswith("-grouped"))
     if method.startswith("stratified"):
         parts = _holdout(labels, groups, config.ratios, config.seed)
-        return [pd.Series(parts, index=frame.index, name="split")]
-    folds = _fold_ids(labels, groups, config.n_folds, config.seed)
-    rounds = []
-    for i in range(config.n_folds):
-        parts = np.where(folds == i, "test",
-                         np.where(folds == (i + 1) % config.n_folds, "valid", "train"))
-        rounds.append(pd.Series(parts, index=frame.index, name="split"))
+        rounds = [pd.Series(parts, index=frame.index, name="split")]
+    else:
+        folds = _fold_ids(labels, groups, config.n_folds, config.seed)
+        rounds = []
+        for i in range(config.n_folds):
+            parts = np.where(folds == i, "test",
+                             np.where(folds == (i + 1) % config.n_folds, "valid", "train"))
+            rounds.append(pd.Series(parts, index=frame.index, name="split"))
+    names, counts = np.unique(labels, return_counts=True)
+    # k-fold has named the labels with fewer files than folds already (_fold_ids)
+    said = set() if len(rounds) == 1 else set(names[counts < config.n_folds])
+    _warn_unlearnable(labels, rounds, method, said)
     return rounds
+
+
+def _warn_unlearnable(labels: np.ndarray, rounds: list[pd.Series], method: str,
+                      said: set) -> None:
+    """Warn of labels held out whole: a grouped split moves a label that is one group (all
+    ten GTZAN clips of a genre in one block) into test or valid entire, where the model,
+    never trained on it, can only be wrong."""
+    missing: dict[str, set[str]] = {}
+    for parts in rounds:
+        parts = parts.to_numpy()
+        trained = set(labels[parts == "train"])
+        for part in ("test", "valid"):
+            for label in set(labels[parts == part]) - trained - said:
+                missing.setdefault(str(label), set()).add(part)
+    if not missing:
+        return
+    listed = ", ".join(f"'{label}' (all in {' or '.join(p for p in PARTS if p in parts)})"
+                       for label, parts in sorted(missing.items()))
+    where = "" if len(rounds) == 1 else " in some folds"
+    warnings.warn(GenriflowWarning(
+        f"no training files of {listed}{where} under the {method} split, which holds out "
+        "a label of too few groups whole: each of their files is scored by a model never "
+        "trained on its label; add files of other groups, or leave the labels out"),
+        stacklevel=3)
 
 
 #: What ``metrics.json`` says of groups derived from GTZAN file names.
