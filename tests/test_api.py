@@ -5,6 +5,7 @@ Everything here goes through ``import genriflow`` only, as the README shows it.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -235,6 +236,14 @@ def test_train_then_classify_with_the_trained_model(demo_corpus, feature_cache, 
     scored = genriflow.evaluate(demo_corpus, model=run.folder, out=tmp_path / "eval",
                                 options=options)
     assert scored.accuracy == pytest.approx(run.accuracy)
+    # the evaluation's folder names the model it scored (it said only "logreg")
+    assert scored.metrics["model_folder"] == str(run.folder)
+    saved = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert saved["model_folder"] == str(run.folder)
+    assert f"Model: `{run.folder}`" in (tmp_path / "eval" / "report.md").read_text()
+    loaded = genriflow.evaluate(demo_corpus, model=genriflow.load_model(run.folder),
+                                out=tmp_path / "eval2", options=options)
+    assert "model_folder" not in loaded.metrics  # a loaded model has no folder to name
 
 
 def test_extract_features_one_set_or_several(demo_corpus, feature_cache):

@@ -331,7 +331,9 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     model : str, path or GenreClassifier
         A built-in name, a model folder or a loaded model.
     out : path
-        The run folder: ``report.md``, ``report.html``, ``metrics.json``, confusion matrix.
+        The run folder: ``report.md``, ``report.html``, ``metrics.json``, confusion matrix;
+        the metrics and the report name ``model`` (``model_folder``) when it is a name or
+        a folder.
     part : {'test', 'valid', 'train', 'all'}
         ``test`` re-applies the model's own split; ``all`` scores every item (for data the
         model never saw). Under a split by named lists (GTZAN's fault-filtered one),
@@ -361,6 +363,8 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     a_path("out", out)
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
+    # the run folder names what it scored (a loaded model has no folder to name)
+    source = str(model) if isinstance(model, str | os.PathLike) else None
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary) or that read several feature sets (a fusion: no one feature matrix)
     # are scored song by song, exactly as classify does.
@@ -372,10 +376,10 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
                               "song by song, as classify does: give labelled audio, not a "
                               "table")
         metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
-                                                   options=options)
+                                                   options=options, model_folder=source)
         return Run(Path(out), metrics, errors)
     dataset = _dataset(data, table, loaded.feature_config, options)
-    metrics = evaluate_to_folder(loaded, dataset, out, part=part)
+    metrics = evaluate_to_folder(loaded, dataset, out, part=part, model_folder=source)
     return Run(Path(out), metrics, dataset.errors)
 
 

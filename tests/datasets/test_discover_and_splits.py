@@ -222,3 +222,83 @@ def test_a_grouped_split_without_groups_is_one_line_asking_for_a_manifest(tmp_pa
     with pytest.raises(DatasetError, match=r"and 5 of 10 files have none, e\.g\. .*; give a "
                                            r"manifest with path,label,group columns"):
         assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=2))
+
+
+def _three_second_table(path: Path, n_per_genre: int = 30, segments: int = 10) -> Path:
+    """A Kaggle-style ``features_3_sec.csv``: ``segments`` rows per GTZAN track."""
+    from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS
+
+    rng = np.random.default_rng(0)
+    names = [f"{g}.{i:05d}.{s}.wav" for g in GTZAN_GENRES[:4] for i in range(n_per_genre)
+             for s in range(segments)]
+    table = pd.DataFrame(rng.random((len(names), len(GTZAN_TABLE_COLUMNS))),
+                         columns=list(GTZAN_TABLE_COLUMNS))
+    table.insert(0, "length", 66149)
+    table.insert(0, "filename", names)
+    table["label"] = [n.split(".")[0] for n in names]
+    table.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("method", ["stratified", "kfold"])
+def test_an_ungrouped_split_keeps_a_tracks_segments_in_one_part(tmp_path, method):
+    """A 3-second table's ten segments of a track are one item: an ungrouped split used to
+    scatter them over train and test (965 of 1000 tracks crossed, accuracy 0.995)."""
+    from genriflow.features.table import read_feature_table
+
+    frame, _ = read_feature_table(_three_second_table(tmp_path / "features_3_sec.csv"))
+    for parts in assign_splits(frame, SplitConfig(method=method, n_folds=5)):
+        assert set(parts) == {"train", "valid", "test"}
+        assert (pd.crosstab(frame["key"], parts) > 0).sum(axis=1).max() == 1
+        assert groups_crossing(frame, parts) == 0
+    # audio files with one key each are split as before: every file its own item
+    audio = _gtzan_frame(20)
+    for parts in assign_splits(audio, SplitConfig(method=method, n_folds=5)):
+        assert (parts == "test").sum() == (200 // 5 if method == "kfold" else 40)
+
+
+@pytest.mark.parametrize("method", ["stratified-grouped", "kfold-grouped"])
+def test_a_grouped_split_of_a_feature_table_keeps_gtzans_blocks_as_audio_does(tmp_path,
+                                                                              method):
+    """A grouped split of the Kaggle tables groups their rows by GTZAN's blocks of 10 clip
+    numbers, the artist proxy of a grouped split of the clips themselves; it grouped only
+    by track, which on the 30-second table is no grouping at all."""
+    from genriflow.datasets.splits import groups_info
+    from genriflow.features.table import read_feature_table
+
+    frame, _ = read_feature_table(_three_second_table(tmp_path / "features_3_sec.csv"))
+    blocks = frame["key"].str[:-5] + (frame["key"].str[-5:].astype(int) // 10).astype(str)
+    for parts in assign_splits(frame, SplitConfig(method=method, n_folds=3)):
+        assert set(parts) == {"train", "valid", "test"}
+        assert (pd.crosstab(blocks, parts) > 0).sum(axis=1).max() == 1  # a block: one part
+        info = groups_info(frame, parts, method)
+        assert info["groups_crossing"] == 0 and "blocks of 10" in info["groups"]
+
+
+def test_a_label_held_out_whole_by_a_grouped_split_is_warned_of():
+    """gtzan-sample's rock and reggae are ten clips each, one block: stratified-grouped put
+    all of rock in test and all of reggae in valid, and the run scored 0/10 in silence."""
+    from genriflow.errors import GenriflowWarning
+
+    frame = _gtzan_frame(40)
+    rock = [f"rock.{i:05d}" for i in range(10)]
+    frame = pd.concat([frame[frame["label"] != "rock"], pd.DataFrame(
+        {"path": [k + ".wav" for k in rock], "label": "rock", "group": None,
+         "split": None, "key": rock})], ignore_index=True)
+    with pytest.warns(GenriflowWarning) as said:
+        (parts,) = assign_splits(frame, SplitConfig(method="stratified-grouped"))
+    held = sorted(set(parts[frame["label"] == "rock"]))
+    assert len(held) == 1 and held != ["train"]
+    message = str(said[0].message)
+    assert message.startswith(f"no training files of 'rock' (all in {held[0]}) under the "
+                              "stratified-grouped split, which holds out a label of too few "
+                              "groups whole")
+    with pytest.warns(GenriflowWarning, match=r"'rock' \(all in (valid or test|test|valid)\)"
+                                              " in some folds under the kfold-grouped"):
+        assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=4))
+    # four blocks a genre: every genre keeps training files, and nothing is said
+    import warnings as stdlib_warnings
+
+    with stdlib_warnings.catch_warnings():
+        stdlib_warnings.simplefilter("error", GenriflowWarning)
+        assign_splits(_gtzan_frame(40), SplitConfig(method="stratified-grouped"))

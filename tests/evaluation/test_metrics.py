@@ -88,3 +88,35 @@ def test_counts_that_cannot_be_recalls_are_refused():
         macro_recall_counts_interval([3], [2])
     with pytest.raises(ValueError, match="n >= 1"):
         macro_recall_counts_interval([0], [0])
+
+
+def test_each_genres_recall_has_its_interval_in_the_figures_and_the_report(tmp_path):
+    """An unbalanced test part (46 blues clips, 3 pop): a genre's recall at 1/3 is no figure
+    without its interval, and the report printed none."""
+    from genriflow.evaluation.report import write_report
+    from genriflow.intervals import wilson_interval
+
+    truth = np.array(["blues"] * 46 + ["pop"] * 3)
+    predicted = truth.copy()
+    predicted[:12] = "pop"                   # blues: 34/46
+    predicted[46:48] = "blues"               # pop: 1/3
+    figures = classification_metrics(truth, predicted, ["blues", "pop"], "test")
+    blues, pop = figures["per_class"]["blues"], figures["per_class"]["pop"]
+    assert blues["recall_interval"] == pytest.approx(wilson_interval(34, 46))
+    assert pop["recall_interval"] == pytest.approx(wilson_interval(1, 3))
+    low, high = pop["recall_interval"]
+    assert low < 0.1 and high > 0.75              # 3 clips say almost nothing
+    write_report(tmp_path, "t", {"split": {"method": "stratified"}, "test": figures})
+    report = (tmp_path / "report.md").read_text()
+    assert "| genre | precision | recall (95 % Wilson) | F1 | support |" in report
+    row = f"| pop | {pop['precision']:.3f} | 0.333{{}} | {pop['f1']:.3f} | 3 |"
+    assert row.format(f" ({low:.3f}-{high:.3f})") in report
+    # a genre the part lacks has no recall, though scikit-learn says 0
+    absent = classification_metrics(truth, predicted, ["blues", "jazz", "pop"], "test")
+    assert absent["per_class"]["jazz"]["recall_interval"] is None
+    write_report(tmp_path, "t", {"split": {"method": "stratified"}, "test": absent})
+    assert "| jazz | 0.000 | - (no items) | 0.000 | 0 |" in (tmp_path / "report.md").read_text()
+    # a metrics.json written before the intervals still makes a report
+    del figures["per_class"]["pop"]["recall_interval"]
+    write_report(tmp_path, "t", {"split": {"method": "stratified"}, "test": figures})
+    assert row.format("") in (tmp_path / "report.md").read_text()

@@ -47,6 +47,15 @@ def test_tune_grid_to_the_end(demo_corpus, feature_cache, tmp_path):
     report = (out / "report.md").read_text()
     assert report.count("| complete |") == 3
     assert f"{result.test['correct']}/{result.test['n']}; 95 % Wilson {low:.3f}" in report
+    # macro recall with its interval, as train reports it: metrics.json and the report
+    # had the figure without its interval, and the console and the report had neither
+    b_low, b_high = folder_metrics["test"]["balanced_accuracy_interval"]
+    assert result.test["balanced_accuracy_interval"] == pytest.approx([b_low, b_high])
+    balanced = result.test["balanced_accuracy"]
+    assert (f"balanced accuracy (macro recall) {balanced:.3f} (95 % {b_low:.3f}-{b_high:.3f}"
+            in report)
+    run_metrics = json.loads((out / "metrics.json").read_text())
+    assert run_metrics["test"]["balanced_accuracy_interval"] == pytest.approx([b_low, b_high])
     assert "Not drawn: the space has one parameter" in report  # the degenerate case
     assert (out / "history.png").is_file() and not (out / "importances.png").exists()
     assert "data:image/png;base64," in (out / "report.html").read_text()
@@ -119,6 +128,7 @@ def test_a_killed_tune_resumes_without_repeating_finished_trials(demo_corpus, fe
     interrupted = [n for n, s, _ in after if s == "FAIL"]
     assert len(after) == 6 + len(interrupted) and len(interrupted) <= 1
     assert "test accuracy" in second.stdout and (out / "model" / "model.skops").is_file()
+    assert "; balanced 0." in second.stdout
 
 
 def test_bad_tune_input_is_one_line(demo_corpus, tmp_path):

@@ -76,9 +76,13 @@ def command(
                   "what it was chosen on): "
                   + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in best["params"].items()), highlight=False)
+    balanced = f"balanced {test['balanced_accuracy']:.3f}"
+    if "balanced_accuracy_interval" in test:
+        b_low, b_high = test["balanced_accuracy_interval"]
+        balanced += f", {b_low:.3f}-{b_high:.3f}"
     console.print(styled("test accuracy ", (f"{test['accuracy']:.3f}", "bold"),
-                         f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f})"
-                         f" on {test['part']}"))
+                         f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f};"
+                         f" {balanced}) on {test['part']}"))
     console.print(f"model: {result.model_folder}")
     console.print(f"report: {result.folder / 'report.html'}")
     print_errors(result.errors)

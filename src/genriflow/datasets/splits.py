@@ -3,10 +3,12 @@
 Every method returns one or more assignments: a :class:`pandas.Series` aligned with the
 dataset whose values are ``train``, ``valid``, ``test`` or ``excluded``. Hold-out methods
 give one; k-fold gives k (fold i is the test part, fold i+1 the validation part).
-Grouped methods keep every ``group`` (artist, album, track of a segment) inside one part:
-the data's own (a manifest's ``group`` column), else, where every file is GTZAN-named
-(``blues.00012.wav``), blocks of :data:`~genriflow.datasets.gtzan.GROUP_SPAN` consecutive
-clip numbers within a genre, a proxy for the artist (:func:`split_groups`).
+Every method keeps the rows of one GTZAN clip (the ten segments of a 3-second feature
+table) inside one part. Grouped methods also keep every ``group`` (artist, album) inside one
+part: the data's own (a manifest's ``group`` column), else, where every file is GTZAN-named
+(``blues.00012.wav``, a feature table's rows too), blocks of
+:data:`~genriflow.datasets.gtzan.GROUP_SPAN` consecutive clip numbers within a genre, a
+proxy for the artist (:func:`split_groups`).
 """
 
 from __future__ import annotations
@@ -70,14 +72,43 @@ def assign_splits(frame: pd.DataFrame, config: SplitConfig) -> list[pd.Series]:
     groups = _groups(frame, grouped=method.endswith("-grouped"))
     if method.startswith("stratified"):
         parts = _holdout(labels, groups, config.ratios, config.seed)
-        return [pd.Series(parts, index=frame.index, name="split")]
-    folds = _fold_ids(labels, groups, config.n_folds, config.seed)
-    rounds = []
-    for i in range(config.n_folds):
-        parts = np.where(folds == i, "test",
-                         np.where(folds == (i + 1) % config.n_folds, "valid", "train"))
-        rounds.append(pd.Series(parts, index=frame.index, name="split"))
+        rounds = [pd.Series(parts, index=frame.index, name="split")]
+    else:
+        folds = _fold_ids(labels, groups, config.n_folds, config.seed)
+        rounds = []
+        for i in range(config.n_folds):
+            parts = np.where(folds == i, "test",
+                             np.where(folds == (i + 1) % config.n_folds, "valid", "train"))
+            rounds.append(pd.Series(parts, index=frame.index, name="split"))
+    names, counts = np.unique(labels, return_counts=True)
+    # k-fold has named the labels with fewer files than folds already (_fold_ids)
+    said = set() if len(rounds) == 1 else set(names[counts < config.n_folds])
+    _warn_unlearnable(labels, rounds, method, said)
     return rounds
+
+
+def _warn_unlearnable(labels: np.ndarray, rounds: list[pd.Series], method: str,
+                      said: set) -> None:
+    """Warn of labels held out whole: a grouped split moves a label that is one group (all
+    ten GTZAN clips of a genre in one block) into test or valid entire, where the model,
+    never trained on it, can only be wrong."""
+    missing: dict[str, set[str]] = {}
+    for parts in rounds:
+        parts = parts.to_numpy()
+        trained = set(labels[parts == "train"])
+        for part in ("test", "valid"):
+            for label in set(labels[parts == part]) - trained - said:
+                missing.setdefault(str(label), set()).add(part)
+    if not missing:
+        return
+    listed = ", ".join(f"'{label}' (all in {' or '.join(p for p in PARTS if p in parts)})"
+                       for label, parts in sorted(missing.items()))
+    where = "" if len(rounds) == 1 else " in some folds"
+    warnings.warn(GenriflowWarning(
+        f"no training files of {listed}{where} under the {method} split, which holds out "
+        "a label of too few groups whole: each of their files is scored by a model never "
+        "trained on its label; add files of other groups, or leave the labels out"),
+        stacklevel=3)
 
 
 #: What ``metrics.json`` says of groups derived from GTZAN file names.
@@ -154,9 +185,16 @@ def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
 
 
 def _groups(frame: pd.DataFrame, grouped: bool) -> np.ndarray:
-    if not grouped:
+    if grouped:
+        return pd.factorize(split_groups(frame))[0]
+    # Not grouped by artist, but the rows of one GTZAN clip (a 3-second table's ten
+    # segments) are one item: split apart, a test segment's twin would sit in train.
+    if "key" not in frame:
         return np.arange(len(frame))
-    return pd.factorize(split_groups(frame))[0]
+    codes = pd.factorize(frame["key"])[0]
+    unkeyed = codes < 0
+    codes[unkeyed] = codes.max(initial=-1) + 1 + np.arange(int(unkeyed.sum()))
+    return codes
 
 
 def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.ndarray:

@@ -58,6 +58,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     write_errors(folder, errors)
     test = metrics["test"]
     lines = [f"# {title}", "", f"Data: `{metrics.get('data', '?')}`", ""]
+    if metrics.get("model_folder"):  # an evaluation: which model it scored
+        lines += [f"Model: `{metrics['model_folder']}`", ""]
     lines += _split_lines(metrics["split"])
     if metrics.get("selection_valid_accuracy"):
         lines += _selection_lines(metrics)
@@ -287,9 +289,15 @@ def _split_lines(split: dict) -> list[str]:
 
 def _per_class_lines(test: dict) -> list[str]:
     lines = [f"## Per genre ({test['part']})", "",
-             "| genre | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+             "| genre | precision | recall (95 % Wilson) | F1 | support |",
+             "| --- | --- | --- | --- | --- |"]
     for label, m in test["per_class"].items():
-        lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} "
+        # metrics.json files written before recall intervals have none
+        low, high = m.get("recall_interval") or (None, None)
+        recall = f"{m['recall']:.3f}" + ("" if low is None else f" ({low:.3f}-{high:.3f})")
+        if not m["support"]:  # scikit-learn's 0 for no test items is no recall
+            recall = "- (no items)"
+        lines.append(f"| {label} | {m['precision']:.3f} | {recall} | {m['f1']:.3f} "
                      f"| {m['support']} |")
     return [*lines, "", "![precision and recall per genre](per-class.png)", ""]
 

@@ -1,7 +1,10 @@
 """Kaggle-style GTZAN feature tables (``features_30_sec.csv``, ``features_3_sec.csv``).
 
 Training can start straight from such a table. In the 3-second table each track is cut into
-ten segments; every segment carries its track as ``group`` so no track crosses splits.
+ten segments; every segment carries its track as ``key``, and every split keeps a track's
+segments in one part. The grouped splits group the rows as they group GTZAN-named audio files,
+by blocks of ten clip numbers within a genre (the stand-in for GTZAN's unnamed artists), so a
+table and its clips are split alike.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.nd
     Returns
     -------
     frame : pandas.DataFrame
-        Dataset rows (``path`` is the table's file name; ``key`` the GTZAN clip; ``group``
-        the track, so that segments of one track stay together).
+        Dataset rows (``path`` is the table's file name; ``key`` the GTZAN clip, shared by
+        a track's segments; no ``group``, so that a grouped split derives GTZAN's blocks
+        from the keys, as for audio files).
     features : np.ndarray, shape (n_rows, 57), float64
     """
     csv_path = Path(csv_path)
@@ -44,7 +48,7 @@ def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.nd
     frame = pd.DataFrame({
         "path": table["filename"].astype(str),
         "label": table["label"].astype(str),
-        "group": pd.Series(keys, dtype=object),
+        "group": pd.Series([None] * len(table), dtype=object),
         "split": pd.Series([None] * len(table), dtype=object),
         "key": pd.Series(keys, dtype=object),
     })

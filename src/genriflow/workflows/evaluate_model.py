@@ -155,9 +155,13 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
 
 
 def evaluate_to_folder(model: GenreClassifier, dataset: FeatureDataset,
-                       out: str | os.PathLike, *, part: str = "test") -> dict:
-    """:func:`evaluate`, then write the run folder (report, metrics, confusion, errors)."""
+                       out: str | os.PathLike, *, part: str = "test",
+                       model_folder: str | None = None) -> dict:
+    """:func:`evaluate`, then write the run folder (report, metrics, confusion, errors);
+    ``model_folder`` (the model's folder or built-in name) is kept as ``model_folder``."""
     metrics = evaluate(model, dataset, part=part)
+    if model_folder is not None:
+        metrics = {"model_folder": model_folder, **metrics}
     write_report(out, f"genriflow evaluation: {model.config.get('model', '?')} on {part}",
                  metrics, dataset.errors)
     return metrics

@@ -112,9 +112,13 @@ def _calibration_of(model: GenreClassifier) -> str:
 
 def evaluate_songs_to_folder(model: GenreClassifier, data: str | os.PathLike,
                              out: str | os.PathLike, *, part: str = "test",
-                             options: RunOptions | None = None) -> tuple[dict, list]:
-    """:func:`evaluate_songs`, then the run folder (report, metrics, confusion, errors)."""
+                             options: RunOptions | None = None,
+                             model_folder: str | None = None) -> tuple[dict, list]:
+    """:func:`evaluate_songs`, then the run folder (report, metrics, confusion, errors);
+    ``model_folder`` (the model's folder or built-in name) is kept as ``model_folder``."""
     metrics, errors = evaluate_songs(model, data, part=part, options=options)
+    if model_folder is not None:
+        metrics = {"model_folder": model_folder, **metrics}
     write_report(Path(out), f"genriflow evaluation: {model.config.get('model', '?')} on "
                  f"{part}, song by song", metrics, errors)
     return metrics, errors
