@@ -59,6 +59,17 @@ def test_an_empty_upload_in_a_job_is_its_own_error_not_the_jobs(client, songs):
         "code": "empty", "message": "a.mp3: the file is empty (0 bytes)"}}
 
 
+def test_a_job_without_songs_says_how_a_job_takes_them(client):
+    # it said to send "a file in the multipart field `file`, or the audio itself as the
+    # body": /v1/classify's way, not a job's (`files`, or JSON paths)
+    for response in (client.post("/v1/jobs"), client.post("/v1/jobs", data={"x": "1"},
+                                                           files={"x": ("", b"")})):
+        body = response.json()
+        assert response.status_code == 400 and body["error"]["code"] == "empty", body
+        message = body["error"]["message"]
+        assert "field `files`" in message and '{"paths": [...]}' in message
+        assert "`file`," not in message and "as the body" not in message
+
 def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):

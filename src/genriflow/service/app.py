@@ -41,6 +41,10 @@ DOCS_STATIC = "/static/docs"
 #: Files one job may take.
 MAX_JOB_FILES = 256
 
+#: How to send a job, said when a request carries none.
+HOW_TO_SEND_JOB = ("send the songs as multipart files in the field `files`, or JSON "
+                   '`{"paths": [...]}` naming files under an --allow-dir folder')
+
 _ERRORS = {status: {"model": Error} for status in (400, 401, 403, 404, 413, 415, 422, 503,
                                                    504)}
 _AUDIO_BODY = {"requestBody": {"required": True, "content": {
@@ -167,7 +171,8 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
                                    f"most {MAX_JOB_FILES}")
             items = [Item(f, str(_shown(f, config)), tags=spec.tags) for f in files]
         else:
-            uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES)
+            uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES,
+                                      how=HOW_TO_SEND_JOB)
             items = [Item(u.path, u.name, tags=tags, delete=True) for u in uploads]
         if not items:
             raise ServiceError(400, "empty", "the job has no audio file")

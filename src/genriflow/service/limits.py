@@ -111,9 +111,16 @@ def _new_path(folder: Path, suffix: str) -> Path:
     return folder / f"upload-{secrets.token_hex(8)}{suffix}"
 
 
-async def save_body(request: Request, folder: Path, *, max_files: int = 1) -> list[Upload]:
+#: How to send a song, said when a request carries none.
+HOW_TO_SEND = "send a file in the multipart field `file`, or the audio itself as the body"
+
+
+async def save_body(request: Request, folder: Path, *, max_files: int = 1,
+                    how: str = HOW_TO_SEND) -> list[Upload]:
     """The audio a request carries, saved to ``folder``: multipart files (any field
     names, at most ``max_files``), or the raw body with its content type.
+
+    ``how`` ends the message of a request without audio: how this endpoint takes it.
 
     Raises
     ------
@@ -122,16 +129,16 @@ async def save_body(request: Request, folder: Path, *, max_files: int = 1) -> li
         413 (:class:`BodyTooLarge`) past the size limit, however the body is sent.
     """
     try:
-        return await _save(request, folder, max_files)
+        return await _save(request, folder, max_files, how)
     except ClientDisconnect:  # the client went away mid-upload: nothing to answer
         raise ServiceError(400, "disconnected", "the client closed the connection before "
                            "the body was sent") from None
 
 
-async def _save(request: Request, folder: Path, max_files: int) -> list[Upload]:
+async def _save(request: Request, folder: Path, max_files: int, how: str) -> list[Upload]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        return await _save_form(request, folder, max_files)
+        return await _save_form(request, folder, max_files, how)
     name = request.query_params.get("filename") or "upload"
     upload = Upload(_new_path(folder, _suffix(name, content_type)), Path(name).name, 0)
     try:
@@ -144,12 +151,12 @@ async def _save(request: Request, folder: Path, max_files: int) -> list[Upload]:
         raise
     if upload.size == 0:
         upload.delete()
-        raise ServiceError(400, "empty", "the request has no audio: send a file in the "
-                           "multipart field `file`, or the audio itself as the body")
+        raise ServiceError(400, "empty", f"the request has no audio: {how}")
     return [upload]
 
 
-async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upload]:
+async def _save_form(request: Request, folder: Path, max_files: int,
+                     how: str) -> list[Upload]:
     try:
         form = await request.form(max_files=max_files, max_fields=16)
     except ServiceError:
@@ -161,8 +168,7 @@ async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upl
     try:
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not files:
-            raise ServiceError(400, "empty", "the form has no file: send the song in the "
-                               "field `file`")
+            raise ServiceError(400, "empty", f"the form has no file: {how}")
         for item in files:
             name = Path(item.filename or "upload").name
             upload = Upload(_new_path(folder, _suffix(name, item.content_type)), name, 0)
