@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from genriflow.service.config import ServiceConfig
@@ -97,7 +99,15 @@ def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: floa
     return int(answer.split(b" ", 2)[1]), answer, sent
 
 
+def too_large_counted(url: str) -> float:
+    """``genriflow_errors_total{code="too-large"}`` of the service at ``url``."""
+    found = re.search(r'^genriflow_errors_total\{code="too-large"\} (\S+)$',
+                      httpx.get(url + "/metrics").text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
+    counted = too_large_counted(service.url)
     started = time.monotonic()
     zeros = bytes(1 << 20)
     status, answer, sent = _post_raw(service.url, {"Content-Type": "audio/wav",
@@ -105,6 +115,8 @@ def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
                                      (zeros for _ in range(2048)))
     assert status == 413 and b'"too-large"' in answer
     assert sent < 64 << 20 and time.monotonic() - started < 10
+    # counted as every other refusal (it was in genriflow_requests_total alone)
+    assert too_large_counted(service.url) == counted + 1
 
 
 def test_a_chunked_upload_is_refused_once_past_the_limit(running):

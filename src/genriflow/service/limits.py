@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +47,14 @@ class BodyLimit:
     ----------
     app : ASGI app
     max_bytes : int
+    refused : callable or None
+        Called with the error's code for a body refused here, from its ``Content-Length``
+        (no exception handler sees it: the metrics count it through this).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 refused: Callable[[str], None] | None = None) -> None:
+        self.app, self.max_bytes, self.refused = app, max_bytes, refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +63,8 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             refusal = BodyTooLarge(self.max_bytes)
+            if self.refused is not None:
+                self.refused(refusal.code)
             response = error_response(refusal.status, refusal.code, refusal.message,
                                       {"Connection": "close"})
             await response(scope, receive, send)
