@@ -129,6 +129,15 @@ def test_a_chunked_upload_is_refused_once_past_the_limit(running):
     assert sent < 64 << 20
 
 
+def test_a_limit_in_fractions_of_a_mib_is_said_as_set(serving, songs):
+    # --max-upload-mb 0.25 was said as "(0 MiB)", 1.5 as "(2 MiB)"
+    for mib, said in ((0.25, "262144 bytes (0.25 MiB)"), (1.5, "1572864 bytes (1.5 MiB)")):
+        config = ServiceConfig(model="gtzan-table", max_upload_bytes=int(mib * 2**20))
+        with serving(config) as small, small.client() as http:
+            response = http.post("/v1/classify", content=bytes(int(mib * 2**20) + 1),
+                                 headers={"Content-Type": "audio/wav"})
+        assert error_of(response, 413, "too-large").endswith(f"the limit of {said}")
+
 def test_a_song_over_the_duration_limit(serving, songs):
     with serving(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
             short.client() as http:

@@ -35,7 +35,7 @@ class BodyTooLarge(ServiceError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, "too-large", f"the request body is larger than the limit of "
-                         f"{limit} bytes ({limit / 2**20:.0f} MiB)")
+                         f"{limit} bytes ({limit / 2**20:g} MiB)")
 
 
 class BodyLimit:
