@@ -4,6 +4,8 @@ request lost), the per-request timeout (504) and the graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 
 import httpx
@@ -69,6 +71,28 @@ def test_a_job_without_songs_says_how_a_job_takes_them(client):
         message = body["error"]["message"]
         assert "field `files`" in message and '{"paths": [...]}' in message
         assert "`file`," not in message and "as the body" not in message
+
+
+def test_a_shutdown_says_which_jobs_it_loses(serving, songs, caplog):
+    # a job running at shutdown, and one done but never fetched, went without a word:
+    # the operator had no sign that clients would poll for results gone with the process
+    config = ServiceConfig(model="gtzan-table", workers=1, max_batch=1)
+    rock = songs["rock"].read_bytes()
+    with caplog.at_level(logging.WARNING, logger="genriflow.service"), \
+            serving(config) as served, served.client() as http:
+        first = http.post("/v1/jobs", files=[("files", ("a.wav", rock))]).json()
+        store = served.app.state.jobs
+        while store.jobs[first["id"]].state != "done":
+            time.sleep(0.05)
+        many = [("files", (f"{i}.wav", rock)) for i in range(40)]
+        assert http.post("/v1/jobs", files=many).status_code == 202
+    said = [r.getMessage() for r in caplog.records if "shutdown" in r.getMessage()]
+    assert len(said) == 1, said
+    stopped = re.fullmatch(r"shutdown: 1 job\(s\) stopped unfinished \((\d+) of 40 songs "
+                           r"done\) and 1 finished job\(s\) never fetched; their results "
+                           r"are lost \(jobs live in the process\)", said[0])
+    assert stopped and int(stopped.group(1)) < 40, said
+
 
 def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"

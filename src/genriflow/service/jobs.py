@@ -142,7 +142,17 @@ class JobStore:
             job.state, job.finished = "done", time.time()
 
     async def close(self) -> None:
-        """Stop the jobs still running (their uploads are deleted)."""
+        """Stop the jobs still running (their uploads are deleted); the server's log
+        says, in one ``WARNING`` line, what the shutdown loses."""
+        self.expire()
+        running = [j for j in self.jobs.values() if j.state != "done"]
+        unfetched = len(self.jobs) - len(running)
+        if self.jobs:
+            done = sum(len(j.results) + len(j.errors) for j in running)
+            total = sum(len(j.items) for j in running)
+            log.warning("shutdown: %d job(s) stopped unfinished (%d of %d songs done) and "
+                        "%d finished job(s) never fetched; their results are lost (jobs "
+                        "live in the process)", len(running), done, total, unfetched)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
