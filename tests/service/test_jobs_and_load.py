@@ -94,6 +94,19 @@ def test_a_shutdown_says_which_jobs_it_loses(serving, songs, caplog):
     assert stopped and int(stopped.group(1)) < 40, said
 
 
+def test_a_job_is_gone_after_a_restart_and_the_404_says_why_it_may_be(serving, songs):
+    # "no such job: unknown, expired, or its results were already fetched": a client
+    # polling across a restart was not told the likeliest reason
+    config = ServiceConfig(model="gtzan-table", workers=1)
+    with serving(config) as before, before.client() as http:
+        job = http.post("/v1/jobs", files=[("files", ("a.wav", songs["rock"].read_bytes()))])
+        job_id = job.json()["id"]
+    with serving(config) as after, after.client() as http:
+        gone = http.get(f"/v1/jobs/{job_id}")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "job-unknown"
+    message = gone.json()["error"]["message"]
+    assert repr(job_id) in message and "restart" in message and "\n" not in message
+
 def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):

@@ -95,8 +95,9 @@ class JobStore:
         self.expire()
         job = self.jobs.get(job_id)
         if job is None:
-            raise ServiceError(404, "job-unknown", "no such job: unknown, expired, or its "
-                               "results were already fetched")
+            raise ServiceError(404, "job-unknown", f"no such job: {job_id!r} is unknown, "
+                               "expired, already fetched (results are given once), or lost "
+                               "with a restart of the service (jobs live in the process)")
         if job.state != "done":
             return job.status(with_results=False)
         del self.jobs[job_id]
