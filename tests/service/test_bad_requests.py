@@ -179,6 +179,15 @@ def test_paths_outside_the_allowed_folder(allowed, serving):
         assert accepted.status_code == 202 and accepted.json()["total"] == 1
 
 
+def test_a_misspelt_key_of_a_job_is_refused_not_dropped(allowed, serving):
+    # {"paths": [...], "tag": true} ran the job without tags, the key silently dropped
+    inside, _ = allowed
+    with serving(ServiceConfig(model="gtzan-table", allow_dirs=(inside,))) as served, \
+            served.client() as http:
+        response = http.post("/v1/jobs", json={"paths": ["a.wav"], "tag": True})
+    assert error_of(response, 422, "invalid-request") == (
+        "tag: not a key of a job; it takes paths, tags")
+
 def test_a_folder_holding_a_link_out_is_refused(tmp_path, serving, write_clip):
     music = tmp_path / "music"
     write_clip(music / "ok.wav", seconds=3.0)

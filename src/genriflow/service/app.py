@@ -207,6 +207,9 @@ async def _job_request(request: Request) -> JobRequest:
     except ValueError as exc:
         first = getattr(exc, "errors", lambda: [{}])()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
+        if first.get("type") == "extra_forbidden":
+            raise ServiceError(422, "invalid-request", f"{where}: not a key of a job; it "
+                               f"takes {', '.join(JobRequest.model_fields)}") from None
         raise ServiceError(422, "invalid-request", f"{where or 'body'}: "
                            f"{first.get('msg', 'not a job request')}") from None
 
