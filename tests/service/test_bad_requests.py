@@ -138,6 +138,24 @@ def test_a_limit_in_fractions_of_a_mib_is_said_as_set(serving, songs):
                                  headers={"Content-Type": "audio/wav"})
         assert error_of(response, 413, "too-large").endswith(f"the limit of {said}")
 
+def test_too_many_files_in_a_form_is_said_as_for_a_job_of_paths(client, songs):
+    # "the multipart body cannot be read: 400: Too many files. Maximum number of files is
+    # 256." (400 bad-form, the parser's status inside the message), where a job naming 257
+    # paths is 413 too-many; two songs to /v1/classify said "... number of files is 1."
+    from genriflow.service.app import MAX_JOB_FILES
+
+    files = [("files", (f"{i}.mp3", b"x")) for i in range(MAX_JOB_FILES + 1)]
+    assert error_of(client.post("/v1/jobs", files=files), 413, "too-many") == (
+        f"more than {MAX_JOB_FILES} files; a job takes at most {MAX_JOB_FILES}")
+    rock = songs["rock"].read_bytes()
+    two = [("file", ("a.wav", rock)), ("file", ("b.wav", rock))]
+    message = error_of(client.post("/v1/classify", files=two), 400, "too-many")
+    assert "takes one song" in message and "POST /v1/jobs" in message
+    fields = [("files", ("a.wav", rock))] + [(f"f{i}", (None, "x")) for i in range(20)]
+    message = error_of(client.post("/v1/jobs", files=fields), 400, "bad-form")
+    assert message == ("the multipart body cannot be read: Too many fields. Maximum number "
+                       "of fields is 16.")
+
 def test_a_song_over_the_duration_limit(serving, songs):
     with serving(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
             short.client() as http:

@@ -167,9 +167,12 @@ async def _save_form(request: Request, folder: Path, max_files: int,
         form = await request.form(max_files=max_files, max_fields=16)
     except ServiceError:
         raise
-    except Exception as exc:  # the multipart parser's refusals
+    except Exception as exc:  # the multipart parser's refusals (as Starlette's 400)
+        reason = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        if str(reason).startswith("Too many files"):
+            raise _too_many(max_files) from None
         raise ServiceError(400, "bad-form", f"the multipart body cannot be read: "
-                           f"{getattr(exc, 'message', None) or exc}") from None
+                           f"{reason}") from None
     uploads: list[Upload] = []
     try:
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
@@ -193,6 +196,15 @@ async def _save_form(request: Request, folder: Path, max_files: int,
     finally:
         await form.close()
     return uploads
+
+
+def _too_many(max_files: int) -> ServiceError:
+    """The refusal of a form with more files than the endpoint takes."""
+    if max_files == 1:
+        return ServiceError(400, "too-many", "the form has more than one file: this "
+                            "endpoint takes one song (several: a job, POST /v1/jobs)")
+    return ServiceError(413, "too-many", f"more than {max_files} files; a job takes at most "
+                        f"{max_files}")
 
 
 def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path]:
