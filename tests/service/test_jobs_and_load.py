@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 
@@ -134,6 +135,23 @@ async def _burst(url: str, body: bytes, n: int) -> list[httpx.Response]:
                                                 headers={"content-type": "audio/wav"})
                                       for _ in range(n)))
 
+
+def test_a_job_over_a_file_whose_name_is_not_utf8_gives_its_results(serving, tmp_path,
+                                                                    write_clip):
+    # a Latin-1 name (an old disc's) in an allowed folder made the job's fetch a 500
+    # (UnicodeEncodeError in the JSON answer), its results lost with it
+    music = tmp_path / "music"
+    write_clip(music / "cafe.wav", "jazz", seconds=4.0).rename(music / os.fsdecode(b"Caf\xe9.wav"))
+    (music / os.fsdecode(b"not-audio-\xe9.mp3")).write_text("not a song\n" * 40)
+    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,))
+    with serving(config) as served, served.client() as http:
+        job = http.post("/v1/jobs", json={"paths": ["."]})
+        assert job.status_code == 202, job.text
+        done = poll(http, job.json()["id"])
+    assert [r["file"] for r in done["results"]] == ["Caf\\xe9.wav"]
+    assert done["errors"] == [{"file": "not-audio-\\xe9.mp3", "error": {
+        "code": "not-audio", "message": "not-audio-\\xe9.mp3: not a recognised audio format "
+        "(unreadable header)"}}]
 
 def test_a_full_queue_answers_503_at_once_and_loses_nothing(running, songs):
     config = ServiceConfig(model="gtzan-table", workers=1, queue_limit=2, max_batch=1)

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import genriflow
 from genriflow.api import describe_models
+from genriflow.audio.formats import shown_name
 from genriflow.service import auth, errors
 from genriflow.service.config import ServiceConfig
 from genriflow.service.engine import Engine, Item
@@ -170,7 +171,8 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
             if len(files) > MAX_JOB_FILES:
                 raise ServiceError(413, "too-many", f"{len(files)} files; a job takes at "
                                    f"most {MAX_JOB_FILES}")
-            items = [Item(f, str(_shown(f, config)), tags=spec.tags) for f in files]
+            items = [Item(f, shown_name(str(_shown(f, config))), tags=spec.tags)
+                     for f in files]  # a name not UTF-8 (Latin-1 from an old disc): \xe9
         else:
             uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES,
                                       how=HOW_TO_SEND_JOB)
