@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import socket
 import time
@@ -263,3 +264,17 @@ def test_a_cut_file_that_still_decodes_is_used(client, songs):
     response = client.post("/v1/classify", files={"file": ("half.mp3", half)})
     assert response.status_code == 200, response.text
     assert 2.0 < response.json()["duration"] < 6.0
+
+
+def test_a_name_with_control_characters_cannot_forge_a_line_of_the_log(client, songs, caplog):
+    # ?filename=a%0AERROR: forged.mp3 wrote "WARNING: a" then "ERROR: forged.mp3:
+    # truncated ..." as a second line of the server's log (and \x1b[31m coloured it)
+    half = songs["mp3"].read_bytes()[: songs["mp3"].stat().st_size // 2]
+    with caplog.at_level(logging.WARNING, logger="genriflow.service"):
+        response = client.post("/v1/classify", content=half, headers={
+            "Content-Type": "audio/mpeg"}, params={"filename": "a\nERROR: \x1b[31mforged.mp3"})
+    assert response.status_code == 200, response.text
+    assert response.json()["file"] == "a\\nERROR: \\x1b[31mforged.mp3"
+    said = [r.getMessage() for r in caplog.records if r.name == "genriflow.service"]
+    assert said and all("\n" not in line and "\x1b" not in line for line in said), said
+    assert said[0].startswith("a\\nERROR: \\x1b[31mforged.mp3: truncated: ")

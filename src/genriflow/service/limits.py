@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from genriflow.audio.formats import shown_name
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.service.errors import ServiceError, error_response
 
@@ -92,7 +93,8 @@ class Upload:
     path : Path
         The saved copy (a random name; deleted by :meth:`delete`).
     name : str
-        The name the client gave (for messages and results only; never a path).
+        The name the client gave (for messages and results only; never a path), its
+        control characters escaped (``\\n``, ``\\x1b``): it goes into the server's log.
     size : int
     """
 
@@ -146,7 +148,8 @@ async def _save(request: Request, folder: Path, max_files: int, how: str) -> lis
     if content_type.startswith("multipart/form-data"):
         return await _save_form(request, folder, max_files, how)
     name = request.query_params.get("filename") or "upload"
-    upload = Upload(_new_path(folder, _suffix(name, content_type)), Path(name).name, 0)
+    upload = Upload(_new_path(folder, _suffix(name, content_type)),
+                    shown_name(Path(name).name), 0)
     try:
         with open(upload.path, "wb") as out:
             async for chunk in request.stream():
@@ -179,7 +182,7 @@ async def _save_form(request: Request, folder: Path, max_files: int,
         if not files:
             raise ServiceError(400, "empty", f"the form has no file: {how}")
         for item in files:
-            name = Path(item.filename or "upload").name
+            name = shown_name(Path(item.filename or "upload").name)
             upload = Upload(_new_path(folder, _suffix(name, item.content_type)), name, 0)
             uploads.append(upload)
             with open(upload.path, "wb") as out:
