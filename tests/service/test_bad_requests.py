@@ -278,3 +278,14 @@ def test_a_name_with_control_characters_cannot_forge_a_line_of_the_log(client, s
     said = [r.getMessage() for r in caplog.records if r.name == "genriflow.service"]
     assert said and all("\n" not in line and "\x1b" not in line for line in said), said
     assert said[0].startswith("a\\nERROR: \\x1b[31mforged.mp3: truncated: ")
+
+
+def test_a_name_with_a_slash_is_shown_whole(client, songs):
+    # "<b>x</b>.wav" came back as "b>.wav", "AC/DC - T.N.T..wav" as "DC - T.N.T..wav": the
+    # name was cut at its last slash as if it were a path (it is never used as one)
+    rock = songs["rock"].read_bytes()
+    for name in ("<b>x</b>.wav", "AC/DC - T.N.T..wav", "[bold]y[/bold].wav"):
+        response = client.post("/v1/classify", files={"file": (name, rock)})
+        assert response.status_code == 200 and response.json()["file"] == name, response.text
+    raw = client.post("/v1/classify", content=rock, params={"filename": "a/b.wav"})
+    assert raw.json()["file"] == "a/b.wav"

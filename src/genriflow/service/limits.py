@@ -148,8 +148,7 @@ async def _save(request: Request, folder: Path, max_files: int, how: str) -> lis
     if content_type.startswith("multipart/form-data"):
         return await _save_form(request, folder, max_files, how)
     name = request.query_params.get("filename") or "upload"
-    upload = Upload(_new_path(folder, _suffix(name, content_type)),
-                    shown_name(Path(name).name), 0)
+    upload = Upload(_new_path(folder, _suffix(name, content_type)), shown_name(name), 0)
     try:
         with open(upload.path, "wb") as out:
             async for chunk in request.stream():
@@ -182,7 +181,8 @@ async def _save_form(request: Request, folder: Path, max_files: int,
         if not files:
             raise ServiceError(400, "empty", f"the form has no file: {how}")
         for item in files:
-            name = shown_name(Path(item.filename or "upload").name)
+            # whole: "<b>x</b>.ogg" was shown as "b>.ogg" (a name is never a path here)
+            name = shown_name(item.filename or "upload")
             upload = Upload(_new_path(folder, _suffix(name, item.content_type)), name, 0)
             uploads.append(upload)
             with open(upload.path, "wb") as out:
