@@ -74,6 +74,19 @@ def test_a_job_without_songs_says_how_a_job_takes_them(client):
         assert "`file`," not in message and "as the body" not in message
 
 
+def test_a_job_sent_as_neither_json_nor_a_form_is_refused_at_once(client, served):
+    # curl -d '{"paths": [...]}' (a form's content type) was taken for one upload named
+    # "upload": 202, then the job's one song failed as not audio
+    before = len(served.app.state.jobs.jobs)
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = client.post("/v1/jobs", content=b'{"paths": ["a.wav"]}', headers=headers)
+        body = response.json()
+        assert response.status_code == 415 and body["error"]["code"] == "bad-content-type"
+        assert "Content-Type: application/json" in body["error"]["message"]
+        assert body["error"]["message"].endswith(f"got Content-Type: {content_type or 'none'}")
+    assert len(served.app.state.jobs.jobs) == before
+
 def test_a_shutdown_says_which_jobs_it_loses(serving, songs, caplog):
     # a job running at shutdown, and one done but never fetched, went without a word:
     # the operator had no sign that clients would poll for results gone with the process

@@ -165,7 +165,16 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
                          tags: bool = Query(False, description="Uploads: also tags, moods "
                                             "and voice (a JSON body says it itself).")
                          ) -> JSONResponse:
-        if request.headers.get("content-type", "").startswith("application/json"):
+        content_type = request.headers.get("content-type", "").lower()
+        if not content_type.startswith(("application/json", "multipart/form-data")) and (
+                request.headers.get("content-length", "0") != "0"
+                or "transfer-encoding" in request.headers):
+            # `curl -d '{"paths": ...}'` sends a form's type: it was taken for one upload,
+            # 202, and the job's one song then failed as not audio
+            raise ServiceError(415, "bad-content-type", "a job is JSON `{\"paths\": [...]}` "
+                               "(Content-Type: application/json) or multipart files in the "
+                               f"field `files`; got Content-Type: {content_type or 'none'}")
+        if content_type.startswith("application/json"):
             spec = await _job_request(request)
             files = allowed_files(spec.paths, config.allow_dirs)
             if len(files) > MAX_JOB_FILES:
