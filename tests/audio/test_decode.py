@@ -147,6 +147,39 @@ def test_a_cut_file_is_used_for_the_part_that_decodes_with_a_warning(tmp_path, n
     assert info(whole).declared is None
 
 
+def _write_adts(path: Path, y: np.ndarray, sr: int) -> None:
+    """Raw AAC (ADTS, ``.aac``): no header declares the length, FFmpeg guesses it."""
+    with av.open(str(path), "w", format="adts") as container:
+        stream = container.add_stream("aac", rate=sr)
+        for at in range(0, len(y), 1024):
+            frame = av.AudioFrame.from_ndarray(y[None, at:at + 1024].astype(np.float32),
+                                               format="flt", layout="mono")
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("quiet_first", [True, False])
+def test_a_whole_raw_aac_file_is_not_called_cut_and_its_length_is_right(tmp_path,
+                                                                        quiet_first):
+    # FFmpeg guesses an ADTS file's length from its first bit rate: 20 s quiet then loud
+    # was "truncated: the header declares 89.9 s, only 20.0 s decode", loud then quiet
+    # 11.2 s long (and decoded whole, 20 s)
+    rng = np.random.default_rng(0)
+    quiet = 0.001 * np.sin(2 * np.pi * 440 * np.arange(10 * SR) / SR)  # a pure tone: few bits
+    loud = 0.3 * rng.standard_normal(10 * SR)
+    path = tmp_path / "song.aac"
+    _write_adts(path, np.concatenate([quiet, loud] if quiet_first else [loud, quiet]), SR)
+    meta = info(path)
+    assert meta.declared is None and meta.truncation is None
+    assert meta.duration == pytest.approx(20.0, abs=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AudioWarning)
+        y = load(path, sr=SR)
+    assert len(y) / SR == pytest.approx(meta.duration, abs=0.1)
+
 def test_a_cut_file_of_which_nothing_decodes_is_refused(tmp_path):
     path = write_truncated(tmp_path, "stub.mp3", seconds=20.0, keep=0.01)
     with pytest.raises(AudioError) as caught, warnings.catch_warnings():

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import re
 import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from genriflow.service.config import ServiceConfig
@@ -97,7 +100,15 @@ def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: floa
     return int(answer.split(b" ", 2)[1]), answer, sent
 
 
+def too_large_counted(url: str) -> float:
+    """``genriflow_errors_total{code="too-large"}`` of the service at ``url``."""
+    found = re.search(r'^genriflow_errors_total\{code="too-large"\} (\S+)$',
+                      httpx.get(url + "/metrics").text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
 def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
+    counted = too_large_counted(service.url)
     started = time.monotonic()
     zeros = bytes(1 << 20)
     status, answer, sent = _post_raw(service.url, {"Content-Type": "audio/wav",
@@ -105,6 +116,8 @@ def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
                                      (zeros for _ in range(2048)))
     assert status == 413 and b'"too-large"' in answer
     assert sent < 64 << 20 and time.monotonic() - started < 10
+    # counted as every other refusal (it was in genriflow_requests_total alone)
+    assert too_large_counted(service.url) == counted + 1
 
 
 def test_a_chunked_upload_is_refused_once_past_the_limit(running):
@@ -116,6 +129,33 @@ def test_a_chunked_upload_is_refused_once_past_the_limit(running):
     assert status == 413 and b'"too-large"' in answer
     assert sent < 64 << 20
 
+
+def test_a_limit_in_fractions_of_a_mib_is_said_as_set(serving, songs):
+    # --max-upload-mb 0.25 was said as "(0 MiB)", 1.5 as "(2 MiB)"
+    for mib, said in ((0.25, "262144 bytes (0.25 MiB)"), (1.5, "1572864 bytes (1.5 MiB)")):
+        config = ServiceConfig(model="gtzan-table", max_upload_bytes=int(mib * 2**20))
+        with serving(config) as small, small.client() as http:
+            response = http.post("/v1/classify", content=bytes(int(mib * 2**20) + 1),
+                                 headers={"Content-Type": "audio/wav"})
+        assert error_of(response, 413, "too-large").endswith(f"the limit of {said}")
+
+def test_too_many_files_in_a_form_is_said_as_for_a_job_of_paths(client, songs):
+    # "the multipart body cannot be read: 400: Too many files. Maximum number of files is
+    # 256." (400 bad-form, the parser's status inside the message), where a job naming 257
+    # paths is 413 too-many; two songs to /v1/classify said "... number of files is 1."
+    from genriflow.service.app import MAX_JOB_FILES
+
+    files = [("files", (f"{i}.mp3", b"x")) for i in range(MAX_JOB_FILES + 1)]
+    assert error_of(client.post("/v1/jobs", files=files), 413, "too-many") == (
+        f"more than {MAX_JOB_FILES} files; a job takes at most {MAX_JOB_FILES}")
+    rock = songs["rock"].read_bytes()
+    two = [("file", ("a.wav", rock)), ("file", ("b.wav", rock))]
+    message = error_of(client.post("/v1/classify", files=two), 400, "too-many")
+    assert "takes one song" in message and "POST /v1/jobs" in message
+    fields = [("files", ("a.wav", rock))] + [(f"f{i}", (None, "x")) for i in range(20)]
+    message = error_of(client.post("/v1/jobs", files=fields), 400, "bad-form")
+    assert message == ("the multipart body cannot be read: Too many fields. Maximum number "
+                       "of fields is 16.")
 
 def test_a_song_over_the_duration_limit(serving, songs):
     with serving(ServiceConfig(model="gtzan-table", max_duration=5.0)) as short, \
@@ -157,6 +197,15 @@ def test_paths_outside_the_allowed_folder(allowed, serving):
         accepted = job("a.wav")
         assert accepted.status_code == 202 and accepted.json()["total"] == 1
 
+
+def test_a_misspelt_key_of_a_job_is_refused_not_dropped(allowed, serving):
+    # {"paths": [...], "tag": true} ran the job without tags, the key silently dropped
+    inside, _ = allowed
+    with serving(ServiceConfig(model="gtzan-table", allow_dirs=(inside,))) as served, \
+            served.client() as http:
+        response = http.post("/v1/jobs", json={"paths": ["a.wav"], "tag": True})
+    assert error_of(response, 422, "invalid-request") == (
+        "tag: not a key of a job; it takes paths, tags")
 
 def test_a_folder_holding_a_link_out_is_refused(tmp_path, serving, write_clip):
     music = tmp_path / "music"
@@ -215,3 +264,28 @@ def test_a_cut_file_that_still_decodes_is_used(client, songs):
     response = client.post("/v1/classify", files={"file": ("half.mp3", half)})
     assert response.status_code == 200, response.text
     assert 2.0 < response.json()["duration"] < 6.0
+
+
+def test_a_name_with_control_characters_cannot_forge_a_line_of_the_log(client, songs, caplog):
+    # ?filename=a%0AERROR: forged.mp3 wrote "WARNING: a" then "ERROR: forged.mp3:
+    # truncated ..." as a second line of the server's log (and \x1b[31m coloured it)
+    half = songs["mp3"].read_bytes()[: songs["mp3"].stat().st_size // 2]
+    with caplog.at_level(logging.WARNING, logger="genriflow.service"):
+        response = client.post("/v1/classify", content=half, headers={
+            "Content-Type": "audio/mpeg"}, params={"filename": "a\nERROR: \x1b[31mforged.mp3"})
+    assert response.status_code == 200, response.text
+    assert response.json()["file"] == "a\\nERROR: \\x1b[31mforged.mp3"
+    said = [r.getMessage() for r in caplog.records if r.name == "genriflow.service"]
+    assert said and all("\n" not in line and "\x1b" not in line for line in said), said
+    assert said[0].startswith("a\\nERROR: \\x1b[31mforged.mp3: truncated: ")
+
+
+def test_a_name_with_a_slash_is_shown_whole(client, songs):
+    # "<b>x</b>.wav" came back as "b>.wav", "AC/DC - T.N.T..wav" as "DC - T.N.T..wav": the
+    # name was cut at its last slash as if it were a path (it is never used as one)
+    rock = songs["rock"].read_bytes()
+    for name in ("<b>x</b>.wav", "AC/DC - T.N.T..wav", "[bold]y[/bold].wav"):
+        response = client.post("/v1/classify", files={"file": (name, rock)})
+        assert response.status_code == 200 and response.json()["file"] == name, response.text
+    raw = client.post("/v1/classify", content=rock, params={"filename": "a/b.wav"})
+    assert raw.json()["file"] == "a/b.wav"

@@ -41,6 +41,19 @@ def test_errors_are_one_line():
     assert "Traceback" not in out.output
 
 
+def test_limits_that_are_not_positive_numbers_are_one_line_naming_the_option():
+    # --max-upload-mb -1 named `max_upload_bytes` and -1048576 (bytes); nan was a crash
+    # (a bug report), --timeout inf one after the model loaded, --max-duration nan no
+    # limit at all
+    for option, value in (("--max-upload-mb", "-1"), ("--max-upload-mb", "nan"),
+                          ("--max-upload-mb", "inf"), ("--timeout", "inf"),
+                          ("--max-duration", "nan"), ("--job-ttl", "-inf")):
+        out = invoke("serve", option, value, "--pool", "thread", "--port", "1")
+        assert out.exit_code == 2, (option, value, out.output)
+        assert out.output.count("\n") == 1, out.output
+        assert out.output.startswith(f"error: `{option}` must be a positive number; got "
+                                     f"{float(value)!r}"), out.output
+
 def test_a_port_in_use_is_one_line_before_anything_loads():
     # uvicorn said it after the model had loaded, then the process ended with status 3
     import socket

@@ -4,6 +4,9 @@ request lost), the per-request timeout (504) and the graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import re
 import time
 
 import httpx
@@ -59,6 +62,65 @@ def test_an_empty_upload_in_a_job_is_its_own_error_not_the_jobs(client, songs):
         "code": "empty", "message": "a.mp3: the file is empty (0 bytes)"}}
 
 
+def test_a_job_without_songs_says_how_a_job_takes_them(client):
+    # it said to send "a file in the multipart field `file`, or the audio itself as the
+    # body": /v1/classify's way, not a job's (`files`, or JSON paths)
+    for response in (client.post("/v1/jobs"), client.post("/v1/jobs", data={"x": "1"},
+                                                           files={"x": ("", b"")})):
+        body = response.json()
+        assert response.status_code == 400 and body["error"]["code"] == "empty", body
+        message = body["error"]["message"]
+        assert "field `files`" in message and '{"paths": [...]}' in message
+        assert "`file`," not in message and "as the body" not in message
+
+
+def test_a_job_sent_as_neither_json_nor_a_form_is_refused_at_once(client, served):
+    # curl -d '{"paths": [...]}' (a form's content type) was taken for one upload named
+    # "upload": 202, then the job's one song failed as not audio
+    before = len(served.app.state.jobs.jobs)
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = client.post("/v1/jobs", content=b'{"paths": ["a.wav"]}', headers=headers)
+        body = response.json()
+        assert response.status_code == 415 and body["error"]["code"] == "bad-content-type"
+        assert "Content-Type: application/json" in body["error"]["message"]
+        assert body["error"]["message"].endswith(f"got Content-Type: {content_type or 'none'}")
+    assert len(served.app.state.jobs.jobs) == before
+
+def test_a_shutdown_says_which_jobs_it_loses(serving, songs, caplog):
+    # a job running at shutdown, and one done but never fetched, went without a word:
+    # the operator had no sign that clients would poll for results gone with the process
+    config = ServiceConfig(model="gtzan-table", workers=1, max_batch=1)
+    rock = songs["rock"].read_bytes()
+    with caplog.at_level(logging.WARNING, logger="genriflow.service"), \
+            serving(config) as served, served.client() as http:
+        first = http.post("/v1/jobs", files=[("files", ("a.wav", rock))]).json()
+        store = served.app.state.jobs
+        while store.jobs[first["id"]].state != "done":
+            time.sleep(0.05)
+        many = [("files", (f"{i}.wav", rock)) for i in range(40)]
+        assert http.post("/v1/jobs", files=many).status_code == 202
+    said = [r.getMessage() for r in caplog.records if "shutdown" in r.getMessage()]
+    assert len(said) == 1, said
+    stopped = re.fullmatch(r"shutdown: 1 job\(s\) stopped unfinished \((\d+) of 40 songs "
+                           r"done\) and 1 finished job\(s\) never fetched; their results "
+                           r"are lost \(jobs live in the process\)", said[0])
+    assert stopped and int(stopped.group(1)) < 40, said
+
+
+def test_a_job_is_gone_after_a_restart_and_the_404_says_why_it_may_be(serving, songs):
+    # "no such job: unknown, expired, or its results were already fetched": a client
+    # polling across a restart was not told the likeliest reason
+    config = ServiceConfig(model="gtzan-table", workers=1)
+    with serving(config) as before, before.client() as http:
+        job = http.post("/v1/jobs", files=[("files", ("a.wav", songs["rock"].read_bytes()))])
+        job_id = job.json()["id"]
+    with serving(config) as after, after.client() as http:
+        gone = http.get(f"/v1/jobs/{job_id}")
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "job-unknown"
+    message = gone.json()["error"]["message"]
+    assert repr(job_id) in message and "restart" in message and "\n" not in message
+
 def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):
@@ -86,6 +148,23 @@ async def _burst(url: str, body: bytes, n: int) -> list[httpx.Response]:
                                                 headers={"content-type": "audio/wav"})
                                       for _ in range(n)))
 
+
+def test_a_job_over_a_file_whose_name_is_not_utf8_gives_its_results(serving, tmp_path,
+                                                                    write_clip):
+    # a Latin-1 name (an old disc's) in an allowed folder made the job's fetch a 500
+    # (UnicodeEncodeError in the JSON answer), its results lost with it
+    music = tmp_path / "music"
+    write_clip(music / "cafe.wav", "jazz", seconds=4.0).rename(music / os.fsdecode(b"Caf\xe9.wav"))
+    (music / os.fsdecode(b"not-audio-\xe9.mp3")).write_text("not a song\n" * 40)
+    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,))
+    with serving(config) as served, served.client() as http:
+        job = http.post("/v1/jobs", json={"paths": ["."]})
+        assert job.status_code == 202, job.text
+        done = poll(http, job.json()["id"])
+    assert [r["file"] for r in done["results"]] == ["Caf\\xe9.wav"]
+    assert done["errors"] == [{"file": "not-audio-\\xe9.mp3", "error": {
+        "code": "not-audio", "message": "not-audio-\\xe9.mp3: not a recognised audio format "
+        "(unreadable header)"}}]
 
 def test_a_full_queue_answers_503_at_once_and_loses_nothing(running, songs):
     config = ServiceConfig(model="gtzan-table", workers=1, queue_limit=2, max_batch=1)

@@ -250,3 +250,23 @@ def test_a_dropped_song_is_analysed_and_shown_as_the_chosen_one(browser, service
     assert page.evaluate("document.querySelector('#song').files[0].name") == \
         "dropped [take 2].wav"
     page.close()
+
+
+def test_a_name_holding_markup_and_a_slash_is_shown_whole_as_text(browser, service, songs):
+    # a File named "<b>x</b>.wav" (dropped from another page, or made by a script) was
+    # shown as "b>.wav": the service cut the name at its last slash
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    for name in ("<b>x</b>.wav", "<img src=x onerror=alert(1)>/[bold]y[/bold].wav"):
+        page.set_input_files("#song", files=[{"name": name, "mimeType": "audio/wav",
+                                              "buffer": songs["jazz"].read_bytes()}])
+        page.click("#analyse")
+        page.wait_for_function("document.querySelector('#status').textContent"
+                               ".startsWith('Done')", timeout=60_000)
+        assert page.text_content("#file-name") == name
+        assert page.locator("main b, main img").count() == 0
+    assert dialogs == []
+    page.close()

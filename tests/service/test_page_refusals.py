@@ -102,6 +102,20 @@ def test_a_file_that_is_not_audio_and_a_song_too_short_are_said_and_the_page_goe
     page.close()
 
 
+def test_a_song_too_large_to_send_is_named_in_the_refusal(browser, running, songs):
+    # "Not analysed: the request body is larger than the limit of ..." named no file: the
+    # service refuses it from its length, before reading the name
+    with running(ServiceConfig(model="gtzan-table", workers=1,
+                               max_upload_bytes=256 << 10)) as service:
+        page = browser.new_page()
+        ready(page, service.url)
+        send(page, songs["rock"])
+        message = refusal(page)
+        assert message == (f"Not analysed: {songs['rock'].name}: the request body is larger "
+                           "than the limit of 262144 bytes (0.25 MiB)")
+        page.close()
+
+
 def test_a_full_queue_says_busy_and_the_next_try_goes_through(browser, running, songs):
     with running(ServiceConfig(model="gtzan", workers=1, queue_limit=1)) as service:
         page = browser.new_page()

@@ -48,6 +48,11 @@ DEFAULT_SR = 22050
 #: Missing audio (seconds) beyond which a file counts as truncated.
 _TRUNCATION_TOLERANCE = 1.0
 
+#: Containers whose length FFmpeg guesses from the bit rate, no header declaring it (raw
+#: ADTS AAC: a whole 40 s file was guessed 41.6 s and called truncated): their packets
+#: are counted instead, and a cut is never said.
+_LENGTH_GUESSED = frozenset({"aac"})
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -135,13 +140,16 @@ def info(path: str | os.PathLike) -> AudioInfo:
     try:
         with av.open(str(path)) as container:
             stream = _audio_stream(container, path)
-            if container.duration is not None:
+            if container.format.name in _LENGTH_GUESSED:
+                decoded = duration = _packets_end(container, stream)
+            elif container.duration is not None:
                 duration = container.duration / av.time_base
+                decoded = _decoded_end(container, stream, duration)
             elif stream.duration is not None:
                 duration = float(stream.duration * stream.time_base)
+                decoded = _decoded_end(container, stream, duration)
             else:
-                duration = 0.0
-            decoded = _decoded_end(container, stream, duration)
+                decoded = duration = 0.0
             if decoded <= 0 < duration:
                 raise AudioError(path, f"nothing decodes (the header declares {duration:.1f} s)",
                                  AudioErrorKind.CORRUPT)
@@ -183,6 +191,15 @@ def _decoded_end(container: av.container.InputContainer, stream: av.audio.AudioS
         pass
     if declared <= 0 or end >= declared - _TRUNCATION_TOLERANCE:
         return declared
+    return min(_packets_end(container, stream), declared)
+
+
+def _packets_end(container: av.container.InputContainer, stream: av.audio.AudioStream
+                 ) -> float:
+    """Seconds of audio the stream's packets hold, from its start (demuxed, not decoded)."""
+    import av
+
+    origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
     end = 0.0
     try:
         container.seek(0)
@@ -191,7 +208,7 @@ def _decoded_end(container: av.container.InputContainer, stream: av.audio.AudioS
                 end = max(end, float((packet.pts + packet.duration) * packet.time_base) - origin)
     except av.FFmpegError:
         pass
-    return min(end, declared)
+    return end
 
 
 def load(
@@ -380,7 +397,8 @@ def _load_pyav(path: Path, offset: float,
             stream = _audio_stream(container, path)
             native_sr = int(stream.rate)
             declared = (int(container.duration * native_sr / av.time_base)
-                        if container.duration is not None else 0)
+                        if container.duration is not None
+                        and container.format.name not in _LENGTH_GUESSED else 0)
             # Timestamps count from the stream's start (mp3's encoder delay, say), not zero.
             origin = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
             if offset > 0:

@@ -7,6 +7,7 @@ model's name from a song's on the command line, imports neither decoder.
 from __future__ import annotations
 
 import os
+import re
 
 #: File name endings genriflow treats as audio when it scans folders.
 AUDIO_EXTENSIONS = frozenset(
@@ -54,12 +55,20 @@ def is_text_name(path: str) -> bool:
 
 def shown_name(path: str) -> str:
     """A file name as a person can read it, on one line: bytes that are not UTF-8 as
-    ``\\xe9``, a tab or line break as ``\\t``, ``\\n``, ``\\r`` (a message naming a
-    file stays one line).
+    ``\\xe9``, a tab or line break as ``\\t``, ``\\n``, ``\\r``, any other control
+    character as ``\\x1b`` (a message naming a file stays one line, and a name cannot
+    forge a line of a log or colour a terminal).
 
     >>> import os
     >>> shown_name(os.fsdecode(b"Caf\\xe9.ogg")), shown_name("a\\nb.ogg")
     ('Caf\\\\xe9.ogg', 'a\\\\nb.ogg')
+    >>> shown_name("\\x1b[31mred.ogg")
+    '\\\\x1b[31mred.ogg'
     """
     name = os.fsencode(path).decode("utf-8", "backslashreplace")
-    return name.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return _CONTROL.sub(lambda c: _ESCAPES.get(c[0], f"\\x{ord(c[0]):02x}"), name)
+
+
+#: Control characters (C0, DEL, C1), and the usual escapes of some of them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,7 @@ from typing import Annotated
 import typer
 
 from genriflow.cli.common import Excerpts, console, err_console, labelled
+from genriflow.errors import ConfigError
 
 NAME = "serve"
 
@@ -64,6 +66,8 @@ def command(
     """
     from genriflow.service.config import ServiceConfig
 
+    if not math.isfinite(max_upload_mb) or max_upload_mb <= 0:  # said in MiB, as given
+        raise ConfigError("max_upload_mb", f"must be a positive number; got {max_upload_mb!r}")
     config = ServiceConfig(
         model=model, host=host, port=port, workers=workers, pool=pool,
         allow_dirs=tuple(allow_dir or ()),

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import genriflow
 from genriflow.api import describe_models
+from genriflow.audio.formats import shown_name
 from genriflow.service import auth, errors
 from genriflow.service.config import ServiceConfig
 from genriflow.service.engine import Engine, Item
@@ -40,6 +41,10 @@ DOCS_STATIC = "/static/docs"
 
 #: Files one job may take.
 MAX_JOB_FILES = 256
+
+#: How to send a job, said when a request carries none.
+HOW_TO_SEND_JOB = ("send the songs as multipart files in the field `files`, or JSON "
+                   '`{"paths": [...]}` naming files under an --allow-dir folder')
 
 _ERRORS = {status: {"model": Error} for status in (400, 401, 403, 404, 413, 415, 422, 503,
                                                    504)}
@@ -111,7 +116,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, counted(errors.http_error))
     app.add_exception_handler(RequestValidationError, counted(errors.validation_error))
     app.add_exception_handler(Exception, counted(errors.internal_error))
-    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes,
+                       refused=lambda code: metrics.errors.labels(code).inc())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)] if config.needs_token
@@ -159,15 +165,26 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
                          tags: bool = Query(False, description="Uploads: also tags, moods "
                                             "and voice (a JSON body says it itself).")
                          ) -> JSONResponse:
-        if request.headers.get("content-type", "").startswith("application/json"):
+        content_type = request.headers.get("content-type", "").lower()
+        if not content_type.startswith(("application/json", "multipart/form-data")) and (
+                request.headers.get("content-length", "0") != "0"
+                or "transfer-encoding" in request.headers):
+            # `curl -d '{"paths": ...}'` sends a form's type: it was taken for one upload,
+            # 202, and the job's one song then failed as not audio
+            raise ServiceError(415, "bad-content-type", "a job is JSON `{\"paths\": [...]}` "
+                               "(Content-Type: application/json) or multipart files in the "
+                               f"field `files`; got Content-Type: {content_type or 'none'}")
+        if content_type.startswith("application/json"):
             spec = await _job_request(request)
             files = allowed_files(spec.paths, config.allow_dirs)
             if len(files) > MAX_JOB_FILES:
                 raise ServiceError(413, "too-many", f"{len(files)} files; a job takes at "
                                    f"most {MAX_JOB_FILES}")
-            items = [Item(f, str(_shown(f, config)), tags=spec.tags) for f in files]
+            items = [Item(f, shown_name(str(_shown(f, config))), tags=spec.tags)
+                     for f in files]  # a name not UTF-8 (Latin-1 from an old disc): \xe9
         else:
-            uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES)
+            uploads = await save_body(request, upload_dir, max_files=MAX_JOB_FILES,
+                                      how=HOW_TO_SEND_JOB)
             items = [Item(u.path, u.name, tags=tags, delete=True) for u in uploads]
         if not items:
             raise ServiceError(400, "empty", "the job has no audio file")
@@ -201,6 +218,9 @@ async def _job_request(request: Request) -> JobRequest:
     except ValueError as exc:
         first = getattr(exc, "errors", lambda: [{}])()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
+        if first.get("type") == "extra_forbidden":
+            raise ServiceError(422, "invalid-request", f"{where}: not a key of a job; it "
+                               f"takes {', '.join(JobRequest.model_fields)}") from None
         raise ServiceError(422, "invalid-request", f"{where or 'body'}: "
                            f"{first.get('msg', 'not a job request')}") from None
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
+from numbers import Real
 from pathlib import Path
 
 from genriflow.errors import ConfigError, at_least, one_of
@@ -99,8 +101,10 @@ class ServiceConfig:
             at_least(name, getattr(self, name), 1)
         at_least("excerpts", self.excerpts, 1, optional=True)
         for name in ("max_upload_bytes", "max_duration", "timeout", "job_ttl"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(name, f"must be positive; got {getattr(self, name)!r}")
+            value = getattr(self, name)  # NaN passed `<= 0` and disabled the limit
+            if isinstance(value, bool) or not isinstance(value, Real) \
+                    or not math.isfinite(value) or value <= 0:
+                raise ConfigError(name, f"must be a positive number; got {value!r}")
         at_least("batch_wait", self.batch_wait, 0)
         one_of("pool", self.pool, POOLS)
         if not 0 <= self.port <= 65535:

@@ -95,8 +95,9 @@ class JobStore:
         self.expire()
         job = self.jobs.get(job_id)
         if job is None:
-            raise ServiceError(404, "job-unknown", "no such job: unknown, expired, or its "
-                               "results were already fetched")
+            raise ServiceError(404, "job-unknown", f"no such job: {job_id!r} is unknown, "
+                               "expired, already fetched (results are given once), or lost "
+                               "with a restart of the service (jobs live in the process)")
         if job.state != "done":
             return job.status(with_results=False)
         del self.jobs[job_id]
@@ -142,7 +143,17 @@ class JobStore:
             job.state, job.finished = "done", time.time()
 
     async def close(self) -> None:
-        """Stop the jobs still running (their uploads are deleted)."""
+        """Stop the jobs still running (their uploads are deleted); the server's log
+        says, in one ``WARNING`` line, what the shutdown loses."""
+        self.expire()
+        running = [j for j in self.jobs.values() if j.state != "done"]
+        unfetched = len(self.jobs) - len(running)
+        if self.jobs:
+            done = sum(len(j.results) + len(j.errors) for j in running)
+            total = sum(len(j.items) for j in running)
+            log.warning("shutdown: %d job(s) stopped unfinished (%d of %d songs done) and "
+                        "%d finished job(s) never fetched; their results are lost (jobs "
+                        "live in the process)", len(running), done, total, unfetched)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

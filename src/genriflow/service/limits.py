@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from genriflow.audio.formats import shown_name
 from genriflow.datasets.discover import iter_audio_files
 from genriflow.service.errors import ServiceError, error_response
 
@@ -35,7 +36,7 @@ class BodyTooLarge(ServiceError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, "too-large", f"the request body is larger than the limit of "
-                         f"{limit} bytes ({limit / 2**20:.0f} MiB)")
+                         f"{limit} bytes ({limit / 2**20:g} MiB)")
 
 
 class BodyLimit:
@@ -47,10 +48,14 @@ class BodyLimit:
     ----------
     app : ASGI app
     max_bytes : int
+    refused : callable or None
+        Called with the error's code for a body refused here, from its ``Content-Length``
+        (no exception handler sees it: the metrics count it through this).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 refused: Callable[[str], None] | None = None) -> None:
+        self.app, self.max_bytes, self.refused = app, max_bytes, refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,6 +64,8 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             refusal = BodyTooLarge(self.max_bytes)
+            if self.refused is not None:
+                self.refused(refusal.code)
             response = error_response(refusal.status, refusal.code, refusal.message,
                                       {"Connection": "close"})
             await response(scope, receive, send)
@@ -86,7 +93,8 @@ class Upload:
     path : Path
         The saved copy (a random name; deleted by :meth:`delete`).
     name : str
-        The name the client gave (for messages and results only; never a path).
+        The name the client gave (for messages and results only; never a path), its
+        control characters escaped (``\\n``, ``\\x1b``): it goes into the server's log.
     size : int
     """
 
@@ -111,9 +119,16 @@ def _new_path(folder: Path, suffix: str) -> Path:
     return folder / f"upload-{secrets.token_hex(8)}{suffix}"
 
 
-async def save_body(request: Request, folder: Path, *, max_files: int = 1) -> list[Upload]:
+#: How to send a song, said when a request carries none.
+HOW_TO_SEND = "send a file in the multipart field `file`, or the audio itself as the body"
+
+
+async def save_body(request: Request, folder: Path, *, max_files: int = 1,
+                    how: str = HOW_TO_SEND) -> list[Upload]:
     """The audio a request carries, saved to ``folder``: multipart files (any field
     names, at most ``max_files``), or the raw body with its content type.
+
+    ``how`` ends the message of a request without audio: how this endpoint takes it.
 
     Raises
     ------
@@ -122,18 +137,18 @@ async def save_body(request: Request, folder: Path, *, max_files: int = 1) -> li
         413 (:class:`BodyTooLarge`) past the size limit, however the body is sent.
     """
     try:
-        return await _save(request, folder, max_files)
+        return await _save(request, folder, max_files, how)
     except ClientDisconnect:  # the client went away mid-upload: nothing to answer
         raise ServiceError(400, "disconnected", "the client closed the connection before "
                            "the body was sent") from None
 
 
-async def _save(request: Request, folder: Path, max_files: int) -> list[Upload]:
+async def _save(request: Request, folder: Path, max_files: int, how: str) -> list[Upload]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        return await _save_form(request, folder, max_files)
+        return await _save_form(request, folder, max_files, how)
     name = request.query_params.get("filename") or "upload"
-    upload = Upload(_new_path(folder, _suffix(name, content_type)), Path(name).name, 0)
+    upload = Upload(_new_path(folder, _suffix(name, content_type)), shown_name(name), 0)
     try:
         with open(upload.path, "wb") as out:
             async for chunk in request.stream():
@@ -144,27 +159,30 @@ async def _save(request: Request, folder: Path, max_files: int) -> list[Upload]:
         raise
     if upload.size == 0:
         upload.delete()
-        raise ServiceError(400, "empty", "the request has no audio: send a file in the "
-                           "multipart field `file`, or the audio itself as the body")
+        raise ServiceError(400, "empty", f"the request has no audio: {how}")
     return [upload]
 
 
-async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upload]:
+async def _save_form(request: Request, folder: Path, max_files: int,
+                     how: str) -> list[Upload]:
     try:
         form = await request.form(max_files=max_files, max_fields=16)
     except ServiceError:
         raise
-    except Exception as exc:  # the multipart parser's refusals
+    except Exception as exc:  # the multipart parser's refusals (as Starlette's 400)
+        reason = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
+        if str(reason).startswith("Too many files"):
+            raise _too_many(max_files) from None
         raise ServiceError(400, "bad-form", f"the multipart body cannot be read: "
-                           f"{getattr(exc, 'message', None) or exc}") from None
+                           f"{reason}") from None
     uploads: list[Upload] = []
     try:
         files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
         if not files:
-            raise ServiceError(400, "empty", "the form has no file: send the song in the "
-                               "field `file`")
+            raise ServiceError(400, "empty", f"the form has no file: {how}")
         for item in files:
-            name = Path(item.filename or "upload").name
+            # whole: "<b>x</b>.ogg" was shown as "b>.ogg" (a name is never a path here)
+            name = shown_name(item.filename or "upload")
             upload = Upload(_new_path(folder, _suffix(name, item.content_type)), name, 0)
             uploads.append(upload)
             with open(upload.path, "wb") as out:
@@ -181,6 +199,15 @@ async def _save_form(request: Request, folder: Path, max_files: int) -> list[Upl
     finally:
         await form.close()
     return uploads
+
+
+def _too_many(max_files: int) -> ServiceError:
+    """The refusal of a form with more files than the endpoint takes."""
+    if max_files == 1:
+        return ServiceError(400, "too-many", "the form has more than one file: this "
+                            "endpoint takes one song (several: a job, POST /v1/jobs)")
+    return ServiceError(413, "too-many", f"more than {max_files} files; a job takes at most "
+                        f"{max_files}")
 
 
 def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path]:

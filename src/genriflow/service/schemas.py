@@ -97,6 +97,9 @@ class JobRequest(BaseModel):
     a path is absolute or relative to the first allowed folder; a folder stands for the
     audio files below it."""
 
+    # a misspelt key ("tag") would otherwise be dropped and the job run without it
+    model_config = ConfigDict(extra="forbid")
+
     paths: list[str]
     tags: bool = False
 

@@ -212,7 +212,7 @@ function summary(data) {
     named.map((g) => `${g.genre} (${percent(g.probability)})`).join(", ") + ".";
 }
 
-function refusal(response, data) {
+function refusal(response, data, file) {
   const message = data && data.error ? data.error.message
     : `${response.status} ${response.statusText}`.trim();
   if (response.status === 401) {
@@ -223,7 +223,9 @@ function refusal(response, data) {
     const wait = response.headers.get("Retry-After");
     return `The service is busy: ${message}.${wait ? ` Try again in ${wait} s.` : ""}`;
   }
-  return `Not analysed: ${message}`;
+  // a body refused before it is read (too large) cannot name the file: the page can
+  return `Not analysed: ${message.startsWith(`${file.name}: `) ? "" : `${file.name}: `}` +
+    message;
 }
 
 async function analyse(file) {
@@ -247,7 +249,7 @@ async function analyse(file) {
     const response = await fetch(`/v1/classify?${params}`, { method: "POST", body, headers });
     const data = await response.json().catch(() => null);
     if (!response.ok || !data) {
-      say(refusal(response, data), true);
+      say(refusal(response, data, file), true);
       if (response.status === 401) $("token").focus();
       return;
     }
