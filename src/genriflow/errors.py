@@ -17,8 +17,10 @@ line for the user. Any other exception is a bug.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterable
 from numbers import Integral, Real
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 T = TypeVar("T")
@@ -143,3 +145,35 @@ def a_path(field: str, value: str | os.PathLike | None, *,
     if (value is None and optional) or isinstance(value, str | os.PathLike):
         return value
     raise ConfigError(field, f"must be a path (str or os.PathLike); got {type(value).__name__}")
+
+
+def a_folder_to_write(field: str, value: str | os.PathLike) -> Path:
+    """``value`` as a ``Path``, if files can be made in that folder (or, when it is not
+    there yet, in the folder it would be made in); else :class:`ConfigError` naming it and
+    the reason: a file in the way, a read-only place. For a command's output folder,
+    checked before the work whose results would have nowhere to go; nothing is made.
+
+    >>> a_folder_to_write("out", "/dev/null")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `out` /dev/null is a file, not a folder
+    """
+    folder = Path(a_path(field, value))
+    there = folder
+    while not there.is_dir():
+        if there.exists() or os.path.islink(there):
+            kind = "a file" if there.exists() else "a broken link"
+            if there == folder:
+                raise ConfigError(field, f"{folder} is {kind}, not a folder")
+            raise ConfigError(field, f"cannot make {folder}: {there} is {kind}")
+        if there == there.parent:
+            break
+        there = there.parent
+    probe = there / f".genriflow-probe-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as exc:
+        where = "write into" if there == folder else f"make {folder} in"
+        raise ConfigError(field, f"cannot {where} {there}: {exc.strerror or exc}") from None
+    return folder
