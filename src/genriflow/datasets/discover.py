@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genriflow.audio import AUDIO_EXTENSIONS
+from genriflow.audio.errors import AudioError, os_error
 from genriflow.datasets.frames import DATASET_COLUMNS, DatasetError, dataset_frame
 
 if TYPE_CHECKING:  # pandas is imported where a frame is built: finding files needs none
@@ -31,12 +32,26 @@ def iter_audio_files(root: str | os.PathLike) -> list[Path]:
 
     Hidden files and folders (starting with ``.``) are skipped. Symbolic links to folders
     are followed, each real folder visited once (so a link back up the tree, a loop, ends
-    there); paths keep the names they were found under.
+    there); paths keep the names they were found under. A folder that cannot be listed
+    is passed over: :func:`find_audio_files` names it.
     """
+    return find_audio_files(root)[0]
+
+
+def find_audio_files(root: str | os.PathLike) -> tuple[list[Path], list[AudioError]]:
+    """:func:`iter_audio_files`, and an error (kind ``unreadable``, the system's reason)
+    for each folder below ``root`` (or ``root`` itself) that could not be listed, whose
+    songs are therefore not known: not missing, and not to be taken for removed."""
     root = Path(root)
     found = []
+    unlisted: list[AudioError] = []
     visited: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def cannot_list(exc: OSError) -> None:
+        unlisted.append(os_error(exc.filename if exc.filename is not None else root, exc))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=cannot_list,
+                                                followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited:
             dirnames[:] = []
@@ -46,7 +61,7 @@ def iter_audio_files(root: str | os.PathLike) -> list[Path]:
         for name in sorted(filenames):
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS:
                 found.append(Path(dirpath) / name)
-    return found
+    return found, unlisted
 
 
 def discover(root: str | os.PathLike) -> pd.DataFrame:

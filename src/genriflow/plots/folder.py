@@ -41,10 +41,10 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
         The PNG files.
     """
     target, out = Path(target), Path(out)
-    if target.suffix in (".csv", ".parquet") and target.is_file():
+    if target.suffix in (".csv", ".parquet") and os.path.isfile(target):
         table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
-    elif target.is_dir():
+    elif os.path.isdir(target):  # not Path.is_dir: it raises where the user may not look
         dataset = from_audio(target, options=options)
         paths, what = plot_feature_dataset(dataset, out), f"labelled audio in `{target}`"
     else:
