@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING
 
 from genriflow.audio import AUDIO_EXTENSIONS
 from genriflow.audio.errors import AudioError, os_error
-from genriflow.datasets.frames import DATASET_COLUMNS, DatasetError, dataset_frame
+from genriflow.datasets.frames import (
+    DATASET_COLUMNS,
+    DatasetError,
+    dataset_frame,
+    read_table,
+)
 
 if TYPE_CHECKING:  # pandas is imported where a frame is built: finding files needs none
     import pandas as pd
@@ -124,7 +129,7 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     import pandas as pd
 
     csv_path = Path(csv_path)
-    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    table = read_table(csv_path, dtype=str, keep_default_na=False)
     missing = {"path", "label"} - set(table.columns)
     if missing:
         raise DatasetError(f"{csv_path}: manifest lacks column(s) {', '.join(sorted(missing))}")

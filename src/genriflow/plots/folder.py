@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
-
+from genriflow.datasets.frames import read_table
 from genriflow.evaluation.html import write_html_report
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
@@ -42,7 +41,7 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
     """
     target, out = Path(target), Path(out)
     if target.suffix in (".csv", ".parquet") and os.path.isfile(target):
-        table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
+        table = read_table(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
     elif os.path.isdir(target):  # not Path.is_dir: it raises where the user may not look
         dataset = from_audio(target, options=options)
