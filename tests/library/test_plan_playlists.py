@@ -185,3 +185,38 @@ def test_plan_takes_one_field_as_a_string(classified):
     """``plan("genre")`` used to iterate the string: "`fields` must be one of ...; got 'g'"."""
     library, _ = classified
     assert library.plan("genre").rows == library.plan(["genre"]).rows != []
+
+
+def test_an_output_that_cannot_be_written_is_one_line_before_anything_is_written(
+        classified, tmp_path, cli):
+    # each was "internal error (a bug)": IsADirectoryError, FileExistsError, PermissionError
+    from permissions import without_dac_override
+
+    library, _ = classified
+    (tmp_path / "a folder").mkdir()
+    (tmp_path / "notes").write_text("mine")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    cases = [  # command, its output, what the one line says
+        (("plan",), tmp_path / "a folder", f"{tmp_path / 'a folder'} is a folder; give a file"),
+        (("export",), tmp_path / "a folder", "is a folder; give a file"),
+        (("plan",), tmp_path / "notes" / "plan.csv", f"{tmp_path / 'notes'} is a file"),
+        (("playlists", "--by", "genre"), tmp_path / "notes", "is a file, not a folder"),
+        (("plan",), locked / "plan.csv", f"cannot write into {locked}: Permission denied"),
+        (("export",), locked / "songs.csv", f"cannot write into {locked}: Permission denied"),
+        (("playlists", "--by", "genre"), locked / "lists",
+         f"cannot make {locked / 'lists'} in {locked}: Permission denied"),
+    ]
+    try:
+        with without_dac_override():
+            ran = [cli("library", *command, "--out", out, "--db", library.path)
+                   for command, out, _ in cases]
+    finally:
+        locked.chmod(0o755)
+    for (command, _, says), result in zip(cases, ran, strict=True):
+        assert result.returncode == 2, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: `--out` "), (command, lines)
+        assert says in lines[0], (command, lines)
+    assert list(locked.iterdir()) == [] and (tmp_path / "notes").read_text() == "mine"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import one_of
+from genriflow.errors import ConfigError, a_folder_to_write, one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.inference.output import json_text
@@ -245,9 +245,11 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
 
 
 @contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
+def atomic_output(out: Path, *, field: str = "out") -> Iterator[Path]:
     """A temporary path beside ``out`` to write to; once written it is flushed to disk and
     renamed over ``out``, so a crash leaves the old file or the new one, never a part.
+    An ``out`` that is a folder, or whose folder cannot be written, is a
+    :class:`~genriflow.errors.ConfigError` of ``field`` before anything is written.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "list.m3u8"
@@ -256,7 +258,9 @@ def atomic_output(out: Path) -> Iterator[Path]:
     >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
     ('#EXTM3U', ['list.m3u8'])
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise ConfigError(field, f"{out} is a folder; give a file")
+    a_folder_to_write(field, out.parent).mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         yield tmp
