@@ -586,6 +586,7 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     at_least("offset", offset, 0)
     if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
+    at_least("duration", duration, 0)  # nor infinite
     a_folder_to_write("out", out)
     from genriflow.plots.folder import plot_to_folder
 

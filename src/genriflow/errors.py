@@ -16,6 +16,7 @@ line for the user. Any other exception is a bug.
 
 from __future__ import annotations
 
+import math
 import os
 import uuid
 from collections.abc import Iterable
@@ -79,7 +80,8 @@ def at_least(field: str, value: int | float | None, minimum: int | float,
     (or ``None`` when ``optional``), else :class:`ConfigError`.
 
     A string or a bool is not a number here: ``k="3"`` is refused in one line, not by
-    a ``TypeError`` from deep inside.
+    a ``TypeError`` from deep inside; nor is NaN or infinity (``--offset nan``), which
+    would pass the comparison and fail as a crash where it becomes a sample count.
 
     >>> at_least("k", "3", 1, whole=True)
     Traceback (most recent call last):
@@ -91,6 +93,8 @@ def at_least(field: str, value: int | float | None, minimum: int | float,
     kind = Integral if whole else Real
     if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
         raise ConfigError(field, f"must be a {'whole ' if whole else ''}number; got {value!r}")
+    if value is not None and not math.isfinite(value):  # nan passes any comparison
+        raise ConfigError(field, f"must be a finite number; got {value!r}")
     if value is None or value < minimum:
         raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
     return value

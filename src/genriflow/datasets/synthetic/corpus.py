@@ -104,6 +104,7 @@ def check_corpus(*, per_genre: int, seconds: float, seed: int = 0, sr: int = 220
     at_least("multi", multi, 0)
     at_least("seed", seed, 0)  # NumPy's seed sequences are not negative
     at_least("sr", sr, 1)
+    at_least("seconds", seconds, 0)
     if round(seconds * sr) <= 0:  # as synthesize_clip says it, before anything is written
         raise ConfigError("seconds", f"must give at least one sample; got {seconds!r}")
     return formats
