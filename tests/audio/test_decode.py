@@ -230,3 +230,15 @@ def test_a_song_in_a_folder_this_user_may_not_enter_is_unreadable(tmp_path, unre
     with pytest.raises(AudioError) as caught:
         load(song)
     assert str(caught.value) == f"{song}: cannot be read: permission denied"
+
+
+@pytest.mark.parametrize("ext", ["wav", "mp3"])
+def test_an_offset_past_the_end_is_said_so_not_called_an_empty_file(tmp_path, ext):
+    # it was "no audio samples (header only or nothing decodable)" of a fine song
+    path = tmp_path / f"song.{ext}"
+    sf.write(path, tone(2.0), SR)
+    with pytest.raises(AudioError) as caught:
+        load(path, offset=10.0)
+    assert str(caught.value) == (f"{path}: the offset (10 s) is at or past the end of the "
+                                 "audio (2.0 s)")
+    assert caught.value.kind.value == "too-short"

@@ -294,6 +294,9 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
         # the whole file's figures, as info() gives them, whichever window ran short
         warnings.warn(AudioWarning(path, cut_message((start + len(y)) / native_sr,
                                                      declared / native_sr)), stacklevel=3)
+    if y.size == 0 and offset > 0 and start >= declared > 0:  # a fine file, a window past it
+        raise AudioError(path, f"the offset ({offset:g} s) is at or past the end of the "
+                         f"audio ({declared / native_sr:.1f} s)", AudioErrorKind.TOO_SHORT)
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)
