@@ -222,3 +222,15 @@ def test_a_grouped_split_without_groups_is_one_line_asking_for_a_manifest(tmp_pa
     with pytest.raises(DatasetError, match=r"and 5 of 10 files have none, e\.g\. .*; give a "
                                            r"manifest with path,label,group columns"):
         assign_splits(frame, SplitConfig(method="kfold-grouped", n_folds=2))
+
+
+def test_a_genre_folder_that_cannot_be_listed_is_refused_not_left_out(tmp_path, unreadable):
+    # os.walk passed over it: the genre was missing from training in silence
+    for genre in ("jazz", "rock"):
+        (tmp_path / genre).mkdir()
+        sf.write(tmp_path / genre / f"{genre}.00000.wav", tone(1.0), SR)
+    unreadable(tmp_path / "rock")
+    with pytest.raises(DatasetError) as caught:
+        discover(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'rock'}: cannot be read: permission denied; "
+                                 "its songs would be left out of the dataset")

@@ -89,7 +89,8 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DatasetError
-        If ``root`` does not exist, holds no audio, or files lie directly in ``root``.
+        If ``root`` does not exist, holds no audio, holds a folder that cannot be listed,
+        or files lie directly in ``root``.
     """
     from genriflow.datasets.multilabel import read_jamendo
 
@@ -107,7 +108,9 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
         raise DatasetError(f"{root}: no such folder")
     if (root / "manifest.csv").is_file():
         return read_manifest(root / "manifest.csv")
-    files = iter_audio_files(root)
+    files, unlisted = find_audio_files(root)
+    if unlisted:  # a genre's folder passed over would leave the genre out in silence
+        raise DatasetError(f"{unlisted[0]}; its songs would be left out of the dataset")
     if not files:
         raise DatasetError(f"{root}: no audio files found (looked for {_extensions_text()})")
     unlabelled = [f for f in files if f.parent == root]
