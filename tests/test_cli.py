@@ -192,6 +192,26 @@ def test_predict_lists_a_folder_without_audio_as_failed(demo_model, demo_corpus,
     assert f"  {empty}: no audio files in this folder" in out.stderr.splitlines()
 
 
+def test_predict_names_a_folder_it_may_not_list_and_goes_on_with_the_rest(tmp_path,
+                                                                         unreadable):
+    # a folder below the one given was passed over in silence, exit status 0; a folder
+    # given itself was "no audio files in this folder", or inside it, a crash
+    music = tmp_path / "music"
+    for name in ("open/a.flac", "locked/b.flac"):
+        (music / name).parent.mkdir(parents=True)
+        sf.write(music / name, tone(5.0), SR)
+    unreadable(music / "locked")
+    for given in ([music], [music / "open", music / "locked"],
+                  [music / "open", music / "locked" / "b.flac"]):
+        out = genriflow("predict", *given, "-f", "csv", "-q", cache=tmp_path)
+        assert out.returncode == 1, out.stderr
+        assert [row.split(",")[0] for row in out.stdout.splitlines()[1:]] == [
+            str(music / "open" / "a.flac")]
+        shown = given[-1] if given[-1].suffix else music / "locked"
+        assert out.stderr.splitlines()[-2:] == [
+            "1 file could not be used:", f"  {shown}: cannot be read: permission denied"]
+
+
 def test_predict_table_and_csv(demo_model, demo_corpus):
     songs = sorted(demo_corpus.glob("jazz/*"))[:2]
     table = genriflow("predict", demo_model, *songs, "-q", "--no-store")

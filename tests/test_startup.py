@@ -139,6 +139,11 @@ ARGUMENT_ERRORS = [
     (("features", "-j", "0", "data/"), "`--jobs` must be at least 1"),
     (("plot", "--offset", "-1", "song.mp3"), "`--offset` must be at least 0"),
     (("plot", "--duration", "0", "song.mp3"), "`--duration` must be positive"),
+    # nan passed every comparison and inf every minimum: each crashed as a sample count
+    (("plot", "--offset", "nan", "song.mp3"), "`--offset` must be a finite number; got nan"),
+    (("plot", "--duration", "inf", "song.mp3"), "`--duration` must be a finite number"),
+    (("demo-data", "--seconds", "nan", f"{TMP}/corpus"), "`--seconds` must be a finite"),
+    (("demo", "--seconds", "inf", "--out", f"{TMP}/demo"), "`--seconds` must be a finite"),
     (("library", "ls", "--mood", "zzz", "--db", DB), "`--mood` must be one of"),
     (("library", "ls", "--voice", "zzz", "--db", DB), "`--voice` must be one of"),
     (("library", "ls", "--threshold", "2", "--db", DB), "`--threshold` must be between"),

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.discover import is_feature_table
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
-from genriflow.errors import ConfigError, a_path, at_least, one_of
+from genriflow.errors import ConfigError, a_folder_to_write, a_path, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.features.options import RunOptions, default_options
 from genriflow.training.train_config import training_config
@@ -278,7 +278,6 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     from genriflow.training.tune_config import TuneConfig
 
     a_path("data", data)
-    a_path("out", out)
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
                         device=device)
@@ -286,6 +285,7 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     from genriflow.workflows.tuning import tune_to_folder
 
     loaded = load_space(space, model) if space is not None else None
+    a_folder_to_write("out", out)
     return tune_to_folder(data, out, config, space=loaded, storage=storage,
                           options=options if options is not None else default_options())
 
@@ -360,11 +360,11 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     from genriflow.workflows.evaluate_model import evaluate_to_folder
 
     a_path("data", data, optional=True)
-    a_path("out", out)
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
     # the run folder names what it scored (a loaded model has no folder to name)
     source = str(model) if isinstance(model, str | os.PathLike) else None
+    a_folder_to_write("out", out)
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary) or that read several feature sets (a fusion: no one feature matrix)
     # are scored song by song, exactly as classify does.
@@ -442,9 +442,9 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
                            seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
     from genriflow.workflows.leave_one_genre_out import open_set_to_folder
 
-    a_path("out", out)
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
+    a_folder_to_write("out", out)
     dataset = _dataset(data, table, loaded.feature_config, options)
     metrics = open_set_to_folder(loaded, dataset, out, config, options=options)
     return Run(Path(out), metrics, dataset.errors)
@@ -504,7 +504,6 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
     ...     print(err)
     `table` cannot train a network: networks learn from audio; give data
     """
-    a_path("out", out)
     if models is None:
         models = COMPARE_TABLE_MODELS if table is not None else COMPARE_MODELS
     models = [models] if isinstance(models, str) else list(models)
@@ -515,6 +514,7 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
         training_config(model, split=split_config, table=table is not None, epochs=epochs,
                         device=device, field="models")
     _one_source(data, table)
+    a_folder_to_write("out", out)
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
@@ -556,10 +556,10 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     """
     from genriflow.training.cluster_config import ClusterConfig
 
-    a_path("out", out)
     methods = [methods] if isinstance(methods, str) else list(methods)
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
+    a_folder_to_write("out", out)
     from genriflow.features.sets import FeatureConfig
     from genriflow.workflows.cluster_run import cluster_to_folder
 
@@ -587,10 +587,11 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     `duration` must be positive; got 0
     """
     a_path("target", target)
-    a_path("out", out)
     at_least("offset", offset, 0)
     if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
+    at_least("duration", duration, 0)  # nor infinite
+    a_folder_to_write("out", out)
     from genriflow.plots.folder import plot_to_folder
 
     options = options if options is not None else default_options()

@@ -16,7 +16,9 @@ line for the user. Any other exception is a bug.
 
 from __future__ import annotations
 
+import math
 import os
+import uuid
 from collections.abc import Iterable
 from numbers import Integral, Real
 from pathlib import Path
@@ -78,7 +80,8 @@ def at_least(field: str, value: int | float | None, minimum: int | float,
     (or ``None`` when ``optional``), else :class:`ConfigError`.
 
     A string or a bool is not a number here: ``k="3"`` is refused in one line, not by
-    a ``TypeError`` from deep inside.
+    a ``TypeError`` from deep inside; nor is NaN or infinity (``--offset nan``), which
+    would pass the comparison and fail as a crash where it becomes a sample count.
 
     >>> at_least("k", "3", 1, whole=True)
     Traceback (most recent call last):
@@ -90,6 +93,8 @@ def at_least(field: str, value: int | float | None, minimum: int | float,
     kind = Integral if whole else Real
     if value is not None and (isinstance(value, bool) or not isinstance(value, kind)):
         raise ConfigError(field, f"must be a {'whole ' if whole else ''}number; got {value!r}")
+    if value is not None and not math.isfinite(value):  # nan passes any comparison
+        raise ConfigError(field, f"must be a finite number; got {value!r}")
     if value is None or value < minimum:
         raise ConfigError(field, f"must be at least {minimum}; got {value!r}")
     return value
@@ -146,25 +151,33 @@ def a_path(field: str, value: str | os.PathLike | None, *,
     raise ConfigError(field, f"must be a path (str or os.PathLike); got {type(value).__name__}")
 
 
-def an_out_folder(field: str, folder: str | os.PathLike) -> Path:
-    """``folder`` for a command's output files, made (with its parents) if missing; a file
-    there (or above it), or a folder that cannot be made, is a :class:`ConfigError`
-    naming it and why, before any work is done.
+def a_folder_to_write(field: str, value: str | os.PathLike) -> Path:
+    """``value`` as a ``Path``, if files can be made in that folder (or, when it is not
+    there yet, in the folder it would be made in); else :class:`ConfigError` naming it and
+    the reason: a file in the way, a read-only place. For a command's output folder,
+    checked before the work whose results would have nowhere to go; nothing is made.
 
-    >>> import tempfile, pathlib
-    >>> song = pathlib.Path(tempfile.mkdtemp()) / "song.flac"
-    >>> _ = song.write_bytes(b"fLaC")
-    >>> an_out_folder("out", song)
+    >>> a_folder_to_write("out", "/dev/null")
     Traceback (most recent call last):
     ...
-    genriflow.errors.ConfigError: `out` is a file, not a folder: .../song.flac
+    genriflow.errors.ConfigError: `out` /dev/null is a file, not a folder
     """
-    path = Path(a_path(field, folder))
+    folder = Path(a_path(field, value))
+    there = folder
+    while not there.is_dir():
+        if there.exists() or os.path.islink(there):
+            kind = "a file" if there.exists() else "a broken link"
+            if there == folder:
+                raise ConfigError(field, f"{folder} is {kind}, not a folder")
+            raise ConfigError(field, f"cannot make {folder}: {there} is {kind}")
+        if there == there.parent:
+            break
+        there = there.parent
+    probe = there / f".genriflow-probe-{uuid.uuid4().hex[:8]}.tmp"
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise ConfigError(field, f"is a file, not a folder: {path}") from None
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
     except OSError as exc:
-        raise ConfigError(field, f"cannot be made a folder: {path} "
-                          f"({exc.strerror or exc})") from None
-    return path
+        where = "write into" if there == folder else f"make {folder} in"
+        raise ConfigError(field, f"cannot {where} {there}: {exc.strerror or exc}") from None
+    return folder

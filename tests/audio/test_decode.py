@@ -1,3 +1,4 @@
+import os
 import warnings
 from pathlib import Path
 
@@ -256,3 +257,32 @@ def test_a_window_past_the_end_is_named_as_such_not_as_an_empty_file(tmp_path, e
     sf.write(empty, np.zeros(0, dtype=np.float32), 44100)
     with pytest.raises(AudioError, match="no audio samples"):
         load(empty, sr=SR, offset=10.0)
+
+
+def test_what_is_not_a_file_is_named_for_what_it_is(tmp_path):
+    # a FIFO and a device were "empty file (0 bytes)", a link loop "file not found"
+    os.mkfifo(tmp_path / "pipe.wav")
+    (tmp_path / "loop.wav").symlink_to(tmp_path / "loop.wav")
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    said = {tmp_path / "pipe.wav": ("is a named pipe (FIFO), not an audio file", "unsupported"),
+            Path("/dev/null"): ("is a device, not an audio file", "unsupported"),
+            tmp_path / "loop.wav": ("broken link: what it points to is missing (or a link "
+                                    "loop)", "missing"),
+            tmp_path / "dangling.wav": ("broken link: what it points to is missing (or a "
+                                        "link loop)", "missing")}
+    for path, (reason, kind) in said.items():
+        for read in (info, load):
+            with pytest.raises(AudioError) as caught:
+                read(path)
+            assert (str(caught.value), caught.value.kind.value) == (f"{path}: {reason}", kind)
+
+
+def test_a_song_in_a_folder_this_user_may_not_enter_is_unreadable(tmp_path, unreadable):
+    # Path.exists raised PermissionError there: "internal error (a bug in genriflow)"
+    (tmp_path / "locked").mkdir()
+    song = tmp_path / "locked" / "song.wav"
+    sf.write(song, tone(2.0), SR)
+    unreadable(tmp_path / "locked")
+    with pytest.raises(AudioError) as caught:
+        load(song)
+    assert str(caught.value) == f"{song}: cannot be read: permission denied"

@@ -302,3 +302,15 @@ def test_a_label_held_out_whole_by_a_grouped_split_is_warned_of():
     with stdlib_warnings.catch_warnings():
         stdlib_warnings.simplefilter("error", GenriflowWarning)
         assign_splits(_gtzan_frame(40), SplitConfig(method="stratified-grouped"))
+
+
+def test_a_genre_folder_that_cannot_be_listed_is_refused_not_left_out(tmp_path, unreadable):
+    # os.walk passed over it: the genre was missing from training in silence
+    for genre in ("jazz", "rock"):
+        (tmp_path / genre).mkdir()
+        sf.write(tmp_path / genre / f"{genre}.00000.wav", tone(1.0), SR)
+    unreadable(tmp_path / "rock")
+    with pytest.raises(DatasetError) as caught:
+        discover(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'rock'}: cannot be read: permission denied; "
+                                 "its songs would be left out of the dataset")

@@ -247,6 +247,43 @@ def test_a_damaged_index_is_one_line_and_check_says_how_to_recover(damage, music
     assert "sqlite3 " in lines[2] and ".recover" in lines[2]
 
 
+def test_an_index_in_a_read_only_folder_is_not_called_damaged(music, tmp_path, cli):
+    # it was "damaged", and check said to move it aside and rebuild it, losing the journal
+    from permissions import without_dac_override
+
+    db = tmp_path / "index" / "library.db"
+    with Library(db) as library:
+        library.scan([music])
+    db.parent.chmod(0o555)
+    try:
+        with without_dac_override():
+            ls = cli("library", "ls", "--db", db)
+            checked = cli("library", "check", "--db", db)
+    finally:
+        db.parent.chmod(0o755)
+    assert ls.returncode == 2
+    line = _one_error_line(ls)
+    assert line.startswith(f"error: {db}: cannot be opened for writing: this user may not "
+                           "write to the index or its folder"), line
+    assert "the index is not damaged" in line and "recover" not in line
+    assert checked.returncode == 1
+    assert checked.stderr.strip().splitlines() == [
+        f"{db}: " + line.split(f"{db}: ", 1)[1]]  # the same reason, and no recovery steps
+    assert _integrity(db) == "ok"
+
+
+@pytest.mark.parametrize("given", ["folder", "below a file"])
+def test_an_index_path_that_cannot_be_a_file_is_one_line(given, music, tmp_path, cli):
+    # a folder given as --db was "internal error: OperationalError: unable to open ..."
+    (tmp_path / "notes").write_text("mine")
+    db = tmp_path if given == "folder" else tmp_path / "notes" / "library.db"
+    result = cli("library", "scan", music, "--db", db)
+    assert result.returncode == 2
+    says = ("a folder, not a library index file" if given == "folder" else
+            "its folder cannot be made (a file is in its way)")
+    assert _one_error_line(result).startswith(f"error: {db}: {says}")
+
+
 # --- a damaged feature-store part ----------------------------------------------------------
 
 @pytest.mark.parametrize("part", ["npy", "parquet"])

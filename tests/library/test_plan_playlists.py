@@ -124,12 +124,12 @@ def test_playlists_into_a_file_are_one_line_and_the_file_kept(classified, tmp_pa
     library, music = classified
     song = music / "rock" / "two.mp3"
     before = song.read_bytes()
-    with pytest.raises(ConfigError, match="`out` is a file, not a folder"):
+    with pytest.raises(ConfigError, match=" is a file, not a folder"):
         library.playlists("genre", song)
     result = cli("library", "playlists", "--by", "genre", "-o", song / "lists",
                  "--db", tmp_path / "library.db")
     assert result.returncode == 2, result.stderr
-    assert result.stderr == f"error: `--out` is a file, not a folder: {song / 'lists'}\n"
+    assert result.stderr == f"error: `--out` cannot make {song / 'lists'}: {song} is a file\n"
     assert song.read_bytes() == before
 
 
@@ -235,3 +235,39 @@ def test_plan_takes_one_field_as_a_string(classified):
     """``plan("genre")`` used to iterate the string: "`fields` must be one of ...; got 'g'"."""
     library, _ = classified
     assert library.plan("genre").rows == library.plan(["genre"]).rows != []
+
+
+def test_an_output_that_cannot_be_written_is_one_line_before_anything_is_written(
+        classified, tmp_path, cli):
+    # each was "internal error (a bug)": IsADirectoryError, FileExistsError, PermissionError
+    from permissions import without_dac_override
+
+    library, _ = classified
+    (tmp_path / "a folder").mkdir()
+    (tmp_path / "notes").write_text("mine")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    cases = [  # command, its output, what the one line says
+        (("plan",), tmp_path / "a folder", "is a folder; give the plan a file name"),
+        (("export",), tmp_path / "a folder", "is a folder; give a file"),
+        (("plan",), tmp_path / "notes" / "plan.csv", f"{tmp_path / 'notes'} is a file"),
+        (("playlists", "--by", "genre"), tmp_path / "notes", "is a file, not a folder"),
+        (("plan",), locked / "plan.csv", f"cannot write into {locked}: Permission denied"),
+        (("export",), locked / "songs.csv", f"cannot write into {locked}: Permission denied"),
+        (("playlists", "--by", "genre"), locked / "lists",
+         f"cannot make {locked / 'lists'} in {locked}: Permission denied"),
+    ]
+    try:
+        with without_dac_override():
+            ran = [cli("library", *command, "--out", out, "--db", library.path)
+                   for command, out, _ in cases]
+    finally:
+        locked.chmod(0o755)
+    for (command, out, says), result in zip(cases, ran, strict=True):
+        assert result.returncode == 2, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, (command, lines)
+        assert lines[0].startswith(("error: `--out` ", f"error: {out}: ")), (command, lines)
+        assert says in lines[0], (command, lines)
+    assert list(locked.iterdir()) == [] and (tmp_path / "notes").read_text() == "mine"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -161,3 +162,25 @@ def test_scanning_never_writes_to_the_music(music, tmp_path, checksums):
         library.scan([music])
         library.scan([music])
     assert checksums(music) == before
+
+
+def test_a_folder_that_cannot_be_listed_fails_and_its_songs_are_not_removed(music, tmp_path):
+    from permissions import without_dac_override
+
+    with Library(tmp_path / "library.db") as library:
+        library.scan([music])
+        (music / "jazz").chmod(0)
+        try:
+            with without_dac_override():
+                with contextlib.suppress(PermissionError):
+                    os.listdir(music / "jazz")
+                    pytest.skip("the folder can still be listed after chmod 000")
+                report = library.scan([music])
+        finally:
+            (music / "jazz").chmod(0o755)
+        # it said: removed 2, failed 0, and the two jazz songs were marked removed
+        assert (report.removed, report.unchanged, report.failed) == (0, 2, 1)
+        assert [(e.path, e.kind.value, e.reason) for e in report.errors] == [
+            (music / "jazz", "unreadable", "cannot be read: permission denied")]
+        assert {r["status"] for r in _rows(library).values()} == {"ok"}
+        assert library.scan([music]).unchanged == 4

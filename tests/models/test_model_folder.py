@@ -45,6 +45,47 @@ def test_loading_refuses_types_outside_the_allow_list(tmp_path):
         load_model(folder)
 
 
+DAMAGES = {  # what is done to a saved folder, what the one-line error then says
+    "config not JSON": ("config.json", b"{bad", "config.json: not valid JSON"),
+    "config not an object": ("config.json", b"[1, 2]", "config.json: not a model "
+                                                        "configuration (a JSON object)"),
+    "config cut": ("config.json", b'{"kind": "classical"}',
+                   "damaged or not written by genriflow (no 'features')"),
+    "weights not a skops file": ("model.skops", b"garbage",
+                                 "damaged or not written by genriflow (BadZipFile: "),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_model_folder_is_a_model_error_naming_it(tmp_path, damage):
+    # each was "internal error (a bug in genriflow)": JSONDecodeError, KeyError, ...
+    X, y = _toy()
+    folder = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig()).save(
+        tmp_path / "m")
+    name, content, says = DAMAGES[damage]
+    (folder / name).write_bytes(content)
+    with pytest.raises(ModelError) as caught:
+        load_model(folder)
+    assert str(caught.value).startswith(str(folder)) and says in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_a_model_file_this_user_may_not_read_is_named(tmp_path, unreadable):
+    X, y = _toy()
+    folder = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig()).save(
+        tmp_path / "m")
+    unreadable(folder / "model.skops")
+    with pytest.raises(ModelError, match=r"m: model.skops cannot be read: permission denied$"):
+        load_model(folder)
+
+
+def test_a_model_folder_this_user_may_not_enter_is_named(tmp_path, unreadable):
+    (tmp_path / "locked").mkdir()
+    unreadable(tmp_path / "locked")
+    with pytest.raises(ModelError, match="locked/model`: cannot be read: permission denied$"):
+        load_model(tmp_path / "locked" / "model")
+
+
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(ModelError, match="not a genriflow model folder"):
         load_model(tmp_path)
@@ -75,8 +116,8 @@ def test_network_folder_round_trip_is_exact_and_strict(tmp_path):
     changed = json.loads(config_file.read_text())
     changed["network_kwargs"]["hidden"] = [8]  # another architecture for the same weights
     config_file.write_text(json.dumps(changed))
-    with pytest.raises(RuntimeError):
-        load_model(folder, device="cpu")
+    with pytest.raises(ModelError, match=r"damaged or not written by genriflow \(RuntimeError"):
+        load_model(folder, device="cpu")  # strict: it was torch's RuntimeError, a crash
 
 
 def test_every_model_has_the_one_interface(tmp_path):

@@ -70,5 +70,7 @@ def test_an_out_folder_that_is_a_file_is_one_line_and_the_file_kept(tmp_path, wh
     out = other if where == "the file" else other / "pictures"
     result = in_process("plot", song, "--out", out)
     assert result.returncode == 2, result.stderr
-    assert result.stderr == f"error: `--out` is a file, not a folder: {out}\n"
+    said = (f"{out} is a file, not a folder" if where == "the file" else
+            f"cannot make {out}: {other} is a file")
+    assert result.stderr == f"error: `--out` {said}\n"
     assert other.read_bytes() == before

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,12 +104,25 @@ def cut_message(duration: float, declared: float | None) -> str | None:
             f"{duration:.1f} s decode; the part that decodes is used")
 
 
+#: What a path that is neither a file nor a folder is, by its ``stat`` type.
+_NOT_FILES = {stat.S_IFIFO: "a named pipe (FIFO)", stat.S_IFSOCK: "a socket",
+              stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
 def _check_exists(path: Path) -> None:
-    if not path.exists():
-        raise AudioError(path, "file not found", AudioErrorKind.MISSING)
-    if path.is_dir():
+    try:
+        mode, size = (st := path.stat()).st_mode, st.st_size
+    except OSError as exc:  # missing, a broken link, a folder this user may not enter
+        if os.path.islink(path) and not isinstance(exc, PermissionError):
+            raise AudioError(path, "broken link: what it points to is missing (or a link "
+                             "loop)", AudioErrorKind.MISSING) from None
+        raise os_error(path, exc) from None
+    if stat.S_ISDIR(mode):
         raise AudioError(path, "is a folder, not an audio file", AudioErrorKind.UNSUPPORTED)
-    if path.stat().st_size == 0:
+    if not stat.S_ISREG(mode):  # opening a FIFO would wait for a writer for good
+        raise AudioError(path, f"is {_NOT_FILES.get(stat.S_IFMT(mode), 'not a file')}, "
+                         "not an audio file", AudioErrorKind.UNSUPPORTED)
+    if size == 0:
         raise AudioError(path, "empty file (0 bytes)", AudioErrorKind.EMPTY)
 
 

@@ -14,7 +14,7 @@ NAME = "demo-data"
 
 
 def command(
-    out: Annotated[Path, typer.Argument(
+    out_dir: Annotated[Path, typer.Argument(
         metavar="OUT_DIR", help="Folder to write the corpus into.")],
     per_genre: Annotated[int, typer.Option(help="Clips per genre.")] = 20,
     seconds: Annotated[float, typer.Option(help="Length of each clip in seconds.")] = 10.0,
@@ -26,6 +26,6 @@ def command(
     """Synthesise the labelled 10-genre demo corpus (GTZAN genre names, GTZAN layout)."""
     from genriflow.datasets.synthetic import make_demo_corpus
 
-    paths = make_demo_corpus(out, per_genre=per_genre, seconds=seconds, seed=seed,
+    paths = make_demo_corpus(out_dir, per_genre=per_genre, seconds=seconds, seed=seed,
                              multi=multi)
-    console.print(f"wrote {counted(len(paths), 'clip')} to {out}")
+    console.print(f"wrote {counted(len(paths), 'clip')} to {out_dir}")

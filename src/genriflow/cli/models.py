@@ -94,19 +94,24 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
     if not paths:
         return DEFAULT_MODEL, paths
     first = paths[0]
-    if (first / "config.json").is_file():
-        return str(first), paths[1:]
-    if not first.exists() and str(first) in available_models():
-        return str(first), paths[1:]
-    if not first.exists():
-        why = f"no such file or folder, nor a built-in model ({', '.join(available_models())})"
-    elif first.is_dir():
-        why = "" if iter_audio_files(first) else (
-            "a folder with no audio files below it and no config.json (not a model folder)")
-    elif first.suffix.lower() not in AUDIO_EXTENSIONS:
-        kind = f"{first.suffix} file" if first.suffix else "file without an extension"
-        why = f"a {kind}: neither audio nor a model folder (a model is a folder)"
-    else:
+    try:
+        if (first / "config.json").is_file():
+            return str(first), paths[1:]
+        if not first.exists() and str(first) in available_models():
+            return str(first), paths[1:]
+        if not first.exists():
+            why = (f"no such file or folder, nor a built-in model "
+                   f"({', '.join(available_models())})")
+        elif first.is_dir():
+            why = "" if iter_audio_files(first) else (
+                "a folder with no audio files below it and no config.json (not a model "
+                "folder)")
+        elif first.suffix.lower() not in AUDIO_EXTENSIONS:
+            kind = f"{first.suffix} file" if first.suffix else "file without an extension"
+            why = f"a {kind}: neither audio nor a model folder (a model is a folder)"
+        else:
+            why = ""
+    except PermissionError:  # in a folder this user may not enter: audio, failed by name
         why = ""
     if why:
         raise ModelError(f"`{first}`: {why}")

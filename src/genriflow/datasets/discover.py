@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genriflow.audio import AUDIO_EXTENSIONS
-from genriflow.datasets.frames import DATASET_COLUMNS, DatasetError, dataset_frame
+from genriflow.audio.errors import AudioError, os_error
+from genriflow.datasets.frames import (
+    DATASET_COLUMNS,
+    DatasetError,
+    dataset_frame,
+    read_table,
+)
 
 if TYPE_CHECKING:  # pandas is imported where a frame is built: finding files needs none
     import pandas as pd
@@ -31,12 +37,26 @@ def iter_audio_files(root: str | os.PathLike) -> list[Path]:
 
     Hidden files and folders (starting with ``.``) are skipped. Symbolic links to folders
     are followed, each real folder visited once (so a link back up the tree, a loop, ends
-    there); paths keep the names they were found under.
+    there); paths keep the names they were found under. A folder that cannot be listed
+    is passed over: :func:`find_audio_files` names it.
     """
+    return find_audio_files(root)[0]
+
+
+def find_audio_files(root: str | os.PathLike) -> tuple[list[Path], list[AudioError]]:
+    """:func:`iter_audio_files`, and an error (kind ``unreadable``, the system's reason)
+    for each folder below ``root`` (or ``root`` itself) that could not be listed, whose
+    songs are therefore not known: not missing, and not to be taken for removed."""
     root = Path(root)
     found = []
+    unlisted: list[AudioError] = []
     visited: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def cannot_list(exc: OSError) -> None:
+        unlisted.append(os_error(exc.filename if exc.filename is not None else root, exc))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=cannot_list,
+                                                followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited:
             dirnames[:] = []
@@ -46,7 +66,7 @@ def iter_audio_files(root: str | os.PathLike) -> list[Path]:
         for name in sorted(filenames):
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS:
                 found.append(Path(dirpath) / name)
-    return found
+    return found, unlisted
 
 
 def discover(root: str | os.PathLike) -> pd.DataFrame:
@@ -69,7 +89,8 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DatasetError
-        If ``root`` does not exist, holds no audio, or files lie directly in ``root``.
+        If ``root`` does not exist, holds no audio, holds a folder that cannot be listed,
+        or files lie directly in ``root``.
     """
     from genriflow.datasets.multilabel import read_jamendo
 
@@ -87,7 +108,9 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
         raise DatasetError(f"{root}: no such folder")
     if (root / "manifest.csv").is_file():
         return read_manifest(root / "manifest.csv")
-    files = iter_audio_files(root)
+    files, unlisted = find_audio_files(root)
+    if unlisted:  # a genre's folder passed over would leave the genre out in silence
+        raise DatasetError(f"{unlisted[0]}; its songs would be left out of the dataset")
     if not files:
         raise DatasetError(f"{root}: no audio files found (looked for {_extensions_text()})")
     unlabelled = [f for f in files if f.parent == root]
@@ -109,7 +132,7 @@ def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:
     import pandas as pd
 
     csv_path = Path(csv_path)
-    table = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    table = read_table(csv_path, dtype=str, keep_default_na=False)
     missing = {"path", "label"} - set(table.columns)
     if missing:
         raise DatasetError(f"{csv_path}: manifest lacks column(s) {', '.join(sorted(missing))}")

@@ -20,6 +20,42 @@ class DatasetError(GenriflowError, ValueError):
     """A dataset folder or manifest that cannot be used, with the reason."""
 
 
+def read_table(path: str | Path, **options) -> pd.DataFrame:
+    """``pandas.read_csv(path, **options)`` (``read_parquet`` for a ``.parquet``), with
+    what a user's file can do to it (empty, not text, not CSV, unreadable) as a
+    :class:`DatasetError` naming the file.
+
+    >>> import tempfile
+    >>> empty = Path(tempfile.mkdtemp()) / "features.csv"
+    >>> _ = empty.write_bytes(b"")
+    >>> read_table(empty)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    genriflow.datasets.frames.DatasetError: /...features.csv: not a table: the file is empty
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path, **options)
+        return pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"{path}: not a table: the file is empty") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a table: not UTF-8 text (an audio or binary "
+                           "file?)") from None
+    except pd.errors.ParserError as exc:
+        raise DatasetError(f"{path}: not a table: {' '.join(str(exc).split())}") from None
+    except IsADirectoryError:
+        raise DatasetError(f"{path}: a folder, not a table file") from None
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file") from None
+    except OSError as exc:  # permission denied, an I/O error; parquet's own errors
+        raise DatasetError(f"{path}: cannot be read: "
+                           f"{(getattr(exc, 'strerror', None) or str(exc)).lower()}") from None
+
+
 def dataset_frame(paths, labels, groups=None, splits=None) -> pd.DataFrame:
     """The frame of :data:`DATASET_COLUMNS` (sorted by path) for files and their labels.
 

@@ -16,8 +16,23 @@ import numpy as np
 import pandas as pd
 
 from genriflow.datasets.discover import DatasetError
+from genriflow.datasets.frames import read_table
 from genriflow.datasets.gtzan import clip_key
 from genriflow.features.gtzan_table import GTZAN_TABLE_COLUMNS
+
+
+def _check_numbers(csv_path: Path, table: pd.DataFrame) -> None:
+    """Every feature cell a finite number, else :class:`DatasetError` naming the first
+    that is not by its line and column (a model met it as a crash)."""
+    values = table[list(GTZAN_TABLE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+    bad = ~np.isfinite(values.to_numpy(dtype=np.float64))
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        name = GTZAN_TABLE_COLUMNS[column]
+        cell = table[name].iloc[row]
+        shown = "empty" if str(cell).strip() == "" else repr(cell)
+        raise DatasetError(f"{csv_path}, line {row + 2}: `{name}` is {shown}, not a finite "
+                           f"number ({int(bad.any(axis=1).sum())} such row(s))")
 
 
 def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.ndarray]:
@@ -39,11 +54,12 @@ def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.nd
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise DatasetError(f"{csv_path}: no such file")
-    table = pd.read_csv(csv_path)
+    table = read_table(csv_path, keep_default_na=False)  # a cell's text, for its error
     missing = [c for c in ("filename", "label", *GTZAN_TABLE_COLUMNS) if c not in table]
     if missing:
         raise DatasetError(f"{csv_path}: not a GTZAN feature table, missing column(s) "
                            f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    _check_numbers(csv_path, table)
     keys = [clip_key(str(name)) for name in table["filename"]]
     frame = pd.DataFrame({
         "path": table["filename"].astype(str),
@@ -52,5 +68,6 @@ def read_feature_table(csv_path: str | os.PathLike) -> tuple[pd.DataFrame, np.nd
         "split": pd.Series([None] * len(table), dtype=object),
         "key": pd.Series(keys, dtype=object),
     })
-    features = table[list(GTZAN_TABLE_COLUMNS)].to_numpy(dtype=np.float64)
+    features = table[list(GTZAN_TABLE_COLUMNS)].apply(pd.to_numeric).to_numpy(
+        dtype=np.float64)
     return frame, features

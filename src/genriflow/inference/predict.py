@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio.errors import AudioError, AudioErrorKind
-from genriflow.datasets.discover import iter_audio_files
+from genriflow.datasets.discover import find_audio_files
 from genriflow.inference.batch import Batch
 from genriflow.models.base import AGGREGATIONS, aggregate  # noqa: F401 (the song's rule)
 
@@ -160,16 +160,19 @@ class Predictions(Batch[Prediction]):
 
 def expand_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[Path], list[AudioError]]:
     """Files as given, and the audio files found below any folder (recursively); each
-    folder with none is an error (kind ``missing``), so that a batch lists it as failed."""
+    folder with none is an error (kind ``missing``), and each that cannot be listed one of
+    kind ``unreadable``, so that a batch lists it as failed."""
     files: list[Path] = []
     empty: list[AudioError] = []
     for item in inputs:
         path = Path(item)
-        if not path.is_dir():
+        if not os.path.isdir(path):  # False where it cannot be looked at: the decoder says why
             files.append(path)
-        elif found := iter_audio_files(path):
-            files.extend(found)
-        else:
+            continue
+        found, unlisted = find_audio_files(path)
+        files.extend(found)
+        empty.extend(unlisted)
+        if not found and not unlisted:
             empty.append(AudioError(path, "no audio files in this folder",
                                     AudioErrorKind.MISSING))
     return files, empty

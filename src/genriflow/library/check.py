@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.library.db import SCHEMA_VERSION
+from genriflow.library.db import NOT_WRITABLE, SCHEMA_VERSION, cannot_write
 from genriflow.progress import counted
 
 #: What to do with a damaged index, given its path (``{db}``).
@@ -93,7 +93,8 @@ def check_index(path: str | os.PathLike) -> IndexCheck:
         problem = _sqlite_problem(db, report)
     if problem is not None:
         report.problems.append(problem)
-        report.recovery = [step.format(db=db) for step in RECOVERY]
+        if not problem.startswith((NOT_WRITABLE, "made by a newer")):  # nothing to rebuild
+            report.recovery = [step.format(db=db) for step in RECOVERY]
     return report
 
 
@@ -121,7 +122,7 @@ def _sqlite_problem(db: Path, report: IndexCheck) -> str | None:
     try:
         conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, timeout=30.0)
     except sqlite3.Error as exc:
-        return f"cannot be opened ({exc})"
+        return f"{NOT_WRITABLE} ({exc})" if cannot_write(exc) else f"cannot be opened ({exc})"
     try:
         found = [row[0] for row in conn.execute("PRAGMA integrity_check(20)")]
         if found != ["ok"]:
@@ -134,7 +135,7 @@ def _sqlite_problem(db: Path, report: IndexCheck) -> str | None:
             return "not a genriflow library index (an SQLite file without its tables)"
         report.counts = _counts(conn, report.schema)
     except sqlite3.DatabaseError as exc:
-        return f"damaged: {exc}"
+        return f"{NOT_WRITABLE} ({exc})" if cannot_write(exc) else f"damaged: {exc}"
     finally:
         conn.close()
     return None

@@ -181,6 +181,8 @@ def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:
     if isinstance(exc, sqlite3.ProgrammingError) and "same thread" in text:
         return LibraryError(f"{path}: a Library is used in the thread that opened it; "
                             "open one Library per thread (the index is not damaged)")
+    if cannot_write(exc):
+        return LibraryError(f"{path}: {NOT_WRITABLE} ({text})")
     if name == "SQLITE_FULL" or "disk is full" in text:
         return LibraryError(f"{path}: the disk is full ({text}); free some space and run "
                             "this again: what was committed is kept")
@@ -189,6 +191,24 @@ def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:
                             "program using it, then run this again")
     return LibraryError(f"{path}: the library index is damaged ({text}); `genriflow library "
                         f"check --db {path}` says how to recover")
+
+
+#: Why an index cannot be used in a place this user may not write (not damage).
+NOT_WRITABLE = ("cannot be opened for writing: this user may not write to the index or its "
+                "folder, and SQLite must, even to read it; the index is not damaged")
+
+
+def cannot_write(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the index (or its folder, where SQLite keeps its ``-wal`` and
+    ``-shm`` files) cannot be opened or written by this user: a read-only place, not a
+    damaged index.
+
+    >>> cannot_write(sqlite3.OperationalError("attempt to write a readonly database"))
+    True
+    """
+    name = getattr(exc, "sqlite_errorname", "")
+    return (name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+            or "readonly database" in str(exc) or "unable to open database" in str(exc))
 
 
 def default_db_path() -> Path:
@@ -223,8 +243,19 @@ def connect(path: str | os.PathLike, *, upto: int | None = None) -> sqlite3.Conn
         Not an SQLite file, or made by a newer genriflow.
     """
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+        if Path(path).is_dir():
+            raise LibraryError(f"{path}: a folder, not a library index file; give a file "
+                               f"(`db`), such as {Path(path) / 'library.db'}")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            why = ("a file is in its way" if isinstance(exc, FileExistsError | NotADirectoryError)
+                   else exc.strerror or exc)
+            raise LibraryError(f"{path}: its folder cannot be made ({why})") from None
+    try:
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+    except sqlite3.Error as exc:
+        raise index_error(path, exc) from None
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -233,6 +264,8 @@ def connect(path: str | os.PathLike, *, upto: int | None = None) -> sqlite3.Conn
         migrate(conn, upto=upto)
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if cannot_write(exc):
+            raise index_error(path, exc) from None
         raise LibraryError(f"{path}: not a genriflow library index, or a damaged one ({exc}); "
                            f"`genriflow library check --db {path}` says how to recover"
                            ) from None

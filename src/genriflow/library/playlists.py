@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from genriflow.errors import an_out_folder
+from genriflow.errors import a_folder_to_write
 from genriflow.library.db import LibraryError
 from genriflow.library.plan import GENRE_NAMES
 from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
@@ -116,7 +116,8 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
     if analysed.empty:
         raise LibraryError("no song has been classified yet; run `genriflow library classify`")
     model_name = str(analysed["model"].iloc[0])
-    folder = an_out_folder("out", out)
+    folder = a_folder_to_write("out", out)
+    folder.mkdir(parents=True, exist_ok=True)
     grouping = by if by in GROUPINGS else f"model:{Path(by).name}"
     groups: dict[str, list] = {}
     for song in analysed.itertuples():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import ConfigError, an_out_folder, one_of
+from genriflow.errors import ConfigError, a_folder_to_write, one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.inference.output import json_text
@@ -265,9 +265,11 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
 
 
 @contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
+def atomic_output(out: Path, *, field: str = "out") -> Iterator[Path]:
     """A temporary path beside ``out`` to write to; once written it is flushed to disk and
     renamed over ``out``, so a crash leaves the old file or the new one, never a part.
+    An ``out`` that is a folder, or whose folder cannot be written, is a
+    :class:`~genriflow.errors.ConfigError` of ``field`` before anything is written.
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "list.m3u8"
@@ -280,8 +282,8 @@ def atomic_output(out: Path) -> Iterator[Path]:
     :class:`~genriflow.errors.ConfigError` naming it (``out``), nothing written.
     """
     if out.is_dir():
-        raise ConfigError("out", f"is a folder, not a file: {out}")
-    an_out_folder("out", out.parent)
+        raise ConfigError(field, f"{out} is a folder; give a file")
+    a_folder_to_write(field, out.parent).mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         yield tmp

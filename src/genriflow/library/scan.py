@@ -13,7 +13,9 @@ of the outcomes of :class:`ScanReport`:
   song's row takes the new path, its analyses kept;
 - **removed**: known under the scanned folders and gone: marked ``removed`` (its row and
   analyses stay, so a song that comes back is recognised);
-- **failed**: new or changed and not usable audio: recorded with the reason.
+- **failed**: new or changed and not usable audio: recorded with the reason; a folder
+  that cannot be listed is failed too (not recorded), and its known songs are left as
+  they were, not removed.
 
 Files are only ever read. Rows are committed every :data:`COMMIT_EVERY` files read, so a
 killed scan keeps what it read; removals are written last, once the walk is complete.
@@ -31,7 +33,7 @@ from pathlib import Path
 from genriflow.audio import AudioError, AudioErrorKind, info
 from genriflow.audio.errors import os_error
 from genriflow.audio.formats import is_text_name
-from genriflow.datasets.discover import iter_audio_files
+from genriflow.datasets.discover import find_audio_files
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
 from genriflow.progress import progress_bar
@@ -168,7 +170,7 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
         the index inside a music folder.
     """
     roots = _roots(dirs, db_path)
-    found = _distinct_files(roots)
+    found, unlisted = _distinct_files(roots)
     unnamed = [path for path in found if not is_text_name(path)]
     found = [path for path in found if is_text_name(path)]
     known = {r["path"]: r for r in conn.execute(
@@ -187,8 +189,11 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
         else:
             to_read.append(path)
     here = set(found)
+    # Songs in a folder that could not be listed are not known to be gone: left as they are
+    blocked = [str(error.path) for error in unlisted]
     gone = {r["id"]: r for r in known.values() if r["path"] not in here and (
-        _under(r["path"], roots) or r["status"] == "removed" or not os.path.exists(r["path"]))}
+        _under(r["path"], roots) or r["status"] == "removed" or not os.path.exists(r["path"]))
+        and not _under(r["path"], blocked)}
     by_content: dict[str, list[sqlite3.Row]] = {}
     for r in sorted(gone.values(), key=lambda r: (r["status"] == "removed", r["id"])):
         by_content.setdefault(r["content"], []).append(r)
@@ -202,8 +207,9 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
                     bar.advance(job)
     _mark_removed(conn, [r for r in gone.values() if r["status"] != "removed"
                          and _under(r["path"], roots)], report)
-    report.failed += len(unnamed)
+    report.failed += len(unnamed) + len(unlisted)
     report.errors += [AudioError(path, UNNAMED, AudioErrorKind.UNSUPPORTED) for path in unnamed]
+    report.errors += unlisted
     return report
 
 
@@ -212,18 +218,22 @@ UNNAMED = ("its name is not UTF-8 text, which the index keeps paths as; rename i
            "(e.g. `convmv -f latin1 -t utf-8 -r --notest FOLDER`) and scan again")
 
 
-def _distinct_files(roots: Sequence[Path]) -> list[str]:
+def _distinct_files(roots: Sequence[Path]) -> tuple[list[str], list[AudioError]]:
     """Absolute paths of the audio files below ``roots``, one per real file (the first name
-    found: a song linked into two folders, or two roots sharing folders, counts once)."""
+    found: a song linked into two folders, or two roots sharing folders, counts once), and
+    the folders that could not be listed."""
     seen: set[str] = set()
     found = []
+    unlisted: list[AudioError] = []
     for root in roots:
-        for path in iter_audio_files(root):
+        paths, cannot = find_audio_files(root)
+        unlisted += cannot
+        for path in paths:
             real = os.path.realpath(path)
             if real not in seen:
                 seen.add(real)
                 found.append(os.path.abspath(path))
-    return found
+    return found, unlisted
 
 
 def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | None,

@@ -27,7 +27,7 @@ import json
 import os
 from pathlib import Path
 
-from genriflow.errors import one_of
+from genriflow.errors import GenriflowError, one_of
 from genriflow.features.devices import DEVICES
 from genriflow.features.sets import FeatureConfig
 from genriflow.models.base import GenreClassifier, ModelError
@@ -97,7 +97,35 @@ _WEIGHTS_FILES = {ClassicalGenreModel.kind: ClassicalGenreModel.weights_file,
 
 
 def _load_folder(folder: Path, device: str) -> GenreClassifier:
-    config = json.loads((folder / "config.json").read_text())
+    """The model in ``folder``; a folder whose files cannot be read, or are not what
+    genriflow wrote (cut, hand-edited, another program's), is a :class:`ModelError`
+    naming it, whatever its files raise in the readers."""
+    try:
+        return _read_folder(folder, device)
+    except GenriflowError:
+        raise
+    except OSError as exc:  # a file this user may not read, a failing disk
+        name = Path(exc.filename).name if exc.filename else "a file"
+        raise ModelError(f"{folder}: {name} cannot be read: "
+                         f"{(exc.strerror or str(exc)).lower()}") from None
+    except Exception as exc:  # any reader's error on a damaged file
+        what = f"no {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        raise ModelError(f"{folder}: damaged or not written by genriflow ({what}); train it "
+                         "again or restore it") from None
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(config, dict):
+        raise ModelError(f"{path}: not a model configuration (a JSON object)")
+    return config
+
+
+def _read_folder(folder: Path, device: str) -> GenreClassifier:
+    config = _read_config(folder / "config.json")
     kind = config.get("kind")
     if kind == VocabularyGenreModel.kind:
         config.pop("features", None)

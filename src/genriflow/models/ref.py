@@ -99,8 +99,11 @@ def check_model(model: str | os.PathLike) -> str | os.PathLike:
 config.json) nor a built-in model (gtzan, gtzan-fusion, gtzan-table, library-genres, zero-shot)
     """
     a_path("model", model)
-    if (Path(model) / "config.json").is_file() or str(model) in available_models():
-        return model
+    try:
+        if (Path(model) / "config.json").is_file() or str(model) in available_models():
+            return model
+    except PermissionError:  # a folder on its path this user may not enter
+        raise ModelError(f"`{model}`: cannot be read: permission denied") from None
     raise ModelError(f"`{model}`: not a genriflow model folder (no config.json) nor a "
                      f"built-in model ({', '.join(available_models())})")
 

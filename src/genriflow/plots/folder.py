@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
-
-from genriflow.errors import an_out_folder
+from genriflow.datasets.frames import read_table
 from genriflow.evaluation.html import write_html_report
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
@@ -41,11 +39,11 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
     list of Path
         The PNG files.
     """
-    target, out = Path(target), an_out_folder("out", out)  # a file there: said first
-    if target.suffix in (".csv", ".parquet") and target.is_file():
-        table = pd.read_parquet(target) if target.suffix == ".parquet" else pd.read_csv(target)
+    target, out = Path(target), Path(out)
+    if target.suffix in (".csv", ".parquet") and os.path.isfile(target):
+        table = read_table(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
-    elif target.is_dir():
+    elif os.path.isdir(target):  # not Path.is_dir: it raises where the user may not look
         dataset = from_audio(target, options=options)
         paths, what = plot_feature_dataset(dataset, out), f"labelled audio in `{target}`"
     else:

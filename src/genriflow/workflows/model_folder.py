@@ -23,7 +23,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from genriflow.errors import ConfigError
+from genriflow.errors import ConfigError, a_folder_to_write
 from genriflow.locations import fsync_folder
 
 _PARTIAL, _OLD = "partial", "old"
@@ -36,7 +36,8 @@ def check_replaceable(out: str | os.PathLike, *, field: str = "out") -> Path:
     Raises
     ------
     ConfigError
-        ``field``: a file, or a folder holding other things (never replaced).
+        ``field``: a file, a folder holding other things (never replaced), or a place the
+        new folder cannot be written beside (read-only, under a file).
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -44,6 +45,10 @@ def check_replaceable(out: str | os.PathLike, *, field: str = "out") -> Path:
     if out.is_dir() and not (out / "config.json").is_file() and any(out.iterdir()):
         raise ConfigError(field, f"{out} holds files but no genriflow model (no config.json); "
                           "a model folder is replaced whole, so give a new or empty folder")
+    try:  # the new folder is written beside it, then renamed
+        a_folder_to_write(field, out.absolute().parent)
+    except ConfigError as err:
+        raise ConfigError(field, f"cannot write {out}: {err.reason}") from None
     return out
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genriflow.datasets.gtzan import GTZAN_GENRES
-from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.errors import ConfigError, a_folder_to_write, at_least, one_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -104,6 +104,7 @@ def check_corpus(*, per_genre: int, seconds: float, seed: int = 0, sr: int = 220
     at_least("multi", multi, 0)
     at_least("seed", seed, 0)  # NumPy's seed sequences are not negative
     at_least("sr", sr, 1)
+    at_least("seconds", seconds, 0)
     if round(seconds * sr) <= 0:  # as synthesize_clip says it, before anything is written
         raise ConfigError("seconds", f"must give at least one sample; got {seconds!r}")
     return formats
@@ -156,13 +157,14 @@ def make_demo_corpus(
     ------
     ConfigError
         For an unknown format, an empty format list, ``per_genre`` under 1, a negative
-        ``multi`` or ``seed``, or ``seconds`` shorter than one sample.
+        ``multi`` or ``seed``, ``seconds`` shorter than one sample, or an ``out_dir``
+        that cannot be written (a file, a read-only place).
     """
     formats = check_corpus(per_genre=per_genre, seconds=seconds, seed=seed, sr=sr,
                            formats=formats, multi=multi)
     from genriflow.datasets.synthetic.arrange import synthesize_clip
 
-    out_dir = Path(out_dir)
+    out_dir = a_folder_to_write("out_dir", out_dir)
     written: list[Path] = []
     labels: dict[Path, tuple[str, str]] = {}
     for g, genre in enumerate(GTZAN_GENRES):
