@@ -31,7 +31,7 @@ from genriflow.features.options import RunOptions
 from genriflow.intervals import wilson_interval
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import read_playlist
-from genriflow.library.learn import song_groups
+from genriflow.library.learn import song_groups, ungrouped
 from genriflow.training.head import HEAD_INPUTS
 from genriflow.training.head_select import THRESHOLDS, grouped_folds
 from sample_audio import SR, tone
@@ -199,20 +199,87 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
     # most unlabelled songs of the labelled songs' albums: every song its own group
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
-    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, 'ok')",
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
+                  "status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, 'ok')",
                       [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
     labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
     own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
-    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', 'ok')")
-    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', 'ok')",
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, 'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, 'ok')",
                       [(f"/n/c{i}.flac",) for i in range(5)])
     album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert_close(share, 4 / 10)
     assert album_groups == ["album:x/album a"] * 2 + ["album:x/album b"] * 2
     for train, test in grouped_folds(labels, groups, 5, 0):
         assert not {groups[i] for i in train} & {groups[i] for i in test}
+
+
+def _pieces_index(rows: list[tuple[str, str | None, str | None, str | None]]
+                  ) -> sqlite3.Connection:
+    index = sqlite3.connect(":memory:")
+    index.row_factory = sqlite3.Row
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
+                  "status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, 'ok')", rows)
+    return index
+
+
+def test_pieces_of_one_recording_never_sit_on_both_sides_of_a_fold():
+    # A user cuts each of three tracks into three pieces (ffmpeg keeps the tags) and sorts
+    # them: "calm" is all one album and artist, "machines" untagged with a sub-folder per
+    # track. Before, both categories fell back to one group per piece, so the pieces of
+    # one track were on both sides and the printed figures were optimistic.
+    rows, labels = [], []
+    for track in ("A New Journey", "Nebula", "Through Space"):
+        for piece in range(3):
+            rows.append((f"/s/calm/{track} - part {piece}.ogg", "Endgame", "Maxstack", track))
+            labels.append("calm")
+    for track in ("track1", "track10", "track20"):
+        for piece in range(3):
+            rows.append((f"/s/machines/{track}/{piece}.ogg", None, None, None))
+            labels.append("machines")
+    rows.append(("/library/other.ogg", "Elsewhere", "Someone", "Other"))
+    paths = [r[0] for r in rows[:-1]]
+    groups, shared = song_groups(_pieces_index(rows), paths, labels)
+    assert shared == 0.0
+    assert len(set(groups)) == 6
+    for track in ("A New Journey", "Nebula", "Through Space", "track1/", "track10/"):
+        assert len({g for p, g in zip(paths, groups, strict=True) if track in p}) == 1, track
+    for train, test in grouped_folds(labels, groups, 3, 0):
+        tracks = {Path(paths[i]).stem.split(" - ")[0] if "calm" in paths[i]
+                  else Path(paths[i]).parent.name for i in train}
+        assert not tracks & {Path(paths[i]).stem.split(" - ")[0] if "calm" in paths[i]
+                             else Path(paths[i]).parent.name for i in test}
+    assert ungrouped(groups, labels) == []
+    # the user sorted part of each album: recordings are the groups, not albums
+    rows.extend((f"/library/journey{i}.ogg", "Endgame", "Maxstack", f"Other {i}")
+                for i in range(3))
+    groups, shared = song_groups(_pieces_index(rows), paths, labels)
+    assert_close(shared, 3 / 4)
+    assert groups[:9] == [f"track:Maxstack/{t}" for t in
+                          ("A New Journey", "Nebula", "Through Space") for _ in range(3)]
+    assert groups[9:] == [f"song:{p}" for p in paths[9:]]
+    assert ungrouped(groups, labels) == ["machines"]
+
+
+def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):
+    # untagged pieces side by side in a category's folder: nothing says which belong to
+    # one recording, and the user is told the figures may be optimistic
+    sorted_ = tmp_path / "sorted"
+    for category, freq in (("low", 220.0), ("high", 1760.0)):
+        for i in range(3):
+            (sorted_ / category).mkdir(parents=True, exist_ok=True)
+            sf.write(sorted_ / category / f"{i}.flac", tone(3.0, freq * (1 + 0.05 * i)), SR)
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "lib.db"),
+           "GENRIFLOW_STORE": str(tmp_path / "store")}
+    out = in_process("library", "learn", "mine", "--from-folders", str(sorted_),
+                     "--dry-run", "--folds", "3", "-q", env=env)
+    assert out.returncode == 0, out.stderr
+    notes = [line for line in out.stderr.splitlines() if line.startswith("note: ")]
+    assert [line.split(":")[1].strip() for line in notes] == ["high", "low"], out.stderr
+    assert "optimistic" in notes[0]
 
 
 def test_a_fold_trained_on_one_category_has_no_threshold_and_its_songs_are_unsure():

@@ -306,6 +306,13 @@ def _print_learnt(report, *, suggest: int = 0) -> None:
         err_console.print(labelled("warning", f"category {category!r} dropped: "
                                    f"{counted(n, 'song')}, fewer than needed"), highlight=False)
     print_errors(report.errors)
+    for category in report.ungrouped:
+        err_console.print(labelled("note", (
+            f"{category}: no album, artist, title or sub-folder tells which songs belong "
+            "together, so the folds take them one by one; pieces cut from one recording "
+            "would sit on both sides and make the figures below optimistic (give each "
+            "recording's pieces its title tag or a sub-folder of their own)"), "cyan"),
+            highlight=False)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],
                 [[category, str(f.songs), f"{f.precision:.3f}", f"{f.recall:.3f}"]
