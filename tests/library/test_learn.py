@@ -352,8 +352,13 @@ def test_an_unsure_song_keeps_its_best_guess_as_genre_in_every_export(own, tmp_p
         assert plan[path].new == plan[path].old and plan[path].note.startswith("unsure")
     sure = next(r for r in records if not r["unsure"] and not r["unknown"])
     assert plan[sure["path"]].new == sure["genre"].capitalize()
+    # named as ls names it (and as GENRIFLOW_MODEL is written), not by the folder's path
+    assert {r.model for r in plan.values()} == {"mine"}
 
     report = own.library.playlists("mine", tmp_path / "lists")
+    assert report.model == "mine"
+    assert all(p.read_text().splitlines()[1] == "#GENRIFLOW:by=model:mine;model=mine"
+               for p in report.written)
     assert sum(report.written.values()) == len(records) - len(unsure)
     listed_paths = {line for playlist in report.written for line in read_playlist(playlist)}
     assert not listed_paths & unsure
