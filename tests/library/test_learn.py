@@ -364,6 +364,34 @@ def test_an_unsure_song_keeps_its_best_guess_as_genre_in_every_export(own, tmp_p
     assert not listed_paths & unsure
 
 
+def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own, tmp_path):
+    # The user moves the index and the models folder beside it (as one folder). The runs
+    # are stored under the model folder's old path; before, `ls --model mine` said it had
+    # not classified the library, while `classify --model mine` found every song up to date.
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    source, copy = sqlite3.connect(own.library.path), sqlite3.connect(moved / "library.db")
+    source.backup(copy)
+    source.close()
+    copy.close()
+    shutil.copytree(own.library.models_dir, moved / "models")
+    before = own.library.songs(model="mine").set_index("path")
+    with Library(moved / "library.db") as library:
+        after = library.songs(model="mine").set_index("path")
+        assert set(after["model"]) == {"mine"}
+        columns = [f"p_{c}" for c in own.report.evaluation.labels]
+        assert_close(after.loc[before.index, columns].to_numpy(float),
+                     before[columns].to_numpy(float))
+        assert (after.loc[before.index, "genre"] == before["genre"]).all()
+        assert_close(library.own_min_confidence(model="mine"),
+                     own.report.choice.config.min_confidence)
+        assert {r.model for r in library.plan(["genre"], model="mine").rows} == {"mine"}
+    listed = in_process("library", "ls", "--model", "mine",
+                        env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == len(before)
+
+
 def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):
     suggestions = own.report.suggestions
     assert len(suggestions) == 8

@@ -39,17 +39,32 @@ SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
-def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
+def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | dict | None:
     if name is None:
         return conn.execute("SELECT * FROM models WHERE last_run IS NOT NULL "
                             "ORDER BY last_run DESC LIMIT 1").fetchone()
     resolved = str(Path(name).resolve()) if Path(name).is_dir() else name
     row = conn.execute("SELECT * FROM models WHERE name IN (?, ?) ORDER BY last_run DESC "
                        "LIMIT 1", (name, resolved)).fetchone()
+    if row is None and Path(name).is_dir():
+        row = _moved_model(conn, resolved)
     if row is None:
         raise LibraryError(f"model {name} has not classified this library; run "
                            f"`genriflow library classify --model {name}`")
     return row
+
+
+def _moved_model(conn: sqlite3.Connection, folder: str) -> dict | None:
+    """The runs of the model folder ``folder`` under another path: the same model (its
+    identity is a digest of its files) that classified the library from where it was,
+    as when the index moved with its ``models`` folder. Named by ``folder`` now."""
+    from genriflow.models.ref import model_ref
+
+    identity = model_ref(folder).identity
+    row = conn.execute("SELECT * FROM models WHERE identity = ? OR substr(identity, 1, ?) = ? "
+                       "ORDER BY last_run DESC LIMIT 1",
+                       (identity, len(identity) + 2, f"{identity} (")).fetchone()
+    return None if row is None else {**dict(row), "name": folder}
 
 
 def own_min_confidence(conn: sqlite3.Connection, model: str | None) -> float | None:
