@@ -272,6 +272,9 @@ def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):
         for i in range(3):
             (sorted_ / category).mkdir(parents=True, exist_ok=True)
             sf.write(sorted_ / category / f"{i}.flac", tone(3.0, freq * (1 + 0.05 * i)), SR)
+    (sorted_ / "empty").mkdir()
+    (sorted_ / "tiny").mkdir()
+    sf.write(sorted_ / "tiny" / "0.flac", tone(3.0, 440.0), SR)
     env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "lib.db"),
            "GENRIFLOW_STORE": str(tmp_path / "store")}
     out = in_process("library", "learn", "mine", "--from-folders", str(sorted_),
@@ -280,6 +283,11 @@ def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):
     notes = [line for line in out.stderr.splitlines() if line.startswith("note: ")]
     assert [line.split(":")[1].strip() for line in notes] == ["high", "low"], out.stderr
     assert "optimistic" in notes[0]
+    # the warning says what was needed (it said "fewer than needed")
+    assert "warning: category 'empty' dropped: 0 usable songs, fewer than --min-songs 3" \
+        in out.stderr
+    assert "warning: category 'tiny' dropped: 1 usable song, fewer than --min-songs 3" \
+        in out.stderr
 
 
 def test_a_fold_trained_on_one_category_has_no_threshold_and_its_songs_are_unsure():

@@ -296,15 +296,16 @@ def learn(
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
                                save=not dry_run, options=options)
-    _print_learnt(report, suggest=suggest)
+    _print_learnt(report, suggest=suggest, min_songs=min_songs)
 
 
-def _print_learnt(report, *, suggest: int = 0) -> None:
+def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
     for entry, why in report.skipped:
         err_console.print(labelled("skipped", f"{entry}: {why}"), highlight=False)
     for category, n in report.dropped.items():
         err_console.print(labelled("warning", f"category {category!r} dropped: "
-                                   f"{counted(n, 'song')}, fewer than needed"), highlight=False)
+                                   f"{counted(n, 'usable song')}, fewer than --min-songs "
+                                   f"{min_songs}"), highlight=False)
     print_errors(report.errors)
     for category in report.ungrouped:
         err_console.print(labelled("note", (
