@@ -256,7 +256,7 @@ def learn(
         help="Songs whose top category's probability is below it are `unsure` (default: "
         "chosen by cross-validation).", show_default=False)] = None,
     folds: Annotated[int, typer.Option(help="Grouped cross-validation folds (groups: "
-                                       "album, artist, folder).")] = 5,
+                                       "album, artist, folder; else recording).")] = 5,
     min_songs: Annotated[int, typer.Option(help="Categories with fewer songs are dropped, "
                                            "with a warning.")] = 3,
     suggest: Annotated[int, typer.Option(help="Also list this many unlabelled songs whose "

@@ -385,7 +385,8 @@ class Library:
             Songs whose most probable category is below it are ``unsure``; ``None``:
             chosen by cross-validation (an unsure song costing half a wrong one).
         folds : int
-            Grouped cross-validation folds (groups: album, artist, folder).
+            Grouped cross-validation folds (groups: album, artist, folder; else
+            recording: artist and title).
         min_songs : int
             Categories with fewer songs are dropped (listed in the report's ``dropped``).
         suggest : int
