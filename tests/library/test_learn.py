@@ -398,6 +398,20 @@ def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own,
                         env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
     assert listed.returncode == 0, listed.stderr
     assert len(listed.stdout.splitlines()) == len(before)
+    # learnt again (here: its threshold changed by hand): its former self's analyses are
+    # not shown under its name, as they were, silently, with the old threshold
+    with Library(moved / "library.db") as library:  # every song up to date: runs it here
+        assert library.classify(model="mine", options=own.options).analysed == 0
+    config = moved / "models" / "mine" / "config.json"
+    config.write_text(config.read_text().replace('"min_confidence"', '"min_confidence" ', 1))
+    with Library(moved / "library.db") as library, pytest.raises(
+            LibraryError, match=r"models/mine has changed since it classified this library "
+                                r"\(learnt again\); run `genriflow library classify"):
+        library.songs(model="mine")
+    refused = in_process("library", "plan", "--model", "mine", "-o", tmp_path / "plan.csv",
+                         env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
+    assert refused.returncode != 0 and "has changed since" in refused.stderr
+    assert not (tmp_path / "plan.csv").exists()
 
 
 def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):
