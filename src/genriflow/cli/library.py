@@ -309,10 +309,10 @@ def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
     print_errors(report.errors)
     for category in report.ungrouped:
         err_console.print(labelled("note", (
-            f"{category}: no album, artist, title or sub-folder tells which songs belong "
-            "together, so the folds take them one by one; pieces cut from one recording "
-            "would sit on both sides and make the figures below optimistic (give each "
-            "recording's pieces its title tag or a sub-folder of their own)"), "cyan"),
+            f"{category}: the folds take its songs one by one, nothing telling which "
+            "belong to one recording; pieces cut from one recording would sit on both "
+            "sides and make the figures below optimistic (give each recording's pieces "
+            "its title tag, or a sub-folder of their own)"), "cyan"),
             highlight=False)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],

@@ -171,6 +171,7 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
     songs = [windows[p] for p in paths]
     y = [usable.songs[p] for p in paths]
     groups, shared = song_groups(conn, paths, y)
+    alone = ungrouped(groups, y)
     evaluation = cross_validate_head(songs, y, head_config, groups)
     choice = choose(songs, y, groups, head_config)
     head = fit_head(songs, y, choice.config)
@@ -182,13 +183,13 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
         "min_confidence": chosen.min_confidence, "train": chosen.to_dict(),
         "data": {"source": labels.source, "songs": len(paths), "counts": counts,
                  "groups": len(set(groups)), "unlabelled_in_labelled_groups": shared,
-                 "ungrouped": ungrouped(groups, y)}})
+                 "ungrouped": alone}})
     saved = _save(model, folder, {"cross_validation": evaluation.to_dict(),
                                   "choice": {"folds": choice.folds, "table": choice.table},
                                   "dropped": usable.dropped}) if save else None
     report = LearnReport(name, saved, labels.source, evaluation, usable.dropped,
                          usable.skipped, errors, choice=choice,
-                         ungrouped=ungrouped(groups, y))
+                         ungrouped=alone)
     if suggest:
         report.suggestions = _suggest(conn, head, labelled, suggest, options)
     return report
