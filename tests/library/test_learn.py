@@ -200,14 +200,14 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
     index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
-                  "status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, 'ok')",
+                  "content TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, NULL, 'ok')",
                       [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
     labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
     own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
-    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, 'ok')")
-    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, 'ok')",
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, NULL, 'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, NULL, 'ok')",
                       [(f"/n/c{i}.flac",) for i in range(5)])
     album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert_close(share, 4 / 10)
@@ -218,11 +218,14 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
 
 def _pieces_index(rows: list[tuple[str, str | None, str | None, str | None]]
                   ) -> sqlite3.Connection:
+    """An index of the songs ``rows`` (path, album, artist, title), each of its own bytes
+    unless its name says it is a copy of another (``copy of NAME``)."""
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
     index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
-                  "status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, 'ok')", rows)
+                  "content TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, ?, 'ok')",
+                      [(*row, row[0].split("copy of ")[-1]) for row in rows])
     return index
 
 
@@ -262,6 +265,23 @@ def test_pieces_of_one_recording_never_sit_on_both_sides_of_a_fold():
                           ("A New Journey", "Nebula", "Through Space") for _ in range(3)]
     assert groups[9:] == [f"song:{p}" for p in paths[9:]]
     assert ungrouped(groups, labels) == ["machines"]
+
+
+def test_copies_of_one_song_are_one_group_wherever_they_lie():
+    # sorted folders are often copies of the collection: the same bytes labelled twice (an
+    # untagged copy in another sub-folder) were two groups, one on each side of a fold
+    rows = [(f"/s/p/{i}/{i}.ogg", None, None, None) for i in range(3)]
+    rows += [(f"/s/q/{i}.ogg", "Q", "B", f"Q{i}") for i in range(3)]
+    rows += [("/s/p/extra/copy of /s/p/0/0.ogg", None, None, None),
+             ("/s/q/copy of /s/q/1.ogg", None, None, None)]
+    paths = [r[0] for r in rows]
+    labels = ["p"] * 3 + ["q"] * 3 + ["p", "q"]
+    groups, _ = song_groups(_pieces_index(rows), paths, labels)
+    assert groups[6] == groups[0] and groups[7] == groups[4]
+    assert len(set(groups)) == 4  # p's three folders; q's album (its copy's folder joined)
+    for _, test in grouped_folds(labels, groups, 3, 0):
+        for a, b in ((0, 6), (4, 7)):
+            assert (a in test) == (b in test)
 
 
 def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):

@@ -195,15 +195,40 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
     return report
 
 
-def _group_keys(conn: sqlite3.Connection) -> dict[str, tuple[str, str | None]]:
-    """Every indexed song's album (with its artist), else artist, else folder; and its
-    recording (artist and title) when it has a title."""
+def _group_keys(conn: sqlite3.Connection) -> dict[str, tuple[str, str | None, str]]:
+    """Every indexed song's album (with its artist), else artist, else folder; its
+    recording (artist and title) when it has a title; and its content hash."""
     return {r["path"]: (f"album:{r['artist'] or ''}/{r['album']}" if r["album"] else
                         f"artist:{r['artist']}" if r["artist"] else
                         f"folder:{Path(r['path']).parent}",
-                        f"track:{r['artist'] or ''}/{r['title']}" if r["title"] else None)
+                        f"track:{r['artist'] or ''}/{r['title']}" if r["title"] else None,
+                        r["content"])
             for r in conn.execute(
-                "SELECT path, album, artist, title FROM songs WHERE status = 'ok'")}
+                "SELECT path, album, artist, title, content FROM songs WHERE status = 'ok'")}
+
+
+def _joined(groups: list[str], contents: list[str | None]) -> list[str]:
+    """``groups`` with every two groups holding the same bytes made one (copies of a
+    song, in two folders or named twice, must not sit on both sides of a fold).
+
+    >>> _joined(["a", "b", "c", "d"], ["x", "y", "x", None])
+    ['a', 'b', 'a', 'd']
+    """
+    parent: dict[str, str] = {}
+
+    def root(group: str) -> str:
+        while parent.get(group, group) != group:
+            group = parent[group]
+        return group
+
+    first: dict[str, str] = {}
+    for group, content in zip(groups, contents, strict=True):
+        if content is None:
+            continue
+        if content in first and root(group) != root(first[content]):
+            parent[root(group)] = root(first[content])
+        first.setdefault(content, group)
+    return [root(g) for g in groups]
 
 
 def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
@@ -220,7 +245,8 @@ def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
     is grouped by recording: pieces cut from one track, or copies of it, share its artist
     and title, else (untitled) its folder, so that they never sit on both sides of a fold.
     Only a category that none of these split is grouped song by song (``song:`` keys;
-    see :func:`ungrouped`). The share is ``None`` when nothing is unlabelled.
+    see :func:`ungrouped`). Songs of the same bytes (copies) are always one group. The
+    share is ``None`` when nothing is unlabelled.
     """
     keys = _group_keys(conn)
     coarse = [keys[p][0] if p in keys else f"folder:{Path(p).parent}" for p in paths]
@@ -242,7 +268,7 @@ def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
                      or level is levels[-1])
         for i in members:
             groups[i] = level[i]
-    return groups, shared
+    return _joined(groups, [keys[p][2] if p in keys else None for p in paths]), shared
 
 
 def ungrouped(groups: list[str], labels: list[str]) -> list[str]:
