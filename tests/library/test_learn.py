@@ -31,7 +31,7 @@ from genriflow.features.options import RunOptions
 from genriflow.intervals import wilson_interval
 from genriflow.library import Library, LibraryError
 from genriflow.library.labels import read_playlist
-from genriflow.library.learn import song_groups
+from genriflow.library.learn import song_groups, ungrouped
 from genriflow.training.head import HEAD_INPUTS
 from genriflow.training.head_select import THRESHOLDS, grouped_folds
 from sample_audio import SR, tone
@@ -199,20 +199,115 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
     # most unlabelled songs of the labelled songs' albums: every song its own group
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
-    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, 'ok')",
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
+                  "content TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, NULL, 'ok')",
                       [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
     labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
     own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
-    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', 'ok')")
-    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', 'ok')",
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, NULL, 'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, NULL, 'ok')",
                       [(f"/n/c{i}.flac",) for i in range(5)])
     album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert_close(share, 4 / 10)
     assert album_groups == ["album:x/album a"] * 2 + ["album:x/album b"] * 2
     for train, test in grouped_folds(labels, groups, 5, 0):
         assert not {groups[i] for i in train} & {groups[i] for i in test}
+
+
+def _pieces_index(rows: list[tuple[str, str | None, str | None, str | None]]
+                  ) -> sqlite3.Connection:
+    """An index of the songs ``rows`` (path, album, artist, title), each of its own bytes
+    unless its name says it is a copy of another (``copy of NAME``)."""
+    index = sqlite3.connect(":memory:")
+    index.row_factory = sqlite3.Row
+    index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
+                  "content TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, ?, 'ok')",
+                      [(*row, row[0].split("copy of ")[-1]) for row in rows])
+    return index
+
+
+def test_pieces_of_one_recording_never_sit_on_both_sides_of_a_fold():
+    # A user cuts each of three tracks into three pieces (ffmpeg keeps the tags) and sorts
+    # them: "calm" is all one album and artist, "machines" untagged with a sub-folder per
+    # track. Before, both categories fell back to one group per piece, so the pieces of
+    # one track were on both sides and the printed figures were optimistic.
+    rows, labels = [], []
+    for track in ("A New Journey", "Nebula", "Through Space"):
+        for piece in range(3):
+            rows.append((f"/s/calm/{track} - part {piece}.ogg", "Endgame", "Maxstack", track))
+            labels.append("calm")
+    for track in ("track1", "track10", "track20"):
+        for piece in range(3):
+            rows.append((f"/s/machines/{track}/{piece}.ogg", None, None, None))
+            labels.append("machines")
+    rows.append(("/library/other.ogg", "Elsewhere", "Someone", "Other"))
+    paths = [r[0] for r in rows[:-1]]
+    groups, shared = song_groups(_pieces_index(rows), paths, labels)
+    assert shared == 0.0
+    assert len(set(groups)) == 6
+    for track in ("A New Journey", "Nebula", "Through Space", "track1/", "track10/"):
+        assert len({g for p, g in zip(paths, groups, strict=True) if track in p}) == 1, track
+    for train, test in grouped_folds(labels, groups, 3, 0):
+        tracks = {Path(paths[i]).stem.split(" - ")[0] if "calm" in paths[i]
+                  else Path(paths[i]).parent.name for i in train}
+        assert not tracks & {Path(paths[i]).stem.split(" - ")[0] if "calm" in paths[i]
+                             else Path(paths[i]).parent.name for i in test}
+    assert ungrouped(groups, labels) == []
+    # the user sorted part of each album: recordings are the groups, not albums
+    rows.extend((f"/library/journey{i}.ogg", "Endgame", "Maxstack", f"Other {i}")
+                for i in range(3))
+    groups, shared = song_groups(_pieces_index(rows), paths, labels)
+    assert_close(shared, 3 / 4)
+    assert groups[:9] == [f"track:Maxstack/{t}" for t in
+                          ("A New Journey", "Nebula", "Through Space") for _ in range(3)]
+    assert groups[9:] == [f"song:{p}" for p in paths[9:]]
+    assert ungrouped(groups, labels) == ["machines"]
+
+
+def test_copies_of_one_song_are_one_group_wherever_they_lie():
+    # sorted folders are often copies of the collection: the same bytes labelled twice (an
+    # untagged copy in another sub-folder) were two groups, one on each side of a fold
+    rows = [(f"/s/p/{i}/{i}.ogg", None, None, None) for i in range(3)]
+    rows += [(f"/s/q/{i}.ogg", "Q", "B", f"Q{i}") for i in range(3)]
+    rows += [("/s/p/extra/copy of /s/p/0/0.ogg", None, None, None),
+             ("/s/q/copy of /s/q/1.ogg", None, None, None)]
+    paths = [r[0] for r in rows]
+    labels = ["p"] * 3 + ["q"] * 3 + ["p", "q"]
+    groups, _ = song_groups(_pieces_index(rows), paths, labels)
+    assert groups[6] == groups[0] and groups[7] == groups[4]
+    assert len(set(groups)) == 4  # p's three folders; q's album (its copy's folder joined)
+    for _, test in grouped_folds(labels, groups, 3, 0):
+        for a, b in ((0, 6), (4, 7)):
+            assert (a in test) == (b in test)
+
+
+def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):
+    # untagged pieces side by side in a category's folder: nothing says which belong to
+    # one recording, and the user is told the figures may be optimistic
+    sorted_ = tmp_path / "sorted"
+    for category, freq in (("low", 220.0), ("high", 1760.0)):
+        for i in range(3):
+            (sorted_ / category).mkdir(parents=True, exist_ok=True)
+            sf.write(sorted_ / category / f"{i}.flac", tone(3.0, freq * (1 + 0.05 * i)), SR)
+    (sorted_ / "empty").mkdir()
+    (sorted_ / "tiny").mkdir()
+    sf.write(sorted_ / "tiny" / "0.flac", tone(3.0, 440.0), SR)
+    env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "lib.db"),
+           "GENRIFLOW_STORE": str(tmp_path / "store")}
+    out = in_process("library", "learn", "mine", "--from-folders", str(sorted_),
+                     "--dry-run", "--folds", "3", "-q", env=env)
+    assert out.returncode == 0, out.stderr
+    notes = [line for line in out.stderr.splitlines() if line.startswith("note: ")]
+    assert [line.split(":")[1].strip() for line in notes] == ["high", "low"], out.stderr
+    assert "optimistic" in notes[0]
+    # the warning says what was needed (it said "fewer than needed")
+    assert "warning: category 'empty' dropped: 0 usable songs, fewer than --min-songs 3" \
+        in out.stderr
+    assert "warning: category 'tiny' dropped: 1 usable song, fewer than --min-songs 3" \
+        in out.stderr
 
 
 def test_a_fold_trained_on_one_category_has_no_threshold_and_its_songs_are_unsure():
@@ -285,11 +380,58 @@ def test_an_unsure_song_keeps_its_best_guess_as_genre_in_every_export(own, tmp_p
         assert plan[path].new == plan[path].old and plan[path].note.startswith("unsure")
     sure = next(r for r in records if not r["unsure"] and not r["unknown"])
     assert plan[sure["path"]].new == sure["genre"].capitalize()
+    # named as ls names it (and as GENRIFLOW_MODEL is written), not by the folder's path
+    assert {r.model for r in plan.values()} == {"mine"}
 
     report = own.library.playlists("mine", tmp_path / "lists")
+    assert report.model == "mine"
+    assert all(p.read_text().splitlines()[1] == "#GENRIFLOW:by=model:mine;model=mine"
+               for p in report.written)
     assert sum(report.written.values()) == len(records) - len(unsure)
     listed_paths = {line for playlist in report.written for line in read_playlist(playlist)}
     assert not listed_paths & unsure
+
+
+def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own, tmp_path):
+    # The user moves the index and the models folder beside it (as one folder). The runs
+    # are stored under the model folder's old path; before, `ls --model mine` said it had
+    # not classified the library, while `classify --model mine` found every song up to date.
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    source, copy = sqlite3.connect(own.library.path), sqlite3.connect(moved / "library.db")
+    source.backup(copy)
+    source.close()
+    copy.close()
+    shutil.copytree(own.library.models_dir, moved / "models")
+    before = own.library.songs(model="mine").set_index("path")
+    with Library(moved / "library.db") as library:
+        after = library.songs(model="mine").set_index("path")
+        assert set(after["model"]) == {"mine"}
+        columns = [f"p_{c}" for c in own.report.evaluation.labels]
+        assert_close(after.loc[before.index, columns].to_numpy(float),
+                     before[columns].to_numpy(float))
+        assert (after.loc[before.index, "genre"] == before["genre"]).all()
+        assert_close(library.own_min_confidence(model="mine"),
+                     own.report.choice.config.min_confidence)
+        assert {r.model for r in library.plan(["genre"], model="mine").rows} == {"mine"}
+    listed = in_process("library", "ls", "--model", "mine",
+                        env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == len(before)
+    # learnt again (here: its threshold changed by hand): its former self's analyses are
+    # not shown under its name, as they were, silently, with the old threshold
+    with Library(moved / "library.db") as library:  # every song up to date: runs it here
+        assert library.classify(model="mine", options=own.options).analysed == 0
+    config = moved / "models" / "mine" / "config.json"
+    config.write_text(config.read_text().replace('"min_confidence"', '"min_confidence" ', 1))
+    with Library(moved / "library.db") as library, pytest.raises(
+            LibraryError, match=r"models/mine has changed since it classified this library "
+                                r"\(learnt again\); run `genriflow library classify"):
+        library.songs(model="mine")
+    refused = in_process("library", "plan", "--model", "mine", "-o", tmp_path / "plan.csv",
+                         env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
+    assert refused.returncode != 0 and "has changed since" in refused.stderr
+    assert not (tmp_path / "plan.csv").exists()
 
 
 def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):

@@ -210,6 +210,33 @@ def test_undo_refuses_a_file_changed_since_the_run_and_restores_the_rest(tmp_pat
     assert "apply" in listed.stdout and "undo" in listed.stdout
 
 
+def test_undo_follows_songs_the_index_saw_move_after_the_run(tmp_path, write_song, cli):
+    # The user applies a plan, then moves the music folder and renames a song; a scan
+    # recognises both by their content. Before, undo still looked at the journalled paths
+    # and failed both as "no longer exists", so that run could never be undone.
+    music = tmp_path / "music"
+    songs = [write_song(music / f"{i}.ogg", seed=i, genre="Rock") for i in range(2)]
+    db = tmp_path / "library.db"
+    assert cli("library", "scan", music, "-q", "--db", db).returncode == 0
+    plan = _plan([(s, "genre", "Rock", "Pop") for s in songs], tmp_path / "plan.csv")
+    assert cli("library", "apply", plan, "-q", "--db", db).returncode == 0
+    moved = tmp_path / "moved"
+    music.rename(moved)
+    (moved / "1.ogg").rename(moved / "01 renamed.ogg")
+    unscanned = cli("library", "undo", "-n", "--db", db)
+    assert unscanned.returncode == 1
+    assert f"{songs[0]}: no longer exists, nor does the index know it under another name " \
+           "(if you moved it, `genriflow library scan` its new folder" in unscanned.stderr
+    assert cli("library", "scan", moved, "-q", "--db", db).returncode == 0
+    result = cli("library", "undo", "-q", "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "written 2, unchanged 0, skipped 0, failed 0" in result.stdout + result.stderr
+    for song in (moved / "0.ogg", moved / "01 renamed.ogg"):
+        assert mutagen.File(song)["genre"] == ["Rock"]
+        assert "genriflow_genre" not in mutagen.File(song)
+    assert "no apply run to undo" in cli("library", "undo", "--db", db).stderr
+
+
 def test_a_plan_file_without_its_columns_is_refused_in_one_line(tmp_path):
     bad = tmp_path / "plan.csv"
     bad.write_text("path,genre\n/music/a.mp3,Rock\n")

@@ -256,7 +256,7 @@ def learn(
         help="Songs whose top category's probability is below it are `unsure` (default: "
         "chosen by cross-validation).", show_default=False)] = None,
     folds: Annotated[int, typer.Option(help="Grouped cross-validation folds (groups: "
-                                       "album, artist, folder).")] = 5,
+                                       "album, artist, folder; else recording).")] = 5,
     min_songs: Annotated[int, typer.Option(help="Categories with fewer songs are dropped, "
                                            "with a warning.")] = 3,
     suggest: Annotated[int, typer.Option(help="Also list this many unlabelled songs whose "
@@ -296,16 +296,24 @@ def learn(
                                from_playlists=playlists, min_confidence=min_confidence,
                                folds=folds, min_songs=min_songs, suggest=suggest,
                                save=not dry_run, options=options)
-    _print_learnt(report, suggest=suggest)
+    _print_learnt(report, suggest=suggest, min_songs=min_songs)
 
 
-def _print_learnt(report, *, suggest: int = 0) -> None:
+def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
     for entry, why in report.skipped:
         err_console.print(labelled("skipped", f"{entry}: {why}"), highlight=False)
     for category, n in report.dropped.items():
         err_console.print(labelled("warning", f"category {category!r} dropped: "
-                                   f"{counted(n, 'song')}, fewer than needed"), highlight=False)
+                                   f"{counted(n, 'usable song')}, fewer than --min-songs "
+                                   f"{min_songs}"), highlight=False)
     print_errors(report.errors)
+    for category in report.ungrouped:
+        err_console.print(labelled("note", (
+            f"{category}: the folds take its songs one by one, nothing telling which "
+            "belong to one recording; pieces cut from one recording would sit on both "
+            "sides and make the figures below optimistic (give each recording's pieces "
+            "its title tag, or a sub-folder of their own)"), "cyan"),
+            highlight=False)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],
                 [[category, str(f.songs), f"{f.precision:.3f}", f"{f.recall:.3f}"]

@@ -4,9 +4,9 @@ Each song is predicted once, by a head fitted on the other folds, whose input,
 regularisation and unsure threshold were chosen on those folds alone
 (:func:`genriflow.training.head_select.choose`, itself cross-validated inside them): the
 whole of what ``library learn`` does is measured, choice included, on songs it never saw.
-Folds keep a group (an album, a folder, else the song) on one side, so songs of one
-album never help predict each other. A song's probabilities are the mean of its windows',
-as prediction gives them later (:func:`genriflow.training.head.song_probabilities`).
+Folds keep a group (an album, a folder, a recording, else the song) on one side, so
+songs of one album never help predict each other. A song's probabilities are the mean of
+its windows', as prediction gives them later (:func:`genriflow.training.head.song_probabilities`).
 
 The headline is what the unlabelled songs get: the share **right**, an ``unsure`` song
 (top probability below the chosen threshold) counted as not right, next to the share

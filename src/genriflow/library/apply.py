@@ -359,9 +359,26 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
     return report
 
 
+def _where_now(conn: sqlite3.Connection, change: sqlite3.Row) -> str | None:
+    """Where the file a journal entry wrote is now: its path, else the path a scan found
+    its written content at since (the library moved, the file renamed), else ``None``."""
+    if os.path.lexists(change["path"]):
+        return change["path"]
+    for (path,) in conn.execute("SELECT path FROM songs WHERE content = ? AND status = 'ok' "
+                                "ORDER BY path", (change["new_content"],)):
+        if os.path.isfile(path):
+            return path
+    return None
+
+
 def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
                report: WriteReport) -> None:
-    path = change["path"]
+    path = _where_now(conn, change)
+    if path is None:
+        report._fail(change["path"], "no longer exists, nor does the index know it under "
+                     "another name (if you moved it, `genriflow library scan` its new "
+                     "folder, then undo again)")
+        return
     try:
         now = content_hash(path)
     except OSError:

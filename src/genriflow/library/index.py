@@ -8,6 +8,7 @@ the methods that write the index hold its writer lock (:mod:`~genriflow.library.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sqlite3
@@ -228,11 +229,15 @@ class Library:
                                                   failed=failed, model=self._model_name(model),
                                                   unknown=unknown))
         if "model" in frame and frame["model"].notna().any():
-            learnt = self.models_dir.resolve()
-            frame["model"] = [Path(m).name if isinstance(m, str) and os.path.isabs(m)
-                              and Path(m).parent.resolve() == learnt else m
-                              for m in frame["model"]]
+            frame["model"] = [self._shown(m) for m in frame["model"]]
         return frame
+
+    def _shown(self, model: object) -> object:
+        """A model learnt by :meth:`learn` by its name (the index keeps its folder)."""
+        if isinstance(model, str) and os.path.isabs(model) and (
+                Path(model).parent.resolve() == self.models_dir.resolve()):
+            return Path(model).name
+        return model
 
     @_guarded
     def own_min_confidence(self, *, model: str | None = None) -> float | None:
@@ -402,7 +407,8 @@ class Library:
             Songs whose most probable category is below it are ``unsure``; ``None``:
             chosen by cross-validation (an unsure song costing half a wrong one).
         folds : int
-            Grouped cross-validation folds (groups: album, artist, folder).
+            Grouped cross-validation folds (groups: album, artist, folder; else
+            recording: artist and title).
         min_songs : int
             Categories with fewer songs are dropped (listed in the report's ``dropped``).
         suggest : int
@@ -481,7 +487,12 @@ class Library:
         config = PlanConfig(fields=fields, policy=policy,
                             min_confidence=min_confidence, model=self._model_name(model),
                             skip_unknown=skip_unknown)
-        return make_plan(self._conn, config)
+        plan = make_plan(self._conn, config)
+        # named as ls and export name it, and as GENRIFLOW_MODEL is written: the folder's
+        # path would put the user's data folder into every tagged file
+        plan.rows = [dataclasses.replace(r, model=str(self._shown(r.model))) if r.model
+                     else r for r in plan.rows]
+        return plan
 
     @_guarded
     def apply(self, plan: str | os.PathLike, *, dry_run: bool = False,

@@ -95,6 +95,10 @@ class LearnReport:
         Best first (smallest margin).
     choice : Choice or None
         The head chosen on every labelled song (what was saved).
+    ungrouped : list of str
+        Categories whose songs the folds took one by one, nothing telling which belong
+        together (:func:`ungrouped`): pieces of one recording among them would make the
+        figures optimistic.
     """
 
     name: str
@@ -106,6 +110,7 @@ class LearnReport:
     errors: list[AudioError] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
     choice: Choice | None = None
+    ungrouped: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         e = self.evaluation
@@ -166,6 +171,7 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
     songs = [windows[p] for p in paths]
     y = [usable.songs[p] for p in paths]
     groups, shared = song_groups(conn, paths, y)
+    alone = ungrouped(groups, y)
     evaluation = cross_validate_head(songs, y, head_config, groups)
     choice = choose(songs, y, groups, head_config)
     head = fit_head(songs, y, choice.config)
@@ -176,23 +182,53 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
         "analysis, chosen by grouped cross-validation",
         "min_confidence": chosen.min_confidence, "train": chosen.to_dict(),
         "data": {"source": labels.source, "songs": len(paths), "counts": counts,
-                 "groups": len(set(groups)), "unlabelled_in_labelled_groups": shared}})
+                 "groups": len(set(groups)), "unlabelled_in_labelled_groups": shared,
+                 "ungrouped": alone}})
     saved = _save(model, folder, {"cross_validation": evaluation.to_dict(),
                                   "choice": {"folds": choice.folds, "table": choice.table},
                                   "dropped": usable.dropped}) if save else None
     report = LearnReport(name, saved, labels.source, evaluation, usable.dropped,
-                         usable.skipped, errors, choice=choice)
+                         usable.skipped, errors, choice=choice,
+                         ungrouped=alone)
     if suggest:
         report.suggestions = _suggest(conn, head, labelled, suggest, options)
     return report
 
 
-def _group_keys(conn: sqlite3.Connection) -> dict[str, str]:
-    """Every indexed song's album (with its artist), else artist, else folder."""
+def _group_keys(conn: sqlite3.Connection) -> dict[str, tuple[str, str | None, str]]:
+    """Every indexed song's album (with its artist), else artist, else folder; its
+    recording (artist and title) when it has a title; and its content hash."""
     return {r["path"]: (f"album:{r['artist'] or ''}/{r['album']}" if r["album"] else
                         f"artist:{r['artist']}" if r["artist"] else
-                        f"folder:{Path(r['path']).parent}")
-            for r in conn.execute("SELECT path, album, artist FROM songs WHERE status = 'ok'")}
+                        f"folder:{Path(r['path']).parent}",
+                        f"track:{r['artist'] or ''}/{r['title']}" if r["title"] else None,
+                        r["content"])
+            for r in conn.execute(
+                "SELECT path, album, artist, title, content FROM songs WHERE status = 'ok'")}
+
+
+def _joined(groups: list[str], contents: list[str | None]) -> list[str]:
+    """``groups`` with every two groups holding the same bytes made one (copies of a
+    song, in two folders or named twice, must not sit on both sides of a fold).
+
+    >>> _joined(["a", "b", "c", "d"], ["x", "y", "x", None])
+    ['a', 'b', 'a', 'd']
+    """
+    parent: dict[str, str] = {}
+
+    def root(group: str) -> str:
+        while parent.get(group, group) != group:
+            group = parent[group]
+        return group
+
+    first: dict[str, str] = {}
+    for group, content in zip(groups, contents, strict=True):
+        if content is None:
+            continue
+        if content in first and root(group) != root(first[content]):
+            parent[root(group)] = root(first[content])
+        first.setdefault(content, group)
+    return [root(g) for g in groups]
 
 
 def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
@@ -203,22 +239,51 @@ def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
     A song's group is its album (with its artist), else its artist, else its folder. When
     most unlabelled songs share a group with labelled ones (the user sorted part of each
     album), the songs to classify resemble the labelled ones as songs of one album do, and
-    every song is its own group; otherwise (the rest of the library is other albums) the
-    folds keep a group on one side, so that the printed figure is what songs of albums
-    never labelled get. The songs of a category all of one group are their own groups
-    (nothing to keep apart). The share is ``None`` when nothing is unlabelled.
+    the groups are recordings instead; otherwise (the rest of the library is other albums)
+    the folds keep a group on one side, so that the printed figure is what songs of albums
+    never labelled get. A category all of one group (nothing to keep apart at that level)
+    is grouped by recording: pieces cut from one track, or copies of it, share its artist
+    and title, else (untitled) its folder, so that they never sit on both sides of a fold.
+    Only a category that none of these split is grouped song by song (``song:`` keys;
+    see :func:`ungrouped`). Songs of the same bytes (copies) are always one group. The
+    share is ``None`` when nothing is unlabelled.
     """
     keys = _group_keys(conn)
-    groups = [keys.get(path, f"folder:{Path(path).parent}") for path in paths]
+    coarse = [keys[p][0] if p in keys else f"folder:{Path(p).parent}" for p in paths]
     labelled = set(paths)
-    rest = [group for path, group in keys.items() if path not in labelled]
-    shared = float(np.mean([group in set(groups) for group in rest])) if rest else None
-    by_category: dict[str, set[str]] = {}
-    for group, label in zip(groups, labels, strict=True):
-        by_category.setdefault(label, set()).add(group)
+    rest = [key[0] for path, key in keys.items() if path not in labelled]
+    shared = float(np.mean([group in set(coarse) for group in rest])) if rest else None
     own = shared is not None and shared > 0.5
-    return [f"song:{path}" if own or len(by_category[label]) < 2 else group
-            for path, group, label in zip(paths, groups, labels, strict=True)], shared
+    # the album folder is no recording: when songs of one album are compared, an untitled
+    # song is only its own
+    fine = [(keys.get(p, (None, None))[1]
+             or (f"song:{p}" if own else f"folder:{Path(p).parent}")) for p in paths]
+    levels = ([] if own else [coarse]) + [fine, [f"song:{p}" for p in paths]]
+    by_category: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_category.setdefault(label, []).append(i)
+    groups = list(levels[-1])
+    for members in by_category.values():
+        level = next(level for level in levels if len({level[i] for i in members}) > 1
+                     or level is levels[-1])
+        for i in members:
+            groups[i] = level[i]
+    return _joined(groups, [keys[p][2] if p in keys else None for p in paths]), shared
+
+
+def ungrouped(groups: list[str], labels: list[str]) -> list[str]:
+    """The categories of several songs that :func:`song_groups` left song by song: nothing
+    (album, artist, title, sub-folder) said which of their songs belong together, so
+    pieces of one recording may sit on both sides of a fold.
+
+    >>> ungrouped(["song:a", "song:b", "track:x/t", "track:x/u"], ["p", "p", "q", "q"])
+    ['p']
+    """
+    categories: dict[str, list[str]] = {}
+    for group, label in zip(groups, labels, strict=True):
+        categories.setdefault(label, []).append(group)
+    return sorted(c for c, keys in categories.items()
+                  if len(keys) > 1 and all(k.startswith("song:") for k in keys))
 
 
 def _enough(labels: LabelSet, config: HeadConfig) -> dict[str, int]:

@@ -116,6 +116,8 @@ def write_playlists(conn: sqlite3.Connection, by: str, out: str | os.PathLike, *
     if analysed.empty:
         raise LibraryError("no song has been classified yet; run `genriflow library classify`")
     model_name = str(analysed["model"].iloc[0])
+    if by not in GROUPINGS:  # a learnt model by its name, as ls names it: not its folder
+        model_name = Path(model_name).name
     folder = a_folder_to_write("out", out)
     folder.mkdir(parents=True, exist_ok=True)
     grouping = by if by in GROUPINGS else f"model:{Path(by).name}"

@@ -43,17 +43,48 @@ SONG_COLUMNS = ("path", "genre", "probability", "mood", "mood_score", "voice",
 FAILED_COLUMNS = ("path", "stage", "error_kind", "error", "container", "size", "content")
 
 
-def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | None:
+def _model(conn: sqlite3.Connection, name: str | None) -> sqlite3.Row | dict | None:
     if name is None:
         return conn.execute("SELECT * FROM models WHERE last_run IS NOT NULL "
                             "ORDER BY last_run DESC LIMIT 1").fetchone()
-    resolved = str(Path(name).resolve()) if Path(name).is_dir() else name
-    row = conn.execute("SELECT * FROM models WHERE name IN (?, ?) ORDER BY last_run DESC "
-                       "LIMIT 1", (name, resolved)).fetchone()
+    folder = _folder_model(conn, name)
+    if folder is not None:
+        return folder
+    row = conn.execute("SELECT * FROM models WHERE name = ? ORDER BY last_run DESC "
+                       "LIMIT 1", (name,)).fetchone()
     if row is None:
         raise LibraryError(f"model {name} has not classified this library; run "
                            f"`genriflow library classify --model {name}`")
     return row
+
+
+def _folder_model(conn: sqlite3.Connection, name: str) -> dict | None:
+    """The latest run of the model folder ``name`` as its files are now (its identity is
+    a digest of them), named by the folder; ``None`` when ``name`` is no model folder.
+
+    Found wherever the folder was when it ran (the index moved with its ``models``
+    folder); a folder that ran only as other files (``library learn`` made it again
+    since) is refused rather than its former self's analyses shown under its name.
+    """
+    from genriflow.models.ref import model_ref
+
+    if not Path(name).is_dir():
+        return None
+    try:
+        ref = model_ref(name)
+    except ModelError:
+        return None
+    row = conn.execute("SELECT * FROM models WHERE identity = ? OR substr(identity, 1, ?) = ? "
+                       "ORDER BY last_run DESC LIMIT 1",
+                       (ref.identity, len(ref.identity) + 2, f"{ref.identity} (")).fetchone()
+    if row is not None:
+        return {**dict(row), "name": ref.name}
+    if conn.execute("SELECT 1 FROM models WHERE name IN (?, ?)", (name, ref.name)).fetchone():
+        raise LibraryError(f"model {name} has changed since it classified this library "
+                           "(learnt again); run `genriflow library classify --model "
+                           f"{name}` to analyse the songs with it as it is now")
+    raise LibraryError(f"model {name} has not classified this library; run "
+                       f"`genriflow library classify --model {name}`")
 
 
 def own_min_confidence(conn: sqlite3.Connection, model: str | None) -> float | None:
