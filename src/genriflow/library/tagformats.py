@@ -26,6 +26,13 @@ Unusual layouts:
 - a file **without a tag** gets one; the snapshot says so, and restoring it removes the
   tag again when nothing else was put in it (a wav's ``id3 `` chunk, an mp3's ID3v2
   header), so an undo gives back the original bytes;
+- the **padding** after the tag (empty space a tag can grow into) is part of the snapshot,
+  and a restore saves with exactly that padding again: a file that had none (as many Ogg
+  encoders write them) gets none back instead of the room mutagen adds by default, so an
+  undo gives back the original bytes wherever mutagen renders the old entries as they
+  were. Two layouts cannot come back byte for byte, as mutagen always writes a padding
+  element there: a FLAC without a ``PADDING`` block (it gets an empty one, 4 bytes) and an
+  m4a without a ``free`` atom beside its ``ilst`` (it gets an empty one, 8 bytes);
 - a **FLAC stream behind an ID3v2 block** (see :func:`~genriflow.library.filetags.open_audio`)
   is tagged in its Vorbis comment; the ID3 block is left byte-identical (and part of
   :meth:`TagFile.dump`, so a write that changed it is refused).
@@ -40,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import mutagen
+from mutagen.flac import FLAC, Padding
 from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
 
@@ -133,6 +141,10 @@ class TagFile:
             raise TagFormatError(ID3V22_REFUSED)
         #: Whether the file had a tag before (else one is added, and removed by a restore).
         self.had_tags = audio.tags is not None
+        #: The padding after the tag now (``None``: unknown, or no tag yet).
+        self.padding = _padding(audio)
+        #: The padding to save with (a restore's); ``None``: mutagen's default.
+        self._save_padding: int | None = None
         if audio.tags is None:
             audio.add_tags()
         self._audio = audio
@@ -219,18 +231,24 @@ class TagFile:
     def snapshot(self, fields: Iterable[str]) -> dict[str, Any]:
         """The raw entries behind ``fields``, exactly, as JSON-able data."""
         keys = dict.fromkeys(k for f in fields for k in self._all_keys(f))
-        return {"scheme": self.scheme, "id3_version": self.own_version,
-                "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
+        found = {"scheme": self.scheme, "id3_version": self.own_version,
+                 "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
+        if self.padding is not None:
+            found["padding"] = self.padding
+        return found
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
-        saved in the ID3 version the file had then; a file that had no ID3 tag then loses
-        the one it has now, if nothing else is left in it."""
+        saved in the ID3 version and with the padding the file had then (a snapshot
+        without the padding, from an older genriflow: mutagen's default); a file that had
+        no ID3 tag then loses the one it has now, if nothing else is left in it."""
         if snapshot["scheme"] != self.scheme:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
         self.id3_version = snapshot.get("id3_version", self.id3_version)
         self._drop_empty = not snapshot.get("tagged", True)
+        padding = snapshot.get("padding")
+        self._save_padding = padding if isinstance(padding, int) and padding >= 0 else None
         entries = snapshot["entries"]
         if self.scheme == "vorbis":
             self._restore_comments(entries)
@@ -312,19 +330,42 @@ class TagFile:
         return {k.lower() for k in keys} if self.scheme == "vorbis" else keys
 
     def save(self) -> None:
-        """Write the tags into the file (ID3 in :attr:`id3_version`); a restored file that
-        had no ID3 tag and holds none of its frames now loses the tag altogether."""
+        """Write the tags into the file (ID3 in :attr:`id3_version`; a restored file with
+        the padding it had); a restored file that had no ID3 tag and holds none of its
+        frames now loses the tag altogether."""
+        padding = None if self._save_padding is None else _fixed(self._save_padding)
         try:
             if self.scheme == "id3" and self._drop_empty and not len(self.tags):
                 self._audio.delete()
             elif self.scheme == "id3":
                 if self.id3_version == 3:
                     _prepare_v23(self.tags)
-                self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR)
+                self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR,
+                                 padding=padding)
             else:
-                self._audio.save()
+                self._audio.save(padding=padding)
         except (mutagen.MutagenError, OSError) as exc:
             raise TagFormatError(f"its tags cannot be written ({exc})") from None
+
+
+def _padding(audio) -> int | None:
+    """The padding after a file's tag: what mutagen's ``PaddingInfo.padding`` is when the
+    tag is saved unchanged, so saving with it again gives the same layout.
+
+    mutagen keeps it from reading the file (``_padding`` of an ID3 tag, an Ogg stream's
+    Vorbis comment and an MP4 ``ilst``); a FLAC's padding blocks become one when saved.
+    ``None`` where it is not known.
+    """
+    if isinstance(audio, FLAC):
+        blocks = [b for b in audio.metadata_blocks if isinstance(b, Padding)]
+        return max(0, sum(4 + b.length for b in blocks) - 4)  # one 4-byte header stays
+    padding = getattr(audio.tags, "_padding", None)
+    return padding if isinstance(padding, int) and padding >= 0 else None
+
+
+def _fixed(padding: int):
+    """A mutagen padding function that always gives ``padding``."""
+    return lambda info: padding
 
 
 #: Frames mutagen makes when it reads an ID3v2.3 tag (from TYER/TDAT/TIME, TORY, IPLS),
