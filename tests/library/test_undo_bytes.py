@@ -11,13 +11,15 @@ from pathlib import Path
 import mutagen
 import numpy as np
 import pytest
+from mutagen.ogg import OggPage
+from mutagen.oggvorbis import OggVorbis
 
 from genriflow.features.store import content_hash
 from genriflow.library import Library
 from genriflow.library.plan import PlanRow, TagPlan
 
 #: Containers genriflow writes through mutagen's padding API (soundfile writes mp3 too).
-SUFFIXES = (".ogg", ".opus", ".flac", ".mp3", ".m4a")
+SUFFIXES = (".ogg", ".opus", ".flac", ".mp3", ".wav", ".m4a")
 
 
 def _sha(path: Path) -> str:
@@ -42,10 +44,10 @@ def _apply_and_undo(song: Path, tmp_path: Path, *, old_journal: bool = False) ->
         report = library.apply(plan)
         assert (report.written, report.failed) == (1, 0), report.errors
         size = song.stat().st_size
-    if old_journal:  # as an older genriflow journalled it: no padding recorded
+    if old_journal:  # as an older genriflow journalled it: no padding, no pages
         with sqlite3.connect(tmp_path / "library.db") as conn:
             conn.execute("UPDATE tag_changes SET old_tags = json_remove(old_tags, "
-                         "'$.padding')")
+                         "'$.padding', '$.ogg_pages')")
     with Library(tmp_path / "library.db") as library:
         undone = library.undo()
         assert (undone.written, undone.failed) == (1, 0), undone.errors
@@ -63,6 +65,52 @@ def test_undo_gives_back_the_original_bytes_whatever_the_tag_s_padding(
     assert song.stat().st_size == size
     assert _sha(song) == before
     assert np.array_equal(decoded(song), audio)
+
+
+def test_an_ogg_whose_comment_outgrows_its_page_comes_back_byte_for_byte(tmp_path,
+                                                                        write_song):
+    """A long comment (lyrics) shares the first page with the setup header; grown past a
+    page by the apply, it takes a page of its own, and undo puts both back on one."""
+    song = _song(tmp_path / "music", write_song, ".ogg", 0)
+    ogg = OggVorbis(song)
+    ogg["LYRICS"] = "la " * 1100
+    ogg.save(padding=lambda info: 0)
+    layout = _header_pages(song)
+    assert len(layout) == 1 and len(layout[0]) == 2  # comment and setup on one page
+    before = _sha(song)
+    assert _apply_and_undo(song, tmp_path) and _header_pages(song) == layout
+    assert _sha(song) == before
+
+
+def test_an_ogg_with_audio_on_its_last_header_page_comes_back_byte_for_byte(tmp_path,
+                                                                           write_song):
+    """Some encoders start the audio on the setup header's page (as several Debian
+    tracks have it): the page comes back with its audio packet."""
+    song = _song(tmp_path / "music", write_song, ".ogg", 0)
+    with open(song, "rb+") as f:
+        OggPage(f)
+        header, audio = OggPage(f), OggPage(f)
+        merged, rest = OggPage(), OggPage()
+        merged.packets, rest.packets = header.packets + audio.packets[:1], audio.packets[1:]
+        merged.position, rest.position = 0, audio.position
+        OggPage.replace(f, [header, audio], [merged, rest])
+    layout = _header_pages(song)
+    assert len(layout) == 1 and len(layout[0]) == 3
+    before = _sha(song)
+    _apply_and_undo(song, tmp_path)
+    assert _sha(song) == before
+
+
+def _header_pages(path: Path) -> list[list[int]]:
+    """The packet pieces (their sizes) on each page of the comment and setup headers."""
+    with open(path, "rb") as f:
+        OggPage(f)  # the identification header's page
+        pages: list[OggPage] = []
+        ended = 0
+        while ended < 2:
+            pages.append(OggPage(f))
+            ended += len(pages[-1].packets) - (not pages[-1].complete)
+    return [[len(p) for p in page.packets] for page in pages]
 
 
 def test_a_journal_without_the_padding_still_undoes_the_tags(tmp_path, write_song):

@@ -32,7 +32,9 @@ Unusual layouts:
   undo gives back the original bytes wherever mutagen renders the old entries as they
   were. Two layouts cannot come back byte for byte, as mutagen always writes a padding
   element there: a FLAC without a ``PADDING`` block (it gets an empty one, 4 bytes) and an
-  m4a without a ``free`` atom beside its ``ilst`` (it gets an empty one, 8 bytes);
+  m4a without a ``free`` atom beside its ``ilst`` (it gets an empty one, 8 bytes). An Ogg
+  file's header pages are recorded too, and put back as they were
+  (:mod:`~genriflow.library.oggpages`);
 - a **FLAC stream behind an ID3v2 block** (see :func:`~genriflow.library.filetags.open_audio`)
   is tagged in its Vorbis comment; the ID3 block is left byte-identical (and part of
   :meth:`TagFile.dump`, so a write that changed it is refused).
@@ -53,6 +55,7 @@ from mutagen.mp4 import MP4, MP4FreeForm
 
 from genriflow.library.configs import FIELDS  # noqa: F401 (re-exported: its home before)
 from genriflow.library.filetags import id3_prefix, open_audio
+from genriflow.library.oggpages import header_layout, lay_out
 
 #: genriflow's own analysis fields, beside the user's.
 OWN_FIELDS = ("genriflow_genre", "genriflow_confidence", "genriflow_model", "genriflow_mood",
@@ -145,6 +148,11 @@ class TagFile:
         self.padding = _padding(audio)
         #: The padding to save with (a restore's); ``None``: mutagen's default.
         self._save_padding: int | None = None
+        #: An Ogg stream's serial number and header pages (see :mod:`.oggpages`).
+        self._serial = getattr(audio.info, "serial", None)
+        self.ogg_pages = (header_layout(self.path, kind, self._serial)
+                          if self._serial is not None else None)
+        self._save_pages = None
         if audio.tags is None:
             audio.add_tags()
         self._audio = audio
@@ -235,13 +243,15 @@ class TagFile:
                  "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
         if self.padding is not None:
             found["padding"] = self.padding
+        if self.ogg_pages is not None:
+            found["ogg_pages"] = self.ogg_pages
         return found
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
-        saved in the ID3 version and with the padding the file had then (a snapshot
-        without the padding, from an older genriflow: mutagen's default); a file that had
-        no ID3 tag then loses the one it has now, if nothing else is left in it."""
+        saved in the ID3 version, with the padding and the Ogg header pages the file had
+        then (a snapshot without them, from an older genriflow: mutagen's default); a file
+        that had no ID3 tag then loses the one it has now, if nothing else is left in it."""
         if snapshot["scheme"] != self.scheme:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
@@ -249,6 +259,7 @@ class TagFile:
         self._drop_empty = not snapshot.get("tagged", True)
         padding = snapshot.get("padding")
         self._save_padding = padding if isinstance(padding, int) and padding >= 0 else None
+        self._save_pages = snapshot.get("ogg_pages")
         entries = snapshot["entries"]
         if self.scheme == "vorbis":
             self._restore_comments(entries)
@@ -344,6 +355,9 @@ class TagFile:
                                  padding=padding)
             else:
                 self._audio.save(padding=padding)
+                if self._save_pages and self._serial is not None:
+                    lay_out(self.path, type(self._audio).__name__, self._serial,
+                            self._save_pages)
         except (mutagen.MutagenError, OSError) as exc:
             raise TagFormatError(f"its tags cannot be written ({exc})") from None
 
