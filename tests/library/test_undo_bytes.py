@@ -11,6 +11,7 @@ from pathlib import Path
 import mutagen
 import numpy as np
 import pytest
+from mutagen.id3 import ID3, TDRC
 from mutagen.ogg import OggPage
 from mutagen.oggvorbis import OggVorbis
 
@@ -118,3 +119,22 @@ def test_a_journal_without_the_padding_still_undoes_the_tags(tmp_path, write_son
     before = mutagen.File(song).tags.pprint()
     _apply_and_undo(song, tmp_path, old_journal=True)
     assert mutagen.File(song).tags.pprint() == before
+
+
+def test_an_id3v2_4_song_written_as_v2_3_comes_back_byte_for_byte(tmp_path, write_song):
+    """`apply --id3v2.3` re-encodes every frame of a v2.4 tag (v2.3 has no UTF-8): undo
+    gives each frame its own encoding back."""
+    song = write_song(tmp_path / "music" / "Song.mp3", title="Ágætis byrjun",
+                      artist="Sigur Rós", genre="Rock")
+    tags = ID3(song)
+    tags.add(TDRC(encoding=3, text=["1999"]))
+    tags.save(song, v2_version=4, padding=lambda info: 0)
+    before = _sha(song)
+    plan = TagPlan([PlanRow(str(song), "genre", "Rock", "Post-Rock", "0.870", "gtzan",
+                            content_hash(song))]).write(tmp_path / "plan.csv")
+    with Library(tmp_path / "library.db") as library:
+        assert library.apply(plan, id3_version=3).written == 1
+        assert ID3(song).version[:2] == (2, 3)
+        assert library.undo().written == 1
+    assert ID3(song).version[:2] == (2, 4)
+    assert _sha(song) == before

@@ -50,7 +50,7 @@ from typing import Any
 
 import mutagen
 from mutagen.flac import FLAC, Padding
-from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
+from mutagen.id3 import ID3, TCON, TMOO, TXXX, Encoding, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
 
 from genriflow.library.configs import FIELDS  # noqa: F401 (re-exported: its home before)
@@ -245,13 +245,19 @@ class TagFile:
             found["padding"] = self.padding
         if self.ogg_pages is not None:
             found["ogg_pages"] = self.ogg_pages
+        if self.scheme == "id3" and self.id3_version != self.own_version:
+            # Another version re-encodes every frame (ID3v2.3 has no UTF-8): keep them.
+            found["encodings"] = {k: int(f.encoding) for k, f in self.tags.items()
+                                  if getattr(f, "encoding", None) is not None}
         return found
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
         saved in the ID3 version, with the padding and the Ogg header pages the file had
-        then (a snapshot without them, from an older genriflow: mutagen's default); a file
-        that had no ID3 tag then loses the one it has now, if nothing else is left in it."""
+        then (a snapshot without them, from an older genriflow: mutagen's default), and,
+        where the write changed the ID3 version, every frame in its text encoding again; a
+        file that had no ID3 tag then loses the one it has now, if nothing else is left in
+        it."""
         if snapshot["scheme"] != self.scheme:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
@@ -266,6 +272,11 @@ class TagFile:
             return
         for key, raw in entries.items():
             self._put_raw(key, raw)
+        encodings = snapshot.get("encodings")
+        if self.scheme == "id3" and isinstance(encodings, dict):
+            for key, frame in self.tags.items():
+                if encodings.get(key) in (0, 1, 2, 3) and hasattr(frame, "encoding"):
+                    frame.encoding = Encoding(encodings[key])
 
     def _restore_comments(self, entries: dict[str, Any]) -> None:
         """Vorbis comments are one ordered list: the old entries go back where they were."""
