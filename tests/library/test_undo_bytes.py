@@ -1,11 +1,13 @@
 """`undo` gives back each song byte for byte: the tag's padding as it was (none, as many
-Ogg encoders leave it, or a little), whichever container; a journal from before the
-padding was recorded still undoes the tags."""
+Ogg encoders leave it, or a little), whichever container; an Ogg file's header pages as
+they lay; an ID3v2.4 tag written as v2.3 with its frames' encodings. A journal from
+before these were recorded still undoes the tags."""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import mutagen
@@ -46,7 +48,7 @@ def _apply_and_undo(song: Path, tmp_path: Path, *, old_journal: bool = False) ->
         assert (report.written, report.failed) == (1, 0), report.errors
         size = song.stat().st_size
     if old_journal:  # as an older genriflow journalled it: no padding, no pages
-        with sqlite3.connect(tmp_path / "library.db") as conn:
+        with closing(sqlite3.connect(tmp_path / "library.db")) as conn, conn:
             conn.execute("UPDATE tag_changes SET old_tags = json_remove(old_tags, "
                          "'$.padding', '$.ogg_pages')")
     with Library(tmp_path / "library.db") as library:
