@@ -26,6 +26,15 @@ Unusual layouts:
 - a file **without a tag** gets one; the snapshot says so, and restoring it removes the
   tag again when nothing else was put in it (a wav's ``id3 `` chunk, an mp3's ID3v2
   header), so an undo gives back the original bytes;
+- the **padding** after the tag (empty space a tag can grow into) is part of the snapshot,
+  and a restore saves with exactly that padding again: a file that had none (as many Ogg
+  encoders write them) gets none back instead of the room mutagen adds by default, so an
+  undo gives back the original bytes wherever mutagen renders the old entries as they
+  were. Two layouts cannot come back byte for byte, as mutagen always writes a padding
+  element there: a FLAC without a ``PADDING`` block (it gets an empty one, 4 bytes) and an
+  m4a without a ``free`` atom beside its ``ilst`` (it gets an empty one, 8 bytes). An Ogg
+  file's header pages are recorded too, and put back as they were
+  (:mod:`~genriflow.library.oggpages`);
 - a **FLAC stream behind an ID3v2 block** (see :func:`~genriflow.library.filetags.open_audio`)
   is tagged in its Vorbis comment; the ID3 block is left byte-identical (and part of
   :meth:`TagFile.dump`, so a write that changed it is refused).
@@ -40,11 +49,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import mutagen
-from mutagen.id3 import ID3, TCON, TMOO, TXXX, Frames
+from mutagen.flac import FLAC, Padding
+from mutagen.id3 import ID3, TCON, TMOO, TXXX, Encoding, Frames
 from mutagen.mp4 import MP4, MP4FreeForm
 
 from genriflow.library.configs import FIELDS  # noqa: F401 (re-exported: its home before)
 from genriflow.library.filetags import id3_prefix, open_audio
+from genriflow.library.oggpages import header_layout, lay_out
 
 #: genriflow's own analysis fields, beside the user's.
 OWN_FIELDS = ("genriflow_genre", "genriflow_confidence", "genriflow_model", "genriflow_mood",
@@ -133,6 +144,15 @@ class TagFile:
             raise TagFormatError(ID3V22_REFUSED)
         #: Whether the file had a tag before (else one is added, and removed by a restore).
         self.had_tags = audio.tags is not None
+        #: The padding after the tag now (``None``: unknown, or no tag yet).
+        self.padding = _padding(audio)
+        #: The padding to save with (a restore's); ``None``: mutagen's default.
+        self._save_padding: int | None = None
+        #: An Ogg stream's serial number and header pages (see :mod:`.oggpages`).
+        self._serial = getattr(audio.info, "serial", None)
+        self.ogg_pages = (header_layout(self.path, kind, self._serial)
+                          if self._serial is not None else None)
+        self._save_pages = None
         if audio.tags is None:
             audio.add_tags()
         self._audio = audio
@@ -219,24 +239,44 @@ class TagFile:
     def snapshot(self, fields: Iterable[str]) -> dict[str, Any]:
         """The raw entries behind ``fields``, exactly, as JSON-able data."""
         keys = dict.fromkeys(k for f in fields for k in self._all_keys(f))
-        return {"scheme": self.scheme, "id3_version": self.own_version,
-                "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
+        found = {"scheme": self.scheme, "id3_version": self.own_version,
+                 "tagged": self.had_tags, "entries": {k: self._raw(k) for k in keys}}
+        if self.padding is not None:
+            found["padding"] = self.padding
+        if self.ogg_pages is not None:
+            found["ogg_pages"] = self.ogg_pages
+        if self.scheme == "id3" and self.id3_version != self.own_version:
+            # Another version re-encodes every frame (ID3v2.3 has no UTF-8): keep them.
+            found["encodings"] = {k: int(f.encoding) for k, f in self.tags.items()
+                                  if getattr(f, "encoding", None) is not None}
+        return found
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Put back the entries of a :meth:`snapshot` (an absent one is removed), to be
-        saved in the ID3 version the file had then; a file that had no ID3 tag then loses
-        the one it has now, if nothing else is left in it."""
+        saved in the ID3 version, with the padding and the Ogg header pages the file had
+        then (a snapshot without them, from an older genriflow: mutagen's default), and,
+        where the write changed the ID3 version, every frame in its text encoding again; a
+        file that had no ID3 tag then loses the one it has now, if nothing else is left in
+        it."""
         if snapshot["scheme"] != self.scheme:
             raise TagFormatError(f"the journal holds {snapshot['scheme']} tags, the file "
                                  f"now has {self.scheme} tags")
         self.id3_version = snapshot.get("id3_version", self.id3_version)
         self._drop_empty = not snapshot.get("tagged", True)
+        padding = snapshot.get("padding")
+        self._save_padding = padding if isinstance(padding, int) and padding >= 0 else None
+        self._save_pages = snapshot.get("ogg_pages")
         entries = snapshot["entries"]
         if self.scheme == "vorbis":
             self._restore_comments(entries)
             return
         for key, raw in entries.items():
             self._put_raw(key, raw)
+        encodings = snapshot.get("encodings")
+        if self.scheme == "id3" and isinstance(encodings, dict):
+            for key, frame in self.tags.items():
+                if encodings.get(key) in (0, 1, 2, 3) and hasattr(frame, "encoding"):
+                    frame.encoding = Encoding(encodings[key])
 
     def _restore_comments(self, entries: dict[str, Any]) -> None:
         """Vorbis comments are one ordered list: the old entries go back where they were."""
@@ -312,19 +352,45 @@ class TagFile:
         return {k.lower() for k in keys} if self.scheme == "vorbis" else keys
 
     def save(self) -> None:
-        """Write the tags into the file (ID3 in :attr:`id3_version`); a restored file that
-        had no ID3 tag and holds none of its frames now loses the tag altogether."""
+        """Write the tags into the file (ID3 in :attr:`id3_version`; a restored file with
+        the padding it had); a restored file that had no ID3 tag and holds none of its
+        frames now loses the tag altogether."""
+        padding = None if self._save_padding is None else _fixed(self._save_padding)
         try:
             if self.scheme == "id3" and self._drop_empty and not len(self.tags):
                 self._audio.delete()
             elif self.scheme == "id3":
                 if self.id3_version == 3:
                     _prepare_v23(self.tags)
-                self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR)
+                self._audio.save(v2_version=self.id3_version, v23_sep=ID3V23_SEPARATOR,
+                                 padding=padding)
             else:
-                self._audio.save()
+                self._audio.save(padding=padding)
+                if self._save_pages and self._serial is not None:
+                    lay_out(self.path, type(self._audio).__name__, self._serial,
+                            self._save_pages)
         except (mutagen.MutagenError, OSError) as exc:
             raise TagFormatError(f"its tags cannot be written ({exc})") from None
+
+
+def _padding(audio) -> int | None:
+    """The padding after a file's tag: what mutagen's ``PaddingInfo.padding`` is when the
+    tag is saved unchanged, so saving with it again gives the same layout.
+
+    mutagen keeps it from reading the file (``_padding`` of an ID3 tag, an Ogg stream's
+    Vorbis comment and an MP4 ``ilst``); a FLAC's padding blocks become one when saved.
+    ``None`` where it is not known.
+    """
+    if isinstance(audio, FLAC):
+        blocks = [b for b in audio.metadata_blocks if isinstance(b, Padding)]
+        return max(0, sum(4 + b.length for b in blocks) - 4)  # one 4-byte header stays
+    padding = getattr(audio.tags, "_padding", None)
+    return padding if isinstance(padding, int) and padding >= 0 else None
+
+
+def _fixed(padding: int):
+    """A mutagen padding function that always gives ``padding``."""
+    return lambda info: padding
 
 
 #: Frames mutagen makes when it reads an ID3v2.3 tag (from TYER/TDAT/TIME, TORY, IPLS),
