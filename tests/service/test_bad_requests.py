@@ -62,6 +62,23 @@ def test_similar_songs_asked_of_a_service_without_a_library(serving, songs):
     assert "start it with --library" in error_of(response, 422, "bad-option")
 
 
+def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(client, songs):
+    # `?tag=true` was ignored: the song analysed without tags, 200, as if nothing was asked
+    song = songs["rock"].read_bytes()
+    message = error_of(client.post("/v1/classify", params={"tag": "true"}, content=song),
+                       422, "unknown-parameter")
+    assert message == ("?tag: not a parameter of POST /v1/classify; it takes tags, "
+                       "similar, filename")
+    message = error_of(client.post("/v1/classify?tags=true&model=foo", content=song),
+                       422, "unknown-parameter")
+    assert message.startswith("?model: not a parameter of POST /v1/classify")
+    message = error_of(client.get("/v1/models", params={"verbose": "1"}), 422,
+                       "unknown-parameter")
+    assert message.endswith("GET /v1/models; it takes no query parameters")
+    error_of(client.get("/v1/jobs/abc", params={"wait": "1"}), 422, "unknown-parameter")
+    assert client.get("/v1/models").status_code == 200
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -74,6 +76,29 @@ async def require_token(
         auth.check(request, config.tokens)
 
 
+def _query_names(dependant: Dependant) -> list[str]:
+    """The query parameters an endpoint takes: its own and its dependencies'."""
+    names = [param.alias for param in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += [n for n in _query_names(sub) if n not in names]
+    return names
+
+
+async def known_query(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not take (422): ``?tag=true`` was
+    ignored, and the song analysed without tags as if nothing had been asked."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    taken = _query_names(route.dependant)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+    if unknown:
+        takes = (f"it takes {', '.join(taken)}" if taken
+                 else "it takes no query parameters")
+        raise ServiceError(422, "unknown-parameter", f"?{shown_name(unknown[0])[:64]}: not a "
+                           f"parameter of {request.method} {route.path}; {takes}")
+
+
 def create_app(config: ServiceConfig) -> FastAPI:
     """The service's ASGI app for ``config``: the model loads at start-up (lifespan),
     ``/readyz`` says when it is warm."""
@@ -120,8 +145,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
                        refused=lambda code: metrics.errors.labels(code).inc())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)] if config.needs_token
-                    else [], responses=_ERRORS)
+    guards = [Depends(require_token)] if config.needs_token else []  # a token first
+    api = APIRouter(prefix="/v1", dependencies=[*guards, Depends(known_query)],
+                    responses=_ERRORS)
     _routes(api, config, engine, jobs, upload_dir)
     app.include_router(api)
     _public(app, config, engine, metrics)
