@@ -215,7 +215,8 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
 
     A path is absolute or relative to the first allowed folder; a folder stands for the
     audio files below it. Every path is resolved (symbolic links followed) before the
-    check, so neither ``..`` nor a link leads out.
+    check, so neither ``..`` nor a link leads out. Each file comes once, where it is first
+    named: a file named twice, or also found below a folder named, is analysed once.
 
     Raises
     ------
@@ -250,7 +251,7 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
             files.extend(found.resolve() for found in below)
         else:
             files.append(resolved)
-    return files
+    return list(dict.fromkeys(files))  # a folder and a file in it: one song, not two
 
 
 def _inside(resolved: Path, given: str, allow_dirs: Sequence[Path]) -> None:
