@@ -84,6 +84,14 @@ def test_unknown_route_and_method(client):
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")
 
 
+def test_health_endpoints_answer_head(service):
+    # a load balancer's HEAD /healthz was a 405: the service looked down
+    for path in ("/healthz", "/readyz"):
+        response = httpx.head(service.url + path)
+        assert response.status_code == 200 and response.content == b"", path
+    assert "head" not in httpx.get(service.url + "/openapi.json").json()["paths"]["/healthz"]
+
+
 def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: float = 20.0
               ) -> tuple[int, bytes, int]:
     """POST over a plain socket, sending ``body_chunks`` until the server answers or

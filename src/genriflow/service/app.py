@@ -281,6 +281,11 @@ def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metric
                              "needs_token": config.needs_token,
                              "library": config.library is not None})
 
+    # HEAD too: a load balancer's or uptime monitor's probe (405 before); a route of its
+    # own, out of the document (one route of both methods: two operations of one id)
+    for path, endpoint in (("/healthz", healthz), ("/readyz", readyz)):
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:
         return Response(metrics.text(), media_type="text/plain; version=0.0.4")
