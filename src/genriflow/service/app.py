@@ -48,8 +48,17 @@ MAX_JOB_FILES = 256
 HOW_TO_SEND_JOB = ("send the songs as multipart files in the field `files`, or JSON "
                    '`{"paths": [...]}` naming files under an --allow-dir folder')
 
-_ERRORS = {status: {"model": Error} for status in (400, 401, 403, 404, 413, 415, 422, 503,
-                                                   504)}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict]:
+    """The OpenAPI responses of the error statuses an endpoint can answer."""
+    return {status: {"model": Error} for status in statuses}
+
+
+#: Each endpoint's own error statuses (beside every /v1 endpoint's 422 for a query
+#: parameter it does not take, and 401 when tokens are needed).
+_CLASSIFY_ERRORS = _errors(400, 413, 415, 422, 503, 504)
+_JOB_ERRORS = _errors(400, 403, 404, 413, 415, 422, 503)
 _AUDIO_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}}}},
@@ -147,7 +156,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     guards = [Depends(require_token)] if config.needs_token else []  # a token first
     api = APIRouter(prefix="/v1", dependencies=[*guards, Depends(known_query)],
-                    responses=_ERRORS)
+                    responses=_errors(*(401,) * config.needs_token, 422))
     _routes(api, config, engine, jobs, upload_dir)
     app.include_router(api)
     _public(app, config, engine, metrics)
@@ -156,7 +165,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
 def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStore,
             upload_dir: Path) -> None:
-    @api.post("/classify", openapi_extra=_AUDIO_BODY, responses={200: {"model": SongResult}},
+    @api.post("/classify", openapi_extra=_AUDIO_BODY,
+              responses={200: {"model": SongResult}, **_CLASSIFY_ERRORS},
               summary="Genres of one song, its timeline, and (asked) tags, moods, voice")
     async def classify(request: Request,
                        tags: bool = Query(False, description="Also tags, moods and voice."),
@@ -185,7 +195,7 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
         return JSONResponse(result)
 
     @api.post("/jobs", status_code=202, openapi_extra=_JOB_BODY,
-              responses={202: {"model": JobStatus}},
+              responses={202: {"model": JobStatus}, **_JOB_ERRORS},
               summary="Start a batch job: several uploads, or files in an allowed folder")
     async def submit_job(request: Request,
                          tags: bool = Query(False, description="Uploads: also tags, moods "
@@ -224,7 +234,7 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
         return JSONResponse(job.status(with_results=False), status_code=202,
                             headers={"Location": f"/v1/jobs/{job.id}"})
 
-    @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}},
+    @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}, **_errors(404)},
              summary="A job's progress; once done, its results (given once)")
     async def get_job(job_id: str) -> JSONResponse:
         return JSONResponse(jobs.get(job_id))
