@@ -145,6 +145,21 @@ def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
     assert too_large_counted(service.url) == counted + 1
 
 
+def test_a_body_refused_by_its_length_is_counted_under_its_route(serving, songs):
+    # it was counted under route "unmatched": answered before the app routed it
+    with serving(ServiceConfig(model="gtzan-table", max_upload_bytes=1024)) as small, \
+            small.client() as http:
+        error_of(http.post("/v1/classify", content=songs["rock"].read_bytes()), 413,
+                 "too-large")
+        error_of(http.post("/v1/jobs", files={"files": songs["rock"].read_bytes()}), 413,
+                 "too-large")
+        metrics = http.get("/metrics").text
+    for route in ("/v1/classify", "/v1/jobs"):
+        assert (f'genriflow_requests_total{{method="POST",route="{route}",status="413"}} 1.0'
+                in metrics), metrics
+    assert 'route="unmatched"' not in metrics
+
+
 def test_a_chunked_upload_is_refused_once_past_the_limit(running):
     config = ServiceConfig(model="gtzan-table", max_upload_bytes=1 << 20)
     with running(config) as small:

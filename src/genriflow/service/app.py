@@ -150,8 +150,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, counted(errors.http_error))
     app.add_exception_handler(RequestValidationError, counted(errors.validation_error))
     app.add_exception_handler(Exception, counted(errors.internal_error))
-    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes,
-                       refused=lambda code: metrics.errors.labels(code).inc())
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     guards = [Depends(require_token)] if config.needs_token else []  # a token first
