@@ -263,7 +263,8 @@ def test_several_dropped_files_say_that_only_the_first_is_analysed(browser, serv
           dropped.items.add(new File([new Uint8Array(bytes)], name, {type: 'audio/wav'}));
         document.querySelector('#drop').dispatchEvent(new DragEvent('drop',
           {dataTransfer: dropped, bubbles: true, cancelable: true})); }""",
-                  [[list(songs[g].read_bytes()), f"{g}.wav"] for g in ("jazz", "rock", "classical")])
+                  [[list(songs[g].read_bytes()), f"{g}.wav"]
+                   for g in ("jazz", "rock", "classical")])
     page.wait_for_selector("#results:not([hidden])", timeout=60_000)
     assert page.text_content("#file-name") == "jazz.wav"
     status = page.text_content("#status")
