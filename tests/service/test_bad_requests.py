@@ -62,9 +62,34 @@ def test_similar_songs_asked_of_a_service_without_a_library(serving, songs):
     assert "start it with --library" in error_of(response, 422, "bad-option")
 
 
+def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(client, songs):
+    # `?tag=true` was ignored: the song analysed without tags, 200, as if nothing was asked
+    song = songs["rock"].read_bytes()
+    message = error_of(client.post("/v1/classify", params={"tag": "true"}, content=song),
+                       422, "unknown-parameter")
+    assert message == ("?tag: not a parameter of POST /v1/classify; it takes tags, "
+                       "similar, filename")
+    message = error_of(client.post("/v1/classify?tags=true&model=foo", content=song),
+                       422, "unknown-parameter")
+    assert message.startswith("?model: not a parameter of POST /v1/classify")
+    message = error_of(client.get("/v1/models", params={"verbose": "1"}), 422,
+                       "unknown-parameter")
+    assert message.endswith("GET /v1/models; it takes no query parameters")
+    error_of(client.get("/v1/jobs/abc", params={"wait": "1"}), 422, "unknown-parameter")
+    assert client.get("/v1/models").status_code == 200
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")
+
+
+def test_health_endpoints_answer_head(service):
+    # a load balancer's HEAD /healthz was a 405: the service looked down
+    for path in ("/healthz", "/readyz"):
+        response = httpx.head(service.url + path)
+        assert response.status_code == 200 and response.content == b"", path
+    assert "head" not in httpx.get(service.url + "/openapi.json").json()["paths"]["/healthz"]
 
 
 def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: float = 20.0
@@ -118,6 +143,21 @@ def test_a_2_gb_upload_is_refused_by_its_length_without_reading_it(service):
     assert sent < 64 << 20 and time.monotonic() - started < 10
     # counted as every other refusal (it was in genriflow_requests_total alone)
     assert too_large_counted(service.url) == counted + 1
+
+
+def test_a_body_refused_by_its_length_is_counted_under_its_route(serving, songs):
+    # it was counted under route "unmatched": answered before the app routed it
+    with serving(ServiceConfig(model="gtzan-table", max_upload_bytes=1024)) as small, \
+            small.client() as http:
+        error_of(http.post("/v1/classify", content=songs["rock"].read_bytes()), 413,
+                 "too-large")
+        error_of(http.post("/v1/jobs", files={"files": songs["rock"].read_bytes()}), 413,
+                 "too-large")
+        metrics = http.get("/metrics").text
+    for route in ("/v1/classify", "/v1/jobs"):
+        assert (f'genriflow_requests_total{{method="POST",route="{route}",status="413"}} 1.0'
+                in metrics), metrics
+    assert 'route="unmatched"' not in metrics
 
 
 def test_a_chunked_upload_is_refused_once_past_the_limit(running):

@@ -54,6 +54,24 @@ def test_limits_that_are_not_positive_numbers_are_one_line_naming_the_option():
         assert out.output.startswith(f"error: `{option}` must be a positive number; got "
                                      f"{float(value)!r}"), out.output
 
+def test_a_store_that_cannot_be_written_is_one_line_at_start_up(tmp_path):
+    # it was a warning at the first song, then every song's features computed anew
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    import socket
+
+    with socket.socket() as taken:  # never served, whichever check comes first
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        out = invoke("serve", "--store", str(blocker / "store"), "--pool", "thread",
+                     "--port", str(taken.getsockname()[1]))
+    assert out.exit_code == 2, out.output
+    assert out.output.count("\n") == 1, out.output
+    assert out.output.startswith(f"error: `--store` {blocker / 'store'}: cannot be "
+                                 "written (Not a directory)"), out.output
+    assert not (tmp_path / "a-file" / "store").exists()
+
+
 def test_a_port_in_use_is_one_line_before_anything_loads():
     # uvicorn said it after the model had loaded, then the process ended with status 3
     import socket

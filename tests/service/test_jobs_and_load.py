@@ -142,6 +142,23 @@ def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     assert all(p.exists() for p in music.rglob("*.wav"))  # server files are never deleted
 
 
+def test_a_file_named_twice_in_a_job_is_analysed_once(serving, tmp_path, write_clip):
+    # a file twice, or a folder and a file in it, was analysed (and listed) twice
+    music = tmp_path / "music"
+    for i, genre in enumerate(("rock", "blues")):
+        write_clip(music / genre / f"{genre}.wav", genre, seconds=4.0, seed=i)
+    (music / "again").symlink_to(music / "rock")
+    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,))
+    with serving(config) as served, served.client() as http:
+        job = http.post("/v1/jobs", json={"paths": [
+            "rock/rock.wav", str(music / "rock" / "rock.wav"), ".", "rock", "again"]})
+        assert job.status_code == 202, job.text
+        assert job.json()["total"] == 2
+        done = poll(http, job.json()["id"])
+    assert [r["file"] for r in done["results"]] == ["rock/rock.wav", "blues/blues.wav"]
+    assert done["errors"] == []
+
+
 async def _burst(url: str, body: bytes, n: int) -> list[httpx.Response]:
     async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
         return await asyncio.gather(*(http.post("/v1/classify", content=body,

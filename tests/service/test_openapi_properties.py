@@ -51,3 +51,24 @@ def test_no_request_makes_a_server_error(fuzzed, token):
 
         check()
     assert len(seen) >= len(operations) and max(seen) < 500
+
+
+def test_each_endpoint_lists_only_the_error_statuses_it_can_answer(token):
+    # every /v1 endpoint listed 400 401 403 404 413 415 422 503 504: GET /v1/jobs/{id}
+    # claimed an upload's 413 and 415 and a timeout's 504, and 401 without tokens
+    from genriflow.service.app import create_app
+
+    expected = {("/v1/classify", "post"): {"200", "400", "413", "415", "422", "503", "504"},
+                ("/v1/jobs", "post"): {"202", "400", "403", "404", "413", "415", "422", "503"},
+                ("/v1/jobs/{job_id}", "get"): {"200", "404", "422"},
+                ("/v1/models", "get"): {"200", "422"},
+                ("/healthz", "get"): {"200"}, ("/readyz", "get"): {"200", "503"}}
+    for tokens in (frozenset(), frozenset({token})):
+        config = ServiceConfig(model="gtzan-table", pool="thread", tokens=tokens,
+                               require_token=bool(tokens))
+        app = create_app(config)  # never started: only its document
+        paths = app.openapi()["paths"]
+        app.state.upload_dir.rmdir()
+        for (path, method), statuses in expected.items():
+            wanted = statuses | ({"401"} if tokens and path.startswith("/v1/") else set())
+            assert set(paths[path][method]["responses"]) == wanted, (path, tokens)

@@ -252,6 +252,30 @@ def test_a_dropped_song_is_analysed_and_shown_as_the_chosen_one(browser, service
     page.close()
 
 
+def test_several_dropped_files_say_that_only_the_first_is_analysed(browser, service, songs):
+    # the first was analysed and the others dropped silently, as if all had been
+    page = browser.new_page()
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.evaluate("""(songs) => {
+        const dropped = new DataTransfer();
+        for (const [bytes, name] of songs)
+          dropped.items.add(new File([new Uint8Array(bytes)], name, {type: 'audio/wav'}));
+        document.querySelector('#drop').dispatchEvent(new DragEvent('drop',
+          {dataTransfer: dropped, bubbles: true, cancelable: true})); }""",
+                  [[list(songs[g].read_bytes()), f"{g}.wav"]
+                   for g in ("jazz", "rock", "classical")])
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.text_content("#file-name") == "jazz.wav"
+    status = page.text_content("#status")
+    assert status.startswith("Done: ") and status.endswith(
+        " Only the first of the 3 files dropped is analysed: the page takes one song at a "
+        "time (several: a job, POST /v1/jobs)."), status
+    assert page.evaluate("[...document.querySelector('#song').files].map((f) => f.name)"
+                         ) == ["jazz.wav"]
+    page.close()
+
+
 def test_a_name_holding_markup_and_a_slash_is_shown_whole_as_text(browser, service, songs):
     # a File named "<b>x</b>.wav" (dropped from another page, or made by a script) was
     # shown as "b>.wav": the service cut the name at its last slash

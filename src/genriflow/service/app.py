@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -46,8 +48,17 @@ MAX_JOB_FILES = 256
 HOW_TO_SEND_JOB = ("send the songs as multipart files in the field `files`, or JSON "
                    '`{"paths": [...]}` naming files under an --allow-dir folder')
 
-_ERRORS = {status: {"model": Error} for status in (400, 401, 403, 404, 413, 415, 422, 503,
-                                                   504)}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict]:
+    """The OpenAPI responses of the error statuses an endpoint can answer."""
+    return {status: {"model": Error} for status in statuses}
+
+
+#: Each endpoint's own error statuses (beside every /v1 endpoint's 422 for a query
+#: parameter it does not take, and 401 when tokens are needed).
+_CLASSIFY_ERRORS = _errors(400, 413, 415, 422, 503, 504)
+_JOB_ERRORS = _errors(400, 403, 404, 413, 415, 422, 503)
 _AUDIO_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary"}}}},
@@ -72,6 +83,29 @@ async def require_token(
     config: ServiceConfig = request.app.state.config
     if config.needs_token:
         auth.check(request, config.tokens)
+
+
+def _query_names(dependant: Dependant) -> list[str]:
+    """The query parameters an endpoint takes: its own and its dependencies'."""
+    names = [param.alias for param in dependant.query_params]
+    for sub in dependant.dependencies:
+        names += [n for n in _query_names(sub) if n not in names]
+    return names
+
+
+async def known_query(request: Request) -> None:
+    """Refuse a query parameter the endpoint does not take (422): ``?tag=true`` was
+    ignored, and the song analysed without tags as if nothing had been asked."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    taken = _query_names(route.dependant)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+    if unknown:
+        takes = (f"it takes {', '.join(taken)}" if taken
+                 else "it takes no query parameters")
+        raise ServiceError(422, "unknown-parameter", f"?{shown_name(unknown[0])[:64]}: not a "
+                           f"parameter of {request.method} {route.path}; {takes}")
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -116,12 +150,12 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, counted(errors.http_error))
     app.add_exception_handler(RequestValidationError, counted(errors.validation_error))
     app.add_exception_handler(Exception, counted(errors.internal_error))
-    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes,
-                       refused=lambda code: metrics.errors.labels(code).inc())
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(require_token)] if config.needs_token
-                    else [], responses=_ERRORS)
+    guards = [Depends(require_token)] if config.needs_token else []  # a token first
+    api = APIRouter(prefix="/v1", dependencies=[*guards, Depends(known_query)],
+                    responses=_errors(*(401,) * config.needs_token, 422))
     _routes(api, config, engine, jobs, upload_dir)
     app.include_router(api)
     _public(app, config, engine, metrics)
@@ -130,7 +164,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
 def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStore,
             upload_dir: Path) -> None:
-    @api.post("/classify", openapi_extra=_AUDIO_BODY, responses={200: {"model": SongResult}},
+    @api.post("/classify", openapi_extra=_AUDIO_BODY,
+              responses={200: {"model": SongResult}, **_CLASSIFY_ERRORS},
               summary="Genres of one song, its timeline, and (asked) tags, moods, voice")
     async def classify(request: Request,
                        tags: bool = Query(False, description="Also tags, moods and voice."),
@@ -159,7 +194,7 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
         return JSONResponse(result)
 
     @api.post("/jobs", status_code=202, openapi_extra=_JOB_BODY,
-              responses={202: {"model": JobStatus}},
+              responses={202: {"model": JobStatus}, **_JOB_ERRORS},
               summary="Start a batch job: several uploads, or files in an allowed folder")
     async def submit_job(request: Request,
                          tags: bool = Query(False, description="Uploads: also tags, moods "
@@ -198,7 +233,7 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
         return JSONResponse(job.status(with_results=False), status_code=202,
                             headers={"Location": f"/v1/jobs/{job.id}"})
 
-    @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}},
+    @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}, **_errors(404)},
              summary="A job's progress; once done, its results (given once)")
     async def get_job(job_id: str) -> JSONResponse:
         return JSONResponse(jobs.get(job_id))
@@ -254,6 +289,11 @@ def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metric
                              "multi_label": engine.multi_label,
                              "needs_token": config.needs_token,
                              "library": config.library is not None})
+
+    # HEAD too: a load balancer's or uptime monitor's probe (405 before); a route of its
+    # own, out of the document (one route of both methods: two operations of one id)
+    for path, endpoint in (("/healthz", healthz), ("/readyz", readyz)):
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:

@@ -10,6 +10,7 @@ from numbers import Real
 from pathlib import Path
 
 from genriflow.errors import ConfigError, at_least, one_of
+from genriflow.locations import cannot_write
 from genriflow.models.ref import check_model
 
 #: Where the tokens come from when no ``token_file`` is given: comma- or space-separated.
@@ -119,6 +120,11 @@ class ServiceConfig:
         if self.library is not None and not Path(self.library).is_file():
             raise ConfigError("library", f"{self.library} is not a library index file "
                               "(make one with `genriflow library scan`)")
+        if self.store is not None and (reason := cannot_write(self.store)) is not None:
+            # else one warning at the first song, and every song's features computed anew
+            raise ConfigError("store", f"{self.store}: cannot be written ({reason}); the "
+                              "service keeps each song's features there: name a writable "
+                              "folder, or none to keep nothing")
         if not self.tokens:
             object.__setattr__(self, "tokens", load_tokens(self.token_file))
         if self.needs_token and not self.tokens:

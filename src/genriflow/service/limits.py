@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from genriflow.audio.formats import shown_name
 from genriflow.datasets.discover import iter_audio_files
-from genriflow.service.errors import ServiceError, error_response
+from genriflow.service.errors import ServiceError
 
 #: Read and write uploads in pieces of this size.
 CHUNK = 1 << 16
@@ -32,11 +32,12 @@ CONTENT_TYPES = {
 
 
 class BodyTooLarge(ServiceError):
-    """A request body past the limit (413)."""
+    """A request body past the limit (413); the connection is then closed, the rest of
+    the body unread."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, "too-large", f"the request body is larger than the limit of "
-                         f"{limit} bytes ({limit / 2**20:g} MiB)")
+                         f"{limit} bytes ({limit / 2**20:g} MiB)", {"Connection": "close"})
 
 
 class BodyLimit:
@@ -44,36 +45,31 @@ class BodyLimit:
     ``Content-Length`` before any of it is read, and, when sent without one (chunked),
     as soon as the bytes received pass the limit.
 
+    The refusal is raised where the route first reads the body, so it is answered (and
+    counted in the metrics) as the route's, like every other error.
+
     Parameters
     ----------
     app : ASGI app
     max_bytes : int
-    refused : callable or None
-        Called with the error's code for a body refused here, from its ``Content-Length``
-        (no exception handler sees it: the metrics count it through this).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int,
-                 refused: Callable[[str], None] | None = None) -> None:
-        self.app, self.max_bytes, self.refused = app, max_bytes, refused
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            refusal = BodyTooLarge(self.max_bytes)
-            if self.refused is not None:
-                self.refused(refusal.code)
-            response = error_response(refusal.status, refusal.code, refusal.message,
-                                      {"Connection": "close"})
-            await response(scope, receive, send)
-            return
+        over = declared is not None and (not declared.isdigit()
+                                         or int(declared) > self.max_bytes)
         received = 0
 
         async def limited() -> Message:
             nonlocal received
+            if over:  # not a byte of it read
+                raise BodyTooLarge(self.max_bytes)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
@@ -215,7 +211,8 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
 
     A path is absolute or relative to the first allowed folder; a folder stands for the
     audio files below it. Every path is resolved (symbolic links followed) before the
-    check, so neither ``..`` nor a link leads out.
+    check, so neither ``..`` nor a link leads out. Each file comes once, where it is first
+    named: a file named twice, or also found below a folder named, is analysed once.
 
     Raises
     ------
@@ -250,7 +247,7 @@ def allowed_files(paths: Sequence[str], allow_dirs: Sequence[Path]) -> list[Path
             files.extend(found.resolve() for found in below)
         else:
             files.append(resolved)
-    return files
+    return list(dict.fromkeys(files))  # a folder and a file in it: one song, not two
 
 
 def _inside(resolved: Path, given: str, allow_dirs: Sequence[Path]) -> None:

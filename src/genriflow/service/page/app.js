@@ -228,7 +228,8 @@ function refusal(response, data, file) {
     message;
 }
 
-async function analyse(file) {
+// `note`: said with the progress and the outcome (several files dropped)
+async function analyse(file, note = "") {
   if (busy) return; // one song at a time: an earlier answer never lands on a later song
   $("results").hidden = true; // the last song's results are not this one's
   if (settings.needs_token && !$("token").value) {
@@ -244,17 +245,18 @@ async function analyse(file) {
   // aria-disabled, not disabled: a disabled button would drop the keyboard focus
   busy = true;
   $("analyse").setAttribute("aria-disabled", "true");
-  say(`Analysing ${file.name} ...`);
+  const also = note ? ` ${note}` : "";
+  say(`Analysing ${file.name} ...${also}`);
   try {
     const response = await fetch(`/v1/classify?${params}`, { method: "POST", body, headers });
     const data = await response.json().catch(() => null);
     if (!response.ok || !data) {
-      say(refusal(response, data, file), true);
+      say(refusal(response, data, file) + also, true);
       if (response.status === 401) $("token").focus();
       return;
     }
     show(data);
-    say(summary(data));
+    say(summary(data) + also);
     $("results-title").focus({ preventScroll: true });
   } catch (err) {
     say(`The service cannot be reached (${err.message || err}).`, true);
@@ -281,8 +283,14 @@ drop.addEventListener("drop", (event) => {
   event.preventDefault();
   const files = event.dataTransfer.files;
   if (!files.length) return;
-  $("song").files = files; // the chooser shows the dropped song, and Analyse sends it again
-  analyse(files[0]);
+  // one song at a time: the chooser shows the one analysed, and Analyse sends it again;
+  // the others were dropped silently before, as if all had been analysed
+  const one = new DataTransfer();
+  one.items.add(files[0]);
+  $("song").files = one.files;
+  analyse(files[0], files.length > 1 ? `Only the first of the ${files.length} files ` +
+    "dropped is analysed: the page takes one song at a time (several: a job, " +
+    "POST /v1/jobs)." : "");
 });
 
 $("results-title").tabIndex = -1;
