@@ -9,10 +9,8 @@ the methods that write the index hold its writer lock (:mod:`~genriflow.library.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +33,7 @@ from genriflow.library.configs import (
     model_folder,
     models_dir,
 )
-from genriflow.library.db import LibraryError, connect, default_db_path, index_error
+from genriflow.library.db import LibraryError, connect, default_db_path, guarded
 from genriflow.library.lock import writer_lock
 from genriflow.library.scan import ScanReport
 from genriflow.library.selection import Selection, export_format
@@ -46,19 +44,6 @@ if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
     from genriflow.library.learn import LearnReport
     from genriflow.library.plan import TagPlan
     from genriflow.library.playlists import PlaylistReport
-
-
-def _guarded(method: Callable) -> Callable:
-    """The method, with SQLite's errors as one :class:`LibraryError` line."""
-
-    @functools.wraps(method)
-    def run(self: Library, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            raise index_error(self.path, exc) from None
-
-    return run
 
 
 class Library:
@@ -139,7 +124,7 @@ class Library:
         """The open :class:`sqlite3.Connection` (autocommit; rows as :class:`sqlite3.Row`)."""
         return self._conn
 
-    @_guarded
+    @guarded
     def scan(self, dirs: Sequence[str | os.PathLike] | str | os.PathLike, *,
              progress: bool = False) -> ScanReport:
         """Record every audio file below ``dirs``: new, changed, moved and removed ones.
@@ -153,7 +138,7 @@ class Library:
         with self.writing("library scan"):
             return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
 
-    @_guarded
+    @guarded
     def classify(self, *, model: str | os.PathLike = DEFAULT_LIBRARY_MODEL,
                  batch_size: int = 16,
                  retry_failed: bool = False, device: str = "auto",
@@ -194,7 +179,7 @@ class Library:
                 self._conn, config, options if options is not None else default_options(),
                 name=None if folder is model else str(model))  # a learnt model: its name
 
-    @_guarded
+    @guarded
     def songs(self, *, genre: str | None = None, mood: str | None = None,
               voice: str | None = None, unsure: bool = False, threshold: float | None = None,
               failed: bool = False, model: str | None = None,
@@ -239,7 +224,7 @@ class Library:
             return Path(model).name
         return model
 
-    @_guarded
+    @guarded
     def own_min_confidence(self, *, model: str | None = None) -> float | None:
         """``model``'s own min-confidence (``None``: the latest run's model): a learnt
         model's threshold, below which its songs are filed under none of its categories
@@ -247,7 +232,7 @@ class Library:
         for a model without one (the built-ins) or before any run."""
         return query.own_min_confidence(self._conn, self._model_name(model))
 
-    @_guarded
+    @guarded
     def albums(self, *, model: str | None = None, min_tracks: int = 1) -> AlbumReport:
         """Each album's genre from its tracks' combined probabilities, with its agreement.
 
@@ -271,7 +256,7 @@ class Library:
         album_min_tracks(min_tracks)  # before the index is read
         return album_step.albums(self.songs(model=model), min_tracks=min_tracks)
 
-    @_guarded
+    @guarded
     def export(self, path: str | os.PathLike | None, *, format: str | None = None,
                embeddings: bool = False, genre: str | None = None, mood: str | None = None,
                voice: str | None = None, unsure: bool = False, threshold: float | None = None,
@@ -300,7 +285,7 @@ class Library:
             raise LibraryError(f"{path} is one of the library's songs; export elsewhere")
         return query.write_table(frame, path, format)
 
-    @_guarded
+    @guarded
     def similar(self, song: str | os.PathLike, *, k: int = 5, model: str | None = None,
                 options: RunOptions | None = None) -> list[tuple[str, float]]:
         """The ``k`` songs of the index most like ``song`` (any audio file, in the library
@@ -337,7 +322,7 @@ class Library:
         return index.query(song, k, exclude_song=False,
                            options=options if options is not None else default_options())
 
-    @_guarded
+    @guarded
     def similarity_index(self, *, model: str | None = None) -> NeighbourIndex:
         """The embeddings :meth:`classify` stored, as the nearest-neighbour index
         :meth:`similar` searches (the same index as :func:`genriflow.similar`'s, over the
@@ -375,7 +360,7 @@ class Library:
     def _model_name(self, model: str | None) -> str | None:
         return None if model is None else str(self.model_folder(model))
 
-    @_guarded
+    @guarded
     def learn(self, name: str, *, from_folders: str | os.PathLike | None = None,
               from_tag: str | None = None,
               from_playlists: Sequence[str | os.PathLike] | None = None,
@@ -453,7 +438,7 @@ class Library:
 
     # --- into the files and the players ------------------------------------------------
 
-    @_guarded
+    @guarded
     def plan(self, fields: Sequence[str] = ("genre",), *, policy: str = "keep-existing",
              min_confidence: float = 0.0, model: str | None = None,
              skip_unknown: bool = False) -> TagPlan:
@@ -494,7 +479,7 @@ class Library:
                      else r for r in plan.rows]
         return plan
 
-    @_guarded
+    @guarded
     def apply(self, plan: str | os.PathLike, *, dry_run: bool = False,
               keep_mtime: bool = False, id3_version: int | None = None,
               progress: bool = False) -> WriteReport:
@@ -537,7 +522,7 @@ class Library:
             return apply_plan(self._conn, rows, source=str(Path(plan).absolute()),
                               options=options, progress=progress)
 
-    @_guarded
+    @guarded
     def undo(self, run: int | None = None, *, dry_run: bool = False,
              keep_mtime: bool = False, progress: bool = False) -> WriteReport:
         """Restore the tags an apply run replaced (default: the latest not undone), exactly;
@@ -563,7 +548,7 @@ class Library:
         with self.writing("library undo"):
             return undo_run(self._conn, run, progress=progress, options=options)
 
-    @_guarded
+    @guarded
     def tag_runs(self) -> pd.DataFrame:
         """Every apply and undo run, newest first: id, kind, source, undoes, undone_by,
         started_at, finished_at, written, failed, files."""
@@ -575,7 +560,7 @@ class Library:
                                      "started_at", "finished_at", "written", "failed",
                                      "files"])
 
-    @_guarded
+    @guarded
     def playlists(self, by: str, out: str | os.PathLike, *,
                   model: str | None = None, skip_unknown: bool = False) -> PlaylistReport:
         """One ``.m3u8`` per genre, mood, voice or learnt category in the folder ``out``;
