@@ -16,6 +16,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from genriflow.evaluation.tracks import by_track, right_by_track, track_ids
 from genriflow.intervals import macro_recall_counts_interval, wilson_interval
 
 
@@ -35,6 +36,8 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
     items : sequence of str or None
         What each sample is (a file's path): then each prediction is kept too, so two
         models tested on the same part can be compared item by item (McNemar's test).
+        Items that are segments of one track (a 3-second table's rows, one GTZAN clip
+        key) are counted by track (:mod:`genriflow.evaluation.tracks`).
 
     Returns
     -------
@@ -45,6 +48,8 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
         (label -> precision, recall with its Wilson 95 % ``recall_interval`` over the
         genre's ``support``, f1, support), ``confusion`` (labels, matrix with true
         labels as rows) and, with ``items``, ``predictions`` (item, truth, predicted).
+        For segments of tracks every interval is over the tracks, and ``tracks`` holds the
+        figures of each track's majority vote (:func:`~genriflow.evaluation.tracks.by_track`).
     """
     labels = list(labels)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -79,6 +84,12 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
             "matrix": matrix.tolist(),
         },
     }
+    tracks = track_ids(items)
+    if tracks is not None:
+        counted = by_track(y_true, y_pred, tracks, labels)
+        for label, interval in counted.pop("recall_intervals").items():
+            figures["per_class"][label]["recall_interval"] = interval
+        figures.update(counted)
     if items is not None:
         figures["predictions"] = [[str(i), str(t), str(p)]
                                   for i, t, p in zip(items, y_true, y_pred, strict=True)]
@@ -128,7 +139,9 @@ def mcnemar(a: dict, b: dict) -> dict | None:
     """McNemar's exact test between two models' figures on the same items (their
     ``predictions``): the items one gets right and the other wrong, and the two-sided
     p-value that both are equally accurate. ``None`` when either lacks its predictions or
-    they share no item.
+    they share no item. Segments of tracks (a 3-second table's rows) are not independent
+    items: each track is then one item, right when its segments' majority vote is
+    (:func:`~genriflow.evaluation.tracks.right_by_track`), and ``unit`` says so.
 
     >>> a = {"predictions": [["x", "rock", "rock"], ["y", "jazz", "jazz"], ["z", "pop", "rock"]]}
     >>> b = {"predictions": [["x", "rock", "pop"], ["y", "jazz", "pop"], ["z", "pop", "rock"]]}
@@ -139,8 +152,13 @@ def mcnemar(a: dict, b: dict) -> dict | None:
 
     if "predictions" not in a or "predictions" not in b:
         return None
-    right_a = {i: t == p for i, t, p in a["predictions"]}
-    right_b = {i: t == p for i, t, p in b["predictions"]}
+    right_a = right_by_track(a["predictions"])
+    right_b = right_by_track(b["predictions"])
+    unit = "tracks (majority vote of their segments)"
+    if right_a is None or right_b is None:
+        right_a = {i: t == p for i, t, p in a["predictions"]}
+        right_b = {i: t == p for i, t, p in b["predictions"]}
+        unit = None
     shared = sorted(set(right_a) & set(right_b))
     if not shared:
         return None
@@ -148,8 +166,9 @@ def mcnemar(a: dict, b: dict) -> dict | None:
     only_b = sum(right_b[i] and not right_a[i] for i in shared)
     p = 1.0 if only_a + only_b == 0 else float(
         binomtest(only_a, only_a + only_b, 0.5).pvalue)
-    return {"items": len(shared), "only_first_right": only_a, "only_second_right": only_b,
-            "p_value": p}
+    found = {"items": len(shared), "only_first_right": only_a, "only_second_right": only_b,
+             "p_value": p}
+    return found if unit is None else {**found, "unit": unit}
 
 
 def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:

@@ -14,7 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
-from genriflow.intervals import figure_text, wilson_interval
+from genriflow.intervals import counted_text, figure_text, tracks_words, wilson_interval
 from genriflow.training.auto import AutoChoice
 
 
@@ -68,6 +68,10 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
               f"| balanced accuracy (macro recall) | {balanced_text(test)} | {test['part']} |"]
+    if "tracks" in test:  # segments of tracks: what the tracks' majority votes score
+        lines.append("| accuracy by track (the majority vote of its segments) | "
+                     f"{_fmt(test['tracks'], 'accuracy')}; balanced "
+                     f"{balanced_text(test['tracks'])} | {test['part']} |")
     lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
@@ -190,15 +194,15 @@ def balanced_text(test: dict) -> str:
     if "balanced_accuracy_interval" not in test:
         return f"{test['balanced_accuracy']:.3f}"
     low, high = test["balanced_accuracy_interval"]
-    return f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, per-genre Jeffreys draws)"
+    return (f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, per-genre Jeffreys "
+            f"draws{tracks_words(test)})")
 
 
 def _fmt(test: dict, key: str) -> str:
     std = test.get(f"{key}_std")
     text = f"{test[key]:.3f}" + (f" ± {std:.3f}" if std is not None else "")
     if key == "accuracy" and "interval" in test:
-        low, high = test["interval"]
-        text += f" ({test['correct']}/{test['n']}; 95 % Wilson {low:.3f}-{high:.3f})"
+        text += f" ({counted_text(test)})"
     return text
 
 
