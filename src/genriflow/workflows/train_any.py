@@ -19,7 +19,7 @@ from genriflow.evaluation.report import balanced_text, share
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
-from genriflow.intervals import wilson_interval
+from genriflow.intervals import counted_text, wilson_interval
 from genriflow.models import NETWORK_NAMES
 from genriflow.training.network_config import DeepTrainConfig
 from genriflow.training.train_config import classical_spec as classical_spec
@@ -159,7 +159,9 @@ def compare(data: str | os.PathLike | None, models: Sequence[str], out: str | os
         One row per model (a model these files cannot fit is left out, with a
         :class:`~genriflow.errors.GenriflowWarning` and a line under the Markdown table):
         input, train accuracy, validation accuracy (``valid_n`` items,
-        Wilson ``valid_low``-``valid_high``), test accuracy (``test_low``-``test_high``),
+        Wilson ``valid_low``-``valid_high``), test accuracy (``test_correct`` of
+        ``test_n`` items, ``test_low``-``test_high``; over ``test_tracks`` tracks where
+        the items are segments of tracks),
         balanced test accuracy (``test_balanced_low``-``test_balanced_high``: each genre's
         recall drawn from its Jeffreys posterior), McNemar's p against the best, and the
         split.
@@ -189,6 +191,10 @@ def compare(data: str | os.PathLike | None, models: Sequence[str], out: str | os
         rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
                      "train": metrics.get("train_accuracy"), **_valid_figures(metrics),
                      "test": metrics["test"]["accuracy"],
+                     "test_correct": metrics["test"].get("correct"),
+                     "test_n": metrics["test"].get("n"),
+                     # segments of tracks: the interval is over the tracks (evaluation.tracks)
+                     "test_tracks": metrics["test"].get("tracks", {}).get("n"),
                      "test_low": low, "test_high": high,
                      "test_balanced": metrics["test"]["balanced_accuracy"],
                      "test_balanced_low": b_low, "test_balanced_high": b_high,
@@ -239,7 +245,7 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[s
              "test balanced (95 % interval) | McNemar p vs best | confusion |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
-        test = f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
+        test = _test_cell(r)
         valid = "-" if pd.isna(r.valid) else share(r.valid, None if pd.isna(r.valid_n)
                                                    else int(r.valid_n))
         interval = ({} if pd.isna(r.test_balanced_low) else
@@ -254,6 +260,20 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[s
         lines += ["", "Left out (these files cannot fit them):", "",
                   *(f"- {reason}" for reason in left_out)]
     return "\n".join(lines) + "\n"
+
+
+def _test_cell(r) -> str:
+    """A row's test accuracy as the validation one is shown: ``0.452 (131/290; 95 % Wilson
+    0.395-0.509)``, its count and interval (over the tracks, for segments of tracks)."""
+    if pd.isna(r.test_low):
+        return _pct(r.test)
+    if pd.isna(r.test_n):
+        return f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
+    test = {"correct": int(r.test_correct), "n": int(r.test_n),
+            "interval": (r.test_low, r.test_high)}
+    if not pd.isna(r.test_tracks):
+        test["tracks"] = {"n": int(r.test_tracks)}
+    return f"{_pct(r.test)} ({counted_text(test)})"
 
 
 def shown_model(model: str, chosen: str) -> str:
