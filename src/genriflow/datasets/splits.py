@@ -223,12 +223,31 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
                                         stratify=labels[rest], random_state=seed)
         parts[test_idx], parts[valid_idx] = "test", "valid"
         return parts
-    test_idx = _one_group_fold(labels, groups, round(1 / test), seed, part="test")
+    test_folds, valid_folds = round(1 / test), round((train + valid) / valid)
+    test_idx = _one_group_fold(labels, groups, test_folds, seed, part="test")
     rest = np.setdiff1d(np.arange(len(labels)), test_idx)
-    valid_idx = rest[_one_group_fold(labels[rest], groups[rest],
-                                     round((train + valid) / valid), seed, part="valid")]
+    valid_idx = rest[_one_group_fold(labels[rest], groups[rest], valid_folds, seed,
+                                     part="valid")]
+    _warn_too_few_to_stratify(labels, test_folds, valid_folds)
     parts[test_idx], parts[valid_idx] = "test", "valid"
     return parts
+
+
+def _warn_too_few_to_stratify(labels: np.ndarray, test_folds: int, valid_folds: int) -> None:
+    """Name the labels a grouped hold-out cannot stratify, in one line: scikit-learn says
+    'The least populated class in y has only 3 members, which is less than n_splits=5'
+    (and again for the valid cut) without naming the label, the part or the split."""
+    names, counts = np.unique(labels, return_counts=True)
+    few = [(name, count) for name, count in zip(names, counts, strict=True)
+           if count < max(test_folds, valid_folds)]
+    if not few:
+        return
+    listed = ", ".join(f"'{name}' ({count})" for name, count in few)
+    warnings.warn(GenriflowWarning(
+        f"too few files of {listed} for a split of whole groups to stratify: it cuts "
+        f"the test part as 1 of {test_folds} folds of whole groups and the valid part as 1 "
+        f"of {valid_folds}, so such a label may have no test or no valid files and its "
+        "figures rest on few; add files, or leave the label out"), stacklevel=4)
 
 
 def _one_group_fold(labels, groups, n_splits: int, seed: int, *, part: str) -> np.ndarray:
@@ -242,7 +261,9 @@ def _one_group_fold(labels, groups, n_splits: int, seed: int, *, part: str) -> n
             f"{n_splits} of whole groups) needs a label with at least {n_splits} files, and "
             f"the most any label has there is {most}; add files or use kfold-grouped")
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
+    with warnings.catch_warnings():  # said in the labels' words (_warn_too_few_to_stratify)
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
     return held_out
 
 
