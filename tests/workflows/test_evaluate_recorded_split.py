@@ -73,3 +73,20 @@ def test_a_test_part_the_folder_did_not_record_is_refused(segment_table, model_f
 def test_the_built_in_table_model_is_still_scored_on_its_split(kaggle_table, tmp_path):
     run = genriflow.evaluate(table=kaggle_table, model="gtzan-table", out=tmp_path / "run")
     assert run.metrics["test"]["n"] == 290
+
+
+def test_a_split_by_named_lists_is_not_refused_for_clips_the_training_copy_lacked(
+        kaggle_table, tmp_path):
+    # trained on a copy without 20 of GTZAN's test clips, scored on the whole table: those
+    # clips are in the fault-filtered test list, unseen, and rightly in the test part
+    table = pd.read_csv(kaggle_table)
+    from genriflow.datasets.gtzan import clip_key, fault_filtered_split
+
+    lists = fault_filtered_split()
+    test_clips = table["filename"].map(lambda n: lists.get(clip_key(n)) == "test")
+    partial = table.drop(table.index[test_clips][:20])
+    partial.to_csv(tmp_path / "partial.csv", index=False)
+    genriflow.train(table=tmp_path / "partial.csv", out=tmp_path / "model", model="logreg")
+    run = genriflow.evaluate(table=kaggle_table, model=tmp_path / "model",
+                             out=tmp_path / "run")
+    assert run.metrics["test"]["n"] == 290
