@@ -23,14 +23,19 @@ def segment_table(kaggle_table, tmp_path_factory):
     rows[numeric] = rows[numeric].to_numpy(float) * noise
     path = tmp_path_factory.mktemp("table") / "features_3_sec.csv"
     rows.to_csv(path, index=False)
-    return from_table(path)
+    return path
 
 
 @pytest.fixture(scope="module")
-def scored(segment_table):
+def segment_dataset(segment_table):
+    return from_table(segment_table)
+
+
+@pytest.fixture(scope="module")
+def scored(segment_dataset):
     """A nearest-centroid model fitted on clips 0-9, scored on the 1000 segments of the
     100 tracks numbered 10-19."""
-    frame, X = segment_table.frame, segment_table.X
+    frame, X = segment_dataset.frame, segment_dataset.X
     number = frame["key"].str.split(".").str[1].astype(int).to_numpy()
     train, test = number < 10, number >= 10
     mean, std = X[train].mean(axis=0), X[train].std(axis=0) + 1e-9
@@ -92,3 +97,19 @@ def test_mcnemar_pairs_tracks_not_segments(scored):
     found = mcnemar(a, b)
     assert found["items"] == 100 and "tracks" in found["unit"]
     assert found["only_first_right"] + found["only_second_right"] <= 20
+
+
+def test_compare_counts_the_validation_interval_over_tracks_too(segment_table, tmp_path):
+    import genriflow
+
+    table = genriflow.compare(table=segment_table, models=["logreg"], out=tmp_path,
+                              split="stratified-grouped")
+    row = table.iloc[0]
+    assert row["valid_n"] == 200 and row["valid_tracks"] == 20
+    low, high = wilson_interval(row["valid"] * 20, 20)
+    assert (row["valid_low"], row["valid_high"]) == pytest.approx((low, high))
+    assert row["test_n"] == 400 and row["test_tracks"] == 40
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert markdown.count("over 20 tracks") == 1 and "over 40 tracks" in markdown
+    report = (tmp_path / "logreg" / "report.md").read_text()
+    assert f"Wilson {low:.3f}-{high:.3f} over 20 tracks" in report

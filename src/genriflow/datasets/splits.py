@@ -168,12 +168,31 @@ def split_groups(frame: pd.DataFrame) -> pd.Series:
 
 def groups_info(frame: pd.DataFrame, split: pd.Series, method: str) -> dict:
     """What ``metrics.json`` says of a split's groups: ``groups_crossing`` (see
-    :func:`groups_crossing`) and, where a grouped split derived them from GTZAN file names,
-    ``groups`` (:data:`GTZAN_BLOCKS`)."""
+    :func:`groups_crossing`), where a grouped split derived them from GTZAN file names
+    ``groups`` (:data:`GTZAN_BLOCKS`), and where rows are segments of tracks (a 3-second
+    table) ``tracks``: each part's count of tracks, the items its intervals count."""
+    tracks = track_counts(frame, split)
+    extra = {"tracks": tracks} if tracks else {}
     if not method.endswith("-grouped") or ("group" in frame and frame["group"].notna().any()):
-        return {"groups_crossing": groups_crossing(frame, split)}
+        return {"groups_crossing": groups_crossing(frame, split), **extra}
     used = frame.assign(group=split_groups(frame))
-    return {"groups_crossing": groups_crossing(used, split), "groups": GTZAN_BLOCKS}
+    return {"groups_crossing": groups_crossing(used, split), "groups": GTZAN_BLOCKS, **extra}
+
+
+def track_counts(frame: pd.DataFrame, split: pd.Series) -> dict[str, int] | None:
+    """Each part's number of GTZAN tracks where rows are their segments (rows share a
+    clip ``key``), else ``None``.
+
+    >>> frame = pd.DataFrame({"key": ["blues.00000"] * 2 + ["blues.00001"] * 2})
+    >>> track_counts(frame, pd.Series(["train", "train", "test", "test"]))
+    {'train': 1, 'test': 1}
+    """
+    if "key" not in frame or not frame["key"].dropna().duplicated().any():
+        return None
+    used = pd.DataFrame({"key": frame["key"].to_numpy(), "split": split.to_numpy()})
+    used = used[used["key"].notna() & used["split"].isin(PARTS)]
+    counts = used.groupby("split", sort=False)["key"].nunique()
+    return {str(part): int(n) for part, n in counts.items()}
 
 
 def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:

@@ -142,18 +142,36 @@ def selection_rows(metrics: dict) -> list[dict]:
     list of dict
         Per head ``name``, ``score``, ``chosen`` and, for an accuracy on a validation part
         of known size, ``correct``, ``n`` and its 95 % Wilson ``interval`` (``None`` for a
-        multi-label model's mean average precision, which has no count behind it).
+        multi-label model's mean average precision, which has no count behind it); where
+        the items are segments of tracks (``split["tracks"]``), the interval is over the
+        validation part's ``tracks``.
     """
     n = metrics["split"].get("counts", {}).get("valid")
+    tracks = metrics["split"].get("tracks", {}).get("valid")
     rows = []
     for name, score in (metrics.get("selection_valid_accuracy") or {}).items():
         row = {"name": name, "score": float(score), "chosen": name == metrics.get("chosen"),
-               "correct": None, "n": None, "interval": None}
+               "correct": None, "n": None, "interval": None, "tracks": None}
         if n and "multi_label" not in metrics:
             correct = round(score * n)
-            row.update(correct=correct, n=n, interval=wilson_interval(correct, n))
+            row.update(correct=correct, n=n, interval=item_interval(score, n, tracks),
+                       tracks=tracks)
         rows.append(row)
     return rows
+
+
+def item_interval(accuracy: float, n: int, tracks: int | None = None) -> tuple[float, float]:
+    """The 95 % Wilson interval of an accuracy on ``n`` items, or, where they are segments
+    of ``tracks`` tracks, over the tracks (as :mod:`genriflow.evaluation.tracks` counts
+    them, with equal segments a track).
+
+    >>> [round(v, 3) for v in item_interval(0.5, 400)], [round(v, 3) for v in
+    ...                                                  item_interval(0.5, 400, 40)]
+    ([0.451, 0.549], [0.352, 0.648])
+    """
+    if tracks:
+        return wilson_interval(accuracy * tracks, tracks)
+    return wilson_interval(round(accuracy * n), n)
 
 
 def _selection_lines(metrics: dict) -> list[str]:
@@ -169,8 +187,9 @@ def _selection_lines(metrics: dict) -> list[str]:
             lines.append(f"| {row['name']} | {row['score']:.3f} | |")
         else:
             low, high = row["interval"]
+            over = f" over {row['tracks']} tracks" if row["tracks"] else ""
             lines.append(f"| {row['name']} | {row['score']:.3f} ({row['correct']}/{row['n']}) "
-                         f"| Wilson {low:.3f}-{high:.3f} |")
+                         f"| Wilson {low:.3f}-{high:.3f}{over} |")
     return [*lines, "", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
 
 
