@@ -113,3 +113,5 @@ def test_compare_counts_the_validation_interval_over_tracks_too(segment_table, t
     assert markdown.count("over 20 tracks") == 1 and "over 40 tracks" in markdown
     report = (tmp_path / "logreg" / "report.md").read_text()
     assert f"Wilson {low:.3f}-{high:.3f} over 20 tracks" in report
+    assert "tracks per part (each of several segments; the intervals count tracks): " \
+           "test: 40, train: 140, valid: 20" in report

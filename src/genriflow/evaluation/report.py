@@ -293,6 +293,10 @@ def _split_lines(split: dict) -> list[str]:
     per_part = f"items per part (the first of {folds} folds)" if folds else "items per part"
     lines = ["## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
              f"- {per_part}: {counts}"]
+    if split.get("tracks"):  # rows are segments: the intervals count these
+        tracks = ", ".join(f"{k}: {v}" for k, v in sorted(split["tracks"].items()))
+        lines.append(f"- tracks per part (each of several segments; the intervals count "
+                     f"tracks): {tracks}")
     crossing = split.get("groups_crossing")
     if crossing:
         lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "
