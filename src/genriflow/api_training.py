@@ -542,8 +542,9 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
 
     ``methods``: ``pca-gmm``, ``kmeans``, ``lstm-autoencoder`` (a frame set such as
     ``genriflow-stack``); ``n_clusters`` defaults to one per label. Returns a
-    :class:`Clustering`: ``scores`` (one row per method: ARI, NMI and matched accuracy with
-    their intervals) and ``assignments`` (each item's cluster per method).
+    :class:`Clustering`: ``scores`` (one row per method: ARI, NMI, matched accuracy and
+    matched balanced accuracy, the macro recall, with their intervals) and
+    ``assignments`` (each item's cluster per method).
 
     Examples
     --------

@@ -113,3 +113,24 @@ def figure_text(fig: dict, name: str = "auroc") -> str:
         return f"{fig[name]:.3f}"
     low, high = fig[f"{name}_interval"]
     return f"{fig[name]:.3f} ({low:.3f}-{high:.3f})"
+
+
+def tracks_words(test: dict) -> str:
+    """`` over 200 tracks`` where figures on segments have intervals counted by track
+    (:mod:`genriflow.evaluation.tracks`), else nothing."""
+    return f" over {test['tracks']['n']} tracks" if "tracks" in test else ""
+
+
+def counted_text(test: dict) -> str:
+    """``8/10; 95 % Wilson 0.490-0.943``, or for segments of tracks ``1220/2000 segments;
+    95 % Wilson 0.540-0.674 over 200 tracks``: the count behind an accuracy and its
+    interval.
+
+    >>> counted_text({"correct": 8, "n": 10, "interval": [0.49, 0.943]})
+    '8/10; 95 % Wilson 0.490-0.943'
+    """
+    low, high = test["interval"]
+    unit = " segments" if "tracks" in test else ""
+    return (f"{test['correct']}/{test['n']}{unit}; 95 % Wilson {low:.3f}-{high:.3f}"
+            f"{tracks_words(test)}")
+

@@ -314,3 +314,27 @@ def test_a_genre_folder_that_cannot_be_listed_is_refused_not_left_out(tmp_path, 
         discover(tmp_path)
     assert str(caught.value) == (f"{tmp_path / 'rock'}: cannot be read: permission denied; "
                                  "its songs would be left out of the dataset")
+
+
+def test_a_grouped_holdout_names_a_label_too_small_to_stratify_in_its_words():
+    """scikit-learn said 'The least populated class in y has only 3 members, which is
+    less than n_splits=5' (and again with n_splits=8), naming neither label nor part."""
+    import warnings
+
+    from genriflow.errors import GenriflowWarning
+
+    labels = ["a"] * 40 + ["b"] * 40 + ["c"] * 3
+    frame = pd.DataFrame({"label": labels, "path": range(83),
+                          "group": [f"artist{i // 2}" for i in range(83)]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (parts,) = assign_splits(frame, SplitConfig(method="stratified-grouped"))
+    assert groups_crossing(frame, parts) == 0
+    said = [str(w.message) for w in caught if "least populated" not in str(w.message)]
+    assert [w.category for w in caught].count(UserWarning) == 0, [str(w.message)
+                                                                  for w in caught]
+    too_few = [m for m in said if m.startswith("too few files of 'c' (3) for a split of "
+                                               "whole groups to stratify: it cuts the test "
+                                               "part as 1 of 5 folds")]
+    assert len(too_few) == 1 and "\n" not in too_few[0]
+    assert all(issubclass(w.category, GenriflowWarning) for w in caught)

@@ -36,6 +36,37 @@ def test_two_clusters_cannot_match_three_genres():
     assert clustering_metrics(y, clusters)["matched_accuracy"] == pytest.approx(2 / 3)
 
 
+def test_a_large_genre_cannot_carry_the_balanced_matched_accuracy():
+    # 80 rock songs in one cluster, 10 jazz and 10 blues together in another: matched
+    # accuracy 0.9 rests on rock; each genre's share (1, 1, 0) gives 2/3.
+    y = np.array(["rock"] * 80 + ["jazz"] * 10 + ["blues"] * 10)
+    clusters = np.array([0] * 80 + [1] * 20)
+    found = clustering_metrics(y, clusters)
+    assert found["matched_accuracy"] == pytest.approx(0.9)
+    assert found["matched_balanced_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_cluster_shows_the_balanced_figure_where_genres_are_unequal(kaggle_table, tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from genriflow.cli import app
+
+    table = pd.read_csv(kaggle_table)
+    number = table["filename"].str.split(".").str[1].astype(int)
+    unequal = table[(table["label"] == "classical") | (number < 10)]  # 100 against 9 x 10
+    path = tmp_path / "unequal.csv"
+    unequal.to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["cluster", "--features", str(path), "--methods",
+                                      "kmeans", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "balanced" in result.output
+    scores = pd.read_csv(tmp_path / "run" / "scores.csv").iloc[0]
+    low, high = scores["matched_balanced_accuracy_low"], scores["matched_balanced_accuracy_high"]
+    assert low <= scores["matched_balanced_accuracy"] <= high
+    assert "matched balanced accuracy" in (tmp_path / "run" / "report.md").read_text()
+
+
 def test_separable_blobs_are_found_by_every_vector_method():
     rng = np.random.default_rng(0)
     centres = rng.normal(0, 10, (4, 12))

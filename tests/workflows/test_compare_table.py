@@ -58,6 +58,14 @@ def test_compare_takes_a_feature_table_on_the_fault_filtered_split(compared):
     assert "best" in {row.split("\t")[-1] for row in rows}
     markdown = (out / "comparison.md").read_text()
     assert "features_30_sec.csv" in markdown and "gtzan-fault-filtered" in markdown
+    # the test column counts its items as the valid column does (92/197; 95 % Wilson ...)
+    for r in table.itertuples():
+        assert r.test_n == 290 and r.test_correct == round(r.test * 290)
+        row = next(line for line in markdown.splitlines() if line.startswith(f"| {r.model} |"))
+        valid, test = row.split(" | ")[3:5]
+        assert f"/{r.valid_n}; 95 % Wilson {r.valid_low:.3f}-{r.valid_high:.3f})" in valid
+        assert test == (f"{r.test:.3f} ({r.test_correct}/290; 95 % Wilson "
+                        f"{r.test_low:.3f}-{r.test_high:.3f})")
 
 
 def test_compare_on_a_table_scores_as_train_on_it(compared, gtzan_table, tmp_path):

@@ -45,7 +45,8 @@ def command(
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",
 ) -> None:
-    """Find genres without labels; score the clusters against the labels (ARI, NMI, accuracy)."""
+    """Find genres without labels; score the clusters against the labels (ARI, NMI,
+    accuracy; and balanced accuracy where the genres are of unequal size)."""
     from genriflow.api_training import cluster
 
     out = out or Path("runs") / f"cluster-{stamp()}"
@@ -53,14 +54,15 @@ def command(
                   feature_set=feature_set, n_clusters=n_clusters, components=components,
                   seed=seed, out=out, options=run_options(store, no_store, n_jobs, quiet,
                                                              device=device))
-    from genriflow.workflows.cluster_run import FIGURES, figure_with_interval
+    from genriflow.workflows.cluster_run import FIGURE_NAMES, figure_with_interval, shown_figures
 
-    print_table(console, ["method", "ARI", "NMI", "matched accuracy"],
-                [[r.method, *(figure_with_interval(r, name) for name in FIGURES)]
+    shown = shown_figures(run)
+    headers = [FIGURE_NAMES[name] for name in shown]
+    print_table(console, ["method", *headers],
+                [[r.method, *(figure_with_interval(r, name) for name in shown)]
                  for r in run.scores.itertuples()],
                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split); "
-                      "95 % intervals (half-sampling)",
-                right=["ARI", "NMI", "matched accuracy"])
+                      "95 % intervals (half-sampling)", right=headers)
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)
     exit_if_failed(run.errors)

@@ -41,7 +41,7 @@ from genriflow.datasets import SPLIT_METHODS
 from genriflow.errors import GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
-from genriflow.intervals import figure_text
+from genriflow.intervals import counted_text, figure_text
 from genriflow.progress import CurrentStderr, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
@@ -328,14 +328,19 @@ def print_result(metrics: dict, out: Path) -> None:
     test = metrics["test"]
     std = f" ± {test['accuracy_std']:.3f}" if "accuracy_std" in test else ""
     chosen = f"model: {metrics['chosen']}, " if "chosen" in metrics else ""
-    interval = (f"{test['correct']}/{test['n']}, 95 % Wilson {test['interval'][0]:.3f}-"
-                f"{test['interval'][1]:.3f}; " if "interval" in test else "")
+    interval = f"{counted_text(test)}; " if "interval" in test else ""
     balanced = f"balanced {test['balanced_accuracy']:.3f}"
     if "balanced_accuracy_interval" in test:
         low, high = test["balanced_accuracy_interval"]
         balanced += f", {low:.3f}-{high:.3f}"
     console.print(styled(f"{chosen}accuracy ", (f"{test['accuracy']:.3f}{std}", "bold"),
                          f" ({interval}{balanced}) on {test['part']}"), highlight=False)
+    if "tracks" in test:  # segments of tracks (a 3-second table): the tracks' own figure
+        tracks = test["tracks"]
+        low, high = tracks["balanced_accuracy_interval"]
+        console.print(f"by track, the {tracks['by']}: accuracy {tracks['accuracy']:.3f} "
+                      f"({counted_text(tracks)}; balanced {tracks['balanced_accuracy']:.3f}, "
+                      f"{low:.3f}-{high:.3f})", highlight=False)
     if metrics["split"].get("groups"):  # derived, not the data's own: say which
         console.print(f"groups kept in one part: {metrics['split']['groups']}")
     calibration = metrics.get("test_calibration")

@@ -168,12 +168,31 @@ def split_groups(frame: pd.DataFrame) -> pd.Series:
 
 def groups_info(frame: pd.DataFrame, split: pd.Series, method: str) -> dict:
     """What ``metrics.json`` says of a split's groups: ``groups_crossing`` (see
-    :func:`groups_crossing`) and, where a grouped split derived them from GTZAN file names,
-    ``groups`` (:data:`GTZAN_BLOCKS`)."""
+    :func:`groups_crossing`), where a grouped split derived them from GTZAN file names
+    ``groups`` (:data:`GTZAN_BLOCKS`), and where rows are segments of tracks (a 3-second
+    table) ``tracks``: each part's count of tracks, the items its intervals count."""
+    tracks = track_counts(frame, split)
+    extra = {"tracks": tracks} if tracks else {}
     if not method.endswith("-grouped") or ("group" in frame and frame["group"].notna().any()):
-        return {"groups_crossing": groups_crossing(frame, split)}
+        return {"groups_crossing": groups_crossing(frame, split), **extra}
     used = frame.assign(group=split_groups(frame))
-    return {"groups_crossing": groups_crossing(used, split), "groups": GTZAN_BLOCKS}
+    return {"groups_crossing": groups_crossing(used, split), "groups": GTZAN_BLOCKS, **extra}
+
+
+def track_counts(frame: pd.DataFrame, split: pd.Series) -> dict[str, int] | None:
+    """Each part's number of GTZAN tracks where rows are their segments (rows share a
+    clip ``key``), else ``None``.
+
+    >>> frame = pd.DataFrame({"key": ["blues.00000"] * 2 + ["blues.00001"] * 2})
+    >>> track_counts(frame, pd.Series(["train", "train", "test", "test"]))
+    {'train': 1, 'test': 1}
+    """
+    if "key" not in frame or not frame["key"].dropna().duplicated().any():
+        return None
+    used = pd.DataFrame({"key": frame["key"].to_numpy(), "split": split.to_numpy()})
+    used = used[used["key"].notna() & used["split"].isin(PARTS)]
+    counts = used.groupby("split", sort=False)["key"].nunique()
+    return {str(part): int(n) for part, n in counts.items()}
 
 
 def groups_crossing(frame: pd.DataFrame, split: pd.Series) -> int:
@@ -223,12 +242,31 @@ def _holdout(labels: np.ndarray, groups: np.ndarray, ratios, seed: int) -> np.nd
                                         stratify=labels[rest], random_state=seed)
         parts[test_idx], parts[valid_idx] = "test", "valid"
         return parts
-    test_idx = _one_group_fold(labels, groups, round(1 / test), seed, part="test")
+    test_folds, valid_folds = round(1 / test), round((train + valid) / valid)
+    test_idx = _one_group_fold(labels, groups, test_folds, seed, part="test")
     rest = np.setdiff1d(np.arange(len(labels)), test_idx)
-    valid_idx = rest[_one_group_fold(labels[rest], groups[rest],
-                                     round((train + valid) / valid), seed, part="valid")]
+    valid_idx = rest[_one_group_fold(labels[rest], groups[rest], valid_folds, seed,
+                                     part="valid")]
+    _warn_too_few_to_stratify(labels, test_folds, valid_folds)
     parts[test_idx], parts[valid_idx] = "test", "valid"
     return parts
+
+
+def _warn_too_few_to_stratify(labels: np.ndarray, test_folds: int, valid_folds: int) -> None:
+    """Name the labels a grouped hold-out cannot stratify, in one line: scikit-learn says
+    'The least populated class in y has only 3 members, which is less than n_splits=5'
+    (and again for the valid cut) without naming the label, the part or the split."""
+    names, counts = np.unique(labels, return_counts=True)
+    few = [(name, count) for name, count in zip(names, counts, strict=True)
+           if count < max(test_folds, valid_folds)]
+    if not few:
+        return
+    listed = ", ".join(f"'{name}' ({count})" for name, count in few)
+    warnings.warn(GenriflowWarning(
+        f"too few files of {listed} for a split of whole groups to stratify: it cuts "
+        f"the test part as 1 of {test_folds} folds of whole groups and the valid part as 1 "
+        f"of {valid_folds}, so such a label may have no test or no valid files and its "
+        "figures rest on few; add files, or leave the label out"), stacklevel=4)
 
 
 def _one_group_fold(labels, groups, n_splits: int, seed: int, *, part: str) -> np.ndarray:
@@ -242,7 +280,9 @@ def _one_group_fold(labels, groups, n_splits: int, seed: int, *, part: str) -> n
             f"{n_splits} of whole groups) needs a label with at least {n_splits} files, and "
             f"the most any label has there is {most}; add files or use kfold-grouped")
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
+    with warnings.catch_warnings():  # said in the labels' words (_warn_too_few_to_stratify)
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        _, held_out = next(splitter.split(np.zeros(len(labels)), labels, groups))
     return held_out
 
 

@@ -16,6 +16,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from genriflow.evaluation.tracks import by_track, right_by_track, track_ids
 from genriflow.intervals import macro_recall_counts_interval, wilson_interval
 
 
@@ -35,6 +36,8 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
     items : sequence of str or None
         What each sample is (a file's path): then each prediction is kept too, so two
         models tested on the same part can be compared item by item (McNemar's test).
+        Items that are segments of one track (a 3-second table's rows, one GTZAN clip
+        key) are counted by track (:mod:`genriflow.evaluation.tracks`).
 
     Returns
     -------
@@ -45,6 +48,8 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
         (label -> precision, recall with its Wilson 95 % ``recall_interval`` over the
         genre's ``support``, f1, support), ``confusion`` (labels, matrix with true
         labels as rows) and, with ``items``, ``predictions`` (item, truth, predicted).
+        For segments of tracks every interval is over the tracks, and ``tracks`` holds the
+        figures of each track's majority vote (:func:`~genriflow.evaluation.tracks.by_track`).
     """
     labels = list(labels)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -79,6 +84,12 @@ def classification_metrics(y_true: Sequence[str], y_pred: Sequence[str],
             "matrix": matrix.tolist(),
         },
     }
+    tracks = track_ids(items)
+    if tracks is not None:
+        counted = by_track(y_true, y_pred, tracks, labels)
+        for label, interval in counted.pop("recall_intervals").items():
+            figures["per_class"][label]["recall_interval"] = interval
+        figures.update(counted)
     if items is not None:
         figures["predictions"] = [[str(i), str(t), str(p)]
                                   for i, t, p in zip(items, y_true, y_pred, strict=True)]
@@ -128,7 +139,9 @@ def mcnemar(a: dict, b: dict) -> dict | None:
     """McNemar's exact test between two models' figures on the same items (their
     ``predictions``): the items one gets right and the other wrong, and the two-sided
     p-value that both are equally accurate. ``None`` when either lacks its predictions or
-    they share no item.
+    they share no item. Segments of tracks (a 3-second table's rows) are not independent
+    items: each track is then one item, right when its segments' majority vote is
+    (:func:`~genriflow.evaluation.tracks.right_by_track`), and ``unit`` says so.
 
     >>> a = {"predictions": [["x", "rock", "rock"], ["y", "jazz", "jazz"], ["z", "pop", "rock"]]}
     >>> b = {"predictions": [["x", "rock", "pop"], ["y", "jazz", "pop"], ["z", "pop", "rock"]]}
@@ -139,8 +152,13 @@ def mcnemar(a: dict, b: dict) -> dict | None:
 
     if "predictions" not in a or "predictions" not in b:
         return None
-    right_a = {i: t == p for i, t, p in a["predictions"]}
-    right_b = {i: t == p for i, t, p in b["predictions"]}
+    right_a = right_by_track(a["predictions"])
+    right_b = right_by_track(b["predictions"])
+    unit = "tracks (majority vote of their segments)"
+    if right_a is None or right_b is None:
+        right_a = {i: t == p for i, t, p in a["predictions"]}
+        right_b = {i: t == p for i, t, p in b["predictions"]}
+        unit = None
     shared = sorted(set(right_a) & set(right_b))
     if not shared:
         return None
@@ -148,8 +166,9 @@ def mcnemar(a: dict, b: dict) -> dict | None:
     only_b = sum(right_b[i] and not right_a[i] for i in shared)
     p = 1.0 if only_a + only_b == 0 else float(
         binomtest(only_a, only_a + only_b, 0.5).pvalue)
-    return {"items": len(shared), "only_first_right": only_a, "only_second_right": only_b,
-            "p_value": p}
+    found = {"items": len(shared), "only_first_right": only_a, "only_second_right": only_b,
+             "p_value": p}
+    return found if unit is None else {**found, "unit": unit}
 
 
 def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:
@@ -168,22 +187,28 @@ def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:
         ``ari`` (adjusted Rand index, 0 for chance, 1 for a perfect match), ``nmi``
         (normalised mutual information, 0 to 1) and ``matched_accuracy``: the accuracy after
         each cluster is given the genre the Hungarian algorithm matches it with (one cluster
-        per genre; clusters left unmatched count as errors).
+        per genre; clusters left unmatched count as errors) and
+        ``matched_balanced_accuracy``: the mean over genres of the share of each genre's
+        items in its matched cluster (macro recall; a genre left unmatched scores 0), which
+        a large genre cannot carry alone where genres are of unequal size.
     """
     from scipy.optimize import linear_sum_assignment
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     _, ids, counts = contingency(y_true, clusters)
     rows, cols = linear_sum_assignment(counts, maximize=True)
+    matched = np.zeros(len(counts))
+    matched[rows] = counts[rows, cols]
     return {"ari": float(adjusted_rand_score(np.asarray(y_true), np.asarray(clusters))),
             "nmi": float(normalized_mutual_info_score(y_true, clusters)),
             "matched_accuracy": float(counts[rows, cols].sum() / len(y_true)),
+            "matched_balanced_accuracy": float(np.mean(matched / counts.sum(axis=1))),
             "n_clusters": len(ids)}
 
 
 def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: int = 1000,
                          seed: int = 0) -> dict:
-    """95 % intervals of :func:`clustering_metrics`' three figures, by half-sampling.
+    """95 % intervals of :func:`clustering_metrics`' four figures, by half-sampling.
 
     Each of ``n`` draws scores a random half of the items, without replacement (the
     matching of clusters to genres made again each time). A half drawn without replacement
@@ -199,7 +224,7 @@ def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: i
     -------
     dict
         ``ari_low``, ``ari_high``, ``nmi_low``, ``nmi_high``, ``matched_accuracy_low``,
-        ``matched_accuracy_high``.
+        ``matched_accuracy_high``, ``matched_balanced_accuracy_low`` and ``_high``.
 
     Examples
     --------
@@ -215,7 +240,8 @@ def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: i
     drawn = [clustering_metrics(y[rows], c[rows])
              for rows in (rng.permutation(len(y))[:half] for _ in range(n))]
     intervals = {}
-    for name, floor in (("ari", -1.0), ("nmi", 0.0), ("matched_accuracy", 0.0)):
+    for name, floor in (("ari", -1.0), ("nmi", 0.0), ("matched_accuracy", 0.0),
+                        ("matched_balanced_accuracy", 0.0)):
         q_low, middle, q_high = np.percentile([d[name] for d in drawn], [2.5, 50, 97.5])
         intervals[f"{name}_low"] = float(max(floor, point[name] + q_low - middle))
         intervals[f"{name}_high"] = float(min(1.0, point[name] + q_high - middle))

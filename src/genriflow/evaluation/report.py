@@ -14,7 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
-from genriflow.intervals import figure_text, wilson_interval
+from genriflow.intervals import counted_text, figure_text, tracks_words, wilson_interval
 from genriflow.training.auto import AutoChoice
 
 
@@ -68,6 +68,10 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
     lines += ["## Result", "", "| figure | value | measured on |", "| --- | --- | --- |",
               f"| accuracy | {_fmt(test, 'accuracy')} | {test['part']} |",
               f"| balanced accuracy (macro recall) | {balanced_text(test)} | {test['part']} |"]
+    if "tracks" in test:  # segments of tracks: what the tracks' majority votes score
+        lines.append("| accuracy by track (the majority vote of its segments) | "
+                     f"{_fmt(test['tracks'], 'accuracy')}; balanced "
+                     f"{balanced_text(test['tracks'])} | {test['part']} |")
     lines += _fit_lines(metrics)
     lines.append("")
     if metrics.get("test_calibration"):
@@ -138,18 +142,36 @@ def selection_rows(metrics: dict) -> list[dict]:
     list of dict
         Per head ``name``, ``score``, ``chosen`` and, for an accuracy on a validation part
         of known size, ``correct``, ``n`` and its 95 % Wilson ``interval`` (``None`` for a
-        multi-label model's mean average precision, which has no count behind it).
+        multi-label model's mean average precision, which has no count behind it); where
+        the items are segments of tracks (``split["tracks"]``), the interval is over the
+        validation part's ``tracks``.
     """
     n = metrics["split"].get("counts", {}).get("valid")
+    tracks = metrics["split"].get("tracks", {}).get("valid")
     rows = []
     for name, score in (metrics.get("selection_valid_accuracy") or {}).items():
         row = {"name": name, "score": float(score), "chosen": name == metrics.get("chosen"),
-               "correct": None, "n": None, "interval": None}
+               "correct": None, "n": None, "interval": None, "tracks": None}
         if n and "multi_label" not in metrics:
             correct = round(score * n)
-            row.update(correct=correct, n=n, interval=wilson_interval(correct, n))
+            row.update(correct=correct, n=n, interval=item_interval(score, n, tracks),
+                       tracks=tracks)
         rows.append(row)
     return rows
+
+
+def item_interval(accuracy: float, n: int, tracks: int | None = None) -> tuple[float, float]:
+    """The 95 % Wilson interval of an accuracy on ``n`` items, or, where they are segments
+    of ``tracks`` tracks, over the tracks (as :mod:`genriflow.evaluation.tracks` counts
+    them, with equal segments a track).
+
+    >>> [round(v, 3) for v in item_interval(0.5, 400)], [round(v, 3) for v in
+    ...                                                  item_interval(0.5, 400, 40)]
+    ([0.451, 0.549], [0.352, 0.648])
+    """
+    if tracks:
+        return wilson_interval(accuracy * tracks, tracks)
+    return wilson_interval(round(accuracy * n), n)
 
 
 def _selection_lines(metrics: dict) -> list[str]:
@@ -165,8 +187,9 @@ def _selection_lines(metrics: dict) -> list[str]:
             lines.append(f"| {row['name']} | {row['score']:.3f} | |")
         else:
             low, high = row["interval"]
+            over = f" over {row['tracks']} tracks" if row["tracks"] else ""
             lines.append(f"| {row['name']} | {row['score']:.3f} ({row['correct']}/{row['n']}) "
-                         f"| Wilson {low:.3f}-{high:.3f} |")
+                         f"| Wilson {low:.3f}-{high:.3f}{over} |")
     return [*lines, "", f"Chosen: **{metrics['chosen']}**, refitted on train + valid.", ""]
 
 
@@ -190,15 +213,15 @@ def balanced_text(test: dict) -> str:
     if "balanced_accuracy_interval" not in test:
         return f"{test['balanced_accuracy']:.3f}"
     low, high = test["balanced_accuracy_interval"]
-    return f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, per-genre Jeffreys draws)"
+    return (f"{test['balanced_accuracy']:.3f} ({low:.3f}-{high:.3f}, per-genre Jeffreys "
+            f"draws{tracks_words(test)})")
 
 
 def _fmt(test: dict, key: str) -> str:
     std = test.get(f"{key}_std")
     text = f"{test[key]:.3f}" + (f" ± {std:.3f}" if std is not None else "")
     if key == "accuracy" and "interval" in test:
-        low, high = test["interval"]
-        text += f" ({test['correct']}/{test['n']}; 95 % Wilson {low:.3f}-{high:.3f})"
+        text += f" ({counted_text(test)})"
     return text
 
 
@@ -270,6 +293,10 @@ def _split_lines(split: dict) -> list[str]:
     per_part = f"items per part (the first of {folds} folds)" if folds else "items per part"
     lines = ["## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
              f"- {per_part}: {counts}"]
+    if split.get("tracks"):  # rows are segments: the intervals count these
+        tracks = ", ".join(f"{k}: {v}" for k, v in sorted(split["tracks"].items()))
+        lines.append(f"- tracks per part (each of several segments; the intervals count "
+                     f"tracks): {tracks}")
     crossing = split.get("groups_crossing")
     if crossing:
         lines.append(f"- **warning: {crossing} groups (artists or tracks) appear in more than "

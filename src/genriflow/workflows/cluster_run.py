@@ -21,7 +21,8 @@ GENRIFLOW_PCA_GMM = {"ari": 0.128, "nmi": 0.296}
 
 @dataclass
 class ClusterRun:
-    """Scores per method (``ari``, ``nmi``, ``matched_accuracy``, each with its 95 %
+    """Scores per method (``ari``, ``nmi``, ``matched_accuracy``,
+    ``matched_balanced_accuracy``, each with its 95 %
     interval's ``_low`` and ``_high``) and the cluster of each item (``assignments``: one
     column per method, rows as ``dataset.frame``)."""
 
@@ -74,7 +75,17 @@ def cluster_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
 
 
 #: The scores' columns, each with its interval's ``_low`` and ``_high``.
-FIGURES = ("ari", "nmi", "matched_accuracy")
+FIGURES = ("ari", "nmi", "matched_accuracy", "matched_balanced_accuracy")
+#: How each figure is headed in tables.
+FIGURE_NAMES = {"ari": "ARI", "nmi": "NMI", "matched_accuracy": "matched accuracy",
+                "matched_balanced_accuracy": "matched balanced accuracy"}
+
+
+def shown_figures(run: ClusterRun) -> tuple[str, ...]:
+    """The figures a table shows: the balanced one (macro recall) only where the genres
+    are of unequal size; with genres alike it repeats the matched accuracy."""
+    sizes = run.assignments["label"].value_counts()
+    return FIGURES if sizes.nunique() > 1 else FIGURES[:-1]
 
 
 def figure_with_interval(row, name: str) -> str:
@@ -88,6 +99,7 @@ def figure_with_interval(row, name: str) -> str:
 def cluster_report(run: ClusterRun) -> str:
     """The run as Markdown: data, settings, the scores table and the pictures."""
     n = len(run.assignments)
+    shown = shown_figures(run)
     lines = [f"# genriflow clustering: {run.feature_set}", "",
              f"Data: `{run.source}` ({n} items, {run.assignments['label'].nunique()} genres). "
              "Labels are used only to score; every item is clustered (no split).", "",
@@ -96,9 +108,14 @@ def cluster_report(run: ClusterRun) -> str:
              "random halves of the items (the clustering held fixed: it says how much the "
              "figure depends on which items were scored, not how another clustering run "
              "would differ).", "",
-             "| method | ARI | NMI | matched accuracy |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r.method} | {' | '.join(figure_with_interval(r, name) for name in FIGURES)} |"
+             f"| method | {' | '.join(FIGURE_NAMES[name] for name in shown)} |",
+             f"| --- |{' --- |' * len(shown)}"]
+    lines += [f"| {r.method} | {' | '.join(figure_with_interval(r, name) for name in shown)} |"
               for r in run.scores.itertuples()]
+    if len(shown) == len(FIGURES):
+        lines += ["", "The genres are of unequal size: matched balanced accuracy is the mean of "
+                  "each genre's share in its matched cluster (macro recall), which the "
+                  "largest genres cannot carry alone."]
     lines += ["", "![PCA scatter](pca-scatter.png)", ""]
     lines += [f"![{m} clusters](clusters-{m}.png)" for m in run.config.methods]
     return "\n".join(lines) + "\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,6 +63,62 @@ def part_rows(frame: pd.DataFrame, split: SplitConfig, part: str, source: str, *
     return rows, method
 
 
+def recorded_test_items(model_folder: str | os.PathLike | None) -> list[str] | None:
+    """The items a model folder's ``metrics.json`` records as its test part (its test
+    figures' ``predictions``); ``None`` for a built-in name, a loaded model, or a folder
+    that records none (written without them, or by k-fold)."""
+    if model_folder is None or not (Path(model_folder) / "config.json").is_file():
+        return None
+    try:
+        metrics = json.loads((Path(model_folder) / "metrics.json").read_text())
+        return [str(item) for item, *_ in metrics["test"]["predictions"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_recorded_part(frame: pd.DataFrame, rows: np.ndarray, part: str, method: str,
+                        source: str, recorded: Sequence[str] | None,
+                        model_folder: str | os.PathLike | None, *,
+                        noun: str = "rows") -> None:
+    """Refuse a re-derived test part that holds items the model folder did not test on.
+
+    ``part_rows`` re-applies the model's saved split configuration; a split algorithm that
+    has changed since the model was trained (genriflow now keeps a 3-second table's ten
+    segments, and GTZAN's blocks of 10 clips, together) re-derives another test part,
+    whose extra items the model may have been fitted on. Where ``frame`` holds any of the
+    items the folder's ``metrics.json`` records as its test part (``recorded``; on other
+    data there is nothing to compare), every item of the re-derived part must be one.
+    Splits by named lists (``gtzan-fault-filtered``, ``manifest``) name each item's part
+    whatever else the data holds, and are not checked: a clip of GTZAN's test list that
+    the training copy lacked is still unseen.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the model folder and how many items differ.
+    """
+    if part != "test" or not recorded or not method.startswith("stratified"):
+        return
+    names = frame["path"].astype(str)
+    # by file name where names are unique: a folder of audio may have moved since
+    by_name = names.map(lambda n: Path(n).name)
+    use_name = not by_name.duplicated().any()
+    keys = by_name if use_name else names
+    tested = {Path(r).name if use_name else r for r in recorded}
+    known = keys.isin(tested).to_numpy()
+    if not known.any():
+        return
+    outside = int((rows & ~known).sum())
+    if outside:
+        raise ConfigError("part", f"is test, but {outside} of the {int(rows.sum())} test "
+                          f"{noun} of {source} that the {method} split of model folder "
+                          f"{model_folder} gives now are not in the test part its "
+                          "metrics.json records (the split or the data has changed since "
+                          "it was trained): the model may have been fitted on them; retrain "
+                          "it, "
+                          "or score data it never saw with part all")
+
+
 def part_name(part: str, method: str, n: int, noun: str) -> str:
     """How a scored part is named in figures: ``test (stratified, 60 songs)``, or
     ``all 47 songs (no split)`` for data scored whole."""
@@ -109,7 +168,8 @@ def known_label_sets(frame: pd.DataFrame, rows: np.ndarray,
     return sets
 
 
-def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "test") -> dict:
+def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "test",
+             model_folder: str | os.PathLike | None = None) -> dict:
     """Score a model on one part of a dataset.
 
     Parameters
@@ -120,6 +180,9 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
     part : {'test', 'valid', 'train', 'all'}
         ``test`` re-applies the model's own split to ``dataset`` (the honest choice on the
         data it was trained from); ``all`` scores every row (for data the model never saw).
+    model_folder : path or None
+        The folder ``model`` was loaded from: part ``test`` is checked against the test
+        items its ``metrics.json`` records (:func:`check_recorded_part`).
 
     Returns
     -------
@@ -129,7 +192,8 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
     Raises
     ------
     ConfigError
-        For a ``part`` not in :data:`EVALUATION_PARTS`, or a part of a k-fold model.
+        For a ``part`` not in :data:`EVALUATION_PARTS`, a part of a k-fold model, or a
+        test part other than the one ``model_folder`` records.
     DatasetError
         If the data has other features than the model's, no rows in ``part``, or labels
         the model does not know.
@@ -139,6 +203,8 @@ def evaluate(model: GenreClassifier, dataset: FeatureDataset, *, part: str = "te
                            f"has {dataset.feature_config.set!r}")
     split = model_split(model)
     rows, method = part_rows(dataset.frame, split, part, dataset.source)
+    check_recorded_part(dataset.frame, rows, part, method, dataset.source,
+                        recorded_test_items(model_folder), model_folder)
     sets = known_label_sets(dataset.frame, rows, model.labels)
     name = part_name(part, method, int(rows.sum()), "items")
     items = dataset.frame["path"][rows]
@@ -159,7 +225,7 @@ def evaluate_to_folder(model: GenreClassifier, dataset: FeatureDataset,
                        model_folder: str | None = None) -> dict:
     """:func:`evaluate`, then write the run folder (report, metrics, confusion, errors);
     ``model_folder`` (the model's folder or built-in name) is kept as ``model_folder``."""
-    metrics = evaluate(model, dataset, part=part)
+    metrics = evaluate(model, dataset, part=part, model_folder=model_folder)
     if model_folder is not None:
         metrics = {"model_folder": model_folder, **metrics}
     write_report(out, f"genriflow evaluation: {model.config.get('model', '?')} on {part}",

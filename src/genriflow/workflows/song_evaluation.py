@@ -27,10 +27,12 @@ from genriflow.features.options import RunOptions
 from genriflow.inference.pipeline import Pipeline
 from genriflow.models.base import GenreClassifier
 from genriflow.workflows.evaluate_model import (
+    check_recorded_part,
     known_label_sets,
     model_split,
     part_name,
     part_rows,
+    recorded_test_items,
     split_summary,
 )
 
@@ -49,7 +51,8 @@ def _split_owner(model: GenreClassifier) -> GenreClassifier:
 
 
 def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str = "test",
-                   options: RunOptions | None = None) -> tuple[dict, list]:
+                   options: RunOptions | None = None,
+                   model_folder: str | os.PathLike | None = None) -> tuple[dict, list]:
     """Classify the songs of one part of ``data`` and score them.
 
     Parameters
@@ -62,6 +65,10 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
         ``test`` applies the model's own split (:func:`song_split`) to ``data``; ``all``
         scores every song (data the model never saw).
     options : RunOptions or None
+    model_folder : path or None
+        The folder ``model`` was loaded from: part ``test`` is checked against the test
+        songs its ``metrics.json`` records
+        (:func:`~genriflow.workflows.evaluate_model.check_recorded_part`).
 
     Returns
     -------
@@ -83,6 +90,8 @@ def evaluate_songs(model: GenreClassifier, data: str | os.PathLike, *, part: str
     frame = discover(data)
     split = song_split(model)
     rows, method = part_rows(frame, split, part, str(data), noun="songs")
+    check_recorded_part(frame, rows, part, method, str(data),
+                        recorded_test_items(model_folder), model_folder, noun="songs")
     labels = {str(path): next(iter(s)) for path, s in zip(
         frame["path"][rows], known_label_sets(frame, rows, model.labels), strict=True)}
     result = Pipeline(model, options=options)(list(labels))
@@ -116,7 +125,8 @@ def evaluate_songs_to_folder(model: GenreClassifier, data: str | os.PathLike,
                              model_folder: str | None = None) -> tuple[dict, list]:
     """:func:`evaluate_songs`, then the run folder (report, metrics, confusion, errors);
     ``model_folder`` (the model's folder or built-in name) is kept as ``model_folder``."""
-    metrics, errors = evaluate_songs(model, data, part=part, options=options)
+    metrics, errors = evaluate_songs(model, data, part=part, options=options,
+                                     model_folder=model_folder)
     if model_folder is not None:
         metrics = {"model_folder": model_folder, **metrics}
     write_report(Path(out), f"genriflow evaluation: {model.config.get('model', '?')} on "

@@ -15,11 +15,11 @@ from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.evaluation.metrics import mcnemar
-from genriflow.evaluation.report import balanced_text, share
+from genriflow.evaluation.report import balanced_text, item_interval
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig
-from genriflow.intervals import wilson_interval
+from genriflow.intervals import counted_text
 from genriflow.models import NETWORK_NAMES
 from genriflow.training.network_config import DeepTrainConfig
 from genriflow.training.train_config import classical_spec as classical_spec
@@ -159,7 +159,9 @@ def compare(data: str | os.PathLike | None, models: Sequence[str], out: str | os
         One row per model (a model these files cannot fit is left out, with a
         :class:`~genriflow.errors.GenriflowWarning` and a line under the Markdown table):
         input, train accuracy, validation accuracy (``valid_n`` items,
-        Wilson ``valid_low``-``valid_high``), test accuracy (``test_low``-``test_high``),
+        Wilson ``valid_low``-``valid_high``), test accuracy (``test_correct`` of
+        ``test_n`` items, ``test_low``-``test_high``; over ``test_tracks`` tracks where
+        the items are segments of tracks),
         balanced test accuracy (``test_balanced_low``-``test_balanced_high``: each genre's
         recall drawn from its Jeffreys posterior), McNemar's p against the best, and the
         split.
@@ -189,6 +191,10 @@ def compare(data: str | os.PathLike | None, models: Sequence[str], out: str | os
         rows.append({"model": model, "chosen": metrics["chosen"], "input": _input_set(spec),
                      "train": metrics.get("train_accuracy"), **_valid_figures(metrics),
                      "test": metrics["test"]["accuracy"],
+                     "test_correct": metrics["test"].get("correct"),
+                     "test_n": metrics["test"].get("n"),
+                     # segments of tracks: the interval is over the tracks (evaluation.tracks)
+                     "test_tracks": metrics["test"].get("tracks", {}).get("n"),
                      "test_low": low, "test_high": high,
                      "test_balanced": metrics["test"]["balanced_accuracy"],
                      "test_balanced_low": b_low, "test_balanced_high": b_high,
@@ -219,10 +225,13 @@ def _valid_figures(metrics: dict) -> dict:
     for candidate in (metrics.get("auto") or {}).get("candidates", ()):
         if candidate["name"] == metrics["chosen"] and candidate["n"]:
             valid, n = candidate["valid_accuracy"], candidate["n"]
+    tracks = metrics["split"].get("tracks", {}).get("valid")
     if valid is None or not n:
-        return {"valid": valid, "valid_n": None, "valid_low": None, "valid_high": None}
-    low, high = wilson_interval(round(valid * n), n)
-    return {"valid": valid, "valid_n": n, "valid_low": low, "valid_high": high}
+        return {"valid": valid, "valid_n": None, "valid_tracks": None, "valid_low": None,
+                "valid_high": None}
+    low, high = item_interval(valid, n, tracks)
+    return {"valid": valid, "valid_n": n, "valid_tracks": tracks, "valid_low": low,
+            "valid_high": high}
 
 
 def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[str] = ()
@@ -239,11 +248,13 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[s
              "test balanced (95 % interval) | McNemar p vs best | confusion |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.itertuples():
-        test = f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})"
-        valid = "-" if pd.isna(r.valid) else share(r.valid, None if pd.isna(r.valid_n)
-                                                   else int(r.valid_n))
+        test = _test_cell(r)
+        valid = "-" if pd.isna(r.valid) else _counted_cell(
+            r.valid, r.valid_n, r.valid_low, r.valid_high, r.valid_tracks)
         interval = ({} if pd.isna(r.test_balanced_low) else
                     {"balanced_accuracy_interval": (r.test_balanced_low, r.test_balanced_high)})
+        if not pd.isna(r.test_tracks):
+            interval["tracks"] = {"n": int(r.test_tracks)}
         balanced = balanced_text({"balanced_accuracy": r.test_balanced, **interval})
         cells = [_pct(r.train), valid, test, balanced,
                  "best" if r.model == best else _pct(r.mcnemar_p)]
@@ -254,6 +265,27 @@ def _markdown(table: pd.DataFrame, data: str | os.PathLike, left_out: Sequence[s
         lines += ["", "Left out (these files cannot fit them):", "",
                   *(f"- {reason}" for reason in left_out)]
     return "\n".join(lines) + "\n"
+
+
+def _test_cell(r) -> str:
+    """A row's test accuracy as the validation one is shown: ``0.452 (131/290; 95 % Wilson
+    0.395-0.509)``, its count and interval (over the tracks, for segments of tracks)."""
+    if pd.isna(r.test_n):
+        return (_pct(r.test) if pd.isna(r.test_low) else
+                f"{_pct(r.test)} ({_pct(r.test_low)}-{_pct(r.test_high)})")
+    return _counted_cell(r.test, r.test_n, r.test_low, r.test_high, r.test_tracks,
+                         correct=r.test_correct)
+
+
+def _counted_cell(accuracy: float, n, low, high, tracks, *, correct=None) -> str:
+    """``0.452 (131/290; 95 % Wilson 0.395-0.509)``; the bare figure without a count."""
+    if pd.isna(n) or pd.isna(low):
+        return _pct(accuracy)
+    figure = {"correct": round(accuracy * n) if correct is None or pd.isna(correct)
+              else int(correct), "n": int(n), "interval": (low, high)}
+    if not pd.isna(tracks):
+        figure["tracks"] = {"n": int(tracks)}
+    return f"{_pct(accuracy)} ({counted_text(figure)})"
 
 
 def shown_model(model: str, chosen: str) -> str:

@@ -1,0 +1,117 @@
+"""Figures on a 3-second table's segments: intervals counted by track, not by segment."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genriflow.evaluation.metrics import classification_metrics, mcnemar
+from genriflow.features.dataset import from_table
+from genriflow.intervals import wilson_interval
+
+
+@pytest.fixture(scope="module")
+def segment_table(kaggle_table, tmp_path_factory):
+    """200 tracks (clips 0-19 of each genre) cut into 10 jittered segments each, named as
+    the Kaggle features_3_sec.csv names them (blues.00000.0.wav ... blues.00000.9.wav)."""
+    table = pd.read_csv(kaggle_table)
+    table = table[table["filename"].str.split(".").str[1].astype(int) < 20]
+    rows = table.loc[table.index.repeat(10)].reset_index(drop=True)
+    rows["filename"] = [f"{name.rsplit('.', 1)[0]}.{i % 10}.wav"
+                        for i, name in enumerate(rows["filename"])]
+    numeric = rows.columns[2:-1]
+    noise = np.random.default_rng(0).normal(1, 0.05, (len(rows), len(numeric)))
+    rows[numeric] = rows[numeric].to_numpy(float) * noise
+    path = tmp_path_factory.mktemp("table") / "features_3_sec.csv"
+    rows.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def segment_dataset(segment_table):
+    return from_table(segment_table)
+
+
+@pytest.fixture(scope="module")
+def scored(segment_dataset):
+    """A nearest-centroid model fitted on clips 0-9, scored on the 1000 segments of the
+    100 tracks numbered 10-19."""
+    frame, X = segment_dataset.frame, segment_dataset.X
+    number = frame["key"].str.split(".").str[1].astype(int).to_numpy()
+    train, test = number < 10, number >= 10
+    mean, std = X[train].mean(axis=0), X[train].std(axis=0) + 1e-9
+    Z = (X - mean) / std
+    labels = sorted(frame["label"].unique())
+    y = frame["label"].to_numpy()
+    centroids = np.stack([Z[train & (y == g)].mean(axis=0) for g in labels])
+    guess = np.asarray(labels)[((Z[test, None, :] - centroids) ** 2).sum(axis=2).argmin(axis=1)]
+    items = frame["path"][test].tolist()
+    return y[test], guess, labels, items
+
+
+def test_segment_intervals_are_counted_by_track(scored):
+    truth, guess, labels, items = scored
+    figures = classification_metrics(truth, guess, labels, part="test", items=items)
+    assert figures["n"] == 1000 and figures["tracks"]["n"] == 100
+    # as wide as 100 items, not 1000: a track's ten segments are not ten test items
+    by_segment = wilson_interval(figures["correct"], figures["n"])
+    width = figures["interval"][1] - figures["interval"][0]
+    assert width > 2.5 * (by_segment[1] - by_segment[0])
+    assert figures["interval"][0] <= figures["accuracy"] <= figures["interval"][1]
+    assert "100 tracks" in figures["interval_method"]
+    plain = classification_metrics(truth, guess, labels, part="test")
+    b_low, b_high = figures["balanced_accuracy_interval"]
+    p_low, p_high = plain["balanced_accuracy_interval"]
+    assert b_high - b_low > 2 * (p_high - p_low)
+    recall = figures["per_class"]["blues"]["recall_interval"]
+    assert recall[1] - recall[0] > 2 * np.subtract(*plain["per_class"]["blues"]
+                                                   ["recall_interval"][::-1])
+    # and the tracks' own figure: each track's majority vote, over 100 tracks
+    tracks = figures["tracks"]
+    votes = pd.DataFrame({"track": [i.rsplit(".", 2)[0] for i in items], "truth": truth,
+                          "guess": guess}).groupby("track")
+    right = sum(g["guess"].value_counts().index[0] == g["truth"].iloc[0] for _, g in votes
+                if g["guess"].value_counts().iloc[0] > 5)  # clear majorities only
+    assert right <= tracks["correct"] <= right + sum(
+        g["guess"].value_counts().iloc[0] <= 5 for _, g in votes)
+    assert tracks["accuracy"] == pytest.approx(tracks["correct"] / 100)
+    assert tracks["interval"] == pytest.approx(list(wilson_interval(tracks["correct"], 100)))
+
+
+def test_clips_one_file_each_keep_their_item_intervals(scored):
+    truth, guess, labels, items = scored
+    clips = [f"{i.rsplit('.', 2)[0]}.wav" for i in items][::10]
+    figures = classification_metrics(truth[::10], guess[::10], labels, part="test",
+                                     items=clips)
+    assert "tracks" not in figures
+    assert figures["interval"] == pytest.approx(
+        list(wilson_interval(figures["correct"], figures["n"])))
+
+
+def test_mcnemar_pairs_tracks_not_segments(scored):
+    truth, guess, labels, items = scored
+    a = classification_metrics(truth, guess, labels, part="test", items=items)
+    # a second model that is wrong on every segment of the first 20 tracks
+    worse = guess.copy()
+    worse[:200] = np.where(truth[:200] == "rock", "pop", "rock")
+    b = classification_metrics(truth, worse, labels, part="test", items=items)
+    found = mcnemar(a, b)
+    assert found["items"] == 100 and "tracks" in found["unit"]
+    assert found["only_first_right"] + found["only_second_right"] <= 20
+
+
+def test_compare_counts_the_validation_interval_over_tracks_too(segment_table, tmp_path):
+    import genriflow
+
+    table = genriflow.compare(table=segment_table, models=["logreg"], out=tmp_path,
+                              split="stratified-grouped")
+    row = table.iloc[0]
+    assert row["valid_n"] == 200 and row["valid_tracks"] == 20
+    low, high = wilson_interval(row["valid"] * 20, 20)
+    assert (row["valid_low"], row["valid_high"]) == pytest.approx((low, high))
+    assert row["test_n"] == 400 and row["test_tracks"] == 40
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert markdown.count("over 20 tracks") == 1 and "over 40 tracks" in markdown
+    report = (tmp_path / "logreg" / "report.md").read_text()
+    assert f"Wilson {low:.3f}-{high:.3f} over 20 tracks" in report
+    assert "tracks per part (each of several segments; the intervals count tracks): " \
+           "test: 40, train: 140, valid: 20" in report
