@@ -157,7 +157,8 @@ class GenriflowPlugin(BeetsPlugin):
             changes = self.analyse(list(lib.items(args)), write=write, pretend=opts.pretend,
                                    categories=opts.category
                                    or self.config["categories"].as_str_seq(),
-                                   progress=sys.stderr.isatty())
+                                   progress=sys.stderr.isatty(),
+                                   categories_asked=bool(opts.category))
         except genriflow.GenriflowError as err:
             raise ui.UserError(str(err)) from err
         if opts.plan:
@@ -247,10 +248,13 @@ class GenriflowPlugin(BeetsPlugin):
             return []
 
     def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
-                categories: Sequence[str] = (), progress: bool = False) -> list[Change]:
+                categories: Sequence[str] = (), progress: bool = False,
+                categories_asked: bool = False) -> list[Change]:
         """Analyse ``items`` (genre, moods, voice; each learnt category) and set their
         fields; returns every change. ``pretend``: print them only; ``progress``: a
-        progress bar while the audio is analysed."""
+        progress bar while the audio is analysed; ``categories_asked``: the run was asked
+        for ``categories`` (``--category``), so the genre analysis says nothing when it
+        has nothing to do."""
         import genriflow
 
         for name in categories:  # a mistyped name before the analysis, not after it
@@ -260,7 +264,9 @@ class GenriflowPlugin(BeetsPlugin):
         identity = genriflow.model_identity(model, **sampling).identity
         force = self.config["force"].get(bool)
         todo = [i for i in items if force or i.get("genriflow_model") != identity]
-        if len(todo) < len(items):
+        # with --category, items the genre model already analysed are no news: said only
+        # when the genre analysis runs at all (for items it has not analysed yet)
+        if len(todo) < len(items) and (todo or not categories_asked):
             from genriflow.progress import counted
 
             ui.print_(f"{counted(len(items) - len(todo), 'item')} already analysed by {identity} "

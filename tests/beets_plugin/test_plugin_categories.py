@@ -1,0 +1,88 @@
+"""``beet genriflow`` with own categories, as beets calls it in this process, on six
+generated songs in a beets library in a temporary folder: what a run with ``--category``
+says, category names whose fields would collide, and the songs of ``--from-playlist``."""
+
+from __future__ import annotations
+
+import pytest
+import soundfile as sf
+from beets import config as beets_config
+from beets import ui
+from beets.library import Item, Library
+
+from beetsplug import genriflow as plugin
+from sample_audio import SR, tone
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """Six songs (three ``calm``, three ``loud`` in the field ``shelf``), genriflow's store
+    and index, and the category model ``shelf`` learnt from them: made once."""
+    root = tmp_path_factory.mktemp("categories")
+    music = root / "music [x]"
+    music.mkdir()
+    for n, (shelf, freq) in enumerate([("calm", 220.0), ("calm", 247.0), ("calm", 262.0),
+                                       ("loud", 880.0), ("loud", 988.0), ("loud", 1047.0)]):
+        sf.write(music / f"{shelf} {n}.flac", tone(4.0, freq, seed=n), SR)
+    beets_config.clear()
+    beets_config.read(user=False, defaults=True)
+    found = _plugin(root)
+    library = _library(root, root / "learn.db")
+    _run(found, library, "--learn", "shelf", "--from-field", "shelf")
+    library._close()
+    beets_config.clear()
+    return root
+
+
+def _plugin(root) -> plugin.GenriflowPlugin:
+    found = plugin.GenriflowPlugin()
+    found.config["store"].set(str(root / "store"))
+    found.config["library"].set(str(root / "genriflow" / "library.db"))
+    found.config["jobs"].set(1)
+    return found
+
+
+def _library(root, db) -> Library:
+    library = Library(str(db), str(root))
+    for song in sorted((root / "music [x]").glob("*.flac")):
+        library.add(Item(path=bytes(song), title=song.stem, shelf=song.stem.split()[0]))
+    return library
+
+
+@pytest.fixture
+def beets_plugin(shared):
+    beets_config.clear()
+    beets_config.read(user=False, defaults=True)
+    yield _plugin(shared)
+    beets_config.clear()
+
+
+@pytest.fixture
+def lib(shared, tmp_path):
+    library = _library(shared, tmp_path / "beets.db")
+    yield library
+    library._close()
+
+
+def _run(found: plugin.GenriflowPlugin, lib: Library, *argv: str) -> None:
+    command = found.commands()[0]
+    opts, args = command.parser.parse_args(list(argv))
+    command.func(lib, opts, args)
+
+
+def test_a_category_run_says_nothing_of_the_genre_analysis_it_did_not_make(
+        beets_plugin, lib, capsys):
+    _run(beets_plugin, lib, "-W")  # the genre analysis of every item
+    capsys.readouterr()
+    _run(beets_plugin, lib, "-W", "--category", "shelf")
+    out = capsys.readouterr().out
+    assert "already analysed" not in out, out
+    assert len([line for line in out.splitlines() if "genriflow_shelf=" in line]) == 6, out
+    assert all(item.get("genriflow_shelf") in {"calm", "loud", "unsure"}
+               for item in lib.items())
+    # the runs that are asked for the genre analysis still say what it skipped
+    _run(beets_plugin, lib, "-W")
+    assert "6 items already analysed by gtzan@" in capsys.readouterr().out
+    _run(beets_plugin, lib, "-W", "--category", "shelf")
+    assert capsys.readouterr().out == (
+        "6 items already in categories by shelf (--force applies it again)\n")
