@@ -17,7 +17,7 @@ from sample_audio import SR, tone
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory):
     """Six songs (three ``calm``, three ``loud`` in the field ``shelf``), genriflow's store
-    and index, and the category model ``shelf`` learnt from them: made once."""
+    and index, and the category model ``my-shelf`` learnt from them: made once."""
     root = tmp_path_factory.mktemp("categories")
     music = root / "music [x]"
     music.mkdir()
@@ -28,7 +28,7 @@ def shared(tmp_path_factory):
     beets_config.read(user=False, defaults=True)
     found = _plugin(root)
     library = _library(root, root / "learn.db")
-    _run(found, library, "--learn", "shelf", "--from-field", "shelf")
+    _run(found, library, "--learn", "my-shelf", "--from-field", "shelf")
     library._close()
     beets_config.clear()
     return root
@@ -74,15 +74,47 @@ def test_a_category_run_says_nothing_of_the_genre_analysis_it_did_not_make(
         beets_plugin, lib, capsys):
     _run(beets_plugin, lib, "-W")  # the genre analysis of every item
     capsys.readouterr()
-    _run(beets_plugin, lib, "-W", "--category", "shelf")
+    _run(beets_plugin, lib, "-W", "--category", "my-shelf")
     out = capsys.readouterr().out
     assert "already analysed" not in out, out
-    assert len([line for line in out.splitlines() if "genriflow_shelf=" in line]) == 6, out
-    assert all(item.get("genriflow_shelf") in {"calm", "loud", "unsure"}
+    assert len([line for line in out.splitlines() if "genriflow_my_shelf=" in line]) == 6, out
+    assert all(item.get("genriflow_my_shelf") in {"calm", "loud", "unsure"}
                for item in lib.items())
     # the runs that are asked for the genre analysis still say what it skipped
     _run(beets_plugin, lib, "-W")
     assert "6 items already analysed by gtzan@" in capsys.readouterr().out
-    _run(beets_plugin, lib, "-W", "--category", "shelf")
+    _run(beets_plugin, lib, "-W", "--category", "my-shelf")
     assert capsys.readouterr().out == (
-        "6 items already in categories by shelf (--force applies it again)\n")
+        "6 items already in categories by my-shelf (--force applies it again)\n")
+
+
+def _untouched(lib: Library) -> bool:
+    return not any(k.startswith("genriflow_") for item in lib.items() for k in item)
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("my_shelf", "category name 'my_shelf' would set the field genriflow_my_shelf, as the "
+                 "learnt category 'my-shelf' does; choose another name"),
+    ("My.Shelf", "category name 'My.Shelf' would set the field genriflow_My_Shelf, as the "
+                 "learnt category 'my-shelf' does; choose another name"),
+    ("my-shelf_model", "category name 'my-shelf_model' would set the field "
+                       "genriflow_my_shelf_model, as the learnt category 'my-shelf' does; "
+                       "choose another name"),
+    ("mood_calm", "category name 'mood_calm' is taken by a genriflow field"),
+])
+def test_a_category_name_whose_field_is_taken_is_refused_before_it_is_learnt(
+        beets_plugin, lib, shared, name, said):
+    with pytest.raises(ui.UserError) as refused:
+        _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
+    assert str(refused.value) == said
+    assert sorted(p.name for p in (shared / "genriflow" / "models").iterdir()) == [
+        "my-shelf"]
+
+
+def test_two_categories_setting_one_field_are_refused_before_any_analysis(
+        beets_plugin, lib, shared):
+    with pytest.raises(ui.UserError) as refused:
+        _run(beets_plugin, lib, "-W", "--category", "my-shelf", "--category", "my_shelf")
+    assert str(refused.value) == ("categories 'my-shelf' and 'my_shelf' would both set "
+                                  "the field genriflow_my_shelf; apply one of them at a time")
+    assert _untouched(lib)

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from beets import ui
 
-from beetsplug.genriflow.fields import RESERVED, field_name
+from beetsplug.genriflow.fields import (
+    OWN_FIELDS,
+    RESERVED,
+    category_fields,
+    field_name,
+    shared_field,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -32,8 +38,11 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
     analysing."""
     from genriflow.library.configs import check_name
 
-    if name.lower() in RESERVED:
-        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    check_own_fields(name)
+    for other in plugin.learnt():  # learnt again under its own name: its fields, kept
+        if other != name and (field := shared_field(other, name)):
+            raise ui.UserError(f"category name {name!r} would set the field {field}, as "
+                               f"the learnt category {other!r} does; choose another name")
     check_name(name)  # before the scan and the analysis, not after them
     items = list(items)
     with tempfile.TemporaryDirectory() as lists:
@@ -93,12 +102,32 @@ def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
     return groups
 
 
+def check_own_fields(name: str) -> None:
+    """A :class:`~beets.ui.UserError` when the category ``name``'s fields would be
+    genriflow's own (``mood_calm``: ``genriflow_mood_calm``)."""
+    taken = {f.casefold() for f in OWN_FIELDS}
+    if name.lower() in RESERVED or any(f.casefold() in taken for f in category_fields(name)):
+        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+
+
+def check_together(names: Sequence[str]) -> list[str]:
+    """``names`` once each, as one run applies them; a :class:`~beets.ui.UserError`
+    naming two of them that would set the same field (``my-moods`` and ``my_moods``: the
+    second would overwrite the first's category)."""
+    once = list(dict.fromkeys(names))
+    for n, name in enumerate(once):
+        for other in once[:n]:
+            if field := shared_field(other, name):
+                raise ui.UserError(f"categories {other!r} and {name!r} would both set the "
+                                   f"field {field}; apply one of them at a time")
+    return once
+
+
 def category_folder(plugin: GenriflowPlugin, name: str) -> str | os.PathLike:
     """The folder of the category model ``name`` learnt by :func:`learn`; a
     :class:`~beets.ui.UserError` when there is none (checked before a run analyses
     anything, so a mistyped name costs no analysis)."""
-    if name.lower() in RESERVED:
-        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    check_own_fields(name)
     with plugin.library() as library:
         folder = library.model_folder(name)
     if not (Path(folder) / "config.json").is_file():

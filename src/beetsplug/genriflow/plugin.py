@@ -17,7 +17,7 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 from beets.util import displayable_path
 
-from beetsplug.genriflow.categories import categorise, category_folder, learn
+from beetsplug.genriflow.categories import categorise, category_folder, check_together, learn
 from beetsplug.genriflow.fields import (
     CANONICAL,
     FLOAT_FIELDS,
@@ -257,6 +257,7 @@ class GenriflowPlugin(BeetsPlugin):
         has nothing to do."""
         import genriflow
 
+        categories = check_together(categories)
         for name in categories:  # a mistyped name before the analysis, not after it
             category_folder(self, name)
         model = self.config["model"].as_str()
