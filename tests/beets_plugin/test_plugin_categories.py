@@ -118,3 +118,33 @@ def test_two_categories_setting_one_field_are_refused_before_any_analysis(
     assert str(refused.value) == ("categories 'my-shelf' and 'my_shelf' would both set "
                                   "the field genriflow_my_shelf; apply one of them at a time")
     assert _untouched(lib)
+
+
+def test_a_playlists_songs_that_are_not_items_are_named_and_left_out(
+        beets_plugin, lib, shared, tmp_path, capsys):
+    music = shared / "music [x]"
+    stray = music / "stray.wav"  # beside the items, so genriflow's scan indexes it
+    sf.write(stray, tone(4.0, 500.0, seed=9), SR)
+    elsewhere = tmp_path / "elsewhere.flac"
+    sf.write(elsewhere, tone(4.0, 600.0, seed=8), SR)
+    for shelf, extra in (("calm", [stray, elsewhere]), ("loud", [])):
+        (tmp_path / f"{shelf}.m3u8").write_text("\n".join(
+            [*(str(p) for p in sorted(music.glob(f"{shelf} *.flac"))),
+             *(str(p) for p in extra)]) + "\n")
+    try:
+        _run(beets_plugin, lib, "--learn", "lists", "--from-playlist",
+             str(tmp_path / "calm.m3u8"), "--from-playlist", str(tmp_path / "loud.m3u8"))
+    finally:
+        stray.unlink()
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'calm.m3u8'}: 2 songs not in the beets library, left out: " \
+           f"{stray}, {elsewhere}\n" in out, out
+    assert "lists: 2 categories, 6 songs; cross-validated" in out, out  # not 7
+    assert "loud.m3u8: " not in out
+    # with a QUERY, the songs of other items are not among them either
+    with pytest.raises(ui.UserError):  # one category left: too few to learn
+        _run(beets_plugin, lib, "--learn", "lists2", "--from-playlist",
+             str(tmp_path / "calm.m3u8"), "--from-playlist", str(tmp_path / "loud.m3u8"),
+             "shelf:loud")
+    assert f"{tmp_path / 'calm.m3u8'}: 5 songs not items of the query shelf:loud, left " \
+           "out: " in capsys.readouterr().out

@@ -30,12 +30,12 @@ if TYPE_CHECKING:
 
 def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
           field: str | None = None, playlists: Sequence[str] | None = None,
-          progress: bool = False) -> None:
+          query: str = "", progress: bool = False) -> None:
     """Learn the category model ``name`` through genriflow's own-categories API
     (:meth:`genriflow.Library.learn`): from the values of the beets field ``field``
     (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
-    after the file), among ``items``. ``progress``: progress bars while scanning and
-    analysing."""
+    after the file), among ``items`` (those of ``query``; a playlist's other songs are
+    named and left out). ``progress``: progress bars while scanning and analysing."""
     from genriflow.library.configs import check_name
 
     check_own_fields(name)
@@ -47,7 +47,7 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
     items = list(items)
     with tempfile.TemporaryDirectory() as lists:
         if playlists:
-            sources = [Path(p) for p in playlists]
+            sources = among(playlists, items, Path(lists), query)
         else:
             by_value = groups(items, str(field))
             sources = []
@@ -74,6 +74,42 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
         ui.print_(f"  {label}: {figures.songs} songs, precision {figures.precision:.3f}, "
                   f"recall {figures.recall:.3f}")
     ui.print_(f"apply it: beet genriflow --category {name} (field {field_name(name)})")
+
+
+def among(playlists: Sequence[str], items: Sequence[Item], folder: Path,
+          query: str) -> list[Path]:
+    """``playlists`` as copies in ``folder`` that list only songs among ``items``; the
+    other songs of each are named and counted in one line (left to the index, a song
+    beside an item would be learnt from, one elsewhere skipped, neither said)."""
+    from genriflow.library.labels import PLAYLIST_SUFFIXES, read_playlist
+    from genriflow.progress import counted
+
+    ours = {os.path.normpath(os.path.abspath(os.fsdecode(i.path))) for i in items}
+    where = f"items of the query {query}" if query else "in the beets library"
+    copies = []
+    for n, given in enumerate(playlists):
+        playlist = Path(given)
+        if not playlist.is_file() or playlist.suffix.lower() not in PLAYLIST_SUFFIXES:
+            copies.append(playlist)  # genriflow refuses it in its own words
+            continue
+        try:
+            entries = read_playlist(playlist)
+        except OSError as err:
+            raise ui.UserError(f"cannot read the playlist {playlist}: "
+                               f"{err.strerror or err}") from err
+        outside = [e for e in entries if os.path.normpath(e) not in ours]
+        if outside:
+            named = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more"
+                                              if len(outside) > 3 else "")
+            ui.print_(f"{playlist}: {counted(len(outside), 'song')} not {where}, left "
+                      f"out: {named}")
+        copy = folder / str(n) / playlist.name  # the category keeps the file's name
+        copy.parent.mkdir()
+        copy.write_text("#EXTM3U\n" + "".join(e + "\n" for e in entries
+                                               if os.path.normpath(e) in ours),
+                        encoding="utf-8")
+        copies.append(copy)
+    return copies
 
 
 def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:

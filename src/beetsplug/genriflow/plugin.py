@@ -4,6 +4,7 @@ analysis of items into fields, over genriflow's public API."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import warnings
 from contextlib import contextmanager
@@ -144,7 +145,8 @@ class GenriflowPlugin(BeetsPlugin):
                     raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
                                        "FILE (one per category), not both")
                 learn(self, lib.items(args), opts.learn, field=opts.from_field,
-                      playlists=opts.from_playlist, progress=sys.stderr.isatty())
+                      playlists=opts.from_playlist, query=shlex.join(args),
+                      progress=sys.stderr.isatty())
                 return
             if opts.from_field or opts.from_playlist:
                 raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
