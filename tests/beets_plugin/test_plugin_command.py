@@ -171,3 +171,25 @@ def test_a_category_name_that_cannot_be_saved_is_refused_before_the_scan(
     with pytest.raises(ui.UserError, match=re.escape(said)):
         _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
     assert not (tmp_path / "genriflow").exists()  # no index made, no song scanned
+
+
+@pytest.mark.parametrize("argv", [
+    ["-W", "title:nothing like it", "artist:x"],
+    ["--plan", "plan.json", "title:nothing like it", "artist:x"],
+    ["--learn", "x", "--from-field", "shelf", "title:nothing like it", "artist:x"],
+])
+def test_a_query_matching_nothing_says_so_in_one_line(beets_plugin, lib, tmp_path, argv,
+                                                      monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _run(beets_plugin, lib, *argv)  # no error: beets' status 0, as for `beet ls`
+    assert capsys.readouterr().out == "no items match 'title:nothing like it' artist:x\n"
+    assert _untouched(lib) and not (tmp_path / "plan.json").exists()
+    assert not (tmp_path / "genriflow").exists()  # nothing learnt
+
+
+def test_an_empty_library_says_so(beets_plugin, tmp_path, capsys):
+    empty = Library(str(tmp_path / "empty.db"), str(tmp_path))
+    capsys.readouterr()  # beets' own lines of a new database
+    _run(beets_plugin, empty, "-W")
+    empty._close()
+    assert capsys.readouterr().out == "no items in the library\n"

@@ -140,23 +140,28 @@ class GenriflowPlugin(BeetsPlugin):
                 restore(lib, changes, undo=bool(opts.undo), write=write,
                         pretend=opts.pretend, log=ui.print_)
                 return
+            if opts.learn and bool(opts.from_field) == bool(opts.from_playlist):
+                raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
+                                   "FILE (one per category), not both")
+            if not opts.learn and (opts.from_field or opts.from_playlist):
+                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
+            items = list(lib.items(args))
+            if not items:  # said, where beets' own commands are silent; still status 0
+                ui.print_(f"no items match {shlex.join(args)}" if args
+                          else "no items in the library")
+                return
             if opts.learn:
-                if bool(opts.from_field) == bool(opts.from_playlist):
-                    raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
-                                       "FILE (one per category), not both")
-                learn(self, lib.items(args), opts.learn, field=opts.from_field,
+                learn(self, items, opts.learn, field=opts.from_field,
                       playlists=opts.from_playlist, query=shlex.join(args),
                       progress=sys.stderr.isatty())
                 return
-            if opts.from_field or opts.from_playlist:
-                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
             if opts.force is not None:
                 self.config["force"].set(opts.force)
             if opts.model:
                 self.config["model"].set(opts.model)
             # the bar on a terminal only; never in the import stage, whose prompts share
             # the terminal with the analysis running in another thread
-            changes = self.analyse(list(lib.items(args)), write=write, pretend=opts.pretend,
+            changes = self.analyse(items, write=write, pretend=opts.pretend,
                                    categories=opts.category
                                    or self.config["categories"].as_str_seq(),
                                    progress=sys.stderr.isatty(),
