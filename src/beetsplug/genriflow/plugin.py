@@ -28,7 +28,14 @@ from beetsplug.genriflow.fields import (
     song_fields,
     summarise,
 )
-from beetsplug.genriflow.plans import Change, check_plan_path, read_plan, restore, write_plan
+from beetsplug.genriflow.plans import (
+    Change,
+    check_plan_path,
+    mark_applied,
+    read_plan,
+    restore,
+    write_plan,
+)
 
 if TYPE_CHECKING:
     import optparse
@@ -137,8 +144,12 @@ class GenriflowPlugin(BeetsPlugin):
         try:
             if opts.undo or opts.apply:
                 changes = read_plan(opts.undo or opts.apply)
-                restore(lib, changes, undo=bool(opts.undo), write=write,
-                        pretend=opts.pretend, log=ui.print_)
+                done, _ = restore(lib, changes, undo=bool(opts.undo), write=write,
+                                  pretend=opts.pretend, log=ui.print_)
+                if opts.apply and done and not opts.pretend and (
+                        why := mark_applied(opts.apply)):
+                    self._log.warning("cannot record in {} that it was applied ({}); keep "
+                                      "it: it is the undo of this --apply", opts.apply, why)
                 return
             if opts.learn and bool(opts.from_field) == bool(opts.from_playlist):
                 raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
@@ -169,7 +180,7 @@ class GenriflowPlugin(BeetsPlugin):
         except genriflow.GenriflowError as err:
             raise ui.UserError(str(err)) from err
         if opts.plan:
-            write_plan(opts.plan, changes)
+            write_plan(opts.plan, changes, pretend=opts.pretend)
             ui.print_(f"plan: {len(changes)} changes recorded in {opts.plan}")
 
     def imported(self, session: ImportSession, task: ImportTask) -> None:
