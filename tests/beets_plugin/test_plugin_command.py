@@ -4,6 +4,7 @@ anything, and in one line."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -171,3 +172,51 @@ def test_a_category_name_that_cannot_be_saved_is_refused_before_the_scan(
     with pytest.raises(ui.UserError, match=re.escape(said)):
         _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
     assert not (tmp_path / "genriflow").exists()  # no index made, no song scanned
+
+
+@pytest.mark.parametrize("argv", [
+    ["-W", "title:nothing like it", "artist:x"],
+    ["--plan", "plan.json", "title:nothing like it", "artist:x"],
+    ["--learn", "x", "--from-field", "shelf", "title:nothing like it", "artist:x"],
+])
+def test_a_query_matching_nothing_says_so_in_one_line(beets_plugin, lib, tmp_path, argv,
+                                                      monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _run(beets_plugin, lib, *argv)  # no error: beets' status 0, as for `beet ls`
+    assert capsys.readouterr().out == "no items match 'title:nothing like it' artist:x\n"
+    assert _untouched(lib) and not (tmp_path / "plan.json").exists()
+    assert not (tmp_path / "genriflow").exists()  # nothing learnt
+
+
+def test_an_empty_library_says_so(beets_plugin, tmp_path, capsys):
+    empty = Library(str(tmp_path / "empty.db"), str(tmp_path))
+    capsys.readouterr()  # beets' own lines of a new database
+    _run(beets_plugin, empty, "-W")
+    empty._close()
+    assert capsys.readouterr().out == "no items in the library\n"
+
+
+def test_a_plan_that_is_an_undo_is_never_overwritten_but_a_review_may_be(
+        beets_plugin, lib, tmp_path, capsys):
+    review, plan, notes = tmp_path / "review.json", tmp_path / "plan.json", tmp_path / "n.txt"
+    # the documented review loop: --pretend --plan, as often as wanted, then --apply
+    for _ in range(2):
+        _run(beets_plugin, lib, "-W", "--pretend", "--plan", str(review))
+    assert _untouched(lib) and json.loads(review.read_text())["pretend"] is True
+    _run(beets_plugin, lib, "-W", "--apply", str(review))
+    assert not _untouched(lib) and json.loads(review.read_text())["applied"]
+    # now the undo of that --apply, and a run's plan the undo of its run: both kept
+    _run(beets_plugin, lib, "-W", "--force", "--plan", str(plan))
+    notes.write_text("my notes\n")
+    kept = {p: p.read_bytes() for p in (review, plan, notes)}
+    for target, said in ((review, "it was applied with --apply ("),
+                         (plan, "it is the undo of an earlier run's changes; name another"),
+                         (notes, "it exists and is not a genriflow plan")):
+        for pretend in ([], ["--pretend"]):
+            with pytest.raises(ui.UserError) as refused:
+                _run(beets_plugin, lib, "-W", "--force", *pretend, "--plan", str(target))
+            assert str(refused.value).startswith(f"cannot write the plan {target}: {said}")
+    assert {p: p.read_bytes() for p in kept} == kept
+    capsys.readouterr()
+    _run(beets_plugin, lib, "-W", "--undo", str(review))  # and each still undoes
+    assert "undo: " in capsys.readouterr().out

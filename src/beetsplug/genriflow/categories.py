@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from beets import ui
 
-from beetsplug.genriflow.fields import RESERVED, field_name
+from beetsplug.genriflow.fields import (
+    OWN_FIELDS,
+    RESERVED,
+    category_fields,
+    field_name,
+    shared_field,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -24,21 +30,24 @@ if TYPE_CHECKING:
 
 def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
           field: str | None = None, playlists: Sequence[str] | None = None,
-          progress: bool = False) -> None:
+          query: str = "", progress: bool = False) -> None:
     """Learn the category model ``name`` through genriflow's own-categories API
     (:meth:`genriflow.Library.learn`): from the values of the beets field ``field``
     (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
-    after the file), among ``items``. ``progress``: progress bars while scanning and
-    analysing."""
+    after the file), among ``items`` (those of ``query``; a playlist's other songs are
+    named and left out). ``progress``: progress bars while scanning and analysing."""
     from genriflow.library.configs import check_name
 
-    if name.lower() in RESERVED:
-        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    check_own_fields(name)
+    for other in plugin.learnt():  # learnt again under its own name: its fields, kept
+        if other != name and (field := shared_field(other, name)):
+            raise ui.UserError(f"category name {name!r} would set the field {field}, as "
+                               f"the learnt category {other!r} does; choose another name")
     check_name(name)  # before the scan and the analysis, not after them
     items = list(items)
     with tempfile.TemporaryDirectory() as lists:
         if playlists:
-            sources = [Path(p) for p in playlists]
+            sources = among(playlists, items, Path(lists), query)
         else:
             by_value = groups(items, str(field))
             sources = []
@@ -67,6 +76,42 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
     ui.print_(f"apply it: beet genriflow --category {name} (field {field_name(name)})")
 
 
+def among(playlists: Sequence[str], items: Sequence[Item], folder: Path,
+          query: str) -> list[Path]:
+    """``playlists`` as copies in ``folder`` that list only songs among ``items``; the
+    other songs of each are named and counted in one line (left to the index, a song
+    beside an item would be learnt from, one elsewhere skipped, neither said)."""
+    from genriflow.library.labels import PLAYLIST_SUFFIXES, read_playlist
+    from genriflow.progress import counted
+
+    ours = {os.path.normpath(os.path.abspath(os.fsdecode(i.path))) for i in items}
+    where = f"items of the query {query}" if query else "in the beets library"
+    copies = []
+    for n, given in enumerate(playlists):
+        playlist = Path(given)
+        if not playlist.is_file() or playlist.suffix.lower() not in PLAYLIST_SUFFIXES:
+            copies.append(playlist)  # genriflow refuses it in its own words
+            continue
+        try:
+            entries = read_playlist(playlist)
+        except OSError as err:
+            raise ui.UserError(f"cannot read the playlist {playlist}: "
+                               f"{err.strerror or err}") from err
+        outside = [e for e in entries if os.path.normpath(e) not in ours]
+        if outside:
+            named = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more"
+                                              if len(outside) > 3 else "")
+            ui.print_(f"{playlist}: {counted(len(outside), 'song')} not {where}, left "
+                      f"out: {named}")
+        copy = folder / str(n) / playlist.name  # the category keeps the file's name
+        copy.parent.mkdir()
+        copy.write_text("#EXTM3U\n" + "".join(e + "\n" for e in entries
+                                               if os.path.normpath(e) in ours),
+                        encoding="utf-8")
+        copies.append(copy)
+    return copies
+
+
 def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
     """The items' absolute paths by their value of ``field`` (one value each)."""
     groups: dict[str, list[str]] = {}
@@ -93,12 +138,32 @@ def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
     return groups
 
 
+def check_own_fields(name: str) -> None:
+    """A :class:`~beets.ui.UserError` when the category ``name``'s fields would be
+    genriflow's own (``mood_calm``: ``genriflow_mood_calm``)."""
+    taken = {f.casefold() for f in OWN_FIELDS}
+    if name.lower() in RESERVED or any(f.casefold() in taken for f in category_fields(name)):
+        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+
+
+def check_together(names: Sequence[str]) -> list[str]:
+    """``names`` once each, as one run applies them; a :class:`~beets.ui.UserError`
+    naming two of them that would set the same field (``my-moods`` and ``my_moods``: the
+    second would overwrite the first's category)."""
+    once = list(dict.fromkeys(names))
+    for n, name in enumerate(once):
+        for other in once[:n]:
+            if field := shared_field(other, name):
+                raise ui.UserError(f"categories {other!r} and {name!r} would both set the "
+                                   f"field {field}; apply one of them at a time")
+    return once
+
+
 def category_folder(plugin: GenriflowPlugin, name: str) -> str | os.PathLike:
     """The folder of the category model ``name`` learnt by :func:`learn`; a
     :class:`~beets.ui.UserError` when there is none (checked before a run analyses
     anything, so a mistyped name costs no analysis)."""
-    if name.lower() in RESERVED:
-        raise ui.UserError(f"category name {name!r} is taken by a genriflow field")
+    check_own_fields(name)
     with plugin.library() as library:
         folder = library.model_folder(name)
     if not (Path(folder) / "config.json").is_file():

@@ -41,6 +41,11 @@ SHARED_FIELDS = frozenset({*(f for f in MOOD_FIELDS.values() if not f.startswith
     "genriflow_")), "voice_instrumental", "is_voice", "is_instrumental", "genre", "genres"})
 #: Fields a learnt category's name may not take (its field is ``genriflow_<name>``).
 RESERVED = {"genre", "genres", "confidence", "model", "unknown", "mood"}
+#: genriflow's own fields: a learnt category's fields (``genriflow_<name>``, its
+#: ``_confidence`` and ``_model``) may not be one of them.
+OWN_FIELDS = frozenset({*(f for f in FLOAT_FIELDS if f.startswith("genriflow_")),
+                        "genriflow_genre", "genriflow_genres", "genriflow_model",
+                        "genriflow_unknown", "genriflow_mood", "genriflow_genre_set"})
 
 
 def same(a: Any, b: Any) -> bool:
@@ -81,6 +86,31 @@ def field_name(category: str) -> str:
     'genriflow_my_moods_v2'
     """
     return "genriflow_" + re.sub(r"\W", "_", category)
+
+
+def category_fields(category: str) -> list[str]:
+    """The beets fields a learnt category model ``category`` sets.
+
+    >>> category_fields("shelf")
+    ['genriflow_shelf', 'genriflow_shelf_confidence', 'genriflow_shelf_model']
+    """
+    field = field_name(category)
+    return [field, field + "_confidence", field + "_model"]
+
+
+def shared_field(a: str, b: str) -> str | None:
+    """A field both category models ``a`` and ``b`` would set (``my-moods`` and
+    ``my_moods`` both set ``genriflow_my_moods``; ``x`` and ``x_confidence`` both
+    ``genriflow_x_confidence``), else ``None``; compared ignoring case, as a folder name
+    may be on a case-insensitive file system.
+
+    >>> shared_field("my-moods", "my_moods"), shared_field("x", "x_confidence")
+    ('genriflow_my_moods', 'genriflow_x_confidence')
+    >>> shared_field("shelf", "shelves") is None
+    True
+    """
+    theirs = {f.casefold() for f in category_fields(a)}
+    return next((f for f in category_fields(b) if f.casefold() in theirs), None)
 
 
 def song_fields(prediction: Any, tags: Any, identity: str) -> dict[str, Any]:

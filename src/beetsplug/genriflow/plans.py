@@ -47,27 +47,70 @@ class Change:
 def check_plan_path(path: str | os.PathLike) -> None:
     """Refuse, before a run changes anything, a plan ``path`` that cannot be written (its
     folder missing or read-only, or a folder itself): found only after the run, the
-    library would be changed with no plan to undo it."""
+    library would be changed with no plan to undo it. Refuse too a file there that is
+    the only undo of earlier changes (:func:`why_kept`)."""
     target = Path(path)
     folder = target.parent
     why = ("it is a folder" if target.is_dir() else
            f"no folder {folder}" if not folder.is_dir() else
            "not writable" if not os.access(target if target.exists() else folder, os.W_OK)
-           else "")
+           else why_kept(target) if target.exists() else "")
     if why:
         raise ui.UserError(f"cannot write the plan {path}: {why}")
 
 
-def write_plan(path: str | os.PathLike, changes: Sequence[Change]) -> None:
-    """Save ``changes`` as a JSON plan (old and new value of every field set)."""
+def why_kept(path: Path) -> str:
+    """Why the existing file ``path`` may not be replaced by a new plan ("" when it may):
+    a plan of changes made (a run without ``--pretend``, or a reviewed plan since
+    applied with ``--apply``) is their only undo, and a file that is no plan is not
+    genriflow's to replace. A plan of a ``--pretend`` run not applied, and an empty
+    file, may be (``--pretend --plan FILE`` again while reviewing)."""
+    try:
+        if path.stat().st_size == 0:
+            return ""
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
+        return "it exists and is not a genriflow plan"
+    if data.get("applied"):
+        return (f"it was applied with --apply ({data['applied']}) and is the undo of "
+                "that; name another FILE")
+    if data.get("pretend") is not True:
+        return "it is the undo of an earlier run's changes; name another FILE"
+    return ""
+
+
+def write_plan(path: str | os.PathLike, changes: Sequence[Change], *,
+               pretend: bool = False) -> None:
+    """Save ``changes`` as a JSON plan (old and new value of every field set);
+    ``pretend``: the run changed nothing (the plan may be replaced until applied)."""
     try:
         Path(path).write_text(json.dumps({
             "format": PLAN_FORMAT, "version": 1,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), "pretend": pretend,
             "changes": [c.as_json() for c in changes]}, indent=1, ensure_ascii=False)
             + "\n", encoding="utf-8")
     except OSError as err:
         raise ui.UserError(f"cannot write the plan {path}: {err.strerror or err}") from err
+
+
+def mark_applied(path: str | os.PathLike) -> str:
+    """Record in the plan ``path`` that ``--apply`` made its changes, so that it is kept
+    as their undo (:func:`why_kept`); replaced whole, never left half-written. Returns
+    why it could not be ("" when it was)."""
+    target = Path(path)
+    draft = target.with_name(target.name + ".genriflow-new")
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+        data["applied"] = datetime.now(UTC).isoformat(timespec="seconds")
+        draft.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+                         encoding="utf-8")
+        os.replace(draft, target)
+    except (OSError, ValueError) as err:
+        draft.unlink(missing_ok=True)
+        return getattr(err, "strerror", None) or str(err)
+    return ""
 
 
 def read_plan(path: str | os.PathLike) -> list[Change]:

@@ -4,6 +4,7 @@ analysis of items into fields, over genriflow's public API."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import warnings
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 from beets.util import displayable_path
 
-from beetsplug.genriflow.categories import categorise, category_folder, learn
+from beetsplug.genriflow.categories import categorise, category_folder, check_together, learn
 from beetsplug.genriflow.fields import (
     CANONICAL,
     FLOAT_FIELDS,
@@ -27,7 +28,14 @@ from beetsplug.genriflow.fields import (
     song_fields,
     summarise,
 )
-from beetsplug.genriflow.plans import Change, check_plan_path, read_plan, restore, write_plan
+from beetsplug.genriflow.plans import (
+    Change,
+    check_plan_path,
+    mark_applied,
+    read_plan,
+    restore,
+    write_plan,
+)
 
 if TYPE_CHECKING:
     import optparse
@@ -136,32 +144,43 @@ class GenriflowPlugin(BeetsPlugin):
         try:
             if opts.undo or opts.apply:
                 changes = read_plan(opts.undo or opts.apply)
-                restore(lib, changes, undo=bool(opts.undo), write=write,
-                        pretend=opts.pretend, log=ui.print_)
+                done, _ = restore(lib, changes, undo=bool(opts.undo), write=write,
+                                  pretend=opts.pretend, log=ui.print_)
+                if opts.apply and done and not opts.pretend and (
+                        why := mark_applied(opts.apply)):
+                    self._log.warning("cannot record in {} that it was applied ({}); keep "
+                                      "it: it is the undo of this --apply", opts.apply, why)
+                return
+            if opts.learn and bool(opts.from_field) == bool(opts.from_playlist):
+                raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
+                                   "FILE (one per category), not both")
+            if not opts.learn and (opts.from_field or opts.from_playlist):
+                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
+            items = list(lib.items(args))
+            if not items:  # said, where beets' own commands are silent; still status 0
+                ui.print_(f"no items match {shlex.join(args)}" if args
+                          else "no items in the library")
                 return
             if opts.learn:
-                if bool(opts.from_field) == bool(opts.from_playlist):
-                    raise ui.UserError("--learn needs --from-field FIELD or --from-playlist "
-                                       "FILE (one per category), not both")
-                learn(self, lib.items(args), opts.learn, field=opts.from_field,
-                      playlists=opts.from_playlist, progress=sys.stderr.isatty())
+                learn(self, items, opts.learn, field=opts.from_field,
+                      playlists=opts.from_playlist, query=shlex.join(args),
+                      progress=sys.stderr.isatty())
                 return
-            if opts.from_field or opts.from_playlist:
-                raise ui.UserError("--from-field and --from-playlist go with --learn NAME")
             if opts.force is not None:
                 self.config["force"].set(opts.force)
             if opts.model:
                 self.config["model"].set(opts.model)
             # the bar on a terminal only; never in the import stage, whose prompts share
             # the terminal with the analysis running in another thread
-            changes = self.analyse(list(lib.items(args)), write=write, pretend=opts.pretend,
+            changes = self.analyse(items, write=write, pretend=opts.pretend,
                                    categories=opts.category
                                    or self.config["categories"].as_str_seq(),
-                                   progress=sys.stderr.isatty())
+                                   progress=sys.stderr.isatty(),
+                                   categories_asked=bool(opts.category))
         except genriflow.GenriflowError as err:
             raise ui.UserError(str(err)) from err
         if opts.plan:
-            write_plan(opts.plan, changes)
+            write_plan(opts.plan, changes, pretend=opts.pretend)
             ui.print_(f"plan: {len(changes)} changes recorded in {opts.plan}")
 
     def imported(self, session: ImportSession, task: ImportTask) -> None:
@@ -247,12 +266,16 @@ class GenriflowPlugin(BeetsPlugin):
             return []
 
     def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
-                categories: Sequence[str] = (), progress: bool = False) -> list[Change]:
+                categories: Sequence[str] = (), progress: bool = False,
+                categories_asked: bool = False) -> list[Change]:
         """Analyse ``items`` (genre, moods, voice; each learnt category) and set their
         fields; returns every change. ``pretend``: print them only; ``progress``: a
-        progress bar while the audio is analysed."""
+        progress bar while the audio is analysed; ``categories_asked``: the run was asked
+        for ``categories`` (``--category``), so the genre analysis says nothing when it
+        has nothing to do."""
         import genriflow
 
+        categories = check_together(categories)
         for name in categories:  # a mistyped name before the analysis, not after it
             category_folder(self, name)
         model = self.config["model"].as_str()
@@ -260,7 +283,9 @@ class GenriflowPlugin(BeetsPlugin):
         identity = genriflow.model_identity(model, **sampling).identity
         force = self.config["force"].get(bool)
         todo = [i for i in items if force or i.get("genriflow_model") != identity]
-        if len(todo) < len(items):
+        # with --category, items the genre model already analysed are no news: said only
+        # when the genre analysis runs at all (for items it has not analysed yet)
+        if len(todo) < len(items) and (todo or not categories_asked):
             from genriflow.progress import counted
 
             ui.print_(f"{counted(len(items) - len(todo), 'item')} already analysed by {identity} "
