@@ -425,12 +425,13 @@ def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own,
     config = moved / "models" / "mine" / "config.json"
     config.write_text(config.read_text().replace('"min_confidence"', '"min_confidence" ', 1))
     with Library(moved / "library.db") as library, pytest.raises(
-            LibraryError, match=r"models/mine has changed since it classified this library "
-                                r"\(learnt again\); run `genriflow library classify"):
+            LibraryError, match=r"^model mine has changed since it classified this library "
+                                r"\(learnt again\); run `genriflow library classify "
+                                r"--model mine` "):
         library.songs(model="mine")
     refused = in_process("library", "plan", "--model", "mine", "-o", tmp_path / "plan.csv",
                          env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
-    assert refused.returncode != 0 and "has changed since" in refused.stderr
+    assert refused.returncode != 0 and "model mine has changed since" in refused.stderr
     assert not (tmp_path / "plan.csv").exists()
 
 

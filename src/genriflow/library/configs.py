@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,25 @@ def model_folder(model: str | os.PathLike, db: str | os.PathLike) -> str | os.Pa
     if Path(str(model)).name == str(model) and (learnt / "config.json").is_file():
         return learnt
     return model
+
+
+def as_given(message: str, models: Iterable[object], db: str | os.PathLike) -> str:
+    """``message`` naming each of ``models`` as the user gave it, where it says the folder
+    :func:`model_folder` found for it (``--model mine``, not ``--model .../models/mine``).
+
+    >>> import tempfile, pathlib
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "library.db"
+    >>> (models_dir(db) / "mine").mkdir(parents=True)
+    >>> _ = (models_dir(db) / "mine" / "config.json").write_text("{}")
+    >>> as_given(f"run `classify --model {models_dir(db) / 'mine'}`", ["mine", None], db)
+    'run `classify --model mine`'
+    """
+    for model in models:
+        if isinstance(model, str | os.PathLike):
+            folder = str(model_folder(model, db))
+            if folder != str(model):
+                message = message.replace(folder, str(model))
+    return message
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +33,7 @@ from genriflow.library.configs import (
     LearnConfig,
     PlanConfig,
     album_min_tracks,
+    as_given,
     model_folder,
     models_dir,
 )
@@ -49,7 +51,8 @@ if TYPE_CHECKING:  # learning imports scikit-learn: only when asked to learn
 
 
 def _guarded(method: Callable) -> Callable:
-    """The method, with SQLite's errors as one :class:`LibraryError` line."""
+    """The method, with SQLite's errors as one :class:`LibraryError` line, and a learnt
+    model named in its errors as the caller named it."""
 
     @functools.wraps(method)
     def run(self: Library, *args, **kwargs):
@@ -57,6 +60,12 @@ def _guarded(method: Callable) -> Callable:
             return method(self, *args, **kwargs)
         except sqlite3.DatabaseError as exc:
             raise index_error(self.path, exc) from None
+        except LibraryError as exc:  # a learnt model named as given, not by its folder
+            given = inspect.signature(method).bind_partial(self, *args, **kwargs).arguments
+            text = as_given(str(exc), (given.get("model"), given.get("by")), self.path)
+            if text == str(exc):
+                raise
+            raise LibraryError(text) from None
 
     return run
 
