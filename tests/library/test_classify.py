@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import genriflow
 from genriflow.errors import ConfigError
 from genriflow.features.options import RunOptions
 from genriflow.library import Library, LibraryError
@@ -163,6 +165,28 @@ def test_bad_filters_say_what_is_wrong(classified, tmp_path):
         classified.songs(model="some-other-model")
     with Library(tmp_path / "empty.db") as empty, pytest.raises(LibraryError, match="classify"):
         empty.songs(genre="rock")
+
+
+def test_a_learnt_model_is_named_in_refusals_as_the_user_named_it(tmp_path, cli):
+    # "model /home/me/.local/share/genriflow/models/mine has not classified this library;
+    # run `genriflow library classify --model /home/.../models/mine`": the user typed mine.
+    db = tmp_path / "index" / "library.db"
+    shutil.copytree(Path(genriflow.__file__).parent / "models" / "builtin" / "gtzan-table",
+                    tmp_path / "index" / "models" / "mine")
+    said = ("model mine has not classified this library; run "
+            "`genriflow library classify --model mine`")
+    with Library(db) as library:
+        for ask in (lambda: library.songs(model="mine"), lambda: library.albums(model="mine"),
+                    lambda: library.plan(["genre"], model="mine"),
+                    lambda: library.playlists("mine", tmp_path / "lists")):
+            with pytest.raises(LibraryError) as refused:
+                ask()
+            assert str(refused.value) == said
+    for args in (["ls", "--model", "mine"], ["playlists", "--by", "mine", "-o", tmp_path]):
+        result = cli("library", *args, "--db", db)
+        assert result.returncode != 0 and result.stderr.strip() == f"error: {said}"
+    by_path = cli("library", "ls", "--model", db.parent / "models" / "mine", "--db", db)
+    assert f"--model {db.parent / 'models' / 'mine'}`" in by_path.stderr  # as typed: a path
 
 
 @pytest.mark.parametrize("format", ["csv", "parquet", "json"])

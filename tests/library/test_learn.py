@@ -392,6 +392,26 @@ def test_an_unsure_song_keeps_its_best_guess_as_genre_in_every_export(own, tmp_p
     assert not listed_paths & unsure
 
 
+def test_learning_from_genriflow_s_own_playlists_warns_that_the_figures_say_little(
+        own, tmp_path, cli, feature_cache):
+    # The playlists `library playlists --by mine` wrote are mine's answers: a model learnt
+    # from them was printed a cross-validated accuracy, without a word, that only says how
+    # well it agrees with mine.
+    written = sorted(own.library.playlists("mine", tmp_path / "lists").written)
+    mixed = [*written[:2], _playlists(own, tmp_path / "own")[0]]  # one the user made
+    learnt = cli("library", "learn", "again", "--from-playlist", *mixed, "--dry-run",
+                 "--store", feature_cache, "-j", "1", "-q", env=own.env)
+    assert learnt.returncode == 0, learnt.stderr
+    warned = [line for line in learnt.stderr.splitlines() if "written by genriflow" in line]
+    names = ", ".join(p.name for p in written[:2])
+    assert warned == [f"warning: {names}: written by genriflow (model mine), so these "
+                      "categories are that model's answers, not your sorting: the "
+                      "cross-validated figures only measure how well again agrees with it, "
+                      "not how right either is"]
+    assert "cross-validated accuracy" in learnt.stdout  # measured all the same
+    assert not (own.library.models_dir / "again").exists()
+
+
 def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own, tmp_path):
     # The user moves the index and the models folder beside it (as one folder). The runs
     # are stored under the model folder's old path; before, `ls --model mine` said it had
@@ -425,12 +445,13 @@ def test_an_index_moved_with_its_models_folder_still_reads_its_learnt_model(own,
     config = moved / "models" / "mine" / "config.json"
     config.write_text(config.read_text().replace('"min_confidence"', '"min_confidence" ', 1))
     with Library(moved / "library.db") as library, pytest.raises(
-            LibraryError, match=r"models/mine has changed since it classified this library "
-                                r"\(learnt again\); run `genriflow library classify"):
+            LibraryError, match=r"^model mine has changed since it classified this library "
+                                r"\(learnt again\); run `genriflow library classify "
+                                r"--model mine` "):
         library.songs(model="mine")
     refused = in_process("library", "plan", "--model", "mine", "-o", tmp_path / "plan.csv",
                          env={"GENRIFLOW_LIBRARY_DB": str(moved / "library.db")})
-    assert refused.returncode != 0 and "has changed since" in refused.stderr
+    assert refused.returncode != 0 and "model mine has changed since" in refused.stderr
     assert not (tmp_path / "plan.csv").exists()
 
 
@@ -532,6 +553,7 @@ def test_playlists_on_the_command_line_and_the_model_applies_anywhere(own, tmp_p
     assert "cross-validated accuracy" in learnt.stdout and "95 % interval" in learnt.stdout
     assert "macro recall" in learnt.stdout  # beside accuracy: the categories are unbalanced
     assert "gone.flac: no such file" in learnt.stderr and "radio.example" in learnt.stderr
+    assert "written by genriflow" not in learnt.stderr  # the user's own playlists
     folder = own.library.models_dir / "three"
     assert json.loads((folder / "config.json").read_text())["min_confidence"] == 0.6
     song = next(p for p in own.truth if "metal" in Path(p).name)

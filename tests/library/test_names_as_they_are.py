@@ -136,8 +136,8 @@ def test_plan_and_apply_name_every_file_and_value_exactly(named, cli, write_song
     dry = cli("library", "apply", plan, "-n", env=named.env)
     assert dry.returncode == 0, dry.stderr
     changes = [line for line in dry.stdout.splitlines() if line.startswith("  ")]
-    assert sorted(changes) == sorted(f"  {r['path']}: genre {r['old']!r} -> {r['new']!r}"
-                                     for r in planned)
+    assert sorted(changes) == sorted(f"  {r['path']}: genre '{r['old']}' -> '{r['new']}'"
+                                     for r in planned)  # as they are, not as reprs
     changed = named.songs[0]  # changed since the plan: refused, and named exactly
     write_song(changed, seconds=4.0, seed=99)
     applied = cli("library", "apply", plan, "-q", env=named.env)

@@ -153,6 +153,8 @@ def test_playlists_per_genre_relative_regenerated_and_never_over_a_foreign_one(c
     # Read back as labels: each playlist is a category of its songs.
     labels = from_playlists(library.connection, sorted(report.written))
     assert {Path(p).name: c for p, c in labels.songs.items()} == predicted
+    # known as genriflow's own (learning from them measures agreement with library-genres)
+    assert labels.written_by == {p.name: "library-genres" for p in sorted(report.written)}
     # Regenerated: a song gone, its playlist (if it was alone there) goes too; a playlist
     # the user made is never overwritten.
     foreign = out / "Mine.m3u8"

@@ -133,6 +133,30 @@ def test_a_dry_run_prints_the_changes_and_touches_nothing(tmp_path, write_song, 
     assert checksums(music) == before
 
 
+@pytest.mark.parametrize("name", ["[bold]mine[/bold].flac", "it's [red]x[/red].mp3"])
+def test_a_dry_run_of_undo_says_each_field_s_value_now_and_the_one_it_puts_back(
+        name, tmp_path, write_song, checksums, cli):
+    # It printed "genre '' -> '(as before)'" for every field the run had written, down to
+    # "genriflow_model '' -> '(as before)'": neither the value now nor the one undo gives.
+    music, db = tmp_path / "music", tmp_path / "library.db"
+    song = write_song(music / name, genre="[i]Rock[/i]")
+    plan = _plan([(song, "genre", "[i]Rock[/i]", "Pop; Jazz"), (song, "mood", "", "calm")],
+                 tmp_path / "plan.csv")
+    assert cli("library", "apply", plan, "-q", "--db", db).returncode == 0
+    written = checksums(music)
+    dry = cli("library", "undo", "-n", "-q", "--db", db)
+    assert dry.returncode == 0, dry.stderr
+    lines = [line.strip() for line in dry.stdout.splitlines() if line.startswith("  ")]
+    assert lines == [f"{song}: genre 'Pop; Jazz' -> '[i]Rock[/i]'",
+                     f"{song}: genriflow_genre 'Pop; Jazz' -> removed",
+                     f"{song}: genriflow_confidence '0.870' -> removed",
+                     f"{song}: genriflow_model 'gtzan' -> removed",
+                     f"{song}: mood 'calm' -> removed",
+                     f"{song}: genriflow_mood 'calm' -> removed"]
+    assert "would write 1, unchanged 0, skipped 0, failed 0" in dry.stdout
+    assert checksums(music) == written
+
+
 def test_a_dry_run_foresees_the_read_only_files_the_run_will_refuse(tmp_path, write_song,
                                                                      checksums, cli):
     # The dry run said "would write 3, ..., failed 0"; the run then failed on the read-only

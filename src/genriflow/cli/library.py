@@ -307,6 +307,8 @@ def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
                                    f"{counted(n, 'usable song')}, fewer than --min-songs "
                                    f"{min_songs}"), highlight=False)
     print_errors(report.errors)
+    if report.circular:
+        err_console.print(labelled("warning", report.circular), highlight=False)
     for category in report.ungrouped:
         err_console.print(labelled("note", (
             f"{category}: the folds take its songs one by one, nothing telling which "

@@ -126,7 +126,8 @@ def playlists(
 
 def _finish(report, dry_run: bool) -> None:
     for path, field, old, new in report.changes if dry_run else []:
-        console.print(f"  {path}: {field} {old!r} -> {new!r}", highlight=False, markup=False)
+        after = f"'{new}'" if new else "removed"
+        console.print(f"  {path}: {field} '{old}' -> {after}", highlight=False, markup=False)
     _end(report, report.errors, "failed")
 
 

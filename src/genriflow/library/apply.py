@@ -31,7 +31,7 @@ from genriflow.errors import ConfigError, a_bool
 from genriflow.features.store import content_hash
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
-from genriflow.library.plan import PlanRow, split_values
+from genriflow.library.plan import PlanRow, join_values, split_values
 from genriflow.library.safewrite import (
     WriteRefused,
     check_writable,
@@ -79,7 +79,9 @@ class WriteReport:
     skipped: int = 0
     failed: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
-    #: (path, field, old, new) of every change written (or, dry, to be written).
+    #: (path, field, old, new) of every change written (or, dry, to be written): ``old``
+    #: the field's value before, ``new`` the value it gets (an undo's: the value put
+    #: back), several joined with ``"; "``; an empty ``new`` removes the field.
     changes: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: Why the index could not record the run's end (its counts), if it could not.
     unrecorded: str | None = None
@@ -392,16 +394,15 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         return
     old = json.loads(change["old_tags"])
     fields = list(json.loads(change["new_values"]))
-    if options.dry_run:
-        if _refused(path, report):
-            return
-        report.written += 1
-        report.changes += [(path, f, "", "(as before)") for f in fields]
+    if options.dry_run and _refused(path, report):
         return
     try:
         current = TagFile(path, id3_version=options.id3_version)
     except TagFormatError as exc:
         report._fail(path, str(exc))
+        return
+    if options.dry_run:
+        _foresee_undo(current, old, fields, report)
         return
 
     def restore(tags: TagFile) -> dict[str, list[str]]:
@@ -409,3 +410,18 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         return {f: tags.get(f) for f in fields}
 
     _write(conn, report, path, restore, now, current.snapshot(fields), {}, options)
+
+
+def _foresee_undo(current: TagFile, old: dict, fields: list[str], report: WriteReport) -> None:
+    """What undoing one file would change, for a dry run: per field its value now and the
+    value put back (``""``: the field removed), from the journal's entries restored in
+    memory only (nothing is saved)."""
+    now = {f: join_values(current.get(f)) for f in fields}
+    try:
+        current.restore(old)
+    except TagFormatError as exc:
+        report._fail(current.path, str(exc))
+        return
+    report.written += 1
+    report.changes += [(current.path, f, now[f], back) for f in fields
+                       if (back := join_values(current.get(f))) != now[f]]

@@ -11,14 +11,18 @@ index is created or anything heavy is imported (what songs a listing asks for is
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import re
+import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from genriflow.errors import ConfigError, a_bool, at_least, fraction, one_of
 from genriflow.features.sampling import Sampling
-from genriflow.library.db import LibraryError
+from genriflow.library.db import LibraryError, index_error
 from genriflow.library.labels import label_tag
 from genriflow.models.ref import check_model
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL, available_models
@@ -63,6 +67,25 @@ def model_folder(model: str | os.PathLike, db: str | os.PathLike) -> str | os.Pa
     if Path(str(model)).name == str(model) and (learnt / "config.json").is_file():
         return learnt
     return model
+
+
+def as_given(message: str, models: Iterable[object], db: str | os.PathLike) -> str:
+    """``message`` naming each of ``models`` as the user gave it, where it says the folder
+    :func:`model_folder` found for it (``--model mine``, not ``--model .../models/mine``).
+
+    >>> import tempfile, pathlib
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "library.db"
+    >>> (models_dir(db) / "mine").mkdir(parents=True)
+    >>> _ = (models_dir(db) / "mine" / "config.json").write_text("{}")
+    >>> as_given(f"run `classify --model {models_dir(db) / 'mine'}`", ["mine", None], db)
+    'run `classify --model mine`'
+    """
+    for model in models:
+        if isinstance(model, str | os.PathLike):
+            folder = str(model_folder(model, db))
+            if folder != str(model):
+                message = message.replace(folder, str(model))
+    return message
 
 
 @dataclass(frozen=True)
@@ -272,3 +295,24 @@ class LearnConfig:
             label_tag(self.from_tag)
         at_least("suggest", self.suggest, 0)
         a_bool("save", self.save)
+
+
+def guarded(method: Callable) -> Callable:
+    """A :class:`~genriflow.library.Library` method, with SQLite's errors as one
+    :class:`LibraryError` line (:func:`~genriflow.library.db.index_error`), and a learnt
+    model named in its errors as the caller named it (:func:`as_given`)."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise index_error(self.path, exc) from None
+        except LibraryError as exc:  # a learnt model named as given, not by its folder
+            given = inspect.signature(method).bind_partial(self, *args, **kwargs).arguments
+            text = as_given(str(exc), (given.get("model"), given.get("by")), self.path)
+            if text == str(exc):
+                raise
+            raise LibraryError(text) from None
+
+    return run

@@ -34,10 +34,9 @@ True
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -163,20 +162,6 @@ class LibraryError(GenriflowError):
     request it cannot answer; the message says what to do."""
 
     names_fields = True  # ``db``, ``from_tag``: the command line says ``--db``, ``--from-tag``
-
-
-def guarded(method: Callable) -> Callable:
-    """A method of an object with a ``path`` (the index's), with SQLite's errors as one
-    :class:`LibraryError` line (:func:`index_error`)."""
-
-    @functools.wraps(method)
-    def run(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            raise index_error(self.path, exc) from None
-
-    return run
 
 
 def index_error(path: str | os.PathLike, exc: sqlite3.Error) -> LibraryError:

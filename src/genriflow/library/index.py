@@ -30,10 +30,11 @@ from genriflow.library.configs import (
     LearnConfig,
     PlanConfig,
     album_min_tracks,
+    guarded,
     model_folder,
     models_dir,
 )
-from genriflow.library.db import LibraryError, connect, default_db_path, guarded
+from genriflow.library.db import LibraryError, connect, default_db_path
 from genriflow.library.lock import writer_lock
 from genriflow.library.scan import ScanReport
 from genriflow.library.selection import Selection, export_format

@@ -11,6 +11,9 @@ category each, and the entries that could not be used, with the reason.
 - **playlists** (:func:`from_playlists`): each ``.m3u`` / ``.m3u8`` file is a category (its
   name without the ending); entries are paths absolute or relative to the playlist's
   folder, or ``file://`` addresses; ``#`` lines (``#EXTM3U``, ``#EXTINF``) are comments.
+  Playlists genriflow wrote (their ``#GENRIFLOW:`` line names the model) are noted in
+  :attr:`LabelSet.written_by`: their categories are that model's answers, so a model
+  learnt from them can only be measured agreeing with it.
 
 A song found in two categories is skipped from both. The name ``unsure`` is reserved for
 the songs a learnt model is not sure of.
@@ -39,6 +42,8 @@ LABEL_TAGS = ("genre", "mood")
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 #: The label of a song a learnt model is not sure of; no category may take it.
 UNSURE = "unsure"
+#: The line that marks a playlist as genriflow's (:mod:`~genriflow.library.playlists`).
+PLAYLIST_MARK = "#GENRIFLOW:"
 
 
 @dataclass
@@ -55,12 +60,15 @@ class LabelSet:
         Entries not used (a file, a playlist line) and why.
     dropped : dict of str to int
         Categories left out for having too few songs, with their counts.
+    written_by : dict of str to str
+        Playlists genriflow wrote (file name -> the model its mark names, ``""`` if none).
     """
 
     source: str
     songs: dict[str, str] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    written_by: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Category -> songs, sorted by category."""
@@ -76,7 +84,7 @@ class LabelSet:
         counts = self.counts()
         small = {k: n for k, n in counts.items() if n < min_songs}
         return LabelSet(self.source, {p: c for p, c in self.songs.items() if c not in small},
-                        list(self.skipped), {**self.dropped, **small})
+                        list(self.skipped), {**self.dropped, **small}, dict(self.written_by))
 
 
 def _present(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
@@ -203,13 +211,8 @@ def read_playlist(path: str | os.PathLike) -> list[str]:
     [True]
     """
     path = Path(path)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:  # an old .m3u in the system's 8-bit encoding
-        text = data.decode("latin-1")
     entries = []
-    for line in text.splitlines():
+    for line in _lines(path):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
@@ -221,6 +224,33 @@ def read_playlist(path: str | os.PathLike) -> list[str]:
         entry = Path(line)
         entries.append(os.path.abspath(entry if entry.is_absolute() else path.parent / entry))
     return entries
+
+
+def _lines(path: Path) -> list[str]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # an old .m3u in the system's 8-bit encoding
+        text = data.decode("latin-1")
+    return text.splitlines()
+
+
+def playlist_mark(path: str | os.PathLike) -> dict[str, str] | None:
+    """What the ``#GENRIFLOW:`` line of a playlist genriflow wrote says (``by``,
+    ``model``); ``None`` for a playlist without one.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "rock.m3u8").write_text("#EXTM3U\\n#GENRIFLOW:by=genre;model=gtzan\\n")
+    >>> playlist_mark(folder / "rock.m3u8")
+    {'by': 'genre', 'model': 'gtzan'}
+    """
+    for line in _lines(Path(path)):
+        line = line.strip()
+        if line.startswith(PLAYLIST_MARK):
+            return dict(part.split("=", 1) for part in line[len(PLAYLIST_MARK):].split(";")
+                        if "=" in part)
+    return None
 
 
 def from_playlists(conn: sqlite3.Connection, playlists: Sequence[str | os.PathLike]
@@ -250,6 +280,9 @@ def from_playlists(conn: sqlite3.Connection, playlists: Sequence[str | os.PathLi
     _check_names(labels, list(stems))
     lookup, found = _Lookup(conn), {}
     for file in files:
+        mark = playlist_mark(file)
+        if mark is not None:
+            labels.written_by[file.name] = mark.get("model", "")
         for entry in read_playlist(file):
             song, why = lookup.find(entry)
             if song is None:

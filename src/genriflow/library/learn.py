@@ -99,6 +99,9 @@ class LearnReport:
         Categories whose songs the folds took one by one, nothing telling which belong
         together (:func:`ungrouped`): pieces of one recording among them would make the
         figures optimistic.
+    own_playlists : dict of str to str
+        Label playlists genriflow wrote, by file name, with the model whose answers they
+        hold: the figures then measure agreement with that model (:attr:`circular`).
     """
 
     name: str
@@ -111,6 +114,20 @@ class LearnReport:
     suggestions: list[Suggestion] = field(default_factory=list)
     choice: Choice | None = None
     ungrouped: list[str] = field(default_factory=list)
+    own_playlists: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def circular(self) -> str | None:
+        """Why the figures say little when the labels came from genriflow's own playlists,
+        in one line naming them; ``None`` when none did."""
+        if not self.own_playlists:
+            return None
+        models = sorted({m for m in self.own_playlists.values() if m})
+        by = f"model {', '.join(models)}" if models else "a genriflow model"
+        return (f"{', '.join(self.own_playlists)}: written by genriflow ({by}), so these "
+                f"categories are that model's answers, not your sorting: the cross-validated "
+                f"figures only measure how well {self.name} agrees with it, not how right "
+                "either is")
 
     def __str__(self) -> str:
         e = self.evaluation
@@ -189,7 +206,7 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
                                   "dropped": usable.dropped}) if save else None
     report = LearnReport(name, saved, labels.source, evaluation, usable.dropped,
                          usable.skipped, errors, choice=choice,
-                         ungrouped=alone)
+                         ungrouped=alone, own_playlists=dict(labels.written_by))
     if suggest:
         report.suggestions = _suggest(conn, head, labelled, suggest, options)
     return report

@@ -20,6 +20,7 @@ import pandas as pd
 
 from genriflow.errors import a_folder_to_write
 from genriflow.library.db import LibraryError
+from genriflow.library.labels import PLAYLIST_MARK
 from genriflow.library.plan import GENRE_NAMES
 from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.progress import counted
@@ -27,7 +28,7 @@ from genriflow.progress import counted
 #: The groupings that are not a learnt model's name.
 GROUPINGS = ("genre", "mood", "voice")
 #: The line that marks a playlist as genriflow's.
-MARK = "#GENRIFLOW:"
+MARK = PLAYLIST_MARK
 
 
 @dataclass
