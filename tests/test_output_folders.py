@@ -1,6 +1,10 @@
 """An output folder that cannot be written (a file there, a file above it, a read-only
 place) is refused in one line naming it and why, before any work: it was a crash
-("internal error") from ``mkdir``, or for ``train`` a crash after the whole training."""
+("internal error") from ``mkdir``, or for ``train`` a crash after the whole training.
+
+A run folder (evaluate, compare, cluster, plot, tune) is a new or empty folder or an
+earlier run folder of the same command: given a folder of the user's own files, these
+wrote report.md, metrics.json and the rest among them, over any of the same name."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import genriflow
 from commandline import in_process
 from genriflow.datasets.synthetic import make_demo_corpus
 from genriflow.errors import ConfigError, a_folder_to_write
+from genriflow.workflows.run_folder import MARK, a_run_folder, claim_run_folder
 from permissions import without_dac_override
 
 #: Each command that writes a run or model folder, with what it needs to reach the check
@@ -19,6 +24,7 @@ from permissions import without_dac_override
 COMMANDS = {
     "train": ("train", "--model", "knn", "{data}", "--out", "{out}"),
     "evaluate": ("evaluate", "gtzan-table", "{data}", "--out", "{out}"),
+    "open-set": ("evaluate", "--open-set", "gtzan-table", "{data}", "--out", "{out}"),
     "compare": ("compare", "--models", "knn", "{data}", "--out", "{out}"),
     "tune": ("tune", "--model", "knn", "{data}", "--out", "{out}"),
     "cluster": ("cluster", "{data}", "--out", "{out}"),
@@ -89,3 +95,65 @@ def test_a_broken_link_is_named_as_such(tmp_path):
     (tmp_path / "loop").symlink_to(tmp_path / "loop")
     with pytest.raises(ConfigError, match="loop is a broken link, not a folder"):
         a_folder_to_write("out", tmp_path / "loop")
+
+
+#: The commands whose --out is a run folder, by the kind each marks it with.
+RUNS = {"evaluate": "evaluate", "open-set": "open-set", "compare": "compare",
+        "tune": "tune", "cluster": "cluster", "plot": "plot"}
+
+
+@pytest.mark.parametrize("command", RUNS)
+def test_a_folder_of_the_users_own_files_is_not_a_run_folder(command, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes")
+    _one_line(_run(command, tmp_path, out), str(out), "not a genriflow run",
+              "new or empty folder")
+    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+    assert (out / "report.md").read_text() == "my own notes"
+
+
+@pytest.mark.parametrize("command", RUNS)
+def test_another_commands_run_folder_is_refused(command, tmp_path):
+    out = tmp_path / "run"
+    other = "plot" if command != "plot" else "cluster"
+    claim_run_folder(out, kind=other)
+    (out / "report.md").write_text("the other run's")
+    _one_line(_run(command, tmp_path, out), f"{out} is a genriflow {other} run folder")
+    assert (out / "report.md").read_text() == "the other run's"
+
+
+def test_a_model_folder_is_not_an_evaluation_run_folder(demo_model):
+    before = (demo_model / "metrics.json").read_bytes()
+    ran = in_process("evaluate", str(demo_model), str(demo_model), "--out", str(demo_model))
+    _one_line(ran, f"{demo_model} is a genriflow model folder")
+    assert (demo_model / "metrics.json").read_bytes() == before
+
+
+def test_a_run_folder_is_written_again_by_its_own_command(demo_corpus, tmp_path):
+    out = tmp_path / "run"
+    first = genriflow.cluster(demo_corpus, out=out, methods=["kmeans"])
+    assert (out / MARK).read_text().strip() == "cluster"
+    again = genriflow.cluster(demo_corpus, out=out, methods=["kmeans"])
+    assert again.folder == first.folder and (out / "clusters.csv").is_file()
+    with pytest.raises(ConfigError, match=r"is a genriflow cluster run folder; a plot run"):
+        genriflow.plot(demo_corpus, out=out)
+
+
+def test_run_folders_written_before_the_mark_are_known_by_their_files(tmp_path):
+    legacy = {"evaluate": {"metrics.json": "{}", "report.md": "# run"},
+              "compare": {"comparison.csv": "model\n"},
+              "cluster": {"scores.csv": "", "clusters.csv": ""},
+              "plot": {"report.md": "# genriflow pictures: song\n"},
+              "tune": {"config.json": '{"command": "tune"}'}}
+    for kind, files in legacy.items():
+        folder = tmp_path / kind
+        folder.mkdir()
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        assert a_run_folder("out", folder, kind=kind) == folder
+    assert a_run_folder("out", tmp_path / "new", kind="plot") == tmp_path / "new"
+    assert not (tmp_path / "new").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert a_run_folder("out", empty, kind="evaluate") == empty

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from genriflow.audio.errors import AudioError
 from genriflow.datasets.discover import is_feature_table
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
-from genriflow.errors import ConfigError, a_folder_to_write, a_path, at_least, one_of
+from genriflow.errors import ConfigError, a_path, at_least, one_of
 from genriflow.features import FEATURE_SET_NAMES
 from genriflow.features.options import RunOptions, default_options
 from genriflow.training.train_config import training_config
+from genriflow.workflows.run_folder import a_run_folder, claim_run_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -285,7 +286,8 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     from genriflow.workflows.tuning import tune_to_folder
 
     loaded = load_space(space, model) if space is not None else None
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="tune")
+    claim_run_folder(out, kind="tune")
     return tune_to_folder(data, out, config, space=loaded, storage=storage,
                           options=options if options is not None else default_options())
 
@@ -364,7 +366,7 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     loaded = _loaded(model, options.device)
     # the run folder names what it scored (a loaded model has no folder to name)
     source = str(model) if isinstance(model, str | os.PathLike) else None
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="evaluate")
     # Models whose song is the mean of its windows' answers (the default gtzan, a
     # vocabulary) or that read several feature sets (a fusion: no one feature matrix)
     # are scored song by song, exactly as classify does.
@@ -375,10 +377,12 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
             raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
                               "song by song, as classify does: give labelled audio, not a "
                               "table")
+        claim_run_folder(out, kind="evaluate")
         metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
                                                    options=options, model_folder=source)
         return Run(Path(out), metrics, errors)
     dataset = _dataset(data, table, loaded.feature_config, options)
+    claim_run_folder(out, kind="evaluate")
     metrics = evaluate_to_folder(loaded, dataset, out, part=part, model_folder=source)
     return Run(Path(out), metrics, dataset.errors)
 
@@ -444,8 +448,9 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
 
     options = options if options is not None else default_options()
     loaded = _loaded(model, options.device)
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="open-set")
     dataset = _dataset(data, table, loaded.feature_config, options)
+    claim_run_folder(out, kind="open-set")
     metrics = open_set_to_folder(loaded, dataset, out, config, options=options)
     return Run(Path(out), metrics, dataset.errors)
 
@@ -514,10 +519,11 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
         training_config(model, split=split_config, table=table is not None, epochs=epochs,
                         device=device, field="models")
     _one_source(data, table)
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="compare")
     from genriflow.workflows.train_any import compare as run_compare
 
     options = options if options is not None else default_options()
+    claim_run_folder(out, kind="compare")
     return run_compare(data, models, out, table=table, split=split_config, epochs=epochs,
                        device=device, options=options)
 
@@ -560,12 +566,13 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     methods = [methods] if isinstance(methods, str) else list(methods)
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="cluster")
     from genriflow.features.sets import FeatureConfig
     from genriflow.workflows.cluster_run import cluster_to_folder
 
     options = options if options is not None else default_options()
     dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
+    claim_run_folder(out, kind="cluster")
     run = cluster_to_folder(dataset, out, config)
     return Clustering(run.scores, run.assignments, run.feature_set, Path(out), dataset.errors)
 
@@ -592,8 +599,9 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
     at_least("duration", duration, 0)  # nor infinite
-    a_folder_to_write("out", out)
+    a_run_folder("out", out, kind="plot")
     from genriflow.plots.folder import plot_to_folder
 
     options = options if options is not None else default_options()
+    claim_run_folder(out, kind="plot")
     return plot_to_folder(target, out, offset=offset, duration=duration, options=options)

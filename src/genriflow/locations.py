@@ -9,6 +9,9 @@ import os
 import uuid
 from pathlib import Path
 
+#: The environment variable that names the feature store when no ``store`` is given.
+STORE_ENVIRONMENT = "GENRIFLOW_STORE"
+
 
 def default_store_dir() -> Path:
     """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``.
@@ -16,10 +19,23 @@ def default_store_dir() -> Path:
     An empty variable counts as unset (``Path("")`` is the current folder, perhaps a music
     folder), and a relative ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
     """
-    if os.environ.get("GENRIFLOW_STORE"):
-        return Path(os.environ["GENRIFLOW_STORE"])
+    if os.environ.get(STORE_ENVIRONMENT):
+        return Path(os.environ[STORE_ENVIRONMENT])
     base = os.environ.get("XDG_CACHE_HOME", "")
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "genriflow"
+
+
+def store_field(root: str | os.PathLike) -> str:
+    """The name an error gives the feature store ``root``: ``GENRIFLOW_STORE`` where that
+    variable named it (the user gave no ``--store`` to be told about), else ``store``.
+
+    >>> os.environ[STORE_ENVIRONMENT] = "/srv/features"
+    >>> store_field("/srv/features"), store_field("/tmp/other")
+    ('GENRIFLOW_STORE', 'store')
+    >>> del os.environ[STORE_ENVIRONMENT]
+    """
+    named = os.environ.get(STORE_ENVIRONMENT)
+    return STORE_ENVIRONMENT if named and Path(named) == Path(root) else "store"
 
 
 def cannot_write(root: str | os.PathLike) -> str | None:

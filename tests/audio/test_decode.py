@@ -286,3 +286,30 @@ def test_a_song_in_a_folder_this_user_may_not_enter_is_unreadable(tmp_path, unre
     with pytest.raises(AudioError) as caught:
         load(song)
     assert str(caught.value) == f"{song}: cannot be read: permission denied"
+
+
+def test_a_float_file_of_absurd_samples_is_one_line_naming_it(tmp_path):
+    # samples of 1e30 came through decoding: the features' squares overflowed in NumPy
+    # ("overflow encountered in square (mel.py RuntimeWarning)", naming no file) before
+    # the file was reported, as "features are not finite"
+    from commandline import in_process
+
+    y = tone(4.0)
+    y[1000:2000] = 1e30
+    broken = tmp_path / "broken.wav"
+    sf.write(broken, y, SR, subtype="FLOAT")
+    with pytest.raises(AudioError, match=r"broken\.wav: samples reach 1e\+30, far past"):
+        load(broken)
+    for model in ("gtzan", "gtzan-table"):
+        ran = in_process("predict", broken, "--model", model, "--no-store", "-q", "-j", "1")
+        assert ran.returncode == 1, ran.stderr
+        assert ran.stderr.splitlines() == [
+            "1 file could not be used:",
+            f"  {broken}: samples reach 1e+30, far past any audio scale (full scale is 1)"]
+
+
+def test_float_samples_scaled_as_integer_pcm_still_decode(tmp_path):
+    path = tmp_path / "loud.wav"
+    y = tone(2.0) * 32767  # some tools write float files on the 16-bit scale
+    sf.write(path, y, SR, subtype="FLOAT")
+    np.testing.assert_allclose(load(path), y, rtol=1e-4, atol=1e-2)

@@ -286,3 +286,41 @@ def test_file_hashes_written_before_a_column_existed_are_kept_and_extended(tmp_p
     assert all(known.get(s) is not None and known.get(s).declared is None for s in songs)
     assert set(store_module._read_parquet(root / "file-hashes.parquet")) >= {"declared"}
     assert extract(songs, CONFIG, options=RunOptions(store=root, n_jobs=1)).computed == 0
+
+
+# --- a store named by GENRIFLOW_STORE: the errors name the variable, not --store ---------
+
+
+def test_a_store_that_is_a_file_names_where_it_was_given(tmp_path):
+    songs = _songs(tmp_path / "songs", 1)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    by_env = in_process("predict", *songs, "-q", env={"GENRIFLOW_STORE": str(taken)})
+    assert by_env.returncode == 2 and by_env.stderr.startswith(
+        f"error: `GENRIFLOW_STORE` {taken}: cannot be used as the feature store"), by_env.stderr
+    assert len(by_env.stderr.splitlines()) == 1, by_env.stderr
+    by_option = in_process("predict", *songs, "-q", "--store", taken)
+    assert by_option.stderr.startswith(f"error: `--store` {taken}: cannot be used"), \
+        by_option.stderr
+    assert taken.read_text() == "mine"
+
+
+def test_an_unwritable_store_from_the_environment_is_named_in_one_line(tmp_path):
+    songs = _songs(tmp_path / "songs", 1)
+    root = tmp_path / "store"
+    root.mkdir()
+    root.chmod(0o555)
+    env = {"GENRIFLOW_STORE": str(root)}
+    try:
+        with without_dac_override():
+            out = in_process("predict", *songs, "-j", "1", "-q", "-f", "csv", env=env)
+            refused = in_process("features", tmp_path / "songs", "-j", "1", "-q", env=env)
+    finally:
+        root.chmod(0o755)
+    assert out.returncode == 0, out.stderr
+    said = [line for line in out.stderr.splitlines() if not line.startswith("note:")]
+    assert said == [f"warning: the feature store {root} (named by GENRIFLOW_STORE) cannot be "
+                    "written (Permission denied): features are computed and not kept"]
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"error: `GENRIFLOW_STORE` {root}: cannot be written "
+                                     "(Permission denied)"), refused.stderr

@@ -57,6 +57,7 @@ def test_stereo_at_44k_gives_its_mono_downmix_resampled_to_22k():
     (np.zeros(0, np.float32), "no audio samples"),
     (np.array([0.1, np.nan] * SR, np.float32), "NaN or infinite"),
     (np.array([0.1, np.inf] * SR), "NaN or infinite"),
+    (np.array([0.1, -1e30] * SR, np.float32), "samples reach 1e.30, far past any audio"),
     (np.array(["a", "b"] * SR), "not audio samples"),
     (np.zeros((2, 2, SR), np.float32), "expected shape"),
     (tone(0.5), "too short"),

@@ -126,6 +126,18 @@ def test_bad_files_are_reported_and_the_rest_is_indexed(built, tmp_path):
     assert len(index) == 100 and not any("/junk/" in p for p in index.paths)
 
 
+def test_a_library_folder_that_cannot_be_listed_is_reported_failed(built, tmp_path,
+                                                                   unreadable):
+    # it was passed over in silence: its songs left out of the index, and no error
+    library = _copy(built, tmp_path)
+    unreadable(library / "jazz")
+    update = SimilarityIndex(library, built[1]).update(n_jobs=1, progress=False)
+    assert [(e.path, e.kind) for e in update.errors] == [
+        (library / "jazz", AudioErrorKind.UNREADABLE)]
+    assert "permission denied" in str(update.errors[0]).lower()
+    assert len(update.added) == 90 and not any("/jazz/" in p for p in update.added)
+
+
 def test_querying_a_missing_or_broken_song_raises_naming_it(index, tmp_path):
     missing = tmp_path / "nowhere.mp3"
     with pytest.raises(AudioError, match="nowhere.mp3") as info:

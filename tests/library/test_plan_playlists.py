@@ -273,3 +273,25 @@ def test_an_output_that_cannot_be_written_is_one_line_before_anything_is_written
         assert lines[0].startswith(("error: `--out` ", f"error: {out}: ")), (command, lines)
         assert says in lines[0], (command, lines)
     assert list(locked.iterdir()) == [] and (tmp_path / "notes").read_text() == "mine"
+
+
+def test_learning_from_folders_names_a_category_folder_it_may_not_list(tmp_path, unreadable,
+                                                                      write_song):
+    # a sub-folder it could not list was passed over in silence, as if it held no songs
+    from genriflow.library.labels import from_folders
+
+    sorted_ = tmp_path / "sorted"
+    for category in ("rock", "jazz"):
+        write_song(sorted_ / category / "inner" / f"{category}.flac", seed=len(category))
+    library = Library(tmp_path / "library.db")
+    library.scan([sorted_])
+    unreadable(sorted_ / "jazz" / "inner")
+    labels = from_folders(library.connection, sorted_)
+    assert labels.songs == {str(sorted_ / "rock" / "inner" / "rock.flac"): "rock"}
+    assert labels.skipped == [(str(sorted_ / "jazz" / "inner"),
+                               "cannot be read: permission denied")]
+    unreadable(sorted_)
+    with pytest.raises(LibraryError, match=r"sorted: cannot be listed \(Permission denied\)"):
+        from_folders(library.connection, sorted_)
+    sorted_.chmod(0o755)  # before the fixture puts back the folder inside it
+    library.close()

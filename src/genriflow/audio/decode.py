@@ -30,7 +30,7 @@ import numpy as np
 from genriflow.audio.errors import AudioError, AudioErrorKind, AudioWarning, os_error
 from genriflow.audio.formats import AUDIO_EXTENSIONS
 from genriflow.audio.formats import PYAV_FIRST as _PYAV_FIRST
-from genriflow.audio.waveform import require_duration, to_mono_resampled
+from genriflow.audio.waveform import not_sound, require_duration, to_mono_resampled
 from genriflow.errors import ConfigError, at_least
 
 if TYPE_CHECKING:
@@ -319,8 +319,8 @@ def load_native(path: str | os.PathLike, *, offset: float = 0.0,
     if y.size == 0:
         raise AudioError(path, "no audio samples (header only or nothing decodable)",
                          AudioErrorKind.EMPTY)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(path, "decoded audio contains NaN or infinite values",
+    if (why := not_sound(y)) is not None:  # before the features' squares overflow
+        raise AudioError(path, f"decoded audio {why}" if why.startswith("contains") else why,
                          AudioErrorKind.CORRUPT)
     y = to_mono_resampled(y, native_sr, None, channel_axis=1)
     require_duration(path, y, native_sr, min_duration)

@@ -18,6 +18,26 @@ from genriflow.errors import ConfigError, at_least
 #: The name an in-memory waveform goes by in results and errors.
 ARRAY_PATH = "<array>"
 
+#: The largest sample taken as sound, full scale being 1.0: float data may go over, or be
+#: scaled as integer PCM (to 32768, or 2**23 for 24 bits), but a peak past 2**31 is no
+#: audio scale at all. It is broken data, and the features' squares would overflow.
+MAX_PEAK = 2.0**31
+
+
+def not_sound(y: np.ndarray) -> str | None:
+    """Why samples ``y`` are no sound (NaN or infinite values, a peak past
+    :data:`MAX_PEAK`), or ``None``.
+
+    >>> not_sound(np.array([0.5, -1e30], dtype=np.float32))
+    'samples reach 1e+30, far past any audio scale (full scale is 1)'
+    """
+    if not np.all(np.isfinite(y)):
+        return "contains NaN or infinite values"
+    peak = float(np.max(np.abs(y)))
+    if peak > MAX_PEAK:
+        return f"samples reach {peak:.3g}, far past any audio scale (full scale is 1)"
+    return None
+
 
 def to_mono_resampled(y: np.ndarray, sr: int, target_sr: int | None, *,
                       channel_axis: int | None = None) -> np.ndarray:
@@ -88,7 +108,8 @@ def mono_waveform(y: np.ndarray, sr: int) -> np.ndarray:
     ConfigError
         If ``sr`` is not a whole number of Hz of at least 1.
     AudioError
-        Not numbers, not 1-D or 2-D, no samples, or NaN or infinite values.
+        Not numbers, not 1-D or 2-D, no samples, NaN or infinite values, or a peak past
+        :data:`MAX_PEAK`.
     """
     if not isinstance(sr, numbers.Integral) or isinstance(sr, bool):
         raise ConfigError("sr", f"must be a whole number of Hz; got {sr!r}")
@@ -104,8 +125,8 @@ def mono_waveform(y: np.ndarray, sr: int) -> np.ndarray:
                          f"got {y.shape}", AudioErrorKind.UNSUPPORTED)
     if y.size == 0:
         raise AudioError(ARRAY_PATH, "no audio samples", AudioErrorKind.EMPTY)
-    if not np.all(np.isfinite(y)):
-        raise AudioError(ARRAY_PATH, "audio contains NaN or infinite values",
+    if (why := not_sound(y)) is not None:
+        raise AudioError(ARRAY_PATH, f"audio {why}" if why.startswith("contains") else why,
                          AudioErrorKind.CORRUPT)
     return to_mono_resampled(y, sr, None)
 

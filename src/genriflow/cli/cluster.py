@@ -40,7 +40,8 @@ def command(
                                                    "(default: one per genre).")] = None,
     components: Annotated[int, typer.Option(help="PCA components before clustering.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/cluster-<time>)."
+    out: Annotated[Path | None, typer.Option(help="Run folder: new, empty or an earlier "
+                                             "cluster run's (default: runs/cluster-<time>)."
                                              )] = None,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, device: Device = "auto",

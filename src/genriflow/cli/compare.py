@@ -39,7 +39,8 @@ def command(
                                                "shortchunk-cnn; on a table knn,svm,logreg."
                                                )] = None,
     split: Annotated[str, typer.Option(help=SPLIT_HELP)] = "auto",
-    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/compare-<time>)."
+    out: Annotated[Path | None, typer.Option(help="Run folder: new, empty or an earlier "
+                                             "compare run's (default: runs/compare-<time>)."
                                              )] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the split and the models.")] = 0,
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,

@@ -37,7 +37,8 @@ def command(
                                                help="A Kaggle-style feature table.")] = None,
     part: Annotated[str, typer.Option(help="test/valid/train (the model's own split) or all "
                                       "(data the model never saw).")] = "test",
-    out: Annotated[Path | None, typer.Option(help="Run folder (default: runs/evaluate-<time>)."
+    out: Annotated[Path | None, typer.Option(help="Run folder: new, empty or an earlier "
+                                             "evaluate run's (default: runs/evaluate-<time>)."
                                              )] = None,
     open_set: Annotated[bool, typer.Option("--open-set", help="Leave-one-genre-out instead: "
                                            "refit the model's recipe without each genre in "

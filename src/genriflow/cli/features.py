@@ -47,12 +47,13 @@ def command(
 
     options = run_options(store, no_store, n_jobs, quiet, engine, address, device)
     if options.store is not None:  # its work is to fill the store: refused before any
-        from genriflow.locations import cannot_write
+        from genriflow.locations import cannot_write, store_field
 
         if (reason := cannot_write(options.store)) is not None:
-            raise ConfigError("store", f"{options.store}: cannot be written ({reason}); "
-                              "features keeps what it computes there: name a writable "
-                              "--store, or --no-store to compute without keeping")
+            raise ConfigError(store_field(options.store),
+                              f"{options.store}: cannot be written ({reason}); features "
+                              "keeps what it computes there: name a writable --store, or "
+                              "--no-store to compute without keeping")
     names = split_list(feature_sets)
     vector_sets: list[str] = []
     # an unknown name is extract's error, said light; --out and --png are checked against

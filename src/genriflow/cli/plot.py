@@ -17,8 +17,9 @@ def command(
         metavar="TARGET", help="A song (seven pictures of it), a folder of "
                                "labelled audio or a feature table .csv/.parquet "
                                "(dataset pictures).")],
-    out: Annotated[Path | None, typer.Option(help="Folder for the PNGs and report.html "
-                                             "(default: plots/<name>).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the PNGs and report.html: new, "
+                                             "empty or an earlier plot's (default: "
+                                             "plots/<name>).")] = None,
     offset: Annotated[float, typer.Option(help="Song: start of the window, seconds.")] = 0.0,
     duration: Annotated[float, typer.Option(help="Song: length of the window, seconds.")
                         ] = 30.0,

@@ -42,7 +42,8 @@ def command(
     storage: Annotated[str | None, typer.Option(help="Optuna storage, e.g. "
                                                 "sqlite:///tune.db (default: tune.db in "
                                                 "the run folder). Rerun to resume.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Run folder; the study is named after it "
+    out: Annotated[Path | None, typer.Option(help="Run folder: new, empty or an earlier tune "
+                                             "run's, resumed; the study is named after it "
                                              "(default: runs/tune-<model>-<time>).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Trials at once.")] = 1,
     split: Annotated[str, typer.Option(help=f"One of: {', '.join(SPLIT_METHODS)} (a "

@@ -54,6 +54,7 @@ import numpy as np
 
 from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.features.sets import FeatureConfig
+from genriflow.locations import STORE_ENVIRONMENT, store_field
 
 try:
     import fcntl
@@ -80,8 +81,10 @@ def warn_not_kept(root: str | os.PathLike, reason: OSError | str) -> None:
     and not kept."""
     if isinstance(reason, OSError):
         reason = reason.strerror or str(reason)
-    warnings.warn(GenriflowWarning(f"the feature store {root} cannot be written ({reason}): "
-                                   "features are computed and not kept"), stacklevel=2)
+    named = f" (named by {STORE_ENVIRONMENT})" if store_field(root) != "store" else ""
+    warnings.warn(GenriflowWarning(f"the feature store {root}{named} cannot be written "
+                                   f"({reason}): features are computed and not kept"),
+                  stacklevel=2)
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class FeatureStore:
                     _atomic_write(config_file, json.dumps(config.to_dict(), indent=2).encode())
         except OSError as exc:
             if exc.errno in (errno.ENOTDIR, errno.EEXIST):  # the user's setting: one line
-                raise ConfigError("store", f"{root}: cannot be used as the feature store "
+                raise ConfigError(store_field(root), f"{root}: cannot be used as the feature store "
                                   f"({exc.strerror or exc}: {exc.filename})") from None
             store.unwritable = exc.strerror or str(exc)
             return store

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio import AudioError
-from genriflow.datasets.discover import DatasetError, discover, iter_audio_files
+from genriflow.datasets.discover import DatasetError, discover, find_audio_files
 from genriflow.features.extract import extract
 from genriflow.features.options import RunOptions
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
@@ -166,7 +166,7 @@ class SimilarityIndex:
                                "search (a song to match comes first)")
         if not self.library.is_dir():
             raise DatasetError(f"{self.library}: no such folder")
-        files = iter_audio_files(self.library)
+        files, unlisted = find_audio_files(self.library)  # a folder it may not list: failed
         result = extract(files, self.config, sampling=self.sampling,
                          options=self._options(n_jobs, progress))
         store = ParquetEmbeddings(self.file)
@@ -183,7 +183,7 @@ class SimilarityIndex:
                                                   sampling=self.sampling)
         report = _compare(dict(zip(old.paths, old.keys or [], strict=True)),
                           dict(zip(new.paths, new.keys or [], strict=True)))
-        report.errors, report.computed = result.errors, result.computed
+        report.errors, report.computed = [*unlisted, *result.errors], result.computed
         return report
 
     def embed(self, song: str | os.PathLike, n_jobs: int = 1) -> tuple[np.ndarray, str]:

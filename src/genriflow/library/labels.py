@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from genriflow.datasets.discover import iter_audio_files
+from genriflow.datasets.discover import find_audio_files
 from genriflow.errors import one_of
 from genriflow.library.db import LibraryError
 
@@ -143,7 +143,10 @@ def from_folders(conn: sqlite3.Connection, folder: str | os.PathLike) -> LabelSe
                            "are the categories")
     if not root.is_dir():
         raise LibraryError(f"{folder}: no such folder")
-    subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        raise LibraryError(f"{folder}: cannot be listed ({exc.strerror or exc})") from None
     if not subs:
         raise LibraryError(f"{folder}: no sub-folders; make one folder per category, each "
                            "holding its songs")
@@ -151,7 +154,10 @@ def from_folders(conn: sqlite3.Connection, folder: str | os.PathLike) -> LabelSe
     _check_names(labels, [p.name for p in subs])
     lookup, found = _Lookup(conn), {}
     for sub in subs:
-        for path in iter_audio_files(sub):
+        paths, unlisted = find_audio_files(sub)
+        # a folder it may not list: its songs are not known, so said, not passed over
+        labels.skipped.extend((str(e.path), e.reason) for e in unlisted)
+        for path in paths:
             song, why = lookup.find(path)
             if song is None:
                 labels.skipped.append((str(path), why))
