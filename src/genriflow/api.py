@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from numbers import Real
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genriflow.errors import ConfigError, a_path, at_least
@@ -533,3 +535,35 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
         return SimilarSongs(neighbours, update, index,
                             *precision_with_interval(index, labels, k))
     return SimilarSongs(neighbours, update, index)
+
+
+def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0.0,
+         duration: float = 30.0, options: RunOptions | None = None) -> list[Path]:
+    """Pictures of a song (waveform, spectrograms, chroma, tonnetz, MFCC, ZCR) or of a
+    dataset (a labelled folder or a feature table: box plots, PCA, correlations), with
+    ``report.html``. Returns the PNG files (a song's: ``NAME-waveform.png``,
+    ``NAME-spectrogram.png``, ``NAME-mel-spectrogram.png``, ``NAME-chroma.png``,
+    ``NAME-tonnetz.png``, ``NAME-mfcc.png``, ``NAME-zcr.png``).
+
+    Examples
+    --------
+    >>> import genriflow
+    >>> try:                                # checked before the data is touched
+    ...     genriflow.plot("song.mp3", out="pics", duration=0)
+    ... except genriflow.ConfigError as err:
+    ...     print(err)
+    `duration` must be positive; got 0
+    """
+    from genriflow.workflows.run_folder import a_run_folder, claim_run_folder
+
+    a_path("target", target)
+    at_least("offset", offset, 0)
+    if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
+        raise ConfigError("duration", f"must be positive; got {duration!r}")
+    at_least("duration", duration, 0)  # nor infinite
+    a_run_folder("out", out, kind="plot")
+    from genriflow.plots.folder import plot_to_folder
+
+    options = options if options is not None else default_options()
+    claim_run_folder(out, kind="plot")
+    return plot_to_folder(target, out, offset=offset, duration=duration, options=options)

@@ -28,7 +28,7 @@ def command(
 ) -> None:
     """Pictures: waveform, spectrograms, chroma, tonnetz, MFCC and ZCR of a song; box plots,
     PCA and correlations of a dataset."""
-    from genriflow.api_training import plot
+    from genriflow.api import plot
 
     out = out or Path("plots") / target.stem
     paths = plot(target, out=out, offset=offset, duration=duration,
