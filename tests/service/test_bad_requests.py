@@ -79,6 +79,18 @@ def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(cl
     assert client.get("/v1/models").status_code == 200
 
 
+def test_a_query_parameter_given_twice_is_refused_naming_it(client, songs):
+    # `?tags=true&tags=false` was a 200 in which the last value silently won
+    song = songs["rock"].read_bytes()
+    for query in ("tags=true&tags=false", "tags=true&similar=false&tags=true"):
+        message = error_of(client.post(f"/v1/classify?{query}", content=song), 422,
+                           "repeated-parameter")
+        assert message == "?tags: given 2 times to POST /v1/classify; give it once"
+    message = error_of(client.post("/v1/jobs?tags=1&tags=1&tags=0", files=[
+        ("files", ("a.wav", song))]), 422, "repeated-parameter")
+    assert message.startswith("?tags: given 3 times to POST /v1/jobs")
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")

@@ -94,18 +94,25 @@ def _query_names(dependant: Dependant) -> list[str]:
 
 
 async def known_query(request: Request) -> None:
-    """Refuse a query parameter the endpoint does not take (422): ``?tag=true`` was
-    ignored, and the song analysed without tags as if nothing had been asked."""
+    """Refuse a query parameter the endpoint does not take, or one given twice (422):
+    ``?tag=true`` was ignored, and the song analysed without tags as if nothing had been
+    asked; of ``?tags=true&tags=false`` the last silently won."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     taken = _query_names(route.dependant)
-    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+    given = [name for name, _ in request.query_params.multi_items()]
+    unknown = [name for name in dict.fromkeys(given) if name not in taken]
     if unknown:
         takes = (f"it takes {', '.join(taken)}" if taken
                  else "it takes no query parameters")
         raise ServiceError(422, "unknown-parameter", f"?{shown_name(unknown[0])[:64]}: not a "
                            f"parameter of {request.method} {route.path}; {takes}")
+    repeated = [name for name in dict.fromkeys(given) if given.count(name) > 1]
+    if repeated:
+        raise ServiceError(422, "repeated-parameter", f"?{shown_name(repeated[0])[:64]}: "
+                           f"given {given.count(repeated[0])} times to {request.method} "
+                           f"{route.path}; give it once")
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
