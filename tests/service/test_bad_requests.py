@@ -91,6 +91,13 @@ def test_a_query_parameter_given_twice_is_refused_naming_it(client, songs):
     assert message.startswith("?tags: given 3 times to POST /v1/jobs")
 
 
+def test_probes_ignore_query_parameters(client):
+    # kept on purpose (docs/service.md): a monitor's cache-busting `?_=1712345678`
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path, params={"_": "1712345678"}).status_code == 200, path
+        assert client.get(f"{path}?_=1&_=2").status_code == 200, path
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")
