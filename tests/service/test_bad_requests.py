@@ -79,17 +79,62 @@ def test_an_unknown_query_parameter_is_refused_naming_what_the_endpoint_takes(cl
     assert client.get("/v1/models").status_code == 200
 
 
+def test_a_query_parameter_given_twice_is_refused_naming_it(client, songs):
+    # `?tags=true&tags=false` was a 200 in which the last value silently won
+    song = songs["rock"].read_bytes()
+    for query in ("tags=true&tags=false", "tags=true&similar=false&tags=true"):
+        message = error_of(client.post(f"/v1/classify?{query}", content=song), 422,
+                           "repeated-parameter")
+        assert message == "?tags: given 2 times to POST /v1/classify; give it once"
+    message = error_of(client.post("/v1/jobs?tags=1&tags=1&tags=0", files=[
+        ("files", ("a.wav", song))]), 422, "repeated-parameter")
+    assert message.startswith("?tags: given 3 times to POST /v1/jobs")
+
+
+def test_probes_ignore_query_parameters(client):
+    # kept on purpose (docs/service.md): a monitor's cache-busting `?_=1712345678`
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path, params={"_": "1712345678"}).status_code == 200, path
+        assert client.get(f"{path}?_=1&_=2").status_code == 200, path
+
+
 def test_unknown_route_and_method(client):
     error_of(client.get("/v1/nothing"), 404, "not-found")
     error_of(client.get("/v1/classify"), 405, "method-not-allowed")
 
 
-def test_health_endpoints_answer_head(service):
-    # a load balancer's HEAD /healthz was a 405: the service looked down
-    for path in ("/healthz", "/readyz"):
-        response = httpx.head(service.url + path)
-        assert response.status_code == 200 and response.content == b"", path
-    assert "head" not in httpx.get(service.url + "/openapi.json").json()["paths"]["/healthz"]
+def test_head_is_answered_wherever_get_is(service):
+    # a load balancer's HEAD /healthz was a 405: the service looked down; so were HEAD
+    # /metrics, /v1/models and the page
+    for path in ("/healthz", "/readyz", "/metrics", "/v1/models", "/"):
+        got, head = httpx.get(service.url + path), httpx.head(service.url + path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"", path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        if path != "/metrics":  # its counters move between the two
+            assert head.headers["content-length"] == got.headers["content-length"], path
+    # with the same refusals as GET, bodiless
+    refused = httpx.head(service.url + "/v1/models", params={"verbose": "1"})
+    assert refused.status_code == 422 and refused.content == b""
+    assert httpx.head(service.url + "/v1/jobs/nope").status_code == 404
+    assert httpx.head(service.url + "/v1/classify").status_code == 405
+    paths = httpx.get(service.url + "/openapi.json").json()["paths"]
+    assert all(set(operations) <= {"get", "post"} for operations in paths.values())
+
+
+def test_head_on_a_finished_job_leaves_its_results_for_the_get(service, songs):
+    song = songs["rock"].read_bytes()
+    job = httpx.post(service.url + "/v1/jobs", files=[("files", ("a.wav", song))]).json()
+    kept = service.app.state.jobs.jobs
+    deadline = time.monotonic() + 60
+    while kept[job["id"]].state != "done" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    head = httpx.head(f"{service.url}/v1/jobs/{job['id']}")
+    assert head.status_code == 200 and head.content == b""
+    done = httpx.get(f"{service.url}/v1/jobs/{job['id']}")
+    assert done.status_code == 200 and [r["file"] for r in done.json()["results"]] == ["a.wav"]
+    assert head.headers["content-length"] == done.headers["content-length"]
+    assert httpx.head(f"{service.url}/v1/jobs/{job['id']}").status_code == 404
 
 
 def _post_raw(url: str, headers: dict[str, str], body_chunks, read_timeout: float = 20.0

@@ -94,18 +94,25 @@ def _query_names(dependant: Dependant) -> list[str]:
 
 
 async def known_query(request: Request) -> None:
-    """Refuse a query parameter the endpoint does not take (422): ``?tag=true`` was
-    ignored, and the song analysed without tags as if nothing had been asked."""
+    """Refuse a query parameter the endpoint does not take, or one given twice (422):
+    ``?tag=true`` was ignored, and the song analysed without tags as if nothing had been
+    asked; of ``?tags=true&tags=false`` the last silently won."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     taken = _query_names(route.dependant)
-    unknown = [name for name in dict.fromkeys(request.query_params) if name not in taken]
+    given = [name for name, _ in request.query_params.multi_items()]
+    unknown = [name for name in dict.fromkeys(given) if name not in taken]
     if unknown:
         takes = (f"it takes {', '.join(taken)}" if taken
                  else "it takes no query parameters")
         raise ServiceError(422, "unknown-parameter", f"?{shown_name(unknown[0])[:64]}: not a "
                            f"parameter of {request.method} {route.path}; {takes}")
+    repeated = [name for name in dict.fromkeys(given) if given.count(name) > 1]
+    if repeated:
+        raise ServiceError(422, "repeated-parameter", f"?{shown_name(repeated[0])[:64]}: "
+                           f"given {given.count(repeated[0])} times to {request.method} "
+                           f"{route.path}; give it once")
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
@@ -157,9 +164,27 @@ def create_app(config: ServiceConfig) -> FastAPI:
     api = APIRouter(prefix="/v1", dependencies=[*guards, Depends(known_query)],
                     responses=_errors(*(401,) * config.needs_token, 422))
     _routes(api, config, engine, jobs, upload_dir)
+    _answer_head(api)
     app.include_router(api)
     _public(app, config, engine, metrics)
+    _answer_head(app.router)
     return app
+
+
+def _answer_head(router: APIRouter) -> None:
+    """HEAD wherever ``router`` answers GET (a load balancer's or uptime monitor's probe,
+    a client checking a job: a 405 before): a twin route of each GET endpoint, with the
+    same guards and query check, kept out of the document (one route of both methods
+    would be two operations of one id). The server sends the GET's status and headers,
+    no body."""
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and "GET" in route.methods and (
+                "HEAD" not in route.methods):
+            own = [d for d in route.dependencies if d not in router.dependencies]
+            router.add_api_route(route.path.removeprefix(router.prefix), route.endpoint,
+                                 methods=["HEAD"], dependencies=own,
+                                 response_class=route.response_class,
+                                 include_in_schema=False)
 
 
 def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStore,
@@ -235,8 +260,9 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
 
     @api.get("/jobs/{job_id}", responses={200: {"model": JobStatus}, **_errors(404)},
              summary="A job's progress; once done, its results (given once)")
-    async def get_job(job_id: str) -> JSONResponse:
-        return JSONResponse(jobs.get(job_id))
+    async def get_job(request: Request, job_id: str) -> JSONResponse:
+        # HEAD answers what GET would, but the results stay for the GET
+        return JSONResponse(jobs.get(job_id, keep=request.method == "HEAD"))
 
     @api.get("/models", summary="The model this service answers with, and the built-ins")
     async def models() -> JSONResponse:
@@ -289,11 +315,6 @@ def _public(app: FastAPI, config: ServiceConfig, engine: Engine, metrics: Metric
                              "multi_label": engine.multi_label,
                              "needs_token": config.needs_token,
                              "library": config.library is not None})
-
-    # HEAD too: a load balancer's or uptime monitor's probe (405 before); a route of its
-    # own, out of the document (one route of both methods: two operations of one id)
-    for path, endpoint in (("/healthz", healthz), ("/readyz", readyz)):
-        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def prometheus() -> Response:

@@ -84,8 +84,15 @@ class JobStore:
         task.add_done_callback(self._tasks.discard)
         return job
 
-    def get(self, job_id: str) -> dict[str, Any]:
+    def get(self, job_id: str, *, keep: bool = False) -> dict[str, Any]:
         """A job's status; a finished job's results, given once (the job is then gone).
+
+        Parameters
+        ----------
+        job_id : str
+        keep : bool
+            Keep a finished job and its results (for a HEAD request, which answers what a
+            GET would without taking them).
 
         Raises
         ------
@@ -100,7 +107,8 @@ class JobStore:
                                "with a restart of the service (jobs live in the process)")
         if job.state != "done":
             return job.status(with_results=False)
-        del self.jobs[job_id]
+        if not keep:
+            del self.jobs[job_id]
         return job.status(with_results=True)
 
     def expire(self, now: float | None = None) -> int:
