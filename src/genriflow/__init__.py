@@ -48,6 +48,7 @@ _EXPORTS = {
     "plot": "genriflow.api",
     "Run": "genriflow.api_training",
     "RunOptions": "genriflow.features.options",
+    "default_store_dir": "genriflow.locations",
     "Prediction": "genriflow.inference.predict",
     "Predictions": "genriflow.inference.predict",
     "SongTags": "genriflow.inference.tags",
@@ -95,6 +96,7 @@ __all__ = [
     "plot",
     "Run",
     "RunOptions",
+    "default_store_dir",
     "Prediction",
     "Predictions",
     "SongTags",
@@ -156,6 +158,7 @@ if TYPE_CHECKING:
     from genriflow.inference.predict import Prediction, Predictions
     from genriflow.inference.tags import SongTags, Tagged
     from genriflow.library import Library, LibraryError
+    from genriflow.locations import default_store_dir
     from genriflow.models.base import GenreClassifier, ModelError
     from genriflow.models.ref import ModelRef
     from genriflow.models.registry import ModelDescription

@@ -14,10 +14,18 @@ STORE_ENVIRONMENT = "GENRIFLOW_STORE"
 
 
 def default_store_dir() -> Path:
-    """``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``.
+    """The command line's feature store: ``$GENRIFLOW_STORE``, else
+    ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``.
 
     An empty variable counts as unset (``Path("")`` is the current folder, perhaps a music
     folder), and a relative ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
+    Public as ``genriflow.default_store_dir``: ``RunOptions(store=default_store_dir())``
+    shares the command line's store.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not made here).
     """
     if os.environ.get(STORE_ENVIRONMENT):
         return Path(os.environ[STORE_ENVIRONMENT])

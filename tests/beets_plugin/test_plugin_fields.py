@@ -261,3 +261,37 @@ def test_a_plan_of_one_field_counts_it_in_the_singular(beets_plugin, lib):
                           log=lines.append) == (1, 0)
     assert lines[-2].endswith(": 1 field put back"), lines
     assert lines[-1] == "undo: 1 field changed, 0 left alone"
+
+
+def test_the_plugin_uses_genriflow_s_public_api_alone():
+    """The plugin imported read_playlist and PLAYLIST_SUFFIXES from genriflow.library.labels,
+    check_name from genriflow.library.configs, counted from genriflow.progress and
+    default_store_dir from genriflow.locations: internals that may move. It is a layer over
+    the public API (docs/architecture.md): only names in `genriflow.__all__` and
+    `genriflow.library.__all__`."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import genriflow
+
+    public = {"genriflow": set(genriflow.__all__),
+              "genriflow.library": set(importlib.import_module("genriflow.library").__all__)}
+    used = []
+    for source in sorted(Path(plugin.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("genriflow"):
+                used += [(source.name, node.module, a.name) for a in node.names]
+            elif isinstance(node, ast.Import):
+                used += [(source.name, a.name, None) for a in node.names
+                         if a.name.startswith("genriflow")]
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id == "genriflow"):
+                used.append((source.name, "genriflow", node.attr))
+    assert {"read_playlist", "PLAYLIST_SUFFIXES", "check_name"} <= {u[2] for u in used}
+    private = [u for u in used if u[1] not in public or (u[2] is not None
+                                                         and u[2] not in public[u[1]])]
+    assert private == []
+    for module, names in public.items():  # each public name is there to import
+        for name in names:
+            assert getattr(importlib.import_module(module), name) is not None, (module, name)

@@ -239,6 +239,22 @@ def test_plan_takes_one_field_as_a_string(classified):
     assert library.plan("genre").rows == library.plan(["genre"]).rows != []
 
 
+def test_plan_shows_a_bar_over_the_files_it_reads_and_quiet_hides_it(classified, tmp_path,
+                                                                     cli):
+    """`library plan` reads every song's tags (minutes on a large collection) with no bar,
+    and had no `-q/--quiet`, unlike apply and undo."""
+    library, _ = classified
+    shown = cli("library", "plan", "-o", tmp_path / "a.csv", "--db", library.path)
+    assert shown.returncode == 0, shown.stderr
+    assert "reading tags" in shown.stderr and "4/4" in shown.stderr
+    for flag in ("-q", "--quiet"):
+        quiet = cli("library", "plan", "-o", tmp_path / "b.csv", flag, "--db", library.path)
+        assert quiet.returncode == 0, quiet.stderr
+        assert "reading tags" not in quiet.stderr and quiet.stdout == shown.stdout.replace(
+            "a.csv", "b.csv")
+    assert read_plan(tmp_path / "a.csv") == read_plan(tmp_path / "b.csv")
+
+
 def test_an_output_that_cannot_be_written_is_one_line_before_anything_is_written(
         classified, tmp_path, cli):
     # each was "internal error (a bug)": IsADirectoryError, FileExistsError, PermissionError

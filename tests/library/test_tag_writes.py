@@ -182,6 +182,26 @@ def test_a_dry_run_foresees_the_read_only_files_the_run_will_refuse(tmp_path, wr
     assert checksums(music) == written
 
 
+def test_a_dry_undo_refuses_a_read_only_file_with_unreadable_tags_as_the_undo_does(
+        tmp_path, write_song):
+    # The dry run checked read-only first ("is read-only; left untouched"), the undo opens
+    # the tags first ("its tags cannot be read ..."): one file, two different reasons.
+    song = write_song(tmp_path / "music" / "a.flac", title="A")
+    db = tmp_path / "library.db"
+    with Library(db) as library:
+        assert library.apply(_plan([(song, "genre", "", "Jazz")], tmp_path / "plan.csv")
+                             ).written == 1
+    song.write_bytes(b"fLaC" + bytes(64))  # damaged since, with tags mutagen cannot parse
+    with sqlite3.connect(db) as conn:  # ... and the bytes the journal says the run wrote
+        conn.execute("UPDATE tag_changes SET new_content = ?", (content_hash(song),))
+    song.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    with Library(db) as library:
+        dry, real = library.undo(dry_run=True), library.undo()
+    assert dry.errors == real.errors and len(real.errors) == 1
+    assert real.errors[0][1].startswith("its tags cannot be read"), real.errors
+    assert (dry.written, dry.failed) == (real.written, real.failed) == (0, 1)
+
+
 def test_an_id3v2_3_song_keeps_its_v2_3_frames_and_its_v2_4_only_ones(tmp_path, write_song):
     song = _make(tmp_path / "music", write_song, "mp3-v2.3")
     id3 = ID3(song)

@@ -16,6 +16,7 @@ from beetsplug.genriflow.fields import (
     OWN_FIELDS,
     RESERVED,
     category_fields,
+    counted,
     field_name,
     shared_field,
 )
@@ -36,7 +37,7 @@ def learn(plugin: GenriflowPlugin, items: Iterable[Item], name: str, *,
     (one category per value), or from ``playlists`` (one m3u/m3u8 per category, named
     after the file), among ``items`` (those of ``query``; a playlist's other songs are
     named and left out). ``progress``: progress bars while scanning and analysing."""
-    from genriflow.library.configs import check_name
+    from genriflow.library import check_name
 
     check_own_fields(name)
     for other in plugin.learnt():  # learnt again under its own name: its fields, kept
@@ -81,8 +82,7 @@ def among(playlists: Sequence[str], items: Sequence[Item], folder: Path,
     """``playlists`` as copies in ``folder`` that list only songs among ``items``; the
     other songs of each are named and counted in one line (left to the index, a song
     beside an item would be learnt from, one elsewhere skipped, neither said)."""
-    from genriflow.library.labels import PLAYLIST_SUFFIXES, read_playlist
-    from genriflow.progress import counted
+    from genriflow.library import PLAYLIST_SUFFIXES, read_playlist
 
     ours = {os.path.normpath(os.path.abspath(os.fsdecode(i.path))) for i in items}
     where = f"items of the query {query}" if query else "in the beets library"
@@ -128,8 +128,6 @@ def groups(items: Sequence[Item], field: str) -> dict[str, list[str]]:
             continue
         groups.setdefault(value, []).append(os.path.abspath(os.fsdecode(item.path)))
     if skipped:
-        from genriflow.progress import counted
-
         ui.print_("skipped: " + ", ".join(f"{counted(n, 'item')} ({why})"
                                           for why, n in skipped.items()))
     if len(groups) < 2:
@@ -186,8 +184,6 @@ def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
     todo = [i for i in items if plugin.config["force"].get(bool)
             or i.get(field + "_model") != identity]
     if len(todo) < len(items):
-        from genriflow.progress import counted
-
         ui.print_(f"{counted(len(items) - len(todo), 'item')} already in categories by {name} "
                   "(--force applies it again)")
     if not todo:

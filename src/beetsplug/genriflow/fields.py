@@ -169,3 +169,13 @@ def has_genres_list() -> bool:
     from beets.library import Item
 
     return "genres" in Item._fields
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is one, as genriflow's own messages count
+    (kept here: genriflow's helper is no part of its public API).
+
+    >>> counted(1, "item"), counted(0, "field")
+    ('1 item', '0 fields')
+    """
+    return f"{n} {noun if n == 1 else noun + 's'}"

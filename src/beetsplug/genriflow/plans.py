@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from beets import ui
 from beets.util import displayable_path
 
-from beetsplug.genriflow.fields import same, sets
+from beetsplug.genriflow.fields import counted, same, sets
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -159,8 +159,6 @@ def restore(lib: Library, changes: Sequence[Change], *, undo: bool, write: bool,
     alone and listed; a field that already holds the value asked for (a plan undone or
     applied twice) is counted as already so. Returns (fields changed, fields left alone).
     """
-    from genriflow.progress import counted
-
     by_item: dict[int, list[Change]] = {}
     for change in changes:
         by_item.setdefault(change.id, []).append(change)

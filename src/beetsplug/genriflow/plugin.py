@@ -22,6 +22,7 @@ from beetsplug.genriflow.categories import categorise, category_folder, check_to
 from beetsplug.genriflow.fields import (
     CANONICAL,
     FLOAT_FIELDS,
+    counted,
     field_name,
     has_genres_list,
     same,
@@ -221,9 +222,8 @@ class GenriflowPlugin(BeetsPlugin):
         """genriflow's :class:`~genriflow.RunOptions`: the configured store and workers;
         ``progress``: genriflow's progress bar on standard error."""
         import genriflow
-        from genriflow.locations import default_store_dir
 
-        store = self.config["store"].as_str() or default_store_dir()
+        store = self.config["store"].as_str() or genriflow.default_store_dir()
         jobs = self.count("jobs", "every core") or None
         return genriflow.RunOptions(store=Path(os.path.expanduser(str(store))), n_jobs=jobs,
                                     progress=progress)
@@ -286,8 +286,6 @@ class GenriflowPlugin(BeetsPlugin):
         # with --category, items the genre model already analysed are no news: said only
         # when the genre analysis runs at all (for items it has not analysed yet)
         if len(todo) < len(items) and (todo or not categories_asked):
-            from genriflow.progress import counted
-
             ui.print_(f"{counted(len(items) - len(todo), 'item')} already analysed by {identity} "
                       "(--force analyses them again)")
         paths = {i.id: os.fsdecode(i.path) for i in items}

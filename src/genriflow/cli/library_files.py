@@ -43,6 +43,7 @@ def plan(
     min_confidence: Annotated[float, typer.Option(
         help="Fields whose analysis is less sure than this keep their value.")] = 0.0,
     skip_unknown: SkipUnknown = False, model: Model = None, db: Db = None,
+    quiet: Quiet = False,
 ) -> None:
     """Write a reviewable plan: per song and field, the value now, the value to write, the
     confidence, the model and the file's content hash. Nothing is written to the songs.
@@ -53,7 +54,10 @@ def plan(
     config = PlanConfig(tuple(split_list(fields)), policy=policy,
                         min_confidence=min_confidence, model=model, skip_unknown=skip_unknown)
     with open_library(db) as library:
-        made = library.plan(**asdict(config))
+        from genriflow.library.plan import plan_output
+
+        plan_output(out)  # before the songs' tags are read
+        made = library.plan(**asdict(config), progress=not quiet)
     made.write(out)
     for path, why in made.left_out:  # on a terminal, wrapped between words
         print_hanging(err_console, styled(("left out:", "yellow"), " "), f"{path}: {why}")

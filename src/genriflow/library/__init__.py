@@ -32,10 +32,13 @@ _EXPORTS = {
     "LearnConfig": "genriflow.library.configs",
     "Library": "genriflow.library.index",
     "LibraryError": "genriflow.library.db",
+    "PLAYLIST_SUFFIXES": "genriflow.library.labels",
     "PlanConfig": "genriflow.library.configs",
     "ScanReport": "genriflow.library.scan",
     "Selection": "genriflow.library.selection",
+    "check_name": "genriflow.library.configs",
     "default_db_path": "genriflow.library.db",
+    "read_playlist": "genriflow.library.labels",
 }
 
 __all__ = [
@@ -47,19 +50,22 @@ __all__ = [
     "LearnConfig",
     "Library",
     "LibraryError",
+    "PLAYLIST_SUFFIXES",
     "PlanConfig",
     "ScanReport",
     "Selection",
+    "check_name",
     "default_db_path",
+    "read_playlist",
 ]
 
 if TYPE_CHECKING:
     from genriflow.library.albums import AlbumReport
     from genriflow.library.classify import ClassifyReport
-    from genriflow.library.configs import ClassifyConfig, LearnConfig, PlanConfig
+    from genriflow.library.configs import ClassifyConfig, LearnConfig, PlanConfig, check_name
     from genriflow.library.db import SCHEMA_VERSION, LibraryError, default_db_path
     from genriflow.library.index import Library
-    from genriflow.library.labels import LabelSet
+    from genriflow.library.labels import PLAYLIST_SUFFIXES, LabelSet, read_playlist
     from genriflow.library.scan import ScanReport
     from genriflow.library.selection import Selection
 

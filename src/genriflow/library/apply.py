@@ -394,15 +394,14 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         return
     old = json.loads(change["old_tags"])
     fields = list(json.loads(change["new_values"]))
-    if options.dry_run and _refused(path, report):
-        return
     try:
         current = TagFile(path, id3_version=options.id3_version)
     except TagFormatError as exc:
         report._fail(path, str(exc))
         return
-    if options.dry_run:
-        _foresee_undo(current, old, fields, report)
+    if options.dry_run:  # refused as the real run refuses: after the tags are opened
+        if not _refused(path, report):
+            _foresee_undo(current, old, fields, report)
         return
 
     def restore(tags: TagFile) -> dict[str, list[str]]:

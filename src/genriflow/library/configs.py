@@ -211,6 +211,27 @@ def album_min_tracks(min_tracks: int) -> int:
 def check_name(name: str) -> str:
     """``name`` if it can name a learnt model: a folder name, not a built-in model's.
 
+    :meth:`Library.learn <genriflow.library.Library.learn>` checks it too; check it
+    yourself to refuse a name before any scan or analysis.
+
+    Parameters
+    ----------
+    name : str
+        Letters, digits, ``.``, ``_`` or ``-``, at most 64, starting with a letter or
+        digit; not a built-in model's name (:func:`genriflow.available_models`).
+
+    Returns
+    -------
+    str
+        ``name``.
+
+    Raises
+    ------
+    LibraryError
+        Naming it and the reason.
+
+    Examples
+    --------
     >>> check_name("my-three")
     'my-three'
     >>> check_name("../x")

@@ -442,10 +442,9 @@ class Library:
     @guarded
     def plan(self, fields: Sequence[str] = ("genre",), *, policy: str = "keep-existing",
              min_confidence: float = 0.0, model: str | None = None,
-             skip_unknown: bool = False) -> TagPlan:
+             skip_unknown: bool = False, progress: bool = False) -> TagPlan:
         """A reviewable tag plan: per analysed song and field, the value now and the value
         to write (see :mod:`genriflow.library.plan`); save it with ``.write(path)``.
-        ``fields``: one of genre, mood and voice, or several.
 
         The default policy never replaces a value the user set. ``skip_unknown``: songs
         the model's reject rule calls none of its genres keep their genre. Nothing is
@@ -460,6 +459,8 @@ class Library:
             Fields whose analysis is less sure than this keep their value.
         model, skip_unknown
             Whose analyses (as for :meth:`songs`); leave unknown songs' genre alone.
+        progress : bool
+            Show a progress bar over the files whose tags are read.
 
         Returns
         -------
@@ -473,7 +474,8 @@ class Library:
         config = PlanConfig(fields=fields, policy=policy,
                             min_confidence=min_confidence, model=self._model_name(model),
                             skip_unknown=skip_unknown)
-        plan = make_plan(self._conn, config)
+        a_bool("progress", progress)
+        plan = make_plan(self._conn, config, progress=progress)
         # named as ls and export name it, and as GENRIFLOW_MODEL is written: the folder's
         # path would put the user's data folder into every tagged file
         plan.rows = [dataclasses.replace(r, model=str(self._shown(r.model))) if r.model

@@ -38,7 +38,8 @@ from genriflow.library.db import LibraryError
 
 #: The tags a category can be read from.
 LABEL_TAGS = ("genre", "mood")
-#: Playlist file endings read.
+#: The playlist file endings read (:func:`read_playlist`, ``learn``'s ``from_playlists``),
+#: lower case: ``(".m3u", ".m3u8")``.
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8")
 #: The label of a song a learnt model is not sure of; no category may take it.
 UNSURE = "unsure"
@@ -208,8 +209,25 @@ def read_playlist(path: str | os.PathLike) -> list[str]:
 
     Relative entries are relative to the playlist's folder; ``#`` lines and blank lines
     are skipped; ``file://`` addresses are decoded; other addresses (``http://``) are kept
-    as they are (no such file).
+    as they are (no such file). UTF-8 (with or without a byte-order mark), else Latin-1.
 
+    Parameters
+    ----------
+    path : path
+        The playlist (:data:`PLAYLIST_SUFFIXES`; the ending is not checked here).
+
+    Returns
+    -------
+    list of str
+        Its entries, in order, duplicates kept.
+
+    Raises
+    ------
+    OSError
+        The playlist cannot be read.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "calm.m3u8").write_text("#EXTM3U\\n#EXTINF:3,A\\nsongs/a.flac\\n\\n")

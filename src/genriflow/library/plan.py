@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genriflow.errors import a_folder_to_write
 from genriflow.library.configs import (  # noqa: F401 (re-exported: their home before)
     FIELDS,
     POLICIES,
@@ -34,7 +35,7 @@ from genriflow.library.configs import (  # noqa: F401 (re-exported: their home b
 from genriflow.library.db import LibraryError
 from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.library.tagformats import TagFile, TagFormatError
-from genriflow.progress import counted
+from genriflow.progress import counted, progress_bar
 
 PLAN_COLUMNS = ("path", "field", "old", "new", "confidence", "model", "content", "note")
 #: How several values of a field are written in a plan.
@@ -92,16 +93,10 @@ class TagPlan:
 
         Raises
         ------
-        LibraryError
-            ``path`` is a folder, or a file that is not a plan (a song, any other file):
-            it is left as it is.
+        LibraryError, ConfigError
+            As :func:`plan_output`; ``path`` is left as it is.
         """
-        out = Path(path)
-        if out.is_dir():
-            raise LibraryError(f"{out}: is a folder; give the plan a file name (plan.csv)")
-        if out.exists() and not _is_plan(out):
-            raise LibraryError(f"{out}: exists and is not a tag plan; left as it is, "
-                               "write the plan to another file")
+        out = plan_output(path)
         with atomic_output(out) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(PLAN_COLUMNS)
@@ -120,12 +115,34 @@ class TagPlan:
                 f"{counted(len(self.left_out), 'song')} left out")
 
 
-def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
+def plan_output(path: str | os.PathLike) -> Path:
+    """``path`` as a ``Path``, if a plan may be written there: checked before the plan is
+    made (its files' tags read), so that a mistyped ``--out`` costs no reading.
+
+    Raises
+    ------
+    LibraryError
+        ``path`` is a folder, or a file that is not a plan (a song, any other file).
+    ConfigError
+        Of ``out``: its folder cannot be made or written.
+    """
+    out = Path(path)
+    if out.is_dir():
+        raise LibraryError(f"{out}: is a folder; give the plan a file name (plan.csv)")
+    if out.exists() and not _is_plan(out):
+        raise LibraryError(f"{out}: exists and is not a tag plan; left as it is, "
+                           "write the plan to another file")
+    a_folder_to_write("out", out.parent)
+    return out
+
+
+def make_plan(conn: sqlite3.Connection, config: PlanConfig, *,
+              progress: bool = False) -> TagPlan:
     """The plan for every analysed song of the index (see the module's policies).
 
     Songs whose file changed since the last scan, or whose tags cannot be read, are left
-    out with the reason. Raises :class:`~genriflow.library.db.LibraryError` when no model
-    has classified the library.
+    out with the reason. ``progress``: a bar over the files whose tags are read. Raises
+    :class:`~genriflow.library.db.LibraryError` when no model has classified the library.
     """
     frame = songs(conn, Selection(model=config.model))
     own_floor = own_min_confidence(conn, config.model) is not None
@@ -134,28 +151,35 @@ def make_plan(conn: sqlite3.Connection, config: PlanConfig) -> TagPlan:
     stats = {r["path"]: (r["size"], r["mtime_ns"]) for r in
              conn.execute("SELECT path, size, mtime_ns FROM songs WHERE status = 'ok'")}
     plan = TagPlan([])
-    for song in frame.itertuples():
-        if not isinstance(song.genre, str):
-            plan.left_out.append((song.path, "not analysed by this model yet"))
-            continue
-        try:
-            st = os.stat(song.path)
-        except OSError:
-            plan.left_out.append((song.path, "no longer exists; run `library scan`"))
-            continue
-        if (st.st_size, st.st_mtime_ns) != stats.get(song.path):
-            plan.left_out.append((song.path, "changed since the last scan; run `library "
-                                             "scan` and `library classify`"))
-            continue
-        try:
-            tags = TagFile(song.path)
-        except TagFormatError as exc:
-            plan.left_out.append((song.path, str(exc)))
-            continue
-        for name in config.fields:
-            plan.rows.append(_row(song, name, tags, config,
-                                  unsure=own_floor and song.unsure is True))
+    with progress_bar(progress, "files") as bar:
+        for song in bar.track(list(frame.itertuples()), description="reading tags"):
+            _plan_song(plan, song, stats, config, own_floor=own_floor)
     return plan
+
+
+def _plan_song(plan: TagPlan, song, stats: dict, config: PlanConfig, *,
+               own_floor: bool) -> None:
+    """One song's rows into ``plan``, or the song into its ``left_out`` with why."""
+    if not isinstance(song.genre, str):
+        plan.left_out.append((song.path, "not analysed by this model yet"))
+        return
+    try:
+        st = os.stat(song.path)
+    except OSError:
+        plan.left_out.append((song.path, "no longer exists; run `library scan`"))
+        return
+    if (st.st_size, st.st_mtime_ns) != stats.get(song.path):
+        plan.left_out.append((song.path, "changed since the last scan; run `library "
+                                         "scan` and `library classify`"))
+        return
+    try:
+        tags = TagFile(song.path)
+    except TagFormatError as exc:
+        plan.left_out.append((song.path, str(exc)))
+        return
+    for name in config.fields:
+        plan.rows.append(_row(song, name, tags, config,
+                              unsure=own_floor and song.unsure is True))
 
 
 def _analysed(song, name: str, *, unsure: bool) -> tuple[str | None, float]:
