@@ -353,3 +353,19 @@ def test_keep_mtime_keeps_the_modification_time_and_the_mode(tmp_path, write_son
     assert kept.stat().st_mtime_ns == 10**18 and moved.stat().st_mtime_ns != 10**18
     assert stat.S_IMODE(kept.stat().st_mode) == stat.S_IMODE(moved.stat().st_mode) == 0o640
     assert mutagen.File(kept)["MOOD"] == mutagen.File(moved)["MOOD"] == ["calm"]
+
+
+def test_a_song_that_cannot_be_read_is_said_so_not_called_gone(tmp_path, write_song,
+                                                                unreadable):
+    # apply (and undo) said "no longer exists" of a song the user may not read
+    music = tmp_path / "music"
+    songs = [write_song(music / f"{i}.flac", seed=i, title=f"T{i}") for i in range(2)]
+    plan = _plan([(s, "genre", "", "Jazz") for s in songs], tmp_path / "plan.csv")
+    unreadable(songs[0])
+    with Library(tmp_path / "library.db") as library:
+        report = library.apply(plan)
+    assert report.failed == 1
+    assert report.errors == [(str(songs[0]), "cannot be read (Permission denied); left "
+                                             "untouched")]
+    songs[0].chmod(0o644)
+    assert "GENRE" not in mutagen.File(songs[0]) and mutagen.File(songs[1])["GENRE"] == ["Jazz"]

@@ -243,8 +243,8 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
     planned = rows[0].content
     try:
         now = content_hash(path)
-    except OSError:
-        report._fail(path, "no longer exists")
+    except OSError as exc:
+        report._fail(path, _unreadable(exc))
         return
     if planned and now != planned:
         earlier = conn.execute("SELECT run_id FROM tag_changes WHERE path = ? AND "
@@ -373,6 +373,14 @@ def _where_now(conn: sqlite3.Connection, change: sqlite3.Row) -> str | None:
     return None
 
 
+def _unreadable(exc: OSError) -> str:
+    """Why a song's bytes could not be read: gone, or there but not readable (a song the
+    user may not read is not "no longer exists")."""
+    if isinstance(exc, FileNotFoundError):
+        return "no longer exists"
+    return f"cannot be read ({exc.strerror or exc}); left untouched"
+
+
 def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
                report: WriteReport) -> None:
     path = _where_now(conn, change)
@@ -383,8 +391,8 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         return
     try:
         now = content_hash(path)
-    except OSError:
-        report._fail(path, "no longer exists")
+    except OSError as exc:
+        report._fail(path, _unreadable(exc))
         return
     if now == change["old_content"]:
         report.unchanged += 1
