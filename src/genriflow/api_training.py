@@ -529,13 +529,16 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
 
 @dataclass
 class Clustering:
-    """Scores per method, each item's cluster, and the unusable files of a clustering run."""
+    """Scores per method, each item's cluster, and the unusable files of a clustering run;
+    ``tracks``: where items are segments of tracks, how many tracks the intervals draw
+    halves of (``None``: the items)."""
 
     scores: pd.DataFrame
     assignments: pd.DataFrame
     feature_set: str
     folder: Path
     errors: list[AudioError] = field(default_factory=list)
+    tracks: int | None = None
 
 
 def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
@@ -573,5 +576,6 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
     claim_run_folder(out, kind="cluster")
     run = cluster_to_folder(dataset, out, config)
-    return Clustering(run.scores, run.assignments, run.feature_set, Path(out), dataset.errors)
+    return Clustering(run.scores, run.assignments, run.feature_set, Path(out), dataset.errors,
+                      run.tracks)
 

@@ -115,3 +115,64 @@ def test_compare_counts_the_validation_interval_over_tracks_too(segment_table, t
     assert f"Wilson {low:.3f}-{high:.3f} over 20 tracks" in report
     assert "tracks per part (each of several segments; the intervals count tracks): " \
            "test: 40, train: 140, valid: 20" in report
+
+
+@pytest.fixture(scope="module")
+def segment_clusters(segment_dataset):
+    from genriflow.training.clustering import ClusterConfig
+    from genriflow.workflows.cluster_run import cluster
+
+    return cluster(segment_dataset, ClusterConfig(methods=("kmeans",)))
+
+
+def test_cluster_intervals_draw_halves_of_tracks(segment_dataset, segment_clusters):
+    from genriflow.evaluation.metrics import clustering_intervals
+
+    run = segment_clusters
+    row = run.scores.iloc[0]
+    clusters = run.assignments["kmeans"].to_numpy()
+    by_segment = clustering_intervals(segment_dataset.y, clusters, n=300)
+    # a track's ten near-alike segments are one item: halves of 200 tracks vary as 200
+    # items do, far more than halves of 2000 segments would
+    for name in ("ari", "nmi", "matched_accuracy"):
+        width = row[f"{name}_high"] - row[f"{name}_low"]
+        assert row[f"{name}_low"] <= row[name] <= row[f"{name}_high"]
+        assert width > 2 * (by_segment[f"{name}_high"] - by_segment[f"{name}_low"]), name
+    assert run.tracks == 200
+
+
+def test_cluster_report_says_its_halves_are_of_tracks(segment_dataset, tmp_path):
+    from typer.testing import CliRunner
+
+    from genriflow.cli import app
+
+    table = segment_dataset.source
+    result = CliRunner().invoke(app, ["cluster", "--features", table, "--methods", "kmeans",
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert "half-sampling of 200 tracks" in " ".join(result.output.split())
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "random halves of the 200 tracks (each with all its segments" in report
+
+
+def test_cluster_intervals_of_one_file_per_clip_are_as_before(kaggle_table):
+    from genriflow.evaluation.metrics import clustering_intervals, clustering_metrics
+    from genriflow.training.clustering import ClusterConfig
+    from genriflow.workflows.cluster_run import cluster
+
+    dataset = from_table(kaggle_table)
+    run = cluster(dataset, ClusterConfig(methods=("kmeans",)))
+    y, clusters = dataset.y, run.assignments["kmeans"].to_numpy()
+    # the draws as they were: random halves of the items
+    rng = np.random.default_rng(0)
+    drawn = [clustering_metrics(y[rows], clusters[rows])
+             for rows in (rng.permutation(len(y))[:len(y) // 2] for _ in range(1000))]
+    point = clustering_metrics(y, clusters)
+    for name in ("ari", "nmi", "matched_accuracy"):
+        q_low, middle, q_high = np.percentile([d[name] for d in drawn], [2.5, 50, 97.5])
+        assert run.scores.iloc[0][f"{name}_low"] == max(-1.0 if name == "ari" else 0.0,
+                                                         point[name] + q_low - middle)
+        assert run.scores.iloc[0][f"{name}_high"] == min(1.0, point[name] + q_high - middle)
+    # the items, one a clip, change nothing
+    named = clustering_intervals(y, clusters, n=50, items=dataset.frame["path"].tolist())
+    assert named == clustering_intervals(y, clusters, n=50)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import genriflow
@@ -140,3 +141,62 @@ def test_bad_tune_input_is_one_line(demo_corpus, tmp_path):
         f"error: `--space` {space}: `params.C.high` must be a number; got 'oops'"]
     with pytest.raises(genriflow.ConfigError, match="`sampler` must be one of grid, tpe"):
         genriflow.tune(demo_corpus, model="svm", sampler="random", out=tmp_path / "r2")
+
+
+def test_tune_counts_its_validation_intervals_over_tracks(demo_corpus, feature_cache, tmp_path):
+    """Segments of tracks (named as Kaggle's 3-second table names them) are not independent
+    validation items: each trial's interval is over the validation part's tracks, as the
+    test figure's is, and the report says so."""
+    import shutil
+
+    from genriflow.intervals import wilson_interval
+
+    lines = ["path,label,group"]
+    for clip in sorted(demo_corpus.glob("*/synth-*")):
+        genre, rest = clip.name.removeprefix("synth-").split(".", 1)
+        number, ext = rest.split(".")
+        for segment in range(3):  # three copies: alike, as a track's segments mostly are
+            name = f"{genre}/{genre}.{number}.{segment}.{ext}"
+            (tmp_path / "segments" / genre).mkdir(parents=True, exist_ok=True)
+            shutil.copy(clip, tmp_path / "segments" / name)
+            lines.append(f"{name},{genre},{genre}.{number}")
+    data = _write(tmp_path / "segments" / "manifest.csv", "\n".join(lines) + "\n")
+    space = _write(tmp_path / "grid.yaml", "model: logreg\nparams:\n"
+                   "  C: {choices: [0.001, 1.0]}\n")
+    out = tmp_path / "run"
+    result = genriflow.tune(data, model="logreg", space=space, sampler="grid", out=out,
+                            split="stratified-grouped", options=RunOptions(store=feature_cache))
+    metrics = json.loads((out / "metrics.json").read_text())
+    tracks = metrics["split"]["tracks"]["valid"]
+    assert metrics["split"]["counts"]["valid"] == 3 * tracks
+    report = (out / "report.md").read_text()
+    for row in result.trials.itertuples():
+        assert row.valid_n == 3 * tracks
+        # a track's three segments are one item: the interval of `tracks` items, not 3x as many
+        low, high = wilson_interval(row.valid_correct / 3, tracks)
+        assert (row.valid_low, row.valid_high) == pytest.approx((low, high))
+        assert (high - low) > 1.5 * np.subtract(*wilson_interval(row.valid_correct,
+                                                                 row.valid_n)[::-1])
+        assert f"{low:.3f}-{high:.3f} over {tracks} tracks)" in report
+        assert row.valid_tracks == tracks
+    assert metrics["test"]["tracks"]["n"] == metrics["split"]["tracks"]["test"]
+    assert f"over {metrics['split']['tracks']['test']} tracks), balanced" in report
+    assert "- tracks per part (each of several segments; the intervals count tracks): " in report
+
+
+def test_tune_on_one_file_per_clip_keeps_its_item_intervals(demo_corpus, feature_cache,
+                                                           tmp_path):
+    from genriflow.intervals import wilson_interval
+
+    space = _write(tmp_path / "grid.yaml", "model: logreg\nparams:\n"
+                   "  C: {choices: [0.001, 1.0]}\n")
+    result = genriflow.tune(demo_corpus, model="logreg", space=space, sampler="grid",
+                            out=tmp_path / "run", split="stratified",
+                            options=RunOptions(store=feature_cache))
+    assert "valid_tracks" not in result.trials
+    for row in result.trials.itertuples():
+        # exactly the figures of the per-item Wilson interval it had before
+        assert (row.valid_low, row.valid_high) == wilson_interval(row.valid_correct,
+                                                                  row.valid_n)
+    assert "tracks" not in json.loads((tmp_path / "run" / "metrics.json").read_text())["split"]
+    assert " tracks" not in (tmp_path / "run" / "report.md").read_text()

@@ -63,7 +63,9 @@ def command(
                 [[r.method, *(figure_with_interval(r, name) for name in shown)]
                  for r in run.scores.itertuples()],
                 title=f"{run.feature_set}, {len(run.assignments)} items (all, no split); "
-                      "95 % intervals (half-sampling)", right=headers)
+                      "95 % intervals (half-sampling"
+                      + ("" if run.tracks is None else f" of {run.tracks} tracks") + ")",
+                right=headers)
     console.print(f"report: {out / 'report.html'}  PCA picture: {out / 'pca-scatter.png'}")
     print_errors(run.errors)
     exit_if_failed(run.errors)

@@ -22,6 +22,7 @@ from genriflow.cli.common import (
     styled,
 )
 from genriflow.datasets import SPLIT_METHODS
+from genriflow.intervals import tracks_words
 
 NAME = "tune"
 
@@ -82,7 +83,8 @@ def command(
         b_low, b_high = test["balanced_accuracy_interval"]
         balanced += f", {b_low:.3f}-{b_high:.3f}"
     console.print(styled("test accuracy ", (f"{test['accuracy']:.3f}", "bold"),
-                         f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f};"
+                         f" ({test['correct']}/{test['n']}, 95 % Wilson {low:.3f}-{high:.3f}"
+                         f"{tracks_words(test)};"
                          f" {balanced}) on {test['part']}"))
     console.print(f"model: {result.model_folder}")
     console.print(f"report: {result.folder / 'report.html'}")

@@ -207,7 +207,7 @@ def clustering_metrics(y_true: Sequence[str], clusters: Sequence[int]) -> dict:
 
 
 def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: int = 1000,
-                         seed: int = 0) -> dict:
+                         seed: int = 0, items: Sequence[str] | None = None) -> dict:
     """95 % intervals of :func:`clustering_metrics`' four figures, by half-sampling.
 
     Each of ``n`` draws scores a random half of the items, without replacement (the
@@ -219,6 +219,12 @@ def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: i
     less their median. The clustering itself is held fixed: the intervals say how much
     the figures depend on which items were scored, not how much another run of the
     clustering would differ.
+
+    Where ``items`` are segments of tracks (a 3-second table's rows, sharing a GTZAN clip
+    key: :func:`~genriflow.evaluation.tracks.track_ids`), each draw takes a random half of
+    the tracks, each with all its segments: a track's segments are not independent items,
+    and halves of segments vary about three times too little (ten segments a track).
+    Other items (one file per clip) are drawn as before.
 
     Returns
     -------
@@ -236,9 +242,16 @@ def clustering_intervals(y_true: Sequence[str], clusters: Sequence[int], *, n: i
     y, c = np.asarray(y_true), np.asarray(clusters)
     point = clustering_metrics(y, c)
     rng = np.random.default_rng(seed)
-    half = max(2, len(y) // 2)
-    drawn = [clustering_metrics(y[rows], c[rows])
-             for rows in (rng.permutation(len(y))[:half] for _ in range(n))]
+    tracks = track_ids(items)
+    if tracks is None:
+        half = max(2, len(y) // 2)
+        halves = (rng.permutation(len(y))[:half] for _ in range(n))
+    else:
+        index = np.unique(tracks, return_inverse=True)[1]
+        count = int(index.max()) + 1
+        halves = (np.flatnonzero(np.isin(index, rng.permutation(count)[:max(2, count // 2)]))
+                  for _ in range(n))
+    drawn = [clustering_metrics(y[rows], c[rows]) for rows in halves]
     intervals = {}
     for name, floor in (("ari", -1.0), ("nmi", 0.0), ("matched_accuracy", 0.0),
                         ("matched_balanced_accuracy", 0.0)):

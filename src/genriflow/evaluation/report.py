@@ -14,6 +14,7 @@ from genriflow.audio import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.plots import plot_confusion, plot_per_class, plot_reliability
+from genriflow.evaluation.tracks import item_interval
 from genriflow.intervals import counted_text, figure_text, tracks_words, wilson_interval
 from genriflow.training.auto import AutoChoice
 
@@ -158,20 +159,6 @@ def selection_rows(metrics: dict) -> list[dict]:
                        tracks=tracks)
         rows.append(row)
     return rows
-
-
-def item_interval(accuracy: float, n: int, tracks: int | None = None) -> tuple[float, float]:
-    """The 95 % Wilson interval of an accuracy on ``n`` items, or, where they are segments
-    of ``tracks`` tracks, over the tracks (as :mod:`genriflow.evaluation.tracks` counts
-    them, with equal segments a track).
-
-    >>> [round(v, 3) for v in item_interval(0.5, 400)], [round(v, 3) for v in
-    ...                                                  item_interval(0.5, 400, 40)]
-    ([0.451, 0.549], [0.352, 0.648])
-    """
-    if tracks:
-        return wilson_interval(accuracy * tracks, tracks)
-    return wilson_interval(round(accuracy * n), n)
 
 
 def _selection_lines(metrics: dict) -> list[str]:

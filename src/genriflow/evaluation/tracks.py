@@ -72,7 +72,6 @@ def by_track(y_true: np.ndarray, y_pred: np.ndarray, tracks: np.ndarray,
     truth = np.empty(len(ids), dtype=object)
     truth[index] = y_true
     observed = float(np.mean(y_true == y_pred))
-    low, high = wilson_interval(float(share.sum()), len(ids))
     classes = np.unique(truth)
     right = [float(share[truth == c].sum()) for c in classes]
     count = [int(np.sum(truth == c)) for c in classes]
@@ -83,9 +82,7 @@ def by_track(y_true: np.ndarray, y_pred: np.ndarray, tracks: np.ndarray,
     voted = int(np.sum(vote == truth))
     voted_recalls = [int(np.sum(vote[truth == c] == c)) for c in classes]
     return {
-        # around the observed figure: the shares' mean differs from it where tracks have
-        # unequal numbers of segments
-        "interval": [float(min(low, observed)), float(max(high, observed))],
+        "interval": list(_over_tracks(float(share.sum()), len(ids), observed)),
         "interval_method": f"Wilson 95 % over {len(ids)} tracks (each track's share of "
                            "right segments: a track's segments are not independent items)",
         "balanced_accuracy_interval": [float(min(b_low, balanced)),
@@ -100,6 +97,29 @@ def by_track(y_true: np.ndarray, y_pred: np.ndarray, tracks: np.ndarray,
                    "balanced_accuracy_interval": list(
                        macro_recall_counts_interval(voted_recalls, count))},
     }
+
+
+def item_interval(accuracy: float, n: int, tracks: int | None = None) -> tuple[float, float]:
+    """The 95 % Wilson interval of an accuracy on ``n`` items, or, where they are segments
+    of ``tracks`` tracks, over the tracks as :func:`by_track` counts them (with equal
+    segments a track): for a figure known only as a share of its items, such as a
+    validation accuracy that chose a model or a search's trial.
+
+    >>> [round(v, 3) for v in item_interval(0.5, 400)], [round(v, 3) for v in
+    ...                                                  item_interval(0.5, 400, 40)]
+    ([0.451, 0.549], [0.352, 0.648])
+    """
+    if tracks:
+        return _over_tracks(accuracy * tracks, tracks, accuracy)
+    return wilson_interval(round(accuracy * n), n)
+
+
+def _over_tracks(right: float, tracks: int, observed: float) -> tuple[float, float]:
+    """Wilson's interval over ``tracks`` tracks of which ``right`` (a sum of shares) are
+    right, widened to hold ``observed``: the shares' mean differs from the segment figure
+    where tracks have unequal numbers of segments."""
+    low, high = wilson_interval(right, tracks)
+    return float(min(low, observed)), float(max(high, observed))
 
 
 def _votes(y_pred: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:

@@ -21,18 +21,25 @@ from genriflow.audio.errors import AudioError
 from genriflow.audio.formats import shown_name
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.report import write_errors
-from genriflow.intervals import wilson_interval
+from genriflow.evaluation.tracks import item_interval
+from genriflow.intervals import counted_text, tracks_words
 from genriflow.training.space import SearchSpace
 from genriflow.training.tune import TuneConfig
 
 
-def trial_table(study: Any, space: SearchSpace) -> pd.DataFrame:
+def trial_table(study: Any, space: SearchSpace, *, tracks: int | None = None) -> pd.DataFrame:
     """One row per trial: number, state, value, validation accuracy with its 95 % Wilson
-    interval, epochs (networks), seconds, the values tried and why a trial failed."""
+    interval, epochs (networks), seconds, the values tried and why a trial failed.
+
+    Where the validation items are segments of ``tracks`` tracks (a 3-second table's rows:
+    the split's ``tracks["valid"]``), the interval is counted over the tracks
+    (:func:`~genriflow.evaluation.tracks.item_interval`) and a ``valid_tracks`` column
+    says so; otherwise there is no such column.
+    """
     rows = []
     for t in study.get_trials(deepcopy=False):
         correct, n = t.user_attrs.get("valid_correct"), t.user_attrs.get("valid_n")
-        low, high = wilson_interval(correct, n) if n else (None, None)
+        low, high = item_interval(correct / n, n, tracks) if n else (None, None)
         seconds = ((t.datetime_complete - t.datetime_start).total_seconds()
                    if t.datetime_complete and t.datetime_start else None)
         error = t.user_attrs.get("error") or ("interrupted (run again)"
@@ -40,7 +47,9 @@ def trial_table(study: Any, space: SearchSpace) -> pd.DataFrame:
         rows.append({"trial": t.number, "state": t.state.name.lower(), "value": t.value,
                      "valid_accuracy": correct / n if n else None,
                      "valid_correct": correct, "valid_n": n, "valid_low": low,
-                     "valid_high": high, "epochs": t.user_attrs.get("epochs"),
+                     "valid_high": high, **({"valid_tracks": tracks if n else None}
+                                            if tracks else {}),
+                     "epochs": t.user_attrs.get("epochs"),
                      "seconds": seconds,
                      **{f"param_{k}": json.dumps(v) if isinstance(v, list) else v
                         for k, v in space.decode(t.params).items()},
@@ -142,16 +151,19 @@ def write_tune_report(out: Path, study: Any, space: SearchSpace, config: TuneCon
                "ran_this_time": ran, "best": best, "importances": found,
                "test": {k: test[k] for k in ("accuracy", "correct", "n", "interval",
                                              "balanced_accuracy",
-                                             "balanced_accuracy_interval", "part")
+                                             "balanced_accuracy_interval", "part",
+                                             "interval_method", "tracks")
                         if k in test}}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     write_errors(out, errors)
-    low, high = test["interval"]
     lines = [f"# genriflow tune: {config.model} ({config.sampler}, "
              f"{len(trials)} trials)", "", f"Data: `{data}`", "",
              "## Split", "", f"- method: **{split['method']}** (seed {split.get('seed')})",
              "- items per part: " + ", ".join(f"{k}: {v}" for k, v in
                                                sorted(split["counts"].items())),
+             *(["- tracks per part (each of several segments; the intervals count "
+                "tracks): " + ", ".join(f"{k}: {v}" for k, v in sorted(split["tracks"].items()))]
+               if split.get("tracks") else []),
              "- trials are fitted on train and scored on valid; the test part is used once, "
              "by the best trial's model", "",
              "## Study", "",
@@ -169,7 +181,7 @@ def write_tune_report(out: Path, study: Any, space: SearchSpace, config: TuneCon
              "## Test (once)", "",
              f"The best trial's values trained as an ordinary model folder (`model/`, "
              f"[its report](model/report.html)): accuracy **{test['accuracy']:.3f}** "
-             f"({test['correct']}/{test['n']}; 95 % Wilson {low:.3f}-{high:.3f}), "
+             f"({counted_text(test)}), "
              f"{_balanced(test)} on {test['part']}.", "",
              "## Trials", "", *_trial_lines(trials, space), "",
              "## Optimisation history", "", "![optimisation history](history.png)", "",
@@ -203,12 +215,17 @@ def _trial_lines(trials: pd.DataFrame, space: SearchSpace) -> list[str]:
         r = row._asdict()
         acc = ("-" if r["valid_n"] is None or pd.isna(r["valid_n"]) else
                f"{r['valid_accuracy']:.3f} ({int(r['valid_correct'])}/{int(r['valid_n'])}; "
-               f"{r['valid_low']:.3f}-{r['valid_high']:.3f})")
+               f"{r['valid_low']:.3f}-{r['valid_high']:.3f}{_over(r.get('valid_tracks'))})")
         cells = [str(r["trial"]), r["state"], _num(r["value"]), acc, _num(r["epochs"], 0),
                  _num(r["seconds"], 1),
                  *(_value(r.get(f"param_{n}", "")) for n in space.names), r["error"] or ""]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def _over(tracks: Any) -> str:
+    """`` over 20 tracks`` where a trial's interval counts the validation part's tracks."""
+    return "" if tracks is None or pd.isna(tracks) else f" over {int(tracks)} tracks"
 
 
 def _value(value: Any) -> str:
@@ -231,4 +248,4 @@ def _balanced(test: dict) -> str:
         return f"balanced accuracy (macro recall) {test['balanced_accuracy']:.3f}"
     low, high = test["balanced_accuracy_interval"]
     return (f"balanced accuracy (macro recall) {test['balanced_accuracy']:.3f} (95 % "
-            f"{low:.3f}-{high:.3f}, per-genre Jeffreys draws)")
+            f"{low:.3f}-{high:.3f}, per-genre Jeffreys draws{tracks_words(test)})")

@@ -12,6 +12,7 @@ import pandas as pd
 from genriflow.evaluation.html import write_html_report
 from genriflow.evaluation.metrics import clustering_intervals, clustering_metrics
 from genriflow.evaluation.plots import plot_cluster_assignments, plot_pca_scatter
+from genriflow.evaluation.tracks import track_ids
 from genriflow.features.dataset import FeatureDataset
 from genriflow.training.clustering import ClusterConfig, assign_clusters, log_columns
 
@@ -24,7 +25,9 @@ class ClusterRun:
     """Scores per method (``ari``, ``nmi``, ``matched_accuracy``,
     ``matched_balanced_accuracy``, each with its 95 %
     interval's ``_low`` and ``_high``) and the cluster of each item (``assignments``: one
-    column per method, rows as ``dataset.frame``)."""
+    column per method, rows as ``dataset.frame``). ``tracks``: where the items are
+    segments of tracks (a 3-second table), how many tracks, whose halves the intervals
+    draw; else ``None``."""
 
     scores: pd.DataFrame
     assignments: pd.DataFrame
@@ -32,6 +35,7 @@ class ClusterRun:
     source: str
     feature_set: str
     extra: dict = field(default_factory=dict)
+    tracks: int | None = None
 
 
 def cluster(dataset: FeatureDataset, config: ClusterConfig | None = None) -> ClusterRun:
@@ -43,12 +47,15 @@ def cluster(dataset: FeatureDataset, config: ClusterConfig | None = None) -> Clu
     """
     config = config or ClusterConfig()
     assignments = assign_clusters(dataset, config)
+    items = dataset.frame["path"].tolist()
     scores = pd.DataFrame([{"method": method,
                             **clustering_metrics(dataset.y, assignments[method].to_numpy()),
                             **clustering_intervals(dataset.y, assignments[method].to_numpy(),
-                                                   seed=config.seed)}
+                                                   seed=config.seed, items=items)}
                            for method in config.methods])
-    return ClusterRun(scores, assignments, config, dataset.source, dataset.feature_config.set)
+    tracks = track_ids(items)
+    return ClusterRun(scores, assignments, config, dataset.source, dataset.feature_config.set,
+                      tracks=None if tracks is None else len(set(tracks)))
 
 
 def cluster_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
@@ -96,6 +103,15 @@ def figure_with_interval(row, name: str) -> str:
     return f"{getattr(row, name):.3f} ({low:.3f}{to}{high:.3f})"
 
 
+def halves_of(run: ClusterRun) -> str:
+    """What the intervals' halves draw: ``items``, or for segments of tracks ``200 tracks
+    (each with all its segments: a track's segments are not independent items)``."""
+    if run.tracks is None:
+        return "items"
+    return (f"{run.tracks} tracks (each with all its segments: a track's segments are not "
+            "independent items)")
+
+
 def cluster_report(run: ClusterRun) -> str:
     """The run as Markdown: data, settings, the scores table and the pictures."""
     n = len(run.assignments)
@@ -105,9 +121,9 @@ def cluster_report(run: ClusterRun) -> str:
              "Labels are used only to score; every item is clustered (no split).", "",
              f"Settings: PCA to {run.config.n_components} components, seed {run.config.seed}.",
              "", "Each figure with its 95 % interval, from the figure's spread over 1000 "
-             "random halves of the items (the clustering held fixed: it says how much the "
-             "figure depends on which items were scored, not how another clustering run "
-             "would differ).", "",
+             f"random halves of the {halves_of(run)} (the clustering held fixed: it says how "
+             "much the figure depends on which items were scored, not how another "
+             "clustering run would differ).", "",
              f"| method | {' | '.join(FIGURE_NAMES[name] for name in shown)} |",
              f"| --- |{' --- |' * len(shown)}"]
     lines += [f"| {r.method} | {' | '.join(figure_with_interval(r, name) for name in shown)} |"

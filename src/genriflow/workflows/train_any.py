@@ -15,7 +15,8 @@ from genriflow.audio.errors import AudioError
 from genriflow.datasets.splits import SplitConfig
 from genriflow.errors import ConfigError, GenriflowWarning
 from genriflow.evaluation.metrics import mcnemar
-from genriflow.evaluation.report import balanced_text, item_interval
+from genriflow.evaluation.report import balanced_text
+from genriflow.evaluation.tracks import item_interval
 from genriflow.features.dataset import from_audio, from_table
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sets import FeatureConfig

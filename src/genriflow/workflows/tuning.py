@@ -137,7 +137,7 @@ def tune_to_folder(data: str | os.PathLike, out: str | os.PathLike, config: Tune
         else:
             metrics = train_to_folder(dataset, model_dir,
                                       classical_config(config, values)).metrics
-        trials = trial_table(study, space)
+        trials = trial_table(study, space, tracks=split.get("tracks", {}).get("valid"))
         best_info = {"number": best.number, "value": best.value, "objective": config.objective,
                      "params": values}
         write_tune_report(out, study, space, config, trials=trials, best=best_info,
