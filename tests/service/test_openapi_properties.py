@@ -61,6 +61,7 @@ def test_each_endpoint_lists_only_the_error_statuses_it_can_answer(token):
     expected = {("/v1/classify", "post"): {"200", "400", "413", "415", "422", "503", "504"},
                 ("/v1/jobs", "post"): {"202", "400", "403", "404", "413", "415", "422", "503"},
                 ("/v1/jobs/{job_id}", "get"): {"200", "404", "422"},
+                ("/v1/jobs/{job_id}", "delete"): {"200", "404", "409", "422"},
                 ("/v1/models", "get"): {"200", "422"},
                 ("/healthz", "get"): {"200"}, ("/readyz", "get"): {"200", "503"}}
     for tokens in (frozenset(), frozenset({token})):

@@ -264,6 +264,11 @@ def _routes(api: APIRouter, config: ServiceConfig, engine: Engine, jobs: JobStor
         # HEAD answers what GET would, but the results stay for the GET
         return JSONResponse(jobs.get(job_id, keep=request.method == "HEAD"))
 
+    @api.delete("/jobs/{job_id}", responses={200: {"model": JobStatus}, **_errors(404, 409)},
+                summary="Cancel a queued or running job; it keeps the songs analysed so far")
+    async def cancel_job(job_id: str) -> JSONResponse:
+        return JSONResponse(jobs.cancel(job_id))
+
     @api.get("/models", summary="The model this service answers with, and the built-ins")
     async def models() -> JSONResponse:
         loaded = dict(engine.identity, labels=engine.labels,

@@ -218,9 +218,23 @@ class Engine:
                                                         max(0.0, deadline - loop.time())))
                 except TimeoutError:
                     break
+            batch = self._drop_abandoned(batch)
+            if not batch:
+                self._free.release()
+                continue
             task = asyncio.create_task(self._run(batch))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _drop_abandoned(self, batch: list[Item]) -> list[Item]:
+        """The songs of ``batch`` still awaited: one whose future is already done (a
+        cancelled job's, a request past its timeout) is never analysed."""
+        for item in batch:
+            if item.future.done():
+                self.pending -= 1
+                if item.delete:
+                    item.path.unlink(missing_ok=True)
+        return [item for item in batch if not item.future.done()]
 
     async def _run(self, batch: list[Item]) -> None:
         assert self._free is not None

@@ -4,7 +4,8 @@ A job's songs go through the same :class:`~genriflow.service.engine.Engine` as s
 requests, a batch at a time, waiting for room in the queue (they never take more than half
 of it, so single requests still get through). Results are kept in memory until fetched
 once, or until ``job_ttl`` seconds after the job finished; a job id is random (128 bits),
-so one client cannot guess another's.
+so one client cannot guess another's. A queued or running job can be cancelled: no further
+song of it starts, and it keeps the results of the songs analysed before.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Job:
     results: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     finished: float | None = None
+    task: asyncio.Task | None = field(default=None, repr=False)
 
     def status(self, *, with_results: bool) -> dict[str, Any]:
         """The job's progress (and, once done, its results) as JSON-ready data."""
@@ -79,7 +81,7 @@ class JobStore:
                                "fetch their results or retry later", {"Retry-After": "5"})
         job = Job(secrets.token_urlsafe(16), items)
         self.jobs[job.id] = job
-        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+        task = job.task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
@@ -100,16 +102,48 @@ class JobStore:
             404 for a job that is unknown, expired or already fetched.
         """
         self.expire()
+        job = self._job(job_id)
+        if job.finished is None:
+            return job.status(with_results=False)
+        if not keep:
+            del self.jobs[job_id]
+        return job.status(with_results=True)
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job: no further song of it starts (a pass of the
+        model already under way finishes, its answers dropped), its state becomes
+        ``cancelled``, and it keeps the results of the songs analysed before, to be
+        fetched once like a finished job's. Cancelling a cancelled job again answers the
+        same.
+
+        Raises
+        ------
+        ServiceError
+            404 for a job that is unknown, expired or already fetched; 409 for a job that
+            is done (its results wait for a GET).
+        """
+        self.expire()
+        job = self._job(job_id)
+        if job.state == "done":
+            raise ServiceError(409, "job-done", f"job {job_id!r} is already done "
+                               f"({len(job.results) + len(job.errors)} of {len(job.items)} "
+                               "songs); GET it for its results, which also forgets it")
+        if job.state != "cancelled":
+            job.state, job.finished = "cancelled", time.time()
+            if job.task is not None:
+                job.task.cancel()
+            for item in job.items:  # now: a task cancelled before it began never runs
+                if item.delete:
+                    item.path.unlink(missing_ok=True)
+        return job.status(with_results=False)
+
+    def _job(self, job_id: str) -> Job:
         job = self.jobs.get(job_id)
         if job is None:
             raise ServiceError(404, "job-unknown", f"no such job: {job_id!r} is unknown, "
                                "expired, already fetched (results are given once), or lost "
                                "with a restart of the service (jobs live in the process)")
-        if job.state != "done":
-            return job.status(with_results=False)
-        if not keep:
-            del self.jobs[job_id]
-        return job.status(with_results=True)
+        return job
 
     def expire(self, now: float | None = None) -> int:
         """Forget finished jobs older than :attr:`ttl`; how many were forgotten."""
@@ -148,13 +182,14 @@ class JobStore:
             for item in job.items:  # uploads never outlive their job
                 if item.delete:
                     item.path.unlink(missing_ok=True)
-            job.state, job.finished = "done", time.time()
+            if job.state != "cancelled":
+                job.state, job.finished = "done", time.time()
 
     async def close(self) -> None:
         """Stop the jobs still running (their uploads are deleted); the server's log
         says, in one ``WARNING`` line, what the shutdown loses."""
         self.expire()
-        running = [j for j in self.jobs.values() if j.state != "done"]
+        running = [j for j in self.jobs.values() if j.finished is None]
         unfetched = len(self.jobs) - len(running)
         if self.jobs:
             done = sum(len(j.results) + len(j.errors) for j in running)

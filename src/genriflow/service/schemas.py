@@ -110,7 +110,9 @@ class JobError(BaseModel):
 
 
 class JobStatus(BaseModel):
-    """A job's progress; once ``state`` is ``done``, its results (given once)."""
+    """A job's progress: ``state`` is ``queued``, ``running``, ``done`` or ``cancelled``;
+    once done or cancelled, its results (given once: a cancelled job's are the songs
+    analysed before it was cancelled)."""
 
     id: str
     state: str
