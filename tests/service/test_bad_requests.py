@@ -374,3 +374,28 @@ def test_a_name_with_a_slash_is_shown_whole(client, songs):
         assert response.status_code == 200 and response.json()["file"] == name, response.text
     raw = client.post("/v1/classify", content=rock, params={"filename": "a/b.wav"})
     assert raw.json()["file"] == "a/b.wav"
+
+
+def test_a_malformed_content_length_is_refused_by_uvicorn_before_the_app(service):
+    # what docs/service.md says of it: uvicorn's HTTP parser (h11) answers its own
+    # plain-text 400 and closes; the app (its JSON errors, its metrics) never sees it
+    def classify_requests() -> float:
+        text = httpx.get(service.url + "/metrics").text
+        return sum(float(n) for n in re.findall(
+            r'^genriflow_requests_total\{method="POST",route="/v1/classify",[^}]*\} (\S+)$',
+            text, re.MULTILINE))
+
+    before = classify_requests()
+    host, port = service.url.removeprefix("http://").split(":")
+    for length in (b"abc", b"-1", b"5, 6"):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav"
+                         b"\r\nContent-Length: " + length + b"\r\n\r\nhello")
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 "), answer
+        assert b"content-type: text/plain" in head.lower()
+        assert body == b"Invalid HTTP request received."
+    assert classify_requests() == before
