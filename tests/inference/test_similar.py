@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -193,3 +194,24 @@ def test_a_song_given_for_the_library_is_not_called_missing(tmp_path):
         SimilarityIndex(song, tmp_path / "store").update(progress=False)
     with pytest.raises(DatasetError, match="elsewhere: no such folder"):
         SimilarityIndex(tmp_path / "elsewhere", tmp_path / "store").update(progress=False)
+
+
+def test_songs_are_named_as_the_library_was_given_like_predict_names_them(
+        built, tmp_path, monkeypatch):
+    # the neighbours and the update's lists were absolute (the index's own paths), while
+    # predict names a song below the folder as the user gave it: relative stays relative
+    library = _copy(built, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    SimilarityIndex(library, built[1]).update(progress=False)
+    (library / "rock" / "synth-rock.00003.mp3").unlink()
+    sf.write(library / "blues" / "new-song.wav", tone(4.0, freq=220.0, seed=5), SR)
+    (library / "broken.mp3").write_bytes(b"")
+    index = SimilarityIndex("library", built[1])
+    update = index.update(n_jobs=1, progress=False)
+    assert update.added == [os.path.join("library", "blues", "new-song.wav")]
+    assert update.removed == [os.path.join("library", "rock", "synth-rock.00003.mp3")]
+    assert [str(e.path) for e in update.errors] == [os.path.join("library", "broken.mp3")]
+    found = index.query(os.path.join("library", "jazz", "synth-jazz.00000.wav"), k=3)
+    assert len(found) == 3 and all(path.startswith("library/") for path, _ in found)
+    assert all(Path(path).is_file() for path, _ in found)
+    assert index.paths[0].startswith(str(library))  # the index itself stays absolute

@@ -73,6 +73,26 @@ def test_every_library_command_writing_a_file_takes_o_for_out(tmp_path, cli):
         assert "-o, --out" in shown, command
 
 
+def test_ls_before_a_scan_or_a_classify_says_what_to_run_on_stderr(music, tmp_path, cli):
+    # an empty index said "0 songs" and nothing more; unclassified songs were rows of "-"
+    db = tmp_path / "my index.db"
+    (tmp_path / "empty").mkdir()
+    assert cli("library", "scan", tmp_path / "empty", "--db", db, "-q").returncode == 0
+    listed = cli("library", "ls", "--db", db)
+    assert listed.returncode == 0 and listed.stdout == ""  # stdout stays the songs alone
+    assert listed.stderr.splitlines() == [
+        "0 songs", f"hint: the index holds no songs; `genriflow library scan FOLDER --db "
+                   f"'{db}'` adds a folder's"]
+    assert cli("library", "scan", music, "--db", db, "-q").returncode == 0
+    listed = cli("library", "ls", "--db", db)
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 4
+    assert listed.stderr.splitlines() == [
+        "4 songs", f"hint: no song is classified yet; `genriflow library classify --db "
+                   f"'{db}'` analyses them"]
+    env = {"GENRIFLOW_LIBRARY_DB": str(db)}  # no --db given: none in the hint
+    assert "`genriflow library classify` analyses" in cli("library", "ls", env=env).stderr
+
+
 def test_user_errors_are_one_line(tmp_path, cli):
     env = {"GENRIFLOW_LIBRARY_DB": str(tmp_path / "library.db")}
     for args in (("scan", tmp_path / "nowhere"), ("export", "--format", "xml"),

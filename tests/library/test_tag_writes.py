@@ -133,6 +133,47 @@ def test_a_dry_run_prints_the_changes_and_touches_nothing(tmp_path, write_song, 
     assert checksums(music) == before
 
 
+def test_a_plan_applied_again_with_another_index_is_unchanged_not_changed_since_the_plan(
+        tmp_path, write_song, checksums, cli):
+    # every file was "changed since the plan was made; plan again" (status 1): the plan's
+    # own write, journalled in the index it was applied with, not in this new one
+    music = tmp_path / "music"
+    songs = [write_song(music / f"{i}.flac", seed=i, title=f"T{i}") for i in range(2)]
+    plan = _plan([(s, "genre", "", "Jazz") for s in songs], tmp_path / "plan.csv")
+    first, other = tmp_path / "library.db", tmp_path / "new index.db"
+    assert cli("library", "apply", plan, "-q", "--db", first).returncode == 0
+    written = checksums(music)
+    again = cli("library", "apply", plan, "-q", "--db", other)
+    assert again.returncode == 0, again.stderr
+    assert "written 0, unchanged 2, skipped 0, failed 0" in again.stdout
+    assert "changed since" not in again.stderr and checksums(music) == written
+    write_song(songs[0], seed=9, title="edited by the user")  # the genre no longer Jazz
+    edited = cli("library", "apply", plan, "-q", "--db", other)
+    assert edited.returncode == 1
+    assert f"{songs[0]}: changed since the plan was made; plan again" in edited.stderr
+    assert "written 0, unchanged 1, skipped 0, failed 1" in edited.stdout
+    undone = cli("library", "undo", "-q", "--db", first)  # the journal stayed in the first
+    assert undone.returncode == 1 and "written 1," in undone.stdout  # songs[0]: refused
+
+
+def test_apply_on_a_new_index_names_it_for_undo_and_a_dry_run_makes_none(
+        tmp_path, write_song, cli):
+    music = tmp_path / "music"
+    song = write_song(music / "a.ogg", seed=1)
+    plan = _plan([(song, "genre", "", "Blues")], tmp_path / "plan.csv")
+    db = tmp_path / "elsewhere" / "new.db"
+    dry = cli("library", "apply", plan, "-n", "-q", "--db", db)
+    assert dry.returncode == 0 and "would write 1," in dry.stdout
+    assert not db.exists() and not db.parent.exists()  # "writes nothing, the index neither"
+    real = cli("library", "apply", plan, "-q", "--db", db)
+    assert real.returncode == 0, real.stderr
+    assert real.stderr.startswith(f"note: {db} is a new library index: it holds this run's "
+                                  f"journal, so `genriflow library undo --db {db}` takes it")
+    assert "note:" not in cli("library", "apply", plan, "-q", "--db", db).stderr
+    assert cli("library", "undo", "-q", "--db", db).returncode == 0
+    assert mutagen.File(song).get("GENRE") is None
+
+
 @pytest.mark.parametrize("name", ["[bold]mine[/bold].flac", "it's [red]x[/red].mp3"])
 def test_a_dry_run_of_undo_says_each_field_s_value_now_and_the_one_it_puts_back(
         name, tmp_path, write_song, checksums, cli):

@@ -6,6 +6,7 @@ Each command is a few lines over :class:`genriflow.library.Library`.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -157,6 +158,23 @@ def ls(
             console.print(columns + rest, highlight=False, markup=False)
     noun = "file" if failed else "song"
     err_console.print(counted(len(frame), noun), highlight=False)
+    if not failed:
+        _next_step(rows, db)
+
+
+def _next_step(rows: list, db: Path | None) -> None:
+    """On stderr, what to run when ``ls`` lists nothing yet (nothing scanned) or songs no
+    model has classified (their ``-`` rows); standard output stays the songs alone."""
+    also = "" if db is None else f" --db {shlex.quote(str(db))}"
+    if not rows:
+        hint = (f"the index holds no songs; `genriflow library scan FOLDER{also}` adds a "
+                "folder's")
+    elif not any(isinstance(r.genre, str) for r in rows):
+        # only then: a song left `-` among classified ones may be one classify failed
+        hint = f"no song is classified yet; `genriflow library classify{also}` analyses them"
+    else:
+        return
+    err_console.print(labelled("hint", hint, "cyan"), highlight=False)
 
 
 def _aligned(rows: list[tuple[object, ...]], widths: tuple[int, ...], *,

@@ -6,6 +6,7 @@ A few lines each over :meth:`genriflow.library.Library.plan`, ``apply``, ``undo`
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from genriflow.cli.common import (
     split_list,
     styled,
 )
-from genriflow.cli.library_options import Db, Model, SkipUnknown, open_library
+from genriflow.cli.library_options import Db, Model, SkipUnknown, index_path, open_library
 from genriflow.library.configs import PlanConfig
 from genriflow.progress import print_hanging
 
@@ -80,10 +81,21 @@ def apply(
 
     Files changed since the plan, read-only or otherwise unwritable are left untouched and
     listed; the exit status is 1 if any failed. Running a plan again writes what is left.
+    A missing index (--db) is made to hold the journal, and named; a dry run makes none.
     """
-    with open_library(db, create=True) as library:
+    path = index_path(db)
+    new = not path.exists()
+    # a plan holds its files' content hashes: it needs no scan, only a journal for undo;
+    # a dry run on a missing index reads an empty one in memory and leaves no file behind
+    with open_library(Path(":memory:") if new and dry_run else db, create=True) as library:
         report = library.apply(plan_file, dry_run=dry_run, keep_mtime=keep_mtime,
                                id3_version=3 if id3v23 else None, progress=not quiet)
+    if new and not dry_run and report.written:
+        also = "" if db is None else f" --db {shlex.quote(str(path))}"
+        err_console.print(labelled(
+            "note", f"{path} is a new library index: it holds this run's journal, so "
+                    f"`genriflow library undo{also}` takes it back (the index you made the "
+                    "plan with knows nothing of it)", "cyan"), highlight=False, soft_wrap=True)
     _finish(report, dry_run)
 
 

@@ -111,6 +111,7 @@ class SimilarityIndex:
                  sampling: Sampling = DEFAULT_SAMPLING,
                  options: RunOptions | None = None) -> None:
         self.library = Path(library).resolve()
+        self.given = Path(library)
         self.options = options if options is not None else RunOptions()
         self.store = Path(store) if store is not None else default_store_dir()
         self.config = config or SIMILARITY_FEATURES
@@ -154,7 +155,8 @@ class SimilarityIndex:
         Returns
         -------
         IndexUpdate
-            Compared with the index file as it was before this update.
+            Compared with the index file as it was before this update; its paths are
+            below the library as it was given (:meth:`as_given`), as the index's are not.
 
         Raises
         ------
@@ -162,10 +164,10 @@ class SimilarityIndex:
             If the library folder does not exist.
         """
         if self.library.exists() and not self.library.is_dir():
-            raise DatasetError(f"{self.library}: not a folder; give the folder of songs to "
+            raise DatasetError(f"{self.given}: not a folder; give the folder of songs to "
                                "search (a song to match comes first)")
         if not self.library.is_dir():
-            raise DatasetError(f"{self.library}: no such folder")
+            raise DatasetError(f"{self.given}: no such folder")
         files, unlisted = find_audio_files(self.library)  # a folder it may not list: failed
         result = extract(files, self.config, sampling=self.sampling,
                          options=self._options(n_jobs, progress))
@@ -183,8 +185,23 @@ class SimilarityIndex:
                                                   sampling=self.sampling)
         report = _compare(dict(zip(old.paths, old.keys or [], strict=True)),
                           dict(zip(new.paths, new.keys or [], strict=True)))
-        report.errors, report.computed = [*unlisted, *result.errors], result.computed
+        report.added, report.removed, report.changed = (
+            [self.as_given(p) for p in paths]
+            for paths in (report.added, report.removed, report.changed))
+        report.errors = [AudioError(self.as_given(e.path), e.reason, e.kind)
+                         for e in [*unlisted, *result.errors]]
+        report.computed = result.computed
         return report
+
+    def as_given(self, path: str | os.PathLike) -> str:
+        """An indexed (absolute) path as the library was given: ``music/jazz/a.mp3`` for
+        a library given as ``music``, as ``predict`` prints its songs; a path outside the
+        library is left as it is."""
+        try:
+            below = Path(path).relative_to(self.library)
+        except ValueError:
+            return str(path)
+        return str(self.given / below)
 
     def embed(self, song: str | os.PathLike, n_jobs: int = 1) -> tuple[np.ndarray, str]:
         """A song's normalised embedding, shape (n_values,), and its store key.
@@ -215,15 +232,17 @@ class SimilarityIndex:
         Returns
         -------
         list of (str, float)
-            Path and cosine similarity in [-1, 1], most similar first.
+            Path (below the library as it was given, see :meth:`as_given`) and cosine
+            similarity in [-1, 1], most similar first.
 
         Raises
         ------
         AudioError
             If the song is missing or cannot be embedded.
         """
-        return self.neighbour_index.query(song, k, exclude_song=True,
-                                          options=self._options(n_jobs))
+        found = self.neighbour_index.query(song, k, exclude_song=True,
+                                           options=self._options(n_jobs))
+        return [(self.as_given(path), similarity) for path, similarity in found]
 
     def neighbours(self, k: int = 5) -> np.ndarray:
         """Each library song's ``k`` nearest other songs, most similar first (computed

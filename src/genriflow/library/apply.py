@@ -215,7 +215,8 @@ def apply_plan(conn: sqlite3.Connection, rows: Sequence[PlanRow], *, source: str
     """Write ``rows`` (a plan, see :func:`~genriflow.library.plan.read_plan`) into the files.
 
     A file is *skipped* when none of its rows changes anything, *unchanged* when it already
-    holds the new values (also a file a killed run of this plan wrote), *failed* when it
+    holds the new values (also a file changed since the plan that holds them: one a killed
+    run of this plan wrote, or a run journalled in another index), *failed* when it
     is refused (read-only, vanished, changed since the plan was made, not writable as
     asked): such a file is left as it was and listed with the reason.
     """
@@ -250,7 +251,9 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
         earlier = conn.execute("SELECT run_id FROM tag_changes WHERE path = ? AND "
                                "old_content = ? AND new_content = ? AND state = 'done'",
                                (path, planned, now)).fetchone()
-        if earlier is not None:  # this plan's own write, by an earlier (killed) run
+        if earlier is not None or _holds(path, _values(changing), options):
+            # this plan's own write, by an earlier (killed) run, or one journalled in
+            # another index: the file holds what the plan would write
             report.unchanged += 1
         else:
             report._fail(path, "changed since the plan was made; plan again")
@@ -279,6 +282,15 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
 
     _write(conn, report, path, change, planned or now, old_tags, values, options)
     report.changes += [(path, r.field, r.old, r.new) for r in changing]
+
+
+def _holds(path: str, values: dict[str, list[str]], options: WriteOptions) -> bool:
+    """Whether the file's tags already hold every planned value."""
+    try:
+        current = TagFile(path, id3_version=options.id3_version)
+    except (TagFormatError, OSError):
+        return False
+    return all(current.get(f) == v for f, v in values.items())
 
 
 def _refused(path: str, report: WriteReport) -> bool:
