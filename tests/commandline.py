@@ -61,3 +61,11 @@ def in_a_process(*args: object, env: dict[str, str] | None = None,
 def store_env(cache: Path | None) -> dict[str, str]:
     """The environment that points the feature store at ``cache`` (none: the default)."""
     return {} if cache is None else {"GENRIFLOW_STORE": str(cache)}
+
+
+def beet_genriflow(found: object, lib: object, *argv: str) -> None:
+    """``beet genriflow ARGV`` in this process: the plugin ``found``'s own subcommand,
+    its options parsed by its own parser, run on the beets library ``lib``."""
+    command = found.commands()[0]
+    opts, args = command.parser.parse_args(list(argv))
+    command.func(lib, opts, args)

@@ -11,6 +11,7 @@ from beets import ui
 from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
+from commandline import beet_genriflow
 from sample_audio import SR, tone
 
 
@@ -28,7 +29,7 @@ def shared(tmp_path_factory):
     beets_config.read(user=False, defaults=True)
     found = _plugin(root)
     library = _library(root, root / "learn.db")
-    _run(found, library, "--learn", "my-shelf", "--from-field", "shelf")
+    beet_genriflow(found, library, "--learn", "my-shelf", "--from-field", "shelf")
     library._close()
     beets_config.clear()
     return root
@@ -64,26 +65,20 @@ def lib(shared, tmp_path):
     library._close()
 
 
-def _run(found: plugin.GenriflowPlugin, lib: Library, *argv: str) -> None:
-    command = found.commands()[0]
-    opts, args = command.parser.parse_args(list(argv))
-    command.func(lib, opts, args)
-
-
 def test_a_category_run_says_nothing_of_the_genre_analysis_it_did_not_make(
         beets_plugin, lib, capsys):
-    _run(beets_plugin, lib, "-W")  # the genre analysis of every item
+    beet_genriflow(beets_plugin, lib, "-W")  # the genre analysis of every item
     capsys.readouterr()
-    _run(beets_plugin, lib, "-W", "--category", "my-shelf")
+    beet_genriflow(beets_plugin, lib, "-W", "--category", "my-shelf")
     out = capsys.readouterr().out
     assert "already analysed" not in out, out
     assert len([line for line in out.splitlines() if "genriflow_my_shelf=" in line]) == 6, out
     assert all(item.get("genriflow_my_shelf") in {"calm", "loud", "unsure"}
                for item in lib.items())
     # the runs that are asked for the genre analysis still say what it skipped
-    _run(beets_plugin, lib, "-W")
+    beet_genriflow(beets_plugin, lib, "-W")
     assert "6 items already analysed by gtzan@" in capsys.readouterr().out
-    _run(beets_plugin, lib, "-W", "--category", "my-shelf")
+    beet_genriflow(beets_plugin, lib, "-W", "--category", "my-shelf")
     assert capsys.readouterr().out == (
         "6 items already in categories by my-shelf (--force applies it again)\n")
 
@@ -105,7 +100,7 @@ def _untouched(lib: Library) -> bool:
 def test_a_category_name_whose_field_is_taken_is_refused_before_it_is_learnt(
         beets_plugin, lib, shared, name, said):
     with pytest.raises(ui.UserError) as refused:
-        _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
+        beet_genriflow(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
     assert str(refused.value) == said
     assert sorted(p.name for p in (shared / "genriflow" / "models").iterdir()) == [
         "my-shelf"]
@@ -114,7 +109,7 @@ def test_a_category_name_whose_field_is_taken_is_refused_before_it_is_learnt(
 def test_two_categories_setting_one_field_are_refused_before_any_analysis(
         beets_plugin, lib, shared):
     with pytest.raises(ui.UserError) as refused:
-        _run(beets_plugin, lib, "-W", "--category", "my-shelf", "--category", "my_shelf")
+        beet_genriflow(beets_plugin, lib, "-W", "--category", "my-shelf", "--category", "my_shelf")
     assert str(refused.value) == ("categories 'my-shelf' and 'my_shelf' would both set "
                                   "the field genriflow_my_shelf; apply one of them at a time")
     assert _untouched(lib)
@@ -132,7 +127,7 @@ def test_a_playlists_songs_that_are_not_items_are_named_and_left_out(
             [*(str(p) for p in sorted(music.glob(f"{shelf} *.flac"))),
              *(str(p) for p in extra)]) + "\n")
     try:
-        _run(beets_plugin, lib, "--learn", "lists", "--from-playlist",
+        beet_genriflow(beets_plugin, lib, "--learn", "lists", "--from-playlist",
              str(tmp_path / "calm.m3u8"), "--from-playlist", str(tmp_path / "loud.m3u8"))
     finally:
         stray.unlink()
@@ -143,7 +138,7 @@ def test_a_playlists_songs_that_are_not_items_are_named_and_left_out(
     assert "loud.m3u8: " not in out
     # with a QUERY, the songs of other items are not among them either
     with pytest.raises(ui.UserError):  # one category left: too few to learn
-        _run(beets_plugin, lib, "--learn", "lists2", "--from-playlist",
+        beet_genriflow(beets_plugin, lib, "--learn", "lists2", "--from-playlist",
              str(tmp_path / "calm.m3u8"), "--from-playlist", str(tmp_path / "loud.m3u8"),
              "shelf:loud")
     assert f"{tmp_path / 'calm.m3u8'}: 5 songs not items of the query shelf:loud, left " \

@@ -19,6 +19,7 @@ from beets.dbcore import types
 from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
+from commandline import beet_genriflow
 from genriflow.library.configs import models_dir
 from sample_audio import SR, tone
 
@@ -46,12 +47,6 @@ def lib(tmp_path):
     library._close()
 
 
-def _run(found: plugin.GenriflowPlugin, lib: Library, *argv: str) -> None:
-    command = found.commands()[0]
-    opts, args = command.parser.parse_args(list(argv))
-    command.func(lib, opts, args)
-
-
 def _untouched(lib: Library) -> bool:
     return not any(k.startswith("genriflow_") for item in lib.items() for k in item)
 
@@ -65,7 +60,7 @@ def test_a_plan_that_cannot_be_written_is_refused_before_the_library_changes(
     (tmp_path / "plan folder").mkdir()
     plan = tmp_path / where
     with pytest.raises(ui.UserError) as refused:
-        _run(beets_plugin, lib, "-W", "--plan", str(plan))
+        beet_genriflow(beets_plugin, lib, "-W", "--plan", str(plan))
     assert str(refused.value).startswith(f"cannot write the plan {plan}: {said}")
     assert _untouched(lib)  # nothing set that no plan could undo
 
@@ -93,7 +88,7 @@ def test_a_category_model_not_learnt_is_refused_before_any_audio_is_analysed(
     if configured:
         beets_plugin.config["categories"].set(["nope"])
     with pytest.raises(ui.UserError, match=r"^no category model 'nope': learn it first"):
-        _run(beets_plugin, lib, "-W", *([] if configured else ["--category", "nope"]))
+        beet_genriflow(beets_plugin, lib, "-W", *([] if configured else ["--category", "nope"]))
     assert _untouched(lib)
     store = tmp_path / "store"
     assert not store.exists() or not any(store.rglob("*.*")), "audio analysed in vain"
@@ -113,7 +108,7 @@ def test_an_option_the_action_would_ignore_is_refused(beets_plugin, lib, tmp_pat
                                                       said, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ui.UserError) as refused:
-        _run(beets_plugin, lib, *argv)
+        beet_genriflow(beets_plugin, lib, *argv)
     assert str(refused.value) == said
     assert not (tmp_path / "b.json").exists() and _untouched(lib)
     assert not (tmp_path / "genriflow").exists()  # nothing learnt
@@ -139,7 +134,7 @@ def test_the_command_shows_genriflows_progress_bar_on_a_terminal(beets_plugin, l
     reader.start()
     with open(side, "w", encoding="utf-8", closefd=True) as terminal:
         monkeypatch.setattr(sys, "stderr", terminal)
-        _run(beets_plugin, lib, "-W")
+        beet_genriflow(beets_plugin, lib, "-W")
         terminal.flush()
         monkeypatch.undo()
     reader.join(timeout=10)
@@ -156,7 +151,7 @@ def test_a_mistyped_categories_setting_leaves_the_plugin_loaded_and_is_reported(
     found = plugin.GenriflowPlugin()  # loaded: every other beet command works
     # beets prints a confuse error as one line: configuration error: ...
     with pytest.raises(confuse.ConfigError, match=r"^genriflow\.categories: must be"):
-        _run(found, lib, "-W")
+        beet_genriflow(found, lib, "-W")
     assert _untouched(lib)
 
 
@@ -170,7 +165,7 @@ def test_a_category_name_that_cannot_be_saved_is_refused_before_the_scan(
     for shelf in ("calm", "loud"):  # two categories: learning would go on to the scan
         lib.add(Item(path=song.replace(b"song", shelf.encode()), shelf=shelf))
     with pytest.raises(ui.UserError, match=re.escape(said)):
-        _run(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
+        beet_genriflow(beets_plugin, lib, "--learn", name, "--from-field", "shelf")
     assert not (tmp_path / "genriflow").exists()  # no index made, no song scanned
 
 
@@ -182,7 +177,7 @@ def test_a_category_name_that_cannot_be_saved_is_refused_before_the_scan(
 def test_a_query_matching_nothing_says_so_in_one_line(beets_plugin, lib, tmp_path, argv,
                                                       monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    _run(beets_plugin, lib, *argv)  # no error: beets' status 0, as for `beet ls`
+    beet_genriflow(beets_plugin, lib, *argv)  # no error: beets' status 0, as for `beet ls`
     assert capsys.readouterr().out == "no items match 'title:nothing like it' artist:x\n"
     assert _untouched(lib) and not (tmp_path / "plan.json").exists()
     assert not (tmp_path / "genriflow").exists()  # nothing learnt
@@ -191,7 +186,7 @@ def test_a_query_matching_nothing_says_so_in_one_line(beets_plugin, lib, tmp_pat
 def test_an_empty_library_says_so(beets_plugin, tmp_path, capsys):
     empty = Library(str(tmp_path / "empty.db"), str(tmp_path))
     capsys.readouterr()  # beets' own lines of a new database
-    _run(beets_plugin, empty, "-W")
+    beet_genriflow(beets_plugin, empty, "-W")
     empty._close()
     assert capsys.readouterr().out == "no items in the library\n"
 
@@ -201,12 +196,12 @@ def test_a_plan_that_is_an_undo_is_never_overwritten_but_a_review_may_be(
     review, plan, notes = tmp_path / "review.json", tmp_path / "plan.json", tmp_path / "n.txt"
     # the documented review loop: --pretend --plan, as often as wanted, then --apply
     for _ in range(2):
-        _run(beets_plugin, lib, "-W", "--pretend", "--plan", str(review))
+        beet_genriflow(beets_plugin, lib, "-W", "--pretend", "--plan", str(review))
     assert _untouched(lib) and json.loads(review.read_text())["pretend"] is True
-    _run(beets_plugin, lib, "-W", "--apply", str(review))
+    beet_genriflow(beets_plugin, lib, "-W", "--apply", str(review))
     assert not _untouched(lib) and json.loads(review.read_text())["applied"]
     # now the undo of that --apply, and a run's plan the undo of its run: both kept
-    _run(beets_plugin, lib, "-W", "--force", "--plan", str(plan))
+    beet_genriflow(beets_plugin, lib, "-W", "--force", "--plan", str(plan))
     notes.write_text("my notes\n")
     kept = {p: p.read_bytes() for p in (review, plan, notes)}
     for target, said in ((review, "it was applied with --apply ("),
@@ -214,9 +209,9 @@ def test_a_plan_that_is_an_undo_is_never_overwritten_but_a_review_may_be(
                          (notes, "it exists and is not a genriflow plan")):
         for pretend in ([], ["--pretend"]):
             with pytest.raises(ui.UserError) as refused:
-                _run(beets_plugin, lib, "-W", "--force", *pretend, "--plan", str(target))
+                beet_genriflow(beets_plugin, lib, "-W", "--force", *pretend, "--plan", str(target))
             assert str(refused.value).startswith(f"cannot write the plan {target}: {said}")
     assert {p: p.read_bytes() for p in kept} == kept
     capsys.readouterr()
-    _run(beets_plugin, lib, "-W", "--undo", str(review))  # and each still undoes
+    beet_genriflow(beets_plugin, lib, "-W", "--undo", str(review))  # and each still undoes
     assert "undo: " in capsys.readouterr().out

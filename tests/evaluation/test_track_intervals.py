@@ -7,23 +7,15 @@ import pytest
 from genriflow.evaluation.metrics import classification_metrics, mcnemar
 from genriflow.features.dataset import from_table
 from genriflow.intervals import wilson_interval
+from sample_tables import segment_table as segment_table_of
 
 
 @pytest.fixture(scope="module")
 def segment_table(kaggle_table, tmp_path_factory):
     """200 tracks (clips 0-19 of each genre) cut into 10 jittered segments each, named as
     the Kaggle features_3_sec.csv names them (blues.00000.0.wav ... blues.00000.9.wav)."""
-    table = pd.read_csv(kaggle_table)
-    table = table[table["filename"].str.split(".").str[1].astype(int) < 20]
-    rows = table.loc[table.index.repeat(10)].reset_index(drop=True)
-    rows["filename"] = [f"{name.rsplit('.', 1)[0]}.{i % 10}.wav"
-                        for i, name in enumerate(rows["filename"])]
-    numeric = rows.columns[2:-1]
-    noise = np.random.default_rng(0).normal(1, 0.05, (len(rows), len(numeric)))
-    rows[numeric] = rows[numeric].to_numpy(float) * noise
-    path = tmp_path_factory.mktemp("table") / "features_3_sec.csv"
-    rows.to_csv(path, index=False)
-    return path
+    return segment_table_of(kaggle_table, tmp_path_factory.mktemp("table") /
+                            "features_3_sec.csv", segments=10, jitter=0.05)
 
 
 @pytest.fixture(scope="module")

@@ -4,30 +4,20 @@ folder recorded, not one a changed split algorithm draws from the model's traini
 import json
 import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import genriflow
 from genriflow.errors import ConfigError
+from sample_tables import segment_table as segment_table_of
 
 
 @pytest.fixture(scope="module")
 def segment_table(kaggle_table, tmp_path_factory):
     """A 3-second-style table: 3 jittered segments of each of 200 tracks, named as
     features_3_sec.csv names them (blues.00000.0.wav)."""
-    table = pd.read_csv(kaggle_table)
-    table = table[table["filename"].str.split(".").str[1].astype(int) < 20]
-    rows = table.loc[table.index.repeat(3)].reset_index(drop=True)
-    segment = np.tile(np.arange(3), len(table))
-    rows["filename"] = [f"{name.rsplit('.', 1)[0]}.{s}.wav"
-                        for name, s in zip(rows["filename"], segment, strict=True)]
-    numeric = rows.columns[2:-1]
-    noise = np.random.default_rng(0).normal(1, 0.03, (len(rows), len(numeric)))
-    rows[numeric] = rows[numeric].to_numpy(float) * noise
-    path = tmp_path_factory.mktemp("table") / "features_3_sec.csv"
-    rows.to_csv(path, index=False)
-    return path
+    return segment_table_of(kaggle_table, tmp_path_factory.mktemp("table") /
+                            "features_3_sec.csv", segments=3, jitter=0.03)
 
 
 @pytest.fixture(scope="module")
