@@ -294,3 +294,24 @@ def test_a_name_holding_markup_and_a_slash_is_shown_whole_as_text(browser, servi
         assert page.locator("main b, main img").count() == 0
     assert dialogs == []
     page.close()
+
+
+def test_a_song_chosen_before_the_service_answered_waits_for_its_settings(browser, service,
+                                                                          songs):
+    # The page learns from /readyz whether the service has a library (similar songs) or
+    # needs a token. A song sent before that answer came went without its similar songs
+    # (a CI run showed it: the page's first test found no similar song).
+    page = browser.new_page()
+    held = []
+    page.route("**/readyz", lambda route: held.append(route))  # no answer yet
+    page.goto(service.url + "/")
+    page.wait_for_function("document.readyState === 'complete'")
+    page.set_input_files("#song", str(songs["rock"]))
+    page.click("#analyse")
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    similar = page.locator("#similar li")
+    assert similar.count() == 3 and str(songs["rock"]) in similar.nth(0).inner_text()
+    page.close()

@@ -6,6 +6,11 @@ const COLOURS = ["#0550ae", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7ea4
   "#cf222e", "#7d4e00", "#57606a", "#116329", "#953800", "#6639ba"];
 let settings = { needs_token: false, library: false, multi_label: false };
 let busy = false;
+// the service's settings (a library? a token?) shape the request: a song chosen before
+// /readyz answered waits for them instead of going without its similar songs
+let settingsLoaded;
+const settingsReady = new Promise((resolve) => { settingsLoaded = resolve; });
+let waiting = false;
 
 // progress and results in the polite status region, a refusal in the alert region: one
 // message at a time, the other emptied
@@ -230,7 +235,10 @@ function refusal(response, data, file) {
 
 // `note`: said with the progress and the outcome (several files dropped)
 async function analyse(file, note = "") {
-  if (busy) return; // one song at a time: an earlier answer never lands on a later song
+  if (busy || waiting) return; // one song at a time: an earlier answer never lands on a later song
+  waiting = true;
+  await settingsReady;
+  waiting = false;
   $("results").hidden = true; // the last song's results are not this one's
   if (settings.needs_token && !$("token").value) {
     say("Enter the API token first.", true);
@@ -300,6 +308,7 @@ function checkReady() {
       settings = { needs_token: data.needs_token, library: data.library,
         multi_label: data.multi_label === true };
       $("token-row").hidden = !settings.needs_token;
+      settingsLoaded();
       if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
     } else {
       say("The model is still loading; it will answer shortly.");
