@@ -263,10 +263,22 @@ def _interrupts_ignored() -> Iterator[None]:
         yield  # only the main thread may set a signal handler
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (the command line's Terminated) waits until the pool is whole: raised inside
+    # loky's start-up it left a half-made pool whose manager thread kept the process alive
+    # after the command had ended, its workers with it
+    pending: list[int] = []
+    previous_term = signal.getsignal(signal.SIGTERM)
+    deferring = callable(previous_term)
+    if deferring:
+        signal.signal(signal.SIGTERM, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        if deferring:
+            signal.signal(signal.SIGTERM, previous_term)
+            if pending:
+                signal.raise_signal(signal.SIGTERM)
 
 
 def _prepare_local_worker(networks: Sequence[str], network_backend: str = "auto",
