@@ -37,6 +37,7 @@ from genriflow.library.safewrite import (
     check_writable,
     remove_stale_copies,
     rewrite_tags,
+    unreadable,
 )
 from genriflow.library.tagformats import TagFile, TagFormatError
 from genriflow.progress import progress_bar
@@ -245,7 +246,7 @@ def _apply_file(conn: sqlite3.Connection, path: str, rows: list[PlanRow],
     try:
         now = content_hash(path)
     except OSError as exc:
-        report._fail(path, _unreadable(exc))
+        report._fail(path, _unread(exc))
         return
     if planned and now != planned:
         earlier = conn.execute("SELECT run_id FROM tag_changes WHERE path = ? AND "
@@ -385,12 +386,11 @@ def _where_now(conn: sqlite3.Connection, change: sqlite3.Row) -> str | None:
     return None
 
 
-def _unreadable(exc: OSError) -> str:
-    """Why a song's bytes could not be read: gone, or there but not readable (a song the
-    user may not read is not "no longer exists")."""
-    if isinstance(exc, FileNotFoundError):
-        return "no longer exists"
-    return f"cannot be read ({exc.strerror or exc}); left untouched"
+def _unread(exc: OSError) -> str:
+    """:func:`~genriflow.library.safewrite.unreadable`'s reason, said of a song left as it
+    is."""
+    reason = unreadable(exc)
+    return reason if isinstance(exc, FileNotFoundError) else f"{reason}; left untouched"
 
 
 def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
@@ -404,7 +404,7 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
     try:
         now = content_hash(path)
     except OSError as exc:
-        report._fail(path, _unreadable(exc))
+        report._fail(path, _unread(exc))
         return
     if now == change["old_content"]:
         report.unchanged += 1

@@ -81,14 +81,20 @@ def audio_fingerprint(path: str | os.PathLike) -> str:
     return f"{count}:{digest.hexdigest()}"
 
 
+def unreadable(exc: OSError) -> str:
+    """Why a song could not be read: gone, or there but not readable (a song the user may
+    not read is not "no longer exists")."""
+    if isinstance(exc, FileNotFoundError):
+        return "no longer exists"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
 def check_writable(path: Path) -> os.stat_result:
     """The file's stat, or :class:`WriteRefused` saying why it must not be rewritten."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        raise WriteRefused("no longer exists") from None
     except OSError as exc:
-        raise WriteRefused(f"cannot be read ({exc.strerror})") from None
+        raise WriteRefused(unreadable(exc)) from None
     if not stat.S_ISREG(st.st_mode):
         raise WriteRefused("is not a regular file")
     # The mode bits, not os.access: root may write anything, but a file the user made
