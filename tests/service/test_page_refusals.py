@@ -44,6 +44,10 @@ def refusal(page) -> str:
 
 def test_the_keyboard_alone_chooses_sends_and_reads_a_song(browser, service, songs):
     page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    # Playwright asks the browser to intercept file choosers without waiting for the answer
+    # when the first listener comes: a key pressed at once can beat it (a CI run waited 30 s
+    # for a chooser the browser had not been told to report). Listen from before the load.
+    page.on("filechooser", lambda _chooser: None)
     ready(page, service.url)
     page.keyboard.press("Tab")                    # the first stop: the song's chooser
     assert page.evaluate(FOCUSED) == "song"
