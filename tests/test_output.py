@@ -3,6 +3,7 @@ error printer that cannot fail, and tables that keep every column through a pipe
 
 from __future__ import annotations
 
+import csv
 import errno
 import io
 import os
@@ -394,3 +395,21 @@ def test_an_output_that_cannot_be_written_is_one_line_not_a_bug(fmt, tmp_path, m
     out = in_process("models")
     assert (out.returncode, out.stderr) == (
         2, "error: standard output could not be written (Input/output error)\n")
+
+
+def test_a_piped_table_reads_back_every_name_exactly():
+    # a backslash was written as it is, so `back\nslash.mp3` and a name holding a line
+    # break were the same cell; and a name opening with a quote lost its quotes to a reader
+    from genriflow.progress import unescape
+
+    names = ["back\\nslash.mp3", "new\nline.mp3", "tab\tand\rreturn\\.mp3", '"live" set.mp3',
+             "\\", "plain.mp3"]
+    piped = Console(file=io.StringIO(), width=40)
+    print_table(piped, ["file", "genre"], [[name, "rock"] for name in names])
+    lines = piped.file.getvalue().splitlines()
+    assert len(lines) == 1 + len(names) and len(set(lines)) == len(lines)
+    table = pd.read_csv(io.StringIO(piped.file.getvalue()), sep="\t", quoting=csv.QUOTE_NONE)
+    assert table["file"].map(unescape).tolist() == names
+    rows = list(csv.reader(io.StringIO(piped.file.getvalue(), newline=""), delimiter="\t",
+                           quoting=csv.QUOTE_NONE))
+    assert [unescape(row[0]) for row in rows[1:]] == names
