@@ -215,8 +215,10 @@ def print_table(console: Console, header: Sequence[str],
     on a line, then one line per column. Anywhere else (a pipe, a file), its ``title`` on
     a line of its own, then the header and one line per row, tab-separated: no column is
     ever cut to fit 80 columns, and each row can be read back
-    (``pandas.read_csv(..., sep="\\t", skiprows=1)``). A tab or line break inside a cell
-    is written ``\\t`` or ``\\n`` so that each row stays one line.
+    (``pandas.read_csv(..., sep="\\t", quoting=csv.QUOTE_NONE, skiprows=1)``: no quote
+    is special, so a cell may start with ``"``). A tab, line break or backslash inside a
+    cell is written ``\\t``, ``\\n``, ``\\r`` or ``\\\\`` (:func:`one_line`), so that each row
+    stays one line and :func:`unescape` gives each cell back exactly.
 
     Parameters
     ----------
@@ -404,8 +406,29 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
 
 def one_line(cell: str) -> str:
     """``cell`` on one line: a tab or line break in it (a file's name) written ``\\t``,
-    ``\\n`` or ``\\r``, as the tables write them."""
-    return cell.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    ``\\n`` or ``\\r``, as the tables write them, and a backslash ``\\\\`` so that a name
+    holding a backslash then ``n`` is not read as one holding a line break
+    (:func:`unescape` reverses it).
+
+    >>> print(one_line("tab\\there"), one_line("a\\\\nb"))
+    tab\\there a\\\\nb
+    """
+    return _ESCAPED.sub(lambda c: _ESCAPE[c[0]], cell)
+
+
+def unescape(cell: str) -> str:
+    """A cell of a piped table as it was before :func:`one_line`.
+
+    >>> unescape(one_line("new\\nline and back\\\\nslash")) == "new\\nline and back\\\\nslash"
+    True
+    """
+    return _UNESCAPED.sub(lambda c: _UNESCAPE[c[0]], cell)
+
+
+_ESCAPE = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPE = {escaped: char for char, escaped in _ESCAPE.items()}
+_ESCAPED = re.compile(r"[\\\t\n\r]")
+_UNESCAPED = re.compile(r"\\[\\tnr]")
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:

@@ -8,7 +8,8 @@ label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progr
 The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
 (a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
 status 130, SIGTERM (a scheduler's stop, ``kill``) the same way with status 143; a reader
-of standard output that leaves (``| head``) ends it quietly with status 141; anything
+of standard output that leaves (``| head``) ends it quietly with status 141 (standard
+output that cannot be written otherwise, a full disk, is a :class:`OutputError`); anything
 else is a bug in genriflow: one line saying so, the traceback in a log
 file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 """
@@ -16,6 +17,7 @@ file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import signal
@@ -49,10 +51,55 @@ from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 
 
+class OutputError(GenriflowError):
+    """Standard output could not be written (a full disk, a quota): one line, status 2, as
+    the library index's full disk; not a bug in genriflow. ``reason``: the system's."""
+
+    def __init__(self, exc: OSError) -> None:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        super().__init__(f"standard output could not be written ({exc.strerror or exc})"
+                         + ("; free some space and run this again" if full else ""))
+
+
+class _Written:
+    """A text file whose failed writes (but a reader leaving: a broken pipe, which rich
+    and :class:`GenriflowGroup` handle) raise :class:`OutputError`."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def write(self, text: str) -> int:
+        return self._checked(self._file.write, text)
+
+    def flush(self) -> None:
+        self._checked(self._file.flush)
+
+    def _checked(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+
 class _Output(Console):
     """Standard output's console: a reader that leaves (``| head``) ends the command quietly
     with status 141, as a shell reports a writer stopped by SIGPIPE; rich's own choice, 1,
-    is the status that says some files could not be used."""
+    is the status that says some files could not be used. A write that fails otherwise (a
+    full disk under ``> genres.csv``) is an :class:`OutputError`, whether rich or
+    genriflow's own CSV and JSON writers make it."""
+
+    @property
+    def file(self):
+        return _Written(Console.file.fget(self))
+
+    @file.setter
+    def file(self, new_file) -> None:
+        Console.file.fset(self, new_file)
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
