@@ -224,14 +224,19 @@ def test_a_request_past_its_timeout_gets_504(serving, songs):
 def test_shutdown_finishes_the_requests_in_flight(running, songs):
     body = songs["jazz"].read_bytes()
 
-    async def in_flight(url: str, stop) -> list[int]:
-        async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+    async def in_flight(served) -> list[int]:
+        before = served.requests_read()
+        async with httpx.AsyncClient(base_url=served.url, timeout=60.0) as http:
             requests = [asyncio.create_task(http.post("/v1/classify", content=body))
                         for _ in range(3)]
-            await asyncio.sleep(0.3)  # the requests are in; the server is told to stop
-            stop()
+            # the requests are in (read by the server), then it is told to stop; after a
+            # fixed 0.3 s, a loaded machine's server could have read two, and it closed the
+            # third's connection unanswered
+            while served.requests_read() < before + 3:
+                await asyncio.sleep(0.01)
+            served.stop()
             return [r.status_code for r in await asyncio.gather(*requests)]
 
     with running(ServiceConfig(model="gtzan-table", workers=1)) as served:
-        statuses = asyncio.run(in_flight(served.url, served.stop))
+        statuses = asyncio.run(in_flight(served))
     assert statuses == [200, 200, 200]
