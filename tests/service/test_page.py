@@ -313,7 +313,13 @@ def test_a_song_chosen_before_the_service_answered_waits_for_its_settings(browse
     page.wait_for_function("document.readyState === 'complete'")
     page.set_input_files("#song", str(songs["rock"]))
     page.click("#analyse")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)                      # time for a song sent too early
+    # the route's handler runs when Playwright's event for it is read here, which need
+    # not have come by the page's load on a loaded machine: waited for, not assumed
+    for _ in range(600):
+        if held:
+            break
+        page.wait_for_timeout(50)
     assert len(held) == 1
     held[0].continue_()
     page.wait_for_selector("#results:not([hidden])", timeout=60_000)
