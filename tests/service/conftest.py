@@ -60,11 +60,23 @@ class Running:
     stop: Callable[[], None]
     #: In this process: the ``TestClient`` bound to the app (closed with the service).
     in_process: Callable[..., contextlib.AbstractContextManager[httpx.Client]] | None = None
+    #: On a socket: the ``uvicorn.Server`` serving it.
+    server: object | None = None
 
     def client(self, **kwargs) -> contextlib.AbstractContextManager[httpx.Client]:
         if self.in_process is not None:
             return self.in_process(**kwargs)
         return httpx.Client(base_url=self.url, timeout=60.0, **kwargs)
+
+    def requests_read(self) -> int:
+        """On a socket: the requests whose head the server has read, answered or in flight.
+        A graceful shutdown finishes these; a connection whose request it has not read yet
+        it closes, and its client gets no answer."""
+        state = self.server.server_state
+        return state.total_requests + sum(
+            1 for connection in list(state.connections)
+            if (cycle := getattr(connection, "cycle", None)) is not None
+            and not cycle.response_complete)
 
 
 @contextlib.contextmanager
@@ -122,7 +134,7 @@ def running(config: ServiceConfig, *, pool: str = "thread",
         time.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     service = Running(f"http://127.0.0.1:{port}", server.config.loaded_app, config,
-                      lambda: setattr(server, "should_exit", True))
+                      lambda: setattr(server, "should_exit", True), server=server)
     try:
         if wait_ready:
             with service.client() as client:

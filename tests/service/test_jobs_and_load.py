@@ -125,18 +125,25 @@ def test_a_job_of_server_paths_and_its_expiry(serving, tmp_path, write_clip):
     music = tmp_path / "music"
     for i, genre in enumerate(("rock", "blues", "pop")):
         write_clip(music / genre / f"{genre}.wav", genre, seconds=4.0, seed=i)
-    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,), job_ttl=0.5)
+    # A time to live a busy machine can keep to: the first job is fetched within it of its
+    # end, between two polls. The second job starts once the first is fetched: started
+    # with it, its one song went in a batch of its own (10 ms later than the first's three
+    # on a loaded machine) and ended first, and it expired during the first's polling
+    # (a KeyError below), at 0.5 s.
+    ttl = 2.0
+    config = ServiceConfig(model="gtzan-table", allow_dirs=(music,), job_ttl=ttl)
     with serving(config) as served, served.client() as http:
         job = http.post("/v1/jobs", json={"paths": ["."]}).json()
         assert job["total"] == 3
-        kept = http.post("/v1/jobs", json={"paths": [str(music / "rock")]}).json()
         done = poll(http, job["id"])
+        assert done["state"] == "done"
         assert sorted(r["file"] for r in done["results"]) == [
             "blues/blues.wav", "pop/pop.wav", "rock/rock.wav"]
+        kept = http.post("/v1/jobs", json={"paths": [str(music / "rock")]}).json()
         store = served.app.state.jobs
-        while store.jobs[kept["id"]].finished is None:
+        while (finished := store.jobs[kept["id"]].finished) is None:
             time.sleep(0.05)
-        time.sleep(0.6)  # past the job's time to live, unfetched
+        time.sleep(max(0.0, finished + ttl - time.time()) + 0.1)  # past its time to live
         expired = http.get(f"/v1/jobs/{kept['id']}")
         assert expired.status_code == 404 and kept["id"] not in store.jobs
     assert all(p.exists() for p in music.rglob("*.wav"))  # server files are never deleted
@@ -217,14 +224,19 @@ def test_a_request_past_its_timeout_gets_504(serving, songs):
 def test_shutdown_finishes_the_requests_in_flight(running, songs):
     body = songs["jazz"].read_bytes()
 
-    async def in_flight(url: str, stop) -> list[int]:
-        async with httpx.AsyncClient(base_url=url, timeout=60.0) as http:
+    async def in_flight(served) -> list[int]:
+        before = served.requests_read()
+        async with httpx.AsyncClient(base_url=served.url, timeout=60.0) as http:
             requests = [asyncio.create_task(http.post("/v1/classify", content=body))
                         for _ in range(3)]
-            await asyncio.sleep(0.3)  # the requests are in; the server is told to stop
-            stop()
+            # the requests are in (read by the server), then it is told to stop; after a
+            # fixed 0.3 s, a loaded machine's server could have read two, and it closed the
+            # third's connection unanswered
+            while served.requests_read() < before + 3:
+                await asyncio.sleep(0.01)
+            served.stop()
             return [r.status_code for r in await asyncio.gather(*requests)]
 
     with running(ServiceConfig(model="gtzan-table", workers=1)) as served:
-        statuses = asyncio.run(in_flight(served.url, served.stop))
+        statuses = asyncio.run(in_flight(served))
     assert statuses == [200, 200, 200]

@@ -149,7 +149,9 @@ def test_a_service_that_needs_a_token_asks_for_it(browser, running, songs, token
     with running(config) as service:
         page = browser.new_page()
         ready(page, service.url)
-        assert page.is_visible("#token")
+        # shown by the page's script once /readyz's answer is read, which network idle
+        # (no request for 500 ms) does not wait for
+        page.wait_for_selector("#token", state="visible", timeout=30_000)
         page.uncheck("#tags")
         send(page, songs["rock"])                 # no token: asked for before sending
         assert refusal(page) == "Enter the API token first."
