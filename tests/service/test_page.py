@@ -326,3 +326,27 @@ def test_a_song_chosen_before_the_service_answered_waits_for_its_settings(browse
     similar = page.locator("#similar li")
     assert similar.count() == 3 and str(songs["rock"]) in similar.nth(0).inner_text()
     page.close()
+
+
+def test_a_lost_settings_answer_is_asked_again_and_a_waiting_song_then_goes(browser, service,
+                                                                            songs):
+    # The page asked /readyz once: after one failed fetch (a restart, a network blip) it
+    # said "cannot be reached" for good, and a song chosen then waited for ever, silently.
+    page = browser.new_page()
+    asked = []
+
+    def first_lost(route) -> None:
+        asked.append(route.request.url)
+        route.abort() if len(asked) == 1 else route.continue_()
+
+    page.route("**/readyz", first_lost)
+    page.goto(service.url + "/")
+    page.wait_for_function("document.querySelector('#error').textContent"
+                           ".includes('cannot be reached')", timeout=30_000)
+    page.set_input_files("#song", str(songs["rock"]))
+    page.click("#analyse")                          # waits for the settings, not for ever
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert len(asked) >= 2 and page.text_content("#error") == ""
+    similar = page.locator("#similar li")
+    assert similar.count() == 3 and str(songs["rock"]) in similar.nth(0).inner_text()
+    page.close()

@@ -44,8 +44,8 @@ class RunOptions:
         :mod:`~genriflow.features.pretrained.backend`): ``onnx`` (ONNX Runtime, float32:
         the faster CPU path, no torch import), ``torch`` (PyTorch), ``auto``
         (``GENRIFLOW_NETWORK_BACKEND`` where set, else ``onnx`` where ONNX Runtime is
-        installed). A misspelt variable is a ConfigError here, before any work. Both give the same features within float
-        rounding and share the feature store.
+        installed). A misspelt variable is a ConfigError here, before any work. Both
+        give the same features within float rounding and share the feature store.
     device : {'auto', 'cpu', 'cuda'}
         Where the pretrained networks run (see
         :mod:`~genriflow.features.pretrained.backend`): ``auto`` on CUDA where the back

@@ -310,11 +310,18 @@ function checkReady() {
       $("token-row").hidden = !settings.needs_token;
       settingsLoaded();
       if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
+      if ($("error").dataset.unreachable) { say(""); delete $("error").dataset.unreachable; }
     } else {
       say("The model is still loading; it will answer shortly.");
       $("status").dataset.loading = "1";
       setTimeout(checkReady, 2000);
     }
-  }).catch(() => say("The service cannot be reached.", true));
+  }).catch(() => {
+    // asked again, not given up: a song chosen meanwhile waits for these settings, and
+    // would wait for ever after one lost answer (a service restarting, a network blip)
+    say("The service cannot be reached; trying again every few seconds.", true);
+    $("error").dataset.unreachable = "1";
+    setTimeout(checkReady, 3000);
+  });
 }
 checkReady();
