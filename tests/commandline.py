@@ -35,15 +35,17 @@ class Ran:
     stderr: str
 
 
-def in_process(*args: object, env: dict[str, str] | None = None) -> Ran:
+def in_process(*args: object, env: dict[str, str] | None = None,
+               stdin: bytes | None = None) -> Ran:
     """``genriflow ARGS...`` in this process, ``env`` added to the environment (and
-    ``COLUMNS=200``, as :func:`in_a_process` sets it)."""
+    ``COLUMNS=200``, as :func:`in_a_process` sets it), ``stdin`` its standard input."""
     from typer.testing import CliRunner
 
     from genriflow.cli import app
 
     argv = [str(arg) for arg in args]
-    result = CliRunner().invoke(app, argv, env={"COLUMNS": "200", **(env or {})})
+    result = CliRunner().invoke(app, argv, env={"COLUMNS": "200", **(env or {})},
+                                input=stdin)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))

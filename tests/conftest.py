@@ -137,6 +137,7 @@ TIER_BY_TEST = {
     "test_api.py": ("test_import_is_fast_and_lazy",),
     "test_benchmark_library.py": ("test_memory_watch_sees_descendants",
                                   "test_memory_watch_counts_cpu_of_children"),
+    "test_files_from.py": ("test_a_piped_list_with_progress_bars_on_a_terminal_gives_one_table",),
     "test_cli.py": ("test_predict_on_a_folder_with_broken_files",
                     "test_a_song_named_that_the_user_may_not_read_does_not_stop_the_others",
                     "test_predict_handles_a_sixty_minute_ogg",

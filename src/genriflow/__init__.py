@@ -11,7 +11,8 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
 warm for many calls; ``analyse`` gives genres and tags in one pass (one input gives one
-result, a list or a folder a list-like ``Batch`` with ``errors``: see :mod:`genriflow.api`);
+result, a list or a folder a list-like ``Batch`` with ``errors``: see :mod:`genriflow.api`;
+``read_file_list`` reads a list of songs too long for a command line);
 ``tag``, ``similar``,
 ``extract_features``, ``train``, ``tune``, ``evaluate`` (``open_set``: can it tell a genre
 it never saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a
@@ -35,6 +36,7 @@ _EXPORTS = {
     "describe_models": "genriflow.api",
     "model_identity": "genriflow.api",
     "probe": "genriflow.api",
+    "read_file_list": "genriflow.datasets.discover",
     "tag": "genriflow.api",
     "analyse": "genriflow.api",
     "similar": "genriflow.api",
@@ -83,6 +85,7 @@ __all__ = [
     "describe_models",
     "model_identity",
     "probe",
+    "read_file_list",
     "tag",
     "analyse",
     "similar",
@@ -150,7 +153,7 @@ if TYPE_CHECKING:
     )
     from genriflow.audio import AudioInfo
     from genriflow.audio.errors import AudioError, AudioWarning
-    from genriflow.datasets.discover import DatasetError
+    from genriflow.datasets.discover import DatasetError, read_file_list
     from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
     from genriflow.features.options import RunOptions
     from genriflow.inference.batch import Batch

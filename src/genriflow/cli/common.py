@@ -36,11 +36,12 @@ from rich.console import Console
 
 # what typer raises for a command line it cannot parse (typer ships its own click)
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError
 from genriflow.datasets import SPLIT_METHODS
-from genriflow.errors import GenriflowError, GenriflowWarning
+from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.intervals import counted_text, figure_text
@@ -148,6 +149,15 @@ Excerpts = Annotated[int | None, typer.Option(
     "song's central clip.")]
 Full = Annotated[bool, typer.Option("--full", help="Analyse whole songs: every 3 s "
                                     "excerpt, or 30 s clips tiling the song.")]
+FilesFrom = Annotated[str | None, typer.Option(
+    "--files-from", metavar="FILE", show_default=False,
+    help="Also the songs (or folders) FILE lists, one path a line, after any PATH: for "
+         "more songs than a command line holds (find ~/Music -name '*.mp3' > songs.txt). "
+         "- reads the list from standard input. Relative paths are from the current "
+         "folder; blank lines are passed over, and spaces in a name kept.")]
+NullNames = Annotated[bool, typer.Option(
+    "--null", "-0", help="--files-from's names end with a NUL byte, as find -print0 "
+                         "writes them, not a line: any name, one with a newline too.")]
 
 
 def log_dir() -> Path:
@@ -358,6 +368,24 @@ def sampling_options(excerpts: int | None, full: bool) -> dict:
     loads (one or the other)."""
     Sampling.of(excerpts, full=full)
     return {"excerpts": excerpts, "full": full}
+
+
+def listed_songs(files_from: str | None, *, null: bool, given: list[Path] | None
+                 ) -> list[Path]:
+    """The songs ``--files-from`` lists (``-``: standard input), read by
+    :func:`genriflow.read_file_list`; none without it. ``given``: the command's PATHs,
+    which may be left out only with ``--files-from``."""
+    if not given and files_from is None:
+        raise UsageError("Missing argument 'PATH' (songs or folders), or --files-from FILE",
+                         ctx=get_current_context(silent=True))
+    if files_from is None:
+        if null:
+            raise ConfigError("null", "reads the list `files_from` names; give "
+                              "--files-from FILE too")
+        return []
+    from genriflow.datasets.discover import read_file_list
+
+    return read_file_list(sys.stdin.buffer if files_from == "-" else files_from, null=null)
 
 
 def split_list(value: str) -> list[str]:

@@ -12,15 +12,18 @@ from genriflow.cli.common import (
     Device,
     Engine,
     Excerpts,
+    FilesFrom,
     Full,
     Jobs,
     NoStore,
+    NullNames,
     Quiet,
     StoreDir,
     console,
     err_console,
     exit_if_failed,
     labelled,
+    listed_songs,
     print_errors,
     run_options,
     sampling_options,
@@ -34,11 +37,12 @@ FORMATS = ("table", "csv", "json")
 
 
 def command(
-    paths: Annotated[list[Path], typer.Argument(
+    paths: Annotated[list[Path] | None, typer.Argument(
         metavar="PATH", readable=False,  # an unreadable song is its own error; the rest go on
+        show_default=False,
         help="[MODEL] then audio files and/or folders. MODEL (a model folder or a built-in "
              "name, see `genriflow models`) may be left out: the built-in gtzan model is "
-             "then used.")],
+             "then used. The songs may be listed in a file instead (--files-from).")] = None,
     model: Annotated[str | None, typer.Option(help="A model folder, or a built-in model "
                                               "(`genriflow models` lists them all): gtzan "
                                               "(the default: a head on the musicnn taggers, "
@@ -64,12 +68,15 @@ def command(
         show_default=False)] = None,
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
-    device: Device = "auto",
+    device: Device = "auto", files_from: FilesFrom = None, null: NullNames = False,
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
     genriflow predict songs/ | predict MODEL songs/ | predict --model zero-shot songs/ |
     predict --tags songs/
+
+    More songs than a command line holds, one table: find ~/Music -name '*.mp3' -print0 |
+    genriflow predict --files-from - --null -f csv > genres.csv
 
     One row per song in every format (table, csv, json): its genres, then with --tags its
     voice, moods and tags.
@@ -80,7 +87,9 @@ def command(
     # argument errors before numpy and the models: the API's own checks, called early
     one_of("format", format, FORMATS)
     sampling = sampling_options(excerpts, full)
-    model, paths = model_and_audio(paths, model)
+    listed = listed_songs(files_from, null=null, given=paths)
+    model, paths = model_and_audio(paths or [], model)  # a MODEL is on the command line only
+    paths = [*paths, *listed]
     if not paths:
         raise ConfigError("paths", "names no audio files or folders")
     answer = {"k": k, "k_tags": max(k, 5), "aggregation": aggregation,

@@ -16,11 +16,13 @@ and, for files of several genres, ``labels``: all of them joined with ``;``.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from genriflow.audio import AUDIO_EXTENSIONS
 from genriflow.audio.errors import AudioError, os_error
+from genriflow.audio.formats import shown_name
 from genriflow.datasets.frames import (
     DATASET_COLUMNS,
     DatasetError,
@@ -67,6 +69,99 @@ def find_audio_files(root: str | os.PathLike) -> tuple[list[Path], list[AudioErr
             if not name.startswith(".") and Path(name).suffix.lower() in AUDIO_EXTENSIONS:
                 found.append(Path(dirpath) / name)
     return found, unlisted
+
+
+def read_file_list(source: str | os.PathLike | BinaryIO, *, null: bool = False) -> list[Path]:
+    """The paths a list of files names, in its order: songs (or folders) for
+    :func:`genriflow.analyse` and the others, more than a command line holds.
+
+    One path a line (``find ~/Music -name '*.mp3' > songs.txt``): the line ending (``\\n``
+    or ``\\r\\n``) is taken off, blank lines (empty, or spaces alone) are passed over,
+    and every other line is a name as it is, its spaces kept. With ``null`` the names end
+    with a NUL byte instead (``find -print0``), so any name, one holding a newline too,
+    can be listed; empty names are passed over. Bytes that are not UTF-8 are kept as the
+    file system's names are (:func:`os.fsdecode`). A relative path stays relative: to the
+    current folder, as ``tar --files-from`` and ``rsync --files-from`` take it. Nothing is
+    checked to exist: a listed song that is not there is a failed song of the batch, like
+    any other.
+
+    Parameters
+    ----------
+    source : str, PathLike or binary file
+        The list's file, or an open file such as ``sys.stdin.buffer``.
+    null : bool
+        The names are separated by NUL bytes, not by lines.
+
+    Returns
+    -------
+    list of Path
+        The listed paths, at least one.
+
+    Raises
+    ------
+    DatasetError
+        The list cannot be read, or names nothing (empty, or blank lines only).
+    ConfigError
+        Without ``null``, a list holding NUL bytes (which no name holds): one written by
+        ``find -print0``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> songs = Path(tempfile.mkdtemp()) / "songs.txt"
+    >>> _ = songs.write_bytes(b"Music/01 Intro.mp3\\r\\n\\nMusic/Live/\\n")
+    >>> [str(p) for p in read_file_list(songs)]
+    ['Music/01 Intro.mp3', 'Music/Live']
+    >>> _ = songs.write_bytes(b"two\\nlines.ogg\\0b.flac\\0")
+    >>> [str(p) for p in read_file_list(songs, null=True)]
+    ['two\\nlines.ogg', 'b.flac']
+    """
+    from genriflow.errors import ConfigError
+
+    name = _list_name(source)
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open(source, "rb") as file:
+                data = file.read()
+        else:
+            data = source.read()
+            if isinstance(data, str):  # a text file (sys.stdin): its names as bytes again
+                data = os.fsencode(data)
+    except OSError as exc:
+        raise DatasetError(f"{name} (the list of files): {_unread(exc)}") from None
+    if null:
+        names = [entry for entry in data.split(b"\0") if entry]
+    else:
+        if b"\0" in data:
+            raise ConfigError("null", f"is needed to read {name}: it holds NUL bytes, as a "
+                              "list from `find -print0` does (no name holds one)")
+        if data.startswith(b"\xef\xbb\xbf"):  # the byte order mark Windows editors write
+            data = data[3:]
+        lines = (line.removesuffix(b"\r") for line in data.split(b"\n"))
+        names = [line for line in lines if line.strip()]
+    if not names:
+        raise DatasetError(f"{name} (the list of files): names no files ("
+                           + ("it is empty)" if not data else "blank lines only)"))
+    return [Path(os.fsdecode(entry)) for entry in names]
+
+
+def _unread(exc: OSError) -> str:
+    """Why a list of files could not be read, in the system's words."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder, not a list of files"
+    return os_error("", exc).reason  # permission denied, or the system's words
+
+
+def _list_name(source: str | os.PathLike | BinaryIO) -> str:
+    """How an error names a list of files, on one line: its path, or standard input."""
+    if isinstance(source, str | os.PathLike):
+        return shown_name(os.fsdecode(source))
+    name = getattr(source, "name", None)
+    if source is getattr(sys.stdin, "buffer", None) or name in ("<stdin>", 0):
+        return "standard input"
+    return shown_name(name) if isinstance(name, str) else "the list of files"
 
 
 def discover(root: str | os.PathLike) -> pd.DataFrame:
@@ -191,4 +286,4 @@ def is_feature_table(path: str | os.PathLike) -> bool:
 
 
 __all__ = ["DATASET_COLUMNS", "DatasetError", "discover", "is_feature_table", "iter_audio_files",
-           "read_manifest"]
+           "read_file_list", "read_manifest"]
