@@ -23,7 +23,7 @@ def test_the_index_lives_in_the_user_data_folder_unless_told(tmp_path, monkeypat
 
 def test_a_new_index_has_the_latest_schema_in_wal_mode(tmp_path):
     conn = connect(tmp_path / "library.db")
-    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 7
+    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 8
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"songs", "models", "analyses", "analysis_failures"} <= tables
