@@ -14,8 +14,11 @@ from mutagen.id3 import APIC, TIT2
 from mutagen.mp4 import MP4Cover
 
 from genriflow.features.options import RunOptions
+from genriflow.features.store import content_hash
 from genriflow.library import Library
 from genriflow.library.db import connect
+from genriflow.library.plan import PlanRow, TagPlan
+from genriflow.library.tagformats import TagFile
 
 COVER = bytes(range(256)) * 400  # 100 kB of "JPEG": grows the tag past any padding
 
@@ -40,6 +43,11 @@ def _retag(path: Path, title: str) -> None:
         else:
             song["metadata_block_picture"] = [base64.b64encode(picture.write()).decode()]
     song.save()
+
+
+def _title(path: Path) -> str:
+    tags = mutagen.File(path, easy=path.suffix != ".wav").tags
+    return tags["title"][0]
 
 
 def _analyses(library: Library) -> dict[str, tuple[int, float]]:
@@ -129,3 +137,68 @@ def test_songs_scanned_before_schema_8_are_analysed_again_once_then_followed(
         _retag(song, "z")
         assert library.scan([music]).retagged == 1
         assert library.classify(options=options).analysed == 0
+
+
+def _apply_genre(songs: list[Path], tmp_path: Path) -> Library:
+    """Apply the genre 'Pop' to ``songs`` (tagged 'Rock') through a plan; the library."""
+    plan = TagPlan([PlanRow(str(s), "genre", "Rock", "Pop", "0.870", "gtzan", content_hash(s))
+                    for s in songs]).write(tmp_path / "plan.csv")
+    library = Library(tmp_path / "library.db")
+    report = library.apply(plan)
+    assert (report.written, report.failed) == (len(songs), 0), report.errors
+    return library
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".mp3", ".ogg", ".m4a"])
+def test_undo_restores_the_genre_of_a_song_retagged_since_and_keeps_the_new_title(
+        suffix, tmp_path, write_song):
+    music = tmp_path / "music"
+    song = write_song(music / f"a{suffix}", seed=1, title="Old", genre="Rock")
+    with _apply_genre([song], tmp_path) as library:
+        _retag(song, "New title")  # Picard, after the apply
+        undone = library.undo()
+    # it said: failed 1, "changed since run 1; left as it is", the genre stayed Pop
+    assert (undone.written, undone.failed) == (1, 0), undone.errors
+    tags = TagFile(song)
+    assert (tags.get("genre"), tags.get("genriflow_genre")) == (["Rock"], [])
+    assert _title(song) == "New title"
+
+
+def test_undo_follows_a_song_retagged_and_moved_since_and_refuses_a_new_genre(
+        tmp_path, write_song):
+    music = tmp_path / "music"
+    moved, hand = (write_song(music / f"{n}.ogg", seed=i, title=n, genre="Rock")
+                   for i, n in enumerate(("moved", "hand")))
+    with _apply_genre([moved, hand], tmp_path) as library:
+        library.scan([music])
+        _retag(moved, "Moved")
+        target = music / "Artist" / "01 Moved.ogg"
+        target.parent.mkdir()
+        moved.rename(target)
+        library.scan([music])
+        song = mutagen.File(hand)
+        song["genre"] = ["Jazz"]
+        song.save()
+        undone = library.undo()
+    # it said of the moved song: "no longer exists, nor does the index know it"
+    assert undone.errors == [(str(hand), "its genre was changed since run 1 (now 'Jazz'), "
+                                         "by another program or by hand; left as it is")]
+    assert undone.written == 1
+    assert (TagFile(target).get("genre"), _title(target)) == (["Rock"], "Moved")
+    assert TagFile(hand).get("genre") == ["Jazz"]
+
+
+def test_undo_refuses_a_song_whose_audio_changed_since(tmp_path, write_song):
+    music = tmp_path / "music"
+    song = write_song(music / "a.flac", seed=1, genre="Rock")
+    with _apply_genre([song], tmp_path) as library:
+        other = write_song(tmp_path / "other.flac", seed=9)
+        tags = TagFile(song)
+        other_tags = mutagen.File(other)
+        for key, values in mutagen.File(song).tags.items():  # a re-encode, tags copied
+            other_tags[key] = values
+        other_tags.save()
+        assert TagFile(other).get("genre") == tags.get("genre")
+        other.replace(song)
+        undone = library.undo()
+    assert undone.errors == [(str(song), "changed since run 1; left as it is")]

@@ -26,7 +26,8 @@ Tables (schema version 8)::
     tag_runs           each `library apply` and `library undo`: kind, source (the plan),
                        the run it undoes or that undid it, times and counts
     tag_changes        per run and file: content hash before and after, the exact tag
-                       entries before (JSON), the values written, 'pending' until renamed
+                       entries before (JSON), the values written, 'pending' until renamed,
+                       the audio hash of the file written
 
 >>> conn = connect(":memory:")
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -154,10 +155,12 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8: the hash of a song's audio packets alone, which a tag edit by another program
     # leaves as it is: such a song keeps its analyses, and is found again when moved too.
-    # Songs scanned before have none until their file is read again.
+    # Songs scanned before have none until their file is read again. The journal keeps
+    # the audio a write left, so undo finds and restores a file retagged since.
     """
     ALTER TABLE songs ADD COLUMN audio TEXT;
-    CREATE INDEX songs_by_audio ON songs (audio)
+    CREATE INDEX songs_by_audio ON songs (audio);
+    ALTER TABLE tag_changes ADD COLUMN audio TEXT
     """,
 )
 
