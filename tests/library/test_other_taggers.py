@@ -202,3 +202,14 @@ def test_undo_refuses_a_song_whose_audio_changed_since(tmp_path, write_song):
         other.replace(song)
         undone = library.undo()
     assert undone.errors == [(str(song), "changed since run 1; left as it is")]
+
+
+def test_an_apply_gives_a_song_scanned_before_schema_8_its_audio_hash(tmp_path, write_song):
+    music = tmp_path / "music"
+    song = write_song(music / "a.flac", seed=1, genre="Rock")
+    with Library(tmp_path / "library.db") as library:
+        library.scan([music])
+        library.connection.execute("UPDATE songs SET audio = NULL")  # as before schema 8
+    with _apply_genre([song], tmp_path) as library:
+        _retag(song, "Later")
+        assert library.scan([music]).retagged == 1

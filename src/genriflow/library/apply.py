@@ -182,9 +182,11 @@ def _done(conn: sqlite3.Connection, run: int, path: str, old_content: str,
             "SELECT id FROM songs WHERE content = ? AND (path = ? OR path = ?)",
             (old_content, path, str(Path(path).absolute())))]
         for song in ids:
+            # a song scanned before the index kept audio hashes gets its own here
             conn.execute("UPDATE songs SET size = ?, mtime_ns = ?, content = ?, genre = ?, "
-                         "mood = ? WHERE id = ?",
-                         (st.st_size, st.st_mtime_ns, new_content, tags.genre, tags.mood, song))
+                         "mood = ?, audio = COALESCE(audio, ?) WHERE id = ?",
+                         (st.st_size, st.st_mtime_ns, new_content, tags.genre, tags.mood,
+                          audio or None, song))
             for table in ("analyses", "analysis_failures"):
                 conn.execute(f"UPDATE {table} SET content = ? WHERE song_id = ? AND "
                              "content = ?", (new_content, song, old_content))
