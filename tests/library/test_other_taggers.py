@@ -213,3 +213,23 @@ def test_an_apply_gives_a_song_scanned_before_schema_8_its_audio_hash(tmp_path, 
     with _apply_genre([song], tmp_path) as library:
         _retag(song, "Later")
         assert library.scan([music]).retagged == 1
+
+
+def test_of_two_copies_the_one_renamed_in_its_folder_is_the_one_moved(tmp_path, write_song):
+    music = tmp_path / "music"
+    kept = write_song(music / "x" / "song.ogg", seed=1, title="t")
+    copy = music / "y" / "song copy.ogg"
+    copy.parent.mkdir()
+    copy.write_bytes(kept.read_bytes())
+    with Library(tmp_path / "library.db") as library:
+        library.scan([music])
+        ids = {r[0]: r[1] for r in library.connection.execute("SELECT path, id FROM songs")}
+        kept.unlink()
+        _retag(copy, "Copy")
+        renamed = copy.with_name("02 Copy.ogg")
+        copy.rename(renamed)
+        report = library.scan([music / "y"])
+        # it said: moved x/song.ogg -> y/02 Copy.ogg (the other copy's history)
+        assert report.moves == [(str(copy), str(renamed))]
+        assert library.connection.execute("SELECT id FROM songs WHERE path = ?",
+                                          (str(renamed),)).fetchone()[0] == ids[str(copy)]

@@ -299,14 +299,15 @@ def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | N
 
 def _gone_source(path: str, row: dict, gone_by: tuple[dict[str, list[sqlite3.Row]], ...]
                  ) -> sqlite3.Row | None:
-    """The gone song a new file is (same content, else same audio; of several, the one of
-    the same file name), taken out of ``gone_by``; ``None``: a new song."""
+    """The gone song a new file is (same content, else same audio; of several copies, the
+    one of the same file name, else in the same folder), taken out of ``gone_by``;
+    ``None``: a new song."""
     for key, table in zip(("content", "audio"), gone_by, strict=True):
         candidates = table.get(row[key]) if row[key] else None
         if candidates:
-            name = Path(path).name
-            source = next((r for r in candidates if Path(r["path"]).name == name),
-                          candidates[0])
+            new = Path(path)
+            source = max(candidates, key=lambda r: (Path(r["path"]).name == new.name,
+                                                    Path(r["path"]).parent == new.parent))
             for other_key, other in zip(("content", "audio"), gone_by, strict=True):
                 if source[other_key] in other:
                     other[source[other_key]] = [r for r in other[source[other_key]]
