@@ -139,7 +139,7 @@ def _audio_hash(path: Path) -> str | None:
     followed by its content hash alone)."""
     try:
         return audio_fingerprint(path)
-    except (WriteRefused, OSError):
+    except (WriteRefused, OSError, ValueError):  # never a reason to stop a scan
         return None
 
 
