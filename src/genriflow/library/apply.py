@@ -434,7 +434,8 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         if why is not None:
             report._fail(path, why)
             return
-        # Not byte for byte: the other program's edits stay, so the layout of then does not
+        # the other program's edits stay: the padding and Ogg page layout of then no
+        # longer fit, so the file is not given back byte for byte
         old = {k: v for k, v in old.items() if k not in ("padding", "ogg_pages")}
     if options.dry_run:  # refused as the real run refuses: after the tags are opened
         if not _refused(path, report):
