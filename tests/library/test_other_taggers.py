@@ -233,3 +233,20 @@ def test_of_two_copies_the_one_renamed_in_its_folder_is_the_one_moved(tmp_path, 
         assert report.moves == [(str(copy), str(renamed))]
         assert library.connection.execute("SELECT id FROM songs WHERE path = ?",
                                           (str(renamed),)).fetchone()[0] == ids[str(copy)]
+
+
+def test_undo_after_a_tagger_saved_id3v2_3_keeps_that_version(tmp_path, write_song):
+    from mutagen.id3 import ID3
+
+    music = tmp_path / "music"
+    song = write_song(music / "a.mp3", seed=1, title="Old", genre="Rock")
+    with _apply_genre([song], tmp_path) as library:
+        tags = ID3(song)
+        tags.add(TIT2(encoding=1, text=["Picard's title"]))
+        tags.save(song, v2_version=3)  # as Picard's "ID3v2.3" option saves
+        undone = library.undo()
+    assert (undone.written, undone.failed) == (1, 0), undone.errors
+    after = ID3(song)
+    # it wrote the tag back as ID3v2.4, the version at the apply
+    assert after.version[:2] == (2, 3)
+    assert (str(after["TCON"]), str(after["TIT2"])) == ("Rock", "Picard's title")

@@ -434,9 +434,10 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         if why is not None:
             report._fail(path, why)
             return
-        # the other program's edits stay: the padding and Ogg page layout of then no
-        # longer fit, so the file is not given back byte for byte
-        old = {k: v for k, v in old.items() if k not in ("padding", "ogg_pages")}
+        # the other program's edits stay, and its choices: the padding, Ogg page layout
+        # and ID3 version of then no longer apply (not byte for byte, then)
+        old = {k: v for k, v in old.items()
+               if k not in ("padding", "ogg_pages", "id3_version", "encodings")}
     if options.dry_run:  # refused as the real run refuses: after the tags are opened
         if not _refused(path, report):
             _foresee_undo(current, old, fields, report)
