@@ -23,7 +23,7 @@ def test_the_index_lives_in_the_user_data_folder_unless_told(tmp_path, monkeypat
 
 def test_a_new_index_has_the_latest_schema_in_wal_mode(tmp_path):
     conn = connect(tmp_path / "library.db")
-    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 7
+    assert schema_version(conn) == SCHEMA_VERSION == len(MIGRATIONS) == 8
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"songs", "models", "analyses", "analysis_failures"} <= tables
@@ -71,3 +71,21 @@ def test_an_index_from_a_newer_genriflow_or_not_an_index_is_refused(tmp_path):
     junk.write_text("not a database, just text\n" * 100)
     with pytest.raises(LibraryError, match="not a genriflow library index"):
         Library(junk)
+
+
+def test_a_version_7_index_gains_audio_hashes_left_empty_until_read(tmp_path):
+    db = tmp_path / "library.db"
+    old = connect(db, upto=7)
+    old.execute("INSERT INTO songs (path, size, mtime_ns, content, status, scanned_at) "
+                "VALUES ('/music/a.ogg', 10, 1, 'abc', 'ok', 0)")
+    old.execute("INSERT INTO tag_runs (kind, source, started_at) VALUES ('apply', 'p', 0)")
+    old.execute("INSERT INTO tag_changes VALUES (1, '/music/a.ogg', 'abc', 'def', '{}', "
+                "'{}', 'done', 0)")
+    old.close()
+    with Library(db) as library:
+        conn = library.connection
+        assert conn.execute("SELECT audio FROM songs").fetchone()[0] is None
+        assert conn.execute("SELECT audio FROM tag_changes").fetchone()[0] is None
+        indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master "
+                                              "WHERE type = 'index'")}
+        assert "songs_by_audio" in indexes

@@ -200,14 +200,15 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
     index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
-                  "content TEXT, status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, NULL, 'ok')",
+                  "content TEXT, audio TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, NULL, NULL, NULL, 'ok')",
                       [(f"/m/{a}/{i}.flac", f"album {a}", "x") for a in "ab" for i in range(4)])
     labelled = ["/m/a/0.flac", "/m/a/1.flac", "/m/b/0.flac", "/m/b/1.flac"]
     own_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert share == 1.0 and own_groups == [f"song:{p}" for p in labelled]
-    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, NULL, 'ok')")
-    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, NULL, 'ok')",
+    index.execute("INSERT INTO songs VALUES ('/n/new.flac', 'other', 'y', NULL, NULL, NULL, "
+                  "'ok')")
+    index.executemany("INSERT INTO songs VALUES (?, 'c', 'z', NULL, NULL, NULL, 'ok')",
                       [(f"/n/c{i}.flac",) for i in range(5)])
     album_groups, share = song_groups(index, labelled, ["p", "q", "p", "q"])
     assert_close(share, 4 / 10)
@@ -219,13 +220,16 @@ def test_albums_are_the_groups_and_never_on_both_sides(own):
 def _pieces_index(rows: list[tuple[str, str | None, str | None, str | None]]
                   ) -> sqlite3.Connection:
     """An index of the songs ``rows`` (path, album, artist, title), each of its own bytes
-    unless its name says it is a copy of another (``copy of NAME``)."""
+    unless its name says it is a copy of another (``copy of NAME``), each of its own audio
+    unless its name says it is the same audio tagged otherwise (``retagged NAME``)."""
     index = sqlite3.connect(":memory:")
     index.row_factory = sqlite3.Row
     index.execute("CREATE TABLE songs (path TEXT, album TEXT, artist TEXT, title TEXT, "
-                  "content TEXT, status TEXT)")
-    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, ?, 'ok')",
-                      [(*row, row[0].split("copy of ")[-1]) for row in rows])
+                  "content TEXT, audio TEXT, status TEXT)")
+    index.executemany("INSERT INTO songs VALUES (?, ?, ?, ?, ?, ?, 'ok')",
+                      [(*row, row[0].split("copy of ")[-1],
+                        "audio of " + row[0].split("retagged ")[-1].split("copy of ")[-1])
+                       for row in rows])
     return index
 
 
@@ -282,6 +286,20 @@ def test_copies_of_one_song_are_one_group_wherever_they_lie():
     for _, test in grouped_folds(labels, groups, 3, 0):
         for a, b in ((0, 6), (4, 7)):
             assert (a in test) == (b in test)
+
+
+def test_a_song_on_an_album_and_on_a_compilation_is_one_group():
+    # the same recording tagged twice (its album, a compilation): other bytes, the same
+    # audio; it was two groups, one on each side of a fold
+    rows = [(f"/s/a/{i}.ogg", "A", "X", f"A{i}") for i in range(3)]
+    rows += [(f"/s/b/{i}.ogg", "B", "Y", f"B{i}") for i in range(3)]
+    rows += [("/s/hits/retagged /s/a/0.ogg", "Hits", "Various", "Hit")]
+    paths = [r[0] for r in rows]
+    labels = ["a"] * 3 + ["b"] * 3 + ["a"]
+    groups, _ = song_groups(_pieces_index(rows), paths, labels)
+    assert groups[6] == groups[0]
+    for _, test in grouped_folds(labels, groups, 2, 0):
+        assert (0 in test) == (6 in test)
 
 
 def test_learn_notes_a_category_it_could_only_fold_song_by_song(tmp_path):
@@ -469,10 +487,11 @@ def test_suggestions_are_the_unlabelled_songs_it_is_least_sure_of(own):
     assert max(margins) <= sorted(classified.values())[len(suggestions) - 1] + 1e-4
 
 
-def test_a_copy_of_a_labelled_song_is_never_suggested(own, tmp_path):
+def test_a_copy_of_a_labelled_song_is_never_suggested(own, tmp_path, tag_song):
     # Sorted folders are often copies of the collection: songs labelled through their
-    # copies must not be suggested for labelling. A library of its own, of copies of the
-    # shared one's songs (their analyses are in the store already).
+    # copies must not be suggested for labelling, also a copy a tagger retagged since. A
+    # library of its own, of copies of the shared one's songs (their analyses are in the
+    # store already).
     music = tmp_path / "music"
     (music / "inbox").mkdir(parents=True)
     unlabelled = []
@@ -482,6 +501,7 @@ def test_a_copy_of_a_labelled_song_is_never_suggested(own, tmp_path):
         for song in inbox[:3]:  # labelled through a copy in the sorted folders
             shutil.copy(song, music / "inbox")
             shutil.copy(song, music / "sorted" / category)
+        tag_song(music / "sorted" / category / Path(inbox[0]).name, {"title": "Retagged"})
         shutil.copy(inbox[3], music / "inbox")
         unlabelled.append(Path(inbox[3]).name)
     with Library(tmp_path / "library.db") as library:

@@ -288,7 +288,8 @@ def test_undo_refuses_a_file_changed_since_the_run_and_restores_the_rest(tmp_pat
     mp4.save()
     result = cli("library", "undo", "-q", "--db", db)
     assert result.returncode == 1
-    assert f"{songs[0]}: changed since run 1; left as it is" in result.stderr
+    assert (f"{songs[0]}: its genre was changed since run 1 (now 'Chosen by hand'), by "
+            "another program or by hand; left as it is") in result.stderr
     assert MP4(songs[0])["\xa9gen"] == ["Chosen by hand"]
     assert [MP4(s)["\xa9gen"] for s in songs[1:]] == [["Rock"], ["Rock"]]
     listed = cli("library", "undo", "--list", "--db", db)

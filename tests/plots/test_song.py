@@ -74,3 +74,17 @@ def test_an_out_folder_that_is_a_file_is_one_line_and_the_file_kept(tmp_path, wh
             f"cannot make {out}: {other} is a file")
     assert result.stderr == f"error: `--out` {said}\n"
     assert other.read_bytes() == before
+
+
+def test_a_rerun_into_an_earlier_runs_folder_shows_only_its_own_pictures(tmp_path):
+    from genriflow.plots.folder import plot_to_folder
+
+    out = tmp_path / "pictures"
+    for name in ("first", "second"):
+        sf.write(tmp_path / f"{name}.wav", chord(2.0), SR)
+        plot_to_folder(tmp_path / f"{name}.wav", out, duration=2.0)
+    page = (out / "report.html").read_text()
+    # it showed the first song's seven pictures too, as if of the second
+    assert "<figcaption>second-waveform.png</figcaption>" in page
+    assert "first-" not in page
+    assert (out / "first-waveform.png").is_file()  # the earlier run's files are left alone

@@ -14,6 +14,7 @@ import html
 import mimetypes
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import markdown
@@ -37,13 +38,19 @@ _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def write_html_report(folder: str | os.PathLike) -> Path:
+def write_html_report(folder: str | os.PathLike, *,
+                      pictures: Iterable[str | os.PathLike] | None = None) -> Path:
     """Render ``folder/report.md`` with its pictures into ``folder/report.html``.
 
     Parameters
     ----------
     folder : path
         A run folder holding ``report.md`` and PNG pictures.
+    pictures : iterable of path or None
+        The pictures this run wrote, shown after those ``report.md`` names; ``None``: every
+        PNG in the folder. A run whose pictures are named after what it drew (a song, a
+        method) names them, so that a rerun into the folder of an earlier one does not
+        show the earlier run's pictures as its own.
 
     Returns
     -------
@@ -58,7 +65,8 @@ def write_html_report(folder: str | os.PathLike) -> Path:
     folder = Path(folder)
     body = _render((folder / "report.md").read_text(encoding="utf-8"))
     body, embedded = _embed_images(body, folder)
-    others = sorted(p for p in folder.glob("*.png") if p.resolve() not in embedded)
+    shown = folder.glob("*.png") if pictures is None else (Path(p) for p in pictures)
+    others = sorted(p for p in shown if p.resolve() not in embedded)
     if others:
         body += "\n<h2>Pictures</h2>\n" + "\n".join(_figure(p) for p in others)
     path = folder / "report.html"

@@ -6,7 +6,9 @@ Each file of a plan is written by :func:`~genriflow.library.safewrite.rewrite_ta
 entries the write replaces, as ``pending``; after it, ``done``. So whatever stops a run
 (an error, Ctrl-C, SIGKILL), the journal tells for each file what it was and what it
 became: running the plan again writes only what is left, and :func:`undo` puts back the
-old entries exactly (with the same safety, refusing files changed since).
+old entries exactly (with the same safety, refusing files changed since; a file whose
+tags another program edited since, its audio and the fields the run wrote as they were,
+gets those fields back, the other program's edits kept).
 
 When the index itself cannot be written (a full disk), the run stops with one line: the
 file at hand is left untouched if its journal entry could not be written (the rename
@@ -34,6 +36,7 @@ from genriflow.library.filetags import read_tags
 from genriflow.library.plan import PlanRow, join_values, split_values
 from genriflow.library.safewrite import (
     WriteRefused,
+    audio_fingerprint,
     check_writable,
     remove_stale_copies,
     rewrite_tags,
@@ -168,20 +171,22 @@ def _advice(exc: sqlite3.Error) -> str:
 
 
 def _done(conn: sqlite3.Connection, run: int, path: str, old_content: str,
-          new_content: str) -> None:
+          new_content: str, audio: str | None = None) -> None:
     """Mark the change done and let the index follow the file (same audio, new bytes)."""
     st = os.stat(path)
     tags = read_tags(path)
     with transaction(conn):
-        conn.execute("UPDATE tag_changes SET state = 'done' WHERE run_id = ? AND path = ?",
-                     (run, path))
+        conn.execute("UPDATE tag_changes SET state = 'done', audio = ? WHERE run_id = ? AND "
+                     "path = ?", (audio or None, run, path))
         ids = [r[0] for r in conn.execute(
             "SELECT id FROM songs WHERE content = ? AND (path = ? OR path = ?)",
             (old_content, path, str(Path(path).absolute())))]
         for song in ids:
+            # a song scanned before the index kept audio hashes gets its own here
             conn.execute("UPDATE songs SET size = ?, mtime_ns = ?, content = ?, genre = ?, "
-                         "mood = ? WHERE id = ?",
-                         (st.st_size, st.st_mtime_ns, new_content, tags.genre, tags.mood, song))
+                         "mood = ?, audio = COALESCE(audio, ?) WHERE id = ?",
+                         (st.st_size, st.st_mtime_ns, new_content, tags.genre, tags.mood,
+                          audio or None, song))
             for table in ("analyses", "analysis_failures"):
                 conn.execute(f"UPDATE {table} SET content = ? WHERE song_id = ? AND "
                              "content = ?", (new_content, song, old_content))
@@ -315,7 +320,7 @@ def _write(conn, report: WriteReport, path: str, change, expect: str, old_tags: 
         report._fail(path, str(exc))
         return False
     try:
-        _done(conn, report.run, path, done.old_content, done.new_content)
+        _done(conn, report.run, path, done.old_content, done.new_content, done.audio)
     except sqlite3.Error as exc:  # journalled as pending: the next run settles it
         raise LibraryError(f"{path}: written, but the library index could not record it "
                            f"({exc}); {_advice(exc)}") from None
@@ -376,14 +381,22 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
 
 def _where_now(conn: sqlite3.Connection, change: sqlite3.Row) -> str | None:
     """Where the file a journal entry wrote is now: its path, else the path a scan found
-    its written content at since (the library moved, the file renamed), else ``None``."""
+    its written content at since (the library moved, the file renamed), or its audio (also
+    retagged since; not a file this run wrote itself), else ``None``."""
     if os.path.lexists(change["path"]):
         return change["path"]
     for (path,) in conn.execute("SELECT path FROM songs WHERE content = ? AND status = 'ok' "
                                 "ORDER BY path", (change["new_content"],)):
         if os.path.isfile(path):
             return path
-    return None
+    if not change["audio"]:
+        return None
+    name = Path(change["path"]).name
+    found = [path for (path,) in conn.execute(
+        "SELECT path FROM songs WHERE audio = ? AND status = 'ok' AND path NOT IN (SELECT "
+        "path FROM tag_changes WHERE run_id = ?) ORDER BY path",
+        (change["audio"], change["run_id"])) if os.path.isfile(path)]
+    return next((p for p in found if Path(p).name == name), found[0] if found else None)
 
 
 def _unread(exc: OSError) -> str:
@@ -409,9 +422,6 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
     if now == change["old_content"]:
         report.unchanged += 1
         return
-    if now != change["new_content"]:
-        report._fail(path, f"changed since run {run}; left as it is")
-        return
     old = json.loads(change["old_tags"])
     fields = list(json.loads(change["new_values"]))
     try:
@@ -419,6 +429,15 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
     except TagFormatError as exc:
         report._fail(path, str(exc))
         return
+    if now != change["new_content"]:
+        why = _changed_since(path, change, current, run)
+        if why is not None:
+            report._fail(path, why)
+            return
+        # the other program's edits stay, and its choices: the padding, Ogg page layout
+        # and ID3 version of then no longer apply (not byte for byte, then)
+        old = {k: v for k, v in old.items()
+               if k not in ("padding", "ogg_pages", "id3_version", "encodings")}
     if options.dry_run:  # refused as the real run refuses: after the tags are opened
         if not _refused(path, report):
             _foresee_undo(current, old, fields, report)
@@ -429,6 +448,24 @@ def _undo_file(conn, change: sqlite3.Row, run: int, options: WriteOptions,
         return {f: tags.get(f) for f in fields}
 
     _write(conn, report, path, restore, now, current.snapshot(fields), {}, options)
+
+
+def _changed_since(path: str, change: sqlite3.Row, current: TagFile, run: int) -> str | None:
+    """Why a file changed since the run cannot be undone, or ``None`` when only tags the run
+    did not write changed (another program's edit): its audio is the one the run left, and
+    every field the run wrote still reads as written."""
+    try:
+        same_audio = bool(change["audio"]) and audio_fingerprint(path) == change["audio"]
+    except WriteRefused:
+        same_audio = False
+    if not same_audio:
+        return f"changed since run {run}; left as it is"
+    for name, values in json.loads(change["new_values"]).items():
+        if current.get(name) != [v for v in values if v]:
+            now = join_values(current.get(name)) or "none"
+            return (f"its {name} was changed since run {run} (now {now!r}), by another "
+                    "program or by hand; left as it is")
+    return None
 
 
 def _foresee_undo(current: TagFile, old: dict, fields: list[str], report: WriteReport) -> None:

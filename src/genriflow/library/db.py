@@ -7,10 +7,11 @@ is refused rather than misread). The journal is in WAL mode: a reader (``library
 waits for a writer (``library classify``), and a killed writer leaves only whole
 transactions.
 
-Tables (schema version 6)::
+Tables (schema version 8)::
 
     songs              one row per audio file ever found, by path
         id, path (absolute, unique), size, mtime_ns, content (BLAKE2b of the bytes),
+        audio (BLAKE2b of the audio packets alone: the same after a tag edit),
         duration (seconds that decode), declared_duration (what a cut file's header says),
         container, sample_rate, channels, title, artist, album, album_artist, genre, mood
         (the file's own tags), status ('ok' | 'failed' | 'removed'), error_kind, error,
@@ -25,7 +26,8 @@ Tables (schema version 6)::
     tag_runs           each `library apply` and `library undo`: kind, source (the plan),
                        the run it undoes or that undid it, times and counts
     tag_changes        per run and file: content hash before and after, the exact tag
-                       entries before (JSON), the values written, 'pending' until renamed
+                       entries before (JSON), the values written, 'pending' until renamed,
+                       the audio hash of the file written
 
 >>> conn = connect(":memory:")
 >>> conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -150,6 +152,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE models ADD COLUMN excerpts INTEGER;
     ALTER TABLE models ADD COLUMN full INTEGER NOT NULL DEFAULT 0
+    """,
+    # 8: the hash of a song's audio packets alone, which a tag edit by another program
+    # leaves as it is: such a song keeps its analyses, and is found again when moved too.
+    # Songs scanned before have none until their file is read again. The journal keeps
+    # the audio a write left, so undo finds and restores a file retagged since.
+    """
+    ALTER TABLE songs ADD COLUMN audio TEXT;
+    CREATE INDEX songs_by_audio ON songs (audio);
+    ALTER TABLE tag_changes ADD COLUMN audio TEXT
     """,
 )
 

@@ -212,16 +212,18 @@ def learn(conn: sqlite3.Connection, config: LearnConfig, labels: LabelSet, *, fo
     return report
 
 
-def _group_keys(conn: sqlite3.Connection) -> dict[str, tuple[str, str | None, str]]:
+def _group_keys(conn: sqlite3.Connection
+                ) -> dict[str, tuple[str, str | None, str, str | None]]:
     """Every indexed song's album (with its artist), else artist, else folder; its
-    recording (artist and title) when it has a title; and its content hash."""
+    recording (artist and title) when it has a title; its content hash and its audio
+    hash (a copy tagged otherwise, as on an album and a compilation, has the same)."""
     return {r["path"]: (f"album:{r['artist'] or ''}/{r['album']}" if r["album"] else
                         f"artist:{r['artist']}" if r["artist"] else
                         f"folder:{Path(r['path']).parent}",
                         f"track:{r['artist'] or ''}/{r['title']}" if r["title"] else None,
-                        r["content"])
-            for r in conn.execute(
-                "SELECT path, album, artist, title, content FROM songs WHERE status = 'ok'")}
+                        r["content"], r["audio"])
+            for r in conn.execute("SELECT path, album, artist, title, content, audio FROM "
+                                  "songs WHERE status = 'ok'")}
 
 
 def _joined(groups: list[str], contents: list[str | None]) -> list[str]:
@@ -262,8 +264,8 @@ def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
     is grouped by recording: pieces cut from one track, or copies of it, share its artist
     and title, else (untitled) its folder, so that they never sit on both sides of a fold.
     Only a category that none of these split is grouped song by song (``song:`` keys;
-    see :func:`ungrouped`). Songs of the same bytes (copies) are always one group. The
-    share is ``None`` when nothing is unlabelled.
+    see :func:`ungrouped`). Songs of the same bytes or the same audio (copies, also tagged
+    otherwise) are always one group. The share is ``None`` when nothing is unlabelled.
     """
     keys = _group_keys(conn)
     coarse = [keys[p][0] if p in keys else f"folder:{Path(p).parent}" for p in paths]
@@ -285,7 +287,9 @@ def song_groups(conn: sqlite3.Connection, paths: list[str], labels: list[str]
                      or level is levels[-1])
         for i in members:
             groups[i] = level[i]
-    return _joined(groups, [keys[p][2] if p in keys else None for p in paths]), shared
+    for copies in (2, 3):  # the same bytes, then the same audio under other tags
+        groups = _joined(groups, [keys[p][copies] if p in keys else None for p in paths])
+    return groups, shared
 
 
 def ungrouped(groups: list[str], labels: list[str]) -> list[str]:
@@ -333,13 +337,17 @@ def _save(model: ClassicalGenreModel, folder: Path, metrics: dict) -> Path:
 
 def _suggest(conn: sqlite3.Connection, head, labelled: set[str], n: int,
              options: RunOptions) -> list[Suggestion]:
-    rows = conn.execute("SELECT path, content FROM songs WHERE status = 'ok' ORDER BY path")
+    rows = conn.execute("SELECT path, content, audio FROM songs WHERE status = 'ok' "
+                        "ORDER BY path").fetchall()
     indexed = {r["path"]: r["content"] for r in rows}
+    audio = {r["path"]: r["audio"] for r in rows}
     # A copy of a labelled song (sorted folders are often copies of the collection) would
-    # teach nothing new: the same bytes are left out, wherever they lie.
+    # teach nothing new: the same bytes, or the same audio tagged otherwise, are left out,
+    # wherever they lie.
     copies = {indexed.get(p) or _content(p) for p in labelled} - {None}
-    candidates = [p for p, content in indexed.items()
-                  if p not in labelled and content not in copies]
+    copies |= {audio.get(p) for p in labelled} - {None}
+    candidates = [p for p, content in indexed.items() if p not in labelled
+                  and content not in copies and audio[p] not in copies]
     windows, _ = _windows(candidates, options)
     paths = [p for p in candidates if p in windows]
     if not paths:

@@ -47,11 +47,13 @@ class WriteRefused(Exception):
 
 @dataclass(frozen=True)
 class Rewritten:
-    """A file after :func:`rewrite_tags`: its content hash before and after."""
+    """A file after :func:`rewrite_tags`: its content hash before and after, and its
+    audio's (:func:`audio_fingerprint`, the same before and after)."""
 
     path: str
     old_content: str
     new_content: str
+    audio: str = ""
 
 
 def audio_fingerprint(path: str | os.PathLike) -> str:
@@ -176,7 +178,7 @@ def rewrite_tags(path: str | os.PathLike, change: Callable[[TagFile], dict[str, 
     finally:
         copy.unlink(missing_ok=True)
     fsync_folder(real.parent)
-    return Rewritten(str(real), old_content, new_content)
+    return Rewritten(str(real), old_content, new_content, before_audio)
 
 
 def _verify(copy: Path, expected: dict[str, list[str]], before: dict[str, str],

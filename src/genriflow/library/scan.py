@@ -9,8 +9,10 @@ of the outcomes of :class:`ScanReport`:
 - **changed**: known, its stat changed and its content hash too: re-read, and so due for
   analysis again (analyses are of a content hash); a file whose stat changed but whose
   bytes did not (``touch``) is re-hashed and counted as **touched**, its analyses kept;
-- **moved**: new here, with the content of a known song that is gone from its path: the
-  song's row takes the new path, its analyses kept;
+  one whose bytes changed but not its audio packets (another program edited its tags or
+  cover art) is counted as **retagged**: its new tags are read, its analyses kept;
+- **moved**: new here, with the content (or, retagged on the way, the audio) of a known
+  song that is gone from its path: the song's row takes the new path, its analyses kept;
 - **removed**: known under the scanned folders and gone: marked ``removed`` (its row and
   analyses stay, so a song that comes back is recognised);
 - **failed**: new or changed and not usable audio: recorded with the reason; a folder
@@ -36,15 +38,17 @@ from genriflow.audio.formats import is_text_name
 from genriflow.datasets.discover import find_audio_files
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
+from genriflow.library.safewrite import WriteRefused, audio_fingerprint
 from genriflow.progress import progress_bar
 
 #: Files read between two commits of a scan.
 COMMIT_EVERY = 64
 
 #: The columns a scan writes for each file it reads.
-FILE_COLUMNS = ("size", "mtime_ns", "content", "duration", "declared_duration", "container",
-                "sample_rate", "channels", "title", "artist", "album", "album_artist", "genre",
-                "mood", "status", "error_kind", "error", "warning", "scanned_at")
+FILE_COLUMNS = ("size", "mtime_ns", "content", "audio", "duration", "declared_duration",
+                "container", "sample_rate", "channels", "title", "artist", "album",
+                "album_artist", "genre", "mood", "status", "error_kind", "error", "warning",
+                "scanned_at")
 
 
 @dataclass
@@ -53,7 +57,7 @@ class ScanReport:
 
     Attributes
     ----------
-    new, changed, touched, moved, removed, unchanged, failed : int
+    new, changed, retagged, touched, moved, removed, unchanged, failed : int
     moves : list of (str, str)
         Old and new path of every moved song.
     errors : list of AudioError
@@ -69,6 +73,7 @@ class ScanReport:
 
     new: int = 0
     changed: int = 0
+    retagged: int = 0
     touched: int = 0
     moved: int = 0
     removed: int = 0
@@ -82,12 +87,16 @@ class ScanReport:
         unchanged = f"unchanged {self.unchanged + self.touched}"
         if self.touched:
             unchanged += f" ({self.touched} re-hashed: same content)"
-        return (f"new {self.new}, changed {self.changed}, moved {self.moved}, removed "
+        changed = f"changed {self.changed + self.retagged}"
+        if self.retagged:
+            changed += f" ({self.retagged} in their tags only: analyses kept)"
+        return (f"new {self.new}, {changed}, moved {self.moved}, removed "
                 f"{self.removed}, {unchanged}, failed {self.failed}")
 
 
 def read_file(path: str | os.PathLike) -> dict:
-    """The :data:`FILE_COLUMNS` of one file: stat, content hash, header, tags, status.
+    """The :data:`FILE_COLUMNS` of one file: stat, content and audio hashes, header, tags,
+    status.
 
     Never raises for a bad file: it comes back with ``status='failed'`` and the reason.
     """
@@ -118,10 +127,20 @@ def read_file(path: str | os.PathLike) -> dict:
                    error="no audio samples (header only)")
         return row
     row.update(status="ok", duration=meta.duration, declared_duration=meta.declared,
-               sample_rate=meta.sr, channels=meta.channels)
+               sample_rate=meta.sr, channels=meta.channels, audio=_audio_hash(path))
     if meta.declared is not None:
         row["warning"] = meta.truncation
     return row
+
+
+def _audio_hash(path: Path) -> str | None:
+    """The hash of the file's audio packets (:func:`~genriflow.library.safewrite.
+    audio_fingerprint`), or ``None`` where FFmpeg cannot read them (the song is then
+    followed by its content hash alone)."""
+    try:
+        return audio_fingerprint(path)
+    except (WriteRefused, OSError, ValueError):  # never a reason to stop a scan
+        return None
 
 
 def _roots(dirs: Sequence[str | os.PathLike], db_path: Path | None) -> list[Path]:
@@ -174,7 +193,7 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
     unnamed = [path for path in found if not is_text_name(path)]
     found = [path for path in found if is_text_name(path)]
     known = {r["path"]: r for r in conn.execute(
-        "SELECT id, path, size, mtime_ns, content, status FROM songs")}
+        "SELECT id, path, size, mtime_ns, content, audio, status FROM songs")}
     report = ScanReport()
     to_read = []
     for path in found:
@@ -195,15 +214,18 @@ def scan(conn: sqlite3.Connection, dirs: Sequence[str | os.PathLike], *,
         _under(r["path"], roots) or r["status"] == "removed" or not os.path.exists(r["path"]))
         and not _under(r["path"], blocked)}
     by_content: dict[str, list[sqlite3.Row]] = {}
+    by_audio: dict[str, list[sqlite3.Row]] = {}
     for r in sorted(gone.values(), key=lambda r: (r["status"] == "removed", r["id"])):
         by_content.setdefault(r["content"], []).append(r)
+        if r["audio"]:
+            by_audio.setdefault(r["audio"], []).append(r)
     with progress_bar(progress, "files") as bar:
         job = bar.add_task("scan", total=len(to_read))
         for start in range(0, len(to_read), COMMIT_EVERY):
             with transaction(conn):
                 for path in to_read[start:start + COMMIT_EVERY]:
-                    _record(conn, path, read_file(path), known.get(path), by_content, gone,
-                            report)
+                    _record(conn, path, read_file(path), known.get(path),
+                            (by_content, by_audio), gone, report)
                     bar.advance(job)
     _mark_removed(conn, [r for r in gone.values() if r["status"] != "removed"
                          and _under(r["path"], roots)], report)
@@ -237,9 +259,10 @@ def _distinct_files(roots: Sequence[Path]) -> tuple[list[str], list[AudioError]]
 
 
 def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | None,
-            by_content: dict[str, list[sqlite3.Row]], gone: dict[int, sqlite3.Row],
-            report: ScanReport) -> None:
-    """Write one file's row and count its outcome."""
+            gone_by: tuple[dict[str, list[sqlite3.Row]], dict[str, list[sqlite3.Row]]],
+            gone: dict[int, sqlite3.Row], report: ScanReport) -> None:
+    """Write one file's row and count its outcome; ``gone_by``: the songs gone from their
+    paths, by content hash and by audio hash."""
     if row["status"] == "failed":
         report.failed += 1
         report.errors.append(AudioError(path, row["error"], row["error_kind"]))
@@ -247,21 +270,22 @@ def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | N
         report.warnings.append((path, row["warning"]))
     if old is not None:
         _update(conn, old["id"], row)
+        retagged = _keep_analyses(conn, old, row)
         if row["status"] == "ok":
             if old["status"] == "removed":
                 report.new += 1
             elif old["content"] == row["content"]:
                 report.touched += 1
+            elif retagged:
+                report.retagged += 1
             else:
                 report.changed += 1
         return
-    candidates = by_content.get(row["content"]) if row["content"] else None
-    if candidates:
-        name = Path(path).name
-        source = next((r for r in candidates if Path(r["path"]).name == name), candidates[0])
-        candidates.remove(source)
+    source = _gone_source(path, row, gone_by)
+    if source is not None:
         gone.pop(source["id"], None)
         _update(conn, source["id"], row, path=path)
+        _keep_analyses(conn, source, row)
         if row["status"] == "ok":
             report.moved += 1
             report.moves.append((source["path"], path))
@@ -271,6 +295,37 @@ def _record(conn: sqlite3.Connection, path: str, row: dict, old: sqlite3.Row | N
                  f"({', '.join('?' * len(names))})", (path, *(row[c] for c in FILE_COLUMNS)))
     if row["status"] == "ok":
         report.new += 1
+
+
+def _gone_source(path: str, row: dict, gone_by: tuple[dict[str, list[sqlite3.Row]], ...]
+                 ) -> sqlite3.Row | None:
+    """The gone song a new file is (same content, else same audio; of several copies, the
+    one of the same file name, else in the same folder), taken out of ``gone_by``;
+    ``None``: a new song."""
+    for key, table in zip(("content", "audio"), gone_by, strict=True):
+        candidates = table.get(row[key]) if row[key] else None
+        if candidates:
+            new = Path(path)
+            source = max(candidates, key=lambda r: (Path(r["path"]).name == new.name,
+                                                    Path(r["path"]).parent == new.parent))
+            for other_key, other in zip(("content", "audio"), gone_by, strict=True):
+                if source[other_key] in other:
+                    other[source[other_key]] = [r for r in other[source[other_key]]
+                                                if r["id"] != source["id"]]
+            return source
+    return None
+
+
+def _keep_analyses(conn: sqlite3.Connection, old: sqlite3.Row, row: dict) -> bool:
+    """Whether the file's bytes changed but not its audio (another program edited its
+    tags); if so its analyses, which are of the audio, now name its new content."""
+    if not (row["status"] == "ok" and old["audio"] and old["audio"] == row["audio"]
+            and old["content"] != row["content"]):
+        return False
+    for table in ("analyses", "analysis_failures"):
+        conn.execute(f"UPDATE {table} SET content = ? WHERE song_id = ? AND content = ?",
+                     (row["content"], old["id"], old["content"]))
+    return True
 
 
 def _update(conn: sqlite3.Connection, song_id: int, row: dict, path: str | None = None) -> None:

@@ -50,5 +50,5 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
         paths = plot_song(target, out, offset=offset, duration=duration)
         what = f"song `{target}`, {duration:g} s from {offset:g} s"
     (out / "report.md").write_text(f"# genriflow pictures: {target.stem}\n\nOf the {what}.\n")
-    write_html_report(out)
+    write_html_report(out, pictures=paths)
     return paths

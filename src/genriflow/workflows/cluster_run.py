@@ -70,14 +70,16 @@ def cluster_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
     run.assignments.to_csv(out / "clusters.csv", index=False)
     (out / "config.json").write_text(json.dumps(
         {**asdict(run.config), "data": run.source, "features": run.feature_set}, indent=2) + "\n")
+    pictures = [out / "pca-scatter.png", *(out / f"clusters-{method}.png"
+                                           for method in run.config.methods)]
     plot_pca_scatter(dataset.X, dataset.y, f"PCA of {run.feature_set}, coloured by genre",
-                     out / "pca-scatter.png", log_columns=log_columns(dataset))
-    for method in run.config.methods:
+                     pictures[0], log_columns=log_columns(dataset))
+    for method, picture in zip(run.config.methods, pictures[1:], strict=True):
         plot_cluster_assignments(dataset.y, run.assignments[method].to_numpy(),
                                  f"{method} clusters against genres ({run.feature_set})",
-                                 out / f"clusters-{method}.png")
+                                 picture)
     (out / "report.md").write_text(cluster_report(run))
-    write_html_report(out)
+    write_html_report(out, pictures=pictures)
     return run
 
 
