@@ -4,7 +4,10 @@ extraction, library scans and classification) and its tables.
 User data (paths, tag values, model names, reasons) is shown exactly as it is: nothing
 here reads rich markup (``[bold]``, ``[/x]``) or emoji codes (``:fire:``) in it, so a song
 named ``02 Outro [bold].mp3`` or a model folder ``/music/[FLAC]/models/mine`` keeps its
-name and never breaks the display.
+name and never breaks the display. Only the characters that would control the terminal
+instead of being shown (an escape sequence in a file's name that colours, retitles or
+clears it, a right-to-left override that shows ``gpj.exe`` as ``exe.jpg``) are written
+visibly, as Python writes them (``\\x1b[31m``, ``\\u202e``): :func:`shown`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,39 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 from rich.text import Text
+
+#: What a terminal would obey rather than show: the C0 controls but tab and line break
+#: (ESC starts colour, title, clear-screen and cursor sequences), DEL, the C1 controls
+#: (0x9b is CSI on some terminals) and the bidirectional overrides, embeddings and isolates
+#: (Trojan Source's reordering); the marks (U+200E/F), which only place neutrals, are kept.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """``text`` with every character that would control a terminal written visibly, as
+    Python writes it (``\\x1b``, ``\\u202e``); the rest, any script and emoji included,
+    as it is.
+
+    >>> print(shown("\\x1b[31mred.ogg"), shown("\\u202egpj.exe"), shown("Café – Ñandú.ogg"))
+    \\x1b[31mred.ogg \\u202egpj.exe Café – Ñandú.ogg
+    """
+    return _CONTROLS.sub(lambda m: ascii(m[0])[1:-1], text)
+
+
+class Shown(Console):
+    """A :class:`~rich.console.Console` that writes a string it is given through
+    :func:`shown`: no file name printed by a command can colour or control the terminal.
+    (Text built with :func:`styled`, :func:`labelled` and the tables is shown already.)"""
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(shown(text), **kwargs)
+
+
+class _Description(TextColumn):
+    """A task's description as it is (no markup), shown (:func:`shown`)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(shown(task.description), style=self.style, justify=self.justify)
 
 
 class _Rate(ProgressColumn):
@@ -70,7 +106,7 @@ class CurrentStderr:
 def bar_console() -> Console:
     """Where progress bars are drawn: standard error, so that standard output carries the
     results alone (``predict --format csv > songs.csv`` writes no bar into the file)."""
-    return Console(stderr=True)
+    return Shown(stderr=True)
 
 
 def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
@@ -88,7 +124,7 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     # and the times leave of the line, cut with an ellipsis: on 80 columns they still show.
     description = Column(ratio=1, no_wrap=True, overflow="ellipsis")
     return Progress(
-        TextColumn("{task.description}", markup=False, table_column=description),
+        _Description("{task.description}", markup=False, table_column=description),
         BarColumn(bar_width=20), MofNCompleteColumn(), _Rate(unit), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(),
         disable=not enabled, transient=False, console=bar_console(), expand=True,
@@ -158,7 +194,7 @@ class _Wrapped:
     sizes a column by its longest piece and never breaks one, unless ``fold`` lets it."""
 
     def __init__(self, cell: str | Cell, fold: bool = False) -> None:
-        self.pieces = _pieces(cell, fold)
+        self.pieces = [shown(piece) for piece in _pieces(cell, fold)]
         self.fold = fold
 
     @property
@@ -246,7 +282,7 @@ def print_table(console: Console, header: Sequence[str],
     """
     rows = [list(row) for row in rows]
     if not console.is_terminal:
-        lines = [] if title is None else [one_line(title)]
+        lines = [] if title is None else [one_line(title)]  # one_line shows it
         lines += ["\t".join(one_line(str(cell)) for cell in row)
                   for row in [list(header), *rows]]
         console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
@@ -256,14 +292,14 @@ def print_table(console: Console, header: Sequence[str],
     widths = table_widths(console, header, rows, fold=fold)
     if widths is None:
         if title is not None:
-            console.print(Text(title))
+            console.print(Text(shown(title)))
         print_records(console, [(str(row[0]), list(zip(header[1:], row[1:], strict=True)))
                                 for row in rows], styles=styles)
         return
     right = set(right)
-    table = Table(title=None if title is None else Text(title), title_justify="left")
+    table = Table(title=None if title is None else Text(shown(title)), title_justify="left")
     for column, width in zip(header, widths, strict=True):
-        table.add_column(Text(column), justify="right" if column in right else "left",
+        table.add_column(Text(shown(column)), justify="right" if column in right else "left",
                          width=width)
     for i, row in enumerate(rows):
         table.add_row(*(_Wrapped(cell, fold=folding[j]) for j, cell in enumerate(row)),
@@ -353,13 +389,13 @@ def print_fields(console: Console, fields: Sequence[tuple[str, str | Cell]], *,
                  classical 0.93,
                  disco 0.00
     """
-    shown = [(label, value) for label, value in fields if value]
+    given = [(label, value) for label, value in fields if value]
     if label_width is None:
-        label_width = max((cell_len(label) for label, _ in shown), default=0)
+        label_width = max((cell_len(label) for label, _ in given), default=0)
     indent = 2 + label_width + 2
-    for label, value in shown:
+    for label, value in given:
         first, *rest = _Wrapped(value).lines(max(console.width - indent, 1))
-        console.print(Text.assemble("  ", (label, "bold"),
+        console.print(Text.assemble("  ", (shown(label), "bold"),
                                     " " * (indent - 2 - cell_len(label)), first,
                                     style=style or ""), soft_wrap=False)
         for line in rest:
@@ -384,9 +420,9 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
       /music/[Live] Album/01 Intro with a
       long name.flac
     """
-    first = Text(first) if isinstance(first, str) else first
+    first = Text(shown(first)) if isinstance(first, str) else first
     if not console.is_terminal:
-        console.print(Text.assemble(first, text), soft_wrap=True)
+        console.print(Text.assemble(first, shown(text)), soft_wrap=True)
         return
     room = console.width - first.cell_len
     indent = first.cell_len if room >= min(cell_len(text), 2 * NAME_MIN_WIDTH) else 2
@@ -404,8 +440,9 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
 
 def one_line(cell: str) -> str:
     """``cell`` on one line: a tab or line break in it (a file's name) written ``\\t``,
-    ``\\n`` or ``\\r``, as the tables write them."""
-    return cell.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    ``\\n`` or ``\\r``, as the tables write them, and what would control a terminal
+    (``| less``, ``| cat``) shown (:func:`shown`)."""
+    return shown(cell.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
@@ -415,7 +452,8 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     >>> styled(("error:", "red"), " ", "pip install \\"genriflow[ray]\\"").plain
     'error: pip install "genriflow[ray]"'
     """
-    return Text.assemble(*parts)
+    return Text.assemble(*(shown(part) if isinstance(part, str) else (shown(part[0]), part[1])
+                           for part in parts))
 
 
 def labelled(label: str, message: str, style: str = "yellow") -> Text:

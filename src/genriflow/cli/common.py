@@ -1,7 +1,9 @@
 """What every command shares: the consoles, the common options, errors and the error policy.
 
 The consoles read no markup and no emoji codes: paths, tag values, model names and
-reasons are printed as they are (``02 Outro [bold].mp3``, ``genriflow[ray]``). A coloured
+reasons are printed as they are (``02 Outro [bold].mp3``, ``genriflow[ray]``), but for what
+would control the terminal (an escape sequence in a file's name), written visibly
+(:func:`genriflow.progress.shown`). A coloured
 label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progress.styled`,
 :func:`~genriflow.progress.labelled`); tables go through :func:`~genriflow.progress.print_table`.
 
@@ -30,7 +32,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 # what typer raises for a command line it cannot parse (typer ships its own click)
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -42,14 +43,14 @@ from genriflow.errors import GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.intervals import counted_text, figure_text
-from genriflow.progress import CurrentStderr, counted
+from genriflow.progress import CurrentStderr, Shown, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 
 
-class _Output(Console):
+class _Output(Shown):
     """Standard output's console: a reader that leaves (``| head``) ends the command quietly
     with status 141, as a shell reports a writer stopped by SIGPIPE; rich's own choice, 1,
     is the status that says some files could not be used."""
@@ -63,7 +64,7 @@ class _Output(Console):
 
 console = _Output(soft_wrap=True, markup=False, emoji=False)
 # Messages reach standard error through sys.stderr as it is: above a live progress bar.
-err_console = Console(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
+err_console = Shown(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
