@@ -79,3 +79,22 @@ def test_predict_shows_a_name_with_escape_sequences_and_never_sends_them(tmp_pat
                      env=store_env(tmp_path / "store"))
     assert ESCAPES in csv.stdout  # a data format through a pipe keeps every byte
 
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_name_the_locale_cannot_encode_is_escaped_not_a_crash(tmp_path, encoding):
+    # LANG=en_US.ISO-8859-1 or PYTHONIOENCODING=ascii: `Café – Ñandú 🎵.ogg` was a bug,
+    # status 70 (UnicodeEncodeError); stderr already escaped what it cannot encode
+    from typer.testing import CliRunner
+
+    from genriflow.cli import app
+
+    name = "Café – Ñandú 🎵.ogg"
+    sf.write(tmp_path / name, tone(5.0), SR)
+    result = CliRunner(charset=encoding).invoke(
+        app, ["predict", str(tmp_path / name), "-q"],
+        env={"COLUMNS": "200", **store_env(tmp_path / "store")})
+    assert result.exit_code == 0, (result.exception, result.stderr)
+    row = result.stdout_bytes.decode(encoding).splitlines()[1]
+    escaped = name.encode(encoding, "backslashreplace").decode(encoding)
+    assert row.startswith(f"{tmp_path}/{escaped}\t")

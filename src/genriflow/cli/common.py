@@ -17,6 +17,7 @@ file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import re
@@ -147,9 +148,11 @@ class GenriflowGroup(TyperGroup):
         warnings.showwarning = show_warning
         _SHOWN.clear()  # a new command (several run in one process under a test runner)
         # A file name that is not UTF-8 is written as its bytes, as `ls` writes it, in any
-        # locale (stdout is strict but in the C locale; stderr always escapes them).
+        # locale (stdout is strict but in the C locale; stderr always escapes them), and
+        # one the locale cannot encode (Café under LANG=en_US.ISO-8859-1 or
+        # PYTHONIOENCODING=ascii) escaped, as stderr writes it: it was a crash (status 70).
         with contextlib.suppress(AttributeError, ValueError):
-            sys.stdout.reconfigure(errors="surrogateescape")
+            sys.stdout.reconfigure(errors=UNENCODABLE)
         try:
             with _sigterm_as_interrupt():
                 return super().invoke(ctx)
@@ -179,6 +182,23 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+
+
+def _unencodable(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The error handler :data:`UNENCODABLE`: a file name's byte that is not UTF-8 (a lone
+    surrogate from ``surrogateescape``) as that byte, any other character the encoding
+    lacks as Python writes it (``\\xe9``, ``\\u2013``), one at a time."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    char = error.object[error.start]
+    if "\udc80" <= char <= "\udcff":
+        return bytes([ord(char) - 0xDC00]), error.start + 1
+    return ascii(char)[1:-1], error.start + 1
+
+
+#: Standard output's error handler (:func:`_unencodable`), registered with :mod:`codecs`.
+UNENCODABLE = "genriflow.unencodable"
+codecs.register_error(UNENCODABLE, _unencodable)
 
 
 class Terminated(KeyboardInterrupt):
