@@ -4,14 +4,21 @@ stderr, a current folder that was deleted."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 import soundfile as sf
+import typer
 from rich.console import Console
 
 from commandline import in_process, store_env
+from genriflow.cli.common import GenriflowGroup, console
 from genriflow.progress import (
+    CurrentStderr,
     Shown,
     labelled,
     one_line,
@@ -98,3 +105,85 @@ def test_a_name_the_locale_cannot_encode_is_escaped_not_a_crash(tmp_path, encodi
     row = result.stdout_bytes.decode(encoding).splitlines()[1]
     escaped = name.encode(encoding, "backslashreplace").decode(encoding)
     assert row.startswith(f"{tmp_path}/{escaped}\t")
+
+
+class _Full(io.StringIO):
+    """A standard output on a full disk (``> /dev/full``)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _writer() -> typer.Typer:
+    app = typer.Typer(cls=GenriflowGroup, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def options(version: bool = typer.Option(False, "--version", is_eager=True,
+                                             callback=lambda asked: _say(asked))) -> None:
+        pass
+
+    @app.command()
+    def table() -> None:
+        print_table(console, ["file", "genre"], [["a.ogg", "rock"]])
+
+    @app.command()
+    def raw() -> None:  # as `library ls -f csv` writes, past rich and unflushed
+        sys.stdout.write("path\na.ogg\n")
+
+    return app
+
+
+def _say(asked: bool) -> None:
+    if asked:
+        typer.echo("genriflow 0.1.0")
+        raise typer.Exit()
+
+
+@pytest.mark.parametrize(("stdout", "argv", "line"), [
+    (_Full(), ["table"], "error: cannot write to standard output: No space left on device"),
+    (_Full(), ["raw"], "error: cannot write to standard output: No space left on device"),
+    (_Full(), ["--version"], "error: cannot write to standard output: No space left on device"),
+    (None, ["table"], "error: standard output is closed (>&-), so the results could not be "
+                      "written; send them to a file, or to /dev/null"),
+])
+def test_a_stdout_that_cannot_be_written_is_one_line_and_status_74(stdout, argv, line,
+                                                                   monkeypatch, capsys):
+    # > /dev/full was "bug: internal error ... OSError", status 70 (a traceback and status
+    # 1 for --version and --help); >&- printed nothing at all and said status 0
+    monkeypatch.setattr(sys, "stdout", stdout)
+    with pytest.raises(SystemExit) as ended:
+        _writer()(argv)
+    assert ended.value.code == 74
+    assert capsys.readouterr().err.splitlines() == [line]
+
+
+def test_a_closed_stderr_drops_the_messages_and_not_the_command(monkeypatch):
+    # 2>&- (sys.stderr None) was an AttributeError while genriflow.cli was imported
+    monkeypatch.setattr(sys, "stderr", None)
+    stderr = CurrentStderr()
+    assert stderr.write("warning: x\n") == 11 and not stderr.isatty()
+    stderr.flush()
+    Shown(file=stderr).print(labelled("warning", "a.ogg: cut short"))
+
+
+def test_closed_descriptors_in_a_real_process(tmp_path):
+    run = [sys.executable, "-m", "genriflow"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*run, "--version"], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (
+        74, "error: cannot write to standard output: No space left on device\n")
+    closed = subprocess.run([*run, "--version"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=120,
+                            preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 74 and "standard output is closed" in closed.stderr
+    # stderr closed: the results still come, and a C library's stderr is /dev/null, not
+    # the next file opened
+    check = ("import os, genriflow.__main__ as m; m._hold_closed_descriptors(); "
+             "print(os.readlink('/proc/self/fd/2'))")
+    quiet = subprocess.run([sys.executable, "-c", check], stdout=subprocess.PIPE,
+                           text=True, timeout=120, preexec_fn=lambda: os.close(2))
+    assert quiet.stdout.strip() == os.devnull
+    version = subprocess.run([*run, "--version"], stdout=subprocess.PIPE, text=True,
+                             timeout=120, preexec_fn=lambda: os.close(2))
+    assert version.returncode == 0 and version.stdout.startswith("genriflow ")

@@ -13,6 +13,7 @@ visibly, as Python writes them (``\\x1b[31m``, ``\\u202e``): :func:`shown`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -84,18 +85,25 @@ class CurrentStderr:
     While a progress bar is drawn on a terminal, ``sys.stderr`` is rich's proxy, which
     prints each line above the bar; a ``Console(stderr=True)`` writes past the proxy, onto
     the bar's own line (``... ETA 0:01:07warning: cut.mp3: ...``).
+
+    Where there is none (``2>&-``: Python's ``sys.stderr`` is None), what is written to
+    it is dropped, as the messages of a command whose stderr is closed are; it was a
+    crash while the command line was imported, before the command had begun.
     """
 
     def write(self, text: str) -> int:
-        return sys.stderr.write(text)
+        return len(text) if sys.stderr is None else sys.stderr.write(text)
 
     def flush(self) -> None:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
 
     def isatty(self) -> bool:
-        return sys.stderr.isatty()
+        return sys.stderr is not None and sys.stderr.isatty()
 
     def fileno(self) -> int:
+        if sys.stderr is None:
+            raise OSError(errno.EBADF, "standard error is closed")
         return sys.stderr.fileno()
 
     @property

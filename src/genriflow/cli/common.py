@@ -69,6 +69,7 @@ err_console = Shown(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=Fa
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
+EXIT_OUTPUT_ERROR = 74  # EX_IOERR: standard output could not be written
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
@@ -132,12 +133,18 @@ class GenriflowGroup(TyperGroup):
         if ctx.parent is None and "" in args:
             _fail(f'argument {args.index("") + 1} is empty (""), as an unset shell variable '
                   "gives; give a path or a value (the current folder is .)", EXIT_USER_ERROR)
+        if ctx.parent is None and sys.stdout is None:  # `>&-`: every result lost, status 0
+            _fail("standard output is closed (>&-), so the results could not be written; "
+                  "send them to a file, or to /dev/null", EXIT_OUTPUT_ERROR)
         try:
-            return super().parse_args(ctx, args)
+            with _writing_stdout():  # --help and --version write here
+                return super().parse_args(ctx, args)
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
             _fail(usage_line(exc), EXIT_USER_ERROR)
+        except OutputError as exc:
+            _output_failed(exc)
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
@@ -154,10 +161,12 @@ class GenriflowGroup(TyperGroup):
         with contextlib.suppress(AttributeError, ValueError):
             sys.stdout.reconfigure(errors=UNENCODABLE)
         try:
-            with _sigterm_as_interrupt():
+            with _sigterm_as_interrupt(), _writing_stdout():
                 return super().invoke(ctx)
         except NoArgsIsHelpError:  # a bare group (`genriflow library`): its help
             raise
+        except OutputError as exc:
+            _output_failed(exc)
         except UsageError as exc:  # an unknown command or option, a value of the wrong type
             _fail(usage_line(exc), EXIT_USER_ERROR)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -182,6 +191,70 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+
+
+class OutputError(Exception):
+    """Standard output could not be written (a full disk, ``> /dev/full``, a lost
+    terminal): the OSError, apart from every other, so that it is said as such."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror or str(error))
+        self.error = error
+
+
+class _Guarded:
+    """``sys.stdout`` whose failed writes are :class:`OutputError` (a reader that left,
+    BrokenPipeError, stays itself: it ends the command quietly)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _writing_stdout():
+    """Meanwhile, a write to standard output that fails is an :class:`OutputError`; what
+    is left in its buffer is written before the command ends, not at the interpreter's
+    exit (where a failure was a traceback and status 120)."""
+    stream = sys.stdout
+    if stream is None or isinstance(stream, _Guarded):
+        yield
+        return
+    sys.stdout = _Guarded(stream)
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+    finally:
+        sys.stdout = stream
+
+
+def _output_failed(error: OutputError) -> NoReturn:
+    """One line naming standard output and why it failed, status :data:`EXIT_OUTPUT_ERROR`;
+    what it still holds is dropped (the interpreter's last flush would fail again)."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    _fail(f"cannot write to standard output: {error}", EXIT_OUTPUT_ERROR)
 
 
 def _unencodable(error: UnicodeError) -> tuple[str | bytes, int]:
