@@ -187,3 +187,18 @@ def test_closed_descriptors_in_a_real_process(tmp_path):
     version = subprocess.run([*run, "--version"], stdout=subprocess.PIPE, text=True,
                              timeout=120, preexec_fn=lambda: os.close(2))
     assert version.returncode == 0 and version.stdout.startswith("genriflow ")
+
+
+def test_a_deleted_current_folder_is_named_not_a_bug(tmp_path, monkeypatch):
+    # it was "bug: internal error ... FileNotFoundError: [Errno 2] No such file or
+    # directory", status 70, even for a song named by its absolute path
+    sf.write(tmp_path / "song.flac", tone(5.0), SR)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    out = in_process("predict", tmp_path / "song.flac", "-q", env=store_env(tmp_path / "s"))
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.splitlines() == [
+        "error: the current folder no longer exists (deleted or moved while this shell was "
+        "in it); cd into a folder that exists and run it again"]

@@ -182,6 +182,10 @@ class GenriflowGroup(TyperGroup):
         except Exception as exc:
             if _interrupted(exc):  # Ctrl-C inside a C extension's import or callback
                 _fail("", EXIT_INTERRUPTED, label="interrupted")
+            if isinstance(exc, FileNotFoundError) and _current_folder_gone():
+                _fail("the current folder no longer exists (deleted or moved while this "
+                      "shell was in it); cd into a folder that exists and run it again",
+                      EXIT_USER_ERROR)
             try:
                 where = f"The traceback is in {write_crash_log(exc)}"
             except Exception as why:  # an unwritable log folder: still one line
@@ -307,6 +311,16 @@ def _interrupted(exc: BaseException) -> bool:
             return True
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _current_folder_gone() -> bool:
+    """Whether the current folder was deleted (``os.getcwd`` fails: every path, even an
+    absolute one, that is resolved against it fails with FileNotFoundError)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
     return False
 
 
