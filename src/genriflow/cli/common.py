@@ -35,7 +35,7 @@ from typing import Annotated, NoReturn
 import typer
 
 # what typer raises for a command line it cannot parse (typer ships its own click)
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 from typer.core import TyperCommand, TyperGroup
 
 from genriflow.audio.errors import AudioError
@@ -133,6 +133,8 @@ class GenriflowGroup(TyperGroup):
         if ctx.parent is None and "" in args:
             _fail(f'argument {args.index("") + 1} is empty (""), as an unset shell variable '
                   "gives; give a path or a value (the current folder is .)", EXIT_USER_ERROR)
+        if ctx.parent is None:
+            ctx.meta[_ARGS] = list(args)  # the files among them, for usage_line
         if ctx.parent is None and sys.stdout is None:  # `>&-`: every result lost, status 0
             _fail("standard output is closed (>&-), so the results could not be written; "
                   "send them to a file, or to /dev/null", EXIT_OUTPUT_ERROR)
@@ -195,6 +197,7 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+_ARGS = "genriflow.args"
 
 
 class OutputError(Exception):
@@ -328,7 +331,18 @@ def usage_line(error: UsageError) -> str:
     """A command line typer cannot parse, as one line: what is wrong, then where the
     command's options are listed (instead of click's usage block and hint)."""
     where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
-    return f"{error.format_message().rstrip('.')}{where}"
+    return f"{error.format_message().rstrip('.')}{_a_file(error)}{where}"
+
+
+def _a_file(error: UsageError) -> str:
+    """Where an unknown option is a file's name (``-song.mp3``, read as ``-s``), how to
+    give it as one."""
+    if not isinstance(error, NoSuchOption) or error.ctx is None:
+        return ""
+    for arg in error.ctx.meta.get(_ARGS, ()):
+        if arg.startswith(error.option_name) and os.path.lexists(arg):
+            return f" (a file? write ./{arg}, or -- before it)"
+    return ""
 
 
 def as_given(error: GenriflowError, command: TyperCommand | None) -> str:
