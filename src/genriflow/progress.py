@@ -130,13 +130,20 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     """
     # The description (a model's folder, the feature sets) takes what the bar, the counts
     # and the times leave of the line, cut with an ellipsis: on 80 columns they still show.
+    # A narrower terminal drops the rate and the time so far, then the bar, before the count
+    # and the time left would be cut and the line wrapped (`1200/…`, `songs/s` below it).
+    console = bar_console()
     description = Column(ratio=1, no_wrap=True, overflow="ellipsis")
-    return Progress(
-        _Description("{task.description}", markup=False, table_column=description),
-        BarColumn(bar_width=20), MofNCompleteColumn(), _Rate(unit), TimeElapsedColumn(),
-        TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False, console=bar_console(), expand=True,
-    )
+    columns: list[ProgressColumn] = [
+        _Description("{task.description}", markup=False, table_column=description)]
+    if console.width >= 50:
+        columns.append(BarColumn(bar_width=20 if console.width >= 80 else 10))
+    columns.append(MofNCompleteColumn())
+    if console.width >= 70:
+        columns += [_Rate(unit), TimeElapsedColumn()]
+    columns += [TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, disable=not enabled, transient=False, console=console,
+                    expand=True)
 
 
 #: Called as each file of a feature extraction is done, while :func:`counting_files` holds.
