@@ -223,7 +223,7 @@ class _Wrapped:
 
     def lines(self, width: int) -> list[str]:
         lines, line = [], ""
-        for piece in self.pieces:
+        for piece in self._fitting(width):
             if not line or cell_len((line + piece).rstrip()) <= width:
                 line += piece
             else:
@@ -233,6 +233,16 @@ class _Wrapped:
                 *whole, line = chop_cells(line, width)
                 lines += whole
         return [*lines, line.rstrip()]
+
+    def _fitting(self, width: int) -> Iterator[str]:
+        """The pieces, each wider than ``width`` cut after its spaces (an item such as
+        ``unknown (best guess: metal 29%)`` on a narrow terminal): only a word wider than
+        the line is then folded, not the item at whatever character the line ends."""
+        for piece in self.pieces:
+            if cell_len(piece.rstrip()) <= width:
+                yield piece
+            else:
+                yield from (p for p in re.split(r"(?<=\s)(?=\S)", piece) if p)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(self.minimum, self.maximum).with_maximum(options.max_width)
