@@ -202,3 +202,23 @@ def test_a_deleted_current_folder_is_named_not_a_bug(tmp_path, monkeypatch):
     assert out.stderr.splitlines() == [
         "error: the current folder no longer exists (deleted or moved while this shell was "
         "in it); cd into a folder that exists and run it again"]
+
+
+class _Screen(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_csv_on_a_terminal_shows_the_names_and_keeps_its_line_ends():
+    import numpy as np
+
+    from genriflow.inference.output import render_songs
+    from genriflow.inference.predict import Prediction
+
+    p = np.array([0.7, 0.3])
+    song = Prediction(f"/music/{ESCAPES}", ["jazz", "rock"], p, np.array([0.0]), np.array([p]))
+    screen = Shown(file=_Screen(), force_terminal=True)
+    render_songs([song], (), "csv", 2, screen)
+    text = screen.file.getvalue()
+    assert not _controls(text) and "\\x1b[31mred" in text
+    assert text.count("\r\n") == 2 and "\\r" not in text  # the CSV's own line ends

@@ -36,10 +36,11 @@ from rich.table import Column, Table
 from rich.text import Text
 
 #: What a terminal would obey rather than show: the C0 controls but tab and line break
-#: (ESC starts colour, title, clear-screen and cursor sequences), DEL, the C1 controls
-#: (0x9b is CSI on some terminals) and the bidirectional overrides, embeddings and isolates
-#: (Trojan Source's reordering); the marks (U+200E/F), which only place neutrals, are kept.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: (and CR before one: a CSV's line ends), ESC starting colour, title, clear-screen and
+#: cursor sequences; DEL, the C1 controls (0x9b is CSI on some terminals) and the
+#: bidirectional overrides, embeddings and isolates (Trojan Source's reordering); the marks
+#: (U+200E/F), which only place neutrals, are kept.
+_CONTROLS = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def shown(text: str) -> str:
