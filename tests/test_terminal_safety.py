@@ -187,6 +187,15 @@ def test_closed_descriptors_in_a_real_process(tmp_path):
     version = subprocess.run([*run, "--version"], stdout=subprocess.PIPE, text=True,
                              timeout=120, preexec_fn=lambda: os.close(2))
     assert version.returncode == 0 and version.stdout.startswith("genriflow ")
+    # a reader that left before --help was written: quietly, status 141 (click said 1)
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        left = subprocess.run([*run, "--help"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert (left.returncode, left.stderr) == (141, "")
 
 
 def test_a_deleted_current_folder_is_named_not_a_bug(tmp_path, monkeypatch):

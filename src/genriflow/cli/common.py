@@ -147,6 +147,8 @@ class GenriflowGroup(TyperGroup):
             _fail(usage_line(exc), EXIT_USER_ERROR)
         except OutputError as exc:
             _output_failed(exc)
+        except BrokenPipeError:  # `--help | head -1`: quietly, 141, as a command's output
+            console.on_broken_pipe()
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
