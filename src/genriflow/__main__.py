@@ -11,13 +11,14 @@ import sys
 
 def main() -> None:
     """Run the ``genriflow`` command line on ``sys.argv``."""
-    _hold_closed_descriptors()
     try:
+        _hold_closed_descriptors()
         from genriflow.cli import app
 
         app()
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        if sys.stderr is not None:  # 2>&-: nowhere to say it
+            sys.stderr.write("interrupted\n")
         sys.exit(130)  # EXIT_INTERRUPTED of genriflow.cli.common, not imported yet here
     finally:  # the command is over: a Ctrl-C now would only kill the exit's clean-up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
