@@ -6,6 +6,7 @@ pipe) start one and are in the ``subprocess`` tier (tests/conftest.py).
 """
 
 import ast
+import csv
 import io
 import json
 import os
@@ -476,3 +477,18 @@ def test_a_batch_that_skipped_files_says_so_in_its_exit_status(command, tmp_path
     ran = in_process(*command, tmp_path / "songs", "-q", "-j", "1", "--store", feature_cache)
     assert ran.returncode == 1, ran.stderr
     assert "5 files could not be used:" in ran.stderr and "garbled.flac" in ran.stderr
+
+
+def test_a_missing_first_song_fails_alone_as_anywhere_else_in_the_batch(tmp_path):
+    # first, it was taken for a mistyped model: status 2, no song of the batch analysed
+    song = tmp_path / "song.wav"
+    sf.write(song, tone(4.0), SR)
+    gone = tmp_path / "gone.mp3"
+    runs = [in_process("predict", *paths, "-f", "csv", "-q", "--no-store")
+            for paths in ((gone, song), (song, gone))]
+    for out in runs:
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.splitlines() == ["1 file could not be used:",
+                                           f"  {gone}: file not found"]
+        assert [row["path"] for row in csv.DictReader(io.StringIO(out.stdout))] == [str(song)]
+    assert runs[0].stdout == runs[1].stdout

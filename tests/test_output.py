@@ -3,18 +3,24 @@ error printer that cannot fail, and tables that keep every column through a pipe
 
 from __future__ import annotations
 
+import csv
+import errno
 import io
+import os
 
 import pandas as pd
 import pytest
+import soundfile as sf
 import typer
 from rich.console import Console
 from rich.text import Text
 from typer.testing import CliRunner
 
+from commandline import in_process
 from genriflow.cli.common import GenriflowGroup
 from genriflow.errors import ConfigError, GenriflowError
 from genriflow.progress import print_table, progress_bar
+from sample_audio import SR, tone
 
 #: A model folder as `library learn` saves it: in brackets, it reads as a closing tag.
 MODEL = "/music/[FLAC]/models/mine"
@@ -369,3 +375,50 @@ def test_json_is_the_song_record_and_csv_and_table_are_flat_views_of_it():
     header, cells = table([multi, single], tags, 2)
     assert [str(c) for c in cells[0][1:3]] == ["rock 91%", "blues 41%"]
     assert str(cells[0][header.index(THRESHOLD_HEADER)]) == "rock, blues"
+
+
+class _Full(io.StringIO):
+    """Standard output on a disk that is full (``> genres.csv`` on a full disk)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__()
+        self.code = code
+
+    def write(self, text: str) -> int:
+        raise OSError(self.code, os.strerror(self.code))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_an_output_that_cannot_be_written_is_one_line_not_a_bug(fmt, tmp_path, monkeypatch):
+    # it was "internal error (a bug in genriflow): OSError: [Errno 28]", status 70, a log
+    from genriflow.cli.common import console
+
+    song = tmp_path / "song.wav"
+    sf.write(song, tone(4.0), SR)
+    monkeypatch.setattr(console, "_file", _Full(errno.ENOSPC))
+    out = in_process("predict", song, "-f", fmt, "-q", "--no-store")
+    assert (out.returncode, out.stderr) == (2, (
+        "error: standard output could not be written (No space left on device); free some "
+        "space and run this again\n"))
+    monkeypatch.setattr(console, "_file", _Full(errno.EIO))
+    out = in_process("models")
+    assert (out.returncode, out.stderr) == (
+        2, "error: standard output could not be written (Input/output error)\n")
+
+
+def test_a_piped_table_reads_back_every_name_exactly():
+    # a backslash was written as it is, so `back\nslash.mp3` and a name holding a line
+    # break were the same cell; and a name opening with a quote lost its quotes to a reader
+    from genriflow.progress import unescape
+
+    names = ["back\\nslash.mp3", "new\nline.mp3", "tab\tand\rreturn\\.mp3", '"live" set.mp3',
+             "\\", "plain.mp3"]
+    piped = Console(file=io.StringIO(), width=40)
+    print_table(piped, ["file", "genre"], [[name, "rock"] for name in names])
+    lines = piped.file.getvalue().splitlines()
+    assert len(lines) == 1 + len(names) and len(set(lines)) == len(lines)
+    table = pd.read_csv(io.StringIO(piped.file.getvalue()), sep="\t", quoting=csv.QUOTE_NONE)
+    assert table["file"].map(unescape).tolist() == names
+    rows = list(csv.reader(io.StringIO(piped.file.getvalue(), newline=""), delimiter="\t",
+                           quoting=csv.QUOTE_NONE))
+    assert [unescape(row[0]) for row in rows[1:]] == names

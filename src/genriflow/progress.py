@@ -277,8 +277,10 @@ def print_table(console: Console, header: Sequence[str],
     on a line, then one line per column. Anywhere else (a pipe, a file), its ``title`` on
     a line of its own, then the header and one line per row, tab-separated: no column is
     ever cut to fit 80 columns, and each row can be read back
-    (``pandas.read_csv(..., sep="\\t", skiprows=1)``). A tab or line break inside a cell
-    is written ``\\t`` or ``\\n`` so that each row stays one line.
+    (``pandas.read_csv(..., sep="\\t", quoting=csv.QUOTE_NONE, skiprows=1)``: no quote
+    is special, so a cell may start with ``"``). A tab, line break or backslash inside a
+    cell is written ``\\t``, ``\\n``, ``\\r`` or ``\\\\`` (:func:`one_line`), so that each row
+    stays one line and :func:`unescape` gives each cell back exactly.
 
     Parameters
     ----------
@@ -466,9 +468,39 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
 
 def one_line(cell: str) -> str:
     """``cell`` on one line: a tab or line break in it (a file's name) written ``\\t``,
-    ``\\n`` or ``\\r``, as the tables write them, and what would control a terminal
-    (``| less``, ``| cat``) shown (:func:`shown`)."""
-    return shown(cell.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r"))
+    ``\\n`` or ``\\r``, as the tables write them, and a backslash ``\\\\`` so that a name
+    holding a backslash then ``n`` is not read as one holding a line break; what would
+    control a terminal (``| less``, ``| cat``) is shown as :func:`shown` shows it
+    (``\\x1b``). :func:`unescape` reverses it all.
+
+    >>> print(one_line("tab\\there"), one_line("a\\\\nb"), one_line("\\x1b[31mred"))
+    tab\\there a\\\\nb \\x1b[31mred
+    """
+    return _ESCAPED.sub(_escaped, cell)
+
+
+def unescape(cell: str) -> str:
+    """A cell of a piped table as it was before :func:`one_line`.
+
+    >>> name = "new\\nline, back\\\\nslash, \\x1b[31mred and \\\\x1b text"
+    >>> unescape(one_line(name)) == name
+    True
+    """
+    return _UNESCAPED.sub(_unescaped, cell)
+
+
+_ESCAPE = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_UNESCAPE = {escaped: char for char, escaped in _ESCAPE.items()}
+_ESCAPED = re.compile("[\\\\\t\n\r]|" + _CONTROLS.pattern)
+_UNESCAPED = re.compile(r"\\(?:[\\tnr]|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def _escaped(char: re.Match) -> str:
+    return _ESCAPE.get(char[0]) or ascii(char[0])[1:-1]
+
+
+def _unescaped(escape: re.Match) -> str:
+    return _UNESCAPE.get(escape[0]) or chr(int(escape[0][2:], 16))
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:

@@ -104,6 +104,24 @@ def test_predict_with_bars_on_refuses_cuda_before_its_bar_starts(no_cuda, song) 
     assert len(lines) == 1 and "`--device` is cuda but CUDA is not available" in lines[0]
 
 
+
+@pytest.mark.parametrize(("variable", "value"), [("GENRIFLOW_NETWORK_BACKEND", "onxx"),
+                                                 ("GENRIFLOW_DEVICE", "gpu")])
+def test_a_misspelt_variable_is_said_before_any_work(song, tmp_path, variable, value) -> None:
+    """Before, the store's songs were served with the variable unread (exit 0), and a table
+    model's run failed only at its first file: the variable was read where a network ran."""
+    store = tmp_path / "store"
+    assert in_process("predict", "--store", store, "-q", song).returncode == 0
+    for model in ("gtzan", "gtzan-table"):  # a store hit; features with no network
+        ran = in_process("predict", "--model", model, "--store", store, song,
+                         env={variable: value, "FORCE_COLOR": "1", "TERM": "xterm"})
+        assert ran.returncode == 2, (model, ran.stdout, ran.stderr)
+        assert ran.stdout == "" and "features [" not in ran.stderr, ran.stderr
+        names = "onnx, torch" if variable.endswith("BACKEND") else "cpu, cuda"
+        assert ran.stderr.strip().splitlines() == [
+            f"error: `{variable}` must be one of {names}; got {value!r}"]
+
+
 @pytest.mark.parametrize("network_backend", ["onnx", "torch"])
 def test_auto_falls_back_to_the_cpu_with_the_same_features(no_cuda, song, network_backend) -> None:
     assert placement(network_backend, "auto") == Placement(network_backend, "cpu")

@@ -217,3 +217,22 @@ def test_each_call_checks_its_options_once(monkeypatch, songs, options):
     classifier(tone(4.0), sr=SR)
     classifier(tone(4.0, freq=330.0), sr=SR)
     assert len(checked) == 4  # a warm classifier checked its options when made
+
+
+def test_a_file_met_twice_is_computed_and_answered_once(songs, options, monkeypatch):
+    # overlapping folders, or a file given beside its folder: each was computed again and
+    # answered again, and `predict` said "4 of 4 songs are unknown" over 2 rows
+    given = []
+    real = pipeline_module.extract_sets
+
+    def spied(files, *args, **kwargs):
+        given.append(list(files))
+        return real(files, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "extract_sets", spied)
+    song = songs / "song-1.wav"
+    batch = genriflow.analyse([song, songs, songs / "." / "song-1.wav", songs], tags=False,
+                              model="zero-shot", options=options)
+    assert [a.path for a in batch] == [str(song), str(songs / "song-0.wav")]
+    assert given == [[song, songs / "empty.wav", songs / "song-0.wav"]]
+    assert [str(e.path) for e in batch.errors] == [str(songs / "empty.wav")]

@@ -278,6 +278,8 @@ def test_predict_tells_a_model_from_audio(tmp_path):
     assert model_and_audio([song], None) == ("gtzan", [song])  # with --tags too
     assert model_and_audio([tmp_path], None) == ("gtzan", [tmp_path])
     assert model_and_audio([song], "zero-shot") == ("zero-shot", [song])
+    gone = tmp_path / "gone.MP3"  # a song deleted since the batch was listed: audio still
+    assert model_and_audio([gone, song], None) == ("gtzan", [gone, song])
     (tmp_path / "notes.txt").write_text("not audio")
     for wrong, why in ((empty, "a folder with no audio files below it and no config.json"),
                        (tmp_path / "mistyped-model", "no such file or folder, nor a built-in "

@@ -10,7 +10,8 @@ label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progr
 The policy, in one place (:class:`GenriflowGroup`): a :class:`~genriflow.errors.GenriflowError`
 (a bad file, dataset, model folder or option) is one red line and exit status 2; Ctrl-C is
 status 130, SIGTERM (a scheduler's stop, ``kill``) the same way with status 143; a reader
-of standard output that leaves (``| head``) ends it quietly with status 141; anything
+of standard output that leaves (``| head``) ends it quietly with status 141 (standard
+output that cannot be written otherwise, a full disk, is a :class:`OutputError`); anything
 else is a bug in genriflow: one line saying so, the traceback in a log
 file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import re
 import signal
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
 
 # what typer raises for a command line it cannot parse (typer ships its own click)
 from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
@@ -51,10 +54,55 @@ from genriflow.progress import print_table as print_table
 from genriflow.progress import styled as styled
 
 
+class OutputError(GenriflowError):
+    """Standard output could not be written (a full disk, a quota): one line, status 2, as
+    the library index's full disk; not a bug in genriflow. ``reason``: the system's."""
+
+    def __init__(self, exc: OSError) -> None:
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+        super().__init__(f"standard output could not be written ({exc.strerror or exc})"
+                         + ("; free some space and run this again" if full else ""))
+
+
+class _Written:
+    """A text file whose failed writes (but a reader leaving: a broken pipe, which rich
+    and :class:`GenriflowGroup` handle) raise :class:`OutputError`."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def write(self, text: str) -> int:
+        return self._checked(self._file.write, text)
+
+    def flush(self) -> None:
+        self._checked(self._file.flush)
+
+    def _checked(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc) from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+
 class _Output(Shown):
     """Standard output's console: a reader that leaves (``| head``) ends the command quietly
     with status 141, as a shell reports a writer stopped by SIGPIPE; rich's own choice, 1,
-    is the status that says some files could not be used."""
+    is the status that says some files could not be used. A write that fails otherwise (a
+    full disk under ``> genres.csv``) is an :class:`OutputError`, whether rich or
+    genriflow's own CSV and JSON writers make it."""
+
+    @property
+    def file(self):
+        return _Written(Console.file.fget(self))
+
+    @file.setter
+    def file(self, new_file) -> None:
+        Console.file.fset(self, new_file)
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -69,7 +117,6 @@ err_console = Shown(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=Fa
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
-EXIT_OUTPUT_ERROR = 74  # EX_IOERR: standard output could not be written
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 128 + signal.SIGTERM
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
@@ -137,7 +184,7 @@ class GenriflowGroup(TyperGroup):
             ctx.meta[_ARGS] = list(args)  # the files among them, for usage_line
         if ctx.parent is None and sys.stdout is None:  # `>&-`: every result lost, status 0
             _fail("standard output is closed (>&-), so the results could not be written; "
-                  "send them to a file, or to /dev/null", EXIT_OUTPUT_ERROR)
+                  "send them to a file, or to /dev/null", EXIT_USER_ERROR)
         try:
             with _writing_stdout():  # --help and --version write here
                 return super().parse_args(ctx, args)
@@ -202,52 +249,17 @@ _COMMAND = "genriflow.command"
 _ARGS = "genriflow.args"
 
 
-class OutputError(Exception):
-    """Standard output could not be written (a full disk, ``> /dev/full``, a lost
-    terminal): the OSError, apart from every other, so that it is said as such."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(error.strerror or str(error))
-        self.error = error
-
-
-class _Guarded:
-    """``sys.stdout`` whose failed writes are :class:`OutputError` (a reader that left,
-    BrokenPipeError, stays itself: it ends the command quietly)."""
-
-    def __init__(self, stream) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(exc) from exc
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(exc) from exc
-
-    def __getattr__(self, name: str):
-        return getattr(self._stream, name)
-
-
 @contextlib.contextmanager
 def _writing_stdout():
-    """Meanwhile, a write to standard output that fails is an :class:`OutputError`; what
+    """Meanwhile, a write to ``sys.stdout`` that fails is an :class:`OutputError` too
+    (``--help``, ``--version`` and ``library export`` write there, past the console); what
     is left in its buffer is written before the command ends, not at the interpreter's
     exit (where a failure was a traceback and status 120)."""
     stream = sys.stdout
-    if stream is None or isinstance(stream, _Guarded):
+    if stream is None or isinstance(stream, _Written):
         yield
         return
-    sys.stdout = _Guarded(stream)
+    sys.stdout = _Written(stream)
     try:
         try:
             yield
@@ -258,12 +270,12 @@ def _writing_stdout():
 
 
 def _output_failed(error: OutputError) -> NoReturn:
-    """One line naming standard output and why it failed, status :data:`EXIT_OUTPUT_ERROR`;
-    what it still holds is dropped (the interpreter's last flush would fail again)."""
+    """The error's one line, status 2; what standard output still holds is dropped (the
+    interpreter's last flush would fail again)."""
     with contextlib.suppress(Exception):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    _fail(f"cannot write to standard output: {error}", EXIT_OUTPUT_ERROR)
+    _fail(_text(error.__str__), EXIT_USER_ERROR)
 
 
 def _unencodable(error: UnicodeError) -> tuple[str | bytes, int]:

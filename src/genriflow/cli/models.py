@@ -71,8 +71,8 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
 
     With ``--model``, every path is audio. Otherwise the first path is the model when it
     is a model folder (it has a ``config.json``) or, not being a file or folder, a
-    built-in name. When it is audio instead (a file with an audio extension, or a folder
-    with audio below it), every path is audio and the default model
+    built-in name. When it is audio instead (a file with an audio extension, there or
+    not, or a folder with audio below it), every path is audio and the default model
     (:data:`genriflow.api.DEFAULT_MODEL`) classifies it (``--tags`` adds to the genres,
     never replaces them).
 
@@ -99,7 +99,9 @@ def model_and_audio(paths: list[Path], model: str | None) -> tuple[str, list[Pat
             return str(first), paths[1:]
         if not first.exists() and str(first) in available_models():
             return str(first), paths[1:]
-        if not first.exists():
+        if not first.exists() and first.suffix.lower() in AUDIO_EXTENSIONS:
+            why = ""  # a song gone since it was listed: failed by name, the others go on
+        elif not first.exists():
             why = (f"no such file or folder, nor a built-in model "
                    f"({', '.join(available_models())})")
         elif first.is_dir():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from genriflow.errors import ConfigError, a_bool, at_least, one_of
 from genriflow.features.devices import DEVICES
-from genriflow.features.pretrained.backend import BACKENDS
+from genriflow.features.pretrained.backend import BACKENDS, requested_device, resolve
 from genriflow.locations import default_store_dir
 
 #: Where the per-song work runs: ``local`` worker processes on this machine
@@ -42,8 +42,9 @@ class RunOptions:
     network_backend : {'auto', 'onnx', 'torch'}
         What runs the pretrained networks (see
         :mod:`~genriflow.features.pretrained.backend`): ``onnx`` (ONNX Runtime, float32:
-        the faster CPU path, no torch import), ``torch`` (PyTorch), ``auto`` (``onnx``
-        where ONNX Runtime is installed). Both give the same features within float
+        the faster CPU path, no torch import), ``torch`` (PyTorch), ``auto``
+        (``GENRIFLOW_NETWORK_BACKEND`` where set, else ``onnx`` where ONNX Runtime is
+        installed). A misspelt variable is a ConfigError here, before any work. Both give the same features within float
         rounding and share the feature store.
     device : {'auto', 'cpu', 'cuda'}
         Where the pretrained networks run (see
@@ -82,6 +83,10 @@ network_backend='auto', device='auto')
         one_of("engine", self.engine, ENGINES)
         one_of("network_backend", self.network_backend, BACKENDS)
         one_of("device", self.device, DEVICES)
+        # `auto` follows GENRIFLOW_NETWORK_BACKEND and GENRIFLOW_DEVICE: a misspelt one is
+        # said here, before any work, not by the first file whose features miss the store
+        resolve(self.network_backend)
+        requested_device(self.device)
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")

@@ -159,9 +159,10 @@ class Predictions(Batch[Prediction]):
 
 
 def expand_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[Path], list[AudioError]]:
-    """Files as given, and the audio files found below any folder (recursively); each
-    folder with none is an error (kind ``missing``), and each that cannot be listed one of
-    kind ``unreadable``, so that a batch lists it as failed."""
+    """Files as given, and the audio files found below any folder (recursively), each path
+    once (in the order first met: folders that overlap, a file also given in its folder);
+    each folder with none is an error (kind ``missing``), and each that cannot be listed
+    one of kind ``unreadable``, so that a batch lists it as failed."""
     files: list[Path] = []
     empty: list[AudioError] = []
     for item in inputs:
@@ -175,4 +176,5 @@ def expand_inputs(inputs: Iterable[str | os.PathLike]) -> tuple[list[Path], list
         if not found and not unlisted:
             empty.append(AudioError(path, "no audio files in this folder",
                                     AudioErrorKind.MISSING))
-    return files, empty
+    # a file met twice (overlapping folders) is one song: computed and answered once
+    return list(dict.fromkeys(files)), empty
