@@ -26,6 +26,7 @@ from genriflow.progress import (
     print_table,
     progress_bar,
     shown,
+    unescape,
 )
 from sample_audio import SR, tone
 
@@ -62,6 +63,8 @@ def test_no_file_name_reaches_a_terminal_as_control_characters():
     assert not _controls(text)
     assert text.count("\\x1b[31mred\\x1b]0;pwned\\x07.ogg") == 5 and "\\u202egpj.ogg" in text
     assert one_line(f"{ESCAPES}\t{RLO}") == "\\x1b[31mred\\x1b]0;pwned\\x07.ogg\\t\\u202egpj.ogg"
+    for name in (f"{ESCAPES}\t{RLO}", "a literal \\x1b and \\u202e, \\\\ too"):
+        assert unescape(one_line(name)) == name  # a piped table still gives each name back
 
 
 def test_a_progress_bar_description_cannot_control_the_terminal(monkeypatch):
