@@ -135,6 +135,7 @@ TIER_BY_TEST = {
     "models/test_musicnn.py": ("test_loads_without_the_musicnn_package",),
     "service/test_cli_serve.py": ("test_serve_answers_then_stops_gracefully_on_sigterm",),
     "test_api.py": ("test_import_is_fast_and_lazy",),
+    "test_terminal_safety.py": ("test_closed_descriptors_in_a_real_process",),
     "test_benchmark_library.py": ("test_memory_watch_sees_descendants",
                                   "test_memory_watch_counts_cpu_of_children"),
     "test_files_from.py": ("test_a_piped_list_with_progress_bars_on_a_terminal_gives_one_table",),

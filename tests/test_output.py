@@ -48,6 +48,15 @@ def test_a_long_description_leaves_the_count_on_an_80_column_terminal(monkeypatc
     assert len(line.rstrip("\n")) <= 80
 
 
+@pytest.mark.parametrize("columns", [30, 40, 50, 60, 70])
+def test_a_narrow_terminal_keeps_the_count_and_the_time_left_on_one_line(columns,
+                                                                          monkeypatch):
+    # on 40 columns the count was cut (`600/…`), the rate wrapped onto a second line
+    lines = _drawn(f"classify [{MODEL}]", columns, monkeypatch).rstrip("\n").splitlines()
+    assert len(lines) == 1 and len(lines[0]) <= columns, lines
+    assert " 600/1200 " in lines[0] and lines[0].rstrip().endswith("ETA -:--:--")
+
+
 def _app(raises: BaseException) -> typer.Typer:
     app = typer.Typer(cls=GenriflowGroup, pretty_exceptions_enable=False)
 

@@ -292,3 +292,15 @@ def test_a_top_above_the_models_genres_gives_no_empty_columns():
     header, *rows = piped.file.getvalue().splitlines()
     assert header.split("\t")[-2] == f"#{len(LABELS)}"  # the last genre, then unsure
     assert all(cell for row in rows for cell in row.split("\t")[1:-1])
+
+
+def test_an_item_wider_than_a_narrow_terminal_breaks_between_its_words():
+    # on 40 columns `unknown (best guess: blues 29%)` was cut where the line ended, its
+    # `)` alone at the start of the next line
+    console = _terminal(40)
+    unknown = Prediction("a.ogg", LABELS, np.array([0.29, 0.2, 0.12, 0.2, 0.1, 0.09]),
+                         np.array([0.0]), np.array([[0.29, 0.2, 0.12, 0.2, 0.1, 0.09]]),
+                         unknown=True)
+    render_songs([unknown], (), "table", 3, console)
+    assert console.export_text().splitlines() == [
+        "a.ogg", "  genres  unknown (best guess: blues", "          29%), metal 20%, classical 20%"]

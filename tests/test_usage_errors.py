@@ -65,3 +65,19 @@ def test_a_feature_table_given_as_audio_is_named_as_such(argv, says, tmp_path):
     assert ran.stderr.strip().splitlines() == [ran.stderr.strip()]
     assert says.format(table=table) in ran.stderr, ran.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("-song.mp3", "No such option: -s (a file? write ./-song.mp3, or -- before it)"),
+    ("--help.mp3", "No such option: --help.mp3 (Possible options: --help) (a file? write "
+                   "./--help.mp3, or -- before it)"),
+])
+def test_a_file_named_like_an_option_is_told_how_to_give_it(name, says, tmp_path,
+                                                            monkeypatch):
+    # it was only `No such option: -s`, of an option nobody typed
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_bytes(b"")
+    ran = in_process("predict", name)
+    assert ran.returncode == 2
+    assert ran.stderr.splitlines() == [f"error: {says}; see `root predict --help`"]
+    assert "a file?" not in in_process("predict", "-x").stderr  # no such file: no hint

@@ -4,12 +4,16 @@ extraction, library scans and classification) and its tables.
 User data (paths, tag values, model names, reasons) is shown exactly as it is: nothing
 here reads rich markup (``[bold]``, ``[/x]``) or emoji codes (``:fire:``) in it, so a song
 named ``02 Outro [bold].mp3`` or a model folder ``/music/[FLAC]/models/mine`` keeps its
-name and never breaks the display.
+name and never breaks the display. Only the characters that would control the terminal
+instead of being shown (an escape sequence in a file's name that colours, retitles or
+clears it, a right-to-left override that shows ``gpj.exe`` as ``exe.jpg``) are written
+visibly, as Python writes them (``\\x1b[31m``, ``\\u202e``): :func:`shown`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +35,40 @@ from rich.progress import (
 from rich.table import Column, Table
 from rich.text import Text
 
+#: What a terminal would obey rather than show: the C0 controls but tab and line break
+#: (and CR before one: a CSV's line ends), ESC starting colour, title, clear-screen and
+#: cursor sequences; DEL, the C1 controls (0x9b is CSI on some terminals) and the
+#: bidirectional overrides, embeddings and isolates (Trojan Source's reordering); the marks
+#: (U+200E/F), which only place neutrals, are kept.
+_CONTROLS = re.compile("\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """``text`` with every character that would control a terminal written visibly, as
+    Python writes it (``\\x1b``, ``\\u202e``); the rest, any script and emoji included,
+    as it is.
+
+    >>> print(shown("\\x1b[31mred.ogg"), shown("\\u202egpj.exe"), shown("Café – Ñandú.ogg"))
+    \\x1b[31mred.ogg \\u202egpj.exe Café – Ñandú.ogg
+    """
+    return _CONTROLS.sub(lambda m: ascii(m[0])[1:-1], text)
+
+
+class Shown(Console):
+    """A :class:`~rich.console.Console` that writes a string it is given through
+    :func:`shown`: no file name printed by a command can colour or control the terminal.
+    (Text built with :func:`styled`, :func:`labelled` and the tables is shown already.)"""
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(shown(text), **kwargs)
+
+
+class _Description(TextColumn):
+    """A task's description as it is (no markup), shown (:func:`shown`)."""
+
+    def render(self, task: Task) -> Text:
+        return Text(shown(task.description), style=self.style, justify=self.justify)
+
 
 class _Rate(ProgressColumn):
     def __init__(self, unit: str) -> None:
@@ -48,18 +86,25 @@ class CurrentStderr:
     While a progress bar is drawn on a terminal, ``sys.stderr`` is rich's proxy, which
     prints each line above the bar; a ``Console(stderr=True)`` writes past the proxy, onto
     the bar's own line (``... ETA 0:01:07warning: cut.mp3: ...``).
+
+    Where there is none (``2>&-``: Python's ``sys.stderr`` is None), what is written to
+    it is dropped, as the messages of a command whose stderr is closed are; it was a
+    crash while the command line was imported, before the command had begun.
     """
 
     def write(self, text: str) -> int:
-        return sys.stderr.write(text)
+        return len(text) if sys.stderr is None else sys.stderr.write(text)
 
     def flush(self) -> None:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
 
     def isatty(self) -> bool:
-        return sys.stderr.isatty()
+        return sys.stderr is not None and sys.stderr.isatty()
 
     def fileno(self) -> int:
+        if sys.stderr is None:
+            raise OSError(errno.EBADF, "standard error is closed")
         return sys.stderr.fileno()
 
     @property
@@ -70,7 +115,7 @@ class CurrentStderr:
 def bar_console() -> Console:
     """Where progress bars are drawn: standard error, so that standard output carries the
     results alone (``predict --format csv > songs.csv`` writes no bar into the file)."""
-    return Console(stderr=True)
+    return Shown(stderr=True)
 
 
 def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
@@ -86,13 +131,20 @@ def progress_bar(enabled: bool, unit: str = "songs") -> Progress:
     """
     # The description (a model's folder, the feature sets) takes what the bar, the counts
     # and the times leave of the line, cut with an ellipsis: on 80 columns they still show.
+    # A narrower terminal drops the rate and the time so far, then the bar, before the count
+    # and the time left would be cut and the line wrapped (`1200/…`, `songs/s` below it).
+    console = bar_console()
     description = Column(ratio=1, no_wrap=True, overflow="ellipsis")
-    return Progress(
-        TextColumn("{task.description}", markup=False, table_column=description),
-        BarColumn(bar_width=20), MofNCompleteColumn(), _Rate(unit), TimeElapsedColumn(),
-        TextColumn("ETA"), TimeRemainingColumn(),
-        disable=not enabled, transient=False, console=bar_console(), expand=True,
-    )
+    columns: list[ProgressColumn] = [
+        _Description("{task.description}", markup=False, table_column=description)]
+    if console.width >= 50:
+        columns.append(BarColumn(bar_width=20 if console.width >= 80 else 10))
+    columns.append(MofNCompleteColumn())
+    if console.width >= 70:
+        columns += [_Rate(unit), TimeElapsedColumn()]
+    columns += [TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, disable=not enabled, transient=False, console=console,
+                    expand=True)
 
 
 #: Called as each file of a feature extraction is done, while :func:`counting_files` holds.
@@ -158,7 +210,7 @@ class _Wrapped:
     sizes a column by its longest piece and never breaks one, unless ``fold`` lets it."""
 
     def __init__(self, cell: str | Cell, fold: bool = False) -> None:
-        self.pieces = _pieces(cell, fold)
+        self.pieces = [shown(piece) for piece in _pieces(cell, fold)]
         self.fold = fold
 
     @property
@@ -172,7 +224,7 @@ class _Wrapped:
 
     def lines(self, width: int) -> list[str]:
         lines, line = [], ""
-        for piece in self.pieces:
+        for piece in self._fitting(width):
             if not line or cell_len((line + piece).rstrip()) <= width:
                 line += piece
             else:
@@ -182,6 +234,16 @@ class _Wrapped:
                 *whole, line = chop_cells(line, width)
                 lines += whole
         return [*lines, line.rstrip()]
+
+    def _fitting(self, width: int) -> Iterator[str]:
+        """The pieces, each wider than ``width`` cut after its spaces (an item such as
+        ``unknown (best guess: metal 29%)`` on a narrow terminal): only a word wider than
+        the line is then folded, not the item at whatever character the line ends."""
+        for piece in self.pieces:
+            if cell_len(piece.rstrip()) <= width:
+                yield piece
+            else:
+                yield from (p for p in re.split(r"(?<=\s)(?=\S)", piece) if p)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(self.minimum, self.maximum).with_maximum(options.max_width)
@@ -248,7 +310,7 @@ def print_table(console: Console, header: Sequence[str],
     """
     rows = [list(row) for row in rows]
     if not console.is_terminal:
-        lines = [] if title is None else [one_line(title)]
+        lines = [] if title is None else [one_line(title)]  # one_line shows it
         lines += ["\t".join(one_line(str(cell)) for cell in row)
                   for row in [list(header), *rows]]
         console.file.write("\n".join(lines) + "\n")  # rich would expand the tabs
@@ -258,14 +320,14 @@ def print_table(console: Console, header: Sequence[str],
     widths = table_widths(console, header, rows, fold=fold)
     if widths is None:
         if title is not None:
-            console.print(Text(title))
+            console.print(Text(shown(title)))
         print_records(console, [(str(row[0]), list(zip(header[1:], row[1:], strict=True)))
                                 for row in rows], styles=styles)
         return
     right = set(right)
-    table = Table(title=None if title is None else Text(title), title_justify="left")
+    table = Table(title=None if title is None else Text(shown(title)), title_justify="left")
     for column, width in zip(header, widths, strict=True):
-        table.add_column(Text(column), justify="right" if column in right else "left",
+        table.add_column(Text(shown(column)), justify="right" if column in right else "left",
                          width=width)
     for i, row in enumerate(rows):
         table.add_row(*(_Wrapped(cell, fold=folding[j]) for j, cell in enumerate(row)),
@@ -355,13 +417,13 @@ def print_fields(console: Console, fields: Sequence[tuple[str, str | Cell]], *,
                  classical 0.93,
                  disco 0.00
     """
-    shown = [(label, value) for label, value in fields if value]
+    given = [(label, value) for label, value in fields if value]
     if label_width is None:
-        label_width = max((cell_len(label) for label, _ in shown), default=0)
+        label_width = max((cell_len(label) for label, _ in given), default=0)
     indent = 2 + label_width + 2
-    for label, value in shown:
+    for label, value in given:
         first, *rest = _Wrapped(value).lines(max(console.width - indent, 1))
-        console.print(Text.assemble("  ", (label, "bold"),
+        console.print(Text.assemble("  ", (shown(label), "bold"),
                                     " " * (indent - 2 - cell_len(label)), first,
                                     style=style or ""), soft_wrap=False)
         for line in rest:
@@ -386,9 +448,9 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
       /music/[Live] Album/01 Intro with a
       long name.flac
     """
-    first = Text(first) if isinstance(first, str) else first
+    first = Text(shown(first)) if isinstance(first, str) else first
     if not console.is_terminal:
-        console.print(Text.assemble(first, text), soft_wrap=True)
+        console.print(Text.assemble(first, shown(text)), soft_wrap=True)
         return
     room = console.width - first.cell_len
     indent = first.cell_len if room >= min(cell_len(text), 2 * NAME_MIN_WIDTH) else 2
@@ -407,28 +469,38 @@ def print_hanging(console: Console, first: str | Text, text: str) -> None:
 def one_line(cell: str) -> str:
     """``cell`` on one line: a tab or line break in it (a file's name) written ``\\t``,
     ``\\n`` or ``\\r``, as the tables write them, and a backslash ``\\\\`` so that a name
-    holding a backslash then ``n`` is not read as one holding a line break
-    (:func:`unescape` reverses it).
+    holding a backslash then ``n`` is not read as one holding a line break; what would
+    control a terminal (``| less``, ``| cat``) is shown as :func:`shown` shows it
+    (``\\x1b``). :func:`unescape` reverses it all.
 
-    >>> print(one_line("tab\\there"), one_line("a\\\\nb"))
-    tab\\there a\\\\nb
+    >>> print(one_line("tab\\there"), one_line("a\\\\nb"), one_line("\\x1b[31mred"))
+    tab\\there a\\\\nb \\x1b[31mred
     """
-    return _ESCAPED.sub(lambda c: _ESCAPE[c[0]], cell)
+    return _ESCAPED.sub(_escaped, cell)
 
 
 def unescape(cell: str) -> str:
     """A cell of a piped table as it was before :func:`one_line`.
 
-    >>> unescape(one_line("new\\nline and back\\\\nslash")) == "new\\nline and back\\\\nslash"
+    >>> name = "new\\nline, back\\\\nslash, \\x1b[31mred and \\\\x1b text"
+    >>> unescape(one_line(name)) == name
     True
     """
-    return _UNESCAPED.sub(lambda c: _UNESCAPE[c[0]], cell)
+    return _UNESCAPED.sub(_unescaped, cell)
 
 
 _ESCAPE = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _UNESCAPE = {escaped: char for char, escaped in _ESCAPE.items()}
-_ESCAPED = re.compile(r"[\\\t\n\r]")
-_UNESCAPED = re.compile(r"\\[\\tnr]")
+_ESCAPED = re.compile("[\\\\\t\n\r]|" + _CONTROLS.pattern)
+_UNESCAPED = re.compile(r"\\(?:[\\tnr]|x[0-9a-f]{2}|u[0-9a-f]{4})")
+
+
+def _escaped(char: re.Match) -> str:
+    return _ESCAPE.get(char[0]) or ascii(char[0])[1:-1]
+
+
+def _unescaped(escape: re.Match) -> str:
+    return _UNESCAPE.get(escape[0]) or chr(int(escape[0][2:], 16))
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
@@ -438,7 +510,8 @@ def styled(*parts: str | tuple[str, str]) -> Text:
     >>> styled(("error:", "red"), " ", "pip install \\"genriflow[ray]\\"").plain
     'error: pip install "genriflow[ray]"'
     """
-    return Text.assemble(*parts)
+    return Text.assemble(*(shown(part) if isinstance(part, str) else (shown(part[0]), part[1])
+                           for part in parts))
 
 
 def labelled(label: str, message: str, style: str = "yellow") -> Text:

@@ -1,7 +1,9 @@
 """What every command shares: the consoles, the common options, errors and the error policy.
 
 The consoles read no markup and no emoji codes: paths, tag values, model names and
-reasons are printed as they are (``02 Outro [bold].mp3``, ``genriflow[ray]``). A coloured
+reasons are printed as they are (``02 Outro [bold].mp3``, ``genriflow[ray]``), but for what
+would control the terminal (an escape sequence in a file's name), written visibly
+(:func:`genriflow.progress.shown`). A coloured
 label or figure beside them is a :class:`rich.text.Text` (:func:`genriflow.progress.styled`,
 :func:`~genriflow.progress.labelled`); tables go through :func:`~genriflow.progress.print_table`.
 
@@ -16,6 +18,7 @@ file whose path is printed, exit status 70 (``EX_SOFTWARE``).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
@@ -35,7 +38,7 @@ import typer
 from rich.console import Console
 
 # what typer raises for a command line it cannot parse (typer ships its own click)
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
@@ -45,7 +48,7 @@ from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
 from genriflow.features.options import RunOptions, default_options
 from genriflow.features.sampling import FIRST_EXCERPTS, MOST_EXCERPTS, Sampling
 from genriflow.intervals import counted_text, figure_text
-from genriflow.progress import CurrentStderr, counted
+from genriflow.progress import CurrentStderr, Shown, counted
 from genriflow.progress import labelled as labelled
 from genriflow.progress import print_hanging as print_hanging
 from genriflow.progress import print_table as print_table
@@ -87,7 +90,7 @@ class _Written:
         return getattr(self._file, name)
 
 
-class _Output(Console):
+class _Output(Shown):
     """Standard output's console: a reader that leaves (``| head``) ends the command quietly
     with status 141, as a shell reports a writer stopped by SIGPIPE; rich's own choice, 1,
     is the status that says some files could not be used. A write that fails otherwise (a
@@ -111,7 +114,7 @@ class _Output(Console):
 
 console = _Output(soft_wrap=True, markup=False, emoji=False)
 # Messages reach standard error through sys.stderr as it is: above a live progress bar.
-err_console = Console(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
+err_console = Shown(file=CurrentStderr(), soft_wrap=True, markup=False, emoji=False)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL_ERROR = 70
@@ -187,12 +190,22 @@ class GenriflowGroup(TyperGroup):
         if ctx.parent is None and "" in args:
             _fail(f'argument {args.index("") + 1} is empty (""), as an unset shell variable '
                   "gives; give a path or a value (the current folder is .)", EXIT_USER_ERROR)
+        if ctx.parent is None:
+            ctx.meta[_ARGS] = list(args)  # the files among them, for usage_line
+        if ctx.parent is None and sys.stdout is None:  # `>&-`: every result lost, status 0
+            _fail("standard output is closed (>&-), so the results could not be written; "
+                  "send them to a file, or to /dev/null", EXIT_USER_ERROR)
         try:
-            return super().parse_args(ctx, args)
+            with _writing_stdout():  # --help and --version write here
+                return super().parse_args(ctx, args)
         except NoArgsIsHelpError:
             raise
         except UsageError as exc:
             _fail(usage_line(exc), EXIT_USER_ERROR)
+        except OutputError as exc:
+            _output_failed(exc)
+        except BrokenPipeError:  # `--help | head -1`: quietly, 141, as a command's output
+            console.on_broken_pipe()
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)
@@ -203,14 +216,18 @@ class GenriflowGroup(TyperGroup):
         warnings.showwarning = show_warning
         _SHOWN.clear()  # a new command (several run in one process under a test runner)
         # A file name that is not UTF-8 is written as its bytes, as `ls` writes it, in any
-        # locale (stdout is strict but in the C locale; stderr always escapes them).
+        # locale (stdout is strict but in the C locale; stderr always escapes them), and
+        # one the locale cannot encode (Café under LANG=en_US.ISO-8859-1 or
+        # PYTHONIOENCODING=ascii) escaped, as stderr writes it: it was a crash (status 70).
         with contextlib.suppress(AttributeError, ValueError):
-            sys.stdout.reconfigure(errors="surrogateescape")
+            sys.stdout.reconfigure(errors=UNENCODABLE)
         try:
-            with _sigterm_as_interrupt():
+            with _sigterm_as_interrupt(), _writing_stdout():
                 return super().invoke(ctx)
         except NoArgsIsHelpError:  # a bare group (`genriflow library`): its help
             raise
+        except OutputError as exc:
+            _output_failed(exc)
         except UsageError as exc:  # an unknown command or option, a value of the wrong type
             _fail(usage_line(exc), EXIT_USER_ERROR)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -226,6 +243,10 @@ class GenriflowGroup(TyperGroup):
         except Exception as exc:
             if _interrupted(exc):  # Ctrl-C inside a C extension's import or callback
                 _fail("", EXIT_INTERRUPTED, label="interrupted")
+            if isinstance(exc, FileNotFoundError) and _current_folder_gone():
+                _fail("the current folder no longer exists (deleted or moved while this "
+                      "shell was in it); cd into a folder that exists and run it again",
+                      EXIT_USER_ERROR)
             try:
                 where = f"The traceback is in {write_crash_log(exc)}"
             except Exception as why:  # an unwritable log folder: still one line
@@ -235,6 +256,53 @@ class GenriflowGroup(TyperGroup):
 
 
 _COMMAND = "genriflow.command"
+_ARGS = "genriflow.args"
+
+
+@contextlib.contextmanager
+def _writing_stdout():
+    """Meanwhile, a write to ``sys.stdout`` that fails is an :class:`OutputError` too
+    (``--help``, ``--version`` and ``library export`` write there, past the console); what
+    is left in its buffer is written before the command ends, not at the interpreter's
+    exit (where a failure was a traceback and status 120)."""
+    stream = sys.stdout
+    if stream is None or isinstance(stream, _Written):
+        yield
+        return
+    sys.stdout = _Written(stream)
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+    finally:
+        sys.stdout = stream
+
+
+def _output_failed(error: OutputError) -> NoReturn:
+    """The error's one line, status 2; what standard output still holds is dropped (the
+    interpreter's last flush would fail again)."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    _fail(_text(error.__str__), EXIT_USER_ERROR)
+
+
+def _unencodable(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The error handler :data:`UNENCODABLE`: a file name's byte that is not UTF-8 (a lone
+    surrogate from ``surrogateescape``) as that byte, any other character the encoding
+    lacks as Python writes it (``\\xe9``, ``\\u2013``), one at a time."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    char = error.object[error.start]
+    if "\udc80" <= char <= "\udcff":
+        return bytes([ord(char) - 0xDC00]), error.start + 1
+    return ascii(char)[1:-1], error.start + 1
+
+
+#: Standard output's error handler (:func:`_unencodable`), registered with :mod:`codecs`.
+UNENCODABLE = "genriflow.unencodable"
+codecs.register_error(UNENCODABLE, _unencodable)
 
 
 class Terminated(KeyboardInterrupt):
@@ -273,11 +341,32 @@ def _interrupted(exc: BaseException) -> bool:
     return False
 
 
+def _current_folder_gone() -> bool:
+    """Whether the current folder was deleted (``os.getcwd`` fails: every path, even an
+    absolute one, that is resolved against it fails with FileNotFoundError)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
+
+
 def usage_line(error: UsageError) -> str:
     """A command line typer cannot parse, as one line: what is wrong, then where the
     command's options are listed (instead of click's usage block and hint)."""
     where = f"; see `{error.ctx.command_path} --help`" if error.ctx is not None else ""
-    return f"{error.format_message().rstrip('.')}{where}"
+    return f"{error.format_message().rstrip('.')}{_a_file(error)}{where}"
+
+
+def _a_file(error: UsageError) -> str:
+    """Where an unknown option is a file's name (``-song.mp3``, read as ``-s``), how to
+    give it as one."""
+    if not isinstance(error, NoSuchOption) or error.ctx is None:
+        return ""
+    for arg in error.ctx.meta.get(_ARGS, ()):
+        if arg.startswith(error.option_name) and os.path.lexists(arg):
+            return f" (a file? write ./{arg}, or -- before it)"
+    return ""
 
 
 def as_given(error: GenriflowError, command: TyperCommand | None) -> str:

@@ -31,7 +31,7 @@ from rich.console import Console
 from genriflow.inference.predict import Prediction
 from genriflow.inference.record import song_record
 from genriflow.inference.tags import SongTags
-from genriflow.progress import Cell, print_records, print_table, table_widths
+from genriflow.progress import Cell, print_records, print_table, shown, table_widths
 
 #: The ``table`` column of a multi-label model's genres.
 THRESHOLD_HEADER = "genres (at or above their thresholds)"
@@ -155,7 +155,9 @@ def render_songs(predictions: Sequence[Prediction], song_tags: Sequence[SongTags
     if fmt == "json":
         write_json(songs_to_records(predictions, song_tags), console)
     elif fmt == "csv":
-        console.file.write(songs_to_csv(predictions, song_tags, top, genres=genres, tags=tags))
+        text = songs_to_csv(predictions, song_tags, top, genres=genres, tags=tags)
+        # on a screen, a file's name must not control it (the file itself keeps every byte)
+        console.file.write(shown(text) if console.file.isatty() else text)
         console.file.flush()
     elif predictions:  # a table of no song would be a lone header (csv and json keep theirs)
         header, rows = _table(predictions, song_tags, top)

@@ -30,6 +30,7 @@ from genriflow.library.selection import (  # noqa: F401 (re-exported: their home
     export_format,
 )
 from genriflow.models.answers import ModelError, is_unsure, min_confidence_of
+from genriflow.progress import shown
 
 if TYPE_CHECKING:
     from genriflow.models.base import GenreClassifier
@@ -284,7 +285,9 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike | None, format: str)
     """
     export_format(out, format)
     if out is None:
-        sys.stdout.write(_text(frame, format))
+        text = _text(frame, format)
+        # on a screen, a file's name must not control it (a pipe or file keeps every byte)
+        sys.stdout.write(shown(text) if sys.stdout.isatty() else text)
         return None
     out = Path(out)
     with atomic_output(out) as tmp:
