@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from permissions import without_dac_override
+
+# The tests import onnxruntime themselves too: with its telemetry off, as genriflow imports
+# it (features/pretrained/onnx_runtime.py), nothing is written under ~/.cache or sent.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -133,6 +138,7 @@ TIER_BY_TEST = {
     "library/test_tag_writes.py": (
         "test_sigkill_mid_apply_leaves_every_file_old_or_new_and_a_rerun_finishes",),
     "models/test_musicnn.py": ("test_loads_without_the_musicnn_package",),
+    "features/test_onnx_runtime.py": ("test_onnx_runtime_runs_with_its_telemetry_off",),
     "service/test_cli_serve.py": ("test_serve_answers_then_stops_gracefully_on_sigterm",),
     "test_api.py": ("test_import_is_fast_and_lazy",),
     "test_terminal_safety.py": ("test_closed_descriptors_in_a_real_process",),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -268,3 +269,25 @@ def test_the_front_end_is_factorised_where_cheaper_with_the_same_outputs(patches
     # the timbral filters of msd-musicnn have rank 23 and 14 of 204
     assert provenance["models"]["msd-musicnn"]["factorised"]["timbral.1"] < 20
     assert provenance["models"]["msd-vgg"]["factorised"] == {}
+
+
+def test_onnx_runtime_runs_with_its_telemetry_off(tmp_path) -> None:
+    """ONNX Runtime 1.32 on Linux wrote a device identifier and an event store under
+    ``~/.cache/Microsoft`` on import, and uploads a process event: genriflow runs offline.
+    ``ORT_DISABLE_TELEMETRY=1`` before the import creates and sends nothing."""
+    song = tmp_path / "song.wav"
+    sf.write(song, synthesize_clip("disco", 8.0, SR, np.random.default_rng(1)), SR)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    done = subprocess.run(
+        [sys.executable, "-m", "genriflow", "predict", "--model", "zero-shot", "--no-store",
+         "-q", str(song)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**env, "HOME": str(home), "GENRIFLOW_NETWORK_BACKEND": "onnx"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "disco" in done.stdout or "%" in done.stdout, done.stdout
+    assert [p.relative_to(home).as_posix() for p in home.rglob("*")
+            if "Microsoft" in p.as_posix()] == []

@@ -67,6 +67,8 @@ PROVIDERS = {
     "cuda": ("CUDAExecutionProvider", "CPUExecutionProvider"),
 }
 _SESSIONS: dict[tuple[Path, str], InferenceSession] = {}
+#: ONNX Runtime's full telemetry opt-out, set (where the user has not) before its import.
+TELEMETRY_OPT_OUT = "ORT_DISABLE_TELEMETRY"
 _LOCK = threading.Lock()
 _THREADS: list[int | None] = [None]
 _DENORMALS_AS_ZERO: list[bool] = [False]
@@ -122,9 +124,23 @@ def threads(count: int | None) -> Iterator[None]:
         _THREADS[0] = previous
 
 
+def _onnxruntime():
+    """``onnxruntime``, imported with its telemetry off unless the user chose otherwise.
+
+    Since 1.2x ONNX Runtime on Linux and macOS writes a device identifier under
+    ``~/.cache/Microsoft`` and uploads a process event when it is imported; genriflow
+    runs offline and sends nothing, and ``ORT_DISABLE_TELEMETRY=1`` before the import
+    is its full opt-out (nothing created, nothing sent). A value the user set is kept.
+    """
+    os.environ.setdefault(TELEMETRY_OPT_OUT, "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def has_cuda() -> bool:
     """Whether this ONNX Runtime has the ``CUDAExecutionProvider`` (``onnxruntime-gpu``)."""
-    import onnxruntime
+    onnxruntime = _onnxruntime()
 
     return PROVIDERS["cuda"][0] in onnxruntime.get_available_providers()
 
@@ -152,7 +168,7 @@ def session(name: str, device: str = "cpu") -> InferenceSession:
 
 
 def _open(path: Path, device: str) -> InferenceSession:
-    import onnxruntime
+    onnxruntime = _onnxruntime()
 
     if not path.is_file():
         raise FileNotFoundError(
