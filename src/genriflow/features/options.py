@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import ConfigError, a_bool, at_least, one_of
+from genriflow.errors import ConfigError, a_bool, a_path, at_least, one_of
 from genriflow.features.devices import DEVICES
 from genriflow.features.pretrained.backend import BACKENDS
 from genriflow.locations import default_store_dir
@@ -82,6 +82,12 @@ network_backend='auto', device='auto')
         one_of("engine", self.engine, ENGINES)
         one_of("network_backend", self.network_backend, BACKENDS)
         one_of("device", self.device, DEVICES)
+        a_path("store", self.store, optional=True)
+        if self.store is not None and not os.fspath(self.store):  # Path("") is the cwd
+            raise ConfigError("store", "must be a folder's path, not empty (None: no store)")
+        if self.address is not None and not isinstance(self.address, str):
+            raise ConfigError("address", "must be auto, HOST:PORT or ray://HOST:PORT (a str); "
+                              f"got {type(self.address).__name__}")
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")
