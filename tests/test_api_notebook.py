@@ -4,9 +4,30 @@ deep inside (``TypeError: expected str, bytes or os.PathLike``, ``AttributeError
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import genriflow
+
+
+def _prediction() -> genriflow.Prediction:
+    return genriflow.Prediction("song.wav", ["blues", "jazz", "rock"],
+                                np.array([0.2, 0.5, 0.3]), np.array([0.0]),
+                                np.array([[0.2, 0.5, 0.3]]))
+
+
+def test_top_lists_k_genres_and_says_when_k_is_no_count():
+    prediction = _prediction()
+    assert [genre for genre, _ in prediction.top(2)] == ["jazz", "rock"]
+    assert len(prediction.top(10)) == 3 and len(prediction.top()) == 3
+    # top(-1) listed every genre but the least probable; top("2") a TypeError from slicing
+    for k, says in ((-1, "`k` must be at least 1; got -1"),
+                    (0, "`k` must be at least 1; got 0"),
+                    ("2", "`k` must be a whole number; got '2'"),
+                    (1.5, "`k` must be a whole number; got 1.5")):
+        with pytest.raises(genriflow.ConfigError) as raised:
+            prediction.top(k)
+        assert str(raised.value) == says
 
 
 @pytest.mark.parametrize(("options", "says"), [
