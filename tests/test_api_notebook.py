@@ -48,3 +48,60 @@ def test_run_options_name_a_bad_store_or_address(options, says):
 def test_run_options_keep_a_good_store_as_a_path(tmp_path):
     assert genriflow.RunOptions(store=str(tmp_path)).store == tmp_path
     assert genriflow.RunOptions(store=None).store is None
+
+
+#: A call with one argument of the wrong type, and the one line it says; ``DATA`` and
+#: ``OUT`` are folders that do not exist: each is refused before anything is read or made.
+WRONG_TYPES = [
+    ("extract_features", {"feature_sets": None},
+     "`feature_sets` must be a name or a list of names; got NoneType"),
+    ("extract_features", {"options": {"n_jobs": 1}},
+     "`options` must be a genriflow.RunOptions or None; got dict"),
+    ("train", {"model": None}, "`model` must be a model's name (a str such as auto or svm); "
+     "got NoneType"),
+    ("train", {"model": "svm", "options": 2},
+     "`options` must be a genriflow.RunOptions or None; got int"),
+    ("tune", {"model": 3}, "`model` must be a model's name (a str such as svm); got int"),
+    ("tune", {"model": "svm", "space": 3}, "`space` must be a path (str or os.PathLike); got int"),
+    ("tune", {"model": "svm", "storage": 3}, "`storage` must be an Optuna storage URL (a str "
+     "such as sqlite:///tune.db) or None; got int"),
+    ("tune", {"model": "svm", "options": 3},
+     "`options` must be a genriflow.RunOptions or None; got int"),
+    ("compare", {"models": 3}, "`models` must be a name or a list of names; got int"),
+    ("cluster", {"methods": None}, "`methods` must be a name or a list of names; got NoneType"),
+    ("open_set", {"model": "gtzan-table", "scores": None},
+     "`scores` must be a name or a list of names; got NoneType"),
+    ("plot", {"options": 3}, "`options` must be a genriflow.RunOptions or None; got int"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments", "says"), WRONG_TYPES)
+def test_a_wrong_type_is_one_line_naming_the_argument(name, arguments, says, tmp_path):
+    """These raised TypeError ('NoneType' object is not iterable), AttributeError ('int'
+    object has no attribute 'partition') or Path's TypeError from inside, some of them
+    after the data was read or the run folder made."""
+    arguments = dict(arguments)
+    if name != "extract_features":
+        arguments["out"] = tmp_path / "out"
+    with pytest.raises(genriflow.ConfigError) as raised:
+        getattr(genriflow, name)(tmp_path / "songs", **arguments)
+    assert str(raised.value) == says
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_name_is_one_name_not_its_letters(tmp_path):
+    """``scores="energy"`` was read as the scores 'e', 'n', ... (`got 'e'`)."""
+    with pytest.raises(genriflow.DatasetError, match="no such folder"):
+        genriflow.open_set(tmp_path / "songs", model="gtzan-table", out=tmp_path / "out",
+                           scores="energy")
+
+
+def test_the_options_of_a_song_function_are_checked_first(tmp_path):
+    for call in (lambda: genriflow.tag(tmp_path / "song.wav", options=3),
+                 lambda: genriflow.similar(None, tmp_path, options=3),
+                 lambda: genriflow.Classifier("zero-shot", options=[])):
+        with pytest.raises(genriflow.ConfigError, match="^`options` must be a genriflow"):
+            call()
+    with genriflow.Library(tmp_path / "library.db") as library, \
+            pytest.raises(genriflow.ConfigError, match="^`options` must be a genriflow"):
+        library.similar(tmp_path / "song.wav", options="fast")  # an empty index said []

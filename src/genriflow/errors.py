@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from pathlib import Path
 from typing import ClassVar, TypeVar
@@ -134,6 +134,25 @@ def a_bool(field: str, value: bool) -> bool:
     if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
         return bool(value)  # a cell of a boolean array
     raise ConfigError(field, f"must be True or False; got {value!r}")
+
+
+def names(field: str, value: str | Iterable[str]) -> list[str]:
+    """``value`` as a list of names: one name (a ``str``) or an iterable of them, else
+    :class:`ConfigError`; a bare string is one name, never its letters.
+
+    >>> names("scores", "energy"), names("scores", ("energy", "distance"))
+    (['energy'], ['energy', 'distance'])
+    >>> names("models", None)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `models` must be a name or a list of names; got NoneType
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(field, f"must be a name or a list of names; got "
+                          f"{type(value).__name__}")
+    return list(value)
 
 
 def a_path(field: str, value: str | os.PathLike | None, *,

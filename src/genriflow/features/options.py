@@ -136,3 +136,20 @@ network_backend='auto', device='auto')
     return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
                       progress=progress, engine=engine, address=address,
                       network_backend=network_backend, device=device)
+
+
+def given_options(options: RunOptions | None) -> RunOptions:
+    """The options a public function was given, or :func:`default_options` for ``None``;
+    anything else is a :class:`~genriflow.errors.ConfigError`, raised before any work.
+
+    >>> given_options({"n_jobs": 2})
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `options` must be a genriflow.RunOptions or None; got dict
+    """
+    if options is None:
+        return default_options()
+    if not isinstance(options, RunOptions):
+        raise ConfigError("options", "must be a genriflow.RunOptions or None; got "
+                          f"{type(options).__name__}")
+    return options

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from genriflow.errors import a_bool, at_least
-from genriflow.features.options import RunOptions, default_options
+from genriflow.features.options import RunOptions, given_options
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
@@ -175,9 +175,10 @@ class Library:
         config = ClassifyConfig(model=folder, batch_size=batch_size,
                                 retry_failed=retry_failed, device=device,
                                 excerpts=excerpts, full=full)
+        options = given_options(options)
         with self.writing("library classify"):
             return classify_step.classify(
-                self._conn, config, options if options is not None else default_options(),
+                self._conn, config, options,
                 name=None if folder is model else str(model))  # a learnt model: its name
 
     @guarded
@@ -317,11 +318,11 @@ class Library:
             ``song`` cannot be used.
         """
         at_least("k", k, 1, whole=True)
+        options = given_options(options)
         index = self.similarity_index(model=model)
         if not len(index):
             return []
-        return index.query(song, k, exclude_song=False,
-                           options=options if options is not None else default_options())
+        return index.query(song, k, exclude_song=False, options=options)
 
     @guarded
     def similarity_index(self, *, model: str | None = None) -> NeighbourIndex:
@@ -413,6 +414,7 @@ class Library:
         ConfigError
             A bad name or option.
         """
+        options = given_options(options)
         config = LearnConfig(
             name, from_folders=from_folders, from_tag=from_tag,
             from_playlists=None if from_playlists is None else tuple(from_playlists),
@@ -421,7 +423,7 @@ class Library:
         with self.writing("library learn"):
             return self._learn(config, options)
 
-    def _learn(self, config: LearnConfig, options: RunOptions | None) -> LearnReport:
+    def _learn(self, config: LearnConfig, options: RunOptions) -> LearnReport:
         from genriflow.library import labels as own_labels
         from genriflow.library import learn as learn_step
 
@@ -435,7 +437,7 @@ class Library:
             labels = own_labels.from_playlists(self._conn, list(config.from_playlists or []))
         return learn_step.learn(self._conn, config, labels,
                                 folder=self.models_dir / config.name,
-                                options=options if options is not None else default_options())
+                                options=options)
 
     # --- into the files and the players ------------------------------------------------
 
