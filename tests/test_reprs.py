@@ -56,3 +56,32 @@ def test_a_song_answer_names_its_song_once_and_rounds_its_scores():
                      "vocal_probability=0.765, moods=[('energetic', 0.812), ('calm', 0.1)]))")
     assert repr(SongAnswer(path)) == f"SongAnswer(path={path!r}, prediction=None, tags=None)"
     assert repr(tags).startswith(f"SongTags(path={path!r}, top=[('msd:rock', 0.912)]")
+
+
+def test_a_model_shows_its_name_genres_and_input_not_its_arrays():
+    """``load_model("gtzan")`` printed 18,626 characters of fitted arrays in a notebook."""
+    import genriflow
+
+    for name in genriflow.available_models():
+        model = genriflow.load_model(name)
+        shown = repr(model)
+        assert len(shown) < 250 and f"model={name!r}" in shown, shown
+        assert shown.startswith(f"{type(model).__name__}(") and "more]" in shown
+    assert repr(genriflow.load_model("gtzan-table")) == (
+        "ClassicalGenreModel(model='gtzan-table', labels=['blues', 'classical', 'country', "
+        "... 7 more], features='kaggle', multi_label=False, open_set='distance')")
+
+
+def test_a_run_shows_its_figure_and_what_its_metrics_hold(tmp_path):
+    """A small training run's repr printed all of ``metrics.json`` (4,036 characters)."""
+    from genriflow import Run
+
+    metrics = {"split": {"counts": {f"genre-{i}": i for i in range(500)}},
+               "test": {"part": "test (stratified, 20 items)", "accuracy": 0.81234,
+                        "per_genre": {f"genre-{i}": 0.5 for i in range(500)}}}
+    errors = [AudioError(tmp_path / "bad.mp3", "cannot be read", AudioErrorKind.UNREADABLE)]
+    assert repr(Run(tmp_path, metrics, errors)) == (
+        f"Run(folder={str(tmp_path)!r}, accuracy=0.8123, part='test (stratified, 20 items)', "
+        "metrics=['split', 'test'], errors=1)")
+    assert repr(Run(tmp_path, {"rounds": []})) == \
+        f"Run(folder={str(tmp_path)!r}, metrics=['rounds'], errors=0)"

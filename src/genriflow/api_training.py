@@ -114,6 +114,20 @@ class Run:
     metrics: dict
     errors: list[AudioError] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """The folder, the test figure and what ``metrics`` holds (not every figure).
+
+        >>> Run(Path("model"), {"test": {"accuracy": 0.8, "part": "test (stratified, 20 "
+        ...     "items)"}, "split": {}}, [])
+        Run(folder='model', accuracy=0.8, part='test (stratified, 20 items)', \
+metrics=['test', 'split'], errors=0)
+        """
+        test = self.metrics.get("test")
+        shown = (f"accuracy={round(float(test['accuracy']), 4)}, part={test.get('part')!r}, "
+                 if isinstance(test, dict) and "accuracy" in test else "")
+        return (f"Run(folder={str(self.folder)!r}, {shown}metrics={list(self.metrics)}, "
+                f"errors={len(self.errors)})")
+
     @property
     def accuracy(self) -> float:
         """Accuracy on the test part (mean over folds for k-fold)."""

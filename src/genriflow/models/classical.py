@@ -164,7 +164,7 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
                                   for key, value in settings.items()})
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class ClassicalGenreModel(GenreClassifier):
     """A fitted scikit-learn genre classifier (see :func:`make_classical`).
 

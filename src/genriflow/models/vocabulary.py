@@ -85,7 +85,7 @@ def genre_scores(tags: np.ndarray, genre_map: dict[str, list[list[str]]]) -> np.
     return np.stack(columns, axis=1)
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class VocabularyGenreModel(GenreClassifier):
     """Genres of :attr:`genre_map`, the GTZAN ones split by a learnt ``head``.
 

@@ -90,7 +90,7 @@ def tag_scores(tags: np.ndarray, groups: dict[str, tuple[str, ...]]) -> np.ndarr
                      else np.zeros(len(tags)) for members in groups.values()], axis=1)
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class ZeroShotGenreModel(GenreClassifier):
     """The 10 GTZAN genres from the musicnn tags, with the classifiers' interface.
 
