@@ -105,3 +105,36 @@ def test_the_options_of_a_song_function_are_checked_first(tmp_path):
     with genriflow.Library(tmp_path / "library.db") as library, \
             pytest.raises(genriflow.ConfigError, match="^`options` must be a genriflow"):
         library.similar(tmp_path / "song.wav", options="fast")  # an empty index said []
+
+
+@pytest.mark.parametrize(("model", "rows", "says"), [
+    ("gtzan-table", np.zeros(57), "`X` must be 2-D, (n_samples, n_features); got shape (57,)"),
+    ("gtzan-table", np.zeros((2, 10)),
+     "`X` has 10 features per row; the gtzan-table model reads 57 (kaggle)"),
+    ("gtzan", np.zeros((1, 57)),
+     "`X` has 57 features per row; the gtzan model reads at least 3512 (musicnn)"),
+    ("library-genres", np.zeros((1, 57)),
+     "`X` has 57 features per row; the library-genres model reads at least 100 (musicnn)"),
+    ("zero-shot", np.zeros((1, 57)),
+     "`X` has 57 features per row; the zero-shot model reads 100 (musicnn-tags)"),
+    ("zero-shot", "rows", "`X` must be an array of numbers; got str"),
+])
+def test_predict_proba_says_what_rows_the_model_reads(model, rows, says):
+    """A 1-D row or a table of another feature set raised IndexError ('index 11 is out of
+    bounds for axis 1 with size 10') from inside the model's columns."""
+    loaded = genriflow.load_model(model)
+    for method in (loaded.predict_proba, loaded.predict):
+        with pytest.raises(genriflow.ConfigError) as raised:
+            method(rows)
+        assert str(raised.value) == says
+
+
+def test_predict_proba_takes_the_rows_it_reads_as_any_array_like():
+    model = genriflow.load_model("gtzan-table")
+    as_list = model.predict_proba([[1.0] * 57, [2.0] * 57])
+    np.testing.assert_allclose(as_list, model.predict_proba(np.ones((2, 57), np.float32)
+                                                            * [[1.0], [2.0]]), atol=1e-9)
+    assert as_list.shape == (2, 10)
+    np.testing.assert_allclose(as_list.sum(axis=1), 1.0, atol=1e-9)
+    head = genriflow.load_model("gtzan")
+    assert head.predict(np.zeros((3, 3512))).shape == (3,)

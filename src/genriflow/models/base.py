@@ -297,6 +297,34 @@ class GenreClassifier(ABC):
         raise ModelError(f"{type(self).__name__} has no weights to write")
 
 
+def feature_rows(model: GenreClassifier, X: Any, width: int | None = None, *,
+                 at_least: int = 0) -> np.ndarray:
+    """``X`` as the float64 rows ``model.predict_proba`` reads: (n_samples, ``width``),
+    ``None``: any width of at least ``at_least`` (the last column a head reads).
+
+    Else a :class:`ConfigError` naming ``X``, its shape and the width the model reads: a
+    1-D row or a table of another feature set raised an IndexError from deep inside.
+
+    >>> from genriflow.models.zero_shot import ZeroShotGenreModel
+    >>> feature_rows(ZeroShotGenreModel(), np.zeros(100), 100)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `X` must be 2-D, (n_samples, n_features); got shape (100,)
+    """
+    try:
+        rows = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError("X", f"must be an array of numbers; got {type(X).__name__}") from None
+    if rows.ndim != 2:
+        raise ConfigError("X", f"must be 2-D, (n_samples, n_features); got shape {rows.shape}")
+    if (width is not None and rows.shape[1] != width) or rows.shape[1] < at_least:
+        name = model.config.get("model", type(model).__name__)
+        reads = width if width is not None else f"at least {at_least}"
+        raise ConfigError("X", f"has {rows.shape[1]} features per row; the {name} model "
+                          f"reads {reads} ({model.feature_config.set})")
+    return rows
+
+
 def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:
     """The unknown-genre score of one song's windows (n_windows, *set_shape) by ``model``'s
     reject rule: the mean of the windows' scores, or for a song-level score
