@@ -138,3 +138,16 @@ def test_predict_proba_takes_the_rows_it_reads_as_any_array_like():
     np.testing.assert_allclose(as_list.sum(axis=1), 1.0, atol=1e-9)
     head = genriflow.load_model("gtzan")
     assert head.predict(np.zeros((3, 3512))).shape == (3,)
+
+
+@pytest.mark.parametrize("column", [np.array(["a.mp3", "b.mp3"]),
+                                    np.array(["a.mp3", "b.mp3"], dtype=object)])
+def test_an_array_of_paths_is_not_taken_for_a_waveform(column):
+    """``classify(df["path"].to_numpy())`` said `sr` was needed with a waveform."""
+    for call in (lambda: genriflow.classify(column), lambda: genriflow.tag(column, sr=22050),
+                 lambda: genriflow.analyse(column)):
+        with pytest.raises(genriflow.ConfigError) as raised:
+            call()
+        assert str(raised.value) == (
+            f"`audio` is an array of {column.dtype} values, not a waveform (numbers); give "
+            "several files as a list of paths (array.tolist())")
