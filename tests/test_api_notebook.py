@@ -151,3 +151,34 @@ def test_an_array_of_paths_is_not_taken_for_a_waveform(column):
         assert str(raised.value) == (
             f"`audio` is an array of {column.dtype} values, not a waveform (numbers); give "
             "several files as a list of paths (array.tolist())")
+
+
+def test_a_library_names_an_argument_of_the_wrong_type(tmp_path):
+    """Each raised from inside: Path's or sqlite's TypeError, 'int' object has no attribute
+    'lower', and ``apply(3)`` opened, read and closed file descriptor 3 of the process."""
+    with pytest.raises(genriflow.ConfigError, match=r"^`db` must be a path .*got int$"):
+        genriflow.Library(3)
+    calls = [
+        (lambda lib: lib.scan(None), "`dirs` must be a path or a list of paths (str or "
+         "os.PathLike); got NoneType"),
+        (lambda lib: lib.scan([tmp_path, 3]), "`dirs` must be a path or a list of paths (str "
+         "or os.PathLike); got a list holding int"),
+        (lambda lib: lib.songs(genre=3), "`genre` must be a name (a str) or None; got int"),
+        (lambda lib: lib.export(3), "`path` must be a path (str or os.PathLike); got int"),
+        (lambda lib: lib.similar(np.zeros(22050)), "`song` must be a path (str or "
+         "os.PathLike); got ndarray"),
+        (lambda lib: lib.apply(3), "`plan` must be a path (str or os.PathLike); got int"),
+        (lambda lib: lib.undo("1"), "`run` must be a whole number; got '1'"),
+    ]
+    with genriflow.Library(tmp_path / "library.db") as library:
+        for call, says in calls:
+            with pytest.raises(genriflow.ConfigError) as raised:
+                call(library)
+            assert str(raised.value) == says
+        with pytest.raises(genriflow.LibraryError, match="^model name 3: use letters"):
+            library.learn(3, from_folders=tmp_path)
+        # one playlist is one name: "rock" was looked for as the playlists 'r', 'o', ...
+        with pytest.raises(genriflow.LibraryError, match="^rock: no such playlist"):
+            library.learn("mine", from_playlists="rock")
+        (tmp_path / "music").mkdir()
+        assert library.scan(p for p in [tmp_path / "music"]).new == 0  # a generator of folders

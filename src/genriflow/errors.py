@@ -155,6 +155,32 @@ def names(field: str, value: str | Iterable[str]) -> list[str]:
     return list(value)
 
 
+def paths(field: str, value: str | os.PathLike | Iterable[str | os.PathLike]
+          ) -> list[str | os.PathLike]:
+    """``value`` as a list of paths: one path or an iterable of them, else
+    :class:`ConfigError` naming the first that is not one.
+
+    >>> paths("dirs", "music"), paths("dirs", (p for p in ["a", "b"]))
+    (['music'], ['a', 'b'])
+    >>> paths("dirs", [3])
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `dirs` must be a path or a list of paths (str or \
+os.PathLike); got a list holding int
+    """
+    if isinstance(value, str | os.PathLike):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(field, "must be a path or a list of paths (str or os.PathLike); "
+                          f"got {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            raise ConfigError(field, "must be a path or a list of paths (str or "
+                              f"os.PathLike); got a list holding {type(item).__name__}")
+    return items
+
+
 def a_path(field: str, value: str | os.PathLike | None, *,
            optional: bool = False) -> str | os.PathLike | None:
     """``value`` if it is a path (``str`` or ``os.PathLike``; ``None`` when ``optional``),

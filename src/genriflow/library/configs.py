@@ -240,7 +240,7 @@ def check_name(name: str) -> str:
     genriflow.library.db.LibraryError: model name '../x': use letters, digits, '.', '_' or \
 '-' (at most 64, starting with a letter or digit)
     """
-    if not NAME_PATTERN.fullmatch(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise LibraryError(
             f"model name {name!r}: use letters, digits, '.', '_' or '-' (at "
             "most 64, starting with a letter or digit)"
