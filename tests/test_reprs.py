@@ -85,3 +85,21 @@ def test_a_run_shows_its_figure_and_what_its_metrics_hold(tmp_path):
         "metrics=['split', 'test'], errors=1)")
     assert repr(Run(tmp_path, {"rounds": []})) == \
         f"Run(folder={str(tmp_path)!r}, metrics=['rounds'], errors=0)"
+
+
+def test_a_tune_result_shows_its_best_trial_not_every_test_prediction(tmp_path):
+    """``tune(...)`` printed every test song's prediction and the trial table."""
+    import pandas as pd
+
+    from genriflow import TuneResult
+
+    test = {"part": "test (stratified, 200 items)", "accuracy": 0.755, "n": 200,
+            "predictions": [[f"/music/{i:04d}.wav", "jazz", "rock"] for i in range(200)]}
+    result = TuneResult(tmp_path, "study", "sqlite:///tune.db",
+                        {"number": 7, "value": 0.8, "objective": "validation accuracy",
+                         "params": {"C": 0.123456789, "kernel": "rbf"}},
+                        test, pd.DataFrame({"number": range(20)}), 12)
+    assert repr(result) == (
+        f"TuneResult(folder={str(tmp_path)!r}, best={{'number': 7, 'value': 0.8, 'params': "
+        "{'C': 0.1235, 'kernel': 'rbf'}}, test={'accuracy': 0.755, 'part': 'test "
+        "(stratified, 200 items)'}, trials=20, ran=12, errors=0)")
