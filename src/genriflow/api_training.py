@@ -115,13 +115,7 @@ class Run:
     errors: list[AudioError] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        """The folder, the test figure and what ``metrics`` holds (not every figure).
-
-        >>> Run(Path("model"), {"test": {"accuracy": 0.8, "part": "test (stratified, 20 "
-        ...     "items)"}, "split": {}}, [])
-        Run(folder='model', accuracy=0.8, part='test (stratified, 20 items)', \
-metrics=['test', 'split'], errors=0)
-        """
+        """The folder, the test figure and what ``metrics`` holds, not every figure."""
         test = self.metrics.get("test")
         shown = (f"accuracy={round(float(test['accuracy']), 4)}, part={test.get('part')!r}, "
                  if isinstance(test, dict) and "accuracy" in test else "")

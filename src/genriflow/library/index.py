@@ -175,10 +175,9 @@ class Library:
         config = ClassifyConfig(model=folder, batch_size=batch_size,
                                 retry_failed=retry_failed, device=device,
                                 excerpts=excerpts, full=full)
-        options = given_options(options)
         with self.writing("library classify"):
             return classify_step.classify(
-                self._conn, config, options,
+                self._conn, config, given_options(options),
                 name=None if folder is model else str(model))  # a learnt model: its name
 
     @guarded
@@ -418,8 +417,7 @@ class Library:
         options = given_options(options)
         config = LearnConfig(
             name, from_folders=from_folders, from_tag=from_tag,
-            from_playlists=None if from_playlists is None else tuple(
-                paths("from_playlists", from_playlists)),  # one playlist, not its letters
+            from_playlists=from_playlists,
             head=HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence),
             suggest=suggest, save=save)
         with self.writing("library learn"):
@@ -552,7 +550,6 @@ class Library:
 
         options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime)
         a_bool("progress", progress)
-        at_least("run", run, 1, optional=True, whole=True)
         with self.writing("library undo"):
             return undo_run(self._conn, run, progress=progress, options=options)
 
