@@ -103,3 +103,27 @@ def test_a_tune_result_shows_its_best_trial_not_every_test_prediction(tmp_path):
         f"TuneResult(folder={str(tmp_path)!r}, best={{'number': 7, 'value': 0.8, 'params': "
         "{'C': 0.1235, 'kernel': 'rbf'}}, test={'accuracy': 0.755, 'part': 'test "
         "(stratified, 200 items)'}, trials=20, ran=12, errors=0)")
+
+
+def test_a_librarys_reports_show_their_first_rows_and_how_many_more():
+    """A tag plan, a scan's failures, a write's changes: their dataclass repr printed every
+    row (a plan of a 10,000-song library: every row in the notebook)."""
+    from genriflow.library.apply import WriteReport
+    from genriflow.library.plan import PlanRow, TagPlan
+    from genriflow.library.scan import ScanReport
+
+    rows = [PlanRow(f"/music/{i:05d}.flac", "genre", "", "Jazz", "0.830", "gtzan", "c0ffee", "")
+            for i in range(10_000)]
+    shown = repr(TagPlan(rows))
+    assert len(shown) < 700 and shown.endswith(", ... 9997 more], left_out=[])"), shown
+    assert "/music/00002.flac" in shown and "/music/00003.flac" not in shown
+    errors = [AudioError(f"/music/bad-{i}.mp3", "cannot be read", AudioErrorKind.UNREADABLE)
+              for i in range(5000)]
+    scan = repr(ScanReport(new=3, failed=5000, errors=errors))
+    assert scan.startswith("ScanReport(new=3, changed=0, ") and "... 4997 more]" in scan
+    assert len(scan) < 600, scan
+    write = WriteReport("apply", run=4, written=2, changes=[("a", "genre", "", "Jazz")] * 800)
+    assert repr(write) == (
+        "WriteReport(kind='apply', run=4, dry_run=False, written=2, unchanged=0, skipped=0, "
+        "failed=0, errors=[], changes=[('a', 'genre', '', 'Jazz'), ('a', 'genre', '', 'Jazz'), "
+        "('a', 'genre', '', 'Jazz'), ... 797 more], unrecorded=None)")
