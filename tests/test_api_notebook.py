@@ -182,3 +182,14 @@ def test_a_library_names_an_argument_of_the_wrong_type(tmp_path):
             library.learn("mine", from_playlists="rock")
         (tmp_path / "music").mkdir()
         assert library.scan(p for p in [tmp_path / "music"]).new == 0  # a generator of folders
+
+
+def test_target_tpr_is_a_share_not_a_switch(tmp_path):
+    """``open_set(target_tpr=True)`` ran as 1.0; a NumPy float32 share was refused."""
+    with pytest.raises(genriflow.ConfigError, match="^`target_tpr` must be a share above 0 "
+                       "and at most 1; got True$"):
+        genriflow.open_set(tmp_path / "songs", model="gtzan-table", out=tmp_path / "out",
+                           target_tpr=True)
+    with pytest.raises(genriflow.DatasetError, match="no such folder"):  # checked, then read
+        genriflow.open_set(tmp_path / "songs", model="gtzan-table", out=tmp_path / "out",
+                           target_tpr=np.float32(0.9))
