@@ -193,3 +193,17 @@ def test_target_tpr_is_a_share_not_a_switch(tmp_path):
     with pytest.raises(genriflow.DatasetError, match="no such folder"):  # checked, then read
         genriflow.open_set(tmp_path / "songs", model="gtzan-table", out=tmp_path / "out",
                            target_tpr=np.float32(0.9))
+
+
+def test_a_tilde_in_the_environment_is_the_home_folder(monkeypatch, tmp_path):
+    """``%env GENRIFLOW_STORE=~/store`` in a notebook (or a ``.env`` file) leaves the ``~``
+    unexpanded; the store was then a folder named ``~`` in the current folder."""
+    from genriflow.library.db import default_db_path
+    from genriflow.locations import store_field
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GENRIFLOW_STORE", "~/features")
+    monkeypatch.setenv("GENRIFLOW_LIBRARY_DB", "~/music/library.db")
+    assert genriflow.default_store_dir() == tmp_path / "features"
+    assert store_field(tmp_path / "features") == "GENRIFLOW_STORE"  # errors still name it
+    assert default_db_path() == tmp_path / "music" / "library.db"
