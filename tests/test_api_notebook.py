@@ -207,3 +207,13 @@ def test_a_tilde_in_the_environment_is_the_home_folder(monkeypatch, tmp_path):
     assert genriflow.default_store_dir() == tmp_path / "features"
     assert store_field(tmp_path / "features") == "GENRIFLOW_STORE"  # errors still name it
     assert default_db_path() == tmp_path / "music" / "library.db"
+
+
+def test_compare_names_each_model_once(tmp_path):
+    """``models=["logreg", "logreg"]`` trained it twice into one folder and listed it twice."""
+    with pytest.raises(genriflow.ConfigError) as raised:
+        genriflow.compare(tmp_path / "songs", models=["logreg", "svm", "logreg"],
+                          out=tmp_path / "out")
+    assert str(raised.value) == \
+        "`models` names logreg more than once (one model folder each)"
+    assert not (tmp_path / "out").exists()
