@@ -209,11 +209,16 @@ def test_a_tilde_in_the_environment_is_the_home_folder(monkeypatch, tmp_path):
     assert default_db_path() == tmp_path / "music" / "library.db"
 
 
-def test_compare_names_each_model_once(tmp_path):
-    """``models=["logreg", "logreg"]`` trained it twice into one folder and listed it twice."""
+@pytest.mark.parametrize(("name", "arguments", "field"), [
+    ("compare", {"models": ["logreg", "svm", "logreg"]}, "models"),
+    ("cluster", {"methods": ("kmeans", "kmeans")}, "methods"),
+    ("open_set", {"model": "gtzan-table", "scores": ["energy", "energy"]}, "scores"),
+])
+def test_a_list_names_each_item_once(name, arguments, field, tmp_path):
+    """``compare(models=["logreg", "logreg"])`` trained it twice into one folder and listed
+    it twice; a repeated clustering method or score was run and tabled twice."""
     with pytest.raises(genriflow.ConfigError) as raised:
-        genriflow.compare(tmp_path / "songs", models=["logreg", "svm", "logreg"],
-                          out=tmp_path / "out")
-    assert str(raised.value) == \
-        "`models` names logreg more than once (one model folder each)"
+        getattr(genriflow, name)(tmp_path / "songs", out=tmp_path / "out", **arguments)
+    repeated = arguments[field][-1]
+    assert str(raised.value) == f"`{field}` names {repeated!r} more than once"
     assert not (tmp_path / "out").exists()

@@ -528,9 +528,6 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
     models = as_names("models", models)
     if not models:
         raise ConfigError("models", "names no model")
-    if twice := sorted({m for m in models if models.count(m) > 1}, key=str):
-        raise ConfigError("models", f"names {', '.join(map(str, twice))} more than once (one "
-                          "model folder each)")
     split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
     for model in models:
         training_config(model, split=split_config, table=table is not None, epochs=epochs,

@@ -137,8 +137,8 @@ def a_bool(field: str, value: bool) -> bool:
 
 
 def names(field: str, value: str | Iterable[str]) -> list[str]:
-    """``value`` as a list of names: one name (a ``str``) or an iterable of them, else
-    :class:`ConfigError`; a bare string is one name, never its letters.
+    """``value`` as a list of names: one name (a ``str``) or an iterable of them, each
+    once, else :class:`ConfigError`; a bare string is one name, never its letters.
 
     >>> names("scores", "energy"), names("scores", ("energy", "distance"))
     (['energy'], ['energy', 'distance'])
@@ -146,13 +146,21 @@ def names(field: str, value: str | Iterable[str]) -> list[str]:
     Traceback (most recent call last):
     ...
     genriflow.errors.ConfigError: `models` must be a name or a list of names; got NoneType
+    >>> names("models", ["svm", "knn", "svm"])
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `models` names 'svm' more than once
     """
     if isinstance(value, str):
         return [value]
     if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
         raise ConfigError(field, f"must be a name or a list of names; got "
                           f"{type(value).__name__}")
-    return list(value)
+    listed = list(value)
+    for i, name in enumerate(listed):  # compare trained one twice into one folder
+        if name in listed[:i]:
+            raise ConfigError(field, f"names {name!r} more than once")
+    return listed
 
 
 def paths(field: str, value: str | os.PathLike | Iterable[str | os.PathLike]
