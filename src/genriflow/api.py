@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genriflow.errors import ConfigError, a_path, at_least
-from genriflow.features.options import RunOptions, default_options
+from genriflow.features.options import RunOptions, given_options
 from genriflow.features.sampling import Sampling
 from genriflow.models.registry import DEFAULT_MODEL
 
@@ -240,7 +240,7 @@ class Classifier:
 
         self.pipeline = Pipeline(model, k=k, sampling=Sampling.of(excerpts, full=full),
                                  aggregation=aggregation, device=device,
-                                 options=options if options is not None else default_options())
+                                 options=given_options(options))
 
     def __repr__(self) -> str:
         pipe = self.pipeline
@@ -366,8 +366,7 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None
     from genriflow.inference.tags import Tagged
 
     pipeline = Pipeline(None, tags=True, k_tags=k, sampling=Sampling.of(excerpts, full=full),
-                        options=options if options is not None else default_options(),
-                        names={"k_tags": "k"})
+                        options=given_options(options), names={"k_tags": "k"})
     answer = pipeline(audio, sr=sr)
     if isinstance(answer, Analysis):
         return Tagged(answer.tags, answer.errors)
@@ -428,8 +427,7 @@ def analyse(audio: Audio, *, model: Model | GenreClassifier | None = DEFAULT_MOD
 
     pipeline = Pipeline(model, tags=tags, k=k, k_tags=k_tags, aggregation=aggregation,
                         sampling=Sampling.of(excerpts, full=full),
-                        min_confidence=min_confidence,
-                        options=options if options is not None else default_options())
+                        min_confidence=min_confidence, options=given_options(options))
     return pipeline(audio, sr=sr)
 
 
@@ -520,7 +518,7 @@ def similar(song: str | os.PathLike | None, library: str | os.PathLike, *, k: in
         precision_with_interval,
     )
 
-    options = options if options is not None else default_options()
+    options = given_options(options)
     if options.store is None:
         raise ConfigError("store", "is needed: similar keeps its index in the feature store")
     from genriflow.inference.pipeline import on_genres
@@ -561,9 +559,9 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     if isinstance(duration, bool) or not isinstance(duration, Real) or not duration > 0:
         raise ConfigError("duration", f"must be positive; got {duration!r}")
     at_least("duration", duration, 0)  # nor infinite
+    options = given_options(options)
     a_run_folder("out", out, kind="plot")
     from genriflow.plots.folder import plot_to_folder
 
-    options = options if options is not None else default_options()
     claim_run_folder(out, kind="plot")
     return plot_to_folder(target, out, offset=offset, duration=duration, options=options)

@@ -22,8 +22,9 @@ from genriflow.audio.errors import AudioError
 from genriflow.datasets.discover import is_feature_table
 from genriflow.datasets.split_config import EVALUATION_PARTS, SplitConfig
 from genriflow.errors import ConfigError, a_path, at_least, one_of
+from genriflow.errors import names as as_names
 from genriflow.features import FEATURE_SET_NAMES
-from genriflow.features.options import RunOptions, default_options
+from genriflow.features.options import RunOptions, given_options
 from genriflow.training.train_config import training_config
 from genriflow.workflows.run_folder import a_run_folder, claim_run_folder
 
@@ -82,7 +83,8 @@ def extract_features(data: str | os.PathLike, *,
     ((10, 57), ['blues', 'classical', 'country'], [])
     """
     a_path("data", data)
-    names = [feature_sets] if isinstance(feature_sets, str) else list(feature_sets)
+    names = as_names("feature_sets", feature_sets)
+    options = given_options(options)
     if not names:
         raise ConfigError("feature_sets", "names no feature set")
     for name in names:
@@ -91,7 +93,7 @@ def extract_features(data: str | os.PathLike, *,
     from genriflow.features.sets import FeatureConfig
 
     datasets = from_audio_sets(data, [FeatureConfig(set=name) for name in names],
-                               options=options if options is not None else default_options())
+                               options=options)
     return datasets[names[0]] if isinstance(feature_sets, str) else datasets
 
 
@@ -111,6 +113,14 @@ class Run:
     folder: Path
     metrics: dict
     errors: list[AudioError] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        """The folder, the test figure and what ``metrics`` holds, not every figure."""
+        test = self.metrics.get("test")
+        shown = (f"accuracy={round(float(test['accuracy']), 4)}, part={test.get('part')!r}, "
+                 if isinstance(test, dict) and "accuracy" in test else "")
+        return (f"Run(folder={str(self.folder)!r}, {shown}metrics={list(self.metrics)}, "
+                f"errors={len(self.errors)})")
 
     @property
     def accuracy(self) -> float:
@@ -205,12 +215,12 @@ def train(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
                     thresholds=thresholds)
     _one_source(data, table)
     a_path("out", out)
+    options = given_options(options)
     from genriflow.workflows.model_folder import check_replaceable
 
     check_replaceable(out)  # before the features, which can take minutes
     from genriflow.workflows.train_any import train_any
 
-    options = options if options is not None else default_options()
     metrics, errors = train_any(
         model, out, data, table=table, split=split_config, pca=pca, epochs=epochs,
         device=device, augment=augment, copies=copies, embeddings=embeddings,
@@ -278,6 +288,11 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     from genriflow.training.tune_config import TuneConfig
 
     a_path("data", data)
+    a_path("space", space, optional=True)
+    if storage is not None and not isinstance(storage, str):
+        raise ConfigError("storage", "must be an Optuna storage URL (a str such as "
+                          f"sqlite:///tune.db) or None; got {type(storage).__name__}")
+    options = given_options(options)
     config = TuneConfig(model=model, sampler=sampler, trials=trials, jobs=jobs, seed=seed,
                         split=SplitConfig(method=split, seed=seed), epochs=epochs,
                         device=device)
@@ -287,8 +302,7 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
     loaded = load_space(space, model) if space is not None else None
     a_run_folder("out", out, kind="tune")
     claim_run_folder(out, kind="tune")
-    return tune_to_folder(data, out, config, space=loaded, storage=storage,
-                          options=options if options is not None else default_options())
+    return tune_to_folder(data, out, config, space=loaded, storage=storage, options=options)
 
 
 def _one_source(data: str | os.PathLike | None, table: str | os.PathLike | None) -> None:
@@ -361,7 +375,7 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     from genriflow.workflows.evaluate_model import evaluate_to_folder
 
     a_path("data", data, optional=True)
-    options = options if options is not None else default_options()
+    options = given_options(options)
     loaded = _loaded(model, options.device)
     # the run folder names what it scored (a loaded model has no folder to name)
     source = str(model) if isinstance(model, str | os.PathLike) else None
@@ -441,11 +455,12 @@ def open_set(data: str | os.PathLike | None = None, *, model: Model | GenreClass
     from genriflow.workflows.open_set_config import OpenSetConfig
 
     at_least("far_out", far_out, 0)
-    config = OpenSetConfig(scores=tuple(scores), target_tpr=target_tpr, bootstrap=bootstrap,
-                           seed=seed, far_out_per_kind=far_out, far_out_seconds=far_out_seconds)
+    config = OpenSetConfig(scores=tuple(as_names("scores", scores)), target_tpr=target_tpr,
+                           bootstrap=bootstrap, seed=seed, far_out_per_kind=far_out,
+                           far_out_seconds=far_out_seconds)
     from genriflow.workflows.leave_one_genre_out import open_set_to_folder
 
-    options = options if options is not None else default_options()
+    options = given_options(options)
     loaded = _loaded(model, options.device)
     a_run_folder("out", out, kind="open-set")
     dataset = _dataset(data, table, loaded.feature_config, options)
@@ -510,7 +525,7 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
     """
     if models is None:
         models = COMPARE_TABLE_MODELS if table is not None else COMPARE_MODELS
-    models = [models] if isinstance(models, str) else list(models)
+    models = as_names("models", models)
     if not models:
         raise ConfigError("models", "names no model")
     split_config = SplitConfig(method=split, seed=seed, n_folds=folds)
@@ -518,10 +533,10 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
         training_config(model, split=split_config, table=table is not None, epochs=epochs,
                         device=device, field="models")
     _one_source(data, table)
+    options = given_options(options)
     a_run_folder("out", out, kind="compare")
     from genriflow.workflows.train_any import compare as run_compare
 
-    options = options if options is not None else default_options()
     claim_run_folder(out, kind="compare")
     return run_compare(data, models, out, table=table, split=split_config, epochs=epochs,
                        device=device, options=options)
@@ -565,14 +580,14 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     """
     from genriflow.training.cluster_config import ClusterConfig
 
-    methods = [methods] if isinstance(methods, str) else list(methods)
+    methods = as_names("methods", methods)
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
+    options = given_options(options)
     a_run_folder("out", out, kind="cluster")
     from genriflow.features.sets import FeatureConfig
     from genriflow.workflows.cluster_run import cluster_to_folder
 
-    options = options if options is not None else default_options()
     dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)
     claim_run_folder(out, kind="cluster")
     run = cluster_to_folder(dataset, out, config)

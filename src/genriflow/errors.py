@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from pathlib import Path
 from typing import ClassVar, TypeVar
@@ -134,6 +134,59 @@ def a_bool(field: str, value: bool) -> bool:
     if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
         return bool(value)  # a cell of a boolean array
     raise ConfigError(field, f"must be True or False; got {value!r}")
+
+
+def names(field: str, value: str | Iterable[str]) -> list[str]:
+    """``value`` as a list of names: one name (a ``str``) or an iterable of them, each
+    once, else :class:`ConfigError`; a bare string is one name, never its letters.
+
+    >>> names("scores", "energy"), names("scores", ("energy", "distance"))
+    (['energy'], ['energy', 'distance'])
+    >>> names("models", None)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `models` must be a name or a list of names; got NoneType
+    >>> names("models", ["svm", "knn", "svm"])
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `models` names 'svm' more than once
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(field, f"must be a name or a list of names; got "
+                          f"{type(value).__name__}")
+    listed = list(value)
+    for i, name in enumerate(listed):  # compare trained one twice into one folder
+        if name in listed[:i]:
+            raise ConfigError(field, f"names {name!r} more than once")
+    return listed
+
+
+def paths(field: str, value: str | os.PathLike | Iterable[str | os.PathLike]
+          ) -> list[str | os.PathLike]:
+    """``value`` as a list of paths: one path or an iterable of them, else
+    :class:`ConfigError` naming the first that is not one.
+
+    >>> paths("dirs", "music"), paths("dirs", (p for p in ["a", "b"]))
+    (['music'], ['a', 'b'])
+    >>> paths("dirs", [3])
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `dirs` must be a path or a list of paths (str or \
+os.PathLike); got a list holding int
+    """
+    if isinstance(value, str | os.PathLike):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(field, "must be a path or a list of paths (str or os.PathLike); "
+                          f"got {type(value).__name__}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            raise ConfigError(field, "must be a path or a list of paths (str or "
+                              f"os.PathLike); got a list holding {type(item).__name__}")
+    return items
 
 
 def a_path(field: str, value: str | os.PathLike | None, *,

@@ -18,7 +18,9 @@ def default_store_dir() -> Path:
     ``$XDG_CACHE_HOME/genriflow``, else ``~/.cache/genriflow``.
 
     An empty variable counts as unset (``Path("")`` is the current folder, perhaps a music
-    folder), and a relative ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
+    folder), a leading ``~`` is the home folder (a notebook's ``%env`` or a ``.env`` file
+    sets it unexpanded: it made a folder named ``~`` in the current one), and a relative
+    ``$XDG_CACHE_HOME`` is ignored, as the XDG specification says.
     Public as ``genriflow.default_store_dir``: ``RunOptions(store=default_store_dir())``
     shares the command line's store.
 
@@ -28,7 +30,7 @@ def default_store_dir() -> Path:
         The folder (not made here).
     """
     if os.environ.get(STORE_ENVIRONMENT):
-        return Path(os.environ[STORE_ENVIRONMENT])
+        return Path(os.environ[STORE_ENVIRONMENT]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME", "")
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "genriflow"
 
@@ -43,7 +45,7 @@ def store_field(root: str | os.PathLike) -> str:
     >>> del os.environ[STORE_ENVIRONMENT]
     """
     named = os.environ.get(STORE_ENVIRONMENT)
-    return STORE_ENVIRONMENT if named and Path(named) == Path(root) else "store"
+    return STORE_ENVIRONMENT if named and Path(named).expanduser() == Path(root) else "store"
 
 
 def cannot_write(root: str | os.PathLike) -> str | None:

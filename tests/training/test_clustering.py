@@ -126,3 +126,25 @@ def test_cluster_run_folder_on_the_demo_stack(demo_corpus, feature_cache, tmp_pa
 def test_unknown_method_is_a_clear_error():
     with pytest.raises(ValueError, match="`methods` must be one of .*; got 'spectral'"):
         ClusterConfig(methods=("spectral",))
+
+
+@pytest.mark.parametrize("method", ["pca-gmm", "kmeans", "lstm-autoencoder"])
+def test_the_clusterers_keep_scikit_learns_estimator_contract(method):
+    """They had ``fit_predict`` only: ``fit`` was an AttributeError and
+    ``check_is_fitted`` a TypeError ('is not an estimator instance')."""
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    clusterer = make_clusterer(method, 3, seed=0, n_components=2)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clusterer)
+    assert clone(clusterer).get_params() == clusterer.get_params()
+    if method == "lstm-autoencoder":
+        return  # its fit trains a network: test_lstm_autoencoder_learns_... covers it
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(centre, 0.1, (15, 4)) for centre in (0.0, 5.0, 10.0)])
+    assert clusterer.fit(X) is clusterer
+    check_is_fitted(clusterer)
+    np.testing.assert_array_equal(clusterer.labels_, clone(clusterer).fit_predict(X))
+    assert len(set(clusterer.labels_.tolist())) == 3

@@ -166,7 +166,7 @@ NullNames = Annotated[bool, typer.Option(
 def log_dir() -> Path:
     """``$GENRIFLOW_LOG_DIR``, else the platform's log folder for genriflow."""
     if os.environ.get("GENRIFLOW_LOG_DIR"):  # empty: unset (Path("") is the current folder)
-        return Path(os.environ["GENRIFLOW_LOG_DIR"])
+        return Path(os.environ["GENRIFLOW_LOG_DIR"]).expanduser()  # ~: home, as the store
     import platformdirs
 
     return Path(platformdirs.user_log_dir("genriflow", appauthor=False))

@@ -32,6 +32,7 @@ import numpy as np
 from genriflow.errors import ConfigError
 from genriflow.evaluation.metrics import classification_metrics
 from genriflow.intervals import wilson_interval
+from genriflow.reprs import brief_repr
 from genriflow.training.head import HeadConfig, fit_head, song_probabilities
 
 
@@ -84,6 +85,8 @@ class CrossValidation:
         Per fold, what was chosen on its training part: ``input``, ``c``,
         ``min_confidence``.
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     labels: list[str]
     folds: int

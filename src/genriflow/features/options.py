@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from genriflow.errors import ConfigError, a_bool, at_least, one_of
+from genriflow.errors import ConfigError, a_bool, a_path, at_least, one_of
 from genriflow.features.devices import DEVICES
 from genriflow.features.pretrained.backend import BACKENDS, requested_device, resolve
 from genriflow.locations import default_store_dir
@@ -87,6 +87,12 @@ network_backend='auto', device='auto')
         # said here, before any work, not by the first file whose features miss the store
         resolve(self.network_backend)
         requested_device(self.device)
+        a_path("store", self.store, optional=True)
+        if self.store is not None and not os.fspath(self.store):  # Path("") is the cwd
+            raise ConfigError("store", "must be a folder's path, not empty (None: no store)")
+        if self.address is not None and not isinstance(self.address, str):
+            raise ConfigError("address", "must be auto, HOST:PORT or ray://HOST:PORT (a str); "
+                              f"got {type(self.address).__name__}")
         if self.address is not None and self.engine != "ray":
             raise ConfigError("address", "is for the ray engine (engine='ray'); got "
                               f"{self.address!r}")
@@ -135,3 +141,20 @@ network_backend='auto', device='auto')
     return RunOptions(store=(store or default_store_dir()) if keep else None, n_jobs=n_jobs,
                       progress=progress, engine=engine, address=address,
                       network_backend=network_backend, device=device)
+
+
+def given_options(options: RunOptions | None) -> RunOptions:
+    """The options a public function was given, or :func:`default_options` for ``None``;
+    anything else is a :class:`~genriflow.errors.ConfigError`, raised before any work.
+
+    >>> given_options({"n_jobs": 2})
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `options` must be a genriflow.RunOptions or None; got dict
+    """
+    if options is None:
+        return default_options()
+    if not isinstance(options, RunOptions):
+        raise ConfigError("options", "must be a genriflow.RunOptions or None; got "
+                          f"{type(options).__name__}")
+    return options

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Generic, TypeVar, overload
 
 from genriflow.audio import AudioError
+from genriflow.reprs import first
 
 T = TypeVar("T")
 
@@ -63,16 +64,5 @@ class Batch(Sequence[T], Generic[T]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({_first(self.results)}, errors={_first(self.errors)})"
+        return f"{type(self).__name__}({first(self.results)}, errors={first(self.errors)})"
 
-
-#: Results (and errors) a batch's ``repr`` shows before saying how many more there are.
-SHOWN = 3
-
-
-def _first(items: list) -> str:
-    """``[a, b, c, ... N more]``: the first :data:`SHOWN` of ``items`` and the count left."""
-    shown = [repr(item) for item in items[:SHOWN]]
-    if len(items) > SHOWN:
-        shown.append(f"... {len(items) - SHOWN} more")
-    return f"[{', '.join(shown)}]"

@@ -71,6 +71,10 @@ def check_input(audio: Audio, sr: int | None) -> None:
     if any(isinstance(p, str) and not p for p in paths):
         raise ConfigError("audio", 'is an empty path (""); the current folder is "."')
     if isinstance(audio, np.ndarray):
+        if audio.dtype.kind in "USO":  # df["path"].to_numpy(): said `sr` is needed
+            raise ConfigError("audio", f"is an array of {audio.dtype} values, not a waveform "
+                              "(numbers); give several files as a list of paths "
+                              "(array.tolist())")
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
     elif sr is not None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from genriflow.audio.errors import AudioError, AudioErrorKind
 from genriflow.datasets.discover import find_audio_files
+from genriflow.errors import at_least
 from genriflow.inference.batch import Batch
 from genriflow.models.base import AGGREGATIONS, aggregate  # noqa: F401 (the song's rule)
 
@@ -114,7 +115,15 @@ class Prediction:
 
     def top(self, k: int | None = None) -> list[tuple[str, float]]:
         """The ``k`` (default :attr:`n_top`) most probable genres with their probabilities,
-        best first."""
+        best first (every genre when ``k`` exceeds their number).
+
+        Raises
+        ------
+        ConfigError
+            ``k`` not a whole number of at least 1 (a negative one sliced genres off the
+            end of the list).
+        """
+        at_least("k", k, 1, optional=True, whole=True)
         order = np.argsort(self.probabilities)[::-1][: self.n_top if k is None else k]
         return [(self.labels[i], float(self.probabilities[i])) for i in order]
 

@@ -48,6 +48,7 @@ from genriflow.inference.neighbours import (
 )
 from genriflow.intervals import mean_interval
 from genriflow.locations import default_store_dir
+from genriflow.reprs import brief_repr
 
 __all__ = ["BLOCK_ROWS", "SIMILARITY_FEATURES", "IndexUpdate", "SimilarityIndex",
            "library_labels", "precision_at_k", "precision_with_interval"]
@@ -72,6 +73,8 @@ class IndexUpdate:
     computed : int
         Embeddings computed by this update (the rest came from the feature store).
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)

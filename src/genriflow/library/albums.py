@@ -22,6 +22,7 @@ import pandas as pd
 from genriflow.library.configs import album_min_tracks
 from genriflow.library.db import LibraryError
 from genriflow.progress import counted
+from genriflow.reprs import brief_repr
 
 #: The columns of :attr:`AlbumReport.albums`.
 ALBUM_COLUMNS = ("album", "artist", "tracks", "genre", "probability", "agreement", "agreeing")
@@ -50,6 +51,8 @@ class AlbumReport:
     unanalysed : int
         Songs with an album tag that the model has not analysed (not counted).
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     model: str
     albums: pd.DataFrame

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, a_bool
+from genriflow.errors import ConfigError, a_bool, at_least
 from genriflow.features.store import content_hash
 from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
@@ -44,6 +44,7 @@ from genriflow.library.safewrite import (
 )
 from genriflow.library.tagformats import TagFile, TagFormatError
 from genriflow.progress import progress_bar
+from genriflow.reprs import brief_repr
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ class WriteOptions:
 @dataclass
 class WriteReport:
     """What a run did: files written, already as asked, with nothing to change, failed."""
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     kind: str
     run: int | None = None
@@ -348,6 +351,7 @@ def undo(conn: sqlite3.Connection, run: int | None = None, *,
     LibraryError
         No such apply run, one already undone, or no run to undo.
     """
+    at_least("run", run, 1, optional=True, whole=True)  # undo("1") said no such run
     settle(conn)
     if run is None:
         found = conn.execute(  # a killed run counts: its journal says what it wrote

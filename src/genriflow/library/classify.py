@@ -25,6 +25,7 @@ from genriflow.library.configs import ClassifyConfig
 from genriflow.library.db import transaction
 from genriflow.models.registry import DEFAULT_LIBRARY_MODEL  # noqa: F401 (re-exported)
 from genriflow.progress import counted, progress_bar
+from genriflow.reprs import brief_repr
 
 if TYPE_CHECKING:
     from genriflow.library.analyse import Analyser, SongAnalysis
@@ -55,6 +56,8 @@ class ClassifyReport:
         The sampling asked for (``"24 excerpts"``, ``"whole songs"``); ``None``: the
         default.
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     model: str
     identity: str

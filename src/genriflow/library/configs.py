@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from genriflow.errors import ConfigError, a_bool, at_least, fraction, one_of
+from genriflow.errors import ConfigError, a_bool, at_least, fraction, one_of, paths
 from genriflow.features.sampling import Sampling
 from genriflow.library.db import LibraryError, index_error
 from genriflow.library.labels import label_tag
@@ -240,7 +240,7 @@ def check_name(name: str) -> str:
     genriflow.library.db.LibraryError: model name '../x': use letters, digits, '.', '_' or \
 '-' (at most 64, starting with a letter or digit)
     """
-    if not NAME_PATTERN.fullmatch(name):
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
         raise LibraryError(
             f"model name {name!r}: use letters, digits, '.', '_' or '-' (at "
             "most 64, starting with a letter or digit)"
@@ -263,7 +263,7 @@ class LearnConfig:
     from_tag : {'genre', 'mood'} or None
         The tag the indexed files carry.
     from_playlists : tuple of path or None
-        m3u / m3u8 playlists, one per category.
+        m3u / m3u8 playlists, one per category (given as one path or any iterable).
     head : HeadConfig
         Its folds, fewest songs a category and ``min_confidence`` (``None``: chosen).
     suggest : int
@@ -314,6 +314,9 @@ class LearnConfig:
             )
         if self.from_tag is not None:
             label_tag(self.from_tag)
+        if self.from_playlists is not None:  # one playlist is one, not its letters
+            object.__setattr__(self, "from_playlists",
+                               tuple(paths("from_playlists", self.from_playlists)))
         at_least("suggest", self.suggest, 0)
         a_bool("save", self.save)
 

@@ -224,9 +224,11 @@ def cannot_write(exc: sqlite3.Error) -> bool:
 
 def default_db_path() -> Path:
     """``$GENRIFLOW_LIBRARY_DB``, else ``library.db`` in the user's data folder for genriflow
-    (``~/.local/share/genriflow`` on Linux): never inside a music folder."""
+    (``~/.local/share/genriflow`` on Linux): never inside a music folder. A leading ``~``
+    in the variable is the home folder, as :func:`~genriflow.locations.default_store_dir`
+    reads its own."""
     if os.environ.get("GENRIFLOW_LIBRARY_DB"):
-        return Path(os.environ["GENRIFLOW_LIBRARY_DB"])
+        return Path(os.environ["GENRIFLOW_LIBRARY_DB"]).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_data_dir("genriflow", appauthor=False)) / "library.db"

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from genriflow.errors import a_bool, at_least
-from genriflow.features.options import RunOptions, default_options
+from genriflow.errors import a_bool, a_path, at_least, paths
+from genriflow.features.options import RunOptions, given_options
 from genriflow.inference.neighbours import SIMILARITY_FEATURES, NeighbourIndex
 from genriflow.library import albums as album_step
 from genriflow.library import classify as classify_step
@@ -83,7 +83,7 @@ class Library:
     """
 
     def __init__(self, db: str | os.PathLike | None = None) -> None:
-        self.path = Path(db) if db is not None else default_db_path()
+        self.path = Path(a_path("db", db)) if db is not None else default_db_path()
         self._conn = connect(self.path)
         self._writing_now = False
 
@@ -134,7 +134,7 @@ class Library:
         :mod:`genriflow.library.scan`. Raises
         :class:`~genriflow.library.db.LibraryError` for a folder that does not exist.
         """
-        folders = [dirs] if isinstance(dirs, str | os.PathLike) else list(dirs)
+        folders = paths("dirs", dirs)
         a_bool("progress", progress)
         with self.writing("library scan"):
             return scan.scan(self._conn, folders, progress=progress, db_path=self.path)
@@ -177,7 +177,7 @@ class Library:
                                 excerpts=excerpts, full=full)
         with self.writing("library classify"):
             return classify_step.classify(
-                self._conn, config, options if options is not None else default_options(),
+                self._conn, config, given_options(options),
                 name=None if folder is model else str(model))  # a learnt model: its name
 
     @guarded
@@ -275,7 +275,7 @@ class Library:
         embeddings : bool
             Add each song's embedding (a list of floats) as a column ``embedding``.
         """
-        format = export_format(path, format)
+        format = export_format(a_path("path", path, optional=True), format)
         a_bool("embeddings", embeddings)
         frame = self.songs(genre=genre, mood=mood, voice=voice, unsure=unsure,
                            threshold=threshold, model=model, unknown=unknown)
@@ -316,12 +316,13 @@ class Library:
         AudioError
             ``song`` cannot be used.
         """
+        a_path("song", song)
         at_least("k", k, 1, whole=True)
+        options = given_options(options)
         index = self.similarity_index(model=model)
         if not len(index):
             return []
-        return index.query(song, k, exclude_song=False,
-                           options=options if options is not None else default_options())
+        return index.query(song, k, exclude_song=False, options=options)
 
     @guarded
     def similarity_index(self, *, model: str | None = None) -> NeighbourIndex:
@@ -413,15 +414,16 @@ class Library:
         ConfigError
             A bad name or option.
         """
+        options = given_options(options)
         config = LearnConfig(
             name, from_folders=from_folders, from_tag=from_tag,
-            from_playlists=None if from_playlists is None else tuple(from_playlists),
+            from_playlists=from_playlists,
             head=HeadConfig(folds=folds, min_songs=min_songs, min_confidence=min_confidence),
             suggest=suggest, save=save)
         with self.writing("library learn"):
             return self._learn(config, options)
 
-    def _learn(self, config: LearnConfig, options: RunOptions | None) -> LearnReport:
+    def _learn(self, config: LearnConfig, options: RunOptions) -> LearnReport:
         from genriflow.library import labels as own_labels
         from genriflow.library import learn as learn_step
 
@@ -435,7 +437,7 @@ class Library:
             labels = own_labels.from_playlists(self._conn, list(config.from_playlists or []))
         return learn_step.learn(self._conn, config, labels,
                                 folder=self.models_dir / config.name,
-                                options=options if options is not None else default_options())
+                                options=options)
 
     # --- into the files and the players ------------------------------------------------
 
@@ -517,7 +519,7 @@ class Library:
         options = WriteOptions(dry_run=dry_run, keep_mtime=keep_mtime,
                                id3_version=id3_version)
         a_bool("progress", progress)
-        rows = read_plan(plan)
+        rows = read_plan(a_path("plan", plan))  # open(3) read (and closed) file descriptor 3
         if dry_run:  # writes nothing, the index neither
             return apply_plan(self._conn, rows, source=str(Path(plan).absolute()),
                               options=options, progress=progress)

@@ -45,6 +45,7 @@ from genriflow.library.db import LibraryError
 from genriflow.library.labels import LabelSet
 from genriflow.models.classical import ClassicalGenreModel
 from genriflow.progress import counted
+from genriflow.reprs import brief_repr
 from genriflow.training.head import HeadConfig, fit_head, song_probabilities
 from genriflow.training.head_select import Choice, choose
 
@@ -103,6 +104,8 @@ class LearnReport:
         Label playlists genriflow wrote, by file name, with the model whose answers they
         hold: the figures then measure agreement with that model (:attr:`circular`).
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     name: str
     folder: Path | None

@@ -36,6 +36,7 @@ from genriflow.library.db import LibraryError
 from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.library.tagformats import TagFile, TagFormatError
 from genriflow.progress import counted, progress_bar
+from genriflow.reprs import brief_repr
 
 PLAN_COLUMNS = ("path", "field", "old", "new", "confidence", "model", "content", "note")
 #: How several values of a field are written in a plan.
@@ -84,6 +85,8 @@ class PlanRow:
 @dataclass
 class TagPlan:
     """A plan's rows, and the songs it left out (path, why)."""
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     rows: list[PlanRow]
     left_out: list[tuple[str, str]] = field(default_factory=list)

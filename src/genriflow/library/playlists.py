@@ -24,6 +24,7 @@ from genriflow.library.labels import PLAYLIST_MARK
 from genriflow.library.plan import GENRE_NAMES
 from genriflow.library.query import Selection, atomic_output, own_min_confidence, songs
 from genriflow.progress import counted
+from genriflow.reprs import brief_repr
 
 #: The groupings that are not a learnt model's name.
 GROUPINGS = ("genre", "mood", "voice")
@@ -34,6 +35,8 @@ MARK = PLAYLIST_MARK
 @dataclass
 class PlaylistReport:
     """Playlists written, own ones removed (no song has their value now), and refused."""
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     by: str
     model: str

@@ -40,6 +40,7 @@ from genriflow.library.db import LibraryError, transaction
 from genriflow.library.filetags import read_tags
 from genriflow.library.safewrite import WriteRefused, audio_fingerprint
 from genriflow.progress import progress_bar
+from genriflow.reprs import brief_repr
 
 #: Files read between two commits of a scan.
 COMMIT_EVERY = 64
@@ -70,6 +71,8 @@ class ScanReport:
     >>> print(ScanReport(new=2, unchanged=3))
     new 2, changed 0, moved 0, removed 0, unchanged 3, failed 0
     """
+
+    __repr__ = brief_repr  # short in a notebook, whatever the library's size
 
     new: int = 0
     changed: int = 0

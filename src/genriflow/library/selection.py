@@ -86,6 +86,10 @@ chill, beautiful, energetic, calm, dark; got 'grumpy'
     def __post_init__(self) -> None:
         for name in ("unsure", "failed", "unknown"):
             a_bool(name, getattr(self, name))
+        for name in ("genre", "model"):
+            if not isinstance(getattr(self, name), str | None):
+                raise ConfigError(name, f"must be a name (a str) or None; got "
+                                  f"{type(getattr(self, name)).__name__}")
         if self.voice is not None:
             one_of("voice", self.voice, VOICES)
         fraction("threshold", self.threshold, optional=True)

@@ -155,6 +155,24 @@ class GenreClassifier(ABC):
         (a fused model: its first part)."""
         return self
 
+    def __repr__(self) -> str:
+        """The model's name, genres, input and reject rule: a dataclass's own repr printed
+        every fitted array (18,000 characters for the built-in ``gtzan``).
+
+        >>> from genriflow.models.zero_shot import ZeroShotGenreModel
+        >>> ZeroShotGenreModel()
+        ZeroShotGenreModel(model='zero-shot', labels=['blues', 'classical', 'country', \
+... 7 more], features='musicnn-tags', multi_label=False, open_set=None)
+        """
+        labels = [repr(str(label)) for label in self.labels[:3]]
+        if len(self.labels) > 3:
+            labels.append(f"... {len(self.labels) - 3} more")
+        name = str(self.config.get("model") or type(self).__name__)
+        sets = ", ".join(config.set for config in self.feature_configs)
+        rule = None if self.open_set is None else self.open_set.rule.score
+        return (f"{type(self).__name__}(model={name!r}, labels=[{', '.join(labels)}], "
+                f"features={sets!r}, multi_label={self.multi_label}, open_set={rule!r})")
+
     def song_probabilities(self, features_by_set: Mapping[str, FileFeatures], *,
                            aggregation: str = "mean") -> SongProbabilities:
         """One song's probabilities from its features of every set in
@@ -277,6 +295,34 @@ class GenreClassifier(ABC):
     def write_weights(self, path: Path) -> None:
         """Write the learned state to ``path`` (models with a folder override this)."""
         raise ModelError(f"{type(self).__name__} has no weights to write")
+
+
+def feature_rows(model: GenreClassifier, X: Any, width: int | None = None, *,
+                 at_least: int = 0) -> np.ndarray:
+    """``X`` as the float64 rows ``model.predict_proba`` reads: (n_samples, ``width``),
+    ``None``: any width of at least ``at_least`` (the last column a head reads).
+
+    Else a :class:`ConfigError` naming ``X``, its shape and the width the model reads: a
+    1-D row or a table of another feature set raised an IndexError from deep inside.
+
+    >>> from genriflow.models.zero_shot import ZeroShotGenreModel
+    >>> feature_rows(ZeroShotGenreModel(), np.zeros(100), 100)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `X` must be 2-D, (n_samples, n_features); got shape (100,)
+    """
+    try:
+        rows = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError("X", f"must be an array of numbers; got {type(X).__name__}") from None
+    if rows.ndim != 2:
+        raise ConfigError("X", f"must be 2-D, (n_samples, n_features); got shape {rows.shape}")
+    if (width is not None and rows.shape[1] != width) or rows.shape[1] < at_least:
+        name = model.config.get("model", type(model).__name__)
+        reads = width if width is not None else f"at least {at_least}"
+        raise ConfigError("X", f"has {rows.shape[1]} features per row; the {name} model "
+                          f"reads {reads} ({model.feature_config.set})")
+    return rows
 
 
 def song_unknown_score(model: GenreClassifier, values: np.ndarray) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 
 from genriflow.errors import one_of
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier, WindowGenres
+from genriflow.models.base import GenreClassifier, WindowGenres, feature_rows
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -164,7 +164,7 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
                                   for key, value in settings.items()})
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class ClassicalGenreModel(GenreClassifier):
     """A fitted scikit-learn genre classifier (see :func:`make_classical`).
 
@@ -210,8 +210,16 @@ class ClassicalGenreModel(GenreClassifier):
         return [str(c) for c in self.estimator.classes_]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order."""
-        return self.estimator.predict_proba(np.asarray(X, dtype=np.float64))
+        """Class probabilities, shape (n_samples, n_labels), columns in :attr:`labels` order.
+
+        Raises
+        ------
+        ConfigError
+            ``X`` not 2-D, or not as wide as the table the model was fitted on.
+        """
+        width = getattr(self.estimator, "n_features_in_", None)
+        reach = getattr(self.estimator, "reach", 0)  # a head's arrays: the columns it reads
+        return self.estimator.predict_proba(feature_rows(self, X, width, at_least=reach))
 
     def window_genres(self) -> WindowGenres | None:
         """A tag-prior head's arrays (NumPy alone); ``None`` for a scikit-learn pipeline,

@@ -44,6 +44,12 @@ class PCAGaussianMixture(ClusterMixin, BaseEstimator):
         self.seed = seed
         self.log_columns = log_columns
 
+    def fit(self, X, y=None) -> PCAGaussianMixture:
+        """Cluster ``X`` and keep ``labels_``: scikit-learn's ``fit``, without which
+        ``check_is_fitted`` raised a TypeError and ``fit`` an AttributeError."""
+        self.fit_predict(X)
+        return self
+
     def fit_predict(self, X, y=None) -> np.ndarray:
         X = flatten(X)
         self.pca_ = reduce_pca(min(self.n_components, *X.shape), self.seed,

@@ -103,7 +103,7 @@ def to_pieces(X: np.ndarray, feature_set: str, chunk_frames: int | None) -> tupl
     return crops.reshape(n * per, *X.shape[1:-1], chunk_frames), np.repeat(np.arange(n), per)
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class DeepGenreModel(GenreClassifier):
     """A network genre classifier.
 

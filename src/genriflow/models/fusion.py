@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from genriflow.features.extract import FileFeatures
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class FusedGenreModel(GenreClassifier):
     """The mean of several models' song-level probabilities, over the same labels.
 

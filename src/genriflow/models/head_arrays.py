@@ -140,6 +140,12 @@ class HeadArrays:
     def classes_(self) -> np.ndarray:
         return np.asarray(self.classes, dtype=str)
 
+    @property
+    def reach(self) -> int:
+        """How many columns an analysis row needs: one past the last the head reads."""
+        tags = [index + 1 for group in self.tag_groups for index in group]
+        return max([stop for _, stop in self.parts] + tags, default=0)
+
     def embed(self, X: np.ndarray) -> np.ndarray:
         """The head's input for analysis rows ``X``: (n, n_features + n_classes)."""
         return analysis_inputs(X, self.parts, self.tag_groups)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 from genriflow.errors import ConfigError
 
 #: The unknown-genre scores, higher = more likely unknown.
@@ -20,7 +22,17 @@ DEFAULT_TARGET_TPR = 0.95
 
 
 def check_target(field: str, value: float) -> float:
-    """``value`` if it is a share in (0, 1], else :class:`ConfigError` naming ``field``."""
-    if not (isinstance(value, int | float) and 0 < value <= 1):
+    """``value`` if it is a share in (0, 1], else :class:`ConfigError` naming ``field``: a
+    NumPy float is one, ``True`` is not (it was taken for 1.0).
+
+    >>> import numpy as np
+    >>> check_target("target_tpr", np.float32(0.5)), check_target("target_tpr", 1)
+    (0.5, 1.0)
+    >>> check_target("target_tpr", True)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `target_tpr` must be a share above 0 and at most 1; got True
+    """
+    if isinstance(value, bool) or not (isinstance(value, Real) and 0 < value <= 1):
         raise ConfigError(field, f"must be a share above 0 and at most 1; got {value!r}")
     return float(value)

@@ -31,6 +31,10 @@ def model_spec(field: str, spec: str, *, auto: bool = True) -> tuple[str, str, s
         Naming ``field``: neither ``auto`` (where ``auto`` is allowed), a classical model
         nor a network, or an unknown feature set after ``@``.
     """
+    if not isinstance(spec, str):  # str.partition below would raise an AttributeError
+        example = "auto or svm" if auto else "svm"
+        raise ConfigError(field, f"must be a model's name (a str such as {example}); got "
+                          f"{type(spec).__name__}")
     name, _, input_set = spec.partition("@")
     if name in NETWORK_NAMES:
         family = "network"

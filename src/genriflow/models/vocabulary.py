@@ -30,7 +30,7 @@ import numpy as np
 
 from genriflow.errors import ConfigError
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier, ModelError, WindowGenres
+from genriflow.models.base import GenreClassifier, ModelError, WindowGenres, feature_rows
 
 #: The map's file in a model folder.
 MAP_FILE = "genre_tags.json"
@@ -85,7 +85,7 @@ def genre_scores(tags: np.ndarray, genre_map: dict[str, list[list[str]]]) -> np.
     return np.stack(columns, axis=1)
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class VocabularyGenreModel(GenreClassifier):
     """Genres of :attr:`genre_map`, the GTZAN ones split by a learnt ``head``.
 
@@ -123,7 +123,7 @@ class VocabularyGenreModel(GenreClassifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Genre probabilities per window, shape (n, n_genres), from ``musicnn`` rows."""
-        X = np.asarray(X, dtype=np.float64)
+        X = feature_rows(self, X, at_least=100)  # the tags; the head checks what it reads
         scores = genre_scores(X[:, :100], self.genre_map) + 1e-9
         shares = scores / scores.sum(axis=1, keepdims=True)
         columns = [self.labels.index(g) for g in self.head.labels]

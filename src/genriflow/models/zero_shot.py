@@ -34,7 +34,7 @@ import numpy as np
 
 from genriflow.datasets.gtzan import GTZAN_GENRES
 from genriflow.features.sets import FeatureConfig
-from genriflow.models.base import GenreClassifier, WindowGenres
+from genriflow.models.base import GenreClassifier, WindowGenres, feature_rows
 
 GENRE_TAGS: dict[str, tuple[str, ...]] = {
     "blues": ("msd:blues",),
@@ -90,7 +90,7 @@ def tag_scores(tags: np.ndarray, groups: dict[str, tuple[str, ...]]) -> np.ndarr
                      else np.zeros(len(tags)) for members in groups.values()], axis=1)
 
 
-@dataclass
+@dataclass(repr=False)  # GenreClassifier's: short, without the arrays
 class ZeroShotGenreModel(GenreClassifier):
     """The 10 GTZAN genres from the musicnn tags, with the classifiers' interface.
 
@@ -110,7 +110,8 @@ class ZeroShotGenreModel(GenreClassifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Genre shares, shape (n, 10), from ``musicnn-tags`` values (n, 100)."""
-        scores = tag_scores(X, {g: GENRE_TAGS[g] for g in GTZAN_GENRES}) + 1e-9
+        rows = feature_rows(self, X, 100)
+        scores = tag_scores(rows, {g: GENRE_TAGS[g] for g in GTZAN_GENRES}) + 1e-9
         return scores / scores.sum(axis=1, keepdims=True)
 
     def window_genres(self) -> WindowGenres:

@@ -90,6 +90,11 @@ class LSTMAutoencoderClusterer(ClusterMixin, BaseEstimator):
         self.seed = seed
         self.config = config
 
+    def fit(self, X, y=None) -> LSTMAutoencoderClusterer:
+        """Train and cluster ``X`` (scikit-learn's ``fit``: ``labels_`` kept)."""
+        self.fit_predict(X)
+        return self
+
     def fit_predict(self, X, y=None) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 3:

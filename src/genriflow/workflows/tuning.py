@@ -75,6 +75,26 @@ class TuneResult:
     ran: int
     errors: list[AudioError] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """The folder, the best trial and its test figure: the dataclass's own repr printed
+        every test prediction and the trial table (4,000 characters for 20 test songs).
+
+        >>> import pandas as pd
+        >>> TuneResult(Path("run"), "run", "sqlite:///run/tune.db",
+        ...            {"number": 3, "value": 0.6, "params": {"C": 72.51031596975683}},
+        ...            {"part": "test (stratified, 20 items)", "accuracy": 0.75,
+        ...             "predictions": [["a.wav", "jazz", "rock"]] * 20},
+        ...            pd.DataFrame({"number": range(5)}), 5)
+        TuneResult(folder='run', best={'number': 3, 'value': 0.6, 'params': {'C': 72.51}}, \
+test={'accuracy': 0.75, 'part': 'test (stratified, 20 items)'}, trials=5, ran=5, errors=0)
+        """
+        best = {key: self.best.get(key) for key in ("number", "value")}
+        best["params"] = {name: round(value, 4) if isinstance(value, float) else value
+                          for name, value in (self.best.get("params") or {}).items()}
+        test = {key: self.test[key] for key in ("accuracy", "part") if key in self.test}
+        return (f"TuneResult(folder={str(self.folder)!r}, best={best}, test={test}, "
+                f"trials={len(self.trials)}, ran={self.ran}, errors={len(self.errors)})")
+
     @property
     def model_folder(self) -> Path:
         return self.folder / "model"
