@@ -159,16 +159,20 @@ def ls(
     noun = "file" if failed else "song"
     err_console.print(counted(len(frame), noun), highlight=False)
     if not failed:
-        _next_step(rows, db)
+        _next_step(rows, db, filtered=any((genre, mood, voice, unsure, unknown)))
 
 
-def _next_step(rows: list, db: Path | None) -> None:
+def _next_step(rows: list, db: Path | None, *, filtered: bool) -> None:
     """On stderr, what to run when ``ls`` lists nothing yet (nothing scanned) or songs no
-    model has classified (their ``-`` rows); standard output stays the songs alone."""
+    model has classified (their ``-`` rows); standard output stays the songs alone.
+
+    A filter that matches no song says nothing: the index may hold many songs."""
     also = "" if db is None else f" --db {shlex.quote(str(db))}"
+    if not rows and filtered:
+        return
     if not rows:
         hint = (f"the index holds no songs; `genriflow library scan FOLDER{also}` adds a "
-                "folder's")
+                "folder's songs")
     elif not any(isinstance(r.genre, str) for r in rows):
         # only then: a song left `-` among classified ones may be one classify failed
         hint = f"no song is classified yet; `genriflow library classify{also}` analyses them"
