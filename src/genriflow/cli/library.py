@@ -331,12 +331,13 @@ def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
     print_errors(report.errors)
     if report.circular:
         err_console.print(labelled("warning", report.circular), highlight=False)
-    for category in report.ungrouped:
+    if report.ungrouped:  # one note for them all: the same words for each read as noise
+        its = "its" if len(report.ungrouped) == 1 else "their"
         err_console.print(labelled("note", (
-            f"{category}: the folds take its songs one by one, nothing telling which "
-            "belong to one recording; pieces cut from one recording would sit on both "
-            "sides and make the figures below optimistic (give each recording's pieces "
-            "its title tag, or a sub-folder of their own)"), "cyan"),
+            f"{', '.join(report.ungrouped)}: the folds take {its} songs one by one, nothing "
+            "telling which belong to one recording; pieces cut from one recording would sit "
+            "on both sides and make the figures below optimistic (give each recording's "
+            "pieces its title tag, or a sub-folder of their own)"), "cyan"),
             highlight=False)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],
