@@ -568,8 +568,19 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     methods = [methods] if isinstance(methods, str) else list(methods)
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
-    a_run_folder("out", out, kind="cluster")
     from genriflow.features.sets import FeatureConfig
+    from genriflow.features.sets import feature_set as set_named
+
+    # refused before the features are computed (it was after, hours on a large folder);
+    # a tensor set of the wrong rank is still refused by the method once computed
+    if "lstm-autoencoder" in methods and (table is not None or set_named(
+            feature_set).column_names(FeatureConfig(set=feature_set)) is not None):
+        given = ("a feature table (`table`)" if table is not None
+                 else f"`feature_set` {feature_set!r}")
+        raise ConfigError("methods", "lstm-autoencoder needs a frame set (an array of "
+                          "frames a song, such as genriflow-stack or log-mel); "
+                          f"{given} is one vector a song")
+    a_run_folder("out", out, kind="cluster")
     from genriflow.workflows.cluster_run import cluster_to_folder
 
     options = options if options is not None else default_options()
