@@ -91,3 +91,18 @@ def test_predict_help_names_the_built_in_models_the_pages_use():
     words = " ".join(out.stdout.split())
     for name in ("gtzan (the default", "library-genres", "gtzan-table", "zero-shot"):
         assert name in words, name
+
+
+def test_store_help_names_every_place_the_default_store_comes_from(tmp_path, monkeypatch):
+    """`--store`'s help said "$GENRIFLOW_STORE or ~/.cache/genriflow", while the store of a
+    user with $XDG_CACHE_HOME set is under it: the help names each place, in order."""
+    from genriflow.locations import default_store_dir
+
+    monkeypatch.delenv("GENRIFLOW_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_store_dir() == tmp_path / "genriflow"
+    for command in ("predict", "features", "train", "similar"):
+        out = in_process(command, "--help")
+        words = " ".join(out.stdout.split())
+        assert ("(default: $GENRIFLOW_STORE, else $XDG_CACHE_HOME/genriflow, else "
+                "~/.cache/genriflow)") in words, command

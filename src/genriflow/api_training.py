@@ -584,8 +584,11 @@ def cluster(data: str | os.PathLike | None = None, *, out: str | os.PathLike,
     config = ClusterConfig(tuple(methods), n_clusters, components, seed)
     one_of("feature_set", feature_set, FEATURE_SET_NAMES)
     options = given_options(options)
-    a_run_folder("out", out, kind="cluster")
     from genriflow.features.sets import FeatureConfig
+    from genriflow.training.cluster_config import refuse_vectors_for_frame_methods
+
+    refuse_vectors_for_frame_methods(methods, feature_set=feature_set, table=table)
+    a_run_folder("out", out, kind="cluster")
     from genriflow.workflows.cluster_run import cluster_to_folder
 
     dataset = _dataset(data, table, FeatureConfig(set=feature_set), options)

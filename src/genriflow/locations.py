@@ -52,6 +52,8 @@ def cannot_write(root: str | os.PathLike) -> str | None:
     """Why files cannot be made in the store folder ``root`` (``"Read-only file
     system"``, ``"Permission denied"``, ...), or ``None`` when they can; the folder is
     made if missing. For a command whose work is to fill the store, to refuse before any."""
+    if Path(root).exists() and not Path(root).is_dir():  # mkdir's own word: "File exists"
+        return "it is a file, not a folder"
     try:
         Path(root).mkdir(parents=True, exist_ok=True)
         probe = Path(root) / f".probe-{uuid.uuid4().hex[:8]}.tmp"

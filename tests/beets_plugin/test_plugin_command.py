@@ -215,3 +215,13 @@ def test_a_plan_that_is_an_undo_is_never_overwritten_but_a_review_may_be(
     capsys.readouterr()
     beet_genriflow(beets_plugin, lib, "-W", "--undo", str(review))  # and each still undoes
     assert "undo: " in capsys.readouterr().out
+
+
+def test_help_names_each_options_default_from_the_configuration(beets_plugin):
+    # -m and -f said nothing of their defaults, the config's model and force
+    beets_plugin.config["model"].set("zero-shot")
+    shown = " ".join(beets_plugin.commands()[0].parser.format_help().split())
+    assert "a built-in model name or a model folder (default: the config's model, now " \
+           "zero-shot)" in shown
+    assert "already analysed (default: the config's force, now no)" in shown
+    assert "(with write_genre: yes; default: beets' import.write)" in shown

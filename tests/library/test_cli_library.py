@@ -82,7 +82,7 @@ def test_ls_before_a_scan_or_a_classify_says_what_to_run_on_stderr(music, tmp_pa
     assert listed.returncode == 0 and listed.stdout == ""  # stdout stays the songs alone
     assert listed.stderr.splitlines() == [
         "0 songs", f"hint: the index holds no songs; `genriflow library scan FOLDER --db "
-                   f"'{db}'` adds a folder's"]
+                   f"'{db}'` adds a folder's songs"]
     assert cli("library", "scan", music, "--db", db, "-q").returncode == 0
     listed = cli("library", "ls", "--db", db)
     assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 4
@@ -91,6 +91,21 @@ def test_ls_before_a_scan_or_a_classify_says_what_to_run_on_stderr(music, tmp_pa
                    f"'{db}'` analyses them"]
     env = {"GENRIFLOW_LIBRARY_DB": str(db)}  # no --db given: none in the hint
     assert "`genriflow library classify` analyses" in cli("library", "ls", env=env).stderr
+
+
+def test_ls_whose_filter_matches_nothing_gives_no_hint(music, tmp_path, feature_cache, cli):
+    # a filter matching no song said "hint: the index holds no songs" of a full index
+    db = tmp_path / "library.db"
+    assert cli("library", "scan", music, "--db", db, "-q").returncode == 0
+    assert cli("library", "classify", "--db", db, "--store", feature_cache, "-j", "1",
+               "-q").returncode == 0
+    listed = cli("library", "ls", "--db", db)
+    assert len(listed.stdout.splitlines()) == 4 and "hint" not in listed.stderr
+    genres = {line.split()[0].rstrip("?") for line in listed.stdout.splitlines()}
+    absent = next(g for g in ("blues", "jazz", "rock", "pop", "metal") if g not in genres)
+    listed = cli("library", "ls", "--db", db, "--genre", absent)
+    assert listed.returncode == 0 and listed.stdout == ""
+    assert listed.stderr.splitlines() == ["0 songs"]
 
 
 def test_user_errors_are_one_line(tmp_path, cli):

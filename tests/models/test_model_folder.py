@@ -35,6 +35,18 @@ def test_every_classical_model_fits_saves_and_loads(tmp_path, name):
     assert json.loads((tmp_path / name / "labels.json").read_text()) == loaded.labels
 
 
+@pytest.mark.parametrize("name", sorted(CLASSICAL_MODELS))
+def test_pca_asked_for_is_the_pca_fitted_knn_included(name):
+    # `train --model knn --pca 30` kept kNN's own 15 components without a word
+    X, y = _toy(d=40)
+    fitted = make_classical(name, pca=20).fit(X, y)
+    [pca] = [step for key, step in fitted.steps if key == "pca"]
+    assert pca.n_components_ == 20
+    default = make_classical(name).fit(X, y)
+    kept = [step.n_components_ for key, step in default.steps if key == "pca"]
+    assert kept == ([15] if name == "knn" else [])
+
+
 def test_loading_refuses_types_outside_the_allow_list(tmp_path):
     X, y = _toy()
     model = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig())

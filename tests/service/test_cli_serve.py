@@ -70,6 +70,12 @@ def test_a_store_that_cannot_be_written_is_one_line_at_start_up(tmp_path):
     assert out.output.startswith(f"error: `--store` {blocker / 'store'}: cannot be "
                                  "written (Not a directory)"), out.output
     assert not (tmp_path / "a-file" / "store").exists()
+    # the store itself a file: it said "cannot be written (File exists)"
+    out = invoke("serve", "--store", str(blocker), "--pool", "thread")
+    assert out.exit_code == 2 and out.output == (
+        f"error: `--store` {blocker}: cannot be written (it is a file, not a folder); the "
+        "service keeps each song's features there: name a writable folder, or none to keep "
+        "nothing\n"), out.output
 
 
 def test_a_port_in_use_is_one_line_before_anything_loads():

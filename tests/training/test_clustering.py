@@ -148,3 +148,36 @@ def test_the_clusterers_keep_scikit_learns_estimator_contract(method):
     check_is_fitted(clusterer)
     np.testing.assert_array_equal(clusterer.labels_, clone(clusterer).fit_predict(X))
     assert len(set(clusterer.labels_.tolist())) == 3
+
+
+def test_lstm_autoencoder_on_a_vector_set_is_refused_before_any_feature_is_computed(
+        tmp_path, kaggle_table):
+    # `cluster DIR --methods lstm-autoencoder` (the default --set kaggle) computed every
+    # song's features, then said "the LSTM autoencoder needs frame arrays"
+    import soundfile as sf
+
+    from commandline import in_process
+    from sample_audio import SR, tone
+
+    for genre in ("jazz", "rock"):
+        (tmp_path / "songs" / genre).mkdir(parents=True)
+        sf.write(tmp_path / "songs" / genre / "a.flac", tone(3.0), SR)
+    store = tmp_path / "store"
+    out = in_process("cluster", tmp_path / "songs", "--methods", "lstm-autoencoder",
+                     "--store", store, "--out", tmp_path / "run", "-q")
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "error: `--methods` lstm-autoencoder needs a frame set (an array of frames a song, "
+        "such as genriflow-stack or log-mel); `--set` 'kaggle' is one vector a song"]
+    assert not store.exists() and not (tmp_path / "run").exists()
+    out = in_process("cluster", "--features", kaggle_table, "--methods",
+                     "kmeans,lstm-autoencoder", "--out", tmp_path / "run", "-q")
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        "error: `--methods` lstm-autoencoder needs a frame set (an array of frames a song, "
+        "such as genriflow-stack or log-mel); a feature table (`--features`) is one vector "
+        "a song"]
+    # its other errors name the command's own words too (`data` was the API's)
+    out = in_process("cluster", tmp_path / "songs", "--features", kaggle_table, "-q")
+    assert out.stderr.splitlines() == [
+        "error: `DATA_DIR` and a feature table are both given; give one of them"]

@@ -113,13 +113,19 @@ class GenriflowPlugin(BeetsPlugin):
         add = cmd.parser.add_option
         add("-p", "--pretend", action="store_true", default=False,
             help="show the changes, change nothing")
+        # each default is the configuration's, named with its value now
+        force = "yes" if self.config["force"].get(bool) else "no"
         add("-f", "--force", action="store_true", default=None,
-            help="analyse again items this model already analysed")
+            help=f"analyse again items this model already analysed (default: the "
+                 f"config's force, now {force})")
         add("-w", "--write", action="store_true", dest="write", default=None,
-            help="write beets' genre into the files (with write_genre: yes)")
+            help="write beets' genre into the files (with write_genre: yes; default: "
+                 "beets' import.write)")
         add("-W", "--no-write", action="store_false", dest="write",
             help="change the library only, never the files")
-        add("-m", "--model", help="a built-in model name or a model folder")
+        model = self.config["model"].as_str()
+        add("-m", "--model", help=f"a built-in model name or a model folder (default: the "
+                                  f"config's model, now {model})")
         add("-c", "--category", action="append", default=None, metavar="NAME",
             help="apply a category model learnt with --learn (repeatable)")
         add("--plan", metavar="FILE", help="record every field set (old and new) in FILE")

@@ -27,10 +27,11 @@ NAME = "cluster"
 
 
 def command(
-    data_dir: Annotated[Path | None, typer.Argument(
+    data: Annotated[Path | None, typer.Argument(
         metavar="DATA_DIR", help="Folder of labelled audio or a manifest CSV.")] = None,
-    features: Annotated[Path | None, typer.Option(help="Cluster a Kaggle-style feature "
-                                                  "table instead of audio.")] = None,
+    # named as the API names them, so an error about `table` reads `--features`
+    table: Annotated[Path | None, typer.Option("--features", help="Cluster a Kaggle-style "
+                                               "feature table instead of audio.")] = None,
     methods: Annotated[str, typer.Option(help="Comma-separated: pca-gmm, kmeans, "
                                          "lstm-autoencoder (needs a frame set).")
                        ] = "pca-gmm,kmeans",
@@ -51,7 +52,7 @@ def command(
     from genriflow.api_training import cluster
 
     out = out or Path("runs") / f"cluster-{stamp()}"
-    run = cluster(data_dir, table=features, methods=split_list(methods),
+    run = cluster(data, table=table, methods=split_list(methods),
                   feature_set=feature_set, n_clusters=n_clusters, components=components,
                   seed=seed, out=out, options=run_options(store, no_store, n_jobs, quiet,
                                                              device=device))

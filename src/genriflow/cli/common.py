@@ -125,7 +125,8 @@ EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes "
                                           "(default: all cores).")]
 StoreDir = Annotated[Path | None, typer.Option("--store", help="Feature store folder (default: "
-                                               "$GENRIFLOW_STORE or ~/.cache/genriflow).")]
+                                               "$GENRIFLOW_STORE, else $XDG_CACHE_HOME/genriflow, "
+                                               "else ~/.cache/genriflow).")]
 NoStore = Annotated[bool, typer.Option("--no-store", help="Compute every feature afresh and "
                                        "keep none.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]

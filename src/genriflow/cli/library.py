@@ -159,16 +159,20 @@ def ls(
     noun = "file" if failed else "song"
     err_console.print(counted(len(frame), noun), highlight=False)
     if not failed:
-        _next_step(rows, db)
+        _next_step(rows, db, filtered=any((genre, mood, voice, unsure, unknown)))
 
 
-def _next_step(rows: list, db: Path | None) -> None:
+def _next_step(rows: list, db: Path | None, *, filtered: bool) -> None:
     """On stderr, what to run when ``ls`` lists nothing yet (nothing scanned) or songs no
-    model has classified (their ``-`` rows); standard output stays the songs alone."""
+    model has classified (their ``-`` rows); standard output stays the songs alone.
+
+    A filter that matches no song says nothing: the index may hold many songs."""
     also = "" if db is None else f" --db {shlex.quote(str(db))}"
+    if not rows and filtered:
+        return
     if not rows:
         hint = (f"the index holds no songs; `genriflow library scan FOLDER{also}` adds a "
-                "folder's")
+                "folder's songs")
     elif not any(isinstance(r.genre, str) for r in rows):
         # only then: a song left `-` among classified ones may be one classify failed
         hint = f"no song is classified yet; `genriflow library classify{also}` analyses them"
@@ -327,12 +331,13 @@ def _print_learnt(report, *, suggest: int = 0, min_songs: int = 3) -> None:
     print_errors(report.errors)
     if report.circular:
         err_console.print(labelled("warning", report.circular), highlight=False)
-    for category in report.ungrouped:
+    if report.ungrouped:  # one note for them all: the same words for each read as noise
+        its = "its" if len(report.ungrouped) == 1 else "their"
         err_console.print(labelled("note", (
-            f"{category}: the folds take its songs one by one, nothing telling which "
-            "belong to one recording; pieces cut from one recording would sit on both "
-            "sides and make the figures below optimistic (give each recording's pieces "
-            "its title tag, or a sub-folder of their own)"), "cyan"),
+            f"{', '.join(report.ungrouped)}: the folds take {its} songs one by one, nothing "
+            "telling which belong to one recording; pieces cut from one recording would sit "
+            "on both sides and make the figures below optimistic (give each recording's "
+            "pieces its title tag, or a sub-folder of their own)"), "cyan"),
             highlight=False)
     e = report.evaluation
     print_table(console, ["category", "songs", "precision", "recall"],

@@ -57,7 +57,8 @@ def command(
                                              "is refused.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of splits and models.")] = 0,
     folds: Annotated[int, typer.Option(help="Folds of the k-fold splits.")] = 10,
-    pca: Annotated[int | None, typer.Option(help="PCA components after scaling.")] = None,
+    pca: Annotated[int | None, typer.Option(help="Classical models: PCA components after "
+                                            "scaling (default: none; knn: 15).")] = None,
     epochs: Annotated[int, typer.Option(help="Most epochs of a network.")] = 50,
     device: Device = "auto",
     augment: Annotated[str, typer.Option(help="Networks: none, weak (noise) or strong (noise, "

@@ -128,6 +128,9 @@ class FeatureStore:
             ``root`` cannot be a folder (a file is in the way).
         """
         store = cls(root, config)
+        if Path(root).exists() and not Path(root).is_dir():  # else named by a sub-folder
+            raise ConfigError(store_field(root), f"{root}: cannot be used as the feature "
+                              "store (it is a file, not a folder)")
         try:
             store.folder.mkdir(parents=True, exist_ok=True)
             with _writing(store.folder):

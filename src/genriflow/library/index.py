@@ -169,7 +169,8 @@ class Library:
             and listings show the latest run's.
         options : RunOptions or None
             Feature store, workers and progress bar; ``None``: the command line's store
-            (``$GENRIFLOW_STORE`` or ``~/.cache/genriflow``), every core, no bar.
+            (``$GENRIFLOW_STORE``, else ``$XDG_CACHE_HOME/genriflow``, else
+            ``~/.cache/genriflow``), every core, no bar.
         """
         folder = self.model_folder(model)
         config = ClassifyConfig(model=folder, batch_size=batch_size,

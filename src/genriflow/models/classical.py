@@ -118,8 +118,8 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
     seed : int
         Random state of every randomised step.
     pca : int or None
-        Reduce to this many principal components after scaling (the kNN model always
-        reduces to 15, as the CS229 report did).
+        Reduce to this many principal components after scaling (``None``: none, except
+        the kNN model, which reduces to 15 as the CS229 report did).
     log_columns : tuple of int
         Columns to log-transform first (the variances of frame features).
     multi_label : bool
@@ -152,8 +152,9 @@ def make_classical(name: str, *, seed: int = 0, pca: int | None = None,
         from sklearn.multiclass import OneVsRestClassifier
 
         steps[-1] = ("clf", OneVsRestClassifier(steps[-1][1]))
-    if pca is not None and not any(step == "pca" for step, _ in steps):
-        steps = [("pca", PCA(n_components=pca, random_state=seed)), *steps]
+    if pca is not None:  # kNN's own 15 components too: `train --model knn --pca 30` means 30
+        steps = [("pca", PCA(n_components=pca, random_state=seed)),
+                 *((step, value) for step, value in steps if step != "pca")]
     pipeline = Pipeline([("log", LogColumns(tuple(log_columns))), ("scale", StandardScaler()),
                          *steps])
     settings = {one_of("params", key, TUNABLE[name]): value

@@ -40,3 +40,29 @@ class ClusterConfig:
         # Named as the public API and the command line name it (components=, --components).
         at_least("components", self.n_components, 1)
         at_least("seed", self.seed, 0)  # NumPy's and scikit-learn's seeds are not negative
+
+
+def refuse_vectors_for_frame_methods(methods: tuple[str, ...] | list[str], *,
+                                     feature_set: str, table: object = None) -> None:
+    """Refuse ``lstm-autoencoder`` on one vector a song (a feature table, or a vector
+    feature set) before any feature is computed: it was refused after, hours into a large
+    folder. A frame set of the wrong rank is still refused by the method once computed.
+
+    >>> refuse_vectors_for_frame_methods(["kmeans"], feature_set="kaggle")
+    >>> refuse_vectors_for_frame_methods(["lstm-autoencoder"], feature_set="kaggle")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `methods` lstm-autoencoder needs a frame set ...
+    """
+    if "lstm-autoencoder" not in methods:
+        return
+    from genriflow.features.sets import FeatureConfig
+    from genriflow.features.sets import feature_set as set_named
+
+    if table is None and set_named(feature_set).column_names(
+            FeatureConfig(set=feature_set)) is None:
+        return
+    given = ("a feature table (`table`)" if table is not None
+             else f"`feature_set` {feature_set!r}")
+    raise ConfigError("methods", "lstm-autoencoder needs a frame set (an array of frames a "
+                      f"song, such as genriflow-stack or log-mel); {given} is one vector a song")
