@@ -161,8 +161,7 @@ class Library:
             Analyse again the songs that failed before.
         device : str
         excerpts : int or None
-            A fixed count of 3 s excerpts a song; ``None``: the default, adaptive (as
-            :func:`genriflow.classify`).
+            A fixed count of 3 s excerpts a song; ``None``: adaptive (as ``genriflow.classify``).
         full : bool
             Analyse whole songs. With ``excerpts`` or ``full`` the analyses are stored
             under the model's identity with the sampling, so the songs are analysed again,
