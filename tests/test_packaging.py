@@ -46,3 +46,13 @@ def test_package_data_selects_every_data_file_git_tracks():
     missing = sorted(_tracked_data_files() - _package_data())
     assert not missing, f"pyproject.toml's package-data leaves out {missing}"
     assert "py.typed" in _package_data()
+
+
+def test_the_version_genriflow_reports_is_the_one_the_wheel_is_built_with():
+    """``genriflow --version``, the service and ``__version__`` say the package's own
+    version; pip and the model identities (``gtzan@genriflow-X``) read the metadata,
+    built from pyproject.toml: the two are written in two places and must agree."""
+    import genriflow
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert genriflow.__version__ == config["project"]["version"]
