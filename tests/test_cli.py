@@ -72,6 +72,15 @@ def test_help_text_flows_as_paragraphs_and_is_not_markup(command):
     assert "\\[" not in out.stdout and "[/" not in out.stdout
 
 
+@pytest.mark.parametrize("command", _commands(), ids=" ".join)
+def test_help_names_no_file_that_only_the_repository_has(command):
+    """A ``pip install`` user has no checkout: help that points at ``examples/`` (or
+    ``tools/``, ``benchmarks/``, ...) points at nothing."""
+    out = " ".join(in_process(*command, "--help").stdout.split())
+    for folder in ("examples/", "tools/", "benchmarks/", "tests/", "shared/", "docs/"):
+        assert folder not in out, (folder, out)
+
+
 def test_help_keeps_brackets_as_written():
     assert "[SONG] LIBRARY_DIR" in in_process("similar", "--help").stdout
     assert "pip install genriflow[ray]" in " ".join(in_process("predict", "--help").stdout.split())

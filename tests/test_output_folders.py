@@ -30,6 +30,7 @@ COMMANDS = {
     "cluster": ("cluster", "{data}", "--out", "{out}"),
     "plot": ("plot", "{data}", "--out", "{out}"),
     "demo-data": ("demo-data", "{out}"),
+    "demo": ("demo", "--per-genre", "10", "--seconds", "1", "--out", "{out}"),
 }
 
 
@@ -73,6 +74,22 @@ def test_an_output_folder_in_a_read_only_folder_is_refused_in_one_line(command, 
         locked.chmod(0o755)
     _one_line(ran, str(locked), "Permission denied")
     assert list(locked.iterdir()) == []
+
+
+def test_the_demo_names_its_own_option_and_starts_nothing(tmp_path):
+    """``genriflow demo`` in a folder it cannot write (a pip user's first command, run
+    wherever the shell is) named ``out_dir``, a parameter of a function inside it, after
+    announcing step 1/4."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        with without_dac_override():
+            ran = _run("demo", tmp_path, locked / "demo-output")
+    finally:
+        locked.chmod(0o755)
+    _one_line(ran, f"`--out` cannot make {locked / 'demo-output'} in {locked}")
+    assert ran.stdout == ""
 
 
 def test_the_python_api_raises_a_config_error_naming_the_folder(tmp_path):

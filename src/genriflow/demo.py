@@ -14,7 +14,7 @@ from rich.console import Console
 
 from genriflow.datasets.split_config import SplitConfig
 from genriflow.datasets.synthetic import check_corpus, make_demo_corpus
-from genriflow.errors import at_least
+from genriflow.errors import a_folder_to_write, at_least
 from genriflow.features.options import RunOptions
 from genriflow.progress import styled
 
@@ -63,11 +63,14 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
     Raises
     ------
     ConfigError
-        For ``per_genre`` under :data:`MIN_PER_GENRE` or a bad ``seconds``, before
-        anything is written.
+        For ``per_genre`` under :data:`MIN_PER_GENRE`, a bad ``seconds`` or an ``out``
+        that cannot be written (a file in the way, a read-only place), before anything
+        is written.
     """
     at_least("per_genre", per_genre, MIN_PER_GENRE)
     check_corpus(per_genre=per_genre, seconds=seconds, seed=seed)
+    # Checked here, as `out`: the corpus's own check named `out_dir`, after step 1/4 began
+    out = a_folder_to_write("out", out)
     from genriflow.datasets.splits import assign_splits
     from genriflow.features.dataset import from_audio
     from genriflow.inference.output import predictions_to_csv, render_predictions
@@ -76,7 +79,6 @@ def run_demo(out: str | os.PathLike, *, per_genre: int = 30, seconds: float = 10
     from genriflow.workflows.evaluate_model import model_split
     from genriflow.workflows.experiment import train_to_folder
 
-    out = Path(out)
     options = replace(options or RunOptions(), store=out / "store")
     say = console.print if console is not None else (lambda *a, **k: None)
     say(styled(("1/4", "bold"), f" synthesising {per_genre} x 10 genres x {seconds:g} s in "

@@ -34,9 +34,10 @@ def command(
                                        "logreg, knn, random-forest, gradient-boosting, mlp; "
                                        "model@feature-set for another input) or a network "
                                        "(mm-cnn, shortchunk-cnn, ...).")],
-    space: Annotated[Path | None, typer.Option(help="Search space, a YAML file (see "
-                                               "examples/tune/); default: the model's own.")
-                     ] = None,
+    space: Annotated[Path | None, typer.Option(
+        help="Search space, a YAML file: params: each parameter's {choices: [...]} or "
+             "{low: A, high: B} (log: true, step: S), e.g. params: {C: {low: 0.01, high: "
+             "100, log: true}}; default: the model's own (its report lists it).")] = None,
     sampler: Annotated[str, typer.Option(help="grid (every combination) or tpe.")] = "tpe",
     trials: Annotated[int, typer.Option(help="Trials the study holds when done (a grid: "
                                         "at most its size).")] = 20,
