@@ -2,8 +2,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const COLOURS = ["#0550ae", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7ea4",
-  "#cf222e", "#7d4e00", "#57606a", "#116329", "#953800", "#6639ba"];
+// a genre's colour: style.css's --c0 ... --c11, a lighter set in dark mode
+const colour = (j) => `var(--c${j % 12})`;
 let settings = { needs_token: false, library: false, multi_label: false };
 let busy = false;
 // the service's settings (a library? a token?) shape the request: a song chosen before
@@ -78,7 +78,7 @@ function stacked(labels, windows) {
       y -= h;
       const rect = rectOf(i * 10, y, 9.5, h,
         `${w.start.toFixed(1)} s: ${label} ${percent(w.probabilities[label])}`);
-      rect.setAttribute("fill", COLOURS[j % COLOURS.length]);
+      rect.style.fill = colour(j); // a style: an attribute takes no var()
       svg.append(rect);
     });
   });
@@ -146,8 +146,8 @@ function timeline(result) {
     : `Each genre's share of each window over the song, ${n}; the figures are in the ` +
       "table below");
   $("timeline-note").textContent = multi
-    ? "Each genre's own probability in each window, darker where more probable (a song " +
-      "can be several genres: they need not add up to 100\u00a0%)."
+    ? "Each genre's own probability in each window, the colour the stronger the more " +
+      "probable (a song can be several genres: they need not add up to 100\u00a0%)."
     : "Each genre's share of each window (they add up to 100\u00a0%).";
   const axis = document.createElement("p");
   axis.className = "axis";
@@ -161,7 +161,7 @@ function timeline(result) {
   $("legend").replaceChildren(...(multi ? [] : labels.map((label, j) => {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
-    swatch.style.background = COLOURS[j % COLOURS.length];
+    swatch.style.background = colour(j);
     li.append(swatch, label);
     return li;
   })));

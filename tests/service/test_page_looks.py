@@ -1,0 +1,75 @@
+"""The web page as it looks to people whose browser is set otherwise: a system in dark mode
+(every text 4.5:1 on its background, every mark of a chart 3:1), a high-contrast theme
+(forced colours: the bars still drawn) and a phone with a model whose genre names are long
+(the timeline's strips still there). Contrast is computed from the computed styles, as
+WCAG defines it, not read off a screenshot."""
+
+from __future__ import annotations
+
+import pytest
+
+#: WCAG's contrast of two CSS colours, and each colour's effective background (the first
+#: ancestor's that is not transparent), in the page.
+CONTRAST = """
+  const rgb = (s) => s.match(/[\\d.]+/g).map(Number);
+  const lum = (c) => { const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const contrast = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const behind = (e) => { for (let a = e; a; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor;
+      if (rgb(c).length < 4 || rgb(c)[3] > 0) return c; }
+    return getComputedStyle(document.documentElement).backgroundColor; };
+"""
+
+#: ``[what, ratio]`` for every visible text, and every mark of a chart, under its minimum.
+POOR = "(() => {" + CONTRAST + """
+  const poor = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const box = e.getBoundingClientRect();
+    if (!box.width || ![...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim()))
+      continue;
+    const r = contrast(getComputedStyle(e).color, behind(e));
+    if (r < 4.5) poor.push([`text ${e.tagName}#${e.id}.${e.className}`, r]);
+  }
+  const panel = behind(document.querySelector('#timeline'));
+  document.querySelectorAll('#timeline rect').forEach((rect, i) => {
+    const r = contrast(getComputedStyle(rect).fill, panel);
+    if (r < 3) poor.push([`timeline mark ${i} ${getComputedStyle(rect).fill}`, r]); });
+  document.querySelectorAll('#legend i').forEach((swatch) => {
+    const r = contrast(getComputedStyle(swatch).backgroundColor, panel);
+    if (r < 3) poor.push([`swatch of ${swatch.parentElement.textContent}`, r]); });
+  document.querySelectorAll('.bar > span').forEach((fill) => {
+    const r = contrast(getComputedStyle(fill).backgroundColor,
+                       getComputedStyle(fill.parentElement).backgroundColor);
+    if (r < 3) poor.push([`bar of ${fill.closest('li').textContent}`, r]); });
+  const focus = getComputedStyle(document.activeElement).outlineColor;
+  const around = contrast(focus, behind(document.activeElement.parentElement));
+  if (around < 3) poor.push([`focus outline ${focus}`, around]);
+  return poor;
+})()"""
+
+
+def analysed(page, url: str, song) -> None:
+    page.goto(url + "/")
+    page.wait_for_load_state("networkidle")
+    page.set_input_files("#song", str(song))
+    page.click("#analyse")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_and_the_charts_marks_keep_their_contrast_in_light_and_dark_mode(
+        browser, service, songs, scheme):
+    # In dark mode the timeline kept the light page's colours: four genres' (blue, brown,
+    # grey, dark green) were 2.3:1 to 2.7:1 on the dark panel, its legend's swatches too.
+    page = browser.new_page(color_scheme=scheme, viewport={"width": 1100, "height": 1000})
+    analysed(page, service.url, songs["rock"])
+    assert page.locator("#timeline svg.stacked rect").count() >= 10
+    assert page.locator("#legend i").count() == 10
+    page.keyboard.press("Tab")                    # from the results' title to the figures
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    page.keyboard.press("Enter")                  # the table shown, its outline drawn
+    assert page.evaluate(POOR) == []
+    page.close()
