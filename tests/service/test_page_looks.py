@@ -73,3 +73,16 @@ def test_text_and_the_charts_marks_keep_their_contrast_in_light_and_dark_mode(
     page.keyboard.press("Enter")                  # the table shown, its outline drawn
     assert page.evaluate(POOR) == []
     page.close()
+
+
+def test_a_high_contrast_theme_still_draws_the_bars_and_the_legend(browser, service, songs):
+    # Forced colours paint every background Canvas: each bar's fill was the colour of its
+    # track (1:1), and the legend's swatches vanished, keying nothing.
+    for scheme in ("light", "dark"):
+        page = browser.new_page(color_scheme=scheme, forced_colors="active",
+                                viewport={"width": 1100, "height": 1000})
+        analysed(page, service.url, songs["rock"])
+        assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+        assert page.locator("#moods .bar > span").count() >= 5
+        assert page.evaluate(POOR) == [], scheme
+        page.close()
