@@ -6,6 +6,8 @@ WCAG defines it, not read off a screenshot."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 #: WCAG's contrast of two CSS colours, and each colour's effective background (the first
@@ -86,3 +88,40 @@ def test_a_high_contrast_theme_still_draws_the_bars_and_the_legend(browser, serv
         assert page.locator("#moods .bar > span").count() >= 5
         assert page.evaluate(POOR) == [], scheme
         page.close()
+
+
+#: A model's genre names as long as some are (a taxonomy's path, no space to break at).
+LONG = "electronic---progressive-house-and-melodic-techno-"
+
+
+def test_a_multi_label_models_strips_keep_their_width_on_a_phone(browser, service, songs):
+    # The strips' names sat in an auto column that grew to a long name's whole width and
+    # left the strips none: on a phone every strip was 0 px wide, the chart gone.
+    with service.client() as http:               # the service's answer, its genres renamed
+        answer = http.post("/v1/classify", params={"tags": "false", "similar": "false"},
+                           files={"file": ("rock.wav", songs["rock"].read_bytes())}).json()
+    renamed = [f"{LONG}{genre}" for genre in answer["probabilities"]]
+    text = json.dumps(answer)
+    for genre, name in zip(answer["probabilities"], renamed):
+        text = text.replace(f'"{genre}"', f'"{name}"')
+    page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    # the page told the model is multi-label, then given that answer (a route cannot pass
+    # a file on: Playwright sends its body empty)
+    page.route("**/readyz", lambda route: route.fulfill(
+        json=route.fetch().json() | {"multi_label": True}))
+    page.route("**/v1/classify?*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=text))
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.uncheck("#tags")
+    page.set_input_files("#song", str(songs["rock"]))
+    page.click("#analyse")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    strips = page.evaluate("""[...document.querySelectorAll('#timeline .heat > svg')].map(
+        (svg) => [svg.previousElementSibling.textContent, svg.getBoundingClientRect().width,
+                  svg.parentElement.getBoundingClientRect().width])""")
+    assert [name for name, _, _ in strips] == renamed
+    for name, width, whole in strips:
+        assert width >= 0.5 * whole, (name, width, whole)
+    assert page.evaluate("document.documentElement.scrollWidth") == 360
+    page.close()
