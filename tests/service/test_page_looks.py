@@ -74,6 +74,9 @@ def test_text_and_the_charts_marks_keep_their_contrast_in_light_and_dark_mode(
     assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
     page.keyboard.press("Enter")                  # the table shown, its outline drawn
     assert page.evaluate(POOR) == []
+    page.dispatch_event("#drop", "dragenter")     # a song dragged over: the drop zone lit
+    assert page.evaluate("document.querySelector('#drop').classList.contains('over')")
+    assert page.evaluate(POOR) == []              # its hint was 4.497:1 in dark mode
     page.close()
 
 
