@@ -105,7 +105,7 @@ def test_a_multi_label_models_strips_keep_their_width_on_a_phone(browser, servic
                            files={"file": ("rock.wav", songs["rock"].read_bytes())}).json()
     renamed = [f"{LONG}{genre}" for genre in answer["probabilities"]]
     text = json.dumps(answer)
-    for genre, name in zip(answer["probabilities"], renamed):
+    for genre, name in zip(answer["probabilities"], renamed, strict=True):
         text = text.replace(f'"{genre}"', f'"{name}"')
     page = browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2)
     # the page told the model is multi-label, then given that answer (a route cannot pass
