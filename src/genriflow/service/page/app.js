@@ -251,7 +251,7 @@ async function analyse(file, note = "") {
   // aria-disabled, not disabled: a disabled button would drop the keyboard focus
   $("analyse").setAttribute("aria-disabled", "true");
   const also = note ? ` ${note}` : "";
-  if (!ready) say(`${file.name} waits for the service: it goes once the model is ready.`);
+  if (!ready && !$("error").dataset.unreachable) say(`${file.name} waits for the service: it goes once the model is ready.`);
   try {
     await settingsReady; // meanwhile checkReady says what the song waits for
     if (current !== mine) return;
@@ -327,6 +327,13 @@ function checkReady() {
       settingsLoaded();
       if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
       if ($("error").dataset.unreachable) { say(""); delete $("error").dataset.unreachable; }
+    } else if (data.error && data.error.message !== "the model is loading") {
+      // why the model cannot be loaded (a damaged model folder): no wait mends it, and
+      // "still loading" was said for ever; asked again, for a service restarted
+      say(`The service cannot analyse songs: its model failed to load: ${
+        data.error.message}.`, true);
+      $("error").dataset.unreachable = "1";
+      setTimeout(checkReady, 5000);
     } else {
       say("The model is still loading; it will answer shortly" +
         `${current ? `, and ${current.file.name} goes then` : ""}.`);
