@@ -109,6 +109,7 @@ TIER_BY_FIXTURE = {
 TIER_BY_FILE = {
     "service/test_page.py": ("browser", "network"),
     "service/test_page_refusals.py": ("browser", "network"),
+    "service/test_page_looks.py": ("browser", "network"),
     "beets_plugin/test_beet_end_to_end.py": ("subprocess",),
     "test_interrupt.py": ("subprocess",),
 }

@@ -6,6 +6,7 @@ regions: test_page_refusals.py.)"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from base64 import b64encode
@@ -349,4 +350,64 @@ def test_a_lost_settings_answer_is_asked_again_and_a_waiting_song_then_goes(brow
     assert len(asked) >= 2 and page.text_content("#error") == ""
     similar = page.locator("#similar li")
     assert similar.count() == 3 and str(songs["rock"]) in similar.nth(0).inner_text()
+    page.close()
+
+
+def test_a_second_song_chosen_while_the_first_is_analysed_is_the_one_analysed(
+        browser, service, songs):
+    # Analyse pressed for another song while one was analysed did nothing, silently: the
+    # first song's results came, under a chooser that named the second.
+    page = browser.new_page()
+    held = []
+    page.route("**/v1/classify?*",
+               lambda route: held.append(route) if not held else route.continue_())
+    page.goto(service.url + "/")
+    page.wait_for_load_state("networkidle")
+    page.uncheck("#tags")
+    page.set_input_files("#song", str(songs["rock"]))
+    page.click("#analyse")
+    for _ in range(600):                            # the first song's request, held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert page.text_content("#status") == "Analysing rock.wav ..."
+    page.keyboard.press("Enter")                    # again, the same song: nothing new
+    page.set_input_files("#song", str(songs["jazz"]))
+    page.focus("#analyse")                          # marked busy (aria-disabled), not off
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#status').textContent"
+                           ".startsWith('Done')", timeout=60_000)
+    assert page.text_content("#file-name") == "jazz.wav"
+    with contextlib.suppress(Exception):            # given up: nothing to continue
+        held[0].continue_()                         # the first's answer, were it waited for
+    page.wait_for_timeout(1000)
+    assert page.text_content("#file-name") == "jazz.wav"
+    assert page.text_content("#status").startswith("Done") and page.is_visible("#results")
+    assert page.get_attribute("#analyse", "aria-disabled") is None
+    page.close()
+
+
+def test_a_song_chosen_while_the_model_loads_is_said_to_wait_for_it(browser, service, songs):
+    # "The model is still loading" went on, the song chosen meanwhile never mentioned: it
+    # seemed ignored until, later, it was analysed.
+    page = browser.new_page()
+    asked = []
+
+    def loading_at_first(route) -> None:
+        asked.append(route.request.url)
+        if len(asked) == 1:
+            route.fulfill(status=503, json={"error": {"code": "not-ready",
+                                                      "message": "the model is loading"}})
+        else:
+            route.continue_()
+
+    page.route("**/readyz", loading_at_first)
+    page.goto(service.url + "/")
+    page.wait_for_function("document.querySelector('#status').textContent"
+                           ".includes('still loading')", timeout=30_000)
+    page.set_input_files("#song", str(songs["rock"]))
+    page.click("#analyse")
+    assert "rock.wav" in page.text_content("#status")
+    page.wait_for_selector("#results:not([hidden])", timeout=60_000)
+    assert page.text_content("#file-name") == "rock.wav" and len(asked) >= 2
     page.close()

@@ -165,3 +165,25 @@ def test_a_service_that_needs_a_token_asks_for_it(browser, running, songs, token
                                  "accepted.")
         assert page.evaluate(FOCUSED) == "token"  # where to put it right
         page.close()
+
+
+def test_a_model_that_failed_to_load_is_said_not_still_loading(browser, running, songs,
+                                                               tmp_path):
+    # /readyz said why (a damaged model folder) and the page said "The model is still
+    # loading; it will answer shortly" for ever, a song chosen meanwhile waiting for it.
+    damaged = tmp_path / "damaged-model"
+    damaged.mkdir()
+    (damaged / "config.json").write_text("{}\n")
+    with running(ServiceConfig(model=str(damaged), workers=1), wait_ready=False) as service:
+        page = browser.new_page()
+        page.goto(service.url + "/")
+        page.wait_for_function("document.querySelector('#error').textContent !== ''",
+                               timeout=30_000)
+        message = page.text_content("#error")
+        assert message.startswith("The service cannot analyse songs: its model failed to "
+                                  f"load: {damaged}: "), message
+        assert page.text_content("#status") == ""
+        send(page, songs["rock"])                 # the reason stays: the song cannot go
+        page.wait_for_timeout(300)
+        assert page.text_content("#error") == message
+        page.close()

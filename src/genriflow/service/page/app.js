@@ -2,15 +2,17 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const COLOURS = ["#0550ae", "#bf3989", "#1a7f37", "#bc4c00", "#8250df", "#0a7ea4",
-  "#cf222e", "#7d4e00", "#57606a", "#116329", "#953800", "#6639ba"];
+// a genre's colour: style.css's --c0 ... --c11, a lighter set in dark mode
+const colour = (j) => `var(--c${j % 12})`;
 let settings = { needs_token: false, library: false, multi_label: false };
-let busy = false;
 // the service's settings (a library? a token?) shape the request: a song chosen before
 // /readyz answered waits for them instead of going without its similar songs
 let settingsLoaded;
 const settingsReady = new Promise((resolve) => { settingsLoaded = resolve; });
-let waiting = false;
+// the song in hand, { file, stop } (stop: its request's AbortController), or null: one at
+// a time, and an earlier answer never lands on a later song
+let current = null;
+let ready = false; // /readyz said so
 
 // progress and results in the polite status region, a refusal in the alert region: one
 // message at a time, the other emptied
@@ -78,7 +80,7 @@ function stacked(labels, windows) {
       y -= h;
       const rect = rectOf(i * 10, y, 9.5, h,
         `${w.start.toFixed(1)} s: ${label} ${percent(w.probabilities[label])}`);
-      rect.setAttribute("fill", COLOURS[j % COLOURS.length]);
+      rect.style.fill = colour(j); // a style: an attribute takes no var()
       svg.append(rect);
     });
   });
@@ -146,8 +148,8 @@ function timeline(result) {
     : `Each genre's share of each window over the song, ${n}; the figures are in the ` +
       "table below");
   $("timeline-note").textContent = multi
-    ? "Each genre's own probability in each window, darker where more probable (a song " +
-      "can be several genres: they need not add up to 100\u00a0%)."
+    ? "Each genre's own probability in each window, the colour the stronger the more " +
+      "probable (a song can be several genres: they need not add up to 100\u00a0%)."
     : "Each genre's share of each window (they add up to 100\u00a0%).";
   const axis = document.createElement("p");
   axis.className = "axis";
@@ -161,7 +163,7 @@ function timeline(result) {
   $("legend").replaceChildren(...(multi ? [] : labels.map((label, j) => {
     const li = document.createElement("li");
     const swatch = document.createElement("i");
-    swatch.style.background = COLOURS[j % COLOURS.length];
+    swatch.style.background = colour(j);
     li.append(swatch, label);
     return li;
   })));
@@ -233,31 +235,41 @@ function refusal(response, data, file) {
     message;
 }
 
+// the same file chosen again (a drop and the chooser give two File objects for one file)
+const same = (a, b) =>
+  a.name === b.name && a.size === b.size && a.lastModified === b.lastModified;
+
 // `note`: said with the progress and the outcome (several files dropped)
 async function analyse(file, note = "") {
-  if (busy || waiting) return; // one song at a time: an earlier answer never lands on a later song
-  waiting = true;
-  await settingsReady;
-  waiting = false;
+  if (current && same(current.file, file)) return; // Analyse again: that song is in hand
+  // another song chosen or dropped meanwhile is the one wanted now: the earlier one's
+  // answer is not waited for (it was, and the later song silently never sent)
+  if (current) current.stop.abort();
+  const mine = { file, stop: new AbortController() };
+  current = mine;
   $("results").hidden = true; // the last song's results are not this one's
-  if (settings.needs_token && !$("token").value) {
-    say("Enter the API token first.", true);
-    $("token").focus();
-    return;
-  }
-  const body = new FormData();
-  body.append("file", file, file.name);
-  const params = new URLSearchParams({ tags: $("tags").checked, similar: settings.library });
-  const headers = {};
-  if ($("token").value) headers.Authorization = `Bearer ${$("token").value}`;
   // aria-disabled, not disabled: a disabled button would drop the keyboard focus
-  busy = true;
   $("analyse").setAttribute("aria-disabled", "true");
   const also = note ? ` ${note}` : "";
-  say(`Analysing ${file.name} ...${also}`);
+  if (!ready && !$("error").dataset.unreachable) say(`${file.name} waits for the service: it goes once the model is ready.`);
   try {
-    const response = await fetch(`/v1/classify?${params}`, { method: "POST", body, headers });
+    await settingsReady; // meanwhile checkReady says what the song waits for
+    if (current !== mine) return;
+    if (settings.needs_token && !$("token").value) {
+      say("Enter the API token first.", true);
+      $("token").focus();
+      return;
+    }
+    const body = new FormData();
+    body.append("file", file, file.name);
+    const params = new URLSearchParams({ tags: $("tags").checked, similar: settings.library });
+    const headers = {};
+    if ($("token").value) headers.Authorization = `Bearer ${$("token").value}`;
+    say(`Analysing ${file.name} ...${also}`);
+    const response = await fetch(`/v1/classify?${params}`,
+      { method: "POST", body, headers, signal: mine.stop.signal });
     const data = await response.json().catch(() => null);
+    if (current !== mine) return;
     if (!response.ok || !data) {
       say(refusal(response, data, file) + also, true);
       if (response.status === 401) $("token").focus();
@@ -267,10 +279,13 @@ async function analyse(file, note = "") {
     say(summary(data) + also);
     $("results-title").focus({ preventScroll: true });
   } catch (err) {
+    if (current !== mine) return; // stopped for a later song: not the service's fault
     say(`The service cannot be reached (${err.message || err}).`, true);
   } finally {
-    busy = false;
-    $("analyse").removeAttribute("aria-disabled");
+    if (current === mine) {
+      current = null;
+      $("analyse").removeAttribute("aria-disabled");
+    }
   }
 }
 
@@ -308,18 +323,28 @@ function checkReady() {
       settings = { needs_token: data.needs_token, library: data.library,
         multi_label: data.multi_label === true };
       $("token-row").hidden = !settings.needs_token;
+      ready = true;
       settingsLoaded();
       if ($("status").dataset.loading) { say(""); delete $("status").dataset.loading; }
       if ($("error").dataset.unreachable) { say(""); delete $("error").dataset.unreachable; }
+    } else if (data.error && data.error.message !== "the model is loading") {
+      // why the model cannot be loaded (a damaged model folder): no wait mends it, and
+      // "still loading" was said for ever; asked again, for a service restarted
+      say(`The service cannot analyse songs: its model failed to load: ${
+        data.error.message}.`, true);
+      $("error").dataset.unreachable = "1";
+      setTimeout(checkReady, 5000);
     } else {
-      say("The model is still loading; it will answer shortly.");
+      say("The model is still loading; it will answer shortly" +
+        `${current ? `, and ${current.file.name} goes then` : ""}.`);
       $("status").dataset.loading = "1";
       setTimeout(checkReady, 2000);
     }
   }).catch(() => {
     // asked again, not given up: a song chosen meanwhile waits for these settings, and
     // would wait for ever after one lost answer (a service restarting, a network blip)
-    say("The service cannot be reached; trying again every few seconds.", true);
+    say("The service cannot be reached; trying again every few seconds" +
+      `${current ? `, and ${current.file.name} goes once it answers` : ""}.`, true);
     $("error").dataset.unreachable = "1";
     setTimeout(checkReady, 3000);
   });
