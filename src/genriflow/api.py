@@ -287,7 +287,7 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
         shares (GTZAN's genres from the taggers, no training); see
         :func:`describe_models`.
     sr : int or None
-        The waveform's sample rate; only with a waveform.
+        The waveform's sample rate (4000 to 768000 Hz); only with a waveform.
     k, excerpts, full, aggregation, options
         As for :class:`Classifier`.
 
@@ -334,7 +334,7 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None
     audio : path, sequence of paths, folder, or np.ndarray
         As for :func:`classify`.
     sr : int or None
-        The waveform's sample rate; only with a waveform.
+        The waveform's sample rate (4000 to 768000 Hz); only with a waveform.
     k : int
         Tags listed per song (``top``).
     excerpts, full, options
