@@ -159,14 +159,16 @@ def test_run_folders_written_before_the_mark_are_known_by_their_files(tmp_path):
     assert a_run_folder("out", empty, kind="evaluate") == empty
 
 
-@pytest.mark.parametrize("command", ["evaluate", "compare", "tune", "cluster", "open-set"])
+@pytest.mark.parametrize("command", ["evaluate", "compare", "tune", "cluster", "open-set",
+                                     "plot"])
 def test_a_run_whose_data_is_missing_claims_no_folder(command, tmp_path):
-    # it marked out as its run folder first, and a later run of another command
-    # (plot, say) there was refused
+    # it marked out as its run folder first, and a later run of another command there
+    # was refused
     out = tmp_path / "run"
-    _one_line(_run(command, tmp_path, out), str(tmp_path / "songs"), "no such folder")
+    says = "file not found" if command == "plot" else "no such folder"
+    _one_line(_run(command, tmp_path, out), str(tmp_path / "songs"), says)
     assert not out.exists()
-    assert a_run_folder("out", out, kind="plot") == out
+    assert a_run_folder("out", out, kind="cluster" if command == "plot" else "plot") == out
 
 
 def test_the_data_is_checked_before_the_folder_is_claimed(tmp_path):

@@ -32,6 +32,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genriflow.audio.errors import AudioError, AudioErrorKind
 from genriflow.errors import ConfigError, a_path, at_least
 from genriflow.features.options import RunOptions, given_options
 from genriflow.features.sampling import Sampling
@@ -563,5 +564,7 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     a_run_folder("out", out, kind="plot")
     from genriflow.plots.folder import plot_to_folder
 
+    if not os.path.lexists(target):  # said before the run folder is claimed
+        raise AudioError(target, "file not found", AudioErrorKind.MISSING)
     claim_run_folder(out, kind="plot")
     return plot_to_folder(target, out, offset=offset, duration=duration, options=options)
