@@ -174,3 +174,24 @@ def test_run_folders_written_before_the_mark_are_known_by_their_files(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert a_run_folder("out", empty, kind="evaluate") == empty
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare", "tune", "cluster", "open-set",
+                                     "plot"])
+def test_a_run_whose_data_is_missing_claims_no_folder(command, tmp_path):
+    # it marked out as its run folder first, and a later run of another command there
+    # was refused
+    out = tmp_path / "run"
+    says = "file not found" if command == "plot" else "no such folder"
+    _one_line(_run(command, tmp_path, out), str(tmp_path / "songs"), says)
+    assert not out.exists()
+    assert a_run_folder("out", out, kind="cluster" if command == "plot" else "plot") == out
+
+
+def test_the_data_is_checked_before_the_folder_is_claimed(tmp_path):
+    song = tmp_path / "song.wav"
+    song.write_bytes(b"RIFF")
+    with pytest.raises(genriflow.DatasetError, match="not a folder of labelled audio"):
+        claim_run_folder(tmp_path / "run", kind="tune", data=song)
+    assert not (tmp_path / "run").exists()
+    assert claim_run_folder(tmp_path / "run", kind="tune", data=None) == tmp_path / "run"

@@ -32,6 +32,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from genriflow.audio.errors import AudioError, AudioErrorKind
 from genriflow.errors import ConfigError, a_path, at_least
 from genriflow.features.options import RunOptions, given_options
 from genriflow.features.sampling import Sampling
@@ -287,7 +288,7 @@ def classify(audio: Audio, *, model: Model | GenreClassifier = DEFAULT_MODEL,
         shares (GTZAN's genres from the taggers, no training); see
         :func:`describe_models`.
     sr : int or None
-        The waveform's sample rate; only with a waveform.
+        The waveform's sample rate (4000 to 768000 Hz); only with a waveform.
     k, excerpts, full, aggregation, options
         As for :class:`Classifier`.
 
@@ -334,7 +335,7 @@ def tag(audio: Audio, *, sr: int | None = None, k: int = 5, excerpts: int | None
     audio : path, sequence of paths, folder, or np.ndarray
         As for :func:`classify`.
     sr : int or None
-        The waveform's sample rate; only with a waveform.
+        The waveform's sample rate (4000 to 768000 Hz); only with a waveform.
     k : int
         Tags listed per song (``top``).
     excerpts, full, options
@@ -563,5 +564,7 @@ def plot(target: str | os.PathLike, *, out: str | os.PathLike, offset: float = 0
     a_run_folder("out", out, kind="plot")
     from genriflow.plots.folder import plot_to_folder
 
+    if not os.path.lexists(target):  # said before the run folder is claimed
+        raise AudioError(target, "file not found", AudioErrorKind.MISSING)
     claim_run_folder(out, kind="plot")
     return plot_to_folder(target, out, offset=offset, duration=duration, options=options)

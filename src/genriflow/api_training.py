@@ -301,7 +301,7 @@ def tune(data: str | os.PathLike, *, model: str, out: str | os.PathLike,
 
     loaded = load_space(space, model) if space is not None else None
     a_run_folder("out", out, kind="tune")
-    claim_run_folder(out, kind="tune")
+    claim_run_folder(out, kind="tune", data=data)
     return tune_to_folder(data, out, config, space=loaded, storage=storage, options=options)
 
 
@@ -390,12 +390,12 @@ def evaluate(data: str | os.PathLike | None = None, *, model: Model | GenreClass
             raise ConfigError("data", f"{loaded.config.get('model', 'this model')} is scored "
                               "song by song, as classify does: give labelled audio, not a "
                               "table")
-        claim_run_folder(out, kind="evaluate")
+        claim_run_folder(out, kind="evaluate", data=data)
         metrics, errors = evaluate_songs_to_folder(loaded, data, out, part=part,
                                                    options=options, model_folder=source)
         return Run(Path(out), metrics, errors)
     dataset = _dataset(data, table, loaded.feature_config, options)
-    claim_run_folder(out, kind="evaluate")
+    claim_run_folder(out, kind="evaluate", data=data)
     metrics = evaluate_to_folder(loaded, dataset, out, part=part, model_folder=source)
     return Run(Path(out), metrics, dataset.errors)
 
@@ -537,7 +537,7 @@ def compare(data: str | os.PathLike | None = None, *, models: Sequence[str] | No
     a_run_folder("out", out, kind="compare")
     from genriflow.workflows.train_any import compare as run_compare
 
-    claim_run_folder(out, kind="compare")
+    claim_run_folder(out, kind="compare", data=data)
     return run_compare(data, models, out, table=table, split=split_config, epochs=epochs,
                        device=device, options=options)
 

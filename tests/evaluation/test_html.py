@@ -49,6 +49,23 @@ def test_html_is_idempotent_and_adds_later_pictures(tmp_path):
     assert (tmp_path / "report.html").read_text() == page
 
 
+def test_a_rerun_shows_only_its_own_pictures_and_keeps_the_others(tmp_path):
+    # An evaluation rerun into a folder holding an earlier run's training curves and a
+    # picture of the user's own: report.md embedded the curves as this run's, and
+    # report.html showed every PNG of the folder.
+    plot_cluster_assignments(["blues", "jazz"], [0, 1], "Old", tmp_path / "curves.png")
+    (tmp_path / "mine.png").write_bytes((tmp_path / "curves.png").read_bytes())
+    write_report(tmp_path, "Run", small_metrics())
+    assert "curves.png" not in (tmp_path / "report.md").read_text()
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 2  # per-class and confusion
+    assert "<h2>Pictures</h2>" not in page and "mine.png" not in page
+    assert (tmp_path / "curves.png").is_file() and (tmp_path / "mine.png").is_file()
+    write_report(tmp_path, "Run", small_metrics(), curves=tmp_path / "curves.png")
+    assert "](curves.png)" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "report.html").read_text().count('src="data:image/png;base64,') == 3
+
+
 def test_cluster_columns_follow_their_genre():
     from genriflow.evaluation.plots import _cluster_order
 

@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from genriflow.audio import ARRAY_PATH, AudioError, to_mono_resampled
+from genriflow.audio import ARRAY_PATH, AudioError, mono_waveform, to_mono_resampled
 from genriflow.errors import ConfigError
 from genriflow.features.extract import extract, extract_waveform
 from genriflow.features.options import RunOptions
@@ -72,6 +72,21 @@ def test_bad_arrays_raise_audio_errors(y, reason):
 def test_a_bad_rate_is_a_config_error(sr):
     with pytest.raises(ConfigError, match="`sr` must be"):
         extract_waveform(tone(2.0), sr, KAGGLE)
+
+
+@pytest.mark.parametrize("sr", [1, 100, 3999, 768001, 10**7])
+def test_a_rate_no_waveform_has_is_a_config_error_naming_sr(sr):
+    # sr=1 read 4 s of samples as a day of audio, in silence
+    with pytest.raises(ConfigError) as refused:
+        extract_waveform(tone(2.0), sr, KAGGLE)
+    assert str(refused.value) == ("`sr` must be the waveform's sample rate, 4000 to 768000 "
+                                  f"Hz; got {sr}")
+
+
+def test_the_lowest_and_highest_rates_are_taken():
+    for sr in (4000, 768000):
+        y = tone(1.0, sr=sr)
+        np.testing.assert_allclose(mono_waveform(y, sr), y, rtol=1e-6)
 
 
 def test_integer_pcm_is_scaled_as_a_decoder_scales_it():

@@ -168,6 +168,9 @@ def test_sr_with_a_file_is_refused_by_every_function_in_one_line(call, songs):
     assert str(refused.value) == "`sr` is for waveforms; files carry their own rate"
     with pytest.raises(genriflow.ConfigError, match="^`sr` is needed with a waveform"):
         function(tone(4.0))
+    with pytest.raises(genriflow.ConfigError, match=r"^`sr` must be the waveform's sample "
+                                                    r"rate, 4000 to 768000 Hz; got 1$"):
+        function(tone(4.0), sr=1)
 
 
 @pytest.mark.parametrize("call", ["classify", "tag", "analyse"])

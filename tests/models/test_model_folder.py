@@ -65,7 +65,23 @@ DAMAGES = {  # what is done to a saved folder, what the one-line error then says
                    "damaged or not written by genriflow (no 'features')"),
     "weights not a skops file": ("model.skops", b"garbage",
                                  "damaged or not written by genriflow (BadZipFile: "),
+    # labels.json was never read for a classical model: any content loaded in silence
+    "labels not JSON": ("labels.json", b'["jazz", "metal"', "labels.json: not valid JSON"),
+    "labels of another model": ("labels.json", b'["rock", "metal", "pop"]',
+                                "labels.json: says the genres are rock, metal, pop, but the "
+                                "model's are jazz, metal, pop (in this order)"),
+    "labels reordered": ("labels.json", b'["metal", "jazz", "pop"]',
+                         "says the genres are metal, jazz, pop"),
+    "labels not a list": ("labels.json", b'{"0": "jazz"}', "says the genres are {'0': 'jazz'}"),
 }
+
+
+def test_a_classical_folder_without_labels_json_loads(tmp_path):
+    X, y = _toy()
+    folder = ClassicalGenreModel(LogisticRegression().fit(X, y), FeatureConfig()).save(
+        tmp_path / "m")
+    (folder / "labels.json").unlink()
+    assert load_model(folder).labels == ["jazz", "metal", "pop"]
 
 
 @pytest.mark.parametrize("damage", DAMAGES)

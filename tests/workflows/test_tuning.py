@@ -62,6 +62,13 @@ def test_tune_grid_to_the_end(demo_corpus, feature_cache, tmp_path):
     assert "data:image/png;base64," in (out / "report.html").read_text()
     config = json.loads((out / "config.json").read_text())
     assert config["study"] == "run" and config["tune"]["sampler"] == "grid"
+    # a rerun (it resumes) shows its own pictures, not every PNG left in the folder
+    (out / "mine.png").write_bytes((out / "history.png").read_bytes())
+    genriflow.tune(demo_corpus, model="logreg", space=space, sampler="grid", trials=10,
+                   out=out, split="stratified", options=RunOptions(store=feature_cache))
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 1 and "mine.png" not in page
+    assert (out / "mine.png").is_file()
     other = _write(tmp_path / "other.yaml", "params:\n  C: {choices: [5.0]}\n")
     with pytest.raises(genriflow.ConfigError, match="^`out` its study 'run' .* is another "
                                                      "search's"):

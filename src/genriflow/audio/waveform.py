@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from genriflow.audio.errors import AudioError, AudioErrorKind
-from genriflow.errors import ConfigError, at_least
+from genriflow.errors import ConfigError
 
 #: The name an in-memory waveform goes by in results and errors.
 ARRAY_PATH = "<array>"
@@ -88,6 +88,31 @@ def _channel_mean(y: np.ndarray, axis: int) -> np.ndarray:
     return total
 
 
+#: The rates in Hz a waveform is taken at. Outside them the rate is almost surely a mistake
+#: (``sr=1``: four seconds of samples read as 24 hours of audio), not a recording.
+WAVEFORM_RATES = (4000, 768000)
+
+
+def waveform_rate(sr: object) -> int:
+    """``sr`` if it is a waveform's rate: a whole number of Hz within
+    :data:`WAVEFORM_RATES`; the one check of every waveform's ``sr``.
+
+    >>> waveform_rate(22050)
+    22050
+    >>> waveform_rate(1)
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `sr` must be the waveform's sample rate, 4000 to 768000 Hz; got 1
+    """
+    if not isinstance(sr, numbers.Integral) or isinstance(sr, bool):
+        raise ConfigError("sr", f"must be a whole number of Hz; got {sr!r}")
+    low, high = WAVEFORM_RATES
+    if not low <= sr <= high:
+        raise ConfigError("sr", f"must be the waveform's sample rate, {low} to {high} Hz; "
+                          f"got {sr}")
+    return int(sr)
+
+
 def mono_waveform(y: np.ndarray, sr: int) -> np.ndarray:
     """Check an in-memory waveform and downmix it, at its own rate.
 
@@ -106,14 +131,12 @@ def mono_waveform(y: np.ndarray, sr: int) -> np.ndarray:
     Raises
     ------
     ConfigError
-        If ``sr`` is not a whole number of Hz of at least 1.
+        If ``sr`` is not a whole number of Hz within :data:`WAVEFORM_RATES`.
     AudioError
         Not numbers, not 1-D or 2-D, no samples, NaN or infinite values, or a peak past
         :data:`MAX_PEAK`.
     """
-    if not isinstance(sr, numbers.Integral) or isinstance(sr, bool):
-        raise ConfigError("sr", f"must be a whole number of Hz; got {sr!r}")
-    at_least("sr", sr, 1)
+    sr = waveform_rate(sr)
     y = np.asarray(y)
     if np.issubdtype(y.dtype, np.signedinteger):
         y = y.astype(np.float32) / (float(np.iinfo(y.dtype).max) + 1.0)

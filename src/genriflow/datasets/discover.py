@@ -196,11 +196,7 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
         return _fma(root)
     if root.is_file() and root.suffix.lower() == ".csv":
         return read_manifest(root)
-    if root.exists() and not root.is_dir():
-        raise DatasetError(f"{root}: not a folder of labelled audio nor a manifest .csv "
-                           "(labelled data is a folder per genre, or a CSV of path,label)")
-    if not root.is_dir():
-        raise DatasetError(f"{root}: no such folder")
+    check_source(root)
     if (root / "manifest.csv").is_file():
         return read_manifest(root / "manifest.csv")
     files, unlisted = find_audio_files(root)
@@ -215,6 +211,29 @@ def discover(root: str | os.PathLike) -> pd.DataFrame:
             "put each in a folder named after its genre"
         )
     return dataset_frame([str(f.resolve()) for f in files], [f.parent.name for f in files])
+
+
+def check_source(root: str | os.PathLike | None) -> None:
+    """Refuse ``root`` as labelled audio if it is not there, or is a file other than a
+    manifest (``.csv``, ``.tsv``): what :func:`discover_labelled` says first, for a command
+    to say it before it claims its run folder (a run that cannot start leaves none).
+    ``None`` (no audio given) passes.
+
+    Raises
+    ------
+    DatasetError
+        Naming ``root`` and the reason.
+    """
+    if root is None:
+        return
+    root = Path(root)
+    if root.is_file() and root.suffix.lower() in (".csv", ".tsv"):
+        return
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"{root}: not a folder of labelled audio nor a manifest .csv "
+                           "(labelled data is a folder per genre, or a CSV of path,label)")
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such folder")
 
 
 def read_manifest(csv_path: str | os.PathLike) -> pd.DataFrame:

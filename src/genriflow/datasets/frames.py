@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,23 @@ DATASET_COLUMNS = ("path", "label", "group", "split", "key")
 
 class DatasetError(GenriflowError, ValueError):
     """A dataset folder or manifest that cannot be used, with the reason."""
+
+
+#: The table formats a file's ending names (``.csv``, ``.parquet``).
+TABLE_FORMATS = ("csv", "parquet")
+
+
+def table_format(path: str | os.PathLike, formats: Sequence[str] = TABLE_FORMATS) -> str | None:
+    """The one of ``formats`` that ``path``'s ending names, in any case (``x.PARQUET`` is
+    parquet), else ``None``: the one rule for every command that reads or writes a table.
+
+    >>> table_format("x.PARQUET"), table_format("x.csv"), table_format("x.txt")
+    ('parquet', 'csv', None)
+    >>> table_format("songs.Json", ("csv", "parquet", "json"))
+    'json'
+    """
+    ending = Path(path).suffix.lower().lstrip(".")
+    return ending if ending in formats else None
 
 
 def read_table(path: str | Path, **options) -> pd.DataFrame:
@@ -37,7 +56,7 @@ def read_table(path: str | Path, **options) -> pd.DataFrame:
 
     path = Path(path)
     try:
-        if path.suffix == ".parquet":
+        if table_format(path) == "parquet":
             return pd.read_parquet(path, **options)
         return pd.read_csv(path, **options)
     except pd.errors.EmptyDataError:

@@ -1,10 +1,10 @@
 """``report.html``: a run folder's ``report.md`` and pictures in one self-contained file.
 
 The Markdown is rendered by Python-Markdown (``tables`` extension, raw HTML shown as text);
-every picture it refers to, and every other PNG of the folder (in a closing "Pictures"
-section), is embedded as a base64 ``data:`` URI, so the file can be mailed or archived alone.
-No external resource and no JavaScript. Rewriting is idempotent: the page depends only on
-``report.md`` and the PNGs.
+every picture it refers to, and the run's other pictures (``pictures``; without it every
+other PNG of the folder) in a closing "Pictures" section, is embedded as a base64
+``data:`` URI, so the file can be mailed or archived alone. No external resource and no
+JavaScript. Rewriting is idempotent: the page depends only on ``report.md`` and the PNGs.
 """
 
 from __future__ import annotations

@@ -32,14 +32,16 @@ def write_errors(folder: str | os.PathLike, errors: Sequence[AudioError]) -> Pat
 
 
 def write_report(folder: str | os.PathLike, title: str, metrics: dict,
-                 errors: Sequence[AudioError] = ()) -> Path:
+                 errors: Sequence[AudioError] = (), *,
+                 curves: str | os.PathLike | None = None) -> Path:
     """Write a run folder's report and return the path of ``report.md``.
 
     Besides ``report.md``: ``metrics.json``, ``errors.csv``, the per-genre bars
     (``per-class.png``) and the confusion matrix (``confusion.png``, ``confusion.csv``) when
     the test figures have them, and last ``report.html`` (see
-    :func:`~genriflow.evaluation.html.write_html_report`), which also shows every other PNG
-    already in the folder.
+    :func:`~genriflow.evaluation.html.write_html_report`), which shows this run's pictures
+    alone: a PNG left in the folder by an earlier run (or put there by the user) is
+    neither shown nor removed.
 
     Parameters
     ----------
@@ -52,6 +54,8 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         ``chosen``, ``selection_valid_accuracy``, ``auto`` (what ``--model auto`` tried),
         ``train_accuracy`` and ``folds``.
     errors : sequence of AudioError
+    curves : path or None
+        A network's training curves, drawn by the run into ``folder``, shown in the report.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -88,15 +92,16 @@ def write_report(folder: str | os.PathLike, title: str, metrics: dict,
         lines += ["## Confusion matrix", "", "![confusion matrix](confusion.png)", "",
                   "Counts in `confusion.csv` (rows: true genre).", ""]
     lines += _open_set_lines(metrics.get("open_set"))
-    if (folder / "curves.png").is_file():
-        lines += ["## Training curves", "", "![loss and accuracy per epoch](curves.png)", ""]
+    if curves is not None:
+        lines += ["## Training curves", "",
+                  f"![loss and accuracy per epoch]({Path(curves).name})", ""]
     lines += [f"## Files that could not be used: {len(errors)}", ""]
     lines += [f"- `{shown_name(str(e.path))}`: {e.reason}" for e in errors[:50]]
     if len(errors) > 50:
         lines.append(f"- ... {len(errors) - 50} more in `errors.csv`")
     path = folder / "report.md"
     path.write_text("\n".join(lines) + "\n")
-    write_html_report(folder)
+    write_html_report(folder, pictures=())  # each of its pictures is in report.md
     return path
 
 

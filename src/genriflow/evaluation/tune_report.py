@@ -196,7 +196,7 @@ def write_tune_report(out: Path, study: Any, space: SearchSpace, config: TuneCon
               *(f"- `{shown_name(str(e.path))}`: {e.reason}" for e in list(errors)[:50])]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
-    write_html_report(out)
+    write_html_report(out, pictures=[out / "history.png", *([picture] if found else [])])
     return path
 
 

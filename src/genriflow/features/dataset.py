@@ -17,6 +17,7 @@ import pandas as pd
 
 from genriflow.audio import AudioError, info
 from genriflow.datasets.discover import discover
+from genriflow.datasets.frames import table_format
 from genriflow.errors import ConfigError
 from genriflow.features.extract import extract_sets
 from genriflow.features.options import RunOptions
@@ -141,7 +142,8 @@ def from_table(csv_path: str | os.PathLike) -> FeatureDataset:
 
 
 def write_feature_table(dataset: FeatureDataset, out: str | os.PathLike) -> Path:
-    """Write a vector set's features as a table: CSV, or Parquet for a ``.parquet`` name.
+    """Write a vector set's features as a table: CSV, or Parquet for a ``.parquet`` name
+    (in any case: :func:`~genriflow.datasets.frames.table_format`).
 
     Columns: ``filename`` (relative to the dataset folder), ``length`` (samples at the
     feature rate, from the file header), the set's columns (for ``kaggle``, the Kaggle
@@ -162,7 +164,7 @@ def write_feature_table(dataset: FeatureDataset, out: str | os.PathLike) -> Path
     table["label"] = dataset.frame["label"].to_numpy()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
+    if table_format(out) == "parquet":  # x.PARQUET too, as library export reads it
         table.to_parquet(out, index=False)
     else:
         table.to_csv(out, index=False)

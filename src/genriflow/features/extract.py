@@ -254,7 +254,8 @@ def extract_waveform(y: np.ndarray, sr: int, config: FeatureConfig, *,
     Raises
     ------
     ConfigError
-        For a rate that is not a whole number of Hz of at least 1.
+        For a rate that is not a whole number of Hz within
+        :data:`~genriflow.audio.waveform.WAVEFORM_RATES`.
     AudioError
         For an array that is not audio (not numbers, not 1-D or 2-D, empty, NaN or
         infinite), shorter than :data:`~genriflow.features.compute.MIN_SECONDS`, or whose

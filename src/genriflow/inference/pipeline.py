@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from genriflow.audio import AudioError
+from genriflow.audio.waveform import waveform_rate
 from genriflow.errors import ConfigError
 from genriflow.features.extract import FileFeatures, extract_sets, extract_waveform_sets
 from genriflow.features.options import RunOptions
@@ -77,6 +78,7 @@ def check_input(audio: Audio, sr: int | None) -> None:
                               "(array.tolist())")
         if sr is None:
             raise ConfigError("sr", "is needed with a waveform: its sample rate in Hz")
+        waveform_rate(sr)  # before a model is loaded
     elif sr is not None:
         raise ConfigError("sr", "is for waveforms; files carry their own rate")
 

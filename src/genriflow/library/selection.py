@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
+from genriflow.datasets.frames import table_format
 from genriflow.errors import ConfigError, a_bool, fraction, one_of
 from genriflow.models.answers import DEFAULT_MIN_CONFIDENCE
 
@@ -122,8 +122,7 @@ def export_format(out: str | os.PathLike | None, format: str | None = None) -> s
     genriflow.errors.ConfigError: `out` is needed for parquet (a binary format)
     """
     if format is None:
-        suffix = Path(out).suffix.lower().lstrip(".") if out is not None else ""
-        format = suffix if suffix in EXPORT_FORMATS else "csv"
+        format = (out is not None and table_format(out, EXPORT_FORMATS)) or "csv"
     one_of("format", format, EXPORT_FORMATS)
     if out is None and format == "parquet":
         raise ConfigError("out", "is needed for parquet (a binary format)")

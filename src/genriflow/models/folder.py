@@ -143,8 +143,29 @@ def _read_folder(folder: Path, device: str) -> GenreClassifier:
     else:
         model = ClassicalGenreModel(estimator=_load_estimator(weights),
                                     feature_config=features, config=config)
+        _check_labels(folder / "labels.json", model.labels)
     model.open_set = open_set
     return model
+
+
+def _check_labels(path: Path, labels: list[str]) -> None:
+    """A classical folder's ``labels.json`` against its estimator's genres, which name the
+    columns: the file, read by people and other tools, that says otherwise (hand-edited,
+    copied from another model) is refused, not loaded in silence. A folder without one
+    loads (the estimator names its genres)."""
+    if not path.is_file():
+        return
+    try:
+        written = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    if written != labels:
+        def shown(names: object) -> str:
+            text = ", ".join(map(str, names)) if isinstance(names, list) else repr(names)
+            return text if len(text) <= 120 else text[:117] + "..."
+
+        raise ModelError(f"{path}: says the genres are {shown(written)}, but the model's are "
+                         f"{shown(labels)} (in this order); restore the file or train again")
 
 
 def _load_network(folder: Path, weights: Path, config: dict, features: FeatureConfig,

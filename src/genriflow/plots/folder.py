@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from genriflow.datasets.frames import read_table
+from genriflow.datasets.frames import read_table, table_format
 from genriflow.evaluation.html import write_html_report
 from genriflow.features.dataset import from_audio
 from genriflow.features.options import RunOptions
@@ -40,7 +40,7 @@ def plot_to_folder(target: str | os.PathLike, out: str | os.PathLike, *,
         The PNG files.
     """
     target, out = Path(target), Path(out)
-    if target.suffix in (".csv", ".parquet") and os.path.isfile(target):
+    if table_format(target) and os.path.isfile(target):
         table = read_table(target)
         paths, what = plot_dataset(table, out), f"feature table `{target}`"
     elif os.path.isdir(target):  # not Path.is_dir: it raises where the user may not look

@@ -250,9 +250,10 @@ def train_auto_to_folder(out: str | os.PathLike, data: str | os.PathLike | None 
     with replacing(out) as folder:
         result.model.save(folder, result.metrics)
         (folder / "auto.json").write_text(json.dumps(result.choice.to_dict(), indent=2) + "\n")
+        curves = None
         if result.fit is not None and result.fit.network is not None:
-            plot_history(result.fit.network.history, folder / "curves.png",
-                         f"{result.choice.winner}: loss and accuracy per epoch")
+            curves = plot_history(result.fit.network.history, folder / "curves.png",
+                                  f"{result.choice.winner}: loss and accuracy per epoch")
         write_report(folder, f"genriflow model: auto chose {result.choice.winner}",
-                     result.metrics, data_.errors)
+                     result.metrics, data_.errors, curves=curves)
     return result

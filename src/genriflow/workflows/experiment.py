@@ -286,8 +286,9 @@ def train_network_to_folder(dataset: FeatureDataset, out: str | os.PathLike,
                                     progress=progress)
     with replacing(out) as folder:
         result.model.save(folder, result.metrics)
-        plot_history(result.history, folder / "curves.png",
-                     f"{result.metrics['chosen']}: loss and accuracy per epoch")
+        curves = plot_history(result.history, folder / "curves.png",
+                              f"{result.metrics['chosen']}: loss and accuracy per epoch")
         write_report(folder, f"genriflow model: {result.metrics['chosen']} on "
-                     f"{dataset.feature_config.set}", result.metrics, dataset.errors)
+                     f"{dataset.feature_config.set}", result.metrics, dataset.errors,
+                     curves=curves)
     return result

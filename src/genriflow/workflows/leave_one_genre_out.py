@@ -244,7 +244,7 @@ def open_set_to_folder(model: GenreClassifier, dataset: FeatureDataset,
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_errors(folder, dataset.errors)
-    plot_curves(curves, folder / "risk-coverage.png", name, model.feature_config.set)
+    picture = plot_curves(curves, folder / "risk-coverage.png", name, model.feature_config.set)
     (folder / "report.md").write_text(report_markdown(metrics))
-    write_html_report(folder)
+    write_html_report(folder, pictures=[picture])
     return metrics

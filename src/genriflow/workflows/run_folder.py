@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from genriflow.datasets.discover import check_source
 from genriflow.errors import ConfigError, a_folder_to_write
 
 #: The file that says which command's run folder this is.
@@ -92,9 +93,16 @@ def a_run_folder(field: str, out: str | os.PathLike, *, kind: str) -> Path:
     return folder
 
 
-def claim_run_folder(out: str | os.PathLike, *, kind: str) -> Path:
+def claim_run_folder(out: str | os.PathLike, *, kind: str,
+                     data: str | os.PathLike | None = None) -> Path:
     """Make ``out`` (checked by :func:`a_run_folder`) and mark it as ``kind``'s run folder,
-    as its writing begins."""
+    as its writing begins.
+
+    ``data``, the labelled audio the run reads next (``None``: none, or read already), is
+    checked first (:func:`~genriflow.datasets.discover.check_source`): a run that cannot
+    start claims no folder, which would turn away another command's run there.
+    """
+    check_source(data)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     mark = folder / MARK
