@@ -171,3 +171,97 @@ def test_a_piped_list_with_progress_bars_on_a_terminal_gives_one_table(songs, fe
     table = pd.read_csv(io.BytesIO(done.stdout), keep_default_na=False)
     assert list(table["path"]) == [str(song) for song in songs]
     assert b"\x1b" not in done.stdout  # no colour or bar in the table
+
+
+# -- --failed: the songs that could not be used, as a list to run again -------------------
+
+def test_a_written_list_reads_back_the_same_names_and_replaces_the_file_whole(tmp_path):
+    names = [Path(" spaced .wav"), Path(os.fsdecode(b"Caf\xe9.flac")), Path("two\nlines.ogg"),
+             Path("ends.wav\r"), Path(" ")]
+    listed = tmp_path / "made" / "failed.list"
+    assert genriflow.write_file_list(names, out=listed, null=True) == []
+    assert genriflow.read_file_list(listed, null=True) == names
+    assert os.fsencode(genriflow.read_file_list(listed, null=True)[1]) == b"Caf\xe9.flac"
+    # one a line: the names a line cannot hold are left out, and returned
+    lines = tmp_path / "failed.txt"
+    lines.write_text("old contents\n")
+    assert genriflow.write_file_list(names, out=lines) == names[2:]
+    assert genriflow.read_file_list(lines) == names[:2]
+    assert genriflow.write_file_list([], out=lines) == [] and lines.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["failed.txt", "made"]  # no temp
+    with pytest.raises(genriflow.ConfigError, match=r"^`out` .*song\.mp3 is an audio file"):
+        genriflow.write_file_list(names, out=tmp_path / "song.mp3")
+
+
+@pytest.fixture
+def broken(songs: list[Path]) -> list[Path]:
+    """The songs, then one that is not audio (its name holds a newline) and one missing."""
+    bad = Path("not\nreally: audio.wav")
+    bad.write_bytes(b"no audio here " * 100)
+    return [*songs, bad, Path("gone: song.wav")]
+
+
+def test_failed_songs_round_trip_through_failed_and_files_from_with_null(broken, tmp_path,
+                                                                        feature_cache):
+    listed = tmp_path / "songs.list"
+    listed.write_bytes(b"".join(os.fsencode(song) + b"\0" for song in broken))
+    failed = tmp_path / "failed.list"
+    ran = predict("-f", "csv", "--files-from", listed, "-0", "--failed", failed,
+                  cache=feature_cache)
+    assert ran.returncode == 1, ran.stderr
+    assert failed.read_bytes() == b"not\nreally: audio.wav\0gone: song.wav\0"
+    assert "2 files could not be used:\n  not\\nreally: audio.wav: " in ran.stderr  # as was
+    # the retry reads and rewrites the same list: just the failed songs, failing again
+    again = predict("-f", "csv", "--files-from", failed, "-0", "--failed", failed,
+                    cache=feature_cache)
+    assert again.returncode == 1 and again.stdout.count("\n") == 1  # the header only
+    assert genriflow.read_file_list(failed, null=True) == broken[3:]
+    # mended, the retry uses them, and the list is left empty
+    for song in broken[3:]:
+        sf.write(song, tone(4.0, freq=330.0, seed=7), SR)
+    mended = predict("-f", "csv", "--files-from", failed, "-0", "--failed", failed,
+                     cache=feature_cache)
+    assert mended.returncode == 0, mended.stderr
+    table = pd.read_csv(io.StringIO(mended.stdout), keep_default_na=False)
+    assert list(table["path"]) == [str(song) for song in broken[3:]]
+    assert failed.read_bytes() == b""
+
+
+def test_failed_one_a_line_leaves_out_a_name_with_a_newline_and_says_so(broken, tmp_path,
+                                                                        feature_cache):
+    failed = tmp_path / "failed.txt"
+    ran = predict("-f", "csv", *broken, "--failed", failed, cache=feature_cache)
+    assert ran.returncode == 1
+    assert failed.read_text() == "gone: song.wav\n"
+    assert (f"warning: 1 failed file left out of {failed}, which lists one name a line: "
+            "not\\nreally: audio.wav; with --null any name is listed\n") in ran.stderr
+
+
+def test_failed_is_written_empty_when_nothing_failed(songs, tmp_path, feature_cache):
+    failed = tmp_path / "failed.txt"
+    failed.write_text("yesterday's.wav\n")
+    ran = predict("-f", "csv", songs[0], "--failed", failed, cache=feature_cache)
+    assert ran.returncode == 0, ran.stderr
+    assert failed.read_bytes() == b"" and ran.stderr == ""
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ("-", "`--failed` cannot be - (standard output holds the results); give a file"),
+    (".", "`--failed` . is a folder; give a file"),
+    ("song.wav/failed.txt", "`--failed` song.wav is a file, not a folder"),
+    ("song.wav", "`--failed` song.wav is an audio file's name; give a list's (failed.txt)")])
+def test_a_failed_file_that_cannot_be_written_is_one_line_before_any_work(
+        tmp_path, monkeypatch, given, says):
+    monkeypatch.chdir(tmp_path)
+    sf.write("song.wav", tone(4.0, freq=220.0, seed=0), SR)
+    ran = in_process("predict", "song.wav", "--failed", given, "--store", "store")
+    assert (ran.returncode, ran.stdout, ran.stderr) == (2, "", f"error: {says}\n")
+    assert sorted(os.listdir()) == ["song.wav"]  # no store, the song untouched
+    assert sf.info("song.wav").frames == 4 * SR
+
+
+def test_help_names_the_failed_option_and_the_retry():
+    out = " ".join(in_process("predict", "--help").stdout.split())
+    assert "--failed FILE After the run, write the paths of the songs that could not be " \
+           "used to FILE" in out
+    assert "genriflow predict --files-from failed.txt --failed failed.txt" in out

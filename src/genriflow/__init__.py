@@ -12,7 +12,8 @@ The front door (each name imported on first use, so ``import genriflow`` stays f
 ``genriflow.classify(path_or_waveform)`` gives a song's genres; ``Classifier`` keeps a model
 warm for many calls; ``analyse`` gives genres and tags in one pass (one input gives one
 result, a list or a folder a list-like ``Batch`` with ``errors``: see :mod:`genriflow.api`;
-``read_file_list`` reads a list of songs too long for a command line);
+``read_file_list`` reads a list of songs too long for a command line, ``write_file_list``
+writes one: a batch's failed songs, to run again);
 ``tag``, ``similar``,
 ``extract_features``, ``train``, ``tune``, ``evaluate`` (``open_set``: can it tell a genre
 it never saw), ``compare``, ``cluster`` and ``plot`` do the other jobs; ``Library`` indexes a
@@ -37,6 +38,7 @@ _EXPORTS = {
     "model_identity": "genriflow.api",
     "probe": "genriflow.api",
     "read_file_list": "genriflow.datasets.discover",
+    "write_file_list": "genriflow.datasets.discover",
     "tag": "genriflow.api",
     "analyse": "genriflow.api",
     "similar": "genriflow.api",
@@ -86,6 +88,7 @@ __all__ = [
     "model_identity",
     "probe",
     "read_file_list",
+    "write_file_list",
     "tag",
     "analyse",
     "similar",
@@ -153,7 +156,7 @@ if TYPE_CHECKING:
     )
     from genriflow.audio import AudioInfo
     from genriflow.audio.errors import AudioError, AudioWarning
-    from genriflow.datasets.discover import DatasetError, read_file_list
+    from genriflow.datasets.discover import DatasetError, read_file_list, write_file_list
     from genriflow.errors import ConfigError, GenriflowError, GenriflowWarning
     from genriflow.features.options import RunOptions
     from genriflow.inference.batch import Batch

@@ -234,3 +234,21 @@ def a_folder_to_write(field: str, value: str | os.PathLike) -> Path:
         where = "write into" if there == folder else f"make {folder} in"
         raise ConfigError(field, f"cannot {where} {there}: {exc.strerror or exc}") from None
     return folder
+
+
+def a_file_to_write(field: str, value: str | os.PathLike) -> Path:
+    """``value`` as a ``Path``, if a file can be written there: it is not a folder, and
+    its folder can be written (or made; see :func:`a_folder_to_write`); else
+    :class:`ConfigError` naming it and the reason. For a command's output file, checked
+    before the work whose results would have nowhere to go; nothing is made.
+
+    >>> a_file_to_write("failed", "/")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `failed` / is a folder; give a file
+    """
+    out = Path(a_path(field, value))
+    if out.is_dir():
+        raise ConfigError(field, f"{out} is a folder; give a file")
+    a_folder_to_write(field, out.parent)
+    return out

@@ -265,6 +265,23 @@ def test_the_models_command_lists_them():
                                            "library-genres", "zero-shot"]
 
 
+def test_the_models_descriptions_name_no_path_only_the_repository_has():
+    # a pip user read "see benchmarks/library_genres.py" and "shared/data/gtzan-sample",
+    # partly from the shipped metrics.json, in `genriflow models` and the service's /models
+    table = CliRunner().invoke(app, ["models"]).output
+    listed = CliRunner().invoke(app, ["models", "-f", "json"]).output
+    for text in (table, listed):
+        for only_here in ("benchmarks/", "shared/data", "gtzan-sample", "gtzan-train-audio",
+                          "tools/", "tests/", ".py"):
+            assert only_here not in text, only_here
+        for token in re.findall(r"[\w.-]+(?:/[\w.-]+)+/?", text):  # anything path-like
+            assert not (ROOT / token).exists() and not (ROOT.parent / token).exists(), token
+    assert "Debian's game music: see the docs' page Models and their figures" in table
+    assert "47 of GTZAN's public mini subset, 147 more of GTZAN's train part" in table
+    # the words only: every figure as recorded (test_describe_models_reports_...)
+    assert "0.511 (24/47, 95 % interval 0.372-0.647)" in table
+
+
 def test_predict_tells_a_model_from_audio(tmp_path):
     demo_model = tmp_path / "model"
     demo_model.mkdir()

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from genriflow.audio.errors import AudioError
+from genriflow.audio.formats import shown_name
 from genriflow.cli.common import (
     Address,
     Device,
@@ -31,9 +33,17 @@ from genriflow.cli.common import (
 from genriflow.cli.models import model_and_audio
 from genriflow.errors import ConfigError, one_of
 from genriflow.inference.answer_options import check_options
+from genriflow.progress import counted
 
 NAME = "predict"
 FORMATS = ("table", "csv", "json")
+FailedList = Annotated[str | None, typer.Option(
+    "--failed", metavar="FILE", show_default=False,
+    help="After the run, write the paths of the songs that could not be used to FILE, "
+         "one a line (with --null each ended by a NUL byte, so any name survives), as "
+         "--files-from reads them: --files-from FILE runs just those again. FILE is "
+         "always written, empty when nothing failed, and replaced whole; the reasons "
+         "stay on stderr.")]
 
 
 def command(
@@ -69,6 +79,7 @@ def command(
     n_jobs: Jobs = None, store: StoreDir = None, no_store: NoStore = False,
     quiet: Quiet = False, engine: Engine = "local", address: Address = None,
     device: Device = "auto", files_from: FilesFrom = None, null: NullNames = False,
+    failed: FailedList = None,
 ) -> None:
     """Give each song its most probable genres (and tags). Exit status 1 if any file failed.
 
@@ -77,6 +88,9 @@ def command(
 
     More songs than a command line holds, one table: find ~/Music -name '*.mp3' -print0 |
     genriflow predict --files-from - --null -f csv > genres.csv
+
+    Run the failed songs again: genriflow predict --files-from songs.txt --failed
+    failed.txt ...; genriflow predict --files-from failed.txt --failed failed.txt ...
 
     One row per song in every format (table, csv, json): its genres, then with --tags its
     voice, moods and tags.
@@ -87,6 +101,7 @@ def command(
     # argument errors before numpy and the models: the API's own checks, called early
     one_of("format", format, FORMATS)
     sampling = sampling_options(excerpts, full)
+    failed_file = failed_list(failed)
     listed = listed_songs(files_from, null=null, given=paths)
     model, paths = model_and_audio(paths or [], model)  # a MODEL is on the command line only
     paths = [*paths, *listed]
@@ -103,7 +118,38 @@ def command(
     render_songs(result.predictions, result.tags, format, k, console, genres=True, tags=tags)
     note_unknown_songs(result.predictions, model)
     print_errors(result.errors)
+    write_failed(result.errors, failed_file, null=null)
     exit_if_failed(result.errors)
+
+
+def failed_list(value: str | None) -> Path | None:
+    """``--failed``'s file, checked before any work: not standard output (the results'),
+    not a folder nor a song, in a folder that can be written."""
+    if value is None:
+        return None
+    if value == "-":
+        raise ConfigError("failed", "cannot be - (standard output holds the results); "
+                          "give a file")
+    from genriflow.datasets.discover import a_list_to_write
+
+    return a_list_to_write("failed", value)
+
+
+def write_failed(errors: list[AudioError], out: Path | None, *, null: bool) -> None:
+    """Write ``--failed``'s list of the files that could not be used (see
+    :func:`genriflow.write_file_list`); a name one a line cannot hold is left out of it,
+    and said so on stderr."""
+    if out is None:
+        return
+    from genriflow.datasets.discover import write_file_list
+
+    left_out = write_file_list([err.path for err in errors], out=out, null=null)
+    if left_out:
+        err_console.print(labelled(
+            "warning", f"{counted(len(left_out), 'failed file')} left out of "
+            f"{shown_name(str(out))}, which lists one name a line: "
+            f"{shown_name(str(left_out[0]))}; with --null any name is listed", "yellow"),
+            highlight=False, soft_wrap=True)
 
 
 #: Built-in models that know only GTZAN's ten genres.

@@ -145,6 +145,96 @@ def read_file_list(source: str | os.PathLike | BinaryIO, *, null: bool = False) 
     return [Path(os.fsdecode(entry)) for entry in names]
 
 
+def write_file_list(paths: list[str | os.PathLike], *, out: str | os.PathLike,
+                    null: bool = False) -> list[Path]:
+    """Write ``paths`` to ``out`` as :func:`read_file_list` reads them: one a line, or with
+    ``null`` each ended by a NUL byte; a batch's failed songs, to be run again with
+    ``--files-from out``.
+
+    The file is written whole or not at all (a temporary file beside it, renamed over it),
+    and always: an empty list makes an empty file. Names are written as the file system
+    has them (:func:`os.fsencode`), so one that is not UTF-8 reads back the same. One a
+    line cannot hold every name: one holding a newline, ending with a carriage return or
+    made of spaces alone would read back as another name or none; those are left out and
+    returned (with ``null`` none is).
+
+    Parameters
+    ----------
+    paths : list of str or PathLike
+        The paths, in the order to list them.
+    out : str or PathLike
+        The list's file; its folder is made if need be.
+    null : bool
+        End each name with a NUL byte, as ``find -print0`` does, not a newline.
+
+    Returns
+    -------
+    list of Path
+        The paths left out: those one a line cannot hold (none with ``null``).
+
+    Raises
+    ------
+    ConfigError
+        ``out`` is a folder, an audio file's name, or lies where no file can be written
+        (checked before anything is written: :func:`a_list_to_write`).
+    DatasetError
+        The file could not be written (a full disk).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> listed = Path(tempfile.mkdtemp()) / "failed.txt"
+    >>> write_file_list(["a b.mp3", "two\\nlines.ogg"], out=listed)
+    [PosixPath('two\\nlines.ogg')]
+    >>> [str(p) for p in read_file_list(listed)]
+    ['a b.mp3']
+    """
+    out = a_list_to_write("out", out)
+    names = [os.fsencode(os.fspath(p)) for p in paths]
+    left_out = [] if null else [Path(os.fsdecode(n)) for n in names if not _one_a_line(n)]
+    ending = b"\0" if null else b"\n"
+    data = b"".join(n + ending for n in names if null or _one_a_line(n))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise DatasetError(f"{shown_name(str(out))}: cannot write the list of files: "
+                           f"{_unread(exc)}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return left_out
+
+
+def a_list_to_write(field: str, value: str | os.PathLike) -> Path:
+    """``value`` as a ``Path``, if a list of files can be written there (see
+    :func:`genriflow.errors.a_file_to_write`) and its name is not an audio file's: a song
+    given as the list would be overwritten; else :class:`~genriflow.errors.ConfigError`.
+
+    >>> a_list_to_write("failed", "Music/01 Intro.mp3")
+    Traceback (most recent call last):
+    ...
+    genriflow.errors.ConfigError: `failed` Music/01 Intro.mp3 is an audio file's name; \
+give a list's (failed.txt)
+    """
+    from genriflow.errors import ConfigError, a_file_to_write
+
+    out = a_file_to_write(field, value)
+    if out.suffix.lower() in AUDIO_EXTENSIONS:
+        raise ConfigError(field, f"{shown_name(str(out))} is an audio file's name; give a "
+                          "list's (failed.txt)")
+    return out
+
+
+def _one_a_line(name: bytes) -> bool:
+    """Whether a list of one name a line reads ``name`` back as it is."""
+    return b"\n" not in name and not name.endswith(b"\r") and bool(name.strip())
+
+
 def _unread(exc: OSError) -> str:
     """Why a list of files could not be read, in the system's words."""
     if isinstance(exc, FileNotFoundError):
@@ -304,5 +394,5 @@ def is_feature_table(path: str | os.PathLike) -> bool:
     return "filename" in header and "path" not in header
 
 
-__all__ = ["DATASET_COLUMNS", "DatasetError", "discover", "is_feature_table", "iter_audio_files",
-           "read_file_list", "read_manifest"]
+__all__ = ["DATASET_COLUMNS", "DatasetError", "a_list_to_write", "discover", "is_feature_table",
+           "iter_audio_files", "read_file_list", "read_manifest", "write_file_list"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from genriflow.errors import ConfigError, a_folder_to_write, one_of
+from genriflow.errors import a_file_to_write, one_of
 from genriflow.features.sampling import DEFAULT_SAMPLING, Sampling
 from genriflow.inference.neighbours import Embeddings, stack_rows
 from genriflow.inference.output import json_text
@@ -315,9 +315,7 @@ def atomic_output(out: Path, *, field: str = "out") -> Iterator[Path]:
     A folder at ``out``, or a file where its folder should be, is a
     :class:`~genriflow.errors.ConfigError` naming it (``out``), nothing written.
     """
-    if out.is_dir():
-        raise ConfigError(field, f"{out} is a folder; give a file")
-    a_folder_to_write(field, out.parent).mkdir(parents=True, exist_ok=True)
+    a_file_to_write(field, out).parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         yield tmp
