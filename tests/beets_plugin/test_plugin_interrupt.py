@@ -127,6 +127,16 @@ def test_ctrl_c_while_pretending_stores_nothing_and_writes_no_plan(beets_plugin,
     assert not _analysed(lib) and not plan.exists()
 
 
+def test_ctrl_c_of_a_forced_run_says_to_run_it_again_without_force(beets_plugin, lib,
+                                                                   monkeypatch, capsys):
+    _stopping_at(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        beet_genriflow(beets_plugin, lib, "-W", "-f")
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "interrupted: 2 items analysed and stored; run it again without --force to analyse "
+        "only the rest")
+
+
 def test_ctrl_c_while_a_batch_is_stored_stores_the_whole_batch_first(
         beets_plugin, lib, monkeypatch, capsys):
     """beets commits what a store cut halfway had written: an item with some of its
