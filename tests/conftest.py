@@ -136,6 +136,8 @@ TIER_BY_TEST = {
         "test_two_classify_runs_on_one_index_the_second_refused_nothing_corrupted",
         "test_the_cli_says_the_disk_is_full_in_one_line",
         "test_a_scan_killed_halfway_then_run_again_completes_without_duplicates"),
+    "beets_plugin/test_plugin_interrupt.py": (
+        "test_sigint_to_beet_keeps_the_batches_stored_and_exits_as_beets_does",),
     "library/test_tag_writes.py": (
         "test_sigkill_mid_apply_leaves_every_file_old_or_new_and_a_rerun_finishes",),
     "models/test_musicnn.py": ("test_loads_without_the_musicnn_package",),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,34 +171,57 @@ def category_folder(plugin: GenriflowPlugin, name: str) -> str | os.PathLike:
     return folder
 
 
-def categorise(plugin: GenriflowPlugin, name: str, items: Sequence[Item],
-               by_path: dict[str, Item], new: dict[int, dict[str, Any]], options: Any) -> None:
-    """Apply the category model ``name`` learnt by :func:`learn`: its category (or
-    ``unsure``, below its ``min_confidence``), confidence and model identity per item
-    it has not classified yet (or every item, with ``force``)."""
+@dataclass
+class Category:
+    """A learnt category model as one run applies it: its beets field, its identity and
+    loaded model, and the ids of the items still to classify (:func:`prepare`)."""
+
+    name: str
+    field: str
+    identity: str
+    model: Any
+    threshold: float
+    todo: set[int]
+
+
+def prepare(plugin: GenriflowPlugin, name: str, items: Sequence[Item]) -> Category:
+    """The category model ``name`` learnt by :func:`learn`, loaded once for the run, and
+    the items it has not classified yet (every item, with ``force``); says how many it
+    already has."""
     import genriflow
 
     folder = category_folder(plugin, name)
+    identity = genriflow.model_identity(folder, **plugin.sampling()).identity
     field = field_name(name)
-    sampling = plugin.sampling()
-    identity = genriflow.model_identity(folder, **sampling).identity
-    todo = [i for i in items if plugin.config["force"].get(bool)
-            or i.get(field + "_model") != identity]
+    todo = {i.id for i in items if plugin.config["force"].get(bool)
+            or i.get(field + "_model") != identity}
     if len(todo) < len(items):
         ui.print_(f"{counted(len(items) - len(todo), 'item')} already in categories by {name} "
                   "(--force applies it again)")
+    model = genriflow.load_model(folder) if todo else None
+    threshold = float(model.config.get("min_confidence") or 0.0) if model else 0.0
+    return Category(name, field, identity, model, threshold, todo)
+
+
+def categorise(plugin: GenriflowPlugin, category: Category, items: Sequence[Item],
+               by_path: dict[str, Item], new: dict[int, dict[str, Any]],
+               options: Any) -> list[Any]:
+    """Apply ``category`` to those of ``items`` it has still to classify: its category
+    (or ``unsure``, below its ``min_confidence``), confidence and model identity in
+    ``new``. Returns the files that could not be classified (genriflow's errors)."""
+    import genriflow
+
+    todo = [i for i in items if i.id in category.todo]
     if not todo:
-        return
-    model = genriflow.load_model(folder)
-    threshold = float(model.config.get("min_confidence") or 0.0)
-    with plugin.file_warnings():
-        result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=model,
-                                    options=options, **sampling)
-    for error in result.errors:
-        plugin._log.warning("{}", error)
+        return []
+    result = genriflow.classify([os.fsdecode(i.path) for i in todo], model=category.model,
+                                options=options, **plugin.sampling())
     for prediction in result.predictions:
         item = by_path[os.path.normpath(prediction.path)]
         confidence = float(max(prediction.probabilities))
-        new[item.id][field] = prediction.genre if confidence >= threshold else "unsure"
+        field = category.field
+        new[item.id][field] = (prediction.genre if confidence >= category.threshold
+                               else "unsure")
         new[item.id][field + "_confidence"] = confidence
-        new[item.id][field + "_model"] = identity
+        new[item.id][field + "_model"] = category.identity
+    return list(result.errors)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
+import threading
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +22,14 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 from beets.util import displayable_path
 
-from beetsplug.genriflow.categories import categorise, category_folder, check_together, learn
+from beetsplug.genriflow.categories import (
+    Category,
+    categorise,
+    category_folder,
+    check_together,
+    learn,
+    prepare,
+)
 from beetsplug.genriflow.fields import (
     CANONICAL,
     FLOAT_FIELDS,
@@ -40,10 +51,55 @@ from beetsplug.genriflow.plans import (
 
 if TYPE_CHECKING:
     import optparse
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from beets.importer import ImportSession, ImportTask
     from beets.library import Item, Library
+
+
+#: Items analysed, then stored, together: an interruption loses at most the batch under
+#: way. Raised to two songs a worker, so that a batch keeps every worker busy.
+BATCH = 16
+
+
+@dataclass
+class Run:
+    """What one run of :meth:`GenriflowPlugin.analyse` applies to each batch: the loaded
+    genre model (``None``: no item needs it) and its identity, the ids of the items it
+    analyses, the categories, genriflow's options and the items by their path."""
+
+    model: Any
+    identity: str
+    todo: set[int]
+    categories: list[Category]
+    options: Any
+    by_path: dict[str, Item]
+
+
+def flush(held: list[Callable[[], None]]) -> None:
+    """Say what was held back (lines, log lines), in order, and forget it."""
+    while held:
+        held.pop(0)()
+
+
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C while the block runs raised when it ends: storing a batch takes
+    milliseconds, and beets commits what a store interrupted halfway had written (an item
+    with some of its fields). Only where Python's own handler is in place, in the main
+    thread (not in beets' import pipeline)."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def refuse_ignored_options(opts: optparse.Values, args: Sequence[str]) -> None:
@@ -179,11 +235,19 @@ class GenriflowPlugin(BeetsPlugin):
                 self.config["model"].set(opts.model)
             # the bar on a terminal only; never in the import stage, whose prompts share
             # the terminal with the analysis running in another thread
-            changes = self.analyse(items, write=write, pretend=opts.pretend,
-                                   categories=opts.category
-                                   or self.config["categories"].as_str_seq(),
-                                   progress=sys.stderr.isatty(),
-                                   categories_asked=bool(opts.category))
+            changes: list[Change] = []
+            try:
+                self.analyse(items, write=write, pretend=opts.pretend,
+                             categories=opts.category or self.config["categories"].as_str_seq(),
+                             progress=sys.stderr.isatty(),
+                             categories_asked=bool(opts.category), into=changes)
+            except BaseException:
+                # stopped (Ctrl-C, an error) after some items were stored: the plan of
+                # those is their undo
+                if opts.plan and changes and not opts.pretend:
+                    write_plan(opts.plan, changes)
+                    ui.print_(f"plan: {len(changes)} changes recorded in {opts.plan}")
+                raise
         except genriflow.GenriflowError as err:
             raise ui.UserError(str(err)) from err
         if opts.plan:
@@ -273,12 +337,19 @@ class GenriflowPlugin(BeetsPlugin):
 
     def analyse(self, items: Sequence[Item], *, write: bool, pretend: bool,
                 categories: Sequence[str] = (), progress: bool = False,
-                categories_asked: bool = False) -> list[Change]:
+                categories_asked: bool = False,
+                into: list[Change] | None = None) -> list[Change]:
         """Analyse ``items`` (genre, moods, voice; each learnt category) and set their
         fields; returns every change. ``pretend``: print them only; ``progress``: a
         progress bar while the audio is analysed; ``categories_asked``: the run was asked
         for ``categories`` (``--category``), so the genre analysis says nothing when it
-        has nothing to do."""
+        has nothing to do.
+
+        The items are analysed and stored a batch at a time (:data:`BATCH`), so an
+        interruption (Ctrl-C) keeps every item stored so far: one line says how many, and
+        the ``KeyboardInterrupt`` goes on to beets; a run again analyses only the rest.
+        ``into``: the list the changes are added to as they are made (before each item is
+        stored), so that it holds them also after an interruption."""
         import genriflow
 
         categories = check_together(categories)
@@ -288,36 +359,103 @@ class GenriflowPlugin(BeetsPlugin):
         sampling = self.sampling()
         identity = genriflow.model_identity(model, **sampling).identity
         force = self.config["force"].get(bool)
-        todo = [i for i in items if force or i.get("genriflow_model") != identity]
+        todo = {i.id for i in items if force or i.get("genriflow_model") != identity}
         # with --category, items the genre model already analysed are no news: said only
         # when the genre analysis runs at all (for items it has not analysed yet)
         if len(todo) < len(items) and (todo or not categories_asked):
             ui.print_(f"{counted(len(items) - len(todo), 'item')} already analysed by {identity} "
                       "(--force analyses them again)")
-        paths = {i.id: os.fsdecode(i.path) for i in items}
-        by_path = {os.path.normpath(paths[i.id]): i for i in items}
-        new: dict[int, dict[str, Any]] = {i.id: {} for i in items}
-        options = self.options(progress=progress)
+        applied = [prepare(self, name, items) for name in categories]
+        work = [i for i in items if i.id in todo or any(i.id in c.todo for c in applied)]
+        run = Run(model=genriflow.load_model(model) if todo else None, identity=identity,
+                  todo=todo, categories=applied, options=self.options(),
+                  by_path={os.path.normpath(os.fsdecode(i.path)): i for i in items})
+        changes: list[Change] = [] if into is None else into
+        held: list[Callable[[], None]] = []  # said after the bar, not across it
+
+        def say(line: str) -> None:
+            if progress:
+                held.append(partial(ui.print_, line))
+            else:
+                ui.print_(line)
+
+        stored = 0
+        size = max(BATCH, 2 * (run.options.n_jobs or os.cpu_count() or 1))
+        try:
+            with self.file_warnings(), self.bar(progress, identity, len(work)) as advance:
+                for start in range(0, len(work), size):
+                    batch = work[start:start + size]
+                    new, errors = self.analyse_batch(batch, run)
+                    for error in errors:
+                        held.append(partial(self._log.warning, "{}", error))
+                    with interrupts_held():  # each item stored whole, and counted
+                        for item in batch:
+                            if new[item.id]:
+                                self.update(item, new[item.id], write=write,
+                                            pretend=pretend, into=changes, say=say)
+                                stored += 1
+                        advance(len(batch))
+                    if not progress:
+                        flush(held)
+        except KeyboardInterrupt:
+            flush(held)
+            ui.print_(f"interrupted: {counted(stored, 'item')} analysed, nothing stored "
+                      "(--pretend)" if pretend else
+                      f"interrupted: {counted(stored, 'item')} analysed and stored; run it "
+                      f"again{' without --force' if force else ''} to analyse only the "
+                      "rest")
+            raise
+        finally:
+            flush(held)
+        return changes
+
+    def analyse_batch(self, batch: Sequence[Item],
+                      run: Run) -> tuple[dict[int, dict[str, Any]], list[Any]]:
+        """The new fields of each item of ``batch`` by ``run``'s genre model and
+        categories, and the files that could not be analysed (genriflow's errors)."""
+        import genriflow
+
+        new: dict[int, dict[str, Any]] = {i.id: {} for i in batch}
+        errors: list[Any] = []
+        todo = [i for i in batch if i.id in run.todo]
         if todo:
-            with self.file_warnings():
-                analysis = genriflow.analyse([paths[i.id] for i in todo], model=model,
-                                             tags=True, options=options, **sampling)
-            for error in analysis.errors:
-                self._log.warning("{}", error)
+            analysis = genriflow.analyse([os.fsdecode(i.path) for i in todo],
+                                         model=run.model, tags=True, options=run.options,
+                                         **self.sampling())
+            errors += analysis.errors
             tags = {os.path.normpath(t.path): t for t in analysis.tags}
             for prediction in analysis.predictions:
                 key = os.path.normpath(prediction.path)
-                item = by_path[key]
-                new[item.id] = song_fields(prediction, tags.get(key), identity)
+                item = run.by_path[key]
+                new[item.id] = song_fields(prediction, tags.get(key), run.identity)
                 new[item.id].update(self.genre_of(item, prediction))
-        for name in categories:
-            categorise(self, name, items, by_path, new, options)
-        changes: list[Change] = []
-        for item in items:
-            if new[item.id]:
-                changes.extend(self.update(item, new[item.id], write=write,
-                                           pretend=pretend))
-        return changes
+        for category in run.categories:
+            errors += categorise(self, category, batch, run.by_path, new, run.options)
+        return new, errors
+
+    @contextmanager
+    def bar(self, shown: bool, identity: str, total: int) -> Iterator[Callable[[int], None]]:
+        """A progress bar of ``total`` items on standard error while ``shown`` (songs
+        done, time left), across the run's batches; yields its ``advance(n)``."""
+        if not (shown and total):
+            yield lambda n: None
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                      TimeRemainingColumn(), console=Console(file=sys.stderr),
+                      redirect_stdout=False, redirect_stderr=False) as bar:
+            job = bar.add_task(f"genriflow [{identity}]", total=total)
+            yield lambda n: bar.advance(job, n)
 
     def genre_of(self, item: Item, prediction: Any) -> dict[str, Any]:
         """beets' own genre field, with ``write_genre: yes``: the canonical name of the
@@ -345,10 +483,14 @@ class GenriflowPlugin(BeetsPlugin):
         return {field: [genre] if field == "genres" else genre,
                 "genriflow_genre_set": genre}
 
-    def update(self, item: Item, fields: dict[str, Any], *, write: bool,
-               pretend: bool) -> list[Change]:
+    def update(self, item: Item, fields: dict[str, Any], *, write: bool, pretend: bool,
+               into: list[Change] | None = None,
+               say: Callable[[str], None] = ui.print_) -> list[Change]:
         """Set ``fields`` on ``item`` (store; with ``write`` and a tag among them, write
-        the file through beets); returns the changes made."""
+        the file through beets); returns the changes made, also added to ``into`` before
+        the item is stored (an interruption while storing leaves them recorded: undo puts
+        back what was stored and counts the rest as already so). ``say``: prints the
+        item's line."""
         changes = []
         for field, value in fields.items():
             old_set = field in item
@@ -360,9 +502,11 @@ class GenriflowPlugin(BeetsPlugin):
                                   old_set))
         line = f"{displayable_path(item.path)}: {summarise(fields)}"
         if not changes:  # analysed again (--force) to the same values: said, not silent
-            ui.print_(f"{line} (no change)")
+            say(f"{line} (no change)")
             return []
-        ui.print_(line)
+        say(line)
+        if into is not None:
+            into.extend(changes)
         if pretend:
             return changes
         for change in changes:
