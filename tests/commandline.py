@@ -71,3 +71,15 @@ def beet_genriflow(found: object, lib: object, *argv: str) -> None:
     command = found.commands()[0]
     opts, args = command.parser.parse_args(list(argv))
     command.func(lib, opts, args)
+
+
+def beets_plugin_in(root: Path) -> object:
+    """The genriflow beets plugin as the tests load it: its feature store and library
+    index under ``root``, one worker (beets' configuration is the caller's to set)."""
+    from beetsplug.genriflow import GenriflowPlugin
+
+    found = GenriflowPlugin()
+    found.config["store"].set(str(root / "store"))
+    found.config["library"].set(str(root / "genriflow" / "library.db"))
+    found.config["jobs"].set(1)
+    return found

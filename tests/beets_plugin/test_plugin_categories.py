@@ -10,8 +10,7 @@ from beets import config as beets_config
 from beets import ui
 from beets.library import Item, Library
 
-from beetsplug import genriflow as plugin
-from commandline import beet_genriflow
+from commandline import beet_genriflow, beets_plugin_in
 from sample_audio import SR, tone
 
 
@@ -27,20 +26,12 @@ def shared(tmp_path_factory):
         sf.write(music / f"{shelf} {n}.flac", tone(4.0, freq, seed=n), SR)
     beets_config.clear()
     beets_config.read(user=False, defaults=True)
-    found = _plugin(root)
+    found = beets_plugin_in(root)
     library = _library(root, root / "learn.db")
     beet_genriflow(found, library, "--learn", "my-shelf", "--from-field", "shelf")
     library._close()
     beets_config.clear()
     return root
-
-
-def _plugin(root) -> plugin.GenriflowPlugin:
-    found = plugin.GenriflowPlugin()
-    found.config["store"].set(str(root / "store"))
-    found.config["library"].set(str(root / "genriflow" / "library.db"))
-    found.config["jobs"].set(1)
-    return found
 
 
 def _library(root, db) -> Library:
@@ -54,7 +45,7 @@ def _library(root, db) -> Library:
 def beets_plugin(shared):
     beets_config.clear()
     beets_config.read(user=False, defaults=True)
-    yield _plugin(shared)
+    yield beets_plugin_in(shared)
     beets_config.clear()
 
 

@@ -19,7 +19,7 @@ from beets.dbcore import types
 from beets.library import Item, Library
 
 from beetsplug import genriflow as plugin
-from commandline import beet_genriflow
+from commandline import beet_genriflow, beets_plugin_in
 from genriflow.library.configs import models_dir
 from sample_audio import SR, tone
 
@@ -28,10 +28,7 @@ from sample_audio import SR, tone
 def beets_plugin(tmp_path):
     beets_config.clear()
     beets_config.read(user=False, defaults=True)
-    found = plugin.GenriflowPlugin()
-    found.config["store"].set(str(tmp_path / "store"))
-    found.config["library"].set(str(tmp_path / "genriflow" / "library.db"))
-    found.config["jobs"].set(1)
+    found = beets_plugin_in(tmp_path)
     yield found
     beets_config.clear()
 

@@ -21,10 +21,9 @@ from beets import config as beets_config
 from beets.library import Item, Library
 
 import genriflow.api
-from beetsplug import genriflow as plugin
 from beetsplug.genriflow import plugin as plugin_module
 from beetsplug.genriflow.fields import sets
-from commandline import beet_genriflow
+from commandline import beet_genriflow, beets_plugin_in
 from sample_audio import SR, tone
 
 SONGS = 5
@@ -34,10 +33,7 @@ SONGS = 5
 def beets_plugin(tmp_path, monkeypatch):
     beets_config.clear()
     beets_config.read(user=False, defaults=True)
-    found = plugin.GenriflowPlugin()
-    found.config["store"].set(str(tmp_path / "store"))
-    found.config["library"].set(str(tmp_path / "genriflow" / "library.db"))
-    found.config["jobs"].set(1)
+    found = beets_plugin_in(tmp_path)
     # its fields' types, as beets registers a loaded plugin's (genriflow_unknown a bool)
     monkeypatch.setattr(Item, "_types", {**Item._types, **found.item_types})
     # two items a batch (one worker: the batch is no larger), so five make three batches;
